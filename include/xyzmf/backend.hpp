@@ -1,0 +1,76 @@
+// The Backend interface: where the state lives and how the per-site kernels of
+// kernels/stage_ops.hpp are launched over it. Two implementations, chosen at
+// run time: CpuBackend (OpenMP loops) and CudaBackend (device arrays, kernels).
+// Buffers are explicit; the host sees the state only through download().
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "xyzmf/lattice.hpp"
+#include "kernels/stage_ops.hpp"
+
+namespace xyzmf {
+
+enum class BackendKind { cpu, cuda };
+
+template <class Real>
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual BackendKind kind() const = 0;
+    virtual std::string description() const = 0;  // e.g. "cpu (OpenMP, 2 threads)"
+
+    virtual Real* allocate(std::size_t count) = 0;
+    virtual void release(Real* p) = 0;
+    virtual void upload(Real* dst, const Real* host_src, std::size_t count) = 0;
+    virtual void download(Real* host_dst, const Real* src, std::size_t count) = 0;
+    virtual void copy(Real* dst, const Real* src, std::size_t count) = 0;
+
+    // One fused RK stage over every site (see StageArgs).
+    virtual void stage(const StageArgs<Real>& args) = 0;
+    // out = y + sum_s c_s k_s over all 3N elements.
+    virtual void combine(const CombineArgs<Real>& args, index_t count) = 0;
+    // max over elements of the scaled embedded error.
+    virtual double error_norm(const ErrorArgs<Real>& args, index_t count) = 0;
+    // Sums and maxima of a state and its time derivative (see Observables).
+    virtual Observables observe(const Real* s, const Real* dsdt, const Lattice& lat) = 0;
+};
+
+// A state-sized buffer owned by a backend (RAII: released with the backend's own
+// deallocator). 3N Reals: the x block, then y, then z.
+template <class Real>
+class StateBuffer {
+public:
+    StateBuffer() = default;
+    StateBuffer(Backend<Real>& be, index_t sites) : be_(&be), count_(3 * std::size_t(sites)) {
+        p_ = be.allocate(count_);
+    }
+    StateBuffer(StateBuffer&& o) noexcept { swap(o); }
+    StateBuffer& operator=(StateBuffer&& o) noexcept { swap(o); return *this; }
+    StateBuffer(const StateBuffer&) = delete;
+    StateBuffer& operator=(const StateBuffer&) = delete;
+    ~StateBuffer() { if (p_) be_->release(p_); }
+
+    Real* data() const { return p_; }
+    std::size_t count() const { return count_; }
+    void swap(StateBuffer& o) noexcept {
+        std::swap(be_, o.be_); std::swap(p_, o.p_); std::swap(count_, o.count_);
+    }
+
+private:
+    Backend<Real>* be_ = nullptr;
+    Real* p_ = nullptr;
+    std::size_t count_ = 0;
+};
+
+// Factories. make_cuda_backend throws xyzmf::Error when the build has no CUDA
+// or no device is present; cuda_device_count() is 0 in both cases.
+template <class Real> std::unique_ptr<Backend<Real>> make_cpu_backend();
+template <class Real> std::unique_ptr<Backend<Real>> make_cuda_backend();
+int cuda_device_count();
+std::string cuda_device_name();           // "" without a device
+std::size_t cuda_free_memory_bytes();     // 0 without a device
+
+}  // namespace xyzmf

@@ -1,0 +1,39 @@
+// Throughput measurements behind `xyzmf bench`: RK4 stepping on a backend,
+// and a STREAM-like triad that gives the machine's memory bandwidth in the
+// same process, so ratios are measured in one session (DEVELOPERS.md rule 5).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "xyzmf/backend.hpp"
+#include "xyzmf/run_config.hpp"
+
+namespace xyzmf {
+
+struct BenchResult {
+    std::string backend;
+    std::vector<double> seconds;  // per repeat
+    long long steps = 0;          // per repeat
+    double median_site_steps_per_s = 0;
+    double median_gb_per_s = 0;   // bytes an RK4 step must move / time
+    double bytes_per_site_step = 0;
+};
+
+// Minimum memory traffic of one fused RK4 step (src/integrators.cpp): 9 reads
+// + 7 writes of a 3-component array per site.
+inline double rk4_bytes_per_site_step(Precision p) { return 16.0 * 3 * (p == Precision::float32 ? 4 : 8); }
+
+// steps <= 0: chosen so one repeat takes about 0.5 s.
+BenchResult bench_rk4(BackendKind kind, Precision precision, const Lattice& lat, long long steps, int repeats);
+
+struct TriadResult {
+    double median_gb_per_s = 0, best_gb_per_s = 0;
+    long long elements = 0;
+};
+// a[i] = b[i] + s * c[i] over doubles with OpenMP; 24 bytes per element counted.
+TriadResult stream_triad(long long elements, int repeats);
+
+double median(std::vector<double> v);
+
+}  // namespace xyzmf

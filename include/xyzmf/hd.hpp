@@ -1,0 +1,10 @@
+// XYZMF_HD marks code that runs on both the host and a CUDA device. It is the
+// one place that knows about __host__ __device__, so per-site physics can be
+// written once (physics.md section 2) and compiled by g++ and nvcc alike.
+#pragma once
+
+#if defined(__CUDACC__)
+#define XYZMF_HD __host__ __device__ __forceinline__
+#else
+#define XYZMF_HD inline
+#endif

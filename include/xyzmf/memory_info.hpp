@@ -1,0 +1,16 @@
+// How much memory a run needs and how much the machine has, so impossible
+// sizes are refused with numbers BEFORE anything is allocated.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace xyzmf {
+
+std::size_t host_available_bytes();   // MemAvailable, capped by a cgroup limit
+std::string format_bytes(double bytes);  // "1.5 GiB"
+
+// Throws xyzmf::Error(usage) "--size ...: needs X of <where> memory, Y available".
+void check_memory(std::size_t needed, std::size_t available, const char* where, const std::string& size_text);
+
+}  // namespace xyzmf

@@ -1,0 +1,59 @@
+// Everything that defines a run: model, lattice, numerics, initial state,
+// output. Filled by the CLI (src/cli_run.cpp) or by tests, checked by
+// validate() -- the one module that knows every rule on user input.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "xyzmf/couplings.hpp"
+#include "xyzmf/lattice.hpp"
+
+namespace xyzmf {
+
+enum class Precision { float32, float64 };
+enum class IntegratorKind { rk4, dopri5 };
+enum class BackendRequest { automatic, cpu, cuda };
+
+struct Numerics {
+    IntegratorKind integrator = IntegratorKind::rk4;
+    double dt = 0.01;             // fixed step (rk4) or first trial step (dopri5), 1/gamma
+    double rtol = 1e-8, atol = 1e-10;  // dopri5 tolerances on every component
+    double t_end = 100;           // 1/gamma
+    double steady_tol = 1e-9;     // stop when max_n |ds_n/dt| < this (gamma); 0 = never
+    double norm_tol = 1e-4;       // blow-up when any |s_n| > 1 + norm_tol
+    double record_every = 0.5;    // time-series row interval, 1/gamma
+    double snapshot_every = 0;    // snapshot interval, 1/gamma; 0 = t_end / 10
+};
+
+struct RunConfig {
+    Couplings couplings;
+    Lattice lattice;
+    Numerics numerics;
+    Precision precision = Precision::float64;
+    BackendRequest backend = BackendRequest::automatic;
+    std::string init = "random";  // random | pm-noise | uniform:x,y,z | FILE.h5
+    double noise = 0.01;          // transverse amplitude for pm-noise
+    std::uint64_t seed = 1;
+    std::string output;           // HDF5 path; empty = no file (tests, bench)
+    bool overwrite = false;
+    std::string command_line;     // provenance
+
+    double snapshot_interval() const {
+        return numerics.snapshot_every > 0 ? numerics.snapshot_every : numerics.t_end / 10;
+    }
+};
+
+// Throws xyzmf::Error (exit_code::usage) naming the offending option on the
+// first rule that is broken. Memory limits are checked separately
+// (check_memory in memory_info.hpp) once the backend is known.
+void validate(const RunConfig& cfg);
+
+// "256" -> {256}, "512x256" -> {512, 256}. Throws naming --size on bad input.
+Lattice parse_size(const std::string& text, int dim, bool dim_given);
+
+const char* to_string(Precision p);
+const char* to_string(IntegratorKind k);
+const char* to_string(BackendRequest b);
+
+}  // namespace xyzmf

@@ -1,0 +1,74 @@
+// The time loop: integrates a RunConfig on one Backend, records time series,
+// writes snapshots, checks for blow-ups and stationarity, honours Ctrl-C.
+// Knows nothing of kernels (Backend) or of HDF5 details (RunOutput).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "xyzmf/backend.hpp"
+#include "xyzmf/initial_state.hpp"
+#include "xyzmf/run_config.hpp"
+
+namespace xyzmf {
+
+class RunOutput;
+
+enum class StopReason { t_end, steady, interrupted };
+const char* to_string(StopReason r);
+
+struct RunSummary {
+    StopReason reason = StopReason::t_end;
+    double t = 0;
+    std::int64_t steps = 0;          // accepted steps in total (including before a resume)
+    std::int64_t rejected = 0;       // dopri5 rejections
+    double residual = 0;             // max_n |ds_n/dt| at the end
+    double mean[3] = {0, 0, 0};
+    double staggered[3] = {0, 0, 0};
+    double seconds = 0;              // wall time of the loop
+    std::int64_t site_steps = 0;     // sites x steps done in this call
+};
+
+// Where a run (re)starts: step count, time and next step size.
+struct StartPoint {
+    std::int64_t step = 0;
+    double t = 0;
+    double dt_next = 0;              // dopri5 only; 0 = use --dt
+    std::int64_t next_snapshot = 0;  // index of the next snapshot to write
+};
+
+struct RunHooks {
+    // Called at every record: lets the CLI draw its progress line.
+    std::function<void(double t, double residual, const RunSummary&)> on_record;
+    // Tests: behave as if killed after this many steps (the file keeps what was written).
+    std::int64_t kill_after_steps = -1;
+};
+
+template <class Real>
+class Simulation {
+public:
+    Simulation(const RunConfig& cfg, Backend<Real>& be);
+    ~Simulation();
+
+    void set_state(const HostState& s);   // also resets the integrator's caches
+    HostState state() const;               // downloads to the host (double)
+    HostState rate() const;                // ds/dt of the current state, on the host
+    double time() const { return start_.t; }
+
+    // Runs from the start point (0 unless set by resume) to t_end or an
+    // earlier stop; out may be null. Throws xyzmf::Error(blow_up) on NaN/Inf
+    // or |s| > 1 + norm_tol, after marking the file.
+    RunSummary run(RunOutput* out, const StartPoint& from = {}, const RunHooks& hooks = {});
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    StartPoint start_;
+};
+
+// Buffers of 3N Reals a run holds on its backend (for the memory check).
+int simulation_buffers(const RunConfig& cfg);
+
+}  // namespace xyzmf

@@ -1,0 +1,66 @@
+// The mean-field equations of motion, physics.md section 2, written ONCE for
+// host and device. Everything else (CPU loops, CUDA kernels, integrators) only
+// calls these functions. Included by g++ and nvcc.
+#pragma once
+
+#include <type_traits>
+
+#include "xyzmf/couplings.hpp"
+#include "xyzmf/hd.hpp"
+#include "xyzmf/lattice.hpp"
+#include "xyzmf/vec3.hpp"
+
+namespace xyzmf {
+
+// Couplings folded for the inner loop: the 1/(2d) of the effective field is
+// applied once here rather than at every site.
+template <class Real>
+struct SiteModel {
+    Real jx, jy, jz;  // J_a / (2d)
+    Real g_perp;      // gamma/2 + 2 gamma_phi
+    Real gamma;
+
+    static SiteModel make(const Couplings& c, int dim) {
+        const double s = 1.0 / (2.0 * dim);
+        return {Real(c.Jx * s), Real(c.Jy * s), Real(c.Jz * s), Real(c.transverse_damping()), Real(c.gamma)};
+    }
+};
+
+// Structure-of-arrays view of one state: x, y, z blocks of N values each.
+template <class Real>
+struct SpinsView {
+    Real* x;
+    Real* y;
+    Real* z;
+
+    using Value = std::remove_const_t<Real>;  // a view of const spins yields plain Vec3<Real> values
+
+    XYZMF_HD static SpinsView from(Real* base, index_t n) { return {base, base + n, base + 2 * n}; }
+    XYZMF_HD Vec3<Value> operator[](index_t n) const { return {x[n], y[n], z[n]}; }
+    XYZMF_HD void set(index_t n, Vec3<Value> v) const { x[n] = v.x; y[n] = v.y; z[n] = v.z; }
+};
+
+// ds/dt of one spin s given the SUM of its neighbours' Bloch vectors:
+// precession about h = (jx Sx, jy Sy, jz Sz) plus decay toward (0, 0, -1).
+template <class Real>
+XYZMF_HD Vec3<Real> bloch_rhs(Vec3<Real> s, Vec3<Real> nsum, const SiteModel<Real>& m) {
+    const Real hx = m.jx * nsum.x, hy = m.jy * nsum.y, hz = m.jz * nsum.z;
+    return {Real(2) * (hy * s.z - hz * s.y) - m.g_perp * s.x,
+            Real(2) * (hz * s.x - hx * s.z) - m.g_perp * s.y,
+            Real(2) * (hx * s.y - hy * s.x) - m.gamma * (s.z + Real(1))};
+}
+
+// ds/dt at lattice site (i, j, k) of state s. Returns the site index in n.
+template <class Real>
+XYZMF_HD Vec3<Real> site_rhs(SpinsView<const Real> s, const Lattice& lat, const SiteModel<Real>& m,
+                             index_t i, index_t j, index_t k, index_t& n) {
+    index_t nb[6];
+    lat.neighbours(i, j, k, nb);
+    n = lat.site(i, j, k);
+    Vec3<Real> sum = s[nb[0]] + s[nb[1]];
+    if (lat.dim >= 2) sum = sum + s[nb[2]] + s[nb[3]];
+    if (lat.dim >= 3) sum = sum + s[nb[4]] + s[nb[5]];
+    return bloch_rhs(s[n], sum, m);
+}
+
+}  // namespace xyzmf

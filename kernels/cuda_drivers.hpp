@@ -1,0 +1,49 @@
+// Host entry points of the CUDA kernels (kernels/*.cu), in plain C++ so the g++-compiled CudaBackend can call them.
+#pragma once
+
+#include <cstddef>
+
+#include "kernels/stage_ops.hpp"
+
+namespace xyzmf {
+namespace cuda {
+
+// Drivers never throw (exceptions stay out of nvcc-compiled code). A failing
+// CUDA call is recorded here instead; the backend collects it with
+// take_driver_error() after each driver call and throws xyzmf::Error.
+struct DriverError {
+    const char* call = nullptr;  // the runtime call that failed; null: no error
+    int code = 0;                // its cudaError_t
+    const char* message = "";    // cudaGetErrorString(code)
+};
+
+// Returns the first error recorded on this thread since the last call, and clears it.
+DriverError take_driver_error() noexcept;
+
+// One fused RK stage over every site (Backend::stage). Asynchronous.
+template <class Real>
+void launch_stage(const StageArgs<Real>& args) noexcept;
+
+// out = y + sum_s c_s k_s over count elements (Backend::combine). Asynchronous.
+template <class Real>
+void launch_combine(const CombineArgs<Real>& args, index_t count) noexcept;
+
+// Device scratch the reductions need (block partials and the result); the
+// caller allocates it once, so the per-step error norm costs no cudaMalloc.
+std::size_t reduce_scratch_bytes() noexcept;
+
+// max_e error_element(args, e) over count elements; 0 when count is 0. Synchronous.
+template <class Real>
+double reduce_error_norm(const ErrorArgs<Real>& args, index_t count, void* scratch) noexcept;
+
+// Observables merged over every site of lat. Synchronous.
+template <class Real>
+Observables reduce_observables(const Real* s, const Real* dsdt, const Lattice& lat, void* scratch) noexcept;
+
+namespace detail {
+// Keeps the first error until take_driver_error(); used by the .cu files only.
+void record_error(const char* call, int code, const char* message) noexcept;
+}  // namespace detail
+
+}  // namespace cuda
+}  // namespace xyzmf

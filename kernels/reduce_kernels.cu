@@ -1,0 +1,145 @@
+// Device reductions: the embedded-error max norm and the Observables of a
+// state, over the shared error_element / observe_site of kernels/stage_ops.hpp.
+// Two passes (block partials, then one block over the partials) with a grid
+// that depends only on the problem size, so results are identical run to run.
+#include <cuda_runtime.h>
+
+#include <cub/block/block_reduce.cuh>
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/cuda_drivers.hpp"
+#include "kernels/stage_ops.hpp"
+
+namespace xyzmf {
+namespace cuda {
+namespace {
+
+constexpr int kThreads = 256;
+constexpr int kMaxBlocks = 1024;  // ~ one full wave on an H100; bounds the scratch
+
+bool check(cudaError_t err, const char* call) noexcept {
+    if (err == cudaSuccess) return true;
+    cudaGetLastError();  // clear a non-sticky error so the next call does not report it again
+    detail::record_error(call, int(err), cudaGetErrorString(err));
+    return false;
+}
+
+// Identities: 0 for the max (every error_element is >= 0 or +inf), the
+// default Observables (zero sums, zero maxima) for merge.
+struct MaxOp {
+    __device__ double operator()(double a, double b) const { return a > b ? a : b; }
+};
+struct MergeOp {
+    __device__ Observables operator()(Observables a, const Observables& b) const {
+        a.merge(b);
+        return a;
+    }
+};
+
+template <class T, class Op>
+__device__ void block_store(T mine, T* out, Op op) {
+    using Reduce = cub::BlockReduce<T, kThreads>;
+    __shared__ typename Reduce::TempStorage tmp;
+    const T total = Reduce(tmp).Reduce(mine, op);
+    if (threadIdx.x == 0) *out = total;  // the reduction is valid in thread 0 only
+}
+
+// Stages > 0: the stage count as a compile-time constant, so the stage loop of
+// error_element unrolls and k[]/e[] are indexed statically (a runtime index
+// makes nvcc copy the argument struct to local memory in every thread).
+template <class Real, int Stages>
+__global__ void __launch_bounds__(kThreads) error_partials(ErrorArgs<Real> A, index_t count, double* partial) {
+    if (Stages > 0) A.stages = Stages;
+    double worst = 0;
+    const index_t stride = index_t(gridDim.x) * kThreads;
+    for (index_t e = index_t(blockIdx.x) * kThreads + threadIdx.x; e < count; e += stride) {
+        const double r = error_element(A, e);
+        worst = r > worst ? r : worst;
+    }
+    block_store(worst, partial + blockIdx.x, MaxOp{});
+}
+
+template <class Real>
+__global__ void __launch_bounds__(kThreads) observe_partials(const Real* s, const Real* dsdt, const Lattice lat,
+                                                             Observables* partial) {
+    const index_t Lx = lat.L[0], Ly = lat.L[1], N = lat.sites(), Lxy = Lx * Ly;
+    const index_t stride = index_t(gridDim.x) * kThreads;
+    Observables mine;
+    for (index_t n = index_t(blockIdx.x) * kThreads + threadIdx.x; n < N; n += stride)
+        mine.merge(observe_site(s, dsdt, lat, n % Lx, (n / Lx) % Ly, n / Lxy));
+    block_store(mine, partial + blockIdx.x, MergeOp{});
+}
+
+// One block folds the partials of the first pass, in a fixed order.
+template <class T, class Op>
+__global__ void __launch_bounds__(kThreads) finish(const T* partial, int count, T* result, Op op) {
+    T mine{};
+    for (int b = threadIdx.x; b < count; b += kThreads) mine = op(mine, partial[b]);
+    block_store(mine, result, op);
+}
+
+template <class Real, int Stages = 1>
+void launch_error_partials(const ErrorArgs<Real>& A, index_t count, double* partial, int blocks) {
+    if constexpr (Stages <= kMaxStages) {
+        if (A.stages != Stages) return launch_error_partials<Real, Stages + 1>(A, count, partial, blocks);
+        error_partials<Real, Stages><<<blocks, kThreads>>>(A, count, partial);
+    } else {
+        error_partials<Real, 0><<<blocks, kThreads>>>(A, count, partial);  // any other count: loop bound at run time
+    }
+}
+
+int partial_blocks(index_t count) {
+    return int(std::min<index_t>((count + kThreads - 1) / kThreads, kMaxBlocks));
+}
+
+// Both passes and the copy back; false (error recorded) on any failure.
+template <class T, class Op>
+bool finish_and_fetch(T* partial, int blocks, Op op, const char* launch_call, T& host) noexcept {
+    if (!check(cudaGetLastError(), launch_call)) return false;
+    T* result = partial + kMaxBlocks;
+    finish<T, Op><<<1, kThreads>>>(partial, blocks, result, op);
+    if (!check(cudaGetLastError(), "cudaLaunchKernel(finish)")) return false;
+    // Synchronous: also where a failure of any earlier asynchronous kernel surfaces.
+    return check(cudaMemcpy(&host, result, sizeof(T), cudaMemcpyDeviceToHost), "cudaMemcpy(reduction result)");
+}
+
+}  // namespace
+
+std::size_t reduce_scratch_bytes() noexcept {
+    // Sized for the larger element type; the double partials of the error norm fit too.
+    static_assert(sizeof(Observables) >= sizeof(double), "scratch sizing");
+    return (kMaxBlocks + 1) * sizeof(Observables);
+}
+
+template <class Real>
+double reduce_error_norm(const ErrorArgs<Real>& A, index_t count, void* scratch) noexcept {
+    if (count <= 0) return 0;
+    auto* partial = static_cast<double*>(scratch);
+    const int blocks = partial_blocks(count);
+    launch_error_partials(A, count, partial, blocks);
+    double host = 0;
+    if (!finish_and_fetch(partial, blocks, MaxOp{}, "cudaLaunchKernel(error_partials)", host)) return HUGE_VAL;
+    return host;
+}
+
+template <class Real>
+Observables reduce_observables(const Real* s, const Real* dsdt, const Lattice& lat, void* scratch) noexcept {
+    const index_t N = lat.sites();
+    Observables host;
+    if (N <= 0) return host;
+    auto* partial = static_cast<Observables*>(scratch);
+    const int blocks = partial_blocks(N);
+    observe_partials<Real><<<blocks, kThreads>>>(s, dsdt, lat, partial);
+    if (!finish_and_fetch(partial, blocks, MergeOp{}, "cudaLaunchKernel(observe_partials)", host)) return Observables{};
+    return host;
+}
+
+template double reduce_error_norm<float>(const ErrorArgs<float>&, index_t, void*) noexcept;
+template double reduce_error_norm<double>(const ErrorArgs<double>&, index_t, void*) noexcept;
+template Observables reduce_observables<float>(const float*, const float*, const Lattice&, void*) noexcept;
+template Observables reduce_observables<double>(const double*, const double*, const Lattice&, void*) noexcept;
+
+}  // namespace cuda
+}  // namespace xyzmf

@@ -1,0 +1,124 @@
+// Per-site and per-element building blocks of the Runge-Kutta integrators,
+// shared by the CPU loops (src/cpu_backend.cpp) and the CUDA kernels
+// (kernels/*.cu). The integrators in src/ are written only against these.
+#pragma once
+
+#include <cmath>
+
+#include "bloch_rhs.hpp"
+
+namespace xyzmf {
+
+// Fused RK stage at one site: k = f(src), then optionally
+//   acc_out = acc_in + a k,   tmp_out = y + b k,   k_out = k.
+// Fusing the right-hand side with the stage updates lets classic RK4 touch
+// each array 16 times per step instead of ~39 (see docs/ARCHITECTURE.md).
+template <class Real>
+struct StageArgs {
+    const Real* src;
+    const Real* y;       // base state of the step (read only when tmp_out is set)
+    const Real* acc_in;  // read only when acc_out is set
+    Real* acc_out;       // may be null
+    Real* tmp_out;       // may be null
+    Real* k_out;         // may be null
+    Real a, b;
+    Lattice lat;
+    SiteModel<Real> model;
+};
+
+template <class Real>
+XYZMF_HD void stage_site(const StageArgs<Real>& A, index_t i, index_t j, index_t k) {
+    const index_t N = A.lat.sites();
+    index_t n;
+    const Vec3<Real> d = site_rhs(SpinsView<const Real>::from(A.src, N), A.lat, A.model, i, j, k, n);
+    if (A.acc_out) {
+        const SpinsView<const Real> acc = SpinsView<const Real>::from(A.acc_in, N);
+        SpinsView<Real>::from(A.acc_out, N).set(n, {acc.x[n] + A.a * d.x, acc.y[n] + A.a * d.y, acc.z[n] + A.a * d.z});
+    }
+    if (A.tmp_out) {
+        const SpinsView<const Real> y = SpinsView<const Real>::from(A.y, N);
+        SpinsView<Real>::from(A.tmp_out, N).set(n, {y.x[n] + A.b * d.x, y.y[n] + A.b * d.y, y.z[n] + A.b * d.z});
+    }
+    if (A.k_out) SpinsView<Real>::from(A.k_out, N).set(n, d);
+}
+
+// out = y + h * sum_s c_s k_s over flat elements (3N of them): the stage
+// combination of an explicit Runge-Kutta tableau with up to kMaxStages stages.
+constexpr int kMaxStages = 7;
+
+template <class Real>
+struct CombineArgs {
+    Real* out;
+    const Real* y;
+    const Real* k[kMaxStages];
+    Real c[kMaxStages];  // already multiplied by h
+    int stages;
+};
+
+template <class Real>
+XYZMF_HD void combine_element(const CombineArgs<Real>& A, index_t e) {
+    Real v = A.y[e];
+    for (int s = 0; s < A.stages; ++s)
+        if (A.c[s] != Real(0)) v += A.c[s] * A.k[s][e];
+    A.out[e] = v;
+}
+
+// Scaled local error of an embedded pair at one element:
+// |sum_s e_s k_s| / (atol + rtol max(|y|, |y_new|)). The max over elements is
+// the error norm; NaN is mapped to +inf so a blow-up is never read as "small".
+template <class Real>
+struct ErrorArgs {
+    const Real* y;
+    const Real* y_new;
+    const Real* k[kMaxStages];
+    Real e[kMaxStages];  // error weights, already multiplied by h
+    int stages;
+    double rtol, atol;
+};
+
+template <class Real>
+XYZMF_HD double error_element(const ErrorArgs<Real>& A, index_t e) {
+    double err = 0;
+    for (int s = 0; s < A.stages; ++s)
+        if (A.e[s] != Real(0)) err += double(A.e[s]) * double(A.k[s][e]);
+    const double y0 = A.y[e] < 0 ? -double(A.y[e]) : double(A.y[e]);
+    const double y1 = A.y_new[e] < 0 ? -double(A.y_new[e]) : double(A.y_new[e]);
+    const double scale = A.atol + A.rtol * (y0 > y1 ? y0 : y1);
+    const double r = (err < 0 ? -err : err) / scale;
+    return r <= 1e300 ? r : HUGE_VAL;  // NaN and Inf -> +inf
+}
+
+// What the run records about a state: sums for the mean and staggered
+// magnetisation, the largest |s_n|^2 and the largest |ds_n/dt|^2
+// (the stationarity residual squared). Non-finite values map to +inf.
+struct Observables {
+    double sum[3] = {0, 0, 0};
+    double stag[3] = {0, 0, 0};
+    double max_s2 = 0;
+    double max_rate2 = 0;
+
+    XYZMF_HD void merge(const Observables& o) {
+        for (int c = 0; c < 3; ++c) { sum[c] += o.sum[c]; stag[c] += o.stag[c]; }
+        max_s2 = max_s2 > o.max_s2 ? max_s2 : o.max_s2;
+        max_rate2 = max_rate2 > o.max_rate2 ? max_rate2 : o.max_rate2;
+    }
+};
+
+template <class Real>
+XYZMF_HD Observables observe_site(const Real* s_base, const Real* dsdt_base, const Lattice& lat,
+                                  index_t i, index_t j, index_t k) {
+    const index_t N = lat.sites(), n = lat.site(i, j, k);
+    const Vec3<Real> s = SpinsView<const Real>::from(s_base, N)[n];
+    const Vec3<Real> d = SpinsView<const Real>::from(dsdt_base, N)[n];
+    const double p = Lattice::parity(i, j, k);
+    Observables o;
+    o.sum[0] = s.x; o.sum[1] = s.y; o.sum[2] = s.z;
+    o.stag[0] = p * s.x; o.stag[1] = p * s.y; o.stag[2] = p * s.z;
+    const double s2 = double(s.x) * s.x + double(s.y) * s.y + double(s.z) * s.z;
+    const double r2 = double(d.x) * d.x + double(d.y) * d.y + double(d.z) * d.z;
+    o.max_s2 = s2 <= 1e300 ? s2 : HUGE_VAL;
+    o.max_rate2 = r2 <= 1e300 ? r2 : HUGE_VAL;
+    return o;
+}
+
+}  // namespace xyzmf

@@ -1,0 +1,20 @@
+// Subcommands of the xyzmf program. Each add_*_command registers its options
+// on the CLI11 app and returns the action to run once parsing succeeded.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+namespace xyzmf::cli {
+
+struct Command {
+    CLI::App* app;
+    std::function<int()> run;
+};
+
+Command add_run_command(CLI::App& app, const std::string& command_line);
+Command add_bench_command(CLI::App& app);
+
+}  // namespace xyzmf::cli

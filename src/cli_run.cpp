@@ -1,0 +1,192 @@
+// `xyzmf run`: options -> RunConfig -> validation -> memory check -> initial
+// state -> backend -> Simulation + RunOutput, with a progress line on a TTY.
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+#include "cli.hpp"
+#include "xyzmf/backend_select.hpp"
+#include "xyzmf/error.hpp"
+#include "xyzmf/h5file.hpp"
+#include "xyzmf/run_output.hpp"
+#include "xyzmf/signals.hpp"
+#include "xyzmf/simulation.hpp"
+
+namespace xyzmf::cli {
+namespace {
+
+struct RunOptions {
+    RunConfig cfg;
+    int dim = 2;
+    std::string size = "64";
+    std::string precision = "double", integrator = "rk4", backend = "auto";
+    std::string resume;
+    bool quiet = false;
+    CLI::Option* dim_opt = nullptr;
+};
+
+// One status line on stderr, redrawn at most 5 times a second; ended with a
+// newline when the run stops for any reason (RAII), so errors start a fresh line.
+class ProgressLine {
+public:
+    explicit ProgressLine(bool enabled) : enabled_(enabled) {}
+    ~ProgressLine() {
+        if (drawn_) std::fputc('\n', stderr);
+    }
+    void update(double t, double t_end, double residual, const RunSummary& s) {
+        if (!enabled_) return;
+        const auto now = std::chrono::steady_clock::now();
+        if (drawn_ && now - last_ < std::chrono::milliseconds(200) && t < t_end) return;
+        last_ = now;
+        const double frac = t_end > 0 ? t / t_end : 1;
+        const double rate = s.seconds > 0 ? double(s.site_steps) / s.seconds : 0;
+        const double eta = frac > 0 && s.seconds > 0 ? s.seconds * (1 - frac) / frac : 0;
+        const int e = int(eta + 0.5);
+        std::fprintf(stderr, "\r  t = %-10.4g %5.1f%%  ETA %d:%02d:%02d  %.3g site-steps/s  residual %.3g   ", t,
+                     100 * frac, e / 3600, (e / 60) % 60, e % 60, rate, residual);
+        std::fflush(stderr);
+        drawn_ = true;
+    }
+
+private:
+    bool enabled_;
+    bool drawn_ = false;
+    std::chrono::steady_clock::time_point last_;
+};
+
+
+template <class Real>
+int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string& resume_path) {
+    const bool resuming = !resume_path.empty();
+    check_run_memory(cfg, kind, simulation_buffers(cfg));
+
+    StartPoint start;
+    HostState init;
+    std::int64_t keep_rows = 0;
+    if (resuming) {
+        {
+            h5::Id f = h5::open_file(resume_path, false);
+            const std::string status = h5::attr_string(f, "status");
+            if (status.rfind("finished", 0) == 0)
+                throw Error("--resume: " + resume_path + " is already finished (" + status + "); nothing to resume",
+                            exit_code::usage);
+        }
+        StoredState st = read_stored_state(resume_path, true);
+        init = std::move(st.spins);
+        start = {st.step, st.t, st.dt_next, st.snapshot_index + 1};
+        keep_rows = st.timeseries_rows;
+        if (!quiet) std::printf("xyzmf: resuming %s from %s (t = %g)\n", resume_path.c_str(), st.where.c_str(), st.t);
+    } else {
+        init = make_initial_state(cfg.init, cfg.lattice, cfg.seed, cfg.noise);
+    }
+
+    auto be = make_backend<Real>(kind);
+    Simulation<Real> sim(cfg, *be);
+    sim.set_state(init);
+    HostState().swap(init);
+    // The file is created only now: every check above has passed, so a bad
+    // option never leaves a half-written file behind.
+    RunOutput out = resuming ? RunOutput::reopen(resume_path, keep_rows, start.next_snapshot, cfg.command_line)
+                             : RunOutput::create(cfg, be->description());
+    if (!quiet)
+        std::printf("xyzmf: %s, %s, %s, %s precision, t_end = %g -> %s\n", lattice_text(cfg.lattice).c_str(),
+                    be->description().c_str(), to_string(cfg.numerics.integrator), to_string(cfg.precision),
+                    cfg.numerics.t_end, out.path().c_str());
+    std::fflush(stdout);
+
+    install_interrupt_handlers();
+    RunSummary s;
+    {
+        ProgressLine progress(!quiet && ::isatty(2));
+        RunHooks hooks;
+        hooks.on_record = [&](double t, double r, const RunSummary& sm) { progress.update(t, cfg.numerics.t_end, r, sm); };
+        s = sim.run(&out, start, hooks);
+    }
+    if (!quiet) {
+        std::printf("xyzmf: %s at t = %g after %lld steps", to_string(s.reason), s.t, (long long)s.steps);
+        if (s.rejected) std::printf(" (%lld rejected)", (long long)s.rejected);
+        std::printf(" in %.3g s (%.3g site-steps/s)\n", s.seconds, s.seconds > 0 ? s.site_steps / s.seconds : 0.0);
+        std::printf("xyzmf: residual max|ds/dt| = %.3g; mean (x, y, z) = (%.6g, %.6g, %.6g); staggered = (%.6g, %.6g, %.6g)\n",
+                    s.residual, s.mean[0], s.mean[1], s.mean[2], s.staggered[0], s.staggered[1], s.staggered[2]);
+        std::printf("xyzmf: wrote %s\n", out.path().c_str());
+    }
+    return 0;
+}
+
+}  // namespace
+
+Command add_run_command(CLI::App& app, const std::string& command_line) {
+    auto opts = std::make_shared<RunOptions>();
+    RunConfig& c = opts->cfg;
+    c.command_line = command_line;
+    c.output = "run.h5";
+    CLI::App* sub = app.add_subcommand("run", "Integrate the mean-field equations on a periodic lattice and write HDF5");
+    sub->set_config("--config", "", "Read options from a TOML/INI file (keys are option names, e.g. Jx = 2, t-end = 400)");
+
+    std::vector<CLI::Option*> physics;  // everything --resume takes from the file instead
+    auto add = [&](CLI::Option* o) { physics.push_back(o); return o; };
+    add(sub->add_option("--Jx", c.couplings.Jx, "Coupling Jx, in units of gamma")->capture_default_str());
+    add(sub->add_option("--Jy", c.couplings.Jy, "Coupling Jy, in units of gamma")->capture_default_str());
+    add(sub->add_option("--Jz", c.couplings.Jz, "Coupling Jz, in units of gamma")->capture_default_str());
+    add(sub->add_option("--gamma", c.couplings.gamma, "Decay rate to |down> (sets the units; normally 1)")->capture_default_str());
+    add(sub->add_option("--gamma-phi", c.couplings.gamma_phi, "Dephasing rate gamma_phi, units of gamma")->capture_default_str());
+    opts->dim_opt = add(sub->add_option("--dim", opts->dim, "Lattice dimension d = 1, 2, 3 (inferred from --size AxB[xC])")->capture_default_str());
+    add(sub->add_option("--size", opts->size, "Sites per side: N (all sides) or Lx x Ly [x Lz], e.g. 512x256; periodic")->capture_default_str());
+    add(sub->add_option("--integrator", opts->integrator, "rk4 (fixed --dt) or dopri5 (adaptive, --rtol/--atol)")
+            ->check(CLI::IsMember({"rk4", "dopri5"}))->capture_default_str());
+    add(sub->add_option("--dt", c.numerics.dt, "Time step (rk4) or first trial step (dopri5), units of 1/gamma")->capture_default_str());
+    add(sub->add_option("--rtol", c.numerics.rtol, "dopri5 relative tolerance per component")->capture_default_str());
+    add(sub->add_option("--atol", c.numerics.atol, "dopri5 absolute tolerance per component")->capture_default_str());
+    add(sub->add_option("--t-end", c.numerics.t_end, "Final time, units of 1/gamma")->capture_default_str());
+    add(sub->add_option("--steady-tol", c.numerics.steady_tol,
+                        "Stop early when max_n |ds_n/dt| < this (units of gamma); 0 = run to --t-end")->capture_default_str());
+    add(sub->add_option("--norm-tol", c.numerics.norm_tol, "Blow-up when any |s_n| > 1 + this")->capture_default_str());
+    add(sub->add_option("--record-every", c.numerics.record_every,
+                        "Time-series interval (mean, staggered, residual), units of 1/gamma")->capture_default_str());
+    add(sub->add_option("--snapshot-every", c.numerics.snapshot_every,
+                        "Snapshot interval, units of 1/gamma; 0 = t-end/10")->capture_default_str());
+    add(sub->add_option("--init", c.init, "Initial state: random (uniform in the Bloch ball), pm-noise, uniform:x,y,z, or FILE.h5")
+            ->capture_default_str());
+    add(sub->add_option("--noise", c.noise, "pm-noise: transverse amplitude (x, y uniform in [-noise, noise])")->capture_default_str());
+    add(sub->add_option("--seed", c.seed, "Random seed (Philox key); same seed = same initial state on every backend")
+            ->capture_default_str());
+    add(sub->add_option("--precision", opts->precision, "double or float")->check(CLI::IsMember({"double", "float"}))
+            ->capture_default_str());
+    CLI::Option* out = add(sub->add_option("-o,--output", c.output, "Output HDF5 file")->capture_default_str());
+    add(sub->add_flag("--overwrite", c.overwrite, "Replace an existing output file"));
+    sub->add_option("--backend", opts->backend, "auto (CUDA if a GPU is present), cuda or cpu")
+        ->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
+    CLI::Option* resume = sub->add_option("--resume", opts->resume,
+                                          "Continue a killed run from its last snapshot, in the same file; takes every "
+                                          "parameter from the file");
+    for (CLI::Option* o : physics) resume->excludes(o);
+    (void)out;
+    sub->add_flag("-q,--quiet", opts->quiet, "No progress line or summary");
+
+    auto run = [opts]() -> int {
+        RunConfig cfg = opts->cfg;
+        const BackendRequest req = opts->backend == "cpu"    ? BackendRequest::cpu
+                                   : opts->backend == "cuda" ? BackendRequest::cuda
+                                                             : BackendRequest::automatic;
+        if (!opts->resume.empty()) {
+            const std::string cmd = cfg.command_line;
+            cfg = read_run_config(opts->resume);
+            cfg.command_line = cmd;
+        } else {
+            cfg.lattice = parse_size(opts->size, opts->dim, opts->dim_opt->count() > 0);
+            cfg.precision = opts->precision == "float" ? Precision::float32 : Precision::float64;
+            cfg.numerics.integrator = opts->integrator == "dopri5" ? IntegratorKind::dopri5 : IntegratorKind::rk4;
+        }
+        cfg.backend = req;
+        validate(cfg);
+        const BackendKind kind = choose_backend(cfg.backend);
+        return cfg.precision == Precision::float32 ? execute<float>(cfg, kind, opts->quiet, opts->resume)
+                                                   : execute<double>(cfg, kind, opts->quiet, opts->resume);
+    };
+    return {sub, run};
+}
+
+}  // namespace xyzmf::cli

@@ -1,0 +1,163 @@
+// CUDA backend: device arrays and the kernels of kernels/*.cu behind the
+// Backend interface, with the semantics of the CPU twin (src/cpu_backend.cpp).
+// Compiled by the host compiler: it sees the GPU only through the CUDA runtime
+// C API and the drivers of kernels/cuda_drivers.hpp. Every call goes to the
+// legacy default stream, so kernels, copies and reductions run in call order.
+#include <cuda_runtime_api.h>
+
+#include <memory>
+#include <string>
+
+#include "kernels/cuda_drivers.hpp"
+#include "xyzmf/backend.hpp"
+#include "xyzmf/error.hpp"
+
+namespace xyzmf {
+namespace {
+
+// Throws xyzmf::Error naming the failed call. The error is cleared first (if
+// not sticky) so that the next, unrelated call does not report it again.
+void check(cudaError_t err, const char* call) {
+    if (err == cudaSuccess) return;
+    cudaGetLastError();
+    throw Error(std::string("CUDA: ") + call + " failed: " + cudaGetErrorString(err));
+}
+
+// The drivers do not throw; they record the first failure for us to collect.
+void check_driver(const char* operation) {
+    const cuda::DriverError e = cuda::take_driver_error();
+    if (e.call) throw Error(std::string("CUDA: ") + e.call + " failed (" + operation + "): " + e.message);
+}
+
+std::string mib(std::size_t bytes) { return std::to_string((bytes + (std::size_t(1) << 20) - 1) >> 20); }
+
+template <class Real>
+class CudaBackend final : public Backend<Real> {
+public:
+    CudaBackend() {
+        int device = 0;
+        check(cudaGetDevice(&device), "cudaGetDevice");
+        cudaDeviceProp prop;
+        check(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
+        description_ = "cuda (" + std::string(prop.name) + ", sm_" + std::to_string(prop.major) +
+                       std::to_string(prop.minor) + ")";
+        // Allocated once: the per-step error norm must not pay for cudaMalloc.
+        check(cudaMalloc(&scratch_, cuda::reduce_scratch_bytes()), "cudaMalloc (reduction scratch)");
+    }
+    ~CudaBackend() override {
+        cudaFree(scratch_);
+        cudaGetLastError();
+    }
+    CudaBackend(const CudaBackend&) = delete;
+    CudaBackend& operator=(const CudaBackend&) = delete;
+
+    BackendKind kind() const override { return BackendKind::cuda; }
+    std::string description() const override { return description_; }
+
+    Real* allocate(std::size_t count) override {
+        const std::size_t bytes = count * sizeof(Real);
+        void* p = nullptr;
+        const cudaError_t err = cudaMalloc(&p, bytes);
+        if (err != cudaSuccess) {
+            cudaGetLastError();
+            throw Error("cannot allocate " + mib(bytes) + " MiB on the GPU: " + cudaGetErrorString(err));
+        }
+        // Zeroed, as the CPU backend's buffers are.
+        const cudaError_t zero = cudaMemset(p, 0, bytes);
+        if (zero != cudaSuccess) {
+            cudaFree(p);
+            check(zero, "cudaMemset (allocate)");
+        }
+        return static_cast<Real*>(p);
+    }
+    // Called from StateBuffer's destructor, so it must not throw; a sticky
+    // error hidden here is reported by the next checked call.
+    void release(Real* p) override {
+        if (!p) return;
+        cudaFree(p);
+        cudaGetLastError();
+    }
+    void upload(Real* dst, const Real* host_src, std::size_t count) override {
+        if (count == 0) return;
+        check(cudaMemcpy(dst, host_src, count * sizeof(Real), cudaMemcpyHostToDevice), "cudaMemcpy (upload)");
+    }
+    void download(Real* host_dst, const Real* src, std::size_t count) override {
+        if (count == 0) return;
+        check(cudaMemcpy(host_dst, src, count * sizeof(Real), cudaMemcpyDeviceToHost), "cudaMemcpy (download)");
+    }
+    void copy(Real* dst, const Real* src, std::size_t count) override {
+        if (dst == src || count == 0) return;
+        check(cudaMemcpy(dst, src, count * sizeof(Real), cudaMemcpyDeviceToDevice), "cudaMemcpy (copy)");
+    }
+
+    void stage(const StageArgs<Real>& args) override {
+        cuda::launch_stage(args);
+        check_driver("stage");
+    }
+    void combine(const CombineArgs<Real>& args, index_t count) override {
+        cuda::launch_combine(args, count);
+        check_driver("combine");
+    }
+    double error_norm(const ErrorArgs<Real>& args, index_t count) override {
+        const double norm = cuda::reduce_error_norm(args, count, scratch_);
+        check_driver("error norm");
+        return norm;
+    }
+    Observables observe(const Real* s, const Real* dsdt, const Lattice& lat) override {
+        const Observables o = cuda::reduce_observables(s, dsdt, lat, scratch_);
+        check_driver("observables");
+        return o;
+    }
+
+private:
+    std::string description_;
+    void* scratch_ = nullptr;
+};
+
+}  // namespace
+
+template <class Real>
+std::unique_ptr<Backend<Real>> make_cuda_backend() {
+    int count = 0;
+    const cudaError_t err = cudaGetDeviceCount(&count);
+    if (err != cudaSuccess) {
+        cudaGetLastError();
+        throw Error(std::string("no CUDA device available: ") + cudaGetErrorString(err));
+    }
+    if (count == 0) throw Error("no CUDA device available: cudaGetDeviceCount found none");
+    return std::make_unique<CudaBackend<Real>>();
+}
+template std::unique_ptr<Backend<float>> make_cuda_backend<float>();
+template std::unique_ptr<Backend<double>> make_cuda_backend<double>();
+
+int cuda_device_count() {
+    int count = 0;
+    if (cudaGetDeviceCount(&count) != cudaSuccess) {  // no driver, no device: not an error here
+        cudaGetLastError();
+        return 0;
+    }
+    return count;
+}
+
+std::string cuda_device_name() {
+    if (cuda_device_count() == 0) return "";
+    int device = 0;
+    cudaDeviceProp prop;
+    if (cudaGetDevice(&device) != cudaSuccess || cudaGetDeviceProperties(&prop, device) != cudaSuccess) {
+        cudaGetLastError();
+        return "";
+    }
+    return prop.name;
+}
+
+std::size_t cuda_free_memory_bytes() {
+    if (cuda_device_count() == 0) return 0;
+    std::size_t free_bytes = 0, total_bytes = 0;
+    if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) {
+        cudaGetLastError();
+        return 0;
+    }
+    return free_bytes;
+}
+
+}  // namespace xyzmf

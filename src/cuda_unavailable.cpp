@@ -1,0 +1,22 @@
+// Stand-ins for the CUDA factories in builds without CUDA (see CMakeLists.txt):
+// the binary still links, and asking for the GPU gives a clear error.
+#include <memory>
+#include <string>
+
+#include "xyzmf/backend.hpp"
+#include "xyzmf/error.hpp"
+
+namespace xyzmf {
+
+template <class Real>
+std::unique_ptr<Backend<Real>> make_cuda_backend() {
+    throw Error("this xyzmf was built without CUDA; use --backend cpu");
+}
+template std::unique_ptr<Backend<float>> make_cuda_backend<float>();
+template std::unique_ptr<Backend<double>> make_cuda_backend<double>();
+
+int cuda_device_count() { return 0; }
+std::string cuda_device_name() { return ""; }
+std::size_t cuda_free_memory_bytes() { return 0; }
+
+}  // namespace xyzmf

@@ -1,0 +1,116 @@
+// RK4 and Dormand-Prince 5(4) over Backend primitives (see integrators.hpp).
+#include "xyzmf/integrators.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+namespace xyzmf {
+
+template <class Real>
+void evaluate_rhs(Backend<Real>& be, const Lattice& lat, const SiteModel<Real>& m, const Real* s, Real* dsdt) {
+    StageArgs<Real> a{};
+    a.src = s;
+    a.k_out = dsdt;
+    a.lat = lat;
+    a.model = m;
+    be.stage(a);
+}
+
+// ---- RK4 ---------------------------------------------------------------------
+// Low-storage form: acc accumulates y + h/6 (k1 + 2k2 + 2k3 + k4) while the
+// next stage's input is written alongside, so no k_i is ever stored.
+
+template <class Real>
+Rk4<Real>::Rk4(Backend<Real>& be, const Lattice& lat, const Couplings& c)
+    : be_(be), lat_(lat), model_(SiteModel<Real>::make(c, lat.dim)),
+      acc_(be, lat.sites()), t1_(be, lat.sites()), t2_(be, lat.sites()) {}
+
+template <class Real>
+void Rk4<Real>::step(StateBuffer<Real>& y, double h) {
+    StageArgs<Real> s{};
+    s.lat = lat_;
+    s.model = model_;
+    s.y = y.data();
+    const Real h2 = Real(h / 2), h3 = Real(h / 3), h6 = Real(h / 6), h1 = Real(h);
+
+    // k1 = f(y):   acc = y + h/6 k1,   t1 = y + h/2 k1
+    s.src = y.data(); s.acc_in = y.data(); s.acc_out = acc_.data(); s.a = h6; s.tmp_out = t1_.data(); s.b = h2;
+    be_.stage(s);
+    // k2 = f(t1):  acc += h/3 k2,      t2 = y + h/2 k2
+    s.src = t1_.data(); s.acc_in = acc_.data(); s.a = h3; s.tmp_out = t2_.data(); s.b = h2;
+    be_.stage(s);
+    // k3 = f(t2):  acc += h/3 k3,      t1 = y + h k3
+    s.src = t2_.data(); s.tmp_out = t1_.data(); s.b = h1;
+    be_.stage(s);
+    // k4 = f(t1):  y = acc + h/6 k4   (y is not read in this stage)
+    s.src = t1_.data(); s.acc_out = y.data(); s.a = h6; s.tmp_out = nullptr;
+    be_.stage(s);
+}
+
+// ---- Dormand-Prince 5(4) ---------------------------------------------------------
+
+namespace {
+// Butcher tableau (Dormand & Prince 1980); row s holds a_{s+1, 0..s}.
+constexpr double kA[6][6] = {
+    {1.0 / 5},
+    {3.0 / 40, 9.0 / 40},
+    {44.0 / 45, -56.0 / 15, 32.0 / 9},
+    {19372.0 / 6561, -25360.0 / 2187, 64448.0 / 6561, -212.0 / 729},
+    {9017.0 / 3168, -355.0 / 33, 46732.0 / 5247, 49.0 / 176, -5103.0 / 18656},
+    {35.0 / 384, 0, 500.0 / 1113, 125.0 / 192, -2187.0 / 6784, 11.0 / 84}};
+// 5th-order weights minus the embedded 4th-order ones.
+constexpr double kE[7] = {71.0 / 57600, 0, -71.0 / 16695, 71.0 / 1920, -17253.0 / 339200, 22.0 / 525, -1.0 / 40};
+}  // namespace
+
+template <class Real>
+DormandPrince5<Real>::DormandPrince5(Backend<Real>& be, const Lattice& lat, const Couplings& c, double rtol,
+                                     double atol)
+    : be_(be), lat_(lat), model_(SiteModel<Real>::make(c, lat.dim)), rtol_(rtol), atol_(atol) {
+    for (auto& k : k_) k = StateBuffer<Real>(be, lat.sites());
+    tmp_ = StateBuffer<Real>(be, lat.sites());
+    y_new_ = StateBuffer<Real>(be, lat.sites());
+}
+
+template <class Real>
+bool DormandPrince5<Real>::attempt(StateBuffer<Real>& y, double h, double& err, double& h_next) {
+    const index_t count = 3 * lat_.sites();
+    if (!fsal_valid_) evaluate_rhs(be_, lat_, model_, y.data(), k_[0].data());
+    fsal_valid_ = true;
+
+    for (int s = 1; s <= 6; ++s) {
+        CombineArgs<Real> c{};
+        c.out = s == 6 ? y_new_.data() : tmp_.data();
+        c.y = y.data();
+        c.stages = s;
+        for (int r = 0; r < s; ++r) { c.k[r] = k_[r].data(); c.c[r] = Real(h * kA[s - 1][r]); }
+        be_.combine(c, count);
+        evaluate_rhs(be_, lat_, model_, c.out, k_[s].data());
+    }
+
+    ErrorArgs<Real> e{};
+    e.y = y.data();
+    e.y_new = y_new_.data();
+    e.stages = 7;
+    for (int r = 0; r < 7; ++r) { e.k[r] = k_[r].data(); e.e[r] = Real(h * kE[r]); }
+    e.rtol = rtol_;
+    e.atol = atol_;
+    err = be_.error_norm(e, count);
+
+    // Standard controller: safety 0.9, growth limited to [0.2, 5].
+    const double factor = err > 0 ? 0.9 * std::pow(err, -0.2) : 5.0;
+    h_next = h * std::clamp(std::isfinite(factor) ? factor : 0.2, 0.2, 5.0);
+    if (!(err <= 1)) return false;
+    y.swap(y_new_);
+    k_[0].swap(k_[6]);  // first same as last
+    return true;
+}
+
+template class Rk4<float>;
+template class Rk4<double>;
+template class DormandPrince5<float>;
+template class DormandPrince5<double>;
+template void evaluate_rhs(Backend<float>&, const Lattice&, const SiteModel<float>&, const float*, float*);
+template void evaluate_rhs(Backend<double>&, const Lattice&, const SiteModel<double>&, const double*, double*);
+
+}  // namespace xyzmf

@@ -1,0 +1,45 @@
+// xyzmf: entry point. Parses the command line (CLI11) and runs one
+// subcommand; every error ends here as ONE line on stderr and a non-zero exit.
+#include <cstdio>
+#include <iostream>
+#include <vector>
+
+#include "cli.hpp"
+#include "xyzmf/error.hpp"
+#include "xyzmf/version.hpp"
+
+int main(int argc, char** argv) {
+    std::string command_line;
+    for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+
+    CLI::App app{"xyzmf " XYZMF_VERSION ": site-resolved mean-field dynamics of the driven-dissipative XYZ spin "
+                 "model\n(Lee, Gopalakrishnan & Lukin, PRL 110, 257204 (2013)). Rates and couplings are in units "
+                 "of the decay rate gamma;\ntimes in units of 1/gamma.",
+                 "xyzmf"};
+    app.set_version_flag("--version", std::string(XYZMF_VERSION " (git " XYZMF_GIT_REVISION ")"));
+    app.require_subcommand(1);
+    std::vector<xyzmf::cli::Command> commands = {xyzmf::cli::add_run_command(app, command_line),
+                                                 xyzmf::cli::add_bench_command(app)};
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::Success& e) {  // --help, --version
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "xyzmf: error: %s (see --help)\n", e.what());
+        return xyzmf::exit_code::usage;
+    }
+    try {
+        for (auto& c : commands)
+            if (c.app->parsed()) return c.run();
+    } catch (const xyzmf::Error& e) {
+        std::fprintf(stderr, "xyzmf: error: %s\n", e.what());
+        return e.exit_code();
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "xyzmf: error: out of memory\n");
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "xyzmf: error: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}

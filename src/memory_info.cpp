@@ -1,0 +1,49 @@
+// Host memory available to this process, for the pre-allocation size check.
+#include "xyzmf/memory_info.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <string>
+
+#include "xyzmf/error.hpp"
+
+namespace xyzmf {
+
+std::size_t host_available_bytes() {
+    std::size_t avail = std::numeric_limits<std::size_t>::max();
+    std::ifstream meminfo("/proc/meminfo");
+    for (std::string line; std::getline(meminfo, line);) {
+        if (line.rfind("MemAvailable:", 0) == 0) {
+            std::istringstream in(line.substr(13));
+            std::size_t kib = 0;
+            if (in >> kib) avail = kib * 1024;
+        }
+    }
+    // A container's limit is lower than the machine's free memory.
+    std::ifstream cg("/sys/fs/cgroup/memory.max");
+    std::string lim;
+    if (cg >> lim && lim != "max") {
+        try { avail = std::min<std::size_t>(avail, std::stoull(lim)); } catch (...) {}
+    }
+    return avail;
+}
+
+std::string format_bytes(double b) {
+    const char* unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    int u = 0;
+    while (b >= 1024 && u < 6) { b /= 1024; ++u; }
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.1f %s", b, unit[u]);
+    return buf;
+}
+
+void check_memory(std::size_t needed, std::size_t available, const char* where, const std::string& size_text) {
+    if (needed > available)
+        throw Error("--size " + size_text + ": the run needs " + format_bytes(double(needed)) + " of " + where +
+                        " memory but only " + format_bytes(double(available)) + " is available",
+                    exit_code::usage);
+}
+
+}  // namespace xyzmf

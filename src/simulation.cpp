@@ -1,0 +1,234 @@
+// The time loop (see simulation.hpp). Fixed-step runs count time in whole
+// steps (t = step * dt, the last step shortened to land on t_end), so a
+// resumed run takes exactly the same steps as an uninterrupted one.
+#include "xyzmf/simulation.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+#include "xyzmf/error.hpp"
+#include "xyzmf/integrators.hpp"
+#include "xyzmf/run_output.hpp"
+#include "xyzmf/signals.hpp"
+
+namespace xyzmf {
+
+const char* to_string(StopReason r) {
+    switch (r) {
+        case StopReason::t_end: return "reached t_end";
+        case StopReason::steady: return "stationary (residual below steady_tol)";
+        case StopReason::interrupted: return "interrupted";
+    }
+    return "?";
+}
+
+int simulation_buffers(const RunConfig& cfg) {
+    // state + ds/dt scratch + the integrator's own buffers
+    return 2 + integrator_buffers(cfg.numerics.integrator == IntegratorKind::dopri5);
+}
+
+namespace {
+std::string fmt(const char* f, double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, f, v);
+    return buf;
+}
+}  // namespace
+
+template <class Real>
+struct Simulation<Real>::Impl {
+    RunConfig cfg;
+    Backend<Real>& be;
+    Lattice lat;
+    SiteModel<Real> model;
+    StateBuffer<Real> y, dsdt;
+    std::unique_ptr<Rk4<Real>> rk4;
+    std::unique_ptr<DormandPrince5<Real>> dopri;
+    std::vector<Real> host;  // download buffer in the run's precision
+    double last_snapshot_t = -1;
+
+    Impl(const RunConfig& c, Backend<Real>& b)
+        : cfg(c), be(b), lat(c.lattice), model(SiteModel<Real>::make(c.couplings, c.lattice.dim)),
+          y(b, c.lattice.sites()), dsdt(b, c.lattice.sites()) {
+        if (c.numerics.integrator == IntegratorKind::rk4)
+            rk4 = std::make_unique<Rk4<Real>>(b, lat, c.couplings);
+        else
+            dopri = std::make_unique<DormandPrince5<Real>>(b, lat, c.couplings, c.numerics.rtol, c.numerics.atol);
+    }
+
+    Observables observe() {
+        evaluate_rhs(be, lat, model, y.data(), dsdt.data());
+        return be.observe(y.data(), dsdt.data(), lat);
+    }
+
+    HostStateRef download() {
+        host.resize(y.count());
+        be.download(host.data(), y.data(), y.count());
+        return {host.data(), cfg.precision};
+    }
+
+    // Blow-up check (issue #2 item 4): NaN/Inf or |s| > 1 + tol anywhere.
+    void check_state(const Observables& o, double t, RunOutput* out) {
+        const double limit = 1 + cfg.numerics.norm_tol;
+        if (o.max_s2 <= limit * limit && std::isfinite(o.max_rate2)) return;
+        const bool nan = !std::isfinite(o.max_s2) || !std::isfinite(o.max_rate2);
+        std::string msg = "blow-up at t = " + fmt("%g", t) + ": " +
+                          (nan ? std::string("NaN/Inf in the state")
+                               : "|s| reached " + fmt("%.6g", std::sqrt(o.max_s2)) + " > 1 + norm-tol") + "; ";
+        if (out) {
+            out->set_status("blow-up at t = " + fmt("%g", t));
+            msg += last_snapshot_t >= 0 ? "last good snapshot (t = " + fmt("%g", last_snapshot_t) + ") kept in " + out->path() + "; "
+                                        : "";
+        }
+        msg += cfg.numerics.integrator == IntegratorKind::rk4
+                   ? "try a smaller --dt (now " + fmt("%g", cfg.numerics.dt) + ")"
+                   : "try a smaller --rtol (now " + fmt("%g", cfg.numerics.rtol) + ")";
+        throw Error(msg, exit_code::blow_up);
+    }
+
+    void stop_if_asked(double t, std::int64_t steps_here, const RunHooks& hooks, RunOutput* out) {
+        if (hooks.kill_after_steps >= 0 && steps_here >= hooks.kill_after_steps)
+            throw Error("killed by test hook at t = " + fmt("%g", t), exit_code::interrupted);
+        if (!interrupt_requested()) return;
+        std::string msg = "interrupted at t = " + fmt("%g", t);
+        if (out) {
+            out->set_status(msg);
+            msg += "; snapshots up to t = " + fmt("%g", last_snapshot_t) + " kept in " + out->path() +
+                   " (continue with --resume " + out->path() + ")";
+        }
+        throw Error(msg, exit_code::interrupted);
+    }
+};
+
+template <class Real>
+Simulation<Real>::Simulation(const RunConfig& cfg, Backend<Real>& be) : impl_(std::make_unique<Impl>(cfg, be)) {}
+
+template <class Real>
+Simulation<Real>::~Simulation() = default;
+
+template <class Real>
+void Simulation<Real>::set_state(const HostState& s) {
+    std::vector<Real> r(s.begin(), s.end());
+    impl_->be.upload(impl_->y.data(), r.data(), r.size());
+    if (impl_->dopri) impl_->dopri->invalidate();
+}
+
+template <class Real>
+HostState Simulation<Real>::state() const {
+    std::vector<Real> r(impl_->y.count());
+    impl_->be.download(r.data(), impl_->y.data(), r.size());
+    return HostState(r.begin(), r.end());
+}
+
+template <class Real>
+HostState Simulation<Real>::rate() const {
+    evaluate_rhs(impl_->be, impl_->lat, impl_->model, impl_->y.data(), impl_->dsdt.data());
+    std::vector<Real> r(impl_->dsdt.count());
+    impl_->be.download(r.data(), impl_->dsdt.data(), r.size());
+    return HostState(r.begin(), r.end());
+}
+
+template <class Real>
+RunSummary Simulation<Real>::run(RunOutput* out, const StartPoint& from, const RunHooks& hooks) {
+    Impl& m = *impl_;
+    const Numerics& num = m.cfg.numerics;
+    const double T = num.t_end, rec = num.record_every, snap = m.cfg.snapshot_interval();
+    const index_t N = m.lat.sites();
+    const bool resumed = from.step > 0 || from.next_snapshot > 0;
+    std::int64_t snap_index = from.next_snapshot;
+    m.last_snapshot_t = resumed ? from.t : -1;
+
+    RunSummary sum;
+    const auto wall0 = std::chrono::steady_clock::now();
+    std::int64_t steps_here = 0;
+
+    // Work at an event time: record (+ checks), snapshot, maybe stop.
+    auto at_event = [&](double t, std::int64_t step, double dt_next, bool record, bool snapshot, bool last) {
+        bool stop = last;
+        if (record || snapshot || last) {
+            const Observables o = m.observe();
+            m.check_state(o, t, out);
+            if (out) out->record(t, o, N);
+            sum.residual = std::sqrt(o.max_rate2);
+            for (int c = 0; c < 3; ++c) { sum.mean[c] = o.sum[c] / N; sum.staggered[c] = o.stag[c] / N; }
+            sum.t = t;
+            sum.steps = step;
+            sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+            sum.site_steps = steps_here * N;
+            if (num.steady_tol > 0 && sum.residual < num.steady_tol && !last) {
+                sum.reason = StopReason::steady;
+                stop = true;
+            }
+            if (hooks.on_record) hooks.on_record(t, sum.residual, sum);
+        }
+        if (snapshot && out) {
+            out->snapshot(snap_index++, t, step, dt_next, m.download());
+            m.last_snapshot_t = t;
+        }
+        if (stop && out) out->final_state(t, step, m.download(), to_string(sum.reason), sum.residual);
+        return stop;
+    };
+
+    if (m.rk4) {
+        const double dt = num.dt;
+        const std::int64_t n_total = T > 0 ? std::int64_t(std::ceil(T / dt - 1e-9)) : 0;
+        const std::int64_t rec_stride = std::max<std::int64_t>(1, std::llround(rec / dt));
+        const std::int64_t snap_stride = std::max<std::int64_t>(1, std::llround(snap / dt));
+        auto time_of = [&](std::int64_t s) { return s >= n_total ? T : double(s) * dt; };
+        for (std::int64_t step = from.step;; ++step) {
+            const bool fresh = !(resumed && step == from.step);
+            const bool last = step >= n_total;
+            const bool snapshot = fresh && step % snap_stride == 0;
+            const bool record = fresh && step % rec_stride == 0;
+            if (at_event(time_of(step), step, dt, record, snapshot, last)) break;
+            m.stop_if_asked(time_of(step), steps_here, hooks, out);
+            m.rk4->step(m.y, step + 1 == n_total ? T - double(n_total - 1) * dt : dt);
+            ++steps_here;
+        }
+    } else {
+        double t = from.t, h = from.dt_next > 0 ? from.dt_next : num.dt;
+        std::int64_t step = from.step;
+        // Record k happens at t = k * rec and snapshot k at t = k * snap; on a
+        // resume the ones at the restart time are already in the file.
+        std::int64_t rec_k = resumed ? std::int64_t(std::floor(t / rec + 1e-9)) + 1 : 0;
+        for (;;) {
+            const bool record = t == double(rec_k) * rec;
+            const bool snapshot = t == double(snap_index) * snap;
+            if (record) ++rec_k;
+            if (at_event(t, step, h, record, snapshot, t >= T)) break;
+            const double target = std::min({double(rec_k) * rec, double(snap_index) * snap, T});
+            for (;;) {  // retry until a step is accepted
+                m.stop_if_asked(t, steps_here, hooks, out);
+                const bool clipped = h >= target - t;
+                const double h_try = clipped ? target - t : h;
+                double err = 0, h_next = 0;
+                if (m.dopri->attempt(m.y, h_try, err, h_next)) {
+                    t = clipped ? target : t + h_try;
+                    h = clipped ? std::max(h, h_next) : h_next;
+                    ++step;
+                    ++steps_here;
+                    break;
+                }
+                ++sum.rejected;
+                h = h_next;
+                if (h < 1e-12 * std::max(1.0, std::abs(t))) {
+                    Observables o;
+                    o.max_s2 = HUGE_VAL;
+                    m.check_state(o, t, out);  // reports a blow-up
+                }
+            }
+        }
+    }
+    sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    sum.site_steps = steps_here * N;
+    start_ = {sum.steps, sum.t, 0, snap_index};
+    return sum;
+}
+
+template class Simulation<float>;
+template class Simulation<double>;
+
+}  // namespace xyzmf
