@@ -1,0 +1,107 @@
+// Shared test utilities: the list of backends this build and machine can run,
+// small state builders, a scratch directory, and running the xyzmf binary.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "xyzmf/backend_select.hpp"
+#include "xyzmf/initial_state.hpp"
+#include "xyzmf/run_config.hpp"
+#include "xyzmf/simulation.hpp"
+
+namespace xyzmf::test {
+
+inline std::vector<BackendKind> all_backends() { return {BackendKind::cpu, BackendKind::cuda}; }
+inline std::string backend_name(const ::testing::TestParamInfo<BackendKind>& p) {
+    return p.param == BackendKind::cpu ? "cpu" : "cuda";
+}
+// Skips the current test when the backend cannot run here.
+#define XYZMF_REQUIRE_BACKEND(kind)                                                                  \
+    do {                                                                                            \
+        if ((kind) == ::xyzmf::BackendKind::cuda && ::xyzmf::cuda_device_count() == 0)               \
+            GTEST_SKIP() << "no CUDA device present (or built without CUDA): GPU case skipped";      \
+    } while (0)
+
+inline Lattice lattice(int dim, index_t L) {
+    Lattice lat;
+    lat.dim = dim;
+    for (int a = 0; a < dim; ++a) lat.L[a] = L;
+    return lat;
+}
+
+inline RunConfig config(const Lattice& lat, double Jx, double Jy, double Jz, double gamma = 1, double gamma_phi = 0) {
+    RunConfig c;
+    c.lattice = lat;
+    c.couplings = {Jx, Jy, Jz, gamma, gamma_phi};
+    c.numerics.steady_tol = 0;
+    c.numerics.record_every = 1e9;  // tests observe the state themselves
+    return c;
+}
+
+// Integrates cfg from s0 to cfg.numerics.t_end on `kind`, without a file.
+template <class Real = double>
+HostState evolve(const RunConfig& cfg, BackendKind kind, const HostState& s0) {
+    auto be = make_backend<Real>(kind);
+    Simulation<Real> sim(cfg, *be);
+    sim.set_state(s0);
+    sim.run(nullptr);
+    return sim.state();
+}
+
+template <class Real = double>
+HostState rate_of(const RunConfig& cfg, BackendKind kind, const HostState& s) {
+    auto be = make_backend<Real>(kind);
+    Simulation<Real> sim(cfg, *be);
+    sim.set_state(s);
+    return sim.rate();
+}
+
+inline double max_abs_diff(const HostState& a, const HostState& b) {
+    double m = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(a[i] - b[i]));
+    return m;
+}
+
+// A fresh directory per test, removed afterwards.
+class ScratchDir {
+public:
+    ScratchDir() {
+        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+        std::string name = std::string(info->test_suite_name()) + "_" + info->name();
+        for (char& ch : name)
+            if (ch == '/') ch = '_';
+        path_ = std::filesystem::temp_directory_path() / ("xyzmf_test_" + name);
+        std::filesystem::remove_all(path_);
+        std::filesystem::create_directories(path_);
+    }
+    ~ScratchDir() { std::filesystem::remove_all(path_); }
+    std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+private:
+    std::filesystem::path path_;
+};
+
+struct CommandResult {
+    int exit_code;
+    std::string stderr_text;
+};
+
+// Runs `xyzmf ARGS` with stdout discarded; returns exit code and stderr.
+inline CommandResult run_xyzmf(const std::string& args) {
+    const std::string cmd = std::string(XYZMF_BINARY) + " " + args + " 2>&1 >/dev/null";
+    FILE* p = popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[4096];
+    while (p && std::fgets(buf, sizeof buf, p)) out += buf;
+    const int status = p ? pclose(p) : -1;
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+}  // namespace xyzmf::test
