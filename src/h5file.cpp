@@ -154,6 +154,7 @@ std::string attr_string(hid_t obj, const std::string& name) {
         char* p = nullptr;
         Id mem(H5Tcopy(H5T_C_S1), H5Tclose, "string type");
         check(H5Tset_size(mem, H5T_VARIABLE), "string size");
+        check(H5Tset_cset(mem, H5Tget_cset(type)), "string charset");  // HDF5 will not convert ASCII <-> UTF-8
         check(H5Aread(a, mem, &p), "read attribute " + name);
         std::string s = p ? p : "";
         H5free_memory(p);

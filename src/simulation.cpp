@@ -164,8 +164,9 @@ RunSummary Simulation<Real>::run(RunOutput* out, const StartPoint& from, const R
             }
             if (hooks.on_record) hooks.on_record(t, sum.residual, sum);
         }
-        if (snapshot && out) {
-            out->snapshot(snap_index++, t, step, dt_next, m.download());
+        if (snapshot) {
+            if (out) out->snapshot(snap_index, t, step, dt_next, m.download());
+            ++snap_index;
             m.last_snapshot_t = t;
         }
         if (stop && out) out->final_state(t, step, m.download(), to_string(sum.reason), sum.residual);

@@ -1,0 +1,176 @@
+// HDF5 output and the run's contract with the user's files: round trip,
+// provenance, overwrite refusal, resume bit-identity after a kill, foreign
+// and corrupt files, and a blow-up that keeps the snapshots already written.
+#include <fstream>
+
+#include "helpers.hpp"
+#include "xyzmf/error.hpp"
+#include "xyzmf/h5file.hpp"
+#include "xyzmf/run_output.hpp"
+
+namespace xyzmf::test {
+namespace {
+
+class Io : public ::testing::TestWithParam<BackendKind> {
+protected:
+    void SetUp() override { XYZMF_REQUIRE_BACKEND(GetParam()); }
+};
+
+RunConfig file_config(const std::string& path) {
+    RunConfig c = config(lattice(2, 12), 1.0, -1.0, 0.0);
+    c.lattice.L[1] = 8;  // 12 x 8: the (Ly, Lx, 3) order is checked
+    c.numerics.t_end = 2;
+    c.numerics.record_every = 0.25;
+    c.numerics.snapshot_every = 0.5;
+    c.output = path;
+    c.command_line = "xyzmf run (test)";
+    return c;
+}
+
+template <class Real>
+HostState run_to_file(const RunConfig& c, BackendKind kind, const HostState& s0, const RunHooks& hooks = {}) {
+    auto be = make_backend<Real>(kind);
+    Simulation<Real> sim(c, *be);
+    sim.set_state(s0);
+    RunOutput out = RunOutput::create(c, be->description());
+    sim.run(&out, {}, hooks);
+    return sim.state();
+}
+
+TEST_P(Io, FinalStateAndParametersRoundTrip) {
+    ScratchDir dir;
+    const RunConfig c = file_config(dir.file("a.h5"));
+    const HostState s0 = make_initial_state("random", c.lattice, 5, 0);
+    const HostState fin = run_to_file<double>(c, GetParam(), s0);
+
+    const StoredState st = read_stored_state(c.output);
+    EXPECT_EQ(st.where, "/final");
+    EXPECT_EQ(st.t, 2.0);
+    EXPECT_EQ(st.spins, fin);  // bit for bit
+    const StoredState first = [&] {
+        h5::Id f = h5::open_file(c.output, false);
+        std::vector<hsize_t> dims;
+        const std::vector<double> aos = h5::read_array(f, "/snapshots/000000/spins", dims);
+        EXPECT_EQ(dims, (std::vector<hsize_t>{8, 12, 3}));
+        // site (i, j) = (3, 5) is row 5, column 3, and holds the initial state
+        const index_t n = 3 + 12 * 5, N = 96;
+        for (int comp = 0; comp < 3; ++comp) EXPECT_EQ(aos[3 * n + comp], s0[comp * N + n]);
+        EXPECT_EQ(h5::table_rows(f, "/timeseries/t"), 9u);  // t = 0, 0.25, ..., 2
+        EXPECT_EQ(h5::attr_string(f, "schema"), "xyzmf");
+        EXPECT_EQ(h5::attr_string(f, "command_line"), "xyzmf run (test)");
+        EXPECT_EQ(h5::attr_string(f, "status").rfind("finished", 0), 0u);
+        EXPECT_TRUE(h5::has_attr(f, "xyzmf_version"));
+        EXPECT_TRUE(h5::has_attr(f, "created"));
+        return StoredState{};
+    }();
+    (void)first;
+
+    const RunConfig back = read_run_config(c.output);
+    EXPECT_EQ(back.couplings.Jx, 1.0);
+    EXPECT_EQ(back.couplings.Jy, -1.0);
+    EXPECT_EQ(back.lattice.L[0], 12);
+    EXPECT_EQ(back.lattice.L[1], 8);
+    EXPECT_EQ(back.numerics.snapshot_every, 0.5);
+    EXPECT_EQ(back.precision, Precision::float64);
+}
+
+TEST_P(Io, RefusesToOverwriteWithoutPermission) {
+    ScratchDir dir;
+    const std::string path = dir.file("keep.h5");
+    { std::ofstream(path) << "precious"; }
+    RunConfig c = file_config(path);
+    EXPECT_THROW(RunOutput::create(c, "cpu"), Error);
+    std::ifstream in(path);
+    std::string text;
+    in >> text;
+    EXPECT_EQ(text, "precious");
+    c.overwrite = true;
+    EXPECT_NO_THROW(RunOutput::create(c, "cpu"));
+}
+
+template <class Real>
+void check_resume_is_bit_identical(BackendKind kind) {
+    ScratchDir dir;
+    RunConfig a = file_config(dir.file("whole.h5")), b = file_config(dir.file("killed.h5"));
+    const HostState s0 = make_initial_state("random", a.lattice, 8, 0);
+    a.precision = b.precision = sizeof(Real) == 4 ? Precision::float32 : Precision::float64;
+    const HostState whole = run_to_file<Real>(a, kind, s0);
+
+    RunHooks kill;
+    kill.kill_after_steps = 137;  // t = 1.37: between the snapshots at 1.0 and 1.5
+    EXPECT_THROW(run_to_file<Real>(b, kind, s0, kill), Error);
+    EXPECT_FALSE(h5::exists(h5::open_file(b.output, false), "/final"));
+
+    // Resume through the program, exactly as a user would.
+    const CommandResult r = run_xyzmf("run -q --resume " + b.output + " --backend " +
+                                      (kind == BackendKind::cpu ? "cpu" : "cuda"));
+    ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+    const StoredState x = read_stored_state(a.output), y = read_stored_state(b.output);
+    EXPECT_EQ(x.spins, y.spins) << "resumed final state differs from the uninterrupted run";
+    EXPECT_EQ(x.step, y.step);
+    h5::Id fa = h5::open_file(a.output, false), fb = h5::open_file(b.output, false);
+    std::vector<hsize_t> da, db;
+    EXPECT_EQ(h5::read_array(fa, "/timeseries/mean", da), h5::read_array(fb, "/timeseries/mean", db));
+    EXPECT_EQ(da, db);
+    EXPECT_EQ(h5::read_array(fa, "/snapshots/000003/spins", da), h5::read_array(fb, "/snapshots/000003/spins", db));
+}
+
+TEST_P(Io, ResumeAfterAKillReproducesTheUninterruptedRunBitForBit) {
+    check_resume_is_bit_identical<double>(GetParam());
+    check_resume_is_bit_identical<float>(GetParam());
+}
+
+TEST_P(Io, BlowUpStopsWithAClearErrorAndKeepsSnapshots) {
+    ScratchDir dir;
+    const std::string out = dir.file("blow.h5");
+    const std::string backend = GetParam() == BackendKind::cpu ? "cpu" : "cuda";
+    const CommandResult r = run_xyzmf("run --backend " + backend + " --Jx 6 --Jy -6 --Jz 3 --dt 0.6 --size 16 "
+                                      "--t-end 200 --snapshot-every 1.2 --record-every 0.6 -o " + out);
+    EXPECT_EQ(r.exit_code, exit_code::blow_up) << r.stderr_text;
+    EXPECT_NE(r.stderr_text.find("blow-up at t = "), std::string::npos) << r.stderr_text;
+    EXPECT_NE(r.stderr_text.find("smaller --dt"), std::string::npos) << r.stderr_text;
+    h5::Id f = h5::open_file(out, false);
+    EXPECT_EQ(h5::attr_string(f, "status").rfind("blow-up", 0), 0u);
+    EXPECT_TRUE(h5::exists(f, "/snapshots/000000/spins"));
+    EXPECT_FALSE(h5::exists(f, "/final"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Io, ::testing::ValuesIn(all_backends()), backend_name);
+
+TEST(IoFiles, ForeignAndCorruptFilesGiveOneLineErrors) {
+    ScratchDir dir;
+    const std::string text = dir.file("notes.h5"), foreign = dir.file("foreign.h5"), missing = dir.file("nope.h5");
+    { std::ofstream(text) << "not hdf5 at all"; }
+    {
+        const hid_t f = H5Fcreate(foreign.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        H5Fclose(f);
+    }
+    struct Case { std::string args, expect; };
+    const Case cases[] = {
+        {"run --init " + text + " -o " + dir.file("o1.h5"), "not an HDF5 file"},
+        {"run --init " + foreign + " -o " + dir.file("o2.h5"), "not an xyzmf file"},
+        {"run --resume " + foreign, "not an xyzmf file"},
+        {"run --resume " + missing, "no such file"},
+    };
+    for (const Case& c : cases) {
+        const CommandResult r = run_xyzmf(c.args);
+        EXPECT_NE(r.exit_code, 0) << c.args;
+        EXPECT_NE(r.stderr_text.find(c.expect), std::string::npos) << c.args << " -> " << r.stderr_text;
+        EXPECT_EQ(std::count(r.stderr_text.begin(), r.stderr_text.end(), '\n'), 1) << r.stderr_text;
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir.file("o1.h5")));
+    EXPECT_FALSE(std::filesystem::exists(dir.file("o2.h5")));
+}
+
+TEST(IoFiles, InitFromAnEarlierRunStartsFromItsFinalState) {
+    ScratchDir dir;
+    const std::string first = dir.file("first.h5"), second = dir.file("second.h5");
+    ASSERT_EQ(run_xyzmf("run -q --backend cpu --size 8 --Jx 2 --Jz 1 --t-end 1 -o " + first).exit_code, 0);
+    ASSERT_EQ(run_xyzmf("run -q --backend cpu --size 8 --Jx 2 --Jz 1 --t-end 0 --init " + first + " -o " + second).exit_code, 0);
+    EXPECT_EQ(read_stored_state(first).spins, read_stored_state(second).spins);
+    const CommandResult r = run_xyzmf("run -q --backend cpu --size 9 --init " + first + " -o " + dir.file("x.h5"));
+    EXPECT_NE(r.stderr_text.find("--init"), std::string::npos) << r.stderr_text;
+}
+
+}  // namespace
+}  // namespace xyzmf::test
