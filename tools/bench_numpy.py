@@ -34,14 +34,10 @@ class XYZ:
 
     def rhs(self, s, out):
         h, t = self.h, self.t
-        first = True
-        for ax in self.axes:  # neighbour sum over the 2d nearest neighbours
-            if first:
-                np.add(np.roll(s, 1, ax), np.roll(s, -1, ax), out=h)
-                first = False
-            else:
-                h += np.roll(s, 1, ax)
-                h += np.roll(s, -1, ax)
+        np.add(np.roll(s, 1, 1), np.roll(s, -1, 1), out=h)  # sum over the 2d nearest neighbours
+        for ax in self.axes[1:]:
+            h += np.roll(s, 1, ax)
+            h += np.roll(s, -1, ax)
         for c in range(3):
             h[c] *= self.J[c]
         x, y, z = s
@@ -49,10 +45,9 @@ class XYZ:
         self._cross(out[0], hy, z, hz, y)
         self._cross(out[1], hz, x, hx, z)
         self._cross(out[2], hx, y, hy, x)
-        np.multiply(x, self.a, out=t)
-        out[0] -= t
-        np.multiply(y, self.a, out=t)
-        out[1] -= t
+        for c in (0, 1):
+            np.multiply(s[c], self.a, out=t)
+            out[c] -= t
         np.add(z, 1, out=t)
         t *= self.g
         out[2] -= t

@@ -1,0 +1,103 @@
+// Every kind of bad input to `xyzmf run` is refused with ONE line that names
+// the option, a non-zero exit, and no output file left behind.
+#include <filesystem>
+
+#include "helpers.hpp"
+#include "xyzmf/error.hpp"
+
+namespace xyzmf::test {
+namespace {
+
+struct BadInput {
+    const char* args;
+    const char* option;  // must appear in the message
+};
+
+TEST(Validation, EachBadValueIsRefusedInOneLineNamingTheOption) {
+    const BadInput cases[] = {
+        {"--Jx nan", "--Jx"},
+        {"--Jy inf", "--Jy"},
+        {"--Jz -inf", "--Jz"},
+        {"--gamma -1", "--gamma"},
+        {"--gamma-phi -0.5", "--gamma-phi"},
+        {"--gamma nan", "--gamma"},
+        {"--size 0", "--size"},
+        {"--size -4", "--size"},
+        {"--size 16x0", "--size"},
+        {"--size 16xq", "--size"},
+        {"--size 8x8 --dim 3", "--size"},
+        {"--size 8x8x8x8", "--size"},
+        {"--dim 4", "--dim"},
+        {"--dim 0", "--dim"},
+        {"--size 1000000x1000000x1000000", "--size"},  // does not fit in memory
+        {"--dt 0", "--dt"},
+        {"--dt -0.1", "--dt"},
+        {"--t-end -5", "--t-end"},
+        {"--t-end nan", "--t-end"},
+        {"--rtol 0 --integrator dopri5", "--rtol"},
+        {"--steady-tol -1", "--steady-tol"},
+        {"--record-every 0", "--record-every"},
+        {"--snapshot-every -1", "--snapshot-every"},
+        {"--noise 2 --init pm-noise", "--noise"},
+        {"--init bogus", "--init"},
+        {"--init uniform:1,1,1", "--init"},
+        {"--init uniform:0.1,0.2", "--init"},
+        {"--precision half", "--precision"},
+        {"--integrator euler", "--integrator"},
+        {"--backend opencl", "--backend"},
+        {"--Jx abc", "--Jx"},
+        {"--no-such-option 1", "no-such-option"},
+    };
+    ScratchDir dir;
+    const std::string out = dir.file("never.h5");
+    for (const BadInput& c : cases) {
+        const CommandResult r = run_xyzmf(std::string("run ") + c.args + " -o " + out);
+        EXPECT_NE(r.exit_code, 0) << c.args;
+        EXPECT_NE(r.stderr_text.find(c.option), std::string::npos) << c.args << " -> " << r.stderr_text;
+        EXPECT_EQ(r.stderr_text.rfind("xyzmf: error: ", 0), 0u) << c.args << " -> " << r.stderr_text;
+        EXPECT_EQ(std::count(r.stderr_text.begin(), r.stderr_text.end(), '\n'), 1) << c.args << " -> " << r.stderr_text;
+        EXPECT_FALSE(std::filesystem::exists(out)) << c.args << " left a file behind";
+    }
+}
+
+TEST(Validation, MemoryErrorSaysHowMuchIsNeededAndAvailable) {
+    const CommandResult r = run_xyzmf("run --size 1000000x1000000 -o /tmp/xyzmf_never.h5");
+    EXPECT_EQ(r.exit_code, exit_code::usage);
+    EXPECT_NE(r.stderr_text.find("needs"), std::string::npos) << r.stderr_text;
+    EXPECT_NE(r.stderr_text.find("available"), std::string::npos) << r.stderr_text;
+    EXPECT_NE(r.stderr_text.find("TiB"), std::string::npos) << r.stderr_text;
+}
+
+TEST(Validation, ExistingOutputIsNotReplacedWithoutOverwrite) {
+    ScratchDir dir;
+    const std::string out = dir.file("done.h5");
+    ASSERT_EQ(run_xyzmf("run -q --backend cpu --size 4 --t-end 0.1 -o " + out).exit_code, 0);
+    const auto before = std::filesystem::last_write_time(out);
+    const CommandResult r = run_xyzmf("run -q --backend cpu --size 4 --t-end 0.1 -o " + out);
+    EXPECT_EQ(r.exit_code, exit_code::io);
+    EXPECT_NE(r.stderr_text.find("--overwrite"), std::string::npos) << r.stderr_text;
+    EXPECT_EQ(std::filesystem::last_write_time(out), before);
+    EXPECT_EQ(run_xyzmf("run -q --backend cpu --size 4 --t-end 0.1 --overwrite -o " + out).exit_code, 0);
+}
+
+TEST(Validation, ResumeRefusesNewPhysicsAndFinishedRuns) {
+    ScratchDir dir;
+    const std::string out = dir.file("r.h5");
+    ASSERT_EQ(run_xyzmf("run -q --backend cpu --size 4 --t-end 0.1 -o " + out).exit_code, 0);
+    const CommandResult a = run_xyzmf("run --resume " + out + " --Jx 3");
+    EXPECT_NE(a.exit_code, 0);
+    EXPECT_NE(a.stderr_text.find("--Jx"), std::string::npos) << a.stderr_text;
+    const CommandResult b = run_xyzmf("run --resume " + out);
+    EXPECT_NE(b.exit_code, 0);
+    EXPECT_NE(b.stderr_text.find("already finished"), std::string::npos) << b.stderr_text;
+}
+
+TEST(Validation, CudaRequestWithoutADeviceIsAClearError) {
+    if (cuda_device_count() > 0) GTEST_SKIP() << "a CUDA device is present";
+    const CommandResult r = run_xyzmf("run --backend cuda --size 4 -o /tmp/xyzmf_never_cuda.h5");
+    EXPECT_EQ(r.exit_code, exit_code::usage);
+    EXPECT_NE(r.stderr_text.find("--backend cuda"), std::string::npos) << r.stderr_text;
+}
+
+}  // namespace
+}  // namespace xyzmf::test
