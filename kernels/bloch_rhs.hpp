@@ -50,17 +50,4 @@ XYZMF_HD Vec3<Real> bloch_rhs(Vec3<Real> s, Vec3<Real> nsum, const SiteModel<Rea
             Real(2) * (hx * s.y - hy * s.x) - m.gamma * (s.z + Real(1))};
 }
 
-// ds/dt at lattice site (i, j, k) of state s. Returns the site index in n.
-template <class Real>
-XYZMF_HD Vec3<Real> site_rhs(SpinsView<const Real> s, const Lattice& lat, const SiteModel<Real>& m,
-                             index_t i, index_t j, index_t k, index_t& n) {
-    index_t nb[6];
-    lat.neighbours(i, j, k, nb);
-    n = lat.site(i, j, k);
-    Vec3<Real> sum = s[nb[0]] + s[nb[1]];
-    if (lat.dim >= 2) sum = sum + s[nb[2]] + s[nb[3]];
-    if (lat.dim >= 3) sum = sum + s[nb[4]] + s[nb[5]];
-    return bloch_rhs(s[n], sum, m);
-}
-
 }  // namespace xyzmf

@@ -44,14 +44,14 @@ bool check(cudaError_t err, const char* call) noexcept {
 // threadIdx.x/blockIdx.x run along x (consecutive sites: coalesced),
 // threadIdx.y/blockIdx.y along y, blockIdx.z along z. Every axis is a
 // grid-stride loop, so lattices longer than the grid limits are still covered.
-template <class Real>
+template <class Real, class Shape>
 __global__ void __launch_bounds__(kThreads) stage_kernel(const StageArgs<Real> A) {
     const index_t Lx = A.lat.L[0], Ly = A.lat.L[1], Lz = A.lat.L[2];
     const index_t i0 = index_t(blockIdx.x) * blockDim.x + threadIdx.x, si = index_t(gridDim.x) * blockDim.x;
     const index_t j0 = index_t(blockIdx.y) * blockDim.y + threadIdx.y, sj = index_t(gridDim.y) * blockDim.y;
     for (index_t k = blockIdx.z; k < Lz; k += gridDim.z)
         for (index_t j = j0; j < Ly; j += sj)
-            for (index_t i = i0; i < Lx; i += si) stage_site(A, i, j, k);
+            for (index_t i = i0; i < Lx; i += si) stage_site<Shape>(A, i, j, k);
 }
 
 // Stages > 0: the stage count as a compile-time constant, so the stage loop of
@@ -91,7 +91,7 @@ void launch_stage(const StageArgs<Real>& A) noexcept {
     const dim3 block(unsigned(bx), unsigned(by), 1);
     const dim3 grid(unsigned(std::min(ceil_div(Lx, bx), kMaxGridX)), unsigned(std::min(ceil_div(Ly, by), kMaxGridYZ)),
                     unsigned(std::min(Lz, kMaxGridYZ)));
-    stage_kernel<Real><<<grid, block>>>(A);
+    with_stage_shape(A, [&](auto shape) { stage_kernel<Real, decltype(shape)><<<grid, block>>>(A); });
     check(cudaGetLastError(), "cudaLaunchKernel(stage_kernel)");
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cmath>
+#include <type_traits>
 
 #include "bloch_rhs.hpp"
 
@@ -26,20 +27,64 @@ struct StageArgs {
     SiteModel<Real> model;
 };
 
-template <class Real>
-XYZMF_HD void stage_site(const StageArgs<Real>& A, index_t i, index_t j, index_t k) {
+// Compile-time shape of a stage: lattice dimension and which outputs are
+// written. Fixing them per launch removes every branch from the site loop,
+// which is what lets the CPU loop vectorise and keeps GPU kernels lean.
+template <int Dim, bool Acc, bool Tmp, bool K>
+struct StageShape {
+    static constexpr int dim = Dim;
+    static constexpr bool acc = Acc, tmp = Tmp, k = K;
+};
+
+// The stage at site n whose 2d neighbours are nb[0..2d-1].
+template <class Shape, class Real>
+XYZMF_HD void stage_at(const StageArgs<Real>& A, index_t n, const index_t nb[6]) {
     const index_t N = A.lat.sites();
-    index_t n;
-    const Vec3<Real> d = site_rhs(SpinsView<const Real>::from(A.src, N), A.lat, A.model, i, j, k, n);
-    if (A.acc_out) {
+    const SpinsView<const Real> s = SpinsView<const Real>::from(A.src, N);
+    Vec3<Real> sum = s[nb[0]] + s[nb[1]];
+    if constexpr (Shape::dim >= 2) sum = sum + s[nb[2]] + s[nb[3]];
+    if constexpr (Shape::dim >= 3) sum = sum + s[nb[4]] + s[nb[5]];
+    const Vec3<Real> d = bloch_rhs(s[n], sum, A.model);
+    if constexpr (Shape::acc) {
         const SpinsView<const Real> acc = SpinsView<const Real>::from(A.acc_in, N);
         SpinsView<Real>::from(A.acc_out, N).set(n, {acc.x[n] + A.a * d.x, acc.y[n] + A.a * d.y, acc.z[n] + A.a * d.z});
     }
-    if (A.tmp_out) {
+    if constexpr (Shape::tmp) {
         const SpinsView<const Real> y = SpinsView<const Real>::from(A.y, N);
         SpinsView<Real>::from(A.tmp_out, N).set(n, {y.x[n] + A.b * d.x, y.y[n] + A.b * d.y, y.z[n] + A.b * d.z});
     }
-    if (A.k_out) SpinsView<Real>::from(A.k_out, N).set(n, d);
+    if constexpr (Shape::k) SpinsView<Real>::from(A.k_out, N).set(n, d);
+}
+
+template <class Shape, class Real>
+XYZMF_HD void stage_site(const StageArgs<Real>& A, index_t i, index_t j, index_t k) {
+    index_t nb[6];
+    A.lat.neighbours(i, j, k, nb);
+    stage_at<Shape>(A, A.lat.site(i, j, k), nb);
+}
+
+// Host side: calls launch(StageShape<...>{}) with the shape that matches A.
+template <class Real, class Launch>
+void with_stage_shape(const StageArgs<Real>& A, Launch&& launch) {
+    auto outputs = [&](auto dim) {
+        constexpr int D = decltype(dim)::value;
+        const int mask = (A.acc_out ? 4 : 0) | (A.tmp_out ? 2 : 0) | (A.k_out ? 1 : 0);
+        switch (mask) {
+            case 1: launch(StageShape<D, false, false, true>{}); break;
+            case 2: launch(StageShape<D, false, true, false>{}); break;
+            case 3: launch(StageShape<D, false, true, true>{}); break;
+            case 4: launch(StageShape<D, true, false, false>{}); break;
+            case 5: launch(StageShape<D, true, false, true>{}); break;
+            case 6: launch(StageShape<D, true, true, false>{}); break;
+            case 7: launch(StageShape<D, true, true, true>{}); break;
+            default: break;  // nothing to write
+        }
+    };
+    switch (A.lat.dim) {
+        case 1: outputs(std::integral_constant<int, 1>{}); break;
+        case 2: outputs(std::integral_constant<int, 2>{}); break;
+        default: outputs(std::integral_constant<int, 3>{}); break;
+    }
 }
 
 // out = y + h * sum_s c_s k_s over flat elements (3N of them): the stage

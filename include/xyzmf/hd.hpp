@@ -5,6 +5,9 @@
 
 #if defined(__CUDACC__)
 #define XYZMF_HD __host__ __device__ __forceinline__
+#elif defined(__GNUC__)
+// Forced inlining: a call left in a site loop stops the CPU loop vectorising.
+#define XYZMF_HD inline __attribute__((always_inline))
 #else
 #define XYZMF_HD inline
 #endif
