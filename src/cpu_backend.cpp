@@ -14,6 +14,11 @@
 namespace xyzmf {
 namespace {
 
+// Below this many elements a loop runs on one thread: forking costs more than
+// it saves, and on an oversubscribed machine (several runs or tests at once)
+// spinning barriers of tiny parallel regions slow everything down badly.
+constexpr std::int64_t kParallelMin = 1 << 15;
+
 template <class Real>
 class CpuBackend final : public Backend<Real> {
 public:
@@ -26,7 +31,7 @@ public:
         // 64-byte alignment for vector loads; first touch in parallel so pages
         // land near the threads that use them.
         auto* p = static_cast<Real*>(::operator new[](count * sizeof(Real), std::align_val_t(64)));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (std::int64_t(count) >= kParallelMin)
         for (std::int64_t e = 0; e < std::int64_t(count); ++e) p[e] = Real(0);
         return p;
     }
@@ -35,7 +40,7 @@ public:
     void download(Real* dst, const Real* src, std::size_t count) override { copy(dst, src, count); }
     void copy(Real* dst, const Real* src, std::size_t count) override {
         if (dst == src) return;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (std::int64_t(count) >= kParallelMin)
         for (std::int64_t e = 0; e < std::int64_t(count); ++e) dst[e] = src[e];
     }
 
@@ -51,7 +56,7 @@ public:
     static void stage_rows(const StageArgs<Real>& A) {
         const Lattice& lat = A.lat;
         const index_t Lx = lat.L[0], Ly = lat.L[1], Lz = lat.L[2], rows = Ly * Lz;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * Lx >= kParallelMin)
         for (index_t r = 0; r < rows; ++r) {
             const index_t j = r % Ly, k = r / Ly, base = r * Lx;
             const index_t ym = lat.site(0, j == 0 ? Ly - 1 : j - 1, k), yp = lat.site(0, j == Ly - 1 ? 0 : j + 1, k);
@@ -68,13 +73,13 @@ public:
     }
 
     void combine(const CombineArgs<Real>& A, index_t count) override {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (count >= kParallelMin)
         for (index_t e = 0; e < count; ++e) combine_element(A, e);
     }
 
     double error_norm(const ErrorArgs<Real>& A, index_t count) override {
         double worst = 0;
-#pragma omp parallel for schedule(static) reduction(max : worst)
+#pragma omp parallel for schedule(static) reduction(max : worst) if (count >= kParallelMin)
         for (index_t e = 0; e < count; ++e) worst = std::max(worst, error_element(A, e));
         return worst;
     }
@@ -84,7 +89,7 @@ public:
         // the recorded sums are identical from run to run.
         const index_t Lx = lat.L[0], Ly = lat.L[1], rows = lat.L[1] * lat.L[2];
         std::vector<Observables> part(omp_get_max_threads());
-#pragma omp parallel
+#pragma omp parallel if (rows * Lx >= kParallelMin)
         {
             Observables mine;
 #pragma omp for schedule(static)

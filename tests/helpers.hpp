@@ -16,6 +16,11 @@
 #include "xyzmf/run_config.hpp"
 #include "xyzmf/simulation.hpp"
 
+namespace xyzmf {
+// GoogleTest prints backend parameters by name (found by ADL).
+inline void PrintTo(BackendKind k, std::ostream* os) { *os << (k == BackendKind::cpu ? "cpu" : "cuda"); }
+}  // namespace xyzmf
+
 namespace xyzmf::test {
 
 inline std::vector<BackendKind> all_backends() { return {BackendKind::cpu, BackendKind::cuda}; }

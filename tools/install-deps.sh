@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs xyzmf's build and tool dependencies from Debian's packages (Debian 12).
+# Skips apt entirely when everything is already there (offline-friendly).
+set -euo pipefail
+pkgs=(build-essential cmake git pkg-config libhdf5-dev libcli11-dev libfftw3-dev librandom123-dev
+      googletest libgtest-dev python3 python3-numpy python3-h5py python3-matplotlib)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "xyzmf: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

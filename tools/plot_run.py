@@ -1,0 +1,95 @@
+#!/usr/bin/python3
+"""Plot an xyzmf run file: the final (or a snapshot's) spin texture and the time series."""
+import argparse
+import sys
+
+import h5py
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def load(path, snapshot):
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:
+        sys.exit(f"plot_run: {path}: cannot open as HDF5 ({e})")
+    if f.attrs.get("schema") != "xyzmf":
+        sys.exit(f"plot_run: {path}: not an xyzmf file")
+    if snapshot is not None:
+        name = f"/snapshots/{snapshot:06d}"
+        if name not in f:
+            sys.exit(f"plot_run: {path}: no snapshot {snapshot} (have {list(f['snapshots'])})")
+        group = f[name]
+    elif "/final" in f:
+        group = f["/final"]
+    else:
+        snaps = sorted(f["snapshots"])
+        if not snaps:
+            sys.exit(f"plot_run: {path}: no final state and no snapshots")
+        group = f["snapshots"][snaps[-1]]
+    return f, group["spins"][...], float(group["t"][()])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("file", help="HDF5 file written by `xyzmf run`")
+    ap.add_argument("-o", "--output", required=True, help="PNG to write")
+    ap.add_argument("--snapshot", type=int, help="snapshot index to show instead of the final state")
+    args = ap.parse_args()
+
+    f, s, t = load(args.file, args.snapshot)
+    p = f["parameters"].attrs
+    dim = int(p["dim"])
+    if dim == 3:
+        s = s[0]  # the z = 0 plane
+    title = (f"Jx={p['Jx']:g} Jy={p['Jy']:g} Jz={p['Jz']:g} gamma={p['gamma']:g} "
+             f"gamma_phi={p['gamma_phi']:g}, {'x'.join(str(v) for v in p['sizes'])}, t={t:g}")
+
+    fig, ax = plt.subplots(1, 3, figsize=(16, 4.8))
+    if dim == 1:
+        for c, name in enumerate("xyz"):
+            ax[0].plot(s[:, c], ".-", label=name)
+        ax[0].set_xlabel("site")
+        ax[0].legend()
+        ax[0].set_title("spins along the chain")
+        ax[1].plot(np.arctan2(s[:, 1], s[:, 0]), ".")
+        ax[1].set_ylim(-np.pi, np.pi)
+        ax[1].set_xlabel("site")
+        ax[1].set_ylabel("atan2(y, x)")
+        ax[1].set_title("in-plane angle (domain walls are its jumps)")
+    else:
+        phi = np.arctan2(s[..., 1], s[..., 0])
+        im = ax[0].imshow(phi, cmap="hsv", vmin=-np.pi, vmax=np.pi, origin="lower", interpolation="nearest")
+        fig.colorbar(im, ax=ax[0], label="atan2(y, x)")
+        ax[0].set_title("in-plane angle" + (" (z = 0 plane)" if dim == 3 else ""))
+        im = ax[1].imshow(s[..., 2], cmap="viridis", origin="lower", interpolation="nearest")
+        fig.colorbar(im, ax=ax[1], label="z")
+        ax[1].set_title("z component")
+        for a in ax[:2]:
+            a.set_xlabel("x")
+            a.set_ylabel("y")
+
+    ts = f["timeseries"]
+    tt = ts["t"][...]
+    if len(tt):
+        mean, stag = ts["mean"][...], ts["staggered"][...]
+        ax[2].plot(tt, np.hypot(mean[:, 0], mean[:, 1]), label="|mean (x, y)|")
+        ax[2].plot(tt, np.hypot(stag[:, 0], stag[:, 1]), label="|staggered (x, y)|")
+        ax[2].plot(tt, mean[:, 2], label="mean z")
+        ax2 = ax[2].twinx()
+        ax2.semilogy(tt, np.maximum(ts["residual"][...], 1e-300), "k:", label="residual max|ds/dt|")
+        ax2.set_ylabel("residual")
+        ax[2].set_xlabel("t (1/gamma)")
+        ax[2].legend(loc="center right", fontsize=8)
+        ax[2].set_title("time series")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(args.output, dpi=110)
+    print(f"plot_run: wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
