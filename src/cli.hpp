@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace xyzmf::cli {
 
@@ -16,5 +17,9 @@ struct Command {
 
 Command add_run_command(CLI::App& app, const std::string& command_line);
 Command add_bench_command(CLI::App& app);
+
+// Replaces `--config FILE` in args (program name excluded) by the options the
+// file sets, unless the command line sets them too. Throws xyzmf::Error.
+std::vector<std::string> expand_config_file(std::vector<std::string> args);
 
 }  // namespace xyzmf::cli

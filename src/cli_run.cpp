@@ -124,7 +124,11 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
     c.command_line = command_line;
     c.output = "run.h5";
     CLI::App* sub = app.add_subcommand("run", "Integrate the mean-field equations on a periodic lattice and write HDF5");
-    sub->set_config("--config", "", "Read options from a TOML/INI file (keys are option names, e.g. Jx = 2, t-end = 400)");
+    // Expanded before parsing by expand_config_file(); registered here for --help.
+    std::string config_file;
+    sub->add_option("--config", config_file,
+                    "Read options from a TOML/INI file: keys are option names, e.g. Jx = 2, t-end = 400, "
+                    "size = \"512x256\"; the command line wins");
 
     std::vector<CLI::Option*> physics;  // everything --resume takes from the file instead
     auto add = [&](CLI::Option* o) { physics.push_back(o); return o; };

@@ -1,5 +1,6 @@
 // xyzmf: entry point. Parses the command line (CLI11) and runs one
 // subcommand; every error ends here as ONE line on stderr and a non-zero exit.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <vector>
@@ -21,7 +22,13 @@ int main(int argc, char** argv) {
     std::vector<xyzmf::cli::Command> commands = {xyzmf::cli::add_run_command(app, command_line),
                                                  xyzmf::cli::add_bench_command(app)};
     try {
-        app.parse(argc, argv);
+        std::vector<std::string> args(argv + 1, argv + argc);
+        args = xyzmf::cli::expand_config_file(std::move(args));
+        std::reverse(args.begin(), args.end());  // CLI11 takes a vector back to front
+        app.parse(args);
+    } catch (const xyzmf::Error& e) {
+        std::fprintf(stderr, "xyzmf: error: %s\n", e.what());
+        return e.exit_code();
     } catch (const CLI::Success& e) {  // --help, --version
         return app.exit(e);
     } catch (const CLI::ParseError& e) {

@@ -172,5 +172,25 @@ TEST(IoFiles, InitFromAnEarlierRunStartsFromItsFinalState) {
     EXPECT_NE(r.stderr_text.find("--init"), std::string::npos) << r.stderr_text;
 }
 
+TEST(IoFiles, ConfigFileSetsOptionsAndTheCommandLineWins) {
+    ScratchDir dir;
+    const std::string cfg = dir.file("run.toml"), out = dir.file("cfg.h5");
+    {
+        std::ofstream f(cfg);
+        f << "# a run described in a file\nJx = 1.5\nJy = -0.5\nsize = \"12x6\"\nt-end = 0.5\nprecision = \"float\"\n";
+    }
+    const CommandResult r = run_xyzmf("run -q --backend cpu --config " + cfg + " --Jy -0.25 -o " + out);
+    ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+    const RunConfig back = read_run_config(out);
+    EXPECT_EQ(back.couplings.Jx, 1.5);
+    EXPECT_EQ(back.couplings.Jy, -0.25);  // command line wins
+    EXPECT_EQ(back.lattice.L[0], 12);
+    EXPECT_EQ(back.lattice.L[1], 6);
+    EXPECT_EQ(back.numerics.t_end, 0.5);
+    EXPECT_EQ(back.precision, Precision::float32);
+    const CommandResult bad = run_xyzmf("run --config " + dir.file("missing.toml"));
+    EXPECT_NE(bad.stderr_text.find("--config"), std::string::npos) << bad.stderr_text;
+}
+
 }  // namespace
 }  // namespace xyzmf::test
