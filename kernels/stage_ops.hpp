@@ -39,7 +39,7 @@ struct StageShape {
 // The stage at site n whose 2d neighbours are nb[0..2d-1].
 template <class Shape, class Real>
 XYZMF_HD void stage_at(const StageArgs<Real>& A, index_t n, const index_t nb[6]) {
-    const index_t N = A.lat.sites();
+    const index_t N = A.lat.component_stride();
     const SpinsView<const Real> s = SpinsView<const Real>::from(A.src, N);
     Vec3<Real> sum = s[nb[0]] + s[nb[1]];
     if constexpr (Shape::dim >= 2) sum = sum + s[nb[2]] + s[nb[3]];
@@ -152,7 +152,7 @@ struct Observables {
 template <class Real>
 XYZMF_HD Observables observe_site(const Real* s_base, const Real* dsdt_base, const Lattice& lat,
                                   index_t i, index_t j, index_t k) {
-    const index_t N = lat.sites(), n = lat.site(i, j, k);
+    const index_t N = lat.component_stride(), n = lat.site(i, j, k);
     const Vec3<Real> s = SpinsView<const Real>::from(s_base, N)[n];
     const Vec3<Real> d = SpinsView<const Real>::from(dsdt_base, N)[n];
     const double p = Lattice::parity(i, j, k);

@@ -31,8 +31,8 @@ BenchResult bench_with(BackendKind kind, Precision precision, const Lattice& lat
     c.Jx = 4; c.Jy = 2; c.Jz = 1; c.gamma = 1;
     const HostState init = make_initial_state("random", lat, 1, 0);
     std::vector<Real> host(init.begin(), init.end());
-    StateBuffer<Real> y(*be, lat.sites());
-    be->upload(y.data(), host.data(), host.size());
+    StateBuffer<Real> y(*be, lat);
+    upload_state(*be, y, host.data(), lat);
     Rk4<Real> rk4(*be, lat, c);
     const double dt = 1e-3;
 

@@ -24,7 +24,7 @@ void evaluate_rhs(Backend<Real>& be, const Lattice& lat, const SiteModel<Real>& 
 template <class Real>
 Rk4<Real>::Rk4(Backend<Real>& be, const Lattice& lat, const Couplings& c)
     : be_(be), lat_(lat), model_(SiteModel<Real>::make(c, lat.dim)),
-      acc_(be, lat.sites()), t1_(be, lat.sites()), t2_(be, lat.sites()) {}
+      acc_(be, lat), t1_(be, lat), t2_(be, lat) {}
 
 template <class Real>
 void Rk4<Real>::step(StateBuffer<Real>& y, double h) {
@@ -67,14 +67,14 @@ template <class Real>
 DormandPrince5<Real>::DormandPrince5(Backend<Real>& be, const Lattice& lat, const Couplings& c, double rtol,
                                      double atol)
     : be_(be), lat_(lat), model_(SiteModel<Real>::make(c, lat.dim)), rtol_(rtol), atol_(atol) {
-    for (auto& k : k_) k = StateBuffer<Real>(be, lat.sites());
-    tmp_ = StateBuffer<Real>(be, lat.sites());
-    y_new_ = StateBuffer<Real>(be, lat.sites());
+    for (auto& k : k_) k = StateBuffer<Real>(be, lat);
+    tmp_ = StateBuffer<Real>(be, lat);
+    y_new_ = StateBuffer<Real>(be, lat);
 }
 
 template <class Real>
 bool DormandPrince5<Real>::attempt(StateBuffer<Real>& y, double h, double& err, double& h_next) {
-    const index_t count = 3 * lat_.sites();
+    const index_t count = 3 * lat_.component_stride();  // the zero padding stays zero
     if (!fsal_valid_) evaluate_rhs(be_, lat_, model_, y.data(), k_[0].data());
     fsal_valid_ = true;
 

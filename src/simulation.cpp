@@ -52,7 +52,7 @@ struct Simulation<Real>::Impl {
 
     Impl(const RunConfig& c, Backend<Real>& b)
         : cfg(c), be(b), lat(c.lattice), model(SiteModel<Real>::make(c.couplings, c.lattice.dim)),
-          y(b, c.lattice.sites()), dsdt(b, c.lattice.sites()) {
+          y(b, c.lattice), dsdt(b, c.lattice) {
         if (c.numerics.integrator == IntegratorKind::rk4)
             rk4 = std::make_unique<Rk4<Real>>(b, lat, c.couplings);
         else
@@ -65,8 +65,8 @@ struct Simulation<Real>::Impl {
     }
 
     HostStateRef download() {
-        host.resize(y.count());
-        be.download(host.data(), y.data(), y.count());
+        host.resize(3 * std::size_t(lat.sites()));
+        download_state(be, host.data(), y, lat);
         return {host.data(), cfg.precision};
     }
 
@@ -112,22 +112,22 @@ Simulation<Real>::~Simulation() = default;
 template <class Real>
 void Simulation<Real>::set_state(const HostState& s) {
     std::vector<Real> r(s.begin(), s.end());
-    impl_->be.upload(impl_->y.data(), r.data(), r.size());
+    upload_state(impl_->be, impl_->y, r.data(), impl_->lat);
     if (impl_->dopri) impl_->dopri->invalidate();
 }
 
 template <class Real>
 HostState Simulation<Real>::state() const {
-    std::vector<Real> r(impl_->y.count());
-    impl_->be.download(r.data(), impl_->y.data(), r.size());
+    std::vector<Real> r(3 * std::size_t(impl_->lat.sites()));
+    download_state(impl_->be, r.data(), impl_->y, impl_->lat);
     return HostState(r.begin(), r.end());
 }
 
 template <class Real>
 HostState Simulation<Real>::rate() const {
     evaluate_rhs(impl_->be, impl_->lat, impl_->model, impl_->y.data(), impl_->dsdt.data());
-    std::vector<Real> r(impl_->dsdt.count());
-    impl_->be.download(r.data(), impl_->dsdt.data(), r.size());
+    std::vector<Real> r(3 * std::size_t(impl_->lat.sites()));
+    download_state(impl_->be, r.data(), impl_->dsdt, impl_->lat);
     return HostState(r.begin(), r.end());
 }
 

@@ -39,12 +39,12 @@ public:
 };
 
 // A state-sized buffer owned by a backend (RAII: released with the backend's own
-// deallocator). 3N Reals: the x block, then y, then z.
+// deallocator): the x block, then y, then z, each lat.component_stride() apart.
 template <class Real>
 class StateBuffer {
 public:
     StateBuffer() = default;
-    StateBuffer(Backend<Real>& be, index_t sites) : be_(&be), count_(3 * std::size_t(sites)) {
+    StateBuffer(Backend<Real>& be, const Lattice& lat) : be_(&be), count_(3 * std::size_t(lat.component_stride())) {
         p_ = be.allocate(count_);
     }
     StateBuffer(StateBuffer&& o) noexcept { swap(o); }
@@ -64,6 +64,18 @@ private:
     Real* p_ = nullptr;
     std::size_t count_ = 0;
 };
+
+// Host state (3N contiguous: x, y, z blocks) <-> padded backend buffer.
+template <class Real>
+void upload_state(Backend<Real>& be, const StateBuffer<Real>& dst, const Real* host, const Lattice& lat) {
+    const index_t N = lat.sites(), S = lat.component_stride();
+    for (int c = 0; c < 3; ++c) be.upload(dst.data() + c * S, host + c * N, std::size_t(N));
+}
+template <class Real>
+void download_state(Backend<Real>& be, Real* host, const StateBuffer<Real>& src, const Lattice& lat) {
+    const index_t N = lat.sites(), S = lat.component_stride();
+    for (int c = 0; c < 3; ++c) be.download(host + c * N, src.data() + c * S, std::size_t(N));
+}
 
 // Factories. make_cuda_backend throws xyzmf::Error when the build has no CUDA
 // or no device is present; cuda_device_count() is 0 in both cases.
