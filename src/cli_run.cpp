@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <vector>
 
 #include "cli.hpp"
 #include "xyzmf/backend_select.hpp"
@@ -26,6 +27,7 @@ struct RunOptions {
     std::string resume;
     bool quiet = false;
     CLI::Option* dim_opt = nullptr;
+    std::vector<CLI::Option*> physics;  // everything --resume takes from the file instead
 };
 
 // One status line on stderr, redrawn at most 5 times a second; ended with a
@@ -130,8 +132,7 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
                     "Read options from a TOML/INI file: keys are option names, e.g. Jx = 2, t-end = 400, "
                     "size = \"512x256\"; the command line wins");
 
-    std::vector<CLI::Option*> physics;  // everything --resume takes from the file instead
-    auto add = [&](CLI::Option* o) { physics.push_back(o); return o; };
+    auto add = [&](CLI::Option* o) { opts->physics.push_back(o); return o; };
     add(sub->add_option("--Jx", c.couplings.Jx, "Coupling Jx, in units of gamma")->capture_default_str());
     add(sub->add_option("--Jy", c.couplings.Jy, "Coupling Jy, in units of gamma")->capture_default_str());
     add(sub->add_option("--Jz", c.couplings.Jz, "Coupling Jz, in units of gamma")->capture_default_str());
@@ -166,8 +167,8 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
     CLI::Option* resume = sub->add_option("--resume", opts->resume,
                                           "Continue a killed run from its last snapshot, in the same file; takes every "
                                           "parameter from the file");
-    for (CLI::Option* o : physics) resume->excludes(o);
     (void)out;
+    (void)resume;
     sub->add_flag("-q,--quiet", opts->quiet, "No progress line or summary");
 
     auto run = [opts]() -> int {
@@ -176,6 +177,10 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
                                    : opts->backend == "cuda" ? BackendRequest::cuda
                                                              : BackendRequest::automatic;
         if (!opts->resume.empty()) {
+            for (const CLI::Option* o : opts->physics)
+                if (o->count() > 0)
+                    throw Error("--resume takes every parameter from " + opts->resume + "; drop " + o->get_name(),
+                                exit_code::usage);
             const std::string cmd = cfg.command_line;
             cfg = read_run_config(opts->resume);
             cfg.command_line = cmd;
