@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "xyzmf/analysis.hpp"
 #include "xyzmf/backend_select.hpp"
 #include "xyzmf/error.hpp"
 #include "xyzmf/h5file.hpp"
@@ -25,7 +26,7 @@ struct RunOptions {
     std::string size = "64";
     std::string precision = "double", integrator = "rk4", backend = "auto";
     std::string resume;
-    bool quiet = false;
+    bool quiet = false, analyze = false;
     CLI::Option* dim_opt = nullptr;
     std::vector<CLI::Option*> physics;  // everything --resume takes from the file instead
 };
@@ -61,7 +62,7 @@ private:
 
 
 template <class Real>
-int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string& resume_path) {
+int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string& resume_path, bool analyze) {
     const bool resuming = !resume_path.empty();
     check_run_memory(cfg, kind, simulation_buffers(cfg));
 
@@ -101,9 +102,28 @@ int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::strin
 
     install_interrupt_handlers();
     RunSummary s;
+    std::unique_ptr<Analyzer> analyzer;
+    std::string final_phase;
     {
         ProgressLine progress(!quiet && ::isatty(2));
         RunHooks hooks;
+        const AnalysisOptions aopt;
+        if (analyze) {
+            analyzer = std::make_unique<Analyzer>(cfg.lattice, cfg.couplings, aopt);
+            hooks.on_state = [&](const std::string& where, double t, const HostStateRef& ref) {
+                const std::size_t n = 3 * std::size_t(cfg.lattice.sites());
+                HostState st(n);
+                if (ref.precision == Precision::float32)
+                    std::copy_n(static_cast<const float*>(ref.data), n, st.begin());
+                else
+                    std::copy_n(static_cast<const double*>(ref.data), n, st.begin());
+                const StateAnalysis a = analyzer->analyze(st, t, residual_trend(out.handle(), t), where);
+                write_state_analysis(out.handle(), a, aopt);
+                if (where != "/final") write_coarsening(out.handle(), {a}, true);
+                else final_phase = a.cls.phase + " (" + a.cls.reason + ")";
+                out.flush();
+            };
+        }
         hooks.on_record = [&](double t, double r, const RunSummary& sm) { progress.update(t, cfg.numerics.t_end, r, sm); };
         s = sim.run(&out, start, hooks);
     }
@@ -113,6 +133,7 @@ int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::strin
         std::printf(" in %.3g s (%.3g site-steps/s)\n", s.seconds, s.seconds > 0 ? s.site_steps / s.seconds : 0.0);
         std::printf("xyzmf: residual max|ds/dt| = %.3g; mean (x, y, z) = (%.6g, %.6g, %.6g); staggered = (%.6g, %.6g, %.6g)\n",
                     s.residual, s.mean[0], s.mean[1], s.mean[2], s.staggered[0], s.staggered[1], s.staggered[2]);
+        if (!final_phase.empty()) std::printf("xyzmf: final state: %s\n", final_phase.c_str());
         std::printf("xyzmf: wrote %s\n", out.path().c_str());
     }
     return 0;
@@ -170,6 +191,9 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
     (void)out;
     (void)resume;
     sub->add_flag("-q,--quiet", opts->quiet, "No progress line or summary");
+    sub->add_flag("--analyze", opts->analyze,
+                  "Structure factors, classification and sXY vortices of every snapshot and the final state, "
+                  "written into the file as the run goes (see xyzmf analyze)");
 
     auto run = [opts]() -> int {
         RunConfig cfg = opts->cfg;
@@ -190,10 +214,13 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
             cfg.numerics.integrator = opts->integrator == "dopri5" ? IntegratorKind::dopri5 : IntegratorKind::rk4;
         }
         cfg.backend = req;
+        if (opts->analyze && !opts->resume.empty())
+            throw Error("--analyze cannot be combined with --resume; run xyzmf analyze --all-snapshots afterwards",
+                        exit_code::usage);
         validate(cfg);
         const BackendKind kind = choose_backend(cfg.backend);
-        return cfg.precision == Precision::float32 ? execute<float>(cfg, kind, opts->quiet, opts->resume)
-                                                   : execute<double>(cfg, kind, opts->quiet, opts->resume);
+        return cfg.precision == Precision::float32 ? execute<float>(cfg, kind, opts->quiet, opts->resume, opts->analyze)
+                                                   : execute<double>(cfg, kind, opts->quiet, opts->resume, opts->analyze);
     };
     return {sub, run};
 }

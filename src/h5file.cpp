@@ -306,26 +306,25 @@ std::vector<double> to_soa(const std::vector<double>& aos, index_t N) {
 
 }  // namespace
 
-StoredState read_stored_state(const std::string& path, bool last_snapshot_only) {
-    h5::Id file = h5::open_file(path, false);
+std::vector<std::int64_t> snapshot_indices(hid_t file) {
+    std::vector<std::int64_t> out;
+    if (!h5::exists(file, "/snapshots")) return out;
+    h5::Id snaps = h5::open_group(file, "/snapshots");
+    H5G_info_t info;
+    H5Gget_info(snaps, &info);
+    for (hsize_t i = 0; i < info.nlinks; ++i) {
+        char name[64] = {0};
+        H5Lget_name_by_idx(snaps, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT);
+        out.push_back(std::atoll(name));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+StoredState read_state_group(hid_t file, const std::string& path, const std::string& where) {
     StoredState st;
     st.lattice = read_lattice(file, path);
-    std::string where;
-    if (!last_snapshot_only && h5::exists(file, "/final/spins")) {
-        where = "/final";
-    } else if (h5::exists(file, "/snapshots")) {
-        h5::Id snaps = h5::open_group(file, "/snapshots");
-        H5G_info_t info;
-        H5Gget_info(snaps, &info);
-        if (info.nlinks == 0) throw Error(path + ": holds no snapshot to start from", exit_code::io);
-        // Names are zero-padded, so the last in name order is the latest.
-        char name[64] = {0};
-        H5Lget_name_by_idx(snaps, ".", H5_INDEX_NAME, H5_ITER_INC, info.nlinks - 1, name, sizeof name, H5P_DEFAULT);
-        where = std::string("/snapshots/") + name;
-        st.snapshot_index = std::atoll(name);
-    } else {
-        throw Error(path + ": holds neither /final nor /snapshots", exit_code::io);
-    }
+    if (!h5::exists(file, where + "/spins")) throw Error(path + ": holds no state at " + where, exit_code::io);
     h5::Id g = h5::open_group(file, where);
     std::vector<hsize_t> dims;
     const std::vector<double> aos = h5::read_array(g, "spins", dims);
@@ -336,8 +335,19 @@ StoredState read_stored_state(const std::string& path, bool last_snapshot_only) 
     st.step = h5::has_attr(g, "step") ? h5::attr_int(g, "step") : 0;
     st.dt_next = h5::has_attr(g, "dt_next") ? h5::attr_double(g, "dt_next") : 0;
     st.timeseries_rows = h5::has_attr(g, "timeseries_rows") ? h5::attr_int(g, "timeseries_rows") : 0;
+    st.snapshot_index = where.rfind("/snapshots/", 0) == 0 ? std::atoll(where.c_str() + 11) : -1;
     st.where = where;
     return st;
+}
+
+StoredState read_stored_state(const std::string& path, bool last_snapshot_only) {
+    h5::Id file = h5::open_file(path, false);
+    if (!last_snapshot_only && h5::exists(file, "/final/spins")) return read_state_group(file, path, "/final");
+    const std::vector<std::int64_t> snaps = snapshot_indices(file);
+    if (snaps.empty()) throw Error(path + ": holds no snapshot to start from", exit_code::io);
+    char name[32];
+    std::snprintf(name, sizeof name, "/snapshots/%06lld", static_cast<long long>(snaps.back()));
+    return read_state_group(file, path, name);
 }
 
 RunConfig read_run_config(const std::string& path) {

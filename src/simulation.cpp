@@ -164,12 +164,18 @@ RunSummary Simulation<Real>::run(RunOutput* out, const StartPoint& from, const R
             }
             if (hooks.on_record) hooks.on_record(t, sum.residual, sum);
         }
+        char name[32];
+        std::snprintf(name, sizeof name, "/snapshots/%06lld", static_cast<long long>(snap_index));
         if (snapshot) {
             if (out) out->snapshot(snap_index, t, step, dt_next, m.download());
+            if (out && hooks.on_state) hooks.on_state(name, t, m.download());
             ++snap_index;
             m.last_snapshot_t = t;
         }
-        if (stop && out) out->final_state(t, step, m.download(), to_string(sum.reason), sum.residual);
+        if (stop && out) {
+            out->final_state(t, step, m.download(), to_string(sum.reason), sum.residual);
+            if (hooks.on_state) hooks.on_state("/final", t, m.download());
+        }
         return stop;
     };
 

@@ -93,6 +93,10 @@ struct StoredState {
     std::string where;                  // "/final" or "/snapshots/000003"
 };
 StoredState read_stored_state(const std::string& path, bool last_snapshot_only = false);
+// The state in group `where` ("/final", "/snapshots/000003") of an open file.
+StoredState read_state_group(hid_t file, const std::string& path, const std::string& where);
+// Snapshot indices present in an open file, ascending.
+std::vector<std::int64_t> snapshot_indices(hid_t file);
 
 // The run configuration stored in /parameters (for --resume).
 RunConfig read_run_config(const std::string& path);

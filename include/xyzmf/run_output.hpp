@@ -36,6 +36,7 @@ public:
     void flush();
     std::int64_t rows() const { return rows_; }
     const std::string& path() const { return path_; }
+    hid_t handle() const { return file_; }  // for analysis written alongside (run --analyze)
 
 private:
     RunOutput(h5::Id file, std::string path, Precision p, Lattice lat)

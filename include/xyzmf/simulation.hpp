@@ -15,6 +15,7 @@
 namespace xyzmf {
 
 class RunOutput;
+struct HostStateRef;
 
 enum class StopReason { t_end, steady, interrupted };
 const char* to_string(StopReason r);
@@ -42,6 +43,8 @@ struct StartPoint {
 struct RunHooks {
     // Called at every record: lets the CLI draw its progress line.
     std::function<void(double t, double residual, const RunSummary&)> on_record;
+    // Called after each snapshot and the final state are written (run --analyze).
+    std::function<void(const std::string& where, double t, const HostStateRef& s)> on_state;
     // Tests: behave as if killed after this many steps (the file keeps what was written).
     std::int64_t kill_after_steps = -1;
 };

@@ -1,0 +1,61 @@
+// Analysis of stored or running states (issue #3): structure factors,
+// classification and sXY vortices of one state, written next to its spins
+// (docs/hdf5-layout.md, "Analysis"), and a JSON summary.
+#pragma once
+
+#include <hdf5.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "xyzmf/classify.hpp"
+#include "xyzmf/vortices.hpp"
+
+namespace xyzmf {
+
+struct AnalysisOptions {
+    ClassifyThresholds thresholds;
+    index_t sk_full_max_sites = index_t(1) << 18;  // 3D lattices above this store planes + radial S(k)
+};
+
+struct StateAnalysis {
+    std::string where;  // "/final" or "/snapshots/000003"
+    double t = 0;
+    Classification cls;
+    bool has_vortices = false;  // dim >= 2 at an sXY point
+    VortexCensus vortices;
+    StructureFactor sf;
+    double sk_seconds = 0;  // wall time of the three FFTs
+};
+
+class Analyzer {
+public:
+    Analyzer(const Lattice& lat, const Couplings& c, const AnalysisOptions& opt);
+    ~Analyzer();
+    StateAnalysis analyze(const HostState& s, double t, double residual_trend, const std::string& where);
+
+private:
+    Lattice lat_;
+    Couplings couplings_;
+    AnalysisOptions opt_;
+    StructureFactorEngine engine_;
+};
+
+// Median residual over (3t/4, t] / median over (t/2, 3t/4], from /timeseries
+// (-1 when unknown).
+double residual_trend(hid_t file, double t);
+
+// Writes <where>/structure_factor and <where>/analysis into file (replacing
+// an earlier analysis of the same state).
+void write_state_analysis(hid_t file, const StateAnalysis& a, const AnalysisOptions& opt);
+
+// /analysis/coarsening: one row per analysed state (t, vortices, antivortices,
+// skipped, m_perp, correlation_length, residual). append = add a row to the
+// tables (created on first use); otherwise they are rewritten from `all`.
+void write_coarsening(hid_t file, const std::vector<StateAnalysis>& all, bool append);
+
+nlohmann::json to_json(const StateAnalysis& a);
+
+}  // namespace xyzmf

@@ -1,0 +1,56 @@
+// Which order formed: PM, FM, AFM, SDW (wave vector, period), sXY, "domains"
+// (ordered but multi-domain) or "not stationary", from the transverse
+// structure factor S_perp = Sxx + Syy (physics.md section 4), with every
+// number the verdict rests on. Thresholds are named options, never silent.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "xyzmf/couplings.hpp"
+#include "xyzmf/structure_factor.hpp"
+
+namespace xyzmf {
+
+struct ClassifyThresholds {
+    double pm_m_perp = 0.02;          // PM when m_perp = sqrt(mean(x^2 + y^2)) is below this
+    double single_domain = 0.9;       // ordered (not "domains") when the peak holds this share of S_perp
+    double psi_coherence = 0.9;       // sXY single domain when |<exp(i psi)>| reaches this
+    double stationary_residual = 1e-2;  // a site is "moving" when |ds/dt| exceeds this (gamma)
+    double moving_fraction = 0.5;     // "not stationary" when more sites than this move: the whole
+                                      // lattice is evolving (transient, limit cycle), not just the
+                                      // domain walls and vortex cores of a coarsening state
+    double vortex_amplitude = 0.02;   // plaquettes with a corner below this in-plane amplitude are skipped
+                                      // (small: sXY vortex cores have reduced, not zero, amplitude)
+};
+
+struct Peak {
+    index_t index = 0;      // k-grid index (see structure_factor.hpp)
+    double k[3] = {0, 0, 0};  // signed wave vector, components in (-pi, pi]
+    double weight = 0;      // share of S_perp at +-k
+};
+
+struct Classification {
+    std::string phase;      // PM, FM, AFM, SDW, sXY, domains, not stationary
+    std::string order;      // the order the dominant peak belongs to (FM, AFM, SDW, sXY; "none" in PM)
+    double m_perp = 0, mean_z = 0;
+    double residual = 0;    // max_n |ds_n/dt|
+    double moving_fraction = 0;  // share of sites with |ds_n/dt| > stationary_residual
+    double residual_trend = -1;  // median residual, last quarter / quarter before (-1 = unknown)
+    Peak peak;              // dominant peak
+    std::vector<Peak> peaks;  // up to four strongest, +-k merged
+    double period[3] = {0, 0, 0};  // 2 pi / |k_a| in sites (0 where k_a = 0)
+    double weight_k0 = 0, weight_kpi = 0;
+    double correlation_length = 0;  // second-moment estimate at the peak, sites (inf if sharp)
+    double psi_coherence = -1;      // |<exp(i psi)>| of the sXY phase field (-1 if not an sXY point)
+    std::string reason;     // one sentence with the deciding numbers
+};
+
+// True at the sXY points of physics.md section 5: Jz = 0 and Jx Jy < 0.
+bool is_sxy_point(const Couplings& c);
+
+// rate = ds/dt of the state (host layout), for the stationarity verdict.
+Classification classify(const Lattice& lat, const Couplings& c, const HostState& s, const StructureFactor& sf,
+                        const HostState& rate, double residual_trend, const ClassifyThresholds& th);
+
+}  // namespace xyzmf

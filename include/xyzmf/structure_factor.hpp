@@ -1,0 +1,55 @@
+// Structure factors S^aa(k) = (1/N) |sum_n exp(-i k.r_n) a_n|^2 (physics.md
+// section 4) of a host state, with FFTW3 (multi-threaded plans, made once per
+// lattice and reused for every snapshot).
+//
+// k-grid: NOT fftshifted. Entry m = mx + Lx (my + Ly mz) holds
+// k = (2 pi mx / Lx, 2 pi my / Ly, 2 pi mz / Lz), each component in [0, 2 pi);
+// the same index order as the sites, so a 2D S has the spins' (Ly, Lx) shape.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "xyzmf/initial_state.hpp"
+#include "xyzmf/lattice.hpp"
+
+namespace xyzmf {
+
+struct StructureFactor {
+    Lattice lattice;
+    std::vector<double> S[3];  // Sxx, Syy, Szz on the full k-grid
+
+    // Transverse S_perp = Sxx + Syy at grid index m.
+    double perp(index_t m) const { return S[0][m] + S[1][m]; }
+    // Wave-vector component along axis a of grid index m, in [0, 2 pi).
+    double k(int axis, index_t m) const;
+    // Grid coordinate of m along axis a.
+    index_t coord(int axis, index_t m) const;
+};
+
+// Radially averaged S(|k|), |k| from the minimal-image wave vector, bins of
+// width 2 pi / max(L) (bin b covers [b, b+1) times that width).
+struct RadialAverage {
+    std::vector<double> k;       // bin centres
+    std::vector<double> S[3];
+    std::vector<double> count;   // grid points per bin
+};
+RadialAverage radial_average(const StructureFactor& sf);
+
+class StructureFactorEngine {
+public:
+    explicit StructureFactorEngine(const Lattice& lat);
+    ~StructureFactorEngine();
+    StructureFactorEngine(const StructureFactorEngine&) = delete;
+    StructureFactorEngine& operator=(const StructureFactorEngine&) = delete;
+
+    StructureFactor compute(const HostState& s);
+    const Lattice& lattice() const { return lat_; }
+
+private:
+    struct Plan;
+    Lattice lat_;
+    std::unique_ptr<Plan> plan_;
+};
+
+}  // namespace xyzmf

@@ -1,0 +1,43 @@
+// sXY vortex defects, exactly as physics.md section 5 defines them: the
+// winding of the sXY phase field psi around every elementary plaquette
+//   psi_n = atan2(y_n, x_n)          on A sites (i + j + k even)
+//   psi_n = atan2(Jx x_n, -Jy y_n)   on B sites (the direction of M s_n)
+// (NOT the plain spin angle, which winds almost everywhere in sXY).
+// Plaquettes with a corner whose in-plane amplitude is below min_amplitude
+// are skipped and counted separately.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "xyzmf/couplings.hpp"
+#include "xyzmf/initial_state.hpp"
+#include "xyzmf/lattice.hpp"
+
+namespace xyzmf {
+
+struct Vortex {
+    double pos[3];    // plaquette centre, in lattice units (e.g. (i + 1/2, j + 1/2, k))
+    int normal;       // plaquette normal: 0 = x (yz plaquette), 1 = y (zx), 2 = z (xy)
+    int charge;       // winding number w (+1 vortex, -1 antivortex; |w| = 2 is possible)
+};
+
+struct VortexCensus {
+    std::int64_t vortices = 0;      // plaquettes with w > 0 (counted with multiplicity |w|)
+    std::int64_t antivortices = 0;  // plaquettes with w < 0
+    std::int64_t skipped = 0;       // plaquettes with a corner below min_amplitude
+    std::int64_t plaquettes = 0;    // plaquettes examined (including skipped)
+    std::vector<Vortex> list;
+    // 3D only: pierced plaquettes (= total line length in lattice units) and
+    // connected vortex lines (pierced plaquettes joined through shared cubes).
+    std::int64_t pierced = 0;
+    std::int64_t lines = 0;
+};
+
+// Requires dim >= 2 and Jx Jy != 0 (else psi is undefined on B); throws xyzmf::Error.
+VortexCensus find_vortices(const Lattice& lat, const Couplings& c, const HostState& s, double min_amplitude);
+
+// The sXY phase field psi of every site (NaN where the in-plane amplitude is below min_amplitude).
+std::vector<double> sxy_phase_field(const Lattice& lat, const Couplings& c, const HostState& s, double min_amplitude);
+
+}  // namespace xyzmf

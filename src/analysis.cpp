@@ -1,0 +1,227 @@
+// One state's analysis and its HDF5/JSON output (see analysis.hpp).
+#include "xyzmf/analysis.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "xyzmf/backend.hpp"
+#include "xyzmf/h5file.hpp"
+#include "xyzmf/integrators.hpp"
+
+namespace xyzmf {
+namespace {
+
+// ds/dt of a host state, with the shared right-hand side on the CPU backend.
+HostState rate_of(const Lattice& lat, const Couplings& c, const HostState& s) {
+    auto be = make_cpu_backend<double>();
+    StateBuffer<double> y(*be, lat), k(*be, lat);
+    upload_state(*be, y, s.data(), lat);
+    evaluate_rhs(*be, lat, SiteModel<double>::make(c, lat.dim), y.data(), k.data());
+    HostState r(s.size());
+    download_state(*be, r.data(), k, lat);
+    return r;
+}
+
+void replace_group(hid_t file, const std::string& path) {
+    if (h5::exists(file, path)) h5::remove(file, path);
+}
+
+h5::Id open_or_create(hid_t file, const std::string& path) {
+    return h5::exists(file, path) ? h5::open_group(file, path) : h5::create_group(file, path);
+}
+
+void write_doubles(hid_t g, const std::string& name, const std::vector<hsize_t>& dims, const double* v) {
+    h5::write_array(g, name, dims, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, v, true);
+}
+
+const char* kComp[3] = {"Sxx", "Syy", "Szz"};
+
+}  // namespace
+
+Analyzer::Analyzer(const Lattice& lat, const Couplings& c, const AnalysisOptions& opt)
+    : lat_(lat), couplings_(c), opt_(opt), engine_(lat) {}
+Analyzer::~Analyzer() = default;
+
+StateAnalysis Analyzer::analyze(const HostState& s, double t, double trend, const std::string& where) {
+    StateAnalysis a;
+    a.where = where;
+    a.t = t;
+    const auto t0 = std::chrono::steady_clock::now();
+    a.sf = engine_.compute(s);
+    a.sk_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    a.cls = classify(lat_, couplings_, s, a.sf, rate_of(lat_, couplings_, s), trend, opt_.thresholds);
+    if (lat_.dim >= 2 && is_sxy_point(couplings_)) {
+        a.has_vortices = true;
+        a.vortices = find_vortices(lat_, couplings_, s, opt_.thresholds.vortex_amplitude);
+    }
+    return a;
+}
+
+double residual_trend(hid_t file, double t) {
+    if (!h5::exists(file, "/timeseries/residual") || t <= 0) return -1;
+    std::vector<hsize_t> d;
+    const std::vector<double> ts = h5::read_array(file, "/timeseries/t", d);
+    const std::vector<double> res = h5::read_array(file, "/timeseries/residual", d);
+    // Median residual over (3t/4, t] against (t/2, 3t/4]: medians, because
+    // the residual (a maximum over sites) jumps whenever defects annihilate.
+    auto median_between = [&](double a, double b) {
+        std::vector<double> v;
+        for (std::size_t i = 0; i < ts.size() && i < res.size(); ++i)
+            if (ts[i] > a && ts[i] <= b + 1e-12 * b) v.push_back(res[i]);
+        if (v.size() < 2) return -1.0;
+        std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(v.size() / 2), v.end());
+        return v[v.size() / 2];
+    };
+    const double late = median_between(0.75 * t, t), early = median_between(0.5 * t, 0.75 * t);
+    return late >= 0 && early > 0 ? late / early : -1;
+}
+
+void write_state_analysis(hid_t file, const StateAnalysis& a, const AnalysisOptions& opt) {
+    const Lattice& lat = a.sf.lattice;
+    h5::Id state = open_or_create(file, a.where);
+
+    // Structure factors, next to the spins they came from.
+    replace_group(state, "structure_factor");
+    h5::Id sk = h5::create_group(state, "structure_factor");
+    h5::set_attr(sk, "definition", std::string("S^aa(k) = (1/N) |sum_n exp(-i k.r_n) a_n|^2"));
+    h5::set_attr(sk, "k_grid", std::string("not fftshifted: index m_l along axis l is k_l = 2 pi m_l / L_l in "
+                                           "[0, 2 pi); axes ordered like the spins (x fastest)"));
+    std::vector<hsize_t> dims = spin_dims(lat);
+    dims.pop_back();
+    if (lat.dim < 3 || lat.sites() <= opt.sk_full_max_sites) {
+        h5::set_attr(sk, "storage", std::string("full"));
+        for (int c = 0; c < 3; ++c) write_doubles(sk, kComp[c], dims, a.sf.S[c].data());
+    } else {
+        h5::set_attr(sk, "storage", std::string("principal planes + radial average"));
+        // plane kz = 0: (Ly, Lx); ky = 0: (Lz, Lx); kx = 0: (Lz, Ly)
+        const index_t Lx = lat.L[0], Ly = lat.L[1], Lz = lat.L[2];
+        for (int c = 0; c < 3; ++c) {
+            const std::vector<double>& S = a.sf.S[c];
+            std::vector<double> pz(S.begin(), S.begin() + Lx * Ly), py, px;
+            for (index_t z = 0; z < Lz; ++z)
+                for (index_t x = 0; x < Lx; ++x) py.push_back(S[std::size_t(lat.site(x, 0, z))]);
+            for (index_t z = 0; z < Lz; ++z)
+                for (index_t y = 0; y < Ly; ++y) px.push_back(S[std::size_t(lat.site(0, y, z))]);
+            const std::string n = kComp[c];
+            write_doubles(sk, n + "_kz0", {hsize_t(Ly), hsize_t(Lx)}, pz.data());
+            write_doubles(sk, n + "_ky0", {hsize_t(Lz), hsize_t(Lx)}, py.data());
+            write_doubles(sk, n + "_kx0", {hsize_t(Lz), hsize_t(Ly)}, px.data());
+        }
+        const RadialAverage r = radial_average(a.sf);
+        write_doubles(sk, "k_radial", {hsize_t(r.k.size())}, r.k.data());
+        write_doubles(sk, "count_radial", {hsize_t(r.k.size())}, r.count.data());
+        for (int c = 0; c < 3; ++c)
+            write_doubles(sk, std::string(kComp[c]) + "_radial", {hsize_t(r.k.size())}, r.S[c].data());
+    }
+
+    // Classification and vortices.
+    replace_group(state, "analysis");
+    h5::Id g = h5::create_group(state, "analysis");
+    const Classification& c = a.cls;
+    h5::set_attr(g, "phase", c.phase);
+    h5::set_attr(g, "order", c.order);
+    h5::set_attr(g, "reason", c.reason);
+    h5::set_attr(g, "t", a.t);
+    h5::set_attr(g, "m_perp", c.m_perp);
+    h5::set_attr(g, "mean_z", c.mean_z);
+    h5::set_attr(g, "residual", c.residual);
+    h5::set_attr(g, "residual_trend", c.residual_trend);
+    h5::set_attr(g, "moving_fraction", c.moving_fraction);
+    std::vector<double> k(c.peak.k, c.peak.k + lat.dim), period(c.period, c.period + lat.dim);
+    write_doubles(g, "peak_k", {hsize_t(lat.dim)}, k.data());
+    write_doubles(g, "period", {hsize_t(lat.dim)}, period.data());
+    h5::set_attr(g, "peak_weight", c.peak.weight);
+    h5::set_attr(g, "weight_k0", c.weight_k0);
+    h5::set_attr(g, "weight_kpi", c.weight_kpi);
+    h5::set_attr(g, "correlation_length", c.correlation_length);
+    h5::set_attr(g, "psi_coherence", c.psi_coherence);
+    const ClassifyThresholds& th = opt.thresholds;
+    h5::set_attr(g, "threshold_pm_m_perp", th.pm_m_perp);
+    h5::set_attr(g, "threshold_single_domain", th.single_domain);
+    h5::set_attr(g, "threshold_psi_coherence", th.psi_coherence);
+    h5::set_attr(g, "threshold_stationary_residual", th.stationary_residual);
+    h5::set_attr(g, "threshold_moving_fraction", th.moving_fraction);
+    h5::set_attr(g, "threshold_vortex_amplitude", th.vortex_amplitude);
+    if (a.has_vortices) {
+        const VortexCensus& v = a.vortices;
+        h5::set_attr(g, "vortices", v.vortices);
+        h5::set_attr(g, "antivortices", v.antivortices);
+        h5::set_attr(g, "skipped_plaquettes", v.skipped);
+        h5::set_attr(g, "plaquettes", v.plaquettes);
+        if (lat.dim == 3) {
+            h5::set_attr(g, "vortex_line_length", v.pierced);
+            h5::set_attr(g, "vortex_lines", v.lines);
+        }
+        std::vector<double> pos;
+        std::vector<double> charge, normal;
+        for (const Vortex& x : v.list) {
+            pos.insert(pos.end(), x.pos, x.pos + 3);
+            charge.push_back(x.charge);
+            normal.push_back(x.normal);
+        }
+        const hsize_t n = v.list.size();
+        write_doubles(g, "vortex_positions", {n, 3}, pos.data());
+        write_doubles(g, "vortex_charges", {n}, charge.data());
+        write_doubles(g, "vortex_normals", {n}, normal.data());
+    }
+}
+
+void write_coarsening(hid_t file, const std::vector<StateAnalysis>& all, bool append) {
+    const char* cols[] = {"t", "vortices", "antivortices", "skipped", "m_perp", "correlation_length", "residual"};
+    h5::Id root = open_or_create(file, "/analysis");
+    if (!append) replace_group(root, "coarsening");
+    const bool fresh = !h5::exists(root, "coarsening");
+    h5::Id g = open_or_create(root, "coarsening");
+    if (fresh)
+        for (const char* c : cols) h5::create_table(g, c, 1);
+    for (const StateAnalysis& a : all) {
+        const double row[] = {a.t,
+                              a.has_vortices ? double(a.vortices.vortices) : NAN,
+                              a.has_vortices ? double(a.vortices.antivortices) : NAN,
+                              a.has_vortices ? double(a.vortices.skipped) : NAN,
+                              a.cls.m_perp,
+                              a.cls.correlation_length,
+                              a.cls.residual};
+        for (int i = 0; i < 7; ++i) h5::append_row(g, cols[i], &row[i], 1);
+    }
+}
+
+nlohmann::json to_json(const StateAnalysis& a) {
+    const Classification& c = a.cls;
+    const int dim = a.sf.lattice.dim;
+    auto finite = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+    nlohmann::json j = {{"state", a.where},
+                        {"t", a.t},
+                        {"phase", c.phase},
+                        {"order", c.order},
+                        {"k", std::vector<double>(c.peak.k, c.peak.k + dim)},
+                        {"period", std::vector<double>(c.period, c.period + dim)},
+                        {"peak_weight", c.peak.weight},
+                        {"m_perp", c.m_perp},
+                        {"mean_z", c.mean_z},
+                        {"residual", c.residual},
+                        {"residual_trend", c.residual_trend},
+                        {"moving_fraction", c.moving_fraction},
+                        {"weight_k0", c.weight_k0},
+                        {"weight_kpi", c.weight_kpi},
+                        {"correlation_length", finite(c.correlation_length)},
+                        {"reason", c.reason},
+                        {"structure_factor_ms", 1e3 * a.sk_seconds}};
+    if (c.psi_coherence >= 0) j["psi_coherence"] = c.psi_coherence;
+    if (a.has_vortices) {
+        j["vortices"] = a.vortices.vortices;
+        j["antivortices"] = a.vortices.antivortices;
+        j["skipped_plaquettes"] = a.vortices.skipped;
+        if (dim == 3) {
+            j["vortex_line_length"] = a.vortices.pierced;
+            j["vortex_lines"] = a.vortices.lines;
+        }
+    }
+    nlohmann::json peaks = nlohmann::json::array();
+    for (const Peak& p : c.peaks) peaks.push_back({{"k", std::vector<double>(p.k, p.k + dim)}, {"weight", p.weight}});
+    j["peaks"] = peaks;
+    return j;
+}
+
+}  // namespace xyzmf

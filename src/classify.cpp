@@ -1,0 +1,159 @@
+// Phase classification from S_perp (see classify.hpp).
+#include "xyzmf/classify.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <cstdio>
+#include <limits>
+
+#include "xyzmf/vortices.hpp"
+
+namespace xyzmf {
+namespace {
+
+// Grid index of -k.
+index_t mirror(const Lattice& lat, const StructureFactor& sf, index_t m) {
+    index_t c[3] = {0, 0, 0};
+    for (int a = 0; a < 3; ++a) c[a] = (lat.L[a] - sf.coord(a, m)) % lat.L[a];
+    return lat.site(c[0], c[1], c[2]);
+}
+
+Peak make_peak(const Lattice& lat, const StructureFactor& sf, index_t m, double weight) {
+    Peak p;
+    p.index = m;
+    p.weight = weight;
+    for (int a = 0; a < lat.dim; ++a) {
+        index_t c = sf.coord(a, m);
+        if (2 * c > lat.L[a]) c -= lat.L[a];
+        p.k[a] = 2 * M_PI * double(c) / double(lat.L[a]);
+    }
+    return p;
+}
+
+std::string fmt(const char* f, double v) {
+    char b[64];
+    std::snprintf(b, sizeof b, f, v);
+    return b;
+}
+
+}  // namespace
+
+bool is_sxy_point(const Couplings& c) { return c.Jz == 0 && c.Jx * c.Jy < 0; }
+
+Classification classify(const Lattice& lat, const Couplings& c, const HostState& s, const StructureFactor& sf,
+                        const HostState& rate, double residual_trend, const ClassifyThresholds& th) {
+    const index_t N = lat.sites();
+    Classification r;
+    r.residual_trend = residual_trend;
+    index_t moving = 0;
+    for (index_t n = 0; n < N; ++n) {
+        const double v = std::sqrt(rate[n] * rate[n] + rate[N + n] * rate[N + n] + rate[2 * N + n] * rate[2 * N + n]);
+        r.residual = std::max(r.residual, v);
+        moving += v > th.stationary_residual;
+    }
+    r.moving_fraction = double(moving) / double(N);
+    double perp2 = 0, z = 0;
+    for (index_t n = 0; n < N; ++n) {
+        perp2 += s[n] * s[n] + s[N + n] * s[N + n];
+        z += s[2 * N + n];
+    }
+    r.m_perp = std::sqrt(perp2 / double(N));
+    r.mean_z = z / double(N);
+
+    // Weights of S_perp; they sum to 1 (Parseval: sum_k S(k) = sum_n a_n^2).
+    double total = 0;
+    for (index_t m = 0; m < N; ++m) total += sf.perp(m);
+    auto weight = [&](index_t m) { return total > 0 ? sf.perp(m) / total : 0.0; };
+    auto pair_weight = [&](index_t m) {
+        const index_t mm = mirror(lat, sf, m);
+        return weight(m) + (mm != m ? weight(mm) : 0.0);
+    };
+
+    // The strongest peaks, +-k merged.
+    std::vector<index_t> order(static_cast<std::size_t>(N));
+    for (index_t m = 0; m < N; ++m) order[std::size_t(m)] = m;
+    const std::size_t top = std::min<std::size_t>(8, order.size());
+    std::partial_sort(order.begin(), order.begin() + top, order.end(),
+                      [&](index_t a, index_t b) { return sf.perp(a) > sf.perp(b) || (sf.perp(a) == sf.perp(b) && a < b); });
+    for (std::size_t q = 0; q < top && r.peaks.size() < 4; ++q) {
+        const index_t m = order[q];
+        bool seen = false;
+        for (const Peak& p : r.peaks) seen = seen || p.index == mirror(lat, sf, m);
+        if (!seen) r.peaks.push_back(make_peak(lat, sf, m, pair_weight(m)));
+    }
+    r.peak = r.peaks.empty() ? Peak{} : r.peaks.front();
+    for (int a = 0; a < lat.dim; ++a) r.period[a] = r.peak.k[a] != 0 ? 2 * M_PI / std::abs(r.peak.k[a]) : 0;
+
+    r.weight_k0 = weight(0);
+    bool has_pi = true;
+    for (int a = 0; a < lat.dim; ++a) has_pi = has_pi && lat.L[a] % 2 == 0;
+    const index_t pi_index = lat.site(lat.L[0] / 2, lat.dim > 1 ? lat.L[1] / 2 : 0, lat.dim > 2 ? lat.L[2] / 2 : 0);
+    r.weight_kpi = has_pi ? weight(pi_index) : 0;
+
+    // Second-moment correlation length at the peak, smallest over the axes.
+    r.correlation_length = std::numeric_limits<double>::infinity();
+    for (int a = 0; a < lat.dim; ++a) {
+        if (lat.L[a] < 3) continue;
+        index_t cc[3] = {sf.coord(0, r.peak.index), sf.coord(1, r.peak.index), sf.coord(2, r.peak.index)};
+        cc[a] = (cc[a] + 1) % lat.L[a];
+        const double s0 = sf.perp(r.peak.index), s1 = sf.perp(lat.site(cc[0], cc[1], cc[2]));
+        if (s1 > 0 && s0 > s1)
+            r.correlation_length = std::min(r.correlation_length,
+                                            std::sqrt(s0 / s1 - 1) / (2 * std::sin(M_PI / double(lat.L[a]))));
+        else if (s1 > 0)
+            r.correlation_length = 0;
+    }
+
+    // Which order the dominant peak belongs to: at (or, for broad peaks,
+    // within two grid steps of) k = 0 or k = pi; otherwise a modulation.
+    auto near = [&](double target) {
+        for (int a = 0; a < lat.dim; ++a) {
+            const double step = 2 * M_PI / double(lat.L[a]);
+            const double d = std::abs(std::abs(r.peak.k[a]) - target);
+            if (d > (r.peak.weight >= th.single_domain ? 0.5 : 2.5) * step) return false;
+        }
+        return true;
+    };
+    const bool sxy = is_sxy_point(c) && lat.dim >= 1;
+    if (sxy) {
+        const std::vector<double> psi = sxy_phase_field(lat, c, s, th.vortex_amplitude);
+        std::complex<double> sum = 0;
+        double count = 0;
+        for (double p : psi)
+            if (!std::isnan(p)) { sum += std::polar(1.0, p); count += 1; }
+        r.psi_coherence = count > 0 ? std::abs(sum) / count : 0;
+    }
+
+    const std::string where = "peak k/pi = (" + fmt("%.3f", r.peak.k[0] / M_PI) +
+                              (lat.dim > 1 ? ", " + fmt("%.3f", r.peak.k[1] / M_PI) : "") +
+                              (lat.dim > 2 ? ", " + fmt("%.3f", r.peak.k[2] / M_PI) : "") + ") holds " +
+                              fmt("%.1f%%", 100 * r.peak.weight) + " of S_perp";
+    if (r.m_perp < th.pm_m_perp) {
+        r.phase = "PM";
+        r.order = "none";
+        r.reason = "m_perp = " + fmt("%.3g", r.m_perp) + " < " + fmt("%g", th.pm_m_perp) + ", mean z = " + fmt("%.4f", r.mean_z);
+    } else if (sxy) {
+        r.order = "sXY";
+        const double two = r.weight_k0 + r.weight_kpi;
+        const bool single = two >= th.single_domain && r.psi_coherence >= th.psi_coherence;
+        r.phase = single ? "sXY" : "domains";
+        r.reason = "sXY point (Jz = 0, Jx Jy < 0): k = 0 and k = pi hold " + fmt("%.1f%%", 100 * two) +
+                   " of S_perp, sXY phase coherence |<exp(i psi)>| = " + fmt("%.3f", r.psi_coherence);
+    } else {
+        r.order = near(0) ? "FM" : (has_pi && near(M_PI)) ? "AFM" : "SDW";
+        r.phase = r.peak.weight >= th.single_domain ? r.order : "domains";
+        r.reason = "m_perp = " + fmt("%.3f", r.m_perp) + "; " + where;
+        if (r.phase == "domains")
+            r.reason += " (< " + fmt("%g", th.single_domain) + "), correlation length " + fmt("%.3g", r.correlation_length);
+    }
+    if (r.moving_fraction > th.moving_fraction) {
+        r.reason = fmt("%.0f%%", 100 * r.moving_fraction) + " of sites still move (|ds/dt| > " +
+                   fmt("%g", th.stationary_residual) + ", residual " + fmt("%.3g", r.residual) +
+                   "); order so far: " + r.order + "; " + r.reason;
+        r.phase = "not stationary";
+    }
+    return r;
+}
+
+}  // namespace xyzmf

@@ -1,0 +1,159 @@
+// `xyzmf analyze FILE.h5`: structure factors, classification and sXY vortices
+// of stored states, written into the file (or --out), as a table or --json.
+#include <cstdio>
+#include <memory>
+
+#include "cli.hpp"
+#include "xyzmf/analysis.hpp"
+#include "xyzmf/error.hpp"
+#include "xyzmf/h5file.hpp"
+#include "xyzmf/version.hpp"
+
+namespace xyzmf::cli {
+namespace {
+
+struct AnalyzeOptions {
+    std::string file, out;
+    std::int64_t snapshot = -1;
+    bool all = false, json = false, overwrite = false;
+    AnalysisOptions opt;
+    long long sk_full_max = 1LL << 18;
+};
+
+std::string snapshot_name(std::int64_t i) {
+    char b[32];
+    std::snprintf(b, sizeof b, "/snapshots/%06lld", static_cast<long long>(i));
+    return b;
+}
+
+void print_table(const std::vector<StateAnalysis>& all) {
+    std::printf("%-18s %9s  %-14s %-5s %7s  %-22s %6s %9s %8s %9s %9s %9s\n", "state", "t", "phase", "order", "m_perp",
+                "peak k/pi", "weight", "period", "xi", "residual", "vortices", "antivort.");
+    for (const StateAnalysis& a : all) {
+        const Classification& c = a.cls;
+        const int d = a.sf.lattice.dim;
+        char k[64], period[32] = "-";
+        std::snprintf(k, sizeof k, d == 1 ? "(%.3f)" : d == 2 ? "(%.3f, %.3f)" : "(%.2f, %.2f, %.2f)", c.peak.k[0] / M_PI,
+                      c.peak.k[1] / M_PI, c.peak.k[2] / M_PI);
+        double pmin = 0;
+        for (int i = 0; i < d; ++i)
+            if (c.period[i] > 0 && (pmin == 0 || c.period[i] < pmin)) pmin = c.period[i];
+        if (pmin > 0) std::snprintf(period, sizeof period, "%.3g", pmin);
+        std::printf("%-18s %9.4g  %-14s %-5s %7.4f  %-22s %6.3f %9s %8.3g %9.3g", a.where.c_str(), a.t, c.phase.c_str(),
+                    c.order.c_str(), c.m_perp, k, c.peak.weight, period, c.correlation_length, c.residual);
+        if (a.has_vortices)
+            std::printf(" %9lld %9lld", (long long)a.vortices.vortices, (long long)a.vortices.antivortices);
+        else
+            std::printf(" %9s %9s", "-", "-");
+        std::printf("\n");
+    }
+    if (!all.empty()) std::printf("why (%s): %s\n", all.back().where.c_str(), all.back().cls.reason.c_str());
+}
+
+}  // namespace
+
+Command add_analyze_command(CLI::App& app, const std::string& command_line) {
+    auto o = std::make_shared<AnalyzeOptions>();
+    CLI::App* sub = app.add_subcommand(
+        "analyze", "Structure factors, phase classification and sXY vortices of a run's final state or snapshots");
+    sub->add_option("file", o->file, "HDF5 file written by xyzmf run")->required();
+    auto* snap = sub->add_option("--snapshot", o->snapshot, "Analyse snapshot N instead of the final state");
+    sub->add_flag("--all-snapshots", o->all, "Analyse every snapshot (and the final state); writes /analysis/coarsening")
+        ->excludes(snap);
+    sub->add_option("--out", o->out, "Write the analysis to this new file instead of into FILE");
+    sub->add_flag("--overwrite", o->overwrite, "Replace an existing --out file");
+    sub->add_flag("--json", o->json, "Print one JSON object on stdout instead of the table");
+    ClassifyThresholds& th = o->opt.thresholds;
+    sub->add_option("--pm-m-perp", th.pm_m_perp, "PM when m_perp = sqrt(mean(x^2+y^2)) is below this")->capture_default_str();
+    sub->add_option("--single-domain", th.single_domain,
+                    "Ordered (not 'domains') when the S_perp peak at +-k holds this share")->capture_default_str();
+    sub->add_option("--psi-coherence", th.psi_coherence,
+                    "sXY single domain when |<exp(i psi)>| reaches this")->capture_default_str();
+    sub->add_option("--stationary-residual", th.stationary_residual,
+                    "A site is moving when |ds/dt| exceeds this (units of gamma)")->capture_default_str();
+    sub->add_option("--moving-fraction", th.moving_fraction,
+                    "'not stationary' when more than this share of sites move")->capture_default_str();
+    sub->add_option("--vortex-amplitude", th.vortex_amplitude,
+                    "Skip plaquettes with a corner whose in-plane amplitude is below this")->capture_default_str();
+    sub->add_option("--sk-full-max", o->sk_full_max,
+                    "3D lattices with more sites store S(k) as principal planes + radial average")->capture_default_str();
+
+    auto run = [o, command_line]() -> int {
+        o->opt.sk_full_max_sites = o->sk_full_max;
+        const RunConfig cfg = read_run_config(o->file);  // checks the file is ours
+        h5::Id in = h5::open_file(o->file, o->out.empty());
+        std::vector<std::string> states;
+        const std::vector<std::int64_t> snaps = snapshot_indices(in);
+        if (o->all) {
+            if (snaps.empty()) throw Error(o->file + ": has no snapshots to analyse (--all-snapshots)", exit_code::io);
+            for (std::int64_t i : snaps) states.push_back(snapshot_name(i));
+            if (h5::exists(in, "/final/spins")) states.push_back("/final");
+        } else if (o->snapshot >= 0) {
+            if (!h5::exists(in, snapshot_name(o->snapshot) + "/spins"))
+                throw Error(o->file + ": has no snapshot " + std::to_string(o->snapshot) +
+                                (snaps.empty() ? " (it has no snapshots)"
+                                               : " (it has " + std::to_string(snaps.front()) + ".." +
+                                                     std::to_string(snaps.back()) + ")"),
+                            exit_code::io);
+            states.push_back(snapshot_name(o->snapshot));
+        } else if (h5::exists(in, "/final/spins")) {
+            states.push_back("/final");
+        } else if (!snaps.empty()) {
+            states.push_back(snapshot_name(snaps.back()));  // an unfinished run: its latest state
+        } else {
+            throw Error(o->file + ": holds no state to analyse (no /final and no snapshots)", exit_code::io);
+        }
+
+        h5::Id outfile;
+        if (!o->out.empty()) {
+            RunConfig oc;
+            oc.output = o->out;
+            oc.overwrite = o->overwrite;
+            outfile = h5::create_file(o->out, o->overwrite);
+            h5::set_attr(outfile, "schema", std::string(kSchemaName));
+            h5::set_attr(outfile, "schema_version",
+                         std::to_string(kSchemaMajor) + "." + std::to_string(kSchemaMinor));
+            h5::set_attr(outfile, "xyzmf_version", std::string(XYZMF_VERSION));
+            h5::set_attr(outfile, "git_revision", std::string(XYZMF_GIT_REVISION));
+            h5::set_attr(outfile, "command_line", command_line);
+            h5::set_attr(outfile, "analysis_of", o->file);
+            h5::set_attr(outfile, "status", std::string("analysis"));
+            if (H5Ocopy(in, "/parameters", outfile, "/parameters", H5P_DEFAULT, H5P_DEFAULT) < 0)
+                throw Error(o->out + ": cannot copy /parameters", exit_code::io);
+        }
+        const hid_t target = o->out.empty() ? in.get() : outfile.get();
+
+        Analyzer analyzer(cfg.lattice, cfg.couplings, o->opt);
+        std::vector<StateAnalysis> done;
+        for (const std::string& where : states) {
+            StoredState st = read_state_group(in, o->file, where);
+            StateAnalysis a = analyzer.analyze(st.spins, st.t, residual_trend(in, st.t), where);
+            write_state_analysis(target, a, o->opt);
+            a.sf = StructureFactor{a.sf.lattice, {}};  // keep only the summary in memory
+            done.push_back(std::move(a));
+        }
+        if (o->all) {
+            std::vector<StateAnalysis> snapshots(done.begin(), done.begin() + std::ptrdiff_t(snaps.size()));
+            write_coarsening(target, snapshots, false);
+        }
+        if (H5Fflush(target, H5F_SCOPE_GLOBAL) < 0) throw Error("cannot flush the analysis to disk", exit_code::io);
+
+        if (o->json) {
+            nlohmann::json j;
+            if (done.size() == 1) {
+                j = to_json(done.front());
+            } else {
+                j["states"] = nlohmann::json::array();
+                for (const StateAnalysis& a : done) j["states"].push_back(to_json(a));
+            }
+            j["file"] = o->file;
+            std::printf("%s\n", j.dump().c_str());
+        } else {
+            print_table(done);
+        }
+        return 0;
+    };
+    return {sub, run};
+}
+
+}  // namespace xyzmf::cli

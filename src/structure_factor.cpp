@@ -1,0 +1,119 @@
+// FFTW3 structure factors (see structure_factor.hpp). A real-to-complex
+// transform per component; the half spectrum is unfolded with S(-k) = S(k).
+#include "xyzmf/structure_factor.hpp"
+
+#include <fftw3.h>
+#include <omp.h>
+
+#include <cmath>
+#include <mutex>
+
+#include "xyzmf/error.hpp"
+
+namespace xyzmf {
+
+double StructureFactor::k(int axis, index_t m) const {
+    return 2 * M_PI * double(coord(axis, m)) / double(lattice.L[axis]);
+}
+
+index_t StructureFactor::coord(int axis, index_t m) const {
+    const index_t Lx = lattice.L[0], Ly = lattice.L[1];
+    return axis == 0 ? m % Lx : axis == 1 ? (m / Lx) % Ly : m / (Lx * Ly);
+}
+
+struct StructureFactorEngine::Plan {
+    double* in = nullptr;
+    fftw_complex* out = nullptr;
+    fftw_plan plan = nullptr;
+    index_t half = 0;  // Lx/2 + 1
+};
+
+namespace {
+// FFTW's planner is not thread-safe and its thread setup must run once.
+std::mutex& planner_mutex() {
+    static std::mutex m;
+    return m;
+}
+}  // namespace
+
+StructureFactorEngine::StructureFactorEngine(const Lattice& lat) : lat_(lat), plan_(std::make_unique<Plan>()) {
+    std::lock_guard<std::mutex> lock(planner_mutex());
+    static const bool threads_ready = fftw_init_threads() != 0;
+    if (threads_ready) fftw_plan_with_nthreads(omp_get_max_threads());
+    const index_t N = lat.sites();
+    plan_->half = lat.L[0] / 2 + 1;
+    const index_t complex_count = N / lat.L[0] * plan_->half;
+    plan_->in = fftw_alloc_real(std::size_t(N));
+    plan_->out = fftw_alloc_complex(std::size_t(complex_count));
+    if (!plan_->in || !plan_->out) throw Error("structure factor: cannot allocate FFT buffers");
+    // FFTW wants the slowest axis first: (Lz, Ly, Lx) for our x-fastest order.
+    int n[3];
+    for (int a = 0; a < lat.dim; ++a) n[a] = int(lat.L[lat.dim - 1 - a]);
+    plan_->plan = fftw_plan_dft_r2c(lat.dim, n, plan_->in, plan_->out, FFTW_ESTIMATE);
+    if (!plan_->plan) throw Error("structure factor: FFTW could not make a plan");
+}
+
+StructureFactorEngine::~StructureFactorEngine() {
+    std::lock_guard<std::mutex> lock(planner_mutex());
+    if (plan_->plan) fftw_destroy_plan(plan_->plan);
+    fftw_free(plan_->in);
+    fftw_free(plan_->out);
+}
+
+StructureFactor StructureFactorEngine::compute(const HostState& s) {
+    const index_t N = lat_.sites(), Lx = lat_.L[0], Ly = lat_.L[1], Lz = lat_.L[2], H = plan_->half;
+    StructureFactor sf;
+    sf.lattice = lat_;
+    for (int c = 0; c < 3; ++c) {
+        std::copy(s.begin() + c * N, s.begin() + (c + 1) * N, plan_->in);
+        fftw_execute(plan_->plan);
+        std::vector<double>& S = sf.S[c];
+        S.assign(std::size_t(N), 0.0);
+        const fftw_complex* F = plan_->out;
+#pragma omp parallel for schedule(static)
+        for (index_t row = 0; row < Ly * Lz; ++row) {
+            const index_t my = row % Ly, mz = row / Ly;
+            // the row holding -k for the mirrored half
+            const index_t mirror = ((Ly - my) % Ly) + Ly * ((Lz - mz) % Lz);
+            for (index_t mx = 0; mx < H; ++mx) {
+                const fftw_complex& f = F[row * H + mx];
+                const double v = (f[0] * f[0] + f[1] * f[1]) / double(N);
+                S[row * Lx + mx] = v;
+                if (mx > 0) S[mirror * Lx + (Lx - mx) % Lx] = v;
+            }
+        }
+    }
+    return sf;
+}
+
+RadialAverage radial_average(const StructureFactor& sf) {
+    const Lattice& lat = sf.lattice;
+    index_t Lmax = 1;
+    for (int a = 0; a < lat.dim; ++a) Lmax = std::max(Lmax, lat.L[a]);
+    const double dk = 2 * M_PI / double(Lmax);
+    RadialAverage r;
+    const double kmax = M_PI * std::sqrt(double(lat.dim));
+    const std::size_t bins = std::size_t(kmax / dk) + 2;
+    r.count.assign(bins, 0);
+    for (auto& S : r.S) S.assign(bins, 0);
+    for (index_t m = 0; m < lat.sites(); ++m) {
+        double k2 = 0;
+        for (int a = 0; a < lat.dim; ++a) {
+            index_t c = sf.coord(a, m);
+            if (2 * c > lat.L[a]) c -= lat.L[a];
+            const double ka = 2 * M_PI * double(c) / double(lat.L[a]);
+            k2 += ka * ka;
+        }
+        const std::size_t b = std::size_t(std::sqrt(k2) / dk);
+        r.count[b] += 1;
+        for (int c = 0; c < 3; ++c) r.S[c][b] += sf.S[c][m];
+    }
+    for (std::size_t b = 0; b < bins; ++b) {
+        r.k.push_back((double(b) + 0.5) * dk);
+        for (int c = 0; c < 3; ++c)
+            if (r.count[b] > 0) r.S[c][b] /= r.count[b];
+    }
+    return r;
+}
+
+}  // namespace xyzmf
