@@ -1,0 +1,329 @@
+// Order detection against known answers: S(k) of plane waves and Parseval,
+// FFT vs a direct sum, planted FM/AFM/SDW/sXY patterns, planted vortices,
+// pairs and a 3D vortex ring, and the engine + analysis end to end.
+#include <complex>
+#include <fstream>
+
+#include "helpers.hpp"
+#include "xyzmf/analysis.hpp"
+#include "xyzmf/error.hpp"
+#include "xyzmf/h5file.hpp"
+#include "xyzmf/run_output.hpp"
+
+namespace xyzmf::test {
+namespace {
+
+Lattice lat2(index_t Lx, index_t Ly) {
+    Lattice l = lattice(2, Lx);
+    l.L[1] = Ly;
+    return l;
+}
+
+// State with in-plane components (x, y) = f(i, j, k) and z filling the sphere.
+template <class F>
+HostState planted(const Lattice& lat, F f) {
+    const index_t N = lat.sites();
+    HostState s(3 * N);
+    for (index_t k = 0; k < lat.L[2]; ++k)
+        for (index_t j = 0; j < lat.L[1]; ++j)
+            for (index_t i = 0; i < lat.L[0]; ++i) {
+                const index_t n = lat.site(i, j, k);
+                double xy[2];
+                f(i, j, k, xy);
+                s[n] = xy[0];
+                s[N + n] = xy[1];
+                s[2 * N + n] = -std::sqrt(std::max(0.0, 1 - xy[0] * xy[0] - xy[1] * xy[1]));
+            }
+    return s;
+}
+
+Classification classify_planted(const Lattice& lat, const Couplings& c, const HostState& s) {
+    StructureFactorEngine engine(lat);
+    const HostState still(s.size(), 0.0);  // judge the pattern, not its dynamics
+    return classify(lat, c, s, engine.compute(s), still, -1, ClassifyThresholds{});
+}
+
+TEST(StructureFactor, PlaneWaveGivesTheAnalyticPeak) {
+    const Lattice lat = lat2(12, 10);
+    const index_t N = lat.sites();
+    const double A = 0.6, kx = 2 * M_PI * 5 / 12, ky = 2 * M_PI * 3 / 10, phase = 0.4;
+    const HostState s = planted(lat, [&](index_t i, index_t j, index_t, double xy[2]) {
+        xy[0] = A * std::cos(kx * i + ky * j + phase);
+        xy[1] = 0;
+    });
+    StructureFactorEngine engine(lat);
+    const StructureFactor sf = engine.compute(s);
+    const index_t peak = lat.site(5, 3, 0), mirror = lat.site(12 - 5, 10 - 3, 0);
+    for (index_t m = 0; m < N; ++m) {
+        const double want = (m == peak || m == mirror) ? N * A * A / 4 : 0.0;
+        ASSERT_NEAR(sf.S[0][m], want, 1e-10) << "m = " << m;
+        ASSERT_NEAR(sf.S[1][m], 0.0, 1e-12);
+    }
+    EXPECT_NEAR(sf.k(0, peak), kx, 1e-15);
+    EXPECT_NEAR(sf.k(1, peak), ky, 1e-15);
+}
+
+TEST(StructureFactor, ParsevalAndDirectSumAgreeWithFft) {
+    Lattice lat = lattice(3, 5);
+    lat.L[1] = 4;
+    lat.L[2] = 3;
+    const index_t N = lat.sites();
+    const HostState s = make_initial_state("random", lat, 31, 0);
+    StructureFactorEngine engine(lat);
+    const StructureFactor sf = engine.compute(s);
+    for (int c = 0; c < 3; ++c) {
+        double sum_s = 0, sum_a2 = 0;
+        for (index_t m = 0; m < N; ++m) sum_s += sf.S[c][m];
+        for (index_t n = 0; n < N; ++n) sum_a2 += s[c * N + n] * s[c * N + n];
+        EXPECT_NEAR(sum_s, sum_a2, 1e-12 * sum_a2) << "Parseval, component " << c;
+        for (index_t m = 0; m < N; ++m) {  // slow reference: the definition
+            std::complex<double> F = 0;
+            for (index_t n = 0; n < N; ++n) {
+                double phase = 0;
+                for (int a = 0; a < 3; ++a) phase += sf.k(a, m) * double(sf.coord(a, n));
+                F += std::polar(1.0, -phase) * s[c * N + n];
+            }
+            ASSERT_NEAR(sf.S[c][m], std::norm(F) / N, 1e-12) << "component " << c << ", m = " << m;
+        }
+    }
+}
+
+TEST(Classify, PlantedFmAfmAndSdwPatterns) {
+    const Couplings c{1.5, 0.5, 1.0, 1.0, 0.0};
+    const Lattice lat = lat2(16, 16);
+    const Classification fm = classify_planted(lat, c, planted(lat, [](index_t, index_t, index_t, double xy[2]) {
+        xy[0] = 0.4; xy[1] = 0.3;
+    }));
+    EXPECT_EQ(fm.phase, "FM");
+    EXPECT_NEAR(fm.m_perp, 0.5, 1e-12);
+    EXPECT_NEAR(fm.peak.weight, 1.0, 1e-12);
+    const Classification afm = classify_planted(lat, c, planted(lat, [](index_t i, index_t j, index_t k, double xy[2]) {
+        xy[0] = 0.4 * Lattice::parity(i, j, k); xy[1] = -0.3 * Lattice::parity(i, j, k);
+    }));
+    EXPECT_EQ(afm.phase, "AFM");
+    EXPECT_NEAR(afm.peak.k[0], M_PI, 1e-12);
+    EXPECT_NEAR(afm.peak.k[1], M_PI, 1e-12);
+
+    struct SdwCase { int dim; index_t L; int n[2]; };
+    for (const SdwCase& sc : {SdwCase{1, 40, {3, 0}}, SdwCase{1, 53, {10, 0}}, SdwCase{2, 16, {2, 0}},
+                             SdwCase{2, 16, {3, 5}}, SdwCase{2, 20, {0, 7}}}) {
+        const Lattice l = sc.dim == 1 ? lattice(1, sc.L) : lattice(2, sc.L);
+        const double kx = 2 * M_PI * sc.n[0] / sc.L, ky = 2 * M_PI * sc.n[1] / sc.L;
+        const Classification sdw = classify_planted(l, c, planted(l, [&](index_t i, index_t j, index_t, double xy[2]) {
+            const double w = std::cos(kx * i + ky * j + 0.3);
+            xy[0] = 0.5 * w; xy[1] = 0.2 * w;
+        }));
+        SCOPED_TRACE("SDW n = (" + std::to_string(sc.n[0]) + ", " + std::to_string(sc.n[1]) + "), L = " + std::to_string(sc.L));
+        EXPECT_EQ(sdw.phase, "SDW");
+        EXPECT_NEAR(std::abs(sdw.peak.k[0]), kx, 1e-12);
+        EXPECT_NEAR(std::abs(sdw.peak.k[1]), ky, 1e-12);
+        EXPECT_NEAR(sdw.peak.weight, 1.0, 1e-12);
+        EXPECT_NEAR(sdw.period[0], sc.n[0] ? double(sc.L) / sc.n[0] : 0.0, 1e-9);
+    }
+}
+
+// sXY two-sublattice state of physics.md section 5: phi_A = pi/4 + theta, phi_B = pi/4 - theta.
+HostState sxy_state(const Lattice& lat, double amp, double theta) {
+    return planted(lat, [&](index_t i, index_t j, index_t k, double xy[2]) {
+        const double phi = M_PI / 4 + (Lattice::parity(i, j, k) > 0 ? theta : -theta);
+        xy[0] = amp * std::cos(phi); xy[1] = amp * std::sin(phi);
+    });
+}
+
+TEST(Classify, PlantedSxyTwoSublatticeStates) {
+    const Couplings c{1, -1, 0, 1, 0};
+    const Lattice lat = lat2(16, 16);
+    for (double theta : {0.0, 0.3, 1.1}) {
+        const HostState s = sxy_state(lat, 0.6, theta);
+        const Classification r = classify_planted(lat, c, s);
+        EXPECT_EQ(r.phase, "sXY") << "theta = " << theta;
+        EXPECT_NEAR(r.weight_k0 + r.weight_kpi, 1.0, 1e-12);
+        EXPECT_NEAR(r.psi_coherence, 1.0, 1e-12);
+        const VortexCensus v = find_vortices(lat, c, s, 0.02);
+        EXPECT_EQ(v.vortices + v.antivortices, 0);
+        EXPECT_EQ(v.skipped, 0);
+    }
+}
+
+// Spins whose sXY phase field is psi(i, j, k) at Jx = 1, Jy = -1 (physics.md section 5):
+// A sites point along psi; B sites along the direction whose M-image is psi.
+HostState from_psi(const Lattice& lat, const Couplings& c, double amp,
+                   const std::function<double(double, double, double)>& psi) {
+    return planted(lat, [&](index_t i, index_t j, index_t k, double xy[2]) {
+        const double p = psi(double(i), double(j), double(k));
+        if (Lattice::parity(i, j, k) > 0) { xy[0] = amp * std::cos(p); xy[1] = amp * std::sin(p); }
+        else {  // atan2(Jx x, -Jy y) = p
+            const double x = std::sin(p) / c.Jx, y = -std::cos(p) / c.Jy, r = std::hypot(x, y);
+            xy[0] = amp * x / r; xy[1] = amp * y / r;
+        }
+    });
+}
+
+TEST(Vortices, PlantedPairIsFoundExactly) {
+    const Couplings c{1, -2, 0, 1, 0};  // Jx != -Jy: the B-site rule matters
+    const Lattice lat = lat2(24, 20);
+    const HostState s = from_psi(lat, c, 0.5, [](double x, double y, double) {
+        return std::atan2(y - 9.6, x - 7.3) - std::atan2(y - 10.4, x - 15.8);
+    });
+    const VortexCensus v = find_vortices(lat, c, s, 0.02);
+    ASSERT_EQ(v.vortices, 1);
+    ASSERT_EQ(v.antivortices, 1);
+    EXPECT_EQ(v.skipped, 0);
+    for (const Vortex& x : v.list) {
+        const bool plus = x.charge > 0;
+        EXPECT_EQ(x.pos[0], plus ? 7.5 : 15.5);
+        EXPECT_EQ(x.pos[1], plus ? 9.5 : 10.5);
+        EXPECT_EQ(x.normal, 2);
+    }
+    // The plain spin angle is no vortex detector: it winds almost everywhere.
+    int plain = 0;
+    const index_t N = lat.sites();
+    for (index_t j = 0; j < lat.L[1]; ++j)
+        for (index_t i = 0; i < lat.L[0]; ++i) {
+            const index_t cn[4] = {lat.site(i, j, 0), lat.site((i + 1) % 24, j, 0), lat.site((i + 1) % 24, (j + 1) % 20, 0),
+                                   lat.site(i, (j + 1) % 20, 0)};
+            double w = 0;
+            for (int q = 0; q < 4; ++q) {
+                double d = std::atan2(s[N + cn[(q + 1) % 4]], s[cn[(q + 1) % 4]]) - std::atan2(s[N + cn[q]], s[cn[q]]);
+                d = std::remainder(d, 2 * M_PI);
+                w += d;
+            }
+            plain += std::lround(w / (2 * M_PI)) != 0;
+        }
+    EXPECT_GT(plain, 2);
+}
+
+TEST(Vortices, SingleVortexCoreIsTheOnlyInteriorWinding) {
+    const Couplings c{1, -1, 0, 1, 0};
+    const Lattice lat = lat2(30, 30);
+    const HostState s = from_psi(lat, c, 0.5, [](double x, double y, double) { return std::atan2(y - 14.2, x - 15.7); });
+    const VortexCensus v = find_vortices(lat, c, s, 0.02);
+    int interior = 0;
+    for (const Vortex& x : v.list)
+        if (x.pos[0] > 3 && x.pos[0] < 27 && x.pos[1] > 3 && x.pos[1] < 27) {
+            ++interior;
+            EXPECT_EQ(x.charge, 1);
+            EXPECT_EQ(x.pos[0], 15.5);
+            EXPECT_EQ(x.pos[1], 14.5);
+        }
+    EXPECT_EQ(interior, 1);
+}
+
+TEST(Vortices, NoiseBelowTheAmplitudeThresholdIsSkippedNotCounted) {
+    const Couplings c{1, -1, 0, 1, 0};
+    const Lattice lat = lat2(16, 16);
+    const index_t N = lat.sites();
+    HostState s = make_initial_state("random", lat, 5, 0);
+    for (index_t n = 0; n < N; ++n) {  // random directions, amplitude 0.01
+        const double r = std::hypot(s[n], s[N + n]);
+        s[n] *= 0.01 / r; s[N + n] *= 0.01 / r; s[2 * N + n] = -1;
+    }
+    const VortexCensus v = find_vortices(lat, c, s, 0.02);
+    EXPECT_EQ(v.vortices + v.antivortices, 0);
+    EXPECT_EQ(v.skipped, v.plaquettes);
+    EXPECT_EQ(v.plaquettes, N);
+    const VortexCensus counted = find_vortices(lat, c, s, 0.001);  // same noise, counted when allowed
+    EXPECT_GT(counted.vortices, 0);
+    EXPECT_EQ(counted.vortices, counted.antivortices);
+}
+
+TEST(Vortices, ThreeDimensionalRingsAreLinesOfKnownLength) {
+    // psi = atan2(sin(2 pi (z - zc) / Lz), rho - R) winds around the circle rho = R in the
+    // planes z = zc and z = zc + Lz/2 (opposite senses) and is periodic: a ring and an
+    // anti-ring, the simplest closed pair a torus allows.
+    const Couplings c{1, -1, 0, 1, 0};
+    Lattice lat = lattice(3, 20);
+    const double xc = 9.3, yc = 10.6, zc = 4.5, R = 4.2;
+    const HostState s = from_psi(lat, c, 0.5, [&](double x, double y, double z) {
+        return std::atan2(std::sin(2 * M_PI * (z - zc) / 20), std::hypot(x - xc, y - yc) - R);
+    });
+    const VortexCensus v = find_vortices(lat, c, s, 0.02);
+    // Each circle crosses every plane x = integer in (xc - R, xc + R) twice, and likewise y.
+    auto crossings = [&](double centre) {
+        int n = 0;
+        for (int i = 0; i < 20; ++i) n += std::abs(i - centre) < R;
+        return 2 * n;
+    };
+    const int per_ring = crossings(xc) + crossings(yc);
+    EXPECT_EQ(v.pierced, 2 * per_ring);
+    EXPECT_EQ(v.lines, 2);
+    int in_lower = 0;
+    for (const Vortex& x : v.list) {
+        EXPECT_NE(x.normal, 2) << "rings in xy planes pierce no xy plaquette";
+        EXPECT_TRUE(x.pos[2] == zc || x.pos[2] == zc + 10) << x.pos[2];
+        in_lower += x.pos[2] == zc;
+        const double rho = std::hypot(x.pos[0] - xc, x.pos[1] - yc);
+        EXPECT_LT(std::abs(rho - R), 0.75) << "pierced plaquette next to the circle";
+    }
+    EXPECT_EQ(in_lower, per_ring);
+    EXPECT_EQ(v.vortices + v.antivortices, v.pierced);
+}
+
+TEST(EndToEnd, FmAfmAndSdwCasesClassifyAsPredicted) {
+    auto run_and_classify = [](RunConfig cfg, const HostState& s0) {
+        cfg.numerics.t_end = 300;
+        const HostState fin = evolve(cfg, BackendKind::cpu, s0);
+        Analyzer an(cfg.lattice, cfg.couplings, AnalysisOptions{});
+        return an.analyze(fin, 300, -1, "/final").cls;
+    };
+    const Lattice ring = lattice(1, 64), sq = lattice(2, 16);
+    // FM at (2, 0, 1) from a uniform start; AFM at (-2, 0, 1) from random; the SDW ring at (4, 2, 1).
+    const Classification fm = run_and_classify(config(ring, 2, 0, 1), make_initial_state("uniform:0.1,0.1,-0.9", ring, 1, 0));
+    EXPECT_EQ(fm.phase, "FM") << fm.reason;
+    const Classification afm = run_and_classify(config(sq, -2, 0, 1), make_initial_state("random", sq, 3, 0));
+    EXPECT_EQ(afm.phase, "AFM") << afm.reason;
+    const Classification sdw = run_and_classify(config(ring, 4, 2, 1), make_initial_state("pm-noise", ring, 2, 0.01));
+    EXPECT_EQ(sdw.phase, "SDW") << sdw.reason;
+    // physics.md 3.8: period 2 pi / arccos(3/8) = 5.30; allowed periods on 64 sites are 64/m.
+    const double step = 64.0 / 12 - 64.0 / 13;
+    EXPECT_NEAR(sdw.period[0], 2 * M_PI / std::acos(3.0 / 8), step);
+    const Classification pm = run_and_classify(config(sq, 1.5, 1.5, 1), make_initial_state("random", sq, 4, 0));
+    EXPECT_EQ(pm.phase, "PM") << pm.reason;  // XXZ: always PM (physics.md 3.4)
+}
+
+TEST(AnalyzeCommand, JsonCountsAndErrors) {
+    ScratchDir dir;
+    const std::string run = dir.file("sxy.h5");
+    ASSERT_EQ(run_xyzmf("run -q --backend cpu --Jx 1 --Jy -1 --Jz 0 --size 32 --t-end 20 --snapshot-every 5 -o " + run).exit_code, 0);
+    const std::string json = dir.file("out.json");
+    ASSERT_EQ(std::system((std::string(XYZMF_BINARY) + " analyze " + run + " --json > " + json).c_str()), 0);
+    std::ifstream in(json);
+    const nlohmann::json j = nlohmann::json::parse(in);
+    EXPECT_EQ(j["vortices"], j["antivortices"]) << j.dump();
+    EXPECT_EQ(j["state"], "/final");
+    EXPECT_TRUE(j.contains("phase") && j.contains("k") && j.contains("m_perp") && j.contains("residual"));
+    {
+        h5::Id f = h5::open_file(run, false);
+        EXPECT_TRUE(h5::exists(f, "/final/structure_factor/Sxx"));
+        EXPECT_EQ(h5::attr_string(h5::open_group(f, "/final/analysis"), "phase"), j["phase"].get<std::string>());
+    }
+    EXPECT_EQ(run_xyzmf("analyze " + run + " --all-snapshots -q").exit_code, exit_code::usage);  // no -q here
+    ASSERT_EQ(run_xyzmf("analyze " + run + " --all-snapshots").exit_code, 0);
+    {
+        h5::Id f = h5::open_file(run, false);
+        EXPECT_EQ(h5::table_rows(f, "/analysis/coarsening/t"), 5u);  // snapshots at t = 0, 5, 10, 15, 20
+    }
+
+    const std::string text = dir.file("text.h5"), foreign = dir.file("foreign.h5"), empty = dir.file("empty.h5");
+    { std::ofstream(text) << "garbage"; }
+    H5Fclose(H5Fcreate(foreign.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+    {
+        RunConfig c = config(lattice(2, 4), 1, 1, 1);
+        c.output = empty;
+        RunOutput::create(c, "cpu");  // parameters, no snapshots, no final
+    }
+    struct Case { std::string args, expect; };
+    for (const Case& k : {Case{"analyze " + text, "not an HDF5 file"}, Case{"analyze " + foreign, "not an xyzmf file"},
+                          Case{"analyze " + empty, "no state to analyse"},
+                          Case{"analyze " + empty + " --all-snapshots", "no snapshots"},
+                          Case{"analyze " + run + " --snapshot 99", "has no snapshot 99"},
+                          Case{"analyze " + dir.file("missing.h5"), "no such file"}}) {
+        const CommandResult r = run_xyzmf(k.args);
+        EXPECT_NE(r.exit_code, 0) << k.args;
+        EXPECT_NE(r.stderr_text.find(k.expect), std::string::npos) << k.args << " -> " << r.stderr_text;
+        EXPECT_EQ(std::count(r.stderr_text.begin(), r.stderr_text.end(), '\n'), 1) << r.stderr_text;
+    }
+}
+
+}  // namespace
+}  // namespace xyzmf::test
