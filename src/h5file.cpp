@@ -89,7 +89,9 @@ Id open_group(hid_t loc, const std::string& name) {
     return Id(H5Gopen2(loc, name.c_str(), H5P_DEFAULT), H5Gclose, "open group " + name);
 }
 Id create_group(hid_t loc, const std::string& name) {
-    return Id(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "create group " + name);
+    Id lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose, "property list");
+    check(H5Pset_create_intermediate_group(lcpl, 1), "intermediate groups");  // e.g. /snapshots in analyze --out
+    return Id(H5Gcreate2(loc, name.c_str(), lcpl, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "create group " + name);
 }
 Id open_dataset(hid_t loc, const std::string& name) {
     return Id(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);

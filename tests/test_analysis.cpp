@@ -304,6 +304,17 @@ TEST(AnalyzeCommand, JsonCountsAndErrors) {
         EXPECT_EQ(h5::table_rows(f, "/analysis/coarsening/t"), 5u);  // snapshots at t = 0, 5, 10, 15, 20
     }
 
+    // --out: a separate file with the same paths and a copy of /parameters
+    const std::string other = dir.file("other.h5");
+    ASSERT_EQ(run_xyzmf("analyze " + run + " --all-snapshots --out " + other).exit_code, 0);
+    {
+        h5::Id f = h5::open_file(other, false);
+        EXPECT_TRUE(h5::exists(f, "/snapshots/000002/structure_factor/Sxx"));
+        EXPECT_TRUE(h5::exists(f, "/final/analysis"));
+        EXPECT_EQ(read_run_config(other).lattice.L[0], 32);
+    }
+    EXPECT_EQ(run_xyzmf("analyze " + run + " --out " + other).exit_code, exit_code::io);  // exists: no overwrite
+
     const std::string text = dir.file("text.h5"), foreign = dir.file("foreign.h5"), empty = dir.file("empty.h5");
     { std::ofstream(text) << "garbage"; }
     H5Fclose(H5Fcreate(foreign.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));

@@ -1,0 +1,139 @@
+// Linear stability map of the paramagnet (see stability.hpp).
+#include "xyzmf/stability.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+namespace xyzmf {
+
+double growth_rate(const Couplings& c, double u) {
+    const double A = c.Jx * u - c.Jz, B = c.Jy * u - c.Jz, G = c.transverse_damping();
+    const double q = -A * B;
+    return q > 0 ? -G + 2 * std::sqrt(q) : -G;  // q <= 0: a damped oscillation
+}
+
+StabilityMap::StabilityMap(int dim, const Lattice* finite) : dim_(dim) {
+    if (!finite) return;
+    std::map<double, std::vector<double>> by_u;  // u rounded to 1e-12 -> first k
+    const Lattice& lat = *finite;
+    for (index_t k = 0; k < lat.L[2]; ++k)
+        for (index_t j = 0; j < lat.L[1]; ++j)
+            for (index_t i = 0; i < lat.L[0]; ++i) {
+                const index_t n[3] = {i, j, k};
+                std::vector<double> kv(3, 0.0);
+                double u = 0;
+                for (int a = 0; a < dim; ++a) {
+                    kv[a] = 2 * M_PI * double(n[a]) / double(lat.L[a]);
+                    u += std::cos(kv[a]) / dim;
+                }
+                by_u.emplace(std::round(u * 1e12) / 1e12, kv);
+            }
+    for (auto& [u, kv] : by_u) {
+        us_.push_back(u);
+        ks_.push_back(kv);
+    }
+}
+
+StabilityPoint StabilityMap::at(const Couplings& c) const {
+    StabilityPoint p;
+    std::vector<double> candidates;
+    if (finite()) {
+        candidates = us_;
+    } else {
+        candidates = {-1.0, 1.0};
+        if (c.Jx * c.Jy != 0) {
+            const double ustar = c.Jz * (c.Jx + c.Jy) / (2 * c.Jx * c.Jy);  // vertex of -A B (physics.md 3.7)
+            if (ustar > -1 && ustar < 1) candidates.push_back(ustar);
+        }
+    }
+    // Largest growth; ties go to k = 0, then k = pi (the ordered phases at the ends of the band).
+    p.growth = -HUGE_VAL;
+    for (double u : candidates) {
+        const double g = growth_rate(c, u);
+        const bool better = g > p.growth + 1e-14 ||
+                            (std::abs(g - p.growth) <= 1e-14 && std::abs(std::abs(u) - 1) < std::abs(std::abs(p.u) - 1));
+        if (better) { p.growth = g; p.u = u; }
+    }
+    if (finite()) {
+        const std::size_t i = std::size_t(std::find(us_.begin(), us_.end(), p.u) - us_.begin());
+        for (int a = 0; a < 3; ++a) p.k[a] = ks_[i][a];
+        for (int a = 0; a < dim_; ++a) if (p.k[a] > M_PI) p.k[a] -= 2 * M_PI;
+    } else {
+        for (int a = 0; a < dim_; ++a) p.k[a] = std::acos(std::clamp(p.u, -1.0, 1.0));
+    }
+    double kmax = 0;
+    for (int a = 0; a < dim_; ++a) kmax = std::max(kmax, std::abs(p.k[a]));
+    p.period = kmax > 0 ? 2 * M_PI / kmax : 0;
+
+    const bool sxy = c.Jz == 0 && c.Jx * c.Jy < 0;
+    if (!(p.growth > 0)) p.phase = "PM";
+    else if (sxy) p.phase = "sXY";  // k = 0 and k = pi grow equally (physics.md section 5)
+    else if (p.u >= 1 - 1e-12) p.phase = "FM";
+    else if (p.u <= -1 + 1e-12) p.phase = "AFM";
+    else p.phase = "SDW";
+    return p;
+}
+
+std::vector<LifshitzPoint> find_lifshitz_points(const Couplings& fixed, const StabilityMap& map, double j_max) {
+    auto growth = [&](double jx, double jy) {
+        Couplings c = fixed;
+        c.Jx = jx;
+        c.Jy = jy;
+        return map.at(c);
+    };
+    // Lower boundary at this Jx: the diagonal Jy = Jx is XXZ, always PM; walk
+    // down until unstable, then bisect. Returns NaN when nothing is unstable.
+    auto boundary = [&](double jx) {
+        double stable = jx, unstable = NAN;
+        for (double step = 1e-3; step < 4 * j_max; step *= 2)
+            if (growth(jx, jx - step).growth > 0) { unstable = jx - step; break; } else stable = jx - step;
+        if (std::isnan(unstable)) return std::nan("");
+        for (int it = 0; it < 100; ++it) {
+            const double mid = 0.5 * (stable + unstable);
+            (growth(jx, mid).growth > 0 ? unstable : stable) = mid;
+        }
+        return unstable;
+    };
+    // Indicator: the boundary mode is k = 0 (FM side of a Lifshitz point).
+    auto fm_mode = [&](double jx, double& jy) {
+        jy = boundary(jx);
+        return !std::isnan(jy) && growth(jx, jy).u >= 1 - 1e-9;
+    };
+    std::vector<LifshitzPoint> out;
+    const int samples = 600;
+    double jy_prev = 0;
+    double prev_x = 1e-3;
+    bool prev = fm_mode(prev_x, jy_prev);
+    for (int s = 1; s <= samples; ++s) {
+        const double x = 1e-3 + (j_max - 1e-3) * s / samples;
+        double jy = 0;
+        const bool cur = fm_mode(x, jy);
+        if (cur != prev) {
+            double a = prev_x, b = x;
+            for (int it = 0; it < 60; ++it) {
+                const double mid = 0.5 * (a + b);
+                double tmp = 0;
+                (fm_mode(mid, tmp) == prev ? a : b) = mid;
+            }
+            // A Lifshitz point only if k leaves 0 continuously: on the other
+            // side the boundary mode is inside the band (SDW), not k = pi
+            // (that switch is the first-order FM-AFM line).
+            const double other = prev ? b : a;
+            double jy_other = 0;
+            fm_mode(other, jy_other);
+            const double u_other = growth(other, jy_other).u;
+            if (u_other > -1 + 1e-6) {
+                double jyb = 0;
+                fm_mode(0.5 * (a + b), jyb);
+                out.push_back({0.5 * (a + b), jyb});
+                out.push_back({jyb, 0.5 * (a + b)});  // mirror: Jx <-> Jy
+            }
+        }
+        prev = cur;
+        prev_x = x;
+    }
+    return out;
+}
+
+}  // namespace xyzmf
