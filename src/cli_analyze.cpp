@@ -7,7 +7,6 @@
 #include "xyzmf/analysis.hpp"
 #include "xyzmf/error.hpp"
 #include "xyzmf/h5file.hpp"
-#include "xyzmf/version.hpp"
 
 namespace xyzmf::cli {
 namespace {
@@ -106,16 +105,8 @@ Command add_analyze_command(CLI::App& app, const std::string& command_line) {
 
         h5::Id outfile;
         if (!o->out.empty()) {
-            RunConfig oc;
-            oc.output = o->out;
-            oc.overwrite = o->overwrite;
             outfile = h5::create_file(o->out, o->overwrite);
-            h5::set_attr(outfile, "schema", std::string(kSchemaName));
-            h5::set_attr(outfile, "schema_version",
-                         std::to_string(kSchemaMajor) + "." + std::to_string(kSchemaMinor));
-            h5::set_attr(outfile, "xyzmf_version", std::string(XYZMF_VERSION));
-            h5::set_attr(outfile, "git_revision", std::string(XYZMF_GIT_REVISION));
-            h5::set_attr(outfile, "command_line", command_line);
+            write_provenance(outfile, command_line, "analysis");
             h5::set_attr(outfile, "analysis_of", o->file);
             h5::set_attr(outfile, "status", std::string("analysis"));
             if (H5Ocopy(in, "/parameters", outfile, "/parameters", H5P_DEFAULT, H5P_DEFAULT) < 0)

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "xyzmf/error.hpp"
-#include "xyzmf/version.hpp"
 
 namespace xyzmf {
 namespace {
@@ -65,12 +64,7 @@ void write_parameters(hid_t file, const RunConfig& c, const std::string& backend
 
 RunOutput RunOutput::create(const RunConfig& cfg, const std::string& backend_used) {
     h5::Id file = h5::create_file(cfg.output, cfg.overwrite);
-    h5::set_attr(file, "schema", std::string(kSchemaName));
-    h5::set_attr(file, "schema_version", std::to_string(kSchemaMajor) + "." + std::to_string(kSchemaMinor));
-    h5::set_attr(file, "xyzmf_version", std::string(XYZMF_VERSION));
-    h5::set_attr(file, "git_revision", std::string(XYZMF_GIT_REVISION));
-    h5::set_attr(file, "command_line", cfg.command_line);
-    h5::set_attr(file, "created", now_iso8601());
+    write_provenance(file, cfg.command_line, "run");
     h5::set_attr(file, "status", std::string("running"));
     write_parameters(file, cfg, backend_used);
     h5::Id ts = h5::create_group(file, "/timeseries");

@@ -15,7 +15,7 @@ double growth_rate(const Couplings& c, double u) {
 
 StabilityMap::StabilityMap(int dim, const Lattice* finite) : dim_(dim) {
     if (!finite) return;
-    std::map<double, std::vector<double>> by_u;  // u rounded to 1e-12 -> first k
+    std::map<double, std::pair<double, std::vector<double>>> by_u;  // u rounded to 1e-12 -> (u, first k)
     const Lattice& lat = *finite;
     for (index_t k = 0; k < lat.L[2]; ++k)
         for (index_t j = 0; j < lat.L[1]; ++j)
@@ -27,11 +27,11 @@ StabilityMap::StabilityMap(int dim, const Lattice* finite) : dim_(dim) {
                     kv[a] = 2 * M_PI * double(n[a]) / double(lat.L[a]);
                     u += std::cos(kv[a]) / dim;
                 }
-                by_u.emplace(std::round(u * 1e12) / 1e12, kv);
+                by_u.emplace(std::round(u * 1e12) / 1e12, std::make_pair(u, kv));
             }
-    for (auto& [u, kv] : by_u) {
-        us_.push_back(u);
-        ks_.push_back(kv);
+    for (auto& [key, entry] : by_u) {
+        us_.push_back(entry.first);
+        ks_.push_back(entry.second);
     }
 }
 

@@ -98,9 +98,9 @@ struct CommandResult {
     std::string stderr_text;
 };
 
-// Runs `xyzmf ARGS` with stdout discarded; returns exit code and stderr.
-inline CommandResult run_xyzmf(const std::string& args) {
-    const std::string cmd = std::string(XYZMF_BINARY) + " " + args + " 2>&1 >/dev/null";
+// Runs `xyzmf ARGS` with stdout discarded (or kept, all_output); returns exit code and stderr (+ stdout).
+inline CommandResult run_xyzmf(const std::string& args, bool all_output = false) {
+    const std::string cmd = std::string(XYZMF_BINARY) + " " + args + (all_output ? " 2>&1" : " 2>&1 >/dev/null");
     FILE* p = popen(cmd.c_str(), "r");
     std::string out;
     char buf[4096];
@@ -108,5 +108,6 @@ inline CommandResult run_xyzmf(const std::string& args) {
     const int status = p ? pclose(p) : -1;
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
+inline CommandResult run_xyzmf_all_output(const std::string& args) { return run_xyzmf(args, true); }
 
 }  // namespace xyzmf::test

@@ -74,6 +74,11 @@ void truncate_table(hid_t loc, const std::string& name, hsize_t rows);
 
 }  // namespace h5
 
+// Root attributes every xyzmf file carries: schema, schema_version,
+// xyzmf_version, git_revision, command_line, created, and `content`
+// ("run", "analysis", "stability map", "sweep").
+void write_provenance(hid_t file, const std::string& command_line, const std::string& content);
+
 // "512x256 (2D)"
 std::string lattice_text(const Lattice& lat);
 

@@ -1,0 +1,31 @@
+// A 2D grid over two of the model parameters (Jx, Jy, Jz, gamma_phi), shared
+// by `xyzmf stability` and `xyzmf sweep`: "--x Jx:-6:6:41 --y Jy:-6:6:41".
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "xyzmf/couplings.hpp"
+
+namespace xyzmf {
+
+struct GridAxis {
+    std::string name;  // Jx, Jy, Jz or gamma_phi
+    double lo = 0, hi = 0;
+    int n = 1;
+    double value(int i) const { return n == 1 ? lo : lo + (hi - lo) * double(i) / double(n - 1); }
+    std::vector<double> values() const;
+};
+
+// "Jx:-6:6:41" -> {Jx, -6, 6, 41}; throws xyzmf::Error naming `option`.
+GridAxis parse_axis(const std::string& text, const std::string& option);
+
+struct ParamGrid {
+    GridAxis x, y;
+    Couplings fixed;  // values of the parameters on neither axis
+    int points() const { return x.n * y.n; }
+    // Couplings at point p = ix + nx * iy.
+    Couplings at(int p) const;
+};
+
+}  // namespace xyzmf

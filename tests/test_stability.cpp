@@ -1,0 +1,103 @@
+// Linear stability of PM (physics.md 3.5-3.9): growth rates against the 2x2
+// matrix, the closed-form PM boundary, the Lifshitz point, the SDW period,
+// sXY only at Jz = 0, and the XXZ line always PM.
+#include <complex>
+
+#include "helpers.hpp"
+#include "xyzmf/param_grid.hpp"
+#include "xyzmf/stability.hpp"
+
+namespace xyzmf::test {
+namespace {
+
+// Largest real part of the eigenvalues of [[-G, -2B], [2A, -G]], from the characteristic polynomial.
+double matrix_growth(const Couplings& c, double u) {
+    const double A = c.Jx * u - c.Jz, B = c.Jy * u - c.Jz, G = c.gamma / 2 + 2 * c.gamma_phi;
+    const std::complex<double> disc = std::sqrt(std::complex<double>(-4 * A * B));  // (l + G)^2 = -4AB
+    return std::max((-G + disc).real(), (-G - disc).real());
+}
+
+TEST(Stability, GrowthRateIsTheLargerEigenvalueOfTheLinearisedFlow) {
+    for (const Couplings& c : {Couplings{4, 2, 1, 1, 0}, Couplings{-3, 1.5, 0.7, 1, 0.2}, Couplings{1, -1, 0, 1, 0.05},
+                               Couplings{2, 2, -1, 0.5, 0}})
+        for (double u = -1; u <= 1; u += 0.05) EXPECT_NEAR(growth_rate(c, u), matrix_growth(c, u), 1e-13);
+    // A finite lattice maximises over exactly its allowed k.
+    Lattice lat = lattice(2, 12);
+    lat.L[1] = 10;
+    const StabilityMap map(2, &lat);
+    const Couplings c{4, 2, 1, 1, 0.1};
+    double best = -1e9;
+    for (int i = 0; i < 12; ++i)
+        for (int j = 0; j < 10; ++j)
+            best = std::max(best, matrix_growth(c, (std::cos(2 * M_PI * i / 12) + std::cos(2 * M_PI * j / 10)) / 2));
+    const StabilityPoint p = map.at(c);
+    EXPECT_NEAR(p.growth, best, 1e-13);
+    EXPECT_NEAR(p.u, (std::cos(p.k[0]) + std::cos(p.k[1])) / 2, 1e-12);
+}
+
+TEST(Stability, PmBoundaryAtJzOneMatchesTheClosedForm) {
+    const StabilityMap map(2, nullptr);
+    const double G = 0.5;
+    for (double Jx : {0.9, 1.1, 1.5, 2.0, 3.0, 5.0}) {
+        // bisect the boundary below the XXZ diagonal
+        double stable = Jx, unstable = Jx - 6;
+        for (int it = 0; it < 200; ++it) {
+            const double mid = 0.5 * (stable + unstable);
+            (map.at({Jx, mid, 1, 1, 0}).growth > 0 ? unstable : stable) = mid;
+        }
+        const double Jy = 0.5 * (stable + unstable);
+        const StabilityPoint at = map.at({Jx, Jy - 1e-9, 1, 1, 0});
+        if (at.phase == "FM") {  // k = 0 boundary: -(Jx - Jz)(Jy - Jz) = G^2/4
+            EXPECT_NEAR(-(Jx - 1) * (Jy - 1), G * G / 4, 1e-9) << "Jx = " << Jx;
+        } else if (at.phase == "AFM") {  // k = pi boundary (u = -1): -(Jx + Jz)(Jy + Jz) = G^2/4
+            EXPECT_NEAR(-(Jx + 1) * (Jy + 1), G * G / 4, 1e-9) << "Jx = " << Jx;
+        } else {  // SDW boundary: (Jx - Jy)^2 / (Jx Jy) = G^2 / Jz^2
+            ASSERT_EQ(at.phase, "SDW") << "Jx = " << Jx;
+            EXPECT_NEAR((Jx - Jy) * (Jx - Jy) / (Jx * Jy), G * G, 1e-9) << "Jx = " << Jx;
+        }
+    }
+}
+
+TEST(Stability, LifshitzPointAtJzEqualsGamma) {
+    const StabilityMap map(1, nullptr);
+    const std::vector<LifshitzPoint> pts = find_lifshitz_points({0, 0, 1, 1, 0}, map);
+    ASSERT_EQ(pts.size(), 2u);
+    // roots of t^2 - (17/8) t + 17/16 = 0 (physics.md 3.7)
+    const double hi = (17.0 / 8 + std::sqrt(289.0 / 64 - 17.0 / 4)) / 2, lo = 17.0 / 8 - hi;
+    EXPECT_NEAR(pts[0].Jx, hi, 1e-4);
+    EXPECT_NEAR(pts[0].Jy, lo, 1e-4);
+    EXPECT_NEAR(pts[0].Jx, 1.3202, 1e-4);
+    EXPECT_NEAR(pts[1].Jx, lo, 1e-4);
+    const CommandResult r = run_xyzmf_all_output("stability --Jz 1 --lifshitz --x Jx:-6:6:13 --y Jy:-6:6:13");
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_NE(r.stderr_text.find("Lifshitz point: Jx = 1.3202, Jy = 0.8048"), std::string::npos) << r.stderr_text;
+}
+
+TEST(Stability, SdwPeriodAtFourTwoOne) {
+    const StabilityPoint p = StabilityMap(1, nullptr).at({4, 2, 1, 1, 0});
+    EXPECT_EQ(p.phase, "SDW");
+    EXPECT_NEAR(p.u, 3.0 / 8, 1e-14);
+    EXPECT_NEAR(p.period, 5.30, 0.005);
+    // On a 53-site ring the allowed k nearest cos k = 3/8 is 2 pi 10/53: period 5.3 exactly.
+    const Lattice ring = lattice(1, 53);
+    const StabilityPoint q = StabilityMap(1, &ring).at({4, 2, 1, 1, 0});
+    EXPECT_NEAR(q.period, 5.3, 1e-12);
+}
+
+TEST(Stability, SxyOnlyAtJzZeroAndXxzAlwaysPm) {
+    const StabilityMap map(2, nullptr);
+    ParamGrid grid{parse_axis("Jx:-6:6:49", "--x"), parse_axis("Jy:-6:6:49", "--y"), {0, 0, 0, 1, 0}};
+    for (double Jz : {-1.0, 0.0, 0.5, 1.0}) {
+        grid.fixed.Jz = Jz;
+        int sxy = 0;
+        for (int p = 0; p < grid.points(); ++p) sxy += map.at(grid.at(p)).phase == "sXY";
+        if (Jz == 0) EXPECT_GT(sxy, 0);
+        else EXPECT_EQ(sxy, 0) << "Jz = " << Jz;
+    }
+    for (double J = -6; J <= 6; J += 0.25)
+        for (double Jz : {-2.0, 0.0, 1.0, 3.0})
+            for (double gphi : {0.0, 0.3}) EXPECT_EQ(map.at({J, J, Jz, 1, gphi}).phase, "PM") << J << " " << Jz;
+}
+
+}  // namespace
+}  // namespace xyzmf::test
