@@ -24,6 +24,13 @@ struct SiteModel {
         const double s = 1.0 / (2.0 * dim);
         return {Real(c.Jx * s), Real(c.Jy * s), Real(c.Jz * s), Real(c.transverse_damping()), Real(c.gamma)};
     }
+    // Per-copy models of a batch are stored as kFields Reals each.
+    static constexpr int kFields = 5;
+    void store(Real* p) const { p[0] = jx; p[1] = jy; p[2] = jz; p[3] = g_perp; p[4] = gamma; }
+    XYZMF_HD static SiteModel load(const Real* p, index_t copy) {
+        p += kFields * copy;
+        return {p[0], p[1], p[2], p[3], p[4]};
+    }
 };
 
 // Structure-of-arrays view of one state: x, y, z blocks of N values each.

@@ -46,7 +46,7 @@ bool check(cudaError_t err, const char* call) noexcept {
 // grid-stride loop, so lattices longer than the grid limits are still covered.
 template <class Real, class Shape>
 __global__ void __launch_bounds__(kThreads) stage_kernel(const StageArgs<Real> A) {
-    const index_t Lx = A.lat.L[0], Ly = A.lat.L[1], Lz = A.lat.L[2];
+    const index_t Lx = A.lat.L[0], Ly = A.lat.L[1], Lz = A.lat.layers();  // all copies of a batch
     const index_t i0 = index_t(blockIdx.x) * blockDim.x + threadIdx.x, si = index_t(gridDim.x) * blockDim.x;
     const index_t j0 = index_t(blockIdx.y) * blockDim.y + threadIdx.y, sj = index_t(gridDim.y) * blockDim.y;
     for (index_t k = blockIdx.z; k < Lz; k += gridDim.z)
@@ -80,7 +80,7 @@ index_t ceil_div(index_t a, index_t b) { return (a + b - 1) / b; }
 
 template <class Real>
 void launch_stage(const StageArgs<Real>& A) noexcept {
-    const index_t Lx = A.lat.L[0], Ly = A.lat.L[1], Lz = A.lat.L[2];
+    const index_t Lx = A.lat.L[0], Ly = A.lat.L[1], Lz = A.lat.layers();
     if (Lx <= 0 || Ly <= 0 || Lz <= 0) return;
     // Rows shorter than kThreads share a block with the next rows (threadIdx.y)
     // instead of idling most of it; bx stays a multiple of the warp size so no

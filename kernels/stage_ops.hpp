@@ -24,7 +24,12 @@ struct StageArgs {
     Real* k_out;         // may be null
     Real a, b;
     Lattice lat;
-    SiteModel<Real> model;
+    SiteModel<Real> model;  // the couplings of every copy...
+    const Real* models;     // ...unless this is set: SiteModel::kFields Reals per copy (batched sweeps)
+
+    XYZMF_HD SiteModel<Real> model_of_layer(index_t kk) const {
+        return models ? SiteModel<Real>::load(models, lat.copy_of(kk)) : model;
+    }
 };
 
 // Compile-time shape of a stage: lattice dimension and which outputs are
@@ -38,13 +43,13 @@ struct StageShape {
 
 // The stage at site n whose 2d neighbours are nb[0..2d-1].
 template <class Shape, class Real>
-XYZMF_HD void stage_at(const StageArgs<Real>& A, index_t n, const index_t nb[6]) {
+XYZMF_HD void stage_at(const StageArgs<Real>& A, const SiteModel<Real>& model, index_t n, const index_t nb[6]) {
     const index_t N = A.lat.component_stride();
     const SpinsView<const Real> s = SpinsView<const Real>::from(A.src, N);
     Vec3<Real> sum = s[nb[0]] + s[nb[1]];
     if constexpr (Shape::dim >= 2) sum = sum + s[nb[2]] + s[nb[3]];
     if constexpr (Shape::dim >= 3) sum = sum + s[nb[4]] + s[nb[5]];
-    const Vec3<Real> d = bloch_rhs(s[n], sum, A.model);
+    const Vec3<Real> d = bloch_rhs(s[n], sum, model);
     if constexpr (Shape::acc) {
         const SpinsView<const Real> acc = SpinsView<const Real>::from(A.acc_in, N);
         SpinsView<Real>::from(A.acc_out, N).set(n, {acc.x[n] + A.a * d.x, acc.y[n] + A.a * d.y, acc.z[n] + A.a * d.z});
@@ -56,11 +61,12 @@ XYZMF_HD void stage_at(const StageArgs<Real>& A, index_t n, const index_t nb[6])
     if constexpr (Shape::k) SpinsView<Real>::from(A.k_out, N).set(n, d);
 }
 
+// (i, j, kk): kk is the stacked third index (see Lattice).
 template <class Shape, class Real>
-XYZMF_HD void stage_site(const StageArgs<Real>& A, index_t i, index_t j, index_t k) {
+XYZMF_HD void stage_site(const StageArgs<Real>& A, index_t i, index_t j, index_t kk) {
     index_t nb[6];
-    A.lat.neighbours(i, j, k, nb);
-    stage_at<Shape>(A, A.lat.site(i, j, k), nb);
+    A.lat.neighbours(i, j, kk, nb);
+    stage_at<Shape>(A, A.model_of_layer(kk), A.lat.site(i, j, kk), nb);
 }
 
 // Host side: calls launch(StageShape<...>{}) with the shape that matches A.
@@ -155,7 +161,7 @@ XYZMF_HD Observables observe_site(const Real* s_base, const Real* dsdt_base, con
     const index_t N = lat.component_stride(), n = lat.site(i, j, k);
     const Vec3<Real> s = SpinsView<const Real>::from(s_base, N)[n];
     const Vec3<Real> d = SpinsView<const Real>::from(dsdt_base, N)[n];
-    const double p = Lattice::parity(i, j, k);
+    const double p = lat.parity_at(i, j, k);
     Observables o;
     o.sum[0] = s.x; o.sum[1] = s.y; o.sum[2] = s.z;
     o.stag[0] = p * s.x; o.stag[1] = p * s.y; o.stag[2] = p * s.z;

@@ -19,6 +19,8 @@ Command add_run_command(CLI::App& app, const std::string& command_line);
 Command add_bench_command(CLI::App& app);
 Command add_analyze_command(CLI::App& app, const std::string& command_line);
 Command add_stability_command(CLI::App& app, const std::string& command_line);
+Command add_sweep_command(CLI::App& app, const std::string& command_line);
+Command add_merge_command(CLI::App& app, const std::string& command_line);
 
 // Replaces `--config FILE` in args (program name excluded) by the options the
 // file sets, unless the command line sets them too. Throws xyzmf::Error.

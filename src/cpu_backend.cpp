@@ -55,15 +55,18 @@ public:
     template <class Shape>
     static void stage_rows(const StageArgs<Real>& A) {
         const Lattice& lat = A.lat;
-        const index_t Lx = lat.L[0], Ly = lat.L[1], Lz = lat.L[2], rows = Ly * Lz;
+        const index_t Lx = lat.L[0], Ly = lat.L[1], Lz = lat.L[2], rows = Ly * lat.layers();
 #pragma omp parallel for schedule(static) if (rows * Lx >= kParallelMin)
         for (index_t r = 0; r < rows; ++r) {
-            const index_t j = r % Ly, k = r / Ly, base = r * Lx;
-            const index_t ym = lat.site(0, j == 0 ? Ly - 1 : j - 1, k), yp = lat.site(0, j == Ly - 1 ? 0 : j + 1, k);
-            const index_t zm = lat.site(0, j, k == 0 ? Lz - 1 : k - 1), zp = lat.site(0, j, k == Lz - 1 ? 0 : k + 1);
+            const index_t j = r % Ly, kk = r / Ly, base = r * Lx;
+            const index_t k = lat.z_of(kk), k0 = kk - k;  // z within its copy; the copy's first layer
+            const index_t ym = lat.site(0, j == 0 ? Ly - 1 : j - 1, kk), yp = lat.site(0, j == Ly - 1 ? 0 : j + 1, kk);
+            const index_t zm = lat.site(0, j, k0 + (k == 0 ? Lz - 1 : k - 1));
+            const index_t zp = lat.site(0, j, k0 + (k == Lz - 1 ? 0 : k + 1));
+            const SiteModel<Real> model = A.model_of_layer(kk);
             auto site = [&](index_t i, index_t im, index_t ip) {
                 const index_t nb[6] = {base + im, base + ip, ym + i, yp + i, zm + i, zp + i};
-                stage_at<Shape>(A, base + i, nb);
+                stage_at<Shape>(A, model, base + i, nb);
             };
             site(0, Lx - 1, Lx > 1 ? 1 : 0);
 #pragma omp simd
@@ -87,7 +90,7 @@ public:
     Observables observe(const Real* s, const Real* dsdt, const Lattice& lat) override {
         // Per-thread partials merged in thread order: with the static schedule
         // the recorded sums are identical from run to run.
-        const index_t Lx = lat.L[0], Ly = lat.L[1], rows = lat.L[1] * lat.L[2];
+        const index_t Lx = lat.L[0], Ly = lat.L[1], rows = lat.L[1] * lat.layers();
         std::vector<Observables> part(omp_get_max_threads());
 #pragma omp parallel if (rows * Lx >= kParallelMin)
         {

@@ -27,10 +27,21 @@ Rk4<Real>::Rk4(Backend<Real>& be, const Lattice& lat, const Couplings& c)
       acc_(be, lat), t1_(be, lat), t2_(be, lat) {}
 
 template <class Real>
+Rk4<Real>::Rk4(Backend<Real>& be, const Lattice& lat, const std::vector<Couplings>& per_copy)
+    : Rk4(be, lat, per_copy.at(0)) {
+    std::vector<Real> host(std::size_t(SiteModel<Real>::kFields) * per_copy.size());
+    for (std::size_t b = 0; b < per_copy.size(); ++b)
+        SiteModel<Real>::make(per_copy[b], lat.dim).store(host.data() + SiteModel<Real>::kFields * b);
+    models_ = StateBuffer<Real>(be, host.size());
+    be.upload(models_.data(), host.data(), host.size());
+}
+
+template <class Real>
 void Rk4<Real>::step(StateBuffer<Real>& y, double h) {
     StageArgs<Real> s{};
     s.lat = lat_;
     s.model = model_;
+    s.models = models_.data();  // null for a single lattice
     s.y = y.data();
     const Real h2 = Real(h / 2), h3 = Real(h / 3), h6 = Real(h / 6), h1 = Real(h);
 

@@ -47,6 +47,8 @@ public:
     StateBuffer(Backend<Real>& be, const Lattice& lat) : be_(&be), count_(3 * std::size_t(lat.component_stride())) {
         p_ = be.allocate(count_);
     }
+    // Any other array on the backend (e.g. per-copy couplings of a batch).
+    StateBuffer(Backend<Real>& be, std::size_t count) : be_(&be), count_(count) { p_ = be.allocate(count_); }
     StateBuffer(StateBuffer&& o) noexcept { swap(o); }
     StateBuffer& operator=(StateBuffer&& o) noexcept { swap(o); return *this; }
     StateBuffer(const StateBuffer&) = delete;

@@ -5,6 +5,8 @@
 #pragma once
 
 #include "xyzmf/backend.hpp"
+#include <vector>
+
 #include "xyzmf/couplings.hpp"
 
 namespace xyzmf {
@@ -13,14 +15,19 @@ template <class Real>
 class Rk4 {
 public:
     Rk4(Backend<Real>& be, const Lattice& lat, const Couplings& c);
+    // A batch: lat.copies independent lattices, copy b with couplings per_copy[b].
+    Rk4(Backend<Real>& be, const Lattice& lat, const std::vector<Couplings>& per_copy);
     // y <- y + one RK4 step of size h.
     void step(StateBuffer<Real>& y, double h);
+    // Per-copy couplings on the backend (null unless a batch), for StageArgs::models.
+    const Real* models() const { return models_.data(); }
 
 private:
     Backend<Real>& be_;
     Lattice lat_;
     SiteModel<Real> model_;
     StateBuffer<Real> acc_, t1_, t2_;
+    StateBuffer<Real> models_;  // per-copy couplings on the backend (batches only)
 };
 
 template <class Real>

@@ -1,0 +1,142 @@
+// `xyzmf sweep` (batched dynamical phase maps) and `xyzmf merge` (join shards).
+#include <unistd.h>
+
+#include <cstdio>
+#include <map>
+#include <memory>
+
+#include "cli.hpp"
+#include "xyzmf/error.hpp"
+#include "xyzmf/signals.hpp"
+#include "xyzmf/sweep.hpp"
+
+namespace xyzmf::cli {
+namespace {
+
+struct SweepOptions {
+    SweepConfig cfg;
+    std::string x = "Jx:-6:6:41", y = "Jy:-6:6:41", size = "32", precision = "double", backend = "auto", shard = "0/1",
+                resume;
+    int dim = 2;
+    bool quiet = false;
+};
+
+void print_summary(const SweepConfig& c, const SweepResults& r, const SweepSummary& s) {
+    const char* names[] = {"PM", "FM", "AFM", "SDW", "sXY", "domains", "not stationary"};
+    std::map<std::int64_t, int> phases;
+    int agree = 0, agree_domains = 0, disagree = 0, done = 0;
+    for (std::size_t e = 0; e < r.phase.size(); ++e) {
+        if (r.phase[e] == kNotDone) continue;
+        ++done;
+        ++phases[r.phase[e]];
+        (r.agree[e] == 1 ? agree : r.agree[e] == 2 ? agree_domains : disagree)++;
+    }
+    std::printf("sweep: %d lattices (%d points x %d replicas) done in this call in %.1f s (%.3g site-steps/s); %d skipped "
+                "as already done\n",
+                s.points_done * c.replicas, s.points_done, c.replicas, s.seconds,
+                s.seconds > 0 ? s.site_steps / s.seconds : 0.0, s.points_skipped);
+    for (const auto& [code, n] : phases) std::printf("  %-15s %6d\n", names[code], n);
+    std::printf("agreement with linear stability: %d same phase, %d domains of the predicted order, %d disagree (of %d)\n",
+                agree, agree_domains, disagree, done);
+}
+
+}  // namespace
+
+Command add_sweep_command(CLI::App& app, const std::string& command_line) {
+    auto o = std::make_shared<SweepOptions>();
+    SweepConfig& c = o->cfg;
+    c.grid.fixed = {0, 0, 1, 1, 0};
+    c.output = "sweep.h5";
+    CLI::App* sub = app.add_subcommand("sweep",
+                                       "Dynamical phase map: run every grid point from random states (all points as "
+                                       "one batch) and classify what forms; compare with linear stability");
+    sub->add_option("--x", o->x, "Horizontal axis PARAM:MIN:MAX:N (Jx, Jy, Jz, gamma_phi; units of gamma)")->capture_default_str();
+    sub->add_option("--y", o->y, "Vertical axis PARAM:MIN:MAX:N")->capture_default_str();
+    sub->add_option("--Jx", c.grid.fixed.Jx, "Jx where it is not an axis")->capture_default_str();
+    sub->add_option("--Jy", c.grid.fixed.Jy, "Jy where it is not an axis")->capture_default_str();
+    sub->add_option("--Jz", c.grid.fixed.Jz, "Jz where it is not an axis")->capture_default_str();
+    sub->add_option("--gamma", c.grid.fixed.gamma, "Decay rate (sets the units)")->capture_default_str();
+    sub->add_option("--gamma-phi", c.grid.fixed.gamma_phi, "Dephasing where it is not an axis")->capture_default_str();
+    sub->add_option("--dim", o->dim, "Lattice dimension of every point")->capture_default_str();
+    sub->add_option("--size", o->size, "Lattice of every point: N or LxxLy[xLz], periodic")->capture_default_str();
+    sub->add_option("--replicas", c.replicas, "Random initial states per point (replica r: seed + r)")
+        ->check(CLI::Range(1, 1000))->capture_default_str();
+    sub->add_option("--seed", c.seed, "Base seed of the random initial states")->capture_default_str();
+    sub->add_option("--dt", c.dt, "RK4 time step, units of 1/gamma")->capture_default_str();
+    sub->add_option("--t-end", c.t_end, "Time each lattice runs, units of 1/gamma")->capture_default_str();
+    sub->add_option("--steady-tol", c.steady_tol,
+                    "Stop a batch early once max |ds/dt| over all its lattices is below this; 0 = never")->capture_default_str();
+    sub->add_option("--precision", o->precision, "double or float")->check(CLI::IsMember({"double", "float"}))->capture_default_str();
+    sub->add_option("--backend", o->backend, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
+    sub->add_option("--batch-points", c.batch_points, "Grid points per batch (written to the file after each batch)")
+        ->check(CLI::Range(1, 1000000))->capture_default_str();
+    sub->add_option("--shard", o->shard, "Run only points p with p mod n = i (I/N, for job arrays; join with xyzmf merge)")
+        ->capture_default_str();
+    sub->add_option("-o,--output", c.output, "Output HDF5 file (/sweep/...)")->capture_default_str();
+    sub->add_flag("--overwrite", c.overwrite, "Replace an existing output file");
+    sub->add_option("--resume", o->resume, "Continue a killed sweep in this file (its settings are used)");
+    sub->add_flag("-q,--quiet", o->quiet, "No progress line");
+
+    auto run = [o, command_line]() -> int {
+        SweepConfig cfg = o->cfg;
+        cfg.command_line = command_line;
+        cfg.backend = o->backend == "cpu" ? BackendRequest::cpu : o->backend == "cuda" ? BackendRequest::cuda
+                                                                                        : BackendRequest::automatic;
+        install_interrupt_handlers();
+        SweepHooks hooks;
+        hooks.quiet = o->quiet || !::isatty(2);  // the progress line is for terminals
+        if (!o->resume.empty()) {
+            cfg.output = o->resume;
+            const SweepSummary s = run_sweep(cfg, true, hooks);
+            SweepConfig back;
+            print_summary(back, read_sweep(o->resume, back), s);
+            return 0;
+        }
+        cfg.grid.x = parse_axis(o->x, "--x");
+        cfg.grid.y = parse_axis(o->y, "--y");
+        if (cfg.grid.x.name == cfg.grid.y.name) throw Error("--x and --y must be different parameters", exit_code::usage);
+        cfg.lattice = parse_size(o->size, o->dim, true);
+        cfg.precision = o->precision == "float" ? Precision::float32 : Precision::float64;
+        if (std::sscanf(o->shard.c_str(), "%d/%d", &cfg.shard_index, &cfg.shard_count) != 2 || cfg.shard_count < 1 ||
+            cfg.shard_index < 0 || cfg.shard_index >= cfg.shard_count)
+            throw Error("--shard: expected I/N with 0 <= I < N (got '" + o->shard + "')", exit_code::usage);
+        RunConfig check;  // the same rules as `xyzmf run` for the shared settings
+        check.couplings = cfg.grid.fixed;
+        check.lattice = cfg.lattice;
+        check.numerics.dt = cfg.dt;
+        check.numerics.t_end = cfg.t_end;
+        check.numerics.steady_tol = cfg.steady_tol;
+        validate(check);
+        const SweepSummary s = run_sweep(cfg, false, hooks);
+        SweepConfig back;
+        print_summary(back, read_sweep(cfg.output, back), s);
+        return 0;
+    };
+    return {sub, run};
+}
+
+Command add_merge_command(CLI::App& app, const std::string& command_line) {
+    struct MergeOptions {
+        std::string out;
+        std::vector<std::string> inputs;
+        bool overwrite = false;
+    };
+    auto o = std::make_shared<MergeOptions>();
+    CLI::App* sub = app.add_subcommand("merge", "Join the shards of a sweep (xyzmf sweep --shard I/N) into one map");
+    sub->add_option("-o,--output", o->out, "Merged HDF5 file")->required();
+    sub->add_option("shards", o->inputs, "Shard files")->required();
+    sub->add_flag("--overwrite", o->overwrite, "Replace an existing output file");
+    auto run = [o, command_line]() -> int {
+        merge_sweeps(o->inputs, o->out, o->overwrite, command_line);
+        SweepConfig c;
+        const SweepResults r = read_sweep(o->out, c);
+        int missing = 0;
+        for (auto v : r.phase) missing += v == kNotDone;
+        std::printf("merge: %zu shards -> %s (%d x %d points, %d replicas; %d entries not done)\n", o->inputs.size(),
+                    o->out.c_str(), c.grid.x.n, c.grid.y.n, c.replicas, missing);
+        return 0;
+    };
+    return {sub, run};
+}
+
+}  // namespace xyzmf::cli
