@@ -129,8 +129,10 @@ def main():
 
     fixed = [f"{k} = {ma[k]:g}" for k in ("Jx", "Jy", "Jz", "gamma_phi") if k not in (ma["x_name"], ma["y_name"])]
     fig.suptitle(args.title or f"phase map, {', '.join(fixed)} (units of gamma = {ma['gamma']:g})")
-    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), fontsize=9, frameon=False)
-    fig.tight_layout(rect=(0, 0.09, 1, 1))
+    extra = handles[5:] + [Patch(visible=False, label=" ")] * (10 - len(handles))
+    handles = [h for pair in zip(handles[:5], extra) for h in pair]  # row 1: the phases, row 2: the rest
+    fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=9, frameon=False)
+    fig.tight_layout(rect=(0, 0.09, 1, 0.97))
     fig.savefig(args.output, dpi=110)
     print(f"plot_phase_map: wrote {args.output}")
 
