@@ -10,7 +10,7 @@ batched=(); looped=()
 for rep in 1 2 3; do
   t0=$(date +%s.%N)
   $X sweep -q --backend cpu --Jz 1 "${grid[@]}" --size 32 --dt 0.02 --t-end 20 --steady-tol 0 --batch-points 64 -o "$W/b.h5" --overwrite >/dev/null
-  t1=$(date +%s.%N); batched+=("$(echo "$t1 - $t0" | bc)")
+  t1=$(date +%s.%N); batched+=("$(printf "%.2f" "$(echo "$t1 - $t0" | bc)")")
   t0=$(date +%s.%N)
   for jy in $(seq 0 7); do for jx in $(seq 0 7); do
     Jx=$(echo "-6 + 12 * $jx / 7" | bc -l); Jy=$(echo "-6 + 12 * $jy / 7" | bc -l)
@@ -18,7 +18,7 @@ for rep in 1 2 3; do
       --snapshot-every 20 -o "$W/s.h5" --overwrite
     $X analyze "$W/s.h5" --json >/dev/null
   done; done
-  t1=$(date +%s.%N); looped+=("$(echo "$t1 - $t0" | bc)")
+  t1=$(date +%s.%N); looped+=("$(printf "%.2f" "$(echo "$t1 - $t0" | bc)")")
 done
 b=$(printf '%s\n' "${batched[@]}" | median); l=$(printf '%s\n' "${looped[@]}" | median)
 cat > results/bench/batching.md <<MD
