@@ -7,21 +7,16 @@ centre of the most uniform patch (site (0, 0) for a uniform state) and B its +x 
 import argparse
 import sys
 
-import h5py
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from xyzmf_files import open_xyzmf  # noqa: E402
 
 def load(path, snapshot):
-    try:
-        f = h5py.File(path, "r")
-    except OSError as e:
-        sys.exit(f"plot_bloch: {path}: cannot open as HDF5 ({e})")
-    if f.attrs.get("schema") != "xyzmf" or "parameters" not in f:
-        sys.exit(f"plot_bloch: {path}: not an xyzmf run file (written by `xyzmf run`)")
+    f = open_xyzmf(path, "plot_bloch", what="an xyzmf run file (written by `xyzmf run`)")
     name = f"/snapshots/{snapshot:06d}" if snapshot is not None else "/final"
     if name not in f:
         sys.exit(f"plot_bloch: {path}: no {name}" + (" (the run did not end normally; use --snapshot N)" if snapshot is None else ""))

@@ -6,7 +6,6 @@ disagree with the prediction. Hatched light cells are domains of the order of th
 import argparse
 import sys
 
-import h5py
 import matplotlib
 
 matplotlib.use("Agg")
@@ -19,15 +18,12 @@ from matplotlib.patches import Patch, Rectangle  # noqa: E402
 NAMES = ["PM", "FM", "AFM", "SDW", "sXY"]
 COLOURS = np.array([matplotlib.colors.to_rgb(c) for c in ("#d9d9d9", "red", "blue", "green", "purple")])
 
+from xyzmf_files import open_xyzmf  # noqa: E402
 
 def load(path, group):
-    try:
-        f = h5py.File(path, "r")
-    except OSError as e:
-        sys.exit(f"plot_phase_map: {path}: cannot open as HDF5 ({e})")
-    if f.attrs.get("schema") != "xyzmf" or group not in f:
-        sys.exit(f"plot_phase_map: {path}: not an xyzmf file with /{group} (written by `xyzmf {'stability' if group == 'map' else 'sweep'}`)")
-    return f[group]
+    source = "stability" if group == "map" else "sweep"
+    return open_xyzmf(path, "plot_phase_map", group=group,
+                      what=f"an xyzmf file with /{group} (written by `xyzmf {source}`)")[group]
 
 
 def extent(x, y):

@@ -1,35 +1,18 @@
 #!/usr/bin/python3
 """Plot an xyzmf run file: the final (or a snapshot's) spin texture and the time series."""
 import argparse
-import sys
 
-import h5py
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from xyzmf_files import open_xyzmf, pick_state  # noqa: E402
 
 def load(path, snapshot):
-    try:
-        f = h5py.File(path, "r")
-    except OSError as e:
-        sys.exit(f"plot_run: {path}: cannot open as HDF5 ({e})")
-    if f.attrs.get("schema") != "xyzmf":
-        sys.exit(f"plot_run: {path}: not an xyzmf file")
-    if snapshot is not None:
-        name = f"/snapshots/{snapshot:06d}"
-        if name not in f:
-            sys.exit(f"plot_run: {path}: no snapshot {snapshot} (have {list(f['snapshots'])})")
-        group = f[name]
-    elif "/final" in f:
-        group = f["/final"]
-    else:
-        snaps = sorted(f["snapshots"])
-        if not snaps:
-            sys.exit(f"plot_run: {path}: no final state and no snapshots")
-        group = f["snapshots"][snaps[-1]]
+    f = open_xyzmf(path, "plot_run", group=None)
+    group = f[pick_state(f, path, "plot_run", snapshot)]
     return f, group["spins"][...], float(group["t"][()])
 
 

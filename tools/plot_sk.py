@@ -6,7 +6,6 @@ import argparse
 import os
 import sys
 
-import h5py
 import matplotlib
 
 matplotlib.use("Agg")
@@ -14,29 +13,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 
+from xyzmf_files import open_xyzmf, pick_state  # noqa: E402
 
 def load(path):
-    try:
-        f = h5py.File(path, "r")
-    except OSError as e:
-        sys.exit(f"plot_sk: {path}: cannot open as HDF5 ({e})")
-    if f.attrs.get("schema") != "xyzmf" or "parameters" not in f:
-        sys.exit(f"plot_sk: {path}: not an xyzmf file")
-    return f
+    return open_xyzmf(path, "plot_sk")
 
 
-def pick_state(f, path, snapshot):
-    if snapshot is not None:
-        name = f"/snapshots/{snapshot:06d}"
-        if name not in f:
-            sys.exit(f"plot_sk: {path}: no snapshot {snapshot} (have {list(f.get('snapshots', []))})")
-        return name
-    if "final" in f:
-        return "/final"
-    snaps = sorted(f["snapshots"]) if "snapshots" in f else []
-    if not snaps:
-        sys.exit(f"plot_sk: {path}: no final state and no snapshots")
-    return f"/snapshots/{snaps[-1]}"
+def state_name(f, path, snapshot):
+    return pick_state(f, path, "plot_sk", snapshot)
 
 
 def kaxis(n):
@@ -130,7 +114,7 @@ def main():
     if args.final and "final" not in f:
         sys.exit(f"plot_sk: {args.file}: no final state (the run did not end normally); use --snapshot N")
     if not args.all_snapshots:
-        plot_state(f, args.file, pick_state(f, args.file, args.snapshot), args.output, args.log)
+        plot_state(f, args.file, state_name(f, args.file, args.snapshot), args.output, args.log)
         return
     snaps = [s for s in sorted(f.get("snapshots", [])) if "structure_factor" in f["snapshots"][s]]
     if not snaps:

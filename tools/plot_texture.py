@@ -7,7 +7,6 @@ import argparse
 import os
 import sys
 
-import h5py
 import matplotlib
 
 matplotlib.use("Agg")
@@ -16,25 +15,11 @@ import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 from mpl_toolkits.axes_grid1 import make_axes_locatable  # noqa: E402
 
+from xyzmf_files import open_xyzmf, pick_state  # noqa: E402
 
 def load(path, snapshot):
-    try:
-        f = h5py.File(path, "r")
-    except OSError as e:
-        sys.exit(f"plot_texture: {path}: cannot open as HDF5 ({e})")
-    if f.attrs.get("schema") != "xyzmf" or "parameters" not in f:
-        sys.exit(f"plot_texture: {path}: not an xyzmf file")
-    if snapshot is not None:
-        name = f"/snapshots/{snapshot:06d}"
-        if name not in f:
-            sys.exit(f"plot_texture: {path}: no snapshot {snapshot} (have {list(f.get('snapshots', []))})")
-    elif "final" in f:
-        name = "/final"
-    else:
-        snaps = sorted(f["snapshots"]) if "snapshots" in f else []
-        if not snaps:
-            sys.exit(f"plot_texture: {path}: no final state and no snapshots")
-        name = f"/snapshots/{snaps[-1]}"
+    f = open_xyzmf(path, "plot_texture")
+    name = pick_state(f, path, "plot_texture", snapshot)
     if "spins" not in f[name]:
         sys.exit(f"plot_texture: {path}: {name} has no spins (an `analyze --out` file? plot the run file)")
     return f, name

@@ -6,7 +6,6 @@ import argparse
 import os
 import sys
 
-import h5py
 import matplotlib
 
 matplotlib.use("Agg")
@@ -14,14 +13,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import LogFormatter  # noqa: E402
 
+from xyzmf_files import open_xyzmf  # noqa: E402
 
 def load(path):
-    try:
-        f = h5py.File(path, "r")
-    except OSError as e:
-        sys.exit(f"plot_vortex_count: {path}: cannot open as HDF5 ({e})")
-    if f.attrs.get("schema") != "xyzmf" or "parameters" not in f:
-        sys.exit(f"plot_vortex_count: {path}: not an xyzmf file")
+    f = open_xyzmf(path, "plot_vortex_count")
     if "/analysis/coarsening" not in f:
         sys.exit(f"plot_vortex_count: {path}: no /analysis/coarsening: run `xyzmf analyze {path} --all-snapshots`")
     c = f["/analysis/coarsening"]
