@@ -19,12 +19,6 @@ struct AnalyzeOptions {
     long long sk_full_max = 1LL << 18;
 };
 
-std::string snapshot_name(std::int64_t i) {
-    char b[32];
-    std::snprintf(b, sizeof b, "/snapshots/%06lld", static_cast<long long>(i));
-    return b;
-}
-
 void print_table(const std::vector<StateAnalysis>& all) {
     std::printf("%-18s %9s  %-14s %-5s %7s  %-22s %6s %9s %8s %9s %9s %9s\n", "state", "t", "phase", "order", "m_perp",
                 "peak k/pi", "weight", "period", "xi", "residual", "vortices", "antivort.");
@@ -85,20 +79,20 @@ Command add_analyze_command(CLI::App& app, const std::string& command_line) {
         const std::vector<std::int64_t> snaps = snapshot_indices(in);
         if (o->all) {
             if (snaps.empty()) throw Error(o->file + ": has no snapshots to analyse (--all-snapshots)", exit_code::io);
-            for (std::int64_t i : snaps) states.push_back(snapshot_name(i));
+            for (std::int64_t i : snaps) states.push_back(snapshot_group(i));
             if (h5::exists(in, "/final/spins")) states.push_back("/final");
         } else if (o->snapshot >= 0) {
-            if (!h5::exists(in, snapshot_name(o->snapshot) + "/spins"))
+            if (!h5::exists(in, snapshot_group(o->snapshot) + "/spins"))
                 throw Error(o->file + ": has no snapshot " + std::to_string(o->snapshot) +
                                 (snaps.empty() ? " (it has no snapshots)"
                                                : " (it has " + std::to_string(snaps.front()) + ".." +
                                                      std::to_string(snaps.back()) + ")"),
                             exit_code::io);
-            states.push_back(snapshot_name(o->snapshot));
+            states.push_back(snapshot_group(o->snapshot));
         } else if (h5::exists(in, "/final/spins")) {
             states.push_back("/final");
         } else if (!snaps.empty()) {
-            states.push_back(snapshot_name(snaps.back()));  // an unfinished run: its latest state
+            states.push_back(snapshot_group(snaps.back()));  // an unfinished run: its latest state
         } else {
             throw Error(o->file + ": holds no state to analyse (no /final and no snapshots)", exit_code::io);
         }

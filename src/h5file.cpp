@@ -324,6 +324,12 @@ std::vector<double> to_soa(const std::vector<double>& aos, index_t N) {
 
 }  // namespace
 
+std::string snapshot_group(std::int64_t index) {
+    char name[40];
+    std::snprintf(name, sizeof name, "/snapshots/%06lld", static_cast<long long>(index));
+    return name;
+}
+
 std::vector<std::int64_t> snapshot_indices(hid_t file) {
     std::vector<std::int64_t> out;
     if (!h5::exists(file, "/snapshots")) return out;
@@ -363,9 +369,7 @@ StoredState read_stored_state(const std::string& path, bool last_snapshot_only) 
     if (!last_snapshot_only && h5::exists(file, "/final/spins")) return read_state_group(file, path, "/final");
     const std::vector<std::int64_t> snaps = snapshot_indices(file);
     if (snaps.empty()) throw Error(path + ": holds no snapshot to start from", exit_code::io);
-    char name[32];
-    std::snprintf(name, sizeof name, "/snapshots/%06lld", static_cast<long long>(snaps.back()));
-    return read_state_group(file, path, name);
+    return read_state_group(file, path, snapshot_group(snaps.back()));
 }
 
 RunConfig read_run_config(const std::string& path) {

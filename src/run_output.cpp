@@ -18,12 +18,6 @@ std::string now_iso8601() {
     return buf;
 }
 
-std::string snapshot_name(std::int64_t index) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%06lld", static_cast<long long>(index));
-    return buf;
-}
-
 template <class Real>
 std::vector<Real> interleave(const Real* soa, index_t N) {
     std::vector<Real> aos(3 * std::size_t(N));
@@ -85,7 +79,7 @@ RunOutput RunOutput::reopen(const std::string& path, std::int64_t keep_rows, std
     for (const char* t : {"t", "mean", "staggered", "residual"})
         h5::truncate_table(file, std::string("/timeseries/") + t, hsize_t(keep_rows));
     for (std::int64_t i = keep_snapshots;; ++i) {
-        const std::string g = "/snapshots/" + snapshot_name(i);
+        const std::string g = snapshot_group(i);
         if (!h5::exists(file, g)) break;
         h5::remove(file, g);
     }
@@ -123,7 +117,7 @@ void RunOutput::write_spins(hid_t group, const HostStateRef& s) {
 }
 
 void RunOutput::snapshot(std::int64_t index, double t, std::int64_t step, double dt_next, const HostStateRef& s) {
-    h5::Id g = h5::create_group(file_, "/snapshots/" + snapshot_name(index));
+    h5::Id g = h5::create_group(file_, snapshot_group(index));
     write_spins(g, s);
     h5::write_scalar(g, "t", t);
     h5::set_attr(g, "step", step);

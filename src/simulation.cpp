@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "xyzmf/error.hpp"
+#include "xyzmf/h5file.hpp"
 #include "xyzmf/integrators.hpp"
 #include "xyzmf/run_output.hpp"
 #include "xyzmf/signals.hpp"
@@ -164,17 +165,19 @@ RunSummary Simulation<Real>::run(RunOutput* out, const StartPoint& from, const R
             }
             if (hooks.on_record) hooks.on_record(t, sum.residual, sum);
         }
-        char name[32];
-        std::snprintf(name, sizeof name, "/snapshots/%06lld", static_cast<long long>(snap_index));
         if (snapshot) {
-            if (out) out->snapshot(snap_index, t, step, dt_next, m.download());
-            if (out && hooks.on_state) hooks.on_state(name, t, m.download());
+            if (out) {
+                const HostStateRef host = m.download();
+                out->snapshot(snap_index, t, step, dt_next, host);
+                if (hooks.on_state) hooks.on_state(snapshot_group(snap_index), t, host);
+            }
             ++snap_index;
             m.last_snapshot_t = t;
         }
         if (stop && out) {
-            out->final_state(t, step, m.download(), to_string(sum.reason), sum.residual);
-            if (hooks.on_state) hooks.on_state("/final", t, m.download());
+            const HostStateRef host = m.download();
+            out->final_state(t, step, host, to_string(sum.reason), sum.residual);
+            if (hooks.on_state) hooks.on_state("/final", t, host);
         }
         return stop;
     };

@@ -100,6 +100,8 @@ struct StoredState {
 StoredState read_stored_state(const std::string& path, bool last_snapshot_only = false);
 // The state in group `where` ("/final", "/snapshots/000003") of an open file.
 StoredState read_state_group(hid_t file, const std::string& path, const std::string& where);
+// "/snapshots/000003": the group of snapshot `index`.
+std::string snapshot_group(std::int64_t index);
 // Snapshot indices present in an open file, ascending.
 std::vector<std::int64_t> snapshot_indices(hid_t file);
 
