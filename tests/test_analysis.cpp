@@ -130,6 +130,28 @@ HostState sxy_state(const Lattice& lat, double amp, double theta) {
     });
 }
 
+TEST(Classify, StationarityIsJudgedByTheShareOfMovingSites) {
+    const Couplings c{1.5, 0.5, 1.0, 1.0, 0.0};
+    const Lattice lat = lat2(16, 16);
+    const index_t N = lat.sites();
+    const HostState fm = planted(lat, [](index_t, index_t, index_t, double xy[2]) { xy[0] = 0.4; xy[1] = 0.3; });
+    StructureFactorEngine engine(lat);
+    const StructureFactor sf = engine.compute(fm);
+    HostState rate(3 * N, 0.0);
+    for (index_t n = 0; n < N / 4; ++n) rate[n] = 0.5;  // a quarter of the sites move (walls, cores)
+    Classification r = classify(lat, c, fm, sf, rate, -1, ClassifyThresholds{});
+    EXPECT_EQ(r.phase, "FM");
+    EXPECT_NEAR(r.moving_fraction, 0.25, 1e-12);
+    EXPECT_NEAR(r.residual, 0.5, 1e-12);
+    for (index_t n = 0; n < N; ++n) rate[2 * N + n] = 0.02;  // now every site moves
+    r = classify(lat, c, fm, sf, rate, -1, ClassifyThresholds{});
+    EXPECT_EQ(r.phase, "not stationary");
+    EXPECT_EQ(r.order, "FM");
+    ClassifyThresholds loose;
+    loose.stationary_residual = 0.03;  // the threshold is an option, and it is used
+    EXPECT_EQ(classify(lat, c, fm, sf, rate, -1, loose).phase, "FM");
+}
+
 TEST(Classify, PlantedSxyTwoSublatticeStates) {
     const Couplings c{1, -1, 0, 1, 0};
     const Lattice lat = lat2(16, 16);
@@ -279,6 +301,35 @@ TEST(EndToEnd, FmAfmAndSdwCasesClassifyAsPredicted) {
     EXPECT_NEAR(sdw.period[0], 2 * M_PI / std::acos(3.0 / 8), step);
     const Classification pm = run_and_classify(config(sq, 1.5, 1.5, 1), make_initial_state("random", sq, 4, 0));
     EXPECT_EQ(pm.phase, "PM") << pm.reason;  // XXZ: always PM (physics.md 3.4)
+}
+
+TEST(AnalyzeCommand, Large3dStatesStorePrincipalPlanesOfTheFullStructureFactor) {
+    ScratchDir dir;
+    const std::string run = dir.file("cube.h5"), full = dir.file("full.h5"), planes = dir.file("planes.h5");
+    ASSERT_EQ(run_xyzmf("run -q --backend cpu --dim 3 --size 6x8x10 --t-end 0 -o " + run).exit_code, 0);
+    ASSERT_EQ(run_xyzmf("analyze " + run + " --out " + full).exit_code, 0);
+    ASSERT_EQ(run_xyzmf("analyze " + run + " --sk-full-max 100 --out " + planes).exit_code, 0);
+    h5::Id f = h5::open_file(full, false), p = h5::open_file(planes, false);
+    EXPECT_EQ(h5::attr_string(h5::open_group(f, "/final/structure_factor"), "storage"), "full");
+    EXPECT_EQ(h5::attr_string(h5::open_group(p, "/final/structure_factor"), "storage"), "principal planes + radial average");
+    std::vector<hsize_t> d;
+    const std::vector<double> S = h5::read_array(f, "/final/structure_factor/Sxx", d);  // (Lz, Ly, Lx) = (10, 8, 6)
+    ASSERT_EQ(d, (std::vector<hsize_t>{10, 8, 6}));
+    const std::vector<double> kz0 = h5::read_array(p, "/final/structure_factor/Sxx_kz0", d);
+    ASSERT_EQ(d, (std::vector<hsize_t>{8, 6}));
+    for (std::size_t i = 0; i < kz0.size(); ++i) EXPECT_EQ(kz0[i], S[i]);
+    const std::vector<double> kx0 = h5::read_array(p, "/final/structure_factor/Sxx_kx0", d);
+    ASSERT_EQ(d, (std::vector<hsize_t>{10, 8}));
+    for (std::size_t z = 0; z < 10; ++z)
+        for (std::size_t y = 0; y < 8; ++y) EXPECT_EQ(kx0[z * 8 + y], S[(z * 8 + y) * 6]);
+    const std::vector<double> radial = h5::read_array(p, "/final/structure_factor/Sxx_radial", d),
+                              count = h5::read_array(p, "/final/structure_factor/count_radial", d);
+    double total = 0, n = 0;
+    for (std::size_t b = 0; b < radial.size(); ++b) { total += radial[b] * count[b]; n += count[b]; }
+    double want = 0;
+    for (double v : S) want += v;
+    EXPECT_EQ(n, 480);
+    EXPECT_NEAR(total, want, 1e-9 * want);  // the radial average keeps every k
 }
 
 TEST(AnalyzeCommand, JsonCountsAndErrors) {
