@@ -181,15 +181,13 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
             ->capture_default_str());
     add(sub->add_option("--precision", opts->precision, "double or float")->check(CLI::IsMember({"double", "float"}))
             ->capture_default_str());
-    CLI::Option* out = add(sub->add_option("-o,--output", c.output, "Output HDF5 file")->capture_default_str());
+    add(sub->add_option("-o,--output", c.output, "Output HDF5 file")->capture_default_str());
     add(sub->add_flag("--overwrite", c.overwrite, "Replace an existing output file"));
     sub->add_option("--backend", opts->backend, "auto (CUDA if a GPU is present), cuda or cpu")
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
-    CLI::Option* resume = sub->add_option("--resume", opts->resume,
+    sub->add_option("--resume", opts->resume,
                                           "Continue a killed run from its last snapshot, in the same file; takes every "
                                           "parameter from the file");
-    (void)out;
-    (void)resume;
     sub->add_flag("-q,--quiet", opts->quiet, "No progress line or summary");
     sub->add_flag("--analyze", opts->analyze,
                   "Structure factors, classification and sXY vortices of every snapshot and the final state, "

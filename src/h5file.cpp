@@ -275,16 +275,20 @@ void truncate_table(hid_t loc, const std::string& name, hsize_t rows) {
 
 }  // namespace h5
 
-void write_provenance(hid_t file, const std::string& command_line, const std::string& content) {
+std::string utc_timestamp() {
     std::time_t t = std::time(nullptr);
-    char created[32];
-    std::strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    return buf;
+}
+
+void write_provenance(hid_t file, const std::string& command_line, const std::string& content) {
     h5::set_attr(file, "schema", std::string(kSchemaName));
     h5::set_attr(file, "schema_version", std::to_string(kSchemaMajor) + "." + std::to_string(kSchemaMinor));
     h5::set_attr(file, "xyzmf_version", std::string(XYZMF_VERSION));
     h5::set_attr(file, "git_revision", std::string(XYZMF_GIT_REVISION));
     h5::set_attr(file, "command_line", command_line);
-    h5::set_attr(file, "created", std::string(created));
+    h5::set_attr(file, "created", utc_timestamp());
     h5::set_attr(file, "content", content);
 }
 

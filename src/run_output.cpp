@@ -3,20 +3,12 @@
 
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <vector>
 
 #include "xyzmf/error.hpp"
 
 namespace xyzmf {
 namespace {
-
-std::string now_iso8601() {
-    std::time_t t = std::time(nullptr);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-    return buf;
-}
 
 template <class Real>
 std::vector<Real> interleave(const Real* soa, index_t N) {
@@ -85,7 +77,7 @@ RunOutput RunOutput::reopen(const std::string& path, std::int64_t keep_rows, std
     }
     if (h5::exists(file, "/final")) h5::remove(file, "/final");
     std::string history = h5::has_attr(file, "resumed_by") ? h5::attr_string(file, "resumed_by") + "\n" : "";
-    h5::set_attr(file, "resumed_by", history + now_iso8601() + " " + command_line);
+    h5::set_attr(file, "resumed_by", history + utc_timestamp() + " " + command_line);
     h5::set_attr(file, "status", std::string("running"));
     RunOutput out(std::move(file), path, cfg.precision, cfg.lattice);
     out.rows_ = keep_rows;

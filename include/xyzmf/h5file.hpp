@@ -74,6 +74,9 @@ void truncate_table(hid_t loc, const std::string& name, hsize_t rows);
 
 }  // namespace h5
 
+// Now, as ISO 8601 UTC ("2026-11-25T14:24:56Z").
+std::string utc_timestamp();
+
 // Root attributes every xyzmf file carries: schema, schema_version,
 // xyzmf_version, git_revision, command_line, created, and `content`
 // ("run", "analysis", "stability map", "sweep").
