@@ -3,6 +3,7 @@
 
 #include <cstddef>
 
+#include "kernels/fused_rk4.hpp"
 #include "kernels/stage_ops.hpp"
 
 namespace xyzmf {
@@ -23,6 +24,12 @@ DriverError take_driver_error() noexcept;
 // One fused RK stage over every site (Backend::stage). Asynchronous.
 template <class Real>
 void launch_stage(const StageArgs<Real>& args) noexcept;
+
+// One fused RK4 pass (Backend::rk4_fused): a block per work item. Asynchronous.
+template <class Real>
+void launch_fused(const FusedArgs<Real>& args) noexcept;
+// Shared memory one block of that pass needs.
+std::size_t fused_shared_bytes(const FusedPlan& plan, std::size_t real_size) noexcept;
 
 // out = y + sum_s c_s k_s over count elements (Backend::combine). Asynchronous.
 template <class Real>

@@ -11,7 +11,8 @@ namespace xyzmf::cli {
 namespace {
 
 struct BenchOptions {
-    std::string backend = "cpu", precision = "double", size = "1024";
+    std::string backend = "cpu", precision = "double", size = "1024", stepper = "fused";
+    int steps_per_pass = 1;
     int dim = 2, repeats = 5;
     long long steps = 0;
     bool triad = false;
@@ -30,6 +31,11 @@ Command add_bench_command(CLI::App& app) {
     sub->add_option("--precision", o->precision, "double or float")->check(CLI::IsMember({"double", "float"}))->capture_default_str();
     o->dim_opt = sub->add_option("--dim", o->dim, "Lattice dimension 1, 2, 3")->capture_default_str();
     sub->add_option("--size", o->size, "Sites per side, N or LxxLy[xLz]")->capture_default_str();
+    sub->add_option("--stepper", o->stepper,
+                    "fused (whole RK4 steps per pass over memory) or four-sweep (one sweep per stage, the reference)")
+        ->check(CLI::IsMember({"fused", "four-sweep"}))->capture_default_str();
+    sub->add_option("--steps-per-pass", o->steps_per_pass, "RK4 steps the fused stepper does per pass over memory (1-4)")
+        ->check(CLI::Range(1, kMaxFusedSteps))->capture_default_str();
     sub->add_option("--steps", o->steps, "RK4 steps per repeat; 0 = about 0.5 s per repeat")->capture_default_str();
     sub->add_option("--repeats", o->repeats, "Timed repeats (the median is reported)")->check(CLI::PositiveNumber)->capture_default_str();
     sub->add_flag("--triad", o->triad, "Run the STREAM-like triad a = b + s c instead (host memory bandwidth)");
@@ -50,12 +56,16 @@ Command add_bench_command(CLI::App& app) {
         cfg.lattice = lat;
         cfg.precision = p;
         const BackendKind kind = choose_backend(req);
-        check_run_memory(cfg, kind, 4);
-        const BenchResult r = bench_rk4(kind, p, lat, o->steps, o->repeats);
-        std::printf("bench: %s | %s | %s | rk4 | %lld steps x %d repeats | median %.4g site-steps/s | %.2f GB/s "
+        const Rk4Stepper stepper = o->stepper == "fused" ? Rk4Stepper::fused : Rk4Stepper::four_sweep;
+        check_run_memory(cfg, kind, 1 + integrator_buffers(false, stepper));
+        const BenchResult r = bench_rk4(kind, p, lat, o->steps, o->repeats, stepper, o->steps_per_pass);
+        const std::string name = stepper == Rk4Stepper::fused
+                                     ? "rk4 fused, " + std::to_string(o->steps_per_pass) + " step(s)/pass"
+                                     : std::string("rk4 four-sweep");
+        std::printf("bench: %s | %s | %s | %s | %lld steps x %d repeats | median %.4g site-steps/s | %.2f GB/s "
                     "(%.0f B/site-step)\n",
-                    r.backend.c_str(), lattice_text(lat).c_str(), o->precision.c_str(), r.steps, o->repeats,
-                    r.median_site_steps_per_s, r.median_gb_per_s, r.bytes_per_site_step);
+                    r.backend.c_str(), lattice_text(lat).c_str(), o->precision.c_str(), name.c_str(), r.steps,
+                    o->repeats, r.median_site_steps_per_s, r.median_gb_per_s, r.bytes_per_site_step);
         return 0;
     };
     return {sub, run};

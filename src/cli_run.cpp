@@ -24,7 +24,7 @@ struct RunOptions {
     RunConfig cfg;
     int dim = 2;
     std::string size = "64";
-    std::string precision = "double", integrator = "rk4", backend = "auto";
+    std::string precision = "double", integrator = "rk4", backend = "auto", stepper = "fused";
     std::string resume;
     bool quiet = false, analyze = false;
     CLI::Option* dim_opt = nullptr;
@@ -163,6 +163,11 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
     add(sub->add_option("--size", opts->size, "Sites per side: N (all sides) or Lx x Ly [x Lz], e.g. 512x256; periodic")->capture_default_str());
     add(sub->add_option("--integrator", opts->integrator, "rk4 (fixed --dt) or dopri5 (adaptive, --rtol/--atol)")
             ->check(CLI::IsMember({"rk4", "dopri5"}))->capture_default_str());
+    CLI::Option* stepper_opt =
+        sub->add_option("--stepper", opts->stepper,
+                        "How rk4 moves through memory: fused (one pass over the state per step, the fast default) or "
+                        "four-sweep (one sweep per RK stage, the reference); both give the same result to roundoff")
+            ->check(CLI::IsMember({"fused", "four-sweep"}))->capture_default_str();
     add(sub->add_option("--dt", c.numerics.dt, "Time step (rk4) or first trial step (dopri5), units of 1/gamma")->capture_default_str());
     add(sub->add_option("--rtol", c.numerics.rtol, "dopri5 relative tolerance per component")->capture_default_str());
     add(sub->add_option("--atol", c.numerics.atol, "dopri5 absolute tolerance per component")->capture_default_str());
@@ -193,7 +198,7 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
                   "Structure factors, classification and sXY vortices of every snapshot and the final state, "
                   "written into the file as the run goes (see xyzmf analyze)");
 
-    auto run = [opts]() -> int {
+    auto run = [opts, stepper_opt]() -> int {
         RunConfig cfg = opts->cfg;
         const BackendRequest req = opts->backend == "cpu"    ? BackendRequest::cpu
                                    : opts->backend == "cuda" ? BackendRequest::cuda
@@ -212,6 +217,8 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
             cfg.numerics.integrator = opts->integrator == "dopri5" ? IntegratorKind::dopri5 : IntegratorKind::rk4;
         }
         cfg.backend = req;
+        if (opts->resume.empty() || stepper_opt->count() > 0)
+            cfg.numerics.stepper = opts->stepper == "four-sweep" ? Rk4Stepper::four_sweep : Rk4Stepper::fused;
         if (opts->analyze && !opts->resume.empty())
             throw Error("--analyze cannot be combined with --resume; run xyzmf analyze --all-snapshots afterwards",
                         exit_code::usage);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <unordered_map>
 #include <vector>
@@ -86,6 +87,47 @@ public:
         }
     }
 
+    // Tile sizes measured on the 2-core development machine: whole rows of up
+    // to 4096 sites (long contiguous runs keep the hardware prefetcher busy;
+    // rows of 256, whose rings would fit L2, ran 1.5x slower), and 256 x 32
+    // cross-sections in 3D (x 8 or 16 ran 1.3x-1.6x slower: the y halo costs
+    // redundant work). Several chunks per thread keep the static schedule balanced.
+    FusedPlan fused_plan(const Lattice& lat, int steps) const override {
+        const int threads = omp_get_max_threads();
+        const int tx = lat.dim == 3 ? 256 : 4096, ty = 32;
+        return make_fused_plan(lat, steps, tx, ty, 4 * threads, 8 * 4 * steps);
+    }
+
+    // One parallel region per pass: each thread runs whole work items with its
+    // own scratch, so there is no barrier between stages (a descheduled thread
+    // on a shared machine used to stall the other at every stage).
+    void rk4_fused(const FusedArgs<Real>& A) override {
+        const FusedPlan& P = A.plan;
+        const index_t items = P.items();
+        const std::size_t need = std::size_t(P.scratch_reals());
+        const int threads = omp_get_max_threads();
+        if (int(scratch_.size()) < threads) scratch_.resize(threads);
+        const bool parallel = items > 1 && A.lat.sites() >= kParallelMin;
+#pragma omp parallel if (parallel)
+        {
+            Scratch& mine = scratch_[omp_get_thread_num()];
+            if (mine.size < need) {  // grown by the thread that uses it: first touch near it
+                mine.data.reset(static_cast<Real*>(::operator new[](need * sizeof(Real), std::align_val_t(64))));
+                mine.size = need;
+            }
+            CpuTeam team;
+#pragma omp for schedule(static)
+            for (index_t it = 0; it < items; ++it) {
+                switch (P.dim) {
+                    case 1: fused::run_item<1>(A, it, mine.data.get(), team); break;
+                    case 2: fused::run_item<2>(A, it, mine.data.get(), team); break;
+                    default: fused::run_item<3>(A, it, mine.data.get(), team); break;
+                }
+            }
+
+        }
+    }
+
     void combine(const CombineArgs<Real>& A, index_t count) override {
 #pragma omp parallel for schedule(static) if (count >= kParallelMin)
         for (index_t e = 0; e < count; ++e) combine_element(A, e);
@@ -97,6 +139,38 @@ public:
         for (index_t e = 0; e < count; ++e) worst = std::max(worst, error_element(A, e));
         return worst;
     }
+
+    // The fused pass's workers: rectangles of a slice as plain loops, the
+    // unit-stride x loop vectorised (outputs never alias inputs, see fused_rk4.hpp).
+    struct CpuTeam {
+        template <class F>
+        void rect(int xa, int xb, int ya, int yb, int nx, F&& f) {
+            for (int ly = ya; ly < yb; ++ly) {
+                const int row = ly * nx;
+#pragma omp simd
+                for (int lx = xa; lx < xb; ++lx) f(row + lx, lx, ly);
+            }
+        }
+        template <class F>
+        void rows(int xa, int xb, int ya, int yb, F&& f) {
+            for (int ly = ya; ly < yb; ++ly) f(ly, xa, xb);
+        }
+        // Streaming (non-temporal) stores were tried here and measured no
+        // faster on the 2-core development machine (results/bench/cpu.md).
+        static void put(Real* dst, const Real* src, int n) {
+#pragma omp simd
+            for (int i = 0; i < n; ++i) dst[i] = src[i];
+        }
+        void sync() {}
+    };
+    struct AlignedDelete {
+        void operator()(Real* p) const { ::operator delete[](p, std::align_val_t(64)); }
+    };
+    struct Scratch {
+        std::unique_ptr<Real[], AlignedDelete> data;
+        std::size_t size = 0;
+    };
+    std::vector<Scratch> scratch_;  // one per OpenMP thread
 
     std::size_t allocations_ = 0;
     std::unordered_map<Real*, char*> raw_;  // shifted pointer -> what operator new returned

@@ -39,6 +39,8 @@ public:
         check(cudaGetDevice(&device), "cudaGetDevice");
         cudaDeviceProp prop;
         check(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
+        sms_ = prop.multiProcessorCount;
+        shared_max_ = std::size_t(prop.sharedMemPerBlockOptin);
         description_ = "cuda (" + std::string(prop.name) + ", sm_" + std::to_string(prop.major) +
                        std::to_string(prop.minor) + ")";
         // Allocated once: the per-step error norm must not pay for cudaMalloc.
@@ -94,6 +96,25 @@ public:
         cuda::launch_stage(args);
         check_driver("stage");
     }
+    // Tiles of 128 local points (2D: rows of 120 + halo) or 16 x 16 (3D: 8 x 8
+    // + halo), so a block's rings fit the shared memory of one SM; at least
+    // 4 blocks per SM. Passes of several steps need wider halos: the tile
+    // grows so that some output remains, and the plan is refused (four-sweep
+    // is then used) when the rings would not fit.
+    FusedPlan fused_plan(const Lattice& lat, int steps) const override {
+        const int H = 4 * steps;
+        const int tx = lat.dim == 3 ? 8 : std::max(32, 128 - 2 * H);
+        FusedPlan p = make_fused_plan(lat, steps, tx, 8, 4 * index_t(sms_), 8 * H);
+        if (cuda::fused_shared_bytes(p, sizeof(Real)) > shared_max_)
+            throw Error("fused RK4: " + std::to_string(steps) + " steps per pass need more shared memory than " +
+                        description_ + " has; use fewer steps per pass or --stepper four-sweep");
+        return p;
+    }
+    void rk4_fused(const FusedArgs<Real>& args) override {
+        cuda::launch_fused(args);
+        check_driver("fused rk4");
+    }
+
     void combine(const CombineArgs<Real>& args, index_t count) override {
         cuda::launch_combine(args, count);
         check_driver("combine");
@@ -112,6 +133,8 @@ public:
 private:
     std::string description_;
     void* scratch_ = nullptr;
+    int sms_ = 1;
+    std::size_t shared_max_ = 48 << 10;
 };
 
 }  // namespace

@@ -388,6 +388,7 @@ RunConfig read_run_config(const std::string& path) {
     c.couplings.gamma_phi = h5::attr_double(p, "gamma_phi");
     Numerics& n = c.numerics;
     n.integrator = h5::attr_string(p, "integrator") == "dopri5" ? IntegratorKind::dopri5 : IntegratorKind::rk4;
+    if (h5::has_attr(p, "stepper") && h5::attr_string(p, "stepper") == "four-sweep") n.stepper = Rk4Stepper::four_sweep;
     n.dt = h5::attr_double(p, "dt");
     n.rtol = h5::attr_double(p, "rtol");
     n.atol = h5::attr_double(p, "atol");

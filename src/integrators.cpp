@@ -22,13 +22,22 @@ void evaluate_rhs(Backend<Real>& be, const Lattice& lat, const SiteModel<Real>& 
 // next stage's input is written alongside, so no k_i is ever stored.
 
 template <class Real>
-Rk4<Real>::Rk4(Backend<Real>& be, const Lattice& lat, const Couplings& c)
-    : be_(be), lat_(lat), model_(SiteModel<Real>::make(c, lat.dim)),
-      acc_(be, lat), t1_(be, lat), t2_(be, lat) {}
+Rk4<Real>::Rk4(Backend<Real>& be, const Lattice& lat, const Couplings& c, Rk4Stepper stepper, int steps_per_pass)
+    : be_(be), lat_(lat), model_(SiteModel<Real>::make(c, lat.dim)), stepper_(stepper),
+      steps_per_pass_(std::clamp(steps_per_pass, 1, kMaxFusedSteps)) {
+    if (stepper_ == Rk4Stepper::fused) {
+        next_ = StateBuffer<Real>(be, lat);
+    } else {
+        acc_ = StateBuffer<Real>(be, lat);
+        t1_ = StateBuffer<Real>(be, lat);
+        t2_ = StateBuffer<Real>(be, lat);
+    }
+}
 
 template <class Real>
-Rk4<Real>::Rk4(Backend<Real>& be, const Lattice& lat, const std::vector<Couplings>& per_copy)
-    : Rk4(be, lat, per_copy.at(0)) {
+Rk4<Real>::Rk4(Backend<Real>& be, const Lattice& lat, const std::vector<Couplings>& per_copy, Rk4Stepper stepper,
+               int steps_per_pass)
+    : Rk4(be, lat, per_copy.at(0), stepper, steps_per_pass) {
     std::vector<Real> host(std::size_t(SiteModel<Real>::kFields) * per_copy.size());
     for (std::size_t b = 0; b < per_copy.size(); ++b)
         SiteModel<Real>::make(per_copy[b], lat.dim).store(host.data() + SiteModel<Real>::kFields * b);
@@ -37,7 +46,43 @@ Rk4<Real>::Rk4(Backend<Real>& be, const Lattice& lat, const std::vector<Coupling
 }
 
 template <class Real>
-void Rk4<Real>::step(StateBuffer<Real>& y, double h) {
+void Rk4<Real>::advance(StateBuffer<Real>& y, double h, std::int64_t n) {
+    if (stepper_ == Rk4Stepper::four_sweep) {
+        for (std::int64_t i = 0; i < n; ++i) four_sweep_step(y, h);
+        return;
+    }
+    while (n > 0) {
+        const int m = int(std::min<std::int64_t>(n, steps_per_pass_));
+        fused_pass(y, h, m);
+        n -= m;
+    }
+}
+
+// The stage weights are rounded to Real exactly as four_sweep_step rounds
+// them, so both steppers do the same arithmetic.
+template <class Real>
+void Rk4<Real>::fused_pass(StateBuffer<Real>& y, double h, int steps) {
+    if (!planned_[steps - 1]) {
+        plans_[steps - 1] = be_.fused_plan(lat_, steps);
+        planned_[steps - 1] = true;
+    }
+    FusedArgs<Real> f{};
+    f.y = y.data();
+    f.out = next_.data();
+    f.lat = lat_;
+    f.model = model_;
+    f.models = models_.data();
+    f.a[0] = f.a[3] = Real(h / 6);
+    f.a[1] = f.a[2] = Real(h / 3);
+    f.b[0] = f.b[1] = Real(h / 2);
+    f.b[2] = Real(h);
+    f.plan = plans_[steps - 1];
+    be_.rk4_fused(f);
+    y.swap(next_);
+}
+
+template <class Real>
+void Rk4<Real>::four_sweep_step(StateBuffer<Real>& y, double h) {
     StageArgs<Real> s{};
     s.lat = lat_;
     s.model = model_;

@@ -101,6 +101,7 @@ void validate(const RunConfig& c) {
 
 const char* to_string(Precision p) { return p == Precision::float32 ? "float" : "double"; }
 const char* to_string(IntegratorKind k) { return k == IntegratorKind::rk4 ? "rk4" : "dopri5"; }
+const char* to_string(Rk4Stepper s) { return s == Rk4Stepper::fused ? "fused" : "four-sweep"; }
 const char* to_string(BackendRequest b) {
     return b == BackendRequest::cpu ? "cpu" : b == BackendRequest::cuda ? "cuda" : "auto";
 }

@@ -28,7 +28,7 @@ const char* to_string(StopReason r) {
 
 int simulation_buffers(const RunConfig& cfg) {
     // state + ds/dt scratch + the integrator's own buffers
-    return 2 + integrator_buffers(cfg.numerics.integrator == IntegratorKind::dopri5);
+    return 2 + integrator_buffers(cfg.numerics.integrator == IntegratorKind::dopri5, cfg.numerics.stepper);
 }
 
 namespace {
@@ -55,7 +55,7 @@ struct Simulation<Real>::Impl {
         : cfg(c), be(b), lat(c.lattice), model(SiteModel<Real>::make(c.couplings, c.lattice.dim)),
           y(b, c.lattice), dsdt(b, c.lattice) {
         if (c.numerics.integrator == IntegratorKind::rk4)
-            rk4 = std::make_unique<Rk4<Real>>(b, lat, c.couplings);
+            rk4 = std::make_unique<Rk4<Real>>(b, lat, c.couplings, c.numerics.stepper);
         else
             dopri = std::make_unique<DormandPrince5<Real>>(b, lat, c.couplings, c.numerics.rtol, c.numerics.atol);
     }

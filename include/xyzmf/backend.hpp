@@ -9,6 +9,7 @@
 #include <string>
 
 #include "xyzmf/lattice.hpp"
+#include "kernels/fused_rk4.hpp"
 #include "kernels/stage_ops.hpp"
 
 namespace xyzmf {
@@ -30,6 +31,11 @@ public:
 
     // One fused RK stage over every site (see StageArgs).
     virtual void stage(const StageArgs<Real>& args) = 0;
+    // How this backend cuts `lat` into work items for `steps` fused RK4 steps
+    // per pass (tile sizes suit its caches or shared memory).
+    virtual FusedPlan fused_plan(const Lattice& lat, int steps) const = 0;
+    // One fused pass: args.plan.steps whole RK4 steps, y -> out (see kernels/fused_rk4.hpp).
+    virtual void rk4_fused(const FusedArgs<Real>& args) = 0;
     // out = y + sum_s c_s k_s over all 3N elements.
     virtual void combine(const CombineArgs<Real>& args, index_t count) = 0;
     // max over elements of the scaled embedded error.

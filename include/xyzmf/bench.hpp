@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "xyzmf/backend.hpp"
+#include "xyzmf/integrators.hpp"
 #include "xyzmf/run_config.hpp"
 
 namespace xyzmf {
@@ -16,7 +17,7 @@ struct BenchResult {
     std::vector<double> seconds;  // per repeat
     long long steps = 0;          // per repeat
     double median_site_steps_per_s = 0;
-    double median_gb_per_s = 0;   // bytes an RK4 step must move / time
+    double median_gb_per_s = 0;   // bytes the stepper must move / time
     double bytes_per_site_step = 0;
 };
 
@@ -24,8 +25,13 @@ struct BenchResult {
 // + 7 writes of a 3-component array per site.
 inline double rk4_bytes_per_site_step(Precision p) { return 16.0 * 3 * (p == Precision::float32 ? 4 : 8); }
 
+// Bytes a fused RK4 pass of `steps` steps must move per site and step: read
+// and write the state once per pass.
+inline double fused_bytes_per_site_step(Precision p, int steps) { return 2.0 * 3 * (p == Precision::float32 ? 4 : 8) / steps; }
+
 // steps <= 0: chosen so one repeat takes about 0.5 s.
-BenchResult bench_rk4(BackendKind kind, Precision precision, const Lattice& lat, long long steps, int repeats);
+BenchResult bench_rk4(BackendKind kind, Precision precision, const Lattice& lat, long long steps, int repeats,
+                      Rk4Stepper stepper = Rk4Stepper::fused, int steps_per_pass = 1);
 
 struct TriadResult {
     double median_gb_per_s = 0, best_gb_per_s = 0;

@@ -1,32 +1,52 @@
 // Time integrators written only against Backend primitives (stage, combine,
 // error_norm), so a new tableau touches no kernel.
-//   Rk4           classic 4th order, fixed step, fused stages (16 array sweeps/step)
+//   Rk4           classic 4th order, fixed step: fused (whole steps per pass over
+//                 memory, kernels/fused_rk4.hpp) or four-sweep (16 array sweeps/step)
 //   DormandPrince5  embedded 5(4) pair with FSAL, max-norm error control
 #pragma once
 
-#include "xyzmf/backend.hpp"
+#include <cstdint>
 #include <vector>
 
+#include "xyzmf/backend.hpp"
 #include "xyzmf/couplings.hpp"
+#include "xyzmf/run_config.hpp"
 
 namespace xyzmf {
 
 template <class Real>
 class Rk4 {
 public:
-    Rk4(Backend<Real>& be, const Lattice& lat, const Couplings& c);
+    // steps_per_pass: RK4 steps the fused stepper does per pass over memory
+    // (1 .. kMaxFusedSteps); ignored by four-sweep.
+    Rk4(Backend<Real>& be, const Lattice& lat, const Couplings& c, Rk4Stepper stepper = Rk4Stepper::fused,
+        int steps_per_pass = 1);
     // A batch: lat.copies independent lattices, copy b with couplings per_copy[b].
-    Rk4(Backend<Real>& be, const Lattice& lat, const std::vector<Couplings>& per_copy);
-    // y <- y + one RK4 step of size h.
-    void step(StateBuffer<Real>& y, double h);
+    Rk4(Backend<Real>& be, const Lattice& lat, const std::vector<Couplings>& per_copy,
+        Rk4Stepper stepper = Rk4Stepper::fused, int steps_per_pass = 1);
+    // y <- y + one RK4 step of size h. The fused stepper swaps y with a buffer
+    // of its own (y.data() changes; both stay owned by the same backend).
+    void step(StateBuffer<Real>& y, double h) { advance(y, h, 1); }
+    // y <- y + n RK4 steps of size h, in passes of up to steps_per_pass().
+    void advance(StateBuffer<Real>& y, double h, std::int64_t n);
+    int steps_per_pass() const { return stepper_ == Rk4Stepper::fused ? steps_per_pass_ : 1; }
+    Rk4Stepper stepper() const { return stepper_; }
     // Per-copy couplings on the backend (null unless a batch), for StageArgs::models.
     const Real* models() const { return models_.data(); }
 
 private:
+    void four_sweep_step(StateBuffer<Real>& y, double h);
+    void fused_pass(StateBuffer<Real>& y, double h, int steps);
+
     Backend<Real>& be_;
     Lattice lat_;
     SiteModel<Real> model_;
-    StateBuffer<Real> acc_, t1_, t2_;
+    Rk4Stepper stepper_;
+    int steps_per_pass_;
+    StateBuffer<Real> acc_, t1_, t2_;  // four-sweep only
+    StateBuffer<Real> next_;           // fused only: the pass writes here, then swaps with y
+    FusedPlan plans_[kMaxFusedSteps];  // plans_[m - 1]: passes of m steps (made on first use)
+    bool planned_[kMaxFusedSteps] = {};
     StateBuffer<Real> models_;  // per-copy couplings on the backend (batches only)
 };
 
@@ -55,7 +75,9 @@ template <class Real>
 void evaluate_rhs(Backend<Real>& be, const Lattice& lat, const SiteModel<Real>& m, const Real* s, Real* dsdt);
 
 // Array buffers each integrator holds besides the state itself (for the
-// pre-allocation memory check).
-inline int integrator_buffers(bool adaptive) { return adaptive ? 9 : 3; }
+// pre-allocation memory check): dopri5 9, four-sweep RK4 3, fused RK4 1.
+inline int integrator_buffers(bool adaptive, Rk4Stepper stepper = Rk4Stepper::four_sweep) {
+    return adaptive ? 9 : stepper == Rk4Stepper::fused ? 1 : 3;
+}
 
 }  // namespace xyzmf

@@ -13,10 +13,14 @@ namespace xyzmf {
 
 enum class Precision { float32, float64 };
 enum class IntegratorKind { rk4, dopri5 };
+// How rk4 moves through memory: fused (one pass per step, the default) or
+// four-sweep (one sweep per stage: the reference the fused stepper is tested against).
+enum class Rk4Stepper { fused, four_sweep };
 enum class BackendRequest { automatic, cpu, cuda };
 
 struct Numerics {
     IntegratorKind integrator = IntegratorKind::rk4;
+    Rk4Stepper stepper = Rk4Stepper::fused;
     double dt = 0.01;             // fixed step (rk4) or first trial step (dopri5), 1/gamma
     double rtol = 1e-8, atol = 1e-10;  // dopri5 tolerances on every component
     double t_end = 100;           // 1/gamma
@@ -54,6 +58,7 @@ Lattice parse_size(const std::string& text, int dim, bool dim_given);
 
 const char* to_string(Precision p);
 const char* to_string(IntegratorKind k);
+const char* to_string(Rk4Stepper s);
 const char* to_string(BackendRequest b);
 
 }  // namespace xyzmf

@@ -1,0 +1,141 @@
+// The fused stepper (kernels/fused_rk4.hpp) against the four-sweep reference:
+// equal to 1e-14 (max abs, double) after 1000 steps in d = 1, 2, 3, on sizes
+// that do not divide the tiles, lattices smaller than the halo, rows longer
+// than a tile, batches of copies, several steps per pass, and in float.
+// The physics tests run on the fused stepper as well (it is the default).
+#include "helpers.hpp"
+#include <omp.h>
+
+#include "xyzmf/h5file.hpp"
+#include "xyzmf/integrators.hpp"
+
+namespace xyzmf::test {
+namespace {
+
+class Fused : public ::testing::TestWithParam<BackendKind> {
+protected:
+    void SetUp() override { XYZMF_REQUIRE_BACKEND(GetParam()); }
+};
+
+// Integrates `steps` steps of dt from s0 with the given stepper; per_copy may
+// hold one Couplings per copy (a batch).
+template <class Real>
+HostState integrate(BackendKind kind, const Lattice& lat, const std::vector<Couplings>& per_copy, const HostState& s0,
+                    double dt, std::int64_t steps, Rk4Stepper stepper, int per_pass = 1) {
+    auto be = make_backend<Real>(kind);
+    StateBuffer<Real> y(*be, lat);
+    const std::vector<Real> host(s0.begin(), s0.end());
+    upload_state(*be, y, host.data(), lat);
+    std::unique_ptr<Rk4<Real>> rk4 = per_copy.size() == 1
+                                         ? std::make_unique<Rk4<Real>>(*be, lat, per_copy[0], stepper, per_pass)
+                                         : std::make_unique<Rk4<Real>>(*be, lat, per_copy, stepper, per_pass);
+    rk4->advance(y, dt, steps);
+    std::vector<Real> out(s0.size());
+    download_state(*be, out.data(), y, lat);
+    return HostState(out.begin(), out.end());
+}
+
+Lattice box(int dim, index_t Lx, index_t Ly = 1, index_t Lz = 1, index_t copies = 1) {
+    Lattice lat;
+    lat.dim = dim;
+    lat.L[0] = Lx;
+    lat.L[1] = dim >= 2 ? Ly : 1;
+    lat.L[2] = dim >= 3 ? Lz : 1;
+    lat.copies = copies;
+    return lat;
+}
+
+// A batch's initial state: copy b from seed 7 + b.
+HostState batch_state(const Lattice& lat) {
+    Lattice one = lat;
+    one.copies = 1;
+    const index_t N = lat.sites(), Ns = one.sites();
+    HostState s(3 * std::size_t(N));
+    for (index_t b = 0; b < lat.copies; ++b) {
+        const HostState sb = make_initial_state("random", one, 7 + std::uint64_t(b), 0);
+        for (int c = 0; c < 3; ++c) std::copy(sb.begin() + c * Ns, sb.begin() + (c + 1) * Ns, s.begin() + c * N + b * Ns);
+    }
+    return s;
+}
+
+// A point with strong exchange and weak damping, so a wrong neighbour or a
+// stale ring slice shows up in the state at once.
+const Couplings kPoint{2.3, -1.1, 0.7, 0.6, 0.05};
+
+void expect_fused_equals_four_sweep(BackendKind kind, const Lattice& lat, std::int64_t steps, int per_pass,
+                                    const std::vector<Couplings>& couplings = {kPoint}) {
+    const HostState s0 = lat.copies > 1 ? batch_state(lat) : make_initial_state("random", lat, 31, 0);
+    const HostState ref = integrate<double>(kind, lat, couplings, s0, 0.01, steps, Rk4Stepper::four_sweep);
+    const HostState got = integrate<double>(kind, lat, couplings, s0, 0.01, steps, Rk4Stepper::fused, per_pass);
+    EXPECT_LT(max_abs_diff(got, ref), 1e-14) << lattice_text(lat) << ", copies " << lat.copies << ", " << per_pass
+                                             << " step(s) per pass";
+    // A stepper that did nothing would also "agree" with one that did nothing.
+    EXPECT_GT(max_abs_diff(ref, s0), 1e-3) << "the state must really move";
+}
+
+TEST_P(Fused, EqualsFourSweepAfter1000StepsInEveryDimension) {
+    for (const Lattice& lat : {box(1, 4099), box(2, 67, 45), box(3, 19, 11, 13)})
+        expect_fused_equals_four_sweep(GetParam(), lat, 1000, 1);
+}
+
+TEST_P(Fused, LatticesSmallerThanTheHalo) {
+    for (index_t L : {2, 3, 5})
+        for (int dim = 1; dim <= 3; ++dim) expect_fused_equals_four_sweep(GetParam(), box(dim, L, L, L), 1000, 1);
+    expect_fused_equals_four_sweep(GetParam(), box(2, 2, 7), 200, 1);
+    expect_fused_equals_four_sweep(GetParam(), box(3, 3, 2, 5), 200, 1);
+}
+
+TEST_P(Fused, RowsLongerThanATileAndPaddedBlocks) {
+    // Rows of 1024 sites and more: several tiles per row, padded component blocks.
+    expect_fused_equals_four_sweep(GetParam(), box(2, 1031, 9), 100, 1);
+    expect_fused_equals_four_sweep(GetParam(), box(2, 1024, 8), 100, 1);
+    expect_fused_equals_four_sweep(GetParam(), box(3, 131, 37, 6), 50, 1);
+    expect_fused_equals_four_sweep(GetParam(), box(1, 100003), 100, 1);
+}
+
+TEST_P(Fused, SeveralStepsPerPass) {
+    for (int m = 2; m <= kMaxFusedSteps; ++m) {
+        expect_fused_equals_four_sweep(GetParam(), box(1, 301), 1000, m);
+        expect_fused_equals_four_sweep(GetParam(), box(2, 67, 45), 1000, m);
+        expect_fused_equals_four_sweep(GetParam(), box(3, 19, 11, 13), 200, m);
+        expect_fused_equals_four_sweep(GetParam(), box(2, 3, 5), 200, m);  // halo > lattice
+    }
+    // A step count that does not divide into whole passes.
+    expect_fused_equals_four_sweep(GetParam(), box(2, 33, 20), 1001, 3);
+}
+
+TEST_P(Fused, BatchedCopiesInEveryDimension) {
+    const std::vector<Couplings> points = {{2, 0, 1, 1, 0}, {-3, 1, 1, 1, 0.1}, {1, -1, 0, 1, 0}, {4, 2, 1, 0.5, 0}};
+    for (const Lattice& lat : {box(1, 64, 1, 1, 4), box(2, 17, 12, 1, 4), box(3, 6, 7, 5, 4)}) {
+        expect_fused_equals_four_sweep(GetParam(), lat, 500, 1, points);
+        expect_fused_equals_four_sweep(GetParam(), lat, 500, 2, points);
+    }
+}
+
+TEST_P(Fused, FloatAgreesWithDouble) {
+    const Lattice lat = box(2, 40, 33);
+    const HostState s0 = make_initial_state("random", lat, 5, 0);
+    const Couplings c{2.0, 0.0, 1.0, 1.0, 0.0};
+    const HostState d = integrate<double>(GetParam(), lat, {c}, s0, 0.01, 500, Rk4Stepper::fused);
+    const HostState f = integrate<float>(GetParam(), lat, {c}, s0, 0.01, 500, Rk4Stepper::fused);
+    const HostState f4 = integrate<float>(GetParam(), lat, {c}, s0, 0.01, 500, Rk4Stepper::four_sweep);
+    EXPECT_LT(max_abs_diff(d, f), 2e-5);
+    EXPECT_GT(max_abs_diff(d, f), 0.0) << "float run must really be in float";
+    EXPECT_LT(max_abs_diff(f, f4), 1e-6) << "float: fused vs four-sweep";
+}
+
+TEST_P(Fused, ResultDoesNotDependOnTheThreadCount) {
+    const Lattice lat = box(2, 300, 200);
+    const HostState s0 = make_initial_state("random", lat, 3, 0);
+    const HostState all = integrate<double>(GetParam(), lat, {kPoint}, s0, 0.01, 50, Rk4Stepper::fused);
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    const HostState one = integrate<double>(GetParam(), lat, {kPoint}, s0, 0.01, 50, Rk4Stepper::fused);
+    omp_set_num_threads(threads);
+    EXPECT_EQ(all, one);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Fused, ::testing::ValuesIn(all_backends()), backend_name);
+
+}  // namespace
+}  // namespace xyzmf::test
