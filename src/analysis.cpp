@@ -32,7 +32,7 @@ h5::Id open_or_create(hid_t file, const std::string& path) {
 }
 
 void write_doubles(hid_t g, const std::string& name, const std::vector<hsize_t>& dims, const double* v) {
-    h5::write_array(g, name, dims, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, v, true);
+    h5::write_array(g, name, dims, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, v, 1);
 }
 
 const char* kComp[3] = {"Sxx", "Syy", "Szz"};

@@ -48,6 +48,15 @@ public:
         ::operator delete[](it->second, std::align_val_t(64));
         raw_.erase(it);
     }
+    Real* allocate_host(std::size_t count) override {
+        return static_cast<Real*>(::operator new[](count * sizeof(Real), std::align_val_t(64)));
+    }
+    void release_host(Real* p) override { ::operator delete[](p, std::align_val_t(64)); }
+    std::function<void()> start_download(Real* host, const Real* src, const Lattice& lat) override {
+        const index_t N = lat.sites(), S = lat.component_stride();
+        for (int c = 0; c < 3; ++c) copy(host + c * N, src + c * S, std::size_t(N));
+        return [] {};
+    }
     void upload(Real* dst, const Real* src, std::size_t count) override { copy(dst, src, count); }
     void download(Real* dst, const Real* src, std::size_t count) override { copy(dst, src, count); }
     void copy(Real* dst, const Real* src, std::size_t count) override {
@@ -95,7 +104,7 @@ public:
     FusedPlan fused_plan(const Lattice& lat, int steps) const override {
         const int threads = omp_get_max_threads();
         const int tx = lat.dim == 3 ? 256 : 4096, ty = 32;
-        return make_fused_plan(lat, steps, tx, ty, 4 * threads, 8 * 4 * steps);
+        return make_fused_plan(lat, steps, tx, ty, 8 * threads, 8 * 4 * steps);
     }
 
     // One parallel region per pass: each thread runs whole work items with its
@@ -116,7 +125,7 @@ public:
                 mine.size = need;
             }
             CpuTeam team;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
             for (index_t it = 0; it < items; ++it) {
                 switch (P.dim) {
                     case 1: fused::run_item<1>(A, it, mine.data.get(), team); break;

@@ -5,8 +5,11 @@
 // legacy default stream, so kernels, copies and reductions run in call order.
 #include <cuda_runtime_api.h>
 
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "kernels/cuda_drivers.hpp"
 #include "xyzmf/backend.hpp"
@@ -45,8 +48,14 @@ public:
                        std::to_string(prop.minor) + ")";
         // Allocated once: the per-step error norm must not pay for cudaMalloc.
         check(cudaMalloc(&scratch_, cuda::reduce_scratch_bytes()), "cudaMalloc (reduction scratch)");
+        // Non-blocking: copies on it do not wait for, or hold up, the kernels
+        // on the legacy default stream.
+        check(cudaStreamCreateWithFlags(&copy_stream_, cudaStreamNonBlocking), "cudaStreamCreateWithFlags");
     }
     ~CudaBackend() override {
+        cudaStreamSynchronize(copy_stream_);
+        cudaStreamDestroy(copy_stream_);
+        for (void* p : staging_free_) cudaFree(p);
         cudaFree(scratch_);
         cudaGetLastError();
     }
@@ -79,6 +88,49 @@ public:
         cudaFree(p);
         cudaGetLastError();
     }
+    Real* allocate_host(std::size_t count) override {
+        void* p = nullptr;
+        const cudaError_t err = cudaMallocHost(&p, count * sizeof(Real));
+        if (err != cudaSuccess) {
+            cudaGetLastError();
+            throw Error("cannot allocate " + mib(count * sizeof(Real)) + " MiB of page-locked host memory: " +
+                        cudaGetErrorString(err));
+        }
+        return static_cast<Real*>(p);
+    }
+    void release_host(Real* p) override {
+        if (p) cudaFreeHost(p);
+        cudaGetLastError();
+    }
+
+    // The state is copied on the device into a staging buffer (ordered after
+    // the kernels that wrote it, microseconds), then to the host on the copy
+    // stream while the next steps run. Without room for a staging buffer the
+    // copy is made at once.
+    std::function<void()> start_download(Real* host, const Real* src, const Lattice& lat) override {
+        const index_t N = lat.sites(), S = lat.component_stride();
+        const std::size_t padded = 3 * std::size_t(S) * sizeof(Real);
+        Real* staging = static_cast<Real*>(take_staging(padded));
+        if (!staging) {
+            for (int c = 0; c < 3; ++c) download(host + c * N, src + c * S, std::size_t(N));
+            return [] {};
+        }
+        auto pending = std::make_shared<PendingDownload>(this, staging, padded);
+        check(cudaMemcpyAsync(staging, src, padded, cudaMemcpyDeviceToDevice, 0), "cudaMemcpyAsync (snapshot staging)");
+        cudaEvent_t staged = nullptr;
+        check(cudaEventCreateWithFlags(&staged, cudaEventDisableTiming), "cudaEventCreate");
+        check(cudaEventRecord(staged, 0), "cudaEventRecord");
+        check(cudaStreamWaitEvent(copy_stream_, staged, 0), "cudaStreamWaitEvent");
+        cudaEventDestroy(staged);  // released once the stream has passed it
+        for (int c = 0; c < 3; ++c)
+            check(cudaMemcpyAsync(host + c * N, staging + c * S, std::size_t(N) * sizeof(Real), cudaMemcpyDeviceToHost,
+                                  copy_stream_),
+                  "cudaMemcpyAsync (snapshot download)");
+        check(cudaEventCreateWithFlags(&pending->done, cudaEventDisableTiming), "cudaEventCreate");
+        check(cudaEventRecord(pending->done, copy_stream_), "cudaEventRecord");
+        return [pending] { pending->wait(); };
+    }
+
     void upload(Real* dst, const Real* host_src, std::size_t count) override {
         if (count == 0) return;
         check(cudaMemcpy(dst, host_src, count * sizeof(Real), cudaMemcpyHostToDevice), "cudaMemcpy (upload)");
@@ -131,8 +183,64 @@ public:
     }
 
 private:
+    // A snapshot on its way out: waits for its copy and returns the staging
+    // buffer when done with, also if nobody waited (a failed writer).
+    struct PendingDownload {
+        CudaBackend* be;
+        void* staging;
+        std::size_t bytes;
+        cudaEvent_t done = nullptr;
+        PendingDownload(CudaBackend* b, void* s, std::size_t n) : be(b), staging(s), bytes(n) {}
+        void wait() {
+            if (!done) return;
+            const cudaError_t err = cudaEventSynchronize(done);
+            cudaEventDestroy(done);
+            done = nullptr;
+            check(err, "cudaEventSynchronize (snapshot download)");
+        }
+        ~PendingDownload() {
+            if (done) {
+                cudaEventSynchronize(done);
+                cudaEventDestroy(done);
+            }
+            cudaGetLastError();
+            be->give_staging(staging, bytes);
+        }
+    };
+    // Staging buffers are kept for reuse (one cudaMalloc per snapshot would
+    // synchronise the device). Called from the time loop and the writer thread.
+    void* take_staging(std::size_t bytes) {
+        {
+            std::lock_guard<std::mutex> lock(staging_mutex_);
+            if (bytes == staging_bytes_ && !staging_free_.empty()) {
+                void* p = staging_free_.back();
+                staging_free_.pop_back();
+                return p;
+            }
+        }
+        void* p = nullptr;
+        if (cudaMalloc(&p, bytes) != cudaSuccess) {
+            cudaGetLastError();
+            return nullptr;
+        }
+        return p;
+    }
+    void give_staging(void* p, std::size_t bytes) {
+        std::lock_guard<std::mutex> lock(staging_mutex_);
+        if (bytes != staging_bytes_) {
+            for (void* q : staging_free_) cudaFree(q);
+            staging_free_.clear();
+            staging_bytes_ = bytes;
+        }
+        staging_free_.push_back(p);
+    }
+
     std::string description_;
     void* scratch_ = nullptr;
+    cudaStream_t copy_stream_ = nullptr;
+    std::mutex staging_mutex_;
+    std::vector<void*> staging_free_;
+    std::size_t staging_bytes_ = 0;
     int sms_ = 1;
     std::size_t shared_max_ = 48 << 10;
 };

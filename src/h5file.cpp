@@ -193,10 +193,10 @@ double read_scalar(hid_t loc, const std::string& name) {
 }
 
 void write_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, hid_t mem_type,
-                 hid_t file_type, const void* data, bool compress) {
+                 hid_t file_type, const void* data, int deflate) {
     Id space(H5Screate_simple(int(dims.size()), dims.data(), nullptr), H5Sclose, "dataspace for " + name);
     Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "property list");
-    if (compress) {
+    if (deflate > 0) {
         // Chunks of about 1 MiB: shrink the slowest axes first so a chunk is
         // a slab of whole rows, which is also how snapshots are read back.
         std::vector<hsize_t> chunk = dims;
@@ -210,7 +210,7 @@ void write_array(hid_t loc, const std::string& name, const std::vector<hsize_t>&
         }
         check(H5Pset_chunk(dcpl, int(chunk.size()), chunk.data()), "chunk " + name);
         check(H5Pset_shuffle(dcpl), "shuffle " + name);
-        check(H5Pset_deflate(dcpl, 1), "deflate " + name);
+        check(H5Pset_deflate(dcpl, unsigned(deflate)), "deflate " + name);
     }
     Id d(H5Dcreate2(loc, name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose,
          "create dataset " + name);
@@ -389,6 +389,7 @@ RunConfig read_run_config(const std::string& path) {
     Numerics& n = c.numerics;
     n.integrator = h5::attr_string(p, "integrator") == "dopri5" ? IntegratorKind::dopri5 : IntegratorKind::rk4;
     if (h5::has_attr(p, "stepper") && h5::attr_string(p, "stepper") == "four-sweep") n.stepper = Rk4Stepper::four_sweep;
+    if (h5::has_attr(p, "compress")) c.compress = int(h5::attr_int(p, "compress"));
     n.dt = h5::attr_double(p, "dt");
     n.rtol = h5::attr_double(p, "rtol");
     n.atol = h5::attr_double(p, "atol");

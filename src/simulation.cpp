@@ -7,6 +7,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "xyzmf/error.hpp"
@@ -14,6 +17,7 @@
 #include "xyzmf/integrators.hpp"
 #include "xyzmf/run_output.hpp"
 #include "xyzmf/signals.hpp"
+#include "xyzmf/write_queue.hpp"
 
 namespace xyzmf {
 
@@ -39,6 +43,40 @@ std::string fmt(const char* f, double v) {
 }
 }  // namespace
 
+// Host buffers for snapshots on their way to the writer thread.
+template <class Real>
+class HostBufferPool {
+public:
+    HostBufferPool(Backend<Real>& be, std::size_t count) : be_(be), count_(count) {}
+    ~HostBufferPool() {
+        for (Real* p : all_) be_.release_host(p);
+    }
+    Real* take() {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (!free_.empty()) {
+                Real* p = free_.back();
+                free_.pop_back();
+                return p;
+            }
+        }
+        Real* p = be_.allocate_host(count_);
+        std::lock_guard<std::mutex> lock(mutex_);
+        all_.push_back(p);
+        return p;
+    }
+    void give(Real* p) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        free_.push_back(p);
+    }
+
+private:
+    Backend<Real>& be_;
+    std::size_t count_;
+    std::mutex mutex_;
+    std::vector<Real*> free_, all_;
+};
+
 template <class Real>
 struct Simulation<Real>::Impl {
     RunConfig cfg;
@@ -48,8 +86,15 @@ struct Simulation<Real>::Impl {
     StateBuffer<Real> y, dsdt;
     std::unique_ptr<Rk4<Real>> rk4;
     std::unique_ptr<DormandPrince5<Real>> dopri;
-    std::vector<Real> host;  // download buffer in the run's precision
     double last_snapshot_t = -1;
+    // While run() writes a file: its writer thread. The time loop only queues
+    // jobs; it settles the queue before it touches the file itself.
+    std::unique_ptr<WriteQueue> writer;
+
+    void settle() {
+        if (!writer) return;
+        if (std::exception_ptr e = writer->drain_quietly()) std::rethrow_exception(e);
+    }
 
     Impl(const RunConfig& c, Backend<Real>& b)
         : cfg(c), be(b), lat(c.lattice), model(SiteModel<Real>::make(c.couplings, c.lattice.dim)),
@@ -65,29 +110,31 @@ struct Simulation<Real>::Impl {
         return be.observe(y.data(), dsdt.data(), lat);
     }
 
-    HostStateRef download() {
-        host.resize(3 * std::size_t(lat.sites()));
-        download_state(be, host.data(), y, lat);
-        return {host.data(), cfg.precision};
-    }
-
     // Blow-up check (issue #2 item 4): NaN/Inf or |s| > 1 + tol anywhere.
-    void check_state(const Observables& o, double t, RunOutput* out) {
+    bool state_ok(const Observables& o) const {
         const double limit = 1 + cfg.numerics.norm_tol;
-        if (o.max_s2 <= limit * limit && std::isfinite(o.max_rate2)) return;
+        return o.max_s2 <= limit * limit && std::isfinite(o.max_rate2);
+    }
+    void check_state(const Observables& o, double t, RunOutput* out) {
+        if (state_ok(o)) return;
+        if (out) settle();
+        throw blow_up(o, t, out, last_snapshot_t);
+    }
+    // Marks the file (whose writer must be the caller) and says what happened.
+    Error blow_up(const Observables& o, double t, RunOutput* out, double last_good_t) const {
         const bool nan = !std::isfinite(o.max_s2) || !std::isfinite(o.max_rate2);
         std::string msg = "blow-up at t = " + fmt("%g", t) + ": " +
                           (nan ? std::string("NaN/Inf in the state")
                                : "|s| reached " + fmt("%.6g", std::sqrt(o.max_s2)) + " > 1 + norm-tol") + "; ";
         if (out) {
             out->set_status("blow-up at t = " + fmt("%g", t));
-            msg += last_snapshot_t >= 0 ? "last good snapshot (t = " + fmt("%g", last_snapshot_t) + ") kept in " + out->path() + "; "
-                                        : "";
+            msg += last_good_t >= 0 ? "last good snapshot (t = " + fmt("%g", last_good_t) + ") kept in " + out->path() + "; "
+                                    : "";
         }
         msg += cfg.numerics.integrator == IntegratorKind::rk4
                    ? "try a smaller --dt (now " + fmt("%g", cfg.numerics.dt) + ")"
                    : "try a smaller --rtol (now " + fmt("%g", cfg.numerics.rtol) + ")";
-        throw Error(msg, exit_code::blow_up);
+        return Error(msg, exit_code::blow_up);
     }
 
     void stop_if_asked(double t, std::int64_t steps_here, const RunHooks& hooks, RunOutput* out) {
@@ -96,6 +143,7 @@ struct Simulation<Real>::Impl {
         if (!interrupt_requested()) return;
         std::string msg = "interrupted at t = " + fmt("%g", t);
         if (out) {
+            settle();
             out->set_status(msg);
             msg += "; snapshots up to t = " + fmt("%g", last_snapshot_t) + " kept in " + out->path() +
                    " (continue with --resume " + out->path() + ")";
@@ -145,14 +193,61 @@ RunSummary Simulation<Real>::run(RunOutput* out, const StartPoint& from, const R
     RunSummary sum;
     const auto wall0 = std::chrono::steady_clock::now();
     std::int64_t steps_here = 0;
+    // Snapshots are written (and compressed, with --compress) by the writer
+    // thread while the next steps run; two may wait, each with its own host
+    // copy of the state from a pool of reused buffers (fresh ones would cost
+    // page faults, or page-locking on CUDA, at every snapshot).
+    HostBufferPool<Real> buffers(m.be, 3 * std::size_t(N));
+    struct WriterScope {
+        Impl& m;
+        WriterScope(Impl& impl, bool on) : m(impl) { if (on) m.writer = std::make_unique<WriteQueue>(2); }
+        ~WriterScope() { m.writer.reset(); }  // finishes whatever is queued, also when unwinding
+    } writer_scope(m, out != nullptr);
+    const Precision prec = m.cfg.precision;
+    // Queues out->snapshot (or final_state) of the current state, then hooks.on_state.
+    auto write_state = [&](std::function<void(const HostStateRef&)> write, const std::string& where, double t) {
+        Real* data = buffers.take();
+        std::function<void()> landed;
+        try {
+            landed = m.be.start_download(data, m.y.data(), m.lat);
+        } catch (...) {
+            buffers.give(data);
+            throw;
+        }
+        m.writer->push([&buffers, data, landed, write, where, t, prec, &hooks]() {
+            struct Back {  // the buffer returns to the pool however the job ends
+                HostBufferPool<Real>& pool;
+                Real* p;
+                ~Back() { pool.give(p); }
+            } back{buffers, data};
+            landed();
+            const HostStateRef host{data, prec};
+            write(host);
+            if (hooks.on_state) hooks.on_state(where, t, host);
+        });
+    };
 
     // Work at an event time: record (+ checks), snapshot, maybe stop.
+    // Snapshots that are not also records are checked on their host copy by
+    // the writer (finite, |s| <= 1 + norm_tol) instead of evaluating ds/dt on
+    // the backend, which cost as much as a step. A bad one is not written.
+    double written_t = m.last_snapshot_t;  // the writer's: last snapshot it wrote
+    auto check_copy = [&m, &written_t, out](const Real* s, index_t n_sites, double t) {
+        Observables o;
+        for (index_t e = 0; e < n_sites; ++e) {
+            const double s2 = double(s[e]) * s[e] + double(s[n_sites + e]) * s[n_sites + e] +
+                              double(s[2 * n_sites + e]) * s[2 * n_sites + e];
+            o.max_s2 = s2 <= o.max_s2 ? o.max_s2 : (s2 <= 1e300 ? s2 : HUGE_VAL);  // NaN -> inf
+        }
+        if (!m.state_ok(o)) throw m.blow_up(o, t, out, written_t);
+        written_t = t;
+    };
     auto at_event = [&](double t, std::int64_t step, double dt_next, bool record, bool snapshot, bool last) {
         bool stop = last;
-        if (record || snapshot || last) {
+        if (record || last) {
             const Observables o = m.observe();
             m.check_state(o, t, out);
-            if (out) out->record(t, o, N);
+            if (out) m.writer->push([out, t, o, N] { out->record(t, o, N); });
             sum.residual = std::sqrt(o.max_rate2);
             for (int c = 0; c < 3; ++c) { sum.mean[c] = o.sum[c] / N; sum.staggered[c] = o.stag[c] / N; }
             sum.t = t;
@@ -167,17 +262,22 @@ RunSummary Simulation<Real>::run(RunOutput* out, const StartPoint& from, const R
         }
         if (snapshot) {
             if (out) {
-                const HostStateRef host = m.download();
-                out->snapshot(snap_index, t, step, dt_next, host);
-                if (hooks.on_state) hooks.on_state(snapshot_group(snap_index), t, host);
+                const std::int64_t index = snap_index;
+                write_state(
+                    [=, &check_copy](const HostStateRef& h) {
+                        check_copy(static_cast<const Real*>(h.data), N, t);
+                        out->snapshot(index, t, step, dt_next, h);
+                    },
+                    snapshot_group(index), t);
             }
             ++snap_index;
             m.last_snapshot_t = t;
         }
         if (stop && out) {
-            const HostStateRef host = m.download();
-            out->final_state(t, step, host, to_string(sum.reason), sum.residual);
-            if (hooks.on_state) hooks.on_state("/final", t, host);
+            const std::string reason = to_string(sum.reason);
+            const double residual = sum.residual;
+            write_state([=](const HostStateRef& h) { out->final_state(t, step, h, reason, residual); }, "/final", t);
+            m.writer->drain();  // the file is complete when run() returns
         }
         return stop;
     };

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <functional>
 #include <string>
 
 #include "xyzmf/lattice.hpp"
@@ -42,6 +43,17 @@ public:
     virtual double error_norm(const ErrorArgs<Real>& args, index_t count) = 0;
     // Sums and maxima of a state and its time derivative (see Observables).
     virtual Observables observe(const Real* s, const Real* dsdt, const Lattice& lat) = 0;
+
+    // Host memory for snapshots: page-locked on CUDA, so copies to it can
+    // run alongside kernels.
+    virtual Real* allocate_host(std::size_t count) = 0;
+    virtual void release_host(Real* p) = 0;
+    // Starts copying the state src (padded blocks) into host (3N values, x, y,
+    // z blocks unpadded) for a snapshot; src may be overwritten as soon as this
+    // returns. The CPU copies at once; CUDA snapshots src on the device and
+    // copies it out on a second stream while the next steps run. Call the
+    // returned function (from any thread) to wait for host to be filled.
+    virtual std::function<void()> start_download(Real* host, const Real* src, const Lattice& lat) = 0;
 };
 
 // A state-sized buffer owned by a backend (RAII: released with the backend's own

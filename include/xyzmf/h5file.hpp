@@ -61,9 +61,10 @@ std::vector<std::int64_t> attr_ints(hid_t obj, const std::string& name);
 void write_scalar(hid_t loc, const std::string& name, double v);
 double read_scalar(hid_t loc, const std::string& name);
 
-// n-d dataset written in one go, chunked + shuffle + deflate when compress.
+// n-d dataset written in one go; deflate 1-9: chunked + shuffle + deflate at
+// that level, 0: contiguous and uncompressed.
 void write_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, hid_t mem_type,
-                 hid_t file_type, const void* data, bool compress);
+                 hid_t file_type, const void* data, int deflate);
 std::vector<double> read_array(hid_t loc, const std::string& name, std::vector<hsize_t>& dims);
 
 // Extendible (rows x cols) double dataset, appended row by row.

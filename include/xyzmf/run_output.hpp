@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "xyzmf/h5file.hpp"
 #include "xyzmf/run_config.hpp"
@@ -39,14 +40,16 @@ public:
     hid_t handle() const { return file_; }  // for analysis written alongside (run --analyze)
 
 private:
-    RunOutput(h5::Id file, std::string path, Precision p, Lattice lat)
-        : file_(std::move(file)), path_(std::move(path)), precision_(p), lattice_(lat) {}
+    RunOutput(h5::Id file, std::string path, Precision p, Lattice lat, int compress)
+        : file_(std::move(file)), path_(std::move(path)), precision_(p), lattice_(lat), compress_(compress) {}
     void write_spins(hid_t group, const HostStateRef& s);
 
     h5::Id file_;
     std::string path_;
     Precision precision_;
     Lattice lattice_;
+    int compress_ = 0;  // deflate level of the spins
+    std::vector<unsigned char> aos_;  // interleaving buffer, kept between snapshots
     std::int64_t rows_ = 0;
 };
 
