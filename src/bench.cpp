@@ -77,6 +77,63 @@ BenchResult bench_rk4(BackendKind kind, Precision precision, const Lattice& lat,
                : bench_with<double>(kind, precision, lat, steps, repeats, stepper, steps_per_pass);
 }
 
+namespace {
+
+template <class Real, int Dim>
+double roof_with(int repeats) {
+    // One cache line of padding per component, as in FusedPlan::nloc, so the
+    // 21 streams do not alias in L1 (7 slices x 3 x 776 doubles: 127 KiB in 3D).
+    constexpr int nx = 256, rows = Dim == 3 ? 3 : 1, n = nx * rows + 8;
+    const int threads = omp_get_max_threads();
+    const long long sweeps = 20000;  // a few ms per repeat and thread
+    const int lo = Dim == 3 ? nx + 1 : 1, hi = Dim == 3 ? 2 * nx - 1 : nx - 1;  // the middle row in 3D
+    std::vector<double> rate;
+    Couplings c;
+    c.Jx = 4; c.Jy = 2; c.Jz = 1; c.gamma = 1;
+    const SiteModel<Real> model = SiteModel<Real>::make(c, Dim);
+    for (int k = 0; k < repeats + 1; ++k) {
+        const auto t0 = Clock::now();
+        double guard = 0;
+#pragma omp parallel reduction(+ : guard)
+        {
+            std::vector<Real> buf(7 * 3 * std::size_t(n));
+            for (std::size_t e = 0; e < buf.size(); ++e) buf[e] = Real(0.1) * Real(e % 7) - Real(0.3);
+            auto comp = [&](int slice, int cpt) { return buf.data() + (3 * slice + cpt) * n; };
+            fused::StageSlice<Real> st;
+            st.ux = comp(0, 0); st.uy = comp(0, 1); st.uz = comp(0, 2);
+            st.mx = comp(1, 0); st.my = comp(1, 1); st.mz = comp(1, 2);
+            st.px = comp(2, 0); st.py = comp(2, 1); st.pz = comp(2, 2);
+            st.yx = comp(3, 0); st.yy = comp(3, 1); st.yz = comp(3, 2);
+            st.ax = comp(4, 0); st.ay = comp(4, 1); st.az = comp(4, 2);
+            st.ox = comp(4, 0); st.oy = comp(4, 1); st.oz = comp(4, 2);  // acc in place, as stages 2-3 do
+            st.tx = comp(5, 0); st.ty = comp(5, 1); st.tz = comp(5, 2);
+            st.a = Real(1e-6); st.b = Real(1e-6);
+            st.row = nx;
+            st.model = model;
+            for (long long s = 0; s < sweeps; ++s) {
+                for (int stage = 0; stage < 3; ++stage) {
+#pragma omp simd
+                    for (int p = lo; p < hi; ++p) fused::stage_point<Dim, true>(st, p);
+                }
+#pragma omp simd
+                for (int p = lo; p < hi; ++p) fused::stage_point<Dim, false>(st, p);
+            }
+            guard += double(buf[lo]);
+        }
+        const double sec = std::chrono::duration<double>(Clock::now() - t0).count();
+        if (k > 0 && guard == guard) rate.push_back(double(threads) * double(sweeps) * (hi - lo) / sec);
+    }
+    return median(rate);
+}
+
+}  // namespace
+
+double fused_arithmetic_roof(Precision precision, int dim, int repeats) {
+    if (precision == Precision::float32)
+        return dim == 1 ? roof_with<float, 1>(repeats) : dim == 2 ? roof_with<float, 2>(repeats) : roof_with<float, 3>(repeats);
+    return dim == 1 ? roof_with<double, 1>(repeats) : dim == 2 ? roof_with<double, 2>(repeats) : roof_with<double, 3>(repeats);
+}
+
 TriadResult stream_triad(long long n, int repeats) {
     std::unique_ptr<double[]> a(new double[n]), b(new double[n]), c(new double[n]);
 #pragma omp parallel for schedule(static)

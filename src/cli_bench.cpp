@@ -15,7 +15,7 @@ struct BenchOptions {
     int steps_per_pass = 1;
     int dim = 2, repeats = 5;
     long long steps = 0;
-    bool triad = false;
+    bool triad = false, roof = false;
     long long triad_elements = 1LL << 25;
     CLI::Option* dim_opt = nullptr;
 };
@@ -38,6 +38,9 @@ Command add_bench_command(CLI::App& app) {
         ->check(CLI::Range(1, kMaxFusedSteps))->capture_default_str();
     sub->add_option("--steps", o->steps, "RK4 steps per repeat; 0 = about 0.5 s per repeat")->capture_default_str();
     sub->add_option("--repeats", o->repeats, "Timed repeats (the median is reported)")->check(CLI::PositiveNumber)->capture_default_str();
+    sub->add_flag("--roof", o->roof,
+                  "Measure the arithmetic roof instead: the fused stepper's per-site code on L1-resident data, every "
+                  "thread (site-steps/s for --dim and --precision)");
     sub->add_flag("--triad", o->triad, "Run the STREAM-like triad a = b + s c instead (host memory bandwidth)");
     sub->add_option("--triad-elements", o->triad_elements, "Doubles per triad array")->check(CLI::PositiveNumber)->capture_default_str();
 
@@ -46,6 +49,13 @@ Command add_bench_command(CLI::App& app) {
             const TriadResult t = stream_triad(o->triad_elements, o->repeats);
             std::printf("triad: %lld doubles x 3 arrays, median %.2f GB/s, best %.2f GB/s (%d repeats)\n", t.elements,
                         t.median_gb_per_s, t.best_gb_per_s, o->repeats);
+            return 0;
+        }
+        if (o->roof) {
+            const double r = fused_arithmetic_roof(o->precision == "float" ? Precision::float32 : Precision::float64,
+                                                   o->dim, o->repeats);
+            std::printf("roof: %dD %s | fused stage arithmetic on L1-resident data, all threads | median %.4g "
+                        "site-steps/s (%d repeats)\n", o->dim, o->precision.c_str(), r, o->repeats);
             return 0;
         }
         const Lattice lat = parse_size(o->size, o->dim, o->dim_opt->count() > 0);

@@ -150,17 +150,19 @@ public:
     }
     // Tiles of 128 local points (2D: rows of 120 + halo) or 16 x 16 (3D: 8 x 8
     // + halo), so a block's rings fit the shared memory of one SM; at least
-    // 4 blocks per SM. Passes of several steps need wider halos: the tile
-    // grows so that some output remains, and the plan is refused (four-sweep
-    // is then used) when the rings would not fit.
+    // 4 blocks per SM. Passes of several steps need wider halos: where their
+    // rings would not fit, fewer steps per pass are planned (plan.steps), and
+    // none (plan.steps = 0: use four-sweep) if even one step does not fit.
     FusedPlan fused_plan(const Lattice& lat, int steps) const override {
-        const int H = 4 * steps;
-        const int tx = lat.dim == 3 ? 8 : std::max(32, 128 - 2 * H);
-        FusedPlan p = make_fused_plan(lat, steps, tx, 8, 4 * index_t(sms_), 8 * H);
-        if (cuda::fused_shared_bytes(p, sizeof(Real)) > shared_max_)
-            throw Error("fused RK4: " + std::to_string(steps) + " steps per pass need more shared memory than " +
-                        description_ + " has; use fewer steps per pass or --stepper four-sweep");
-        return p;
+        for (int m = steps; m >= 1; --m) {
+            const int H = 4 * m;
+            const int tx = lat.dim == 3 ? 8 : std::max(32, 128 - 2 * H);
+            const FusedPlan p = make_fused_plan(lat, m, tx, 8, 4 * index_t(sms_), 8 * H);
+            if (cuda::fused_shared_bytes(p, sizeof(Real)) <= shared_max_) return p;
+        }
+        FusedPlan none;
+        none.steps = 0;
+        return none;
     }
     void rk4_fused(const FusedArgs<Real>& args) override {
         cuda::launch_fused(args);

@@ -52,8 +52,7 @@ void Rk4<Real>::advance(StateBuffer<Real>& y, double h, std::int64_t n) {
         return;
     }
     while (n > 0) {
-        const int m = int(std::min<std::int64_t>(n, steps_per_pass_));
-        fused_pass(y, h, m);
+        const int m = fused_pass(y, h, int(std::min<std::int64_t>(n, steps_per_pass_)));
         n -= m;
     }
 }
@@ -61,10 +60,20 @@ void Rk4<Real>::advance(StateBuffer<Real>& y, double h, std::int64_t n) {
 // The stage weights are rounded to Real exactly as four_sweep_step rounds
 // them, so both steppers do the same arithmetic.
 template <class Real>
-void Rk4<Real>::fused_pass(StateBuffer<Real>& y, double h, int steps) {
+int Rk4<Real>::fused_pass(StateBuffer<Real>& y, double h, int steps) {
     if (!planned_[steps - 1]) {
         plans_[steps - 1] = be_.fused_plan(lat_, steps);
         planned_[steps - 1] = true;
+    }
+    const FusedPlan& plan = plans_[steps - 1];
+    if (plan.steps == 0) {  // the backend cannot fuse this lattice: the reference path
+        if (!acc_.data()) {
+            acc_ = StateBuffer<Real>(be_, lat_);
+            t1_ = StateBuffer<Real>(be_, lat_);
+            t2_ = StateBuffer<Real>(be_, lat_);
+        }
+        four_sweep_step(y, h);
+        return 1;
     }
     FusedArgs<Real> f{};
     f.y = y.data();
@@ -76,9 +85,10 @@ void Rk4<Real>::fused_pass(StateBuffer<Real>& y, double h, int steps) {
     f.a[1] = f.a[2] = Real(h / 3);
     f.b[0] = f.b[1] = Real(h / 2);
     f.b[2] = Real(h);
-    f.plan = plans_[steps - 1];
+    f.plan = plan;
     be_.rk4_fused(f);
     y.swap(next_);
+    return plan.steps;
 }
 
 template <class Real>

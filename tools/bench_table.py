@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""Measure the CPU benchmark table of results/bench/: xyzmf bench vs numpy RK4 vs a STREAM triad, one session."""
+"""Measure the CPU benchmark table of results/bench/cpu.md in one session: xyzmf's fused and four-sweep
+RK4 steppers, numba's parallel RK4 and numpy's RK4 of the same equations, the STREAM-like triad and the
+fused stepper's arithmetic roof."""
 import argparse
 import datetime
 import os
@@ -25,6 +27,10 @@ def number(pattern, text):
     return float(m.group(1))
 
 
+def rate(text):
+    return number(r"median ([\d.e+]+) site-steps/s", text)
+
+
 def cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
@@ -40,21 +46,32 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--xyzmf", default="build/xyzmf", help="path of the xyzmf binary")
     ap.add_argument("--repeats", type=int, default=5, help="timed repeats per case (medians are reported)")
+    ap.add_argument("--no-python", action="store_true", help="skip the numba and numpy columns (quick runs)")
     ap.add_argument("-o", "--output", default="results/bench/cpu.md", help="markdown table to write")
     args = ap.parse_args()
+    reps = str(args.repeats)
 
-    triad = [number(r"median ([\d.]+) GB/s", run([args.xyzmf, "bench", "--triad", "--repeats", str(args.repeats)]))
+    triad = [number(r"median ([\d.]+) GB/s", run([args.xyzmf, "bench", "--triad", "--repeats", reps]))
              for _ in range(3)]
     triad_gbs = sorted(triad)[1]
+    roofs = {}
     rows = []
     for prec in ("double", "float"):
         for dim, L in CASES:
+            if (prec, dim) not in roofs:
+                roofs[prec, dim] = rate(run([args.xyzmf, "bench", "--roof", "--dim", str(dim), "--precision", prec,
+                                             "--repeats", reps]))
             size = ["--dim", str(dim), "--size", str(L)]
-            x = run([args.xyzmf, "bench", "--backend", "cpu", "--precision", prec, "--repeats", str(args.repeats)] + size)
-            np_reps = "3" if L ** dim > 1 << 21 else str(args.repeats)
-            n = run(["/usr/bin/python3", "tools/bench_numpy.py", "--precision", prec, "--repeats", np_reps] + size)
-            rows.append((prec, dim, L, number(r"median ([\d.e+]+) site-steps/s", x), number(r"\| ([\d.]+) GB/s", x),
-                         number(r"median ([\d.e+]+) site-steps/s", n)))
+            bench = [args.xyzmf, "bench", "--backend", "cpu", "--precision", prec, "--repeats", reps] + size
+            four = rate(run(bench + ["--stepper", "four-sweep"]))
+            fused = rate(run(bench + ["--stepper", "fused"]))
+            numba = numpy = float("nan")
+            if not args.no_python:
+                py_reps = "3" if L ** dim > 1 << 21 else reps
+                py = ["--precision", prec, "--repeats", py_reps] + size
+                numba = rate(run(["/usr/bin/python3", "tools/bench_numba.py"] + py))
+                numpy = rate(run(["/usr/bin/python3", "tools/bench_numpy.py"] + py))
+            rows.append((prec, dim, L, four, fused, roofs[prec, dim], numba, numpy))
 
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
@@ -62,20 +79,28 @@ def main():
         "",
         f"Measured {now} on {cpu_model()}, {os.cpu_count()} cores, with `/usr/bin/python3 tools/bench_table.py` "
         f"(xyzmf built by tools/build.sh: Release, -march=native, OpenMP on all cores). Every figure is a median of "
-        f"{args.repeats} repeats (numpy: 3 at the largest sizes) measured in this one session.",
+        f"{args.repeats} repeats (numba and numpy: 3 at the largest sizes), all measured in this one session.",
         "",
         f"Memory bandwidth, STREAM-like triad `a = b + s c` (`xyzmf bench --triad`, 24 B/element counted): "
         f"**{triad_gbs:.1f} GB/s** (median of three medians: {', '.join(f'{t:.1f}' for t in triad)}).",
         "",
-        "GB/s = site-steps/s x the bytes an RK4 step must move (384 B/site in double, 192 in float: 9 reads + "
-        "7 writes of a 3-vector, docs/ARCHITECTURE.md). numpy = tools/bench_numpy.py, the same equations with np.roll.",
+        "Columns: *four-sweep* = `xyzmf bench --stepper four-sweep` (one sweep per RK stage, 384 B/site-step in "
+        "double, 192 in float); *fused* = `xyzmf bench` (the default: one pass per step, 48 B/site-step in double, "
+        "24 in float); *GB/s* = fused site-steps/s x those bytes; *roof* = `xyzmf bench --roof`, the fused "
+        "stepper's per-site arithmetic on L1-resident data on every thread, so *fused / roof* is the fraction of "
+        "the arithmetic roof reached; *numba* = tools/bench_numba.py (parallel, one fused kernel per RK stage); "
+        "*numpy* = tools/bench_numpy.py (np.roll).",
         "",
-        "| precision | d | L | sites | xyzmf site-steps/s | xyzmf GB/s | GB/s / triad | numpy site-steps/s | xyzmf / numpy |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| precision | d | L | sites | four-sweep | fused | fused / four-sweep | fused GB/s | GB/s / triad | "
+        "roof | fused / roof | numba | fused / numba | numpy | fused / numpy |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for prec, dim, L, rate, gbs, nrate in rows:
-        lines.append(f"| {prec} | {dim} | {L} | {L ** dim:,} | {rate:.3g} | {gbs:.2f} | {gbs / triad_gbs:.2f} | "
-                     f"{nrate:.3g} | {rate / nrate:.1f}x |")
+    for prec, dim, L, four, fused, roof, numba, numpy in rows:
+        bytes_ = 48 if prec == "double" else 24
+        gbs = fused * bytes_ / 1e9
+        lines.append(f"| {prec} | {dim} | {L} | {L ** dim:,} | {four:.3g} | **{fused:.3g}** | {fused / four:.2f}x | "
+                     f"{gbs:.2f} | {gbs / triad_gbs:.2f} | {roof:.3g} | {fused / roof:.2f} | {numba:.3g} | "
+                     f"{fused / numba:.1f}x | {numpy:.3g} | {fused / numpy:.1f}x |")
     lines.append("")
     with open(args.output, "w") as f:
         f.write("\n".join(lines))

@@ -33,7 +33,8 @@ public:
     // One fused RK stage over every site (see StageArgs).
     virtual void stage(const StageArgs<Real>& args) = 0;
     // How this backend cuts `lat` into work items for `steps` fused RK4 steps
-    // per pass (tile sizes suit its caches or shared memory).
+    // per pass (tile sizes suit its caches or shared memory). The plan may fuse
+    // fewer steps than asked (plan.steps), or none (0) where it cannot fuse at all.
     virtual FusedPlan fused_plan(const Lattice& lat, int steps) const = 0;
     // One fused pass: args.plan.steps whole RK4 steps, y -> out (see kernels/fused_rk4.hpp).
     virtual void rk4_fused(const FusedArgs<Real>& args) = 0;

@@ -33,6 +33,11 @@ inline double fused_bytes_per_site_step(Precision p, int steps) { return 2.0 * 3
 BenchResult bench_rk4(BackendKind kind, Precision precision, const Lattice& lat, long long steps, int repeats,
                       Rk4Stepper stepper = Rk4Stepper::fused, int steps_per_pass = 1);
 
+// The arithmetic roof of the fused stepper: its per-site stage code
+// (fused::stage_point) run four times per "step" over slices that stay in L1,
+// on every thread, so memory plays no part. Site-steps/s, median of repeats.
+double fused_arithmetic_roof(Precision precision, int dim, int repeats);
+
 struct TriadResult {
     double median_gb_per_s = 0, best_gb_per_s = 0;
     long long elements = 0;

@@ -36,7 +36,8 @@ public:
 
 private:
     void four_sweep_step(StateBuffer<Real>& y, double h);
-    void fused_pass(StateBuffer<Real>& y, double h, int steps);
+    // One pass of up to `steps` steps; returns how many the backend fused.
+    int fused_pass(StateBuffer<Real>& y, double h, int steps);
 
     Backend<Real>& be_;
     Lattice lat_;
