@@ -54,6 +54,7 @@ BenchResult bench_with(BackendKind kind, Precision precision, const Lattice& lat
     BenchResult r;
     r.backend = be->description();
     r.steps = steps;
+    r.steps_per_pass = m;
     r.bytes_per_site_step = stepper == Rk4Stepper::fused ? fused_bytes_per_site_step(precision, m)
                                                          : rk4_bytes_per_site_step(precision);
     std::vector<double> rate, bw;

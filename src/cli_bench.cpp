@@ -12,7 +12,7 @@ namespace {
 
 struct BenchOptions {
     std::string backend = "cpu", precision = "double", size = "1024", stepper = "fused";
-    int steps_per_pass = 1;
+    int steps_per_pass = 0;
     int dim = 2, repeats = 5;
     long long steps = 0;
     bool triad = false, roof = false;
@@ -34,8 +34,8 @@ Command add_bench_command(CLI::App& app) {
     sub->add_option("--stepper", o->stepper,
                     "fused (whole RK4 steps per pass over memory) or four-sweep (one sweep per stage, the reference)")
         ->check(CLI::IsMember({"fused", "four-sweep"}))->capture_default_str();
-    sub->add_option("--steps-per-pass", o->steps_per_pass, "RK4 steps the fused stepper does per pass over memory (1-4)")
-        ->check(CLI::Range(1, kMaxFusedSteps))->capture_default_str();
+    sub->add_option("--steps-per-pass", o->steps_per_pass, "RK4 steps the fused stepper does per pass over memory (1-4; 0 = the backend's choice)")
+        ->check(CLI::Range(0, kMaxFusedSteps))->capture_default_str();
     sub->add_option("--steps", o->steps, "RK4 steps per repeat; 0 = about 0.5 s per repeat")->capture_default_str();
     sub->add_option("--repeats", o->repeats, "Timed repeats (the median is reported)")->check(CLI::PositiveNumber)->capture_default_str();
     sub->add_flag("--roof", o->roof,
@@ -70,7 +70,7 @@ Command add_bench_command(CLI::App& app) {
         check_run_memory(cfg, kind, 1 + integrator_buffers(false, stepper));
         const BenchResult r = bench_rk4(kind, p, lat, o->steps, o->repeats, stepper, o->steps_per_pass);
         const std::string name = stepper == Rk4Stepper::fused
-                                     ? "rk4 fused, " + std::to_string(o->steps_per_pass) + " step(s)/pass"
+                                     ? "rk4 fused, " + std::to_string(r.steps_per_pass) + " step(s)/pass"
                                      : std::string("rk4 four-sweep");
         std::printf("bench: %s | %s | %s | %s | %lld steps x %d repeats | median %.4g site-steps/s | %.2f GB/s "
                     "(%.0f B/site-step)\n",

@@ -24,7 +24,7 @@ void evaluate_rhs(Backend<Real>& be, const Lattice& lat, const SiteModel<Real>& 
 template <class Real>
 Rk4<Real>::Rk4(Backend<Real>& be, const Lattice& lat, const Couplings& c, Rk4Stepper stepper, int steps_per_pass)
     : be_(be), lat_(lat), model_(SiteModel<Real>::make(c, lat.dim)), stepper_(stepper),
-      steps_per_pass_(std::clamp(steps_per_pass, 1, kMaxFusedSteps)) {
+      steps_per_pass_(std::clamp(steps_per_pass > 0 ? steps_per_pass : be.fused_steps_per_pass(lat), 1, kMaxFusedSteps)) {
     if (stepper_ == Rk4Stepper::fused) {
         next_ = StateBuffer<Real>(be, lat);
     } else {

@@ -1,6 +1,7 @@
 // Batched dynamical sweeps (see sweep.hpp).
 #include "xyzmf/sweep.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -48,7 +49,7 @@ HostState evolve_batch_t(const Lattice& lat, const std::vector<Couplings>& coupl
     const std::int64_t n_total = t_end > 0 ? std::int64_t(std::ceil(t_end / dt - 1e-9)) : 0;
     const std::int64_t check = std::max<std::int64_t>(1, std::llround(1.0 / dt));  // once per 1/gamma
     std::int64_t step = 0;
-    for (; step < n_total; ++step) {
+    for (; step < n_total;) {
         if (step % check == 0 && step > 0) {
             StageArgs<Real> a{};
             a.src = y.data();
@@ -65,7 +66,12 @@ HostState evolve_batch_t(const Lattice& lat, const std::vector<Couplings>& coupl
             if (steady_tol > 0 && std::sqrt(o.max_rate2) < steady_tol) break;  // every lattice is stationary
             if (interrupt_requested()) throw Error("interrupted", exit_code::interrupted);
         }
-        rk4.step(y, step + 1 == n_total ? t_end - double(n_total - 1) * dt : dt);
+        // Fused passes of several steps land on the next check and before
+        // the (possibly shortened) last step.
+        const std::int64_t next = std::min((step / check + 1) * check, std::max<std::int64_t>(step + 1, n_total - 1));
+        const std::int64_t n = step + 1 == n_total ? 1 : std::min<std::int64_t>(next - step, rk4.steps_per_pass());
+        rk4.advance(y, step + 1 == n_total ? t_end - double(n_total - 1) * dt : dt, n);
+        step += n;
     }
     if (steps_out) *steps_out = step;
     std::vector<Real> out(state.size());

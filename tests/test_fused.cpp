@@ -135,6 +135,23 @@ TEST_P(Fused, ResultDoesNotDependOnTheThreadCount) {
     EXPECT_EQ(all, one);
 }
 
+// Through the time loop: passes of several steps must land exactly on every
+// record and on the shortened last step, and change nothing.
+TEST_P(Fused, TimeLoopWithRecordsAndAShortLastStepEqualsFourSweep) {
+    for (int dim = 1; dim <= 3; ++dim) {
+        const Lattice lat = dim == 1 ? box(1, 301) : dim == 2 ? box(2, 40, 33) : box(3, 9, 10, 11);
+        RunConfig c = config(lat, kPoint.Jx, kPoint.Jy, kPoint.Jz, kPoint.gamma, kPoint.gamma_phi);
+        c.numerics.t_end = 2.005;       // 201 steps, the last one half as long
+        c.numerics.record_every = 0.07;  // every 7 steps: passes of 2 must stop short of it
+        const HostState s0 = make_initial_state("random", lat, 12, 0);
+        const HostState fused = evolve(c, GetParam(), s0);
+        c.numerics.stepper = Rk4Stepper::four_sweep;
+        const HostState ref = evolve(c, GetParam(), s0);
+        EXPECT_LT(max_abs_diff(fused, ref), 1e-14) << "d = " << dim;
+        EXPECT_GT(max_abs_diff(ref, s0), 1e-3);
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Fused, ::testing::ValuesIn(all_backends()), backend_name);
 
 }  // namespace

@@ -19,6 +19,7 @@ struct BenchResult {
     double median_site_steps_per_s = 0;
     double median_gb_per_s = 0;   // bytes the stepper must move / time
     double bytes_per_site_step = 0;
+    int steps_per_pass = 1;       // fused passes: steps each
 };
 
 // Minimum memory traffic of one fused RK4 step (src/integrators.cpp): 9 reads
@@ -31,7 +32,7 @@ inline double fused_bytes_per_site_step(Precision p, int steps) { return 2.0 * 3
 
 // steps <= 0: chosen so one repeat takes about 0.5 s.
 BenchResult bench_rk4(BackendKind kind, Precision precision, const Lattice& lat, long long steps, int repeats,
-                      Rk4Stepper stepper = Rk4Stepper::fused, int steps_per_pass = 1);
+                      Rk4Stepper stepper = Rk4Stepper::fused, int steps_per_pass = 0);
 
 // The arithmetic roof of the fused stepper: its per-site stage code
 // (fused::stage_point) run four times per "step" over slices that stay in L1,

@@ -18,16 +18,17 @@ template <class Real>
 class Rk4 {
 public:
     // steps_per_pass: RK4 steps the fused stepper does per pass over memory
-    // (1 .. kMaxFusedSteps); ignored by four-sweep.
+    // (1 .. kMaxFusedSteps; 0 = the backend's choice); ignored by four-sweep.
     Rk4(Backend<Real>& be, const Lattice& lat, const Couplings& c, Rk4Stepper stepper = Rk4Stepper::fused,
-        int steps_per_pass = 1);
+        int steps_per_pass = 0);
     // A batch: lat.copies independent lattices, copy b with couplings per_copy[b].
     Rk4(Backend<Real>& be, const Lattice& lat, const std::vector<Couplings>& per_copy,
-        Rk4Stepper stepper = Rk4Stepper::fused, int steps_per_pass = 1);
+        Rk4Stepper stepper = Rk4Stepper::fused, int steps_per_pass = 0);
     // y <- y + one RK4 step of size h. The fused stepper swaps y with a buffer
     // of its own (y.data() changes; both stay owned by the same backend).
     void step(StateBuffer<Real>& y, double h) { advance(y, h, 1); }
     // y <- y + n RK4 steps of size h, in passes of up to steps_per_pass().
+    // Any grouping gives the same result bit for bit.
     void advance(StateBuffer<Real>& y, double h, std::int64_t n);
     int steps_per_pass() const { return stepper_ == Rk4Stepper::fused ? steps_per_pass_ : 1; }
     Rk4Stepper stepper() const { return stepper_; }
