@@ -55,7 +55,8 @@ BenchResult bench_with(BackendKind kind, Precision precision, const Lattice& lat
     r.backend = be->description();
     r.steps = steps;
     r.steps_per_pass = m;
-    r.bytes_per_site_step = stepper == Rk4Stepper::fused ? fused_bytes_per_site_step(precision, m)
+    r.stepper = rk4.stepper();
+    r.bytes_per_site_step = rk4.stepper() == Rk4Stepper::fused ? fused_bytes_per_site_step(precision, m)
                                                          : rk4_bytes_per_site_step(precision);
     std::vector<double> rate, bw;
     for (int k = 0; k < repeats; ++k) {

@@ -69,9 +69,10 @@ Command add_bench_command(CLI::App& app) {
         const Rk4Stepper stepper = o->stepper == "fused" ? Rk4Stepper::fused : Rk4Stepper::four_sweep;
         check_run_memory(cfg, kind, 1 + integrator_buffers(false, stepper));
         const BenchResult r = bench_rk4(kind, p, lat, o->steps, o->repeats, stepper, o->steps_per_pass);
-        const std::string name = stepper == Rk4Stepper::fused
+        const std::string name = r.stepper == Rk4Stepper::fused
                                      ? "rk4 fused, " + std::to_string(r.steps_per_pass) + " step(s)/pass"
-                                     : std::string("rk4 four-sweep");
+                                     : stepper == Rk4Stepper::fused ? std::string("rk4 four-sweep (the backend's choice here)")
+                                                                    : std::string("rk4 four-sweep");
         std::printf("bench: %s | %s | %s | %s | %lld steps x %d repeats | median %.4g site-steps/s | %.2f GB/s "
                     "(%.0f B/site-step)\n",
                     r.backend.c_str(), lattice_text(lat).c_str(), o->precision.c_str(), name.c_str(), r.steps,

@@ -168,6 +168,10 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
                         "How rk4 moves through memory: fused (one pass over the state per step, the fast default) or "
                         "four-sweep (one sweep per RK stage, the reference); both give the same result to roundoff")
             ->check(CLI::IsMember({"fused", "four-sweep"}))->capture_default_str();
+    sub->add_option("--steps-per-pass", c.numerics.steps_per_pass,
+                    "fused: RK4 steps per pass over memory, 1-4; 0 = the backend's measured choice (which is the "
+                    "four-sweep path on lattices under 64 sites a side on the CPU)")
+        ->capture_default_str();
     add(sub->add_option("--dt", c.numerics.dt, "Time step (rk4) or first trial step (dopri5), units of 1/gamma")->capture_default_str());
     add(sub->add_option("--rtol", c.numerics.rtol, "dopri5 relative tolerance per component")->capture_default_str());
     add(sub->add_option("--atol", c.numerics.atol, "dopri5 absolute tolerance per component")->capture_default_str());

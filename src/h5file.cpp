@@ -390,6 +390,7 @@ RunConfig read_run_config(const std::string& path) {
     n.integrator = h5::attr_string(p, "integrator") == "dopri5" ? IntegratorKind::dopri5 : IntegratorKind::rk4;
     if (h5::has_attr(p, "stepper") && h5::attr_string(p, "stepper") == "four-sweep") n.stepper = Rk4Stepper::four_sweep;
     if (h5::has_attr(p, "compress")) c.compress = int(h5::attr_int(p, "compress"));
+    if (h5::has_attr(p, "steps_per_pass")) n.steps_per_pass = int(h5::attr_int(p, "steps_per_pass"));
     n.dt = h5::attr_double(p, "dt");
     n.rtol = h5::attr_double(p, "rtol");
     n.atol = h5::attr_double(p, "atol");

@@ -24,7 +24,9 @@ void evaluate_rhs(Backend<Real>& be, const Lattice& lat, const SiteModel<Real>& 
 template <class Real>
 Rk4<Real>::Rk4(Backend<Real>& be, const Lattice& lat, const Couplings& c, Rk4Stepper stepper, int steps_per_pass)
     : be_(be), lat_(lat), model_(SiteModel<Real>::make(c, lat.dim)), stepper_(stepper),
-      steps_per_pass_(std::clamp(steps_per_pass > 0 ? steps_per_pass : be.fused_steps_per_pass(lat), 1, kMaxFusedSteps)) {
+      steps_per_pass_(std::min(steps_per_pass > 0 ? steps_per_pass : be.fused_steps_per_pass(lat), kMaxFusedSteps)) {
+    // The backend's choice may be 0: the four-sweep path is faster on this lattice.
+    if (steps_per_pass_ < 1) stepper_ = Rk4Stepper::four_sweep;
     if (stepper_ == Rk4Stepper::fused) {
         next_ = StateBuffer<Real>(be, lat);
     } else {

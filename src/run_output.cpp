@@ -33,6 +33,7 @@ void write_parameters(hid_t file, const RunConfig& c, const std::string& backend
     const Numerics& n = c.numerics;
     h5::set_attr(p, "integrator", std::string(to_string(n.integrator)));
     h5::set_attr(p, "stepper", std::string(to_string(n.stepper)));
+    h5::set_attr(p, "steps_per_pass", std::int64_t(n.steps_per_pass));
     h5::set_attr(p, "dt", n.dt);
     h5::set_attr(p, "rtol", n.rtol);
     h5::set_attr(p, "atol", n.atol);

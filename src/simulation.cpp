@@ -100,7 +100,7 @@ struct Simulation<Real>::Impl {
         : cfg(c), be(b), lat(c.lattice), model(SiteModel<Real>::make(c.couplings, c.lattice.dim)),
           y(b, c.lattice), dsdt(b, c.lattice) {
         if (c.numerics.integrator == IntegratorKind::rk4)
-            rk4 = std::make_unique<Rk4<Real>>(b, lat, c.couplings, c.numerics.stepper);
+            rk4 = std::make_unique<Rk4<Real>>(b, lat, c.couplings, c.numerics.stepper, c.numerics.steps_per_pass);
         else
             dopri = std::make_unique<DormandPrince5<Real>>(b, lat, c.couplings, c.numerics.rtol, c.numerics.atol);
     }

@@ -5,10 +5,8 @@ Same equations, options, initial state and step calibration as bench_numpy.py, b
 one multithreaded numba kernel that fuses the right-hand side with the stage update, so each stage
 streams the state through memory once instead of through numpy's many temporaries.
 """
-import argparse
 import os
 import sys
-import time
 
 import llvmlite.binding as llvm
 import numba
@@ -16,7 +14,7 @@ import numpy as np
 from numba import njit, prange
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_numpy import XYZ, random_ball  # noqa: E402  (one source of truth for the state and reference)
+from bench_numpy import XYZ, arguments, measure, random_ball  # noqa: E402  (one source of truth for the state and reference)
 
 # Numba cannot mark arrays noalias, so LLVM vectorises the line loop only behind run-time overlap
 # checks between the ~12 component arrays a stage touches; that is over LLVM's default budget of 8,
@@ -160,55 +158,12 @@ def self_check():
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--dim", type=int, choices=(1, 2, 3), default=2, help="lattice dimension d (default 2)")
-    p.add_argument("--size", type=int, default=256, help="lattice side N in sites, all sides (default 256); sites = N^d")
-    p.add_argument("--precision", choices=("double", "float"), default="double",
-                   help="floating-point type: double = float64, float = float32 (default double)")
-    p.add_argument("--steps", type=int, default=None,
-                   help="RK4 steps per timed repeat (default: calibrated so one repeat takes ~1 s)")
-    p.add_argument("--repeats", type=int, default=5, help="number of timed repeats; the median is reported (default 5)")
-    p.add_argument("--Jx", type=float, default=4.0, help="coupling Jx, in units of the rate unit (default 4)")
-    p.add_argument("--Jy", type=float, default=2.0, help="coupling Jy, in units of the rate unit (default 2)")
-    p.add_argument("--Jz", type=float, default=1.0, help="coupling Jz, in units of the rate unit (default 1)")
-    p.add_argument("--gamma", type=float, default=1.0, help="decay rate gamma, in units of the rate unit (default 1)")
-    p.add_argument("--gamma-phi", type=float, default=0.0,
-                   help="dephasing rate gamma_phi, in units of the rate unit (default 0)")
-    p.add_argument("--dt", type=float, default=1e-3, help="time step, in units of 1/rate (default 1e-3)")
-    p.add_argument("--seed", type=int, default=0, help="RNG seed for the random initial state (default 0)")
-    p.add_argument("--check", action="store_true", help="run the built-in self-test and exit 0 (pass) or 1 (fail)")
-    a = p.parse_args()
+    a = arguments(__doc__).parse_args()
     if a.check:
         sys.exit(0 if self_check() else 1)
-
-    dtype = np.dtype(np.float64 if a.precision == "double" else np.float32)
-    shape = (3,) + (a.size,) * a.dim
-    sites = a.size ** a.dim
-    s = random_ball(np.random.default_rng(a.seed), shape[1:], dtype)
-    m = NumbaXYZ(shape, dtype, a.Jx, a.Jy, a.Jz, a.gamma, a.gamma_phi)
-
-    m.step(s, a.dt)  # warm-up, which also JIT-compiles the kernels: not timed
-    steps = a.steps
-    if steps is None:  # calibrate: grow until a batch takes >= 0.2 s, then scale to ~1 s
-        n = 1
-        while True:
-            t0 = time.perf_counter()
-            for _ in range(n):
-                m.step(s, a.dt)
-            el = time.perf_counter() - t0
-            if el >= 0.2:
-                break
-            n *= 2
-        steps = max(1, round(n / el))
-
-    rates = []
-    for _ in range(a.repeats):
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            m.step(s, a.dt)
-        rates.append(sites * steps / (time.perf_counter() - t0))
+    steps, rate = measure(NumbaXYZ, a)
     print(f"numba: {a.dim}D L={a.size} {a.precision} | {steps} steps x {a.repeats} repeats | "
-          f"median {np.median(rates):.4g} site-steps/s | numba {numba.__version__}, {numba.get_num_threads()} threads")
+          f"median {rate:.4g} site-steps/s | numba {numba.__version__}, {numba.get_num_threads()} threads")
 
 
 if __name__ == "__main__":

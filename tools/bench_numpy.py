@@ -105,8 +105,9 @@ def self_check():
     return ok
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__)
+def arguments(description):
+    """The command line shared by the Python baselines (bench_numpy.py, bench_numba.py)."""
+    p = argparse.ArgumentParser(description=description)
     p.add_argument("--dim", type=int, choices=(1, 2, 3), default=2, help="lattice dimension d (default 2)")
     p.add_argument("--size", type=int, default=256, help="lattice side N in sites, all sides (default 256); sites = N^d")
     p.add_argument("--precision", choices=("double", "float"), default="double",
@@ -123,17 +124,18 @@ def main():
     p.add_argument("--dt", type=float, default=1e-3, help="time step, in units of 1/rate (default 1e-3)")
     p.add_argument("--seed", type=int, default=0, help="RNG seed for the random initial state (default 0)")
     p.add_argument("--check", action="store_true", help="run the built-in self-test and exit 0 (pass) or 1 (fail)")
-    a = p.parse_args()
-    if a.check:
-        sys.exit(0 if self_check() else 1)
+    return p
 
+
+def measure(stepper_class, a):
+    """Times a.repeats batches of RK4 steps of stepper_class on a random state; returns (steps, median rate)."""
     dtype = np.dtype(np.float64 if a.precision == "double" else np.float32)
     shape = (3,) + (a.size,) * a.dim
     sites = a.size ** a.dim
     s = random_ball(np.random.default_rng(a.seed), shape[1:], dtype)
-    m = XYZ(shape, dtype, a.Jx, a.Jy, a.Jz, a.gamma, a.gamma_phi)
+    m = stepper_class(shape, dtype, a.Jx, a.Jy, a.Jz, a.gamma, a.gamma_phi)
 
-    m.step(s, a.dt)  # warm-up
+    m.step(s, a.dt)  # warm-up (and JIT compilation where there is one): not timed
     steps = a.steps
     if steps is None:  # calibrate: grow until a batch takes >= 0.2 s, then scale to ~1 s
         n = 1
@@ -153,8 +155,16 @@ def main():
         for _ in range(steps):
             m.step(s, a.dt)
         rates.append(sites * steps / (time.perf_counter() - t0))
+    return steps, float(np.median(rates))
+
+
+def main():
+    a = arguments(__doc__).parse_args()
+    if a.check:
+        sys.exit(0 if self_check() else 1)
+    steps, rate = measure(XYZ, a)
     print(f"numpy: {a.dim}D L={a.size} {a.precision} | {steps} steps x {a.repeats} repeats | "
-          f"median {np.median(rates):.4g} site-steps/s | numpy {np.__version__}")
+          f"median {rate:.4g} site-steps/s | numpy {np.__version__}")
 
 
 if __name__ == "__main__":

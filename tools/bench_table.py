@@ -64,14 +64,16 @@ def main():
             size = ["--dim", str(dim), "--size", str(L)]
             bench = [args.xyzmf, "bench", "--backend", "cpu", "--precision", prec, "--repeats", reps] + size
             four = rate(run(bench + ["--stepper", "four-sweep"]))
-            fused = rate(run(bench + ["--stepper", "fused"]))
+            text = run(bench + ["--stepper", "fused"])
+            fused, per_pass = rate(text), int(number(r"fused, (\d+) step", text))
+            bytes_ = number(r"\(([\d.]+) B/site-step\)", text)
             numba = numpy = float("nan")
             if not args.no_python:
                 py_reps = "3" if L ** dim > 1 << 21 else reps
                 py = ["--precision", prec, "--repeats", py_reps] + size
                 numba = rate(run(["/usr/bin/python3", "tools/bench_numba.py"] + py))
                 numpy = rate(run(["/usr/bin/python3", "tools/bench_numpy.py"] + py))
-            rows.append((prec, dim, L, four, fused, roofs[prec, dim], numba, numpy))
+            rows.append((prec, dim, L, four, fused, per_pass, bytes_, roofs[prec, dim], numba, numpy))
 
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
@@ -85,20 +87,21 @@ def main():
         f"**{triad_gbs:.1f} GB/s** (median of three medians: {', '.join(f'{t:.1f}' for t in triad)}).",
         "",
         "Columns: *four-sweep* = `xyzmf bench --stepper four-sweep` (one sweep per RK stage, 384 B/site-step in "
-        "double, 192 in float); *fused* = `xyzmf bench` (the default: one pass per step, 48 B/site-step in double, "
-        "24 in float); *GB/s* = fused site-steps/s x those bytes; *roof* = `xyzmf bench --roof`, the fused "
+        "double, 192 in float); *fused* = `xyzmf bench` (the default: one pass over memory per *steps/pass* steps, "
+        "48 B per site and pass in double, 24 in float, so *B/site-step* = that / steps per pass); *GB/s* = fused "
+        "site-steps/s x B/site-step; *roof* = `xyzmf bench --roof`, the fused "
         "stepper's per-site arithmetic on L1-resident data on every thread, so *fused / roof* is the fraction of "
         "the arithmetic roof reached; *numba* = tools/bench_numba.py (parallel, one fused kernel per RK stage); "
         "*numpy* = tools/bench_numpy.py (np.roll).",
         "",
-        "| precision | d | L | sites | four-sweep | fused | fused / four-sweep | fused GB/s | GB/s / triad | "
-        "roof | fused / roof | numba | fused / numba | numpy | fused / numpy |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| precision | d | L | sites | four-sweep | fused | steps/pass | fused / four-sweep | B/site-step | fused GB/s | "
+        "GB/s / triad | roof | fused / roof | numba | fused / numba | numpy | fused / numpy |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for prec, dim, L, four, fused, roof, numba, numpy in rows:
-        bytes_ = 48 if prec == "double" else 24
+    for prec, dim, L, four, fused, per_pass, bytes_, roof, numba, numpy in rows:
         gbs = fused * bytes_ / 1e9
-        lines.append(f"| {prec} | {dim} | {L} | {L ** dim:,} | {four:.3g} | **{fused:.3g}** | {fused / four:.2f}x | "
+        lines.append(f"| {prec} | {dim} | {L} | {L ** dim:,} | {four:.3g} | **{fused:.3g}** | {per_pass} | "
+                     f"{fused / four:.2f}x | {bytes_:.0f} | "
                      f"{gbs:.2f} | {gbs / triad_gbs:.2f} | {roof:.3g} | {fused / roof:.2f} | {numba:.3g} | "
                      f"{fused / numba:.1f}x | {numpy:.3g} | {fused / numpy:.1f}x |")
     lines.append("")

@@ -36,7 +36,8 @@ public:
     // per pass (tile sizes suit its caches or shared memory). The plan may fuse
     // fewer steps than asked (plan.steps), or none (0) where it cannot fuse at all.
     virtual FusedPlan fused_plan(const Lattice& lat, int steps) const = 0;
-    // Steps per fused pass this backend runs best on `lat` (measured; see fused_plan).
+    // Steps per fused pass this backend runs best on `lat` (measured; see
+    // fused_plan); 0 where the four-sweep path is faster.
     virtual int fused_steps_per_pass(const Lattice& lat) const = 0;
     // One fused pass: args.plan.steps whole RK4 steps, y -> out (see kernels/fused_rk4.hpp).
     virtual void rk4_fused(const FusedArgs<Real>& args) = 0;

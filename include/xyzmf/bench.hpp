@@ -20,6 +20,7 @@ struct BenchResult {
     double median_gb_per_s = 0;   // bytes the stepper must move / time
     double bytes_per_site_step = 0;
     int steps_per_pass = 1;       // fused passes: steps each
+    Rk4Stepper stepper = Rk4Stepper::fused;  // the one that ran
 };
 
 // Minimum memory traffic of one fused RK4 step (src/integrators.cpp): 9 reads

@@ -18,7 +18,9 @@ template <class Real>
 class Rk4 {
 public:
     // steps_per_pass: RK4 steps the fused stepper does per pass over memory
-    // (1 .. kMaxFusedSteps; 0 = the backend's choice); ignored by four-sweep.
+    // (1 .. kMaxFusedSteps), or 0: the backend's choice, which may be the
+    // four-sweep path where that is faster (small lattices on the CPU);
+    // ignored by four-sweep. stepper() says which one runs.
     Rk4(Backend<Real>& be, const Lattice& lat, const Couplings& c, Rk4Stepper stepper = Rk4Stepper::fused,
         int steps_per_pass = 0);
     // A batch: lat.copies independent lattices, copy b with couplings per_copy[b].
