@@ -26,13 +26,11 @@
 #include <algorithm>
 
 #include "kernels/stage_ops.hpp"
-#include "xyzmf/run_config.hpp"
 
 namespace xyzmf {
 
 // RK4 steps a pass may fuse (halo 4 per step).
 constexpr int kMaxFusedSteps = 4;
-static_assert(kMaxFusedSteps == kMaxFusedStepsPerPass, "the option's limit (run_config.hpp) is this one");
 
 // Geometry of one pass: how the lattice is cut into work items. Made on the
 // host (make_fused_plan) with tile sizes chosen by each backend.

@@ -194,7 +194,7 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
     add(sub->add_flag("--overwrite", c.overwrite, "Replace an existing output file"));
     add(sub->add_option("--compress", c.compress,
                         "Deflate level 1-9 (with shuffle) for stored spins; 0 = uncompressed. Mean-field states "
-                        "shrink by only 3-25%, at the cost of several steps' time per snapshot")
+                        "shrink by only 3-25%, and deflating a 1024^2 state takes as long as ~60 steps on 2 cores")
             ->capture_default_str());
     sub->add_option("--backend", opts->backend, "auto (CUDA if a GPU is present), cuda or cpu")
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();

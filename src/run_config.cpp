@@ -8,6 +8,7 @@
 #include <sstream>
 #include <vector>
 
+#include "kernels/fused_rk4.hpp"
 #include "xyzmf/error.hpp"
 
 namespace xyzmf {
@@ -96,8 +97,8 @@ void validate(const RunConfig& c) {
         bad("--dt", "t-end/dt = " + num(n.t_end / n.dt) + " steps is more than any run can take");
     non_negative("--noise", c.noise);
     if (c.noise > 1) bad("--noise", "must be <= 1 (amplitude of a Bloch-vector component, got " + num(c.noise) + ")");
-    if (n.steps_per_pass < 0 || n.steps_per_pass > kMaxFusedStepsPerPass)
-        bad("--steps-per-pass", "must be 0 (automatic) to " + std::to_string(kMaxFusedStepsPerPass) + " (got " +
+    if (n.steps_per_pass < 0 || n.steps_per_pass > kMaxFusedSteps)
+        bad("--steps-per-pass", "must be 0 (automatic) to " + std::to_string(kMaxFusedSteps) + " (got " +
                                     std::to_string(n.steps_per_pass) + ")");
     if (c.compress < 0 || c.compress > 9) bad("--compress", "must be a deflate level 0-9 (got " + std::to_string(c.compress) + ")");
     if (c.init.empty()) bad("--init", "must be random, pm-noise, uniform:x,y,z or a file.h5");

@@ -18,12 +18,10 @@ enum class IntegratorKind { rk4, dopri5 };
 enum class Rk4Stepper { fused, four_sweep };
 enum class BackendRequest { automatic, cpu, cuda };
 
-constexpr int kMaxFusedStepsPerPass = 4;  // = kMaxFusedSteps of kernels/fused_rk4.hpp
-
 struct Numerics {
     IntegratorKind integrator = IntegratorKind::rk4;
     Rk4Stepper stepper = Rk4Stepper::fused;
-    int steps_per_pass = 0;       // fused: RK4 steps per pass, 1-4; 0 = the backend's choice (maybe four-sweep)
+    int steps_per_pass = 0;       // fused: RK4 steps per pass, 1-kMaxFusedSteps; 0 = the backend's choice (maybe four-sweep)
     double dt = 0.01;             // fixed step (rk4) or first trial step (dopri5), 1/gamma
     double rtol = 1e-8, atol = 1e-10;  // dopri5 tolerances on every component
     double t_end = 100;           // 1/gamma
