@@ -177,8 +177,10 @@ public:
         void rows(int xa, int xb, int ya, int yb, F&& f) {
             for (int ly = ya; ly < yb; ++ly) f(ly, xa, xb);
         }
-        // Streaming (non-temporal) stores were tried here and measured no
-        // faster on the 2-core development machine (results/bench/cpu.md).
+        // Streaming (non-temporal) stores were tried here and were no faster on
+        // the 2-core development machine (three interleaved A/B rounds, medians
+        // of 5: 2048^2 double 1.10-1.29e8 plain vs 1.08-1.14e8 streaming,
+        // 128^3 double 6.5-8.8e7 vs 7.0-7.3e7 site-steps/s).
         static void put(Real* dst, const Real* src, int n) {
 #pragma omp simd
             for (int i = 0; i < n; ++i) dst[i] = src[i];
