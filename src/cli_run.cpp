@@ -96,7 +96,7 @@ int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::strin
                              : RunOutput::create(cfg, be->description());
     if (!quiet)
         std::printf("xyzmf: %s, %s, %s, %s precision, t_end = %g -> %s\n", lattice_text(cfg.lattice).c_str(),
-                    be->description().c_str(), to_string(cfg.numerics.integrator), to_string(cfg.precision),
+                    be->description().c_str(), sim.method().c_str(), to_string(cfg.precision),
                     cfg.numerics.t_end, out.path().c_str());
     std::fflush(stdout);
 

@@ -173,6 +173,15 @@ HostState Simulation<Real>::state() const {
 }
 
 template <class Real>
+std::string Simulation<Real>::method() const {
+    const Rk4<Real>* rk4 = impl_->rk4.get();
+    if (!rk4) return "dopri5";
+    if (rk4->stepper() == Rk4Stepper::four_sweep) return "rk4 (four-sweep)";
+    const int m = rk4->steps_per_pass();
+    return "rk4 (fused, " + std::to_string(m) + (m == 1 ? " step" : " steps") + " per pass)";
+}
+
+template <class Real>
 HostState Simulation<Real>::rate() const {
     evaluate_rhs(impl_->be, impl_->lat, impl_->model, impl_->y.data(), impl_->dsdt.data());
     std::vector<Real> r(3 * std::size_t(impl_->lat.sites()));

@@ -58,6 +58,7 @@ public:
     void set_state(const HostState& s);   // also resets the integrator's caches
     HostState state() const;               // downloads to the host (double)
     HostState rate() const;                // ds/dt of the current state, on the host
+    std::string method() const;            // e.g. "rk4 (fused, 2 steps per pass)", "rk4 (four-sweep)", "dopri5"
     double time() const { return start_.t; }
 
     // Runs from the start point (0 unless set by resume) to t_end or an
