@@ -1,4 +1,4 @@
-// Linear stability of PM (physics.md 3.5-3.9): growth rates against the 2x2
+// Linear stability of PM (physics.md 3.5-3.8): growth rates against the 2x2
 // matrix, the closed-form PM boundary, the Lifshitz point, the SDW period,
 // sXY only at Jz = 0, and the XXZ line always PM.
 #include <complex>
