@@ -261,10 +261,11 @@ XYZMF_HD void run_item(const FusedArgs<Real>& A, index_t item, Real* scratch, Te
             const int step = s / 4, sub = s % 4;
             const index_t r = vstart + ws, gr = lag ? wrap(r, P.stream_len) : r;
             StageSlice<Real> st;
-            const Slice<Real> u = sub == 0 ? slice(step, 0, ws) : slice(step, sub, ws);
+            // Stage `sub` reads ring `sub`: Y for the first stage, then T1, T2, T3.
+            const Slice<Real> u = slice(step, sub, ws);
             st.ux = u.x(); st.uy = u.y(); st.uz = u.z();
-            const Slice<Real> um = sub == 0 ? slice(step, 0, ws - lag) : slice(step, sub, ws - lag);
-            const Slice<Real> up = sub == 0 ? slice(step, 0, ws + lag) : slice(step, sub, ws + lag);
+            const Slice<Real> um = slice(step, sub, ws - lag);
+            const Slice<Real> up = slice(step, sub, ws + lag);
             st.mx = um.x(); st.my = um.y(); st.mz = um.z();
             st.px = up.x(); st.py = up.y(); st.pz = up.z();
             const Slice<Real> yb = slice(step, 0, ws);

@@ -21,6 +21,13 @@ namespace {
 // spinning barriers of tiny parallel regions slow everything down badly.
 constexpr std::int64_t kParallelMin = 1 << 15;
 
+// 64-byte aligned host arrays (vector loads, whole cache lines).
+template <class Real>
+Real* new_aligned(std::size_t count) {
+    return static_cast<Real*>(::operator new[](count * sizeof(Real), std::align_val_t(64)));
+}
+inline void delete_aligned(void* p) { ::operator delete[](p, std::align_val_t(64)); }
+
 template <class Real>
 class CpuBackend final : public Backend<Real> {
 public:
@@ -36,7 +43,7 @@ public:
         // same index, which would otherwise share L1 sets. First touch in
         // parallel so pages land near the threads that use them.
         const std::size_t shift = (allocations_++ % 8) * 576;  // 9 cache lines apart
-        auto* raw = static_cast<char*>(::operator new[](count * sizeof(Real) + shift, std::align_val_t(64)));
+        char* raw = new_aligned<char>(count * sizeof(Real) + shift);
         auto* p = reinterpret_cast<Real*>(raw + shift);
         raw_[p] = raw;
 #pragma omp parallel for schedule(static) if (std::int64_t(count) >= kParallelMin)
@@ -45,13 +52,11 @@ public:
     }
     void release(Real* p) override {
         const auto it = raw_.find(p);
-        ::operator delete[](it->second, std::align_val_t(64));
+        delete_aligned(it->second);
         raw_.erase(it);
     }
-    Real* allocate_host(std::size_t count) override {
-        return static_cast<Real*>(::operator new[](count * sizeof(Real), std::align_val_t(64)));
-    }
-    void release_host(Real* p) override { ::operator delete[](p, std::align_val_t(64)); }
+    Real* allocate_host(std::size_t count) override { return new_aligned<Real>(count); }
+    void release_host(Real* p) override { delete_aligned(p); }
     std::function<void()> start_download(Real* host, const Real* src, const Lattice& lat) override {
         const index_t N = lat.sites(), S = lat.component_stride();
         for (int c = 0; c < 3; ++c) copy(host + c * N, src + c * S, std::size_t(N));
@@ -100,7 +105,7 @@ public:
     // to 4096 sites (long contiguous runs keep the hardware prefetcher busy;
     // rows of 256, whose rings would fit L2, ran 1.5x slower), and 256 x 32
     // cross-sections in 3D (x 8 or 16 ran 1.3x-1.6x slower: the y halo costs
-    // redundant work). Several chunks per thread keep the static schedule balanced.
+    // redundant work). Several chunks per thread let the dynamic schedule balance.
     FusedPlan fused_plan(const Lattice& lat, int steps) const override {
         const int threads = omp_get_max_threads();
         const int tx = lat.dim == 3 ? 256 : 4096, ty = 32;
@@ -134,7 +139,7 @@ public:
         {
             Scratch& mine = scratch_[omp_get_thread_num()];
             if (mine.size < need) {  // grown by the thread that uses it: first touch near it
-                mine.data.reset(static_cast<Real*>(::operator new[](need * sizeof(Real), std::align_val_t(64))));
+                mine.data.reset(new_aligned<Real>(need));
                 mine.size = need;
             }
             CpuTeam team;
@@ -146,7 +151,6 @@ public:
                     default: fused::run_item<3>(A, it, mine.data.get(), team); break;
                 }
             }
-
         }
     }
 
@@ -188,7 +192,7 @@ public:
         void sync() {}
     };
     struct AlignedDelete {
-        void operator()(Real* p) const { ::operator delete[](p, std::align_val_t(64)); }
+        void operator()(Real* p) const { delete_aligned(p); }
     };
     struct Scratch {
         std::unique_ptr<Real[], AlignedDelete> data;

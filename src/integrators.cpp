@@ -27,13 +27,18 @@ Rk4<Real>::Rk4(Backend<Real>& be, const Lattice& lat, const Couplings& c, Rk4Ste
       steps_per_pass_(std::min(steps_per_pass > 0 ? steps_per_pass : be.fused_steps_per_pass(lat), kMaxFusedSteps)) {
     // The backend's choice may be 0: the four-sweep path is faster on this lattice.
     if (steps_per_pass_ < 1) stepper_ = Rk4Stepper::four_sweep;
-    if (stepper_ == Rk4Stepper::fused) {
+    if (stepper_ == Rk4Stepper::fused)
         next_ = StateBuffer<Real>(be, lat);
-    } else {
-        acc_ = StateBuffer<Real>(be, lat);
-        t1_ = StateBuffer<Real>(be, lat);
-        t2_ = StateBuffer<Real>(be, lat);
-    }
+    else
+        allocate_four_sweep();
+}
+
+template <class Real>
+void Rk4<Real>::allocate_four_sweep() {
+    if (acc_.data()) return;
+    acc_ = StateBuffer<Real>(be_, lat_);
+    t1_ = StateBuffer<Real>(be_, lat_);
+    t2_ = StateBuffer<Real>(be_, lat_);
 }
 
 template <class Real>
@@ -69,11 +74,7 @@ int Rk4<Real>::fused_pass(StateBuffer<Real>& y, double h, int steps) {
     }
     const FusedPlan& plan = plans_[steps - 1];
     if (plan.steps == 0) {  // the backend cannot fuse this lattice: the reference path
-        if (!acc_.data()) {
-            acc_ = StateBuffer<Real>(be_, lat_);
-            t1_ = StateBuffer<Real>(be_, lat_);
-            t2_ = StateBuffer<Real>(be_, lat_);
-        }
+        allocate_four_sweep();
         four_sweep_step(y, h);
         return 1;
     }

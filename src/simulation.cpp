@@ -297,7 +297,7 @@ RunSummary Simulation<Real>::run(RunOutput* out, const StartPoint& from, const R
         const std::int64_t rec_stride = std::max<std::int64_t>(1, std::llround(rec / dt));
         const std::int64_t snap_stride = std::max<std::int64_t>(1, std::llround(snap / dt));
         auto time_of = [&](std::int64_t s) { return s >= n_total ? T : double(s) * dt; };
-        const std::int64_t per_pass = m.rk4->steps_per_pass();
+        const int per_pass = m.rk4->steps_per_pass();
         auto next_multiple = [](std::int64_t s, std::int64_t stride) { return (s / stride + 1) * stride; };
         for (std::int64_t step = from.step;;) {
             const bool fresh = !(resumed && step == from.step);
@@ -306,14 +306,9 @@ RunSummary Simulation<Real>::run(RunOutput* out, const StartPoint& from, const R
             const bool record = fresh && step % rec_stride == 0;
             if (at_event(time_of(step), step, dt, record, snapshot, last)) break;
             m.stop_if_asked(time_of(step), steps_here, hooks, out);
-            // Fuse up to per_pass steps, landing on the next record or
-            // snapshot and before the (possibly shortened) last step.
-            std::int64_t n = 1;
-            if (step + 1 < n_total && per_pass > 1) {
-                std::int64_t next = std::min({next_multiple(step, rec_stride), next_multiple(step, snap_stride), n_total - 1});
-                if (hooks.kill_after_steps >= 0) next = std::min(next, step + hooks.kill_after_steps - steps_here);
-                n = std::clamp<std::int64_t>(next - step, 1, per_pass);
-            }
+            std::int64_t next = std::min(next_multiple(step, rec_stride), next_multiple(step, snap_stride));
+            if (hooks.kill_after_steps >= 0) next = std::min(next, step + hooks.kill_after_steps - steps_here);
+            const std::int64_t n = rk4_steps_to_take(step, next, n_total, per_pass);
             m.rk4->advance(m.y, step + 1 == n_total ? T - double(n_total - 1) * dt : dt, n);
             step += n;
             steps_here += n;

@@ -66,10 +66,7 @@ HostState evolve_batch_t(const Lattice& lat, const std::vector<Couplings>& coupl
             if (steady_tol > 0 && std::sqrt(o.max_rate2) < steady_tol) break;  // every lattice is stationary
             if (interrupt_requested()) throw Error("interrupted", exit_code::interrupted);
         }
-        // Fused passes of several steps land on the next check and before
-        // the (possibly shortened) last step.
-        const std::int64_t next = std::min((step / check + 1) * check, std::max<std::int64_t>(step + 1, n_total - 1));
-        const std::int64_t n = step + 1 == n_total ? 1 : std::min<std::int64_t>(next - step, rk4.steps_per_pass());
+        const std::int64_t n = rk4_steps_to_take(step, (step / check + 1) * check, n_total, rk4.steps_per_pass());
         rk4.advance(y, step + 1 == n_total ? t_end - double(n_total - 1) * dt : dt, n);
         step += n;
     }

@@ -5,6 +5,7 @@
 //   DormandPrince5  embedded 5(4) pair with FSAL, max-norm error control
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -39,6 +40,7 @@ public:
 
 private:
     void four_sweep_step(StateBuffer<Real>& y, double h);
+    void allocate_four_sweep();  // acc_, t1_, t2_ (once)
     // One pass of up to `steps` steps; returns how many the backend fused.
     int fused_pass(StateBuffer<Real>& y, double h, int steps);
 
@@ -73,6 +75,16 @@ private:
     StateBuffer<Real> k_[7], tmp_, y_new_;
     bool fsal_valid_ = false;
 };
+
+// Steps a fixed-step loop at `step` (of n_total, the last one possibly
+// shortened) may hand to Rk4::advance at once: up to per_pass, landing on
+// next_stop (the next step that records, snapshots or checks) and before the
+// last step, which is always taken alone.
+inline std::int64_t rk4_steps_to_take(std::int64_t step, std::int64_t next_stop, std::int64_t n_total, int per_pass) {
+    if (step + 1 >= n_total || per_pass <= 1) return 1;
+    const std::int64_t until = next_stop < n_total - 1 ? next_stop : n_total - 1;
+    return std::clamp<std::int64_t>(until - step, 1, per_pass);
+}
 
 // ds/dt of a whole state: dsdt = f(s). Shared by integrators and observers.
 template <class Real>
