@@ -3,8 +3,8 @@
 
 #include <cstddef>
 
-#include "kernels/fused_rk4.hpp"
-#include "kernels/stage_ops.hpp"
+#include "xyzmf/fused_rk4.hpp"
+#include "xyzmf/stage_ops.hpp"
 
 namespace xyzmf {
 namespace cuda {

@@ -8,7 +8,7 @@
 #include <climits>
 
 #include "kernels/cuda_drivers.hpp"
-#include "kernels/fused_rk4.hpp"
+#include "xyzmf/fused_rk4.hpp"
 
 namespace xyzmf {
 namespace cuda {

@@ -10,7 +10,7 @@
 #include <cmath>
 
 #include "kernels/cuda_drivers.hpp"
-#include "kernels/stage_ops.hpp"
+#include "xyzmf/stage_ops.hpp"
 
 namespace xyzmf {
 namespace cuda {

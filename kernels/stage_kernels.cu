@@ -7,7 +7,7 @@
 #include <climits>
 
 #include "kernels/cuda_drivers.hpp"
-#include "kernels/stage_ops.hpp"
+#include "xyzmf/stage_ops.hpp"
 
 namespace xyzmf {
 namespace cuda {

@@ -10,8 +10,8 @@
 #include <string>
 
 #include "xyzmf/lattice.hpp"
-#include "kernels/fused_rk4.hpp"
-#include "kernels/stage_ops.hpp"
+#include "xyzmf/fused_rk4.hpp"
+#include "xyzmf/stage_ops.hpp"
 
 namespace xyzmf {
 

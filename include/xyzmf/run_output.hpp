@@ -10,7 +10,7 @@
 
 #include "xyzmf/h5file.hpp"
 #include "xyzmf/run_config.hpp"
-#include "kernels/stage_ops.hpp"
+#include "xyzmf/stage_ops.hpp"
 
 namespace xyzmf {
 

@@ -25,7 +25,7 @@
 
 #include <algorithm>
 
-#include "kernels/stage_ops.hpp"
+#include "xyzmf/stage_ops.hpp"
 
 namespace xyzmf {
 

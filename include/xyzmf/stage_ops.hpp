@@ -6,7 +6,7 @@
 #include <cmath>
 #include <type_traits>
 
-#include "bloch_rhs.hpp"
+#include "xyzmf/bloch_rhs.hpp"
 
 namespace xyzmf {
 

@@ -8,7 +8,7 @@
 #include <sstream>
 #include <vector>
 
-#include "kernels/fused_rk4.hpp"
+#include "xyzmf/fused_rk4.hpp"
 #include "xyzmf/error.hpp"
 
 namespace xyzmf {
