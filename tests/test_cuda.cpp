@@ -2,7 +2,7 @@
 // double after 100 RK4 steps, in 1D, 2D and 3D; dopri5 and the observables
 // too. Skips cleanly when no device is present.
 #include "helpers.hpp"
-#include "xyzmf/h5file.hpp"
+#include "xyzmf/schema.hpp"
 
 namespace xyzmf::test {
 namespace {

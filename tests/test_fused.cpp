@@ -6,7 +6,7 @@
 #include "helpers.hpp"
 #include <omp.h>
 
-#include "xyzmf/h5file.hpp"
+#include "xyzmf/schema.hpp"
 #include "xyzmf/integrators.hpp"
 
 namespace xyzmf::test {

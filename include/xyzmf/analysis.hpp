@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "xyzmf/classify.hpp"
+#include "xyzmf/parameters.hpp"
 #include "xyzmf/vortices.hpp"
 
 namespace xyzmf {
@@ -19,6 +20,10 @@ struct AnalysisOptions {
     ClassifyThresholds thresholds;
     index_t sk_full_max_sites = index_t(1) << 18;  // 3D lattices above this store planes + radial S(k)
 };
+
+// The classification thresholds as parameters (parameters.hpp): their
+// options, ranges, and attribute names in a sweep file.
+const ParamTable<AnalysisOptions>& analysis_parameters();
 
 struct StateAnalysis {
     std::string where;  // "/final" or "/snapshots/000003"

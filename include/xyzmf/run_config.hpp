@@ -1,6 +1,6 @@
 // Everything that defines a run: model, lattice, numerics, initial state,
-// output. Filled by the CLI (src/cli_run.cpp) or by tests, checked by
-// validate() -- the one module that knows every rule on user input.
+// output. Filled by the CLI (src/cli/run.cpp), by tests or from a file's
+// /parameters, and checked by validate() whatever the source.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +8,7 @@
 
 #include "xyzmf/couplings.hpp"
 #include "xyzmf/lattice.hpp"
+#include "xyzmf/parameters.hpp"
 
 namespace xyzmf {
 
@@ -53,10 +54,25 @@ struct RunConfig {
     }
 };
 
-// Throws xyzmf::Error (exit_code::usage) naming the offending option on the
-// first rule that is broken. Memory limits are checked separately
-// (check_memory in memory_info.hpp) once the backend is known.
-void validate(const RunConfig& cfg);
+// Limits no run can exceed, whatever the machine.
+constexpr std::int64_t kMaxSide = std::int64_t(1) << 31;   // sites per side
+constexpr std::int64_t kMaxSites = std::int64_t(1) << 58;  // 3 x 8 bytes per site must stay addressable
+constexpr double kMaxTime = 1e12;                          // any time or interval, 1/gamma
+constexpr double kMaxSteps = 1e15;                         // t_end / dt
+constexpr double kMaxSeed = 9223372036854775807.0;         // seeds are stored as int64
+
+// The table of /parameters: every stored field of RunConfig (parameters.hpp).
+const ParamTable<RunConfig>& run_parameters();
+
+// Throws xyzmf::Error on the first broken rule, naming the option (usage, from
+// the command line) or FILE: /parameters/key (io, from a file). Memory limits
+// are checked separately (check_memory in memory_info.hpp) once the backend is known.
+void validate(const RunConfig& cfg, const ParamSource& src);
+void validate(const RunConfig& cfg);  // from the command line
+
+// Sides and site count of a lattice, named size_name in the refusal.
+void check_lattice(const Lattice& lat, const ParamSource& src, const std::string& size_name);
+std::string lattice_sides(const Lattice& lat);  // "512x256"
 
 // "256" -> {256}, "512x256" -> {512, 256}. Throws naming --size on bad input.
 Lattice parse_size(const std::string& text, int dim, bool dim_given);

@@ -5,10 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "xyzmf/h5file.hpp"
+#include "xyzmf/output_file.hpp"
+#include "xyzmf/schema.hpp"
 #include "xyzmf/run_config.hpp"
 #include "xyzmf/stage_ops.hpp"
 
@@ -23,12 +25,17 @@ struct HostStateRef {
 
 class RunOutput {
 public:
-    // New file; refuses to replace an existing one unless cfg.overwrite.
-    static RunOutput create(const RunConfig& cfg, const std::string& backend_used);
-    // Existing file for --resume: drops time-series rows and snapshots written
-    // after the snapshot we restart from, and any /final.
-    static RunOutput reopen(const std::string& path, std::int64_t keep_rows, std::int64_t keep_snapshots,
-                            const std::string& command_line);
+    // New file (output_file.hpp): written under a temporary name and renamed
+    // over cfg.output once its first snapshot is complete; refuses an existing
+    // file unless cfg.overwrite, and a file another xyzmf is writing.
+    RunOutput(const RunConfig& cfg, const std::string& backend_used);
+    // Existing file for --resume (locked): drops time-series rows and
+    // snapshots after the snapshot we restart from, and any /final.
+    RunOutput(const std::string& path, std::int64_t keep_rows, std::int64_t keep_snapshots,
+              const std::string& command_line);
+    ~RunOutput();
+    RunOutput(const RunOutput&) = delete;
+    RunOutput& operator=(const RunOutput&) = delete;
 
     void record(double t, const Observables& o, index_t sites);
     void snapshot(std::int64_t index, double t, std::int64_t step, double dt_next, const HostStateRef& s);
@@ -37,16 +44,16 @@ public:
     void flush();
     std::int64_t rows() const { return rows_; }
     const std::string& path() const { return path_; }
-    hid_t handle() const { return file_; }  // for analysis written alongside (run --analyze)
+    hid_t handle() const;  // for analysis written alongside (run --analyze)
 
 private:
-    RunOutput(h5::Id file, std::string path, Precision p, Lattice lat, int compress)
-        : file_(std::move(file)), path_(std::move(path)), precision_(p), lattice_(lat), compress_(compress) {}
     void write_spins(hid_t group, const HostStateRef& s);
 
-    h5::Id file_;
     std::string path_;
-    Precision precision_;
+    std::unique_ptr<NewFile> created_;  // a new file, until and after its commit
+    std::unique_ptr<OutputLock> lock_;  // an existing file (--resume)
+    h5::Id file_;                       // ... and its handle
+    Precision precision_ = Precision::float64;
     Lattice lattice_;
     int compress_ = 0;  // deflate level of the spins
     std::vector<unsigned char> aos_;  // interleaving buffer, kept between snapshots

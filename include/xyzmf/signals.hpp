@@ -1,5 +1,7 @@
-// Ctrl-C handling: SIGINT/SIGTERM only raise a flag; the time loop polls it,
-// closes the output file cleanly and exits with code 130.
+// Stopping a run or sweep: SIGINT, SIGTERM, SIGHUP and SIGQUIT only raise a
+// flag; the time loop polls it, marks the file's status, closes it cleanly and
+// exits with 128 + the signal number (130 for Ctrl-C, 143 for SIGTERM), as a
+// shell reports a process killed by that signal.
 #pragma once
 
 namespace xyzmf {
@@ -7,5 +9,7 @@ namespace xyzmf {
 void install_interrupt_handlers();
 bool interrupt_requested();
 void clear_interrupt();
+int interrupt_exit_code();         // 128 + the signal received (130 if none)
+const char* interrupt_signal_name();  // "SIGINT", "SIGTERM", ...
 
 }  // namespace xyzmf

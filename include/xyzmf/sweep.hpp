@@ -18,10 +18,14 @@
 namespace xyzmf {
 
 // Codes stored in /sweep/phase, /sweep/order, /sweep/predicted, /sweep/agree.
-enum PhaseCode : std::int64_t { kNotDone = -1, kPM = 0, kFM, kAFM, kSDW, kSXY, kDomains, kNotStationary };
+enum PhaseCode : std::int64_t { kNotDone = -1, kPM = 0, kFM, kAFM, kSDW, kSXY, kDomains, kNotStationary, kBlowUp };
 std::int64_t phase_code(const std::string& phase);
-constexpr const char* kPhaseCodesText = "-1 not done, 0 PM, 1 FM, 2 AFM, 3 SDW, 4 sXY, 5 domains, 6 not stationary";
-constexpr const char* kAgreeCodesText = "-1 not done, 0 disagree, 1 agree, 2 agree as domains of the predicted order";
+const char* phase_name(std::int64_t code);  // "?" for codes outside the table
+constexpr const char* kPhaseCodesText =
+    "-1 not done, 0 PM, 1 FM, 2 AFM, 3 SDW, 4 sXY, 5 domains, 6 not stationary, 7 blow-up";
+constexpr const char* kOrderCodesText = "-1 not done, 0 none, 1 FM, 2 AFM, 3 SDW, 4 sXY, 7 blow-up";
+constexpr const char* kAgreeCodesText =
+    "-1 not done, 0 disagree, 1 agree, 2 agree as domains of the predicted order, 3 blew up (no verdict)";
 
 struct SweepConfig {
     ParamGrid grid;
@@ -29,6 +33,7 @@ struct SweepConfig {
     int replicas = 1;
     std::uint64_t seed = 1;       // replica r starts from `random` with seed + r (same at every point)
     double dt = 0.02, t_end = 200, steady_tol = 1e-6;
+    double norm_tol = 1e-4;       // a lattice blew up when any |s| > 1 + norm_tol (the rule of xyzmf run)
     Precision precision = Precision::float64;
     BackendRequest backend = BackendRequest::automatic;
     int batch_points = 64;        // grid points per batch (times replicas = lattices in one state array)
@@ -45,7 +50,9 @@ struct SweepResults {
     std::vector<double> m_perp, residual, peak_weight, period, vortices, t_final, k;  // k: 3 per entry
     std::vector<std::int64_t> predicted;                                              // per point
     std::vector<double> predicted_growth, predicted_period;                           // per point
+    std::vector<std::int64_t> batch;  // per point: the batch that committed it, -1 = not done
     void resize(int points, int replicas);
+    void clear_point(int p, int replicas);  // back to "not done"
 };
 
 struct SweepHooks {
@@ -54,20 +61,40 @@ struct SweepHooks {
 };
 
 struct SweepSummary {
-    int points_done = 0, points_skipped = 0, batches = 0;
+    int points_done = 0, points_skipped = 0, batches = 0, blow_ups = 0;
     double seconds = 0;
     long long site_steps = 0;
 };
 
-// Runs (or resumes, when cfg.output exists and !cfg.overwrite... see cli) the sweep.
+// The table of /sweep attributes (parameters.hpp) and every rule on a sweep,
+// from the command line or from a file.
+const ParamTable<SweepConfig>& sweep_parameters();
+void validate(const SweepConfig& c, const ParamSource& src);
+// Refuses (usage) a batch that cannot fit in host memory, with the numbers.
+void check_sweep_memory(const SweepConfig& c);
+
+// Runs the sweep into a new cfg.output, or resumes the one there (resume).
+// A point whose lattice blows up is recorded as phase 7 (blow-up) with its
+// time in t_final, and the sweep goes on. The root status says how it ended.
 SweepSummary run_sweep(const SweepConfig& cfg, bool resume, const SweepHooks& hooks = {});
 
 // Integrates `copies` lattices at once: state holds lat.copies lattices (host
 // layout, copy-major inside each component block), copy b with couplings[b].
-// Fixed-step RK4, last step shortened to land on t_end, like `xyzmf run`.
+// The fixed-step loop of `xyzmf run` (fixed_step.hpp). A copy that blows up
+// (the rule of run, with norm_tol) is reset to the paramagnet and its time
+// stored in (*blow_up_t)[b] (NaN for the others).
+struct BatchNumerics {
+    double dt, t_end, steady_tol, norm_tol;
+};
 HostState evolve_batch(const Lattice& lat, const std::vector<Couplings>& couplings, const HostState& state, double dt,
-                       double t_end, double steady_tol, Precision precision, BackendKind kind, long long* steps = nullptr);
+                       double t_end, double steady_tol, Precision precision, BackendKind kind, long long* steps = nullptr,
+                       std::vector<double>* blow_up_t = nullptr, double norm_tol = 1e-4);
 
+// /sweep in a file (src/phase/sweep_file.cpp). read_sweep checks every
+// attribute and dataset shape, and returns only committed points as done.
+void create_sweep_group(hid_t file, const SweepConfig& c);
+void write_sweep_results(hid_t file, const std::string& path, SweepResults& r);
+SweepResults read_sweep(hid_t file, const std::string& path, SweepConfig& cfg);
 SweepResults read_sweep(const std::string& path, SweepConfig& cfg);  // cfg filled from the file
 void merge_sweeps(const std::vector<std::string>& shards, const std::string& output, bool overwrite,
                   const std::string& command_line);

@@ -6,10 +6,30 @@
 #include <cmath>
 
 #include "xyzmf/backend.hpp"
-#include "xyzmf/h5file.hpp"
+#include "xyzmf/schema.hpp"
 #include "xyzmf/integrators.hpp"
 
 namespace xyzmf {
+
+const ParamTable<AnalysisOptions>& analysis_parameters() {
+    using V = ParamValue;
+    auto threshold = [](const char* key, const char* option, const char* unit, bool positive,
+                        double ClassifyThresholds::*member) {
+        return Param<AnalysisOptions>{{key, option, ParamKind::real, unit, 0, positive ? kNoLimit : 1, positive, nullptr,
+                                       true, false},
+                                      [member](const AnalysisOptions& o) -> V { return o.thresholds.*member; },
+                                      [member](AnalysisOptions& o, const V& v) { o.thresholds.*member = as_real(v); }};
+    };
+    static const ParamTable<AnalysisOptions> t = {
+        threshold("pm_m_perp", "--pm-m-perp", "", false, &ClassifyThresholds::pm_m_perp),
+        threshold("single_domain", "--single-domain", "", false, &ClassifyThresholds::single_domain),
+        threshold("psi_coherence", "--psi-coherence", "", false, &ClassifyThresholds::psi_coherence),
+        threshold("stationary_residual", "--stationary-residual", "gamma", true, &ClassifyThresholds::stationary_residual),
+        threshold("moving_fraction", "--moving-fraction", "", false, &ClassifyThresholds::moving_fraction),
+        threshold("vortex_amplitude", "--vortex-amplitude", "", false, &ClassifyThresholds::vortex_amplitude),
+    };
+    return t;
+}
 namespace {
 
 // ds/dt of a host state, with the shared right-hand side on the CPU backend.
@@ -61,6 +81,7 @@ StateAnalysis Analyzer::analyze(const HostState& s, double t, double trend, cons
 double residual_trend(hid_t file, double t) {
     if (!h5::exists(file, "/timeseries/residual") || t <= 0) return -1;
     std::vector<hsize_t> d;
+    if (!h5::exists(file, "/timeseries/t")) return -1;
     const std::vector<double> ts = h5::read_array(file, "/timeseries/t", d);
     const std::vector<double> res = h5::read_array(file, "/timeseries/residual", d);
     // Median residual over (3t/4, t] against (t/2, 3t/4]: medians, because

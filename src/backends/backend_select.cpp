@@ -2,7 +2,7 @@
 #include "xyzmf/backend_select.hpp"
 
 #include "xyzmf/error.hpp"
-#include "xyzmf/h5file.hpp"
+#include "xyzmf/schema.hpp"
 #include "xyzmf/memory_info.hpp"
 
 namespace xyzmf {

@@ -6,7 +6,8 @@
 #include "cli.hpp"
 #include "xyzmf/analysis.hpp"
 #include "xyzmf/error.hpp"
-#include "xyzmf/h5file.hpp"
+#include "xyzmf/output_file.hpp"
+#include "xyzmf/schema.hpp"
 
 namespace xyzmf::cli {
 namespace {
@@ -73,23 +74,26 @@ Command add_analyze_command(CLI::App& app, const std::string& command_line) {
 
     auto run = [o, command_line]() -> int {
         o->opt.sk_full_max_sites = o->sk_full_max;
-        const RunConfig cfg = read_run_config(o->file);  // checks the file is ours
-        h5::Id in = h5::open_file(o->file, o->out.empty());
+        check_all(analysis_parameters(), o->opt, ParamSource::command_line());
+        if (o->sk_full_max < 1) throw Error("--sk-full-max: must be >= 1 (got " + std::to_string(o->sk_full_max) + ")",
+                                            exit_code::usage);
+        const RunConfig cfg = read_run_config(o->file);  // checks the file is ours, and every parameter
+        h5::Id in = open_xyzmf(o->file, false);
         std::vector<std::string> states;
         const std::vector<std::int64_t> snaps = snapshot_indices(in);
         if (o->all) {
             if (snaps.empty()) throw Error(o->file + ": has no snapshots to analyse (--all-snapshots)", exit_code::io);
             for (std::int64_t i : snaps) states.push_back(snapshot_group(i));
-            if (h5::exists(in, "/final/spins")) states.push_back("/final");
+            if (is_complete(in, "/final")) states.push_back("/final");
         } else if (o->snapshot >= 0) {
-            if (!h5::exists(in, snapshot_group(o->snapshot) + "/spins"))
+            if (!is_complete(in, snapshot_group(o->snapshot)))
                 throw Error(o->file + ": has no snapshot " + std::to_string(o->snapshot) +
                                 (snaps.empty() ? " (it has no snapshots)"
                                                : " (it has " + std::to_string(snaps.front()) + ".." +
                                                      std::to_string(snaps.back()) + ")"),
                             exit_code::io);
             states.push_back(snapshot_group(o->snapshot));
-        } else if (h5::exists(in, "/final/spins")) {
+        } else if (is_complete(in, "/final")) {
             states.push_back("/final");
         } else if (!snaps.empty()) {
             states.push_back(snapshot_group(snaps.back()));  // an unfinished run: its latest state
@@ -97,16 +101,19 @@ Command add_analyze_command(CLI::App& app, const std::string& command_line) {
             throw Error(o->file + ": holds no state to analyse (no /final and no snapshots)", exit_code::io);
         }
 
-        h5::Id outfile;
+        // In place, the analysis goes into a copy of FILE that replaces it when
+        // complete (measured: the copy costs a few % of the analysis, see
+        // docs/ARCHITECTURE.md), so a failure never damages the spins.
+        std::unique_ptr<NewFile> out = o->out.empty() ? std::make_unique<NewFile>(o->file, true, "analyze", o->file)
+                                                      : std::make_unique<NewFile>(o->out, o->overwrite, "--out");
+        const hid_t target = out->handle();
         if (!o->out.empty()) {
-            outfile = h5::create_file(o->out, o->overwrite);
-            write_provenance(outfile, command_line, "analysis");
-            h5::set_attr(outfile, "analysis_of", o->file);
-            h5::set_attr(outfile, "status", std::string("analysis"));
-            if (H5Ocopy(in, "/parameters", outfile, "/parameters", H5P_DEFAULT, H5P_DEFAULT) < 0)
-                throw Error(o->out + ": cannot copy /parameters", exit_code::io);
+            write_provenance(target, command_line, "analysis");
+            h5::set_attr(target, "analysis_of", o->file);
+            h5::set_attr(target, "status", std::string("analysis"));
+            if (H5Ocopy(in, "/parameters", target, "/parameters", H5P_DEFAULT, H5P_DEFAULT) < 0)
+                throw Error(o->out + ": cannot copy /parameters (disk full?)", exit_code::io);
         }
-        const hid_t target = o->out.empty() ? in.get() : outfile.get();
 
         Analyzer analyzer(cfg.lattice, cfg.couplings, o->opt);
         std::vector<StateAnalysis> done;
@@ -121,7 +128,8 @@ Command add_analyze_command(CLI::App& app, const std::string& command_line) {
             std::vector<StateAnalysis> snapshots(done.begin(), done.begin() + std::ptrdiff_t(snaps.size()));
             write_coarsening(target, snapshots, false);
         }
-        if (H5Fflush(target, H5F_SCOPE_GLOBAL) < 0) throw Error("cannot flush the analysis to disk", exit_code::io);
+        out->commit();
+        out->close();
 
         if (o->json) {
             nlohmann::json j;

@@ -5,7 +5,7 @@
 #include "cli.hpp"
 #include "xyzmf/backend_select.hpp"
 #include "xyzmf/bench.hpp"
-#include "xyzmf/h5file.hpp"
+#include "xyzmf/schema.hpp"
 
 namespace xyzmf::cli {
 namespace {

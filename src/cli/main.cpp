@@ -1,6 +1,7 @@
 // xyzmf: entry point. Parses the command line (CLI11) and runs one
 // subcommand; every error ends here as ONE line on stderr and a non-zero exit.
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <vector>
@@ -10,6 +11,9 @@
 #include "xyzmf/version.hpp"
 
 int main(int argc, char** argv) {
+    // A file-size limit (ulimit -f) must end in "disk full" (exit 3), not in
+    // the default SIGXFSZ kill.
+    std::signal(SIGXFSZ, SIG_IGN);
     std::string command_line;
     for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
 
@@ -36,7 +40,9 @@ int main(int argc, char** argv) {
     } catch (const CLI::Success& e) {  // --help, --version
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        std::fprintf(stderr, "xyzmf: error: %s (see --help)\n", e.what());
+        std::string what = e.what();
+        what = what.substr(0, what.find('\n'));
+        std::fprintf(stderr, "xyzmf: error: %s (see --help)\n", what.c_str());
         return xyzmf::exit_code::usage;
     }
     try {
@@ -49,7 +55,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "xyzmf: error: out of memory\n");
         return 1;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "xyzmf: error: %s\n", e.what());
+        // Not an xyzmf::Error: a defect of ours, reported as such in one line.
+        std::string what = e.what();
+        std::fprintf(stderr, "xyzmf: error: internal error (please report): %s\n", what.substr(0, what.find('\n')).c_str());
         return 1;
     }
     return 0;

@@ -12,7 +12,7 @@
 #include "xyzmf/analysis.hpp"
 #include "xyzmf/backend_select.hpp"
 #include "xyzmf/error.hpp"
-#include "xyzmf/h5file.hpp"
+#include "xyzmf/schema.hpp"
 #include "xyzmf/run_output.hpp"
 #include "xyzmf/signals.hpp"
 #include "xyzmf/simulation.hpp"
@@ -25,7 +25,7 @@ struct RunOptions {
     int dim = 2;
     std::string size = "64";
     std::string precision = "double", integrator = "rk4", backend = "auto", stepper = "fused";
-    std::string resume;
+    std::string resume, config_file;
     bool quiet = false, analyze = false;
     CLI::Option* dim_opt = nullptr;
     std::vector<CLI::Option*> physics;  // everything --resume takes from the file instead
@@ -71,8 +71,8 @@ int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::strin
     std::int64_t keep_rows = 0;
     if (resuming) {
         {
-            h5::Id f = h5::open_file(resume_path, false);
-            const std::string status = h5::attr_string(f, "status");
+            h5::Id f = open_xyzmf(resume_path, false);
+            const std::string status = h5::has_attr(f, "status") ? h5::attr_string(f, "status") : "";
             if (status.rfind("finished", 0) == 0)
                 throw Error("--resume: " + resume_path + " is already finished (" + status + "); nothing to resume",
                             exit_code::usage);
@@ -92,8 +92,10 @@ int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::strin
     HostState().swap(init);
     // The file is created only now: every check above has passed, so a bad
     // option never leaves a half-written file behind.
-    RunOutput out = resuming ? RunOutput::reopen(resume_path, keep_rows, start.next_snapshot, cfg.command_line)
-                             : RunOutput::create(cfg, be->description());
+    std::unique_ptr<RunOutput> output =
+        resuming ? std::make_unique<RunOutput>(resume_path, keep_rows, start.next_snapshot, cfg.command_line)
+                 : std::make_unique<RunOutput>(cfg, be->description());
+    RunOutput& out = *output;
     if (!quiet)
         std::printf("xyzmf: %s, %s, %s, %s precision, t_end = %g -> %s\n", lattice_text(cfg.lattice).c_str(),
                     be->description().c_str(), sim.method().c_str(), to_string(cfg.precision),
@@ -148,8 +150,7 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
     c.output = "run.h5";
     CLI::App* sub = app.add_subcommand("run", "Integrate the mean-field equations on a periodic lattice and write HDF5");
     // Expanded before parsing by expand_config_file(); registered here for --help.
-    std::string config_file;
-    sub->add_option("--config", config_file,
+    sub->add_option("--config", opts->config_file,
                     "Read options from a TOML/INI file: keys are option names, e.g. Jx = 2, t-end = 400, "
                     "size = \"512x256\"; the command line wins");
 

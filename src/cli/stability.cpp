@@ -7,7 +7,8 @@
 
 #include "cli.hpp"
 #include "xyzmf/error.hpp"
-#include "xyzmf/h5file.hpp"
+#include "xyzmf/output_file.hpp"
+#include "xyzmf/schema.hpp"
 #include "xyzmf/param_grid.hpp"
 #include "xyzmf/stability.hpp"
 
@@ -78,7 +79,8 @@ Command add_stability_command(CLI::App& app, const std::string& command_line) {
         if (o->lifshitz) lif = find_lifshitz_points(o->fixed, map);
 
         if (!o->out.empty()) {
-            h5::Id f = h5::create_file(o->out, o->overwrite);
+            NewFile file(o->out, o->overwrite);
+            const hid_t f = file.handle();
             write_provenance(f, command_line, "stability map");
             h5::Id g = h5::create_group(f, "/map");
             h5::set_attr(g, "x_name", grid.x.name);
@@ -108,6 +110,7 @@ Command add_stability_command(CLI::App& app, const std::string& command_line) {
                 for (const auto& l : lif) { lp.push_back(l.Jx); lp.push_back(l.Jy); }
                 dbl("lifshitz_points", {hsize_t(lif.size()), 2}, lp.data());
             }
+            file.commit();
         }
         if (o->json) {
             nlohmann::json j = {{"x", {{"name", grid.x.name}, {"values", grid.x.values()}}},

@@ -22,7 +22,6 @@ struct SweepOptions {
 };
 
 void print_summary(const SweepConfig& c, const SweepResults& r, const SweepSummary& s) {
-    const char* names[] = {"PM", "FM", "AFM", "SDW", "sXY", "domains", "not stationary"};
     std::map<std::int64_t, int> phases;
     int agree = 0, agree_domains = 0, disagree = 0, done = 0;
     for (std::size_t e = 0; e < r.phase.size(); ++e) {
@@ -35,7 +34,7 @@ void print_summary(const SweepConfig& c, const SweepResults& r, const SweepSumma
                 "as already done\n",
                 s.points_done * c.replicas, s.points_done, c.replicas, s.seconds,
                 s.seconds > 0 ? s.site_steps / s.seconds : 0.0, s.points_skipped);
-    for (const auto& [code, n] : phases) std::printf("  %-15s %6d\n", names[code], n);
+    for (const auto& [code, n] : phases) std::printf("  %-15s %6d\n", phase_name(code), n);
     std::printf("agreement with linear stability: %d same phase, %d domains of the predicted order, %d disagree (of %d)\n",
                 agree, agree_domains, disagree, done);
 }
@@ -97,16 +96,9 @@ Command add_sweep_command(CLI::App& app, const std::string& command_line) {
         if (cfg.grid.x.name == cfg.grid.y.name) throw Error("--x and --y must be different parameters", exit_code::usage);
         cfg.lattice = parse_size(o->size, o->dim, true);
         cfg.precision = o->precision == "float" ? Precision::float32 : Precision::float64;
-        if (std::sscanf(o->shard.c_str(), "%d/%d", &cfg.shard_index, &cfg.shard_count) != 2 || cfg.shard_count < 1 ||
-            cfg.shard_index < 0 || cfg.shard_index >= cfg.shard_count)
-            throw Error("--shard: expected I/N with 0 <= I < N (got '" + o->shard + "')", exit_code::usage);
-        RunConfig check;  // the same rules as `xyzmf run` for the shared settings
-        check.couplings = cfg.grid.fixed;
-        check.lattice = cfg.lattice;
-        check.numerics.dt = cfg.dt;
-        check.numerics.t_end = cfg.t_end;
-        check.numerics.steady_tol = cfg.steady_tol;
-        validate(check);
+        set_param(sweep_parameters(), cfg, "shard", o->shard);
+        validate(cfg, ParamSource::command_line());
+        check_sweep_memory(cfg);
         const SweepSummary s = run_sweep(cfg, false, hooks);
         SweepConfig back;
         print_summary(back, read_sweep(cfg.output, back), s);

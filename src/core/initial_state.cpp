@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "xyzmf/error.hpp"
-#include "xyzmf/h5file.hpp"
+#include "xyzmf/schema.hpp"
 
 namespace xyzmf {
 namespace {

@@ -1,5 +1,6 @@
-// Validation of user input: every rule on RunConfig lives here, each failure
-// is one line that names the option (tests/test_validation.cpp covers each).
+// The parameters of a run (the table behind /parameters) and every rule on
+// them, whatever their source: each failure is one line that names the option
+// or the file's attribute (tests/test_validation.cpp, tests/robustness/).
 #include "xyzmf/run_config.hpp"
 
 #include <cerrno>
@@ -8,34 +9,15 @@
 #include <sstream>
 #include <vector>
 
-#include "xyzmf/fused_rk4.hpp"
 #include "xyzmf/error.hpp"
+#include "xyzmf/fused_rk4.hpp"
+#include "xyzmf/parameters.hpp"
 
 namespace xyzmf {
 namespace {
 
 [[noreturn]] void bad(const std::string& option, const std::string& why) {
     throw Error(option + ": " + why, exit_code::usage);
-}
-
-std::string num(double v) {
-    std::ostringstream s;
-    s << v;
-    return s.str();
-}
-
-void finite(const char* option, double v) {
-    if (!std::isfinite(v)) bad(option, "must be a finite number (got " + num(v) + ")");
-}
-
-void positive(const char* option, double v) {
-    finite(option, v);
-    if (!(v > 0)) bad(option, "must be > 0 (got " + num(v) + ")");
-}
-
-void non_negative(const char* option, double v) {
-    finite(option, v);
-    if (v < 0) bad(option, "must be >= 0 (got " + num(v) + ")");
 }
 
 }  // namespace
@@ -50,7 +32,8 @@ Lattice parse_size(const std::string& text, int dim, bool dim_given) {
         const long long v = std::strtoll(tok.c_str(), &end, 10);
         if (tok.empty() || *end != '\0' || errno == ERANGE)
             bad("--size", "expected N or NxM or NxMxK with integers (got '" + text + "')");
-        if (v < 1) bad("--size", "every side must be >= 1 (got " + std::to_string(v) + ")");
+        if (v < 1 || v > kMaxSide)
+            bad("--size", "every side must be 1 to " + std::to_string(kMaxSide) + " (got " + std::to_string(v) + ")");
         parts.push_back(v);
     }
     if (parts.empty() || text.back() == 'x')
@@ -62,47 +45,129 @@ Lattice parse_size(const std::string& text, int dim, bool dim_given) {
 
     Lattice lat;
     lat.dim = dim;
-    long double total = 1;
-    for (int a = 0; a < dim; ++a) {
-        lat.L[a] = parts.size() == 1 ? parts[0] : parts[a];
-        total *= lat.L[a];
-    }
-    // 3 components x 8 bytes must stay addressable; anything near 2^60 sites
-    // is impossible on any machine, and this keeps index arithmetic exact.
-    if (total > (long double)(1LL << 58)) bad("--size", "'" + text + "' has too many sites to index");
+    for (int a = 0; a < dim; ++a) lat.L[a] = parts.size() == 1 ? parts[0] : parts[a];
+    check_lattice(lat, ParamSource::command_line(), "--size");
     return lat;
 }
 
-void validate(const RunConfig& c) {
-    const Couplings& k = c.couplings;
-    finite("--Jx", k.Jx);
-    finite("--Jy", k.Jy);
-    finite("--Jz", k.Jz);
-    non_negative("--gamma", k.gamma);
-    non_negative("--gamma-phi", k.gamma_phi);
-    if (c.lattice.dim < 1 || c.lattice.dim > 3) bad("--dim", "must be 1, 2 or 3 (got " + std::to_string(c.lattice.dim) + ")");
-    for (int a = 0; a < 3; ++a)
-        if (c.lattice.L[a] < 1) bad("--size", "every side must be >= 1");
+namespace {
 
-    const Numerics& n = c.numerics;
-    positive("--dt", n.dt);
-    non_negative("--t-end", n.t_end);
-    positive("--rtol", n.rtol);
-    positive("--atol", n.atol);
-    non_negative("--steady-tol", n.steady_tol);
-    positive("--norm-tol", n.norm_tol);
-    positive("--record-every", n.record_every);
-    non_negative("--snapshot-every", n.snapshot_every);
-    if (n.integrator == IntegratorKind::rk4 && n.t_end > 0 && n.t_end / n.dt > 1e15)
-        bad("--dt", "t-end/dt = " + num(n.t_end / n.dt) + " steps is more than any run can take");
-    non_negative("--noise", c.noise);
-    if (c.noise > 1) bad("--noise", "must be <= 1 (amplitude of a Bloch-vector component, got " + num(c.noise) + ")");
-    if (n.steps_per_pass < 0 || n.steps_per_pass > kMaxFusedSteps)
-        bad("--steps-per-pass", "must be 0 (automatic) to " + std::to_string(kMaxFusedSteps) + " (got " +
-                                    std::to_string(n.steps_per_pass) + ")");
-    if (c.compress < 0 || c.compress > 9) bad("--compress", "must be a deflate level 0-9 (got " + std::to_string(c.compress) + ")");
-    if (c.init.empty()) bad("--init", "must be random, pm-noise, uniform:x,y,z or a file.h5");
+using P = Param<RunConfig>;
+using V = ParamValue;
+constexpr double kMaxCoupling = 1e6;  // beyond this no practical dt integrates the equations
+
+
+const ParamTable<RunConfig>& table() {
+    static const ParamTable<RunConfig> t = {
+        {{"Jx", "--Jx", ParamKind::real, "gamma", -kMaxCoupling, kMaxCoupling},
+         [](const RunConfig& c) -> V { return c.couplings.Jx; }, [](RunConfig& c, const V& v) { c.couplings.Jx = as_real(v); }},
+        {{"Jy", "--Jy", ParamKind::real, "gamma", -kMaxCoupling, kMaxCoupling},
+         [](const RunConfig& c) -> V { return c.couplings.Jy; }, [](RunConfig& c, const V& v) { c.couplings.Jy = as_real(v); }},
+        {{"Jz", "--Jz", ParamKind::real, "gamma", -kMaxCoupling, kMaxCoupling},
+         [](const RunConfig& c) -> V { return c.couplings.Jz; }, [](RunConfig& c, const V& v) { c.couplings.Jz = as_real(v); }},
+        {{"gamma", "--gamma", ParamKind::real, "gamma", 0, kMaxCoupling},
+         [](const RunConfig& c) -> V { return c.couplings.gamma; }, [](RunConfig& c, const V& v) { c.couplings.gamma = as_real(v); }},
+        {{"gamma_phi", "--gamma-phi", ParamKind::real, "gamma", 0, kMaxCoupling},
+         [](const RunConfig& c) -> V { return c.couplings.gamma_phi; },
+         [](RunConfig& c, const V& v) { c.couplings.gamma_phi = as_real(v); }},
+        {{"dim", "--dim", ParamKind::integer, "", 1, 3},
+         [](const RunConfig& c) -> V { return std::int64_t(c.lattice.dim); },
+         [](RunConfig& c, const V& v) { c.lattice.dim = int(as_int(v)); }},
+        {{"sizes", "--size", ParamKind::sizes, "sites", 1, double(kMaxSide)},
+         [](const RunConfig& c) -> V { return std::vector<std::int64_t>(c.lattice.L, c.lattice.L + c.lattice.dim); },
+         [](RunConfig& c, const V& v) {
+             for (int a = 0; a < 3; ++a) c.lattice.L[a] = a < int(as_sizes(v).size()) ? as_sizes(v)[a] : 1;
+         }},
+        {{"integrator", "--integrator", ParamKind::text, "", 0, 0, false, "rk4|dopri5"},
+         [](const RunConfig& c) -> V { return std::string(to_string(c.numerics.integrator)); },
+         [](RunConfig& c, const V& v) {
+             c.numerics.integrator = as_text(v) == "dopri5" ? IntegratorKind::dopri5 : IntegratorKind::rk4;
+         }},
+        {{"stepper", "--stepper", ParamKind::text, "", 0, 0, false, "fused|four-sweep", false, false},
+         [](const RunConfig& c) -> V { return std::string(to_string(c.numerics.stepper)); },
+         [](RunConfig& c, const V& v) {
+             c.numerics.stepper = as_text(v) == "four-sweep" ? Rk4Stepper::four_sweep : Rk4Stepper::fused;
+         }},
+        {{"steps_per_pass", "--steps-per-pass", ParamKind::integer, "", 0, double(kMaxFusedSteps), false, nullptr, false, false},
+         [](const RunConfig& c) -> V { return std::int64_t(c.numerics.steps_per_pass); },
+         [](RunConfig& c, const V& v) { c.numerics.steps_per_pass = int(as_int(v)); }},
+        {{"dt", "--dt", ParamKind::real, "1/gamma", 0, kMaxTime, true},
+         [](const RunConfig& c) -> V { return c.numerics.dt; }, [](RunConfig& c, const V& v) { c.numerics.dt = as_real(v); }},
+        {{"rtol", "--rtol", ParamKind::real, "", 0, 1, true},
+         [](const RunConfig& c) -> V { return c.numerics.rtol; }, [](RunConfig& c, const V& v) { c.numerics.rtol = as_real(v); }},
+        {{"atol", "--atol", ParamKind::real, "", 0, 1, true},
+         [](const RunConfig& c) -> V { return c.numerics.atol; }, [](RunConfig& c, const V& v) { c.numerics.atol = as_real(v); }},
+        {{"t_end", "--t-end", ParamKind::real, "1/gamma", 0, kMaxTime},
+         [](const RunConfig& c) -> V { return c.numerics.t_end; }, [](RunConfig& c, const V& v) { c.numerics.t_end = as_real(v); }},
+        {{"steady_tol", "--steady-tol", ParamKind::real, "gamma", 0, kNoLimit},
+         [](const RunConfig& c) -> V { return c.numerics.steady_tol; },
+         [](RunConfig& c, const V& v) { c.numerics.steady_tol = as_real(v); }},
+        {{"norm_tol", "--norm-tol", ParamKind::real, "", 0, 1, true},
+         [](const RunConfig& c) -> V { return c.numerics.norm_tol; },
+         [](RunConfig& c, const V& v) { c.numerics.norm_tol = as_real(v); }},
+        {{"record_every", "--record-every", ParamKind::real, "1/gamma", 0, kMaxTime, true},
+         [](const RunConfig& c) -> V { return c.numerics.record_every; },
+         [](RunConfig& c, const V& v) { c.numerics.record_every = as_real(v); }},
+        // Stored as the interval in use (t_end/10 when the option was 0).
+        {{"snapshot_every", "--snapshot-every", ParamKind::real, "1/gamma", 0, kMaxTime},
+         [](const RunConfig& c) -> V {
+             return c.numerics.snapshot_every != 0 ? c.numerics.snapshot_every : c.snapshot_interval();
+         },
+         [](RunConfig& c, const V& v) { c.numerics.snapshot_every = as_real(v); }},
+        {{"precision", "--precision", ParamKind::text, "", 0, 0, false, "double|float"},
+         [](const RunConfig& c) -> V { return std::string(to_string(c.precision)); },
+         [](RunConfig& c, const V& v) { c.precision = as_text(v) == "float" ? Precision::float32 : Precision::float64; }},
+        {{"backend_requested", "--backend", ParamKind::text, "", 0, 0, false, "auto|cpu|cuda", false},
+         [](const RunConfig& c) -> V { return std::string(to_string(c.backend)); },
+         [](RunConfig& c, const V& v) {
+             c.backend = as_text(v) == "cpu" ? BackendRequest::cpu : as_text(v) == "cuda" ? BackendRequest::cuda
+                                                                                           : BackendRequest::automatic;
+         }},
+        {{"seed", "--seed", ParamKind::integer, "", 0, kMaxSeed},
+         [](const RunConfig& c) -> V { return std::int64_t(c.seed); },
+         [](RunConfig& c, const V& v) { c.seed = std::uint64_t(as_int(v)); }},
+        {{"init", "--init", ParamKind::text, ""},
+         [](const RunConfig& c) -> V { return c.init; }, [](RunConfig& c, const V& v) { c.init = as_text(v); }},
+        {{"noise", "--noise", ParamKind::real, "", 0, 1},
+         [](const RunConfig& c) -> V { return c.noise; }, [](RunConfig& c, const V& v) { c.noise = as_real(v); }},
+        {{"compress", "--compress", ParamKind::integer, "", 0, 9, false, nullptr, false, false},
+         [](const RunConfig& c) -> V { return std::int64_t(c.compress); },
+         [](RunConfig& c, const V& v) { c.compress = int(as_int(v)); }},
+    };
+    return t;
 }
+
+}  // namespace
+
+const ParamTable<RunConfig>& run_parameters() { return table(); }
+
+void check_lattice(const Lattice& lat, const ParamSource& src, const std::string& size_name) {
+    if (lat.dim < 1 || lat.dim > 3) refuse(src, "--dim", "must be 1, 2 or 3 (got " + std::to_string(lat.dim) + ")");
+    long double total = 1;
+    for (int a = 0; a < 3; ++a) {
+        if (lat.L[a] < 1 || lat.L[a] > kMaxSide || (a >= lat.dim && lat.L[a] != 1))
+            refuse(src, size_name, "every side must be 1 to " + std::to_string(kMaxSide) + " (got " + lattice_sides(lat) + ")");
+        total *= lat.L[a];
+    }
+    // 3 components x 8 bytes must stay addressable, and index arithmetic exact.
+    if (total > (long double)kMaxSites) refuse(src, size_name, lattice_sides(lat) + " has too many sites to index");
+}
+
+std::string lattice_sides(const Lattice& lat) {
+    std::string s;
+    for (int a = 0; a < lat.dim; ++a) s += (a ? "x" : "") + std::to_string(lat.L[a]);
+    return s;
+}
+
+void validate(const RunConfig& c, const ParamSource& src) {
+    check_all(table(), c, src);
+    check_lattice(c.lattice, src, src.name(find_param(table(), "sizes")));
+    const Numerics& n = c.numerics;
+    if (n.integrator == IntegratorKind::rk4 && n.t_end / n.dt > kMaxSteps)
+        refuse(src, find_param(table(), "dt"), "t-end/dt = " + value_text(n.t_end / n.dt) + " steps is more than any run can take");
+}
+
+void validate(const RunConfig& c) { validate(c, ParamSource::command_line()); }
 
 const char* to_string(Precision p) { return p == Precision::float32 ? "float" : "double"; }
 const char* to_string(IntegratorKind k) { return k == IntegratorKind::rk4 ? "rk4" : "dopri5"; }

@@ -13,7 +13,8 @@
 #include <vector>
 
 #include "xyzmf/error.hpp"
-#include "xyzmf/h5file.hpp"
+#include "xyzmf/schema.hpp"
+#include "xyzmf/fixed_step.hpp"
 #include "xyzmf/integrators.hpp"
 #include "xyzmf/run_output.hpp"
 #include "xyzmf/signals.hpp"
@@ -111,10 +112,7 @@ struct Simulation<Real>::Impl {
     }
 
     // Blow-up check (issue #2 item 4): NaN/Inf or |s| > 1 + tol anywhere.
-    bool state_ok(const Observables& o) const {
-        const double limit = 1 + cfg.numerics.norm_tol;
-        return o.max_s2 <= limit * limit && std::isfinite(o.max_rate2);
-    }
+    bool state_ok(const Observables& o) const { return bloch_state_ok(o, cfg.numerics.norm_tol); }
     void check_state(const Observables& o, double t, RunOutput* out) {
         if (state_ok(o)) return;
         if (out) settle();
@@ -141,14 +139,14 @@ struct Simulation<Real>::Impl {
         if (hooks.kill_after_steps >= 0 && steps_here >= hooks.kill_after_steps)
             throw Error("killed by test hook at t = " + fmt("%g", t), exit_code::interrupted);
         if (!interrupt_requested()) return;
-        std::string msg = "interrupted at t = " + fmt("%g", t);
+        std::string msg = std::string("interrupted (") + interrupt_signal_name() + ") at t = " + fmt("%g", t);
         if (out) {
             settle();
             out->set_status(msg);
             msg += "; snapshots up to t = " + fmt("%g", last_snapshot_t) + " kept in " + out->path() +
                    " (continue with --resume " + out->path() + ")";
         }
-        throw Error(msg, exit_code::interrupted);
+        throw Error(msg, interrupt_exit_code());
     }
 };
 
@@ -292,27 +290,21 @@ RunSummary Simulation<Real>::run(RunOutput* out, const StartPoint& from, const R
     };
 
     if (m.rk4) {
-        const double dt = num.dt;
-        const std::int64_t n_total = T > 0 ? std::int64_t(std::ceil(T / dt - 1e-9)) : 0;
-        const std::int64_t rec_stride = std::max<std::int64_t>(1, std::llround(rec / dt));
-        const std::int64_t snap_stride = std::max<std::int64_t>(1, std::llround(snap / dt));
-        auto time_of = [&](std::int64_t s) { return s >= n_total ? T : double(s) * dt; };
-        const int per_pass = m.rk4->steps_per_pass();
-        auto next_multiple = [](std::int64_t s, std::int64_t stride) { return (s / stride + 1) * stride; };
-        for (std::int64_t step = from.step;;) {
-            const bool fresh = !(resumed && step == from.step);
-            const bool last = step >= n_total;
-            const bool snapshot = fresh && step % snap_stride == 0;
-            const bool record = fresh && step % rec_stride == 0;
-            if (at_event(time_of(step), step, dt, record, snapshot, last)) break;
-            m.stop_if_asked(time_of(step), steps_here, hooks, out);
-            std::int64_t next = std::min(next_multiple(step, rec_stride), next_multiple(step, snap_stride));
-            if (hooks.kill_after_steps >= 0) next = std::min(next, step + hooks.kill_after_steps - steps_here);
-            const std::int64_t n = rk4_steps_to_take(step, next, n_total, per_pass);
-            m.rk4->advance(m.y, step + 1 == n_total ? T - double(n_total - 1) * dt : dt, n);
-            step += n;
-            steps_here += n;
-        }
+        const FixedStepPlan plan = FixedStepPlan::make(num.dt, T);
+        const std::int64_t rec_stride = plan.stride(rec), snap_stride = plan.stride(snap);
+        run_fixed_steps(
+            *m.rk4, m.y, plan, from.step, {rec_stride, snap_stride},
+            [&](std::int64_t step) {
+                steps_here = step - from.step;
+                const bool fresh = !(resumed && step == from.step);
+                const bool last = step >= plan.n_total;
+                const bool snapshot = fresh && step % snap_stride == 0;
+                const bool record = fresh && step % rec_stride == 0;
+                if (at_event(plan.time_of(step), step, num.dt, record, snapshot, last)) return true;
+                m.stop_if_asked(plan.time_of(step), steps_here, hooks, out);
+                return false;
+            },
+            hooks.kill_after_steps);
     } else {
         double t = from.t, h = from.dt_next > 0 ? from.dt_next : num.dt;
         std::int64_t step = from.step;

@@ -2,6 +2,7 @@
 #include "xyzmf/run_output.hpp"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <vector>
 
@@ -20,84 +21,73 @@ const Real* interleave(const Real* soa, index_t N, std::vector<unsigned char>& b
     return aos;
 }
 
-void write_parameters(hid_t file, const RunConfig& c, const std::string& backend_used) {
-    h5::Id p = h5::create_group(file, "/parameters");
-    h5::set_attr(p, "Jx", c.couplings.Jx);
-    h5::set_attr(p, "Jy", c.couplings.Jy);
-    h5::set_attr(p, "Jz", c.couplings.Jz);
-    h5::set_attr(p, "gamma", c.couplings.gamma);
-    h5::set_attr(p, "gamma_phi", c.couplings.gamma_phi);
-    h5::set_attr(p, "dim", std::int64_t(c.lattice.dim));
-    std::vector<std::int64_t> sizes(c.lattice.L, c.lattice.L + c.lattice.dim);
-    h5::set_attr(p, "sizes", sizes);
-    const Numerics& n = c.numerics;
-    h5::set_attr(p, "integrator", std::string(to_string(n.integrator)));
-    h5::set_attr(p, "stepper", std::string(to_string(n.stepper)));
-    h5::set_attr(p, "steps_per_pass", std::int64_t(n.steps_per_pass));
-    h5::set_attr(p, "dt", n.dt);
-    h5::set_attr(p, "rtol", n.rtol);
-    h5::set_attr(p, "atol", n.atol);
-    h5::set_attr(p, "t_end", n.t_end);
-    h5::set_attr(p, "steady_tol", n.steady_tol);
-    h5::set_attr(p, "norm_tol", n.norm_tol);
-    h5::set_attr(p, "record_every", n.record_every);
-    h5::set_attr(p, "snapshot_every", c.snapshot_interval());
-    h5::set_attr(p, "precision", std::string(to_string(c.precision)));
-    h5::set_attr(p, "backend", backend_used);
-    h5::set_attr(p, "backend_requested", std::string(to_string(c.backend)));
-    h5::set_attr(p, "seed", std::int64_t(c.seed));
-    h5::set_attr(p, "init", c.init);
-    h5::set_attr(p, "noise", c.noise);
-    h5::set_attr(p, "compress", std::int64_t(c.compress));
-}
-
 }  // namespace
 
-RunOutput RunOutput::create(const RunConfig& cfg, const std::string& backend_used) {
-    h5::Id file = h5::create_file(cfg.output, cfg.overwrite);
+RunOutput::RunOutput(const RunConfig& cfg, const std::string& backend_used)
+    : path_(cfg.output), precision_(cfg.precision), lattice_(cfg.lattice), compress_(cfg.compress) {
+    created_ = std::make_unique<NewFile>(cfg.output, cfg.overwrite);
+    const hid_t file = created_->handle();
     write_provenance(file, cfg.command_line, "run");
     h5::set_attr(file, "status", std::string("running"));
-    write_parameters(file, cfg, backend_used);
+    write_run_parameters(file, cfg, backend_used);
     h5::Id ts = h5::create_group(file, "/timeseries");
     h5::create_table(ts, "t", 1);
     h5::create_table(ts, "mean", 3);
     h5::create_table(ts, "staggered", 3);
     h5::create_table(ts, "residual", 1);
     h5::create_group(file, "/snapshots");
-    RunOutput out(std::move(file), cfg.output, cfg.precision, cfg.lattice, cfg.compress);
-    out.flush();
-    return out;
+    flush();
 }
 
-RunOutput RunOutput::reopen(const std::string& path, std::int64_t keep_rows, std::int64_t keep_snapshots,
-                            const std::string& command_line) {
-    const RunConfig cfg = read_run_config(path);
-    h5::Id file = h5::open_file(path, true);
+RunOutput::RunOutput(const std::string& path, std::int64_t keep_rows, std::int64_t keep_snapshots,
+                     const std::string& command_line)
+    : path_(path), lock_(std::make_unique<OutputLock>(path)) {
+    file_ = open_xyzmf(path, true);
+    const RunConfig cfg = read_run_config(file_, path);
+    precision_ = cfg.precision;
+    lattice_ = cfg.lattice;
+    compress_ = cfg.compress;
     for (const char* t : {"t", "mean", "staggered", "residual"})
-        h5::truncate_table(file, std::string("/timeseries/") + t, hsize_t(keep_rows));
-    for (std::int64_t i = keep_snapshots;; ++i) {
-        const std::string g = snapshot_group(i);
-        if (!h5::exists(file, g)) break;
-        h5::remove(file, g);
+        h5::truncate_table(file_, std::string("/timeseries/") + t, hsize_t(keep_rows));
+    // Snapshots after the restart point, complete or not (a half-written one
+    // from a full disk or a kill), and any /final go: the run writes them again.
+    if (h5::exists(file_, "/snapshots")) {
+        std::vector<std::string> drop;
+        h5::Id snaps = h5::open_group(file_, "/snapshots");
+        H5G_info_t info;
+        if (H5Gget_info(snaps, &info) >= 0)
+            for (hsize_t i = 0; i < info.nlinks; ++i) {
+                char name[64] = {0};
+                if (H5Lget_name_by_idx(snaps, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT) < 0)
+                    continue;
+                char* end = nullptr;
+                const long long index = std::strtoll(name, &end, 10);
+                if (*end != '\0' || index >= keep_snapshots) drop.push_back(std::string("/snapshots/") + name);
+            }
+        for (const std::string& g : drop) h5::remove(file_, g);
     }
-    if (h5::exists(file, "/final")) h5::remove(file, "/final");
-    std::string history = h5::has_attr(file, "resumed_by") ? h5::attr_string(file, "resumed_by") + "\n" : "";
-    h5::set_attr(file, "resumed_by", history + utc_timestamp() + " " + command_line);
-    h5::set_attr(file, "status", std::string("running"));
-    RunOutput out(std::move(file), path, cfg.precision, cfg.lattice, cfg.compress);
-    out.rows_ = keep_rows;
-    out.flush();
-    return out;
+    if (h5::exists(file_, "/final")) h5::remove(file_, "/final");
+    std::string history = h5::has_attr(file_, "resumed_by") ? h5::attr_string(file_, "resumed_by") + "\n" : "";
+    h5::set_attr(file_, "resumed_by", history + utc_timestamp() + " " + command_line);
+    h5::set_attr(file_, "schema_version", std::to_string(kSchemaMajor) + "." + std::to_string(kSchemaMinor));
+    h5::set_attr(file_, "status", std::string("running"));
+    rows_ = keep_rows;
+    flush();
 }
+
+RunOutput::~RunOutput() = default;
+
+hid_t RunOutput::handle() const { return created_ ? created_->handle() : file_.get(); }
 
 void RunOutput::record(double t, const Observables& o, index_t sites) {
     double mean[3], stag[3];
     for (int c = 0; c < 3; ++c) { mean[c] = o.sum[c] / double(sites); stag[c] = o.stag[c] / double(sites); }
     const double residual = std::sqrt(o.max_rate2);
-    h5::append_row(file_, "/timeseries/t", &t, 1);
-    h5::append_row(file_, "/timeseries/mean", mean, 3);
-    h5::append_row(file_, "/timeseries/staggered", stag, 3);
-    h5::append_row(file_, "/timeseries/residual", &residual, 1);
+    const hid_t f = handle();
+    h5::append_row(f, "/timeseries/t", &t, 1);
+    h5::append_row(f, "/timeseries/mean", mean, 3);
+    h5::append_row(f, "/timeseries/staggered", stag, 3);
+    h5::append_row(f, "/timeseries/residual", &residual, 1);
     ++rows_;
 }
 
@@ -114,33 +104,41 @@ void RunOutput::write_spins(hid_t group, const HostStateRef& s) {
 }
 
 void RunOutput::snapshot(std::int64_t index, double t, std::int64_t step, double dt_next, const HostStateRef& s) {
-    h5::Id g = h5::create_group(file_, snapshot_group(index));
+    h5::Id g = h5::create_group(handle(), snapshot_group(index));
     write_spins(g, s);
     h5::write_scalar(g, "t", t);
     h5::set_attr(g, "step", step);
     h5::set_attr(g, "dt_next", dt_next);
     h5::set_attr(g, "timeseries_rows", rows_);
+    // The commit mark goes last, after the data are on disk: --resume takes
+    // the last snapshot that has it, so a torn write is never restarted from.
+    flush();
+    mark_complete(g);
     flush();  // a killed run keeps every snapshot written so far
+    if (created_) created_->commit();  // the new file now holds a state: it replaces any earlier one
 }
 
 void RunOutput::final_state(double t, std::int64_t step, const HostStateRef& s, const std::string& reason,
                             double residual) {
-    h5::Id g = h5::create_group(file_, "/final");
+    h5::Id g = h5::create_group(handle(), "/final");
     write_spins(g, s);
     h5::write_scalar(g, "t", t);
     h5::set_attr(g, "step", step);
     h5::set_attr(g, "stop_reason", reason);
     h5::set_attr(g, "residual", residual);
+    flush();
+    mark_complete(g);
     set_status("finished: " + reason);
+    if (created_) created_->commit();
 }
 
 void RunOutput::set_status(const std::string& status) {
-    h5::set_attr(file_, "status", status);
+    h5::set_attr(handle(), "status", status);
     flush();
 }
 
 void RunOutput::flush() {
-    if (H5Fflush(file_, H5F_SCOPE_GLOBAL) < 0) throw Error(path_ + ": HDF5 flush failed (disk full?)", exit_code::io);
+    flush_file(handle(), path_);
 }
 
 }  // namespace xyzmf

@@ -1,6 +1,6 @@
-// Small RAII wrappers over the HDF5 C API and the xyzmf file schema
-// (docs/hdf5-layout.md). Every HDF5 failure becomes one xyzmf::Error line;
-// the library's own error stack printing is switched off.
+// Small RAII wrappers over the HDF5 C API, generic (nothing here knows the
+// xyzmf layout: that is schema.hpp). Every HDF5 failure becomes one
+// xyzmf::Error line (exit code io); HDF5's own error-stack printing is off.
 #pragma once
 
 #include <hdf5.h>
@@ -9,14 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "xyzmf/lattice.hpp"
-#include "xyzmf/run_config.hpp"
-
 namespace xyzmf {
-
-constexpr const char* kSchemaName = "xyzmf";
-constexpr int kSchemaMajor = 1;
-constexpr int kSchemaMinor = 0;
 
 namespace h5 {
 
@@ -39,8 +32,12 @@ private:
     Closer close_ = nullptr;
 };
 
-Id create_file(const std::string& path, bool overwrite);      // refuses an existing file unless overwrite
-Id open_file(const std::string& path, bool writable);          // checks it is an xyzmf file of a known major version
+// A new file at path, which must not exist (xyzmf's own files are made by
+// output_file.hpp, which writes a temporary file and renames it).
+Id create_file(const std::string& path);
+// An existing HDF5 file; refuses a missing path, a directory or a foreign file
+// in one line. Whether it is an xyzmf file is schema.hpp's open_xyzmf().
+Id open_file(const std::string& path, bool writable);
 Id open_group(hid_t loc, const std::string& name);
 Id create_group(hid_t loc, const std::string& name);
 Id open_dataset(hid_t loc, const std::string& name);
@@ -65,7 +62,22 @@ double read_scalar(hid_t loc, const std::string& name);
 // that level, 0: contiguous and uncompressed.
 void write_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, hid_t mem_type,
                  hid_t file_type, const void* data, int deflate);
+// Shape and element class of a dataset (throws if it is missing).
+std::vector<hsize_t> dataset_dims(hid_t loc, const std::string& name);
+H5T_class_t dataset_class(hid_t loc, const std::string& name);
+// Reads a numeric dataset as double after checking that its shape is `dims`
+// and that its data were all written (a dataset can declare a shape it has no
+// storage for): nothing is allocated for a file that lies about its size.
+std::vector<double> read_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
+                               const std::string& what);
+// Reads a numeric dataset of any shape (returned in dims), with the same
+// checks, refusing one that would not fit in half the available memory.
 std::vector<double> read_array(hid_t loc, const std::string& name, std::vector<hsize_t>& dims);
+// Creates a dataset with its storage allocated now (so later in-place writes
+// cannot run out of disk) and filled with `fill`.
+void create_filled(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, hid_t file_type, double fill);
+// Overwrites a whole existing dataset in place (no new storage).
+void overwrite(hid_t loc, const std::string& name, hid_t mem_type, const void* data);
 
 // Extendible (rows x cols) double dataset, appended row by row.
 void create_table(hid_t loc, const std::string& name, hsize_t cols);
@@ -74,42 +86,4 @@ hsize_t table_rows(hid_t loc, const std::string& name);
 void truncate_table(hid_t loc, const std::string& name, hsize_t rows);
 
 }  // namespace h5
-
-// Now, as ISO 8601 UTC ("2026-11-25T14:24:56Z").
-std::string utc_timestamp();
-
-// Root attributes every xyzmf file carries: schema, schema_version,
-// xyzmf_version, git_revision, command_line, created, and `content`
-// ("run", "analysis", "stability map", "sweep").
-void write_provenance(hid_t file, const std::string& command_line, const std::string& content);
-
-// "512x256 (2D)"
-std::string lattice_text(const Lattice& lat);
-
-// Spins dataset shape: sizes reversed plus the component axis, e.g. (Ly, Lx, 3).
-std::vector<hsize_t> spin_dims(const Lattice& lat);
-
-// A state read back from an xyzmf file: the final state if present, else the
-// last snapshot. Spins are the SoA host layout (x block, y block, z block).
-struct StoredState {
-    Lattice lattice;
-    std::vector<double> spins;
-    double t = 0;
-    std::int64_t step = 0;
-    double dt_next = 0;
-    std::int64_t timeseries_rows = 0;
-    std::int64_t snapshot_index = -1;  // -1 = /final
-    std::string where;                  // "/final" or "/snapshots/000003"
-};
-StoredState read_stored_state(const std::string& path, bool last_snapshot_only = false);
-// The state in group `where` ("/final", "/snapshots/000003") of an open file.
-StoredState read_state_group(hid_t file, const std::string& path, const std::string& where);
-// "/snapshots/000003": the group of snapshot `index`.
-std::string snapshot_group(std::int64_t index);
-// Snapshot indices present in an open file, ascending.
-std::vector<std::int64_t> snapshot_indices(hid_t file);
-
-// The run configuration stored in /parameters (for --resume).
-RunConfig read_run_config(const std::string& path);
-
 }  // namespace xyzmf

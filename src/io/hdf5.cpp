@@ -1,6 +1,6 @@
-// HDF5 C API behind RAII handles, and reading the xyzmf schema back
-// (docs/hdf5-layout.md). Errors are reported once, as xyzmf::Error.
-#include "xyzmf/h5file.hpp"
+// HDF5 C API behind RAII handles (hdf5.hpp). Errors are reported once, as
+// xyzmf::Error with exit code io.
+#include "xyzmf/hdf5.hpp"
 
 #include <sys/stat.h>
 
@@ -8,9 +8,8 @@
 #include <cstdio>
 #include <ctime>
 
-#include "xyzmf/version.hpp"
-
 #include "xyzmf/error.hpp"
+#include "xyzmf/memory_info.hpp"
 
 namespace xyzmf {
 namespace h5 {
@@ -18,18 +17,19 @@ namespace {
 
 // HDF5 prints a multi-line error stack on every failed call; we report our own line.
 struct SilenceHdf5 {
-    SilenceHdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+    SilenceHdf5() {
+        // No clean-up at exit: every file is closed by its h5::Id before then,
+        // and after a failed close (disk full) HDF5's exit handler retried the
+        // flush and crashed.
+        H5dont_atexit();
+        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    }
 } silence_hdf5;
 
 [[noreturn]] void fail(const std::string& what) { throw Error("HDF5: " + what, exit_code::io); }
 
 void check(herr_t rc, const std::string& what) {
     if (rc < 0) fail(what);
-}
-
-bool file_exists(const std::string& path) {
-    struct stat st;
-    return ::stat(path.c_str(), &st) == 0;
 }
 
 Id attr_space_scalar() { return Id(H5Screate(H5S_SCALAR), H5Sclose, "scalar dataspace"); }
@@ -63,29 +63,20 @@ Id::~Id() {
     if (id_ >= 0 && close_) close_(id_);
 }
 
-Id create_file(const std::string& path, bool overwrite) {
-    if (!overwrite && file_exists(path))
-        throw Error("-o: " + path + " already exists; pass --overwrite to replace it", exit_code::io);
-    const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0) throw Error("-o: cannot create " + path + " (directory missing or not writable?)", exit_code::io);
+Id create_file(const std::string& path) {
+    const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) throw Error(path + ": cannot create (directory missing or not writable?)", exit_code::io);
     return Id(f, H5Fclose, "create " + path);
 }
 
 Id open_file(const std::string& path, bool writable) {
-    if (!file_exists(path)) throw Error(path + ": no such file", exit_code::io);
-    if (H5Fis_hdf5(path.c_str()) <= 0) throw Error(path + ": not an HDF5 file", exit_code::io);
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) throw Error(path + ": no such file", exit_code::io);
+    if (!S_ISREG(st.st_mode)) throw Error(path + ": not a regular file", exit_code::io);
+    if (H5Fis_hdf5(path.c_str()) <= 0) throw Error(path + ": not an HDF5 file (or unreadable)", exit_code::io);
     const hid_t f = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) throw Error(path + ": cannot open (corrupt, or locked by a running xyzmf?)", exit_code::io);
-    Id file(f, H5Fclose, "open " + path);
-    if (!has_attr(file, "schema") || attr_string(file, "schema") != kSchemaName)
-        throw Error(path + ": not an xyzmf file (no schema = \"xyzmf\" attribute)", exit_code::io);
-    const std::string version = has_attr(file, "schema_version") ? attr_string(file, "schema_version") : "?";
-    int major = -1;
-    if (std::sscanf(version.c_str(), "%d", &major) != 1 || major != kSchemaMajor)
-        throw Error(path + ": xyzmf schema version " + version + " is not readable by this xyzmf (reads " +
-                        std::to_string(kSchemaMajor) + ".x)",
-                    exit_code::io);
-    return file;
+    if (f < 0) throw Error(path + ": cannot open (damaged, or being written by another program?)", exit_code::io);
+    return Id(f, H5Fclose, "open " + path);
 }
 
 Id open_group(hid_t loc, const std::string& name) {
@@ -217,18 +208,71 @@ void write_array(hid_t loc, const std::string& name, const std::vector<hsize_t>&
     check(H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write " + name);
 }
 
-std::vector<double> read_array(hid_t loc, const std::string& name, std::vector<hsize_t>& dims) {
+std::vector<hsize_t> dataset_dims(hid_t loc, const std::string& name) {
     Id d = open_dataset(loc, name);
     Id space(H5Dget_space(d), H5Sclose, "dataspace of " + name);
     const int rank = H5Sget_simple_extent_ndims(space);
     if (rank < 0) fail("bad dataspace of " + name);
-    dims.assign(rank, 0);
+    std::vector<hsize_t> dims(rank, 0);
     H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+    return dims;
+}
+
+H5T_class_t dataset_class(hid_t loc, const std::string& name) {
+    Id d = open_dataset(loc, name);
+    Id type(H5Dget_type(d), H5Tclose, "type of " + name);
+    return H5Tget_class(type);
+}
+
+std::vector<double> read_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
+                               const std::string& what) {
+    Id d = open_dataset(loc, name);
+    const std::vector<hsize_t> have = dataset_dims(loc, name);
+    auto shape = [](const std::vector<hsize_t>& v) {
+        std::string s = "(";
+        for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+        return s + ")";
+    };
+    if (have != dims) throw Error(what + " has shape " + shape(have) + ", expected " + shape(dims), exit_code::io);
+    const H5T_class_t cls = dataset_class(loc, name);
+    if (cls != H5T_FLOAT && cls != H5T_INTEGER) throw Error(what + " is not numeric", exit_code::io);
     hsize_t n = 1;
     for (hsize_t x : dims) n *= x;
+    // Contiguous data must all be stored; chunked (compressed) data at least in part.
+    Id dcpl(H5Dget_create_plist(d), H5Pclose, "creation properties of " + name);
+    Id type(H5Dget_type(d), H5Tclose, "type of " + name);
+    const hsize_t stored = H5Dget_storage_size(d);
+    const bool contiguous = H5Pget_layout(dcpl) == H5D_CONTIGUOUS;
+    if (n > 0 && (contiguous ? stored < n * H5Tget_size(type) : stored == 0))
+        throw Error(what + " declares " + std::to_string(n) + " values but holds no data for them", exit_code::io);
     std::vector<double> v(n);
     check(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "read " + name);
     return v;
+}
+
+std::vector<double> read_array(hid_t loc, const std::string& name, std::vector<hsize_t>& dims) {
+    dims = dataset_dims(loc, name);
+    long double n = 1;
+    for (hsize_t x : dims) n *= (long double)x;
+    if (8 * n > (long double)host_available_bytes() / 2)
+        throw Error(name + ": declares " + std::to_string((double)n) + " values, more than this machine can hold",
+                    exit_code::io);
+    return read_array(loc, name, dims, name);
+}
+
+void create_filled(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, hid_t file_type, double fill) {
+    Id space(H5Screate_simple(int(dims.size()), dims.data(), nullptr), H5Sclose, "dataspace for " + name);
+    Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "property list");
+    check(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY), "allocation time of " + name);
+    check(H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC), "fill time of " + name);
+    check(H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &fill), "fill value of " + name);
+    Id d(H5Dcreate2(loc, name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose,
+         "create dataset " + name);
+}
+
+void overwrite(hid_t loc, const std::string& name, hid_t mem_type, const void* data) {
+    Id d = open_dataset(loc, name);
+    check(H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write " + name);
 }
 
 void create_table(hid_t loc, const std::string& name, hsize_t cols) {
@@ -274,139 +318,4 @@ void truncate_table(hid_t loc, const std::string& name, hsize_t rows) {
 }
 
 }  // namespace h5
-
-std::string utc_timestamp() {
-    std::time_t t = std::time(nullptr);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-    return buf;
-}
-
-void write_provenance(hid_t file, const std::string& command_line, const std::string& content) {
-    h5::set_attr(file, "schema", std::string(kSchemaName));
-    h5::set_attr(file, "schema_version", std::to_string(kSchemaMajor) + "." + std::to_string(kSchemaMinor));
-    h5::set_attr(file, "xyzmf_version", std::string(XYZMF_VERSION));
-    h5::set_attr(file, "git_revision", std::string(XYZMF_GIT_REVISION));
-    h5::set_attr(file, "command_line", command_line);
-    h5::set_attr(file, "created", utc_timestamp());
-    h5::set_attr(file, "content", content);
-}
-
-std::string lattice_text(const Lattice& lat) {
-    std::string s;
-    for (int a = 0; a < lat.dim; ++a) s += (a ? "x" : "") + std::to_string(lat.L[a]);
-    return s + " (" + std::to_string(lat.dim) + "D)";
-}
-
-std::vector<hsize_t> spin_dims(const Lattice& lat) {
-    std::vector<hsize_t> d;
-    for (int a = lat.dim - 1; a >= 0; --a) d.push_back(hsize_t(lat.L[a]));
-    d.push_back(3);
-    return d;
-}
-
-namespace {
-
-Lattice read_lattice(hid_t file, const std::string& path) {
-    h5::Id params = h5::open_group(file, "/parameters");
-    Lattice lat;
-    lat.dim = int(h5::attr_int(params, "dim"));
-    const std::vector<std::int64_t> sizes = h5::attr_ints(params, "sizes");
-    if (lat.dim < 1 || lat.dim > 3 || int(sizes.size()) != lat.dim)
-        throw Error(path + ": /parameters has an inconsistent dim/sizes", exit_code::io);
-    for (int a = 0; a < lat.dim; ++a) lat.L[a] = sizes[a];
-    return lat;
-}
-
-// Interleaved (..., 3) file layout -> SoA host layout.
-std::vector<double> to_soa(const std::vector<double>& aos, index_t N) {
-    std::vector<double> soa(aos.size());
-    for (index_t n = 0; n < N; ++n)
-        for (int c = 0; c < 3; ++c) soa[c * N + n] = aos[3 * n + c];
-    return soa;
-}
-
-}  // namespace
-
-std::string snapshot_group(std::int64_t index) {
-    char name[40];
-    std::snprintf(name, sizeof name, "/snapshots/%06lld", static_cast<long long>(index));
-    return name;
-}
-
-std::vector<std::int64_t> snapshot_indices(hid_t file) {
-    std::vector<std::int64_t> out;
-    if (!h5::exists(file, "/snapshots")) return out;
-    h5::Id snaps = h5::open_group(file, "/snapshots");
-    H5G_info_t info;
-    H5Gget_info(snaps, &info);
-    for (hsize_t i = 0; i < info.nlinks; ++i) {
-        char name[64] = {0};
-        H5Lget_name_by_idx(snaps, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT);
-        out.push_back(std::atoll(name));
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
-StoredState read_state_group(hid_t file, const std::string& path, const std::string& where) {
-    StoredState st;
-    st.lattice = read_lattice(file, path);
-    if (!h5::exists(file, where + "/spins")) throw Error(path + ": holds no state at " + where, exit_code::io);
-    h5::Id g = h5::open_group(file, where);
-    std::vector<hsize_t> dims;
-    const std::vector<double> aos = h5::read_array(g, "spins", dims);
-    if (dims != spin_dims(st.lattice))
-        throw Error(path + ": " + where + "/spins does not match the lattice in /parameters", exit_code::io);
-    st.spins = to_soa(aos, st.lattice.sites());
-    st.t = h5::read_scalar(g, "t");
-    st.step = h5::has_attr(g, "step") ? h5::attr_int(g, "step") : 0;
-    st.dt_next = h5::has_attr(g, "dt_next") ? h5::attr_double(g, "dt_next") : 0;
-    st.timeseries_rows = h5::has_attr(g, "timeseries_rows") ? h5::attr_int(g, "timeseries_rows") : 0;
-    st.snapshot_index = where.rfind("/snapshots/", 0) == 0 ? std::atoll(where.c_str() + 11) : -1;
-    st.where = where;
-    return st;
-}
-
-StoredState read_stored_state(const std::string& path, bool last_snapshot_only) {
-    h5::Id file = h5::open_file(path, false);
-    if (!last_snapshot_only && h5::exists(file, "/final/spins")) return read_state_group(file, path, "/final");
-    const std::vector<std::int64_t> snaps = snapshot_indices(file);
-    if (snaps.empty()) throw Error(path + ": holds no snapshot to start from", exit_code::io);
-    return read_state_group(file, path, snapshot_group(snaps.back()));
-}
-
-RunConfig read_run_config(const std::string& path) {
-    h5::Id file = h5::open_file(path, false);
-    h5::Id p = h5::open_group(file, "/parameters");
-    RunConfig c;
-    c.lattice = read_lattice(file, path);
-    c.couplings.Jx = h5::attr_double(p, "Jx");
-    c.couplings.Jy = h5::attr_double(p, "Jy");
-    c.couplings.Jz = h5::attr_double(p, "Jz");
-    c.couplings.gamma = h5::attr_double(p, "gamma");
-    c.couplings.gamma_phi = h5::attr_double(p, "gamma_phi");
-    Numerics& n = c.numerics;
-    n.integrator = h5::attr_string(p, "integrator") == "dopri5" ? IntegratorKind::dopri5 : IntegratorKind::rk4;
-    if (h5::has_attr(p, "stepper") && h5::attr_string(p, "stepper") == "four-sweep") n.stepper = Rk4Stepper::four_sweep;
-    if (h5::has_attr(p, "compress")) c.compress = int(h5::attr_int(p, "compress"));
-    if (h5::has_attr(p, "steps_per_pass")) n.steps_per_pass = int(h5::attr_int(p, "steps_per_pass"));
-    n.dt = h5::attr_double(p, "dt");
-    n.rtol = h5::attr_double(p, "rtol");
-    n.atol = h5::attr_double(p, "atol");
-    n.t_end = h5::attr_double(p, "t_end");
-    n.steady_tol = h5::attr_double(p, "steady_tol");
-    n.norm_tol = h5::attr_double(p, "norm_tol");
-    n.record_every = h5::attr_double(p, "record_every");
-    n.snapshot_every = h5::attr_double(p, "snapshot_every");
-    c.precision = h5::attr_string(p, "precision") == "float" ? Precision::float32 : Precision::float64;
-    c.seed = std::uint64_t(h5::attr_int(p, "seed"));
-    c.init = h5::attr_string(p, "init");
-    c.noise = h5::attr_double(p, "noise");
-    const std::string req = h5::attr_string(p, "backend_requested");
-    c.backend = req == "cpu" ? BackendRequest::cpu : req == "cuda" ? BackendRequest::cuda : BackendRequest::automatic;
-    c.output = path;
-    return c;
-}
-
 }  // namespace xyzmf

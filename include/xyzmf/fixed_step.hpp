@@ -1,0 +1,63 @@
+// The fixed-step (rk4) time loop, shared by `run` (Simulation) and `sweep`
+// (evolve_batch), with the one blow-up rule both apply. Time is counted in
+// whole steps, t = step * dt with the last step shortened to land on t_end,
+// so a resumed run takes exactly the steps of an uninterrupted one.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "xyzmf/integrators.hpp"
+
+namespace xyzmf {
+
+// A state is a set of Bloch vectors: finite, |s| <= 1 + norm_tol, finite ds/dt.
+inline bool bloch_state_ok(const Observables& o, double norm_tol) {
+    const double limit = 1 + norm_tol;
+    return o.max_s2 <= limit * limit && std::isfinite(o.max_rate2);
+}
+
+struct FixedStepPlan {
+    double dt = 0, t_end = 0;
+    std::int64_t n_total = 0;  // steps to t_end
+
+    static FixedStepPlan make(double dt, double t_end) {
+        FixedStepPlan p{dt, t_end, 0};
+        // At least one step when t_end > 0, however large dt is.
+        if (t_end > 0) p.n_total = std::max<std::int64_t>(1, std::int64_t(std::ceil(t_end / dt - 1e-9)));
+        return p;
+    }
+    double time_of(std::int64_t step) const { return step >= n_total ? t_end : double(step) * dt; }
+    // Events every `interval` (1/gamma), in steps: >= 1, and never more than
+    // n_total + 1 (an interval beyond t_end means "only at step 0").
+    std::int64_t stride(double interval) const {
+        const double s = std::round(interval / dt);
+        return s < 1 ? 1 : s > double(n_total + 1) ? n_total + 1 : std::int64_t(s);
+    }
+};
+
+// Advances y from step `from` to plan.n_total. at_event(step) runs at `from`,
+// at every multiple of a stride, at n_total, and after max_steps steps of this
+// call (max_steps < 0: no limit); it returns true to stop there. Returns the
+// step reached.
+template <class Real>
+std::int64_t run_fixed_steps(Rk4<Real>& rk4, StateBuffer<Real>& y, const FixedStepPlan& plan, std::int64_t from,
+                             const std::vector<std::int64_t>& strides, const std::function<bool(std::int64_t)>& at_event,
+                             std::int64_t max_steps = -1) {
+    const int per_pass = rk4.steps_per_pass();
+    for (std::int64_t step = from;;) {
+        if (at_event(step) || step >= plan.n_total) return step;
+        std::int64_t next = plan.n_total;
+        for (std::int64_t s : strides) next = std::min(next, (step / s + 1) * s);
+        if (max_steps >= 0) next = std::min(next, std::max(step + 1, from + max_steps));
+        const std::int64_t n = rk4_steps_to_take(step, next, plan.n_total, per_pass);
+        const double h = step + 1 == plan.n_total ? plan.t_end - double(plan.n_total - 1) * plan.dt : plan.dt;
+        rk4.advance(y, h, n);
+        step += n;
+    }
+}
+
+}  // namespace xyzmf

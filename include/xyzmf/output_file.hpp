@@ -1,0 +1,66 @@
+// How xyzmf writes files so that nothing already on disk is lost
+// (docs/ARCHITECTURE.md, "Write protocol"):
+//  - one writer per file: a command that writes FILE first takes an exclusive
+//    lock on FILE's lock file (.FILE.lock beside it); a second writer is
+//    refused before it touches anything;
+//  - new files (and --overwrite) are written under a temporary name in the
+//    same directory and renamed over FILE only when complete, so a failure
+//    (disk full, kill, bad input) leaves any earlier FILE as it was;
+//  - updates of an existing file (run --resume, sweep --resume) append groups
+//    whose commit mark is written last (schema.hpp), and in-place analyses
+//    write into a copy that replaces FILE when complete.
+#pragma once
+
+#include <string>
+
+#include "xyzmf/hdf5.hpp"
+
+namespace xyzmf {
+
+// Exclusive advisory lock on .NAME.lock beside path, held for the object's
+// life; the lock file is removed on release. Throws Error(io) naming the
+// process that holds it.
+class OutputLock {
+public:
+    explicit OutputLock(const std::string& path);
+    ~OutputLock();
+    OutputLock(const OutputLock&) = delete;
+    OutputLock& operator=(const OutputLock&) = delete;
+
+private:
+    std::string lock_path_;
+    int fd_ = -1;
+};
+
+// A new xyzmf file for `path`: locked, refused if path exists and !overwrite,
+// written as a temporary file beside it (a copy of `copy_of` when given) until
+// commit() renames it over path. Destroyed uncommitted, the temporary file is
+// removed and path is untouched.
+class NewFile {
+public:
+    NewFile(const std::string& path, bool overwrite, const std::string& option = "-o",
+            const std::string& copy_of = "");
+    ~NewFile();
+    NewFile(const NewFile&) = delete;
+    NewFile& operator=(const NewFile&) = delete;
+
+    hid_t handle() const { return file_; }
+    const std::string& path() const { return path_; }
+    bool committed() const { return committed_; }
+    // Flushes and renames the temporary file over path. The file stays open
+    // (its handle is still valid, now under its final name).
+    void commit();
+    // Closes the file (committed or not; an uncommitted one is removed).
+    void close();
+
+private:
+    OutputLock lock_;
+    std::string path_, temp_;
+    h5::Id file_;
+    bool committed_ = false;
+};
+
+// Flushes an open file; a failure (disk full) is Error(io) naming path.
+void flush_file(hid_t file, const std::string& path);
+
+}  // namespace xyzmf

@@ -1,0 +1,136 @@
+// The write protocol (output_file.hpp): lock, temporary file, rename.
+#include "xyzmf/output_file.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "xyzmf/error.hpp"
+
+namespace xyzmf {
+namespace {
+
+// "dir/run.h5" -> {"dir/", "run.h5"}
+std::pair<std::string, std::string> split(const std::string& path) {
+    const std::size_t slash = path.rfind('/');
+    if (slash == std::string::npos) return {"", path};
+    return {path.substr(0, slash + 1), path.substr(slash + 1)};
+}
+
+std::string beside(const std::string& path, const std::string& suffix) {
+    const auto [dir, name] = split(path);
+    return dir + "." + name + suffix;
+}
+
+std::string temp_prefix(const std::string& path) { return beside(path, ".tmp-"); }
+
+// Temporary files of writers that died (kill -9) before their commit: the
+// caller holds the lock, so no live process owns them.
+void remove_stale_temps(const std::string& path) {
+    const auto [dir, name] = split(path);
+    DIR* d = ::opendir(dir.empty() ? "." : dir.c_str());
+    if (!d) return;
+    const std::string prefix = "." + name + ".tmp-";
+    while (dirent* e = ::readdir(d))
+        if (std::strncmp(e->d_name, prefix.c_str(), prefix.size()) == 0) ::unlink((dir + e->d_name).c_str());
+    ::closedir(d);
+}
+
+}  // namespace
+
+OutputLock::OutputLock(const std::string& path) : lock_path_(beside(path, ".lock")) {
+    for (int attempt = 0; attempt < 10; ++attempt) {
+        fd_ = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd_ < 0)
+            throw Error(path + ": cannot create the lock file " + lock_path_ + " (" + std::strerror(errno) + ")",
+                        exit_code::io);
+        if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+            char pid[32] = {0};
+            const ssize_t n = ::pread(fd_, pid, sizeof pid - 1, 0);
+            ::close(fd_);
+            fd_ = -1;
+            throw Error(path + ": is being written by another xyzmf" +
+                            (n > 0 ? std::string(" (pid ") + pid + ")" : std::string()) + "; refusing to touch it",
+                        exit_code::io);
+        }
+        // The holder before us may have removed the file after we opened it:
+        // the lock is ours only if it is still the file at lock_path_.
+        struct stat held, now;
+        if (::fstat(fd_, &held) == 0 && ::stat(lock_path_.c_str(), &now) == 0 && held.st_ino == now.st_ino &&
+            held.st_dev == now.st_dev) {
+            const std::string pid = std::to_string(::getpid());
+            if (::ftruncate(fd_, 0) == 0 && ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
+                // The pid is only for the message of a refused second writer.
+            }
+            return;
+        }
+        ::close(fd_);
+        fd_ = -1;
+    }
+    throw Error(path + ": cannot lock " + lock_path_, exit_code::io);
+}
+
+OutputLock::~OutputLock() {
+    if (fd_ < 0) return;
+    ::unlink(lock_path_.c_str());
+    ::close(fd_);
+}
+
+NewFile::NewFile(const std::string& path, bool overwrite, const std::string& option, const std::string& copy_of)
+    : lock_(path), path_(path) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0) {
+        if (!overwrite) throw Error(option + ": " + path + " already exists; pass --overwrite to replace it", exit_code::io);
+        if (!S_ISREG(st.st_mode)) throw Error(option + ": " + path + " exists and is not a regular file", exit_code::io);
+    }
+    remove_stale_temps(path);
+    temp_ = temp_prefix(path) + std::to_string(::getpid());
+    if (copy_of.empty()) {
+        const hid_t f = H5Fcreate(temp_.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+        if (f < 0)
+            throw Error(option + ": cannot create " + path + " (directory missing or not writable?)", exit_code::io);
+        file_ = h5::Id(f, H5Fclose, "create " + path);
+        return;
+    }
+    std::error_code ec;
+    std::filesystem::copy_file(copy_of, temp_, std::filesystem::copy_options::overwrite_existing, ec);
+    if (ec) {
+        ::unlink(temp_.c_str());
+        throw Error(path + ": cannot copy it to write the analysis beside it (" + ec.message() + ")", exit_code::io);
+    }
+    const hid_t f = H5Fopen(temp_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    if (f < 0) {
+        ::unlink(temp_.c_str());
+        throw Error(path + ": cannot open its working copy", exit_code::io);
+    }
+    file_ = h5::Id(f, H5Fclose, "open " + temp_);
+}
+
+void flush_file(hid_t file, const std::string& path) {
+    if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) throw Error(path + ": cannot write (disk full?)", exit_code::io);
+}
+
+void NewFile::commit() {
+    if (committed_) return;
+    flush_file(file_, path_);
+    if (::rename(temp_.c_str(), path_.c_str()) != 0)
+        throw Error(path_ + ": cannot rename the finished file into place (" + std::strerror(errno) + ")", exit_code::io);
+    committed_ = true;
+}
+
+void NewFile::close() {
+    file_ = h5::Id();
+    if (!committed_ && !temp_.empty()) ::unlink(temp_.c_str());
+    temp_.clear();
+}
+
+NewFile::~NewFile() { close(); }
+
+}  // namespace xyzmf
