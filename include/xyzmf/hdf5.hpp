@@ -25,12 +25,20 @@ public:
     Id& operator=(const Id&) = delete;
     ~Id();
     hid_t get() const { return id_; }
+    // Forgets the handle without closing it. After a failed write (disk full)
+    // closing would flush metadata that points at data never written; left
+    // open, the file on disk stays as its last successful flush left it.
+    void abandon() { id_ = -1; }
     operator hid_t() const { return id_; }
 
 private:
     hid_t id_ = -1;
     Closer close_ = nullptr;
 };
+
+// Turns HDF5's error-stack printing off in the calling thread (the library
+// keeps one error stack per thread; main's is silenced at start-up).
+void silence_errors();
 
 // A new file at path, which must not exist (xyzmf's own files are made by
 // output_file.hpp, which writes a temporary file and renames it).

@@ -52,6 +52,11 @@ public:
     void commit();
     // Closes the file (committed or not; an uncommitted one is removed).
     void close();
+    // After a failed write: forgets the handle without flushing (see
+    // h5::Id::abandon) and removes the file if it was not yet committed.
+    void abandon();
+    // Where the file is on disk now: the temporary name until commit().
+    const std::string& disk_path() const { return committed_ ? path_ : temp_; }
 
 private:
     OutputLock lock_;
@@ -62,5 +67,11 @@ private:
 
 // Flushes an open file; a failure (disk full) is Error(io) naming path.
 void flush_file(hid_t file, const std::string& path);
+
+// Refuses (Error io, "disk full") to write `bytes` more into the file at
+// disk_path when its file system or the file-size limit (ulimit -f) has no
+// room for them: HDF5 cannot undo a write that fails half way, so writes that
+// cannot fit are not started.
+void ensure_room(const std::string& disk_path, double bytes, const std::string& name);
 
 }  // namespace xyzmf

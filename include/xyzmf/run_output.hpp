@@ -48,6 +48,13 @@ public:
 
 private:
     void write_spins(hid_t group, const HostStateRef& s);
+    // Runs a write; if it fails the file is abandoned (never flushed again,
+    // see h5::Id::abandon) so it stays as its last complete snapshot left it.
+    template <class F>
+    void guarded(F&& write);
+    void abandon();
+    void ensure_room(double bytes);
+    bool failed_ = false;
 
     std::string path_;
     std::unique_ptr<NewFile> created_;  // a new file, until and after its commit

@@ -18,7 +18,9 @@ class WriteQueue {
 public:
     // At most max_pending jobs wait; push() blocks beyond that, which bounds
     // the host copies of the state held for snapshots.
-    explicit WriteQueue(std::size_t max_pending);
+    // thread_init runs first on the writer thread (e.g. to set up per-thread
+    // library state).
+    explicit WriteQueue(std::size_t max_pending, std::function<void()> thread_init = {});
     // Finishes every queued job (nothing already handed over is lost), then
     // joins. Never throws: call drain() first to learn of a failed job.
     ~WriteQueue();

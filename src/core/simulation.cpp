@@ -207,7 +207,7 @@ RunSummary Simulation<Real>::run(RunOutput* out, const StartPoint& from, const R
     HostBufferPool<Real> buffers(m.be, 3 * std::size_t(N));
     struct WriterScope {
         Impl& m;
-        WriterScope(Impl& impl, bool on) : m(impl) { if (on) m.writer = std::make_unique<WriteQueue>(2); }
+        WriterScope(Impl& impl, bool on) : m(impl) { if (on) m.writer = std::make_unique<WriteQueue>(2, h5::silence_errors); }
         ~WriterScope() { m.writer.reset(); }  // finishes whatever is queued, also when unwinding
     } writer_scope(m, out != nullptr);
     const Precision prec = m.cfg.precision;

@@ -3,8 +3,12 @@
 
 namespace xyzmf {
 
-WriteQueue::WriteQueue(std::size_t max_pending) : max_pending_(max_pending < 1 ? 1 : max_pending) {
-    thread_ = std::thread([this] { loop(); });
+WriteQueue::WriteQueue(std::size_t max_pending, std::function<void()> thread_init)
+    : max_pending_(max_pending < 1 ? 1 : max_pending) {
+    thread_ = std::thread([this, init = std::move(thread_init)] {
+        if (init) init();
+        loop();
+    });
 }
 
 WriteQueue::~WriteQueue() {

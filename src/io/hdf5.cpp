@@ -47,6 +47,8 @@ Id open_attr(hid_t obj, const std::string& name) {
 
 }  // namespace
 
+void silence_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
 Id::Id(hid_t id, Closer close, const std::string& what) : id_(id), close_(close) {
     if (id < 0) fail("cannot " + what);
 }

@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -126,9 +128,33 @@ void NewFile::commit() {
 }
 
 void NewFile::close() {
-    file_ = h5::Id();
+    if (committed_) file_ = h5::Id();
+    else abandon();  // nothing to keep: no flush, no close-time writes
+}
+
+void NewFile::abandon() {
+    file_.abandon();
     if (!committed_ && !temp_.empty()) ::unlink(temp_.c_str());
     temp_.clear();
+}
+
+void ensure_room(const std::string& disk_path, double bytes, const std::string& name) {
+    const auto [dir, file] = split(disk_path);
+    struct statvfs fs;
+    if (::statvfs(dir.empty() ? "." : dir.c_str(), &fs) == 0) {
+        const double free_bytes = double(fs.f_bavail) * double(fs.f_frsize);
+        if (free_bytes < bytes)
+            throw Error(name + ": disk full (the next write needs " + std::to_string((long long)bytes) + " bytes, " +
+                            std::to_string((long long)free_bytes) + " are free)",
+                        exit_code::io);
+    }
+    struct rlimit lim;
+    struct stat st;
+    if (::getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY && ::stat(disk_path.c_str(), &st) == 0 &&
+        double(st.st_size) + bytes > double(lim.rlim_cur))
+        throw Error(name + ": file size limit reached (ulimit -f: " + std::to_string((long long)lim.rlim_cur) +
+                        " bytes; the next write needs " + std::to_string((long long)bytes) + " more)",
+                    exit_code::io);
 }
 
 NewFile::~NewFile() { close(); }

@@ -158,6 +158,12 @@ struct SweepFile {
         h5::set_attr(handle(), "status", s);
         flush_file(handle(), path);
     }
+    // After a failed write: never flush again (h5::Id::abandon), so the file
+    // keeps every batch committed before.
+    void abandon() {
+        if (created) created->abandon();
+        opened.abandon();
+    }
 };
 
 // The entry of replica r at point p from the analysis of its final state.
@@ -228,9 +234,14 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
         res.predicted_growth[p] = s.growth;
         res.predicted_period[p] = s.period;
     }
-    file.set_status("running");
-    write_sweep_results(file.handle(), file.path, res);
-    if (file.created) file.created->commit();
+    try {
+        file.set_status("running");
+        write_sweep_results(file.handle(), file.path, res);
+        if (file.created) file.created->commit();
+    } catch (const Error&) {
+        file.abandon();
+        throw;
+    }
 
     // This shard's unfinished points, in order.
     std::vector<int> todo;
@@ -297,6 +308,10 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
     } catch (const Error& e) {
         // Every finished batch is in the file; say how the sweep stopped there.
         if (!hooks.quiet && sum.batches) std::fprintf(stderr, "\n");
+        if (e.exit_code() == exit_code::io) {
+            file.abandon();
+            throw;
+        }
         if (interrupt_requested()) {
             try {
                 file.set_status("interrupted after " + std::to_string(sum.points_done) + " points");
@@ -311,10 +326,15 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
     if (!hooks.quiet && sum.batches) std::fprintf(stderr, "\n");
     std::int64_t missing = 0;
     for (std::int64_t b : res.batch) missing += b < 0;
-    file.set_status(missing == 0 ? std::string("finished")
+    try {
+        file.set_status(missing == 0 ? std::string("finished")
                                  : "finished shard " + std::to_string(cfg.shard_index) + "/" +
                                        std::to_string(cfg.shard_count) + "; " + std::to_string(missing) +
                                        " points belong to other shards");
+    } catch (const Error&) {
+        file.abandon();
+        throw;
+    }
     return sum;
 }
 
