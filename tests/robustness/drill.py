@@ -1,0 +1,1831 @@
+#!/usr/bin/python3
+"""Hostile-input and fault drill for the xyzmf CLI.
+
+    /usr/bin/python3 tests/robustness/drill.py --xyzmf build/xyzmf [--only CLASS[,CLASS]]
+                     [--case SUBSTRING] [--list] [--jobs N] [--keep] [--timeout S]
+
+Every case runs in its own temporary directory.  It prints one line per FAILED case and a
+table (class, cases, passed, failed) at the end; the exit status is 0 only if every case
+passed.
+
+The contract every case checks
+------------------------------
+* Exit codes: 0 success; 2 usage (bad option or parameter value, also inside a --config
+  file); 3 I/O (missing, unreadable, foreign, corrupt or invalid file content -- bad
+  parameters or spins stored in a file --, existing output without --overwrite, output
+  locked by another running xyzmf, disk full); 4 numerical blow-up during `run`;
+  130/143/129/131 for SIGINT/SIGTERM/SIGHUP/SIGQUIT (stop cleanly, root attribute `status`
+  no longer "running", snapshots kept).
+* CRASH: death by a signal we did not send, or exit 1/134/136/139.  HANG: no exit within
+  the timeout.  GARBAGE: exit 0 where a refusal is required.  EXIT: another wrong code.
+* STDERR: a refusal prints exactly one non-empty line on stderr, starting with
+  "xyzmf: error: ".  LEAK: stderr shows C++/library internals (std::, vector::,
+  _M_range_check, basic_string, "FFTW could not", HDF5-DIAG).
+* LOST: nothing lost.  Every pre-existing file is fingerprinted before the command (raw
+  bytes, inode, and with h5py every dataset's shape/dtype/sha256).  Afterwards it must still
+  open; if the command may not modify it, every dataset is identical and the inode is the
+  same; if it may write into it (resume, analyze in place, sweep --resume) every
+  /snapshots/NNNNNN/spins that existed is unchanged and every /sweep entry that was done
+  (phase != -1) is unchanged; a failed command never replaces (new inode) or truncates it;
+  an --overwrite that failed leaves the old file byte for byte.
+* LITTER: after a failed command asked to create a new file, that file is absent or a
+  complete xyzmf file (root attribute schema == "xyzmf"); no other new file (temp or lock
+  file) is left behind by a command that exited by itself.
+* CHECK: class-specific post-conditions (resume bit-identical to an uninterrupted run,
+  /final/t == t_end, sweep entries done and equal, blow-up phase codes, ...).
+* HARNESS: the drill itself failed (setup error, timing assumption not met); not a
+  program bug.
+
+Classes: options, crafted_files, kill_resume, full_disk, two_writers, blowups.
+"""
+
+import os
+import sys
+
+# Our own h5py reads must never take HDF5 file locks that would make xyzmf's writes fail;
+# the variable is removed again from the environment of every xyzmf we start.
+os.environ["HDF5_USE_FILE_LOCKING"] = "FALSE"
+
+import argparse
+import dataclasses
+import hashlib
+import multiprocessing
+import random
+import re
+import resource
+import shlex
+import shutil
+import signal
+import stat
+import subprocess
+import tempfile
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+
+import h5py
+import numpy as np
+
+XYZMF = None          # path of the binary under test (set in main)
+TIMEOUT = 60.0        # default per-subprocess timeout, seconds
+KEEP = False
+FX = {}               # fixture name -> path (built once in main, before the pool forks)
+FX_SIZE = {}          # fixture name -> size in bytes
+AS_LIMIT = 8 << 30    # address-space cap for every xyzmf we start (absurd sizes must be refused, not swap the box)
+
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "HDF5_USE_FILE_LOCKING"}
+
+LEAKS = ["_M_range_check", "vector::", "basic_string", "std::", "FFTW could not", "HDF5-DIAG",
+         "terminate called", "what():"]
+CRASH_CODES = (1, 134, 136, 139)
+SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129, signal.SIGQUIT: 131}
+
+Q = ["--backend", "cpu", "-q"]
+QUICK = {"options", "crafted_files", "full_disk", "blowups"}   # tiny inputs: 30 s is already a hang
+
+
+# ----------------------------------------------------------------------------------------
+# Cases and the per-case context
+# ----------------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Case:
+    cls: str
+    name: str
+    argv: list = None                 # arguments after the binary; cwd = the case's temp dir
+    setup: object = None              # setup(d): build the input files in temp dir d
+    expect: tuple = (0,)              # acceptable exit codes
+    modifies: tuple = ()              # pre-existing files the command may write into
+    replaces: tuple = ()              # pre-existing files the command may replace (--overwrite)
+    creates: tuple = ()               # new files the command is asked to create
+    post: object = None               # post(ctx, res): extra checks, report with ctx.fail
+    runner: object = None             # runner(ctx): a multi-step case drives everything itself
+    preexec: object = None            # extra preexec_fn (e.g. RLIMIT_FSIZE)
+    timeout: float = None
+    cost: float = 0.1                 # rough seconds, to schedule the long cases first
+
+
+@dataclasses.dataclass
+class Res:
+    argv: list
+    rc: int
+    out: str
+    err: str
+    elapsed: float
+    hang: bool = False
+
+
+def cmd_str(argv):
+    return "xyzmf " + shlex.join(argv)
+
+
+def _preexec(extra=None):
+    def f():
+        resource.setrlimit(resource.RLIMIT_AS, (AS_LIMIT, AS_LIMIT))
+        if extra:
+            extra()
+    return f
+
+
+def fsize_limit(n):
+    """preexec that caps the size of any file the child writes at n bytes (n may be a callable)."""
+    def f():
+        v = n() if callable(n) else n
+        resource.setrlimit(resource.RLIMIT_FSIZE, (v, v))
+    return f
+
+
+class Ctx:
+    def __init__(self, case, d):
+        self.case = case
+        self.d = d
+        self.failures = []      # (kind, detail, cmd)
+
+    def p(self, name):
+        return os.path.join(self.d, name)
+
+    def fail(self, kind, detail, argv=None):
+        self.failures.append((kind, detail, cmd_str(argv) if argv is not None else ""))
+
+    # -- processes ------------------------------------------------------------------------
+    def spawn(self, argv, env=None, preexec=None):
+        return subprocess.Popen([XYZMF] + argv, cwd=self.d, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                errors="replace", env=env or CHILD_ENV,
+                                preexec_fn=_preexec(preexec), start_new_session=True)
+
+    def finish(self, proc, argv, t0, timeout=None):
+        timeout = timeout or self.case.timeout or (min(TIMEOUT, 30.0) if self.case.cls in QUICK else TIMEOUT)
+        try:
+            out, err = proc.communicate(timeout=max(0.1, timeout - (time.monotonic() - t0)))
+            hang = False
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            out, err = proc.communicate()
+            hang = True
+        return Res(argv, proc.returncode, out, err, time.monotonic() - t0, hang)
+
+    def exec(self, argv, preexec=None, timeout=None, env=None):
+        t0 = time.monotonic()
+        proc = self.spawn(argv, env=env, preexec=preexec)
+        return self.finish(proc, argv, t0, timeout)
+
+    def check_exit(self, res, expect, sent_signal=None):
+        """Exit code, crash, hang and stderr checks.  Returns True when the exit was sane."""
+        a, rc = res.argv, res.rc
+        first = _first_line(res.err)
+        if res.hang:
+            self.fail("HANG", f"no exit within {res.elapsed:.0f} s", a)
+            return False
+        if rc < 0 and -rc != sent_signal:
+            self.fail("CRASH", f"killed by {signal.Signals(-rc).name}; stderr: {first}", a)
+            return False
+        if rc in CRASH_CODES:
+            self.fail("CRASH", f"exit {rc}; stderr: {first}", a)
+            return False
+        ok = True
+        if rc not in expect and not (sent_signal and rc == -sent_signal):
+            if rc == 0:
+                self.fail("GARBAGE", f"accepted (exit 0), expected exit {_codes(expect)}", a)
+            else:
+                self.fail("EXIT", f"exit {rc}, expected {_codes(expect)}; stderr: {first}", a)
+            ok = False
+        if rc > 0:
+            lines = [l for l in res.err.splitlines() if l.strip()]
+            if len(lines) != 1 or not lines[0].startswith("xyzmf: error: "):
+                self.fail("STDERR", f"exit {rc} with {len(lines)} stderr lines, first: {first}", a)
+        for pat in LEAKS:
+            if pat in res.err:
+                i = res.err.find(pat)
+                self.fail("LEAK", f"stderr shows {pat!r}: {res.err[max(0, i - 60):i + 60]!r}", a)
+                break
+        return ok
+
+    # -- the standard single-command case ------------------------------------------------
+    def run(self, argv, expect=(0,), modifies=(), replaces=(), creates=(), preexec=None,
+            timeout=None, track=True, env=None):
+        before = dir_state(self.d) if track else None
+        res = self.exec(argv, preexec=preexec, timeout=timeout, env=env)
+        self.check_exit(res, expect)
+        if track and not res.hang:
+            self.check_files(before, res, modifies, replaces, creates)
+        return res
+
+    def check_files(self, before, res, modifies=(), replaces=(), creates=(), stray=True):
+        a, rc = res.argv, res.rc
+        after = dir_state(self.d)
+        failed = rc != 0
+        for name, old in before.items():
+            new = after.get(name)
+            if name.startswith("."):
+                continue                      # the program's own lock/temp files
+            if new is None:
+                if not (name in replaces and not failed):
+                    self.fail("LOST", f"{name} was deleted", a)
+                continue
+            if old.kind != "file":
+                if new.kind != old.kind or new.ino != old.ino or new.target != old.target:
+                    self.fail("LOST", f"{name} ({old.kind}) was replaced or changed", a)
+                continue
+            if name in replaces:
+                if failed:
+                    if new.ino != old.ino or new.sha != old.sha:
+                        self.fail("LOST", f"failed --overwrite changed {name} "
+                                  f"({'new inode' if new.ino != old.ino else 'content'}, "
+                                  f"{old.size} -> {new.size} bytes)", a)
+                else:
+                    check_complete(self, name, a)
+                continue
+            if not old.h5["ok"]:
+                if (failed or name not in modifies) and (new.ino != old.ino or new.sha != old.sha):
+                    self.fail("LOST", f"{name} (not readable as HDF5 before) was modified", a)
+                continue
+            if not new.h5["ok"]:
+                self.fail("LOST", f"{name} no longer opens with h5py: {new.h5['err']}", a)
+                continue
+            if name in modifies:
+                if failed and new.ino != old.ino:
+                    self.fail("LOST", f"failed command replaced {name} (new inode)", a)
+                if failed and new.size < old.size:
+                    self.fail("LOST", f"failed command truncated {name} ({old.size} -> {new.size} bytes)", a)
+                for msg in kept_snapshots_and_sweep(old.h5, new.h5):
+                    self.fail("LOST", f"{name}: {msg}", a)
+            else:
+                if new.ino != old.ino:
+                    self.fail("LOST", f"{name} was replaced (new inode) though the command must not touch it", a)
+                diff = dataset_diff(old.h5, new.h5)
+                if diff:
+                    self.fail("LOST", f"{name} modified though the command must not touch it: {diff}", a)
+        for name, new in after.items():
+            if name in before:
+                continue
+            if name in creates:
+                if failed:
+                    st = new.h5 if new.kind == "file" else {"ok": False, "err": new.kind}
+                    if not (st["ok"] and st["attrs"].get("schema") == "xyzmf"):
+                        self.fail("LITTER", f"failed command left {name} that is not a complete xyzmf file "
+                                  f"({st.get('err') or 'schema ' + repr(st['attrs'].get('schema'))})", a)
+                continue
+            if stray:
+                self.fail("LITTER", f"left a stray file {name!r} ({new.size} bytes)", a)
+        if not failed:
+            for name in creates:
+                if name not in after:
+                    self.fail("CHECK", f"exit 0 but {name} was not written", a)
+                else:
+                    check_complete(self, name, a)
+
+
+def _first_line(text):
+    for l in text.splitlines():
+        if l.strip():
+            return repr(l.strip()[:160])
+    return "(empty)"
+
+
+def _codes(expect):
+    return "/".join(str(c) for c in expect)
+
+
+# ----------------------------------------------------------------------------------------
+# File fingerprints
+# ----------------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class FState:
+    kind: str
+    ino: int
+    size: int = 0
+    sha: str = ""
+    target: str = ""
+    h5: dict = None
+
+
+def ds_digest(ds):
+    try:
+        data = ds[()]
+    except Exception as e:                          # noqa: BLE001
+        return ("unreadable", str(e)[:60])
+    if isinstance(data, np.ndarray) and data.dtype.kind != "O":
+        b = np.ascontiguousarray(data).tobytes()
+    else:
+        b = repr(data.tolist() if isinstance(data, np.ndarray) else data).encode()
+    return (tuple(ds.shape), str(ds.dtype), hashlib.sha256(b).hexdigest())
+
+
+def astr(v):
+    if isinstance(v, bytes):
+        return v.decode(errors="replace")
+    if isinstance(v, np.ndarray) and v.shape == ():
+        return astr(v[()])
+    return v if isinstance(v, str) else str(v)
+
+
+def h5_state(path):
+    try:
+        with h5py.File(path, "r") as f:
+            dsets, sweep = {}, {}
+
+            def visit(name, obj):
+                if isinstance(obj, h5py.Dataset):
+                    dsets[name] = ds_digest(obj)
+                    if name.startswith("sweep/"):
+                        try:
+                            sweep[name[6:]] = obj[()]
+                        except Exception:   # noqa: BLE001
+                            pass
+            f.visititems(visit)
+            attrs = {k: astr(f.attrs[k]) for k in ("schema", "status", "content") if k in f.attrs}
+        return {"ok": True, "dsets": dsets, "sweep": sweep, "attrs": attrs}
+    except Exception as e:                          # noqa: BLE001
+        return {"ok": False, "err": (str(e).splitlines() or ["?"])[0][:120]}
+
+
+def dir_state(d):
+    st = {}
+    for name in os.listdir(d):
+        p = os.path.join(d, name)
+        try:
+            l = os.lstat(p)
+        except FileNotFoundError:
+            continue
+        if stat.S_ISLNK(l.st_mode):
+            st[name] = FState("link", l.st_ino, target=os.readlink(p))
+        elif stat.S_ISDIR(l.st_mode):
+            st[name] = FState("dir", l.st_ino)
+        elif stat.S_ISREG(l.st_mode):
+            try:
+                with open(p, "rb") as fh:
+                    sha = hashlib.sha256(fh.read()).hexdigest()
+            except OSError:
+                sha = "unreadable"
+            h5 = h5_state(p) if name.endswith(".h5") and not name.startswith(".") else {"ok": False, "err": "not .h5"}
+            st[name] = FState("file", l.st_ino, l.st_size, sha, h5=h5)
+        else:
+            st[name] = FState("other", l.st_ino)
+    return st
+
+
+def dataset_diff(a, b):
+    msgs = []
+    for k, v in a["dsets"].items():
+        if k not in b["dsets"]:
+            msgs.append(f"/{k} removed")
+        elif b["dsets"][k] != v:
+            msgs.append(f"/{k} changed")
+    for k in b["dsets"]:
+        if k not in a["dsets"]:
+            msgs.append(f"/{k} added")
+    return ", ".join(msgs[:4]) + (f" (+{len(msgs) - 4} more)" if len(msgs) > 4 else "")
+
+
+def kept_snapshots_and_sweep(a, b):
+    """Snapshots that existed keep their spins; sweep entries that were done stay unchanged."""
+    msgs = []
+    for k, v in a["dsets"].items():
+        if re.fullmatch(r"snapshots/\d{6}/spins", k):
+            if k not in b["dsets"]:
+                msgs.append(f"/{k} lost")
+            elif b["dsets"][k] != v:
+                msgs.append(f"/{k} changed")
+    ph = a["sweep"].get("phase")
+    if isinstance(ph, np.ndarray) and ph.ndim == 3 and ph.dtype.kind in "iu":
+        done3 = ph != -1
+        done2 = done3.any(axis=2)
+        for k, old in a["sweep"].items():
+            if not isinstance(old, np.ndarray) or old.ndim < 2 or k == "batch":
+                continue
+            new = b["sweep"].get(k)
+            if not isinstance(new, np.ndarray) or new.shape != old.shape:
+                msgs.append(f"/sweep/{k} lost or reshaped")
+                continue
+            mask = done3 if old.shape[:3] == ph.shape else (done2 if old.shape[:2] == ph.shape[:2] else None)
+            if mask is None:
+                continue
+            x, y = old[mask], new[mask]
+            same = np.array_equal(x, y, equal_nan=True) if x.dtype.kind == "f" else np.array_equal(x, y)
+            if not same:
+                msgs.append(f"/sweep/{k}: entries that were done changed")
+    return msgs[:6]
+
+
+def check_complete(ctx, name, argv):
+    st = h5_state(ctx.p(name))
+    if not st["ok"]:
+        ctx.fail("CHECK", f"{name} written but does not open: {st['err']}", argv)
+    elif st["attrs"].get("schema") != "xyzmf":
+        ctx.fail("CHECK", f"{name} written without schema = 'xyzmf'", argv)
+
+
+# ----------------------------------------------------------------------------------------
+# Helpers for setups and post-checks
+# ----------------------------------------------------------------------------------------
+
+def cp(fx, name):
+    """setup step: copy fixture fx into the case dir as name."""
+    def f(d):
+        shutil.copyfile(FX[fx], os.path.join(d, name))
+    return f
+
+
+def seq(*steps):
+    def f(d):
+        for s in steps:
+            s(d)
+    return f
+
+
+def mutate(name, fn):
+    """setup step: open name (in the case dir) read-write with h5py and apply fn(f)."""
+    def f(d):
+        with h5py.File(os.path.join(d, name), "r+") as h:
+            fn(h)
+    return f
+
+
+def write_text(name, text, mode=None):
+    def f(d):
+        p = os.path.join(d, name)
+        with open(p, "wb" if isinstance(text, bytes) else "w") as fh:
+            fh.write(text)
+        if mode is not None:
+            os.chmod(p, mode)
+    return f
+
+
+def spins_paths(h):
+    out = []
+    h.visititems(lambda n, o: out.append(n) if isinstance(o, h5py.Dataset) and n.endswith("spins") else None)
+    return out
+
+
+def replace_all_spins(fn):
+    """h5py mutation: every */spins dataset replaced by fn(old_array) (None = delete it)."""
+    def f(h):
+        for p in spins_paths(h):
+            old = h[p][()]
+            new = fn(old)
+            del h[p]
+            if new is not None:
+                h[p] = new
+    return f
+
+
+def set_attr(path, key, value):
+    def f(h):
+        if key in h[path].attrs:
+            del h[path].attrs[key]
+        h[path].attrs[key] = value
+    return f
+
+
+def del_attr(path, key):
+    def f(h):
+        del h[path].attrs[key]
+    return f
+
+
+def set_ds(path, value):
+    def f(h):
+        h[path][()] = value
+    return f
+
+
+def del_obj(path):
+    def f(h):
+        del h[path]
+    return f
+
+
+def read_final(path):
+    with h5py.File(path, "r") as f:
+        return (f["final/spins"][()], float(f["final/t"][()]), int(f["final"].attrs["step"]),
+                float(f["parameters"].attrs["t_end"]))
+
+
+def check_run_file(ctx, name, argv, ref=None, expect_status="finished"):
+    """A complete run file: opens, status, /final/t == t_end, finite snapshots, optional
+    bit-identity of /final/spins with the reference file ref."""
+    p = ctx.p(name)
+    try:
+        with h5py.File(p, "r") as f:
+            status = astr(f.attrs.get("status", ""))
+            if expect_status and not status.startswith(expect_status):
+                ctx.fail("CHECK", f"{name}: status {status!r}, expected {expect_status!r}...", argv)
+            pars = f["parameters"].attrs
+            norm_tol = float(pars.get("norm_tol", 1e-4))
+            for k in f.get("snapshots", {}):
+                s = f["snapshots"][k]["spins"][()]
+                if not np.all(np.isfinite(s)) or np.max(np.linalg.norm(s, axis=-1)) > 1 + norm_tol + 1e-9:
+                    ctx.fail("CHECK", f"{name}: snapshot {k} holds non-finite spins or |s| > 1 + norm_tol", argv)
+                    break
+            if expect_status == "finished":
+                if "final" not in f:
+                    ctx.fail("CHECK", f"{name}: status finished but no /final", argv)
+                    return
+                t = float(f["final/t"][()])
+                t_end = float(pars["t_end"])
+                reason = astr(f["final"].attrs.get("stop_reason", ""))
+                if reason.startswith("reached") and abs(t - t_end) > 1e-12 * max(1.0, abs(t_end)):
+                    ctx.fail("CHECK", f"{name}: /final/t = {t!r} but t_end = {t_end!r} ({reason})", argv)
+                s = f["final/spins"][()]
+                if not np.all(np.isfinite(s)):
+                    ctx.fail("CHECK", f"{name}: /final/spins not finite", argv)
+                if ref is not None:
+                    rs, rt, rstep, _ = read_final(ref)
+                    if s.shape != rs.shape or not np.array_equal(s, rs):
+                        nd = np.nan if s.shape != rs.shape else float(np.max(np.abs(s - rs)))
+                        ctx.fail("CHECK", f"{name}: /final/spins differ from the uninterrupted run "
+                                 f"(max |diff| {nd:.3g}, t {t} vs {rt})", argv)
+                    elif int(f["final"].attrs.get("step", -1)) != rstep:
+                        ctx.fail("CHECK", f"{name}: /final step {int(f['final'].attrs.get('step', -1))} "
+                                 f"vs {rstep} uninterrupted", argv)
+    except Exception as e:                          # noqa: BLE001
+        ctx.fail("CHECK", f"{name}: cannot be read as a run file: {str(e).splitlines()[0][:120]}", argv)
+
+
+SWEEP_ENTRY_KEYS = ("phase", "order", "agree", "m_perp", "residual", "peak_weight", "period",
+                    "vortices", "t_final", "k")
+
+
+def check_sweep_file(ctx, name, argv, ref=None, all_done=True):
+    try:
+        with h5py.File(ctx.p(name), "r") as f:
+            status = astr(f.attrs.get("status", ""))
+            if all_done and not status.startswith("finished"):
+                ctx.fail("CHECK", f"{name}: status {status!r}, expected 'finished'", argv)
+            ph = f["sweep/phase"][()]
+            if all_done and np.any(ph == -1):
+                ctx.fail("CHECK", f"{name}: {int(np.sum(ph == -1))} of {ph.size} entries not done", argv)
+            if ref is not None:
+                with h5py.File(ref, "r") as g:
+                    bad = []
+                    for k in SWEEP_ENTRY_KEYS:
+                        x, y = f["sweep"][k][()], g["sweep"][k][()]
+                        same = x.shape == y.shape and (np.array_equal(x, y, equal_nan=True)
+                                                       if x.dtype.kind == "f" else np.array_equal(x, y))
+                        if not same:
+                            bad.append(k)
+                    if bad:
+                        ctx.fail("CHECK", f"{name}: /sweep/{','.join(bad)} differ from the uninterrupted sweep", argv)
+    except Exception as e:                          # noqa: BLE001
+        ctx.fail("CHECK", f"{name}: cannot be read as a sweep file: {str(e).splitlines()[0][:120]}", argv)
+
+
+def post_run_ok(name="out.h5", ref=None):
+    def f(ctx, res):
+        if res.rc == 0:
+            check_run_file(ctx, name, res.argv, ref=FX.get(ref) if ref else None)
+    return f
+
+
+def post_sweep_ok(name="out.h5", ref=None):
+    def f(ctx, res):
+        if res.rc == 0:
+            check_sweep_file(ctx, name, res.argv, ref=FX.get(ref) if ref else None)
+    return f
+
+
+def post_names(*words):
+    """a refusal must name one of words (case-insensitive)."""
+    def f(ctx, res):
+        if res.rc != 0 and not any(w.lower() in res.err.lower() for w in words):
+            ctx.fail("CHECK", f"message does not name {'/'.join(words)}: {_first_line(res.err)}", res.argv)
+    return f
+
+
+def posts(*fs):
+    def f(ctx, res):
+        for g in fs:
+            g(ctx, res)
+    return f
+
+
+def partial_run(fx_src, keep_snapshots, status="interrupted at t = 1.5"):
+    """h5py: turn a finished run into what an interrupted one looks like: no /final, only the
+    first keep_snapshots snapshots."""
+    def f(h):
+        del h["final"]
+        for k in list(h["snapshots"]):
+            if int(k) >= keep_snapshots:
+                del h["snapshots"][k]
+        h.attrs["status"] = status
+    return f
+
+
+def partial_sweep(h):
+    """h5py: mark the last row of a finished sweep as not done (as a killed sweep leaves it)."""
+    sw = h["sweep"]
+    for k in list(sw):
+        ds = sw[k]
+        if ds.ndim >= 2 and ds.shape[:2] == sw["phase"].shape[:2] and k not in ("predicted", "predicted_growth",
+                                                                               "predicted_period"):
+            a = ds[()]
+            a[-1] = -1 if a.dtype.kind in "iu" else np.nan
+            ds[...] = a
+    h.attrs["status"] = "interrupted after 6 points"
+
+
+# ----------------------------------------------------------------------------------------
+# Fixtures (built once, copied into each case dir)
+# ----------------------------------------------------------------------------------------
+
+RUN8 = ["run", "--size", "8", "--t-end", "2", "--snapshot-every", "1", "--Jx", "0.9", "--Jy", "-0.6",
+        "--Jz", "1", "--steady-tol", "0"] + Q
+RUN16 = ["run", "--size", "16", "--t-end", "4", "--snapshot-every", "0.5", "--Jx", "0.9", "--Jy", "-0.6",
+         "--Jz", "1", "--steady-tol", "0"] + Q
+SWEEP3 = ["sweep", "--x", "Jx:-2:2:3", "--y", "Jy:-2:2:3", "--size", "4", "--t-end", "2"] + Q
+MAP5 = ["stability", "--x", "Jx:-2:2:5", "--y", "Jy:-2:2:5"]
+# the long run / sweep that kill_resume interrupts (about 1-2 s each on 2 cores)
+LONG_RUN = ["run", "--size", "48", "--t-end", "200", "--dt", "0.01", "--snapshot-every", "2",
+            "--steady-tol", "0", "--Jx", "0.9", "--Jy", "-0.6", "--Jz", "1"] + Q
+LONG_SWEEP = ["sweep", "--x", "Jx:-2:2:4", "--y", "Jy:-2:2:4", "--size", "16", "--t-end", "100",
+              "--steady-tol", "0", "--batch-points", "1"] + Q
+# the first writer of two_writers: several seconds
+TW_RUN = ["run", "--size", "64", "--t-end", "500", "--dt", "0.01", "--snapshot-every", "25",
+          "--steady-tol", "0", "--Jx", "0.9", "--Jy", "-0.6", "--Jz", "1"] + Q
+TW_SWEEP = ["sweep", "--x", "Jx:-2:2:4", "--y", "Jy:-2:2:4", "--size", "32", "--t-end", "150",
+            "--steady-tol", "0", "--batch-points", "2"] + Q
+
+SHARD_VARIANTS = {   # name -> (extra args for shard 1/2, words the refusal must name)
+    "gamma": (["--gamma", "2"], ["gamma"]),
+    "dt": (["--dt", "0.01"], ["dt"]),
+    "t_end": (["--t-end", "3"], ["t_end", "t-end"]),
+    "seed": (["--seed", "2"], ["seed"]),
+    "size": (["--size", "8"], ["size"]),
+    "precision": (["--precision", "float"], ["precision"]),
+    "axis": (["--x", "Jx:-2:3:3"], ["x_hi", "axis", "x ", "grid", "Jx"]),
+    "Jz": (["--Jz", "0.5"], ["Jz"]),
+    "replicas": (["--replicas", "2"], ["replicas"]),
+}
+
+
+FLAGS = {"--triad", "--roof", "--bogus", "--analyze", "--overwrite", "--json", "--all-snapshots", "--lifshitz",
+         "-q", "--quiet"}
+
+
+def with_opts(argv, extra):
+    """argv with the options in extra set, replacing values argv already gives (xyzmf refuses an
+    option given twice); flags (FLAGS) are appended."""
+    argv, i = list(argv), 0
+    while i < len(extra):
+        opt = extra[i]
+        if opt in FLAGS or i + 1 == len(extra):
+            argv.append(opt)
+            i += 1
+            continue
+        if opt in argv:
+            argv[argv.index(opt) + 1] = extra[i + 1]
+        else:
+            argv += [opt, extra[i + 1]]
+        i += 2
+    return argv
+
+
+def fixture_commands(classes):
+    cmds = {}
+    need_basic = classes & {"options", "crafted_files", "full_disk", "two_writers", "blowups"}
+    if need_basic:
+        cmds["run"] = RUN8 + ["-o", "run.h5"]
+        cmds["sweep"] = SWEEP3 + ["-o", "sweep.h5"]
+        cmds["sh0"] = SWEEP3 + ["--shard", "0/2", "-o", "sh0.h5"]
+        cmds["sh1"] = SWEEP3 + ["--shard", "1/2", "-o", "sh1.h5"]
+        cmds["map"] = MAP5 + ["-o", "map.h5"]
+    if "crafted_files" in classes:
+        for k, (extra, _) in SHARD_VARIANTS.items():
+            cmds["sh1_" + k] = with_opts(SWEEP3, extra) + ["--shard", "1/2", "-o", f"sh1_{k}.h5"]
+    if "full_disk" in classes:
+        cmds["run16"] = RUN16 + ["-o", "run16.h5"]
+        cmds["merged"] = None       # built from sh0 + sh1 after the others
+    if "kill_resume" in classes:
+        cmds["ref_run"] = LONG_RUN + ["-o", "ref_run.h5"]
+        cmds["ref_sweep"] = LONG_SWEEP + ["-o", "ref_sweep.h5"]
+    return cmds
+
+
+def build_fixtures(classes, fxdir, jobs):
+    cmds = fixture_commands(classes)
+
+    def one(item):
+        name, argv = item
+        r = subprocess.run([XYZMF] + argv, cwd=fxdir, capture_output=True, text=True, env=CHILD_ENV,
+                           timeout=300)
+        out = argv[argv.index("-o") + 1]
+        if r.returncode != 0 or not os.path.exists(os.path.join(fxdir, out)):
+            raise SystemExit(f"drill: fixture {name} failed (exit {r.returncode}): {cmd_str(argv)}\n{r.stderr}")
+        FX[name] = os.path.join(fxdir, out)
+
+    with ThreadPoolExecutor(max(1, jobs)) as ex:
+        list(ex.map(one, [(k, v) for k, v in cmds.items() if v is not None]))
+    if "merged" in cmds:
+        one(("merged", ["merge", "-o", "merged.h5", FX["sh0"], FX["sh1"]]))
+    # crafted derivatives
+    if "run" in FX:
+        derive(fxdir, "part", "run", partial_run("run", 2))
+        derive(fxdir, "sweep_part", "sweep", partial_sweep)
+        derive(fxdir, "foreign", None, None)
+    if "run16" in FX:
+        derive(fxdir, "part16", "run16", partial_run("run16", 5, "interrupted at t = 2.2"))
+    for k, v in FX.items():
+        FX_SIZE[k] = os.path.getsize(v)
+
+
+def derive(fxdir, name, src, fn):
+    p = os.path.join(fxdir, name + ".h5")
+    if src is None:         # a valid HDF5 file that is not an xyzmf file
+        with h5py.File(p, "w") as f:
+            f.attrs["creator"] = "someone else"
+            f["spins"] = np.zeros((8, 8, 3))
+            f.create_group("parameters").attrs["dt"] = 0.01
+    else:
+        shutil.copyfile(FX[src], p)
+        with h5py.File(p, "r+") as f:
+            fn(f)
+    FX[name] = p
+
+
+# ----------------------------------------------------------------------------------------
+# Class 1: options
+# ----------------------------------------------------------------------------------------
+
+RUN_TINY = ["run", "--size", "4", "--t-end", "0.1"] + Q + ["-o", "out.h5"]
+SWEEP_TINY = ["sweep", "--x", "Jx:0:1:2", "--y", "Jy:0:1:2", "--size", "4", "--t-end", "0.1"] + Q + ["-o", "out.h5"]
+STAB_TINY = ["stability", "--x", "Jx:0:1:3", "--y", "Jy:0:1:3", "-o", "out.h5"]
+BENCH_TINY = ["bench", "--backend", "cpu", "--size", "8", "--steps", "10", "--repeats", "1"]
+I63, I64 = str(2 ** 63), str(2 ** 64)
+
+
+def options_cases():
+    C = []
+
+    def add(cmd, label, args, expect=(2,), post=None, setup=None, timeout=None):
+        if cmd == "run":
+            argv, kw = with_opts(RUN_TINY, args), dict(creates=("out.h5",))
+            post = post or (post_run_ok() if 0 in expect else None)
+        elif cmd == "sweep":
+            argv, kw = with_opts(SWEEP_TINY, args), dict(creates=("out.h5",))
+            post = post or (post_sweep_ok() if 0 in expect else None)
+        elif cmd == "stability":
+            argv, kw = with_opts(STAB_TINY, args), dict(creates=("out.h5",))
+        elif cmd == "analyze":
+            argv, kw = ["analyze", "run.h5"] + args, dict(modifies=("run.h5",) if 0 in expect else ())
+            setup = seq(cp("run", "run.h5"), setup) if setup else cp("run", "run.h5")
+        elif cmd == "bench":
+            argv, kw = with_opts(BENCH_TINY, args), {}
+        else:                    # raw argv
+            argv, kw = args, {}
+        C.append(Case("options", f"{cmd} {label}", argv, setup=setup, expect=expect, post=post,
+                      timeout=timeout, **kw))
+
+    bad_common = [("nan", "nan"), ("inf", "inf"), ("-inf", "-inf"), ("empty", ""), ("word", "abc")]
+    # -- run: numeric options past their limits
+    for v in ["nan", "inf", "-inf", "", "abc", "1e400"]:
+        add("run", f"--Jx {v!r}", ["--Jx", v])
+    add("run", "--Jy nan", ["--Jy", "nan"])
+    add("run", "--Jz -inf", ["--Jz", "-inf"])
+    add("run", "--Jx 1e308 (blow-up or refusal)", ["--Jx", "1e308"], expect=(2, 4))
+    for v in ["nan", "-1", "inf"]:
+        add("run", f"--gamma {v}", ["--gamma", v])
+    for v in ["-1", "nan", "inf"]:
+        add("run", f"--gamma-phi {v}", ["--gamma-phi", v])
+    for v in ["0", "-0.01", "nan", "inf", "-inf", "1e308", "1e-320", ""]:
+        add("run", f"--dt {v!r}", ["--dt", v])
+    add("run", "--dt 5 > t_end", ["--dt", "5"], expect=(0, 2))
+    for v in ["-1", "nan", "inf"]:
+        add("run", f"--rtol {v} (dopri5)", ["--integrator", "dopri5", "--rtol", v])
+    add("run", "--atol -1 (dopri5)", ["--integrator", "dopri5", "--atol", "-1"])
+    add("run", "--rtol 0 --atol 0 (dopri5)", ["--integrator", "dopri5", "--rtol", "0", "--atol", "0"])
+    for v in ["-1", "nan", "inf", "1e300", "-inf"]:
+        add("run", f"--t-end {v}", ["--t-end", v] if v != "1e300" else ["--t-end", v, "--steady-tol", "0"])
+    for v in ["-1", "nan"]:
+        add("run", f"--steady-tol {v}", ["--steady-tol", v])
+    for v in ["-1", "nan"]:
+        add("run", f"--norm-tol {v}", ["--norm-tol", v])
+    for v in ["0", "-1", "nan", "inf"]:
+        add("run", f"--record-every {v}", ["--record-every", v], expect=(2,) if v != "inf" else (0, 2))
+    add("run", "--record-every 1e-300", ["--record-every", "1e-300"], expect=(0, 2))
+    for v in ["-1", "nan"]:
+        add("run", f"--snapshot-every {v}", ["--snapshot-every", v])
+    add("run", "--snapshot-every 1e308", ["--snapshot-every", "1e308"], expect=(0, 2))
+    for v in ["-1", "nan", "2"]:
+        add("run", f"--noise {v}", ["--init", "pm-noise", "--noise", v])
+    for v in ["-1", I64, I63, "abc", "1.5", ""]:
+        add("run", f"--seed {v!r}", ["--seed", v])
+    for v in ["0", "4", "-1", "abc", I64]:
+        add("run", f"--dim {v}", ["--dim", v])
+    for v in ["0", "-1", "0x4", "4x0x", "1e9x1e9", "100000x100000", "8x8x8x8", "", "abc", "4x", "x4",
+              "4xx4", "4.5", "-4x4"]:
+        add("run", f"--size {v!r}", ["--size", v])
+    add("run", "--size 2147483648 --dim 1", ["--dim", "1", "--size", "2147483648"])
+    add("run", "--size 4x4 --dim 3 (contradiction)", ["--size", "4x4", "--dim", "3"])
+    for v in ["5", "-1", I63]:
+        add("run", f"--steps-per-pass {v}", ["--steps-per-pass", v])
+    for v in ["10", "-1"]:
+        add("run", f"--compress {v}", ["--compress", v])
+    for v in ["uniform:2,0,0", "uniform:nan,0,0", "uniform:1,2", "bogus"]:
+        add("run", f"--init {v}", ["--init", v])
+    add("run", "--init missing.h5", ["--init", "missing.h5"], expect=(3,))
+    for opt, v in [("--integrator", "euler"), ("--precision", "quad"), ("--backend", "tpu"), ("--stepper", "zig")]:
+        add("run", f"{opt} {v}", [opt, v])
+    add("run", "-o '' (empty path)", ["-o", ""], expect=(2, 3))
+    add("run", "-o into a missing dir", ["-o", "nodir/x.h5"], expect=(3,))
+    add("run", "-o a directory", ["-o", "adir"], expect=(3,), setup=lambda d: os.mkdir(os.path.join(d, "adir")))
+
+    # -- sweep
+    for v in ["0", "-1", "1001", I64]:
+        add("sweep", f"--replicas {v}", ["--replicas", v])
+    for v in ["0", "-1"]:
+        add("sweep", f"--batch-points {v}", ["--batch-points", v])
+    for opt, v in [("--dt", "0"), ("--dt", "nan"), ("--dt", "-1"), ("--t-end", "-1"), ("--t-end", "nan"),
+                   ("--t-end", "inf"), ("--steady-tol", "-1"), ("--seed", "-1"), ("--seed", I64),
+                   ("--dim", "0"), ("--dim", "4"), ("--size", "0"), ("--size", "100000x100000"),
+                   ("--size", "8x8x8x8"), ("--gamma", "nan"), ("--gamma-phi", "-1"), ("--Jz", "nan")]:
+        add("sweep", f"{opt} {v}", [opt, v])
+    for v in ["Jx:1:0:5", "Jx:0:1:0", "foo:0:1:3", "Jx:nan:1:3", "Jx:0:inf:3", "Jx:0:1", "Jx:0:1:-3",
+              "Jx:0:1:1e9", "gamma:0:1:3", "", "Jx:0:1:2:7"]:
+        add("sweep", f"--x {v!r}", ["--x", v])
+    add("sweep", "--x and --y the same parameter", ["--x", "Jx:0:1:2", "--y", "Jx:0:1:2"])
+    add("sweep", "grid of 1e10 points", ["--x", "Jx:0:1:100000", "--y", "Jy:0:1:100000"])
+    for v in ["0/0", "1/1", "-1/2", "3/2", "a/b", "1/2/3", ""]:
+        add("sweep", f"--shard {v!r}", ["--shard", v])
+
+    # -- stability
+    for v in ["Jx:1:0:5", "Jx:0:1:0", "foo:0:1:3", "Jx:nan:1:3"]:
+        add("stability", f"--x {v!r}", ["--x", v])
+    add("stability", "--x and --y the same parameter", ["--x", "Jx:0:1:3", "--y", "Jx:0:1:3"])
+    add("stability", "grid of 1e10 points", ["--x", "Jx:0:1:100000", "--y", "Jy:0:1:100000"])
+    for opt, v in [("--dim", "4"), ("--size", "0"), ("--gamma", "nan"), ("--size", "100000x100000"),
+                   ("--gamma-phi", "-1")]:
+        add("stability", f"{opt} {v}", [opt, v])
+
+    # -- analyze thresholds
+    for opt in ["--pm-m-perp", "--single-domain", "--psi-coherence", "--stationary-residual",
+                "--moving-fraction", "--vortex-amplitude"]:
+        for v in ["nan", "-1"]:
+            add("analyze", f"{opt} {v}", [opt, v])
+    add("analyze", "--single-domain 1.5", ["--single-domain", "1.5"])
+    add("analyze", "--moving-fraction 2", ["--moving-fraction", "2"])
+    for v in ["0", "-1"]:
+        add("analyze", f"--sk-full-max {v}", ["--sk-full-max", v])
+    add("analyze", "--snapshot -1", ["--snapshot", "-1"])
+    add("analyze", "--snapshot 99 (absent)", ["--snapshot", "99"], expect=(2, 3))
+    add("analyze", f"--snapshot {I64}", ["--snapshot", I64])
+
+    # -- bench
+    for opt, v in [("--size", "0"), ("--size", "100000x100000"), ("--size", "8x8x8x8"), ("--repeats", "0"),
+                   ("--repeats", "-1"), ("--steps", "-1"), ("--steps", I63), ("--steps-per-pass", "5"),
+                   ("--dim", "4")]:
+        add("bench", f"{opt} {v}", [opt, v])
+    for v in ["0", "-1", str(2 ** 50)]:
+        add("bench", f"--triad --triad-elements {v}", ["--triad", "--triad-elements", v])
+
+    # -- unknown options, missing values, bad subcommands
+    for cmd in ["run", "sweep", "stability", "bench"]:
+        add(cmd, "unknown option", ["--bogus"])
+    add("analyze", "unknown option", ["--bogus"])
+    add("raw", "merge unknown option", ["merge", "--bogus", "-o", "m.h5", "a.h5"])
+    add("raw", "unknown subcommand", ["frobnicate"])
+    add("raw", "run --dt without value", ["run", "--size", "4", "--t-end", "0.1", "--dt"])
+    add("raw", "run -o without value", ["run", "--size", "4", "-o"])
+    add("raw", "analyze without file", ["analyze"])
+    add("raw", "merge without shards", ["merge", "-o", "m.h5"])
+    add("raw", "merge without -o", ["merge", "a.h5"])
+
+    # -- --config
+    cfg = ["run", "--size", "4", "--t-end", "0.1"] + Q + ["-o", "out.h5"]
+
+    def addc(label, files, extra, expect=(2,), post=None):
+        setup = seq(*[write_text(n, t) for n, t in files.items()])
+        C.append(Case("options", f"config {label}", cfg + extra, setup=setup, expect=expect,
+                      creates=("out.h5",), post=post or (post_run_ok() if 0 in expect else None)))
+
+    addc("missing file", {}, ["--config", "missing.toml"], expect=(2, 3))
+    C.append(Case("options", "config is a directory", cfg + ["--config", "cdir"], expect=(2, 3),
+                  setup=lambda d: os.mkdir(os.path.join(d, "cdir")), creates=("out.h5",)))
+    if os.geteuid() != 0:
+        C.append(Case("options", "config unreadable (chmod 000)", cfg + ["--config", "c.toml"], expect=(2, 3),
+                      setup=write_text("c.toml", "Jx = 1\n", mode=0), creates=("out.h5",)))
+    else:
+        addc("unreadable stand-in: binary garbage", {"c.toml": bytes(range(256)) * 4}, ["--config", "c.toml"],
+             expect=(2, 3))
+    addc("bad syntax 'Jx = = 2'", {"c.toml": "Jx = = 2\n"}, ["--config", "c.toml"], expect=(2, 3))
+    addc("bad syntax '[[['", {"c.toml": "[[[\nJx = 1\n"}, ["--config", "c.toml"], expect=(2, 3))
+    addc("unterminated string", {"c.toml": 'size = "4\n'}, ["--config", "c.toml"], expect=(2, 3))
+    addc("nested config = other.toml", {"c.toml": 'config = "other.toml"\n', "other.toml": "Jx = 1\n"},
+         ["--config", "c.toml"], expect=(2, 3))
+    addc("config including itself", {"c.toml": 'config = "c.toml"\n'}, ["--config", "c.toml"], expect=(2, 3))
+    addc("given twice", {"a.toml": "Jx = 1\n", "b.toml": "Jy = 1\n"},
+         ["--config", "a.toml", "--config", "b.toml"])
+    for key, val, words in [("dt", "-1", ["dt"]), ("size", '"0"', ["size"]), ("t-end", "nan", ["t-end", "t_end"]),
+                            ("Jx", '"abc"', ["Jx"]), ("seed", "-1", ["seed"]), ("bogus", "1", ["bogus"]),
+                            ("compress", "10", ["compress"]), ("dim", "7", ["dim"]),
+                            ("steps-per-pass", "9", ["steps-per-pass", "steps_per_pass"]),
+                            ("gamma", "inf", ["gamma"])]:
+        addc(f"{key} = {val}", {"c.toml": f"{key} = {val}\n"}, ["--config", "c.toml"], post=post_names(*words))
+    C.append(Case("options", "config sweep replicas = 0", SWEEP_TINY + ["--config", "c.toml"],
+                  setup=write_text("c.toml", "replicas = 0\n"), expect=(2,), creates=("out.h5",),
+                  post=post_names("replicas")))
+
+    # -- valid boundary values that must succeed
+    ok = [("--size 1", ["--size", "1"]), ("--t-end 0", ["--t-end", "0"]),
+          ("--dim 1 --size 5", ["--dim", "1", "--size", "5"]),
+          ("--noise 0", ["--init", "pm-noise", "--noise", "0"]), ("--noise 1", ["--init", "pm-noise", "--noise", "1"]),
+          ("--seed 0", ["--seed", "0"]), ("--seed 2^63-1", ["--seed", str(2 ** 63 - 1)]),
+          ("--compress 9", ["--compress", "9"]), ("--steps-per-pass 4", ["--size", "8", "--steps-per-pass", "4"]),
+          ("--size 2x3x4", ["--size", "2x3x4"]), ("--integrator dopri5", ["--integrator", "dopri5"]),
+          ("float four-sweep", ["--precision", "float", "--stepper", "four-sweep"]),
+          ("--init uniform:0,0,-1", ["--init", "uniform:0,0,-1"]), ("--gamma-phi 0.5", ["--gamma-phi", "0.5"]),
+          ("--Jx -3 --Jy 2", ["--Jx", "-3", "--Jy", "2"])]
+    for label, args in ok:
+        add("run", f"valid {label}", args, expect=(0,))
+    add("sweep", "valid 1-point grid", ["--x", "Jx:0:0:1", "--y", "Jy:0:0:1"], expect=(0,))
+    add("sweep", "valid replicas 2, shard 1/2", ["--replicas", "2", "--batch-points", "1", "--shard", "1/2"],
+        expect=(0,), post=lambda ctx, res: None)
+    add("stability", "valid --size 4", ["--size", "4"], expect=(0,))
+    add("analyze", "valid thresholds at 0 / snapshot 0", ["--pm-m-perp", "0", "--sk-full-max", "1", "--snapshot", "0"],
+        expect=(0,))
+    C.append(Case("options", "analyze valid --out --json", ["analyze", "run.h5", "--out", "new.h5", "--json"],
+                  setup=cp("run", "run.h5"), creates=("new.h5",)))
+    add("bench", "valid minimal", ["--steps", "1"], expect=(0,))
+    addc("valid file", {"c.toml": 'Jx = 0.5\nt-end = 0.1\nsize = "4"\n'}, ["--config", "c.toml"], expect=(0,))
+    addc("bad dt overridden on the command line", {"c.toml": "dt = -1\n"}, ["--config", "c.toml", "--dt", "0.01"],
+         expect=(0,))
+    return C
+
+
+# ----------------------------------------------------------------------------------------
+# Class 2: crafted files
+# ----------------------------------------------------------------------------------------
+
+def consumer(kind, f="F.h5"):
+    """(argv, modifies, creates) of a command that reads crafted file f."""
+    if kind == "analyze":
+        return ["analyze", f], (f,), ()
+    if kind == "analyze-out":
+        return ["analyze", f, "--out", "new.h5"], (), ("new.h5",)
+    if kind == "resume":
+        return ["run", "--resume", f] + Q, (f,), ()
+    if kind == "init":
+        return ["run", "--init", f, "--size", "8", "--t-end", "0.1"] + Q + ["-o", "new.h5"], (), ("new.h5",)
+    if kind == "sweep-resume":
+        return ["sweep", "--resume", f] + Q, (f,), ()
+    if kind == "merge":
+        return ["merge", "-o", "m.h5", f, "other.h5"], (), ("m.h5",)
+    raise ValueError(kind)
+
+
+BASE_OF = {"analyze": "run", "analyze-out": "run", "resume": "part", "init": "run",
+           "sweep-resume": "sweep_part", "merge": "sh0"}
+
+
+def post_resume_consistent(ctx, res):
+    """A resume that succeeded must have reached t_end with the uninterrupted run's spins."""
+    if res.rc == 0:
+        check_run_file(ctx, "F.h5", res.argv, ref=FX["run"])
+
+
+def crafted_cases():
+    C = []
+
+    def add(label, kinds, mut, expect=(3,), base=None, post=None, extra_setup=None):
+        for kind in kinds:
+            argv, modifies, creates = consumer(kind)
+            b = base or BASE_OF[kind]
+            steps = [cp(b, "F.h5")]
+            if mut is not None:
+                steps.append(mutate("F.h5", mut))
+            if kind == "merge":
+                steps.append(cp("sh1", "other.h5"))
+            if extra_setup:
+                steps.append(extra_setup)
+            p = post
+            if p is None and 0 in expect:
+                p = {"resume": post_resume_consistent, "init": post_run_ok("new.h5"),
+                     "sweep-resume": post_sweep_ok("F.h5", ref="sweep"),
+                     "merge": post_sweep_ok("m.h5", ref="sweep")}.get(kind)
+            C.append(Case("crafted_files", f"{kind}: {label}", argv, setup=seq(*steps), expect=expect,
+                          modifies=modifies, creates=creates, post=p))
+
+    P = "parameters"
+    # controls: the untouched fixtures work
+    add("untouched (control)", ["analyze", "analyze-out", "resume", "init", "sweep-resume", "merge"], None,
+        expect=(0,), post=None)
+    # -- /parameters attributes
+    A, R, AO, I = "analyze", "resume", "analyze-out", "init"
+    table = [
+        ("Jx", np.nan, [R, A]), ("Jx", np.inf, [R, AO]), ("Jy", -np.inf, [R, A]), ("Jz", np.nan, [R, AO]),
+        ("gamma", np.nan, [R, A]), ("gamma", -1.0, [R, A]), ("gamma", np.inf, [R]),
+        ("gamma_phi", np.nan, [R, A]), ("gamma_phi", -1.0, [R]),
+        ("dt", np.nan, [R]), ("dt", np.inf, [R]), ("dt", -0.01, [R]), ("dt", 0.0, [R]), ("dt", 1e308, [R]),
+        ("dt", 1e-320, [R]),
+        ("rtol", np.nan, [R]), ("atol", -1.0, [R]),
+        ("t_end", np.nan, [R]), ("t_end", np.inf, [R]), ("t_end", -1.0, [R]), ("t_end", 1e300, [R]),
+        ("steady_tol", np.nan, [R]), ("steady_tol", -1.0, [R]), ("norm_tol", np.nan, [R]), ("norm_tol", -1.0, [R]),
+        ("record_every", np.nan, [R]), ("record_every", 0.0, [R]), ("record_every", -1.0, [R]),
+        ("snapshot_every", np.nan, [R]), ("snapshot_every", 0.0, [R]), ("snapshot_every", -1.0, [R]),
+        ("noise", np.nan, [R]),
+        ("dim", np.int64(7), [R, A, I]), ("dim", np.int64(0), [R, A]), ("dim", np.int64(-1), [R]),
+        ("sizes", np.array([0, 0], dtype=np.int64), [R, A, I]),
+        ("sizes", np.array([-4, -4], dtype=np.int64), [R, A, I]),
+        ("sizes", np.array([100000000, 100000000], dtype=np.int64), [R, A, I]),
+        ("sizes", np.array([8], dtype=np.int64), [R, A, I]),
+        ("sizes", np.array([8, 8, 8], dtype=np.int64), [R, A]),
+        ("steps_per_pass", np.int64(99), [R]), ("steps_per_pass", np.int64(-1), [R]),
+        ("compress", np.int64(42), [R]), ("compress", np.int64(-1), [R]),
+        ("precision", "quad", [R, A, I]), ("integrator", "euler", [R]), ("stepper", "zigzag", [R]),
+        ("seed", np.int64(-5), [R]),
+        ("dt", "abc", [R]), ("sizes", "8x8", [R, A, I]), ("precision", np.float64(3.0), [R, A]),
+        ("Jx", "abc", [R, A]), ("t_end", "2", [R]),
+    ]
+    for key, val, kinds in table:
+        shown = val if not isinstance(val, np.ndarray) else list(val)
+        add(f"/parameters {key} = {shown!r}", kinds, set_attr(P, key, val))
+    for key, kinds in [("dt", [R]), ("sizes", [R, A, I]), ("dim", [R, A]), ("precision", [R, A]), ("t_end", [R]),
+                       ("Jx", [R, A])]:
+        add(f"/parameters {key} deleted", kinds, del_attr(P, key))
+
+    # -- spins datasets (every snapshot and /final)
+    def one_site(v):
+        def f(s):
+            s = s.copy()
+            s.reshape(-1, 3)[5] = v
+            return s
+        return f
+    spins_table = [
+        ("wrong shape (8,7,3)", lambda s: s[:, :7, :].copy()),
+        ("wrong rank (64,3)", lambda s: s.reshape(-1, 3).copy()),
+        ("4 components", lambda s: np.concatenate([s, s[..., :1]], axis=-1)),
+        ("dtype int64", lambda s: np.zeros(s.shape, dtype=np.int64)),
+        ("dtype string", lambda s: np.array([["x" * 3] * s.shape[1]] * s.shape[0], dtype="S3")),
+        ("a NaN", one_site([np.nan, 0.0, 0.0])),
+        ("an inf", one_site([np.inf, 0.0, 0.0])),
+        ("|s| = 1.5", one_site([1.5, 0.0, 0.0])),
+        ("empty (0 sites)", lambda s: np.zeros((0, 0, 3))),
+        ("scalar", lambda s: np.float64(0.0)),
+    ]
+    for label, fn in spins_table:
+        add(f"spins {label}", ["analyze", "init", "resume"], replace_all_spins(fn))
+    add("spins float32 in a double file", ["analyze", "init"], replace_all_spins(lambda s: s.astype(np.float32)),
+        expect=(0, 3))
+
+    def spins_group(h):
+        for p in spins_paths(h):
+            del h[p]
+            h.create_group(p)
+    add("spins is a group", ["analyze", "resume"], spins_group)
+    add("/final/spins missing", ["analyze"], del_obj("final/spins"))
+
+    # -- structure and root attributes
+    add("/parameters missing", [A, R], del_obj(P))
+    add("/parameters missing", [I], del_obj(P), expect=(0, 3))
+    add("schema attribute missing", [A, R, I], del_attr("/", "schema"))
+    add("schema = 'other'", [A, R, I], set_attr("/", "schema", "other"))
+    add("schema_version = '9.0'", [A, R, I], set_attr("/", "schema_version", "9.0"))
+    add("schema_version = 'banana'", [R], set_attr("/", "schema_version", "banana"))
+    add("/snapshots missing", [R], del_obj("snapshots"))
+    last = "snapshots/000001"
+    consistent = [
+        ("last snapshot without t", del_obj(last + "/t")),
+        ("last snapshot step = 1e18", set_attr(last, "step", np.int64(10 ** 18))),
+        ("last snapshot step = -3", set_attr(last, "step", np.int64(-3))),
+        ("last snapshot step deleted", del_attr(last, "step")),
+        ("last snapshot t = NaN", set_ds(last + "/t", np.nan)),
+        ("last snapshot t = 1e9", set_ds(last + "/t", 1e9)),
+        ("last snapshot t = 0.5 (disagrees with step)", set_ds(last + "/t", 0.5)),
+        ("timeseries_rows = 1e9", set_attr(last, "timeseries_rows", np.int64(10 ** 9))),
+        ("timeseries_rows = -1", set_attr(last, "timeseries_rows", np.int64(-1))),
+        ("dt_next = NaN", set_attr(last, "dt_next", np.nan)),
+        ("/timeseries missing", del_obj("timeseries")),
+        ("status attribute missing", del_attr("/", "status")),
+    ]
+    for label, fn in consistent:
+        add(label, [R], fn, expect=(0, 3))
+    add("status 'running' (killed run)", [R], set_attr("/", "status", "running"), expect=(0,))
+
+    # -- whole-file damage and wrong kinds of file
+    def truncated(src):
+        def f(d):
+            data = open(FX[src], "rb").read()
+            with open(os.path.join(d, "F.h5"), "wb") as fh:
+                fh.write(data[:len(data) // 2])
+        return f
+    damage = [
+        ("truncated to half", None),
+        ("zero bytes", write_text("F.h5", b"")),
+        ("text file", write_text("F.h5", "this is not HDF5\n" * 20)),
+        ("a directory", lambda d: os.mkdir(os.path.join(d, "F.h5"))),
+        ("symlink to /dev/null", lambda d: os.symlink("/dev/null", os.path.join(d, "F.h5"))),
+        ("missing", lambda d: None),
+    ]
+    for label, setup in damage:
+        for kind in ["analyze", "analyze-out", "resume", "init", "sweep-resume", "merge"]:
+            argv, modifies, creates = consumer(kind)
+            s = truncated(BASE_OF[kind]) if setup is None else setup
+            steps = [s] + ([cp("sh1", "other.h5")] if kind == "merge" else [])
+            C.append(Case("crafted_files", f"{kind}: {label}", argv, setup=seq(*steps), expect=(3,),
+                          modifies=modifies, creates=creates))
+    for src, kinds in [("map", ["analyze", "resume", "init", "sweep-resume", "merge"]),
+                       ("sweep", ["analyze", "resume", "init"]), ("run", ["sweep-resume", "merge"]),
+                       ("foreign", ["analyze", "resume", "init", "sweep-resume", "merge"])]:
+        for kind in kinds:
+            add(f"given a {src} file", [kind], None, base=src)
+
+    # -- sweep files (sweep --resume of a partial copy, merge of a shard-0 copy with shard 1)
+    def reshape_ds(name, shape):
+        def f(h):
+            a = h["sweep"][name][()]
+            del h["sweep"][name]
+            h["sweep"][name] = np.resize(a, shape)
+        return f
+
+    def put(name, fn):
+        def f(h):
+            a = h["sweep"][name][()]
+            fn(a)
+            h["sweep"][name][...] = a
+        return f
+
+    def cell(v):
+        def f(a):
+            a[0, 0, 0] = v
+        return f
+
+    S = "sweep"
+    sweep_muts = [
+        ("phase smaller (2,3,1)", reshape_ds("phase", (2, 3, 1))),
+        ("phase larger (4,3,1)", reshape_ds("phase", (4, 3, 1))),
+        ("phase rank 2", reshape_ds("phase", (3, 3))),
+        ("m_perp larger (3,3,2)", reshape_ds("m_perp", (3, 3, 2))),
+        ("x has 2 values for x_n = 3", reshape_ds("x", (2,))),
+        ("x_n = 0", set_attr(S, "x_n", np.int64(0))),
+        ("x_n = -1", set_attr(S, "x_n", np.int64(-1))),
+        ("replicas = 0", set_attr(S, "replicas", np.int64(0))),
+        ("shard '0/0'", set_attr(S, "shard", "0/0")),
+        ("shard '5/2'", set_attr(S, "shard", "5/2")),
+        ("shard 'x'", set_attr(S, "shard", "x")),
+        ("phase code 99", put("phase", cell(99))),
+        ("phase code -7", put("phase", cell(-7))),
+        ("NaN in /sweep/x", put("x", lambda a: a.__setitem__(0, np.nan))),
+        ("x_lo = NaN", set_attr(S, "x_lo", np.nan)),
+        ("dt = 0", set_attr(S, "dt", 0.0)),
+        ("t_end = NaN", set_attr(S, "t_end", np.nan)),
+        ("sizes = [0]", set_attr(S, "sizes", np.array([0], dtype=np.int64))),
+        ("x_name = 'foo'", set_attr(S, "x_name", "foo")),
+        ("/sweep missing", del_obj(S)),
+    ]
+    for label, fn in sweep_muts:
+        add(f"/sweep {label}", ["sweep-resume", "merge"], fn)
+    add("/sweep m_perp of a done entry = NaN", ["merge"], put("m_perp", cell(np.nan)), expect=(0, 3),
+        post=lambda ctx, res: None)
+
+    # -- merge: shards of different sweeps, broken shards, the valid merge
+    for k, (_, words) in SHARD_VARIANTS.items():
+        C.append(Case("crafted_files", f"merge: shards differ in {k}", ["merge", "-o", "m.h5", "a.h5", "b.h5"],
+                      setup=seq(cp("sh0", "a.h5"), cp("sh1_" + k, "b.h5")), expect=(2, 3), creates=("m.h5",),
+                      post=post_names(*words)))
+    C.append(Case("crafted_files", "merge: shard with NaN axis", ["merge", "-o", "m.h5", "a.h5", "b.h5"],
+                  setup=seq(cp("sh0", "a.h5"), cp("sh1", "b.h5"), mutate("b.h5", put("y", lambda a: a.__setitem__(1, np.nan)))),
+                  expect=(2, 3), creates=("m.h5",)))
+    C.append(Case("crafted_files", "merge: shard with dt = 0", ["merge", "-o", "m.h5", "a.h5", "b.h5"],
+                  setup=seq(cp("sh0", "a.h5"), cp("sh1", "b.h5"), mutate("b.h5", set_attr(S, "dt", 0.0))),
+                  expect=(2, 3), creates=("m.h5",), post=post_names("dt")))
+    C.append(Case("crafted_files", "merge: valid shards 0/2 + 1/2", ["merge", "-o", "m.h5", "a.h5", "b.h5"],
+                  setup=seq(cp("sh0", "a.h5"), cp("sh1", "b.h5")), creates=("m.h5",),
+                  post=post_sweep_ok("m.h5", ref="sweep")))
+    C.append(Case("crafted_files", "merge: -o existing file without --overwrite",
+                  ["merge", "-o", "m.h5", "a.h5", "b.h5"],
+                  setup=seq(cp("sh0", "a.h5"), cp("sh1", "b.h5"), cp("run", "m.h5")), expect=(3,)))
+    C.append(Case("crafted_files", "merge: output is an input (--overwrite)",
+                  ["merge", "-o", "a.h5", "--overwrite", "a.h5", "b.h5"],
+                  setup=seq(cp("sh0", "a.h5"), cp("sh1", "b.h5")), expect=(0, 2, 3), replaces=("a.h5",),
+                  post=post_sweep_ok("a.h5", ref="sweep")))
+    # -- outputs that alias inputs or existing files
+    C.append(Case("crafted_files", "analyze --out = the input file (--overwrite)",
+                  ["analyze", "run.h5", "--out", "run.h5", "--overwrite"], setup=cp("run", "run.h5"),
+                  expect=(2, 3)))
+    C.append(Case("crafted_files", "analyze --out ./input via another spelling (--overwrite)",
+                  ["analyze", "run.h5", "--out", "./run.h5", "--overwrite"], setup=cp("run", "run.h5"),
+                  expect=(2, 3)))
+    C.append(Case("crafted_files", "analyze --out existing without --overwrite",
+                  ["analyze", "run.h5", "--out", "x.h5"], setup=seq(cp("run", "run.h5"), cp("sweep", "x.h5")),
+                  expect=(3,)))
+    C.append(Case("crafted_files", "run --init F -o F --overwrite",
+                  ["run", "--init", "run.h5", "--size", "8", "--t-end", "0.1"] + Q + ["-o", "run.h5", "--overwrite"],
+                  setup=cp("run", "run.h5"), expect=(0, 2, 3), replaces=("run.h5",)))
+    C.append(Case("crafted_files", "sweep -o existing run file", SWEEP3 + ["-o", "run.h5"],
+                  setup=cp("run", "run.h5"), expect=(3,)))
+    C.append(Case("crafted_files", "stability -o existing file", MAP5 + ["-o", "run.h5"],
+                  setup=cp("run", "run.h5"), expect=(3,)))
+    C.append(Case("crafted_files", "run -o symlink to an existing file", RUN_TINY[:-1] + ["link.h5"],
+                  setup=seq(cp("run", "run.h5"), lambda d: os.symlink("run.h5", os.path.join(d, "link.h5"))),
+                  expect=(3,)))
+    return C
+
+
+# ----------------------------------------------------------------------------------------
+# Class 3: kill and resume
+# ----------------------------------------------------------------------------------------
+
+def wait_for(path, proc, limit=10.0):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit:
+        if os.path.exists(path) or proc.poll() is not None:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def check_killed_file(ctx, name, argv):
+    """After SIGKILL the target is absent or a readable xyzmf file.  Returns True if present."""
+    p = ctx.p(name)
+    if not os.path.lexists(p):
+        return False
+    st = h5_state(p)
+    if not st["ok"]:
+        ctx.fail("LOST", f"{name} left broken after SIGKILL: {st['err']}", argv)
+        return False
+    if st["attrs"].get("schema") != "xyzmf":
+        ctx.fail("LOST", f"{name} after SIGKILL has no schema 'xyzmf' (a half-written file)", argv)
+        return False
+    return True
+
+
+def kill_after(ctx, argv, delay, sig=signal.SIGKILL):
+    """Start argv, send sig after delay.  Returns (res, finished_before_signal)."""
+    t0 = time.monotonic()
+    proc = ctx.spawn(argv)
+    time.sleep(delay)
+    finished = proc.poll() is not None
+    if not finished:
+        os.kill(proc.pid, sig)
+    return ctx.finish(proc, argv, t0), finished
+
+
+def kill_run_case(ctx, delays, kind):
+    long_, ref, check, resume = {
+        "run": (LONG_RUN, "ref_run", check_run_file, ["run", "--resume", "out.h5"] + Q),
+        "sweep": (LONG_SWEEP, "ref_sweep", check_sweep_file, ["sweep", "--resume", "out.h5"] + Q),
+    }[kind]
+    argv = long_ + ["-o", "out.h5"]
+    for i, delay in enumerate(delays):
+        a = argv if i == 0 else resume
+        before = dir_state(ctx.d)
+        res, finished = kill_after(ctx, a, delay)
+        if finished:
+            ctx.check_exit(res, (0,))
+            ctx.check_files(before, res, modifies=("out.h5",), creates=("out.h5",))
+            check(ctx, "out.h5", a, ref=FX[ref])
+            return
+        if res.rc != -signal.SIGKILL:
+            ctx.check_exit(res, (0,), sent_signal=signal.SIGKILL)
+        if not check_killed_file(ctx, "out.h5", a):
+            return              # killed before the file first existed: nothing to resume
+        for name, old in before.items():   # the snapshots written before this kill survive it
+            if name == "out.h5" and old.h5 and old.h5["ok"]:
+                for msg in kept_snapshots_and_sweep(old.h5, h5_state(ctx.p(name))):
+                    ctx.fail("LOST", f"SIGKILL during resume: {msg}", a)
+    res = ctx.run(resume, (0,), modifies=("out.h5",))
+    if res.rc == 0:
+        check(ctx, "out.h5", resume, ref=FX[ref])
+
+
+def signal_case(ctx, kind, sig, delay):
+    long_, ref, check, resume = {
+        "run": (LONG_RUN, "ref_run", check_run_file, ["run", "--resume", "out.h5"] + Q),
+        "sweep": (LONG_SWEEP, "ref_sweep", check_sweep_file, ["sweep", "--resume", "out.h5"] + Q),
+    }[kind]
+    argv = long_ + ["-o", "out.h5"]
+    res, finished = kill_after(ctx, argv, delay, sig)
+    if finished:
+        ctx.fail("HARNESS", f"{kind} finished before {sig.name} was sent ({delay:.2f} s)", argv)
+        return
+    ctx.check_exit(res, (SIGNAL_EXIT[sig],))
+    if not os.path.exists(ctx.p("out.h5")):
+        return
+    st = h5_state(ctx.p("out.h5"))
+    if not st["ok"]:
+        ctx.fail("LOST", f"out.h5 unreadable after {sig.name}: {st['err']}", argv)
+        return
+    if st["attrs"].get("status", "running") == "running":
+        ctx.fail("CHECK", f"status still {st['attrs'].get('status')!r} after {sig.name}", argv)
+    if kind == "run":
+        check_run_file(ctx, "out.h5", argv, expect_status=None)
+    leftovers = [n for n in os.listdir(ctx.d) if n != "out.h5"]
+    if leftovers:
+        ctx.fail("LITTER", f"after {sig.name}: left {leftovers}", argv)
+    res = ctx.run(resume, (0,), modifies=("out.h5",))
+    if res.rc == 0:
+        check(ctx, "out.h5", resume, ref=FX[ref])
+
+
+def kill_analyze_case(ctx, delay):
+    argv = ["analyze", "out.h5", "--all-snapshots"]
+    before = dir_state(ctx.d)
+    res, finished = kill_after(ctx, argv, delay)
+    if finished:
+        ctx.check_exit(res, (0,))
+    after = h5_state(ctx.p("out.h5"))
+    if not after["ok"]:
+        ctx.fail("LOST", f"out.h5 unreadable after SIGKILL of analyze: {after['err']}", argv)
+        return
+    for msg in kept_snapshots_and_sweep(before["out.h5"].h5, after):
+        ctx.fail("LOST", f"SIGKILL during analyze: {msg}", argv)
+    res = ctx.run(["analyze", "out.h5"], (0,), modifies=("out.h5",))
+
+
+def kill_overwrite_case(ctx, delay):
+    argv = LONG_RUN + ["--seed", "7", "-o", "out.h5", "--overwrite"]
+    old = dir_state(ctx.d)["out.h5"]
+    res, finished = kill_after(ctx, argv, delay)
+    if finished:
+        ctx.check_exit(res, (0,))
+        return
+    new = dir_state(ctx.d).get("out.h5")
+    if new is None:
+        ctx.fail("LOST", "SIGKILL during --overwrite: out.h5 gone (neither old nor new file)", argv)
+        return
+    if new.ino == old.ino and new.sha == old.sha:
+        return                       # the old file is untouched: fine
+    if not new.h5["ok"] or new.h5["attrs"].get("schema") != "xyzmf":
+        ctx.fail("LOST", f"SIGKILL during --overwrite left out.h5 neither old nor a readable new file "
+                 f"({new.h5.get('err', 'no schema')})", argv)
+        return
+    if new.h5["attrs"].get("status", "").startswith("running"):
+        r = ctx.run(["run", "--resume", "out.h5"] + Q, (0,), modifies=("out.h5",))
+        if r.rc == 0:
+            check_run_file(ctx, "out.h5", r.argv)
+
+
+def kill_resume_cases():
+    C = []
+    rng = random.Random(20240611)
+    for i in range(10):
+        delay = rng.uniform(0.05, 1.5)
+        C.append(Case("kill_resume", f"run SIGKILL at {delay:.2f} s, resume", runner=lambda ctx, d=delay:
+                      kill_run_case(ctx, [d], "run"), cost=3))
+    for i in range(4):
+        d1, d2 = rng.uniform(0.2, 1.0), rng.uniform(0.05, 0.6)
+        C.append(Case("kill_resume", f"run SIGKILL at {d1:.2f} s, resume SIGKILL at {d2:.2f} s, resume",
+                      runner=lambda ctx, a=d1, b=d2: kill_run_case(ctx, [a, b], "run"), cost=3.5))
+    for i in range(7):
+        delay = rng.uniform(0.05, 1.5)
+        C.append(Case("kill_resume", f"sweep SIGKILL at {delay:.2f} s, resume", runner=lambda ctx, d=delay:
+                      kill_run_case(ctx, [d], "sweep"), cost=2.5))
+    for i in range(3):
+        d1, d2 = rng.uniform(0.2, 0.9), rng.uniform(0.05, 0.5)
+        C.append(Case("kill_resume", f"sweep SIGKILL at {d1:.2f} s, resume SIGKILL at {d2:.2f} s, resume",
+                      runner=lambda ctx, a=d1, b=d2: kill_run_case(ctx, [a, b], "sweep"), cost=3))
+    for kind in ["run", "sweep"]:
+        for sig in [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT]:
+            for delay in [0.15, 0.5]:
+                C.append(Case("kill_resume", f"{kind} {sig.name} at {delay:.2f} s, resume",
+                              runner=lambda ctx, k=kind, s=sig, d=delay: signal_case(ctx, k, s, d), cost=2.5))
+    for delay in [0.05, 0.15, 0.3]:
+        C.append(Case("kill_resume", f"analyze --all-snapshots SIGKILL at {delay:.2f} s",
+                      setup=cp("ref_run", "out.h5"), runner=lambda ctx, d=delay: kill_analyze_case(ctx, d), cost=1.5))
+    for delay in [0.02, 0.3, 0.9]:
+        C.append(Case("kill_resume", f"run --overwrite SIGKILL at {delay:.2f} s",
+                      setup=cp("ref_run", "out.h5"), runner=lambda ctx, d=delay: kill_overwrite_case(ctx, d), cost=2.5))
+    return C
+
+
+# ----------------------------------------------------------------------------------------
+# Class 4: full disk (RLIMIT_FSIZE)
+# ----------------------------------------------------------------------------------------
+
+def full_disk_cases():
+    C = []
+    K = 1024
+
+    def lim(fx, f):
+        return lambda: int(f(FX_SIZE[fx]))
+
+    def after_lift_resume(name="out.h5", ref=None):
+        def f(ctx, res):
+            if res.rc != 0 and os.path.exists(ctx.p(name)):
+                st = h5_state(ctx.p(name))
+                if st["ok"] and st["attrs"].get("content") == "run":
+                    r = ctx.run(["run", "--resume", name] + Q, (0,), modifies=(name,))
+                    if r.rc == 0:
+                        check_run_file(ctx, name, r.argv, ref=FX.get(ref) if ref else None)
+        return f
+
+    def after_lift(argv, expect=(0,), modifies=()):
+        def f(ctx, res):
+            if res.rc != 0:
+                ctx.run(argv, expect, modifies=modifies)
+        return f
+
+    new_run = RUN16 + ["-o", "out.h5"]
+    for label, n in [("0", 0), ("2 KB", 2 * K), ("20 KB", 20 * K), ("half", lim("run16", lambda s: s // 2)),
+                     ("size - 1 KB", lim("run16", lambda s: s - K)), ("size - 1", lim("run16", lambda s: s - 1))]:
+        C.append(Case("full_disk", f"run new file, limit {label}", new_run, expect=(3,), creates=("out.h5",),
+                      preexec=fsize_limit(n), post=after_lift_resume(ref="run16")))
+    C.append(Case("full_disk", "run new file, limit 4 x size (control)", new_run, creates=("out.h5",),
+                  preexec=fsize_limit(lim("run16", lambda s: 4 * s)), post=post_run_ok(ref="run16")))
+    over = RUN16 + ["--seed", "5", "-o", "out.h5", "--overwrite"]
+    for label, n in [("0", 0), ("2 KB", 2 * K), ("20 KB", 20 * K), ("size - 1 KB", lim("run16", lambda s: s - K))]:
+        C.append(Case("full_disk", f"run --overwrite a good file, limit {label}", over, setup=cp("run16", "out.h5"),
+                      expect=(3,), replaces=("out.h5",), preexec=fsize_limit(n)))
+    res_argv = ["run", "--resume", "out.h5"] + Q
+    for label, n in [("0", 0), ("file size", lim("part16", lambda s: s)),
+                     ("file size + 4 KB", lim("part16", lambda s: s + 4 * K))]:
+        C.append(Case("full_disk", f"run --resume, limit {label}", res_argv, setup=cp("part16", "out.h5"),
+                      expect=(3,), modifies=("out.h5",), preexec=fsize_limit(n),
+                      post=after_lift_resume(ref="run16")))
+    for label, n in [("file size", lim("run16", lambda s: s)), ("file size + 1 KB", lim("run16", lambda s: s + K))]:
+        C.append(Case("full_disk", f"analyze in place, limit {label}", ["analyze", "out.h5"],
+                      setup=cp("run16", "out.h5"), expect=(3,), modifies=("out.h5",), preexec=fsize_limit(n),
+                      post=after_lift(["analyze", "out.h5"], modifies=("out.h5",))))
+    for label, n in [("file size", lim("run16", lambda s: s)), ("file size + 16 KB", lim("run16", lambda s: s + 16 * K))]:
+        C.append(Case("full_disk", f"analyze --all-snapshots, limit {label}", ["analyze", "out.h5", "--all-snapshots"],
+                      setup=cp("run16", "out.h5"), expect=(3,), modifies=("out.h5",), preexec=fsize_limit(n),
+                      post=after_lift(["analyze", "out.h5", "--all-snapshots"], modifies=("out.h5",))))
+    for label, n in [("0", 0), ("2 KB", 2 * K), ("4 KB", 4 * K)]:
+        C.append(Case("full_disk", f"analyze --out new.h5, limit {label}", ["analyze", "in.h5", "--out", "new.h5"],
+                      setup=cp("run16", "in.h5"), expect=(3,), creates=("new.h5",), preexec=fsize_limit(n)))
+    new_sweep = SWEEP3 + ["-o", "out.h5"]
+    for label, n in [("0", 0), ("2 KB", 2 * K), ("half", lim("sweep", lambda s: s // 2)),
+                     ("size - 1 KB", lim("sweep", lambda s: s - K))]:
+        C.append(Case("full_disk", f"sweep new file, limit {label}", new_sweep, expect=(3,), creates=("out.h5",),
+                      preexec=fsize_limit(n)))
+    sres = ["sweep", "--resume", "out.h5"] + Q
+    C.append(Case("full_disk", "sweep --resume, limit 0", sres, setup=cp("sweep_part", "out.h5"), expect=(3,),
+                  modifies=("out.h5",), preexec=fsize_limit(0),
+                  post=posts(after_lift(sres, modifies=("out.h5",)),
+                             lambda ctx, res: check_sweep_file(ctx, "out.h5", sres, ref=FX["sweep"]))))
+    C.append(Case("full_disk", "sweep --resume, limit = file size", sres, setup=cp("sweep_part", "out.h5"),
+                  expect=(0, 3), modifies=("out.h5",), preexec=fsize_limit(lim("sweep_part", lambda s: s)),
+                  post=posts(after_lift(sres, modifies=("out.h5",)),
+                             lambda ctx, res: check_sweep_file(ctx, "out.h5", sres, ref=FX["sweep"]))))
+    merge = ["merge", "-o", "m.h5", "a.h5", "b.h5"]
+    for label, n in [("0", 0), ("2 KB", 2 * K), ("half", lim("merged", lambda s: s // 2))]:
+        C.append(Case("full_disk", f"merge, limit {label}", merge, setup=seq(cp("sh0", "a.h5"), cp("sh1", "b.h5")),
+                      expect=(3,), creates=("m.h5",), preexec=fsize_limit(n)))
+    stab = MAP5 + ["-o", "m.h5"]
+    for label, n in [("0", 0), ("2 KB", 2 * K), ("half", lim("map", lambda s: s // 2))]:
+        C.append(Case("full_disk", f"stability -o, limit {label}", stab, expect=(3,), creates=("m.h5",),
+                      preexec=fsize_limit(n)))
+    C.append(Case("full_disk", "run --analyze, limit size - 1 KB", RUN16 + ["--analyze", "-o", "out.h5"],
+                  expect=(3,), creates=("out.h5",), preexec=fsize_limit(lim("run16", lambda s: s - K))))
+    return C
+
+
+# ----------------------------------------------------------------------------------------
+# Class 5: two writers
+# ----------------------------------------------------------------------------------------
+
+def two_writers_case(ctx, first_kind, second, expect=(3,), prepare=None):
+    first = (TW_RUN if first_kind == "run" else TW_SWEEP) + ["-o", "out.h5"]
+    if prepare:
+        prepare(ctx)
+    t0 = time.monotonic()
+    p1 = ctx.spawn(first)
+    wait_for(ctx.p("out.h5"), p1)
+    time.sleep(0.2)
+    if p1.poll() is not None:
+        r1 = ctx.finish(p1, first, t0)
+        ctx.fail("HARNESS", f"first {first_kind} ended (exit {r1.rc}) before the second writer started: "
+                 f"{_first_line(r1.err)}", first)
+        return
+    r2 = ctx.exec(second, timeout=30)
+    ctx.check_exit(r2, expect)
+    if r2.rc != 0 and r2.elapsed > 5:
+        ctx.fail("CHECK", f"refused only after {r2.elapsed:.1f} s (should be within a few seconds)", second)
+    if r2.rc == 0 and 0 not in expect:
+        ctx.fail("CHECK", "second writer was let in while the first was running", second)
+    r1 = ctx.finish(p1, first, t0, timeout=90)
+    if p1.returncode is None or r1.hang:
+        ctx.check_exit(r1, (0,))
+        return
+    ctx.check_exit(r1, (0,))
+    if first_kind == "run":
+        check_run_file(ctx, "out.h5", first)
+    else:
+        check_sweep_file(ctx, "out.h5", first)
+
+
+def interrupted_resume_twice(ctx):
+    """SIGINT a run, then two resumes of it at the same time: the second must be refused."""
+    first = TW_RUN + ["-o", "out.h5"]
+    res, finished = kill_after(ctx, first, 0.5, signal.SIGINT)
+    if finished or res.rc != 130:
+        ctx.fail("HARNESS", f"could not make an interrupted run (exit {res.rc})", first)
+        return
+    resume = ["run", "--resume", "out.h5"] + Q
+    t0 = time.monotonic()
+    p1 = ctx.spawn(resume)
+    time.sleep(0.4)
+    if p1.poll() is not None:
+        ctx.fail("HARNESS", "first resume ended too early", resume)
+        return
+    r2 = ctx.exec(resume, timeout=30)
+    ctx.check_exit(r2, (3,))
+    r1 = ctx.finish(p1, resume, t0, timeout=90)
+    ctx.check_exit(r1, (0,))
+    check_run_file(ctx, "out.h5", resume)
+
+
+def two_writers_cases():
+    C = []
+    sh = seq(cp("sh0", "sh0.h5"), cp("sh1", "sh1.h5"))
+    run_tiny_over = ["run", "--size", "8", "--t-end", "0.1"] + Q + ["-o", "out.h5", "--overwrite"]
+    sweep_over = SWEEP3 + ["-o", "out.h5", "--overwrite"]
+    seconds = {
+        "run": [
+            ("run -o out.h5 --overwrite", run_tiny_over, (3,)),
+            ("run --resume out.h5", ["run", "--resume", "out.h5"] + Q, (3,)),
+            ("analyze out.h5", ["analyze", "out.h5"], (3,)),
+            ("analyze out.h5 --all-snapshots", ["analyze", "out.h5", "--all-snapshots"], (3,)),
+            ("analyze out.h5 --out other.h5 (reader)", ["analyze", "out.h5", "--out", "other.h5"], (0, 3)),
+            ("sweep -o out.h5 --overwrite", sweep_over, (3,)),
+            ("stability -o out.h5 --overwrite", MAP5 + ["-o", "out.h5", "--overwrite"], (3,)),
+            ("merge -o out.h5 --overwrite", ["merge", "-o", "out.h5", "--overwrite", "sh0.h5", "sh1.h5"], (3,)),
+            ("run --init out.h5 (reader)", ["run", "--init", "out.h5", "--size", "64", "--t-end", "0.1"] + Q +
+             ["-o", "other.h5"], (0, 3)),
+            ("run -o ./out.h5 --overwrite", ["run", "--size", "8", "--t-end", "0.1"] + Q + ["-o", "./out.h5",
+                                                                                            "--overwrite"], (3,)),
+            ("run -o link-to-out.h5 --overwrite", ["run", "--size", "8", "--t-end", "0.1"] + Q +
+             ["-o", "link.h5", "--overwrite"], (3,)),
+        ],
+        "sweep": [
+            ("sweep -o out.h5 --overwrite", sweep_over, (3,)),
+            ("sweep --resume out.h5", ["sweep", "--resume", "out.h5"] + Q, (3,)),
+            ("run -o out.h5 --overwrite", run_tiny_over, (3,)),
+            ("merge -o out.h5 --overwrite", ["merge", "-o", "out.h5", "--overwrite", "sh0.h5", "sh1.h5"], (3,)),
+            ("stability -o out.h5 --overwrite", MAP5 + ["-o", "out.h5", "--overwrite"], (3,)),
+        ],
+    }
+    for first_kind, lst in seconds.items():
+        for label, second, expect in lst:
+            setup = sh
+            if "link" in label:
+                setup = seq(sh, lambda d: os.symlink("out.h5", os.path.join(d, "link.h5")))
+            C.append(Case("two_writers", f"{first_kind} running, then {label}", setup=setup, cost=6,
+                          runner=lambda ctx, k=first_kind, s=second, e=expect: two_writers_case(ctx, k, s, e)))
+    C.append(Case("two_writers", "two resumes of one interrupted run", runner=interrupted_resume_twice, cost=6))
+    return C
+
+
+# ----------------------------------------------------------------------------------------
+# Class 6: blow-ups
+# ----------------------------------------------------------------------------------------
+
+BLOW = ["run", "--size", "8", "--Jx", "10", "--Jy", "-10", "--t-end", "20"] + Q
+
+
+def post_blown(name="out.h5"):
+    def f(ctx, res):
+        if res.rc != 4:
+            return
+        st = h5_state(ctx.p(name))
+        if not st["ok"]:
+            ctx.fail("LOST", f"{name} unreadable after blow-up: {st['err']}", res.argv)
+            return
+        status = st["attrs"].get("status", "")
+        if not status.startswith("blow-up"):
+            ctx.fail("CHECK", f"status {status!r} after a blow-up", res.argv)
+        check_run_file(ctx, name, res.argv, expect_status=None)
+        with h5py.File(ctx.p(name), "r") as f5:
+            if "snapshots" not in f5 or len(f5["snapshots"]) == 0:
+                ctx.fail("CHECK", "blown-up file keeps no snapshot", res.argv)
+    return f
+
+
+def blowup_code(f):
+    m = re.search(r"(-?\d+)\s+blow-up", astr(f["sweep"].attrs.get("phase_codes", "")))
+    return int(m.group(1)) if m else None
+
+
+def check_blown_sweep(ctx, name, argv, ref=None):
+    try:
+        with h5py.File(ctx.p(name), "r") as f:
+            status = astr(f.attrs.get("status", ""))
+            if not status.startswith("finished"):
+                ctx.fail("CHECK", f"status {status!r}, expected 'finished'", argv)
+            code = blowup_code(f)
+            ph = f["sweep/phase"][()]
+            mp = f["sweep/m_perp"][()]
+            if code is None:
+                ctx.fail("CHECK", "/sweep phase_codes names no 'blow-up' code", argv)
+                return
+            if not np.any(ph == code):
+                ctx.fail("HARNESS", "no grid point blew up (choose a larger |J| or dt)", argv)
+            if np.any(ph == -1):
+                ctx.fail("CHECK", f"{int(np.sum(ph == -1))} entries left 'not done'", argv)
+            normal = (ph != code) & (ph != -1)
+            if np.any((ph[normal] < 0) | (ph[normal] > 6)):
+                ctx.fail("CHECK", f"unknown phase codes {sorted(set(ph[normal].ravel()) - set(range(7)))}", argv)
+            if not np.all(np.isfinite(mp[normal])):
+                ctx.fail("CHECK", "a point that did not blow up has a non-finite m_perp", argv)
+            if ref is not None:
+                with h5py.File(ctx.p(ref), "r") as g:
+                    ph2, mp2 = g["sweep/phase"][()], g["sweep/m_perp"][()]
+                    if not np.array_equal(ph, ph2):
+                        ctx.fail("CHECK", f"phases differ from the same sweep run with {ref}: "
+                                 f"{int(np.sum(ph != ph2))} entries", argv)
+                    both = normal & (ph2 != code)
+                    if not np.array_equal(mp[both], mp2[both]):
+                        ctx.fail("CHECK", f"non-blown points differ from {ref} (a blow-up in the batch "
+                                 f"changed its neighbours)", argv)
+    except Exception as e:                          # noqa: BLE001
+        ctx.fail("CHECK", f"{name}: {str(e).splitlines()[0][:120]}", argv)
+
+
+def blowups_cases():
+    C = []
+    runs = [
+        ("rk4 dt 5", ["--dt", "5"]),
+        ("rk4 dt 2 float", ["--dt", "2", "--precision", "float"]),
+        ("pm-noise dt 0.4 (blows up after snapshots)", ["--init", "pm-noise", "--dt", "0.4", "--snapshot-every", "0.4"]),
+        ("1D dt 2", ["--dim", "1", "--size", "16", "--dt", "2"]),
+        ("3D dt 2", ["--size", "4x4x4", "--dt", "2"]),
+        ("four-sweep dt 2", ["--stepper", "four-sweep", "--dt", "2"]),
+        ("fused 1 step per pass", ["--size", "16", "--steps-per-pass", "1", "--dt", "2"]),
+        ("fused 2 steps per pass", ["--size", "16", "--steps-per-pass", "2", "--dt", "2"]),
+        ("fused 4 steps per pass float", ["--size", "16", "--steps-per-pass", "4", "--dt", "2", "--precision", "float"]),
+        ("with --analyze", ["--dt", "0.4", "--init", "pm-noise", "--snapshot-every", "0.4", "--analyze"]),
+        ("with --compress 5", ["--dt", "2", "--compress", "5"]),
+        ("with --record-every 0.01", ["--dt", "0.5", "--record-every", "0.01"]),
+    ]
+    for label, args in runs:
+        C.append(Case("blowups", f"run {label}", with_opts(BLOW, args) + ["-o", "out.h5"], expect=(4,), creates=("out.h5",),
+                      post=post_blown()))
+    C.append(Case("blowups", "run --Jx 1e300", ["run", "--size", "8", "--Jx", "1e300", "--t-end", "1"] + Q +
+                  ["-o", "out.h5"], expect=(2, 4), creates=("out.h5",), post=post_blown()))
+
+    def make_blown(d):
+        subprocess.run([XYZMF] + BLOW + ["--init", "pm-noise", "--dt", "0.4", "--snapshot-every", "0.4", "-o", "b.h5"],
+                       cwd=d, env=CHILD_ENV, capture_output=True, timeout=TIMEOUT)
+    C.append(Case("blowups", "run --resume of a blown-up file", ["run", "--resume", "b.h5"] + Q, setup=make_blown,
+                  expect=(2, 3, 4), modifies=("b.h5",), post=post_blown("b.h5")))
+    C.append(Case("blowups", "analyze --snapshot 0 of a blown-up file", ["analyze", "b.h5", "--snapshot", "0"],
+                  setup=make_blown, modifies=("b.h5",)))
+    C.append(Case("blowups", "analyze --all-snapshots of a blown-up file", ["analyze", "b.h5", "--all-snapshots"],
+                  setup=make_blown, expect=(0, 3), modifies=("b.h5",)))
+
+    sw = ["sweep", "--x", "Jx:-40:40:5", "--y", "Jy:-2:2:3", "--dt", "0.5", "--size", "4", "--t-end", "5"] + Q
+
+    def sweep_pair(extra, label):
+        def runner(ctx):
+            a = with_opts(sw, extra) + ["-o", "a.h5"]
+            r = ctx.run(a, (0,), creates=("a.h5",))
+            b = with_opts(sw, extra) + ["--batch-points", "1", "-o", "b.h5"]
+            r2 = ctx.run(b, (0,), creates=("b.h5",))
+            if r.rc == 0:
+                check_blown_sweep(ctx, "a.h5", a, ref="b.h5" if r2.rc == 0 else None)
+        C.append(Case("blowups", f"sweep with blow-ups {label} (one batch vs batch-points 1)", runner=runner, cost=0.5))
+
+    sweep_pair([], "")
+    sweep_pair(["--precision", "float"], "float")
+    sweep_pair(["--replicas", "3"], "3 replicas")
+    sweep_pair(["--steady-tol", "1e-3", "--t-end", "30"], "steady-tol 1e-3")
+    C.append(Case("blowups", "sweep where every point blows up",
+                  ["sweep", "--x", "Jx:30:40:2", "--y", "Jy:-40:-30:2", "--dt", "1", "--size", "4", "--t-end", "5"] + Q +
+                  ["-o", "a.h5"], creates=("a.h5",), post=lambda ctx, res: check_blown_sweep(ctx, "a.h5", res.argv)))
+
+    def make_blown_sweep(d):
+        subprocess.run([XYZMF] + sw + ["-o", "s.h5"], cwd=d, env=CHILD_ENV, capture_output=True, timeout=TIMEOUT)
+    C.append(Case("blowups", "sweep --resume of a finished sweep with blow-ups", ["sweep", "--resume", "s.h5"] + Q,
+                  setup=make_blown_sweep, expect=(0, 2, 3), modifies=("s.h5",), timeout=30))
+
+    def merge_blown(ctx):
+        r0 = ctx.run(sw + ["--shard", "0/2", "-o", "a.h5"], (0,), creates=("a.h5",))
+        r1 = ctx.run(sw + ["--shard", "1/2", "-o", "b.h5"], (0,), creates=("b.h5",))
+        rw = ctx.run(sw + ["-o", "w.h5"], (0,), creates=("w.h5",))
+        r = ctx.run(["merge", "-o", "m.h5", "a.h5", "b.h5"], (0,), creates=("m.h5",))
+        if r.rc == 0 and rw.rc == 0:
+            check_blown_sweep(ctx, "m.h5", r.argv, ref="w.h5")
+    C.append(Case("blowups", "merge of shards with blow-ups", runner=merge_blown, cost=0.5))
+    return C
+
+
+# ----------------------------------------------------------------------------------------
+# Driver
+# ----------------------------------------------------------------------------------------
+
+CLASSES = {
+    "options": options_cases,
+    "crafted_files": crafted_cases,
+    "kill_resume": kill_resume_cases,
+    "full_disk": full_disk_cases,
+    "two_writers": two_writers_cases,
+    "blowups": blowups_cases,
+}
+CASES = []
+BASE_TMP = None
+
+
+def run_case(idx):
+    case = CASES[idx]
+    d = tempfile.mkdtemp(prefix=f"{case.cls}-{idx:03d}-", dir=BASE_TMP)
+    ctx = Ctx(case, d)
+    t0 = time.monotonic()
+    try:
+        if case.setup:
+            case.setup(d)
+    except Exception as e:                          # noqa: BLE001
+        ctx.fail("HARNESS", f"setup failed: {e!r}")
+    else:
+        try:
+            if case.runner:
+                case.runner(ctx)
+            else:
+                res = ctx.run(case.argv, case.expect, modifies=case.modifies, replaces=case.replaces,
+                              creates=case.creates, preexec=case.preexec, timeout=case.timeout)
+                if case.post and not res.hang:
+                    case.post(ctx, res)
+        except Exception:                           # noqa: BLE001
+            ctx.fail("HARNESS", "drill exception: " + traceback.format_exc().strip().splitlines()[-1])
+    if not KEEP:
+        for root, dirs, files in os.walk(d):       # undo chmod 000 and the like before removing
+            for x in dirs + files:
+                try:
+                    os.chmod(os.path.join(root, x), 0o700, follow_symlinks=False)
+                except (OSError, NotImplementedError):
+                    pass
+        shutil.rmtree(d, ignore_errors=True)
+    return idx, ctx.failures, time.monotonic() - t0, d
+
+
+def format_failure(case, failures, d):
+    main_cmd = next((c for _, _, c in failures if c), cmd_str(case.argv) if case.argv else "")
+    parts = []
+    for kind, detail, c in failures:
+        parts.append(f"{kind}: {detail}" + (f" [at: {c}]" if c and c != main_cmd else ""))
+    where = f"  (dir {d})" if KEEP else ""
+    return f"FAIL {case.cls} | {case.name} | {' | '.join(parts)} | $ {main_cmd}{where}"
+
+
+def main():
+    global XYZMF, TIMEOUT, KEEP, CASES, BASE_TMP
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--xyzmf", required=True, help="binary under test")
+    ap.add_argument("--only", help="comma-separated classes: " + ", ".join(CLASSES))
+    ap.add_argument("--case", help="run only cases whose name contains this text")
+    ap.add_argument("--list", action="store_true", help="list the cases and exit")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--keep", action="store_true", help="keep every case's temp dir")
+    ap.add_argument("--timeout", type=float, default=60.0, help="seconds per subprocess (default 60)")
+    args = ap.parse_args()
+    XYZMF = os.path.abspath(args.xyzmf)
+    TIMEOUT, KEEP = args.timeout, args.keep
+    classes = list(CLASSES)
+    if args.only:
+        classes = [c.strip() for c in args.only.split(",") if c.strip()]
+        unknown = [c for c in classes if c not in CLASSES]
+        if unknown:
+            ap.error(f"unknown class {unknown}; classes: {', '.join(CLASSES)}")
+    CASES = [c for cls in classes for c in CLASSES[cls]()]
+    if args.case:
+        CASES = [c for c in CASES if args.case in c.name]
+    if args.list:
+        for c in CASES:
+            print(f"{c.cls:<14} {c.name:<70} {cmd_str(c.argv) if c.argv else '(multi-step)'}")
+        print(f"{len(CASES)} cases")
+        return 0
+    if not os.access(XYZMF, os.X_OK):
+        ap.error(f"{XYZMF} is not executable")
+
+    t_start = time.monotonic()
+    BASE_TMP = tempfile.mkdtemp(prefix="xyzmf-drill-")
+    fxdir = os.path.join(BASE_TMP, "fixtures")
+    os.mkdir(fxdir)
+    build_fixtures({c.cls for c in CASES}, fxdir, args.jobs)
+    t_fx = time.monotonic() - t_start
+
+    order = sorted(range(len(CASES)), key=lambda i: -CASES[i].cost)
+    stats = {cls: [0, 0, 0] for cls in classes}
+    ctxmp = multiprocessing.get_context("fork")
+    with ctxmp.Pool(max(1, args.jobs)) as pool:
+        for idx, failures, _, d in pool.imap_unordered(run_case, order, chunksize=1):
+            case = CASES[idx]
+            s = stats[case.cls]
+            s[0] += 1
+            if failures:
+                s[2] += 1
+                print(format_failure(case, failures, d), flush=True)
+            else:
+                s[1] += 1
+    total = time.monotonic() - t_start
+    print()
+    print(f"{'class':<16}{'cases':>7}{'passed':>8}{'failed':>8}")
+    for cls in classes:
+        n, p, f = stats[cls]
+        if n:
+            print(f"{cls:<16}{n:>7}{p:>8}{f:>8}")
+    n, p, f = (sum(s[i] for s in stats.values()) for i in range(3))
+    print(f"{'total':<16}{n:>7}{p:>8}{f:>8}")
+    print(f"time: {total:.1f} s (fixtures {t_fx:.1f} s), {args.jobs} jobs, binary {XYZMF}")
+    if not KEEP:
+        shutil.rmtree(BASE_TMP, ignore_errors=True)
+    else:
+        print(f"kept: {BASE_TMP}")
+    return 0 if f == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
