@@ -19,6 +19,6 @@ std::unique_ptr<Backend<Real>> make_backend(BackendKind kind);
 
 // Throws xyzmf::Error naming --size when the state and integrator buffers
 // would not fit in host (and, for CUDA, device) memory.
-void check_run_memory(const RunConfig& cfg, BackendKind kind, int buffers);
+void check_run_memory(const RunConfig& cfg, BackendKind kind, int buffers, int exit_code = 2);
 
 }  // namespace xyzmf

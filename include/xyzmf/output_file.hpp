@@ -22,6 +22,9 @@ namespace xyzmf {
 // process that holds it.
 class OutputLock {
 public:
+    // Where the data of `path` really live: a symbolic link (or another
+    // spelling of the path) resolves to one file, so to one lock.
+    static std::string resolve(const std::string& path);
     explicit OutputLock(const std::string& path);
     ~OutputLock();
     OutputLock(const OutputLock&) = delete;
@@ -45,6 +48,9 @@ public:
     NewFile& operator=(const NewFile&) = delete;
 
     hid_t handle() const { return file_; }
+    // True when path existed (--overwrite): callers commit only when their
+    // file is finished, so a failure keeps the old file.
+    bool replaces() const { return replaces_; }
     const std::string& path() const { return path_; }
     bool committed() const { return committed_; }
     // Flushes and renames the temporary file over path. The file stays open
@@ -63,6 +69,7 @@ private:
     std::string path_, temp_;
     h5::Id file_;
     bool committed_ = false;
+    bool replaces_ = false;
 };
 
 // Flushes an open file; a failure (disk full) is Error(io) naming path.

@@ -17,6 +17,9 @@ struct GridAxis {
     std::vector<double> values() const;
 };
 
+// At most this many grid points (a map of 10^7 points already takes hours).
+constexpr long long kMaxGridPoints = 10000000;
+
 // "Jx:-6:6:41" -> {Jx, -6, 6, 41}; throws xyzmf::Error naming `option`.
 GridAxis parse_axis(const std::string& text, const std::string& option);
 

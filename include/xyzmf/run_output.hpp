@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,9 @@ public:
     void snapshot(std::int64_t index, double t, std::int64_t step, double dt_next, const HostStateRef& s);
     void final_state(double t, std::int64_t step, const HostStateRef& s, const std::string& reason, double residual);
     void set_status(const std::string& status);
+    // Other data written into the file (run --analyze), about `bytes` of it,
+    // under the same rules: refused without room, the file abandoned on failure.
+    void write_extra(double bytes, const std::function<void(hid_t)>& write);
     void flush();
     std::int64_t rows() const { return rows_; }
     const std::string& path() const { return path_; }
@@ -55,6 +59,7 @@ private:
     void abandon();
     void ensure_room(double bytes);
     bool failed_ = false;
+    std::int64_t snapshots_written_ = 0;
 
     std::string path_;
     std::unique_ptr<NewFile> created_;  // a new file, until and after its commit

@@ -94,7 +94,7 @@ HostState evolve_batch(const Lattice& lat, const std::vector<Couplings>& couplin
 // attribute and dataset shape, and returns only committed points as done.
 void create_sweep_group(hid_t file, const SweepConfig& c);
 void write_sweep_results(hid_t file, const std::string& path, SweepResults& r);
-SweepResults read_sweep(hid_t file, const std::string& path, SweepConfig& cfg);
+SweepResults read_sweep(hid_t file, std::string path, SweepConfig& cfg);
 SweepResults read_sweep(const std::string& path, SweepConfig& cfg);  // cfg filled from the file
 void merge_sweeps(const std::vector<std::string>& shards, const std::string& output, bool overwrite,
                   const std::string& command_line);

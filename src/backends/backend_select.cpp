@@ -22,7 +22,7 @@ std::unique_ptr<Backend<Real>> make_backend(BackendKind kind) {
 template std::unique_ptr<Backend<float>> make_backend<float>(BackendKind);
 template std::unique_ptr<Backend<double>> make_backend<double>(BackendKind);
 
-void check_run_memory(const RunConfig& cfg, BackendKind kind, int buffers) {
+void check_run_memory(const RunConfig& cfg, BackendKind kind, int buffers, int code) {
     const long double sites = (long double)cfg.lattice.sites();
     const long double real = cfg.precision == Precision::float32 ? 4 : 8;
     const long double state = 3 * sites * real;
@@ -31,9 +31,9 @@ void check_run_memory(const RunConfig& cfg, BackendKind kind, int buffers) {
     long double host = 3 * sites * 8 + 2 * state + (kind == BackendKind::cpu ? buffers * state : 0);
     const std::string size = lattice_text(cfg.lattice);
     const long double cap = 1.8e19L;  // beyond size_t: certainly impossible
-    check_memory(std::size_t(std::min(host, cap)), host_available_bytes(), "host", size);
+    check_memory(std::size_t(std::min(host, cap)), host_available_bytes(), "host", size, code);
     if (kind == BackendKind::cuda)
-        check_memory(std::size_t(std::min(buffers * state, cap)), cuda_free_memory_bytes(), "GPU", size);
+        check_memory(std::size_t(std::min(buffers * state, cap)), cuda_free_memory_bytes(), "GPU", size, code);
 }
 
 }  // namespace xyzmf

@@ -1,11 +1,13 @@
 // `xyzmf analyze FILE.h5`: structure factors, classification and sXY vortices
 // of stored states, written into the file (or --out), as a table or --json.
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "cli.hpp"
 #include "xyzmf/analysis.hpp"
 #include "xyzmf/error.hpp"
+#include "xyzmf/memory_info.hpp"
 #include "xyzmf/output_file.hpp"
 #include "xyzmf/schema.hpp"
 
@@ -51,7 +53,8 @@ Command add_analyze_command(CLI::App& app, const std::string& command_line) {
     CLI::App* sub = app.add_subcommand(
         "analyze", "Structure factors, phase classification and sXY vortices of a run's final state or snapshots");
     sub->add_option("file", o->file, "HDF5 file written by xyzmf run")->required();
-    auto* snap = sub->add_option("--snapshot", o->snapshot, "Analyse snapshot N instead of the final state");
+    auto* snap = sub->add_option("--snapshot", o->snapshot, "Analyse snapshot N (0, 1, ...) instead of the final state")
+                     ->check(CLI::Range(std::int64_t(0), std::int64_t(999999)));
     sub->add_flag("--all-snapshots", o->all, "Analyse every snapshot (and the final state); writes /analysis/coarsening")
         ->excludes(snap);
     sub->add_option("--out", o->out, "Write the analysis to this new file instead of into FILE");
@@ -78,6 +81,14 @@ Command add_analyze_command(CLI::App& app, const std::string& command_line) {
         if (o->sk_full_max < 1) throw Error("--sk-full-max: must be >= 1 (got " + std::to_string(o->sk_full_max) + ")",
                                             exit_code::usage);
         const RunConfig cfg = read_run_config(o->file);  // checks the file is ours, and every parameter
+        // Spins in double, three FFT arrays and S(k) per component: refuse a
+        // lattice (from the file) this machine cannot hold before allocating.
+        check_memory(std::size_t(std::min<long double>(1.8e19L, (long double)cfg.lattice.sites() * 8 * 16)),
+                     host_available_bytes(), "host", lattice_text(cfg.lattice), exit_code::io);
+        std::error_code same_ec;
+        if (!o->out.empty() && std::filesystem::equivalent(o->out, o->file, same_ec))
+            throw Error("--out: " + o->out + " is the input file; leave --out away to write the analysis into it",
+                        exit_code::usage);
         h5::Id in = open_xyzmf(o->file, false);
         std::vector<std::string> states;
         const std::vector<std::int64_t> snaps = snapshot_indices(in);

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cli.hpp"
+#include "xyzmf/memory_info.hpp"
 #include "xyzmf/backend_select.hpp"
 #include "xyzmf/bench.hpp"
 #include "xyzmf/schema.hpp"
@@ -36,16 +37,20 @@ Command add_bench_command(CLI::App& app) {
         ->check(CLI::IsMember({"fused", "four-sweep"}))->capture_default_str();
     sub->add_option("--steps-per-pass", o->steps_per_pass, "RK4 steps the fused stepper does per pass over memory (1-4; 0 = the backend's choice)")
         ->check(CLI::Range(0, kMaxFusedSteps))->capture_default_str();
-    sub->add_option("--steps", o->steps, "RK4 steps per repeat; 0 = about 0.5 s per repeat")->capture_default_str();
-    sub->add_option("--repeats", o->repeats, "Timed repeats (the median is reported)")->check(CLI::PositiveNumber)->capture_default_str();
+    sub->add_option("--steps", o->steps, "RK4 steps per repeat (0 to 1e9); 0 = about 0.5 s per repeat")
+        ->check(CLI::Range(0LL, 1000000000LL))->capture_default_str();
+    sub->add_option("--repeats", o->repeats, "Timed repeats (the median is reported), 1 to 1000")->check(CLI::Range(1, 1000))->capture_default_str();
     sub->add_flag("--roof", o->roof,
                   "Measure the arithmetic roof instead: the fused stepper's per-site code on L1-resident data, every "
                   "thread (site-steps/s for --dim and --precision)");
     sub->add_flag("--triad", o->triad, "Run the STREAM-like triad a = b + s c instead (host memory bandwidth)");
-    sub->add_option("--triad-elements", o->triad_elements, "Doubles per triad array")->check(CLI::PositiveNumber)->capture_default_str();
+    sub->add_option("--triad-elements", o->triad_elements, "Doubles per triad array (1 to 2^34; three arrays must fit in memory)")
+        ->check(CLI::Range(1LL, 1LL << 34))->capture_default_str();
 
     auto run = [o]() -> int {
         if (o->triad) {
+            check_memory(std::size_t(3 * 8 * o->triad_elements), host_available_bytes(), "host",
+                         std::to_string(o->triad_elements) + " triad elements");
             const TriadResult t = stream_triad(o->triad_elements, o->repeats);
             std::printf("triad: %lld doubles x 3 arrays, median %.2f GB/s, best %.2f GB/s (%d repeats)\n", t.elements,
                         t.median_gb_per_s, t.best_gb_per_s, o->repeats);

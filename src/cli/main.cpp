@@ -10,6 +10,17 @@
 #include "xyzmf/error.hpp"
 #include "xyzmf/version.hpp"
 
+namespace {
+// Every refusal is one printable line, whatever the message quotes (file
+// names, config file contents).
+std::string one_line(std::string s) {
+    for (char& c : s)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    return s;
+}
+void print_error(const std::string& what) { std::fprintf(stderr, "xyzmf: error: %s\n", one_line(what).c_str()); }
+}  // namespace
+
 int main(int argc, char** argv) {
     // A file-size limit (ulimit -f) must end in "disk full" (exit 3), not in
     // the default SIGXFSZ kill.
@@ -31,33 +42,38 @@ int main(int argc, char** argv) {
                                                  xyzmf::cli::add_bench_command(app)};
     try {
         std::vector<std::string> args(argv + 1, argv + argc);
+        for (std::size_t i = 0; i < args.size(); ++i)
+            if (args[i].empty())
+                throw xyzmf::Error(i > 0 ? args[i - 1] + ": an empty value is not a value"
+                                         : "an empty argument is not a command",
+                                   xyzmf::exit_code::usage);
         args = xyzmf::cli::expand_config_file(std::move(args));
         std::reverse(args.begin(), args.end());  // CLI11 takes a vector back to front
         app.parse(args);
     } catch (const xyzmf::Error& e) {
-        std::fprintf(stderr, "xyzmf: error: %s\n", e.what());
+        print_error(e.what());
         return e.exit_code();
     } catch (const CLI::Success& e) {  // --help, --version
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         std::string what = e.what();
         what = what.substr(0, what.find('\n'));
-        std::fprintf(stderr, "xyzmf: error: %s (see --help)\n", what.c_str());
+        print_error(what + " (see --help)");
         return xyzmf::exit_code::usage;
     }
     try {
         for (auto& c : commands)
             if (c.app->parsed()) return c.run();
     } catch (const xyzmf::Error& e) {
-        std::fprintf(stderr, "xyzmf: error: %s\n", e.what());
+        print_error(e.what());
         return e.exit_code();
     } catch (const std::bad_alloc&) {
-        std::fprintf(stderr, "xyzmf: error: out of memory\n");
+        print_error("out of memory");
         return 1;
     } catch (const std::exception& e) {
         // Not an xyzmf::Error: a defect of ours, reported as such in one line.
         std::string what = e.what();
-        std::fprintf(stderr, "xyzmf: error: internal error (please report): %s\n", what.substr(0, what.find('\n')).c_str());
+        print_error("internal error (please report): " + what);
         return 1;
     }
     return 0;

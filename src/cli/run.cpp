@@ -64,7 +64,7 @@ private:
 template <class Real>
 int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string& resume_path, bool analyze) {
     const bool resuming = !resume_path.empty();
-    check_run_memory(cfg, kind, simulation_buffers(cfg));
+    check_run_memory(cfg, kind, simulation_buffers(cfg), resuming ? exit_code::io : exit_code::usage);
 
     StartPoint start;
     HostState init;
@@ -120,10 +120,12 @@ int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::strin
                 else
                     std::copy_n(static_cast<const double*>(ref.data), n, st.begin());
                 const StateAnalysis a = analyzer->analyze(st, t, residual_trend(out.handle(), t), where);
-                write_state_analysis(out.handle(), a, aopt);
-                if (where != "/final") write_coarsening(out.handle(), {a}, true);
-                else final_phase = a.cls.phase + " (" + a.cls.reason + ")";
-                out.flush();
+                // S(k) of three components plus the analysis tables.
+                out.write_extra(3.0 * 8 * double(cfg.lattice.sites()) + 65536, [&](hid_t f) {
+                    write_state_analysis(f, a, aopt);
+                    if (where != "/final") write_coarsening(f, {a}, true);
+                });
+                if (where == "/final") final_phase = a.cls.phase + " (" + a.cls.reason + ")";
             };
         }
         hooks.on_record = [&](double t, double r, const RunSummary& sm) { progress.update(t, cfg.numerics.t_end, r, sm); };
@@ -186,7 +188,7 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
                         "Snapshot interval, units of 1/gamma; 0 = t-end/10")->capture_default_str());
     add(sub->add_option("--init", c.init, "Initial state: random (uniform in the Bloch ball), pm-noise, uniform:x,y,z, or FILE.h5")
             ->capture_default_str());
-    add(sub->add_option("--noise", c.noise, "pm-noise: transverse amplitude (x, y uniform in [-noise, noise])")->capture_default_str());
+    add(sub->add_option("--noise", c.noise, "pm-noise: transverse amplitude, 0 to 0.707 (x, y uniform in [-noise, noise], z = -sqrt(1 - x^2 - y^2))")->capture_default_str());
     add(sub->add_option("--seed", c.seed, "Random seed (Philox key); same seed = same initial state on every backend")
             ->capture_default_str());
     add(sub->add_option("--precision", opts->precision, "double or float")->check(CLI::IsMember({"double", "float"}))

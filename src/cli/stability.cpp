@@ -51,6 +51,10 @@ Command add_stability_command(CLI::App& app, const std::string& command_line) {
     auto run = [o, command_line]() -> int {
         ParamGrid grid{parse_axis(o->x, "--x"), parse_axis(o->y, "--y"), o->fixed};
         if (grid.x.name == grid.y.name) throw Error("--x and --y must be different parameters", exit_code::usage);
+        if ((long long)grid.x.n * grid.y.n > kMaxGridPoints)
+            throw Error("--x/--y: " + std::to_string((long long)grid.x.n * grid.y.n) + " grid points; at most " +
+                            std::to_string(kMaxGridPoints),
+                        exit_code::usage);
         for (double v : {o->fixed.Jx, o->fixed.Jy, o->fixed.Jz, o->fixed.gamma, o->fixed.gamma_phi})
             if (!std::isfinite(v)) throw Error("--Jx/--Jy/--Jz/--gamma/--gamma-phi must be finite", exit_code::usage);
         if (o->fixed.gamma < 0 || o->fixed.gamma_phi < 0)

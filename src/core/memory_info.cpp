@@ -22,10 +22,13 @@ std::size_t host_available_bytes() {
         }
     }
     // A container's limit is lower than the machine's free memory.
-    std::ifstream cg("/sys/fs/cgroup/memory.max");
-    std::string lim;
-    if (cg >> lim && lim != "max") {
-        try { avail = std::min<std::size_t>(avail, std::stoull(lim)); } catch (...) {}
+    // cgroup v2, then v1 (whose "no limit" is a huge number, harmless under min).
+    for (const char* file : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+        std::ifstream cg(file);
+        std::string lim;
+        if (cg >> lim && lim != "max") {
+            try { avail = std::min<std::size_t>(avail, std::stoull(lim)); } catch (...) {}
+        }
     }
     return avail;
 }
@@ -39,11 +42,13 @@ std::string format_bytes(double b) {
     return buf;
 }
 
-void check_memory(std::size_t needed, std::size_t available, const char* where, const std::string& size_text) {
+void check_memory(std::size_t needed, std::size_t available, const char* where, const std::string& size_text,
+                  int code) {
     if (needed > available)
-        throw Error("--size " + size_text + ": the run needs " + format_bytes(double(needed)) + " of " + where +
-                        " memory but only " + format_bytes(double(available)) + " is available",
-                    exit_code::usage);
+        throw Error(std::string(code == exit_code::usage ? "--size " : "lattice ") + size_text + ": needs " +
+                        format_bytes(double(needed)) + " of " + where + " memory but only " +
+                        format_bytes(double(available)) + " is available",
+                    code);
 }
 
 }  // namespace xyzmf

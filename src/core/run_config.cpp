@@ -128,7 +128,8 @@ const ParamTable<RunConfig>& table() {
          [](RunConfig& c, const V& v) { c.seed = std::uint64_t(as_int(v)); }},
         {{"init", "--init", ParamKind::text, ""},
          [](const RunConfig& c) -> V { return c.init; }, [](RunConfig& c, const V& v) { c.init = as_text(v); }},
-        {{"noise", "--noise", ParamKind::real, "", 0, 1},
+        // x, y uniform in [-noise, noise] must leave room for z: x^2 + y^2 <= 1.
+        {{"noise", "--noise", ParamKind::real, "", 0, 0.7071067811865476},
          [](const RunConfig& c) -> V { return c.noise; }, [](RunConfig& c, const V& v) { c.noise = as_real(v); }},
         {{"compress", "--compress", ParamKind::integer, "", 0, 9, false, nullptr, false, false},
          [](const RunConfig& c) -> V { return std::int64_t(c.compress); },
@@ -163,6 +164,8 @@ void validate(const RunConfig& c, const ParamSource& src) {
     check_all(table(), c, src);
     check_lattice(c.lattice, src, src.name(find_param(table(), "sizes")));
     const Numerics& n = c.numerics;
+    if (!src.file.empty() && n.snapshot_every == 0 && n.t_end > 0)  // files store the interval in use
+        refuse(src, find_param(table(), "snapshot_every"), "must be > 0 when t_end > 0 (got 0)");
     if (n.integrator == IntegratorKind::rk4 && n.t_end / n.dt > kMaxSteps)
         refuse(src, find_param(table(), "dt"), "t-end/dt = " + value_text(n.t_end / n.dt) + " steps is more than any run can take");
 }

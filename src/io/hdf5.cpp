@@ -189,7 +189,9 @@ void write_array(hid_t loc, const std::string& name, const std::vector<hsize_t>&
                  hid_t file_type, const void* data, int deflate) {
     Id space(H5Screate_simple(int(dims.size()), dims.data(), nullptr), H5Sclose, "dataspace for " + name);
     Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "property list");
-    if (deflate > 0) {
+    bool empty = false;
+    for (hsize_t d : dims) empty = empty || d == 0;
+    if (deflate > 0 && !empty) {  // an empty dataset cannot be chunked
         // Chunks of about 1 MiB: shrink the slowest axes first so a chunk is
         // a slab of whole rows, which is also how snapshots are read back.
         std::vector<hsize_t> chunk = dims;

@@ -47,7 +47,13 @@ void remove_stale_temps(const std::string& path) {
 
 }  // namespace
 
-OutputLock::OutputLock(const std::string& path) : lock_path_(beside(path, ".lock")) {
+std::string OutputLock::resolve(const std::string& path) {
+    std::error_code ec;
+    const std::filesystem::path p = std::filesystem::weakly_canonical(path, ec);
+    return ec ? path : p.string();
+}
+
+OutputLock::OutputLock(const std::string& path) : lock_path_(beside(resolve(path), ".lock")) {
     for (int attempt = 0; attempt < 10; ++attempt) {
         fd_ = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
         if (fd_ < 0)
@@ -86,18 +92,22 @@ OutputLock::~OutputLock() {
 }
 
 NewFile::NewFile(const std::string& path, bool overwrite, const std::string& option, const std::string& copy_of)
-    : lock_(path), path_(path) {
+    : lock_(path), path_(OutputLock::resolve(path)) {
     struct stat st;
     if (::stat(path.c_str(), &st) == 0) {
+        replaces_ = true;
         if (!overwrite) throw Error(option + ": " + path + " already exists; pass --overwrite to replace it", exit_code::io);
         if (!S_ISREG(st.st_mode)) throw Error(option + ": " + path + " exists and is not a regular file", exit_code::io);
     }
-    remove_stale_temps(path);
-    temp_ = temp_prefix(path) + std::to_string(::getpid());
+    remove_stale_temps(path_);
+    temp_ = temp_prefix(path_) + std::to_string(::getpid());
     if (copy_of.empty()) {
         const hid_t f = H5Fcreate(temp_.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
-        if (f < 0)
-            throw Error(option + ": cannot create " + path + " (directory missing or not writable?)", exit_code::io);
+        if (f < 0) {
+            ::unlink(temp_.c_str());
+            throw Error(option + ": cannot create " + path + " (directory missing, not writable, or disk full?)",
+                        exit_code::io);
+        }
         file_ = h5::Id(f, H5Fclose, "create " + path);
         return;
     }
@@ -116,6 +126,10 @@ NewFile::NewFile(const std::string& path, bool overwrite, const std::string& opt
 }
 
 void flush_file(hid_t file, const std::string& path) {
+    // A flush that fails half way can leave metadata pointing past the end of
+    // the file: start none without room for it.
+    char disk_path[4096] = {0};
+    if (H5Fget_name(file, disk_path, sizeof disk_path) > 0) ensure_room(disk_path, 256 * 1024, path);
     if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) throw Error(path + ": cannot write (disk full?)", exit_code::io);
 }
 

@@ -145,7 +145,11 @@ void RunOutput::snapshot(std::int64_t index, double t, std::int64_t step, double
         flush();
         mark_complete(g);
         flush();  // a killed run keeps every snapshot written so far
-        if (created_) created_->commit();  // the new file now holds a state: it replaces any earlier one
+        ++snapshots_written_;
+        // A new file goes into place once it holds a state (so a killed run
+        // can be resumed); one that replaces a file (--overwrite) only when
+        // the run stops by itself, so a failure keeps the old file.
+        if (created_ && !created_->replaces()) created_->commit();
     });
 }
 
@@ -169,6 +173,15 @@ void RunOutput::final_state(double t, std::int64_t step, const HostStateRef& s, 
 void RunOutput::set_status(const std::string& status) {
     guarded([&] {
         h5::set_attr(handle(), "status", status);
+        flush();
+        if (created_ && snapshots_written_ > 0) created_->commit();  // stopped by itself (interrupt, blow-up)
+    });
+}
+
+void RunOutput::write_extra(double bytes, const std::function<void(hid_t)>& write) {
+    guarded([&] {
+        ensure_room(bytes);
+        write(handle());
         flush();
     });
 }

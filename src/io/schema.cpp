@@ -195,6 +195,7 @@ StoredState read_state_group(hid_t file, const std::string& path, const std::str
     h5::Id g = h5::open_group(file, where);
     const std::string what = path + ": " + where + "/spins";
     const std::vector<hsize_t> dims = spin_dims(st.lattice);
+    if (h5::dataset_class(g, "spins") != H5T_FLOAT) throw Error(what + " is not floating-point", exit_code::io);
     const std::vector<double> aos = h5::read_array(g, "spins", dims, what);
     // Spins are Bloch vectors: finite, and |s| <= 1 up to the run's tolerance.
     const double limit = 1 + cfg.numerics.norm_tol;

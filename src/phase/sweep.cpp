@@ -158,6 +158,9 @@ struct SweepFile {
         h5::set_attr(handle(), "status", s);
         flush_file(handle(), path);
     }
+    void commit() {
+        if (created) created->commit();
+    }
     // After a failed write: never flush again (h5::Id::abandon), so the file
     // keeps every batch committed before.
     void abandon() {
@@ -237,7 +240,9 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
     try {
         file.set_status("running");
         write_sweep_results(file.handle(), file.path, res);
-        if (file.created) file.created->commit();
+        // Into place at once (a killed sweep resumes from it), unless it
+        // replaces a file (--overwrite): then only when it stops by itself.
+        if (file.created && !file.created->replaces()) file.created->commit();
     } catch (const Error&) {
         file.abandon();
         throw;
@@ -315,6 +320,7 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
         if (interrupt_requested()) {
             try {
                 file.set_status("interrupted after " + std::to_string(sum.points_done) + " points");
+                file.commit();
             } catch (const Error&) {
             }
             throw Error(std::string(e.what()) + "; finished points kept in " + file.path + " (continue with --resume " +
@@ -331,6 +337,7 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
                                  : "finished shard " + std::to_string(cfg.shard_index) + "/" +
                                        std::to_string(cfg.shard_count) + "; " + std::to_string(missing) +
                                        " points belong to other shards");
+        file.commit();
     } catch (const Error&) {
         file.abandon();
         throw;

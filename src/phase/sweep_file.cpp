@@ -126,6 +126,8 @@ void validate(const SweepConfig& c, const ParamSource& src) {
     for (const GridAxis* a : {&c.grid.x, &c.grid.y})
         if (a->n > 1 && !(a->hi > a->lo))
             refuse(src, find_param(table(), a == &c.grid.x ? "x_hi" : "y_hi"), "must exceed the axis minimum");
+    if ((long long)c.grid.x.n * c.grid.y.n > kMaxGridPoints)
+        refuse(src, find_param(table(), "y_n"), "the grid has more than " + std::to_string(kMaxGridPoints) + " points");
     if (c.grid.x.name == c.grid.y.name) refuse(src, find_param(table(), "y_name"), "must differ from the x axis");
     if (c.shard_count < 1 || c.shard_count > 1000000 || c.shard_index < 0 || c.shard_index >= c.shard_count)
         refuse(src, find_param(table(), "shard"), "expected I/N with 0 <= I < N <= 1000000");
@@ -163,7 +165,8 @@ void write_sweep_results(hid_t file, const std::string& path, SweepResults& r) {
     flush_file(file, path);
 }
 
-SweepResults read_sweep(hid_t file, const std::string& path, SweepConfig& c) {
+// path by value: callers pass c.output, which is reset below.
+SweepResults read_sweep(hid_t file, std::string path, SweepConfig& c) {
     if (!h5::exists(file, "/sweep")) throw Error(path + ": not a sweep file (no /sweep)", exit_code::io);
     const ParamSource src{path, "/sweep"};
     h5::Id g = h5::open_group(file, "/sweep");

@@ -140,9 +140,13 @@ class Ctx:
         self.case = case
         self.d = d
         self.failures = []      # (kind, detail, cmd)
+        self.notes = []         # what the case actually exercised (printed with --verbose)
 
     def p(self, name):
         return os.path.join(self.d, name)
+
+    def note(self, text):
+        self.notes.append(text)
 
     def fail(self, kind, detail, argv=None):
         self.failures.append((kind, detail, cmd_str(argv) if argv is not None else ""))
@@ -194,7 +198,8 @@ class Ctx:
                 self.fail("EXIT", f"exit {rc}, expected {_codes(expect)}; stderr: {first}", a)
             ok = False
         if rc > 0:
-            lines = [l for l in res.err.splitlines() if l.strip()]
+            lines = [l for l in res.err.split("\n") if l.strip()]   # '\n' only: str.splitlines also splits
+            # at control characters such as \x1c that a message may quote from a hostile file
             if len(lines) != 1 or not lines[0].startswith("xyzmf: error: "):
                 self.fail("STDERR", f"exit {rc} with {len(lines)} stderr lines, first: {first}", a)
         for pat in LEAKS:
@@ -211,6 +216,8 @@ class Ctx:
         res = self.exec(argv, preexec=preexec, timeout=timeout, env=env)
         self.check_exit(res, expect)
         if track and not res.hang:
+            if res.rc == 0 and 0 not in expect:     # already a GARBAGE failure: what it then wrote
+                modifies = tuple(modifies) + tuple(before)   # is a consequence, not a second bug
             self.check_files(before, res, modifies, replaces, creates)
         return res
 
@@ -280,7 +287,7 @@ class Ctx:
 
 
 def _first_line(text):
-    for l in text.splitlines():
+    for l in text.split("\n"):
         if l.strip():
             return repr(l.strip()[:160])
     return "(empty)"
@@ -423,6 +430,13 @@ def check_complete(ctx, name, argv):
 # ----------------------------------------------------------------------------------------
 # Helpers for setups and post-checks
 # ----------------------------------------------------------------------------------------
+
+def _make(d, argv):
+    """setup helper: run xyzmf argv in d, which must succeed."""
+    r = subprocess.run([XYZMF] + argv, cwd=d, env=CHILD_ENV, capture_output=True, text=True, timeout=TIMEOUT)
+    if r.returncode != 0:
+        raise RuntimeError(f"setup command failed (exit {r.returncode}): {cmd_str(argv)}: {r.stderr.strip()[:200]}")
+
 
 def cp(fx, name):
     """setup step: copy fixture fx into the case dir as name."""
@@ -640,14 +654,14 @@ RUN16 = ["run", "--size", "16", "--t-end", "4", "--snapshot-every", "0.5", "--Jx
 SWEEP3 = ["sweep", "--x", "Jx:-2:2:3", "--y", "Jy:-2:2:3", "--size", "4", "--t-end", "2"] + Q
 MAP5 = ["stability", "--x", "Jx:-2:2:5", "--y", "Jy:-2:2:5"]
 # the long run / sweep that kill_resume interrupts (about 1-2 s each on 2 cores)
-LONG_RUN = ["run", "--size", "48", "--t-end", "200", "--dt", "0.01", "--snapshot-every", "2",
+LONG_RUN = ["run", "--size", "48", "--t-end", "300", "--dt", "0.01", "--snapshot-every", "3",
             "--steady-tol", "0", "--Jx", "0.9", "--Jy", "-0.6", "--Jz", "1"] + Q
 LONG_SWEEP = ["sweep", "--x", "Jx:-2:2:4", "--y", "Jy:-2:2:4", "--size", "16", "--t-end", "100",
               "--steady-tol", "0", "--batch-points", "1"] + Q
 # the first writer of two_writers: several seconds
-TW_RUN = ["run", "--size", "64", "--t-end", "500", "--dt", "0.01", "--snapshot-every", "25",
+TW_RUN = ["run", "--size", "64", "--t-end", "300", "--dt", "0.01", "--snapshot-every", "25",
           "--steady-tol", "0", "--Jx", "0.9", "--Jy", "-0.6", "--Jz", "1"] + Q
-TW_SWEEP = ["sweep", "--x", "Jx:-2:2:4", "--y", "Jy:-2:2:4", "--size", "32", "--t-end", "150",
+TW_SWEEP = ["sweep", "--x", "Jx:-2:2:4", "--y", "Jy:-2:2:4", "--size", "32", "--t-end", "80",
             "--steady-tol", "0", "--batch-points", "2"] + Q
 
 SHARD_VARIANTS = {   # name -> (extra args for shard 1/2, words the refusal must name)
@@ -895,14 +909,16 @@ def options_cases():
     add("raw", "merge without -o", ["merge", "a.h5"])
 
     # -- --config
-    cfg = ["run", "--size", "4", "--t-end", "0.1"] + Q + ["-o", "out.h5"]
-
-    def addc(label, files, extra, expect=(2,), post=None):
+    def addc(label, files, extra, expect=(2,), post=None, key=None):
+        # the command line wins over the file, so the key under test is left off the command line
+        base = ["run"] + Q + ["-o", "out.h5"] + (["--size", "4"] if key != "size" else []) + \
+            (["--t-end", "0.1"] if key != "t-end" else ["--steady-tol", "1e-3"])
         setup = seq(*[write_text(n, t) for n, t in files.items()])
-        C.append(Case("options", f"config {label}", cfg + extra, setup=setup, expect=expect,
+        C.append(Case("options", f"config {label}", base + extra, setup=setup, expect=expect,
                       creates=("out.h5",), post=post or (post_run_ok() if 0 in expect else None)))
 
     addc("missing file", {}, ["--config", "missing.toml"], expect=(2, 3))
+    cfg = RUN_TINY
     C.append(Case("options", "config is a directory", cfg + ["--config", "cdir"], expect=(2, 3),
                   setup=lambda d: os.mkdir(os.path.join(d, "cdir")), creates=("out.h5",)))
     if os.geteuid() != 0:
@@ -913,7 +929,7 @@ def options_cases():
              expect=(2, 3))
     addc("bad syntax 'Jx = = 2'", {"c.toml": "Jx = = 2\n"}, ["--config", "c.toml"], expect=(2, 3))
     addc("bad syntax '[[['", {"c.toml": "[[[\nJx = 1\n"}, ["--config", "c.toml"], expect=(2, 3))
-    addc("unterminated string", {"c.toml": 'size = "4\n'}, ["--config", "c.toml"], expect=(2, 3))
+    addc("unterminated string", {"c.toml": 'Jx = "0.5\n'}, ["--config", "c.toml"], expect=(2, 3))
     addc("nested config = other.toml", {"c.toml": 'config = "other.toml"\n', "other.toml": "Jx = 1\n"},
          ["--config", "c.toml"], expect=(2, 3))
     addc("config including itself", {"c.toml": 'config = "c.toml"\n'}, ["--config", "c.toml"], expect=(2, 3))
@@ -924,7 +940,8 @@ def options_cases():
                             ("compress", "10", ["compress"]), ("dim", "7", ["dim"]),
                             ("steps-per-pass", "9", ["steps-per-pass", "steps_per_pass"]),
                             ("gamma", "inf", ["gamma"])]:
-        addc(f"{key} = {val}", {"c.toml": f"{key} = {val}\n"}, ["--config", "c.toml"], post=post_names(*words))
+        addc(f"{key} = {val}", {"c.toml": f"{key} = {val}\n"}, ["--config", "c.toml"], post=post_names(*words),
+             key=key)
     C.append(Case("options", "config sweep replicas = 0", SWEEP_TINY + ["--config", "c.toml"],
                   setup=write_text("c.toml", "replicas = 0\n"), expect=(2,), creates=("out.h5",),
                   post=post_names("replicas")))
@@ -941,6 +958,11 @@ def options_cases():
           ("--Jx -3 --Jy 2", ["--Jx", "-3", "--Jy", "2"])]
     for label, args in ok:
         add("run", f"valid {label}", args, expect=(0,))
+    add("run", "valid --analyze at an sXY point (Jz = 0, pm-noise)",
+        ["--Jx", "1", "--Jy", "-1", "--Jz", "0", "--init", "pm-noise", "--size", "8", "--analyze"], expect=(0,))
+    sxy = with_opts(RUN_TINY[:-1] + ["x.h5"], ["--Jx", "1", "--Jy", "-1", "--init", "pm-noise", "--t-end", "0"])
+    C.append(Case("options", "analyze valid sXY state without vortices", ["analyze", "x.h5"],
+                  setup=lambda d: _make(d, sxy), modifies=("x.h5",)))
     add("sweep", "valid 1-point grid", ["--x", "Jx:0:0:1", "--y", "Jy:0:0:1"], expect=(0,))
     add("sweep", "valid replicas 2, shard 1/2", ["--replicas", "2", "--batch-points", "1", "--shard", "1/2"],
         expect=(0,), post=lambda ctx, res: None)
@@ -1025,7 +1047,7 @@ def crafted_cases():
         ("t_end", np.nan, [R]), ("t_end", np.inf, [R]), ("t_end", -1.0, [R]), ("t_end", 1e300, [R]),
         ("steady_tol", np.nan, [R]), ("steady_tol", -1.0, [R]), ("norm_tol", np.nan, [R]), ("norm_tol", -1.0, [R]),
         ("record_every", np.nan, [R]), ("record_every", 0.0, [R]), ("record_every", -1.0, [R]),
-        ("snapshot_every", np.nan, [R]), ("snapshot_every", 0.0, [R]), ("snapshot_every", -1.0, [R]),
+        ("snapshot_every", np.nan, [R]), ("snapshot_every", -1.0, [R]),
         ("noise", np.nan, [R]),
         ("dim", np.int64(7), [R, A, I]), ("dim", np.int64(0), [R, A]), ("dim", np.int64(-1), [R]),
         ("sizes", np.array([0, 0], dtype=np.int64), [R, A, I]),
@@ -1104,6 +1126,8 @@ def crafted_cases():
     for label, fn in consistent:
         add(label, [R], fn, expect=(0, 3))
     add("status 'running' (killed run)", [R], set_attr("/", "status", "running"), expect=(0,))
+    add("/parameters snapshot_every = 0 (CLI meaning: t_end/10)", [R], set_attr(P, "snapshot_every", 0.0),
+        expect=(0, 3))
 
     # -- whole-file damage and wrong kinds of file
     def truncated(src):
@@ -1178,6 +1202,8 @@ def crafted_cases():
     ]
     for label, fn in sweep_muts:
         add(f"/sweep {label}", ["sweep-resume", "merge"], fn)
+    add("/sweep entry in a done batch but phase -1", ["sweep-resume", "merge"], put("phase", cell(-1)),
+        expect=(0, 3), post=post_names("F.h5"))
     add("/sweep m_perp of a done entry = NaN", ["merge"], put("m_perp", cell(np.nan)), expect=(0, 3),
         post=lambda ctx, res: None)
 
@@ -1274,6 +1300,8 @@ def kill_run_case(ctx, delays, kind):
         a = argv if i == 0 else resume
         before = dir_state(ctx.d)
         res, finished = kill_after(ctx, a, delay)
+        ctx.note(f"step {i}: {'finished before the kill' if finished else 'killed'} at {delay:.2f} s, "
+                 f"file {'present' if os.path.exists(ctx.p('out.h5')) else 'absent'}")
         if finished:
             ctx.check_exit(res, (0,))
             ctx.check_files(before, res, modifies=("out.h5",), creates=("out.h5",))
@@ -1288,6 +1316,7 @@ def kill_run_case(ctx, delays, kind):
                 for msg in kept_snapshots_and_sweep(old.h5, h5_state(ctx.p(name))):
                     ctx.fail("LOST", f"SIGKILL during resume: {msg}", a)
     res = ctx.run(resume, (0,), modifies=("out.h5",))
+    ctx.note(f"resume exit {res.rc}")
     if res.rc == 0:
         check(ctx, "out.h5", resume, ref=FX[ref])
 
@@ -1303,6 +1332,7 @@ def signal_case(ctx, kind, sig, delay):
         ctx.fail("HARNESS", f"{kind} finished before {sig.name} was sent ({delay:.2f} s)", argv)
         return
     ctx.check_exit(res, (SIGNAL_EXIT[sig],))
+    ctx.note(f"{sig.name} at {delay:.2f} s: exit {res.rc}, {_first_line(res.err)}")
     if not os.path.exists(ctx.p("out.h5")):
         return
     st = h5_state(ctx.p("out.h5"))
@@ -1325,6 +1355,7 @@ def kill_analyze_case(ctx, delay):
     argv = ["analyze", "out.h5", "--all-snapshots"]
     before = dir_state(ctx.d)
     res, finished = kill_after(ctx, argv, delay)
+    ctx.note("analyze finished before the kill" if finished else "analyze killed")
     if finished:
         ctx.check_exit(res, (0,))
     after = h5_state(ctx.p("out.h5"))
@@ -1347,6 +1378,8 @@ def kill_overwrite_case(ctx, delay):
     if new is None:
         ctx.fail("LOST", "SIGKILL during --overwrite: out.h5 gone (neither old nor new file)", argv)
         return
+    ctx.note("old file untouched" if new.ino == old.ino and new.sha == old.sha else
+             f"new file, status {new.h5.get('attrs', {}).get('status')!r}")
     if new.ino == old.ino and new.sha == old.sha:
         return                       # the old file is untouched: fine
     if not new.h5["ok"] or new.h5["attrs"].get("schema") != "xyzmf":
@@ -1497,6 +1530,7 @@ def two_writers_case(ctx, first_kind, second, expect=(3,), prepare=None):
         ctx.fail("CHECK", f"refused only after {r2.elapsed:.1f} s (should be within a few seconds)", second)
     if r2.rc == 0 and 0 not in expect:
         ctx.fail("CHECK", "second writer was let in while the first was running", second)
+    ctx.note(f"second exit {r2.rc} after {r2.elapsed:.2f} s")
     r1 = ctx.finish(p1, first, t0, timeout=90)
     if p1.returncode is None or r1.hang:
         ctx.check_exit(r1, (0,))
@@ -1548,8 +1582,8 @@ def two_writers_cases():
              ["-o", "other.h5"], (0, 3)),
             ("run -o ./out.h5 --overwrite", ["run", "--size", "8", "--t-end", "0.1"] + Q + ["-o", "./out.h5",
                                                                                             "--overwrite"], (3,)),
-            ("run -o link-to-out.h5 --overwrite", ["run", "--size", "8", "--t-end", "0.1"] + Q +
-             ["-o", "link.h5", "--overwrite"], (3,)),
+            ("run -o link-to-out.h5 --overwrite (replacing the link itself is fine)",
+             ["run", "--size", "8", "--t-end", "0.1"] + Q + ["-o", "link.h5", "--overwrite"], (0, 3)),
         ],
         "sweep": [
             ("sweep -o out.h5 --overwrite", sweep_over, (3,)),
@@ -1579,15 +1613,19 @@ BLOW = ["run", "--size", "8", "--Jx", "10", "--Jy", "-10", "--t-end", "20"] + Q
 
 def post_blown(name="out.h5"):
     def f(ctx, res):
-        if res.rc != 4:
+        if res.rc == 0 or not os.path.exists(ctx.p(name)):
             return
         st = h5_state(ctx.p(name))
         if not st["ok"]:
-            ctx.fail("LOST", f"{name} unreadable after blow-up: {st['err']}", res.argv)
+            ctx.fail("LOST", f"{name} unreadable after exit {res.rc}: {st['err']}", res.argv)
             return
         status = st["attrs"].get("status", "")
-        if not status.startswith("blow-up"):
+        if res.rc == 4 and not status.startswith("blow-up"):
             ctx.fail("CHECK", f"status {status!r} after a blow-up", res.argv)
+        if status.startswith("running"):
+            ctx.fail("CHECK", f"{name} left with status 'running' after exit {res.rc}", res.argv)
+        if res.rc != 4:
+            return
         check_run_file(ctx, name, res.argv, expect_status=None)
         with h5py.File(ctx.p(name), "r") as f5:
             if "snapshots" not in f5 or len(f5["snapshots"]) == 0:
@@ -1658,8 +1696,10 @@ def blowups_cases():
                   ["-o", "out.h5"], expect=(2, 4), creates=("out.h5",), post=post_blown()))
 
     def make_blown(d):
-        subprocess.run([XYZMF] + BLOW + ["--init", "pm-noise", "--dt", "0.4", "--snapshot-every", "0.4", "-o", "b.h5"],
-                       cwd=d, env=CHILD_ENV, capture_output=True, timeout=TIMEOUT)
+        r = subprocess.run([XYZMF] + BLOW + ["--init", "pm-noise", "--dt", "0.4", "--snapshot-every", "0.4",
+                                             "-o", "b.h5"], cwd=d, env=CHILD_ENV, capture_output=True, timeout=TIMEOUT)
+        if r.returncode != 4:
+            raise RuntimeError(f"expected a blow-up (exit 4), got exit {r.returncode}")
     C.append(Case("blowups", "run --resume of a blown-up file", ["run", "--resume", "b.h5"] + Q, setup=make_blown,
                   expect=(2, 3, 4), modifies=("b.h5",), post=post_blown("b.h5")))
     C.append(Case("blowups", "analyze --snapshot 0 of a blown-up file", ["analyze", "b.h5", "--snapshot", "0"],
@@ -1667,28 +1707,48 @@ def blowups_cases():
     C.append(Case("blowups", "analyze --all-snapshots of a blown-up file", ["analyze", "b.h5", "--all-snapshots"],
                   setup=make_blown, expect=(0, 3), modifies=("b.h5",)))
 
-    sw = ["sweep", "--x", "Jx:-40:40:5", "--y", "Jy:-2:2:3", "--dt", "0.5", "--size", "4", "--t-end", "5"] + Q
+    # steady-tol 0: every lattice of a batch is independent, so batching must not change any result
+    sw = ["sweep", "--x", "Jx:-40:40:5", "--y", "Jy:-2:2:3", "--dt", "0.5", "--size", "4", "--t-end", "5",
+          "--steady-tol", "0"] + Q
 
-    def sweep_pair(extra, label):
+    def sweep_pair(extra, label, ref_extra=("--batch-points", "1"), ref_label="batch-points 1"):
         def runner(ctx):
             a = with_opts(sw, extra) + ["-o", "a.h5"]
             r = ctx.run(a, (0,), creates=("a.h5",))
-            b = with_opts(sw, extra) + ["--batch-points", "1", "-o", "b.h5"]
+            b = with_opts(with_opts(sw, extra), list(ref_extra)) + ["-o", "b.h5"]
             r2 = ctx.run(b, (0,), creates=("b.h5",))
             if r.rc == 0:
                 check_blown_sweep(ctx, "a.h5", a, ref="b.h5" if r2.rc == 0 else None)
-        C.append(Case("blowups", f"sweep with blow-ups {label} (one batch vs batch-points 1)", runner=runner, cost=0.5))
+        C.append(Case("blowups", f"sweep with blow-ups {label} (one batch vs {ref_label})", runner=runner, cost=0.5))
 
     sweep_pair([], "")
     sweep_pair(["--precision", "float"], "float")
     sweep_pair(["--replicas", "3"], "3 replicas")
-    sweep_pair(["--steady-tol", "1e-3", "--t-end", "30"], "steady-tol 1e-3")
+
+    def steady_runner(ctx):
+        """with --steady-tol the batch stops when all its lattices are stationary: blown-up lattices
+        must not keep it going (or stop it), so the middle column equals a batch of that column alone."""
+        a = with_opts(sw, ["--steady-tol", "1e-3", "--t-end", "30"]) + ["-o", "a.h5"]
+        r = ctx.run(a, (0,), creates=("a.h5",))
+        c = with_opts(sw, ["--steady-tol", "1e-3", "--t-end", "30", "--x", "Jx:0:0:1"]) + ["-o", "c.h5"]
+        r2 = ctx.run(c, (0,), creates=("c.h5",))
+        if r.rc == 0:
+            check_blown_sweep(ctx, "a.h5", a)
+        if r.rc == 0 and r2.rc == 0:
+            with h5py.File(ctx.p("a.h5"), "r") as fa, h5py.File(ctx.p("c.h5"), "r") as fc:
+                for k in ("phase", "m_perp", "t_final"):
+                    x, y = fa["sweep"][k][()][:, 2:3], fc["sweep"][k][()]
+                    if not np.array_equal(x, y, equal_nan=True):
+                        ctx.fail("CHECK", f"Jx = 0 column: /sweep/{k} {x.ravel().tolist()} with blown-up "
+                                 f"neighbours in the batch vs {y.ravel().tolist()} alone", a)
+    C.append(Case("blowups", "sweep with blow-ups and --steady-tol 1e-3 (Jx = 0 column vs that column alone)",
+                  runner=steady_runner, cost=0.5))
     C.append(Case("blowups", "sweep where every point blows up",
                   ["sweep", "--x", "Jx:30:40:2", "--y", "Jy:-40:-30:2", "--dt", "1", "--size", "4", "--t-end", "5"] + Q +
                   ["-o", "a.h5"], creates=("a.h5",), post=lambda ctx, res: check_blown_sweep(ctx, "a.h5", res.argv)))
 
     def make_blown_sweep(d):
-        subprocess.run([XYZMF] + sw + ["-o", "s.h5"], cwd=d, env=CHILD_ENV, capture_output=True, timeout=TIMEOUT)
+        _make(d, sw + ["-o", "s.h5"])
     C.append(Case("blowups", "sweep --resume of a finished sweep with blow-ups", ["sweep", "--resume", "s.h5"] + Q,
                   setup=make_blown_sweep, expect=(0, 2, 3), modifies=("s.h5",), timeout=30))
 
@@ -1748,7 +1808,7 @@ def run_case(idx):
                 except (OSError, NotImplementedError):
                     pass
         shutil.rmtree(d, ignore_errors=True)
-    return idx, ctx.failures, time.monotonic() - t0, d
+    return idx, ctx.failures, time.monotonic() - t0, d, ctx.notes
 
 
 def format_failure(case, failures, d):
@@ -1769,9 +1829,16 @@ def main():
     ap.add_argument("--list", action="store_true", help="list the cases and exit")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--keep", action="store_true", help="keep every case's temp dir")
+    ap.add_argument("--verbose", action="store_true", help="one line per case, with what it exercised")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="OMP_NUM_THREADS for every xyzmf (default: 1 when --jobs > 1, so that parallel cases "
+                         "do not oversubscribe the cores; results are thread-count independent)")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds per subprocess (default 60)")
     args = ap.parse_args()
     XYZMF = os.path.abspath(args.xyzmf)
+    threads = args.threads if args.threads is not None else (1 if args.jobs > 1 else None)
+    if threads is not None:
+        CHILD_ENV["OMP_NUM_THREADS"] = str(threads)
     TIMEOUT, KEEP = args.timeout, args.keep
     classes = list(CLASSES)
     if args.only:
@@ -1801,8 +1868,11 @@ def main():
     stats = {cls: [0, 0, 0] for cls in classes}
     ctxmp = multiprocessing.get_context("fork")
     with ctxmp.Pool(max(1, args.jobs)) as pool:
-        for idx, failures, _, d in pool.imap_unordered(run_case, order, chunksize=1):
+        for idx, failures, secs, d, notes in pool.imap_unordered(run_case, order, chunksize=1):
             case = CASES[idx]
+            if args.verbose:
+                print(f"{'FAIL' if failures else 'ok  '} {case.cls} | {case.name} | {secs:.2f} s"
+                      + (" | " + "; ".join(notes) if notes else ""), flush=True)
             s = stats[case.cls]
             s[0] += 1
             if failures:
