@@ -1,5 +1,5 @@
 // CUDA kernel of the fused RK4 pass: one thread block per work item of
-// kernels/fused_rk4.hpp, its rings of slices in shared memory, the threads of
+// include/xyzmf/fused_rk4.hpp, its rings of slices in shared memory, the threads of
 // the block splitting each slice's points. The pipeline itself is the CPU's
 // (fused::run_item); only the team below is GPU-specific.
 #include <cuda_runtime.h>

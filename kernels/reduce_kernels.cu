@@ -1,5 +1,5 @@
 // Device reductions: the embedded-error max norm and the Observables of a
-// state, over the shared error_element / observe_site of kernels/stage_ops.hpp.
+// state, over the shared error_element / observe_site of include/xyzmf/stage_ops.hpp.
 // Two passes (block partials, then one block over the partials) with a grid
 // that depends only on the problem size, so results are identical run to run.
 #include <cuda_runtime.h>

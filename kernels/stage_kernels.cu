@@ -1,5 +1,5 @@
 // CUDA kernels for the fused RK stage and the stage combination: thin loops
-// over stage_site / combine_element of kernels/stage_ops.hpp, plus their
+// over stage_site / combine_element of include/xyzmf/stage_ops.hpp, plus their
 // drivers and the drivers' error record.
 #include <cuda_runtime.h>
 

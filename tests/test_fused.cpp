@@ -1,4 +1,4 @@
-// The fused stepper (kernels/fused_rk4.hpp) against the four-sweep reference:
+// The fused stepper (include/xyzmf/fused_rk4.hpp) against the four-sweep reference:
 // equal to 1e-14 (max abs, double) after 1000 steps in d = 1, 2, 3, on sizes
 // that do not divide the tiles, lattices smaller than the halo, rows longer
 // than a tile, batches of copies, several steps per pass, and in float.

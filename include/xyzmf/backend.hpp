@@ -1,5 +1,5 @@
 // The Backend interface: where the state lives and how the per-site kernels of
-// kernels/stage_ops.hpp are launched over it. Two implementations, chosen at
+// include/xyzmf/stage_ops.hpp are launched over it. Two implementations, chosen at
 // run time: CpuBackend (OpenMP loops) and CudaBackend (device arrays, kernels).
 // Buffers are explicit; the host sees the state only through download().
 #pragma once
@@ -39,7 +39,7 @@ public:
     // Steps per fused pass this backend runs best on `lat` (measured; see
     // fused_plan); 0 where the four-sweep path is faster.
     virtual int fused_steps_per_pass(const Lattice& lat) const = 0;
-    // One fused pass: args.plan.steps whole RK4 steps, y -> out (see kernels/fused_rk4.hpp).
+    // One fused pass: args.plan.steps whole RK4 steps, y -> out (see include/xyzmf/fused_rk4.hpp).
     virtual void rk4_fused(const FusedArgs<Real>& args) = 0;
     // out = y + sum_s c_s k_s over all 3N elements.
     virtual void combine(const CombineArgs<Real>& args, index_t count) = 0;

@@ -23,7 +23,7 @@ struct BenchResult {
     Rk4Stepper stepper = Rk4Stepper::fused;  // the one that ran
 };
 
-// Minimum memory traffic of one fused RK4 step (src/integrators.cpp): 9 reads
+// Minimum memory traffic of one fused RK4 step (src/core/integrators.cpp): 9 reads
 // + 7 writes of a 3-component array per site.
 inline double rk4_bytes_per_site_step(Precision p) { return 16.0 * 3 * (p == Precision::float32 ? 4 : 8); }
 

@@ -1,7 +1,7 @@
 // Time integrators written only against Backend primitives (stage, combine,
 // error_norm), so a new tableau touches no kernel.
 //   Rk4           classic 4th order, fixed step: fused (whole steps per pass over
-//                 memory, kernels/fused_rk4.hpp) or four-sweep (16 array sweeps/step)
+//                 memory, include/xyzmf/fused_rk4.hpp) or four-sweep (16 array sweeps/step)
 //   DormandPrince5  embedded 5(4) pair with FSAL, max-norm error control
 #pragma once
 

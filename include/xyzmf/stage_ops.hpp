@@ -1,5 +1,5 @@
 // Per-site and per-element building blocks of the Runge-Kutta integrators,
-// shared by the CPU loops (src/cpu_backend.cpp) and the CUDA kernels
+// shared by the CPU loops (src/backends/cpu_backend.cpp) and the CUDA kernels
 // (kernels/*.cu). The integrators in src/ are written only against these.
 #pragma once
 

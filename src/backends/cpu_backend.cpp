@@ -1,5 +1,5 @@
 // CPU backend: OpenMP loops over the shared per-site functions of
-// kernels/stage_ops.hpp. Rows (fixed j, k) are distributed over threads with a
+// include/xyzmf/stage_ops.hpp. Rows (fixed j, k) are distributed over threads with a
 // static schedule, so results never depend on the number of threads.
 #include <omp.h>
 
