@@ -67,11 +67,13 @@ using ParamTable = std::vector<Param<Config>>;
 
 // The parameters of a part (e.g. the analysis options inside a sweep's
 // configuration) as parameters of the whole.
-template <class Whole, class Part>
-void append_part(ParamTable<Whole>& whole, const ParamTable<Part>& part, Part Whole::*member) {
+// `part_of(w)` returns the part inside a whole (a generic lambda, called on
+// const and non-const wholes), e.g. [](auto& c) -> auto& { return c.couplings; }.
+template <class Whole, class Part, class PartOf>
+void append_part(ParamTable<Whole>& whole, const ParamTable<Part>& part, PartOf part_of) {
     for (const Param<Part>& p : part)
-        whole.push_back({p.spec, [get = p.get, member](const Whole& w) { return get(w.*member); },
-                         [set = p.set, member](Whole& w, const ParamValue& v) { set(w.*member, v); }});
+        whole.push_back({p.spec, [get = p.get, part_of](const Whole& w) { return get(part_of(w)); },
+                         [set = p.set, part_of](Whole& w, const ParamValue& v) { set(part_of(w), v); }});
 }
 
 template <class Config>

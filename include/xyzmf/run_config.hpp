@@ -61,6 +61,10 @@ constexpr double kMaxTime = 1e12;                          // any time or interv
 constexpr double kMaxSteps = 1e15;                         // t_end / dt
 constexpr double kMaxSeed = 9223372036854775807.0;         // seeds are stored as int64
 
+// Jx, Jy, Jz (|J| <= 1e6), gamma, gamma_phi (0 to 1e6), units of gamma: part
+// of the run, sweep and stability-map tables.
+const ParamTable<Couplings>& couplings_parameters();
+
 // The table of /parameters: every stored field of RunConfig (parameters.hpp).
 const ParamTable<RunConfig>& run_parameters();
 

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cli.hpp"
+#include "options.hpp"
 #include "xyzmf/memory_info.hpp"
 #include "xyzmf/backend_select.hpp"
 #include "xyzmf/bench.hpp"
@@ -28,8 +29,8 @@ Command add_bench_command(CLI::App& app) {
     CLI::App* sub = app.add_subcommand(
         "bench", "Measure RK4 stepping throughput (site-steps/s, effective GB/s; median of --repeats), or memory "
                  "bandwidth with --triad");
-    sub->add_option("--backend", o->backend, "cpu, cuda or auto")->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
-    sub->add_option("--precision", o->precision, "double or float")->check(CLI::IsMember({"double", "float"}))->capture_default_str();
+    add_backend(sub, o->backend);
+    add_precision(sub, o->precision);
     o->dim_opt = sub->add_option("--dim", o->dim, "Lattice dimension 1, 2, 3")->capture_default_str();
     sub->add_option("--size", o->size, "Sites per side, N or LxxLy[xLz]")->capture_default_str();
     sub->add_option("--stepper", o->stepper,
@@ -57,16 +58,15 @@ Command add_bench_command(CLI::App& app) {
             return 0;
         }
         if (o->roof) {
-            const double r = fused_arithmetic_roof(o->precision == "float" ? Precision::float32 : Precision::float64,
+            const double r = fused_arithmetic_roof(precision_of(o->precision),
                                                    o->dim, o->repeats);
             std::printf("roof: %dD %s | fused stage arithmetic on L1-resident data, all threads | median %.4g "
                         "site-steps/s (%d repeats)\n", o->dim, o->precision.c_str(), r, o->repeats);
             return 0;
         }
         const Lattice lat = parse_size(o->size, o->dim, o->dim_opt->count() > 0);
-        const BackendRequest req = o->backend == "cpu" ? BackendRequest::cpu
-                                   : o->backend == "cuda" ? BackendRequest::cuda : BackendRequest::automatic;
-        const Precision p = o->precision == "float" ? Precision::float32 : Precision::float64;
+        const BackendRequest req = backend_request(o->backend);
+        const Precision p = precision_of(o->precision);
         RunConfig cfg;
         cfg.lattice = lat;
         cfg.precision = p;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "options.hpp"
 #include "xyzmf/analysis.hpp"
 #include "xyzmf/backend_select.hpp"
 #include "xyzmf/error.hpp"
@@ -157,11 +158,7 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
                     "size = \"512x256\"; the command line wins");
 
     auto add = [&](CLI::Option* o) { opts->physics.push_back(o); return o; };
-    add(sub->add_option("--Jx", c.couplings.Jx, "Coupling Jx, in units of gamma")->capture_default_str());
-    add(sub->add_option("--Jy", c.couplings.Jy, "Coupling Jy, in units of gamma")->capture_default_str());
-    add(sub->add_option("--Jz", c.couplings.Jz, "Coupling Jz, in units of gamma")->capture_default_str());
-    add(sub->add_option("--gamma", c.couplings.gamma, "Decay rate to |down> (sets the units; normally 1)")->capture_default_str());
-    add(sub->add_option("--gamma-phi", c.couplings.gamma_phi, "Dephasing rate gamma_phi, units of gamma")->capture_default_str());
+    for (CLI::Option* o : add_couplings(sub, c.couplings)) add(o);
     opts->dim_opt = add(sub->add_option("--dim", opts->dim, "Lattice dimension d = 1, 2, 3 (inferred from --size AxB[xC])")->capture_default_str());
     add(sub->add_option("--size", opts->size, "Sites per side: N (all sides) or Lx x Ly [x Lz], e.g. 512x256; periodic")->capture_default_str());
     add(sub->add_option("--integrator", opts->integrator, "rk4 (fixed --dt) or dopri5 (adaptive, --rtol/--atol)")
@@ -191,16 +188,14 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
     add(sub->add_option("--noise", c.noise, "pm-noise: transverse amplitude, 0 to 0.707 (x, y uniform in [-noise, noise], z = -sqrt(1 - x^2 - y^2))")->capture_default_str());
     add(sub->add_option("--seed", c.seed, "Random seed (Philox key); same seed = same initial state on every backend")
             ->capture_default_str());
-    add(sub->add_option("--precision", opts->precision, "double or float")->check(CLI::IsMember({"double", "float"}))
-            ->capture_default_str());
+    add(add_precision(sub, opts->precision));
     add(sub->add_option("-o,--output", c.output, "Output HDF5 file")->capture_default_str());
     add(sub->add_flag("--overwrite", c.overwrite, "Replace an existing output file"));
     add(sub->add_option("--compress", c.compress,
                         "Deflate level 1-9 (with shuffle) for stored spins; 0 = uncompressed. Mean-field states "
                         "shrink by only 3-25%, and deflating a 1024^2 state takes as long as ~60 steps on 2 cores")
             ->capture_default_str());
-    sub->add_option("--backend", opts->backend, "auto (CUDA if a GPU is present), cuda or cpu")
-        ->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
+    add_backend(sub, opts->backend);
     sub->add_option("--resume", opts->resume,
                                           "Continue a killed run from its last snapshot, in the same file; takes every "
                                           "parameter from the file");
@@ -211,9 +206,7 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
 
     auto run = [opts, stepper_opt]() -> int {
         RunConfig cfg = opts->cfg;
-        const BackendRequest req = opts->backend == "cpu"    ? BackendRequest::cpu
-                                   : opts->backend == "cuda" ? BackendRequest::cuda
-                                                             : BackendRequest::automatic;
+        const BackendRequest req = backend_request(opts->backend);
         if (!opts->resume.empty()) {
             for (const CLI::Option* o : opts->physics)
                 if (o->count() > 0)
@@ -224,7 +217,7 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
             cfg.command_line = cmd;
         } else {
             cfg.lattice = parse_size(opts->size, opts->dim, opts->dim_opt->count() > 0);
-            cfg.precision = opts->precision == "float" ? Precision::float32 : Precision::float64;
+            cfg.precision = precision_of(opts->precision);
             cfg.numerics.integrator = opts->integrator == "dopri5" ? IntegratorKind::dopri5 : IntegratorKind::rk4;
         }
         cfg.backend = req;

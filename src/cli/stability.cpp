@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
+#include "options.hpp"
 #include "xyzmf/error.hpp"
 #include "xyzmf/output_file.hpp"
 #include "xyzmf/schema.hpp"
@@ -34,11 +35,7 @@ Command add_stability_command(CLI::App& app, const std::string& command_line) {
     sub->add_option("--x", o->x, "Horizontal axis PARAM:MIN:MAX:N, PARAM in Jx, Jy, Jz, gamma_phi (units of gamma)")
         ->capture_default_str();
     sub->add_option("--y", o->y, "Vertical axis PARAM:MIN:MAX:N")->capture_default_str();
-    sub->add_option("--Jx", o->fixed.Jx, "Jx where it is not an axis, units of gamma")->capture_default_str();
-    sub->add_option("--Jy", o->fixed.Jy, "Jy where it is not an axis")->capture_default_str();
-    sub->add_option("--Jz", o->fixed.Jz, "Jz where it is not an axis")->capture_default_str();
-    sub->add_option("--gamma", o->fixed.gamma, "Decay rate (sets the units)")->capture_default_str();
-    sub->add_option("--gamma-phi", o->fixed.gamma_phi, "Dephasing rate where it is not an axis")->capture_default_str();
+    add_couplings(sub, o->fixed, " where it is not an axis");
     sub->add_option("--dim", o->dim, "Lattice dimension 1, 2, 3 (sets which k a finite --size allows)")
         ->check(CLI::Range(1, 3))->capture_default_str();
     sub->add_option("--size", o->size, "Finite periodic lattice whose k are allowed (N or LxxLy...); default: infinite");
@@ -55,10 +52,7 @@ Command add_stability_command(CLI::App& app, const std::string& command_line) {
             throw Error("--x/--y: " + std::to_string((long long)grid.x.n * grid.y.n) + " grid points; at most " +
                             std::to_string(kMaxGridPoints),
                         exit_code::usage);
-        for (double v : {o->fixed.Jx, o->fixed.Jy, o->fixed.Jz, o->fixed.gamma, o->fixed.gamma_phi})
-            if (!std::isfinite(v)) throw Error("--Jx/--Jy/--Jz/--gamma/--gamma-phi must be finite", exit_code::usage);
-        if (o->fixed.gamma < 0 || o->fixed.gamma_phi < 0)
-            throw Error("--gamma and --gamma-phi must be >= 0", exit_code::usage);
+        check_all(couplings_parameters(), o->fixed, ParamSource::command_line());
         Lattice lat;
         const bool finite = !o->size.empty();
         if (finite) lat = parse_size(o->size, o->dim, true);
@@ -92,11 +86,7 @@ Command add_stability_command(CLI::App& app, const std::string& command_line) {
             h5::set_attr(g, "phase_codes", std::string("0 PM, 1 FM, 2 AFM, 3 SDW, 4 sXY"));
             h5::set_attr(g, "dim", std::int64_t(o->dim));
             h5::set_attr(g, "lattice", finite ? lattice_text(lat) : std::string("infinite (continuous k)"));
-            h5::set_attr(g, "Jx", o->fixed.Jx);
-            h5::set_attr(g, "Jy", o->fixed.Jy);
-            h5::set_attr(g, "Jz", o->fixed.Jz);
-            h5::set_attr(g, "gamma", o->fixed.gamma);
-            h5::set_attr(g, "gamma_phi", o->fixed.gamma_phi);
+            write_params(g, couplings_parameters(), o->fixed);
             h5::set_attr(g, "fixed_note", std::string("Jx, Jy, Jz, gamma_phi attributes hold only where not an axis"));
             const std::vector<double> xs = grid.x.values(), ys = grid.y.values();
             auto dbl = [&](const char* name, const std::vector<hsize_t>& dims, const double* v) {

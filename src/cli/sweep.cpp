@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli.hpp"
+#include "options.hpp"
 #include "xyzmf/error.hpp"
 #include "xyzmf/signals.hpp"
 #include "xyzmf/sweep.hpp"
@@ -51,11 +52,7 @@ Command add_sweep_command(CLI::App& app, const std::string& command_line) {
                                        "one batch) and classify what forms; compare with linear stability");
     sub->add_option("--x", o->x, "Horizontal axis PARAM:MIN:MAX:N (Jx, Jy, Jz, gamma_phi; units of gamma)")->capture_default_str();
     sub->add_option("--y", o->y, "Vertical axis PARAM:MIN:MAX:N")->capture_default_str();
-    sub->add_option("--Jx", c.grid.fixed.Jx, "Jx where it is not an axis")->capture_default_str();
-    sub->add_option("--Jy", c.grid.fixed.Jy, "Jy where it is not an axis")->capture_default_str();
-    sub->add_option("--Jz", c.grid.fixed.Jz, "Jz where it is not an axis")->capture_default_str();
-    sub->add_option("--gamma", c.grid.fixed.gamma, "Decay rate (sets the units)")->capture_default_str();
-    sub->add_option("--gamma-phi", c.grid.fixed.gamma_phi, "Dephasing where it is not an axis")->capture_default_str();
+    add_couplings(sub, c.grid.fixed, " where it is not an axis");
     sub->add_option("--dim", o->dim, "Lattice dimension of every point")->capture_default_str();
     sub->add_option("--size", o->size, "Lattice of every point: N or LxxLy[xLz], periodic")->capture_default_str();
     sub->add_option("--replicas", c.replicas, "Random initial states per point (replica r: seed + r)")
@@ -65,8 +62,8 @@ Command add_sweep_command(CLI::App& app, const std::string& command_line) {
     sub->add_option("--t-end", c.t_end, "Time each lattice runs, units of 1/gamma")->capture_default_str();
     sub->add_option("--steady-tol", c.steady_tol,
                     "Stop a batch early once max |ds/dt| over all its lattices is below this; 0 = never")->capture_default_str();
-    sub->add_option("--precision", o->precision, "double or float")->check(CLI::IsMember({"double", "float"}))->capture_default_str();
-    sub->add_option("--backend", o->backend, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
+    add_precision(sub, o->precision);
+    add_backend(sub, o->backend);
     sub->add_option("--batch-points", c.batch_points, "Grid points per batch (written to the file after each batch)")
         ->check(CLI::Range(1, 1000000))->capture_default_str();
     sub->add_option("--shard", o->shard, "Run only points p with p mod n = i (I/N, for job arrays; join with xyzmf merge)")
@@ -79,8 +76,7 @@ Command add_sweep_command(CLI::App& app, const std::string& command_line) {
     auto run = [o, command_line]() -> int {
         SweepConfig cfg = o->cfg;
         cfg.command_line = command_line;
-        cfg.backend = o->backend == "cpu" ? BackendRequest::cpu : o->backend == "cuda" ? BackendRequest::cuda
-                                                                                        : BackendRequest::automatic;
+        cfg.backend = backend_request(o->backend);
         install_interrupt_handlers();
         SweepHooks hooks;
         hooks.quiet = o->quiet || !::isatty(2);  // the progress line is for terminals
@@ -95,7 +91,7 @@ Command add_sweep_command(CLI::App& app, const std::string& command_line) {
         cfg.grid.y = parse_axis(o->y, "--y");
         if (cfg.grid.x.name == cfg.grid.y.name) throw Error("--x and --y must be different parameters", exit_code::usage);
         cfg.lattice = parse_size(o->size, o->dim, true);
-        cfg.precision = o->precision == "float" ? Precision::float32 : Precision::float64;
+        cfg.precision = precision_of(o->precision);
         set_param(sweep_parameters(), cfg, "shard", o->shard);
         validate(cfg, ParamSource::command_line());
         check_sweep_memory(cfg);

@@ -58,18 +58,11 @@ constexpr double kMaxCoupling = 1e6;  // beyond this no practical dt integrates 
 
 
 const ParamTable<RunConfig>& table() {
-    static const ParamTable<RunConfig> t = {
-        {{"Jx", "--Jx", ParamKind::real, "gamma", -kMaxCoupling, kMaxCoupling},
-         [](const RunConfig& c) -> V { return c.couplings.Jx; }, [](RunConfig& c, const V& v) { c.couplings.Jx = as_real(v); }},
-        {{"Jy", "--Jy", ParamKind::real, "gamma", -kMaxCoupling, kMaxCoupling},
-         [](const RunConfig& c) -> V { return c.couplings.Jy; }, [](RunConfig& c, const V& v) { c.couplings.Jy = as_real(v); }},
-        {{"Jz", "--Jz", ParamKind::real, "gamma", -kMaxCoupling, kMaxCoupling},
-         [](const RunConfig& c) -> V { return c.couplings.Jz; }, [](RunConfig& c, const V& v) { c.couplings.Jz = as_real(v); }},
-        {{"gamma", "--gamma", ParamKind::real, "gamma", 0, kMaxCoupling},
-         [](const RunConfig& c) -> V { return c.couplings.gamma; }, [](RunConfig& c, const V& v) { c.couplings.gamma = as_real(v); }},
-        {{"gamma_phi", "--gamma-phi", ParamKind::real, "gamma", 0, kMaxCoupling},
-         [](const RunConfig& c) -> V { return c.couplings.gamma_phi; },
-         [](RunConfig& c, const V& v) { c.couplings.gamma_phi = as_real(v); }},
+    // Built once, thread-safely (a function-local static).
+    static const ParamTable<RunConfig> table = [] {
+    ParamTable<RunConfig> t;
+    append_part(t, couplings_parameters(), [](auto& c) -> auto& { return c.couplings; });
+    const ParamTable<RunConfig> rest = {
         {{"dim", "--dim", ParamKind::integer, "", 1, 3},
          [](const RunConfig& c) -> V { return std::int64_t(c.lattice.dim); },
          [](RunConfig& c, const V& v) { c.lattice.dim = int(as_int(v)); }},
@@ -135,12 +128,30 @@ const ParamTable<RunConfig>& table() {
          [](const RunConfig& c) -> V { return std::int64_t(c.compress); },
          [](RunConfig& c, const V& v) { c.compress = int(as_int(v)); }},
     };
+    t.insert(t.end(), rest.begin(), rest.end());
     return t;
+    }();
+    return table;
 }
 
 }  // namespace
 
 const ParamTable<RunConfig>& run_parameters() { return table(); }
+
+const ParamTable<Couplings>& couplings_parameters() {
+    using C = Couplings;
+    auto coupling = [](const char* key, const char* option, double lo, double C::*member) {
+        return Param<C>{{key, option, ParamKind::real, "gamma", lo, kMaxCoupling},
+                        [member](const C& c) -> V { return c.*member; },
+                        [member](C& c, const V& v) { c.*member = as_real(v); }};
+    };
+    static const ParamTable<C> t = {
+        coupling("Jx", "--Jx", -kMaxCoupling, &C::Jx),       coupling("Jy", "--Jy", -kMaxCoupling, &C::Jy),
+        coupling("Jz", "--Jz", -kMaxCoupling, &C::Jz),       coupling("gamma", "--gamma", 0, &C::gamma),
+        coupling("gamma_phi", "--gamma-phi", 0, &C::gamma_phi),
+    };
+    return t;
+}
 
 void check_lattice(const Lattice& lat, const ParamSource& src, const std::string& size_name) {
     if (lat.dim < 1 || lat.dim > 3) refuse(src, "--dim", "must be 1, 2 or 3 (got " + std::to_string(lat.dim) + ")");

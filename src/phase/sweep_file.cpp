@@ -29,7 +29,9 @@ constexpr double kMaxCoupling = 1e6;
     }
 
 const ParamTable<SweepConfig>& table() {
-    static ParamTable<SweepConfig> t = {
+    // Built once, thread-safely (a function-local static).
+    static const ParamTable<SweepConfig> table = [] {
+    ParamTable<SweepConfig> t = {
         {{"x_name", "--x", ParamKind::text, "", 0, 0, false, "Jx|Jy|Jz|gamma_phi"},
          [](const SweepConfig& c) -> V { return c.grid.x.name; }, [](SweepConfig& c, const V& v) { c.grid.x.name = as_text(v); }},
         XYZMF_REAL("x_lo", "--x", "gamma", -kMaxCoupling, kMaxCoupling, false, grid.x.lo),
@@ -40,11 +42,6 @@ const ParamTable<SweepConfig>& table() {
         XYZMF_REAL("y_lo", "--y", "gamma", -kMaxCoupling, kMaxCoupling, false, grid.y.lo),
         XYZMF_REAL("y_hi", "--y", "gamma", -kMaxCoupling, kMaxCoupling, false, grid.y.hi),
         XYZMF_INT("y_n", "--y", 1, 100000, grid.y.n, int),
-        XYZMF_REAL("Jx", "--Jx", "gamma", -kMaxCoupling, kMaxCoupling, false, grid.fixed.Jx),
-        XYZMF_REAL("Jy", "--Jy", "gamma", -kMaxCoupling, kMaxCoupling, false, grid.fixed.Jy),
-        XYZMF_REAL("Jz", "--Jz", "gamma", -kMaxCoupling, kMaxCoupling, false, grid.fixed.Jz),
-        XYZMF_REAL("gamma", "--gamma", "gamma", 0, kMaxCoupling, false, grid.fixed.gamma),
-        XYZMF_REAL("gamma_phi", "--gamma-phi", "gamma", 0, kMaxCoupling, false, grid.fixed.gamma_phi),
         XYZMF_INT("dim", "--dim", 1, 3, lattice.dim, int),
         {{"sizes", "--size", ParamKind::sizes, "sites", 1, double(kMaxSide)},
          [](const SweepConfig& c) -> V { return std::vector<std::int64_t>(c.lattice.L, c.lattice.L + c.lattice.dim); },
@@ -75,10 +72,12 @@ const ParamTable<SweepConfig>& table() {
                  c.shard_index = c.shard_count = -1;
          }},
     };
+    append_part(t, couplings_parameters(), [](auto& c) -> auto& { return c.grid.fixed; });
     // The classification thresholds decide the verdicts, so they belong to the sweep.
-    static const bool with_analysis = (append_part(t, analysis_parameters(), &SweepConfig::analysis), true);
-    (void)with_analysis;
+    append_part(t, analysis_parameters(), [](auto& c) -> auto& { return c.analysis; });
     return t;
+    }();
+    return table;
 }
 #undef XYZMF_REAL
 #undef XYZMF_INT

@@ -1,0 +1,39 @@
+// Shared options (options.hpp).
+#include "options.hpp"
+
+namespace xyzmf::cli {
+
+std::vector<CLI::Option*> add_couplings(CLI::App* sub, Couplings& c, const std::string& where) {
+    const char* what[] = {"Coupling Jx", "Coupling Jy", "Coupling Jz",
+                          "Decay rate to |down> (sets the units, normally 1)", "Dephasing rate gamma_phi"};
+    double* value[] = {&c.Jx, &c.Jy, &c.Jz, &c.gamma, &c.gamma_phi};
+    std::vector<CLI::Option*> out;
+    const ParamTable<Couplings>& table = couplings_parameters();
+    for (std::size_t i = 0; i < table.size(); ++i) {
+        const ParamSpec& p = table[i].spec;
+        out.push_back(sub->add_option(p.option, *value[i], std::string(what[i]) + where + " (" +
+                                                              range_text(p) + ")")
+                          ->capture_default_str());
+    }
+    return out;
+}
+
+CLI::Option* add_backend(CLI::App* sub, std::string& backend) {
+    return sub->add_option("--backend", backend, "auto (CUDA if a GPU is present), cpu or cuda")
+        ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+        ->capture_default_str();
+}
+
+CLI::Option* add_precision(CLI::App* sub, std::string& precision) {
+    return sub->add_option("--precision", precision, "double or float (of the state and of stored spins)")
+        ->check(CLI::IsMember({"double", "float"}))
+        ->capture_default_str();
+}
+
+BackendRequest backend_request(const std::string& b) {
+    return b == "cpu" ? BackendRequest::cpu : b == "cuda" ? BackendRequest::cuda : BackendRequest::automatic;
+}
+
+Precision precision_of(const std::string& p) { return p == "float" ? Precision::float32 : Precision::float64; }
+
+}  // namespace xyzmf::cli
