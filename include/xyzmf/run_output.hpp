@@ -52,6 +52,8 @@ public:
 
 private:
     void write_spins(hid_t group, const HostStateRef& s);
+    // A state group (spins, t, step) whose commit mark the caller adds last.
+    h5::Id write_state(const std::string& where, const HostStateRef& s, double t, std::int64_t step);
     // Runs a write; if it fails the file is abandoned (never flushed again,
     // see h5::Id::abandon) so it stays as its last complete snapshot left it.
     template <class F>

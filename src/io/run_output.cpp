@@ -131,13 +131,18 @@ void RunOutput::write_spins(hid_t group, const HostStateRef& s) {
     }
 }
 
+h5::Id RunOutput::write_state(const std::string& where, const HostStateRef& s, double t, std::int64_t step) {
+    ensure_room(3.0 * double(lattice_.sites()) * (precision_ == Precision::float32 ? 4 : 8));
+    h5::Id g = h5::create_group(handle(), where);
+    write_spins(g, s);
+    h5::write_scalar(g, "t", t);
+    h5::set_attr(g, "step", step);
+    return g;
+}
+
 void RunOutput::snapshot(std::int64_t index, double t, std::int64_t step, double dt_next, const HostStateRef& s) {
     guarded([&] {
-        ensure_room(3.0 * double(lattice_.sites()) * (precision_ == Precision::float32 ? 4 : 8));
-        h5::Id g = h5::create_group(handle(), snapshot_group(index));
-        write_spins(g, s);
-        h5::write_scalar(g, "t", t);
-        h5::set_attr(g, "step", step);
+        h5::Id g = write_state(snapshot_group(index), s, t, step);
         h5::set_attr(g, "dt_next", dt_next);
         h5::set_attr(g, "timeseries_rows", rows_);
         // The commit mark goes last, after the data are on disk: --resume takes
@@ -156,11 +161,7 @@ void RunOutput::snapshot(std::int64_t index, double t, std::int64_t step, double
 void RunOutput::final_state(double t, std::int64_t step, const HostStateRef& s, const std::string& reason,
                             double residual) {
     guarded([&] {
-        ensure_room(3.0 * double(lattice_.sites()) * (precision_ == Precision::float32 ? 4 : 8));
-        h5::Id g = h5::create_group(handle(), "/final");
-        write_spins(g, s);
-        h5::write_scalar(g, "t", t);
-        h5::set_attr(g, "step", step);
+        h5::Id g = write_state("/final", s, t, step);
         h5::set_attr(g, "stop_reason", reason);
         h5::set_attr(g, "residual", residual);
         flush();

@@ -1298,7 +1298,10 @@ def kill_after(ctx, argv, delay, sig=signal.SIGKILL):
     finished = proc.poll() is not None
     if not finished:
         os.kill(proc.pid, sig)
-    return ctx.finish(proc, argv, t0), finished
+    res = ctx.finish(proc, argv, t0)
+    # The process may have exited by itself between poll() and kill() (the signal then
+    # reaches a zombie): a normal exit status means it finished before the signal.
+    return res, finished or (res.rc is not None and res.rc >= 0 and res.rc not in SIGNAL_EXIT.values())
 
 
 def kill_run_case(ctx, delays, kind):
