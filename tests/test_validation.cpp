@@ -1,9 +1,11 @@
 // Every kind of bad input to `xyzmf run` is refused with ONE line that names
 // the option, a non-zero exit, and no output file left behind.
+#include <cmath>
 #include <filesystem>
 
 #include "helpers.hpp"
 #include "xyzmf/error.hpp"
+#include "xyzmf/schema.hpp"
 
 namespace xyzmf::test {
 namespace {
@@ -97,6 +99,69 @@ TEST(Validation, CudaRequestWithoutADeviceIsAClearError) {
     const CommandResult r = run_xyzmf("run --backend cuda --size 4 -o /tmp/xyzmf_never_cuda.h5");
     EXPECT_EQ(r.exit_code, exit_code::usage);
     EXPECT_NE(r.stderr_text.find("--backend cuda"), std::string::npos) << r.stderr_text;
+}
+
+}  // namespace
+}  // namespace xyzmf::test
+
+namespace xyzmf::test {
+namespace {
+
+// The parameter table drives both writing and reading /parameters: every
+// parameter survives the round trip, and a file whose value breaks the
+// parameter's rule (or has the wrong kind) is refused naming FILE: /parameters/key.
+TEST(ParameterTable, EveryRunParameterRoundTripsAndBadStoredValuesAreRefused) {
+    ScratchDir dir;
+    RunConfig c = config(lattice(2, 6), 1.5, -0.5, 0.25, 1, 0.125);
+    c.numerics.t_end = 3;
+    c.numerics.snapshot_every = 0.5;
+    c.seed = 77;
+    c.noise = 0.3;
+    const std::string good = dir.file("good.h5");
+    {
+        h5::Id f = h5::create_file(good);
+        write_provenance(f, "test", "run");
+        write_run_parameters(f, c, "cpu");
+    }
+    const RunConfig back = read_run_config(good);
+    for (const Param<RunConfig>& p : run_parameters()) EXPECT_EQ(p.get(back), p.get(c)) << p.spec.key;
+
+    int checked = 0;
+    for (const Param<RunConfig>& p : run_parameters()) {
+        for (int variant = 0; variant < 2; ++variant) {
+            const std::string bad = dir.file(std::string("bad-") + p.spec.key + std::to_string(variant) + ".h5");
+            std::filesystem::copy_file(good, bad);
+            {
+                h5::Id f = h5::open_file(bad, true);
+                h5::Id g = h5::open_group(f, "/parameters");
+                // variant 0: outside the rule; variant 1: the wrong kind of value.
+                if (variant == 1) {
+                    if (p.spec.kind == ParamKind::text) h5::set_attr(g, p.spec.key, 1.0);
+                    else h5::set_attr(g, p.spec.key, std::string("1"));
+                } else if (p.spec.kind == ParamKind::real) {
+                    h5::set_attr(g, p.spec.key, std::nan(""));
+                } else if (p.spec.kind == ParamKind::integer) {
+                    h5::set_attr(g, p.spec.key, std::int64_t(p.spec.lo) - 1);
+                } else if (p.spec.kind == ParamKind::sizes) {
+                    h5::set_attr(g, p.spec.key, std::vector<std::int64_t>{0, 6});
+                } else if (p.spec.choices) {
+                    h5::set_attr(g, p.spec.key, std::string("bogus"));
+                } else {
+                    h5::set_attr(g, p.spec.key, std::string(""));
+                }
+            }
+            try {
+                read_run_config(bad);
+                ADD_FAILURE() << p.spec.key << " variant " << variant << " was accepted";
+            } catch (const Error& e) {
+                EXPECT_EQ(e.exit_code(), exit_code::io) << e.what();
+                EXPECT_NE(std::string(e.what()).find("/parameters/" + std::string(p.spec.key)), std::string::npos)
+                    << e.what();
+                ++checked;
+            }
+        }
+    }
+    EXPECT_EQ(checked, 2 * int(run_parameters().size()));
 }
 
 }  // namespace

@@ -50,7 +50,7 @@ StructureFactorEngine::StructureFactorEngine(const Lattice& lat) : lat_(lat), pl
     int n[3];
     for (int a = 0; a < lat.dim; ++a) n[a] = int(lat.L[lat.dim - 1 - a]);
     plan_->plan = fftw_plan_dft_r2c(lat.dim, n, plan_->in, plan_->out, FFTW_ESTIMATE);
-    if (!plan_->plan) throw Error("structure factor: FFTW could not make a plan");
+    if (!plan_->plan) throw Error("structure factor: no FFT plan for this lattice (out of memory?)");
 }
 
 StructureFactorEngine::~StructureFactorEngine() {
