@@ -39,10 +39,11 @@ struct FixedStepPlan {
     }
 };
 
-// Advances y from step `from` to plan.n_total. at_event(step) runs at `from`,
-// at every multiple of a stride, at n_total, and after max_steps steps of this
-// call (max_steps < 0: no limit); it returns true to stop there. Returns the
-// step reached.
+// Advances y from step `from` to plan.n_total, never stepping over `from`, a
+// multiple of a stride, n_total, or max_steps steps into this call (max_steps
+// < 0: no limit). at_event(step) runs at each of those and after every pass in
+// between (so a caller can poll for Ctrl-C; it tests step % stride itself) and
+// returns true to stop there. Returns the step reached.
 template <class Real>
 std::int64_t run_fixed_steps(Rk4<Real>& rk4, StateBuffer<Real>& y, const FixedStepPlan& plan, std::int64_t from,
                              const std::vector<std::int64_t>& strides, const std::function<bool(std::int64_t)>& at_event,

@@ -24,12 +24,12 @@ struct SweepOptions {
 
 void print_summary(const SweepConfig& c, const SweepResults& r, const SweepSummary& s) {
     std::map<std::int64_t, int> phases;
-    int agree = 0, agree_domains = 0, disagree = 0, done = 0;
+    int agree = 0, agree_domains = 0, disagree = 0, blown = 0, done = 0;
     for (std::size_t e = 0; e < r.phase.size(); ++e) {
         if (r.phase[e] == kNotDone) continue;
         ++done;
         ++phases[r.phase[e]];
-        (r.agree[e] == 1 ? agree : r.agree[e] == 2 ? agree_domains : disagree)++;
+        (r.agree[e] == 1 ? agree : r.agree[e] == 2 ? agree_domains : r.agree[e] == 3 ? blown : disagree)++;
     }
     std::printf("sweep: %d lattices (%d points x %d replicas) done in this call in %.1f s (%.3g site-steps/s); %d skipped "
                 "as already done\n",
@@ -37,7 +37,9 @@ void print_summary(const SweepConfig& c, const SweepResults& r, const SweepSumma
                 s.seconds > 0 ? s.site_steps / s.seconds : 0.0, s.points_skipped);
     for (const auto& [code, n] : phases) std::printf("  %-15s %6d\n", phase_name(code), n);
     std::printf("agreement with linear stability: %d same phase, %d domains of the predicted order, %d disagree (of %d)\n",
-                agree, agree_domains, disagree, done);
+                agree, agree_domains, disagree, done - blown);
+    if (blown)
+        std::printf("%d lattices blew up (phase 7, time in /sweep/t_final); a smaller --dt may integrate them\n", blown);
 }
 
 }  // namespace

@@ -108,6 +108,7 @@ HostState evolve_batch_t(const Lattice& lat, const std::vector<Couplings>& coupl
         if (step == 0) return false;
         if (interrupt_requested())
             throw Error(std::string("interrupted (") + interrupt_signal_name() + ")", interrupt_exit_code());
+        if (step % check != 0 && step < plan.n_total) return false;  // between checks (a pass of the fused stepper)
         be->stage(a);
         Observables o = be->observe(y.data(), rate.data(), lat);
         if (!bloch_state_ok(o, num.norm_tol)) {
