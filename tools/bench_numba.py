@@ -14,7 +14,7 @@ import numpy as np
 from numba import njit, prange
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_numpy import XYZ, arguments, measure, random_ball  # noqa: E402  (one source of truth for the state and reference)
+from bench_numpy import XYZ, arguments, bench_main, measure, random_ball  # noqa: E402  (one source of truth for the state and reference)
 
 # Numba cannot mark arrays noalias, so LLVM vectorises the line loop only behind run-time overlap
 # checks between the ~12 component arrays a stage touches; that is over LLVM's default budget of 8,
@@ -158,12 +158,8 @@ def self_check():
 
 
 def main():
-    a = arguments(__doc__).parse_args()
-    if a.check:
-        sys.exit(0 if self_check() else 1)
-    steps, rate = measure(NumbaXYZ, a)
-    print(f"numba: {a.dim}D L={a.size} {a.precision} | {steps} steps x {a.repeats} repeats | "
-          f"median {rate:.4g} site-steps/s | numba {numba.__version__}, {numba.get_num_threads()} threads")
+    bench_main(__doc__, NumbaXYZ, self_check, "numba",
+               lambda: f"numba {numba.__version__}, {numba.get_num_threads()} threads")
 
 
 if __name__ == "__main__":

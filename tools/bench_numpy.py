@@ -158,13 +158,18 @@ def measure(stepper_class, a):
     return steps, float(np.median(rates))
 
 
-def main():
-    a = arguments(__doc__).parse_args()
+def bench_main(doc, stepper_class, check, name, versions):
+    """The command line of a reference benchmark: --check runs `check`, otherwise one result line."""
+    a = arguments(doc).parse_args()
     if a.check:
-        sys.exit(0 if self_check() else 1)
-    steps, rate = measure(XYZ, a)
-    print(f"numpy: {a.dim}D L={a.size} {a.precision} | {steps} steps x {a.repeats} repeats | "
-          f"median {rate:.4g} site-steps/s | numpy {np.__version__}")
+        sys.exit(0 if check() else 1)
+    steps, rate = measure(stepper_class, a)
+    print(f"{name}: {a.dim}D L={a.size} {a.precision} | {steps} steps x {a.repeats} repeats | "
+          f"median {rate:.4g} site-steps/s | {versions()}")
+
+
+def main():
+    bench_main(__doc__, XYZ, self_check, "numpy", lambda: f"numpy {np.__version__}")
 
 
 if __name__ == "__main__":

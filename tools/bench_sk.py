@@ -6,7 +6,11 @@ import json
 import os
 import statistics
 import subprocess
+import sys
 import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from xyzmf_files import write_report  # noqa: E402
 
 CASES = [("2", "1024"), ("3", "128")]
 
@@ -40,9 +44,7 @@ def main():
     for dim, L, sk, total in rows:
         lines.append(f"| {L}^{dim} | {int(L) ** int(dim):,} | {sk:.0f} | {total:.0f} |")
     lines.append("")
-    with open(args.output, "w") as f:
-        f.write("\n".join(lines))
-    print("\n".join(lines))
+    write_report(args.output, lines)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from xyzmf_files import write_report  # noqa: E402
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
@@ -67,9 +70,7 @@ def main():
         w, l = statistics.median(wall[name]), statistics.median(loop[name])
         lines.append(f"| {name} | {w:.2f} | {w / w0:.2f} | {l:.2f} | {l / l0:.2f} | {size[name] / 1e6:.0f} |")
     lines.append("")
-    with open(args.output, "w") as f:
-        f.write("\n".join(lines))
-    print("\n".join(lines))
+    write_report(args.output, lines)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,9 @@ import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from xyzmf_files import write_report  # noqa: E402
+
 CASES = [(2, 256), (2, 1024), (2, 2048), (3, 64), (3, 128)]
 
 
@@ -105,9 +108,7 @@ def main():
                      f"{gbs:.2f} | {gbs / triad_gbs:.2f} | {roof:.3g} | {fused / roof:.2f} | {numba:.3g} | "
                      f"{fused / numba:.1f}x | {numpy:.3g} | {fused / numpy:.1f}x |")
     lines.append("")
-    with open(args.output, "w") as f:
-        f.write("\n".join(lines))
-    print("\n".join(lines))
+    write_report(args.output, lines)
 
 
 if __name__ == "__main__":

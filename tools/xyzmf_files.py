@@ -15,6 +15,14 @@ def open_xyzmf(path, prog, group="parameters", what="an xyzmf file"):
     return f
 
 
+def write_report(path, lines):
+    """Writes a Markdown report (a list of lines) to path and echoes it."""
+    text = "\n".join(lines)
+    with open(path, "w") as f:
+        f.write(text)
+    print(text)
+
+
 def pick_state(f, path, prog, snapshot=None):
     """Group name of snapshot N if given, else /final, else the last snapshot."""
     if snapshot is not None:

@@ -10,6 +10,7 @@
 #include <functional>
 #include <limits>
 #include <stdexcept>
+#include <type_traits>
 #include <string>
 #include <variant>
 #include <vector>
@@ -103,6 +104,25 @@ void set_param(const ParamTable<Config>& table, Config& c, const std::string& ke
     for (const Param<Config>& p : table)
         if (key == p.spec.key) return p.set(c, v);
     throw std::logic_error("no parameter " + key);
+}
+
+// A parameter held in a number field of Config, reached by `field`, a generic
+// lambda returning a reference: [](auto& c) -> auto& { return c.numerics.dt; }.
+// Reals are stored as double, integers (int, int64, uint64 fields) as int64.
+template <class Config, class Field>
+Param<Config> number_param(const ParamSpec& spec, Field field) {
+    return {spec,
+            [field](const Config& c) -> ParamValue {
+                const auto v = field(c);
+                if constexpr (std::is_floating_point_v<decltype(v)>) return double(v);
+                else return std::int64_t(v);
+            },
+            [field](Config& c, const ParamValue& v) {
+                auto& f = field(c);
+                using T = std::decay_t<decltype(f)>;
+                if constexpr (std::is_floating_point_v<T>) f = T(std::get<double>(v));
+                else f = T(std::get<std::int64_t>(v));
+            }};
 }
 
 // Typed access to a ParamValue (the kind was checked by check_value).

@@ -60,10 +60,16 @@ constexpr std::int64_t kMaxSites = std::int64_t(1) << 58;  // 3 x 8 bytes per si
 constexpr double kMaxTime = 1e12;                          // any time or interval, 1/gamma
 constexpr double kMaxSteps = 1e15;                         // t_end / dt
 constexpr double kMaxSeed = 9223372036854775807.0;         // seeds are stored as int64
+constexpr double kMaxCoupling = 1e6;                       // |J|, gamma: beyond this no practical dt integrates
 
 // Jx, Jy, Jz (|J| <= 1e6), gamma, gamma_phi (0 to 1e6), units of gamma: part
 // of the run, sweep and stability-map tables.
 const ParamTable<Couplings>& couplings_parameters();
+
+// dim (1-3) and sizes (1 to kMaxSide each), and the precision (double|float):
+// parts of the run and sweep tables.
+const ParamTable<Lattice>& lattice_parameters();
+const ParamTable<Precision>& precision_parameters();
 
 // The table of /parameters: every stored field of RunConfig (parameters.hpp).
 const ParamTable<RunConfig>& run_parameters();

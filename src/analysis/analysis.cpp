@@ -157,13 +157,8 @@ void write_state_analysis(hid_t file, const StateAnalysis& a, const AnalysisOpti
     h5::set_attr(g, "weight_kpi", c.weight_kpi);
     h5::set_attr(g, "correlation_length", c.correlation_length);
     h5::set_attr(g, "psi_coherence", c.psi_coherence);
-    const ClassifyThresholds& th = opt.thresholds;
-    h5::set_attr(g, "threshold_pm_m_perp", th.pm_m_perp);
-    h5::set_attr(g, "threshold_single_domain", th.single_domain);
-    h5::set_attr(g, "threshold_psi_coherence", th.psi_coherence);
-    h5::set_attr(g, "threshold_stationary_residual", th.stationary_residual);
-    h5::set_attr(g, "threshold_moving_fraction", th.moving_fraction);
-    h5::set_attr(g, "threshold_vortex_amplitude", th.vortex_amplitude);
+    for (const Param<AnalysisOptions>& p : analysis_parameters())  // every threshold used, named threshold_<key>
+        h5::set_attr(g, std::string("threshold_") + p.spec.key, as_real(p.get(opt)));
     if (a.has_vortices) {
         const VortexCensus& v = a.vortices;
         h5::set_attr(g, "vortices", v.vortices);

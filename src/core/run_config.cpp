@@ -52,98 +52,99 @@ Lattice parse_size(const std::string& text, int dim, bool dim_given) {
 
 namespace {
 
-using P = Param<RunConfig>;
 using V = ParamValue;
-constexpr double kMaxCoupling = 1e6;  // beyond this no practical dt integrates the equations
-
 
 const ParamTable<RunConfig>& table() {
+    auto number = [](const ParamSpec& spec, auto field) { return number_param<RunConfig>(spec, field); };
     // Built once, thread-safely (a function-local static).
-    static const ParamTable<RunConfig> table = [] {
-    ParamTable<RunConfig> t;
-    append_part(t, couplings_parameters(), [](auto& c) -> auto& { return c.couplings; });
-    const ParamTable<RunConfig> rest = {
-        {{"dim", "--dim", ParamKind::integer, "", 1, 3},
-         [](const RunConfig& c) -> V { return std::int64_t(c.lattice.dim); },
-         [](RunConfig& c, const V& v) { c.lattice.dim = int(as_int(v)); }},
-        {{"sizes", "--size", ParamKind::sizes, "sites", 1, double(kMaxSide)},
-         [](const RunConfig& c) -> V { return std::vector<std::int64_t>(c.lattice.L, c.lattice.L + c.lattice.dim); },
-         [](RunConfig& c, const V& v) {
-             for (int a = 0; a < 3; ++a) c.lattice.L[a] = a < int(as_sizes(v).size()) ? as_sizes(v)[a] : 1;
-         }},
-        {{"integrator", "--integrator", ParamKind::text, "", 0, 0, false, "rk4|dopri5"},
-         [](const RunConfig& c) -> V { return std::string(to_string(c.numerics.integrator)); },
-         [](RunConfig& c, const V& v) {
-             c.numerics.integrator = as_text(v) == "dopri5" ? IntegratorKind::dopri5 : IntegratorKind::rk4;
-         }},
-        {{"stepper", "--stepper", ParamKind::text, "", 0, 0, false, "fused|four-sweep", false, false},
-         [](const RunConfig& c) -> V { return std::string(to_string(c.numerics.stepper)); },
-         [](RunConfig& c, const V& v) {
-             c.numerics.stepper = as_text(v) == "four-sweep" ? Rk4Stepper::four_sweep : Rk4Stepper::fused;
-         }},
-        {{"steps_per_pass", "--steps-per-pass", ParamKind::integer, "", 0, double(kMaxFusedSteps), false, nullptr, false, false},
-         [](const RunConfig& c) -> V { return std::int64_t(c.numerics.steps_per_pass); },
-         [](RunConfig& c, const V& v) { c.numerics.steps_per_pass = int(as_int(v)); }},
-        {{"dt", "--dt", ParamKind::real, "1/gamma", 0, kMaxTime, true},
-         [](const RunConfig& c) -> V { return c.numerics.dt; }, [](RunConfig& c, const V& v) { c.numerics.dt = as_real(v); }},
-        {{"rtol", "--rtol", ParamKind::real, "", 0, 1, true},
-         [](const RunConfig& c) -> V { return c.numerics.rtol; }, [](RunConfig& c, const V& v) { c.numerics.rtol = as_real(v); }},
-        {{"atol", "--atol", ParamKind::real, "", 0, 1, true},
-         [](const RunConfig& c) -> V { return c.numerics.atol; }, [](RunConfig& c, const V& v) { c.numerics.atol = as_real(v); }},
-        {{"t_end", "--t-end", ParamKind::real, "1/gamma", 0, kMaxTime},
-         [](const RunConfig& c) -> V { return c.numerics.t_end; }, [](RunConfig& c, const V& v) { c.numerics.t_end = as_real(v); }},
-        {{"steady_tol", "--steady-tol", ParamKind::real, "gamma", 0, kNoLimit},
-         [](const RunConfig& c) -> V { return c.numerics.steady_tol; },
-         [](RunConfig& c, const V& v) { c.numerics.steady_tol = as_real(v); }},
-        {{"norm_tol", "--norm-tol", ParamKind::real, "", 0, 1, true},
-         [](const RunConfig& c) -> V { return c.numerics.norm_tol; },
-         [](RunConfig& c, const V& v) { c.numerics.norm_tol = as_real(v); }},
-        {{"record_every", "--record-every", ParamKind::real, "1/gamma", 0, kMaxTime, true},
-         [](const RunConfig& c) -> V { return c.numerics.record_every; },
-         [](RunConfig& c, const V& v) { c.numerics.record_every = as_real(v); }},
-        // Stored as the interval in use (t_end/10 when the option was 0).
-        {{"snapshot_every", "--snapshot-every", ParamKind::real, "1/gamma", 0, kMaxTime},
-         [](const RunConfig& c) -> V {
-             return c.numerics.snapshot_every != 0 ? c.numerics.snapshot_every : c.snapshot_interval();
-         },
-         [](RunConfig& c, const V& v) { c.numerics.snapshot_every = as_real(v); }},
-        {{"precision", "--precision", ParamKind::text, "", 0, 0, false, "double|float"},
-         [](const RunConfig& c) -> V { return std::string(to_string(c.precision)); },
-         [](RunConfig& c, const V& v) { c.precision = as_text(v) == "float" ? Precision::float32 : Precision::float64; }},
-        {{"backend_requested", "--backend", ParamKind::text, "", 0, 0, false, "auto|cpu|cuda", false},
-         [](const RunConfig& c) -> V { return std::string(to_string(c.backend)); },
-         [](RunConfig& c, const V& v) {
-             c.backend = as_text(v) == "cpu" ? BackendRequest::cpu : as_text(v) == "cuda" ? BackendRequest::cuda
-                                                                                           : BackendRequest::automatic;
-         }},
-        {{"seed", "--seed", ParamKind::integer, "", 0, kMaxSeed},
-         [](const RunConfig& c) -> V { return std::int64_t(c.seed); },
-         [](RunConfig& c, const V& v) { c.seed = std::uint64_t(as_int(v)); }},
-        {{"init", "--init", ParamKind::text, ""},
-         [](const RunConfig& c) -> V { return c.init; }, [](RunConfig& c, const V& v) { c.init = as_text(v); }},
-        // x, y uniform in [-noise, noise] must leave room for z: x^2 + y^2 <= 1.
-        {{"noise", "--noise", ParamKind::real, "", 0, 0.7071067811865476},
-         [](const RunConfig& c) -> V { return c.noise; }, [](RunConfig& c, const V& v) { c.noise = as_real(v); }},
-        {{"compress", "--compress", ParamKind::integer, "", 0, 9, false, nullptr, false, false},
-         [](const RunConfig& c) -> V { return std::int64_t(c.compress); },
-         [](RunConfig& c, const V& v) { c.compress = int(as_int(v)); }},
-    };
-    t.insert(t.end(), rest.begin(), rest.end());
-    return t;
+    static const ParamTable<RunConfig> table = [&] {
+        ParamTable<RunConfig> t;
+        append_part(t, couplings_parameters(), [](auto& c) -> auto& { return c.couplings; });
+        append_part(t, lattice_parameters(), [](auto& c) -> auto& { return c.lattice; });
+        const ParamTable<RunConfig> rest = {
+            {{"integrator", "--integrator", ParamKind::text, "", 0, 0, false, "rk4|dopri5"},
+             [](const RunConfig& c) -> V { return std::string(to_string(c.numerics.integrator)); },
+             [](RunConfig& c, const V& v) {
+                 c.numerics.integrator = as_text(v) == "dopri5" ? IntegratorKind::dopri5 : IntegratorKind::rk4;
+             }},
+            {{"stepper", "--stepper", ParamKind::text, "", 0, 0, false, "fused|four-sweep", false, false},
+             [](const RunConfig& c) -> V { return std::string(to_string(c.numerics.stepper)); },
+             [](RunConfig& c, const V& v) {
+                 c.numerics.stepper = as_text(v) == "four-sweep" ? Rk4Stepper::four_sweep : Rk4Stepper::fused;
+             }},
+            number({"steps_per_pass", "--steps-per-pass", ParamKind::integer, "", 0, double(kMaxFusedSteps), false,
+                    nullptr, false, false},
+                   [](auto& c) -> auto& { return c.numerics.steps_per_pass; }),
+            number({"dt", "--dt", ParamKind::real, "1/gamma", 0, kMaxTime, true},
+                   [](auto& c) -> auto& { return c.numerics.dt; }),
+            number({"rtol", "--rtol", ParamKind::real, "", 0, 1, true}, [](auto& c) -> auto& { return c.numerics.rtol; }),
+            number({"atol", "--atol", ParamKind::real, "", 0, 1, true}, [](auto& c) -> auto& { return c.numerics.atol; }),
+            number({"t_end", "--t-end", ParamKind::real, "1/gamma", 0, kMaxTime},
+                   [](auto& c) -> auto& { return c.numerics.t_end; }),
+            number({"steady_tol", "--steady-tol", ParamKind::real, "gamma", 0, kNoLimit},
+                   [](auto& c) -> auto& { return c.numerics.steady_tol; }),
+            number({"norm_tol", "--norm-tol", ParamKind::real, "", 0, 1, true},
+                   [](auto& c) -> auto& { return c.numerics.norm_tol; }),
+            number({"record_every", "--record-every", ParamKind::real, "1/gamma", 0, kMaxTime, true},
+                   [](auto& c) -> auto& { return c.numerics.record_every; }),
+            // Stored as the interval in use (t_end/10 when the option was 0).
+            {{"snapshot_every", "--snapshot-every", ParamKind::real, "1/gamma", 0, kMaxTime},
+             [](const RunConfig& c) -> V {
+                 return c.numerics.snapshot_every != 0 ? c.numerics.snapshot_every : c.snapshot_interval();
+             },
+             [](RunConfig& c, const V& v) { c.numerics.snapshot_every = as_real(v); }},
+            {{"backend_requested", "--backend", ParamKind::text, "", 0, 0, false, "auto|cpu|cuda", false},
+             [](const RunConfig& c) -> V { return std::string(to_string(c.backend)); },
+             [](RunConfig& c, const V& v) {
+                 c.backend = as_text(v) == "cpu"    ? BackendRequest::cpu
+                             : as_text(v) == "cuda" ? BackendRequest::cuda
+                                                    : BackendRequest::automatic;
+             }},
+            number({"seed", "--seed", ParamKind::integer, "", 0, kMaxSeed}, [](auto& c) -> auto& { return c.seed; }),
+            {{"init", "--init", ParamKind::text, ""},
+             [](const RunConfig& c) -> V { return c.init; }, [](RunConfig& c, const V& v) { c.init = as_text(v); }},
+            // x, y uniform in [-noise, noise] must leave room for z: x^2 + y^2 <= 1.
+            number({"noise", "--noise", ParamKind::real, "", 0, 0.7071067811865476}, [](auto& c) -> auto& { return c.noise; }),
+            number({"compress", "--compress", ParamKind::integer, "", 0, 9, false, nullptr, false, false},
+                   [](auto& c) -> auto& { return c.compress; }),
+        };
+        t.insert(t.end(), rest.begin(), rest.end());
+        append_part(t, precision_parameters(), [](auto& c) -> auto& { return c.precision; });
+        return t;
     }();
     return table;
 }
 
 }  // namespace
 
+const ParamTable<Lattice>& lattice_parameters() {
+    static const ParamTable<Lattice> t = {
+        number_param<Lattice>({"dim", "--dim", ParamKind::integer, "", 1, 3}, [](auto& l) -> auto& { return l.dim; }),
+        {{"sizes", "--size", ParamKind::sizes, "sites", 1, double(kMaxSide)},
+         [](const Lattice& l) -> V { return std::vector<std::int64_t>(l.L, l.L + l.dim); },
+         [](Lattice& l, const V& v) {
+             for (int a = 0; a < 3; ++a) l.L[a] = a < int(as_sizes(v).size()) ? as_sizes(v)[a] : 1;
+         }},
+    };
+    return t;
+}
+
+const ParamTable<Precision>& precision_parameters() {
+    static const ParamTable<Precision> t = {
+        {{"precision", "--precision", ParamKind::text, "", 0, 0, false, "double|float"},
+         [](const Precision& p) -> V { return std::string(to_string(p)); },
+         [](Precision& p, const V& v) { p = as_text(v) == "float" ? Precision::float32 : Precision::float64; }},
+    };
+    return t;
+}
+
 const ParamTable<RunConfig>& run_parameters() { return table(); }
 
 const ParamTable<Couplings>& couplings_parameters() {
     using C = Couplings;
     auto coupling = [](const char* key, const char* option, double lo, double C::*member) {
-        return Param<C>{{key, option, ParamKind::real, "gamma", lo, kMaxCoupling},
-                        [member](const C& c) -> V { return c.*member; },
-                        [member](C& c, const V& v) { c.*member = as_real(v); }};
+        return number_param<C>({key, option, ParamKind::real, "gamma", lo, kMaxCoupling},
+                               [member](auto& c) -> auto& { return c.*member; });
     };
     static const ParamTable<C> t = {
         coupling("Jx", "--Jx", -kMaxCoupling, &C::Jx),       coupling("Jy", "--Jy", -kMaxCoupling, &C::Jy),

@@ -13,56 +13,38 @@
 namespace xyzmf {
 namespace {
 
-using P = Param<SweepConfig>;
 using V = ParamValue;
-constexpr double kMaxCoupling = 1e6;
-
-#define XYZMF_REAL(key, option, unit, lo, hi, open, member)                                              \
-    P {                                                                                                 \
-        {key, option, ParamKind::real, unit, lo, hi, open}, [](const SweepConfig& c) -> V { return c.member; }, \
-            [](SweepConfig& c, const V& v) { c.member = as_real(v); }                                   \
-    }
-#define XYZMF_INT(key, option, lo, hi, member, type)                                                      \
-    P {                                                                                                    \
-        {key, option, ParamKind::integer, "", lo, hi}, [](const SweepConfig& c) -> V { return std::int64_t(c.member); }, \
-            [](SweepConfig& c, const V& v) { c.member = type(as_int(v)); }                                 \
-    }
 
 const ParamTable<SweepConfig>& table() {
+    auto number = [](const ParamSpec& spec, auto field) { return number_param<SweepConfig>(spec, field); };
+    auto axis_name = [](const char* key, const char* option, bool x) {
+        return Param<SweepConfig>{{key, option, ParamKind::text, "", 0, 0, false, "Jx|Jy|Jz|gamma_phi"},
+                                  [x](const SweepConfig& c) -> V { return (x ? c.grid.x : c.grid.y).name; },
+                                  [x](SweepConfig& c, const V& v) { (x ? c.grid.x : c.grid.y).name = as_text(v); }};
+    };
     // Built once, thread-safely (a function-local static).
-    static const ParamTable<SweepConfig> table = [] {
+    static const ParamTable<SweepConfig> table = [&] {
     ParamTable<SweepConfig> t = {
-        {{"x_name", "--x", ParamKind::text, "", 0, 0, false, "Jx|Jy|Jz|gamma_phi"},
-         [](const SweepConfig& c) -> V { return c.grid.x.name; }, [](SweepConfig& c, const V& v) { c.grid.x.name = as_text(v); }},
-        XYZMF_REAL("x_lo", "--x", "gamma", -kMaxCoupling, kMaxCoupling, false, grid.x.lo),
-        XYZMF_REAL("x_hi", "--x", "gamma", -kMaxCoupling, kMaxCoupling, false, grid.x.hi),
-        XYZMF_INT("x_n", "--x", 1, 100000, grid.x.n, int),
-        {{"y_name", "--y", ParamKind::text, "", 0, 0, false, "Jx|Jy|Jz|gamma_phi"},
-         [](const SweepConfig& c) -> V { return c.grid.y.name; }, [](SweepConfig& c, const V& v) { c.grid.y.name = as_text(v); }},
-        XYZMF_REAL("y_lo", "--y", "gamma", -kMaxCoupling, kMaxCoupling, false, grid.y.lo),
-        XYZMF_REAL("y_hi", "--y", "gamma", -kMaxCoupling, kMaxCoupling, false, grid.y.hi),
-        XYZMF_INT("y_n", "--y", 1, 100000, grid.y.n, int),
-        XYZMF_INT("dim", "--dim", 1, 3, lattice.dim, int),
-        {{"sizes", "--size", ParamKind::sizes, "sites", 1, double(kMaxSide)},
-         [](const SweepConfig& c) -> V { return std::vector<std::int64_t>(c.lattice.L, c.lattice.L + c.lattice.dim); },
-         [](SweepConfig& c, const V& v) {
-             for (int a = 0; a < 3; ++a) c.lattice.L[a] = a < int(as_sizes(v).size()) ? as_sizes(v)[a] : 1;
-         }},
-        XYZMF_INT("replicas", "--replicas", 1, 1000, replicas, int),
-        XYZMF_INT("seed", "--seed", 0, kMaxSeed - 1000, seed, std::uint64_t),
-        XYZMF_REAL("dt", "--dt", "1/gamma", 0, kMaxTime, true, dt),
-        XYZMF_REAL("t_end", "--t-end", "1/gamma", 0, kMaxTime, false, t_end),
-        XYZMF_REAL("steady_tol", "--steady-tol", "gamma", 0, kNoLimit, false, steady_tol),
-        {{"norm_tol", "--norm-tol", ParamKind::real, "", 0, 1, true, nullptr, true, false},
-         [](const SweepConfig& c) -> V { return c.norm_tol; }, [](SweepConfig& c, const V& v) { c.norm_tol = as_real(v); }},
-        {{"precision", "--precision", ParamKind::text, "", 0, 0, false, "double|float"},
-         [](const SweepConfig& c) -> V { return std::string(to_string(c.precision)); },
-         [](SweepConfig& c, const V& v) { c.precision = as_text(v) == "float" ? Precision::float32 : Precision::float64; }},
+        axis_name("x_name", "--x", true),
+        number({"x_lo", "--x", ParamKind::real, "gamma", -kMaxCoupling, kMaxCoupling}, [](auto& c) -> auto& { return c.grid.x.lo; }),
+        number({"x_hi", "--x", ParamKind::real, "gamma", -kMaxCoupling, kMaxCoupling}, [](auto& c) -> auto& { return c.grid.x.hi; }),
+        number({"x_n", "--x", ParamKind::integer, "", 1, 100000}, [](auto& c) -> auto& { return c.grid.x.n; }),
+        axis_name("y_name", "--y", false),
+        number({"y_lo", "--y", ParamKind::real, "gamma", -kMaxCoupling, kMaxCoupling}, [](auto& c) -> auto& { return c.grid.y.lo; }),
+        number({"y_hi", "--y", ParamKind::real, "gamma", -kMaxCoupling, kMaxCoupling}, [](auto& c) -> auto& { return c.grid.y.hi; }),
+        number({"y_n", "--y", ParamKind::integer, "", 1, 100000}, [](auto& c) -> auto& { return c.grid.y.n; }),
+        number({"replicas", "--replicas", ParamKind::integer, "", 1, 1000}, [](auto& c) -> auto& { return c.replicas; }),
+        number({"seed", "--seed", ParamKind::integer, "", 0, kMaxSeed - 1000}, [](auto& c) -> auto& { return c.seed; }),
+        number({"dt", "--dt", ParamKind::real, "1/gamma", 0, kMaxTime, true}, [](auto& c) -> auto& { return c.dt; }),
+        number({"t_end", "--t-end", ParamKind::real, "1/gamma", 0, kMaxTime}, [](auto& c) -> auto& { return c.t_end; }),
+        number({"steady_tol", "--steady-tol", ParamKind::real, "gamma", 0, kNoLimit},
+               [](auto& c) -> auto& { return c.steady_tol; }),
+        number({"norm_tol", "--norm-tol", ParamKind::real, "", 0, 1, true, nullptr, true, false},
+               [](auto& c) -> auto& { return c.norm_tol; }),
         {{"integrator", "--integrator", ParamKind::text, "", 0, 0, false, "rk4"},
          [](const SweepConfig&) -> V { return std::string("rk4"); }, [](SweepConfig&, const V&) {}},
-        {{"batch_points", "--batch-points", ParamKind::integer, "", 1, 1000000, false, nullptr, false},
-         [](const SweepConfig& c) -> V { return std::int64_t(c.batch_points); },
-         [](SweepConfig& c, const V& v) { c.batch_points = int(as_int(v)); }},
+        number({"batch_points", "--batch-points", ParamKind::integer, "", 1, 1000000, false, nullptr, false},
+               [](auto& c) -> auto& { return c.batch_points; }),
         {{"shard", "--shard", ParamKind::text, "", 0, 0, false, nullptr, false},
          [](const SweepConfig& c) -> V { return std::to_string(c.shard_index) + "/" + std::to_string(c.shard_count); },
          [](SweepConfig& c, const V& v) {
@@ -72,6 +54,8 @@ const ParamTable<SweepConfig>& table() {
                  c.shard_index = c.shard_count = -1;
          }},
     };
+    append_part(t, lattice_parameters(), [](auto& c) -> auto& { return c.lattice; });
+    append_part(t, precision_parameters(), [](auto& c) -> auto& { return c.precision; });
     append_part(t, couplings_parameters(), [](auto& c) -> auto& { return c.grid.fixed; });
     // The classification thresholds decide the verdicts, so they belong to the sweep.
     append_part(t, analysis_parameters(), [](auto& c) -> auto& { return c.analysis; });
@@ -79,8 +63,6 @@ const ParamTable<SweepConfig>& table() {
     }();
     return table;
 }
-#undef XYZMF_REAL
-#undef XYZMF_INT
 
 struct Field {
     const char* name;
