@@ -15,6 +15,17 @@ namespace xyzmf {
 // Real part of the larger eigenvalue at a given u (units of gamma).
 double growth_rate(const Couplings& c, double u);
 
+// The distinct values of u among the wave vectors k_l = 2 pi n_l / L_l of a
+// finite lattice (every quantity of the linear theory depends on k only
+// through u), each with how many k share it and the first such k (smallest
+// index, components in [0, 2 pi)). Sorted by u.
+struct AllowedMode {
+    double u = 0;
+    double k[3] = {0, 0, 0};
+    index_t count = 0;
+};
+std::vector<AllowedMode> allowed_modes(int dim, const Lattice& lat);
+
 struct StabilityPoint {
     double growth = 0;        // max over allowed k of Re lambda(k)
     double u = 1;             // u of the most unstable mode
@@ -32,12 +43,11 @@ class StabilityMap {
 public:
     StabilityMap(int dim, const Lattice* finite);  // finite == nullptr: infinite lattice
     StabilityPoint at(const Couplings& c) const;
-    bool finite() const { return !us_.empty(); }
+    bool finite() const { return !modes_.empty(); }
 
 private:
     int dim_;
-    std::vector<double> us_;            // distinct allowed u (finite lattice)
-    std::vector<std::vector<double>> ks_;  // a k for each u
+    std::vector<AllowedMode> modes_;  // finite lattice: its distinct u
 };
 
 struct LifshitzPoint {

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
     std::vector<xyzmf::cli::Command> commands = {xyzmf::cli::add_run_command(app, command_line),
                                                  xyzmf::cli::add_analyze_command(app, command_line),
                                                  xyzmf::cli::add_stability_command(app, command_line),
+                                                 xyzmf::cli::add_gaussian_command(app, command_line),
                                                  xyzmf::cli::add_sweep_command(app, command_line),
                                                  xyzmf::cli::add_merge_command(app, command_line),
                                                  xyzmf::cli::add_bench_command(app)};

@@ -13,33 +13,34 @@ double growth_rate(const Couplings& c, double u) {
     return q > 0 ? -G + 2 * std::sqrt(q) : -G;  // q <= 0: a damped oscillation
 }
 
-StabilityMap::StabilityMap(int dim, const Lattice* finite) : dim_(dim) {
-    if (!finite) return;
-    std::map<double, std::pair<double, std::vector<double>>> by_u;  // u rounded to 1e-12 -> (u, first k)
-    const Lattice& lat = *finite;
+std::vector<AllowedMode> allowed_modes(int dim, const Lattice& lat) {
+    std::map<double, AllowedMode> by_u;  // u rounded to 1e-12 -> mode
     for (index_t k = 0; k < lat.L[2]; ++k)
         for (index_t j = 0; j < lat.L[1]; ++j)
             for (index_t i = 0; i < lat.L[0]; ++i) {
                 const index_t n[3] = {i, j, k};
-                std::vector<double> kv(3, 0.0);
-                double u = 0;
+                AllowedMode m;
                 for (int a = 0; a < dim; ++a) {
-                    kv[a] = 2 * M_PI * double(n[a]) / double(lat.L[a]);
-                    u += std::cos(kv[a]) / dim;
+                    m.k[a] = 2 * M_PI * double(n[a]) / double(lat.L[a]);
+                    m.u += std::cos(m.k[a]) / dim;
                 }
-                by_u.emplace(std::round(u * 1e12) / 1e12, std::make_pair(u, kv));
+                auto it = by_u.emplace(std::round(m.u * 1e12) / 1e12, m).first;
+                ++it->second.count;
             }
-    for (auto& [key, entry] : by_u) {
-        us_.push_back(entry.first);
-        ks_.push_back(entry.second);
-    }
+    std::vector<AllowedMode> out;
+    for (auto& entry : by_u) out.push_back(entry.second);
+    return out;
+}
+
+StabilityMap::StabilityMap(int dim, const Lattice* finite) : dim_(dim) {
+    if (finite) modes_ = allowed_modes(dim, *finite);
 }
 
 StabilityPoint StabilityMap::at(const Couplings& c) const {
     StabilityPoint p;
     std::vector<double> candidates;
     if (finite()) {
-        candidates = us_;
+        for (const AllowedMode& m : modes_) candidates.push_back(m.u);
     } else {
         candidates = {-1.0, 1.0};
         if (c.Jx * c.Jy != 0) {
@@ -56,8 +57,8 @@ StabilityPoint StabilityMap::at(const Couplings& c) const {
         if (better) { p.growth = g; p.u = u; }
     }
     if (finite()) {
-        const std::size_t i = std::size_t(std::find(us_.begin(), us_.end(), p.u) - us_.begin());
-        for (int a = 0; a < 3; ++a) p.k[a] = ks_[i][a];
+        const auto m = std::find_if(modes_.begin(), modes_.end(), [&](const AllowedMode& x) { return x.u == p.u; });
+        for (int a = 0; a < 3; ++a) p.k[a] = m->k[a];
         for (int a = 0; a < dim_; ++a) if (p.k[a] > M_PI) p.k[a] -= 2 * M_PI;
     } else {
         for (int a = 0; a < dim_; ++a) p.k[a] = std::acos(std::clamp(p.u, -1.0, 1.0));

@@ -779,6 +779,7 @@ def derive(fxdir, name, src, fn):
 RUN_TINY = ["run", "--size", "4", "--t-end", "0.1"] + Q + ["-o", "out.h5"]
 SWEEP_TINY = ["sweep", "--x", "Jx:0:1:2", "--y", "Jy:0:1:2", "--size", "4", "--t-end", "0.1"] + Q + ["-o", "out.h5"]
 STAB_TINY = ["stability", "--x", "Jx:0:1:3", "--y", "Jy:0:1:3", "-o", "out.h5"]
+GAUSS_TINY = ["gaussian", "--x", "Jx:0:0.1:3", "--y", "Jy:0:0.1:3", "-o", "out.h5"]
 BENCH_TINY = ["bench", "--backend", "cpu", "--size", "8", "--steps", "10", "--repeats", "1"]
 I63, I64 = str(2 ** 63), str(2 ** 64)
 
@@ -795,6 +796,8 @@ def options_cases():
             post = post or (post_sweep_ok() if 0 in expect else None)
         elif cmd == "stability":
             argv, kw = with_opts(STAB_TINY, args), dict(creates=("out.h5",))
+        elif cmd == "gaussian":
+            argv, kw = with_opts(GAUSS_TINY, args), dict(creates=("out.h5",))
         elif cmd == "analyze":
             argv, kw = ["analyze", "run.h5"] + args, dict(modifies=("run.h5",) if 0 in expect else ())
             setup = seq(cp("run", "run.h5"), setup) if setup else cp("run", "run.h5")
@@ -886,6 +889,14 @@ def options_cases():
                    ("--gamma-phi", "-1")]:
         add("stability", f"{opt} {v}", [opt, v])
 
+    # -- gaussian (the stability map's interface; decay only)
+    for v in ["Jx:1:0:5", "Jx:0:1:0", "gamma_phi:0:1:3", "Jx:nan:1:3"]:
+        add("gaussian", f"--x {v!r}", ["--x", v])
+    add("gaussian", "grid of 1e10 points", ["--x", "Jx:0:1:100000", "--y", "Jy:0:1:100000"])
+    for opt, v in [("--dim", "4"), ("--size", "0"), ("--gamma", "nan"), ("--size", "100000x100000"),
+                   ("--gamma-phi", "0.1"), ("--tol", "0"), ("--tol", "nan"), ("--modes", "0")]:
+        add("gaussian", f"{opt} {v}", [opt, v])
+
     # -- analyze thresholds
     for opt in ["--pm-m-perp", "--single-domain", "--psi-coherence", "--stationary-residual",
                 "--moving-fraction", "--vortex-amplitude"]:
@@ -908,7 +919,7 @@ def options_cases():
         add("bench", f"--triad --triad-elements {v}", ["--triad", "--triad-elements", v])
 
     # -- unknown options, missing values, bad subcommands
-    for cmd in ["run", "sweep", "stability", "bench"]:
+    for cmd in ["run", "sweep", "stability", "gaussian", "bench"]:
         add(cmd, "unknown option", ["--bogus"])
     add("analyze", "unknown option", ["--bogus"])
     add("raw", "merge unknown option", ["merge", "--bogus", "-o", "m.h5", "a.h5"])
