@@ -8,6 +8,7 @@ cd "$W"
 "$X" run -q --backend cpu --Jx 1 --Jy -1 --Jz 0 --size 24 --t-end 20 --snapshot-every 5 --analyze -o sxy.h5
 "$X" run -q --backend cpu --Jx 1 --Jy -1 --Jz 0 --size 2 --init random --seed 3 --t-end 100 -o bloch.h5
 "$X" stability --Jz 1 --x Jx:-6:6:41 --y Jy:-6:6:41 --lifshitz -o map.h5 >/dev/null
+"$X" gaussian --Jz 0 --x Jx:-2:2:21 --y Jy:-2:2:21 -o gauss.h5 >/dev/null
 "$X" sweep -q --backend cpu --Jz 1 --x Jx:-6:6:4 --y Jy:-6:6:4 --size 8 --t-end 10 -o sweep.h5 >/dev/null
 "$X" analyze sxy.h5 --all-snapshots >/dev/null
 $P "$T/plot_run.py" sxy.h5 -o run.png
@@ -18,10 +19,11 @@ $P "$T/plot_bloch.py" bloch.h5 -o bloch.png
 $P "$T/plot_phase_map.py" --stability map.h5 --sweep sweep.h5 -o phase.png
 $P "$T/plot_lifshitz.py" --xyzmf "$X" --jx 0.5:6:56 --jy=-1:6:141 -o lifshitz.png
 $P "$T/sweep_disagreements.py" sweep.h5 -o dis.md
-for f in run sk texture count bloch phase lifshitz; do [ -s "$f.png" ] || { echo "FAIL: no $f.png"; exit 1; }; done
+for w in xi2 rate sz; do $P "$T/plot_gaussian.py" gauss.h5 --what $w -o gauss-$w.png; done
+for f in run sk texture count bloch phase lifshitz gauss-xi2 gauss-rate gauss-sz; do [ -s "$f.png" ] || { echo "FAIL: no $f.png"; exit 1; }; done
 echo "not hdf5" > foreign.h5
-for tool in plot_run plot_sk plot_texture plot_vortex_count plot_bloch; do
+for tool in plot_run plot_sk plot_texture plot_vortex_count plot_bloch plot_gaussian; do
   if err=$($P "$T/$tool.py" foreign.h5 -o x.png 2>&1); then echo "FAIL: $tool accepted a foreign file"; exit 1; fi
   [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || { echo "FAIL: $tool error is not one line: $err"; exit 1; }
 done
-echo "tools: 8 outputs written, foreign files refused"
+echo "tools: 11 outputs written, foreign files refused"
