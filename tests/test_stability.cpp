@@ -2,6 +2,7 @@
 // matrix, the closed-form PM boundary, the Lifshitz point, the SDW period,
 // sXY only at Jz = 0, and the XXZ line always PM.
 #include <complex>
+#include <map>
 
 #include "helpers.hpp"
 #include "xyzmf/param_grid.hpp"
@@ -97,6 +98,33 @@ TEST(Stability, SxyOnlyAtJzZeroAndXxzAlwaysPm) {
     for (double J = -6; J <= 6; J += 0.25)
         for (double Jz : {-2.0, 0.0, 1.0, 3.0})
             for (double gphi : {0.0, 0.3}) EXPECT_EQ(map.at({J, J, Jz, 1, gphi}).phase, "PM") << J << " " << Jz;
+}
+
+TEST(Stability, FmAndAfmCountsAreMirrorImagesWithTheTieOnItsOwn) {
+    // physics.md 3.3: (Jx, Jy, Jz) -> (-Jx, -Jy, Jz) exchanges FM and AFM. On Jx = -Jy (Jz != 0)
+    // k = 0 and k = pi grow exactly equally: that line is FM/AFM, not either.
+    Lattice ring = lattice(2, 32);
+    for (const Lattice* l : {static_cast<const Lattice*>(nullptr), static_cast<const Lattice*>(&ring)}) {
+        const StabilityMap map(2, l);
+        ParamGrid grid{parse_axis("Jx:-6:6:121", "--x"), parse_axis("Jy:-6:6:121", "--y"), Couplings{0, 0, 1, 1, 0}};
+        std::map<std::string, int> counts;
+        int tie_on_line = 0, unstable_on_line = 0;
+        for (int p = 0; p < grid.points(); ++p) {
+            const Couplings c = grid.at(p);
+            const StabilityPoint s = map.at(c);
+            ++counts[s.phase];
+            const bool on_line = std::abs(c.Jx + c.Jy) < 1e-12;  // the grid values are -6 + 12 i / 120, rounded
+            if (on_line && s.growth > 0) {
+                ++unstable_on_line;
+                tie_on_line += s.phase == "FM/AFM";
+            }
+            if (s.phase == "FM/AFM") EXPECT_TRUE(on_line) << c.Jx << " " << c.Jy;
+        }
+        EXPECT_EQ(counts["FM"], counts["AFM"]);
+        EXPECT_GT(counts["FM"], 1000);
+        EXPECT_EQ(tie_on_line, unstable_on_line);
+        EXPECT_GT(tie_on_line, 60);
+    }
 }
 
 }  // namespace

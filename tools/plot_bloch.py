@@ -3,7 +3,9 @@
 lattice indices even) on the Bloch sphere, for a state written by `xyzmf run` (meant for the sXY
 steady state at Jx = -Jy, Jz = 0). The field is h_n = 1/(2d) sum_{m in nn(n)} (Jx x_m, Jy y_m, Jz z_m)
 (physics.md section 2), computed here from the spins. By default the A site is the one at the
-centre of the most uniform patch (site (0, 0) for a uniform state) and B its +x neighbour."""
+centre of the most uniform patch (site (0, 0) for a uniform state) and B its +x neighbour.
+As in the paper, the arrows are drawn normalised to unit length, so they end on the sphere and the
+tilt of s out of the equator (h lies in it at Jz = 0) shows; the true lengths are printed and in the title."""
 import argparse
 import sys
 
@@ -90,13 +92,17 @@ def main():
             else:
                 arrows.append([vec, f"{lab}_{name}", col, ls])
     for vec, lab, col, ls in arrows:
+        norm = np.linalg.norm(vec)
+        vec = vec / norm if norm > 1e-12 else vec
         ax.quiver(0, 0, 0, *vec, color=col, lw=2.2, ls=ls, arrow_length_ratio=0.12)
         ax.text(*(vec * 1.15 + [0, 0, 0.04]), lab, color=col, fontsize=13, weight="bold")
     for name, n in sorted(sites.items()):
         xy = ", ".join(str(i) for i in n[::-1])
         print(f"plot_bloch: {name} site ({xy}): s = {np.round(s[n], 4)}, h = {np.round(h[n], 4)}, "
-              f"phi = {np.degrees(np.arctan2(s[n][1], s[n][0])):.2f} deg, |ds/dt| = {np.linalg.norm(dsdt[n]):.2g}")
-    lim = max(1.0, *(np.linalg.norm(h[n]) for n in sites.values()))
+              f"phi = {np.degrees(np.arctan2(s[n][1], s[n][0])):.2f} deg, |ds/dt| = {np.linalg.norm(dsdt[n]):.2g}, "
+              f"|s| = {np.linalg.norm(s[n]):.4f}, |h| = {np.linalg.norm(h[n]):.4f}, "
+              f"s out of the equator by {np.degrees(np.arcsin(s[n][2] / max(np.linalg.norm(s[n]), 1e-300))):.2f} deg")
+    lim = 1.0
     for setl in (ax.set_xlim, ax.set_ylim, ax.set_zlim):
         setl(-lim, lim)
     ax.set_box_aspect((1, 1, 1), zoom=1.3)
@@ -115,7 +121,9 @@ def main():
     where += f" ({', '.join('xyz'[:len(shape)])})"
     ax.set_title(f"Jx={p['Jx']:g} Jy={p['Jy']:g} Jz={p['Jz']:g} gamma_phi={p['gamma_phi']:g}, "
                  f"{'x'.join(str(v) for v in p['sizes'])}, t={t:g}\nsites {where}; "
-                 f"max |ds/dt| on the lattice = {np.linalg.norm(dsdt, axis=-1).max():.2g}", fontsize=10)
+                 f"max |ds/dt| on the lattice = {np.linalg.norm(dsdt, axis=-1).max():.2g}\narrows normalised to unit length; "
+                 + ", ".join(f"|{v}_{k}| = {np.linalg.norm(a[n]):.3f}" for k, n in sorted(sites.items()) for v, a in (("s", s), ("h", h))),
+                 fontsize=10, pad=14)  # pad: at low elevations the z label sits just above the sphere
     fig.tight_layout()
     fig.savefig(args.output, dpi=110, bbox_inches="tight")
     print(f"plot_bloch: wrote {args.output}")

@@ -17,6 +17,7 @@ from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
 NAMES = ["PM", "FM", "AFM", "SDW", "sXY"]
 COLOURS = np.array([matplotlib.colors.to_rgb(c) for c in ("#d9d9d9", "red", "blue", "green", "purple")])
+TIE_CODE, TIE_COLOUR = 8, matplotlib.colors.to_rgb("orange")  # stability: k = 0 and k = pi grow equally
 
 from xyzmf_files import open_xyzmf  # noqa: E402
 
@@ -82,11 +83,15 @@ def main():
     ax = axes[0]
     ext, _, _ = extent(m["x"][...], m["y"][...])
     phase = m["phase"][...]
-    ax[0].imshow(COLOURS[np.clip(phase, 0, 4)], origin="lower", extent=ext, interpolation="nearest")
+    rgb = COLOURS[np.clip(phase, 0, 4)]
+    rgb[phase == TIE_CODE] = TIE_COLOUR
+    ax[0].imshow(rgb, origin="lower", extent=ext, interpolation="nearest")
     overlay(ax[0], m, ext)
     ax[0].set_title(f"linear stability of PM (d = {ma['dim']}, {ma['lattice']})", fontsize=10)
 
     handles = [Patch(color=COLOURS[c], label=NAMES[c]) for c in range(5)]
+    if (phase == TIE_CODE).any():
+        handles.append(Patch(color=TIE_COLOUR, label="FM/AFM tie (first-order line)"))
     handles.append(Line2D([], [], color="k", label="PM boundary (growth = 0)"))
     if "lifshitz_points" in m:
         handles.append(Line2D([], [], ls="", marker="*", color="gold", mec="k", ms=13, label="Lifshitz point"))

@@ -6,7 +6,8 @@ import sys
 import h5py
 import numpy as np
 
-PHASES = {-1: "not done", 0: "PM", 1: "FM", 2: "AFM", 3: "SDW", 4: "sXY", 5: "domains", 6: "not stationary"}
+PHASES = {-1: "not done", 0: "PM", 1: "FM", 2: "AFM", 3: "SDW", 4: "sXY", 5: "domains", 6: "not stationary",
+          7: "blow-up", 8: "FM/AFM"}
 ORDERS = {-1: "-", 0: "none", 1: "FM", 2: "AFM", 3: "SDW", 4: "sXY"}
 
 

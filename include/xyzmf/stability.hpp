@@ -31,7 +31,8 @@ struct StabilityPoint {
     double u = 1;             // u of the most unstable mode
     double k[3] = {0, 0, 0};  // a wave vector with that u (see StabilityMap::representative)
     double period = 0;        // SDW: 2 pi / k along each axis of the representative k (0 for k = 0)
-    std::string phase;        // PM, FM, AFM, SDW, sXY
+    std::string phase;        // PM, FM, AFM, SDW, sXY, or FM/AFM where k = 0 and k = pi grow equally
+                              // (the first-order line Jx = -Jy at Jz != 0)
 };
 
 // The wave vectors a lattice allows: every k_l = 2 pi n_l / L_l of a finite

@@ -18,11 +18,13 @@
 namespace xyzmf {
 
 // Codes stored in /sweep/phase, /sweep/order, /sweep/predicted, /sweep/agree.
-enum PhaseCode : std::int64_t { kNotDone = -1, kPM = 0, kFM, kAFM, kSDW, kSXY, kDomains, kNotStationary, kBlowUp };
+// kTie: predicted only, where k = 0 and k = pi grow equally (first-order FM-AFM line).
+enum PhaseCode : std::int64_t { kNotDone = -1, kPM = 0, kFM, kAFM, kSDW, kSXY, kDomains, kNotStationary, kBlowUp, kTie };
 std::int64_t phase_code(const std::string& phase);
 const char* phase_name(std::int64_t code);  // "?" for codes outside the table
 constexpr const char* kPhaseCodesText =
-    "-1 not done, 0 PM, 1 FM, 2 AFM, 3 SDW, 4 sXY, 5 domains, 6 not stationary, 7 blow-up";
+    "-1 not done, 0 PM, 1 FM, 2 AFM, 3 SDW, 4 sXY, 5 domains, 6 not stationary, 7 blow-up, "
+    "8 FM/AFM (predicted only: k = 0 and k = pi grow equally)";
 constexpr const char* kOrderCodesText = "-1 not done, 0 none, 1 FM, 2 AFM, 3 SDW, 4 sXY, 7 blow-up";
 constexpr const char* kAgreeCodesText =
     "-1 not done, 0 disagree, 1 agree, 2 agree as domains of the predicted order, 3 blew up (no verdict)";

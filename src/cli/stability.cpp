@@ -23,7 +23,8 @@ struct StabilityOptions {
     bool json = false, lifshitz = false, overwrite = false;
 };
 
-const std::map<std::string, int> kPhaseCode = {{"PM", 0}, {"FM", 1}, {"AFM", 2}, {"SDW", 3}, {"sXY", 4}};
+// The sweep's codes (sweep.hpp), so a map and a sweep read alike.
+const std::map<std::string, int> kPhaseCode = {{"PM", 0}, {"FM", 1}, {"AFM", 2}, {"SDW", 3}, {"sXY", 4}, {"FM/AFM", 8}};
 
 }  // namespace
 
@@ -83,7 +84,8 @@ Command add_stability_command(CLI::App& app, const std::string& command_line) {
             h5::Id g = h5::create_group(f, "/map");
             h5::set_attr(g, "x_name", grid.x.name);
             h5::set_attr(g, "y_name", grid.y.name);
-            h5::set_attr(g, "phase_codes", std::string("0 PM, 1 FM, 2 AFM, 3 SDW, 4 sXY"));
+            h5::set_attr(g, "phase_codes",
+                         std::string("0 PM, 1 FM, 2 AFM, 3 SDW, 4 sXY, 8 FM/AFM (k = 0 and k = pi grow equally)"));
             h5::set_attr(g, "dim", std::int64_t(o->dim));
             h5::set_attr(g, "lattice", finite ? lattice_text(lat) : std::string("infinite (continuous k)"));
             write_params(g, couplings_parameters(), o->fixed);
@@ -110,7 +112,8 @@ Command add_stability_command(CLI::App& app, const std::string& command_line) {
             nlohmann::json j = {{"x", {{"name", grid.x.name}, {"values", grid.x.values()}}},
                                 {"y", {{"name", grid.y.name}, {"values", grid.y.values()}}},
                                 {"lattice", finite ? lattice_text(lat) : "infinite"},
-                                {"phase_codes", {"PM", "FM", "AFM", "SDW", "sXY"}},
+                                {"phase_codes", {{"0", "PM"}, {"1", "FM"}, {"2", "AFM"}, {"3", "SDW"}, {"4", "sXY"},
+                                                 {"8", "FM/AFM"}}},
                                 {"phase", code}, {"growth", growth}, {"u", u}, {"period", period}, {"counts", counts}};
             nlohmann::json lj = nlohmann::json::array();
             for (const auto& l : lif) lj.push_back({{"Jx", l.Jx}, {"Jy", l.Jy}});
@@ -121,7 +124,7 @@ Command add_stability_command(CLI::App& app, const std::string& command_line) {
         std::printf("stability map: %s x %s, %d x %d points, %s, Jz = %g, gamma = %g, gamma_phi = %g (where not an axis)\n",
                     o->x.c_str(), o->y.c_str(), nx, ny, finite ? lattice_text(lat).c_str() : "infinite lattice",
                     o->fixed.Jz, o->fixed.gamma, o->fixed.gamma_phi);
-        for (const auto& [name, n] : counts) std::printf("  %-4s %6d points (%.1f%%)\n", name.c_str(), n, 100.0 * n / P);
+        for (const auto& [name, n] : counts) std::printf("  %-6s %6d points (%.1f%%)\n", name.c_str(), n, 100.0 * n / P);
         if (o->lifshitz) {
             if (lif.empty()) std::printf("no Lifshitz point on the PM boundary for Jx, Jy in (0, 6]\n");
             for (const auto& l : lif) std::printf("Lifshitz point: Jx = %.4f, Jy = %.4f\n", l.Jx, l.Jy);

@@ -48,7 +48,10 @@ StabilityPoint StabilityMap::at(const Couplings& c) const {
             if (ustar > -1 && ustar < 1) candidates.push_back(ustar);
         }
     }
-    // Largest growth; ties go to k = 0, then k = pi (the ordered phases at the ends of the band).
+    // Largest growth. Between an end of the band and the inside, a tie goes to
+    // the end (k = 0 or pi, the uniform orders); k = 0 and k = pi themselves
+    // tie exactly on the first-order line Jx = -Jy (-A B is then even in u),
+    // which is reported as its own label below, not given to either.
     p.growth = -HUGE_VAL;
     for (double u : candidates) {
         const double g = growth_rate(c, u);
@@ -68,8 +71,14 @@ StabilityPoint StabilityMap::at(const Couplings& c) const {
     p.period = kmax > 0 ? 2 * M_PI / kmax : 0;
 
     const bool sxy = c.Jz == 0 && c.Jx * c.Jy < 0;
+    bool has_pi = !finite();
+    for (const AllowedMode& m : modes_) has_pi = has_pi || m.u <= -1 + 1e-12;
+    const double g0 = growth_rate(c, 1.0), gpi = growth_rate(c, -1.0);
+    const bool tie = std::abs(std::abs(p.u) - 1) < 1e-12 && has_pi &&
+                     std::abs(g0 - gpi) <= 1e-12 * std::max(1.0, std::abs(g0));
     if (!(p.growth > 0)) p.phase = "PM";
     else if (sxy) p.phase = "sXY";  // k = 0 and k = pi grow equally (physics.md section 5)
+    else if (tie) p.phase = "FM/AFM";  // first-order line: k = 0 and k = pi grow equally (physics.md 3.3)
     else if (p.u >= 1 - 1e-12) p.phase = "FM";
     else if (p.u <= -1 + 1e-12) p.phase = "AFM";
     else p.phase = "SDW";

@@ -23,14 +23,14 @@ namespace xyzmf {
 std::int64_t phase_code(const std::string& p) {
     static const std::map<std::string, std::int64_t> codes = {
         {"PM", kPM}, {"FM", kFM}, {"AFM", kAFM}, {"SDW", kSDW}, {"sXY", kSXY}, {"domains", kDomains},
-        {"not stationary", kNotStationary}, {"none", kPM}, {"blow-up", kBlowUp}};
+        {"not stationary", kNotStationary}, {"none", kPM}, {"blow-up", kBlowUp}, {"FM/AFM", kTie}};
     const auto it = codes.find(p);
     return it == codes.end() ? kNotDone : it->second;
 }
 
 const char* phase_name(std::int64_t code) {
-    static const char* names[] = {"PM", "FM", "AFM", "SDW", "sXY", "domains", "not stationary", "blow-up"};
-    return code >= 0 && code <= kBlowUp ? names[code] : "?";
+    static const char* names[] = {"PM", "FM", "AFM", "SDW", "sXY", "domains", "not stationary", "blow-up", "FM/AFM"};
+    return code >= 0 && code <= kTie ? names[code] : "?";
 }
 
 void SweepResults::clear_point(int p, int replicas) {
@@ -131,6 +131,9 @@ HostState evolve_batch_t(const Lattice& lat, const std::vector<Couplings>& coupl
 std::int64_t agreement(const std::string& predicted, const Classification& c) {
     if (c.phase == predicted) return 1;
     if (c.phase == "domains" && c.order == predicted) return 2;
+    // On the first-order line either uniform order is the prediction.
+    if (predicted == "FM/AFM" && (c.phase == "FM" || c.phase == "AFM")) return 1;
+    if (predicted == "FM/AFM" && c.phase == "domains" && (c.order == "FM" || c.order == "AFM")) return 2;
     return 0;
 }
 

@@ -74,7 +74,7 @@ const Field kFields[] = {{"phase", true, true, kNotDone, kBlowUp},     {"order",
                          {"agree", true, true, kNotDone, 3},           {"m_perp", true, false, 0, 0},
                          {"residual", true, false, 0, 0},              {"peak_weight", true, false, 0, 0},
                          {"period", true, false, 0, 0},                {"vortices", true, false, 0, 0},
-                         {"t_final", true, false, 0, 0},               {"predicted", false, true, kNotDone, kSXY},
+                         {"t_final", true, false, 0, 0},               {"predicted", false, true, kNotDone, kTie},
                          {"predicted_growth", false, false, 0, 0},     {"predicted_period", false, false, 0, 0}};
 
 void* field_data(SweepResults& r, const std::string& n) {
