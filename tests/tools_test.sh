@@ -16,14 +16,15 @@ $P "$T/plot_sk.py" sxy.h5 --snapshot 2 -o sk.png
 $P "$T/plot_texture.py" sxy.h5 -o texture.png
 $P "$T/plot_vortex_count.py" sxy.h5 -o count.png
 $P "$T/plot_bloch.py" bloch.h5 -o bloch.png
+$P "$T/plot_sxy_sublattices.py" bloch.h5 -o sublattices.png
 $P "$T/plot_phase_map.py" --stability map.h5 --sweep sweep.h5 -o phase.png
 $P "$T/plot_lifshitz.py" --xyzmf "$X" --jx 0.5:6:56 --jy=-1:6:141 -o lifshitz.png
 $P "$T/sweep_disagreements.py" sweep.h5 -o dis.md
 for w in xi2 rate sz; do $P "$T/plot_gaussian.py" gauss.h5 --what $w -o gauss-$w.png; done
-for f in run sk texture count bloch phase lifshitz gauss-xi2 gauss-rate gauss-sz; do [ -s "$f.png" ] || { echo "FAIL: no $f.png"; exit 1; }; done
+for f in run sk texture count bloch phase lifshitz gauss-xi2 gauss-rate gauss-sz sublattices; do [ -s "$f.png" ] || { echo "FAIL: no $f.png"; exit 1; }; done
 echo "not hdf5" > foreign.h5
-for tool in plot_run plot_sk plot_texture plot_vortex_count plot_bloch plot_gaussian; do
+for tool in plot_run plot_sk plot_texture plot_vortex_count plot_bloch plot_gaussian plot_sxy_sublattices; do
   if err=$($P "$T/$tool.py" foreign.h5 -o x.png 2>&1); then echo "FAIL: $tool accepted a foreign file"; exit 1; fi
   [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || { echo "FAIL: $tool error is not one line: $err"; exit 1; }
 done
-echo "tools: 11 outputs written, foreign files refused"
+echo "tools: 12 outputs written, foreign files refused"
