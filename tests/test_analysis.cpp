@@ -281,6 +281,91 @@ TEST(Vortices, ThreeDimensionalRingsAreLinesOfKnownLength) {
     EXPECT_EQ(v.vortices + v.antivortices, v.pierced);
 }
 
+// Domains of side l with independent orientations (a random sign of the FM
+// or AFM order, a random theta of the sXY pair) have C(r) = 1 - r/l: the
+// domain size is l. Uncorrelated spins give about one lattice spacing.
+TEST(DomainSize, RandomStatesAreUncorrelatedAndPlantedDomainsHaveTheirSize) {
+    const Lattice lat = lat2(128, 128);
+    const Couplings fm{2, 0, 1, 1, 0}, afm{-2, 0, 1, 1, 0}, sxy{1, -1, 0, 1, 0};
+    for (const Couplings& c : {fm, afm, sxy})
+        for (std::uint64_t seed : {1, 2}) {
+            const Classification r = classify_planted(lat, c, make_initial_state("random", lat, seed, 0));
+            EXPECT_GT(r.correlation_length, 0.8);
+            EXPECT_LT(r.correlation_length, 1.3) << c.Jx << " " << seed;
+        }
+    for (index_t l : {8, 16, 32}) {
+        std::vector<double> sign(4096), theta(4096);
+        std::uint64_t state = 12345 + std::uint64_t(l);
+        for (std::size_t b = 0; b < sign.size(); ++b) {
+            state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+            theta[b] = 2 * M_PI * double(state >> 11) / 9007199254740992.0;
+            sign[b] = theta[b] < M_PI ? 1 : -1;
+        }
+        auto block = [&](index_t i, index_t j) { return std::size_t(i / l + 64 * (j / l)); };
+        const double a = std::sqrt(3.0) / 4;  // FM fixed point of (2, 0, 1): x = y = sqrt(3)/4 (physics.md 3.6)
+        const HostState sfm = planted(lat, [&](index_t i, index_t j, index_t, double* xy) {
+            xy[0] = xy[1] = sign[block(i, j)] * a;
+        });
+        const HostState safm = planted(lat, [&](index_t i, index_t j, index_t, double* xy) {
+            xy[0] = xy[1] = sign[block(i, j)] * a * ((i + j) % 2 ? -1 : 1);
+        });
+        // sXY at Jx = -Jy: phi_A = pi/4 + theta, phi_B = pi/4 - theta (physics.md 5).
+        const HostState ssxy = planted(lat, [&](index_t i, index_t j, index_t, double* xy) {
+            const double phi = M_PI / 4 + ((i + j) % 2 ? -1 : 1) * theta[block(i, j)];
+            xy[0] = 0.6 * std::cos(phi);
+            xy[1] = 0.6 * std::sin(phi);
+        });
+        for (const auto& [c, st] : {std::make_pair(fm, &sfm), std::make_pair(afm, &safm), std::make_pair(sxy, &ssxy)}) {
+            const Classification r = classify_planted(lat, c, *st);
+            EXPECT_NEAR(r.correlation_length / double(l), 1, l == 32 ? 0.35 : 0.2) << "l = " << l << " Jx = " << c.Jx;
+        }
+    }
+    // SDW segments of 64 sites on a ring, each with its own phase: the envelope, not the oscillation, decays.
+    const Lattice ring = lattice(1, 1024);
+    const double ksdw = 2 * M_PI / 5.3;
+    std::vector<double> phase(16);
+    for (std::size_t b = 0; b < phase.size(); ++b) phase[b] = std::fmod(2.4 * double(b * b + 1), 2 * M_PI);
+    const HostState ssdw = planted(ring, [&](index_t i, index_t, index_t, double* xy) {
+        xy[0] = xy[1] = 0.5 * std::cos(ksdw * double(i) + phase[std::size_t(i / 64)]);
+    });
+    const Classification sdw = classify_planted(ring, Couplings{4, 2, 1, 1, 0}, ssdw);
+    EXPECT_EQ(sdw.order, "SDW");
+    EXPECT_NEAR(sdw.correlation_length / 64, 1, 0.3);
+    // One domain: no decay within L/2. A paramagnet has no domains.
+    const Classification one = classify_planted(lat, fm, planted(lat, [&](index_t, index_t, index_t, double* xy) {
+        xy[0] = xy[1] = std::sqrt(3.0) / 4;
+    }));
+    EXPECT_TRUE(std::isinf(one.correlation_length));
+    const Classification pm = classify_planted(lat, fm, make_initial_state("uniform:0,0,-1", lat, 1, 0));
+    EXPECT_TRUE(std::isnan(pm.correlation_length));
+}
+
+TEST(DomainSize, GrowsWhileSxyDomainsCoarsen) {
+    // Averaged over seeds, the domain size grows at every snapshot while vortices annihilate.
+    const Lattice lat = lattice(2, 64);
+    const double times[] = {10, 30, 80};
+    double mean[3] = {0, 0, 0}, vortices[3] = {0, 0, 0};
+    const int seeds = 3;
+    for (int seed = 1; seed <= seeds; ++seed) {
+        HostState s = make_initial_state("random", lat, std::uint64_t(seed), 0);
+        double t = 0;
+        for (int i = 0; i < 3; ++i) {
+            RunConfig cfg = config(lat, 1, -1, 0);
+            cfg.numerics.t_end = times[i] - t;
+            s = evolve(cfg, BackendKind::cpu, s);
+            t = times[i];
+            Analyzer an(lat, cfg.couplings, AnalysisOptions{});
+            const StateAnalysis a = an.analyze(s, t, -1, "/final");
+            mean[i] += a.cls.correlation_length / seeds;
+            vortices[i] += double(a.vortices.vortices) / seeds;
+        }
+    }
+    EXPECT_LT(mean[0], mean[1]);
+    EXPECT_LT(mean[1], mean[2]);
+    EXPECT_GT(vortices[0], vortices[2]);
+    EXPECT_GT(mean[0], 2);  // already correlated beyond the lattice spacing
+}
+
 TEST(EndToEnd, FmAfmAndSdwCasesClassifyAsPredicted) {
     auto run_and_classify = [](RunConfig cfg, const HostState& s0) {
         cfg.numerics.t_end = 300;

@@ -37,6 +37,58 @@ std::string fmt(const char* f, double v) {
     return b;
 }
 
+// Domain size along the axes from a structure factor (S_perp of sf): the
+// marginal S_a(q) over the other axes gives the correlation along axis a,
+// C_a(r) = sum_q S_a(q) cos(q r) / sum_q S_a(q) (Wiener-Khinchin). For a
+// modulation with wave vector component k_a, C oscillates as cos(k_a r) under
+// its envelope, which is read as the largest |C| over the next half period
+// pi / k_a. The size is 2 r_half, r_half the first distance where the
+// envelope is <= 1/2 (interpolated): domains of side l with independent
+// orientations have C(r) = 1 - r/l, hence size l; an uncorrelated state
+// gives about 1. Averaged over the axes that decay; inf when none does
+// within L/2 (one domain).
+double domain_size(const Lattice& lat, const StructureFactor& sf, const double k[3]) {
+    const index_t N = lat.sites();
+    double sum = 0;
+    int axes = 0;
+    for (int a = 0; a < lat.dim; ++a) {
+        const index_t L = lat.L[a];
+        if (L < 3) continue;
+        std::vector<double> marginal(static_cast<std::size_t>(L), 0.0);
+        for (index_t m = 0; m < N; ++m) marginal[std::size_t(sf.coord(a, m))] += sf.perp(m);
+        double norm = 0;
+        for (double v : marginal) norm += v;
+        if (!(norm > 0)) continue;
+        std::vector<double> C(static_cast<std::size_t>(L / 2 + 1));
+        for (index_t d = 0; d <= L / 2; ++d) {
+            double acc = 0;
+            for (index_t i = 0; i < L; ++i) acc += marginal[std::size_t(i)] * std::cos(2 * M_PI * double(i * d % L) / double(L));
+            C[std::size_t(d)] = std::abs(acc) / norm;
+        }
+        const double ka = std::abs(std::remainder(k[a], M_PI));  // |cos(k r)| has period pi / k
+        const index_t window = ka > 1e-12 ? std::max<index_t>(1, index_t(std::ceil(M_PI / ka))) : 1;
+        auto envelope = [&](index_t d) {
+            double e = 0;
+            for (index_t j = d; j < std::min<index_t>(d + window, index_t(C.size())); ++j) e = std::max(e, C[std::size_t(j)]);
+            return e;
+        };
+        double prev = 1, size = HUGE_VAL;
+        for (index_t d = 1; d + window <= L / 2 + 1; ++d) {
+            const double e = envelope(d);
+            if (e <= 0.5) {
+                size = 2 * (double(d - 1) + (prev - 0.5) / (prev - e));
+                break;
+            }
+            prev = e;
+        }
+        if (std::isfinite(size)) {
+            sum += size;
+            ++axes;
+        }
+    }
+    return axes > 0 ? sum / axes : HUGE_VAL;
+}
+
 }  // namespace
 
 bool is_sxy_point(const Couplings& c) { return c.Jz == 0 && c.Jx * c.Jy < 0; }
@@ -91,20 +143,6 @@ Classification classify(const Lattice& lat, const Couplings& c, const HostState&
     const index_t pi_index = lat.site(lat.L[0] / 2, lat.dim > 1 ? lat.L[1] / 2 : 0, lat.dim > 2 ? lat.L[2] / 2 : 0);
     r.weight_kpi = has_pi ? weight(pi_index) : 0;
 
-    // Second-moment correlation length at the peak, smallest over the axes.
-    r.correlation_length = std::numeric_limits<double>::infinity();
-    for (int a = 0; a < lat.dim; ++a) {
-        if (lat.L[a] < 3) continue;
-        index_t cc[3] = {sf.coord(0, r.peak.index), sf.coord(1, r.peak.index), sf.coord(2, r.peak.index)};
-        cc[a] = (cc[a] + 1) % lat.L[a];
-        const double s0 = sf.perp(r.peak.index), s1 = sf.perp(lat.site(cc[0], cc[1], cc[2]));
-        if (s1 > 0 && s0 > s1)
-            r.correlation_length = std::min(r.correlation_length,
-                                            std::sqrt(s0 / s1 - 1) / (2 * std::sin(M_PI / double(lat.L[a]))));
-        else if (s1 > 0)
-            r.correlation_length = 0;
-    }
-
     // Which order the dominant peak belongs to: at (or, for broad peaks,
     // within two grid steps of) k = 0 or k = pi; otherwise a modulation.
     auto near = [&](double target) {
@@ -123,6 +161,35 @@ Classification classify(const Lattice& lat, const Couplings& c, const HostState&
         for (double p : psi)
             if (!std::isnan(p)) { sum += std::polar(1.0, p); count += 1; }
         r.psi_coherence = count > 0 ? std::abs(sum) / count : 0;
+    }
+
+    // Domain size: from the correlation of the order parameter, the spins
+    // demodulated at the dominant peak, or at an sXY point the phase field psi
+    // (its domains are what coarsens; S_perp there mixes k = 0 and pi with a
+    // weight set by the local theta). Not defined for a paramagnet.
+    if (r.m_perp >= th.pm_m_perp) {
+        if (sxy) {
+            const std::vector<double> psi = sxy_phase_field(lat, c, s, th.vortex_amplitude);
+            HostState field(3 * std::size_t(N), 0.0);
+            for (index_t n = 0; n < N; ++n)
+                if (!std::isnan(psi[std::size_t(n)])) {
+                    field[std::size_t(n)] = std::cos(psi[std::size_t(n)]);
+                    field[std::size_t(N + n)] = std::sin(psi[std::size_t(n)]);
+                }
+            StructureFactorEngine engine(lat);
+            const StructureFactor spsi = engine.compute(field);
+            const double zero[3] = {0, 0, 0};
+            r.correlation_length = domain_size(lat, spsi, zero);
+        } else {
+            // Demodulate at the order's wave vector: k = 0 or pi for FM and AFM
+            // (whatever small-k peak a multi-domain state shows), the peak for SDW.
+            const bool fm = near(0), afm = !fm && has_pi && near(M_PI);
+            double k[3] = {0, 0, 0};
+            for (int a = 0; a < lat.dim; ++a) k[a] = fm ? 0 : afm ? M_PI : r.peak.k[a];
+            r.correlation_length = domain_size(lat, sf, k);
+        }
+    } else {
+        r.correlation_length = std::numeric_limits<double>::quiet_NaN();
     }
 
     const std::string where = "peak k/pi = (" + fmt("%.3f", r.peak.k[0] / M_PI) +
@@ -145,7 +212,8 @@ Classification classify(const Lattice& lat, const Couplings& c, const HostState&
         r.phase = r.peak.weight >= th.single_domain ? r.order : "domains";
         r.reason = "m_perp = " + fmt("%.3f", r.m_perp) + "; " + where;
         if (r.phase == "domains")
-            r.reason += " (< " + fmt("%g", th.single_domain) + "), correlation length " + fmt("%.3g", r.correlation_length);
+            r.reason += " (< " + fmt("%g", th.single_domain) + "), domain size " + fmt("%.3g", r.correlation_length) +
+                        " sites";
     }
     if (r.moving_fraction > th.moving_fraction) {
         r.reason = fmt("%.0f%%", 100 * r.moving_fraction) + " of sites still move (|ds/dt| > " +

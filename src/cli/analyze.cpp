@@ -1,5 +1,6 @@
 // `xyzmf analyze FILE.h5`: structure factors, classification and sXY vortices
 // of stored states, written into the file (or --out), as a table or --json.
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -22,27 +23,41 @@ struct AnalyzeOptions {
     long long sk_full_max = 1LL << 18;
 };
 
+// Only what applies: a period for a modulated (SDW) order, a domain size
+// where there is order, vortices at sXY points; units in the legend.
 void print_table(const std::vector<StateAnalysis>& all) {
-    std::printf("%-18s %9s  %-14s %-5s %7s  %-22s %6s %9s %8s %9s %9s %9s\n", "state", "t", "phase", "order", "m_perp",
-                "peak k/pi", "weight", "period", "xi", "residual", "vortices", "antivort.");
+    std::printf("%-18s %9s  %-14s %-5s %7s  %-22s %6s %8s %8s %9s %9s %9s\n", "state", "t", "phase", "order", "m_perp",
+                "peak k/pi", "weight", "period", "domain", "residual", "vortices", "antivort.");
+    bool sdw = false;
     for (const StateAnalysis& a : all) {
         const Classification& c = a.cls;
         const int d = a.sf.lattice.dim;
-        char k[64], period[32] = "-";
-        std::snprintf(k, sizeof k, d == 1 ? "(%.3f)" : d == 2 ? "(%.3f, %.3f)" : "(%.2f, %.2f, %.2f)", c.peak.k[0] / M_PI,
-                      c.peak.k[1] / M_PI, c.peak.k[2] / M_PI);
-        double pmin = 0;
-        for (int i = 0; i < d; ++i)
-            if (c.period[i] > 0 && (pmin == 0 || c.period[i] < pmin)) pmin = c.period[i];
-        if (pmin > 0) std::snprintf(period, sizeof period, "%.3g", pmin);
-        std::printf("%-18s %9.4g  %-14s %-5s %7.4f  %-22s %6.3f %9s %8.3g %9.3g", a.where.c_str(), a.t, c.phase.c_str(),
-                    c.order.c_str(), c.m_perp, k, c.peak.weight, period, c.correlation_length, c.residual);
+        char k[64] = "-", weight[32] = "-", period[32] = "-", domain[32] = "-";
+        if (c.order != "none") {  // a paramagnet's S_perp peak is noise
+            std::snprintf(k, sizeof k, d == 1 ? "(%.3f)" : d == 2 ? "(%.3f, %.3f)" : "(%.2f, %.2f, %.2f)",
+                          c.peak.k[0] / M_PI, c.peak.k[1] / M_PI, c.peak.k[2] / M_PI);
+            std::snprintf(weight, sizeof weight, "%.3f", c.peak.weight);
+        }
+        if (c.order == "SDW") {
+            double k2 = 0;
+            for (int i = 0; i < d; ++i) k2 += c.peak.k[i] * c.peak.k[i];
+            if (k2 > 0) std::snprintf(period, sizeof period, "%.3g", 2 * M_PI / std::sqrt(k2));
+            sdw = true;
+        }
+        if (std::isinf(c.correlation_length)) std::snprintf(domain, sizeof domain, "one");
+        else if (std::isfinite(c.correlation_length)) std::snprintf(domain, sizeof domain, "%.3g", c.correlation_length);
+        std::printf("%-18s %9.4g  %-14s %-5s %7.4f  %-22s %6s %8s %8s %9.3g", a.where.c_str(), a.t, c.phase.c_str(),
+                    c.order.c_str(), c.m_perp, k, weight, period, domain, c.residual);
         if (a.has_vortices)
             std::printf(" %9lld %9lld", (long long)a.vortices.vortices, (long long)a.vortices.antivortices);
         else
             std::printf(" %9s %9s", "-", "-");
         std::printf("\n");
     }
+    std::printf("units: t in 1/gamma; domain = domain size in lattice sites (\"one\": a single domain; - in PM); "
+                "residual = max |ds/dt| in gamma; weight = share of S_perp at +-k\n");
+    if (sdw)
+        std::printf("period: SDW wavelength 2 pi / |k| in lattice sites, along the peak wave vector k (column peak k/pi)\n");
     if (!all.empty()) std::printf("why (%s): %s\n", all.back().where.c_str(), all.back().cls.reason.c_str());
 }
 
