@@ -9,13 +9,14 @@
 // only through u = (1/d) sum_l cos k_l:
 //
 //   w = (Jx + Jy) u - 2 Jz,  g = (Jx - Jy) u / 2,  D = gamma^2 + 4 w^2 - 16 g^2
-//   poles  lambda = -gamma/2 +- sqrt(4 g^2 - w^2)     (the growth rates of 3.5)
+//   poles  lambda = -G +- sqrt(4 g^2 - w^2)     (the growth rates of 3.5, G = gamma/2 + 2 gamma_phi)
 //   <b_k^+ b_k> = 8 g^2 / D,   <b_k b_-k> = -2 g (2 w + i gamma) / D
 //   xi^2 (k = -k) = 1 / (1 + 4 |g| / sqrt(gamma^2 + 4 w^2))
 //
 // The theory holds only where the paramagnet is linearly stable (D > 0 for
 // every allowed k); elsewhere no numbers are given. Dephasing (gamma_phi)
-// couples all k through on-site terms and is not part of this theory here.
+// adds decay 2 gamma_phi to the poles and couples all k through the on-site
+// means, solved self-consistently (docs/physics.md 6.4).
 #pragma once
 
 #include <complex>
@@ -39,7 +40,14 @@ struct GaussianMode {
     std::complex<double> anomalous{NAN, NAN};  // <b_k b_-k>
     double xi2 = NAN;                          // squeezing 1 + 2 n - 2 |<b_k b_-k>|, meaningful for k = -k
 };
-GaussianMode gaussian_mode(const Couplings& c, double u);
+// With dephasing every mode is fed by the on-site means <b_n^+ b_n> and
+// <b_n b_n> (zone averages of all modes; docs/physics.md 6.4); without, they
+// do not enter.
+struct OnSiteMeans {
+    double nbar = 0;
+    std::complex<double> abar{0, 0};
+};
+GaussianMode gaussian_mode(const Couplings& c, double u, const OnSiteMeans& s = {});
 
 struct GaussianPoint {
     bool applies = false;         // the paramagnet is linearly stable: the theory holds
@@ -51,6 +59,7 @@ struct GaussianPoint {
     double sz = NAN;              // <sz> = -1 + (2/N) sum_k <b_k^+ b_k>
     double sz_error = NAN;        // error estimate of sz (0 for a finite lattice's exact sum)
     bool sz_converged = false;    // the integral reached its tolerance
+    OnSiteMeans on_site;          // the self-consistent on-site means (gamma_phi > 0)
 };
 
 // The allowed k of a finite lattice, or (finite == nullptr) the infinite
@@ -59,7 +68,6 @@ struct GaussianPoint {
 class GaussianTheory {
 public:
     GaussianTheory(int dim, const Lattice* finite, double rel_tol = 1e-9);
-    // Throws xyzmf::Error (usage) for gamma_phi != 0.
     GaussianPoint at(const Couplings& c) const;
     // The steady state per mode: every distinct u of a finite lattice, or
     // `samples` values of u evenly spaced in [-1, 1] on the infinite lattice.

@@ -79,8 +79,8 @@ nlohmann::json point_json(const GaussianPoint& p, const std::vector<GaussianMode
 }
 
 void print_point(const GaussianPoint& p, const Couplings& c, const std::string& lattice) {
-    std::printf("Gaussian theory of the paramagnet: Jx = %g, Jy = %g, Jz = %g, gamma = %g; %s\n", c.Jx, c.Jy, c.Jz,
-                c.gamma, lattice.c_str());
+    std::printf("Gaussian theory of the paramagnet: Jx = %g, Jy = %g, Jz = %g, gamma = %g, gamma_phi = %g; %s\n", c.Jx,
+                c.Jy, c.Jz, c.gamma, c.gamma_phi, lattice.c_str());
     if (!p.applies) {
         std::printf("  does not apply: %s\n", p.reason.c_str());
         return;
@@ -112,7 +112,7 @@ Command add_gaussian_command(CLI::App& app, const std::string& command_line) {
         "Gaussian (hard-core boson) fluctuations of the paramagnet at one point or over a map: relaxation rates, "
         "occupations, squeezing xi^2 of k = 0 and k = pi, excitation density <sz> (docs/physics.md 6)");
     auto* xo = sub->add_option("--x", o->x,
-                               "Map: horizontal axis PARAM:MIN:MAX:N, PARAM in Jx, Jy, Jz (units of gamma); "
+                               "Map: horizontal axis PARAM:MIN:MAX:N, PARAM in Jx, Jy, Jz, gamma_phi (units of gamma); "
                                "without --x/--y one point is computed");
     auto* yo = sub->add_option("--y", o->y, "Map: vertical axis PARAM:MIN:MAX:N");
     xo->needs(yo);
@@ -137,17 +137,10 @@ Command add_gaussian_command(CLI::App& app, const std::string& command_line) {
         const bool map = !o->x.empty();
         if (std::isnan(o->tol)) throw Error("--tol: must be a number in [1e-13, 0.01]", exit_code::usage);
         check_all(couplings_parameters(), o->fixed, ParamSource::command_line());
-        if (o->fixed.gamma_phi != 0)
-            throw Error("--gamma-phi: must be 0 for gaussian (dephasing couples all k through on-site terms; the "
-                        "Gaussian theory here has decay only)",
-                        exit_code::usage);
         ParamGrid grid;
         if (map) {
             grid = ParamGrid{parse_axis(o->x, "--x"), parse_axis(o->y, "--y"), o->fixed};
             if (grid.x.name == grid.y.name) throw Error("--x and --y must be different parameters", exit_code::usage);
-            for (const GridAxis* a : {&grid.x, &grid.y})
-                if (a->name == "gamma_phi")
-                    throw Error("--x/--y: gamma_phi cannot be an axis of gaussian (decay only)", exit_code::usage);
             if ((long long)grid.x.n * grid.y.n > kMaxGridPoints)
                 throw Error("--x/--y: " + std::to_string((long long)grid.x.n * grid.y.n) + " grid points; at most " +
                                 std::to_string(kMaxGridPoints),
@@ -182,7 +175,7 @@ Command add_gaussian_command(CLI::App& app, const std::string& command_line) {
             h5::set_attr(g, "lattice", finite ? lattice_text(lat) : std::string("infinite (continuous k)"));
             h5::set_attr(g, "tol", tol);
             write_params(g, couplings_parameters(), o->fixed);
-            h5::set_attr(g, "fixed_note", std::string("Jx, Jy, Jz attributes hold only where not an axis"));
+            h5::set_attr(g, "fixed_note", std::string("Jx, Jy, Jz, gamma_phi attributes hold only where not an axis"));
             h5::set_attr(g, "units", std::string("rates in gamma; occupations per mode; xi2 dimensionless"));
             auto dbl = [&](const char* name, const std::vector<hsize_t>& dims, const double* v) {
                 h5::write_array(g, name, dims, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, v, false);
@@ -246,6 +239,7 @@ Command add_gaussian_command(CLI::App& app, const std::string& command_line) {
                 j["Jy"] = o->fixed.Jy;
                 j["Jz"] = o->fixed.Jz;
                 j["gamma"] = o->fixed.gamma;
+                j["gamma_phi"] = o->fixed.gamma_phi;
                 std::printf("%s\n", j.dump().c_str());
             } else {
                 print_point(points[0], o->fixed, lattice);
@@ -279,9 +273,9 @@ Command add_gaussian_command(CLI::App& app, const std::string& command_line) {
             std::printf("%s\n", j.dump().c_str());
             return 0;
         }
-        std::printf("Gaussian map: %s x %s, %d x %d points, %s, Jz = %g, gamma = %g (where not an axis)\n",
-                    o->x.c_str(), o->y.c_str(), nx, ny, lattice.c_str(), o->fixed.Jz, o->fixed.gamma);
-        std::printf("  theory applies (PM stable) at %d of %d points", applies, P);
+        std::printf("Gaussian map: %s x %s, %d x %d points, %s, Jz = %g, gamma = %g, gamma_phi = %g (where not an axis)\n",
+                    o->x.c_str(), o->y.c_str(), nx, ny, lattice.c_str(), o->fixed.Jz, o->fixed.gamma, o->fixed.gamma_phi);
+        std::printf("  the theory applies (PM stable, a steady state) at %d of %d points", applies, P);
         if (applies) std::printf("; smallest xi^2 (k = 0, pi) %.6g", xi2_min);
         std::printf("\n");
         if (!o->out.empty()) std::printf("wrote %s\n", o->out.c_str());

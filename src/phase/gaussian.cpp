@@ -3,6 +3,7 @@
 #include "xyzmf/gaussian.hpp"
 
 #include <algorithm>
+#include <array>
 #include <boost/math/quadrature/gauss_kronrod.hpp>
 #include <cmath>
 #include <functional>
@@ -11,26 +12,67 @@
 
 namespace xyzmf {
 
-GaussianMode gaussian_mode(const Couplings& c, double u) {
+namespace {
+
+// The steady state of one mode given the on-site means s = (nbar, Re abar,
+// Im abar) that dephasing feeds back (docs/physics.md 6.4), as an affine
+// function of s: n = n0 + N.s, a = a0 + A.s. Without dephasing N = A = 0.
+struct ModeResponse {
+    double n0 = 0, N[3] = {0, 0, 0};
+    std::complex<double> a0, A[3];
+};
+
+ModeResponse mode_response(const Couplings& c, double w, double g) {
+    const double Gam = c.gamma + 4 * c.gamma_phi, gp = c.gamma_phi;
+    const double S = Gam * Gam + 4 * w * w, D = S - 16 * g * g;
+    ModeResponse r;
+    r.n0 = 8 * g * g / D;
+    r.N[0] = 4 * gp * S / (Gam * D);
+    r.N[1] = -32 * g * gp * w / (Gam * D);
+    r.N[2] = 16 * g * gp / D;
+    const std::complex<double> I(0, 1), den(Gam, 2 * w);
+    r.a0 = -2.0 * I * g * (2 * r.n0 + 1) / den;
+    for (int j = 0; j < 3; ++j) r.A[j] = -4.0 * I * g * r.N[j] / den;
+    r.A[1] += -4 * gp / den;
+    r.A[2] += -4.0 * I * gp / den;
+    return r;
+}
+
+}  // namespace
+
+GaussianMode gaussian_mode(const Couplings& c, double u, const OnSiteMeans& s) {
     GaussianMode m;
     m.u = u;
     m.w = (c.Jx + c.Jy) * u - 2 * c.Jz;
     m.g = (c.Jx - c.Jy) * u / 2;
-    const double gamma = c.gamma, w = m.w, g = m.g;
-    // d/dt (b_k, b_-k^+) = [[-i w - gamma/2, -2 i g], [2 i g, i w - gamma/2]] (b_k, b_-k^+)
+    const double G = c.transverse_damping(), w = m.w, g = m.g;
+    // d/dt (b_k, b_-k^+) = [[-i w - G, -2 i g], [2 i g, i w - G]] (b_k, b_-k^+), G = gamma/2 + 2 gamma_phi.
     // 4 g^2 - w^2 = (2g - w)(2g + w) = 4 (Jz - Jy u)(Jx u - Jz): the factors from the couplings directly,
     // since the difference of squares loses all digits where it vanishes and the root magnifies that.
     const double disc = 4 * (c.Jz - c.Jy * u) * (c.Jx * u - c.Jz);
     const std::complex<double> root = std::sqrt(std::complex<double>(disc, 0));
-    m.poles[0] = -gamma / 2 + root;
-    m.poles[1] = -gamma / 2 - root;
-    const double D = gamma * gamma - 4 * disc;
+    m.poles[0] = -G + root;
+    m.poles[1] = -G - root;
+    const double D = 4 * G * G - 4 * disc;
     m.stable = m.poles[0].real() < 0 && D > 0;
     if (!m.stable) return m;
-    m.n = 8 * g * g / D;
-    m.anomalous = std::complex<double>(-4 * g * w, -2 * g * gamma) / D;
-    // 1 + 2n - 2|a| simplifies to 1 / (1 + 4|g| / sqrt(gamma^2 + 4 w^2)) (no cancellation near D = 0).
-    m.xi2 = 1 / (1 + 4 * std::abs(g) / std::sqrt(gamma * gamma + 4 * w * w));
+    if (c.gamma_phi == 0) {
+        const double gamma = c.gamma;
+        m.n = 8 * g * g / D;
+        m.anomalous = std::complex<double>(-4 * g * w, -2 * g * gamma) / D;
+        // 1 + 2n - 2|a| simplifies to 1 / (1 + 4|g| / sqrt(gamma^2 + 4 w^2)) (no cancellation near D = 0).
+        m.xi2 = 1 / (1 + 4 * std::abs(g) / std::sqrt(gamma * gamma + 4 * w * w));
+        return m;
+    }
+    const ModeResponse r = mode_response(c, w, g);
+    const double sv[3] = {s.nbar, s.abar.real(), s.abar.imag()};
+    m.n = r.n0;
+    m.anomalous = r.a0;
+    for (int j = 0; j < 3; ++j) {
+        m.n += r.N[j] * sv[j];
+        m.anomalous += r.A[j] * sv[j];
+    }
+    m.xi2 = 1 + 2 * m.n - 2 * std::abs(m.anomalous);
     return m;
 }
 
@@ -80,7 +122,8 @@ ZoneAverage<T> zone_average(int axes, const std::function<T(double, double)>& f,
             },
             0.0, 1.0, kMaxDepth, tol, &err, &l1);
         if (axis == 0) {
-            out.error = err + 2 * tol * std::abs(v);  // outer estimate plus what the inner levels allowed
+            using std::abs;
+            out.error = err + 2 * tol * abs(v);  // outer estimate plus what the inner levels allowed
             out.converged = err <= rel_tol * l1 * 1.0000001 || err <= 1e-300;
         }
         return v;
@@ -144,13 +187,67 @@ ZoneAverage<double> mean_occupation(int dim, const Couplings& c, double rel_tol)
     return out;
 }
 
+// The twelve zone averages the dephasing self-consistency needs (n0, N,
+// a0, A of mode_response, complex parts apart), as one integrand so the
+// quadrature walks the zone once. Boost's Gauss-Kronrod needs +, scaling and
+// an abs() for its error estimate.
+struct Responses {
+    std::array<double, 12> v{};
+    Responses() = default;
+    Responses(double x) { v.fill(x); }  // NOLINT: Boost initialises results from 0
+    Responses& operator+=(const Responses& o) { for (std::size_t i = 0; i < v.size(); ++i) v[i] += o.v[i]; return *this; }
+    friend Responses operator+(Responses a, const Responses& b) { return a += b; }
+    friend Responses operator-(Responses a, const Responses& b) { for (std::size_t i = 0; i < a.v.size(); ++i) a.v[i] -= b.v[i]; return a; }
+    friend Responses operator-(Responses a) { return a * -1.0; }
+    friend Responses operator*(Responses a, double x) { for (double& e : a.v) e *= x; return a; }
+    friend Responses operator*(double x, Responses a) { return a * x; }
+    friend Responses operator/(Responses a, double x) { return a * (1 / x); }
+    friend double abs(const Responses& a) {
+        double m = 0;
+        for (double e : a.v) m = std::max(m, std::abs(e));
+        return m;
+    }
+};
+
+Responses responses_at(const Couplings& c, double u) {
+    const ModeResponse r = mode_response(c, (c.Jx + c.Jy) * u - 2 * c.Jz, (c.Jx - c.Jy) * u / 2);
+    Responses out;
+    out.v = {r.n0, r.N[0], r.N[1], r.N[2], r.a0.real(), r.a0.imag(), r.A[0].real(), r.A[0].imag(),
+             r.A[1].real(), r.A[1].imag(), r.A[2].real(), r.A[2].imag()};
+    return out;
+}
+
+// Solves s = <n0, a0> + M s for s = (nbar, Re abar, Im abar) (Cramer's rule
+// on I - M). Returns false when I - M is singular.
+bool solve_on_site(const Responses& avg, OnSiteMeans& s, double& det_out) {
+    const auto& v = avg.v;
+    const double b[3] = {v[0], v[4], v[5]};
+    const double M[3][3] = {{v[1], v[2], v[3]}, {v[6], v[8], v[10]}, {v[7], v[9], v[11]}};
+    double A[3][3];
+    for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 3; ++j) A[i][j] = (i == j) - M[i][j];
+    auto det3 = [](const double m[3][3]) {
+        return m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+               m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+    };
+    const double det = det3(A);
+    det_out = det;
+    if (!(std::abs(det) > 1e-14)) return false;
+    double x[3];
+    for (int k = 0; k < 3; ++k) {
+        double Ak[3][3];
+        for (int i = 0; i < 3; ++i)
+            for (int j = 0; j < 3; ++j) Ak[i][j] = j == k ? b[i] : A[i][j];
+        x[k] = det3(Ak) / det;
+    }
+    s.nbar = x[0];
+    s.abar = {x[1], x[2]};
+    return true;
+}
+
 }  // namespace
 
 GaussianPoint GaussianTheory::at(const Couplings& c) const {
-    if (c.gamma_phi != 0)
-        throw Error("gaussian: gamma_phi must be 0 (dephasing couples all k through on-site terms; the Gaussian "
-                    "theory here has decay only)",
-                    exit_code::usage);
     GaussianPoint p;
     // Slowest relaxation: 4 g^2 - w^2 = alpha u^2 + beta u + c0 is largest at
     // an end of the band or at its vertex (when alpha < 0).
@@ -186,31 +283,78 @@ GaussianPoint GaussianTheory::at(const Couplings& c) const {
         p.reason = buf;
         return p;
     }
-    p.k0 = gaussian_mode(c, 1.0);
-    if (has_kpi_) p.kpi = gaussian_mode(c, -1.0);
-    else p.kpi.u = NAN;
+    // On the boundary itself (to rounding) the occupations diverge and no
+    // quadrature resolves the peak: say so rather than print noise.
+    if (p.relaxation_rate < 1e-12 * c.gamma) {
+        p.applies = false;
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "on the PM boundary (slowest rate %.3g gamma): the occupations diverge",
+                      p.relaxation_rate);
+        p.reason = buf;
+        return p;
+    }
+    if (c.gamma_phi == 0) {
+        p.k0 = gaussian_mode(c, 1.0);
+        if (has_kpi_) p.kpi = gaussian_mode(c, -1.0);
+        else p.kpi.u = NAN;
+        if (finite()) {
+            double sum = 0;
+            for (const AllowedMode& m : modes_) sum += double(m.count) * gaussian_mode(c, m.u).n;
+            p.sz = -1 + 2 * sum / double(sites_);
+            p.sz_error = 0;
+            p.sz_converged = true;
+        } else {
+            const ZoneAverage<double> avg = mean_occupation(dim_, c, rel_tol_);
+            p.sz = -1 + 2 * avg.value;
+            p.sz_error = 2 * avg.error;
+            p.sz_converged = avg.converged;
+        }
+        return p;
+    }
 
+    // Dephasing: every mode depends on the on-site means, which are zone
+    // averages of the modes; solve that linear self-consistency.
+    Responses avg;
+    double avg_error = 0;
     if (finite()) {
-        double sum = 0;
-        for (const AllowedMode& m : modes_) sum += double(m.count) * gaussian_mode(c, m.u).n;
-        p.sz = -1 + 2 * sum / double(sites_);
-        p.sz_error = 0;
+        for (const AllowedMode& m : modes_) avg += responses_at(c, m.u) * (double(m.count) / double(sites_));
         p.sz_converged = true;
     } else {
-        const ZoneAverage<double> avg = mean_occupation(dim_, c, rel_tol_);
-        p.sz = -1 + 2 * avg.value;
-        p.sz_error = 2 * avg.error;
-        p.sz_converged = avg.converged;
+        const std::function<Responses(double, double)> f = [&](double a, double b) {
+            return responses_at(c, (b - a) / (2 * dim_));
+        };
+        const ZoneAverage<Responses> z = zone_average<Responses>(dim_, f, rel_tol_);
+        avg = z.value;
+        avg_error = z.error;
+        p.sz_converged = z.converged;
     }
+    double det = 0;
+    const bool solved = solve_on_site(avg, p.on_site, det);
+    bool physical = solved && p.on_site.nbar >= 0;
+    for (double u : candidates) physical = physical && gaussian_mode(c, u, p.on_site).n >= 0;
+    if (!physical) {
+        p.applies = false;
+        p.reason = "dephasing feeds the modes faster than they decay (self-consistent <b^+ b> < 0, det = " +
+                   std::to_string(det) + "): no Gaussian steady state";
+        return p;
+    }
+    p.k0 = gaussian_mode(c, 1.0, p.on_site);
+    if (has_kpi_) p.kpi = gaussian_mode(c, -1.0, p.on_site);
+    else p.kpi.u = NAN;
+    p.sz = -1 + 2 * p.on_site.nbar;
+    // The quadrature error, amplified by the self-consistency (1 / det) and by the size of s.
+    p.sz_error = finite() ? 0 : 2 * avg_error * (1 + p.on_site.nbar + std::abs(p.on_site.abar)) / std::abs(det);
     return p;
 }
 
 std::vector<GaussianMode> GaussianTheory::modes(const Couplings& c, int samples) const {
     std::vector<GaussianMode> out;
+    const OnSiteMeans s = c.gamma_phi != 0 ? at(c).on_site : OnSiteMeans{};
     if (finite()) {
-        for (const AllowedMode& m : modes_) out.push_back(gaussian_mode(c, m.u));
+        for (const AllowedMode& m : modes_) out.push_back(gaussian_mode(c, m.u, s));
     } else {
-        for (int i = 0; i < samples; ++i) out.push_back(gaussian_mode(c, samples == 1 ? 1.0 : -1 + 2.0 * i / (samples - 1)));
+        for (int i = 0; i < samples; ++i)
+            out.push_back(gaussian_mode(c, samples == 1 ? 1.0 : -1 + 2.0 * i / (samples - 1), s));
     }
     return out;
 }

@@ -890,11 +890,11 @@ def options_cases():
         add("stability", f"{opt} {v}", [opt, v])
 
     # -- gaussian (the stability map's interface; decay only)
-    for v in ["Jx:1:0:5", "Jx:0:1:0", "gamma_phi:0:1:3", "Jx:nan:1:3"]:
+    for v in ["Jx:1:0:5", "Jx:0:1:0", "gamma_phi:-1:1:3", "Jx:nan:1:3"]:
         add("gaussian", f"--x {v!r}", ["--x", v])
     add("gaussian", "grid of 1e10 points", ["--x", "Jx:0:1:100000", "--y", "Jy:0:1:100000"])
     for opt, v in [("--dim", "4"), ("--size", "0"), ("--gamma", "nan"), ("--size", "100000x100000"),
-                   ("--gamma-phi", "0.1"), ("--tol", "0"), ("--tol", "nan"), ("--modes", "0")]:
+                   ("--gamma-phi", "-0.1"), ("--tol", "0"), ("--tol", "nan"), ("--modes", "0")]:
         add("gaussian", f"{opt} {v}", [opt, v])
 
     # -- analyze thresholds
