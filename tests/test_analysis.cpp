@@ -342,7 +342,7 @@ TEST(DomainSize, RandomStatesAreUncorrelatedAndPlantedDomainsHaveTheirSize) {
 
 TEST(DomainSize, GrowsWhileSxyDomainsCoarsen) {
     // Averaged over seeds, the domain size grows at every snapshot while vortices annihilate.
-    const Lattice lat = lattice(2, 64);
+    const Lattice lat = lattice(2, 48);
     const double times[] = {10, 30, 80};
     double mean[3] = {0, 0, 0}, vortices[3] = {0, 0, 0};
     const int seeds = 3;

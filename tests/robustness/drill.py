@@ -407,8 +407,16 @@ def kept_snapshots_and_sweep(a, b):
                 msgs.append(f"/{k} changed")
     ph = a["sweep"].get("phase")
     if isinstance(ph, np.ndarray) and ph.ndim == 3 and ph.dtype.kind in "iu":
-        done3 = ph != -1
-        done2 = done3.any(axis=2)
+        # Done = committed: a point's /sweep/batch mark is written (and flushed) only after all its
+        # results, so a kill between two result writes may leave a phase without the rest; only
+        # marked points are promised. Files without marks fall back to the phase.
+        mark = a["sweep"].get("batch")
+        if isinstance(mark, np.ndarray) and mark.shape == ph.shape[:2]:
+            done2 = mark >= 0
+            done3 = np.repeat(done2[..., None], ph.shape[2], axis=2)
+        else:
+            done3 = ph != -1
+            done2 = done3.any(axis=2)
         for k, old in a["sweep"].items():
             if not isinstance(old, np.ndarray) or old.ndim < 2 or k == "batch":
                 continue
