@@ -671,7 +671,8 @@ MAP5 = ["stability", "--x", "Jx:-2:2:5", "--y", "Jy:-2:2:5"]
 # the long run / sweep that kill_resume interrupts (about 1-2 s each on 2 cores)
 LONG_RUN = ["run", "--size", "48", "--t-end", "300", "--dt", "0.01", "--snapshot-every", "3",
             "--steady-tol", "0", "--Jx", "0.9", "--Jy", "-0.6", "--Jz", "1"] + Q
-LONG_SWEEP = ["sweep", "--x", "Jx:-2:2:4", "--y", "Jy:-2:2:4", "--size", "16", "--t-end", "100",
+# (about 2 s in a release build: long enough that every kill delay below lands inside it)
+LONG_SWEEP = ["sweep", "--x", "Jx:-2:2:4", "--y", "Jy:-2:2:4", "--size", "16", "--t-end", "300",
               "--steady-tol", "0", "--batch-points", "1"] + Q
 # the first writer of two_writers: several seconds
 TW_RUN = ["run", "--size", "64", "--t-end", "300", "--dt", "0.01", "--snapshot-every", "25",
