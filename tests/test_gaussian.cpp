@@ -7,7 +7,6 @@
 #include <complex>
 
 #include "helpers.hpp"
-#include "xyzmf/error.hpp"
 #include "xyzmf/gaussian.hpp"
 #include "xyzmf/param_grid.hpp"
 #include "xyzmf/stability.hpp"

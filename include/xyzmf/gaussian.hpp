@@ -70,8 +70,9 @@ public:
     GaussianTheory(int dim, const Lattice* finite, double rel_tol = 1e-9);
     GaussianPoint at(const Couplings& c) const;
     // The steady state per mode: every distinct u of a finite lattice, or
-    // `samples` values of u evenly spaced in [-1, 1] on the infinite lattice.
-    std::vector<GaussianMode> modes(const Couplings& c, int samples = 21) const;
+    // `samples` values of u evenly spaced in [-1, 1] on the infinite lattice;
+    // s: the point's on-site means (at(c).on_site; they matter with dephasing).
+    std::vector<GaussianMode> modes(const Couplings& c, const OnSiteMeans& s, int samples = 21) const;
     bool finite() const { return !modes_.empty(); }
     double rel_tol() const { return rel_tol_; }
 

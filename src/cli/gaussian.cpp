@@ -162,7 +162,7 @@ Command add_gaussian_command(CLI::App& app, const std::string& command_line) {
         std::vector<GaussianPoint> points(static_cast<std::size_t>(P));
 #pragma omp parallel for schedule(dynamic, 1)
         for (int p = 0; p < P; ++p) points[std::size_t(p)] = theory.at(grid.at(p));
-        const std::vector<GaussianMode> modes = map ? std::vector<GaussianMode>{} : theory.modes(o->fixed, o->samples);
+        const std::vector<GaussianMode> modes = map ? std::vector<GaussianMode>{} : theory.modes(o->fixed, points[0].on_site, o->samples);
 
         if (!o->out.empty()) {
             NewFile file(o->out, o->overwrite);

@@ -8,7 +8,6 @@
 #include <cmath>
 #include <functional>
 
-#include "xyzmf/error.hpp"
 
 namespace xyzmf {
 
@@ -347,9 +346,8 @@ GaussianPoint GaussianTheory::at(const Couplings& c) const {
     return p;
 }
 
-std::vector<GaussianMode> GaussianTheory::modes(const Couplings& c, int samples) const {
+std::vector<GaussianMode> GaussianTheory::modes(const Couplings& c, const OnSiteMeans& s, int samples) const {
     std::vector<GaussianMode> out;
-    const OnSiteMeans s = c.gamma_phi != 0 ? at(c).on_site : OnSiteMeans{};
     if (finite()) {
         for (const AllowedMode& m : modes_) out.push_back(gaussian_mode(c, m.u, s));
     } else {
