@@ -5,6 +5,7 @@
 
 #include "xyzmf/backend.hpp"
 #include "xyzmf/error.hpp"
+#include "xyzmf/trajectory_backend.hpp"
 
 namespace xyzmf {
 
@@ -18,5 +19,9 @@ template std::unique_ptr<Backend<double>> make_cuda_backend<double>();
 int cuda_device_count() { return 0; }
 std::string cuda_device_name() { return ""; }
 std::size_t cuda_free_memory_bytes() { return 0; }
+
+std::unique_ptr<TrajectoryBackend> make_cuda_trajectories(const SpinModel&, const std::vector<int>&, int) {
+    throw Error("this xyzmf was built without CUDA; use --backend cpu");
+}
 
 }  // namespace xyzmf

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
                                                  xyzmf::cli::add_analyze_command(app, command_line),
                                                  xyzmf::cli::add_stability_command(app, command_line),
                                                  xyzmf::cli::add_gaussian_command(app, command_line),
+                                                 xyzmf::cli::add_quantum_command(app, command_line),
                                                  xyzmf::cli::add_sweep_command(app, command_line),
                                                  xyzmf::cli::add_merge_command(app, command_line),
                                                  xyzmf::cli::add_bench_command(app)};

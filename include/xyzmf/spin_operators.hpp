@@ -1,0 +1,164 @@
+// The quantum XYZ model (docs/physics.md section 1) on the computational basis
+// of N spins, written once for the CPU loops and the CUDA kernels: basis state
+// i has spin n up (sz = +1) where bit n of i is 1, down where it is 0.
+//
+// Matrix elements of the bond operators, derived from the Pauli matrices:
+//   sx_m sx_n |i> = |i ^ mask>
+//   sy_m sy_n |i> = s |i ^ mask>,  s = -1 if bits m, n are equal, +1 if not
+//   sz_m sz_n |i> = s' |i>,        s' = +1 if equal, -1 if not
+// so a bond of H = 1/(2d) sum (Jx sx sx + Jy sy sy + Jz sz sz) couples i to
+// i ^ mask with the real amplitude (Jx - Jy)/(2d) (equal bits) or
+// (Jx + Jy)/(2d) (unequal bits), and adds +-Jz/(2d) on the diagonal. H is
+// real and symmetric. The jump operators are sqrt(gamma) s-_n (clear bit n)
+// and sqrt(gamma_phi) sz_n; the effective Hamiltonian of the trajectories is
+//   H_eff = H - (i/2) sum_n (gamma s+_n s-_n + gamma_phi)
+// and its anti-Hermitian part is diagonal: -(i/2)(gamma popcount(i) + gamma_phi N).
+#pragma once
+
+#include <cstdint>
+
+#include "xyzmf/hd.hpp"
+
+namespace xyzmf {
+
+// A complex amplitude that both compilers know (std::complex is not usable in
+// device code); layout-compatible with std::complex<double>.
+struct Amp {
+    double re = 0, im = 0;
+    XYZMF_HD Amp() = default;
+    XYZMF_HD Amp(double r, double i) : re(r), im(i) {}
+};
+XYZMF_HD Amp operator+(Amp a, Amp b) { return {a.re + b.re, a.im + b.im}; }
+XYZMF_HD Amp operator-(Amp a, Amp b) { return {a.re - b.re, a.im - b.im}; }
+XYZMF_HD Amp operator*(double s, Amp a) { return {s * a.re, s * a.im}; }
+XYZMF_HD Amp operator*(Amp a, Amp b) { return {a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re}; }
+XYZMF_HD Amp conj(Amp a) { return {a.re, -a.im}; }
+XYZMF_HD double norm2(Amp a) { return a.re * a.re + a.im * a.im; }
+XYZMF_HD Amp times_i(Amp a) { return {-a.im, a.re}; }  // i a
+// Re(conj(a) b)
+XYZMF_HD double re_conj_dot(Amp a, Amp b) { return a.re * b.re + a.im * b.im; }
+
+using basis_t = std::uint32_t;  // basis index: at most 31 spins
+
+constexpr int kMaxSpins = 26;   // 2^26 amplitudes = 1 GiB per state
+constexpr int kMaxBonds = 3 * kMaxSpins;
+
+// The model as the per-amplitude code needs it: bonds as bit pairs, the
+// couplings already divided by 2d, and the diagonal shift that centres the
+// anti-Hermitian part (the propagator's series then needs fewer terms; the
+// shift comes back as a real factor exp(-shift t), see trajectories.cpp).
+struct SpinModel {
+    int spins = 0;
+    int bonds = 0;
+    std::uint8_t bond_a[kMaxBonds] = {}, bond_b[kMaxBonds] = {};
+    double flip_equal = 0;    // (Jx - Jy)/(2d)
+    double flip_unequal = 0;  // (Jx + Jy)/(2d)
+    double zz = 0;            // Jz/(2d)
+    double gamma = 1, gamma_phi = 0;
+    double shift = 0;         // H_eff + i shift is what the series applies
+
+    XYZMF_HD basis_t dimension() const { return basis_t(1) << spins; }
+};
+
+XYZMF_HD int bit(basis_t i, int n) { return int((i >> n) & 1u); }
+XYZMF_HD int popcount(basis_t i) {
+#if defined(__CUDA_ARCH__)
+    return __popc(i);
+#else
+    return __builtin_popcount(i);
+#endif
+}
+XYZMF_HD bool bits_equal(basis_t i, int m, int n) { return bit(i, m) == bit(i, n); }
+
+// <i ^ mask| sy_m sy_n |i>, mask = bits m and n.
+XYZMF_HD double yy_sign(basis_t i, int m, int n) { return bits_equal(i, m, n) ? -1.0 : 1.0; }
+// <i| sz_m sz_n |i>
+XYZMF_HD double zz_sign(basis_t i, int m, int n) { return bits_equal(i, m, n) ? 1.0 : -1.0; }
+
+// Decay rate out of basis state i, gamma * (spins up) + gamma_phi * N: the
+// anti-Hermitian part of H_eff is -(i/2) times it.
+XYZMF_HD double decay_rate(const SpinModel& m, basis_t i) { return m.gamma * popcount(i) + m.gamma_phi * m.spins; }
+
+// Diagonal of H (real part of H_eff's diagonal).
+XYZMF_HD double h_diagonal(const SpinModel& m, basis_t i) {
+    double d = 0;
+    for (int b = 0; b < m.bonds; ++b) d += zz_sign(i, m.bond_a[b], m.bond_b[b]);
+    return m.zz * d;
+}
+
+// Off-diagonal element <i ^ mask_b| H |i> of bond b (the same from either side).
+XYZMF_HD double h_flip(const SpinModel& m, basis_t i, int b) {
+    return bits_equal(i, m.bond_a[b], m.bond_b[b]) ? m.flip_equal : m.flip_unequal;
+}
+XYZMF_HD basis_t bond_mask(const SpinModel& m, int b) { return (basis_t(1) << m.bond_a[b]) | (basis_t(1) << m.bond_b[b]); }
+
+// (H v)_i for any vector v given by get(j) = v_j: the gather form (no
+// scattered writes), so every amplitude is computed independently.
+template <class Get>
+XYZMF_HD Amp h_apply(const SpinModel& m, basis_t i, Get get) {
+    Amp acc = h_diagonal(m, i) * get(i);
+    for (int b = 0; b < m.bonds; ++b) acc = acc + h_flip(m, i, b) * get(i ^ bond_mask(m, b));
+    return acc;
+}
+
+// ((H_eff + i shift) v)_i.
+template <class Get>
+XYZMF_HD Amp heff_shifted_apply(const SpinModel& m, basis_t i, Get get) {
+    const Amp h = h_apply(m, i, get);
+    const double a = m.shift - 0.5 * decay_rate(m, i);  // imaginary part of the diagonal
+    const Amp v = get(i);
+    return h + a * times_i(v);
+}
+
+// The one term of the series for exp(-i (H_eff + i shift) h) that turns
+// term_k into term_{k+1} = (-i h / (k+1)) (H_eff + i shift) term_k.
+template <class Get>
+XYZMF_HD Amp series_term(const SpinModel& m, basis_t i, double h_over_k, Get get) {
+    const Amp a = heff_shifted_apply(m, i, get);
+    return {h_over_k * a.im, -h_over_k * a.re};  // -i * h/k * a
+}
+
+// Amplitude i after the decay jump s-_n (clears bit n): psi_{i | bit n} where
+// bit n of i is 0, else 0. Unnormalised.
+template <class Get>
+XYZMF_HD Amp after_decay(basis_t i, int n, Get get) {
+    return bit(i, n) ? Amp{} : get(i | (basis_t(1) << n));
+}
+// Amplitude i after the dephasing jump sz_n.
+XYZMF_HD Amp after_dephasing(basis_t i, int n, Amp v) { return bit(i, n) ? v : -1.0 * v; }
+
+// Basis state i's share of Tr(rho sa_m sa_n) for a = x, y, z, given
+// off = rho_{i, i^mask} (mask = bits m, n) and diag = rho_ii; summed over i
+// they are the three correlations (pure states: rho_ij = psi_i conj(psi_j)).
+XYZMF_HD void pair_correlation_terms(basis_t i, int m, int n, Amp off, double diag, double out[3]) {
+    if (m == n) {  // sa_m sa_m = 1
+        out[0] = out[1] = out[2] = diag;
+        return;
+    }
+    out[0] = off.re;
+    out[1] = yy_sign(i, m, n) * off.re;
+    out[2] = zz_sign(i, m, n) * diag;
+}
+
+// The Lindblad generator's action on a density matrix (docs/physics.md
+// section 1), element (i, j), with rho given by get(k, l) = rho_kl:
+//   L(rho) = -i (H_eff rho - rho H_eff^+) + gamma sum_n s-_n rho s+_n
+//            + gamma_phi sum_n sz_n rho sz_n
+template <class Get>
+XYZMF_HD Amp lindblad_element(const SpinModel& m, basis_t i, basis_t j, Get get) {
+    // H rho - rho H (H real symmetric): gathers along column j and row i.
+    const Amp hl = h_apply(m, i, [&](basis_t k) { return get(k, j); });
+    const Amp hr = h_apply(m, j, [&](basis_t l) { return get(i, l); });
+    const Amp comm = hl - hr;
+    const Amp rho = get(i, j);
+    Amp out = Amp{comm.im, -comm.re};  // -i [H, rho]
+    out = out - 0.5 * (decay_rate(m, i) + decay_rate(m, j)) * rho;
+    for (int n = 0; n < m.spins; ++n) {
+        const basis_t up = basis_t(1) << n;
+        if (!(i & up) && !(j & up)) out = out + m.gamma * get(i | up, j | up);
+        out = out + (bit(i, n) == bit(j, n) ? m.gamma_phi : -m.gamma_phi) * rho;
+    }
+    return out;
+}
+
+}  // namespace xyzmf
