@@ -25,7 +25,7 @@ namespace xyzmf {
 // device code); layout-compatible with std::complex<double>.
 struct Amp {
     double re = 0, im = 0;
-    XYZMF_HD Amp() = default;
+    Amp() = default;
     XYZMF_HD Amp(double r, double i) : re(r), im(i) {}
 };
 XYZMF_HD Amp operator+(Amp a, Amp b) { return {a.re + b.re, a.im + b.im}; }

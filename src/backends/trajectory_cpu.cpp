@@ -20,9 +20,15 @@ public:
         out_.resize(n);
         ta_.resize(n);
         tb_.resize(n);
+        // Below this many amplitudes per operation one thread is faster than a team.
+        parallel_ = n >= (std::size_t(1) << 14);
+        // One trajectory is enough work for the team: per-trajectory sums
+        // split its amplitudes; otherwise they split the trajectories.
+        wide_ = D_ >= (std::uint64_t(1) << 12);
     }
     std::string description() const override {
-        return "cpu (OpenMP, " + std::to_string(omp_get_max_threads()) + " threads)";
+        const int t = omp_get_max_threads();
+        return "cpu (OpenMP, " + std::to_string(t) + (t == 1 ? " thread)" : " threads)");
     }
     int batch() const override { return B_; }
 
@@ -33,7 +39,7 @@ public:
         const SpinModel& m = m_;
         const std::uint64_t D = D_;
         // term 1 straight from psi: out = psi + term
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_)
         for (std::int64_t e = 0; e < total; ++e) {
             const std::int64_t b = e / std::int64_t(D);
             if (h[b] <= 0) continue;
@@ -47,7 +53,7 @@ public:
         Amp* next = tb_.data();
         for (int k = 2; k <= terms; ++k) {
             const bool last = k == terms;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_)
             for (std::int64_t e = 0; e < total; ++e) {
                 const std::int64_t b = e / std::int64_t(D);
                 if (h[b] <= 0) continue;
@@ -62,7 +68,7 @@ public:
             std::swap(cur, next);
         }
         if (terms < 2) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_)
             for (std::int64_t e = 0; e < total; ++e) {
                 const std::int64_t b = e / std::int64_t(D);
                 if (h[b] > 0) out_[e] = std::exp(-m.shift * h[b]) * out_[e];
@@ -74,19 +80,20 @@ public:
 
     void accept(const std::vector<int>& take) override {
         const std::int64_t total = std::int64_t(B_) * D_;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_)
         for (std::int64_t e = 0; e < total; ++e)
             if (take[e / std::int64_t(D_)]) psi_[e] = out_[e];
     }
 
     void populations(std::vector<double>& p) override {
         p.assign(std::size_t(B_) * N_, 0.0);
+#pragma omp parallel for schedule(static) if (parallel_ && !wide_)
         for (int b = 0; b < B_; ++b) {
             const Amp* v = psi_.data() + std::size_t(b) * D_;
             double* pb = p.data() + std::size_t(b) * N_;
             const int N = N_;
             const std::int64_t D = D_;
-#pragma omp parallel for reduction(+ : pb[:N]) schedule(static)
+#pragma omp parallel for reduction(+ : pb[:N]) schedule(static) if (wide_)
             for (std::int64_t i = 0; i < D; ++i) {
                 const double w = norm2(v[i]);
                 for (int n = 0; n < N; ++n)
@@ -104,7 +111,7 @@ public:
             const std::int64_t D = D_;
             if (c < N_) {
                 const basis_t up = basis_t(1) << c;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (wide_)
                 for (std::int64_t i = 0; i < D; ++i) {
                     if (basis_t(i) & up) continue;  // each pair (i, i | up) handled once, in place
                     const auto get = [v](basis_t j) { return v[j]; };
@@ -113,7 +120,7 @@ public:
                 }
             } else {
                 const int n = c - N_;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (wide_)
                 for (std::int64_t i = 0; i < D; ++i) v[i] = s * after_dephasing(basis_t(i), n, v[i]);
             }
         }
@@ -122,13 +129,14 @@ public:
     void correlations(const std::vector<int>& want, std::vector<double>& c) override {
         const int N = N_;
         c.assign(std::size_t(B_) * 3 * N, 0.0);
+#pragma omp parallel for schedule(dynamic) if (parallel_ && !wide_)
         for (int b = 0; b < B_; ++b) {
             if (!want[b]) continue;
             const Amp* v = psi_.data() + std::size_t(b) * D_;
             double* cb = c.data() + std::size_t(b) * 3 * N;
             const std::int64_t D = D_;
             const int* partner = partners_.data();
-#pragma omp parallel for reduction(+ : cb[:3 * N]) schedule(static)
+#pragma omp parallel for reduction(+ : cb[:3 * N]) schedule(static) if (wide_)
             for (std::int64_t ii = 0; ii < D; ++ii) {
                 const basis_t i = basis_t(ii);
                 const double diag = norm2(v[i]);
@@ -150,11 +158,12 @@ public:
 private:
     void norms(const std::vector<Amp>& x, std::vector<double>& n) const {
         n.assign(std::size_t(B_), 0.0);
+#pragma omp parallel for schedule(static) if (parallel_ && !wide_)
         for (int b = 0; b < B_; ++b) {
             const Amp* v = x.data() + std::size_t(b) * D_;
             double s = 0;
             const std::int64_t D = D_;
-#pragma omp parallel for reduction(+ : s) schedule(static)
+#pragma omp parallel for reduction(+ : s) schedule(static) if (wide_)
             for (std::int64_t i = 0; i < D; ++i) s += norm2(v[i]);
             n[std::size_t(b)] = s;
         }
@@ -166,6 +175,7 @@ private:
     std::uint64_t D_;
     int N_;
     std::vector<Amp> psi_, out_, ta_, tb_;
+    bool parallel_ = true, wide_ = true;
 };
 
 }  // namespace

@@ -22,6 +22,10 @@ namespace {
 
 using cd = std::complex<double>;
 
+// Below this many elements a loop runs on one thread: the team's start and
+// barrier cost more than the work (and much more on a busy machine).
+constexpr std::int64_t kParallelMin = 1 << 15;
+
 class Liouvillian {
 public:
     explicit Liouvillian(const QuantumConfig& c)
@@ -40,7 +44,7 @@ public:
         const Amp* r = reinterpret_cast<const Amp*>(rho.data());
         const std::int64_t D = D_;
         const SpinModel& m = m_;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (D * D > kParallelMin)
         for (std::int64_t i = 0; i < D; ++i)
             for (std::int64_t j = 0; j < D; ++j) {
                 const Amp a = lindblad_element(m, basis_t(i), basis_t(j),
@@ -61,7 +65,7 @@ public:
             for (int k = 1; k <= plan.terms; ++k) {
                 apply(term, next);
                 const double f = h / k;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (std::int64_t(next.size()) > kParallelMin)
                 for (std::int64_t e = 0; e < std::int64_t(next.size()); ++e) {
                     next[std::size_t(e)] *= f;
                     sum[std::size_t(e)] += next[std::size_t(e)];
@@ -189,13 +193,15 @@ ExactResults solve_exact(const QuantumConfig& c) {
         // One spin has a 4-dimensional space: n >= 4 always (N >= 1).
         throw Error("exact: the space is too small");
     }
-    Spectra::GenEigsSolver<PropagatorOp> eigs(op, nev, ncv);
     // Start from the identity (every mode present, Hermitian).
     Eigen::VectorXd start = Eigen::VectorXd::Zero(n);
     for (basis_t i = 0; i < D; ++i) start[Eigen::Index(i) * D + i] = 1.0;
     for (Eigen::Index e = 0; e < n; ++e) start[e] += 1e-3 * std::sin(1.0 + 0.7 * double(e));  // no symmetry left out
+    Spectra::GenEigsSolver<PropagatorOp> eigs(op, nev, ncv);
     eigs.init(start.data());
-    eigs.compute(Spectra::SortRule::LargestMagn, 2000, 1e-13, Spectra::SortRule::LargestMagn);
+    // 1e-11: the eigenvalues' relative accuracy; the steady state's residual
+    // |L rho| comes out near rounding (it is checked and reported).
+    eigs.compute(Spectra::SortRule::LargestMagn, 2000, 1e-11, Spectra::SortRule::LargestMagn);
     if (eigs.info() != Spectra::CompInfo::Successful)
         throw Error("exact: the Arnoldi iteration did not converge (" + std::to_string(eigs.num_iterations()) +
                     " restarts); the spectrum's slow part may be too crowded for this N");
@@ -226,9 +232,24 @@ ExactResults solve_exact(const QuantumConfig& c) {
     out.sz = site_mean_sz(rho, D, N);
     if (c.gap) {
         double slowest = -HUGE_VAL;
+        std::vector<cd> re_v, lre;
         for (Eigen::Index k = 0; k < mu.size(); ++k) {
-            // lambda = ln(mu) / tau; its imaginary part is known only modulo 2 pi / tau.
-            const cd lambda = std::log(mu[k]) / tau;
+            // Re lambda = ln|mu| / tau exactly; Im lambda from ln(mu) only modulo
+            // 2 pi / tau, so it comes from the Rayleigh quotient v^H L v / v^H v
+            // of the eigenvector (L real on this space: apply it to Re v and Im v).
+            const Eigen::VectorXcd v = vecs.col(k);
+            auto apply_real = [&](const Eigen::VectorXd& part, Eigen::VectorXd& result) {
+                L.decode(part.data(), re_v);
+                L.apply(re_v, lre);
+                result.resize(n);
+                L.encode(lre, result.data());
+            };
+            Eigen::VectorXd ar, ai;
+            apply_real(v.real(), ar);
+            apply_real(v.imag(), ai);
+            const Eigen::VectorXcd Av = ar.cast<cd>() + cd(0, 1) * ai.cast<cd>();
+            const cd rq = v.dot(Av) / v.squaredNorm();  // Eigen's dot conjugates the first vector
+            const cd lambda(std::log(std::abs(mu[k])) / tau, rq.imag());
             out.eigenvalues.push_back(lambda);
             if (k != ss) slowest = std::max(slowest, lambda.real());
         }

@@ -31,7 +31,15 @@ std::int64_t sample_count(const QuantumConfig& c) { return std::int64_t(std::flo
 
 void create_quantum_group(hid_t file, const QuantumConfig& c) {
     h5::Id g = h5::create_group(file, "/quantum");
-    write_params(g, quantum_parameters(), c);
+    // An exact result stores only what it depends on (no trajectory settings).
+    for (const Param<QuantumConfig>& p : quantum_parameters()) {
+        const std::string key = p.spec.key;
+        const bool trajectory_only = key == "trajectories" || key == "batch" || key == "burn_in" ||
+                                     (key == "seed" && c.init != "random");
+        const bool series_only = key == "t_end" || key == "sample_dt" || key == "init" || key == "seed";
+        if (c.method == "exact" && (trajectory_only || (series_only && !c.series))) continue;
+        write_param(g, p.spec, p.get(c));
+    }
     h5::set_attr(g, "units", std::string(kUnits));
     h5::set_attr(g, "lattice", lattice_text(c.lattice));
     if (c.method != "trajectories") return;

@@ -194,6 +194,8 @@ public:
             for (int v = 0; v < 3 * N_; ++v)
                 res_.corr[k * 3 * N_ + std::size_t(v)] =
                     x.corr_samples ? x.corr_sum[std::size_t(v)] / double(x.corr_samples) : NAN;
+            // sa_0 sa_0 = 1: exactly, not up to the rounding of the normalisation
+            for (int a = 0; a < 3 && x.corr_samples; ++a) res_.corr[k * 3 * N_ + std::size_t(a * N_)] = 1;
         }
     }
 

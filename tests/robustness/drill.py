@@ -694,7 +694,7 @@ SHARD_VARIANTS = {   # name -> (extra args for shard 1/2, words the refusal must
 
 
 FLAGS = {"--triad", "--roof", "--bogus", "--analyze", "--overwrite", "--json", "--all-snapshots", "--lifshitz",
-         "-q", "--quiet"}
+         "-q", "--quiet", "--gap", "--series"}
 
 
 def with_opts(argv, extra):
@@ -789,6 +789,7 @@ RUN_TINY = ["run", "--size", "4", "--t-end", "0.1"] + Q + ["-o", "out.h5"]
 SWEEP_TINY = ["sweep", "--x", "Jx:0:1:2", "--y", "Jy:0:1:2", "--size", "4", "--t-end", "0.1"] + Q + ["-o", "out.h5"]
 STAB_TINY = ["stability", "--x", "Jx:0:1:3", "--y", "Jy:0:1:3", "-o", "out.h5"]
 GAUSS_TINY = ["gaussian", "--x", "Jx:0:0.1:3", "--y", "Jy:0:0.1:3", "-o", "out.h5"]
+QUANT_TINY = ["quantum", "--sites", "3", "--trajectories", "4", "--t-end", "1", "--burn-in", "0.5"] + Q + ["-o", "out.h5"]
 BENCH_TINY = ["bench", "--backend", "cpu", "--size", "8", "--steps", "10", "--repeats", "1"]
 I63, I64 = str(2 ** 63), str(2 ** 64)
 
@@ -807,6 +808,8 @@ def options_cases():
             argv, kw = with_opts(STAB_TINY, args), dict(creates=("out.h5",))
         elif cmd == "gaussian":
             argv, kw = with_opts(GAUSS_TINY, args), dict(creates=("out.h5",))
+        elif cmd == "quantum":
+            argv, kw = with_opts(QUANT_TINY, args), dict(creates=("out.h5",))
         elif cmd == "analyze":
             argv, kw = ["analyze", "run.h5"] + args, dict(modifies=("run.h5",) if 0 in expect else ())
             setup = seq(cp("run", "run.h5"), setup) if setup else cp("run", "run.h5")
@@ -906,6 +909,29 @@ def options_cases():
                    ("--gamma-phi", "-0.1"), ("--tol", "0"), ("--tol", "nan"), ("--modes", "0")]:
         add("gaussian", f"{opt} {v}", [opt, v])
 
+    # -- quantum (trajectories by default; exact with --method exact)
+    for opt, v in [("--sites", "0"), ("--sites", "-1"), ("--sites", "27"), ("--sites", I64), ("--sites", "abc"),
+                   ("--size", "0"), ("--size", "6x6"), ("--size", "100000x100000"), ("--size", "2x2x2x2"),
+                   ("--trajectories", "0"), ("--trajectories", "-1"), ("--trajectories", "1e9"),
+                   ("--batch", "-1"), ("--t-end", "nan"), ("--t-end", "-1"), ("--t-end", "inf"),
+                   ("--burn-in", "2"), ("--burn-in", "-1"), ("--sample-dt", "0"), ("--sample-dt", "nan"),
+                   ("--sample-dt", "2"), ("--sample-dt", "1e-9"), ("--tol", "0"), ("--tol", "nan"), ("--tol", "1"),
+                   ("--init", "bogus"), ("--seed", "-1"), ("--method", "bogus"), ("--backend", "tpu"),
+                   ("--gamma", "0"), ("--gamma", "nan"), ("--gamma-phi", "-1"), ("--Jx", "inf")]:
+        add("quantum", f"{opt} {v}", [opt, v])
+    add("quantum", "--sites with --size", ["--size", "2x2"])
+    add("quantum", "--gap without --method exact", ["--gap"])
+    add("quantum", "--series without --method exact", ["--series"])
+    add("quantum", "--method exact --sites 11", ["--method", "exact", "--sites", "11"])
+    add("quantum", "--batch too large for memory", ["--sites", "26", "--trajectories", "100", "--batch", "100"])
+    add("quantum", "--resume a missing file", ["--resume", "missing.h5"], expect=(2, 3))
+    add("raw", "quantum --resume a run file", ["quantum", "--resume", "run.h5", "-q"], expect=(3,),
+        setup=cp("run", "run.h5"))
+    add("raw", "quantum --resume a non-HDF5 file", ["quantum", "--resume", "x.h5", "-q"], expect=(3,),
+        setup=write_text("x.h5", "not hdf5\n"))
+    add("quantum", "valid tiny run", [], expect=(0,))
+    add("quantum", "valid tiny exact run", ["--method", "exact", "--gap"], expect=(0,))
+
     # -- analyze thresholds
     for opt in ["--pm-m-perp", "--single-domain", "--psi-coherence", "--stationary-residual",
                 "--moving-fraction", "--vortex-amplitude"]:
@@ -928,7 +954,7 @@ def options_cases():
         add("bench", f"--triad --triad-elements {v}", ["--triad", "--triad-elements", v])
 
     # -- unknown options, missing values, bad subcommands
-    for cmd in ["run", "sweep", "stability", "gaussian", "bench"]:
+    for cmd in ["run", "sweep", "stability", "gaussian", "quantum", "bench"]:
         add(cmd, "unknown option", ["--bogus"])
     add("analyze", "unknown option", ["--bogus"])
     add("raw", "merge unknown option", ["merge", "--bogus", "-o", "m.h5", "a.h5"])
