@@ -132,9 +132,9 @@ TEST(Quantum, TrajectoriesMatchExact) {
         c.method = "exact";
         const ExactResults e = solve_exact(c);
         c.method = "trajectories";
-        c.trajectories = 160;
-        c.t_end = 25;
-        c.burn_in = 8;
+        c.trajectories = 120;
+        c.t_end = 20;
+        c.burn_in = 6;
         const TrajectorySummary s = summarize(c, trajectories(c).results);
         SCOPED_TRACE(testing::Message() << "(" << p.Jx << ", " << p.Jy << ", " << p.Jz << "), gamma_phi " << p.gphi);
         EXPECT_LT(std::abs(s.sz - e.sz), 4 * s.sz_err) << s.sz << " vs " << e.sz;

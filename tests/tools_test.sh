@@ -21,10 +21,17 @@ $P "$T/plot_phase_map.py" --stability map.h5 --sweep sweep.h5 -o phase.png
 $P "$T/plot_lifshitz.py" --xyzmf "$X" --jx 0.5:6:56 --jy=-1:6:141 -o lifshitz.png
 $P "$T/sweep_disagreements.py" sweep.h5 -o dis.md
 for w in xi2 rate sz; do $P "$T/plot_gaussian.py" gauss.h5 --what $w -o gauss-$w.png; done
-for f in run sk texture count bloch phase lifshitz gauss-xi2 gauss-rate gauss-sz sublattices; do [ -s "$f.png" ] || { echo "FAIL: no $f.png"; exit 1; }; done
+"$X" quantum --sites 6 --Jx 4 --Jy 2 --Jz 1 --trajectories 6 --t-end 4 --burn-in 1 --backend cpu -q -o q-sdw.h5 >/dev/null
+"$X" quantum --sites 6 --Jx 1 --Jy -1 --Jz 0 --trajectories 6 --t-end 4 --burn-in 1 --backend cpu -q -o q-sxy.h5 >/dev/null
+for jy in 0 1 2; do "$X" quantum --sites 3 --Jx 2 --Jy $jy --Jz 1 --method exact --gap --json; done > gap.jsonl
+$P "$T/plot_quantum.py" fig4 q-sdw.h5 q-sxy.h5 -o fig4a.png >/dev/null
+$P "$T/plot_quantum.py" fig4 q-sxy.h5 --components x,y -o fig4b.png >/dev/null
+$P "$T/plot_quantum.py" gap gap.jsonl --boundary 0.94 -o gap.png >/dev/null
+for f in run sk texture count bloch phase lifshitz gauss-xi2 gauss-rate gauss-sz sublattices fig4a fig4b gap; do [ -s "$f.png" ] || { echo "FAIL: no $f.png"; exit 1; }; done
 echo "not hdf5" > foreign.h5
-for tool in plot_run plot_sk plot_texture plot_vortex_count plot_bloch plot_gaussian plot_sxy_sublattices; do
-  if err=$($P "$T/$tool.py" foreign.h5 -o x.png 2>&1); then echo "FAIL: $tool accepted a foreign file"; exit 1; fi
+for tool in plot_run plot_sk plot_texture plot_vortex_count plot_bloch plot_gaussian plot_sxy_sublattices "plot_quantum fig4"; do
+  read -r script sub <<<"$tool"
+  if err=$($P "$T/$script.py" $sub foreign.h5 -o x.png 2>&1); then echo "FAIL: $tool accepted a foreign file"; exit 1; fi
   [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || { echo "FAIL: $tool error is not one line: $err"; exit 1; }
 done
-echo "tools: 12 outputs written, foreign files refused"
+echo "tools: 15 outputs written, foreign files refused"

@@ -11,6 +11,7 @@
 //    write into a copy that replaces FILE when complete.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "xyzmf/hdf5.hpp"
@@ -70,6 +71,29 @@ private:
     h5::Id file_;
     bool committed_ = false;
     bool replaces_ = false;
+};
+
+// The file a resumable command (sweep, quantum trajectories) writes: a new one
+// (renamed into place once its datasets exist) or, on --resume, the existing
+// one under its lock.
+struct ResumableFile {
+    std::unique_ptr<NewFile> created;
+    std::unique_ptr<OutputLock> lock;
+    h5::Id opened;
+    std::string path;
+    hid_t handle() const { return created ? created->handle() : opened.get(); }
+    bool is_open() const { return created || opened.get() >= 0; }
+    // The root attribute `status`, flushed.
+    void set_status(const std::string& s);
+    void commit() {
+        if (created) created->commit();
+    }
+    // After a failed write: never flush again (h5::Id::abandon), so the file
+    // keeps every batch committed before.
+    void abandon() {
+        if (created) created->abandon();
+        opened.abandon();
+    }
 };
 
 // Flushes an open file; a failure (disk full) is Error(io) naming path.

@@ -12,25 +12,15 @@
 #include <vector>
 
 #include "kernels/cuda_drivers.hpp"
+#include "src/backends/cuda_check.hpp"
 #include "xyzmf/backend.hpp"
 #include "xyzmf/error.hpp"
 
 namespace xyzmf {
 namespace {
 
-// Throws xyzmf::Error naming the failed call. The error is cleared first (if
-// not sticky) so that the next, unrelated call does not report it again.
-void check(cudaError_t err, const char* call) {
-    if (err == cudaSuccess) return;
-    cudaGetLastError();
-    throw Error(std::string("CUDA: ") + call + " failed: " + cudaGetErrorString(err));
-}
-
-// The drivers do not throw; they record the first failure for us to collect.
-void check_driver(const char* operation) {
-    const cuda::DriverError e = cuda::take_driver_error();
-    if (e.call) throw Error(std::string("CUDA: ") + e.call + " failed (" + operation + "): " + e.message);
-}
+using cuda_check::check;
+using cuda_check::check_driver;
 
 std::string mib(std::size_t bytes) { return std::to_string((bytes + (std::size_t(1) << 20) - 1) >> 20); }
 

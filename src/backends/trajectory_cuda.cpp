@@ -8,21 +8,15 @@
 #include <utility>
 
 #include "kernels/quantum_drivers.hpp"
+#include "src/backends/cuda_check.hpp"
 #include "xyzmf/error.hpp"
 #include "xyzmf/trajectory_backend.hpp"
 
 namespace xyzmf {
 namespace {
 
-void check(cudaError_t err, const char* call) {
-    if (err == cudaSuccess) return;
-    cudaGetLastError();
-    throw Error(std::string("CUDA: ") + call + " failed: " + cudaGetErrorString(err));
-}
-void check_driver(const char* operation) {
-    const cuda::DriverError e = cuda::take_driver_error();
-    if (e.call) throw Error(std::string("CUDA: ") + e.call + " failed (" + operation + "): " + e.message);
-}
+using cuda_check::check;
+using cuda_check::check_driver;
 
 template <class T>
 T* device_alloc(std::size_t count, const char* what) {

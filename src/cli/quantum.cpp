@@ -70,14 +70,14 @@ nlohmann::json correlations_json(const Lattice& lat, const Correlations& c, cons
 }
 
 void print_table(const Lattice& lat, const Correlations& c, const Correlations* err) {
-    std::printf("  %-9s %-24s %-24s %-24s\n", "r", "<sx_0 sx_r>", "<sy_0 sy_r>", "<sz_0 sz_r>");
+    std::printf("  %-9s %-24s %-24s %s\n", "r", "<sx_0 sx_r>", "<sy_0 sy_r>", "<sz_0 sz_r>");
     for (int r : listed(lat)) {
         std::printf("  %-9s", displacement(lat, r).c_str());
         for (int a = 0; a < 3; ++a) {
             char cell[64];
             if (err && r > 0) std::snprintf(cell, sizeof cell, "%+.5f +- %.5f", c.c[a][std::size_t(r)], err->c[a][std::size_t(r)]);
             else std::snprintf(cell, sizeof cell, "%+.10f", c.c[a][std::size_t(r)]);
-            std::printf(" %-24s", cell);
+            std::printf(a < 2 ? " %-24s" : " %s", cell);
         }
         std::printf("\n");
     }

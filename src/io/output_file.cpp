@@ -173,4 +173,9 @@ void ensure_room(const std::string& disk_path, double bytes, const std::string& 
 
 NewFile::~NewFile() { close(); }
 
+void ResumableFile::set_status(const std::string& s) {
+    h5::set_attr(handle(), "status", s);
+    flush_file(handle(), path);
+}
+
 }  // namespace xyzmf

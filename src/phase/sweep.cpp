@@ -150,29 +150,6 @@ HostState evolve_batch(const Lattice& lat, const std::vector<Couplings>& couplin
 
 namespace {
 
-// Which file a sweep writes: a new one (temporary until its datasets exist,
-// then renamed into place) or, on --resume, the existing one under its lock.
-struct SweepFile {
-    std::unique_ptr<NewFile> created;
-    std::unique_ptr<OutputLock> lock;
-    h5::Id opened;
-    std::string path;
-    hid_t handle() const { return created ? created->handle() : opened.get(); }
-    void set_status(const std::string& s) {
-        h5::set_attr(handle(), "status", s);
-        flush_file(handle(), path);
-    }
-    void commit() {
-        if (created) created->commit();
-    }
-    // After a failed write: never flush again (h5::Id::abandon), so the file
-    // keeps every batch committed before.
-    void abandon() {
-        if (created) created->abandon();
-        opened.abandon();
-    }
-};
-
 // The entry of replica r at point p from the analysis of its final state.
 void store(SweepResults& res, std::size_t e, const StateAnalysis& a, const std::string& predicted, double t_final) {
     res.phase[e] = phase_code(a.cls.phase);
@@ -212,7 +189,7 @@ void check_sweep_memory(const SweepConfig& c) {
 SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks& hooks) {
     SweepConfig cfg = cfg_in;
     SweepResults res;
-    SweepFile file;
+    ResumableFile file;
     file.path = cfg.output;
     if (resume) {
         file.lock = std::make_unique<OutputLock>(cfg.output);

@@ -58,6 +58,9 @@ void validate(const QuantumConfig& c, const ParamSource& src) {
     const auto& table = quantum_parameters();
     const std::int64_t N = c.lattice.copy_sites();
     if (c.method == "exact") {
+        if (!(c.couplings.gamma > 0))
+            refuse(src, find_param(table, "gamma"),
+                   "the exact method needs gamma > 0 (without decay the steady state is not unique)");
         if (N > kMaxExactSpins)
             refuse(src, find_param(table, "method"),
                    "exact needs 4^N numbers per vector; at most " + std::to_string(kMaxExactSpins) + " spins (got " +

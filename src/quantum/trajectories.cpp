@@ -53,28 +53,6 @@ struct Trajectory {
     std::int64_t corr_samples = 0;
 };
 
-// Which file the trajectories go to: a new one, or on --resume the existing
-// one under its lock (as sweeps do).
-struct QuantumFile {
-    std::unique_ptr<NewFile> created;
-    std::unique_ptr<OutputLock> lock;
-    h5::Id opened;
-    std::string path;
-    hid_t handle() const { return created ? created->handle() : opened.get(); }
-    explicit operator bool() const { return created || opened.get() >= 0; }
-    void set_status(const std::string& s) {
-        h5::set_attr(handle(), "status", s);
-        flush_file(handle(), path);
-    }
-    void commit() {
-        if (created) created->commit();
-    }
-    void abandon() {
-        if (created) created->abandon();
-        opened.abandon();
-    }
-};
-
 double regula_falsi(const Trajectory& tr) {
     const double s = tr.lo_s - tr.lo_f * (tr.hi_s - tr.lo_s) / (tr.hi_f - tr.lo_f);
     // Stay strictly inside the bracket.
@@ -345,7 +323,7 @@ TrajectorySummary summarize(const QuantumConfig& c, const TrajectoryResults& r) 
 }
 
 TrajectoryRun run_trajectories(QuantumRunRequest req, const TrajectoryHooks& hooks) {
-    QuantumFile file;
+    ResumableFile file;
     file.path = req.output;
     TrajectoryRun out;
     QuantumConfig& c = req.config;
@@ -379,7 +357,7 @@ TrajectoryRun run_trajectories(QuantumRunRequest req, const TrajectoryHooks& hoo
         if (res.batch[k] < 0) todo.push_back(std::int64_t(k));
         next_batch = std::max(next_batch, res.batch[k] + 1);
     }
-    if (file) {
+    if (file.is_open()) {
         try {
             file.set_status("running");
             write_trajectory_results(file.handle(), file.path, c, res);
@@ -426,14 +404,14 @@ TrajectoryRun run_trajectories(QuantumRunRequest req, const TrajectoryHooks& hoo
             ++next_batch;
             ++batches;
             out.done_now += std::int64_t(ids.size());
-            if (file) write_trajectory_results(file.handle(), file.path, c, res);
+            if (file.is_open()) write_trajectory_results(file.handle(), file.path, c, res);
             progress(c.t_end);
             if (hooks.kill_after_batches >= 0 && batches >= hooks.kill_after_batches)
                 throw Error("killed by test hook after " + std::to_string(batches) + " batches", exit_code::interrupted);
         }
     } catch (const Error& e) {
         if (!hooks.quiet && tty && batches) std::fprintf(stderr, "\n");
-        if (!file) throw;
+        if (!file.is_open()) throw;
         if (e.exit_code() == exit_code::io) {
             file.abandon();
             throw;
@@ -450,7 +428,7 @@ TrajectoryRun run_trajectories(QuantumRunRequest req, const TrajectoryHooks& hoo
     if (!hooks.quiet && tty && batches) std::fprintf(stderr, "\n");
     out.seconds = elapsed();
     out.rounds = runner ? runner->rounds() : 0;
-    if (file) {
+    if (file.is_open()) {
         try {
             file.set_status("finished");
             file.commit();

@@ -917,8 +917,10 @@ def options_cases():
                    ("--burn-in", "2"), ("--burn-in", "-1"), ("--sample-dt", "0"), ("--sample-dt", "nan"),
                    ("--sample-dt", "2"), ("--sample-dt", "1e-9"), ("--tol", "0"), ("--tol", "nan"), ("--tol", "1"),
                    ("--init", "bogus"), ("--seed", "-1"), ("--method", "bogus"), ("--backend", "tpu"),
-                   ("--gamma", "0"), ("--gamma", "nan"), ("--gamma-phi", "-1"), ("--Jx", "inf")]:
+                   ("--gamma", "nan"), ("--gamma-phi", "-1"), ("--Jx", "inf")]:
         add("quantum", f"{opt} {v}", [opt, v])
+    add("quantum", "--gamma 0 (no decay: trajectories are fine)", ["--gamma", "0"], expect=(0,))
+    add("quantum", "--gamma 0 --method exact (no unique steady state)", ["--gamma", "0", "--method", "exact"])
     add("quantum", "--sites with --size", ["--size", "2x2"])
     add("quantum", "--gap without --method exact", ["--gap"])
     add("quantum", "--series without --method exact", ["--series"])
