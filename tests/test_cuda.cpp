@@ -2,6 +2,7 @@
 // double after 100 RK4 steps, in 1D, 2D and 3D; dopri5 and the observables
 // too. Skips cleanly when no device is present.
 #include "helpers.hpp"
+#include "xyzmf/quantum.hpp"
 #include "xyzmf/schema.hpp"
 
 namespace xyzmf::test {
@@ -45,6 +46,45 @@ TEST(CudaVsCpu, ObservablesAgree) {
         EXPECT_NEAR(sum[0].staggered[a], sum[1].staggered[a], 1e-12);
     }
     EXPECT_NEAR(sum[0].residual, sum[1].residual, 1e-12 * sum[0].residual);
+}
+
+// Quantum trajectories: the same seed and batch give the same trajectories on
+// the GPU as on the CPU (all decisions are taken on the host; only the order of
+// the sums differs, so a jump time may move by rounding and, rarely, a
+// trajectory take another branch): most trajectories agree to 1e-8, and the
+// averages agree within their standard errors.
+TEST(CudaVsCpu, QuantumTrajectoriesAgree) {
+    XYZMF_REQUIRE_BACKEND(BackendKind::cuda);
+    QuantumConfig c;
+    c.lattice = lattice(1, 8);
+    c.couplings = {4, 2, 1, 1, 0.1};
+    c.init = "random";
+    c.trajectories = 32;
+    c.batch = 16;
+    c.t_end = 10;
+    c.burn_in = 4;
+    auto run = [&](const char* backend) {
+        QuantumRunRequest req;
+        req.config = c;
+        req.backend = backend;
+        TrajectoryHooks quiet;
+        quiet.quiet = true;
+        return run_trajectories(req, quiet);
+    };
+    const TrajectoryRun cpu = run("cpu"), gpu = run("cuda");
+    EXPECT_NE(gpu.backend.find("cuda"), std::string::npos) << gpu.backend;
+    int same = 0;
+    for (int k = 0; k < 32; ++k) {
+        bool equal = cpu.results.jumps[k] == gpu.results.jumps[k];
+        for (int v = 0; v < 3 * 8 && equal; ++v)
+            equal = std::abs(cpu.results.corr[k * 24 + v] - gpu.results.corr[k * 24 + v]) < 1e-8;
+        same += equal;
+    }
+    EXPECT_GE(same, 28);
+    const TrajectorySummary a = summarize(c, cpu.results), b = summarize(c, gpu.results);
+    EXPECT_LT(std::abs(a.sz - b.sz), 4 * std::hypot(a.sz_err, b.sz_err) + 1e-12);
+    for (int r = 1; r <= 4; ++r)
+        EXPECT_LT(std::abs(a.mean.c[0][r] - b.mean.c[0][r]), 4 * std::hypot(a.err.c[0][r], b.err.c[0][r]) + 1e-12);
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 
   plot_quantum.py fig4 FILE.h5 [FILE.h5 ...] -o fig4a.png [--components x] [--fit auto|all|none]
   plot_quantum.py fig4 SXY.h5 -o fig4b.png --components x,y
-  plot_quantum.py gap FILE.jsonl [FILE.jsonl ...] -o gap.png [--boundary VALUE] [--log] [--x Jy]
+  plot_quantum.py gap FILE.jsonl [FILE.jsonl ...] -o gap.png [--boundary VALUE ...] [--log] [--x Jy]
 
 fig4 draws <sa_0 sa_r> against r = 0 .. N/2 with standard errors for ring files written by
 `xyzmf quantum -o` (trajectories; exact files are drawn without error bars). The legend names the
@@ -18,7 +18,7 @@ the value is consistent with 0 (odd r) or positive (even r) at 2 standard errors
 
 gap reads JSON lines, each the output of `xyzmf quantum --method exact --gap --json`, finds which
 of Jx, Jy, Jz varies (or takes --x) and draws the gap against it, one curve per ring size N, with
-an optional vertical line at --boundary (the mean-field PM boundary) and a log y axis (--log).
+optional vertical lines at --boundary (the mean-field PM boundary; repeatable) and a log y axis (--log).
 """
 import argparse
 import json
@@ -267,8 +267,9 @@ def cmd_gap(a):
               f"{gv[i]:.5g} at {x} = {xv[i]:g}")
         if a.log and np.any(gv <= 0):
             print(f"{PROG}: gap: {lab}: warning: {np.sum(gv <= 0)} gap(s) <= 0 left out of the log axis", file=sys.stderr)
-    if a.boundary is not None:
-        ax.axvline(a.boundary, color="k", ls="--", lw=1, label=f"mean-field PM boundary, {x} = {a.boundary:g}")
+    for i, b in enumerate(a.boundary or []):
+        ax.axvline(b, color="k", ls="--", lw=1,
+                   label=f"mean-field PM boundary, {x} = " + ", ".join(f"{v:g}" for v in a.boundary) if i == 0 else None)
     if a.log:
         ax.set_yscale("log")
     ax.set_xlabel(f"{x} / $\\gamma$")
@@ -297,7 +298,8 @@ def main():
     gp.add_argument("files", nargs="+", metavar="FILE.jsonl",
                     help="JSON lines, each from `xyzmf quantum --method exact --gap --json`")
     gp.add_argument("-o", "--output", required=True, help="PNG to write")
-    gp.add_argument("--boundary", type=float, help="draw the mean-field PM boundary at this value of the abscissa")
+    gp.add_argument("--boundary", type=float, action="append",
+                    help="draw the mean-field PM boundary at this value of the abscissa (may be repeated)")
     gp.add_argument("--log", action="store_true", help="log scale for the gap")
     gp.add_argument("--x", choices=("Jx", "Jy", "Jz"), help="the abscissa (default: the one coupling that varies)")
     gp.set_defaults(func=cmd_gap)

@@ -1,6 +1,7 @@
 // `xyzmf quantum`: exact quantum dynamics of a small ring or cluster, by
 // Monte-Carlo wave-function trajectories or, for small N, the exact density
 // matrix (steady state and Liouvillian gap). docs/physics.md section 7.
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -149,7 +150,9 @@ Command add_quantum_command(CLI::App& app, const std::string& command_line) {
             validate(cfg, ParamSource::command_line());
             std::unique_ptr<NewFile> file;
             if (!o->out.empty()) file = std::make_unique<NewFile>(o->out, o->overwrite);  // refuse before the work
+            const auto t0 = std::chrono::steady_clock::now();
             const ExactResults r = solve_exact(cfg);
+            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             if (file) {
                 write_provenance(file->handle(), command_line, "quantum exact");
                 create_quantum_group(file->handle(), cfg);
@@ -166,6 +169,7 @@ Command add_quantum_command(CLI::App& app, const std::string& command_line) {
                 j["gamma"] = cfg.couplings.gamma, j["gamma_phi"] = cfg.couplings.gamma_phi;
                 j["sz"] = r.sz;
                 j["residual"] = r.residual;
+                j["seconds"] = seconds;
                 if (cfg.gap) {
                     j["gap"] = r.gap;
                     nlohmann::json ev = nlohmann::json::array();
@@ -179,7 +183,7 @@ Command add_quantum_command(CLI::App& app, const std::string& command_line) {
             std::printf("exact density matrix: %s, Jx = %g, Jy = %g, Jz = %g, gamma = %g, gamma_phi = %g\n",
                         geometry(cfg.lattice).c_str(), cfg.couplings.Jx, cfg.couplings.Jy, cfg.couplings.Jz,
                         cfg.couplings.gamma, cfg.couplings.gamma_phi);
-            std::printf("  steady state: <sz> = %.10f   (|L rho| / |rho| = %.1e)\n", r.sz, r.residual);
+            std::printf("  steady state: <sz> = %.10f   (|L rho| / |rho| = %.1e; %.1f s)\n", r.sz, r.residual, seconds);
             if (cfg.gap) std::printf("  Liouvillian gap: %.8f gamma\n", r.gap);
             print_table(cfg.lattice, r.corr, nullptr);
             if (cfg.series) {
