@@ -16,7 +16,7 @@ fig4() {
             --sample-dt 0.5 --seed 1 --backend cpu -q -o "$W/$4.h5" >"$D/$4-n$N.txt"; }
   run 2 0 1 fm; run -2 0 1 afm; run 4 2 1 sdw; run 1 -1 0 sxy
   (cd "$W" && $P "$OLDPWD/tools/plot_quantum.py" fig4 fm.h5 afm.h5 sdw.h5 -o "$OLDPWD/$D/fig4a-n$N.png") >"$D/fig4a-n$N-fit.txt"
-  (cd "$W" && $P "$OLDPWD/tools/plot_quantum.py" fig4 sxy.h5 --components x,y -o "$OLDPWD/$D/fig4b-n$N.png") >"$D/fig4b-n$N-signs.txt"
+  (cd "$W" && $P "$OLDPWD/tools/plot_quantum.py" fig4 sxy.h5 --components x,y --rmin 1 -o "$OLDPWD/$D/fig4b-n$N.png") >"$D/fig4b-n$N-signs.txt"
 }
 
 exact() { "$X" quantum --sites "$1" --Jx "$2" --Jy "$3" --Jz 1 --method exact --gap --json; }
