@@ -12,8 +12,11 @@ bash tools/build.sh
 (cd build && ctest --output-on-failure)
 
 echo "xyzmf: sanitizer build (address + undefined behaviour, CPU only)"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXYZMF_ENABLE_CUDA=OFF -DXYZMF_SANITIZE=ON \
-      -DXYZMF_NATIVE=OFF >build-asan.log 2>&1 || { cat build-asan.log; exit 1; }
+# -O1 -g1: the sanitizers need neither -O2 nor full debug info (line tables keep their
+# reports readable), and the heavy templates (Eigen/Spectra, CLI11, JSON) compile in
+# half the time, which keeps CI under 20 minutes on 2 cores.
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+      -DXYZMF_ENABLE_CUDA=OFF -DXYZMF_SANITIZE=ON -DXYZMF_NATIVE=OFF >build-asan.log 2>&1 || { cat build-asan.log; exit 1; }
 cmake --build build-asan -j"$(nproc)" 2>&1 | grep -E "error|warning" || true
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
 export LSAN_OPTIONS="suppressions=$PWD/tests/sanitizer.supp:print_suppressions=0"
