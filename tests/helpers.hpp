@@ -13,6 +13,7 @@
 
 #include "xyzmf/backend_select.hpp"
 #include "xyzmf/initial_state.hpp"
+#include "xyzmf/quantum.hpp"
 #include "xyzmf/run_config.hpp"
 #include "xyzmf/simulation.hpp"
 
@@ -73,6 +74,16 @@ inline double max_abs_diff(const HostState& a, const HostState& b) {
     double m = 0;
     for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(a[i] - b[i]));
     return m;
+}
+
+// Quantum trajectories of c on `backend`, without a file or a progress line.
+inline TrajectoryRun quantum_trajectories(const QuantumConfig& c, const std::string& backend = "cpu") {
+    QuantumRunRequest req;
+    req.config = c;
+    req.backend = backend;
+    TrajectoryHooks quiet;
+    quiet.quiet = true;
+    return run_trajectories(req, quiet);
 }
 
 // A fresh directory per test, removed afterwards.

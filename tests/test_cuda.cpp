@@ -63,15 +63,7 @@ TEST(CudaVsCpu, QuantumTrajectoriesAgree) {
     c.batch = 16;
     c.t_end = 10;
     c.burn_in = 4;
-    auto run = [&](const char* backend) {
-        QuantumRunRequest req;
-        req.config = c;
-        req.backend = backend;
-        TrajectoryHooks quiet;
-        quiet.quiet = true;
-        return run_trajectories(req, quiet);
-    };
-    const TrajectoryRun cpu = run("cpu"), gpu = run("cuda");
+    const TrajectoryRun cpu = quantum_trajectories(c, "cpu"), gpu = quantum_trajectories(c, "cuda");
     EXPECT_NE(gpu.backend.find("cuda"), std::string::npos) << gpu.backend;
     int same = 0;
     for (int k = 0; k < 32; ++k) {

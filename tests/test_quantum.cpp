@@ -19,14 +19,7 @@ QuantumConfig ring(int N, double Jx, double Jy, double Jz, double gamma = 1, dou
     return c;
 }
 
-TrajectoryRun trajectories(QuantumConfig c, const std::string& backend = "cpu") {
-    QuantumRunRequest req;
-    req.config = c;
-    req.backend = backend;
-    TrajectoryHooks quiet;
-    quiet.quiet = true;
-    return run_trajectories(req, quiet);
-}
+TrajectoryRun trajectories(const QuantumConfig& c) { return test::quantum_trajectories(c); }
 
 // One spin, no couplings: <sz>(t) = -1 + (z0 + 1) e^(-gamma t), from x (z0 = 0)
 // and from up (z0 = 1), with dephasing (which leaves sz alone).
