@@ -193,10 +193,6 @@ ExactResults solve_exact(const QuantumConfig& c) {
     const Eigen::Index ncv = std::min<Eigen::Index>(n, 24);
     const Eigen::Index nev = std::min<Eigen::Index>(c.gap ? 6 : 2, ncv - 2);
     std::vector<cd> rho;
-    if (n <= 2) {
-        // One spin has a 4-dimensional space: n >= 4 always (N >= 1).
-        throw Error("exact: the space is too small");
-    }
     // Start from the identity (every mode present, Hermitian).
     Eigen::VectorXd start = Eigen::VectorXd::Zero(n);
     for (basis_t i = 0; i < D; ++i) start[Eigen::Index(i) * D + i] = 1.0;
