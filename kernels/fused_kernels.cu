@@ -14,7 +14,8 @@ namespace xyzmf {
 namespace cuda {
 namespace {
 
-// 128 threads, at most 64 registers each (launch bounds: 8 blocks per SM).
+// 128 threads. Launch bounds: 4 blocks per SM in double (at most 128 registers; the
+// shared rings of a 2D double tile allow no more), 8 in float (64 registers).
 constexpr int kFusedThreads = 128;
 
 // The threads of one block. Offsets inside a tile are 32-bit.
@@ -46,7 +47,7 @@ struct BlockTeam {
 };
 
 template <class Real, int Dim>
-__global__ void __launch_bounds__(kFusedThreads, 8) fused_kernel(const FusedArgs<Real> A) {
+__global__ void __launch_bounds__(kFusedThreads, sizeof(Real) == 8 ? 4 : 8) fused_kernel(const FusedArgs<Real> A) {
     extern __shared__ __align__(16) unsigned char fused_smem[];
     Real* scratch = reinterpret_cast<Real*>(fused_smem);
     BlockTeam team;

@@ -160,8 +160,15 @@ void reduce(const SpinModel& m, const Amp* x, const int* want, const int* partne
             double* result) {
     const int P = partials_per_trajectory(m);
     const int V = Kind == 0 ? 1 : Kind == 1 ? m.spins : 3 * m.spins;
-    partial_sums<Kind><<<dim3(unsigned(P), unsigned(B)), kThreads>>>(m, x, want, partners, scratch);
-    if (!check(cudaGetLastError(), "partial_sums launch")) return;
+    // The batch runs along gridDim.y, which stops at 65535: launch in chunks.
+    constexpr int kMaxGridY = 65535;
+    for (int b0 = 0; b0 < B; b0 += kMaxGridY) {
+        const int nb = B - b0 < kMaxGridY ? B - b0 : kMaxGridY;
+        partial_sums<Kind><<<dim3(unsigned(P), unsigned(nb)), kThreads>>>(
+            m, x + std::uint64_t(b0) * m.dimension(), want ? want + b0 : nullptr, partners,
+            scratch + std::size_t(b0) * P * V);
+        if (!check(cudaGetLastError(), "partial_sums launch")) return;
+    }
     sum_partials<<<unsigned((B * V + kThreads - 1) / kThreads), kThreads>>>(scratch, P, V, B, result);
     check(cudaGetLastError(), "sum_partials launch");
 }

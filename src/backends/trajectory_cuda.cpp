@@ -22,6 +22,9 @@ template <class T>
 T* device_alloc(std::size_t count, const char* what) {
     void* p = nullptr;
     check(cudaMalloc(&p, count * sizeof(T)), what);
+    // Zeroed, as the CPU backend's vectors are: the first round's norms read
+    // the slots of inactive trajectories too.
+    check(cudaMemset(p, 0, count * sizeof(T)), what);
     return static_cast<T*>(p);
 }
 

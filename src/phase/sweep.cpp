@@ -109,6 +109,7 @@ HostState evolve_batch_t(const Lattice& lat, const std::vector<Couplings>& coupl
         if (interrupt_requested())
             throw Error(std::string("interrupted (") + interrupt_signal_name() + ")", interrupt_exit_code());
         if (step % check != 0 && step < plan.n_total) return false;  // between checks (a pass of the fused stepper)
+        a.src = y.data();  // each pass of the fused stepper swaps y's buffers
         be->stage(a);
         Observables o = be->observe(y.data(), rate.data(), lat);
         if (!bloch_state_ok(o, num.norm_tol)) {

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# What a session with a GPU runs first: every test on the CUDA backend, then the
+# GPU speed of the mean-field stepping and of the quantum trajectories, each with
+# a baseline measured in the same run on the same machine's CPU cores.
+#
+#   tools/gpu-check.sh [BIN_DIR] [OUT_DIR]
+#
+# BIN_DIR holds xyzmf and xyzmf_tests (default: build and build/tests of a build
+# by tools/build.sh with nvcc). OUT_DIR (default gpu-check/) receives gpu.md, the
+# report in the form results/bench/gpu.md keeps, and one log per step.
+# Environment: GPU_CHECK_QUICK=1 runs the tests and one size of each benchmark
+# only; GPU_CHECK_BUDGET (s, default 400) stops starting new quantum runs. Each step has its own time limit; a failing step is reported and the
+# steps that need what it checks are skipped, so the report always comes back.
+set -uo pipefail
+BIN=${1:-build}
+OUT=${2:-gpu-check}
+X=$BIN/xyzmf
+T=$BIN/xyzmf_tests
+[[ -x $T ]] || T=$BIN/tests/xyzmf_tests
+mkdir -p "$OUT"
+R=$OUT/gpu.md
+QUICK=${GPU_CHECK_QUICK:-0}
+t_start=$(date +%s)
+say() { printf '%s\n' "$*" | tee -a "$R"; }
+elapsed() { echo $(($(date +%s) - t_start)); }
+
+: >"$R"
+gpu=$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | head -1)
+say "# GPU check"
+say ""
+say "Run $(date -u '+%Y-%m-%d %H:%M UTC') with \`tools/gpu-check.sh\` on **${gpu:-no GPU found}**,"
+say "$(nproc) CPU cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $($X --version 2>/dev/null | head -1)."
+say ""
+
+# 1. Tests: every test of the suite, so the CUDA instances of the backend-parametrised
+# tests and the CudaVsCpu comparisons run (they skip where no device is).
+say "## Tests on the CUDA backend"
+say ""
+timeout 300 "$T" --gtest_brief=1 >"$OUT/tests.log" 2>&1
+rc=$?
+summary=$(grep -E '^\[  (PASSED|FAILED|SKIPPED) *\]' "$OUT/tests.log" | tr '\n' ' ')
+say "\`xyzmf_tests\` exit $rc: $summary"
+grep -E '^\[  FAILED  \] [A-Za-z]' "$OUT/tests.log" | sort -u | sed 's/^/    /' | tee -a "$R"
+mf_ok=1; q_ok=1
+grep -qE '^\[  FAILED  \] .*(/cuda|CudaVsCpu\.(SameSeed|Observables))' "$OUT/tests.log" && mf_ok=0
+grep -qE '^\[  FAILED  \] CudaVsCpu\.Quantum' "$OUT/tests.log" && q_ok=0
+[[ $rc -eq 124 ]] && { mf_ok=0; q_ok=0; say "(the test run timed out after 300 s)"; }
+say ""
+
+# 2. Device memory bandwidth: a large device-to-device copy (bytes read + written),
+# through CuPy or PyTorch where the machine has one; the ceiling for the stepping.
+bw=$(timeout 60 python3 - 2>/dev/null <<'EOF'
+import time
+try:
+    import cupy as cp
+    a = cp.ones(1 << 28); b = cp.empty_like(a); cp.cuda.Device().synchronize()
+    ts = []
+    for _ in range(20):
+        e0, e1 = cp.cuda.Event(), cp.cuda.Event(); e0.record(); b[...] = a; e1.record(); e1.synchronize()
+        ts.append(cp.cuda.get_elapsed_time(e0, e1) / 1e3)
+except ImportError:
+    import torch
+    a = torch.ones(1 << 28, dtype=torch.float64, device="cuda"); b = torch.empty_like(a)
+    ts = []
+    for _ in range(20):
+        e0 = torch.cuda.Event(enable_timing=True); e1 = torch.cuda.Event(enable_timing=True)
+        e0.record(); b.copy_(a); e1.record(); e1.synchronize(); ts.append(e0.elapsed_time(e1) / 1e3)
+ts.sort()
+print(f"{2 * 8 * (1 << 28) / ts[len(ts) // 2] / 1e9:.0f}")
+EOF
+)
+say "## Mean-field RK4 stepping (\`xyzmf bench\`)"
+say ""
+say "Device copy bandwidth (2 GiB device-to-device, bytes read + written, median of 20): ${bw:-n/a} GB/s."
+say "Each row: \`xyzmf bench --backend B --precision P --dim D --size L [--stepper four-sweep | --steps-per-pass S]\`, median of 5 repeats of about 0.5 s."
+say ""
+bench_line() {  # backend precision dim size extra... -> a table row
+    local b=$1 p=$2 d=$3 L=$4; shift 4
+    local line
+    line=$(timeout 90 "$X" bench --backend "$b" --precision "$p" --dim "$d" --size "$L" --repeats 5 "$@" 2>>"$OUT/bench.log")
+    echo "$line" >>"$OUT/bench.log"
+    local rate gbs
+    rate=$(sed -n 's/.*median \([0-9.e+]*\) site-steps.*/\1/p' <<<"$line")
+    gbs=$(sed -n 's/.* \([0-9.]*\) GB\/s.*/\1/p' <<<"$line")
+    local frac=""
+    [[ -n $bw && -n $gbs && $b == cuda ]] && frac=$(awk -v g="$gbs" -v c="$bw" 'BEGIN{printf "%.2f", g / c}')
+    say "| $b | $p | $d | $L | ${*:-fused, default} | ${rate:-failed} | ${gbs:-} | $frac |"
+}
+if [[ $mf_ok == 1 ]]; then
+    say "| backend | precision | d | L | stepper | site-steps/s | GB/s | / copy |"
+    say "|---|---|---|---|---|---|---|---|"
+    sizes="2:4096 3:256"
+    [[ $QUICK == 1 ]] && sizes="2:4096"
+    for p in double float; do
+        for dl in $sizes; do
+            d=${dl%%:*}; L=${dl##*:}
+            bench_line cuda "$p" "$d" "$L" --stepper four-sweep
+            bench_line cuda "$p" "$d" "$L" --steps-per-pass 1
+            [[ $QUICK == 1 ]] || bench_line cuda "$p" "$d" "$L" --steps-per-pass 2
+            [[ $p == double ]] && bench_line cpu "$p" "$d" "$L"
+        done
+    done
+else
+    say "Skipped: the mean-field CUDA tests failed."
+fi
+say ""
+
+# 3. Quantum trajectories: trajectories x time per second at the dissipative XYZ
+# point (4, 2, 1) from all spins down, one batch per run, against this machine's
+# CPU cores (OpenMP) on the same physics.
+say "## Quantum trajectories (\`xyzmf quantum\`)"
+say ""
+say "Each row: \`xyzmf quantum --sites N --Jx 4 --Jy 2 --Jz 1 --trajectories B --batch B --t-end TE --burn-in 0 --backend BK --json -q\`; rate = B x TE / the run's own seconds (one run each)."
+say ""
+qrun() {  # backend N batch t_end -> rate or empty
+    local j
+    j=$(timeout "${QLIMIT:-90}" "$X" quantum --sites "$2" --Jx 4 --Jy 2 --Jz 1 --trajectories "$3" --batch "$3" \
+        --t-end "$4" --burn-in 0 --sample-dt "$4" --backend "$1" --seed 7 --json -q 2>>"$OUT/quantum.log")
+    echo "$1 N=$2 B=$3 TE=$4: $j" | cut -c1-400 >>"$OUT/quantum.log"
+    python3 -c 'import json,sys; j=json.loads(sys.argv[1]); t=float(sys.argv[2]); print("%.4g %.1f %.4f %.4f" % (j["trajectories"]*t/j["seconds"], j["seconds"], j["sz"], j["sz_err"]))' "$j" "$4" 2>/dev/null
+}
+if [[ $q_ok == 1 ]]; then
+    say "| N | backend | batch B | t_end | traj x time / s | seconds | <sz> | s.e. |"
+    say "|---|---|---|---|---|---|---|---|"
+    runs="16:cpu:32:0.25 16:cuda:100:0.25 16:cuda:300:0.25 16:cuda:1000:0.25 20:cpu:16:0.02 20:cuda:100:0.05 20:cuda:300:0.05 20:cuda:1000:0.05"
+    [[ $QUICK == 1 ]] && runs="16:cpu:32:0.25 16:cuda:100:0.25 20:cuda:100:0.05"
+    for r in $runs; do
+        IFS=: read -r n bk b te <<<"$r"
+        if (($(elapsed) > ${GPU_CHECK_BUDGET:-400})); then
+            say "| $n | $bk | $b | $te | not run: past the check's budget of ${GPU_CHECK_BUDGET:-400} s | | | |"
+            continue
+        fi
+        out=$(qrun "$bk" "$n" "$b" "$te")
+        read -r rate secs sz se <<<"$out"
+        say "| $n | $bk | $b | $te | ${rate:-failed or over the limit} | ${secs:-} | ${sz:-} | ${se:-} |"
+        [[ $n == 16 && $bk == cuda && $b == 100 && -n $rate ]] && echo "$rate" >"$OUT/rate-n16.txt"
+    done
+else
+    say "Skipped: CudaVsCpu.QuantumTrajectoriesAgree failed."
+fi
+say ""
+say "Total $(elapsed) s. Logs: tests.log, bench.log, quantum.log."
