@@ -84,7 +84,9 @@ bench_line() {  # backend precision dim size extra... -> a table row
     gbs=$(sed -n 's/.* \([0-9.]*\) GB\/s.*/\1/p' <<<"$line")
     local frac=""
     [[ -n $bw && -n $gbs && $b == cuda ]] && frac=$(awk -v g="$gbs" -v c="$bw" 'BEGIN{printf "%.2f", g / c}')
-    say "| $b | $p | $d | $L | ${*:-fused, default} | ${rate:-failed} | ${gbs:-} | $frac |"
+    local how  # the stepper bench actually used (the backend's choice where no option forced one)
+    how=$(sed -n 's/.* | \(rk4 [^|]*\) | .*/\1/p' <<<"$line")
+    say "| $b | $p | $d | $L | ${*:-default}: ${how:-?} | ${rate:-failed} | ${gbs:-} | $frac |"
 }
 if [[ $mf_ok == 1 ]]; then
     say "| backend | precision | d | L | stepper | site-steps/s | GB/s | / copy |"
@@ -97,6 +99,7 @@ if [[ $mf_ok == 1 ]]; then
             bench_line cuda "$p" "$d" "$L" --stepper four-sweep
             bench_line cuda "$p" "$d" "$L" --steps-per-pass 1
             [[ $QUICK == 1 ]] || bench_line cuda "$p" "$d" "$L" --steps-per-pass 2
+            [[ $p == double ]] && bench_line cuda "$p" "$d" "$L"
             [[ $p == double ]] && bench_line cpu "$p" "$d" "$L"
         done
     done
@@ -122,7 +125,9 @@ qrun() {  # backend N batch t_end -> rate or empty
 if [[ $q_ok == 1 ]]; then
     say "| N | backend | batch B | t_end | traj x time / s | seconds | <sz> | s.e. |"
     say "|---|---|---|---|---|---|---|---|"
-    runs="16:cpu:32:0.25 16:cuda:100:0.25 16:cuda:300:0.25 16:cuda:1000:0.25 20:cpu:16:0.02 20:cuda:100:0.05 20:cuda:300:0.05 20:cuda:1000:0.05"
+    # The first rows of each N give the same work to the CPU and the GPU; short runs
+    # at N = 20 include the start (allocation, first samples), so they read low.
+    runs="16:cpu:32:0.25 16:cuda:32:0.25 16:cuda:100:0.25 16:cuda:300:0.25 16:cuda:1000:0.25 20:cpu:16:0.02 20:cuda:16:0.02 20:cuda:100:0.25 20:cuda:300:0.1 20:cuda:1000:0.05"
     [[ $QUICK == 1 ]] && runs="16:cpu:32:0.25 16:cuda:100:0.25 20:cuda:100:0.05"
     for r in $runs; do
         IFS=: read -r n bk b te <<<"$r"
