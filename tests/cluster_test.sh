@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# tools/slurm-sweep.sh without a cluster: the shard arithmetic of array tasks
+# (arrays from 0 and from 1), that the merged shards equal one unsharded sweep
+# point for point, that a finished shard is not redone, the refusals, and the two
+# sbatch calls of `submit` (a stand-in sbatch records them).
+#   tests/cluster_test.sh path/to/xyzmf
+set -euo pipefail
+X=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+S=$(cd "$(dirname "$0")/../tools" && pwd)/slurm-sweep.sh
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+cd "$W"
+export XYZMF=$X
+fail() { echo "cluster_test: FAIL: $*" >&2; exit 1; }
+SW=(--x Jx:-3:3:7 --y Jy:-3:3:5 --Jz 1 --size 8 --t-end 40 --backend cpu -q)
+
+# 1. plan: task k gets --shard k/3 and its own file.
+"$S" plan 3 out -- "${SW[@]}" >plan.txt
+for k in 0 1 2; do
+    grep -q "^task $k: .* --shard $k/3 -o out/shard-000$k-of-0003.h5$" plan.txt || fail "plan of task $k: $(cat plan.txt)"
+done
+[[ $(grep -c '^task' plan.txt) == 3 ]] || fail "plan has $(grep -c '^task' plan.txt) tasks, not 3"
+
+# 2. An array numbered 1..3 (SLURM_ARRAY_TASK_MIN = 1) runs shards 0..2; merged, they
+# equal the sweep run whole.
+for id in 1 2 3; do
+    SLURM_ARRAY_TASK_ID=$id SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=3 "$S" task 3 out -- "${SW[@]}" 2>>tasks.log
+done
+grep -q "shard 0 of 3" tasks.log && grep -q "shard 2 of 3" tasks.log || fail "tasks: $(cat tasks.log)"
+"$S" merge 3 out >/dev/null
+"$X" sweep "${SW[@]}" -o whole.h5 >/dev/null
+/usr/bin/python3 - out/sweep.h5 whole.h5 <<'EOF' || fail "merged shards differ from the whole sweep"
+import sys, h5py, numpy as np
+a, b = (h5py.File(p, "r")["sweep"] for p in sys.argv[1:])
+checked = 0
+for name in ("phase", "order", "m_perp", "k", "residual", "vortices", "predicted", "x", "y"):
+    x, y = a[name][()], b[name][()]
+    if x.shape != y.shape or not np.array_equal(x, y, equal_nan=True):
+        sys.exit(f"/sweep/{name}: merged {x.shape} differs from whole {y.shape}")
+    checked += 1
+if np.any(a["phase"][()] < 0):
+    sys.exit("merged map has points not done")
+print(f"merged = whole in {checked} datasets")
+EOF
+
+# 3. A task whose shard is finished runs nothing again (the file is continued, not redone).
+before=$(stat -c %Y out/shard-0001-of-0003.h5)
+sleep 1
+SLURM_ARRAY_TASK_ID=1 "$S" task 3 out -- "${SW[@]}" 2>task1.log
+grep -q -- "--resume out/shard-0001-of-0003.h5" task1.log || fail "rerun of a finished shard: $(cat task1.log)"
+
+# 4. Refusals: a task outside the array, a step, a count that is not SHARDS, an option
+# the script owns, a missing shard at merge time.
+expect_refusal() {  # text, command...
+    local want=$1; shift
+    if "$@" >err.txt 2>&1; then fail "accepted: $*"; fi
+    grep -q -- "$want" err.txt || fail "'$*' said: $(cat err.txt)"
+}
+expect_refusal "outside 0..2" env SLURM_ARRAY_TASK_ID=3 "$S" task 3 out -- "${SW[@]}"
+expect_refusal "steps by 2" env SLURM_ARRAY_TASK_ID=0 SLURM_ARRAY_TASK_STEP=2 "$S" task 3 out -- "${SW[@]}"
+expect_refusal "has 4 tasks" env SLURM_ARRAY_TASK_ID=0 SLURM_ARRAY_TASK_COUNT=4 "$S" task 3 out -- "${SW[@]}"
+expect_refusal "not set" env -u SLURM_ARRAY_TASK_ID "$S" task 3 out -- "${SW[@]}"
+expect_refusal "leave out -o" "$S" plan 3 out -- "${SW[@]}" -o x.h5
+expect_refusal "positive whole number" "$S" plan 0 out -- "${SW[@]}"
+expect_refusal "shard(s) 1" bash -c "mkdir -p gap && cp out/shard-0000-of-0003.h5 out/shard-0002-of-0003.h5 gap/ && '$S' merge 3 gap"
+
+# 5. submit: an array of 3 tasks (0-2, one GPU each) and a merge that waits for it.
+mkdir -p bin
+cat >bin/sbatch <<'EOF'
+#!/bin/sh
+echo "$*" >>"$SBATCH_LOG"
+n=$(wc -l <"$SBATCH_LOG")
+echo "$((1000 + n));cluster"
+EOF
+chmod +x bin/sbatch
+SBATCH_LOG=$W/sbatch.log PATH=$W/bin:$PATH SBATCH_OPTIONS="--partition=gpu" "$S" submit 3 sub -- "${SW[@]}" >submit.txt
+grep -q "array job 1001 (3 tasks) and merge job 1002" submit.txt || fail "submit said: $(cat submit.txt)"
+sed -n 1p sbatch.log | grep -q -- "--array=0-2 --ntasks=1 --gpus=1 .*--partition=gpu .*slurm-sweep.sh task 3 sub -- --x Jx:-3:3:7" \
+    || fail "array sbatch: $(sed -n 1p sbatch.log)"
+sed -n 2p sbatch.log | grep -q -- "--dependency=afterok:1001 .*slurm-sweep.sh merge 3 sub" || fail "merge sbatch: $(sed -n 2p sbatch.log)"
+echo "cluster_test: plan, tasks from 1, merge = whole sweep, no redo, 7 refusals, submit: all passed"

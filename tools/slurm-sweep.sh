@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# A phase-map sweep as a Slurm job array: one shard of the grid per array task (one
+# GPU each), then one job, started when every task has succeeded, that merges the
+# shards into one file (docs/cluster.md).
+#
+#   tools/slurm-sweep.sh submit SHARDS DIR -- SWEEP_OPTIONS...   submit the array and the merge job
+#   tools/slurm-sweep.sh task   SHARDS DIR -- SWEEP_OPTIONS...   one array task (what the array runs)
+#   tools/slurm-sweep.sh merge  SHARDS DIR                       join the shards into DIR/sweep.h5
+#   tools/slurm-sweep.sh plan   SHARDS DIR -- SWEEP_OPTIONS...   print every task's command (no Slurm needed)
+#
+# Task k of the array (k = SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN, so arrays that
+# start at 1 work too) runs `xyzmf sweep SWEEP_OPTIONS --shard k/SHARDS -o
+# DIR/shard-K-of-N.h5`: the grid points p with p mod SHARDS = k. A task that finds its
+# shard file continues it (--resume), so a requeued or resubmitted array redoes only
+# the unfinished points.
+#
+# Environment: XYZMF, the program (default: xyzmf on PATH, else build/xyzmf of this
+# repository); SBATCH_OPTIONS, more sbatch options for both jobs (for example
+# "--partition=gpu --time=04:00:00 --account=myproj"); GPUS_PER_TASK (default 1; 0 on
+# CPU-only nodes, where --backend auto picks the CPU).
+set -euo pipefail
+prog=slurm-sweep.sh
+die() { echo "$prog: $*" >&2; exit 2; }
+
+mode=${1:-}
+[[ $mode =~ ^(submit|task|merge|plan)$ ]] || die "usage: $prog submit|task|merge|plan SHARDS DIR [-- SWEEP_OPTIONS...]"
+shards=${2:-}
+dir=${3:-}
+[[ $shards =~ ^[1-9][0-9]*$ ]] || die "SHARDS '${shards}': give a positive whole number of shards"
+[[ -n $dir ]] || die "DIR: give the folder for the shard files"
+shift 3
+if [[ ${1:-} == -- ]]; then shift; fi
+sweep_args=("$@")
+for a in "${sweep_args[@]}"; do
+    case $a in
+        -o | --output | --output=* | --shard | --shard=* | --resume | --resume=* | --overwrite)
+            die "SWEEP_OPTIONS: leave out $a; the script sets the output, shard and resume of each task" ;;
+    esac
+done
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+if [[ -z ${XYZMF:-} ]]; then
+    if command -v xyzmf >/dev/null; then XYZMF=xyzmf; else XYZMF=$here/../build/xyzmf; fi
+fi
+
+shard_file() { printf '%s/shard-%04d-of-%04d.h5' "$dir" "$1" "$shards"; }
+
+# The command of shard k, one word per line (plan prints it, task runs it).
+task_command() {
+    local k=$1 f
+    f=$(shard_file "$k")
+    if [[ -e $f ]]; then
+        printf '%s\n' "$XYZMF" sweep --resume "$f"
+    else
+        printf '%s\n' "$XYZMF" sweep "${sweep_args[@]}" --shard "$k/$shards" -o "$f"
+    fi
+}
+
+case $mode in
+plan)
+    for ((k = 0; k < shards; k++)); do
+        mapfile -t cmd < <(task_command "$k")
+        echo "task $k: ${cmd[*]}"
+    done
+    echo "merge: $XYZMF merge $(shard_file 0) ... $(shard_file $((shards - 1))) -o $dir/sweep.h5"
+    ;;
+task)
+    [[ -n ${SLURM_ARRAY_TASK_ID:-} ]] || die "task: SLURM_ARRAY_TASK_ID is not set (run through submit, or set it by hand)"
+    [[ $SLURM_ARRAY_TASK_ID =~ ^[0-9]+$ ]] || die "task: SLURM_ARRAY_TASK_ID '$SLURM_ARRAY_TASK_ID' is not a whole number"
+    k=$((SLURM_ARRAY_TASK_ID - ${SLURM_ARRAY_TASK_MIN:-0}))
+    ((k >= 0 && k < shards)) || die "task: array task ${SLURM_ARRAY_TASK_ID} (first ${SLURM_ARRAY_TASK_MIN:-0}) is shard $k, outside 0..$((shards - 1))"
+    [[ ${SLURM_ARRAY_TASK_STEP:-1} == 1 ]] || die "task: the array steps by $SLURM_ARRAY_TASK_STEP; submit it with --array=0-$((shards - 1))"
+    if [[ -n ${SLURM_ARRAY_TASK_COUNT:-} && $SLURM_ARRAY_TASK_COUNT != "$shards" ]]; then
+        die "task: the array has $SLURM_ARRAY_TASK_COUNT tasks but SHARDS is $shards; submit it with --array=0-$((shards - 1))"
+    fi
+    mkdir -p "$dir"
+    mapfile -t cmd < <(task_command "$k")
+    echo "$prog: shard $k of $shards on $(hostname): ${cmd[*]}" >&2
+    exec "${cmd[@]}"
+    ;;
+merge)
+    files=() missing=()
+    for ((k = 0; k < shards; k++)); do
+        f=$(shard_file "$k")
+        if [[ -e $f ]]; then files+=("$f"); else missing+=("$k"); fi
+    done
+    ((${#missing[@]} == 0)) || die "merge: no file for shard(s) ${missing[*]} of $shards in $dir"
+    exec "$XYZMF" merge "${files[@]}" -o "$dir/sweep.h5"
+    ;;
+submit)
+    command -v sbatch >/dev/null || die "submit: sbatch not found (not a Slurm login node?); 'plan' prints the commands instead"
+    mkdir -p "$dir"
+    # The jobs run a copy of this script from Slurm's spool folder and inherit this
+    # environment: name the program by an absolute path.
+    XYZMF=$(command -v "$XYZMF") || die "submit: the program '$XYZMF' was not found (build it, or set XYZMF)"
+    XYZMF=$(cd "$(dirname "$XYZMF")" && pwd)/$(basename "$XYZMF")
+    export XYZMF
+    gpus=()
+    [[ ${GPUS_PER_TASK:-1} == 0 ]] || gpus=(--gpus="${GPUS_PER_TASK:-1}")
+    # shellcheck disable=SC2086  # SBATCH_OPTIONS is a list of options
+    array=$(sbatch --parsable --job-name=xyzmf-sweep --array="0-$((shards - 1))" --ntasks=1 "${gpus[@]}" \
+        --output="$dir/slurm-%A_%a.log" ${SBATCH_OPTIONS:-} "$here/$prog" task "$shards" "$dir" -- "${sweep_args[@]}")
+    array=${array%%;*}
+    # shellcheck disable=SC2086
+    merge=$(sbatch --parsable --job-name=xyzmf-merge --dependency="afterok:$array" --ntasks=1 \
+        --output="$dir/slurm-merge-%j.log" ${SBATCH_OPTIONS:-} "$here/$prog" merge "$shards" "$dir")
+    merge=${merge%%;*}
+    echo "submitted array job $array ($shards tasks) and merge job $merge; the map will be $dir/sweep.h5"
+    ;;
+esac
