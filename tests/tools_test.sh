@@ -20,6 +20,8 @@ $P "$T/plot_sxy_sublattices.py" bloch.h5 -o sublattices.png
 $P "$T/plot_phase_map.py" --stability map.h5 --sweep sweep.h5 -o phase.png
 $P "$T/plot_lifshitz.py" --xyzmf "$X" --jx 0.5:6:56 --jy=-1:6:141 -o lifshitz.png
 $P "$T/sweep_disagreements.py" sweep.h5 -o dis.md
+grep -q "lattice 8x8," dis.md || { echo "sweep_disagreements: no 'lattice 8x8' in dis.md"; exit 1; }
+PYTHONPATH=$T $P -c "import sweep_disagreements as s; w = s.reason(3, 5, 3, 1, 1, '16x16'); assert '16x16' in w and '32' not in w, w"
 for w in xi2 rate sz; do $P "$T/plot_gaussian.py" gauss.h5 --what $w -o gauss-$w.png; done
 "$X" quantum --sites 6 --Jx 4 --Jy 2 --Jz 1 --trajectories 6 --t-end 4 --burn-in 1 --backend cpu -q -o q-sdw.h5 >/dev/null
 "$X" quantum --sites 6 --Jx 1 --Jy -1 --Jz 0 --trajectories 6 --t-end 4 --burn-in 1 --backend cpu -q -o q-sxy.h5 >/dev/null

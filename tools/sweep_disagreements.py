@@ -18,7 +18,7 @@ def growth(Jx, Jy, Jz, gamma, gphi, u):
     return -G + 2 * np.sqrt(q) if q > 0 else -G
 
 
-def reason(pred, phase, order, g_plus, g_minus):
+def reason(pred, phase, order, g_plus, g_minus, lattice):
     if phase == 6:
         return "persistent dynamics: the lattice keeps moving (oscillating domain walls or a limit cycle)"
     if pred == 0:
@@ -26,7 +26,7 @@ def reason(pred, phase, order, g_plus, g_minus):
     if {pred, order} == {1, 2} and g_plus > 0 and g_minus > 0:
         return "both k = 0 and k = pi are unstable here (first-order FM-AFM line): a random start can pick either"
     if pred == 3 and phase in (1, 2, 5):
-        return "SDW predicted, but on 32 sites the allowed k near the optimum are few: finite size / domains"
+        return f"SDW predicted, but on a {lattice} lattice the allowed k near the optimum are few: finite size / domains"
     if pred in (1, 2) and order == 3:
         return ("a modulated state next to the predicted uniform/staggered one: near the SDW boundary the nonlinear "
                 "dynamics select a nearby k")
@@ -54,6 +54,7 @@ def main():
     at = g.attrs
     names = (at["x_name"], at["y_name"])
     fixed = {k: float(at[k]) for k in ("Jx", "Jy", "Jz", "gamma", "gamma_phi")}
+    lattice = "x".join(str(int(n)) for n in at["sizes"])
     rows, counts = [], {}
     for iy in range(len(y)):
         for ix in range(len(x)):
@@ -64,14 +65,14 @@ def main():
                 c[names[0]], c[names[1]] = x[ix], y[iy]
                 gp = growth(c["Jx"], c["Jy"], c["Jz"], c["gamma"], c["gamma_phi"], 1.0)
                 gm = growth(c["Jx"], c["Jy"], c["Jz"], c["gamma"], c["gamma_phi"], -1.0)
-                why = reason(pred[iy, ix], phase[iy, ix, r], order[iy, ix, r], gp, gm)
+                why = reason(pred[iy, ix], phase[iy, ix, r], order[iy, ix, r], gp, gm, lattice)
                 counts[why] = counts.get(why, 0) + 1
                 rows.append(f"| {x[ix]:.2f} | {y[iy]:.2f} | {r} | {PHASES[pred[iy, ix]]} | {PHASES[phase[iy, ix, r]]} | "
                             f"{ORDERS[order[iy, ix, r]]} | {m_perp[iy, ix, r]:.3f} | {residual[iy, ix, r]:.2g} | {why} |")
     total = int((agree >= 0).sum())
     out = [f"# {a.title}", "",
            f"From `{a.sweep}` ({names[0]} x {names[1]}, {len(x)} x {len(y)} points, {phase.shape[2]} replica(s), "
-           f"lattice {'x'.join(str(s) for s in at['sizes'])}, Jz = {fixed['Jz']:g}, t_end = {float(at['t_end']):g}). "
+           f"lattice {lattice}, Jz = {fixed['Jz']:g}, t_end = {float(at['t_end']):g}). "
            f"Agreement: {int((agree == 1).sum())} same phase, {int((agree == 2).sum())} domains of the predicted order, "
            f"{len(rows)} disagree, of {total}.", "", "Reasons:", ""]
     out += [f"- {n} x {w}" for w, n in sorted(counts.items(), key=lambda kv: -kv[1])]

@@ -67,6 +67,7 @@ Command add_analyze_command(CLI::App& app, const std::string& command_line) {
     auto o = std::make_shared<AnalyzeOptions>();
     CLI::App* sub = app.add_subcommand(
         "analyze", "Structure factors, phase classification and sXY vortices of a run's final state or snapshots");
+    add_config_option(sub);
     sub->add_option("file", o->file, "HDF5 file written by xyzmf run")->required();
     auto* snap = sub->add_option("--snapshot", o->snapshot, "Analyse snapshot N (0, 1, ...) instead of the final state")
                      ->check(CLI::Range(std::int64_t(0), std::int64_t(999999)));

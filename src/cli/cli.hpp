@@ -25,7 +25,11 @@ Command add_sweep_command(CLI::App& app, const std::string& command_line);
 Command add_merge_command(CLI::App& app, const std::string& command_line);
 
 // Replaces `--config FILE` in args (program name excluded) by the options the
-// file sets, unless the command line sets them too. Throws xyzmf::Error.
-std::vector<std::string> expand_config_file(std::vector<std::string> args);
+// file sets for the command that args name, unless the command line sets them
+// too (under any of their names). A key that is no option of that command is an
+// error naming the file and the key. Throws xyzmf::Error.
+std::vector<std::string> expand_config_file(std::vector<std::string> args, const CLI::App& app);
+// Registers --config on a command, for its --help.
+void add_config_option(CLI::App* sub);
 
 }  // namespace xyzmf::cli

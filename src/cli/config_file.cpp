@@ -13,16 +13,38 @@
 namespace xyzmf::cli {
 namespace {
 
-bool given(const std::vector<std::string>& args, const std::string& opt) {
-    return std::any_of(args.begin(), args.end(),
-                       [&](const std::string& a) { return a == opt || a.rfind(opt + "=", 0) == 0; });
+// Whether the command line sets this option under any of its names: --name,
+// --name=value, -o value or -ovalue.
+bool given(const std::vector<std::string>& args, const CLI::Option& opt) {
+    return std::any_of(args.begin(), args.end(), [&](const std::string& a) {
+        for (const std::string& l : opt.get_lnames())
+            if (a == "--" + l || a.rfind("--" + l + "=", 0) == 0) return true;
+        for (const std::string& sn : opt.get_snames())
+            if (a.rfind("-" + sn, 0) == 0 && a.rfind("--", 0) != 0) return true;
+        return false;
+    });
 }
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 
+// The subcommand the arguments name (the first argument that is one), or null.
+const CLI::App* subcommand_of(const CLI::App& app, const std::vector<std::string>& args) {
+    for (const std::string& a : args)
+        for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+            if (sub->get_name() == a) return sub;
+    return nullptr;
+}
+
 }  // namespace
 
-std::vector<std::string> expand_config_file(std::vector<std::string> args) {
+void add_config_option(CLI::App* sub) {
+    // Expanded before parsing by expand_config_file(); registered for --help only.
+    sub->add_option("--config", "Read options from a TOML/INI file: keys are this command's long option names "
+                                "without the dashes, e.g. Jx = 2, t-end = 400, size = \"512x256\"; "
+                                "an option on the command line wins over the file");
+}
+
+std::vector<std::string> expand_config_file(std::vector<std::string> args, const CLI::App& app) {
     std::string path;
     std::size_t at = args.size();
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -45,33 +67,45 @@ std::vector<std::string> expand_config_file(std::vector<std::string> args) {
         --i;
     }
     if (path.empty()) return args;
+    const CLI::App* sub = subcommand_of(app, args);
+    if (!sub) throw Error("--config " + path + ": give it after a command, e.g. xyzmf run --config " + path,
+                          exit_code::usage);
+    const std::string where = "--config " + path + ": ";
     struct stat st;
-    if (::stat(path.c_str(), &st) != 0) throw Error("--config: " + path + ": no such file", exit_code::usage);
-    if (!S_ISREG(st.st_mode)) throw Error("--config: " + path + ": not a regular file", exit_code::usage);
-    if (!std::ifstream(path).good()) throw Error("--config: " + path + ": cannot be read", exit_code::usage);
+    if (::stat(path.c_str(), &st) != 0) throw Error(where + "no such file", exit_code::usage);
+    if (!S_ISREG(st.st_mode)) throw Error(where + "not a regular file", exit_code::usage);
+    if (!std::ifstream(path).good()) throw Error(where + "cannot be read", exit_code::usage);
     std::vector<CLI::ConfigItem> items;
     try {
         items = CLI::ConfigTOML().from_file(path);
     } catch (const CLI::Error& e) {
-        throw Error("--config: " + path + ": " + first_line(e.what()), exit_code::usage);
+        throw Error(where + first_line(e.what()), exit_code::usage);
     }
     std::vector<std::string> extra;
     for (const CLI::ConfigItem& item : items) {
         if (item.name == "++" || item.name == "--") continue;  // section markers
         if (!item.parents.empty())
-            throw Error("--config: " + path + ": sections ([" + item.parents.front() + "]) are not used; write key = value lines",
+            throw Error(where + "sections ([" + item.parents.front() + "]) are not used; write key = value lines",
                         exit_code::usage);
-        if (item.name == "config") throw Error("--config: " + path + ": a config file cannot name another (config = ...)",
-                                               exit_code::usage);
-        const std::string opt = "--" + item.name;
-        if (given(args, opt)) continue;
+        if (item.name == "config") throw Error(where + "a config file cannot name another (config = ...)", exit_code::usage);
+        const CLI::Option* opt = sub->get_option_no_throw("--" + item.name);
+        if (!opt || item.name == "help")
+            throw Error(where + "unknown key '" + item.name + "': `xyzmf " + sub->get_name() + "` has no option --" +
+                            item.name + " (see xyzmf " + sub->get_name() + " --help)",
+                        exit_code::usage);
+        if (given(args, *opt)) continue;
+        const std::string name = "--" + item.name;
         if (item.inputs.size() == 1 && (item.inputs[0] == "true" || item.inputs[0] == "false")) {
-            if (item.inputs[0] == "true") extra.push_back(opt);
+            if (item.inputs[0] == "true") extra.push_back(name);
             continue;
         }
-        extra.push_back(opt);
+        extra.push_back(name);
         extra.insert(extra.end(), item.inputs.begin(), item.inputs.end());
     }
+    // After the command's name: options before it would go to the program itself.
+    std::size_t sub_at = 0;
+    while (sub_at < args.size() && args[sub_at] != sub->get_name()) ++sub_at;
+    at = std::max(at, sub_at + 1);
     args.insert(args.begin() + std::ptrdiff_t(std::min(at, args.size())), extra.begin(), extra.end());
     return args;
 }

@@ -111,6 +111,7 @@ Command add_gaussian_command(CLI::App& app, const std::string& command_line) {
         "gaussian",
         "Gaussian (hard-core boson) fluctuations of the paramagnet at one point or over a map: relaxation rates, "
         "occupations, squeezing xi^2 of k = 0 and k = pi, excitation density <sz> (docs/physics.md 6)");
+    add_config_option(sub);
     auto* xo = sub->add_option("--x", o->x,
                                "Map: horizontal axis PARAM:MIN:MAX:N, PARAM in Jx, Jy, Jz, gamma_phi (units of gamma); "
                                "without --x/--y one point is computed");

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 #include <vector>
 
 #include "cli.hpp"
@@ -17,6 +18,18 @@ std::string one_line(std::string s) {
     for (char& c : s)
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
     return s;
+}
+// CLI11 lists unexpected arguments in the order it consumed them, which is
+// back to front (main hands it the arguments reversed): put them back.
+std::string extras_in_order(const std::string& what) {
+    const std::string head = "The following arguments were not expected: ";
+    if (what.rfind(head, 0) != 0) return what;
+    std::vector<std::string> words;
+    std::istringstream in(what.substr(head.size()));
+    for (std::string w; in >> w;) words.push_back(w);
+    std::string out = "unexpected argument(s):";
+    for (auto it = words.rbegin(); it != words.rend(); ++it) out += " " + *it;
+    return out;
 }
 void print_error(const std::string& what) { std::fprintf(stderr, "xyzmf: error: %s\n", one_line(what).c_str()); }
 }  // namespace
@@ -49,7 +62,7 @@ int main(int argc, char** argv) {
                 throw xyzmf::Error(i > 0 ? args[i - 1] + ": an empty value is not a value"
                                          : "an empty argument is not a command",
                                    xyzmf::exit_code::usage);
-        args = xyzmf::cli::expand_config_file(std::move(args));
+        args = xyzmf::cli::expand_config_file(std::move(args), app);
         std::reverse(args.begin(), args.end());  // CLI11 takes a vector back to front
         app.parse(args);
     } catch (const xyzmf::Error& e) {
@@ -60,6 +73,7 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         std::string what = e.what();
         what = what.substr(0, what.find('\n'));
+        if (dynamic_cast<const CLI::ExtrasError*>(&e)) what = extras_in_order(what);
         print_error(what + " (see --help)");
         return xyzmf::exit_code::usage;
     }

@@ -94,6 +94,7 @@ Command add_quantum_command(CLI::App& app, const std::string& command_line) {
         "Exact quantum dynamics of the full master equation on a small periodic ring or cluster: quantum "
         "trajectories (any N up to 26; CPU or GPU) or the exact density matrix (N <= 10: steady state, Liouvillian "
         "gap). Measures <sa_0 sa_r> and <sz> (docs/physics.md 7)");
+    add_config_option(sub);
     auto* sites = sub->add_option("--sites", o->sites, "Ring of N spins (periodic chain)")->capture_default_str();
     auto* size = sub->add_option("--size", o->size, "Periodic 2D or 3D cluster LxxLy[xLz] instead of a ring, e.g. 4x4");
     sites->excludes(size);

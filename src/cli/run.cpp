@@ -26,7 +26,7 @@ struct RunOptions {
     int dim = 2;
     std::string size = "64";
     std::string precision = "double", integrator = "rk4", backend = "auto", stepper = "fused";
-    std::string resume, config_file;
+    std::string resume;
     bool quiet = false, analyze = false;
     CLI::Option* dim_opt = nullptr;
     std::vector<CLI::Option*> physics;  // everything --resume takes from the file instead
@@ -152,10 +152,7 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
     c.command_line = command_line;
     c.output = "run.h5";
     CLI::App* sub = app.add_subcommand("run", "Integrate the mean-field equations on a periodic lattice and write HDF5");
-    // Expanded before parsing by expand_config_file(); registered here for --help.
-    sub->add_option("--config", opts->config_file,
-                    "Read options from a TOML/INI file: keys are option names, e.g. Jx = 2, t-end = 400, "
-                    "size = \"512x256\"; the command line wins");
+    add_config_option(sub);
 
     auto add = [&](CLI::Option* o) { opts->physics.push_back(o); return o; };
     for (CLI::Option* o : add_couplings(sub, c.couplings)) add(o);

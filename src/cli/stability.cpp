@@ -33,6 +33,7 @@ Command add_stability_command(CLI::App& app, const std::string& command_line) {
     CLI::App* sub = app.add_subcommand("stability",
                                        "Linear stability of the paramagnet over a parameter grid: most unstable k, "
                                        "growth rate, predicted phase (physics.md 3.5); --lifshitz");
+    add_config_option(sub);
     sub->add_option("--x", o->x, "Horizontal axis PARAM:MIN:MAX:N, PARAM in Jx, Jy, Jz, gamma_phi (units of gamma)")
         ->capture_default_str();
     sub->add_option("--y", o->y, "Vertical axis PARAM:MIN:MAX:N")->capture_default_str();

@@ -52,9 +52,10 @@ Command add_sweep_command(CLI::App& app, const std::string& command_line) {
     CLI::App* sub = app.add_subcommand("sweep",
                                        "Dynamical phase map: run every grid point from random states (all points as "
                                        "one batch) and classify what forms; compare with linear stability");
+    add_config_option(sub);
     sub->add_option("--x", o->x, "Horizontal axis PARAM:MIN:MAX:N (Jx, Jy, Jz, gamma_phi; units of gamma)")->capture_default_str();
     sub->add_option("--y", o->y, "Vertical axis PARAM:MIN:MAX:N")->capture_default_str();
-    add_couplings(sub, c.grid.fixed, " where it is not an axis");
+    const std::vector<CLI::Option*> couplings = add_couplings(sub, c.grid.fixed, " where it is not an axis");
     sub->add_option("--dim", o->dim, "Lattice dimension of every point")->capture_default_str();
     sub->add_option("--size", o->size, "Lattice of every point: N or LxxLy[xLz], periodic")->capture_default_str();
     sub->add_option("--replicas", c.replicas, "Random initial states per point (replica r: seed + r)")
@@ -75,7 +76,7 @@ Command add_sweep_command(CLI::App& app, const std::string& command_line) {
     sub->add_option("--resume", o->resume, "Continue a killed sweep in this file (its settings are used)");
     sub->add_flag("-q,--quiet", o->quiet, "No progress line");
 
-    auto run = [o, command_line]() -> int {
+    auto run = [o, command_line, couplings]() -> int {
         SweepConfig cfg = o->cfg;
         cfg.command_line = command_line;
         cfg.backend = backend_request(o->backend);
@@ -92,6 +93,15 @@ Command add_sweep_command(CLI::App& app, const std::string& command_line) {
         cfg.grid.x = parse_axis(o->x, "--x");
         cfg.grid.y = parse_axis(o->y, "--y");
         if (cfg.grid.x.name == cfg.grid.y.name) throw Error("--x and --y must be different parameters", exit_code::usage);
+        // A value for an axis parameter would be ignored, yet stored with the map: refuse it.
+        const ParamTable<Couplings>& table = couplings_parameters();
+        for (std::size_t i = 0; i < table.size(); ++i)
+            for (const auto* axis : {&cfg.grid.x, &cfg.grid.y})
+                if (couplings[i]->count() > 0 && axis->name == table[i].spec.key)
+                    throw Error(std::string(table[i].spec.option) + ": " + axis->name + " is the " +
+                                    (axis == &cfg.grid.x ? "--x" : "--y") + " axis of this sweep; leave " +
+                                    table[i].spec.option + " out (of a --config file too)",
+                                exit_code::usage);
         cfg.lattice = parse_size(o->size, o->dim, true);
         cfg.precision = precision_of(o->precision);
         set_param(sweep_parameters(), cfg, "shard", o->shard);

@@ -1032,6 +1032,28 @@ def options_cases():
                   setup=cp("run", "run.h5"), creates=("new.h5",)))
     add("bench", "valid minimal", ["--steps", "1"], expect=(0,))
     addc("valid file", {"c.toml": 'Jx = 0.5\nt-end = 0.1\nsize = "4"\n'}, ["--config", "c.toml"], expect=(0,))
+
+    def post_not_created(name):
+        def f(ctx, res):
+            if os.path.exists(os.path.join(ctx.d, name)):
+                ctx.fail("CHECK", f"{name} was created although the command line named another output", res.argv)
+        return f
+    # -o on the command line wins over output = ... in the file (the short name too)
+    addc("output in the file, -o on the command line", {"c.toml": 'output = "other.h5"\n'}, ["--config", "c.toml"],
+         expect=(0,), post=posts(post_run_ok(), post_not_created("other.h5")))
+    # a key that is no option of the command: one line naming the file and the key
+    addc("typo'd key t_end", {"c.toml": "t_end = 3\n"}, ["--config", "c.toml"],
+         post=posts(post_names("t_end"), post_names("c.toml")))
+    C.append(Case("options", "config before the command", ["--config", "c.toml"] + RUN_TINY,
+                  setup=write_text("c.toml", "Jx = 0.5\n"), expect=(0,), creates=("out.h5",), post=post_run_ok()))
+    for sub, argv in (("sweep", SWEEP_TINY), ("stability", ["stability", "--size", "4", "-o", "out.h5"])):
+        C.append(Case("options", f"config {sub} valid", argv + ["--config", "c.toml"],
+                      setup=write_text("c.toml", "Jz = 0.5\n"), expect=(0,), creates=("out.h5",)))
+    # a sweep refuses a value for its axis parameter, from the command line or a file
+    C.append(Case("options", "sweep --Jx with Jx an axis", SWEEP_TINY + ["--Jx", "2"],
+                  expect=(2,), creates=("out.h5",), post=post_names("axis")))
+    C.append(Case("options", "config sweep Jx = 2 with Jx an axis", SWEEP_TINY + ["--config", "c.toml"],
+                  setup=write_text("c.toml", "Jx = 2\n"), expect=(2,), creates=("out.h5",), post=post_names("axis")))
     addc("bad dt overridden on the command line", {"c.toml": "dt = -1\n"}, ["--config", "c.toml", "--dt", "0.01"],
          expect=(0,))
     return C
