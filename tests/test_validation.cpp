@@ -166,3 +166,33 @@ TEST(ParameterTable, EveryRunParameterRoundTripsAndBadStoredValuesAreRefused) {
 
 }  // namespace
 }  // namespace xyzmf::test
+
+namespace xyzmf::test {
+namespace {
+
+// A batch job's log (stderr not a terminal) gets whole progress lines with an ETA,
+// about once a minute; XYZMF_PROGRESS_EVERY=0 makes it every record, so a short run shows them.
+TEST(Validation, BatchLogsGetWholeProgressLines) {
+    ScratchDir dir;
+    ::setenv("XYZMF_PROGRESS_EVERY", "0", 1);
+    const CommandResult run = run_xyzmf("run --backend cpu --size 8 --t-end 2 -o " + dir.file("r.h5"));
+    const CommandResult sweep = run_xyzmf("sweep --backend cpu --x Jx:0:1:2 --y Jy:0:1:2 --size 4 --t-end 1 "
+                                          "--batch-points 1 -o " + dir.file("s.h5"));
+    const CommandResult quantum = run_xyzmf("quantum --sites 4 --Jx 1 --trajectories 4 --batch 2 --t-end 1 "
+                                            "--burn-in 0 --backend cpu -o " + dir.file("q.h5"));
+    ::unsetenv("XYZMF_PROGRESS_EVERY");
+    for (const CommandResult* r : {&run, &sweep, &quantum}) {
+        EXPECT_EQ(r->exit_code, 0) << r->stderr_text;
+        EXPECT_EQ(r->stderr_text.find('\r'), std::string::npos) << "a terminal redraw in a log: " << r->stderr_text;
+        EXPECT_NE(r->stderr_text.find("ETA"), std::string::npos) << r->stderr_text;
+    }
+    EXPECT_NE(run.stderr_text.find("t = 2 "), std::string::npos) << run.stderr_text;
+    EXPECT_NE(run.stderr_text.find("100.0%"), std::string::npos) << run.stderr_text;
+    EXPECT_NE(sweep.stderr_text.find("sweep: 4/4 points"), std::string::npos) << sweep.stderr_text;
+    EXPECT_NE(quantum.stderr_text.find("trajectories done"), std::string::npos) << quantum.stderr_text;
+    // Without the setting, a short run in a log stays silent (the first line comes after a minute).
+    EXPECT_EQ(run_xyzmf("run --backend cpu --size 8 --t-end 2 -o " + dir.file("r2.h5")).stderr_text, "");
+}
+
+}  // namespace
+}  // namespace xyzmf::test

@@ -13,6 +13,7 @@
 #include "xyzmf/analysis.hpp"
 #include "xyzmf/backend_select.hpp"
 #include "xyzmf/error.hpp"
+#include "xyzmf/progress.hpp"
 #include "xyzmf/schema.hpp"
 #include "xyzmf/run_output.hpp"
 #include "xyzmf/signals.hpp"
@@ -31,36 +32,6 @@ struct RunOptions {
     CLI::Option* dim_opt = nullptr;
     std::vector<CLI::Option*> physics;  // everything --resume takes from the file instead
 };
-
-// One status line on stderr, redrawn at most 5 times a second; ended with a
-// newline when the run stops for any reason (RAII), so errors start a fresh line.
-class ProgressLine {
-public:
-    explicit ProgressLine(bool enabled) : enabled_(enabled) {}
-    ~ProgressLine() {
-        if (drawn_) std::fputc('\n', stderr);
-    }
-    void update(double t, double t_end, double residual, const RunSummary& s) {
-        if (!enabled_) return;
-        const auto now = std::chrono::steady_clock::now();
-        if (drawn_ && now - last_ < std::chrono::milliseconds(200) && t < t_end) return;
-        last_ = now;
-        const double frac = t_end > 0 ? t / t_end : 1;
-        const double rate = s.seconds > 0 ? double(s.site_steps) / s.seconds : 0;
-        const double eta = frac > 0 && s.seconds > 0 ? s.seconds * (1 - frac) / frac : 0;
-        const int e = int(eta + 0.5);
-        std::fprintf(stderr, "\r  t = %-10.4g %5.1f%%  ETA %d:%02d:%02d  %.3g site-steps/s  residual %.3g   ", t,
-                     100 * frac, e / 3600, (e / 60) % 60, e % 60, rate, residual);
-        std::fflush(stderr);
-        drawn_ = true;
-    }
-
-private:
-    bool enabled_;
-    bool drawn_ = false;
-    std::chrono::steady_clock::time_point last_;
-};
-
 
 template <class Real>
 int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string& resume_path, bool analyze) {
@@ -108,7 +79,7 @@ int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::strin
     std::unique_ptr<Analyzer> analyzer;
     std::string final_phase;
     {
-        ProgressLine progress(!quiet && ::isatty(2));
+        ProgressLine progress(quiet);
         RunHooks hooks;
         const AnalysisOptions aopt;
         if (analyze) {
@@ -129,7 +100,14 @@ int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::strin
                 if (where == "/final") final_phase = a.cls.phase + " (" + a.cls.reason + ")";
             };
         }
-        hooks.on_record = [&](double t, double r, const RunSummary& sm) { progress.update(t, cfg.numerics.t_end, r, sm); };
+        // The ETA counts from where this call started (a resumed run too).
+        const double t_first = start.t, t_end = cfg.numerics.t_end;
+        hooks.on_record = [&](double t, double r, const RunSummary& sm) {
+            char what[160];
+            std::snprintf(what, sizeof what, "t = %-10.4g %5.1f%%  %.3g site-steps/s  residual %.3g", t,
+                          t_end > 0 ? 100 * t / t_end : 100.0, sm.seconds > 0 ? double(sm.site_steps) / sm.seconds : 0.0, r);
+            progress.update(t_end > t_first ? (t - t_first) / (t_end - t_first) : 1.0, what, t >= t_end);
+        };
         s = sim.run(&out, start, hooks);
     }
     if (!quiet) {

@@ -82,7 +82,7 @@ Command add_sweep_command(CLI::App& app, const std::string& command_line) {
         cfg.backend = backend_request(o->backend);
         install_interrupt_handlers();
         SweepHooks hooks;
-        hooks.quiet = o->quiet || !::isatty(2);  // the progress line is for terminals
+        hooks.quiet = o->quiet;
         if (!o->resume.empty()) {
             cfg.output = o->resume;
             const SweepSummary s = run_sweep(cfg, true, hooks);

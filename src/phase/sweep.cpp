@@ -10,6 +10,7 @@
 
 #include "xyzmf/backend_select.hpp"
 #include "xyzmf/error.hpp"
+#include "xyzmf/progress.hpp"
 #include "xyzmf/schema.hpp"
 #include "xyzmf/fixed_step.hpp"
 #include "xyzmf/integrators.hpp"
@@ -239,6 +240,7 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
         if (res.batch[std::size_t(p)] >= 0) ++sum.points_skipped; else todo.push_back(p);
     }
     const auto t0 = std::chrono::steady_clock::now();
+    ProgressLine progress(hooks.quiet);
     const index_t Ns = cfg.lattice.copy_sites();
     try {
         for (std::size_t first = 0; first < todo.size(); first += std::size_t(cfg.batch_points)) {
@@ -284,17 +286,16 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
             sum.points_done += int(last - first);
             ++sum.batches;
             sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            if (!hooks.quiet)
-                std::fprintf(stderr, "\r  sweep: %d/%zu points, %.0f s, ETA %.0f s   ", sum.points_done, todo.size(),
-                             sum.seconds,
-                             sum.seconds / sum.points_done * double(todo.size() - std::size_t(sum.points_done)));
+            progress.update(double(sum.points_done) / double(todo.size()),
+                            "sweep: " + std::to_string(sum.points_done) + "/" + std::to_string(todo.size()) + " points",
+                            std::size_t(sum.points_done) == todo.size());
             if (hooks.kill_after_batches >= 0 && sum.batches >= hooks.kill_after_batches)
                 throw Error("killed by test hook after " + std::to_string(sum.batches) + " batches",
                             exit_code::interrupted);
         }
     } catch (const Error& e) {
         // Every finished batch is in the file; say how the sweep stopped there.
-        if (!hooks.quiet && sum.batches) std::fprintf(stderr, "\n");
+        progress.end();
         if (e.exit_code() == exit_code::io) {
             file.abandon();
             throw;
@@ -311,7 +312,7 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
         }
         throw;
     }
-    if (!hooks.quiet && sum.batches) std::fprintf(stderr, "\n");
+    progress.end();
     std::int64_t missing = 0;
     for (std::int64_t b : res.batch) missing += b < 0;
     try {

@@ -11,8 +11,6 @@
 // step per trajectory; all decisions and random numbers (Philox keyed by
 // seed and trajectory index) are taken here on the host, so every backend and
 // every batch size follows the same trajectories.
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -25,6 +23,7 @@
 #include "xyzmf/error.hpp"
 #include "xyzmf/memory_info.hpp"
 #include "xyzmf/output_file.hpp"
+#include "xyzmf/progress.hpp"
 #include "xyzmf/schema.hpp"
 #include "xyzmf/signals.hpp"
 #include "xyzmf/trajectory_backend.hpp"
@@ -379,25 +378,19 @@ TrajectoryRun run_trajectories(QuantumRunRequest req, const TrajectoryHooks& hoo
     std::unique_ptr<BatchRunner> runner;
     if (be) runner = std::make_unique<BatchRunner>(c, *be, res);
     const auto t0 = std::chrono::steady_clock::now();
-    const bool tty = isatty(2);
-    auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-    double last_line = -HUGE_VAL;
+    ProgressLine line(hooks.quiet);
     int batches = 0;
     try {
         for (std::size_t first = 0; first < todo.size(); first += std::size_t(be->batch())) {
             const std::size_t last = std::min(todo.size(), first + std::size_t(be->batch()));
             const std::vector<std::int64_t> ids(todo.begin() + std::ptrdiff_t(first), todo.begin() + std::ptrdiff_t(last));
             auto progress = [&](double t_batch) {
-                if (hooks.quiet) return;
                 const double frac = (double(first) + double(last - first) * t_batch / std::max(c.t_end, 1e-300)) /
                                     double(todo.size());
-                const double e = elapsed();
-                if (!tty && e - last_line < 60) return;
-                last_line = e;
-                std::fprintf(stderr, "%s  quantum: %zu/%zu trajectories done, batch at t = %.3g of %g, %.0f s, ETA %.0f s%s",
-                             tty ? "\r" : "", first, todo.size(), t_batch, c.t_end, e,
-                             frac > 0 ? e / frac * (1 - frac) : 0.0, tty ? "   " : "\n");
-                std::fflush(stderr);
+                char what[160];
+                std::snprintf(what, sizeof what, "quantum: %zu/%zu trajectories done, batch at t = %.3g of %g", first,
+                              todo.size(), t_batch, c.t_end);
+                line.update(frac, what);
             };
             runner->run(ids, progress);
             for (std::int64_t k : ids) res.batch[std::size_t(k)] = next_batch;
@@ -410,7 +403,7 @@ TrajectoryRun run_trajectories(QuantumRunRequest req, const TrajectoryHooks& hoo
                 throw Error("killed by test hook after " + std::to_string(batches) + " batches", exit_code::interrupted);
         }
     } catch (const Error& e) {
-        if (!hooks.quiet && tty && batches) std::fprintf(stderr, "\n");
+        line.end();
         if (!file.is_open()) throw;
         if (e.exit_code() == exit_code::io) {
             file.abandon();
@@ -425,8 +418,8 @@ TrajectoryRun run_trajectories(QuantumRunRequest req, const TrajectoryHooks& hoo
                         file.path + ")",
                     e.exit_code());
     }
-    if (!hooks.quiet && tty && batches) std::fprintf(stderr, "\n");
-    out.seconds = elapsed();
+    line.end();
+    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     out.rounds = runner ? runner->rounds() : 0;
     if (file.is_open()) {
         try {

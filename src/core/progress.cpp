@@ -1,0 +1,53 @@
+#include "xyzmf/progress.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+namespace xyzmf {
+
+ProgressLine::ProgressLine(bool quiet)
+    : quiet_(quiet), tty_(::isatty(2) != 0), log_every_s_(60), t0_(std::chrono::steady_clock::now()), last_(t0_) {
+    if (const char* e = std::getenv("XYZMF_PROGRESS_EVERY")) {
+        char* end = nullptr;
+        const double s = std::strtod(e, &end);
+        if (end != e && std::isfinite(s) && s >= 0) log_every_s_ = s;
+    }
+}
+
+ProgressLine::~ProgressLine() { end(); }
+
+void ProgressLine::end() {
+    if (drawn_ && tty_) std::fputc('\n', stderr);
+    drawn_ = false;
+}
+
+std::string clock_text(double seconds) {
+    if (!std::isfinite(seconds) || seconds < 0) return "?";
+    const long long s = std::llround(seconds);
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", s / 3600, (s / 60) % 60, s % 60);
+    return buf;
+}
+
+void ProgressLine::update(double fraction, const std::string& what, bool force) {
+    if (quiet_) return;
+    const auto now = std::chrono::steady_clock::now();
+    const double since_last = std::chrono::duration<double>(now - last_).count();
+    // A terminal line is redrawn 5 times a second; a log gets a line per interval,
+    // and none at all from a run shorter than one (force only closes a log that has lines).
+    const double every = tty_ ? 0.2 : log_every_s_;
+    if (since_last < every && (!force || (!tty_ && !printed_once_))) return;
+    last_ = now;
+    printed_once_ = true;
+    const double elapsed = std::chrono::duration<double>(now - t0_).count();
+    const double eta = fraction > 0 ? elapsed * (1 - std::min(fraction, 1.0)) / fraction : NAN;
+    std::fprintf(stderr, "%s  %s  elapsed %s  ETA %s%s", tty_ ? "\r" : "", what.c_str(), clock_text(elapsed).c_str(),
+                 clock_text(eta).c_str(), tty_ ? "   " : "\n");
+    std::fflush(stderr);
+    drawn_ = true;
+}
+
+}  // namespace xyzmf
