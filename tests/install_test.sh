@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `cmake --install` into a fresh prefix: the program runs from there, the tools run
+# from their installed folder (their helper module beside them), the documents are there.
+#   tests/install_test.sh BUILD_DIR
+set -euo pipefail
+B=$1
+P=$(mktemp -d)
+trap 'rm -rf "$P"' EXIT
+cmake --install "$B" --prefix "$P" >/dev/null
+fail() { echo "install_test: FAIL: $*" >&2; exit 1; }
+version=$("$P/bin/xyzmf" --version)
+grep -q "^0\." <<<"$version" || fail "installed xyzmf --version: $version"
+T=$P/share/xyzmf/tools
+for t in plot_run.py plot_texture.py plot_quantum.py sweep_disagreements.py xyzmf_files.py slurm-sweep.sh; do
+    [[ -f $T/$t ]] || fail "$t not installed"
+done
+[[ -x $T/plot_run.py && -x $T/slurm-sweep.sh ]] || fail "tools not executable"
+cd "$P"
+"$P/bin/xyzmf" run -q --backend cpu --size 8 --t-end 1 -o r.h5
+"$T/plot_run.py" r.h5 -o r.png >/dev/null
+[[ -s r.png ]] || fail "installed plot_run.py wrote no figure"
+plan=$(XYZMF=$P/bin/xyzmf "$T/slurm-sweep.sh" plan 2 d -- --size 4)
+grep -q "task 1: $P/bin/xyzmf sweep" <<<"$plan" || fail "slurm-sweep plan: $plan"
+[[ -f $P/share/doc/xyzmf/README.md && -f $P/share/doc/xyzmf/docs/physics.md ]] || fail "documents not installed"
+echo "install_test: program, tools and documents installed under a fresh prefix and run from there"
