@@ -42,6 +42,10 @@ void silence_errors();
 
 // A new file at path, which must not exist (xyzmf's own files are made by
 // output_file.hpp, which writes a temporary file and renames it).
+// File access of a writer: without HDF5's own file lock, so that h5py, h5ls and
+// ParaView can open a file while xyzmf writes it (read-only). Two writers are kept
+// apart by xyzmf's own lock file (output_file.hpp) instead.
+Id writer_access();
 Id create_file(const std::string& path);
 // An existing HDF5 file; refuses a missing path, a directory or a foreign file
 // in one line. Whether it is an xyzmf file is schema.hpp's open_xyzmf().

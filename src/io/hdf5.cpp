@@ -65,8 +65,14 @@ Id::~Id() {
     if (id_ >= 0 && close_) close_(id_);
 }
 
+Id writer_access() {
+    Id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "file access property list");
+    check(H5Pset_file_locking(fapl, false, true), "file locking off");
+    return fapl;
+}
+
 Id create_file(const std::string& path) {
-    const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, writer_access());
     if (f < 0) throw Error(path + ": cannot create (directory missing or not writable?)", exit_code::io);
     return Id(f, H5Fclose, "create " + path);
 }
@@ -76,7 +82,8 @@ Id open_file(const std::string& path, bool writable) {
     if (::stat(path.c_str(), &st) != 0) throw Error(path + ": no such file", exit_code::io);
     if (!S_ISREG(st.st_mode)) throw Error(path + ": not a regular file", exit_code::io);
     if (H5Fis_hdf5(path.c_str()) <= 0) throw Error(path + ": not an HDF5 file (or unreadable)", exit_code::io);
-    const hid_t f = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
+    const hid_t f = writable ? H5Fopen(path.c_str(), H5F_ACC_RDWR, writer_access())
+                             : H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) throw Error(path + ": cannot open (damaged, or being written by another program?)", exit_code::io);
     return Id(f, H5Fclose, "open " + path);
 }

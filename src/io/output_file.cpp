@@ -102,7 +102,7 @@ NewFile::NewFile(const std::string& path, bool overwrite, const std::string& opt
     remove_stale_temps(path_);
     temp_ = temp_prefix(path_) + std::to_string(::getpid());
     if (copy_of.empty()) {
-        const hid_t f = H5Fcreate(temp_.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+        const hid_t f = H5Fcreate(temp_.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, h5::writer_access());
         if (f < 0) {
             ::unlink(temp_.c_str());
             throw Error(option + ": cannot create " + path + " (directory missing, not writable, or disk full?)",
@@ -117,7 +117,7 @@ NewFile::NewFile(const std::string& path, bool overwrite, const std::string& opt
         ::unlink(temp_.c_str());
         throw Error(path + ": cannot copy it to write the analysis beside it (" + ec.message() + ")", exit_code::io);
     }
-    const hid_t f = H5Fopen(temp_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    const hid_t f = H5Fopen(temp_.c_str(), H5F_ACC_RDWR, h5::writer_access());
     if (f < 0) {
         ::unlink(temp_.c_str());
         throw Error(path + ": cannot open its working copy", exit_code::io);
