@@ -207,6 +207,36 @@ TEST(IoFiles, InitFromAnEarlierRunStartsFromItsFinalState) {
     EXPECT_NE(r.stderr_text.find("--init"), std::string::npos) << r.stderr_text;
 }
 
+TEST(IoFiles, InitFromAChosenSnapshotTakesItsStateAndLattice) {
+    ScratchDir dir;
+    const std::string first = dir.file("first.h5"), second = dir.file("second.h5");
+    // 12 x 6 and no --size below: the second run must take the file's lattice, not the default 64 x 64.
+    ASSERT_EQ(run_xyzmf("run -q --backend cpu --size 12x6 --Jx 2 --Jz 1 --t-end 1 --snapshot-every 0.25 -o " + first).exit_code, 0);
+    ASSERT_EQ(run_xyzmf("run -q --backend cpu --Jx 2 --Jz 1 --t-end 0 --init " + first + ":/snapshots/2 -o " + second).exit_code, 0);
+    h5::Id f = h5::open_file(first, false);
+    const StoredState snap = read_state_group(f, first, snapshot_group(2));
+    EXPECT_DOUBLE_EQ(snap.t, 0.5);
+    const StoredState got = read_stored_state(second);
+    EXPECT_EQ(got.lattice.L[0], 12);
+    EXPECT_EQ(got.lattice.L[1], 6);
+    EXPECT_EQ(got.spins, snap.spins);  // bit for bit, and not the final state
+    EXPECT_NE(got.spins, read_stored_state(first).spins);
+
+    struct Case { std::string init_and_size, expect; };
+    const Case cases[] = {
+        {first + ":/snapshots/two", ":/snapshots/N"},
+        {first + ":/snapshots/99", "snapshots"},
+        {first + ":/snapshots/2 --size 8", "leave out --size"},
+    };
+    for (const Case& c : cases) {
+        const CommandResult r = run_xyzmf("run -q --backend cpu --t-end 0 -o " + dir.file("x.h5") + " --init " + c.init_and_size);
+        EXPECT_NE(r.exit_code, 0) << c.init_and_size;
+        EXPECT_NE(r.stderr_text.find(c.expect), std::string::npos) << c.init_and_size << " -> " << r.stderr_text;
+        EXPECT_EQ(std::count(r.stderr_text.begin(), r.stderr_text.end(), '\n'), 1) << r.stderr_text;
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir.file("x.h5")));
+}
+
 TEST(IoFiles, ConfigFileSetsOptionsAndTheCommandLineWins) {
     ScratchDir dir;
     const std::string cfg = dir.file("run.toml"), out = dir.file("cfg.h5");

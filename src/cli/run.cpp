@@ -13,6 +13,7 @@
 #include "xyzmf/analysis.hpp"
 #include "xyzmf/backend_select.hpp"
 #include "xyzmf/error.hpp"
+#include "xyzmf/initial_state.hpp"
 #include "xyzmf/progress.hpp"
 #include "xyzmf/schema.hpp"
 #include "xyzmf/run_output.hpp"
@@ -30,6 +31,7 @@ struct RunOptions {
     std::string resume;
     bool quiet = false, analyze = false;
     CLI::Option* dim_opt = nullptr;
+    CLI::Option* size_opt = nullptr;
     std::vector<CLI::Option*> physics;  // everything --resume takes from the file instead
 };
 
@@ -135,7 +137,8 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
     auto add = [&](CLI::Option* o) { opts->physics.push_back(o); return o; };
     for (CLI::Option* o : add_couplings(sub, c.couplings)) add(o);
     opts->dim_opt = add(sub->add_option("--dim", opts->dim, "Lattice dimension d = 1, 2, 3 (inferred from --size AxB[xC])")->capture_default_str());
-    add(sub->add_option("--size", opts->size, "Sites per side: N (all sides) or Lx x Ly [x Lz], e.g. 512x256; periodic")->capture_default_str());
+    opts->size_opt = add(sub->add_option("--size", opts->size, "Sites per side: N (all sides) or Lx x Ly [x Lz], e.g. 512x256; periodic "
+                                                               "(with --init FILE.h5: the file's unless given)")->capture_default_str());
     add(sub->add_option("--integrator", opts->integrator, "rk4 (fixed --dt) or dopri5 (adaptive, --rtol/--atol)")
             ->check(CLI::IsMember({"rk4", "dopri5"}))->capture_default_str());
     CLI::Option* stepper_opt =
@@ -158,7 +161,8 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
                         "Time-series interval (mean, staggered, residual), units of 1/gamma")->capture_default_str());
     add(sub->add_option("--snapshot-every", c.numerics.snapshot_every,
                         "Snapshot interval, units of 1/gamma; 0 = t-end/10")->capture_default_str());
-    add(sub->add_option("--init", c.init, "Initial state: random (uniform in the Bloch ball), pm-noise, uniform:x,y,z, or FILE.h5")
+    add(sub->add_option("--init", c.init, "Initial state: random (uniform in the Bloch ball), pm-noise, uniform:x,y,z, or a state of an xyzmf file: "
+                                         "FILE.h5 (its final state, else its last snapshot), FILE.h5:/snapshots/N or FILE.h5:/final")
             ->capture_default_str());
     add(sub->add_option("--noise", c.noise, "pm-noise: transverse amplitude, 0 to 0.707 (x, y uniform in [-noise, noise], z = -sqrt(1 - x^2 - y^2))")->capture_default_str());
     add(sub->add_option("--seed", c.seed, "Random seed (Philox key); same seed = same initial state on every backend")
@@ -191,7 +195,11 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
             cfg = read_run_config(opts->resume);
             cfg.command_line = cmd;
         } else {
-            cfg.lattice = parse_size(opts->size, opts->dim, opts->dim_opt->count() > 0);
+            std::string file, group;
+            if (init_file_spec(cfg.init, file, group) && opts->size_opt->count() == 0 && opts->dim_opt->count() == 0)
+                cfg.lattice = init_file_lattice(cfg.init);  // continue a state on its own lattice
+            else
+                cfg.lattice = parse_size(opts->size, opts->dim, opts->dim_opt->count() > 0);
             cfg.precision = precision_of(opts->precision);
             cfg.numerics.integrator = opts->integrator == "dopri5" ? IntegratorKind::dopri5 : IntegratorKind::rk4;
         }
