@@ -101,21 +101,37 @@ XYZMF_HD Amp h_apply(const SpinModel& m, basis_t i, Get get) {
     return acc;
 }
 
-// ((H_eff + i shift) v)_i.
+// The diagonal element i of H_eff + i shift: H_ii + i (shift - decay_rate / 2).
+XYZMF_HD Amp heff_shifted_diagonal(const SpinModel& m, basis_t i) {
+    return {h_diagonal(m, i), m.shift - 0.5 * decay_rate(m, i)};
+}
+
+// ((H_eff + i shift) v)_i with its diagonal element d given: a backend may
+// tabulate d once instead of testing 2N bits per amplitude and per term (the
+// result is the same to the bit either way).
+template <class Get>
+XYZMF_HD Amp heff_shifted_apply(const SpinModel& m, basis_t i, Amp d, Get get) {
+    const Amp v = get(i);
+    Amp acc = d.re * v;
+    for (int b = 0; b < m.bonds; ++b) acc = acc + h_flip(m, i, b) * get(i ^ bond_mask(m, b));
+    return acc + d.im * times_i(v);
+}
 template <class Get>
 XYZMF_HD Amp heff_shifted_apply(const SpinModel& m, basis_t i, Get get) {
-    const Amp h = h_apply(m, i, get);
-    const double a = m.shift - 0.5 * decay_rate(m, i);  // imaginary part of the diagonal
-    const Amp v = get(i);
-    return h + a * times_i(v);
+    return heff_shifted_apply(m, i, heff_shifted_diagonal(m, i), get);
 }
 
 // The one term of the series for exp(-i (H_eff + i shift) h) that turns
-// term_k into term_{k+1} = (-i h / (k+1)) (H_eff + i shift) term_k.
+// term_k into term_{k+1} = (-i h / (k+1)) (H_eff + i shift) term_k
+// (d: the diagonal element, heff_shifted_diagonal).
+template <class Get>
+XYZMF_HD Amp series_term(const SpinModel& m, basis_t i, Amp d, double h_over_k, Get get) {
+    const Amp a = heff_shifted_apply(m, i, d, get);
+    return {h_over_k * a.im, -h_over_k * a.re};  // -i * h/k * a
+}
 template <class Get>
 XYZMF_HD Amp series_term(const SpinModel& m, basis_t i, double h_over_k, Get get) {
-    const Amp a = heff_shifted_apply(m, i, get);
-    return {h_over_k * a.im, -h_over_k * a.re};  // -i * h/k * a
+    return series_term(m, i, heff_shifted_diagonal(m, i), h_over_k, get);
 }
 
 // Amplitude i after the decay jump s-_n (clears bit n): psi_{i | bit n} where

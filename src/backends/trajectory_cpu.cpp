@@ -25,6 +25,10 @@ public:
         // One trajectory is enough work for the team: per-trajectory sums
         // split its amplitudes; otherwise they split the trajectories.
         wide_ = D_ >= (std::uint64_t(1) << 12);
+        // The diagonal of H_eff, shared by the batch: recomputing it costs 2N bit
+        // tests per amplitude and per series term, more than the N flips.
+        diag_.resize(D_);
+        for (std::uint64_t i = 0; i < D_; ++i) diag_[i] = heff_shifted_diagonal(m_, basis_t(i));
     }
     std::string description() const override {
         const int t = omp_get_max_threads();
@@ -38,14 +42,16 @@ public:
         const std::int64_t total = std::int64_t(B_) * D_;
         const SpinModel& m = m_;
         const std::uint64_t D = D_;
+        const Amp* diag = diag_.data();
+        const int N = N_;  // D = 2^N: element e is amplitude e & (D - 1) of trajectory e >> N
         // term 1 straight from psi: out = psi + term
 #pragma omp parallel for schedule(static) if (parallel_)
         for (std::int64_t e = 0; e < total; ++e) {
-            const std::int64_t b = e / std::int64_t(D);
+            const std::int64_t b = e >> N;
             if (h[b] <= 0) continue;
             const Amp* v = psi_.data() + b * D;
-            const basis_t i = basis_t(e - b * std::int64_t(D));
-            const Amp t = series_term(m, i, h[b], [v](basis_t j) { return v[j]; });
+            const basis_t i = basis_t(e & std::int64_t(D - 1));
+            const Amp t = series_term(m, i, diag[i], h[b], [v](basis_t j) { return v[j]; });
             ta_[e] = t;
             out_[e] = psi_[e] + t;
         }
@@ -55,11 +61,11 @@ public:
             const bool last = k == terms;
 #pragma omp parallel for schedule(static) if (parallel_)
             for (std::int64_t e = 0; e < total; ++e) {
-                const std::int64_t b = e / std::int64_t(D);
+                const std::int64_t b = e >> N;
                 if (h[b] <= 0) continue;
                 const Amp* v = cur + b * D;
-                const basis_t i = basis_t(e - b * std::int64_t(D));
-                const Amp t = series_term(m, i, h[b] / k, [v](basis_t j) { return v[j]; });
+                const basis_t i = basis_t(e & std::int64_t(D - 1));
+                const Amp t = series_term(m, i, diag[i], h[b] / k, [v](basis_t j) { return v[j]; });
                 next[e] = t;
                 Amp o = out_[e] + t;
                 if (last) o = std::exp(-m.shift * h[b]) * o;
@@ -175,6 +181,7 @@ private:
     std::uint64_t D_;
     int N_;
     std::vector<Amp> psi_, out_, ta_, tb_;
+    std::vector<Amp> diag_;  // heff_shifted_diagonal of every basis state
     bool parallel_ = true, wide_ = true;
 };
 
