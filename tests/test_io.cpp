@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "helpers.hpp"
+#include "xyzmf/dataset_units.hpp"
 #include "xyzmf/error.hpp"
 #include "xyzmf/schema.hpp"
 #include "xyzmf/run_output.hpp"
@@ -255,6 +256,68 @@ TEST(IoFiles, ConfigFileSetsOptionsAndTheCommandLineWins) {
     EXPECT_EQ(back.precision, Precision::float32);
     const CommandResult bad = run_xyzmf("run --config " + dir.file("missing.toml"));
     EXPECT_NE(bad.stderr_text.find("--config"), std::string::npos) << bad.stderr_text;
+}
+
+TEST(IoUnits, TheTableNamesLatticeAxesSlowestFirst) {
+    EXPECT_EQ(dataset_meaning("/final/spins", 4).axes, "z,y,x,component(sx,sy,sz)");
+    EXPECT_EQ(dataset_meaning("/snapshots/000003/spins", 2).axes, "x,component(sx,sy,sz)");
+    EXPECT_EQ(dataset_meaning("/final/structure_factor/Sxx", 2).axes, "ky,kx");
+    EXPECT_EQ(dataset_meaning("/final/structure_factor/Szz_ky0", 2).axes, "kz,kx");
+    EXPECT_EQ(dataset_meaning("/timeseries/t", 1).unit, "1/gamma");
+    EXPECT_EQ(dataset_meaning("/snapshots/000003/t", 0).unit, "1/gamma");
+    EXPECT_EQ(dataset_meaning("/analysis/coarsening/residual", 1).unit, "gamma");
+    EXPECT_EQ(dataset_meaning("/sweep/t_final", 3).unit, "1/gamma");
+    EXPECT_FALSE(dataset_meaning("/somewhere/else", 1).known);
+}
+
+// Every dataset of every kind of file carries "unit" (and, unless scalar,
+// "axes" with one name per dimension); parameters carry theirs in the
+// attribute parameter_units.
+TEST(IoUnits, EveryDatasetOfEveryFileSaysItsUnitAndAxes) {
+    ScratchDir dir;
+    const std::string X = "-q --overwrite -o " + dir.file("f.h5") + " ";
+    const std::string cmds[] = {
+        "run --backend cpu --dim 1 --size 16 --t-end 1 --analyze " + X,
+        "run --backend cpu --size 12x8 --Jx 1 --Jy -1 --Jz 0 --t-end 1 --analyze " + X,
+        "run --backend cpu --size 8x8x6 --Jx 1 --Jy -1 --Jz 0 --t-end 1 --analyze " + X,
+        "sweep --backend cpu --x Jx:-1:1:2 --y Jy:-1:1:2 --size 8 --t-end 1 " + X,
+        "stability --x Jx:-2:2:3 --y Jy:-1:1:2 --lifshitz " + X.substr(3),
+        "gaussian --Jx 0.5 " + X.substr(3),
+        "quantum --sites 4 --trajectories 2 --t-end 1 --burn-in 0.5 " + X,
+        "quantum --sites 4 --method exact --gap --series " + X,
+    };
+    for (const std::string& cmd : cmds) {
+        const CommandResult r = run_xyzmf(cmd);
+        ASSERT_EQ(r.exit_code, 0) << cmd << " -> " << r.stderr_text;
+        h5::Id f = h5::open_file(dir.file("f.h5"), false);
+        struct Seen { std::vector<std::string> bad; int datasets = 0; bool units = false; } seen;
+        H5Ovisit(f, H5_INDEX_NAME, H5_ITER_NATIVE,
+                 [](hid_t root, const char* name, const H5O_info_t* info, void* data) -> herr_t {
+                     auto& s = *static_cast<Seen*>(data);
+                     const std::string path = std::string("/") + name;
+                     if (info->type == H5O_TYPE_GROUP) {
+                         h5::Id g = h5::open_group(root, path);
+                         if (h5::has_attr(g, "parameter_units"))
+                             s.units = h5::attr_string(g, "parameter_units").find("\"Jx\": \"gamma\"") != std::string::npos;
+                     }
+                     if (info->type != H5O_TYPE_DATASET) return 0;
+                     ++s.datasets;
+                     h5::Id d = h5::open_dataset(root, path);
+                     h5::Id space(H5Dget_space(d), H5Sclose, "space");
+                     const int rank = H5Sget_simple_extent_ndims(space);
+                     if (!h5::has_attr(d, "unit")) s.bad.push_back(path + " has no unit");
+                     const std::string axes = h5::has_attr(d, "axes") ? h5::attr_string(d, "axes") : "";
+                     // "component(sx,sy,sz)" is one name: count the commas outside parentheses
+                     int names = axes.empty() ? 0 : 1, depth = 0;
+                     for (char c : axes) depth += c == '(' ? 1 : c == ')' ? -1 : 0, names += c == ',' && depth == 0;
+                     if (names != rank) s.bad.push_back(path + " has rank " + std::to_string(rank) + " but axes '" + axes + "'");
+                     return 0;
+                 },
+                 &seen);
+        EXPECT_TRUE(seen.bad.empty()) << cmd << ": " << (seen.bad.empty() ? "" : seen.bad.front());
+        EXPECT_GT(seen.datasets, 3) << cmd;
+        EXPECT_TRUE(seen.units) << cmd << ": no parameter_units with Jx in gamma";
+    }
 }
 
 }  // namespace

@@ -30,9 +30,15 @@ h5::Id open_xyzmf(const std::string& path, bool writable);
 void write_param(hid_t g, const ParamSpec& p, const ParamValue& v);
 std::optional<ParamValue> read_param(hid_t g, const ParamSpec& p, const ParamSource& src);
 
+// The units of g's numeric parameters as g's attribute "parameter_units", a
+// JSON object: {"Jx": "gamma", "t_end": "1/gamma", "sizes": "sites", ...}.
+void write_param_units(hid_t g, const std::vector<ParamSpec>& specs);
+
 template <class Config>
 void write_params(hid_t g, const ParamTable<Config>& table, const Config& c) {
-    for (const Param<Config>& p : table) write_param(g, p.spec, p.get(c));
+    std::vector<ParamSpec> specs;
+    for (const Param<Config>& p : table) write_param(g, p.spec, p.get(c)), specs.push_back(p.spec);
+    write_param_units(g, specs);
 }
 // Missing optional parameters keep c's value (files written before they existed).
 template <class Config>

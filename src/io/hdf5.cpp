@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "xyzmf/dataset_units.hpp"
 #include "xyzmf/error.hpp"
 #include "xyzmf/memory_info.hpp"
 
@@ -183,6 +184,7 @@ void write_scalar(hid_t loc, const std::string& name, double v) {
     Id space = attr_space_scalar();
     Id d(H5Dcreate2(loc, name.c_str(), H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose,
          "create dataset " + name);
+    describe_dataset(d);
     check(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v), "write " + name);
 }
 double read_scalar(hid_t loc, const std::string& name) {
@@ -216,6 +218,7 @@ void write_array(hid_t loc, const std::string& name, const std::vector<hsize_t>&
     }
     Id d(H5Dcreate2(loc, name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose,
          "create dataset " + name);
+    describe_dataset(d);
     check(H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write " + name);
 }
 
@@ -279,6 +282,7 @@ void create_filled(hid_t loc, const std::string& name, const std::vector<hsize_t
     check(H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &fill), "fill value of " + name);
     Id d(H5Dcreate2(loc, name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose,
          "create dataset " + name);
+    describe_dataset(d);
 }
 
 void overwrite(hid_t loc, const std::string& name, hid_t mem_type, const void* data) {
@@ -294,6 +298,7 @@ void create_table(hid_t loc, const std::string& name, hsize_t cols) {
     check(H5Pset_chunk(dcpl, rank, chunk), "chunk " + name);
     Id d(H5Dcreate2(loc, name.c_str(), H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose,
          "create dataset " + name);
+    describe_dataset(d);
 }
 
 hsize_t table_rows(hid_t loc, const std::string& name) {

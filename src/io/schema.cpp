@@ -64,6 +64,18 @@ void write_param(hid_t g, const ParamSpec& p, const ParamValue& v) {
     else h5::set_attr(g, p.key, std::get<std::vector<std::int64_t>>(v));
 }
 
+void write_param_units(hid_t g, const std::vector<ParamSpec>& specs) {
+    // One JSON object in a string attribute: a subgroup would change what
+    // scripts that loop over a group's datasets find.
+    std::string json = "{";
+    for (const ParamSpec& p : specs) {
+        if (p.kind == ParamKind::text) continue;  // names and choices, not quantities
+        const std::string unit = p.kind == ParamKind::sizes ? "sites" : *p.unit ? p.unit : "1";
+        json += std::string(json.size() > 1 ? ", " : "") + "\"" + p.key + "\": \"" + unit + "\"";
+    }
+    h5::set_attr(g, "parameter_units", json + "}");
+}
+
 std::optional<ParamValue> read_param(hid_t g, const ParamSpec& p, const ParamSource& src) {
     if (!h5::has_attr(g, p.key)) {
         if (p.required) refuse(src, p, "is missing");

@@ -32,6 +32,7 @@ std::int64_t sample_count(const QuantumConfig& c) { return std::int64_t(std::flo
 void create_quantum_group(hid_t file, const QuantumConfig& c) {
     h5::Id g = h5::create_group(file, "/quantum");
     // An exact result stores only what it depends on (no trajectory settings).
+    std::vector<ParamSpec> written;
     for (const Param<QuantumConfig>& p : quantum_parameters()) {
         const std::string key = p.spec.key;
         const bool trajectory_only = key == "trajectories" || key == "batch" || key == "burn_in" ||
@@ -39,7 +40,9 @@ void create_quantum_group(hid_t file, const QuantumConfig& c) {
         const bool series_only = key == "t_end" || key == "sample_dt" || key == "init" || key == "seed";
         if (c.method == "exact" && (trajectory_only || (series_only && !c.series))) continue;
         write_param(g, p.spec, p.get(c));
+        written.push_back(p.spec);
     }
+    write_param_units(g, written);
     h5::set_attr(g, "units", std::string(kUnits));
     h5::set_attr(g, "lattice", lattice_text(c.lattice));
     if (c.method != "trajectories") return;
