@@ -22,6 +22,7 @@ optional vertical lines at --boundary (the mean-field PM boundary; repeatable) a
 """
 import argparse
 import json
+import os
 import sys
 import warnings
 
@@ -195,7 +196,7 @@ def cmd_fig4(a):
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=1)
     fig.tight_layout()
     fig.savefig(a.output, dpi=130, bbox_inches="tight")
-    print(f"{PROG}: fig4: {len(data)} file(s), components {','.join(comps)}; wrote {a.output}")
+    print(f"{PROG}: fig4: {len(data)} file(s), components {','.join(comps)}; wrote {os.path.basename(a.output)}")
 
 
 def check_sxy(d, comp):
