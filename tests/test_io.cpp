@@ -258,6 +258,41 @@ TEST(IoFiles, ConfigFileSetsOptionsAndTheCommandLineWins) {
     EXPECT_NE(bad.stderr_text.find("--config"), std::string::npos) << bad.stderr_text;
 }
 
+TEST(IoFiles, ExportRefusesBadInputInOneLineAndKeepsFiles) {
+    ScratchDir dir;
+    const std::string run = dir.file("a.h5"), text = dir.file("notes.h5");
+    { std::ofstream(text) << "not hdf5 at all"; }
+    ASSERT_EQ(run_xyzmf("run -q --backend cpu --size 8 --Jx 1 --Jy -1 --Jz 0 --t-end 0.5 -o " + run).exit_code, 0);
+    struct Case { std::string args, expect; int code; };
+    const Case cases[] = {
+        {"export " + dir.file("missing.h5"), "no such file", 3},
+        {"export " + text, "not an HDF5 file", 3},
+        {"export " + run + " --xdmf-out " + dir.file("a.vtk"), "must end in .xdmf", 2},
+        {"run -q --resume " + run + " --xdmf", "--xdmf cannot be combined with --resume", 2},
+    };
+    for (const Case& c : cases) {
+        const CommandResult r = run_xyzmf(c.args);
+        EXPECT_EQ(r.exit_code, c.code) << c.args << " -> " << r.stderr_text;
+        EXPECT_NE(r.stderr_text.find(c.expect), std::string::npos) << c.args << " -> " << r.stderr_text;
+        EXPECT_EQ(std::count(r.stderr_text.begin(), r.stderr_text.end(), '\n'), 1) << r.stderr_text;
+    }
+    // A sidecar that exists is kept (no --overwrite), and so is its fields file.
+    ASSERT_EQ(run_xyzmf("export -q " + run).exit_code, 0);
+    const auto before = std::filesystem::last_write_time(dir.file("a.fields.h5"));
+    const CommandResult again = run_xyzmf("export " + run);
+    EXPECT_EQ(again.exit_code, 3);
+    EXPECT_EQ(std::filesystem::last_write_time(dir.file("a.fields.h5")), before);
+    // psi is the sXY phase field of physics: on A sites atan2(y, x)
+    h5::Id f = h5::open_file(dir.file("a.fields.h5"), false);
+    std::vector<hsize_t> dims;
+    const std::vector<double> psi = h5::read_array(f, "/final/psi", dims);
+    const StoredState st = read_stored_state(run);
+    EXPECT_EQ(dims, (std::vector<hsize_t>{8, 8}));
+    const index_t N = 64;
+    EXPECT_DOUBLE_EQ(psi[0], std::atan2(st.spins[N + 0], st.spins[0]));             // site (0, 0): A
+    EXPECT_DOUBLE_EQ(psi[1], std::atan2(1.0 * st.spins[1], 1.0 * st.spins[N + 1]));  // (1, 0): B, atan2(Jx x, -Jy y)
+}
+
 TEST(IoUnits, TheTableNamesLatticeAxesSlowestFirst) {
     EXPECT_EQ(dataset_meaning("/final/spins", 4).axes, "z,y,x,component(sx,sy,sz)");
     EXPECT_EQ(dataset_meaning("/snapshots/000003/spins", 2).axes, "x,component(sx,sy,sz)");

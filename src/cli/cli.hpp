@@ -23,6 +23,7 @@ Command add_gaussian_command(CLI::App& app, const std::string& command_line);
 Command add_quantum_command(CLI::App& app, const std::string& command_line);
 Command add_sweep_command(CLI::App& app, const std::string& command_line);
 Command add_merge_command(CLI::App& app, const std::string& command_line);
+Command add_export_command(CLI::App& app, const std::string& command_line);
 
 // Replaces `--config FILE` in args (program name excluded) by the options the
 // file sets for the command that args name, unless the command line sets them

@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
                                                  xyzmf::cli::add_quantum_command(app, command_line),
                                                  xyzmf::cli::add_sweep_command(app, command_line),
                                                  xyzmf::cli::add_merge_command(app, command_line),
+                                                 xyzmf::cli::add_export_command(app, command_line),
                                                  xyzmf::cli::add_bench_command(app)};
     try {
         std::vector<std::string> args(argv + 1, argv + argc);

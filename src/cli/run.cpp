@@ -19,6 +19,7 @@
 #include "xyzmf/run_output.hpp"
 #include "xyzmf/signals.hpp"
 #include "xyzmf/simulation.hpp"
+#include "xyzmf/xdmf.hpp"
 
 namespace xyzmf::cli {
 namespace {
@@ -29,14 +30,15 @@ struct RunOptions {
     std::string size = "64";
     std::string precision = "double", integrator = "rk4", backend = "auto", stepper = "fused";
     std::string resume;
-    bool quiet = false, analyze = false;
+    bool quiet = false, analyze = false, xdmf = false;
     CLI::Option* dim_opt = nullptr;
     CLI::Option* size_opt = nullptr;
     std::vector<CLI::Option*> physics;  // everything --resume takes from the file instead
 };
 
 template <class Real>
-int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string& resume_path, bool analyze) {
+int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string& resume_path, bool analyze,
+            bool xdmf_sidecar) {
     const bool resuming = !resume_path.empty();
     check_run_memory(cfg, kind, simulation_buffers(cfg), resuming ? exit_code::io : exit_code::usage);
 
@@ -79,13 +81,21 @@ int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::strin
     install_interrupt_handlers();
     RunSummary s;
     std::unique_ptr<Analyzer> analyzer;
+    std::unique_ptr<XdmfExport> xdmf_sidecar_ptr;
     std::string final_phase;
     {
         ProgressLine progress(quiet);
         RunHooks hooks;
         const AnalysisOptions aopt;
-        if (analyze) {
-            analyzer = std::make_unique<Analyzer>(cfg.lattice, cfg.couplings, aopt);
+        if (analyze) analyzer = std::make_unique<Analyzer>(cfg.lattice, cfg.couplings, aopt);
+        if (xdmf_sidecar) {
+            XdmfOptions xo;
+            xo.overwrite = cfg.overwrite;
+            xo.command_line = cfg.command_line;
+            xo.min_amplitude = aopt.thresholds.vortex_amplitude;
+            xdmf_sidecar_ptr = std::make_unique<XdmfExport>(out.path(), cfg, xo);
+        }
+        if (analyzer || xdmf_sidecar_ptr) {
             hooks.on_state = [&](const std::string& where, double t, const HostStateRef& ref) {
                 const std::size_t n = 3 * std::size_t(cfg.lattice.sites());
                 HostState st(n);
@@ -93,13 +103,21 @@ int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::strin
                     std::copy_n(static_cast<const float*>(ref.data), n, st.begin());
                 else
                     std::copy_n(static_cast<const double*>(ref.data), n, st.begin());
-                const StateAnalysis a = analyzer->analyze(st, t, residual_trend(out.handle(), t), where);
-                // S(k) of three components plus the analysis tables.
-                out.write_extra(3.0 * 8 * double(cfg.lattice.sites()) + 65536, [&](hid_t f) {
-                    write_state_analysis(f, a, aopt);
-                    if (where != "/final") write_coarsening(f, {a}, true);
-                });
-                if (where == "/final") final_phase = a.cls.phase + " (" + a.cls.reason + ")";
+                std::int64_t vortex_points = 0;
+                if (analyzer) {
+                    const StateAnalysis a = analyzer->analyze(st, t, residual_trend(out.handle(), t), where);
+                    // S(k) of three components plus the analysis tables.
+                    out.write_extra(3.0 * 8 * double(cfg.lattice.sites()) + 65536, [&](hid_t f) {
+                        write_state_analysis(f, a, aopt);
+                        if (where != "/final") write_coarsening(f, {a}, true);
+                    });
+                    if (where == "/final") final_phase = a.cls.phase + " (" + a.cls.reason + ")";
+                    if (a.has_vortices) vortex_points = std::int64_t(a.vortices.list.size());
+                }
+                if (xdmf_sidecar_ptr) {
+                    out.flush();  // the sidecar names this state: readers must find it on disk
+                    xdmf_sidecar_ptr->add_state(where, t, st, vortex_points);
+                }
             };
         }
         // The ETA counts from where this call started (a resumed run too).
@@ -120,6 +138,9 @@ int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::strin
                     s.residual, s.mean[0], s.mean[1], s.mean[2], s.staggered[0], s.staggered[1], s.staggered[2]);
         if (!final_phase.empty()) std::printf("xyzmf: final state: %s\n", final_phase.c_str());
         std::printf("xyzmf: wrote %s\n", out.path().c_str());
+        if (xdmf_sidecar_ptr)
+            std::printf("xyzmf: wrote %s (open it in ParaView) and %s\n", xdmf_sidecar_ptr->xdmf_path().c_str(),
+                        xdmf_sidecar_ptr->fields_path().c_str());
     }
     return 0;
 }
@@ -182,6 +203,9 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
     sub->add_flag("--analyze", opts->analyze,
                   "Structure factors, classification and sXY vortices of every snapshot and the final state, "
                   "written into the file as the run goes (see xyzmf analyze)");
+    sub->add_flag("--xdmf", opts->xdmf,
+                  "Also write OUTPUT.xdmf (+ OUTPUT.fields.h5) as the run goes: open it in ParaView to see every state "
+                  "so far as a time series (see xyzmf export)");
 
     auto run = [opts, stepper_opt]() -> int {
         RunConfig cfg = opts->cfg;
@@ -209,10 +233,13 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
         if (opts->analyze && !opts->resume.empty())
             throw Error("--analyze cannot be combined with --resume; run xyzmf analyze --all-snapshots afterwards",
                         exit_code::usage);
+        if (opts->xdmf && !opts->resume.empty())
+            throw Error("--xdmf cannot be combined with --resume; run xyzmf export --xdmf --overwrite afterwards",
+                        exit_code::usage);
         validate(cfg);
         const BackendKind kind = choose_backend(cfg.backend);
-        return cfg.precision == Precision::float32 ? execute<float>(cfg, kind, opts->quiet, opts->resume, opts->analyze)
-                                                   : execute<double>(cfg, kind, opts->quiet, opts->resume, opts->analyze);
+        return cfg.precision == Precision::float32 ? execute<float>(cfg, kind, opts->quiet, opts->resume, opts->analyze, opts->xdmf)
+                                                   : execute<double>(cfg, kind, opts->quiet, opts->resume, opts->analyze, opts->xdmf);
     };
     return {sub, run};
 }

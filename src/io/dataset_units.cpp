@@ -6,7 +6,7 @@
 //
 // Units: rates (couplings, gamma, growth rates, residuals |ds/dt|) are in the
 // unit of gamma, written "gamma"; times in "1/gamma"; lengths in "sites";
-// wave vectors in "rad/site"; pure numbers "1" (Bloch components, <sa sb>,
+// wave vectors in "rad/site"; angles in "rad"; pure numbers "1" (Bloch components, <sa sb>,
 // fractions, phase codes, flags); counts "count". Axes name the dimensions
 // from the slowest to the fastest (the C order h5py and numpy show).
 #include "xyzmf/dataset_units.hpp"
@@ -101,6 +101,10 @@ constexpr Rule kRules[] = {
     {"quantum", "residual", "gamma", ""},
     {"quantum", "sz", "1", "@sz"},
     {"quantum", "*", "1", "r"},  // cx, cy, cz and their errors
+    // XDMF fields files (xdmf.hpp): sz and the sXY phase field of a state; 1D spins as a 1 x Lx sheet
+    {"", "psi", "rad", "@site"},
+    {"", "sz", "1", "@site"},
+    {"", "spin", "1", "@lattice,component(sx,sy,sz)"},
     // a snapshot's or the final state's time
     {"", "t", "1/gamma", ""},
 };
@@ -138,6 +142,7 @@ DatasetMeaning dataset_meaning(const std::string& path, int rank) {
         std::string axes = r.axes;
         if (axes.rfind("@lattice", 0) == 0) axes = axes_of(rank - 1, "x", "y", "z") + axes.substr(8);
         else if (axes == "@k") axes = axes_of(rank, "kx", "ky", "kz");
+        else if (axes == "@site") axes = axes_of(rank, "x", "y", "z");
         else if (axes == "@sz") axes = rank == 0 ? "" : "(mean,stderr)";
         return {r.unit, axes, true};
     }

@@ -1,0 +1,61 @@
+// ParaView (and VisIt) access to a run file through an XDMF sidecar: an XML
+// document that describes the stored states as a time series on the
+// structured lattice, pointing into the run file for the spins (vector
+// "spin"), into a companion "fields" file for the scalars sz and the sXY
+// phase field psi (vortices.hpp; NaN where undefined) that the XDMF readers
+// cannot cut out of the spins themselves (ParaView's Xdmf3 readers ignore
+// hyperslabs), and, where the analysis stored them, at the vortex plaquettes
+// as points with their charge. The run file itself is never modified.
+//
+//   run.h5  --export-->  run.xdmf  (open this in ParaView)  +  run.fields.h5
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "xyzmf/initial_state.hpp"
+#include "xyzmf/run_config.hpp"
+
+namespace xyzmf {
+
+struct XdmfOptions {
+    std::string xdmf_path;      // "" = the run file's name with .xdmf
+    bool overwrite = false;     // replace an existing sidecar and companion file
+    double min_amplitude = 0.02;  // psi is NaN where the in-plane amplitude is below this
+    std::string command_line;   // provenance of the companion file
+};
+
+// The sidecar of one run file, written state by state: each add_state stores
+// that state's psi in the companion file and rewrites the XML (under a
+// temporary name, renamed into place), so a reader always finds a complete
+// document naming only states that exist.
+class XdmfExport {
+public:
+    // Takes the locks of both outputs and refuses existing ones unless
+    // o.overwrite (before any state is computed). Throws xyzmf::Error.
+    XdmfExport(const std::string& run_file, const RunConfig& cfg, const XdmfOptions& o);
+    ~XdmfExport();
+    XdmfExport(const XdmfExport&) = delete;
+    XdmfExport& operator=(const XdmfExport&) = delete;
+
+    // State `group` ("/snapshots/000003", "/final") of the run file at time t;
+    // `vortex_points` = rows of group/analysis/vortex_positions (0: none stored).
+    void add_state(const std::string& group, double t, const HostState& spins, std::int64_t vortex_points);
+    const std::string& xdmf_path() const;
+    const std::string& fields_path() const;
+    bool has_psi() const;  // false when psi is undefined (Jx Jy = 0)
+    std::size_t states() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// Exports every complete snapshot and the final state of a run file (the final
+// state replaces a snapshot at the same time). Returns the number of states.
+std::size_t export_xdmf(const std::string& run_file, const XdmfOptions& o, std::string* xdmf_path = nullptr,
+                        std::string* fields_path = nullptr, bool* has_psi = nullptr);
+
+}  // namespace xyzmf

@@ -1,0 +1,279 @@
+// XDMF sidecars (xdmf.hpp). The XML follows the XDMF 3 model that ParaView's
+// "XDMF Reader" and "Xdmf3 Reader" both read: a temporal collection of uniform
+// grids on a co-rectilinear mesh (nodes at integer lattice coordinates, the
+// same frame as the vortex positions), and a second temporal collection of
+// point sets for the vortices. Array extents are listed slowest axis first,
+// like the HDF5 datasets they point into.
+#include "xyzmf/xdmf.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "xyzmf/error.hpp"
+#include "xyzmf/hdf5.hpp"
+#include "xyzmf/output_file.hpp"
+#include "xyzmf/schema.hpp"
+#include "xyzmf/version.hpp"
+#include "xyzmf/vortices.hpp"
+
+namespace xyzmf {
+namespace fs = std::filesystem;
+
+namespace {
+
+struct StateEntry {
+    std::string group;
+    double t = 0;
+    std::int64_t vortex_points = 0;
+};
+
+std::string replace_extension(const std::string& path, const std::string& ext) {
+    fs::path p(path);
+    p.replace_extension(ext);
+    return p.string();
+}
+
+// How the sidecar names file: relative to the sidecar's directory.
+std::string reference(const std::string& file, const std::string& sidecar) {
+    const fs::path dir = fs::absolute(sidecar).parent_path();
+    return fs::absolute(file).lexically_normal().lexically_relative(dir).string();
+}
+
+std::string xml_escape(const std::string& s) {
+    std::string o;
+    for (char c : s) {
+        if (c == '&') o += "&amp;";
+        else if (c == '<') o += "&lt;";
+        else if (c == '>') o += "&gt;";
+        else if (c == '"') o += "&quot;";
+        else if (c == '-' && !o.empty() && o.back() == '-') o += " -";  // no "--" inside a comment
+        else o += c;
+    }
+    return o;
+}
+
+std::string fmt(double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.15g", v);
+    return b;
+}
+
+}  // namespace
+
+struct XdmfExport::Impl {
+    std::string run_ref, fields_ref, xdmf, fields;
+    bool has_psi = false;
+    RunConfig cfg;
+    XdmfOptions opt;
+    int precision = 8;  // bytes per stored spin component
+    std::unique_ptr<OutputLock> xdmf_lock;
+    std::unique_ptr<NewFile> fields_file;
+    std::vector<StateEntry> states;
+
+    // Lattice extents, slowest first, as XDMF wants them ("Lz Ly Lx"; 1D as a 1 x Lx sheet).
+    std::string extents() const {
+        const Lattice& l = cfg.lattice;
+        if (l.dim == 3) return std::to_string(l.L[2]) + " " + std::to_string(l.L[1]) + " " + std::to_string(l.L[0]);
+        return std::to_string(l.dim == 2 ? l.L[1] : 1) + " " + std::to_string(l.L[0]);
+    }
+    int mesh_rank() const { return cfg.lattice.dim == 3 ? 3 : 2; }
+    // Extents of the fields file's datasets: the mesh's.
+    std::vector<hsize_t> field_dims() const {
+        const Lattice& l = cfg.lattice;
+        if (l.dim == 3) return {hsize_t(l.L[2]), hsize_t(l.L[1]), hsize_t(l.L[0])};
+        return {hsize_t(l.dim == 2 ? l.L[1] : 1), hsize_t(l.L[0])};
+    }
+
+    std::string data_item(const std::string& dims, int bytes, const std::string& path, const char* type = "Float") const {
+        return "<DataItem Dimensions=\"" + dims + "\" NumberType=\"" + type + "\" Precision=\"" + std::to_string(bytes) +
+               "\" Format=\"HDF\">" + xml_escape(path) + "</DataItem>";
+    }
+
+    std::string lattice_grid(const StateEntry& s) const {
+        const std::string ext = extents(), fields = fields_ref + ":" + s.group + "/";
+        const int r = mesh_rank();
+        // 1D spins come from the fields file, stored there as a 1 x Lx sheet: the
+        // readers want a dataset of the mesh's rank.
+        const std::string spins = cfg.lattice.dim == 1 ? fields + "spin" : run_ref + ":" + s.group + "/spins";
+        const int spin_bytes = cfg.lattice.dim == 1 ? 8 : precision;
+        std::ostringstream x;
+        x << "   <Grid Name=\"" << s.group << "\" GridType=\"Uniform\">\n"
+          << "    <Time Value=\"" << fmt(s.t) << "\"/>\n"
+          << "    <Topology TopologyType=\"" << r << "DCoRectMesh\" Dimensions=\"" << ext << "\"/>\n"
+          << "    <Geometry GeometryType=\"" << (r == 3 ? "ORIGIN_DXDYDZ" : "ORIGIN_DXDY") << "\">\n"
+          << "     <DataItem Dimensions=\"" << r << "\" Format=\"XML\">" << (r == 3 ? "0 0 0" : "0 0") << "</DataItem>\n"
+          << "     <DataItem Dimensions=\"" << r << "\" Format=\"XML\">" << (r == 3 ? "1 1 1" : "1 1") << "</DataItem>\n"
+          << "    </Geometry>\n"
+          << "    <Attribute Name=\"spin\" AttributeType=\"Vector\" Center=\"Node\">\n"
+          << "     " << data_item(ext + " 3", spin_bytes, spins) << "\n"
+          << "    </Attribute>\n"
+          << "    <Attribute Name=\"sz\" AttributeType=\"Scalar\" Center=\"Node\">\n"
+          << "     " << data_item(ext, 8, fields + "sz") << "\n"
+          << "    </Attribute>\n";
+        if (has_psi)
+            x << "    <Attribute Name=\"psi\" AttributeType=\"Scalar\" Center=\"Node\">\n"
+              << "     " << data_item(ext, 8, fields + "psi") << "\n"
+              << "    </Attribute>\n";
+        x << "   </Grid>\n";
+        return x.str();
+    }
+
+    std::string vortex_grid(const StateEntry& s) const {
+        const std::string n = std::to_string(s.vortex_points), a = run_ref + ":" + s.group + "/analysis/";
+        std::ostringstream x;
+        x << "   <Grid Name=\"" << s.group << " vortices\" GridType=\"Uniform\">\n"
+          << "    <Time Value=\"" << fmt(s.t) << "\"/>\n"
+          << "    <Topology TopologyType=\"Polyvertex\" NumberOfElements=\"" << n << "\" NodesPerElement=\"1\"/>\n"
+          << "    <Geometry GeometryType=\"XYZ\">\n"
+          << "     " << data_item(n + " 3", 8, a + "vortex_positions") << "\n"
+          << "    </Geometry>\n"
+          << "    <Attribute Name=\"charge\" AttributeType=\"Scalar\" Center=\"Node\">\n"
+          << "     " << data_item(n, 8, a + "vortex_charges") << "\n"
+          << "    </Attribute>\n"
+          << "    <Attribute Name=\"normal\" AttributeType=\"Scalar\" Center=\"Node\">\n"
+          << "     " << data_item(n, 8, a + "vortex_normals") << "\n"
+          << "    </Attribute>\n"
+          << "   </Grid>\n";
+        return x.str();
+    }
+
+    void write_document() const {
+        std::ostringstream x;
+        x << "<?xml version=\"1.0\" ?>\n<Xdmf Version=\"3.0\">\n"
+          << " <!-- xyzmf " << XYZMF_VERSION << ": the states of " << xml_escape(run_ref)
+          << " (" << lattice_text(cfg.lattice) << "); spin = Bloch vector (sx, sy, sz), sz, psi = sXY phase field"
+          << " (radians, NaN where undefined); time in 1/gamma, lengths in lattice sites -->\n"
+          << " <Domain>\n  <Grid Name=\"lattice\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+        for (const StateEntry& s : states) x << lattice_grid(s);
+        x << "  </Grid>\n";
+        bool any = false;
+        for (const StateEntry& s : states) any = any || s.vortex_points > 0;
+        if (any) {
+            x << "  <Grid Name=\"vortices\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+            for (const StateEntry& s : states)
+                if (s.vortex_points > 0) x << vortex_grid(s);
+            x << "  </Grid>\n";
+        }
+        x << " </Domain>\n</Xdmf>\n";
+        // A reader must never see half a document: write beside it, then rename.
+        const std::string temp = (fs::path(xdmf).parent_path() / ("." + fs::path(xdmf).filename().string() + ".tmp-" +
+                                                                   std::to_string(getpid()))).string();
+        {
+            std::ofstream f(temp, std::ios::trunc);
+            f << x.str();
+            f.flush();
+            if (!f) {
+                std::remove(temp.c_str());
+                throw Error(xdmf + ": cannot write the XDMF file (disk full or no permission?)", exit_code::io);
+            }
+        }
+        if (std::rename(temp.c_str(), xdmf.c_str()) != 0) {
+            std::remove(temp.c_str());
+            throw Error(xdmf + ": cannot rename the XDMF file into place", exit_code::io);
+        }
+    }
+};
+
+XdmfExport::XdmfExport(const std::string& run_file, const RunConfig& cfg, const XdmfOptions& o)
+    : impl_(std::make_unique<Impl>()) {
+    Impl& m = *impl_;
+    m.cfg = cfg;
+    m.opt = o;
+    m.xdmf = o.xdmf_path.empty() ? replace_extension(run_file, ".xdmf") : o.xdmf_path;
+    if (fs::path(m.xdmf).extension() != ".xdmf" && fs::path(m.xdmf).extension() != ".xmf")
+        throw Error("--xdmf-out: " + m.xdmf + " must end in .xdmf or .xmf (ParaView picks its reader by the name)",
+                    exit_code::usage);
+    std::error_code ec;
+    if (fs::equivalent(m.xdmf, run_file, ec))
+        throw Error(m.xdmf + ": is the run file itself", exit_code::usage);
+    m.precision = cfg.precision == Precision::float32 ? 4 : 8;
+    m.run_ref = reference(run_file, m.xdmf);
+    m.xdmf_lock = std::make_unique<OutputLock>(m.xdmf);
+    if (fs::exists(m.xdmf) && !o.overwrite)
+        throw Error(m.xdmf + " already exists; pass --overwrite to replace it", exit_code::io);
+    m.fields = replace_extension(m.xdmf, ".fields.h5");
+    m.fields_ref = reference(m.fields, m.xdmf);
+    m.fields_file = std::make_unique<NewFile>(m.fields, o.overwrite, "fields file");
+    const hid_t f = m.fields_file->handle();
+    write_provenance(f, o.command_line, "fields for the XDMF sidecar " + fs::path(m.xdmf).filename().string());
+    h5::set_attr(f, "fields_of", m.run_ref);
+    // psi needs Jx Jy != 0 (its B-sublattice direction divides by them).
+    m.has_psi = cfg.couplings.Jx * cfg.couplings.Jy != 0;
+    if (m.has_psi) {
+        h5::set_attr(f, "psi_min_amplitude", o.min_amplitude);
+        h5::set_attr(f, "psi_definition",
+                     std::string("psi = atan2(sy, sx) on sites with i + j + k even, atan2(Jx sx, -Jy sy) on the others; "
+                                 "NaN where sqrt(sx^2 + sy^2) < psi_min_amplitude"));
+    }
+}
+
+XdmfExport::~XdmfExport() = default;
+
+void XdmfExport::add_state(const std::string& group, double t, const HostState& spins, std::int64_t vortex_points) {
+    Impl& m = *impl_;
+    for (std::size_t i = 0; i < m.states.size(); ++i)
+        if (m.states[i].t == t) {  // one state per time: the later one (the final state) wins
+            m.states.erase(m.states.begin() + std::ptrdiff_t(i));
+            break;
+        }
+    const hid_t f = m.fields_file->handle();
+    const std::vector<hsize_t> dims = m.field_dims();
+    const index_t N = m.cfg.lattice.sites();
+    std::string path;  // the group's parents: "/snapshots", then "/snapshots/000003"
+    std::stringstream parts(group.substr(1));
+    for (std::string part; std::getline(parts, part, '/');) {
+        path += "/" + part;
+        if (!h5::exists(f, path)) h5::create_group(f, path);
+    }
+    auto put = [&](const char* name, const std::vector<hsize_t>& d, const double* v) {
+        const std::string g = group + "/" + name;
+        if (h5::exists(f, g)) h5::remove(f, g);
+        h5::write_array(f, g, d, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, v, 0);
+    };
+    put("sz", dims, spins.data() + 2 * N);  // the z block of the state (x fastest, like the mesh)
+    if (m.has_psi) put("psi", dims, sxy_phase_field(m.cfg.lattice, m.cfg.couplings, spins, m.opt.min_amplitude).data());
+    if (m.cfg.lattice.dim == 1) {
+        std::vector<double> aos(std::size_t(3 * N));
+        for (index_t n = 0; n < N; ++n)
+            for (int c = 0; c < 3; ++c) aos[std::size_t(3 * n + c)] = spins[std::size_t(c * N + n)];
+        put("spin", {1, hsize_t(N), 3}, aos.data());
+    }
+    if (!m.fields_file->committed()) m.fields_file->commit();
+    else H5Fflush(f, H5F_SCOPE_GLOBAL);
+    m.states.push_back({group, t, vortex_points});
+    m.write_document();
+}
+
+const std::string& XdmfExport::xdmf_path() const { return impl_->xdmf; }
+const std::string& XdmfExport::fields_path() const { return impl_->fields; }
+bool XdmfExport::has_psi() const { return impl_->has_psi; }
+std::size_t XdmfExport::states() const { return impl_->states.size(); }
+
+std::size_t export_xdmf(const std::string& run_file, const XdmfOptions& o, std::string* xdmf_path,
+                        std::string* fields_path, bool* has_psi) {
+    const RunConfig cfg = read_run_config(run_file);
+    h5::Id in = open_xyzmf(run_file, false);
+    std::vector<std::string> groups;
+    for (std::int64_t i : snapshot_indices(in)) groups.push_back(snapshot_group(i));
+    if (is_complete(in, "/final")) groups.push_back("/final");
+    if (groups.empty()) throw Error(run_file + ": holds no state to export (no snapshots, no /final)", exit_code::io);
+    XdmfExport x(run_file, cfg, o);
+    for (const std::string& g : groups) {
+        const StoredState st = read_state_group(in, run_file, g);
+        std::int64_t points = 0;
+        const std::string v = g + "/analysis/vortex_positions";
+        if (h5::exists(in, g + "/analysis") && h5::exists(in, v)) points = std::int64_t(h5::dataset_dims(in, v).at(0));
+        x.add_state(g, st.t, st.spins, points);
+    }
+    if (xdmf_path) *xdmf_path = x.xdmf_path();
+    if (fields_path) *fields_path = x.fields_path();
+    if (has_psi) *has_psi = x.has_psi();
+    return x.states();
+}
+
+}  // namespace xyzmf

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# ParaView is the real client of the XDMF sidecars: for a 3D sXY run (vortices
+# analysed), a 2D FM run (no psi) and a 1D chain, pvpython opens the sidecar
+# with both Xdmf3 readers, and the time steps, array names, components and
+# ranges it reports must equal what the HDF5 files hold (read with h5py).
+# Also: export refuses to replace a sidecar without --overwrite, and leaves
+# the run file untouched.
+#   tests/paraview_test.sh path/to/xyzmf path/to/pvpython
+set -euo pipefail
+X=$1
+PV=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+cd "$W"
+fail() { echo "paraview_test: FAIL: $*" >&2; exit 1; }
+
+"$X" run -q --backend cpu --size 10x8x6 --Jx 1 --Jy -1 --Jz 0 --t-end 1 --snapshot-every 0.25 --analyze --xdmf -o sxy3.h5
+"$X" run -q --backend cpu --size 12x10 --Jx 2 --Jy 0 --Jz 1 --t-end 2 --snapshot-every 0.5 --precision float -o fm2.h5
+"$X" export -q --xdmf fm2.h5
+"$X" run -q --backend cpu --dim 1 --size 20 --Jx 1 --Jy -1 --Jz 0 --t-end 1 --snapshot-every 0.5 -o sxy1.h5
+"$X" export -q sxy1.h5
+
+for name in sxy3 fm2 sxy1; do
+  [[ -s $name.xdmf && -s $name.fields.h5 ]] || fail "$name: no sidecar"
+  "$PV" --force-offscreen-rendering "$HERE/paraview_check.py" "$name.xdmf" >"$name.pv.json" 2>"$name.pv.err" ||
+    fail "$name: pvpython: $(tail -3 "$name.pv.err")"
+  /usr/bin/python3 - "$name" <<'PY' || fail "$name: ParaView's view differs from the files"
+import json, math, sys
+import h5py, numpy as np
+name = sys.argv[1]
+pv = json.loads(open(f"{name}.pv.json").read().strip().splitlines()[-1])
+with h5py.File(f"{name}.h5", "r") as f, h5py.File(f"{name}.fields.h5", "r") as g:
+    states = [f"/snapshots/{k}" for k in sorted(f["snapshots"])]
+    times = [float(f[s]["t"][()]) for s in states]
+    tf = float(f["/final/t"][()])
+    if tf in times:  # the final state replaces the snapshot at its time
+        states[times.index(tf)] = "/final"
+    else:
+        states.append("/final"); times.append(tf)
+    last = states[-1]
+    spins = f[last]["spins"][...].astype(float)
+    sites = spins.size // 3
+    psi_expected = "psi" in g[last]
+    vort = f[last + "/analysis/vortex_positions"].shape[0] if (last + "/analysis/vortex_positions") in f else 0
+    charges = f[last + "/analysis/vortex_charges"][...] if vort else None
+    psi = g[last]["psi"][...] if psi_expected else None
+for reader, v in pv.items():
+    def check(cond, what):
+        if not cond:
+            print(f"paraview_test: {name} ({reader}): {what}", file=sys.stderr); sys.exit(1)
+    check(np.allclose(v["times"], times), f"time steps {v['times']} != {times}")
+    check(v["points"] == sites + vort, f"{v['points']} points, expected {sites} sites + {vort} vortices")
+    a = v["arrays"]
+    want = {"spin", "sz"} | ({"psi"} if psi_expected else set()) | ({"charge", "normal"} if vort else set())
+    check(set(a) == want, f"arrays {sorted(a)} != {sorted(want)}")
+    check(a["spin"]["components"] == 3 and a["spin"]["tuples"] == sites, "spin is not a 3-vector per site")
+    for c in range(3):
+        lo, hi = spins[..., c].min(), spins[..., c].max()
+        check(math.isclose(a["spin"]["min"][c], lo, abs_tol=1e-6) and math.isclose(a["spin"]["max"][c], hi, abs_tol=1e-6),
+              f"spin component {c} range {a['spin']['min'][c]}..{a['spin']['max'][c]} != {lo}..{hi}")
+    check(math.isclose(a["sz"]["min"][0], spins[..., 2].min(), abs_tol=1e-6)
+          and math.isclose(a["sz"]["max"][0], spins[..., 2].max(), abs_tol=1e-6), "sz range differs from the spins' z")
+    if psi_expected:
+        check(math.isclose(a["psi"]["min"][0], np.nanmin(psi), abs_tol=1e-12)
+              and math.isclose(a["psi"]["max"][0], np.nanmax(psi), abs_tol=1e-12), "psi range differs")
+        check(-math.pi <= a["psi"]["min"][0] and a["psi"]["max"][0] <= math.pi, "psi outside [-pi, pi]")
+    if vort:
+        check(a["charge"]["min"][0] == charges.min() and a["charge"]["max"][0] == charges.max(), "vortex charges differ")
+print(f"paraview_test: {name}: {len(times)} time steps, {sites} sites, {vort} vortices, arrays as in the files")
+PY
+done
+
+# No silent replacement; the run file is only read.
+sum=$(md5sum fm2.h5)
+if "$X" export fm2.h5 2>again.txt; then fail "export replaced an existing sidecar without --overwrite"; fi
+grep -q "already exists; pass --overwrite" again.txt || fail "export refusal: $(cat again.txt)"
+[[ $(wc -l <again.txt) -eq 1 ]] || fail "export refusal is not one line: $(cat again.txt)"
+"$X" export -q --overwrite fm2.h5
+[[ $(md5sum fm2.h5) == "$sum" ]] || fail "export modified the run file"
+echo "paraview_test: ok"
