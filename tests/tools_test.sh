@@ -12,6 +12,8 @@ cd "$W"
 "$X" sweep -q --backend cpu --Jz 1 --x Jx:-6:6:4 --y Jy:-6:6:4 --size 8 --t-end 10 -o sweep.h5 >/dev/null
 "$X" analyze sxy.h5 --all-snapshots >/dev/null
 $P "$T/plot_run.py" sxy.h5 -o run.png
+"$X" run -q --backend cpu --Jx 1 --Jy -1 --Jz 0 --size 8x8x6 --t-end 2 --analyze -o sxy3.h5
+$P "$T/plot_run.py" sxy3.h5 -o run3.png  # psi of the z = 0 plane with its vortices
 $P "$T/plot_sk.py" sxy.h5 --snapshot 2 -o sk.png
 $P "$T/plot_texture.py" sxy.h5 -o texture.png
 $P "$T/plot_vortex_count.py" sxy.h5 -o count.png

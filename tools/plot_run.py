@@ -1,5 +1,10 @@
 #!/usr/bin/python3
-"""Plot an xyzmf run file: the final (or a snapshot's) spin texture and the time series."""
+"""Plot an xyzmf run file: the final (or a snapshot's) spin texture and the time series.
+
+Where Jx Jy != 0 the first panel is the sXY phase field psi (atan2(y, x) on A sites, i + j
+even; atan2(Jx x, -Jy y) on B sites), which is smooth inside an sXY domain, with the vortices
+(white +) and antivortices (black o) that `run --analyze` or `xyzmf analyze` stored; the plain
+angle atan2(y, x) alternates between the sublattices there and would wind everywhere."""
 import argparse
 
 import matplotlib
@@ -13,7 +18,7 @@ from xyzmf_files import open_xyzmf, pick_state  # noqa: E402
 def load(path, snapshot):
     f = open_xyzmf(path, "plot_run", group=None)
     group = f[pick_state(f, path, "plot_run", snapshot)]
-    return f, group["spins"][...], float(group["t"][()])
+    return f, group, group["spins"][...], float(group["t"][()])
 
 
 def main():
@@ -23,7 +28,7 @@ def main():
     ap.add_argument("--snapshot", type=int, help="snapshot index to show instead of the final state")
     args = ap.parse_args()
 
-    f, s, t = load(args.file, args.snapshot)
+    f, group, s, t = load(args.file, args.snapshot)
     p = f["parameters"].attrs
     dim = int(p["dim"])
     if dim == 3:
@@ -44,10 +49,35 @@ def main():
         ax[1].set_ylabel("atan2(y, x)")
         ax[1].set_title("in-plane angle (domain walls are its jumps)")
     else:
-        phi = np.arctan2(s[..., 1], s[..., 0])
-        im = ax[0].imshow(phi, cmap="hsv", vmin=-np.pi, vmax=np.pi, origin="lower", interpolation="nearest")
-        fig.colorbar(im, ax=ax[0], label="atan2(y, x)")
-        ax[0].set_title("in-plane angle" + (" (z = 0 plane)" if dim == 3 else ""))
+        x, y = s[..., 0], s[..., 1]
+        jx, jy = float(p["Jx"]), float(p["Jy"])
+        plane = " (z = 0 plane)" if dim == 3 else ""
+        if jx * jy != 0:
+            j, i = np.indices(x.shape)
+            psi = np.where((i + j) % 2 == 0, np.arctan2(y, x), np.arctan2(jx * x, -jy * y))
+            psi = np.ma.masked_where(np.hypot(x, y) < 0.02, psi)  # undefined without in-plane amplitude
+            im = ax[0].imshow(psi, cmap="hsv", vmin=-np.pi, vmax=np.pi, origin="lower", interpolation="nearest")
+            fig.colorbar(im, ax=ax[0], label="sXY phase psi (rad)")
+            panel = "sXY phase field psi" + plane
+            a = group.get("analysis")
+            if a is not None and "vortex_positions" in a:
+                pos, q = a["vortex_positions"][...], a["vortex_charges"][...]
+                if dim == 3:  # plaquettes of the z = 0 plane: normal z at z = 0
+                    keep = (a["vortex_normals"][...] == 2) & (pos[:, 2] == 0)
+                    pos, q = pos[keep], q[keep]
+                ax[0].plot(pos[q > 0, 0], pos[q > 0, 1], "w+", ms=6, mew=1.5, label=f"vortex ({(q > 0).sum()})")
+                ax[0].plot(pos[q < 0, 0], pos[q < 0, 1], "ko", ms=4, mfc="none", mew=1.2,
+                           label=f"antivortex ({(q < 0).sum()})")
+                ax[0].legend(loc="upper right", fontsize=7, framealpha=0.8)
+                panel += ", vortices"
+            else:
+                panel += " (vortices: run --analyze)"
+            ax[0].set_title(panel)
+        else:
+            phi = np.arctan2(y, x)
+            im = ax[0].imshow(phi, cmap="hsv", vmin=-np.pi, vmax=np.pi, origin="lower", interpolation="nearest")
+            fig.colorbar(im, ax=ax[0], label="atan2(y, x)")
+            ax[0].set_title("in-plane angle" + plane)
         im = ax[1].imshow(s[..., 2], cmap="viridis", origin="lower", interpolation="nearest")
         fig.colorbar(im, ax=ax[1], label="z")
         ax[1].set_title("z component")
