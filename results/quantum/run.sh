@@ -2,7 +2,7 @@
 # Regenerates results/quantum: the paper's Fig. 4 from quantum trajectories on a ring of
 # 12 spins, and the Liouvillian gap (exact) along two lines that cross the mean-field PM
 # boundary. Usage: results/quantum/run.sh [path/to/xyzmf]   (from the repository root)
-# About 27 min on the 2-core development machine, one core per half.
+# About 75 min on the 2-core development machine, one core per half (the gap's N = 8 is 45 of them).
 set -euo pipefail
 X=${1:-build/xyzmf}
 D=results/quantum
@@ -27,6 +27,7 @@ gap() {
   # Along Jy at Jx = 2, Jz = 1: mean-field FM, SDW from Jy = 0.675, PM from Jy = 1.219.
   for n in 4 5 6; do for jy in $(seq 0 0.2 2.4); do exact $n 2 "$jy"; done >"$D/gap-n$n.jsonl"; done
   for jy in $(seq 0 0.2 1.2); do exact 7 2 "$jy"; done >"$D/gap-n7.jsonl"
+  for jy in 0.6 0.8 1.0 1.2 0.4 1.4 0.2 0.0; do exact 8 2 "$jy"; done >"$D/gap-n8.jsonl"  # about 45 min
   (cd "$D" && $P ../../tools/plot_quantum.py gap gapjx-n?.jsonl --boundary -1.0625 --boundary 1.0625 -o gap-jx.png) \
     >"$D/gap-jx.txt" 2>&1
   (cd "$D" && $P ../../tools/plot_quantum.py gap gap-n?.jsonl --boundary 1.219 -o gap-jy.png) >"$D/gap-jy.txt" 2>&1
