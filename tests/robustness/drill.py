@@ -668,8 +668,9 @@ RUN16 = ["run", "--size", "16", "--t-end", "4", "--snapshot-every", "0.5", "--Jx
          "--Jz", "1", "--steady-tol", "0"] + Q
 SWEEP3 = ["sweep", "--x", "Jx:-2:2:3", "--y", "Jy:-2:2:3", "--size", "4", "--t-end", "2"] + Q
 MAP5 = ["stability", "--x", "Jx:-2:2:5", "--y", "Jy:-2:2:5"]
-# the long run / sweep that kill_resume interrupts (about 1-2 s each on 2 cores)
-LONG_RUN = ["run", "--size", "48", "--t-end", "300", "--dt", "0.01", "--snapshot-every", "3",
+# the long run / sweep that kill_resume interrupts: the run takes about 4 s on 2 idle cores
+# (at --size 48, --t-end 300 it had got fast enough to finish before a 1.2 s kill)
+LONG_RUN = ["run", "--size", "64", "--t-end", "600", "--dt", "0.01", "--snapshot-every", "6",
             "--steady-tol", "0", "--Jx", "0.9", "--Jy", "-0.6", "--Jz", "1"] + Q
 # (about 2 s in a release build: long enough that every kill delay below lands inside it)
 LONG_SWEEP = ["sweep", "--x", "Jx:-2:2:4", "--y", "Jy:-2:2:4", "--size", "16", "--t-end", "300",
