@@ -67,6 +67,9 @@ std::string lattice_text(const Lattice& lat);
 
 // Spins dataset shape: sizes reversed plus the component axis, e.g. (Ly, Lx, 3).
 std::vector<hsize_t> spin_dims(const Lattice& lat);
+// The file's interleaved (..., 3) spins <-> the host's SoA blocks x | y | z of N sites.
+std::vector<double> to_soa(const std::vector<double>& aos, index_t N);
+std::vector<double> to_aos(const std::vector<double>& soa, index_t N);
 
 // A state read back from an xyzmf file: the final state if present, else the
 // last snapshot. Spins are the SoA host layout (x block, y block, z block).

@@ -156,15 +156,21 @@ RunConfig read_run_config(const std::string& path) {
     return read_run_config(file, path);
 }
 
-namespace {
-
-// Interleaved (..., 3) file layout -> SoA host layout.
 std::vector<double> to_soa(const std::vector<double>& aos, index_t N) {
     std::vector<double> soa(aos.size());
     for (index_t n = 0; n < N; ++n)
         for (int c = 0; c < 3; ++c) soa[c * N + n] = aos[3 * n + c];
     return soa;
 }
+
+std::vector<double> to_aos(const std::vector<double>& soa, index_t N) {
+    std::vector<double> aos(soa.size());
+    for (index_t n = 0; n < N; ++n)
+        for (int c = 0; c < 3; ++c) aos[3 * n + c] = soa[c * N + n];
+    return aos;
+}
+
+namespace {
 
 std::string num(double v) {
     char buf[40];

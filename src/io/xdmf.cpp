@@ -237,12 +237,7 @@ void XdmfExport::add_state(const std::string& group, double t, const HostState& 
     };
     put("sz", dims, spins.data() + 2 * N);  // the z block of the state (x fastest, like the mesh)
     if (m.has_psi) put("psi", dims, sxy_phase_field(m.cfg.lattice, m.cfg.couplings, spins, m.opt.min_amplitude).data());
-    if (m.cfg.lattice.dim == 1) {
-        std::vector<double> aos(std::size_t(3 * N));
-        for (index_t n = 0; n < N; ++n)
-            for (int c = 0; c < 3; ++c) aos[std::size_t(3 * n + c)] = spins[std::size_t(c * N + n)];
-        put("spin", {1, hsize_t(N), 3}, aos.data());
-    }
+    if (m.cfg.lattice.dim == 1) put("spin", {1, hsize_t(N), 3}, to_aos(spins, N).data());
     if (!m.fields_file->committed()) m.fields_file->commit();
     else H5Fflush(f, H5F_SCOPE_GLOBAL);
     m.states.push_back({group, t, vortex_points});
