@@ -51,9 +51,15 @@ std::string xml_escape(const std::string& s) {
         else if (c == '<') o += "&lt;";
         else if (c == '>') o += "&gt;";
         else if (c == '"') o += "&quot;";
-        else if (c == '-' && !o.empty() && o.back() == '-') o += " -";  // no "--" inside a comment
         else o += c;
     }
+    return o;
+}
+
+// Text for inside an XML comment, which must not contain "--".
+std::string comment_text(const std::string& s) {
+    std::string o;
+    for (char c : s) o += c == '-' && !o.empty() && o.back() == '-' ? std::string(" -") : std::string(1, c);
     return o;
 }
 
@@ -145,7 +151,7 @@ struct XdmfExport::Impl {
     void write_document() const {
         std::ostringstream x;
         x << "<?xml version=\"1.0\" ?>\n<Xdmf Version=\"3.0\">\n"
-          << " <!-- xyzmf " << XYZMF_VERSION << ": the states of " << xml_escape(run_ref)
+          << " <!-- xyzmf " << XYZMF_VERSION << ": the states of " << comment_text(xml_escape(run_ref))
           << " (" << lattice_text(cfg.lattice) << "); spin = Bloch vector (sx, sy, sz), sz, psi = sXY phase field"
           << " (radians, NaN where undefined); time in 1/gamma, lengths in lattice sites -->\n"
           << " <Domain>\n  <Grid Name=\"lattice\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
