@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `cmake --install` into a fresh prefix: the program runs from there, the tools run
-# from their installed folder (their helper module beside them), the documents are there.
+# from their installed folder (importing the xyzmf Python package), the documents are there.
 #   tests/install_test.sh BUILD_DIR
 set -euo pipefail
 B=$1
@@ -11,7 +11,7 @@ fail() { echo "install_test: FAIL: $*" >&2; exit 1; }
 version=$("$P/bin/xyzmf" --version)
 grep -q "^0\." <<<"$version" || fail "installed xyzmf --version: $version"
 T=$P/share/xyzmf/tools
-for t in plot_run.py plot_texture.py plot_quantum.py sweep_disagreements.py xyzmf_files.py slurm-sweep.sh; do
+for t in plot_run.py plot_texture.py plot_quantum.py sweep_disagreements.py slurm-sweep.sh; do
     [[ -f $T/$t ]] || fail "$t not installed"
 done
 [[ -x $T/plot_run.py && -x $T/slurm-sweep.sh ]] || fail "tools not executable"

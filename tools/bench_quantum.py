@@ -22,6 +22,7 @@ both tools, xyzmf's fine-grained OpenMP loops more than QuTiP's processes.
 """
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import platform
@@ -33,8 +34,10 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from xyzmf_files import write_report  # noqa: E402
+# the xyzmf package: installed, or else this checkout's python/ folder
+if importlib.util.find_spec("xyzmf") is None:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from xyzmf.files import write_report  # noqa: E402
 
 PROG = "bench_quantum"
 J = (4.0, 2.0, 1.0)

@@ -2,6 +2,7 @@
 """Measure structure-factor cost per snapshot (three FFTW transforms) for results/bench/structure-factor.md."""
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import statistics
@@ -9,8 +10,10 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from xyzmf_files import write_report  # noqa: E402
+# the xyzmf package: installed, or else this checkout's python/ folder
+if importlib.util.find_spec("xyzmf") is None:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from xyzmf.files import write_report  # noqa: E402
 
 CASES = [("2", "1024"), ("3", "128")]
 

@@ -3,6 +3,7 @@
 snapshots (and with --compress 1), interleaved repeats in one session; writes results/bench/snapshots.md."""
 import argparse
 import datetime
+import importlib.util
 import os
 import re
 import statistics
@@ -11,8 +12,10 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from xyzmf_files import write_report  # noqa: E402
+# the xyzmf package: installed, or else this checkout's python/ folder
+if importlib.util.find_spec("xyzmf") is None:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from xyzmf.files import write_report  # noqa: E402
 
 
 def main():

@@ -4,14 +4,17 @@ RK4 steppers, numba's parallel RK4 and numpy's RK4 of the same equations, the ST
 fused stepper's arithmetic roof."""
 import argparse
 import datetime
+import importlib.util
 import os
 import platform
 import re
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from xyzmf_files import write_report  # noqa: E402
+# the xyzmf package: installed, or else this checkout's python/ folder
+if importlib.util.find_spec("xyzmf") is None:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from xyzmf.files import write_report  # noqa: E402
 
 CASES = [(2, 256), (2, 1024), (2, 2048), (3, 64), (3, 128)]
 

@@ -7,6 +7,8 @@ centre of the most uniform patch (site (0, 0) for a uniform state) and B its +x 
 As in the paper, the arrows are drawn normalised to unit length, so they end on the sphere and the
 tilt of s out of the equator (h lies in it at Jz = 0) shows; the true lengths are printed and in the title."""
 import argparse
+import importlib.util
+import os
 import sys
 
 import matplotlib
@@ -15,13 +17,17 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from xyzmf_files import open_xyzmf  # noqa: E402
+# the xyzmf package: installed, or else this checkout's python/ folder
+if importlib.util.find_spec("xyzmf") is None:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from xyzmf import fields, files  # noqa: E402
+
 
 def load(path, snapshot):
-    f = open_xyzmf(path, "plot_bloch", what="an xyzmf run file (written by `xyzmf run`)")
-    name = f"/snapshots/{snapshot:06d}" if snapshot is not None else "/final"
-    if name not in f:
-        sys.exit(f"plot_bloch: {path}: no {name}" + (" (the run did not end normally; use --snapshot N)" if snapshot is None else ""))
+    f = files.open_file(path, "parameters", what="an xyzmf run file (written by `xyzmf run`)")
+    if snapshot is None and "final" not in f:  # no fallback to the last snapshot: say which state is drawn
+        sys.exit(f"plot_bloch: {path}: no /final (the run did not end normally; use --snapshot N)")
+    name = files.pick_state(f, snapshot)
     return f["parameters"].attrs, f[name]["spins"][...], float(f[name]["t"][()])
 
 
@@ -29,8 +35,7 @@ def field(s, p):
     dim = int(p["dim"])
     if s.ndim - 1 != dim:
         sys.exit(f"plot_bloch: spins have shape {s.shape}, but the file says dim = {dim}")
-    nn = sum(np.roll(s, shift, axis=ax) for ax in range(dim) for shift in (1, -1))
-    return nn * np.array([p["Jx"], p["Jy"], p["Jz"]]) / (2 * dim)
+    return fields.effective_field(s, p)
 
 
 def pick_site(s):
@@ -40,7 +45,7 @@ def pick_site(s):
     for ax in axes:  # smear over a few sites, so the pick sits inside a patch, not on its edge
         dev = sum(np.roll(dev, sh, axis=ax) for sh in (-2, -1, 0, 1, 2))
     dev = dev + np.roll(dev, -1, axis=s.ndim - 2)  # ... and its +x neighbour's patch too
-    dev[np.indices(dev.shape).sum(0) % 2 == 1] = np.inf
+    dev[fields.sublattice_b(dev.shape)] = np.inf
     return np.unravel_index(np.argmin(dev), dev.shape)
 
 
@@ -70,8 +75,7 @@ def main():
     sites = {("A" if sum(n) % 2 == 0 else "B"): n for n in (site, other)}
     if len(sites) != 2:
         sys.exit(f"plot_bloch: sites {site[::-1]} and {other[::-1]} are on the same sublattice (odd Lx?)")
-    g, G = p["gamma"], p["gamma"] / 2 + 2 * p["gamma_phi"]
-    dsdt = 2 * np.cross(h, s) - np.stack([G * s[..., 0], G * s[..., 1], g * (s[..., 2] + 1)], axis=-1)
+    dsdt = fields.ds_dt(s, p, h)
 
     fig = plt.figure(figsize=(7.5, 7.5))
     ax = fig.add_subplot(projection="3d")
@@ -130,4 +134,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with files.exit_on_error("plot_bloch"):
+        main()

@@ -8,6 +8,8 @@ boundary in d = 1 and 2). Where the paramagnet is unstable the theory does not a
 left white (at Jz = 0 that region is the sXY phase); the black line is that boundary.
 """
 import argparse
+import importlib.util
+import os
 import sys
 
 import matplotlib
@@ -17,7 +19,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 
-from xyzmf_files import open_xyzmf  # noqa: E402
+# the xyzmf package: installed, or else this checkout's python/ folder
+if importlib.util.find_spec("xyzmf") is None:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from xyzmf import files  # noqa: E402
 
 WHAT = {
     "xi2": ("squeezing $\\xi^2$ of k = 0, $\\pi$ (Gaussian theory)", "$\\xi^2$", "viridis"),
@@ -32,8 +37,7 @@ def main():
     ap.add_argument("--what", choices=sorted(WHAT), default="xi2", help="which map to draw (default xi2)")
     ap.add_argument("-o", "--output", required=True, help="PNG to write")
     a = ap.parse_args()
-    f = open_xyzmf(a.file, "plot_gaussian", group="gaussian",
-                   what="an xyzmf file with /gaussian (written by `xyzmf gaussian -o`)")
+    f = files.open_file(a.file, "gaussian", what="an xyzmf file with /gaussian (written by `xyzmf gaussian -o`)")
     g = f["gaussian"]
     x, y = g["x"][()], g["y"][()]
     if len(x) < 2 or len(y) < 2:
@@ -72,4 +76,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with files.exit_on_error("plot_gaussian"):
+        main()

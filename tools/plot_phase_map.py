@@ -4,6 +4,8 @@
 boundary (growth = 0 of the stability map) and the Lifshitz points; 'x' marks points whose dynamics
 disagree with the prediction. Hatched light cells are domains of the order of the same colour."""
 import argparse
+import importlib.util
+import os
 import sys
 
 import matplotlib
@@ -15,16 +17,19 @@ from matplotlib.collections import PatchCollection  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
-NAMES = ["PM", "FM", "AFM", "SDW", "sXY"]
-COLOURS = np.array([matplotlib.colors.to_rgb(c) for c in ("#d9d9d9", "red", "blue", "green", "purple")])
-TIE_CODE, TIE_COLOUR = 8, matplotlib.colors.to_rgb("orange")  # stability: k = 0 and k = pi grow equally
+# the xyzmf package: installed, or else this checkout's python/ folder
+if importlib.util.find_spec("xyzmf") is None:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from xyzmf import codes, files  # noqa: E402
 
-from xyzmf_files import open_xyzmf  # noqa: E402
+NAMES = [codes.PHASE_NAMES[c] for c in range(5)]  # PM, FM, AFM, SDW, sXY: codes 0-4
+COLOURS = np.array([matplotlib.colors.to_rgb(c) for c in ("#d9d9d9", "red", "blue", "green", "purple")])
+TIE_CODE, TIE_COLOUR = codes.PHASE_CODES["FM/AFM"], matplotlib.colors.to_rgb("orange")  # k = 0 and k = pi grow equally
+
 
 def load(path, group):
     source = "stability" if group == "map" else "sweep"
-    return open_xyzmf(path, "plot_phase_map", group=group,
-                      what=f"an xyzmf file with /{group} (written by `xyzmf {source}`)")[group]
+    return files.open_file(path, group, what=f"an xyzmf file with /{group} (written by `xyzmf {source}`)")[group]
 
 
 def extent(x, y):
@@ -139,4 +144,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with files.exit_on_error("plot_phase_map"):
+        main()

@@ -21,6 +21,7 @@ of Jx, Jy, Jz varies (or takes --x) and draws the gap against it, one curve per 
 optional vertical lines at --boundary (the mean-field PM boundary; repeatable) and a log y axis (--log).
 """
 import argparse
+import importlib.util
 import json
 import os
 import sys
@@ -33,7 +34,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.optimize import OptimizeWarning, curve_fit  # noqa: E402
 
-from xyzmf_files import open_xyzmf  # noqa: E402
+# the xyzmf package: installed, or else this checkout's python/ folder
+if importlib.util.find_spec("xyzmf") is None:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from xyzmf import files  # noqa: E402
 
 PROG = "plot_quantum"
 # the paper's points (Jx, Jy, Jz) in units of gamma, and the mean-field phase there
@@ -56,7 +60,7 @@ def phase_of(J, gamma, gamma_phi):
 
 
 def load(path):
-    f = open_xyzmf(path, PROG, group="quantum", what="an xyzmf file with /quantum (written by `xyzmf quantum -o`)")
+    f = files.open_file(path, "quantum", what="an xyzmf file with /quantum (written by `xyzmf quantum -o`)")
     g = f["quantum"]
     at = {k: g.attrs[k] for k in g.attrs}
     if "cx" not in g:
@@ -315,4 +319,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with files.exit_on_error(PROG):
+        main()

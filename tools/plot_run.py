@@ -6,6 +6,9 @@ even; atan2(Jx x, -Jy y) on B sites), which is smooth inside an sXY domain, with
 (white +) and antivortices (black o) that `run --analyze` or `xyzmf analyze` stored; the plain
 angle atan2(y, x) alternates between the sublattices there and would wind everywhere."""
 import argparse
+import importlib.util
+import os
+import sys
 
 import matplotlib
 
@@ -13,11 +16,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from xyzmf_files import open_xyzmf, pick_state  # noqa: E402
+# the xyzmf package: installed, or else this checkout's python/ folder
+if importlib.util.find_spec("xyzmf") is None:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from xyzmf import fields, files  # noqa: E402
+
 
 def load(path, snapshot):
-    f = open_xyzmf(path, "plot_run", group=None)
-    group = f[pick_state(f, path, "plot_run", snapshot)]
+    f = files.open_file(path)
+    group = f[files.pick_state(f, snapshot)]
     return f, group, group["spins"][...], float(group["t"][()])
 
 
@@ -53,18 +60,13 @@ def main():
         jx, jy = float(p["Jx"]), float(p["Jy"])
         plane = " (z = 0 plane)" if dim == 3 else ""
         if jx * jy != 0:
-            j, i = np.indices(x.shape)
-            psi = np.where((i + j) % 2 == 0, np.arctan2(y, x), np.arctan2(jx * x, -jy * y))
-            psi = np.ma.masked_where(np.hypot(x, y) < 0.02, psi)  # undefined without in-plane amplitude
+            psi = np.ma.masked_invalid(fields.psi(s, jx, jy, 0.02))  # undefined without in-plane amplitude
             im = ax[0].imshow(psi, cmap="hsv", vmin=-np.pi, vmax=np.pi, origin="lower", interpolation="nearest")
             fig.colorbar(im, ax=ax[0], label="sXY phase psi (rad)")
             panel = "sXY phase field psi" + plane
             a = group.get("analysis")
             if a is not None and "vortex_positions" in a:
-                pos, q = a["vortex_positions"][...], a["vortex_charges"][...]
-                if dim == 3:  # plaquettes of the z = 0 plane: normal z at z = 0
-                    keep = (a["vortex_normals"][...] == 2) & (pos[:, 2] == 0)
-                    pos, q = pos[keep], q[keep]
+                pos, q = fields.plane_vortices(a, dim)  # in 3D: the z = 0 plane's
                 ax[0].plot(pos[q > 0, 0], pos[q > 0, 1], "w+", ms=6, mew=1.5, label=f"vortex ({(q > 0).sum()})")
                 ax[0].plot(pos[q < 0, 0], pos[q < 0, 1], "ko", ms=4, mfc="none", mew=1.2,
                            label=f"antivortex ({(q < 0).sum()})")
@@ -105,4 +107,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with files.exit_on_error("plot_run"):
+        main()

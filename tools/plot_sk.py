@@ -3,6 +3,7 @@
 shifted to [-pi, pi) for display (2D: image; 1D: line; 3D: the k_z = 0 plane, plus the radial
 average when the file stores principal planes). Needs `xyzmf analyze` or `xyzmf run --analyze`."""
 import argparse
+import importlib.util
 import os
 import sys
 
@@ -13,14 +14,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 
-from xyzmf_files import open_xyzmf, pick_state  # noqa: E402
-
-def load(path):
-    return open_xyzmf(path, "plot_sk")
-
-
-def state_name(f, path, snapshot):
-    return pick_state(f, path, "plot_sk", snapshot)
+# the xyzmf package: installed, or else this checkout's python/ folder
+if importlib.util.find_spec("xyzmf") is None:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from xyzmf import files  # noqa: E402
 
 
 def kaxis(n):
@@ -110,11 +107,11 @@ def main():
     if not args.all_snapshots and not args.output:
         ap.error("-o/--output is required (or --all-snapshots --outdir DIR)")
 
-    f = load(args.file)
+    f = files.open_file(args.file, "parameters")
     if args.final and "final" not in f:
         sys.exit(f"plot_sk: {args.file}: no final state (the run did not end normally); use --snapshot N")
     if not args.all_snapshots:
-        plot_state(f, args.file, state_name(f, args.file, args.snapshot), args.output, args.log)
+        plot_state(f, args.file, files.pick_state(f, args.snapshot), args.output, args.log)
         return
     snaps = [s for s in sorted(f.get("snapshots", [])) if "structure_factor" in f["snapshots"][s]]
     if not snaps:
@@ -125,4 +122,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with files.exit_on_error("plot_sk"):
+        main()

@@ -10,6 +10,9 @@ the largest |ds/dt| and spread within a sublattice, to show the state is a stati
 two-sublattice one. Two runs from different seeds show the free angle: theta differs between
 them, phi_A + phi_B does not. Two files give two panels side by side."""
 import argparse
+import importlib.util
+import os
+import sys
 
 import matplotlib
 
@@ -17,7 +20,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from xyzmf_files import open_xyzmf, pick_state  # noqa: E402
+# the xyzmf package: installed, or else this checkout's python/ folder
+if importlib.util.find_spec("xyzmf") is None:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from xyzmf import fields, files  # noqa: E402
 
 PROG = "plot_sxy_sublattices"
 
@@ -28,15 +34,12 @@ def wrap(a):
 
 
 def analyse(path):
-    f = open_xyzmf(path, PROG, what="an xyzmf run file (written by `xyzmf run`)")
-    name = pick_state(f, path, PROG)
+    f = files.open_file(path, "parameters", what="an xyzmf run file (written by `xyzmf run`)")
+    name = files.pick_state(f)
     p, s, t = f["parameters"].attrs, f[name]["spins"][...], float(f[name]["t"][()])
-    dim = s.ndim - 1
     # the residual of the mean-field equations (physics.md section 2): small only if the state is stationary
-    h = sum(np.roll(s, sh, axis=ax) for ax in range(dim) for sh in (1, -1)) * np.array([p["Jx"], p["Jy"], p["Jz"]]) / (2 * dim)
-    g, G = p["gamma"], p["gamma"] / 2 + 2 * p["gamma_phi"]
-    dsdt = 2 * np.cross(h, s) - np.stack([G * s[..., 0], G * s[..., 1], g * (s[..., 2] + 1)], axis=-1)
-    odd = np.indices(s.shape[:-1]).sum(0) % 2 == 1
+    dsdt = fields.ds_dt(s, p)
+    odd = fields.sublattice_b(s.shape[:-1])
     A, B = s[~odd].mean(0), s[odd].mean(0)
     spread = max(np.abs(s[~odd] - A).max(), np.abs(s[odd] - B).max())  # a domain wall or vortex would show here
     phiA, phiB = (np.degrees(np.arctan2(v[1], v[0])) for v in (A, B))
@@ -107,4 +110,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with files.exit_on_error(PROG):
+        main()

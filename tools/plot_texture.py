@@ -4,6 +4,7 @@ even; atan2(Jx x, -Jy y) on B sites) with the in-plane spins as arrows and the v
 antivortices (o) found by `xyzmf analyze`, next to the plain angle atan2(y, x). 2D lattices;
 3D: the z = 0 plane."""
 import argparse
+import importlib.util
 import os
 import sys
 
@@ -15,11 +16,15 @@ import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 from mpl_toolkits.axes_grid1 import make_axes_locatable  # noqa: E402
 
-from xyzmf_files import open_xyzmf, pick_state  # noqa: E402
+# the xyzmf package: installed, or else this checkout's python/ folder
+if importlib.util.find_spec("xyzmf") is None:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from xyzmf import fields, files  # noqa: E402
+
 
 def load(path, snapshot):
-    f = open_xyzmf(path, "plot_texture")
-    name = pick_state(f, path, "plot_texture", snapshot)
+    f = files.open_file(path, "parameters")
+    name = files.pick_state(f, snapshot)
     if "spins" not in f[name]:
         sys.exit(f"plot_texture: {path}: {name} has no spins (an `analyze --out` file? plot the run file)")
     return f, name
@@ -27,9 +32,7 @@ def load(path, snapshot):
 
 def windings(angle):
     """Number of plaquettes (periodic) around which the angle winds by a nonzero multiple of 2 pi."""
-    corners = [angle, np.roll(angle, -1, 1), np.roll(angle, (-1, -1), (0, 1)), np.roll(angle, -1, 0)]
-    total = sum((corners[(q + 1) % 4] - corners[q] + np.pi) % (2 * np.pi) - np.pi for q in range(4))
-    return int(np.count_nonzero(np.nan_to_num(np.rint(total / (2 * np.pi)))))  # masked (NaN) corners: not counted
+    return int(np.count_nonzero(fields.plaquette_windings(angle)))  # masked (NaN) corners: not counted
 
 
 def parse_crop(text, lx, ly):
@@ -72,8 +75,7 @@ def main():
     an = g["analysis"] if "analysis" in g else None
     amin = float(an.attrs.get("threshold_vortex_amplitude", 0.02)) if an is not None else 0.02
     j, i = np.indices(x.shape)
-    psi = np.where((i + j) % 2 == 0, np.arctan2(y, x), np.arctan2(jx * x, -jy * y))
-    psi = np.ma.masked_where(np.hypot(x, y) < amin, psi)
+    psi = np.ma.masked_invalid(fields.psi(s, jx, jy, amin))
     phi = np.arctan2(y, x)
 
     x0, x1, y0, y1 = parse_crop(args.crop, lx, ly) if args.crop else (0, lx, 0, ly)
@@ -105,11 +107,9 @@ def main():
                "no vortices in the analysis (not an sXY point: Jz = 0, Jx Jy < 0)")
         ax[0].set_title(f"psi and in-plane spins (every {every}){plane}\n{why}")
     else:
-        pos, q = an["vortex_positions"][...].reshape(-1, 3), an["vortex_charges"][...]
+        pos, q = fields.plane_vortices(an, dim)  # in 3D: the z = 0 plane's
         # plaquettes across the periodic boundary have centres on the image edge (x = Lx - 0.5): kept
         keep = (pos[:, 0] >= x0 - 0.5) & (pos[:, 0] <= x1 - 0.5) & (pos[:, 1] >= y0 - 0.5) & (pos[:, 1] <= y1 - 0.5)
-        if dim == 3:
-            keep &= (an["vortex_normals"][...] == 2) & (pos[:, 2] == 0)
         for sel, mk, col, lab in ((q > 0, "P", "red", "vortices"), (q < 0, "o", "blue", "antivortices")):
             pts = pos[keep & sel]
             ms = np.clip(500 / max(x1 - x0, y1 - y0), 6, 10)
@@ -134,4 +134,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with files.exit_on_error("plot_texture"):
+        main()

@@ -3,6 +3,7 @@
 axes, one colour per file, from /analysis/coarsening (written by `xyzmf analyze FILE --all-snapshots`
 or `xyzmf run --analyze`). t = 0 and zero counts are left out."""
 import argparse
+import importlib.util
 import os
 import sys
 
@@ -13,10 +14,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import LogFormatter  # noqa: E402
 
-from xyzmf_files import open_xyzmf  # noqa: E402
+# the xyzmf package: installed, or else this checkout's python/ folder
+if importlib.util.find_spec("xyzmf") is None:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from xyzmf import files  # noqa: E402
+
 
 def load(path):
-    f = open_xyzmf(path, "plot_vortex_count")
+    f = files.open_file(path, "parameters")
     if "/analysis/coarsening" not in f:
         sys.exit(f"plot_vortex_count: {path}: no /analysis/coarsening: run `xyzmf analyze {path} --all-snapshots`")
     c = f["/analysis/coarsening"]
@@ -91,4 +96,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with files.exit_on_error("plot_vortex_count"):
+        main()

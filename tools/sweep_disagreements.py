@@ -1,14 +1,17 @@
 #!/usr/bin/python3
 """List every sweep point where the dynamics disagree with linear stability, with the likely reason, as markdown."""
 import argparse
+import importlib.util
+import os
 import sys
 
-import h5py
 import numpy as np
 
-PHASES = {-1: "not done", 0: "PM", 1: "FM", 2: "AFM", 3: "SDW", 4: "sXY", 5: "domains", 6: "not stationary",
-          7: "blow-up", 8: "FM/AFM"}
-ORDERS = {-1: "-", 0: "none", 1: "FM", 2: "AFM", 3: "SDW", 4: "sXY"}
+# the xyzmf package: installed, or else this checkout's python/ folder
+if importlib.util.find_spec("xyzmf") is None:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from xyzmf import files  # noqa: E402
+from xyzmf.codes import ORDER_NAMES as ORDERS, PHASE_NAMES as PHASES  # noqa: E402
 
 
 def growth(Jx, Jy, Jz, gamma, gphi, u):
@@ -43,11 +46,7 @@ def main():
     ap.add_argument("-o", "--output", required=True, help="markdown file to write")
     ap.add_argument("--title", default="Points where dynamics and stability disagree", help="heading")
     a = ap.parse_args()
-    try:
-        f = h5py.File(a.sweep, "r")
-        g = f["sweep"]
-    except (OSError, KeyError) as e:
-        sys.exit(f"sweep_disagreements: {a.sweep}: not a sweep file ({e})")
+    g = files.open_file(a.sweep, "sweep", what="a sweep file (written by `xyzmf sweep`)")["sweep"]
     x, y = g["x"][...], g["y"][...]
     phase, order, agree, pred = g["phase"][...], g["order"][...], g["agree"][...], g["predicted"][...]
     m_perp, residual = g["m_perp"][...], g["residual"][...]
@@ -84,4 +83,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with files.exit_on_error("sweep_disagreements"):
+        main()
