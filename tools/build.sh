@@ -19,3 +19,19 @@ status=${PIPESTATUS[0]}
 set -o pipefail
 [[ $status == 0 ]] || { echo "xyzmf: the build failed (exit $status); see build.log" >&2; exit 1; }
 test -x build/xyzmf
+# `import xyzmf` in Debian's python3 from any directory: a .pth file naming
+# build/python in its site-packages (or the user's, where that is not writable).
+if [[ -d build/python/xyzmf ]]; then
+    /usr/bin/python3 - "$PWD/build/python" <<'EOF'
+import os, site, sys
+for d in site.getsitepackages() + [site.getusersitepackages()]:
+    try:
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "xyzmf-build.pth"), "w") as f:
+            f.write(sys.argv[1] + "\n")
+    except OSError:
+        continue
+    print(f"xyzmf: the Python package is importable by /usr/bin/python3 (via {d}/xyzmf-build.pth)", file=sys.stderr)
+    break
+EOF
+fi

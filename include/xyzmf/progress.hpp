@@ -5,9 +5,26 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 namespace xyzmf {
+
+// What a progress listener receives: the share of this call's work done
+// (0..1), the state in words, and elapsed and remaining wall time in seconds
+// (the ETA is NaN until something is done). `last` marks the final report.
+struct ProgressReport {
+    double fraction = 0, elapsed_s = 0, eta_s = 0;
+    std::string what;
+    bool last = false;
+};
+using ProgressListener = std::function<void(const ProgressReport&)>;
+
+// One listener for every ProgressLine of the process (the Python module's
+// progress callback; empty: none). It hears every progress line, quiet or not,
+// about 5 times a second (and at the end of a run or sweep), on the thread that
+// runs the command.
+void set_progress_listener(ProgressListener listener);
 
 class ProgressLine {
 public:
@@ -27,7 +44,7 @@ public:
 private:
     bool quiet_, tty_, drawn_ = false;
     double log_every_s_;
-    std::chrono::steady_clock::time_point t0_, last_;
+    std::chrono::steady_clock::time_point t0_, last_, last_heard_;
     bool printed_once_ = false;
 };
 

@@ -9,6 +9,9 @@ namespace xyzmf {
 void install_interrupt_handlers();
 bool interrupt_requested();
 void clear_interrupt();
+// Stops the run or sweep in progress as Ctrl-C would (the Python module's
+// callback raised an exception); safe from any thread.
+void request_interrupt();
 int interrupt_exit_code();         // 128 + the signal received (130 if none)
 const char* interrupt_signal_name();  // "SIGINT", "SIGTERM", ...
 

@@ -25,6 +25,20 @@ Command add_sweep_command(CLI::App& app, const std::string& command_line);
 Command add_merge_command(CLI::App& app, const std::string& command_line);
 Command add_export_command(CLI::App& app, const std::string& command_line);
 
+// Where run_command_line puts what the program would print: the one-line
+// refusal (without the "xyzmf: error: " prefix) and the --help/--version text.
+// A command's own report still goes to stdout and its progress line to stderr.
+struct CommandOutput {
+    std::string error, text;
+};
+
+// Runs one xyzmf command line (arguments without the program name; `program` is
+// prepended to the command line that files record) and returns its exit code
+// (xyzmf/error.hpp). Without `output`, refusals and help go to stderr/stdout as
+// the program prints them.
+int run_command_line(const std::vector<std::string>& arguments, const std::string& program = "xyzmf",
+                     CommandOutput* output = nullptr);
+
 // Replaces `--config FILE` in args (program name excluded) by the options the
 // file sets for the command that args name, unless the command line sets them
 // too (under any of their names). A key that is no option of that command is an

@@ -1,7 +1,7 @@
-// xyzmf: entry point. Parses the command line (CLI11) and runs one
-// subcommand; every error ends here as ONE line on stderr and a non-zero exit.
+// One xyzmf command line, parsed (CLI11) and run: the program's main() and the
+// Python module both come here, so that they share every default, check and
+// message. Every error ends here as ONE line and a non-zero exit code.
 #include <algorithm>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -31,15 +31,17 @@ std::string extras_in_order(const std::string& what) {
     for (auto it = words.rbegin(); it != words.rend(); ++it) out += " " + *it;
     return out;
 }
-void print_error(const std::string& what) { std::fprintf(stderr, "xyzmf: error: %s\n", one_line(what).c_str()); }
 }  // namespace
 
-int main(int argc, char** argv) {
-    // A file-size limit (ulimit -f) must end in "disk full" (exit 3), not in
-    // the default SIGXFSZ kill.
-    std::signal(SIGXFSZ, SIG_IGN);
-    std::string command_line;
-    for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+namespace xyzmf::cli {
+
+int run_command_line(const std::vector<std::string>& arguments, const std::string& program, CommandOutput* output) {
+    const auto print_error = [&](const std::string& what) {
+        if (output) output->error = one_line(what);
+        else std::fprintf(stderr, "xyzmf: error: %s\n", one_line(what).c_str());
+    };
+    std::string command_line = program;
+    for (const std::string& a : arguments) command_line += " " + a;
 
     CLI::App app{"xyzmf " XYZMF_VERSION ": site-resolved mean-field dynamics of the driven-dissipative XYZ spin "
                  "model\n(Lee, Gopalakrishnan & Lukin, PRL 110, 257204 (2013)). Rates and couplings are in units "
@@ -57,7 +59,7 @@ int main(int argc, char** argv) {
                                                  xyzmf::cli::add_export_command(app, command_line),
                                                  xyzmf::cli::add_bench_command(app)};
     try {
-        std::vector<std::string> args(argv + 1, argv + argc);
+        std::vector<std::string> args = arguments;
         for (std::size_t i = 0; i < args.size(); ++i)
             if (args[i].empty())
                 throw xyzmf::Error(i > 0 ? args[i - 1] + ": an empty value is not a value"
@@ -70,7 +72,11 @@ int main(int argc, char** argv) {
         print_error(e.what());
         return e.exit_code();
     } catch (const CLI::Success& e) {  // --help, --version
-        return app.exit(e);
+        if (!output) return app.exit(e);
+        std::ostringstream text;
+        const int code = app.exit(e, text, text);
+        output->text = text.str();
+        return code;
     } catch (const CLI::ParseError& e) {
         std::string what = e.what();
         what = what.substr(0, what.find('\n'));
@@ -95,3 +101,5 @@ int main(int argc, char** argv) {
     }
     return 0;
 }
+
+}  // namespace xyzmf::cli

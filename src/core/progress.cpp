@@ -2,14 +2,23 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
 namespace xyzmf {
+namespace {
+ProgressListener& listener() {
+    static ProgressListener l;
+    return l;
+}
+}  // namespace
+
+void set_progress_listener(ProgressListener l) { listener() = std::move(l); }
 
 ProgressLine::ProgressLine(bool quiet)
-    : quiet_(quiet), tty_(::isatty(2) != 0), log_every_s_(60), t0_(std::chrono::steady_clock::now()), last_(t0_) {
+    : quiet_(quiet), tty_(::isatty(2) != 0), log_every_s_(60), t0_(std::chrono::steady_clock::now()), last_(t0_), last_heard_(t0_) {
     if (const char* e = std::getenv("XYZMF_PROGRESS_EVERY")) {
         char* end = nullptr;
         const double s = std::strtod(e, &end);
@@ -33,8 +42,19 @@ std::string clock_text(double seconds) {
 }
 
 void ProgressLine::update(double fraction, const std::string& what, bool force) {
-    if (quiet_) return;
     const auto now = std::chrono::steady_clock::now();
+    if (listener() && (force || std::chrono::duration<double>(now - last_heard_).count() >= 0.2)) {
+        last_heard_ = now;
+        const double elapsed = std::chrono::duration<double>(now - t0_).count();
+        ProgressReport r;
+        r.fraction = std::clamp(fraction, 0.0, 1.0);
+        r.elapsed_s = elapsed;
+        r.eta_s = fraction > 0 ? elapsed * (1 - r.fraction) / fraction : NAN;
+        r.what = what;
+        r.last = force;
+        listener()(r);
+    }
+    if (quiet_) return;
     const double since_last = std::chrono::duration<double>(now - last_).count();
     // A terminal line is redrawn 5 times a second; a log gets a line per interval,
     // and none at all from a run shorter than one (force only closes a log that has lines).

@@ -15,6 +15,7 @@ void install_interrupt_handlers() {
 }
 bool interrupt_requested() { return g_signal != 0; }
 void clear_interrupt() { g_signal = 0; }
+void request_interrupt() { g_signal = SIGINT; }
 int interrupt_exit_code() { return 128 + (g_signal ? int(g_signal) : SIGINT); }
 const char* interrupt_signal_name() {
     switch (g_signal) {

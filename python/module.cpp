@@ -1,0 +1,170 @@
+// The compiled half of the Python package: the xyzmf command line, run in
+// this process (xyzmf/_commands.py turns keyword arguments into it), and the
+// analysis of one state held in a numpy array. No physics here: both call the
+// library the program calls.
+#include <pybind11/functional.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <csignal>
+#include <memory>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "xyzmf/analysis.hpp"
+#include "xyzmf/error.hpp"
+#include "xyzmf/progress.hpp"
+#include "xyzmf/run_config.hpp"
+#include "xyzmf/schema.hpp"
+#include "xyzmf/signals.hpp"
+#include "xyzmf/version.hpp"
+
+namespace py = pybind11;
+
+namespace {
+
+// The signals a run turns into a clean stop, and SIGXFSZ (ignored, so that a
+// file-size limit is "disk full"): the run installs its own handlers, and
+// Python's must be back when it returns.
+class SignalsSaved {
+public:
+    SignalsSaved() {
+        for (int i = 0; i < kCount; ++i) sigaction(kSignals[i], nullptr, &old_[i]);
+        std::signal(SIGXFSZ, SIG_IGN);
+    }
+    ~SignalsSaved() {
+        for (int i = 0; i < kCount; ++i) sigaction(kSignals[i], &old_[i], nullptr);
+    }
+
+private:
+    static constexpr int kCount = 5;
+    static constexpr int kSignals[kCount] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGXFSZ};
+    struct sigaction old_[kCount];
+};
+
+// Sends what the command prints on stdout to a temporary file while it runs
+// (Jupyter shows Python's output, not the C library's).
+class StdoutCaptured {
+public:
+    StdoutCaptured() {
+        std::fflush(stdout);
+        file_ = std::tmpfile();
+        saved_ = file_ ? ::dup(1) : -1;
+        if (saved_ >= 0) ::dup2(::fileno(file_), 1);
+    }
+    std::string finish() {
+        std::string text;
+        if (saved_ < 0) return text;
+        std::fflush(stdout);
+        ::dup2(saved_, 1);
+        ::close(saved_);
+        saved_ = -1;
+        std::rewind(file_);
+        char buf[4096];
+        for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, file_)) > 0;) text.append(buf, n);
+        return text;
+    }
+    ~StdoutCaptured() {
+        finish();
+        if (file_) std::fclose(file_);
+    }
+
+private:
+    std::FILE* file_ = nullptr;
+    int saved_ = -1;
+};
+
+// Runs one command line. Returns (exit code, one-line error, --help text,
+// captured stdout). A progress callback gets a dict per report; if it raises,
+// the run stops as after Ctrl-C and the exception is raised here.
+py::tuple run_command(const std::vector<std::string>& args, py::object progress, bool capture) {
+    xyzmf::cli::CommandOutput out;
+    std::string printed;
+    int code = 0;
+    std::unique_ptr<py::error_already_set> raised;
+    {
+        SignalsSaved signals;
+        xyzmf::clear_interrupt();
+        if (!progress.is_none()) {
+            xyzmf::set_progress_listener([&](const xyzmf::ProgressReport& r) {
+                py::gil_scoped_acquire gil;
+                if (raised) return;
+                try {
+                    py::dict d;
+                    d["fraction"] = r.fraction;
+                    d["what"] = r.what;
+                    d["elapsed"] = r.elapsed_s;
+                    d["eta"] = r.eta_s;
+                    d["last"] = r.last;
+                    progress(d);
+                } catch (py::error_already_set& e) {
+                    raised = std::make_unique<py::error_already_set>(std::move(e));
+                    xyzmf::request_interrupt();
+                }
+            });
+        }
+        {
+            StdoutCaptured* cap = nullptr;
+            std::unique_ptr<StdoutCaptured> holder;
+            if (capture) holder = std::make_unique<StdoutCaptured>(), cap = holder.get();
+            {
+                py::gil_scoped_release nogil;
+                code = xyzmf::cli::run_command_line(args, "xyzmf", &out);
+            }
+            if (cap) printed = cap->finish();
+        }
+        xyzmf::set_progress_listener({});
+        xyzmf::clear_interrupt();
+    }
+    if (raised) throw py::error_already_set(std::move(*raised));
+    return py::make_tuple(code, out.error, out.text, printed);
+}
+
+// Analysis of one state given as an array shaped like a file's spins
+// ((Lx, 3), (Ly, Lx, 3) or (Lz, Ly, Lx, 3)): (exit code, one-line error, the
+// JSON summary of `xyzmf analyze`).
+py::tuple analyze_state(py::array_t<double, py::array::c_style | py::array::forcecast> spins, double Jx, double Jy,
+                          double Jz, double gamma, double gamma_phi, double t) try {
+    const int dim = int(spins.ndim()) - 1;
+    if (dim < 1 || dim > 3 || spins.shape(dim) != 3)
+        throw xyzmf::Error("spins: expected an array of shape (Lx, 3), (Ly, Lx, 3) or (Lz, Ly, Lx, 3), got " +
+                               std::to_string(spins.ndim()) + " axes",
+                           xyzmf::exit_code::usage);
+    xyzmf::Lattice lat;
+    lat.dim = dim;
+    for (int a = 0; a < dim; ++a) lat.L[a] = spins.shape(dim - 1 - a);
+    for (int a = 0; a < dim; ++a)
+        if (lat.L[a] < 2) throw xyzmf::Error("spins: every side must be at least 2 sites", xyzmf::exit_code::usage);
+    const xyzmf::Couplings c{Jx, Jy, Jz, gamma, gamma_phi};
+    xyzmf::check_all(xyzmf::couplings_parameters(), c, xyzmf::ParamSource::command_line());
+    const xyzmf::index_t n = lat.sites();
+    std::vector<double> aos(spins.data(), spins.data() + 3 * n);
+    for (double v : aos)
+        if (!std::isfinite(v)) throw xyzmf::Error("spins: not finite (NaN or inf)", xyzmf::exit_code::usage);
+    nlohmann::json j;
+    {
+        py::gil_scoped_release nogil;
+        xyzmf::Analyzer an(lat, c, xyzmf::AnalysisOptions{});
+        j = xyzmf::to_json(an.analyze(xyzmf::to_soa(aos, n), t, -1, "array"));
+    }
+    return py::make_tuple(0, "", j.dump());
+} catch (const xyzmf::Error& e) {
+    return py::make_tuple(e.exit_code(), std::string(e.what()), "");
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "xyzmf's C++ library: the command line and the analysis of one state (used by the xyzmf package)";
+    m.attr("version") = XYZMF_VERSION;
+    m.attr("git_revision") = XYZMF_GIT_REVISION;
+    m.def("run_command", &run_command, py::arg("args"), py::arg("progress") = py::none(), py::arg("capture") = false);
+    m.def("analyze_state", &analyze_state, py::arg("spins"), py::arg("Jx"), py::arg("Jy"), py::arg("Jz"),
+          py::arg("gamma") = 1.0, py::arg("gamma_phi") = 0.0, py::arg("t") = 0.0);
+}

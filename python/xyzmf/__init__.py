@@ -1,0 +1,27 @@
+"""xyzmf from Python: the same engine and files as the `xyzmf` command.
+
+    import xyzmf
+    state = xyzmf.run(size=64, Jx=0.9, Jy=1.0, Jz=1.0, t_end=100, seed=1)
+    data = xyzmf.load("run.h5")
+
+Every function that computes (run, analyze, stability, sweep, gaussian, quantum,
+merge, export) hands its keyword arguments to the command-line parser of the
+`xyzmf` program built into this module, so the defaults, the validation and the
+one-line error messages are the command's own. Reading files (load and the
+helpers of xyzmf.files) needs only numpy and h5py.
+"""
+
+from .commands import Error, analyze, export, gaussian, help, merge, quantum, run, stability, sweep  # noqa: F401
+from .files import load  # noqa: F401  (pure Python; works without the compiled module)
+
+__all__ = ["Error", "run", "analyze", "stability", "gaussian", "quantum", "sweep", "merge", "export", "help", "load"]
+
+
+def __getattr__(name):
+    # The version of the compiled module, read only when asked for, so that a
+    # checkout without a build can still read files.
+    if name == "__version__":
+        from . import _core
+
+        return f"{_core.version} (git {_core.git_revision})"
+    raise AttributeError(f"module 'xyzmf' has no attribute {name!r}")

@@ -1,0 +1,206 @@
+"""The xyzmf commands as Python functions.
+
+Each function turns its keyword arguments into the command's options
+(``t_end=100`` -> ``--t-end 100``, ``Jx=0.9`` -> ``--Jx 0.9``, ``analyze=True`` ->
+``--analyze``, ``size=(64, 32)`` -> ``--size 64x32``, ``x=("Jx", -6, 6, 241)`` ->
+``--x Jx:-6:6:241``) and runs the command line in this process through the
+compiled module, exactly as the ``xyzmf`` program does: the same defaults, the
+same checks, the same files. ``xyzmf.help("run")`` shows every option with its
+unit. A refusal raises :class:`xyzmf.Error` with the program's one-line message
+and exit code; Ctrl-C stops a run, sweep or quantum batch cleanly (the file
+keeps every snapshot written) and raises KeyboardInterrupt. The GIL is released
+while the command runs.
+
+``progress``: None (default) prints nothing while running; True draws the
+program's own progress line on stderr; a callable is called about 5 times a
+second with a dict {fraction, what, elapsed, eta, last} (seconds) and may raise
+to stop the run.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+
+import numpy as np
+
+from .files import load
+
+__all__ = ["Error", "run", "analyze", "stability", "gaussian", "quantum", "sweep", "merge", "export", "help"]
+
+
+class Error(RuntimeError):
+    """A refusal of xyzmf: the program's one-line message and its exit code
+    (2 usage, 3 input/output, 4 numerical blow-up; docs in README)."""
+
+    def __init__(self, message, exit_code):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _core():
+    try:
+        from . import _core as core
+    except ImportError as e:  # the package read from a checkout, not built
+        raise ImportError(
+            "xyzmf: the compiled module is missing (build with tools/build.sh, which makes the package importable); "
+            f"reading files with xyzmf.load works without it ({e})"
+        ) from None
+    return core
+
+
+def _option_text(key, value):
+    if isinstance(value, (list, tuple)):
+        sep = "x" if key == "size" else ":" if key in ("x", "y") else ","
+        return sep.join(str(v) for v in value)
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))  # every digit: the file then records what was asked for
+    return str(value)
+
+
+def _arguments(command, positional, options):
+    """The command line of `command` for these keyword options (None and False
+    leave an option out; True gives a flag)."""
+    args = [command] + [os.fspath(p) for p in positional]
+    for key, value in options.items():
+        if value is None or value is False:
+            continue
+        name = "--" + key.replace("_", "-")
+        if value is True:
+            args.append(name)
+        else:
+            args += [name, _option_text(key, value)]
+    return args
+
+
+def _call(args, progress=None, capture=True):
+    """Runs args; returns what the command printed on stdout (with capture,
+    which must stay off where a callback may print). Raises Error or
+    KeyboardInterrupt as the exit code says."""
+    callback = progress if callable(progress) else None
+    code, error, help_text, printed = _core().run_command(args, callback, capture)
+    if help_text:
+        return help_text
+    if code == 130:
+        raise KeyboardInterrupt(error)
+    if code != 0:
+        raise Error(error or f"xyzmf {args[0]} exited with {code}", code)
+    return printed
+
+
+class _Output:
+    """The output file of a command: the one asked for, or a temporary one
+    that is read and removed when no path was given."""
+
+    def __init__(self, path, stem):
+        self.temporary = path is None
+        if self.temporary:
+            self.dir = tempfile.mkdtemp(prefix="xyzmf-")
+            self.path = os.path.join(self.dir, stem + ".h5")
+        else:
+            self.path = os.fspath(path)
+
+    def result(self, as_xarray):
+        try:
+            return load(self.path, as_xarray=as_xarray)
+        finally:
+            if self.temporary:
+                shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _file_command(command, output, progress, as_xarray, has_quiet, options):
+    """Commands with a progress line have -q (their report is then silent too);
+    the others' report is captured and dropped, as the file holds it all."""
+    out = _Output(output, command)
+    opts = dict(options)
+    if has_quiet and progress is not True:
+        opts.setdefault("quiet", True)
+    try:
+        _call(_arguments(command, [], {**opts, "output": out.path}), progress, capture=not has_quiet)
+    except BaseException:
+        if out.temporary:
+            shutil.rmtree(out.dir, ignore_errors=True)
+        raise
+    return out.result(as_xarray)
+
+
+def run(output=None, *, progress=None, as_xarray=None, **options):
+    """`xyzmf run`: mean-field dynamics of one lattice. Returns the run's file
+    as xyzmf.load gives it (parameters, time series, snapshots, final state,
+    analysis); writes `output` (an .h5 path) if given, else a temporary file.
+
+    Options are those of ``xyzmf run --help`` (xyzmf.help("run")), e.g. size,
+    dim, Jx, Jy, Jz, gamma, gamma_phi, t_end, dt, seed, init, snapshot_every,
+    analyze, xdmf, overwrite, backend, precision. Times in 1/gamma, rates and
+    couplings in gamma."""
+    return _file_command("run", output, progress, as_xarray, True, options)
+
+
+def sweep(output=None, *, progress=None, as_xarray=None, **options):
+    """`xyzmf sweep`: the phase of every point of a parameter plane from
+    mean-field runs (x=("Jx", min, max, n), y=(...), size, t_end, ...)."""
+    return _file_command("sweep", output, progress, as_xarray, True, options)
+
+
+def quantum(output=None, *, progress=None, as_xarray=None, **options):
+    """`xyzmf quantum`: exact quantum dynamics of a small ring or cluster
+    (sites, method="trajectories"|"exact", trajectories, t_end, ...)."""
+    return _file_command("quantum", output, progress, as_xarray, True, options)
+
+
+def stability(output=None, *, as_xarray=None, **options):
+    """`xyzmf stability`: linear stability map of the mean-field fixed points
+    (x=("Jx", -6, 6, 241), y=..., Jz, size, lifshitz, ...)."""
+    return _file_command("stability", output, None, as_xarray, False, options)
+
+
+def gaussian(output=None, *, as_xarray=None, **options):
+    """`xyzmf gaussian`: Gaussian (spin-wave) fluctuations around the
+    paramagnet, at a point or on a map (x, y)."""
+    return _file_command("gaussian", output, None, as_xarray, False, options)
+
+
+def analyze(source, *, Jx=None, Jy=None, Jz=None, gamma=1.0, gamma_phi=0.0, t=0.0, **options):
+    """Phase, structure-factor peak, domain size and sXY vortices of a state.
+
+    source: a run file (path): runs `xyzmf analyze FILE --json` with the
+    options given (snapshot=N, all_snapshots=True, out=PATH, thresholds...),
+    which also stores the analysis in the file (or in `out`), and returns the
+    JSON summary as a dict (with all_snapshots: {"states": [...]}).
+
+    source: an array shaped like stored spins ((Lx, 3), (Ly, Lx, 3) or
+    (Lz, Ly, Lx, 3), components (x, y, z)): Jx, Jy, Jz (and gamma, gamma_phi)
+    must be given; returns the same summary for that state."""
+    if isinstance(source, (str, os.PathLike)):
+        couplings = {k: v for k, v in (("Jx", Jx), ("Jy", Jy), ("Jz", Jz)) if v is not None}
+        if couplings:
+            raise TypeError("analyze(FILE): the couplings come from the file; Jx, Jy, Jz are for arrays")
+        printed = _call(_arguments("analyze", [source], {**options, "json": True}))
+        return json.loads(printed)
+    if options:
+        raise TypeError(f"analyze(array): unexpected options {sorted(options)} (those are for files)")
+    if Jx is None or Jy is None or Jz is None:
+        raise TypeError("analyze(array) needs the couplings Jx, Jy and Jz (in units of gamma)")
+    code, error, text = _core().analyze_state(np.asarray(source, dtype=float), Jx, Jy, Jz, gamma, gamma_phi, t)
+    if code != 0:
+        raise Error(error, code)
+    return json.loads(text)
+
+
+def merge(output, *shards, overwrite=False):
+    """`xyzmf merge`: joins the shards of a sweep into `output`; returns its path."""
+    _call(_arguments("merge", shards, {"output": output, "overwrite": overwrite}))
+    return os.fspath(output)
+
+
+def export(path, *, xdmf_out=None, overwrite=False, vortex_amplitude=None):
+    """`xyzmf export --xdmf`: writes the ParaView sidecar of a run file (and
+    NAME.fields.h5 beside it); returns the sidecar's path."""
+    _call(_arguments("export", [path], {"xdmf": True, "xdmf_out": xdmf_out, "overwrite": overwrite,
+                                        "vortex_amplitude": vortex_amplitude, "quiet": True}))
+    return os.fspath(xdmf_out) if xdmf_out else os.path.splitext(os.fspath(path))[0] + ".xdmf"
+
+
+def help(command=None):
+    """The program's --help text of `command` (or of xyzmf), as a string."""
+    return _call([command, "--help"] if command else ["--help"])

@@ -1,0 +1,205 @@
+"""The Python functions run the program's own command line: same states, same
+defaults, same refusals; they release the GIL, report progress, and stop
+cleanly on Ctrl-C. Run by CTest (python.Package) with the build's package first
+on PYTHONPATH and XYZMF_EXE naming the program built beside it."""
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+import xyzmf
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXE = os.environ.get("XYZMF_EXE", os.path.join(REPO, "build", "xyzmf"))
+
+
+def cli(*args):
+    return subprocess.run([EXE, *map(str, args)], capture_output=True, text=True)
+
+
+def spins(path, where="final"):
+    with h5py.File(path, "r") as f:
+        return f[f"{where}/spins"][...]
+
+
+def test_same_state_as_the_program_bit_for_bit(tmp_path):
+    opts = dict(size=(12, 10), Jx=0.9, Jy=1.0, Jz=1.0, t_end=3, seed=5)
+    xyzmf.run(tmp_path / "py.h5", **opts)
+    r = cli("run", "-q", "--size", "12x10", "--Jx", 0.9, "--Jy", 1.0, "--Jz", 1.0, "--t-end", 3, "--seed", 5,
+            "-o", tmp_path / "cli.h5")
+    assert r.returncode == 0, r.stderr
+    a, b = spins(tmp_path / "py.h5"), spins(tmp_path / "cli.h5")
+    assert a.shape == (10, 12, 3)
+    assert np.array_equal(a, b)
+
+
+def test_defaults_are_the_programs(tmp_path):
+    xyzmf.run(tmp_path / "py.h5", t_end=0.5)
+    assert cli("run", "-q", "--t-end", 0.5, "-o", tmp_path / "cli.h5").returncode == 0
+    with h5py.File(tmp_path / "py.h5", "r") as p, h5py.File(tmp_path / "cli.h5", "r") as c:
+        assert dict(p["parameters"].attrs).keys() == dict(c["parameters"].attrs).keys()
+        for key, value in c["parameters"].attrs.items():
+            if key not in ("output", "command_line"):
+                assert np.array_equal(p["parameters"].attrs[key], value), key
+
+
+def test_free_decay_through_python():
+    # No couplings: every Bloch vector decays on its own, s_x(t) = s_x(0) e^{-t/2}
+    # and s_z(t) = -1 + (s_z(0) + 1) e^{-t} (units of 1/gamma).
+    run = xyzmf.run(size=4, t_end=2.0, dt=0.001, init="uniform:0.6,0,0", as_xarray=False)
+    s = np.asarray(run["final"]["spins"] if isinstance(run, dict) else run.final.spins)
+    assert s[..., 0] == pytest.approx(0.6 * math.exp(-1.0), abs=1e-9)
+    assert s[..., 1] == pytest.approx(0.0, abs=1e-12)
+    assert s[..., 2] == pytest.approx(-1 + math.exp(-2.0), abs=1e-9)
+
+
+@pytest.mark.parametrize("options, cli_args", [
+    (dict(dt=-1), ["--dt", "-1"]),
+    (dict(size="7x"), ["--size", "7x"]),
+    (dict(gamma=-2), ["--gamma", "-2"]),
+    (dict(no_such_option=1), ["--no-such-option", "1"]),
+])
+def test_refusals_are_the_programs_one_line(tmp_path, options, cli_args):
+    r = cli("run", "-q", *cli_args, "-o", tmp_path / "cli.h5")
+    assert r.returncode == 2
+    with pytest.raises(xyzmf.Error) as e:
+        xyzmf.run(tmp_path / "py.h5", **options)
+    assert e.value.exit_code == r.returncode
+    assert "xyzmf: error: " + str(e.value) == r.stderr.strip()
+    assert not (tmp_path / "py.h5").exists()
+
+
+def test_existing_output_is_kept_without_overwrite(tmp_path):
+    out = tmp_path / "run.h5"
+    xyzmf.run(out, size=4, t_end=0.1)
+    before = out.read_bytes()
+    with pytest.raises(xyzmf.Error) as e:
+        xyzmf.run(out, size=4, t_end=0.2)
+    assert e.value.exit_code == 3 and str(out) in str(e.value)
+    assert out.read_bytes() == before
+    xyzmf.run(out, size=4, t_end=0.2, overwrite=True)
+    with h5py.File(out, "r") as f:
+        assert f["final/t"][()] == pytest.approx(0.2)
+
+
+def test_progress_reaches_the_end_in_order():
+    seen = []
+    xyzmf.run(size=16, t_end=20, record_every=0.01, progress=seen.append)
+    fractions = [r["fraction"] for r in seen]
+    assert fractions and fractions == sorted(fractions)
+    assert seen[-1]["last"] and fractions[-1] == pytest.approx(1.0)
+    assert all(r["elapsed"] >= 0 and "t = " in r["what"] for r in seen)
+
+
+def test_a_callback_that_raises_stops_the_run_and_keeps_its_file(tmp_path):
+    out = tmp_path / "run.h5"
+
+    def stop(report):
+        if report["fraction"] > 0.2:
+            raise RuntimeError("enough")
+
+    with pytest.raises(RuntimeError, match="enough"):
+        xyzmf.run(out, size=64, t_end=400, steady_tol=0, snapshot_every=1, progress=stop)
+    with h5py.File(out, "r") as f:
+        assert f.attrs["status"].startswith("interrupted")
+        assert len(f["snapshots"]) >= 1
+    # The interrupt does not leak into the next call.
+    xyzmf.run(size=4, t_end=0.1)
+
+
+def test_the_gil_is_released_while_a_run_steps():
+    ticks, stepped = [], []
+    done = threading.Event()
+
+    def count():
+        while not done.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0.001)
+
+    thread = threading.Thread(target=count)
+    thread.start()
+    t0 = time.perf_counter()
+    # The window ends with the last progress report: the stepping, not the
+    # reading of the file afterwards (h5py releases the GIL itself).
+    xyzmf.run(size=128, t_end=30, progress=lambda r: r["last"] and stepped.append(time.perf_counter()))
+    done.set()
+    thread.join()
+    t1 = stepped[-1]
+    during = [t for t in ticks if t0 < t < t1]
+    assert t1 - t0 > 0.3, "the run is too short to tell"
+    # Ticks come every 1-2 ms while the GIL is free; with it held there would be
+    # none until the run returns.
+    assert len(during) >= 50, f"{len(during)} ticks in {t1 - t0:.2f} s"
+
+
+def test_ctrl_c_stops_the_run_keeps_snapshots_and_gives_python_back_its_handler(tmp_path):
+    out = tmp_path / "run.h5"
+    script = textwrap.dedent(f"""
+        import signal, sys, xyzmf
+        try:
+            xyzmf.run({str(out)!r}, size=96, t_end=5000, steady_tol=0, snapshot_every=1, progress=lambda r: print("go", flush=True))
+        except KeyboardInterrupt as e:
+            print("KeyboardInterrupt:", e, flush=True)
+        print("handler restored:", signal.getsignal(signal.SIGINT) is signal.default_int_handler, flush=True)
+    """)
+    p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+    assert p.stdout.readline().strip() == "go"
+    time.sleep(0.5)
+    p.send_signal(signal.SIGINT)
+    rest = p.communicate(timeout=60)[0]
+    assert p.returncode == 0, rest
+    assert "KeyboardInterrupt: interrupted" in rest or "KeyboardInterrupt:" in rest
+    assert "handler restored: True" in rest
+    with h5py.File(out, "r") as f:
+        assert f.attrs["status"].startswith("interrupted")
+        assert len(f["snapshots"]) >= 1
+
+
+def test_analyze_an_array_as_the_program_analyzes_the_file(tmp_path):
+    out = tmp_path / "run.h5"
+    xyzmf.run(out, size=24, Jx=-1.0, Jy=1.0, Jz=0.0, t_end=30, seed=2)  # an sXY point: vortices
+    from_file = xyzmf.analyze(out)
+    from_array = xyzmf.analyze(spins(out), Jx=-1.0, Jy=1.0, Jz=0.0, t=from_file["t"])
+    for key in ("phase", "order", "vortices", "antivortices", "k"):
+        assert from_array[key] == from_file[key], key
+    assert from_array["m_perp"] == pytest.approx(from_file["m_perp"], rel=1e-12)
+    # Total vorticity on a torus is zero.
+    assert from_file["vortices"] == from_file["antivortices"]
+
+
+def test_analyze_array_refusals():
+    with pytest.raises(TypeError):
+        xyzmf.analyze(np.zeros((4, 4, 3)))
+    with pytest.raises(xyzmf.Error) as e:
+        xyzmf.analyze(np.zeros((4, 4, 2)), Jx=1, Jy=1, Jz=1)
+    assert e.value.exit_code == 2
+    with pytest.raises(xyzmf.Error, match="--gamma"):
+        xyzmf.analyze(np.zeros((4, 4, 3)), Jx=1, Jy=1, Jz=1, gamma=-1)
+
+
+def test_help_lists_every_option_with_units():
+    text = xyzmf.help("run")
+    assert "--t-end" in text and "1/gamma" in text and "--Jx" in text
+
+
+def test_other_commands_write_what_the_program_writes(tmp_path):
+    xyzmf.stability(tmp_path / "py.h5", x=("Jx", -2, 2, 5), y=("Jy", -2, 2, 5), Jz=1)
+    assert cli("stability", "--x", "Jx:-2:2:5", "--y", "Jy:-2:2:5", "--Jz", 1, "-o", tmp_path / "cli.h5").returncode == 0
+    with h5py.File(tmp_path / "py.h5", "r") as p, h5py.File(tmp_path / "cli.h5", "r") as c:
+        for name in c["map"]:
+            assert np.array_equal(p["map"][name][...], c["map"][name][...]), name
+    xyzmf.quantum(tmp_path / "q.h5", sites=4, Jx=2, Jy=1, Jz=1, method="exact")
+    r = cli("quantum", "--sites", 4, "--Jx", 2, "--Jy", 1, "--Jz", 1, "--method", "exact", "--json")
+    import json
+    with h5py.File(tmp_path / "q.h5", "r") as f:
+        assert "quantum" in f
+    assert json.loads(r.stdout)["sz"] == pytest.approx(float(np.ravel(h5py.File(tmp_path / "q.h5", "r")["quantum/sz"][...])[0]))
