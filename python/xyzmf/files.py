@@ -172,15 +172,15 @@ def load(path, *, as_xarray=None):
                 raise ImportError("xyzmf.load(as_xarray=True) needs xarray, which is not importable here "
                                   "(Debian: apt install python3-xarray; pip install xarray); "
                                   "as_xarray=False gives numpy arrays") from None
-    data = read(path)
+    data = _read(path)
     if xarray is None:
         return data
     from .xarray_form import to_xarray
     return to_xarray(data)
 
 
-def read(path):
-    """The numpy form of load(path) (see there), without xarray."""
+def _read(path):
+    """The numpy form of load(path) (see there)."""
     with open_file(path) as f:
         try:
             return _read_file(f, os.fspath(path))

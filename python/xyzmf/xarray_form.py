@@ -1,4 +1,4 @@
-"""load()'s xarray form: the Record that files.read gives, as one xarray.Dataset.
+"""load()'s xarray form: the Record of load(path, as_xarray=False) as one xarray.Dataset.
 
 Imported only when xarray is installed and wanted. The rules, so a variable is easy to find:
 - A dataset becomes a variable named by its path with "_" for "/": /final/spins -> final_spins,
@@ -31,7 +31,7 @@ CONTENT_GROUPS = ("map", "sweep", "gaussian", "quantum")
 
 
 def to_xarray(data):
-    """The xarray.Dataset of a Record from files.read (the rules: this module's docstring)."""
+    """The xarray.Dataset of a Record from load(path, as_xarray=False) (the rules: this module's docstring)."""
     b = _Builder(data)
     content = next((g for g in CONTENT_GROUPS if g in data), None)
     if content:
