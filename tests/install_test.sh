@@ -21,5 +21,14 @@ cd "$P"
 [[ -s r.png ]] || fail "installed plot_run.py wrote no figure"
 plan=$(XYZMF=$P/bin/xyzmf "$T/slurm-sweep.sh" plan 2 d -- --size 4)
 grep -q "task 1: $P/bin/xyzmf sweep" <<<"$plan" || fail "slurm-sweep plan: $plan"
+# The Python package, compiled module included, from the prefix's site-packages.
+site=$(ls -d "$P"/lib/python3*/dist-packages 2>/dev/null | head -1)
+if [[ -n $site ]]; then
+    got=$(cd / && PYTHONPATH=$site /usr/bin/python3 -c 'import os, xyzmf
+r = xyzmf.run(size=4, t_end=0.5, as_xarray=False)
+print(os.path.dirname(xyzmf.__file__), r.final.spins.shape)') || fail "installed package: import or run failed"
+    [[ $got == "$site/xyzmf (4, 4, 3)" ]] || fail "installed package: $got"
+fi
+[[ -f $P/share/xyzmf/python/xyzmf/files.py ]] || fail "the tools' copy of the package's reader not installed"
 [[ -f $P/share/doc/xyzmf/README.md && -f $P/share/doc/xyzmf/docs/physics.md ]] || fail "documents not installed"
-echo "install_test: program, tools and documents installed under a fresh prefix and run from there"
+echo "install_test: program, Python package, tools and documents installed under a fresh prefix and run from there"
