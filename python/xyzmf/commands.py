@@ -111,10 +111,15 @@ class _Output:
 def _file_command(command, output, progress, as_xarray, has_quiet, options):
     """Commands with a progress line have -q (their report is then silent too);
     the others' report is captured and dropped, as the file holds it all."""
-    out = _Output(output, command)
     opts = dict(options)
     if has_quiet and progress is not True:
         opts.setdefault("quiet", True)
+    if opts.get("resume") is not None:  # the file resumed is the output, and names every parameter
+        if output is not None:
+            raise TypeError(f"{command}(resume=PATH) continues PATH itself: give no output file")
+        _call(_arguments(command, [], opts), progress, capture=not has_quiet)
+        return load(opts["resume"], as_xarray=as_xarray)
+    out = _Output(output, command)
     try:
         _call(_arguments(command, [], {**opts, "output": out.path}), progress, capture=not has_quiet)
     except BaseException:
