@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -110,9 +111,16 @@ struct CommandResult {
     std::string stderr_text;
 };
 
+// The program built beside the tests, or $XYZMF_EXE (a copy of the binaries run
+// where the build folder is not, e.g. on a lent GPU machine).
+inline std::string xyzmf_exe() {
+    const char* e = std::getenv("XYZMF_EXE");
+    return e && *e ? e : XYZMF_BINARY;
+}
+
 // Runs `xyzmf ARGS` with stdout discarded (or kept, all_output); returns exit code and stderr (+ stdout).
 inline CommandResult run_xyzmf(const std::string& args, bool all_output = false) {
-    const std::string cmd = std::string(XYZMF_BINARY) + " " + args + (all_output ? " 2>&1" : " 2>&1 >/dev/null");
+    const std::string cmd = xyzmf_exe() + " " + args + (all_output ? " 2>&1" : " 2>&1 >/dev/null");
     FILE* p = popen(cmd.c_str(), "r");
     std::string out;
     char buf[4096];

@@ -422,7 +422,7 @@ TEST(AnalyzeCommand, JsonCountsAndErrors) {
     const std::string run = dir.file("sxy.h5");
     ASSERT_EQ(run_xyzmf("run -q --backend cpu --Jx 1 --Jy -1 --Jz 0 --size 32 --t-end 20 --snapshot-every 5 -o " + run).exit_code, 0);
     const std::string json = dir.file("out.json");
-    ASSERT_EQ(std::system((std::string(XYZMF_BINARY) + " analyze " + run + " --json > " + json).c_str()), 0);
+    ASSERT_EQ(std::system((xyzmf_exe() + " analyze " + run + " --json > " + json).c_str()), 0);
     std::ifstream in(json);
     const nlohmann::json j = nlohmann::json::parse(in);
     EXPECT_EQ(j["vortices"], j["antivortices"]) << j.dump();

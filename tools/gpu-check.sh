@@ -18,6 +18,7 @@ X=$BIN/xyzmf
 T=$BIN/xyzmf_tests
 [[ -x $T ]] || T=$BIN/tests/xyzmf_tests
 mkdir -p "$OUT"
+export XYZMF_EXE=$(realpath "$X")  # the tests run this program, wherever the build folder was
 R=$OUT/gpu.md
 QUICK=${GPU_CHECK_QUICK:-0}
 t_start=$(date +%s)
