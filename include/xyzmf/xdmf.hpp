@@ -25,12 +25,19 @@ struct XdmfOptions {
     bool overwrite = false;     // replace an existing sidecar and companion file
     double min_amplitude = 0.02;  // psi is NaN where the in-plane amplitude is below this
     std::string command_line;   // provenance of the companion file
+    // true (run --xdmf): both files go into place with the first state and the
+    // document is rewritten after each, so ParaView can open a run in progress.
+    // false (export): nothing is in place before finish(), so a failure (disk
+    // full, bad state) leaves no half sidecar and an --overwrite keeps the old one.
+    bool stream = true;
 };
 
 // The sidecar of one run file, written state by state: each add_state stores
-// that state's psi in the companion file and rewrites the XML (under a
-// temporary name, renamed into place), so a reader always finds a complete
-// document naming only states that exist.
+// that state's psi in the companion file and (o.stream) rewrites the XML (under
+// a temporary name, renamed into place), so a reader always finds a complete
+// document naming only states that exist. Every write first checks that the
+// disk and the file-size limit have room for it (ensure_room): HDF5 may report
+// a write that did not fit only when the file is closed.
 class XdmfExport {
 public:
     // Takes the locks of both outputs and refuses existing ones unless
@@ -43,6 +50,9 @@ public:
     // State `group` ("/snapshots/000003", "/final") of the run file at time t;
     // `vortex_points` = rows of group/analysis/vortex_positions (0: none stored).
     void add_state(const std::string& group, double t, const HostState& spins, std::int64_t vortex_points);
+    // !o.stream: puts the fields file, then the document, into place (both
+    // complete). Does nothing more when streaming.
+    void finish();
     const std::string& xdmf_path() const;
     const std::string& fields_path() const;
     bool has_psi() const;  // false when psi is undefined (Jx Jy = 0)

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli.hpp"
+#include "xyzmf/analysis.hpp"
 #include "xyzmf/classify.hpp"
 #include "xyzmf/error.hpp"
 #include "xyzmf/xdmf.hpp"
@@ -34,6 +35,11 @@ Command add_export_command(CLI::App& app, const std::string& command_line) {
     sub->add_flag("-q,--quiet", "Print nothing on success");
     auto run = [o, command_line, sub]() -> int {
         o->x.command_line = command_line;
+        // CLI::Range lets NaN through (every comparison with it is false): the
+        // same check as analyze's --vortex-amplitude refuses it.
+        AnalysisOptions amplitude;
+        amplitude.thresholds.vortex_amplitude = o->x.min_amplitude;
+        check_all(analysis_parameters(), amplitude, ParamSource::command_line());
         std::string xdmf, fields;
         bool psi = false;
         const std::size_t n = export_xdmf(o->file, o->x, &xdmf, &fields, &psi);

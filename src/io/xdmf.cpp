@@ -148,7 +148,9 @@ struct XdmfExport::Impl {
         return x.str();
     }
 
-    void write_document() const {
+    // The document naming the states so far, written completely into a
+    // temporary file beside the sidecar; returns its path.
+    std::string write_temp_document() const {
         std::ostringstream x;
         x << "<?xml version=\"1.0\" ?>\n<Xdmf Version=\"3.0\">\n"
           << " <!-- xyzmf " << XYZMF_VERSION << ": the states of " << comment_text(xml_escape(run_ref))
@@ -178,11 +180,30 @@ struct XdmfExport::Impl {
                 throw Error(xdmf + ": cannot write the XDMF file (disk full or no permission?)", exit_code::io);
             }
         }
+        return temp;
+    }
+    void install_document(const std::string& temp) const {
         if (std::rename(temp.c_str(), xdmf.c_str()) != 0) {
             std::remove(temp.c_str());
             throw Error(xdmf + ": cannot rename the XDMF file into place", exit_code::io);
         }
     }
+    void write_document() const { install_document(write_temp_document()); }
+
+    // After a failed write the fields file is never flushed again (an
+    // uncommitted one is removed), and no further state is added.
+    template <class F>
+    void guarded(F&& write) {
+        if (failed) throw Error(fields + ": not written after an earlier failure", exit_code::io);
+        try {
+            write();
+        } catch (...) {
+            failed = true;
+            fields_file->abandon();
+            throw;
+        }
+    }
+    bool failed = false;
 };
 
 XdmfExport::XdmfExport(const std::string& run_file, const RunConfig& cfg, const XdmfOptions& o)
@@ -194,15 +215,22 @@ XdmfExport::XdmfExport(const std::string& run_file, const RunConfig& cfg, const 
     if (fs::path(m.xdmf).extension() != ".xdmf" && fs::path(m.xdmf).extension() != ".xmf")
         throw Error("--xdmf-out: " + m.xdmf + " must end in .xdmf or .xmf (ParaView picks its reader by the name)",
                     exit_code::usage);
+    m.fields = replace_extension(m.xdmf, ".fields.h5");
     std::error_code ec;
     if (fs::equivalent(m.xdmf, run_file, ec))
         throw Error(m.xdmf + ": is the run file itself", exit_code::usage);
+    // (--xdmf-out a.xdmf of the run file a.fields.h5: --overwrite would replace the run by its fields)
+    if (fs::equivalent(m.fields, run_file, ec))
+        throw Error("--xdmf-out: " + m.xdmf + " would put its fields file " + m.fields +
+                        " over the run file itself; choose another name",
+                    exit_code::usage);
     m.precision = cfg.precision == Precision::float32 ? 4 : 8;
     m.run_ref = reference(run_file, m.xdmf);
     m.xdmf_lock = std::make_unique<OutputLock>(m.xdmf);
     if (fs::exists(m.xdmf) && !o.overwrite)
         throw Error(m.xdmf + " already exists; pass --overwrite to replace it", exit_code::io);
-    m.fields = replace_extension(m.xdmf, ".fields.h5");
+    if (fs::exists(m.xdmf) && !fs::is_regular_file(m.xdmf))
+        throw Error(m.xdmf + " exists and is not a regular file", exit_code::io);
     m.fields_ref = reference(m.fields, m.xdmf);
     m.fields_file = std::make_unique<NewFile>(m.fields, o.overwrite, "fields file");
     const hid_t f = m.fields_file->handle();
@@ -227,27 +255,50 @@ void XdmfExport::add_state(const std::string& group, double t, const HostState& 
             m.states.erase(m.states.begin() + std::ptrdiff_t(i));
             break;
         }
-    const hid_t f = m.fields_file->handle();
-    const std::vector<hsize_t> dims = m.field_dims();
-    const index_t N = m.cfg.lattice.sites();
-    std::string path;  // the group's parents: "/snapshots", then "/snapshots/000003"
-    std::stringstream parts(group.substr(1));
-    for (std::string part; std::getline(parts, part, '/');) {
-        path += "/" + part;
-        if (!h5::exists(f, path)) h5::create_group(f, path);
-    }
-    auto put = [&](const char* name, const std::vector<hsize_t>& d, const double* v) {
-        const std::string g = group + "/" + name;
-        if (h5::exists(f, g)) h5::remove(f, g);
-        h5::write_array(f, g, d, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, v, 0);
-    };
-    put("sz", dims, spins.data() + 2 * N);  // the z block of the state (x fastest, like the mesh)
-    if (m.has_psi) put("psi", dims, sxy_phase_field(m.cfg.lattice, m.cfg.couplings, spins, m.opt.min_amplitude).data());
-    if (m.cfg.lattice.dim == 1) put("spin", {1, hsize_t(N), 3}, to_aos(spins, N).data());
-    if (!m.fields_file->committed()) m.fields_file->commit();
-    else H5Fflush(f, H5F_SCOPE_GLOBAL);
+    m.guarded([&] {
+        const hid_t f = m.fields_file->handle();
+        const std::vector<hsize_t> dims = m.field_dims();
+        const index_t N = m.cfg.lattice.sites();
+        // sz, psi and (1D) the spins, plus a margin for the metadata written with them.
+        const double bytes = 8.0 * double(N) * (1 + (m.has_psi ? 1 : 0) + (m.cfg.lattice.dim == 1 ? 3 : 0));
+        ensure_room(m.fields_file->disk_path(), bytes * 1.0625 + 65536, m.fields);
+        std::string path;  // the group's parents: "/snapshots", then "/snapshots/000003"
+        std::stringstream parts(group.substr(1));
+        for (std::string part; std::getline(parts, part, '/');) {
+            path += "/" + part;
+            if (!h5::exists(f, path)) h5::create_group(f, path);
+        }
+        auto put = [&](const char* name, const std::vector<hsize_t>& d, const double* v) {
+            const std::string g = group + "/" + name;
+            if (h5::exists(f, g)) h5::remove(f, g);
+            h5::write_array(f, g, d, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, v, 0);
+        };
+        put("sz", dims, spins.data() + 2 * N);  // the z block of the state (x fastest, like the mesh)
+        if (m.has_psi) put("psi", dims, sxy_phase_field(m.cfg.lattice, m.cfg.couplings, spins, m.opt.min_amplitude).data());
+        if (m.cfg.lattice.dim == 1) put("spin", {1, hsize_t(N), 3}, to_aos(spins, N).data());
+        if (!m.opt.stream) return;  // finish() puts everything into place
+        if (!m.fields_file->committed()) m.fields_file->commit();
+        else flush_file(f, m.fields);
+    });
     m.states.push_back({group, t, vortex_points});
-    m.write_document();
+    if (m.opt.stream) m.write_document();
+}
+
+void XdmfExport::finish() {
+    Impl& m = *impl_;
+    if (m.opt.stream) return;
+    m.guarded([&] {
+        // The document first (into its temporary file), then the fields file,
+        // then the document: a failure before the last step keeps the old pair.
+        const std::string temp = m.write_temp_document();
+        try {
+            m.fields_file->commit();
+        } catch (...) {
+            std::remove(temp.c_str());
+            throw;
+        }
+        m.install_document(temp);
+    });
 }
 
 const std::string& XdmfExport::xdmf_path() const { return impl_->xdmf; }
@@ -263,7 +314,9 @@ std::size_t export_xdmf(const std::string& run_file, const XdmfOptions& o, std::
     for (std::int64_t i : snapshot_indices(in)) groups.push_back(snapshot_group(i));
     if (is_complete(in, "/final")) groups.push_back("/final");
     if (groups.empty()) throw Error(run_file + ": holds no state to export (no snapshots, no /final)", exit_code::io);
-    XdmfExport x(run_file, cfg, o);
+    XdmfOptions all_or_nothing = o;
+    all_or_nothing.stream = false;
+    XdmfExport x(run_file, cfg, all_or_nothing);
     for (const std::string& g : groups) {
         const StoredState st = read_state_group(in, run_file, g);
         std::int64_t points = 0;
@@ -271,6 +324,7 @@ std::size_t export_xdmf(const std::string& run_file, const XdmfOptions& o, std::
         if (h5::exists(in, g + "/analysis") && h5::exists(in, v)) points = std::int64_t(h5::dataset_dims(in, v).at(0));
         x.add_state(g, st.t, st.spins, points);
     }
+    x.finish();
     if (xdmf_path) *xdmf_path = x.xdmf_path();
     if (fields_path) *fields_path = x.fields_path();
     if (has_psi) *has_psi = x.has_psi();
