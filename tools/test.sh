@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 bash tools/build.sh
 /usr/bin/python3 tools/bench_numpy.py --check
 # Two tests at a time, except the drill: apart from it the tests leave a core idle
-# (84 s one at a time, 57 s two at a time on 2 cores, 2026-11-27), while the drill
+# (84 s one at a time, 57 s two at a time on 2 cores before the Python tests came,
+# 2026-11-27; 83 s two at a time with them), while the drill
 # runs two cases at a time itself and its kill/second-writer timings want idle cores.
 (cd build && ctest -j2 --output-on-failure -E '^robustness\.Drill$')
 (cd build && ctest --output-on-failure -R '^robustness\.Drill$')
