@@ -12,6 +12,7 @@
 #include <cmath>
 #include <csignal>
 #include <memory>
+#include <optional>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -58,6 +59,8 @@ public:
         saved_ = file_ ? ::dup(1) : -1;
         if (saved_ >= 0) ::dup2(::fileno(file_), 1);
     }
+    StdoutCaptured(const StdoutCaptured&) = delete;
+    StdoutCaptured& operator=(const StdoutCaptured&) = delete;
     std::string finish() {
         std::string text;
         if (saved_ < 0) return text;
@@ -80,6 +83,21 @@ private:
     int saved_ = -1;
 };
 
+// What one call changes in the process, undone however it ends: Python's
+// signal handlers, the progress listener (which refers to the call's locals)
+// and the stop flag (a stop must not leak into the next call).
+class CallScope {
+public:
+    CallScope() { xyzmf::clear_interrupt(); }
+    ~CallScope() {
+        xyzmf::set_progress_listener({});
+        xyzmf::clear_interrupt();
+    }
+
+private:
+    SignalsSaved signals_;
+};
+
 // Runs one command line. Returns (exit code, one-line error, --help text,
 // captured stdout). A progress callback gets a dict per report; if it raises,
 // the run stops as after Ctrl-C and the exception is raised here.
@@ -89,8 +107,7 @@ py::tuple run_command(const std::vector<std::string>& args, py::object progress,
     int code = 0;
     std::unique_ptr<py::error_already_set> raised;
     {
-        SignalsSaved signals;
-        xyzmf::clear_interrupt();
+        CallScope scope;
         if (!progress.is_none()) {
             xyzmf::set_progress_listener([&](const xyzmf::ProgressReport& r) {
                 py::gil_scoped_acquire gil;
@@ -109,18 +126,13 @@ py::tuple run_command(const std::vector<std::string>& args, py::object progress,
                 }
             });
         }
+        std::optional<StdoutCaptured> captured;
+        if (capture) captured.emplace();
         {
-            StdoutCaptured* cap = nullptr;
-            std::unique_ptr<StdoutCaptured> holder;
-            if (capture) holder = std::make_unique<StdoutCaptured>(), cap = holder.get();
-            {
-                py::gil_scoped_release nogil;
-                code = xyzmf::cli::run_command_line(args, "xyzmf", &out);
-            }
-            if (cap) printed = cap->finish();
+            py::gil_scoped_release nogil;
+            code = xyzmf::cli::run_command_line(args, "xyzmf", &out);
         }
-        xyzmf::set_progress_listener({});
-        xyzmf::clear_interrupt();
+        if (captured) printed = captured->finish();
     }
     if (raised) throw py::error_already_set(std::move(*raised));
     return py::make_tuple(code, out.error, out.text, printed);

@@ -43,13 +43,14 @@ std::string clock_text(double seconds) {
 
 void ProgressLine::update(double fraction, const std::string& what, bool force) {
     const auto now = std::chrono::steady_clock::now();
+    const double elapsed = std::chrono::duration<double>(now - t0_).count();
+    const double eta = fraction > 0 ? elapsed * (1 - std::min(fraction, 1.0)) / fraction : NAN;
     if (listener() && (force || std::chrono::duration<double>(now - last_heard_).count() >= 0.2)) {
         last_heard_ = now;
-        const double elapsed = std::chrono::duration<double>(now - t0_).count();
         ProgressReport r;
         r.fraction = std::clamp(fraction, 0.0, 1.0);
         r.elapsed_s = elapsed;
-        r.eta_s = fraction > 0 ? elapsed * (1 - r.fraction) / fraction : NAN;
+        r.eta_s = eta;
         r.what = what;
         r.last = force;
         listener()(r);
@@ -62,8 +63,6 @@ void ProgressLine::update(double fraction, const std::string& what, bool force) 
     if (since_last < every && (!force || (!tty_ && !printed_once_))) return;
     last_ = now;
     printed_once_ = true;
-    const double elapsed = std::chrono::duration<double>(now - t0_).count();
-    const double eta = fraction > 0 ? elapsed * (1 - std::min(fraction, 1.0)) / fraction : NAN;
     std::fprintf(stderr, "%s  %s  elapsed %s  ETA %s%s", tty_ ? "\r" : "", what.c_str(), clock_text(elapsed).c_str(),
                  clock_text(eta).c_str(), tty_ ? "   " : "\n");
     std::fflush(stderr);
