@@ -4,6 +4,7 @@
 #include <cstddef>
 
 #include "xyzmf/fused_rk4.hpp"
+#include "xyzmf/stream_plan.hpp"
 #include "xyzmf/stage_ops.hpp"
 
 namespace xyzmf {
@@ -30,6 +31,15 @@ template <class Real>
 void launch_fused(const FusedArgs<Real>& args) noexcept;
 // Shared memory one block of that pass needs.
 std::size_t fused_shared_bytes(const FusedPlan& plan, std::size_t real_size) noexcept;
+
+// One streaming RK4 pass (Backend::rk4_fused with plan.scheme == stream): a
+// block per work item, a thread per lane. Asynchronous.
+template <class Real>
+void launch_stream(const FusedArgs<Real>& args) noexcept;
+// Shared memory one block of that pass needs, and the most lanes (threads) an
+// item of `dim` may have.
+std::size_t stream_shared_bytes(const StreamPlan& plan, std::size_t real_size) noexcept;
+int stream_max_threads(int dim, std::size_t real_size) noexcept;
 
 // out = y + sum_s c_s k_s over count elements (Backend::combine). Asynchronous.
 template <class Real>

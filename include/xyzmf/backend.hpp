@@ -33,9 +33,10 @@ public:
     // One fused RK stage over every site (see StageArgs).
     virtual void stage(const StageArgs<Real>& args) = 0;
     // How this backend cuts `lat` into work items for `steps` fused RK4 steps
-    // per pass (tile sizes suit its caches or shared memory). The plan may fuse
-    // fewer steps than asked (plan.steps), or none (0) where it cannot fuse at all.
-    virtual FusedPlan fused_plan(const Lattice& lat, int steps) const = 0;
+    // per pass (tile sizes suit its caches or shared memory), in the given
+    // scheme or (best) its measured choice. The plan may fuse fewer steps than
+    // asked (plan.steps), or none (0) where it cannot fuse at all.
+    virtual FusedPlan fused_plan(const Lattice& lat, int steps, FusedScheme scheme) const = 0;
     // Steps per fused pass this backend runs best on `lat` (measured; see
     // fused_plan); 0 where the four-sweep path is faster.
     virtual int fused_steps_per_pass(const Lattice& lat) const = 0;

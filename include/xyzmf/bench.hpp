@@ -21,6 +21,7 @@ struct BenchResult {
     double bytes_per_site_step = 0;
     int steps_per_pass = 1;       // fused passes: steps each
     Rk4Stepper stepper = Rk4Stepper::fused;  // the one that ran
+    FusedScheme scheme = FusedScheme::tiles;  // ... and its scheme, when fused
 };
 
 // Minimum memory traffic of one fused RK4 step (src/core/integrators.cpp): 9 reads
@@ -33,7 +34,8 @@ inline double fused_bytes_per_site_step(Precision p, int steps) { return 2.0 * 3
 
 // steps <= 0: chosen so one repeat takes about 0.5 s.
 BenchResult bench_rk4(BackendKind kind, Precision precision, const Lattice& lat, long long steps, int repeats,
-                      Rk4Stepper stepper = Rk4Stepper::fused, int steps_per_pass = 0);
+                      Rk4Stepper stepper = Rk4Stepper::fused, int steps_per_pass = 0,
+                      FusedScheme scheme = FusedScheme::best);
 
 // The arithmetic roof of the fused stepper: its per-site stage code
 // (fused::stage_point) run four times per "step" over slices that stay in L1,

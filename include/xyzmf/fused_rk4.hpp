@@ -26,17 +26,26 @@
 #include <algorithm>
 
 #include "xyzmf/stage_ops.hpp"
+#include "xyzmf/stream_plan.hpp"
 
 namespace xyzmf {
 
 // RK4 steps a pass may fuse (halo 4 per step).
 constexpr int kMaxFusedSteps = 4;
 
+// How a fused pass walks through memory: tiles of slices with rings in scratch
+// (fused::run_item, below; the CPU's choice), or items of lanes streaming down
+// rows with rings per lane (stream::run_item in stream_rk4.hpp; the GPU's).
+// `best` asks the backend for its measured choice.
+enum class FusedScheme { best, tiles, stream };
+
 // Geometry of one pass: how the lattice is cut into work items. Made on the
 // host (make_fused_plan) with tile sizes chosen by each backend.
 struct FusedPlan {
+    FusedScheme scheme = FusedScheme::tiles;  // never `best` in a plan
+    StreamPlan stream;    // the geometry when scheme is stream (the fields below are the tiles')
     int dim = 2;
-    int steps = 1;        // RK4 steps per pass
+    int steps = 1;        // RK4 steps per pass (either scheme)
     int lag = 1;          // slices between successive stages: 1 when slices couple (d >= 2), 0 in 1D
     int halo = 4;         // 4 * steps: sites of halo around a tile in x (and y in 3D)
     int tx = 1, ty = 1;   // output tile in x and (3D) y

@@ -22,11 +22,13 @@ public:
     // (1 .. kMaxFusedSteps), or 0: the backend's choice, which may be the
     // four-sweep path where that is faster (small lattices on the CPU);
     // ignored by four-sweep. stepper() says which one runs.
+    // scheme: how fused passes walk through memory (FusedScheme; best: the
+    // backend's measured choice). Every scheme gives the same numbers.
     Rk4(Backend<Real>& be, const Lattice& lat, const Couplings& c, Rk4Stepper stepper = Rk4Stepper::fused,
-        int steps_per_pass = 0);
+        int steps_per_pass = 0, FusedScheme scheme = FusedScheme::best);
     // A batch: lat.copies independent lattices, copy b with couplings per_copy[b].
     Rk4(Backend<Real>& be, const Lattice& lat, const std::vector<Couplings>& per_copy,
-        Rk4Stepper stepper = Rk4Stepper::fused, int steps_per_pass = 0);
+        Rk4Stepper stepper = Rk4Stepper::fused, int steps_per_pass = 0, FusedScheme scheme = FusedScheme::best);
     // y <- y + one RK4 step of size h. The fused stepper swaps y with a buffer
     // of its own (y.data() changes; both stay owned by the same backend).
     void step(StateBuffer<Real>& y, double h) { advance(y, h, 1); }
@@ -35,6 +37,8 @@ public:
     void advance(StateBuffer<Real>& y, double h, std::int64_t n);
     int steps_per_pass() const { return stepper_ == Rk4Stepper::fused ? steps_per_pass_ : 1; }
     Rk4Stepper stepper() const { return stepper_; }
+    // The scheme of the fused passes (tiles or stream); meaningless for four-sweep.
+    FusedScheme scheme() const { return scheme_; }
     // Per-copy couplings on the backend (null unless a batch), for StageArgs::models.
     const Real* models() const { return models_.data(); }
 
@@ -43,12 +47,14 @@ private:
     void allocate_four_sweep();  // acc_, t1_, t2_ (once)
     // One pass of up to `steps` steps; returns how many the backend fused.
     int fused_pass(StateBuffer<Real>& y, double h, int steps);
+    const FusedPlan& plan(int steps);  // the plan of a pass of `steps`, made on first use
 
     Backend<Real>& be_;
     Lattice lat_;
     SiteModel<Real> model_;
     Rk4Stepper stepper_;
     int steps_per_pass_;
+    FusedScheme scheme_;
     StateBuffer<Real> acc_, t1_, t2_;  // four-sweep only
     StateBuffer<Real> next_;           // fused only: the pass writes here, then swaps with y
     FusedPlan plans_[kMaxFusedSteps];  // plans_[m - 1]: passes of m steps (made on first use)

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "src/backends/cpu_stream_team.hpp"
 #include "xyzmf/backend.hpp"
 #include "xyzmf/error.hpp"
 
@@ -106,8 +107,22 @@ public:
     // rows of 256, whose rings would fit L2, ran 1.5x slower), and 256 x 32
     // cross-sections in 3D (x 8 or 16 ran 1.3x-1.6x slower: the y halo costs
     // redundant work). Several chunks per thread let the dynamic schedule balance.
-    FusedPlan fused_plan(const Lattice& lat, int steps) const override {
+    //
+    // The streaming scheme runs here only so that the tests check the CUDA
+    // kernel's pipeline on any machine; it uses the CUDA backend's default
+    // cross-sections (see cuda_backend.cpp) and at most two steps per pass.
+    FusedPlan fused_plan(const Lattice& lat, int steps, FusedScheme scheme) const override {
         const int threads = omp_get_max_threads();
+        if (scheme == FusedScheme::stream) {
+            FusedPlan p;
+            p.scheme = FusedScheme::stream;
+            p.dim = lat.dim;
+            const int m = std::min(steps, kMaxStreamSteps);
+            const int nx = 32, ny = 8 * m + 4;
+            p.stream = make_stream_plan(lat, m, nx, ny, 4 * threads, 16);
+            p.steps = p.stream.steps;
+            return p;
+        }
         const int tx = lat.dim == 3 ? 256 : 4096, ty = 32;
         return make_fused_plan(lat, steps, tx, ty, 4 * threads, 16 * 4 * steps);
     }
@@ -129,6 +144,7 @@ public:
     // own scratch, so there is no barrier between stages (a descheduled thread
     // on a shared machine used to stall the other at every stage).
     void rk4_fused(const FusedArgs<Real>& A) override {
+        if (A.plan.scheme == FusedScheme::stream) return rk4_stream(A);
         const FusedPlan& P = A.plan;
         const index_t items = P.items();
         const std::size_t need = std::size_t(P.scratch_reals());
@@ -152,6 +168,32 @@ public:
                 }
             }
         }
+    }
+
+    // The streaming pass: items over threads; every item one thread's, lanes
+    // in arrays of N (128 covers 1D and 2D items, 640 the 3D patches).
+    template <int N, int Dim, int M>
+    static void stream_items(const FusedArgs<Real>& A) {
+        const StreamPlan& P = A.plan.stream;
+        const index_t items = P.items();
+        CpuStreamTeam<N> team;
+        team.nx = P.nx;
+        team.ny = P.ny;
+#pragma omp parallel for schedule(dynamic, 1) firstprivate(team) if (items > 1 && A.lat.sites() >= kParallelMin)
+        for (index_t it = 0; it < items; ++it) stream::run_item<Dim, M>(A, P, it, team);
+    }
+    template <int M>
+    static void stream_pass(const FusedArgs<Real>& A) {
+        const StreamPlan& P = A.plan.stream;
+        if (P.lanes() > (P.dim == 3 ? 640 : 128)) throw Error("stream pass: an item of " + std::to_string(P.lanes()) + " lanes");
+        switch (P.dim) {
+            case 1: stream_items<128, 1, M>(A); break;
+            case 2: stream_items<128, 2, M>(A); break;
+            default: stream_items<640, 3, M>(A); break;
+        }
+    }
+    void rk4_stream(const FusedArgs<Real>& A) {
+        if (A.plan.stream.steps == 2) stream_pass<2>(A); else stream_pass<1>(A);
     }
 
     void combine(const CombineArgs<Real>& A, index_t count) override {

@@ -5,6 +5,8 @@
 // legacy default stream, so kernels, copies and reductions run in call order.
 #include <cuda_runtime_api.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -138,30 +140,43 @@ public:
         cuda::launch_stage(args);
         check_driver("stage");
     }
-    // Tiles of 128 local points (2D: rows of 120 + halo) or 16 x 16 (3D: 8 x 8
-    // + halo), so a block's rings fit the shared memory of one SM (4 blocks
-    // per SM in 2D double, 2 in 3D double). Passes of several steps need wider halos: where their
-    // rings would not fit, fewer steps per pass are planned (plan.steps), and
-    // none (plan.steps = 0: use four-sweep) if even one step does not fit.
-    FusedPlan fused_plan(const Lattice& lat, int steps) const override {
-        for (int m = steps; m >= 1; --m) {
-            const int H = 4 * m;
-            const int tx = lat.dim == 3 ? 8 : std::max(32, 128 - 2 * H);
-            const FusedPlan p = make_fused_plan(lat, m, tx, 8, 4 * index_t(sms_), 8 * H);
-            if (cuda::fused_shared_bytes(p, sizeof(Real)) <= shared_max_) return p;
+    // The streaming scheme (stream_rk4.hpp) is this backend's choice in every
+    // dimension: see results/bench/gpu.md. Its items: 1D one warp (rows of 32
+    // sites); 2D one warp of x (24 stored lanes) at one step per pass and four
+    // (112) at two; 3D a patch of 32 x 12 lanes in double, 32 x 16 in float
+    // (registers bound the block: about 110 per lane hold the rings). Enough
+    // items for about 32 warps per SM, in chunks of at least 64 rows.
+    // XYZMF_STREAM_LANES=NXxNY and XYZMF_STREAM_AHEAD=1|2 (rows loaded ahead)
+    // override the defaults, for measuring others (tools/gpu-stream-tune.sh).
+    FusedPlan fused_plan(const Lattice& lat, int steps, FusedScheme scheme) const override {
+        if (scheme == FusedScheme::tiles) return tiles_plan(lat, steps);
+        FusedPlan p;
+        p.scheme = FusedScheme::stream;
+        p.dim = lat.dim;
+        const int max_lanes = cuda::stream_max_threads(lat.dim, sizeof(Real));
+        for (int m = std::min(steps, kMaxStreamSteps); m >= 1; --m) {
+            int nx = 32, ny = 1;
+            if (lat.dim == 2) nx = m == 1 ? 32 : 128;
+            if (lat.dim == 3) ny = sizeof(Real) == 8 ? 12 : 16;
+            lanes_override(lat.dim, nx, ny);
+            if (nx * ny > max_lanes || nx % 32 != 0) continue;
+            const index_t min_items = std::max<index_t>(1, 32 * 32 * index_t(sms_) / (nx * ny));
+            p.stream = make_stream_plan(lat, m, nx, ny, min_items, 64);
+            if (p.stream.steps == 0) continue;
+            if (const char* a = std::getenv("XYZMF_STREAM_AHEAD")) p.stream.ahead = std::atoi(a) == 1 ? 1 : 2;
+            if (cuda::stream_shared_bytes(p.stream, sizeof(Real)) > shared_max_) continue;
+            p.steps = p.stream.steps;
+            return p;
         }
-        FusedPlan none;
-        none.steps = 0;
-        return none;
+        p.steps = 0;
+        return p;
     }
-    // Measured on an H100 (results/bench/gpu.md, 4096^2 and 256^3, double and
-    // float): in 2D one step per pass beats four sweeps (1.13x-1.28x) and two
-    // steps per pass lose (the wider halo costs more than the traffic saved); in
-    // 3D four sweeps run 1.8x faster than the fused kernel (8 x 8 tiles; not yet
-    // profiled: it moves far fewer bytes, so it is bound by something else).
-    int fused_steps_per_pass(const Lattice& lat) const override { return lat.dim == 3 ? 0 : 1; }
+    int fused_steps_per_pass(const Lattice&) const override { return 1; }
     void rk4_fused(const FusedArgs<Real>& args) override {
-        cuda::launch_fused(args);
+        if (args.plan.scheme == FusedScheme::stream)
+            cuda::launch_stream(args);
+        else
+            cuda::launch_fused(args);
         check_driver("fused rk4");
     }
 
@@ -181,6 +196,33 @@ public:
     }
 
 private:
+    // The tiled scheme (fused_rk4.hpp), kept for comparison: tiles of 128
+    // local points (2D: rows of 120 + halo) or 16 x 16 (3D: 8 x 8 + halo), so a
+    // block's rings fit the shared memory of one SM; passes of several steps
+    // need wider halos, and where their rings would not fit fewer steps are
+    // planned (none: plan.steps = 0, the four-sweep path).
+    FusedPlan tiles_plan(const Lattice& lat, int steps) const {
+        for (int m = steps; m >= 1; --m) {
+            const int H = 4 * m;
+            const int tx = lat.dim == 3 ? 8 : std::max(32, 128 - 2 * H);
+            const FusedPlan p = make_fused_plan(lat, m, tx, 8, 4 * index_t(sms_), 8 * H);
+            if (cuda::fused_shared_bytes(p, sizeof(Real)) <= shared_max_) return p;
+        }
+        FusedPlan none;
+        none.steps = 0;
+        return none;
+    }
+    // XYZMF_STREAM_LANES=NXxNY: the cross-section of a streaming item, for
+    // measuring others than the default (ny only in 3D).
+    static void lanes_override(int dim, int& nx, int& ny) {
+        const char* env = std::getenv("XYZMF_STREAM_LANES");
+        if (!env || !*env) return;
+        int x = 0, y = 0;
+        const int got = std::sscanf(env, "%dx%d", &x, &y);
+        if (got >= 1 && x > 0) nx = x;
+        if (dim == 3 && got == 2 && y > 0) ny = y;
+    }
+
     // A snapshot on its way out: waits for its copy and returns the staging
     // buffer when done with, also if nobody waited (a failed writer).
     struct PendingDownload {

@@ -13,7 +13,7 @@ namespace xyzmf::cli {
 namespace {
 
 struct BenchOptions {
-    std::string backend = "cpu", precision = "double", size = "1024", stepper = "fused";
+    std::string backend = "cpu", precision = "double", size = "1024", stepper = "fused", scheme = "best";
     int steps_per_pass = 0;
     int dim = 2, repeats = 5;
     long long steps = 0;
@@ -36,6 +36,10 @@ Command add_bench_command(CLI::App& app) {
     sub->add_option("--stepper", o->stepper,
                     "fused (whole RK4 steps per pass over memory) or four-sweep (one sweep per stage, the reference)")
         ->check(CLI::IsMember({"fused", "four-sweep"}))->capture_default_str();
+    sub->add_option("--scheme", o->scheme,
+                    "fused: how a pass walks through memory: best (the backend's measured choice), tiles (slices "
+                    "with rings in cache or shared memory) or stream (lanes streaming down rows, rings in registers)")
+        ->check(CLI::IsMember({"best", "tiles", "stream"}))->capture_default_str();
     sub->add_option("--steps-per-pass", o->steps_per_pass, "RK4 steps the fused stepper does per pass over memory (1-4; 0 = the backend's choice)")
         ->check(CLI::Range(0, kMaxFusedSteps))->capture_default_str();
     sub->add_option("--steps", o->steps, "RK4 steps per repeat (0 to 1e9); 0 = about 0.5 s per repeat")
@@ -73,9 +77,13 @@ Command add_bench_command(CLI::App& app) {
         const BackendKind kind = choose_backend(req);
         const Rk4Stepper stepper = o->stepper == "fused" ? Rk4Stepper::fused : Rk4Stepper::four_sweep;
         check_run_memory(cfg, kind, 1 + integrator_buffers(false, stepper));
-        const BenchResult r = bench_rk4(kind, p, lat, o->steps, o->repeats, stepper, o->steps_per_pass);
+        const FusedScheme scheme = o->scheme == "tiles"    ? FusedScheme::tiles
+                                   : o->scheme == "stream" ? FusedScheme::stream
+                                                           : FusedScheme::best;
+        const BenchResult r = bench_rk4(kind, p, lat, o->steps, o->repeats, stepper, o->steps_per_pass, scheme);
         const std::string name = r.stepper == Rk4Stepper::fused
-                                     ? "rk4 fused, " + std::to_string(r.steps_per_pass) + " step(s)/pass"
+                                     ? std::string("rk4 fused (") + (r.scheme == FusedScheme::stream ? "stream" : "tiles") +
+                                           "), " + std::to_string(r.steps_per_pass) + " step(s)/pass"
                                      : stepper == Rk4Stepper::fused ? std::string("rk4 four-sweep (the backend's choice here)")
                                                                     : std::string("rk4 four-sweep");
         std::printf("bench: %s | %s | %s | %s | %lld steps x %d repeats | median %.4g site-steps/s | %.2f GB/s "

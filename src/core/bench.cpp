@@ -26,7 +26,7 @@ using Clock = std::chrono::steady_clock;
 
 template <class Real>
 BenchResult bench_with(BackendKind kind, Precision precision, const Lattice& lat, long long steps, int repeats,
-                       Rk4Stepper stepper, int per_pass) {
+                       Rk4Stepper stepper, int per_pass, FusedScheme scheme) {
     auto be = make_backend<Real>(kind);
     Couplings c;  // a generic point inside the SDW region: nothing special-cased
     c.Jx = 4; c.Jy = 2; c.Jz = 1; c.gamma = 1;
@@ -34,7 +34,7 @@ BenchResult bench_with(BackendKind kind, Precision precision, const Lattice& lat
     std::vector<Real> host(init.begin(), init.end());
     StateBuffer<Real> y(*be, lat);
     upload_state(*be, y, host.data(), lat);
-    Rk4<Real> rk4(*be, lat, c, stepper, per_pass);
+    Rk4<Real> rk4(*be, lat, c, stepper, per_pass, scheme);
     const double dt = 1e-3;
 
     // Warm-up step (also first-touch and, on the GPU, module loading); its
@@ -56,6 +56,7 @@ BenchResult bench_with(BackendKind kind, Precision precision, const Lattice& lat
     r.steps = steps;
     r.steps_per_pass = m;
     r.stepper = rk4.stepper();
+    r.scheme = rk4.scheme();
     r.bytes_per_site_step = rk4.stepper() == Rk4Stepper::fused ? fused_bytes_per_site_step(precision, m)
                                                          : rk4_bytes_per_site_step(precision);
     std::vector<double> rate, bw;
@@ -73,10 +74,10 @@ BenchResult bench_with(BackendKind kind, Precision precision, const Lattice& lat
 }  // namespace
 
 BenchResult bench_rk4(BackendKind kind, Precision precision, const Lattice& lat, long long steps, int repeats,
-                      Rk4Stepper stepper, int steps_per_pass) {
+                      Rk4Stepper stepper, int steps_per_pass, FusedScheme scheme) {
     return precision == Precision::float32
-               ? bench_with<float>(kind, precision, lat, steps, repeats, stepper, steps_per_pass)
-               : bench_with<double>(kind, precision, lat, steps, repeats, stepper, steps_per_pass);
+               ? bench_with<float>(kind, precision, lat, steps, repeats, stepper, steps_per_pass, scheme)
+               : bench_with<double>(kind, precision, lat, steps, repeats, stepper, steps_per_pass, scheme);
 }
 
 namespace {

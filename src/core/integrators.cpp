@@ -22,15 +22,34 @@ void evaluate_rhs(Backend<Real>& be, const Lattice& lat, const SiteModel<Real>& 
 // next stage's input is written alongside, so no k_i is ever stored.
 
 template <class Real>
-Rk4<Real>::Rk4(Backend<Real>& be, const Lattice& lat, const Couplings& c, Rk4Stepper stepper, int steps_per_pass)
+Rk4<Real>::Rk4(Backend<Real>& be, const Lattice& lat, const Couplings& c, Rk4Stepper stepper, int steps_per_pass,
+               FusedScheme scheme)
     : be_(be), lat_(lat), model_(SiteModel<Real>::make(c, lat.dim)), stepper_(stepper),
-      steps_per_pass_(std::min(steps_per_pass > 0 ? steps_per_pass : be.fused_steps_per_pass(lat), kMaxFusedSteps)) {
+      steps_per_pass_(std::min(steps_per_pass > 0 ? steps_per_pass : be.fused_steps_per_pass(lat), kMaxFusedSteps)),
+      scheme_(scheme) {
     // The backend's choice may be 0: the four-sweep path is faster on this lattice.
     if (steps_per_pass_ < 1) stepper_ = Rk4Stepper::four_sweep;
-    if (stepper_ == Rk4Stepper::fused)
+    if (stepper_ == Rk4Stepper::fused) {
+        // The plan of a whole pass, made now so that steps_per_pass() and
+        // scheme() say what runs: the backend may fuse fewer steps than asked.
+        const FusedPlan& p = plan(steps_per_pass_);
+        if (p.steps >= 1) {
+            steps_per_pass_ = p.steps;
+            scheme_ = p.scheme;
+        }
         next_ = StateBuffer<Real>(be, lat);
-    else
+    } else {
         allocate_four_sweep();
+    }
+}
+
+template <class Real>
+const FusedPlan& Rk4<Real>::plan(int steps) {
+    if (!planned_[steps - 1]) {
+        plans_[steps - 1] = be_.fused_plan(lat_, steps, scheme_);
+        planned_[steps - 1] = true;
+    }
+    return plans_[steps - 1];
 }
 
 template <class Real>
@@ -43,8 +62,8 @@ void Rk4<Real>::allocate_four_sweep() {
 
 template <class Real>
 Rk4<Real>::Rk4(Backend<Real>& be, const Lattice& lat, const std::vector<Couplings>& per_copy, Rk4Stepper stepper,
-               int steps_per_pass)
-    : Rk4(be, lat, per_copy.at(0), stepper, steps_per_pass) {
+               int steps_per_pass, FusedScheme scheme)
+    : Rk4(be, lat, per_copy.at(0), stepper, steps_per_pass, scheme) {
     std::vector<Real> host(std::size_t(SiteModel<Real>::kFields) * per_copy.size());
     for (std::size_t b = 0; b < per_copy.size(); ++b)
         SiteModel<Real>::make(per_copy[b], lat.dim).store(host.data() + SiteModel<Real>::kFields * b);
@@ -68,11 +87,7 @@ void Rk4<Real>::advance(StateBuffer<Real>& y, double h, std::int64_t n) {
 // them, so both steppers do the same arithmetic.
 template <class Real>
 int Rk4<Real>::fused_pass(StateBuffer<Real>& y, double h, int steps) {
-    if (!planned_[steps - 1]) {
-        plans_[steps - 1] = be_.fused_plan(lat_, steps);
-        planned_[steps - 1] = true;
-    }
-    const FusedPlan& plan = plans_[steps - 1];
+    const FusedPlan& plan = this->plan(steps);
     if (plan.steps == 0) {  // the backend cannot fuse this lattice: the reference path
         allocate_four_sweep();
         four_sweep_step(y, h);
