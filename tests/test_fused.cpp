@@ -163,6 +163,9 @@ TEST_P(Fused, TimeLoopWithRecordsAndAShortLastStepEqualsFourSweep) {
         RunConfig c = config(lat, kPoint.Jx, kPoint.Jy, kPoint.Jz, kPoint.gamma, kPoint.gamma_phi);
         c.numerics.t_end = dim == 3 ? 0.215 : 2.015;  // the last step half as long, one after a snapshot
         c.numerics.record_every = 0.07;  // every 7 steps: passes of 2 must stop short of it
+        // The CUDA backend runs 3D lattices on four sweeps (faster there than
+        // its tiled kernel), so its time loop never takes the fused path in 3D.
+        if (kind() == BackendKind::cuda && dim == 3) continue;
         const HostState s0 = make_initial_state("random", lat, 12, 0);
         {
             auto be = make_backend<double>(kind());

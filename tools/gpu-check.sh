@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What a session with a GPU runs first: every test on the CUDA backend, then the
-# GPU speed of the mean-field stepping and of the quantum trajectories, each with
-# a baseline measured in the same run on the same machine's CPU cores.
+# GPU speed of the mean-field stepping (every scheme, and the JAX peer
+# tools/bench_jax.py on the same lattices) and of the quantum trajectories, each
+# with a baseline measured in the same run on the same machine's CPU cores.
 #
 #   tools/gpu-check.sh [BIN_DIR] [OUT_DIR]
 #
@@ -73,7 +74,7 @@ EOF
 say "## Mean-field RK4 stepping (\`xyzmf bench\`)"
 say ""
 say "Device copy bandwidth (2 GiB device-to-device, bytes read + written, median of 20): ${bw:-n/a} GB/s."
-say "Each row: \`xyzmf bench --backend B --precision P --dim D --size L [--stepper four-sweep | --steps-per-pass S]\`, median of 5 repeats of about 0.5 s."
+say "Each row: \`xyzmf bench --backend B --precision P --dim D --size L [--stepper four-sweep | --scheme tiles|stream --steps-per-pass S]\`, median of 5 repeats of about 0.5 s; the jax rows: \`tools/bench_jax.py --precision P --dim D --size L\` (jax.jit RK4 of the same equations, median of 5), in the same call."
 say ""
 bench_line() {  # backend precision dim size extra... -> a table row
     local b=$1 p=$2 d=$3 L=$4; shift 4
@@ -89,21 +90,33 @@ bench_line() {  # backend precision dim size extra... -> a table row
     how=$(sed -n 's/.* | \(rk4 [^|]*\) | .*/\1/p' <<<"$line")
     say "| $b | $p | $d | $L | ${*:-default}: ${how:-?} | ${rate:-failed} | ${gbs:-} | $frac |"
 }
+jax_line() {  # precision dim size -> a table row: the JAX peer (tools/bench_jax.py) on the same lattice
+    local line rate
+    line=$(timeout 120 python3 "$(dirname "$0")/bench_jax.py" --precision "$1" --dim "$2" --size "$3" 2>>"$OUT/jax.log")
+    echo "$line" >>"$OUT/jax.log"
+    rate=$(sed -n 's/.*median \([0-9.e+]*\) site-steps.*/\1/p' <<<"$line")
+    say "| jax | $1 | $2 | $3 | JAX jit RK4 (tools/bench_jax.py) | ${rate:-failed} | | |"
+}
 if [[ $mf_ok == 1 ]]; then
     say "| backend | precision | d | L | stepper | site-steps/s | GB/s | / copy |"
     say "|---|---|---|---|---|---|---|---|"
-    sizes="2:4096 3:256"
+    sizes="2:4096 3:256 1:16777216"
     [[ $QUICK == 1 ]] && sizes="2:4096"
     for p in double float; do
         for dl in $sizes; do
             d=${dl%%:*}; L=${dl##*:}
             bench_line cuda "$p" "$d" "$L" --stepper four-sweep
-            bench_line cuda "$p" "$d" "$L" --steps-per-pass 1
-            [[ $QUICK == 1 ]] || bench_line cuda "$p" "$d" "$L" --steps-per-pass 2
-            [[ $p == double ]] && bench_line cuda "$p" "$d" "$L"
+            bench_line cuda "$p" "$d" "$L" --scheme tiles --steps-per-pass 1
+            bench_line cuda "$p" "$d" "$L" --scheme stream --steps-per-pass 1
+            [[ $d != 3 ]] && bench_line cuda "$p" "$d" "$L" --scheme stream --steps-per-pass 2
+            [[ $QUICK == 1 || $d == 1 ]] || bench_line cuda "$p" "$d" "$L" --scheme tiles --steps-per-pass 2
+            bench_line cuda "$p" "$d" "$L"
             [[ $p == double ]] && bench_line cpu "$p" "$d" "$L"
+            jax_line "$p" "$d" "$L"
         done
     done
+    say ""
+    say "The JAX peer's equations against tools/bench_numpy.py: $(timeout 60 python3 "$(dirname "$0")/bench_jax.py" --check 2>&1 | tr '\n' ' ')"
 else
     say "Skipped: the mean-field CUDA tests failed."
 fi

@@ -140,16 +140,19 @@ public:
         cuda::launch_stage(args);
         check_driver("stage");
     }
-    // The streaming scheme (stream_rk4.hpp) is this backend's choice in every
-    // dimension: see results/bench/gpu.md. Its items: 1D one warp (rows of 32
-    // sites); 2D one warp of x (24 stored lanes) at one step per pass and four
-    // (112) at two; 3D a patch of 32 x 12 lanes in double, 32 x 16 in float
-    // (registers bound the block: about 110 per lane hold the rings). Enough
-    // items for about 32 warps per SM, in chunks of at least 64 rows.
-    // XYZMF_STREAM_LANES=NXxNY and XYZMF_STREAM_AHEAD=1|2 (rows loaded ahead)
-    // override the defaults, for measuring others (tools/gpu-stream-tune.sh).
+    // Two schemes. tiles (fused_rk4.hpp) is the default, measured on an H100
+    // (results/bench/gpu.md). stream (stream_rk4.hpp) is built to run at the
+    // memory roof but has not yet run on a GPU: it is chosen only when asked
+    // for (bench --scheme stream, the tests) until tools/gpu-stream-tune.sh has
+    // measured it. Its items: 1D one warp (rows of 32 sites); 2D one warp of x
+    // (24 stored lanes) at one step per pass and four (112) at two; 3D a patch
+    // of 32 x 12 lanes in double, 32 x 16 in float (registers bound the block:
+    // about 170 per lane in double hold the rings). Enough items for about 32
+    // warps per SM, in chunks of at least 64 rows. XYZMF_STREAM_LANES=NXxNY and
+    // XYZMF_STREAM_AHEAD=1|2 (rows loaded ahead) override the defaults, for
+    // measuring others (tools/gpu-stream-tune.sh).
     FusedPlan fused_plan(const Lattice& lat, int steps, FusedScheme scheme) const override {
-        if (scheme == FusedScheme::tiles) return tiles_plan(lat, steps);
+        if (scheme != FusedScheme::stream) return tiles_plan(lat, steps);
         FusedPlan p;
         p.scheme = FusedScheme::stream;
         p.dim = lat.dim;
@@ -171,7 +174,12 @@ public:
         p.steps = 0;
         return p;
     }
-    int fused_steps_per_pass(const Lattice&) const override { return 1; }
+    // Measured on an H100 (results/bench/gpu.md, 4096^2 and 256^3, double and
+    // float), tiles: in 2D one step per pass beats four sweeps (1.13x-1.28x)
+    // and two steps per pass lose (the wider halo costs more than the traffic
+    // saved); in 3D four sweeps run 1.8x faster than the tiled kernel (8 x 8
+    // tiles, a quarter of the loaded points stored).
+    int fused_steps_per_pass(const Lattice& lat) const override { return lat.dim == 3 ? 0 : 1; }
     void rk4_fused(const FusedArgs<Real>& args) override {
         if (args.plan.scheme == FusedScheme::stream)
             cuda::launch_stream(args);
