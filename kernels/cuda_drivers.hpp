@@ -3,6 +3,7 @@
 
 #include <cstddef>
 
+#include "xyzmf/dtwa_site.hpp"
 #include "xyzmf/fused_rk4.hpp"
 #include "xyzmf/stream_plan.hpp"
 #include "xyzmf/stage_ops.hpp"
@@ -44,6 +45,10 @@ int stream_max_threads(int dim, std::size_t real_size) noexcept;
 // out = y + sum_s c_s k_s over count elements (Backend::combine). Asynchronous.
 template <class Real>
 void launch_combine(const CombineArgs<Real>& args, index_t count) noexcept;
+
+// One DTWA dissipation pass over a batch (Backend::dissipate). Asynchronous.
+template <class Real>
+void launch_dissipate(const DissipateArgs<Real>& args) noexcept;
 
 // Device scratch the reductions need (block partials and the result); the
 // caller allocates it once, so the per-step error norm costs no cudaMalloc.

@@ -7,6 +7,7 @@
 #include <climits>
 
 #include "kernels/cuda_drivers.hpp"
+#include "xyzmf/dtwa_site.hpp"
 #include "xyzmf/stage_ops.hpp"
 
 namespace xyzmf {
@@ -103,6 +104,24 @@ void launch_combine(const CombineArgs<Real>& A, index_t count) noexcept {
     check(cudaGetLastError(), "cudaLaunchKernel(combine_kernel)");
 }
 
+// DTWA dissipation: one thread per site of the batch (dtwa_site.hpp).
+template <class Real>
+__global__ void __launch_bounds__(kThreads) dissipate_kernel(const DissipateArgs<Real> A, index_t count) {
+    const index_t stride = index_t(gridDim.x) * blockDim.x;
+    for (index_t e = index_t(blockIdx.x) * blockDim.x + threadIdx.x; e < count; e += stride) dissipate_element(A, e);
+}
+
+template <class Real>
+void launch_dissipate(const DissipateArgs<Real>& A) noexcept {
+    const index_t count = A.lat.sites();
+    if (count <= 0) return;
+    const unsigned blocks = unsigned(std::min(ceil_div(count, kThreads), kMaxGridX));
+    dissipate_kernel<Real><<<blocks, kThreads>>>(A, count);
+    check(cudaGetLastError(), "cudaLaunchKernel(dissipate_kernel)");
+}
+
+template void launch_dissipate<float>(const DissipateArgs<float>&) noexcept;
+template void launch_dissipate<double>(const DissipateArgs<double>&) noexcept;
 template void launch_stage<float>(const StageArgs<float>&) noexcept;
 template void launch_stage<double>(const StageArgs<double>&) noexcept;
 template void launch_combine<float>(const CombineArgs<float>&, index_t) noexcept;

@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 
+#include "xyzmf/dtwa_site.hpp"
 #include "xyzmf/lattice.hpp"
 #include "xyzmf/fused_rk4.hpp"
 #include "xyzmf/stage_ops.hpp"
@@ -46,6 +47,9 @@ public:
     virtual void combine(const CombineArgs<Real>& args, index_t count) = 0;
     // max over elements of the scaled embedded error.
     virtual double error_norm(const ErrorArgs<Real>& args, index_t count) = 0;
+    // The dissipation of a batch of DTWA trajectories over one half step, in
+    // place (dtwa_site.hpp; docs/physics.md 9).
+    virtual void dissipate(const DissipateArgs<Real>& args) = 0;
     // Sums and maxima of a state and its time derivative (see Observables).
     virtual Observables observe(const Real* s, const Real* dsdt, const Lattice& lat) = 0;
 

@@ -122,8 +122,11 @@ struct ExactResults {
     double gap = NAN;             // slowest non-zero decay rate, when asked
     std::vector<std::complex<double>> eigenvalues;  // the slowest few eigenvalues of L
     std::vector<double> t, sz_t;  // <sz>(t) from the initial state, when asked
+    std::vector<Correlations> corr_t;  // ... and the correlations at the same times
 };
 ExactResults solve_exact(const QuantumConfig& c);
+// Only the time series of solve_exact (t, sz_t, corr_t), without the steady state.
+ExactResults exact_series(const QuantumConfig& c);
 // Returns Tr(rho O) correlations of a density matrix (D x D, row-major).
 Correlations density_correlations(const Lattice& lat, const std::vector<std::complex<double>>& rho);
 

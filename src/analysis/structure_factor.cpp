@@ -70,7 +70,9 @@ StructureFactor StructureFactorEngine::compute(const HostState& s) {
         std::vector<double>& S = sf.S[c];
         S.assign(std::size_t(N), 0.0);
         const fftw_complex* F = plan_->out;
-#pragma omp parallel for schedule(static)
+        // Threads only where there is work for them: a DTWA batch takes the
+        // S(k) of thousands of small lattices one after another.
+#pragma omp parallel for schedule(static) if (N >= 32768)
         for (index_t row = 0; row < Ly * Lz; ++row) {
             const index_t my = row % Ly, mz = row / Ly;
             // the row holding -k for the mirrored half

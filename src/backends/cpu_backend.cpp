@@ -201,6 +201,12 @@ public:
         for (index_t e = 0; e < count; ++e) combine_element(A, e);
     }
 
+    void dissipate(const DissipateArgs<Real>& A) override {
+        const index_t n = A.lat.sites();
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+        for (index_t e = 0; e < n; ++e) dissipate_element(A, e);
+    }
+
     double error_norm(const ErrorArgs<Real>& A, index_t count) override {
         double worst = 0;
 #pragma omp parallel for schedule(static) reduction(max : worst) if (count >= kParallelMin)

@@ -192,6 +192,10 @@ public:
         cuda::launch_combine(args, count);
         check_driver("combine");
     }
+    void dissipate(const DissipateArgs<Real>& args) override {
+        cuda::launch_dissipate(args);
+        check_driver("dissipate");
+    }
     double error_norm(const ErrorArgs<Real>& args, index_t count) override {
         const double norm = cuda::reduce_error_norm(args, count, scratch_);
         check_driver("error norm");

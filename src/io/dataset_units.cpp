@@ -101,6 +101,19 @@ constexpr Rule kRules[] = {
     {"quantum", "residual", "gamma", ""},
     {"quantum", "sz", "1", "@sz"},
     {"quantum", "*", "1", "r"},  // cx, cy, cz and their errors
+    // DTWA trajectories (per batch: sums over its trajectories, and of their squares)
+    {"dtwa", "t", "1/gamma", "record"},
+    {"dtwa", "done", "count", "batch"},
+    {"dtwa", "scalar_sum", "1", "batch,record,observable(sx,sy,sz,cxx1,cyy1,czz1)"},
+    {"dtwa", "scalar_sum2", "1", "batch,record,observable(sx,sy,sz,cxx1,cyy1,czz1)"},
+    {"dtwa", "corr_sum", "1", "batch,record,component(x,y,z),r"},
+    {"dtwa", "corr_sum2", "1", "batch,record,component(x,y,z),r"},
+    {"dtwa", "sk_sum", "1", "batch,component(x,y,z),@k"},
+    {"dtwa", "corr", "1", "record,component(x,y,z),r"},
+    {"dtwa", "corr_err", "1", "record,component(x,y,z),r"},
+    {"dtwa", "connected", "1", "record,component(x,y,z),r"},
+    {"dtwa", "sk", "1", "component(x,y,z),@k"},
+    {"dtwa", "*", "1", "record"},  // sx, sy, sz, cxx1, cyy1, czz1 and their errors
     // XDMF fields files (xdmf.hpp): sz and the sXY phase field of a state; 1D spins as a 1 x Lx sheet
     {"", "psi", "rad", "@site"},
     {"", "sz", "1", "@site"},
@@ -142,6 +155,15 @@ DatasetMeaning dataset_meaning(const std::string& path, int rank) {
         std::string axes = r.axes;
         if (axes.rfind("@lattice", 0) == 0) axes = axes_of(rank - 1, "x", "y", "z") + axes.substr(8);
         else if (axes == "@k") axes = axes_of(rank, "kx", "ky", "kz");
+        else if (axes.size() > 3 && axes.compare(axes.size() - 3, 3, ",@k") == 0) {
+            // leading named axes, then the lattice's k axes: as many as the rest of the rank
+            int named = 1, depth = 0;
+            for (std::size_t i = 0; i + 3 < axes.size(); ++i) {
+                depth += axes[i] == '(' ? 1 : axes[i] == ')' ? -1 : 0;
+                if (axes[i] == ',' && depth == 0) ++named;
+            }
+            axes = axes.substr(0, axes.size() - 2) + axes_of(rank - named, "kx", "ky", "kz");
+        }
         else if (axes == "@site") axes = axes_of(rank, "x", "y", "z");
         else if (axes == "@sz") axes = rank == 0 ? "" : "(mean,stderr)";
         return {r.unit, axes, true};

@@ -163,24 +163,40 @@ Correlations density_correlations(const Lattice& lat, const std::vector<cd>& rho
     return out;
 }
 
+namespace {
+
+// <sz>(t) and the correlations from c's initial state every sample_dt.
+void add_series(const QuantumConfig& c, const Liouvillian& L, ExactResults& out) {
+    const int N = int(c.lattice.copy_sites());
+    const basis_t D = L.dimension();
+    std::vector<cd> rho = initial_density(c, N);
+    const std::int64_t nt = std::int64_t(std::floor(c.t_end / c.sample_dt + 1e-9)) + 1;
+    for (std::int64_t k = 0; k < nt; ++k) {
+        if (k > 0) L.propagate(rho, c.sample_dt, c.tol);
+        out.t.push_back(double(k) * c.sample_dt);
+        out.sz_t.push_back(site_mean_sz(rho, D, N));
+        out.corr_t.push_back(density_correlations(c.lattice, rho));
+    }
+}
+
+}  // namespace
+
+ExactResults exact_series(const QuantumConfig& c) {
+    validate(c, ParamSource::command_line());
+    ExactResults out;
+    add_series(c, Liouvillian(c), out);
+    return out;
+}
+
 ExactResults solve_exact(const QuantumConfig& c) {
     validate(c, ParamSource::command_line());
     const Liouvillian L(c);
-    const int N = int(c.lattice.copy_sites());
     const basis_t D = L.dimension();
     const Eigen::Index n = Eigen::Index(D) * D;
     ExactResults out;
 
     // Time series from the initial state, when asked.
-    if (c.series) {
-        std::vector<cd> rho = initial_density(c, N);
-        const std::int64_t nt = std::int64_t(std::floor(c.t_end / c.sample_dt + 1e-9)) + 1;
-        for (std::int64_t k = 0; k < nt; ++k) {
-            if (k > 0) L.propagate(rho, c.sample_dt, c.tol);
-            out.t.push_back(double(k) * c.sample_dt);
-            out.sz_t.push_back(site_mean_sz(rho, D, N));
-        }
-    }
+    if (c.series) add_series(c, L, out);
 
     // Steady state and the slowest modes. tau = 2/gamma puts the slow modes
     // (|mu| near 1) well apart from the fast ones (Re lambda ~ -gamma N / 2).
@@ -229,7 +245,7 @@ ExactResults solve_exact(const QuantumConfig& c) {
     for (std::size_t e = 0; e < rho.size(); ++e) num += std::norm(lr[e]), den += std::norm(rho[e]);
     out.residual = std::sqrt(num / den);
     out.corr = density_correlations(c.lattice, rho);
-    out.sz = site_mean_sz(rho, D, N);
+    out.sz = site_mean_sz(rho, D, int(c.lattice.copy_sites()));
     if (c.gap) {
         double slowest = -HUGE_VAL;
         std::vector<cd> re_v, lre;

@@ -1,0 +1,135 @@
+// Dissipative truncated-Wigner (DTWA) trajectories, per site (docs/physics.md
+// section 9): the discrete Wigner sample of a product state, and the exact
+// action of decay and dephasing on a site's phase-space vector as Poisson jumps.
+// Written once for host and device; the coherent part is bloch_rhs.hpp's
+// precession with the damping switched off (SiteModel with G = gamma = 0).
+//
+// Random numbers: Philox4x32-10 keyed by the seed, counter (site, trajectory,
+// step, stream), so that a site's draws depend only on where it is in the run,
+// never on the backend, the batch or the thread count.
+#pragma once
+
+#include <Random123/philox.h>
+
+#include <cmath>
+#include <cstdint>
+
+#include "xyzmf/hd.hpp"
+#include "xyzmf/lattice.hpp"
+#include "xyzmf/vec3.hpp"
+
+namespace xyzmf {
+namespace dtwa {
+
+// Four uniform numbers in (0, 1) from one Philox call; 32 random bits each
+// (enough for jump decisions of probability >= 2^-32).
+struct Uniforms {
+    double u[4];
+};
+XYZMF_HD Uniforms uniforms(std::uint64_t seed, std::uint64_t site, std::uint64_t trajectory, std::uint32_t step,
+                           std::uint32_t stream) {
+    r123::Philox4x32 rng;
+    const r123::Philox4x32::key_type key = {{std::uint32_t(seed), std::uint32_t(seed >> 32)}};
+    // 40 bits of site and 24 of trajectory share the first two words: up to 1.1e12
+    // sites per lattice and 1.7e7 trajectories (checked by validate()).
+    const std::uint64_t where = site | (trajectory << 40);
+    const r123::Philox4x32::ctr_type ctr = {{std::uint32_t(where), std::uint32_t(where >> 32), step, stream}};
+    const r123::Philox4x32::ctr_type r = rng(ctr, key);
+    Uniforms out;
+    for (int k = 0; k < 4; ++k) out.u[k] = (double(r.v[k]) + 0.5) * 0x1.0p-32;
+    return out;
+}
+
+constexpr std::uint32_t kInitialStep = 0xffffffffu;  // the step number of the initial draws
+
+// The discrete Wigner sample of a spin in the pure state along the unit vector
+// n: +1 along n and +-1 (probability 1/2 each) along two axes perpendicular to
+// it, so the sample lies on the sphere |s|^2 = 3 and averages to n.
+XYZMF_HD Vec3<double> initial_sample(Vec3<double> n, double u1, double u2) {
+    // e1, e2: an orthonormal pair perpendicular to n (for n = -z: x and -y, so
+    // that "down" samples are (+-1, +-1, -1)).
+    Vec3<double> a = (n.x * n.x < 0.5) ? Vec3<double>{1, 0, 0} : Vec3<double>{0, 1, 0};
+    const double an = a.x * n.x + a.y * n.y + a.z * n.z;
+    Vec3<double> e1{a.x - an * n.x, a.y - an * n.y, a.z - an * n.z};
+    const double l1 = 1 / ::sqrt(e1.x * e1.x + e1.y * e1.y + e1.z * e1.z);
+    e1 = {e1.x * l1, e1.y * l1, e1.z * l1};
+    const Vec3<double> e2{n.y * e1.z - n.z * e1.y, n.z * e1.x - n.x * e1.z, n.x * e1.y - n.y * e1.x};
+    const double s1 = u1 < 0.5 ? -1.0 : 1.0, s2 = u2 < 0.5 ? -1.0 : 1.0;
+    return {n.x + s1 * e1.x + s2 * e2.x, n.y + s1 * e1.y + s2 * e2.y, n.z + s1 * e1.z + s2 * e2.z};
+}
+
+// Number of events of a Poisson process of mean `mean` (small: a few per
+// hundred steps), by inversion of its distribution at u.
+XYZMF_HD int poisson(double mean, double u) {
+    double p = ::exp(-mean), cdf = p;
+    int n = 0;
+    while (u > cdf && n < 64) {
+        ++n;
+        p *= mean / n;
+        cdf += p;
+    }
+    return n;
+}
+
+// One decay jump (physics.md 9.3): z to -1, and x, y each to +1 with
+// probability (1 + s/2) / 2, else -1, so that their means halve and their
+// squares are 1: the exact single-spin action of the decay on every Pauli
+// string, and the sample stays on |s|^2 = 3.
+template <class Real>
+XYZMF_HD void decay_jump(Vec3<Real>& s, double ux, double uy) {
+    s.x = ux < 0.5 + 0.25 * double(s.x) ? Real(1) : Real(-1);
+    s.y = uy < 0.5 + 0.25 * double(s.y) ? Real(1) : Real(-1);
+    s.z = Real(-1);
+}
+
+// The dissipation of one site over a time tau (physics.md 9.3): Poisson
+// numbers of decay jumps (rate gamma) and of dephasing flips (rate gamma_phi,
+// each reversing x and y), applied exactly. decay_mean = gamma tau,
+// dephase_mean = gamma_phi tau. `stream` tells the half steps of a step apart.
+template <class Real>
+XYZMF_HD void dissipate(Vec3<Real>& s, double decay_mean, double dephase_mean, std::uint64_t seed, std::uint64_t site,
+                        std::uint64_t trajectory, std::uint32_t step, std::uint32_t stream) {
+    Uniforms r = uniforms(seed, site, trajectory, step, stream);
+    const int jumps = decay_mean > 0 ? poisson(decay_mean, r.u[0]) : 0;
+    const int flips = dephase_mean > 0 ? poisson(dephase_mean, r.u[1]) : 0;
+    // Two jumps per Philox call: the first in this call's last two numbers,
+    // the rest from calls 1, 2, ... of the same counter's fourth word.
+    for (int j = 0; j < jumps; ++j) {
+        const int slot = (j + 1) % 2;  // 1: numbers 2, 3; 0: numbers 0, 1 of a fresh call
+        if (j > 0 && slot == 0) r = uniforms(seed, site, trajectory, step, stream + 2u * std::uint32_t(j / 2 + 1));
+        decay_jump(s, r.u[2 * slot], r.u[2 * slot + 1]);
+    }
+    if (flips % 2 == 1) {
+        s.x = -s.x;
+        s.y = -s.y;
+    }
+}
+
+}  // namespace dtwa
+
+// One dissipation pass over a batch of trajectories (Backend::dissipate): the
+// state holds lat.copies trajectories, copy b being trajectory first + b.
+template <class Real>
+struct DissipateArgs {
+    Real* s;                        // padded x, y, z blocks (lat.component_stride() apart)
+    Lattice lat;
+    std::uint64_t seed = 1;
+    std::int64_t first_trajectory = 0;
+    std::uint32_t step = 0, stream = 0;  // the step, and which half of it (0, 1)
+    double decay_mean = 0, dephase_mean = 0;  // gamma tau, gamma_phi tau
+};
+
+// The pass at element n = site + copy_sites * copy of the batch.
+template <class Real>
+XYZMF_HD void dissipate_element(const DissipateArgs<Real>& A, index_t n) {
+    const index_t N = A.lat.component_stride(), per = A.lat.copy_sites();
+    const index_t copy = n / per, site = n - copy * per;
+    Vec3<Real> v{A.s[n], A.s[N + n], A.s[2 * N + n]};
+    dtwa::dissipate(v, A.decay_mean, A.dephase_mean, A.seed, std::uint64_t(site),
+                    std::uint64_t(A.first_trajectory + copy), A.step, A.stream);
+    A.s[n] = v.x;
+    A.s[N + n] = v.y;
+    A.s[2 * N + n] = v.z;
+}
+
+}  // namespace xyzmf

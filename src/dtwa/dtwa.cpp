@@ -1,0 +1,446 @@
+// Dissipative truncated-Wigner trajectories (dtwa.hpp, docs/physics.md 9):
+// batches of trajectories as copies of the lattice on the mean-field engine.
+// A step of dt is Strang-split: the dissipation of dt/2 (Poisson jumps,
+// Backend::dissipate), one RK4 step of the undamped precession (Rk4 with
+// gamma = gamma_phi = 0), the dissipation of dt/2. Observables are taken on
+// the host at every record; a batch's sums go to the file when it finishes.
+#include "xyzmf/dtwa.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <sstream>
+
+#include "src/dtwa/dtwa_file.hpp"
+#include "xyzmf/backend_select.hpp"
+#include "xyzmf/dtwa_site.hpp"
+#include "xyzmf/error.hpp"
+#include "xyzmf/integrators.hpp"
+#include "xyzmf/memory_info.hpp"
+#include "xyzmf/output_file.hpp"
+#include "xyzmf/progress.hpp"
+#include "xyzmf/run_config.hpp"
+#include "xyzmf/schema.hpp"
+#include "xyzmf/signals.hpp"
+#include "xyzmf/structure_factor.hpp"
+
+namespace xyzmf {
+
+namespace {
+using V = ParamValue;
+constexpr std::int64_t kMaxTrajectories = std::int64_t(1) << 24;  // 24 bits of the random counter
+constexpr std::int64_t kMaxDtwaSites = std::int64_t(1) << 40;     // 40 bits of it
+}  // namespace
+
+const ParamTable<DtwaConfig>& dtwa_parameters() {
+    auto number = [](const ParamSpec& spec, auto field) { return number_param<DtwaConfig>(spec, field); };
+    static const ParamTable<DtwaConfig> table = [&] {
+        ParamTable<DtwaConfig> t;
+        append_part(t, couplings_parameters(), [](auto& c) -> auto& { return c.couplings; });
+        append_part(t, lattice_parameters(), [](auto& c) -> auto& { return c.lattice; });
+        const ParamTable<DtwaConfig> rest = {
+            {{"init", "--init", ParamKind::text, "", 0, 0, false, nullptr},
+             [](const DtwaConfig& c) -> V { return c.init; },
+             [](DtwaConfig& c, const V& v) { c.init = as_text(v); }},
+            number({"trajectories", "--trajectories", ParamKind::integer, "", 1, double(kMaxTrajectories)},
+                   [](auto& c) -> auto& { return c.trajectories; }),
+            number({"batch", "--batch", ParamKind::integer, "", 0, 1e6}, [](auto& c) -> auto& { return c.batch; }),
+            number({"seed", "--seed", ParamKind::integer, "", 0, kMaxSeed - 1000}, [](auto& c) -> auto& { return c.seed; }),
+            number({"dt", "--dt", ParamKind::real, "1/gamma", 0, 1, true}, [](auto& c) -> auto& { return c.dt; }),
+            number({"t_end", "--t-end", ParamKind::real, "1/gamma", 0, kMaxTime}, [](auto& c) -> auto& { return c.t_end; }),
+            number({"record_every", "--record-every", ParamKind::real, "1/gamma", 0, kMaxTime, true},
+                   [](auto& c) -> auto& { return c.record_every; }),
+        };
+        t.insert(t.end(), rest.begin(), rest.end());
+        return t;
+    }();
+    return table;
+}
+
+Vec3<double> dtwa_init_direction(const std::string& init) {
+    if (init == "down") return {0, 0, -1};
+    const std::string prefix = "uniform:";
+    if (init.compare(0, prefix.size(), prefix) == 0) {
+        std::istringstream in(init.substr(prefix.size()));
+        double v[3];
+        char comma[2];
+        if (in >> v[0] >> comma[0] >> v[1] >> comma[1] >> v[2] && comma[0] == ',' && comma[1] == ',' && (in >> std::ws).eof() &&
+            std::isfinite(v[0]) && std::isfinite(v[1]) && std::isfinite(v[2])) {
+            const double n = std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+            if (std::abs(n - 1) <= 1e-9) return {v[0] / n, v[1] / n, v[2] / n};
+            throw Error("--init: " + init + " is not a pure state: |s| = " + std::to_string(n) +
+                            " (DTWA samples pure product states, |s| = 1)",
+                        exit_code::usage);
+        }
+    }
+    throw Error("--init: '" + init + "' is neither down nor uniform:x,y,z", exit_code::usage);
+}
+
+void validate(const DtwaConfig& c, const ParamSource& src) {
+    const auto& table = dtwa_parameters();
+    check_all(table, c, src);
+    check_lattice(c.lattice, src, "--size");
+    if (c.lattice.copy_sites() > kMaxDtwaSites)
+        refuse(src, "--size", "at most 2^40 sites (the random numbers' counter; got " +
+                                  std::to_string(c.lattice.copy_sites()) + ")");
+    try {
+        dtwa_init_direction(c.init);
+    } catch (const Error& e) {
+        refuse(src, find_param(table, "init"), std::string(e.what()).substr(std::string("--init: ").size()));
+    }
+    if (c.t_end / c.dt > kMaxSteps) refuse(src, find_param(table, "dt"), "gives more than 1e15 steps");
+    const double steps = std::round(c.t_end / c.dt);
+    if (std::abs(steps * c.dt - c.t_end) > 1e-9 * std::max(1.0, c.t_end))
+        refuse(src, find_param(table, "t_end"),
+               "must be a whole number of steps of --dt (got " + value_text(c.t_end) + " / " + value_text(c.dt) + ")");
+    if (c.record_every < c.dt * (1 - 1e-12))
+        refuse(src, find_param(table, "record_every"), "must be at least --dt (got " + value_text(c.record_every) + ")");
+    if (c.t_end / c.record_every > 1e6) refuse(src, find_param(table, "record_every"), "gives more than 1e6 records");
+}
+
+std::int64_t dtwa_steps(const DtwaConfig& c) { return std::int64_t(std::llround(c.t_end / c.dt)); }
+
+std::vector<std::int64_t> dtwa_record_steps(const DtwaConfig& c) {
+    const std::int64_t n = dtwa_steps(c), K = std::max<std::int64_t>(1, std::llround(c.record_every / c.dt));
+    std::vector<std::int64_t> r;
+    for (std::int64_t s = 0; s < n; s += K) r.push_back(s);
+    r.push_back(n);
+    return r;
+}
+
+std::int64_t dtwa_batch_size(const DtwaConfig& c) {
+    if (c.batch > 0) return std::min(c.batch, c.trajectories);
+    // About 2^20 sites per batch: enough to keep the cores or a GPU's stepping
+    // busy on small lattices, one trajectory at a time on large ones.
+    const std::int64_t per = std::max<std::int64_t>(1, (std::int64_t(1) << 20) / std::max<index_t>(1, c.lattice.copy_sites()));
+    return std::max<std::int64_t>(1, std::min(per, c.trajectories));
+}
+
+DtwaSummary summarize(const DtwaConfig& c, const DtwaResults& r) {
+    DtwaSummary s;
+    const std::size_t nt = r.t.size(), nr = std::size_t(r.correlation_lengths), N = std::size_t(c.lattice.copy_sites());
+    for (std::int64_t b = 0; b < r.batches; ++b) s.trajectories += r.done[std::size_t(b)];
+    const double M = double(s.trajectories);
+    auto reduce = [&](const std::vector<double>& sum, const std::vector<double>& sum2, std::size_t per,
+                      std::vector<double>& mean, std::vector<double>& err) {
+        mean.assign(per, NAN);
+        err.assign(per, NAN);
+        if (M <= 0) return;
+        for (std::size_t i = 0; i < per; ++i) {
+            double a = 0, a2 = 0;
+            for (std::int64_t b = 0; b < r.batches; ++b)
+                if (r.done[std::size_t(b)] > 0) {
+                    a += sum[std::size_t(b) * per + i];
+                    a2 += sum2[std::size_t(b) * per + i];
+                }
+            mean[i] = a / M;
+            const double var = M > 1 ? std::max(0.0, (a2 - a * a / M) / (M - 1)) : NAN;
+            err[i] = std::sqrt(var / M);
+        }
+    };
+    reduce(r.scalar_sum, r.scalar_sum2, nt * kDtwaScalars, s.mean, s.err);
+    reduce(r.corr_sum, r.corr_sum2, nt * 3 * nr, s.corr, s.corr_err);
+    s.sk.assign(3 * N, NAN);
+    if (M > 0)
+        for (std::size_t i = 0; i < 3 * N; ++i) {
+            double a = 0;
+            for (std::int64_t b = 0; b < r.batches; ++b)
+                if (r.done[std::size_t(b)] > 0) a += r.sk_sum[std::size_t(b) * 3 * N + i];
+            s.sk[i] = a / M;
+        }
+    return s;
+}
+
+namespace {
+
+// A batch of trajectories stepping together as copies of the lattice.
+template <class Real>
+class BatchStepper {
+public:
+    BatchStepper(const DtwaConfig& c, Backend<Real>& be, std::int64_t first, std::int64_t count)
+        : c_(c), be_(be), first_(first) {
+        lat_ = c.lattice;
+        lat_.copies = count;
+        y_ = StateBuffer<Real>(be, lat_);
+        Couplings coherent = c.couplings;  // the precession alone: dissipation is the jumps
+        coherent.gamma = 0;
+        coherent.gamma_phi = 0;
+        rk4_ = std::make_unique<Rk4<Real>>(be, lat_, coherent, Rk4Stepper::fused, 1);
+        sample();
+    }
+
+    // Step n -> n + 1: dissipation dt/2, precession dt, dissipation dt/2.
+    void step(std::int64_t n) {
+        dissipate(n, 0);
+        rk4_->step(y_, c_.dt);
+        dissipate(n, 1);
+    }
+
+    // The batch's state on the host (x, y, z blocks of all copies).
+    const std::vector<double>& download() {
+        std::vector<Real> host(3 * std::size_t(lat_.sites()));
+        download_state(be_, host.data(), y_, lat_);
+        host_.assign(host.begin(), host.end());
+        return host_;
+    }
+    const Lattice& lattice() const { return lat_; }
+
+private:
+    void sample() {
+        const index_t per = c_.lattice.copy_sites(), N = lat_.sites();
+        const Vec3<double> n = dtwa_init_direction(c_.init);
+        std::vector<Real> host(3 * std::size_t(N));
+#pragma omp parallel for schedule(static) if (N >= 32768)
+        for (index_t e = 0; e < N; ++e) {
+            const index_t copy = e / per, site = e - copy * per;
+            const dtwa::Uniforms u = dtwa::uniforms(std::uint64_t(c_.seed), std::uint64_t(site),
+                                                    std::uint64_t(first_ + copy), dtwa::kInitialStep, 0);
+            const Vec3<double> s = dtwa::initial_sample(n, u.u[0], u.u[1]);
+            host[std::size_t(e)] = Real(s.x);
+            host[std::size_t(N + e)] = Real(s.y);
+            host[std::size_t(2 * N + e)] = Real(s.z);
+        }
+        upload_state(be_, y_, host.data(), lat_);
+    }
+    void dissipate(std::int64_t n, std::uint32_t half) {
+        if (!(c_.couplings.gamma > 0) && !(c_.couplings.gamma_phi > 0)) return;
+        DissipateArgs<Real> a;
+        a.s = y_.data();
+        a.lat = lat_;
+        a.seed = std::uint64_t(c_.seed);
+        a.first_trajectory = first_;
+        a.step = std::uint32_t(n);
+        a.stream = half;
+        a.decay_mean = c_.couplings.gamma * c_.dt / 2;
+        a.dephase_mean = c_.couplings.gamma_phi * c_.dt / 2;
+        be_.dissipate(a);
+    }
+
+    const DtwaConfig& c_;
+    Backend<Real>& be_;
+    std::int64_t first_;
+    Lattice lat_;
+    StateBuffer<Real> y_;
+    std::unique_ptr<Rk4<Real>> rk4_;
+    std::vector<double> host_;
+};
+
+// What one record adds to a batch's sums (dtwa.hpp: DtwaResults).
+struct RecordSums {
+    double* scalar;   // [kDtwaScalars]
+    double* scalar2;
+    double* corr;     // [3][nr]
+    double* corr2;
+};
+
+void add_record(const DtwaConfig& c, const std::vector<double>& s, const Lattice& batch, std::int64_t nr, RecordSums out) {
+    const index_t per = c.lattice.copy_sites(), N = batch.sites(), Lx = c.lattice.L[0];
+    for (index_t b = 0; b < batch.copies; ++b) {
+        double v[kDtwaScalars] = {0, 0, 0, 0, 0, 0};
+        std::vector<double> corr(3 * std::size_t(nr), 0.0);
+        for (int a = 0; a < 3; ++a) {
+            const double* x = s.data() + a * N + b * per;
+            double m = 0, c1 = 0;
+            for (index_t n = 0; n < per; ++n) {
+                const index_t i = n % Lx, row = n - i;
+                m += x[n];
+                c1 += x[n] * x[row + (i + 1 == Lx ? 0 : i + 1)];
+                for (std::int64_t r = 1; r < nr; ++r) {
+                    const index_t j = i + r < Lx ? i + r : i + r - Lx;
+                    corr[std::size_t(a * nr + r)] += x[n] * x[row + j];
+                }
+            }
+            v[a] = m / double(per);
+            v[3 + a] = c1 / double(per);
+            corr[std::size_t(a * nr)] = double(per);  // r = 0: the identity, s_a s_a -> 1 (physics.md 9.4)
+        }
+        for (int k = 0; k < kDtwaScalars; ++k) {
+            out.scalar[k] += v[k];
+            out.scalar2[k] += v[k] * v[k];
+        }
+        for (std::size_t k = 0; k < corr.size(); ++k) {
+            const double u = corr[k] / double(per);
+            out.corr[k] += u;
+            out.corr2[k] += u * u;
+        }
+    }
+}
+
+// S_aa(k) of every trajectory of the batch, summed: the classical |FT|^2 / N
+// with the self term replaced by the identity's, 1 (physics.md 9.4).
+void add_structure_factor(const DtwaConfig& c, const std::vector<double>& s, const Lattice& batch, double* out) {
+    const index_t per = c.lattice.copy_sites(), N = batch.sites();
+    StructureFactorEngine sf(c.lattice);
+    HostState one(3 * std::size_t(per));
+    for (index_t b = 0; b < batch.copies; ++b) {
+        double self[3] = {0, 0, 0};
+        for (int a = 0; a < 3; ++a)
+            for (index_t n = 0; n < per; ++n) {
+                const double x = s[std::size_t(a * N + b * per + n)];
+                one[std::size_t(a * per + n)] = x;
+                self[a] += x * x;
+            }
+        const StructureFactor S = sf.compute(one);
+        for (int a = 0; a < 3; ++a)
+            for (index_t m = 0; m < per; ++m)
+                out[std::size_t(a * per + m)] += S.S[a][std::size_t(m)] + 1 - self[a] / double(per);
+    }
+}
+
+template <class Real>
+void run_batch(const DtwaConfig& c, Backend<Real>& be, std::int64_t b, DtwaResults& r,
+               const std::function<void(double)>& progress) {
+    const std::int64_t first = b * r.batch_size, count = std::min(r.batch_size, c.trajectories - first);
+    BatchStepper<Real> st(c, be, first, count);
+    const std::vector<std::int64_t> records = dtwa_record_steps(c);
+    const std::size_t nt = records.size(), nr = std::size_t(r.correlation_lengths), N = std::size_t(c.lattice.copy_sites());
+    double* ss = r.scalar_sum.data() + std::size_t(b) * nt * kDtwaScalars;
+    double* ss2 = r.scalar_sum2.data() + std::size_t(b) * nt * kDtwaScalars;
+    double* cs = r.corr_sum.data() + std::size_t(b) * nt * 3 * nr;
+    double* cs2 = r.corr_sum2.data() + std::size_t(b) * nt * 3 * nr;
+    std::fill(ss, ss + nt * kDtwaScalars, 0.0);
+    std::fill(ss2, ss2 + nt * kDtwaScalars, 0.0);
+    std::fill(cs, cs + nt * 3 * nr, 0.0);
+    std::fill(cs2, cs2 + nt * 3 * nr, 0.0);
+    double* sk = r.sk_sum.data() + std::size_t(b) * 3 * N;
+    std::fill(sk, sk + 3 * N, 0.0);
+    std::int64_t n = 0;
+    const std::int64_t total = records.back();
+    for (std::size_t q = 0; q < nt; ++q) {
+        for (; n < records[q]; ++n) {
+            if (interrupt_requested())
+                throw Error(std::string("interrupted (") + interrupt_signal_name() + ")", interrupt_exit_code());
+            st.step(n);
+            if ((n & 63) == 0) progress(double(n) / double(std::max<std::int64_t>(1, total)));
+        }
+        const std::vector<double>& s = st.download();
+        add_record(c, s, st.lattice(), std::int64_t(nr),
+                   {ss + q * kDtwaScalars, ss2 + q * kDtwaScalars, cs + q * 3 * nr, cs2 + q * 3 * nr});
+        if (q + 1 == nt) add_structure_factor(c, s, st.lattice(), sk);
+    }
+    r.done[std::size_t(b)] = count;
+}
+
+DtwaResults empty_results(const DtwaConfig& c) {
+    DtwaResults r;
+    for (std::int64_t s : dtwa_record_steps(c)) r.t.push_back(double(s) * c.dt);
+    r.batch_size = dtwa_batch_size(c);
+    r.batches = (c.trajectories + r.batch_size - 1) / r.batch_size;
+    r.correlation_lengths = c.lattice.L[0] / 2 + 1;
+    const std::size_t B = std::size_t(r.batches), nt = r.t.size(), nr = std::size_t(r.correlation_lengths);
+    r.scalar_sum.assign(B * nt * kDtwaScalars, NAN);
+    r.scalar_sum2.assign(B * nt * kDtwaScalars, NAN);
+    r.corr_sum.assign(B * nt * 3 * nr, NAN);
+    r.corr_sum2.assign(B * nt * 3 * nr, NAN);
+    r.sk_sum.assign(B * 3 * std::size_t(c.lattice.copy_sites()), NAN);
+    r.done.assign(B, 0);
+    return r;
+}
+
+template <class Real>
+void run_batches(const DtwaConfig& c, BackendKind kind, DtwaRun& out, ResumableFile& file, const DtwaHooks& hooks) {
+    DtwaResults& r = out.results;
+    std::vector<std::int64_t> todo;
+    for (std::int64_t b = 0; b < r.batches; ++b)
+        if (r.done[std::size_t(b)] == 0) todo.push_back(b);
+    if (todo.empty()) return;
+    RunConfig mem;
+    mem.lattice = c.lattice;
+    mem.lattice.copies = r.batch_size;
+    check_run_memory(mem, kind, 2);
+    auto be = make_backend<Real>(kind);
+    out.backend = be->description();
+    ProgressLine line(hooks.quiet);
+    const auto t0 = std::chrono::steady_clock::now();
+    int batches = 0;
+    for (std::size_t i = 0; i < todo.size(); ++i) {
+        const std::int64_t b = todo[i];
+        auto progress = [&](double frac_batch) {
+            char what[160];
+            std::snprintf(what, sizeof what, "dtwa: batch %lld of %lld, t = %.4g of %g", (long long)(b + 1),
+                          (long long)r.batches, frac_batch * c.t_end, c.t_end);
+            line.update((double(i) + frac_batch) / double(todo.size()), what);
+        };
+        run_batch<Real>(c, *be, b, r, progress);
+        const std::int64_t count = r.done[std::size_t(b)];
+        out.done_now += count;
+        out.site_steps += double(count) * double(c.lattice.copy_sites()) * double(dtwa_steps(c));
+        ++batches;
+        if (file.is_open()) write_dtwa_results(file.handle(), file.path, c, r);
+        progress(1.0);
+        if (hooks.kill_after_batches >= 0 && batches >= hooks.kill_after_batches)
+            throw Error("killed by test hook after " + std::to_string(batches) + " batches", exit_code::interrupted);
+    }
+    line.end();
+    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+DtwaRun run_dtwa(DtwaRequest req, const DtwaHooks& hooks) {
+    ResumableFile file;
+    file.path = req.output;
+    DtwaRun out;
+    DtwaConfig& c = out.config;
+    c = req.config;
+    if (req.resume) {
+        file.lock = std::make_unique<OutputLock>(req.output);
+        file.opened = open_xyzmf(req.output, true);
+        c = read_dtwa_config(file.opened, req.output);
+        out.results = read_dtwa_results(file.opened, req.output, c);
+    } else {
+        validate(c, ParamSource::command_line());
+        out.results = empty_results(c);
+        if (!req.output.empty()) {
+            file.created = std::make_unique<NewFile>(req.output, req.overwrite);
+            write_provenance(file.handle(), req.command_line, "dtwa");
+            create_dtwa_group(file.handle(), c, out.results);
+        }
+    }
+    if (file.is_open()) {
+        try {
+            file.set_status("running");
+            write_dtwa_results(file.handle(), file.path, c, out.results);
+            if (file.created && !file.created->replaces()) file.created->commit();
+        } catch (const Error&) {
+            file.abandon();
+            throw;
+        }
+    }
+    const BackendKind kind = choose_backend(req.backend == "cuda"  ? BackendRequest::cuda
+                                            : req.backend == "cpu" ? BackendRequest::cpu
+                                                                   : BackendRequest::automatic);
+    try {
+        run_batches<double>(c, kind, out, file, hooks);
+    } catch (const Error& e) {
+        if (!file.is_open()) throw;
+        if (e.exit_code() == exit_code::io) {
+            file.abandon();
+            throw;
+        }
+        try {
+            file.set_status("stopped after " + std::to_string(out.done_now) + " trajectories: " + e.what());
+            file.commit();
+        } catch (const Error&) {
+        }
+        throw Error(std::string(e.what()) + "; finished batches kept in " + file.path + " (continue with --resume " +
+                        file.path + ")",
+                    e.exit_code());
+    }
+    if (file.is_open()) {
+        try {
+            file.set_status("finished");
+            file.commit();
+        } catch (const Error&) {
+            file.abandon();
+            throw;
+        }
+    }
+    return out;
+}
+
+}  // namespace xyzmf

@@ -1,0 +1,268 @@
+// DTWA trajectories (docs/physics.md 9) against exact facts: the discrete
+// Wigner samples and the jumps stay on the sphere |s|^2 = 3, free decay and
+// dephasing follow the exact single-spin means, an uncorrelated steady state
+// has the structure factor of a product state, the precession keeps |s|^2 to
+// RK4's order, rings agree with the exact density matrix to the order in t
+// that the method guarantees, and results do not depend on threads, batches,
+// backends or a kill and resume.
+#include <omp.h>
+
+#include "helpers.hpp"
+#include "xyzmf/dtwa.hpp"
+#include "xyzmf/dtwa_site.hpp"
+#include "xyzmf/error.hpp"
+#include "xyzmf/schema.hpp"
+#include "xyzmf/integrators.hpp"
+#include "xyzmf/quantum.hpp"
+
+namespace xyzmf::test {
+namespace {
+
+Lattice box(int dim, index_t x, index_t y = 1) {
+    Lattice lat = lattice(dim, x);
+    if (dim >= 2) lat.L[1] = y;
+    return lat;
+}
+
+DtwaConfig dtwa_config(const Lattice& lat, Couplings c, const std::string& init, std::int64_t R, double t_end,
+                       double record_every, double dt = 0.01) {
+    DtwaConfig d;
+    d.lattice = lat;
+    d.couplings = c;
+    d.init = init;
+    d.trajectories = R;
+    d.t_end = t_end;
+    d.record_every = record_every;
+    d.dt = dt;
+    d.seed = 11;
+    return d;
+}
+
+DtwaRun run(const DtwaConfig& c, const std::string& backend = "cpu", const std::string& output = "",
+            int kill_after = -1, bool resume = false) {
+    DtwaRequest req;
+    req.config = c;
+    req.backend = backend;
+    req.output = output;
+    req.resume = resume;
+    req.command_line = "xyzmf dtwa (test)";
+    DtwaHooks hooks;
+    hooks.quiet = true;
+    hooks.kill_after_batches = kill_after;
+    return run_dtwa(req, hooks);
+}
+
+double at(const DtwaSummary& s, std::size_t record, int k) { return s.mean[record * kDtwaScalars + std::size_t(k)]; }
+double err(const DtwaSummary& s, std::size_t record, int k) { return s.err[record * kDtwaScalars + std::size_t(k)]; }
+
+TEST(DtwaSite, SamplesAndJumpsStayOnTheWignerSphereWithTheRightMeans) {
+    const Vec3<double> dirs[] = {{0, 0, -1}, {0, 0, 1}, {1, 0, 0}, {0.6, 0, 0.8}, {0.36, -0.48, 0.8}};
+    for (const Vec3<double>& n : dirs) {
+        Vec3<double> mean{0, 0, 0};
+        for (double u1 : {0.25, 0.75})
+            for (double u2 : {0.25, 0.75}) {
+                const Vec3<double> s = dtwa::initial_sample(n, u1, u2);
+                EXPECT_NEAR(norm2(s), 3.0, 1e-14);
+                mean = mean + Vec3<double>{s.x / 4, s.y / 4, s.z / 4};
+            }
+        EXPECT_NEAR(mean.x, n.x, 1e-15);  // the four samples average to the state's Bloch vector
+        EXPECT_NEAR(mean.y, n.y, 1e-15);
+        EXPECT_NEAR(mean.z, n.z, 1e-15);
+    }
+    const Vec3<double> down = dtwa::initial_sample({0, 0, -1}, 0.75, 0.25);
+    EXPECT_EQ(down.z, -1.0);
+    EXPECT_EQ(std::abs(down.x), 1.0);
+    // A decay jump: z to -1, x and y to +-1 with means halved; any point of the sphere.
+    Vec3<double> s{1.2, -0.9, std::sqrt(3 - 1.44 - 0.81)};
+    double mx = 0, my = 0;
+    const int M = 200000;
+    for (int k = 0; k < M; ++k) {
+        const dtwa::Uniforms u = dtwa::uniforms(5, std::uint64_t(k), 3, 7, 0);
+        Vec3<double> t = s;
+        dtwa::decay_jump(t, u.u[0], u.u[1]);
+        ASSERT_EQ(norm2(t), 3.0);
+        mx += t.x / M;
+        my += t.y / M;
+    }
+    EXPECT_NEAR(mx, s.x / 2, 4 / std::sqrt(double(M)));
+    EXPECT_NEAR(my, s.y / 2, 4 / std::sqrt(double(M)));
+    // Poisson counts: P(0) = e^-mu, P(1) = mu e^-mu.
+    const double mu = 0.3;
+    EXPECT_EQ(dtwa::poisson(mu, std::exp(-mu) * (1 - 1e-12)), 0);
+    EXPECT_EQ(dtwa::poisson(mu, std::exp(-mu) * (1 + 1e-9)), 1);
+    EXPECT_EQ(dtwa::poisson(mu, std::exp(-mu) * (1 + mu) * (1 + 1e-9)), 2);
+}
+
+// J = 0: every spin decays (rate gamma) and dephases (gamma_phi) on its own, and
+// the jumps are the exact single-spin channel, so the trajectory means follow
+// <s_x>(t) = s_x0 exp(-(gamma/2 + 2 gamma_phi) t), <s_z>(t) = -1 + (s_z0 + 1) exp(-gamma t)
+// at any dt, within their standard errors.
+TEST(Dtwa, FreeDecayAndDephasingFollowTheExactSingleSpinMeans) {
+    const double gphi = 0.2;
+    for (const Lattice& lat : {box(1, 1), box(2, 6, 6)}) {
+        const DtwaConfig c = dtwa_config(lat, {0, 0, 0, 1, gphi}, "uniform:0.6,0,0.8", lat.sites() == 1 ? 6000 : 200,
+                                         3, 0.5, 0.05);
+        const DtwaRun r = run(c);
+        const DtwaSummary s = summarize(r.config, r.results);
+        ASSERT_EQ(s.trajectories, c.trajectories);
+        for (std::size_t q = 0; q < r.results.t.size(); ++q) {
+            const double t = r.results.t[q];
+            const double sx = 0.6 * std::exp(-(0.5 + 2 * gphi) * t), sz = -1 + 1.8 * std::exp(-t);
+            EXPECT_LT(std::abs(at(s, q, 0) - sx), 4 * err(s, q, 0) + 1e-12) << "t = " << t << ", " << lattice_text(lat);
+            EXPECT_LT(std::abs(at(s, q, 1)), 4 * err(s, q, 1) + 1e-12) << "t = " << t;
+            EXPECT_LT(std::abs(at(s, q, 2) - sz), 4 * err(s, q, 2) + 1e-12) << "t = " << t << ", " << lattice_text(lat);
+            if (t > 0) EXPECT_GT(err(s, q, 2), 0.0) << "the trajectories must really differ";
+        }
+        EXPECT_LT(at(s, r.results.t.size() - 1, 2), -0.9) << "the spins must really decay";
+    }
+}
+
+// Long after every spin has jumped, J = 0 leaves a product of |down> states:
+// S_zz(k) = 0 for k != 0 and N at k = 0 exactly (z = -1 on every site, and the
+// self term counted as the identity, 1, not s_z^2), S_xx(k) = 1 within its
+// spread, and no correlation between neighbours.
+TEST(Dtwa, AnUncorrelatedSteadyStateHasTheStructureFactorOfAProductState) {
+    const DtwaConfig c = dtwa_config(box(2, 8, 8), {0, 0, 0, 1, 0}, "uniform:1,0,0", 100, 40, 10, 0.05);
+    const DtwaRun r = run(c);
+    const DtwaSummary s = summarize(r.config, r.results);
+    const std::size_t N = 64, last = r.results.t.size() - 1;
+    EXPECT_NEAR(s.sk[2 * N + 0], 64.0, 1e-9);
+    for (std::size_t m = 1; m < N; ++m) EXPECT_NEAR(s.sk[2 * N + m], 0.0, 1e-9) << "k index " << m;
+    EXPECT_NEAR(s.sk[0 * N + 0], 1.0, 4 * std::sqrt(2.0 / 100));
+    EXPECT_LT(std::abs(at(s, last, 3)), 4 * err(s, last, 3));  // cxx1
+    EXPECT_NEAR(at(s, last, 5), 1.0, 1e-12);                    // czz1: z = -1 everywhere
+    // In any state the k-average of S_aa(k) is (1/N) sum_n <sa_n sa_n> = 1: the
+    // self term is the identity's, whatever the sampled s_a^2 (which precession
+    // moves away from 1).
+    const DtwaConfig moving = dtwa_config(box(2, 6, 6), {4, 2, 1, 1, 0}, "uniform:0.6,0,0.8", 8, 1, 0.5, 0.02);
+    const DtwaSummary m = summarize(moving, run(moving).results);
+    for (int a = 0; a < 3; ++a) {
+        double mean = 0;
+        for (std::size_t k = 0; k < 36; ++k) mean += m.sk[std::size_t(a) * 36 + k] / 36;
+        EXPECT_NEAR(mean, 1.0, 1e-12) << "component " << a;
+    }
+}
+
+// The precession 2 h x s keeps |s|^2 = 3 exactly; RK4 keeps it to fourth order
+// in dt or better: halving dt shrinks the drift at least 2^3.5-fold.
+TEST(Dtwa, PrecessionKeepsTheWignerSphereToTheSchemesOrder) {
+    const Lattice lat = box(2, 8, 8);
+    const index_t N = lat.sites();
+    HostState s0(3 * std::size_t(N));
+    for (index_t n = 0; n < N; ++n) {
+        const dtwa::Uniforms u = dtwa::uniforms(3, std::uint64_t(n), 0, dtwa::kInitialStep, 0);
+        const Vec3<double> v = dtwa::initial_sample({0.6, 0, 0.8}, u.u[0], u.u[1]);
+        s0[std::size_t(n)] = v.x, s0[std::size_t(N + n)] = v.y, s0[std::size_t(2 * N + n)] = v.z;
+    }
+    auto drift = [&](double dt) {
+        auto be = make_backend<double>(BackendKind::cpu);
+        StateBuffer<double> y(*be, lat);
+        upload_state(*be, y, s0.data(), lat);
+        Rk4<double> rk4(*be, lat, Couplings{4, 2, 1, 0, 0}, Rk4Stepper::four_sweep);
+        rk4.advance(y, dt, std::int64_t(std::llround(1.0 / dt)));
+        HostState out(s0.size());
+        download_state(*be, out.data(), y, lat);
+        double worst = 0;
+        for (index_t n = 0; n < N; ++n) {
+            const double r2 = out[std::size_t(n)] * out[std::size_t(n)] + out[std::size_t(N + n)] * out[std::size_t(N + n)] +
+                              out[std::size_t(2 * N + n)] * out[std::size_t(2 * N + n)];
+            worst = std::max(worst, std::abs(r2 - 3));
+        }
+        return worst;
+    };
+    const double coarse = drift(0.02), fine = drift(0.01);
+    EXPECT_LT(coarse, 1e-3);
+    EXPECT_GT(coarse, 1e-13) << "the coarse step must show a drift to compare";
+    EXPECT_GT(coarse / fine, std::pow(2.0, 3.5)) << coarse << " -> " << fine;
+}
+
+// On a ring of 6 from |down...down>, DTWA reproduces one-point functions and the
+// correlations of sites that share no bond to third order in t, correlations
+// across a bond to first order only (physics.md 9.5). At t <= 0.05 the third-
+// order error of <s_z> and <s_a(0) s_a(2)> is below 1e-4, so they must agree with
+// the exact density matrix within 4 standard errors; the nearest-neighbour
+// correlation, off at second order, is printed beside them.
+TEST(Dtwa, RingsAgreeWithTheExactDensityMatrixToTheOrderTheMethodGuarantees) {
+    const Couplings points[] = {{4, 2, 1, 1, 0}, {2, 0, 1, 1, 0}, {-2, 0, 1, 1, 0}, {1, -1, 0, 1, 0}};
+    for (const Couplings& J : points) {
+        const DtwaConfig c = dtwa_config(box(1, 6), J, "down", 4000, 0.05, 0.0125, 0.0025);
+        const DtwaRun r = run(c);
+        const DtwaSummary s = summarize(r.config, r.results);
+        QuantumConfig q;
+        q.lattice = box(1, 6);
+        q.couplings = J;
+        q.method = "exact";
+        q.series = true;
+        q.init = "down";
+        q.t_end = 0.05;
+        q.sample_dt = 0.0125;
+        const ExactResults ex = exact_series(q);
+        ASSERT_EQ(ex.t.size(), r.results.t.size());
+        const std::size_t nr = std::size_t(r.results.correlation_lengths);
+        for (std::size_t k = 1; k < ex.t.size(); ++k) {
+            EXPECT_LT(std::abs(at(s, k, 2) - ex.sz_t[k]), 4 * err(s, k, 2) + 1e-4)
+                << "<sz>, J = (" << J.Jx << ", " << J.Jy << ", " << J.Jz << "), t = " << ex.t[k];
+            for (int a = 0; a < 3; ++a) {
+                const std::size_t i = (k * 3 + std::size_t(a)) * nr + 2;
+                EXPECT_LT(std::abs(s.corr[i] - ex.corr_t[k].c[a][2]), 4 * s.corr_err[i] + 1e-4)
+                    << "<s_a(0) s_a(2)>, a = " << a << ", J = (" << J.Jx << ", " << J.Jy << ", " << J.Jz << "), t = " << ex.t[k];
+            }
+        }
+        const std::size_t last = ex.t.size() - 1;
+        std::printf("    J = (%g, %g, %g), t = %g: <sz> %.6f (exact %.6f), <sx sx>_1 %.5f +- %.5f (exact %.5f)\n", J.Jx,
+                    J.Jy, J.Jz, ex.t[last], at(s, last, 2), ex.sz_t[last], at(s, last, 3), err(s, last, 3),
+                    ex.corr_t[last].c[0][1]);
+    }
+}
+
+TEST(Dtwa, SameSeedGivesTheSameResultsOnAnyThreadCountAndBatchSize) {
+    DtwaConfig c = dtwa_config(box(2, 10, 6), {4, 2, 1, 1, 0.1}, "down", 12, 1, 0.25, 0.02);
+    c.batch = 4;
+    const DtwaRun a = run(c);
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    const DtwaRun b = run(c);
+    omp_set_num_threads(threads);
+    EXPECT_EQ(a.results.scalar_sum, b.results.scalar_sum);
+    EXPECT_EQ(a.results.corr_sum, b.results.corr_sum);
+    EXPECT_EQ(a.results.sk_sum, b.results.sk_sum);
+    // Other batches group the same trajectories differently: only the order of the sums changes.
+    c.batch = 5;
+    const DtwaSummary s5 = summarize(c, run(c).results), s4 = summarize(c, a.results);
+    for (std::size_t i = 0; i < s4.mean.size(); ++i) EXPECT_NEAR(s4.mean[i], s5.mean[i], 1e-13);
+    // And a different seed gives different trajectories.
+    c.seed = 12;
+    const DtwaSummary other = summarize(c, run(c).results);
+    EXPECT_GT(std::abs(other.mean[s4.mean.size() - 4] - s4.mean[s4.mean.size() - 4]), 1e-6);
+}
+
+TEST(Dtwa, AKilledRunResumesToTheUninterruptedResultBitForBit) {
+    ScratchDir dir;
+    DtwaConfig c = dtwa_config(box(2, 6, 6), {4, 2, 1, 1, 0}, "down", 9, 0.5, 0.1, 0.02);
+    c.batch = 3;
+    const DtwaRun whole = run(c);
+    const std::string path = dir.file("d.h5");
+    try {
+        run(c, "cpu", path, 2);
+        FAIL() << "the test hook must stop the run";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("--resume"), std::string::npos) << e.what();
+    }
+    DtwaConfig ignored;  // a resume takes everything from the file
+    const DtwaRun resumed = run(ignored, "cpu", path, -1, true);
+    EXPECT_EQ(resumed.done_now, 3);
+    EXPECT_EQ(resumed.results.scalar_sum, whole.results.scalar_sum);
+    EXPECT_EQ(resumed.results.corr_sum, whole.results.corr_sum);
+    EXPECT_EQ(resumed.results.sk_sum, whole.results.sk_sum);
+}
+
+TEST(Dtwa, CudaGivesTheCpuTrajectories) {
+    XYZMF_REQUIRE_BACKEND(BackendKind::cuda);
+    const DtwaConfig c = dtwa_config(box(2, 12, 10), {4, 2, 1, 1, 0.1}, "down", 16, 1, 0.25, 0.02);
+    const DtwaSummary cpu = summarize(c, run(c, "cpu").results), gpu = summarize(c, run(c, "cuda").results);
+    for (std::size_t i = 0; i < cpu.mean.size(); ++i) EXPECT_NEAR(cpu.mean[i], gpu.mean[i], 1e-12);
+    for (std::size_t i = 0; i < cpu.corr.size(); ++i) EXPECT_NEAR(cpu.corr[i], gpu.corr[i], 1e-12);
+}
+
+}  // namespace
+}  // namespace xyzmf::test
