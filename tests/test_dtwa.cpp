@@ -15,6 +15,8 @@
 #include "xyzmf/integrators.hpp"
 #include "xyzmf/quantum.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace xyzmf::test {
 namespace {
 
@@ -262,6 +264,52 @@ TEST(Dtwa, CudaGivesTheCpuTrajectories) {
     const DtwaSummary cpu = summarize(c, run(c, "cpu").results), gpu = summarize(c, run(c, "cuda").results);
     for (std::size_t i = 0; i < cpu.mean.size(); ++i) EXPECT_NEAR(cpu.mean[i], gpu.mean[i], 1e-12);
     for (std::size_t i = 0; i < cpu.corr.size(); ++i) EXPECT_NEAR(cpu.corr[i], gpu.corr[i], 1e-12);
+}
+
+}  // namespace
+}  // namespace xyzmf::test
+
+namespace xyzmf::test {
+namespace {
+
+// The command: one JSON object with the documented fields, the same numbers
+// as the library, refusals in one line (exit 2) that leave no file, resume.
+TEST(DtwaCommand, JsonRefusalsAndResume) {
+    ScratchDir dir;
+    const std::string out = dir.file("d.h5");
+    const CommandResult r = run_xyzmf_all_output("dtwa --backend cpu --size 6 --Jx 4 --Jy 2 --Jz 1 --trajectories 6 "
+                                                 "--batch 3 --t-end 0.4 --record-every 0.2 --dt 0.02 --json -o " + out);
+    ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+    const auto j = nlohmann::json::parse(r.stderr_text.substr(r.stderr_text.find('{')));
+    for (const char* key : {"t", "sx", "sy", "sz", "sx_err", "sy_err", "sz_err", "cxx1", "cyy1", "czz1", "cxx1_err",
+                            "cyy1_err", "czz1_err", "trajectories", "seconds"})
+        EXPECT_TRUE(j.contains(key)) << key;
+    EXPECT_EQ(j["t"].size(), 3u);
+    EXPECT_EQ(j["trajectories"], 6);
+    EXPECT_EQ(j["sz"][0], -1.0);
+    EXPECT_EQ(j["czz1"][0], 1.0);
+    EXPECT_LT(j["sz"][2].get<double>(), -0.5);
+    // A second writer, and a finished file resumed: nothing to do, the same numbers.
+    const CommandResult again = run_xyzmf_all_output("dtwa --resume " + out + " --json");
+    ASSERT_EQ(again.exit_code, 0) << again.stderr_text;
+    EXPECT_EQ(nlohmann::json::parse(again.stderr_text.substr(again.stderr_text.find('{')))["sz"], j["sz"]);
+    const std::pair<std::string, std::string> bad[] = {
+        {"--init uniform:1,1,0", "--init"},
+        {"--init up", "--init"},
+        {"--t-end 0.105 --dt 0.01", "--t-end"},
+        {"--record-every 0.001", "--record-every"},
+        {"--trajectories 0", "--trajectories"},
+        {"--dt 0", "--dt"},
+    };
+    for (const auto& [opts, name] : bad) {
+        const std::string f = dir.file("bad.h5");
+        const CommandResult e = run_xyzmf("dtwa --backend cpu --size 4 --t-end 0.1 " + opts + " -o " + f);
+        EXPECT_EQ(e.exit_code, 2) << opts << ": " << e.stderr_text;
+        EXPECT_NE(e.stderr_text.find(name), std::string::npos) << opts << ": " << e.stderr_text;
+        EXPECT_EQ(std::count(e.stderr_text.begin(), e.stderr_text.end(), '\n'), 1) << e.stderr_text;
+        EXPECT_FALSE(std::filesystem::exists(f)) << opts;
+    }
+    EXPECT_EQ(run_xyzmf("dtwa --backend cpu --size 4 --t-end 0.1 -o " + out).exit_code, 3) << "no overwrite without --overwrite";
 }
 
 }  // namespace

@@ -346,6 +346,8 @@ TEST(IoUnits, EveryDatasetOfEveryFileSaysItsUnitAndAxes) {
         "gaussian --Jx 0.5 " + X.substr(3),
         "quantum --sites 4 --trajectories 2 --t-end 1 --burn-in 0.5 " + X,
         "quantum --sites 4 --method exact --gap --series " + X,
+        "dtwa --backend cpu --size 6x4 --Jx 1 --trajectories 3 --batch 2 --t-end 0.2 " + X,
+        "dtwa --backend cpu --dim 3 --size 3 --trajectories 2 --t-end 0.1 " + X,
     };
     for (const std::string& cmd : cmds) {
         const CommandResult r = run_xyzmf(cmd);

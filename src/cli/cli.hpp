@@ -21,6 +21,7 @@ Command add_analyze_command(CLI::App& app, const std::string& command_line);
 Command add_stability_command(CLI::App& app, const std::string& command_line);
 Command add_gaussian_command(CLI::App& app, const std::string& command_line);
 Command add_quantum_command(CLI::App& app, const std::string& command_line);
+Command add_dtwa_command(CLI::App& app, const std::string& command_line);
 Command add_sweep_command(CLI::App& app, const std::string& command_line);
 Command add_merge_command(CLI::App& app, const std::string& command_line);
 Command add_export_command(CLI::App& app, const std::string& command_line);

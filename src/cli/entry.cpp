@@ -54,6 +54,7 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
                                                  xyzmf::cli::add_stability_command(app, command_line),
                                                  xyzmf::cli::add_gaussian_command(app, command_line),
                                                  xyzmf::cli::add_quantum_command(app, command_line),
+                                                 xyzmf::cli::add_dtwa_command(app, command_line),
                                                  xyzmf::cli::add_sweep_command(app, command_line),
                                                  xyzmf::cli::add_merge_command(app, command_line),
                                                  xyzmf::cli::add_export_command(app, command_line),
