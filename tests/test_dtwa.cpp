@@ -1,4 +1,4 @@
-// DTWA trajectories (docs/physics.md 9) against exact facts: the discrete
+// DTWA trajectories (docs/physics.md 8) against exact facts: the discrete
 // Wigner samples and the jumps stay on the sphere |s|^2 = 3, free decay and
 // dephasing follow the exact single-spin means, an uncorrelated steady state
 // has the structure factor of a product state, the precession keeps |s|^2 to
@@ -180,7 +180,7 @@ TEST(Dtwa, PrecessionKeepsTheWignerSphereToTheSchemesOrder) {
 
 // On a ring of 6 from |down...down>, DTWA reproduces one-point functions and the
 // correlations of sites that share no bond to third order in t, correlations
-// across a bond to first order only (physics.md 9.5). At t <= 0.05 the third-
+// across a bond to first order only (physics.md 8.5). At t <= 0.05 the third-
 // order error of <s_z> and <s_a(0) s_a(2)> is below 1e-4, so they must agree with
 // the exact density matrix within 4 standard errors; the nearest-neighbour
 // correlation, off at second order, is printed beside them.

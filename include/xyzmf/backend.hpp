@@ -48,7 +48,7 @@ public:
     // max over elements of the scaled embedded error.
     virtual double error_norm(const ErrorArgs<Real>& args, index_t count) = 0;
     // The dissipation of a batch of DTWA trajectories over one half step, in
-    // place (dtwa_site.hpp; docs/physics.md 9).
+    // place (dtwa_site.hpp; docs/physics.md 8).
     virtual void dissipate(const DissipateArgs<Real>& args) = 0;
     // Sums and maxima of a state and its time derivative (see Observables).
     virtual Observables observe(const Real* s, const Real* dsdt, const Lattice& lat) = 0;

@@ -1,5 +1,5 @@
 // Dissipative truncated-Wigner trajectories of the whole lattice (`xyzmf
-// dtwa`, docs/physics.md section 9): each trajectory samples every spin's
+// dtwa`, docs/physics.md section 8): each trajectory samples every spin's
 // discrete Wigner distribution, precesses by the mean-field equations without
 // damping, and dissipates by exact Poisson jumps; averages over trajectories
 // estimate quantum expectation values beyond mean field. Trajectories run in

@@ -71,7 +71,7 @@ XYZMF_HD int poisson(double mean, double u) {
     return n;
 }
 
-// One decay jump (physics.md 9.3): z to -1, and x, y each to +1 with
+// One decay jump (physics.md 8.3): z to -1, and x, y each to +1 with
 // probability (1 + s/2) / 2, else -1, so that their means halve and their
 // squares are 1: the exact single-spin action of the decay on every Pauli
 // string, and the sample stays on |s|^2 = 3.
@@ -82,7 +82,7 @@ XYZMF_HD void decay_jump(Vec3<Real>& s, double ux, double uy) {
     s.z = Real(-1);
 }
 
-// The dissipation of one site over a time tau (physics.md 9.3): Poisson
+// The dissipation of one site over a time tau (physics.md 8.3): Poisson
 // numbers of decay jumps (rate gamma) and of dephasing flips (rate gamma_phi,
 // each reversing x and y), applied exactly. decay_mean = gamma tau,
 // dephase_mean = gamma_phi tau. `stream` tells the half steps of a step apart.

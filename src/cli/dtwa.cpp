@@ -1,5 +1,5 @@
 // `xyzmf dtwa`: dissipative truncated-Wigner trajectories of the whole lattice
-// (docs/physics.md 9): quantum fluctuations beyond mean field, averaged over
+// (docs/physics.md 8): quantum fluctuations beyond mean field, averaged over
 // trajectories, on any backend. Results in /dtwa (docs/hdf5-layout.md).
 #include <cmath>
 #include <cstdio>
@@ -63,7 +63,7 @@ Command add_dtwa_command(CLI::App& app, const std::string& command_line) {
         "dtwa",
         "Dissipative truncated-Wigner trajectories of the whole lattice: each spin's discrete Wigner sample precesses "
         "by the mean-field equations and decays and dephases by exact quantum jumps; averages over trajectories "
-        "estimate <s_a>, nearest-neighbour <s_a s_a>, C_aa(r) and S(k) beyond mean field (docs/physics.md 9)");
+        "estimate <s_a>, nearest-neighbour <s_a s_a>, C_aa(r) and S(k) beyond mean field (docs/physics.md 8)");
     add_config_option(sub);
     o->dim_opt = sub->add_option("--dim", o->dim, "Lattice dimension d = 1, 2, 3 (inferred from --size AxB[xC])")
                      ->capture_default_str();

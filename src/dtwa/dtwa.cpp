@@ -1,4 +1,4 @@
-// Dissipative truncated-Wigner trajectories (dtwa.hpp, docs/physics.md 9):
+// Dissipative truncated-Wigner trajectories (dtwa.hpp, docs/physics.md 8):
 // batches of trajectories as copies of the lattice on the mean-field engine.
 // A step of dt is Strang-split: the dissipation of dt/2 (Poisson jumps,
 // Backend::dissipate), one RK4 step of the undamped precession (Rk4 with
@@ -256,7 +256,7 @@ void add_record(const DtwaConfig& c, const std::vector<double>& s, const Lattice
             }
             v[a] = m / double(per);
             v[3 + a] = c1 / double(per);
-            corr[std::size_t(a * nr)] = double(per);  // r = 0: the identity, s_a s_a -> 1 (physics.md 9.4)
+            corr[std::size_t(a * nr)] = double(per);  // r = 0: the identity, s_a s_a -> 1 (physics.md 8.4)
         }
         for (int k = 0; k < kDtwaScalars; ++k) {
             out.scalar[k] += v[k];
@@ -271,7 +271,7 @@ void add_record(const DtwaConfig& c, const std::vector<double>& s, const Lattice
 }
 
 // S_aa(k) of every trajectory of the batch, summed: the classical |FT|^2 / N
-// with the self term replaced by the identity's, 1 (physics.md 9.4).
+// with the self term replaced by the identity's, 1 (physics.md 8.4).
 void add_structure_factor(const DtwaConfig& c, const std::vector<double>& s, const Lattice& batch, double* out) {
     const index_t per = c.lattice.copy_sites(), N = batch.sites();
     StructureFactorEngine sf(c.lattice);
