@@ -4,18 +4,18 @@
     state = xyzmf.run(size=64, Jx=0.9, Jy=1.0, Jz=1.0, t_end=100, seed=1)
     data = xyzmf.load("run.h5")
 
-Every function that computes (run, analyze, stability, sweep, gaussian, quantum,
+Every function that computes (run, analyze, stability, sweep, gaussian, quantum, dtwa,
 merge, export) hands its keyword arguments to the command-line parser of the
 `xyzmf` program built into this module, so the defaults, the validation and the
 one-line error messages are the command's own. Reading files (load and the
 helpers of xyzmf.files) needs only numpy and h5py.
 """
 
-from .commands import Error, analyze, export, gaussian, help, merge, quantum, run, stability, sweep  # noqa: F401
+from .commands import Error, analyze, dtwa, export, gaussian, help, merge, quantum, run, stability, sweep  # noqa: F401
 from . import codes, fields, files  # noqa: F401  (pure Python; they work without the compiled module)
 from .files import load  # noqa: F401
 
-__all__ = ["Error", "run", "analyze", "stability", "gaussian", "quantum", "sweep", "merge", "export", "help", "load", "files", "fields", "codes"]
+__all__ = ["Error", "run", "analyze", "stability", "gaussian", "quantum", "dtwa", "sweep", "merge", "export", "help", "load", "files", "fields", "codes"]
 
 
 def __getattr__(name):

@@ -7,7 +7,7 @@ Each function turns its keyword arguments into the command's options
 compiled module, exactly as the ``xyzmf`` program does: the same defaults, the
 same checks, the same files. ``xyzmf.help("run")`` shows every option with its
 unit. A refusal raises :class:`xyzmf.Error` with the program's one-line message
-and exit code; Ctrl-C stops a run, sweep or quantum batch cleanly (the file
+and exit code; Ctrl-C stops a run, sweep, quantum or DTWA batch cleanly (the file
 keeps every snapshot written) and raises KeyboardInterrupt. The GIL is released
 while the command runs.
 
@@ -26,7 +26,7 @@ import numpy as np
 
 from .files import load
 
-__all__ = ["Error", "run", "analyze", "stability", "gaussian", "quantum", "sweep", "merge", "export", "help"]
+__all__ = ["Error", "run", "analyze", "stability", "gaussian", "quantum", "dtwa", "sweep", "merge", "export", "help"]
 
 
 class Error(RuntimeError):
@@ -151,6 +151,16 @@ def quantum(output=None, *, progress=None, as_xarray=None, **options):
     """`xyzmf quantum`: exact quantum dynamics of a small ring or cluster
     (sites, method="trajectories"|"exact", trajectories, t_end, ...)."""
     return _file_command("quantum", output, progress, as_xarray, True, options)
+
+
+def dtwa(output=None, *, progress=None, as_xarray=None, **options):
+    """`xyzmf dtwa`: dissipative truncated-Wigner trajectories of the whole
+    lattice, quantum fluctuations beyond mean field (size, dim, Jx, Jy, Jz,
+    gamma, gamma_phi, trajectories, batch, dt, t_end, record_every,
+    init="down"|"uniform:x,y,z", seed, backend). Returns the file as
+    xyzmf.load gives it: sx, sy, sz, cxx1, cyy1, czz1 (and *_err) along t,
+    corr, connected, sk."""
+    return _file_command("dtwa", output, progress, as_xarray, True, options)
 
 
 def stability(output=None, *, as_xarray=None, **options):

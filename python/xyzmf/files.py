@@ -27,11 +27,11 @@ SCHEMA_MAJOR = "1"  # the schema_version major number this reader knows (as the 
 # The group that holds each kind's parameters (as attributes), and what the kind is called
 # when a file lacks the root attribute `content`.
 PARAMETER_GROUPS = {"parameters": "run", "map": "stability map", "sweep": "sweep",
-                    "gaussian": "Gaussian fluctuations", "quantum": "quantum"}
+                    "gaussian": "Gaussian fluctuations", "quantum": "quantum", "dtwa": "dtwa"}
 # What a file without the group a program needs is not (the command says "not a run file").
 NOT_A = {"parameters": "not a run file", "map": "not a stability map (xyzmf stability -o)",
          "sweep": "not a sweep file", "gaussian": "not a Gaussian fluctuation file (xyzmf gaussian -o)",
-         "quantum": "not a quantum file (xyzmf quantum -o)"}
+         "quantum": "not a quantum file (xyzmf quantum -o)", "dtwa": "not a DTWA file (xyzmf dtwa -o)"}
 
 
 class FileError(OSError):
@@ -143,11 +143,11 @@ def load(path, *, as_xarray=None):
     The Record (keys are also attributes; arrays as stored, axis order in `axes`):
       path, kind         the file name given; the root attribute `content`: "run", "analysis",
                          "stability map", "sweep", "Gaussian fluctuation map",
-                         "Gaussian fluctuations at one point", "quantum trajectories", "quantum exact"
+                         "Gaussian fluctuations at one point", "quantum trajectories", "quantum exact", "dtwa"
       provenance         root attributes: xyzmf_version, git_revision, command_line, created,
                          schema_version, status, ...
       parameters         the parameter group's attributes (/parameters, or /map, /sweep, /gaussian,
-                         /quantum), numbers as int/float, text as str, sizes as an array
+                         /quantum, /dtwa), numbers as int/float, text as str, sizes as an array
       parameter_units    {"Jx": "gamma", "t_end": "1/gamma", "sizes": "sites", ...}
       units, axes        per dataset, keyed by its path in the Record ("final/spins"):
                          units["final/spins"] == "1", axes["final/spins"] == ("y", "x", "component(sx,sy,sz)")
@@ -161,7 +161,7 @@ def load(path, *, as_xarray=None):
                          vortex_positions, ...), structure_factor (Sxx, Syy, Szz, ...)
       analysis           coarsening: t, vortices, antivortices, m_perp, ... per analysed snapshot
     Other kinds: their group as a Record of its datasets: map, sweep, gaussian (with gaussian.modes
-    at one point) or quantum.
+    at one point), quantum or dtwa.
     """
     xarray = None
     if as_xarray is not False:

@@ -3,7 +3,7 @@
 Imported only when xarray is installed and wanted. The rules, so a variable is easy to find:
 - A dataset becomes a variable named by its path with "_" for "/": /final/spins -> final_spins,
   /timeseries/mean -> timeseries_mean, /final/analysis/peak_k -> final_analysis_peak_k. In
-  maps, sweeps, Gaussian and quantum files the group name is left off: /map/growth -> growth.
+  maps, sweeps, Gaussian, quantum and DTWA files the group name is left off: /map/growth -> growth.
 - Dimensions are the names in the dataset's `axes` attribute; a labelled axis such as
   component(sx,sy,sz) is the dimension `component` with those labels as coordinate, and an
   unnamed one such as (re,im) the dimension `re_im`. Lattice axes x, y, z have the site
@@ -13,7 +13,7 @@ Imported only when xarray is installed and wanted. The rules, so a variable is e
   variable snapshots_spins is (time, y, x, component). Their analyses are stacked too
   (snapshots_analysis_vortices is (time,)); what differs in length between snapshots (the
   vortex lists) is left out: it is in the numpy form, load(path, as_xarray=False).
-- A group with a time column t (/timeseries, /analysis/coarsening, /quantum) has that column
+- A group with a time column t (/timeseries, /analysis/coarsening, /quantum, /dtwa) has that column
   as the coordinate of its rows: timeseries_mean is (timeseries_t, component).
 - Where one axis name would have two lengths in one file (peak_k's axis is dim long,
   vortex_positions' 3), the later variable's dimension gets its variable's name in front.
@@ -27,7 +27,7 @@ import xarray as xr
 
 from .files import _stackable
 
-CONTENT_GROUPS = ("map", "sweep", "gaussian", "quantum")
+CONTENT_GROUPS = ("map", "sweep", "gaussian", "quantum", "dtwa")
 
 
 def to_xarray(data):

@@ -177,7 +177,15 @@ Command add_quantum_command(CLI::App& app, const std::string& command_line) {
                     for (const auto& e : r.eigenvalues) ev.push_back({e.real(), e.imag()});
                     j["eigenvalues"] = ev;
                 }
-                if (cfg.series) j["series"] = {{"t", r.t}, {"sz", r.sz_t}};
+                if (cfg.series) {
+                    // and the nearest-neighbour correlations (r = 1: the next site along x)
+                    nlohmann::json c1[3];
+                    for (int a = 0; a < 3; ++a) {
+                        c1[a] = nlohmann::json::array();
+                        for (const Correlations& c : r.corr_t) c1[a].push_back(number(c.c[a].size() > 1 ? c.c[a][1] : NAN));
+                    }
+                    j["series"] = {{"t", r.t}, {"sz", r.sz_t}, {"cx1", c1[0]}, {"cy1", c1[1]}, {"cz1", c1[2]}};
+                }
                 std::printf("%s\n", j.dump().c_str());
                 return 0;
             }

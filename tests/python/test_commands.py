@@ -207,3 +207,24 @@ def test_other_commands_write_what_the_program_writes(tmp_path):
     with h5py.File(tmp_path / "q.h5", "r") as f:
         assert "quantum" in f
     assert json.loads(r.stdout)["sz"] == pytest.approx(float(np.ravel(h5py.File(tmp_path / "q.h5", "r")["quantum/sz"][...])[0]))
+
+
+def test_dtwa_gives_the_programs_numbers_with_time_as_a_coordinate(tmp_path):
+    # Same seed, same trajectories: the Python call and the program store the same sums,
+    # and the Dataset has the record times as the coordinate t of sx, sy, sz, ...
+    opts = dict(size=6, Jx=4, Jy=2, Jz=1, trajectories=6, batch=3, t_end=0.4, record_every=0.1, dt=0.02, seed=3)
+    ds = xyzmf.dtwa(tmp_path / "py.h5", quiet=True, **opts)
+    r = cli("dtwa", "-q", "--size", 6, "--Jx", 4, "--Jy", 2, "--Jz", 1, "--trajectories", 6, "--batch", 3,
+            "--t-end", 0.4, "--record-every", 0.1, "--dt", 0.02, "--seed", 3, "-o", tmp_path / "cli.h5")
+    assert r.returncode == 0, r.stderr
+    with h5py.File(tmp_path / "py.h5", "r") as p, h5py.File(tmp_path / "cli.h5", "r") as c:
+        for name in ("scalar_sum", "corr_sum", "sk_sum", "done"):
+            assert np.array_equal(p["dtwa"][name][...], c["dtwa"][name][...]), name
+    assert ds.sz.dims == ("t",)
+    assert np.allclose(ds.t.values, [0, 0.1, 0.2, 0.3, 0.4])
+    assert ds.sz.values[0] == -1.0 and ds.sz.values[-1] > -1.0
+    assert ds.sk.dims == ("component", "ky", "kx")
+    assert ds.sz.attrs["unit"] == "1"
+    with pytest.raises(xyzmf.Error) as e:
+        xyzmf.dtwa(size=4, t_end=0.1, init="uniform:1,1,0")
+    assert "--init" in str(e.value) and e.value.exit_code == 2
