@@ -31,11 +31,17 @@ for jy in 0 1 2; do "$X" quantum --sites 3 --Jx 2 --Jy $jy --Jz 1 --method exact
 $P "$T/plot_quantum.py" fig4 q-sdw.h5 q-sxy.h5 -o fig4a.png >/dev/null
 $P "$T/plot_quantum.py" fig4 q-sxy.h5 --components x,y -o fig4b.png >/dev/null
 $P "$T/plot_quantum.py" gap gap.jsonl --boundary 0.94 -o gap.png >/dev/null
-for f in run sk texture count bloch phase lifshitz gauss-xi2 gauss-rate gauss-sz sublattices fig4a fig4b gap; do [ -s "$f.png" ] || { echo "FAIL: no $f.png"; exit 1; }; done
+"$X" dtwa --backend cpu --dim 1 --size 6 --Jx 4 --Jy 2 --Jz 1 --trajectories 8 --t-end 0.5 --json -q > d.json
+"$X" quantum --sites 6 --Jx 4 --Jy 2 --Jz 1 --method exact --series --t-end 0.5 --sample-dt 0.1 --json > e.json
+$P "$T/plot_dtwa.py" rings SDW:d.json:e.json -o dtwa-rings.png >/dev/null
+for jy in 3.9 4.3; do "$X" dtwa -q --backend cpu --size 4 --Jx 3.6 --Jy $jy --Jz 4 --trajectories 4 --batch 2 --t-end 0.5 -o o$jy.h5 >/dev/null; done
+$P "$T/plot_dtwa.py" order o3.9.h5 o4.3.h5 -o dtwa-order.png --table order.txt >/dev/null
+grep -q "^4 1.0750" order.txt || { echo "plot_dtwa: Jy 4.3 is not 1.075 in the bond convention: $(cat order.txt)"; exit 1; }
+for f in run sk texture count bloch phase lifshitz gauss-xi2 gauss-rate gauss-sz sublattices fig4a fig4b gap dtwa-rings dtwa-order; do [ -s "$f.png" ] || { echo "FAIL: no $f.png"; exit 1; }; done
 echo "not hdf5" > foreign.h5
-for tool in plot_run plot_sk plot_texture plot_vortex_count plot_bloch plot_gaussian plot_sxy_sublattices "plot_quantum fig4"; do
+for tool in plot_run plot_sk plot_texture plot_vortex_count plot_bloch plot_gaussian plot_sxy_sublattices "plot_quantum fig4" "plot_dtwa order"; do
   read -r script sub <<<"$tool"
   if err=$($P "$T/$script.py" $sub foreign.h5 -o x.png 2>&1); then echo "FAIL: $tool accepted a foreign file"; exit 1; fi
   [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || { echo "FAIL: $tool error is not one line: $err"; exit 1; }
 done
-echo "tools: 15 outputs written, foreign files refused"
+echo "tools: 17 outputs written, foreign files refused"

@@ -11,25 +11,48 @@
         of the literature (ours over 2d), with mean field's Jy_c.
 """
 import argparse
+import importlib.util
 import json
+import os
 import sys
 
-import h5py
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+# the xyzmf package: installed, or else this checkout's python/ folder
+if importlib.util.find_spec("xyzmf") is None:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from xyzmf import files  # noqa: E402
+
+PROG = "plot_dtwa"
+
+
+def read_json(path, key):
+    """The JSON object of `xyzmf ... --json` in path, which must hold `key`; FileError otherwise."""
+    try:
+        with open(path) as f:
+            j = json.load(f)
+    except OSError as e:
+        raise files.FileError(path, e.strerror or str(e)) from None
+    except ValueError:
+        raise files.FileError(path, "not the JSON output of xyzmf") from None
+    if not isinstance(j, dict) or key not in j:
+        raise files.FileError(path, f"no '{key}' in it (written by the wrong command?)")
+    return j
+
 
 def rings(points, out):
     fig, axes = plt.subplots(2, len(points), figsize=(3.6 * len(points), 6.0), squeeze=False, sharex=True)
     for col, spec in enumerate(points):
-        name, dtwa_path, exact_path = spec.split(":")
-        with open(dtwa_path) as f:
-            d = json.load(f)
-        with open(exact_path) as f:
-            e = json.load(f)["series"]
+        try:
+            name, dtwa_path, exact_path = spec.split(":")
+        except ValueError:
+            raise files.FileError(spec, "expected NAME:DTWA.json:EXACT.json") from None
+        d = read_json(dtwa_path, "cxx1")
+        e = read_json(exact_path, "series")["series"]
         t = np.array(d["t"])
         top, bottom = axes[0][col], axes[1][col]
         for ax, key, ekey, label, colour in ((top, "sz", "sz", "<sz>", "C0"), (bottom, "cxx1", "cx1", "<sx sx> nn", "C1"),
@@ -57,7 +80,7 @@ def rings(points, out):
 def order(paths, out, table):
     rows = []
     for p in paths:
-        with h5py.File(p, "r") as f:
+        with files.open_file(p, "dtwa", what="an xyzmf file with /dtwa (written by `xyzmf dtwa -o`)") as f:
             g = f["dtwa"]
             sizes = [int(v) for v in g.attrs["sizes"]]
             N = int(np.prod(sizes))
@@ -117,4 +140,5 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with files.exit_on_error(PROG):
+        main()
