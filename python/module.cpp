@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <csignal>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <cstdio>
@@ -30,23 +31,55 @@ namespace py = pybind11;
 
 namespace {
 
-// The signals a run turns into a clean stop, and SIGXFSZ (ignored, so that a
-// file-size limit is "disk full"): the run installs its own handlers, and
-// Python's must be back when it returns.
-class SignalsSaved {
+// The stop signals (and SIGXFSZ, ignored so that a file-size limit is "disk
+// full") are the command's from a call's first instruction to its return, and
+// Python's again afterwards. Calls may run at once in several threads: the
+// first to start installs the handlers, the last to end restores Python's.
+// A SIGTERM, SIGHUP or SIGQUIT that stopped a command (which closed its file
+// cleanly) is then raised again, so that it has the effect it has in Python
+// (by default: the process ends by that signal); SIGINT becomes the
+// KeyboardInterrupt that xyzmf/commands.py raises for exit code 130.
+class SignalsInstalled {
 public:
-    SignalsSaved() {
-        for (int i = 0; i < kCount; ++i) sigaction(kSignals[i], nullptr, &old_[i]);
+    SignalsInstalled() {
+        std::lock_guard<std::mutex> hold(mutex());
+        State& s = state();
+        if (s.users++ > 0) return;
+        for (int i = 0; i < kCount; ++i) {
+            sigaction(kSignals[i], nullptr, &s.old[i]);
+            s.count[i] = kSignals[i] == SIGXFSZ ? 0 : xyzmf::stop_signal_count(kSignals[i]);
+        }
+        xyzmf::install_interrupt_handlers();
         std::signal(SIGXFSZ, SIG_IGN);
     }
-    ~SignalsSaved() {
-        for (int i = 0; i < kCount; ++i) sigaction(kSignals[i], &old_[i], nullptr);
+    ~SignalsInstalled() {
+        std::lock_guard<std::mutex> hold(mutex());
+        State& s = state();
+        if (--s.users > 0) return;
+        for (int i = 0; i < kCount; ++i) sigaction(kSignals[i], &s.old[i], nullptr);
+        for (int i = 0; i < kCount; ++i)
+            if (kSignals[i] != SIGINT && kSignals[i] != SIGXFSZ && xyzmf::stop_signal_count(kSignals[i]) != s.count[i])
+                ::kill(::getpid(), kSignals[i]);
     }
+    SignalsInstalled(const SignalsInstalled&) = delete;
+    SignalsInstalled& operator=(const SignalsInstalled&) = delete;
 
 private:
     static constexpr int kCount = 5;
     static constexpr int kSignals[kCount] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGXFSZ};
-    struct sigaction old_[kCount];
+    struct State {
+        int users = 0;
+        struct sigaction old[kCount];
+        unsigned count[kCount] = {};
+    };
+    static State& state() {
+        static State s;
+        return s;
+    }
+    static std::mutex& mutex() {
+        static std::mutex m;
+        return m;
+    }
 };
 
 // Sends what the command prints on stdout to a temporary file while it runs
@@ -83,19 +116,18 @@ private:
     int saved_ = -1;
 };
 
-// What one call changes in the process, undone however it ends: Python's
-// signal handlers, the progress listener (which refers to the call's locals)
-// and the stop flag (a stop must not leak into the next call).
+// What one call changes, undone however it ends: its stop state (signals
+// count from its first instruction; a stop its callback asks for is its own),
+// the signal handlers, and its progress listener (this thread's only).
 class CallScope {
 public:
-    CallScope() { xyzmf::clear_interrupt(); }
-    ~CallScope() {
-        xyzmf::set_progress_listener({});
-        xyzmf::clear_interrupt();
-    }
+    explicit CallScope(xyzmf::ProgressListener listener) : listener_(std::move(listener)) {}
+    void request_stop(const char* why) { stop_.request_stop(why); }
 
 private:
-    SignalsSaved signals_;
+    xyzmf::StopScope stop_{false};  // first: a signal from here on is this call's
+    SignalsInstalled signals_;
+    xyzmf::ProgressListenerScope listener_;
 };
 
 // Runs one command line. Returns (exit code, one-line error, --help text,
@@ -107,9 +139,10 @@ py::tuple run_command(const std::vector<std::string>& args, py::object progress,
     int code = 0;
     std::unique_ptr<py::error_already_set> raised;
     {
-        CallScope scope;
+        CallScope* self = nullptr;
+        xyzmf::ProgressListener listener;
         if (!progress.is_none()) {
-            xyzmf::set_progress_listener([&](const xyzmf::ProgressReport& r) {
+            listener = [&](const xyzmf::ProgressReport& r) {
                 py::gil_scoped_acquire gil;
                 if (raised) return;
                 try {
@@ -122,10 +155,12 @@ py::tuple run_command(const std::vector<std::string>& args, py::object progress,
                     progress(d);
                 } catch (py::error_already_set& e) {
                     raised = std::make_unique<py::error_already_set>(std::move(e));
-                    xyzmf::request_interrupt();
+                    self->request_stop("progress callback");
                 }
-            });
+            };
         }
+        CallScope scope(std::move(listener));
+        self = &scope;
         std::optional<StdoutCaptured> captured;
         if (capture) captured.emplace();
         {

@@ -11,19 +11,28 @@ fail() { echo "live_read_test: FAIL: $*" >&2; kill "$pid" 2>/dev/null || true; r
 "$X" run -q --backend cpu --size 64 --t-end 1e6 --steady-tol 0 --snapshot-every 5 -o live.h5 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$W"' EXIT
-for _ in $(seq 100); do [[ -e live.h5 ]] && break; sleep 0.1; done
-[[ -e live.h5 ]] || fail "no live.h5 after 10 s"
-sleep 1
-/usr/bin/python3 - <<'PY' || fail "h5py could not read the running file"
-import h5py
-with h5py.File("live.h5", "r") as f:
-    assert f.attrs["status"] == "running", f.attrs["status"]
-    n = len(f["snapshots"])
-    assert n >= 1, n
-    first = sorted(f["snapshots"])[0]
-    s = f["snapshots"][first]["spins"][...]
-    assert s.shape == (64, 64, 3), s.shape
-print(f"live_read_test: h5py read {n} snapshot(s) of the running file")
+# Waits for events, not for a time: the file (its first snapshot), then a reader that
+# sees two complete snapshots. A reader that catches a write half done sees an error and
+# reads again (README); the 120 s limit only guards against a hang.
+for _ in $(seq 12000); do [[ -e live.h5 ]] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.01; done
+[[ -e live.h5 ]] || fail "no live.h5 (the run ended or took over 120 s)"
+/usr/bin/python3 - <<'PY' || fail "h5py could not read two snapshots of the running file"
+import time, h5py
+t0 = time.monotonic()
+while True:
+    try:
+        with h5py.File("live.h5", "r") as f:
+            assert f.attrs["status"] == "running", f.attrs["status"]
+            done = [k for k in sorted(f["snapshots"]) if f["snapshots"][k].attrs.get("complete", 0) == 1]
+            if len(done) >= 2:
+                s = f["snapshots"][done[0]]["spins"][...]
+                assert s.shape == (64, 64, 3), s.shape
+                break
+    except (OSError, KeyError):
+        pass
+    assert time.monotonic() - t0 < 120, "no second snapshot within 120 s"
+    time.sleep(0.01)
+print(f"live_read_test: h5py read {len(done)} complete snapshots of the running file")
 PY
 h5ls -r live.h5 >h5ls.txt 2>&1 || fail "h5ls on the running file: $(head -2 h5ls.txt)"
 grep -q "/snapshots" h5ls.txt || fail "h5ls listed no snapshots: $(head -5 h5ls.txt)"

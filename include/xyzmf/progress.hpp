@@ -20,11 +20,22 @@ struct ProgressReport {
 };
 using ProgressListener = std::function<void(const ProgressReport&)>;
 
-// One listener for every ProgressLine of the process (the Python module's
-// progress callback; empty: none). It hears every progress line, quiet or not,
-// about 5 times a second (and at the end of a run or sweep), on the thread that
-// runs the command.
-void set_progress_listener(ProgressListener listener);
+// The listener of the ProgressLines of one thread (the Python module's progress
+// callback of one call), for the life of the object: it hears every progress
+// line of the command that thread runs, quiet or not, about 5 times a second
+// (and at the end of a run or sweep). Calls in other threads have their own.
+class ProgressListenerScope {
+public:
+    explicit ProgressListenerScope(ProgressListener listener);
+    ~ProgressListenerScope();
+    ProgressListenerScope(const ProgressListenerScope&) = delete;
+    ProgressListenerScope& operator=(const ProgressListenerScope&) = delete;
+
+private:
+    ProgressListener listener_;
+    ProgressListenerScope* outer_;
+    friend class ProgressLine;
+};
 
 class ProgressLine {
 public:

@@ -1,18 +1,63 @@
-// Stopping a run or sweep: SIGINT, SIGTERM, SIGHUP and SIGQUIT only raise a
-// flag; the time loop polls it, marks the file's status, closes it cleanly and
-// exits with 128 + the signal number (130 for Ctrl-C, 143 for SIGTERM), as a
-// shell reports a process killed by that signal.
+// Stopping a command: SIGINT, SIGTERM, SIGHUP and SIGQUIT only record the
+// signal; the command polls for it at safe points (between time steps, batches,
+// states, before it creates a file), marks the file's status, closes it cleanly
+// and exits with 128 + the signal number (130 for Ctrl-C, 143 for SIGTERM), as
+// a shell reports a process killed by that signal.
+//
+// The program installs the handlers at its first instruction (before main,
+// src/cli/main.cpp), so a signal at any moment is handled; the Python module
+// installs them for the length of each call. What stops a command is kept per
+// call (StopScope): a stop requested by one call's caller (a progress callback
+// that raised) does not stop a call in another thread.
 #pragma once
+
+#include <atomic>
+#include <string>
 
 namespace xyzmf {
 
+// Installs the handlers of the four stop signals and unblocks them (a parent
+// may have left them blocked). Async-signal-safe, idempotent.
 void install_interrupt_handlers();
+
+// How many times the process received `sig` (one of the four) since the
+// handlers were first installed.
+unsigned stop_signal_count(int sig);
+
+// The stop state of one command call, current on the thread that made it for
+// its life (scopes nest: the innermost is current).
+class StopScope {
+public:
+    // since_process_start: every stop signal the process received counts (the
+    // program); otherwise only those received from now on (a Python call).
+    explicit StopScope(bool since_process_start);
+    ~StopScope();
+    StopScope(const StopScope&) = delete;
+    StopScope& operator=(const StopScope&) = delete;
+
+    // Stops this call as a signal would (exit code 130); `why` names it in the
+    // message ("progress callback"). Safe from any thread.
+    void request_stop(const char* why);
+    // A stop signal since the scope began (or since the process started).
+    bool signalled() const;
+    bool requested() const { return requested_.load(); }
+
+private:
+    friend int interrupt_exit_code();
+    friend const char* interrupt_signal_name();
+    unsigned base_;
+    std::atomic<bool> requested_{false};
+    const char* why_ = "stop requested";
+    StopScope* outer_;
+};
+
+// Whether the calling thread's command is to stop (without a scope: whether
+// any stop signal has been received).
 bool interrupt_requested();
-void clear_interrupt();
-// Stops the run or sweep in progress as Ctrl-C would (the Python module's
-// callback raised an exception); safe from any thread.
-void request_interrupt();
-int interrupt_exit_code();         // 128 + the signal received (130 if none)
-const char* interrupt_signal_name();  // "SIGINT", "SIGTERM", ...
+int interrupt_exit_code();            // 128 + the signal received (130 for a requested stop)
+const char* interrupt_signal_name();  // "SIGINT", "SIGTERM", ... or the reason of a requested stop
+// Throws Error("interrupted (SIGTERM) <context>", 128 + signal) when
+// interrupt_requested().
+void throw_if_interrupted(const std::string& context);
 
 }  // namespace xyzmf

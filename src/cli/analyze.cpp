@@ -8,6 +8,7 @@
 #include "cli.hpp"
 #include "xyzmf/analysis.hpp"
 #include "xyzmf/error.hpp"
+#include "xyzmf/signals.hpp"
 #include "xyzmf/memory_info.hpp"
 #include "xyzmf/output_file.hpp"
 #include "xyzmf/schema.hpp"
@@ -131,6 +132,8 @@ Command add_analyze_command(CLI::App& app, const std::string& command_line) {
         // In place, the analysis goes into a copy of FILE that replaces it when
         // complete (9% slower than --out for a 76 MB file, results/bench/
         // analyze-in-place.md), so a failure never damages the spins.
+        const std::string unchanged = o->out.empty() ? o->file + " unchanged" : "nothing written";
+        throw_if_interrupted("before the analysis; " + unchanged);
         std::unique_ptr<NewFile> out = o->out.empty() ? std::make_unique<NewFile>(o->file, true, "analyze", o->file)
                                                       : std::make_unique<NewFile>(o->out, o->overwrite, "--out");
         const hid_t target = out->handle();
@@ -145,6 +148,7 @@ Command add_analyze_command(CLI::App& app, const std::string& command_line) {
         Analyzer analyzer(cfg.lattice, cfg.couplings, o->opt);
         std::vector<StateAnalysis> done;
         for (const std::string& where : states) {
+            throw_if_interrupted("before the analysis of " + where + "; " + unchanged);
             StoredState st = read_state_group(in, o->file, where);
             StateAnalysis a = analyzer.analyze(st.spins, st.t, residual_trend(in, st.t), where);
             write_state_analysis(target, a, o->opt);
@@ -155,6 +159,7 @@ Command add_analyze_command(CLI::App& app, const std::string& command_line) {
             std::vector<StateAnalysis> snapshots(done.begin(), done.begin() + std::ptrdiff_t(snaps.size()));
             write_coarsening(target, snapshots, false);
         }
+        throw_if_interrupted("before the analysis was complete; " + unchanged);
         out->commit();
         out->close();
 

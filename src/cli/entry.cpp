@@ -4,11 +4,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <vector>
 
 #include "cli.hpp"
 #include "xyzmf/error.hpp"
+#include "xyzmf/signals.hpp"
 #include "xyzmf/version.hpp"
 
 namespace {
@@ -40,6 +42,10 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
         if (output) output->error = one_line(what);
         else std::fprintf(stderr, "xyzmf: error: %s\n", one_line(what).c_str());
     };
+    // The program counts every stop signal since its first instruction; a caller
+    // that made its own scope (the Python module) keeps it.
+    std::optional<xyzmf::StopScope> program_scope;
+    if (!output) program_scope.emplace(true);
     std::string command_line = program;
     for (const std::string& a : arguments) command_line += " " + a;
 
@@ -86,8 +92,15 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
         return xyzmf::exit_code::usage;
     }
     try {
+        xyzmf::throw_if_interrupted("before the command started; nothing written");
         for (auto& c : commands)
-            if (c.app->parsed()) return c.run();
+            if (c.app->parsed()) {
+                const int code = c.run();
+                // A stop signal that came after the command's last look at it:
+                // its output is complete, but the signal is not lost.
+                if (code == 0) xyzmf::throw_if_interrupted("as the command finished; its output is complete");
+                return code;
+            }
     } catch (const xyzmf::Error& e) {
         print_error(e.what());
         return e.exit_code();

@@ -1,5 +1,8 @@
 // `xyzmf gaussian`: Gaussian fluctuations of the paramagnet (docs/physics.md
 // section 6) at one parameter point or over a map, like `xyzmf stability`.
+#include <omp.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -8,6 +11,7 @@
 #include "cli.hpp"
 #include "options.hpp"
 #include "xyzmf/error.hpp"
+#include "xyzmf/signals.hpp"
 #include "xyzmf/gaussian.hpp"
 #include "xyzmf/output_file.hpp"
 #include "xyzmf/param_grid.hpp"
@@ -161,11 +165,19 @@ Command add_gaussian_command(CLI::App& app, const std::string& command_line) {
 
         const int nx = grid.x.n, ny = grid.y.n, P = grid.points();
         std::vector<GaussianPoint> points(static_cast<std::size_t>(P));
+        // In blocks of a few points per thread, so that a stop signal is seen
+        // between them (a 3D point on the infinite lattice takes about 15 ms).
+        const int block = 4 * omp_get_max_threads();
+        for (int first = 0; first < P; first += block) {
+            throw_if_interrupted("after " + std::to_string(first) + " of " + std::to_string(P) + " points; nothing written");
+            const int last = std::min(P, first + block);
 #pragma omp parallel for schedule(dynamic, 1)
-        for (int p = 0; p < P; ++p) points[std::size_t(p)] = theory.at(grid.at(p));
+            for (int p = first; p < last; ++p) points[std::size_t(p)] = theory.at(grid.at(p));
+        }
         const std::vector<GaussianMode> modes = map ? std::vector<GaussianMode>{} : theory.modes(o->fixed, points[0].on_site, o->samples);
 
         if (!o->out.empty()) {
+            throw_if_interrupted("before " + o->out + " was written; nothing written");
             NewFile file(o->out, o->overwrite);
             const hid_t f = file.handle();
             write_provenance(f, command_line, map ? "Gaussian fluctuation map" : "Gaussian fluctuations at one point");

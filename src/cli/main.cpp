@@ -5,10 +5,25 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "xyzmf/signals.hpp"
+
+namespace {
+// The program's first instruction, before any library's initialisers and
+// before main: from here on a stop signal is recorded, not fatal, so that
+// whenever it comes the command ends with 128 + signal, one line on stderr and
+// no temporary file (signals.hpp). A file-size limit (ulimit -f) must end in
+// "disk full" (exit 3), not in the default SIGXFSZ kill.
+void first_instruction(int, char**, char**) {
+    xyzmf::install_interrupt_handlers();
+    std::signal(SIGXFSZ, SIG_IGN);
+}
+}  // namespace
+
+// Only an executable's .preinit_array runs before the shared libraries' initialisers.
+__attribute__((section(".preinit_array"), used)) static void (*const xyzmf_preinit)(int, char**, char**) =
+    first_instruction;
 
 int main(int argc, char** argv) {
-    // A file-size limit (ulimit -f) must end in "disk full" (exit 3), not in
-    // the default SIGXFSZ kill.
-    std::signal(SIGXFSZ, SIG_IGN);
+    first_instruction(argc, argv, nullptr);  // (idempotent; in case a loader skipped .preinit_array)
     return xyzmf::cli::run_command_line(std::vector<std::string>(argv + 1, argv + argc), argv[0]);
 }

@@ -150,10 +150,12 @@ Command add_quantum_command(CLI::App& app, const std::string& command_line) {
         if (cfg.method == "exact" && o->resume.empty()) {
             validate(cfg, ParamSource::command_line());
             std::unique_ptr<NewFile> file;
+            throw_if_interrupted("before the work; nothing written");
             if (!o->out.empty()) file = std::make_unique<NewFile>(o->out, o->overwrite);  // refuse before the work
             const auto t0 = std::chrono::steady_clock::now();
             const ExactResults r = solve_exact(cfg);
             const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            throw_if_interrupted(o->out.empty() ? "" : "; nothing written");
             if (file) {
                 write_provenance(file->handle(), command_line, "quantum exact");
                 create_quantum_group(file->handle(), cfg);
@@ -203,7 +205,6 @@ Command add_quantum_command(CLI::App& app, const std::string& command_line) {
             return 0;
         }
 
-        install_interrupt_handlers();
         QuantumRunRequest req;
         req.config = cfg;
         req.output = o->resume.empty() ? o->out : o->resume;

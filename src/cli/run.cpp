@@ -67,7 +67,8 @@ int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::strin
     sim.set_state(init);
     HostState().swap(init);
     // The file is created only now: every check above has passed, so a bad
-    // option never leaves a half-written file behind.
+    // option never leaves a half-written file behind (nor does a stop signal).
+    throw_if_interrupted(resuming ? "before " + resume_path + " was touched" : "before " + cfg.output + " was created; nothing written");
     std::unique_ptr<RunOutput> output =
         resuming ? std::make_unique<RunOutput>(resume_path, keep_rows, start.next_snapshot, cfg.command_line)
                  : std::make_unique<RunOutput>(cfg, be->description());
@@ -78,7 +79,6 @@ int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::strin
                     cfg.numerics.t_end, out.path().c_str());
     std::fflush(stdout);
 
-    install_interrupt_handlers();
     RunSummary s;
     std::unique_ptr<Analyzer> analyzer;
     std::unique_ptr<XdmfExport> xdmf_sidecar_ptr;

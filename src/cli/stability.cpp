@@ -8,6 +8,7 @@
 #include "cli.hpp"
 #include "options.hpp"
 #include "xyzmf/error.hpp"
+#include "xyzmf/signals.hpp"
 #include "xyzmf/output_file.hpp"
 #include "xyzmf/schema.hpp"
 #include "xyzmf/param_grid.hpp"
@@ -67,6 +68,8 @@ Command add_stability_command(CLI::App& app, const std::string& command_line) {
         std::vector<std::int64_t> code(P);
         std::map<std::string, int> counts;
         for (int p = 0; p < P; ++p) {
+            if (p % 4096 == 0)
+                throw_if_interrupted("after " + std::to_string(p) + " of " + std::to_string(P) + " points; nothing written");
             const StabilityPoint s = map.at(grid.at(p));
             growth[p] = s.growth;
             u[p] = s.u;
@@ -79,6 +82,7 @@ Command add_stability_command(CLI::App& app, const std::string& command_line) {
         if (o->lifshitz) lif = find_lifshitz_points(o->fixed, map);
 
         if (!o->out.empty()) {
+            throw_if_interrupted("before " + o->out + " was written; nothing written");
             NewFile file(o->out, o->overwrite);
             const hid_t f = file.handle();
             write_provenance(f, command_line, "stability map");

@@ -80,7 +80,6 @@ Command add_sweep_command(CLI::App& app, const std::string& command_line) {
         SweepConfig cfg = o->cfg;
         cfg.command_line = command_line;
         cfg.backend = backend_request(o->backend);
-        install_interrupt_handlers();
         SweepHooks hooks;
         hooks.quiet = o->quiet;
         if (!o->resume.empty()) {

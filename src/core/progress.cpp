@@ -9,13 +9,14 @@
 
 namespace xyzmf {
 namespace {
-ProgressListener& listener() {
-    static ProgressListener l;
-    return l;
-}
+thread_local ProgressListenerScope* t_listener = nullptr;
 }  // namespace
 
-void set_progress_listener(ProgressListener l) { listener() = std::move(l); }
+ProgressListenerScope::ProgressListenerScope(ProgressListener listener)
+    : listener_(std::move(listener)), outer_(t_listener) {
+    t_listener = this;
+}
+ProgressListenerScope::~ProgressListenerScope() { t_listener = outer_; }
 
 ProgressLine::ProgressLine(bool quiet)
     : quiet_(quiet), tty_(::isatty(2) != 0), log_every_s_(60), t0_(std::chrono::steady_clock::now()), last_(t0_), last_heard_(t0_) {
@@ -45,7 +46,8 @@ void ProgressLine::update(double fraction, const std::string& what, bool force) 
     const auto now = std::chrono::steady_clock::now();
     const double elapsed = std::chrono::duration<double>(now - t0_).count();
     const double eta = fraction > 0 ? elapsed * (1 - std::min(fraction, 1.0)) / fraction : NAN;
-    if (listener() && (force || std::chrono::duration<double>(now - last_heard_).count() >= 0.2)) {
+    const ProgressListener* listener = t_listener ? &t_listener->listener_ : nullptr;
+    if (listener && *listener && (force || std::chrono::duration<double>(now - last_heard_).count() >= 0.2)) {
         last_heard_ = now;
         ProgressReport r;
         r.fraction = std::clamp(fraction, 0.0, 1.0);
@@ -53,7 +55,7 @@ void ProgressLine::update(double fraction, const std::string& what, bool force) 
         r.eta_s = eta;
         r.what = what;
         r.last = force;
-        listener()(r);
+        (*listener)(r);
     }
     if (quiet_) return;
     const double since_last = std::chrono::duration<double>(now - last_).count();

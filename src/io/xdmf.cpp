@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "xyzmf/error.hpp"
+#include "xyzmf/signals.hpp"
 #include "xyzmf/hdf5.hpp"
 #include "xyzmf/output_file.hpp"
 #include "xyzmf/schema.hpp"
@@ -316,14 +317,17 @@ std::size_t export_xdmf(const std::string& run_file, const XdmfOptions& o, std::
     if (groups.empty()) throw Error(run_file + ": holds no state to export (no snapshots, no /final)", exit_code::io);
     XdmfOptions all_or_nothing = o;
     all_or_nothing.stream = false;
+    throw_if_interrupted("before the export; nothing written");
     XdmfExport x(run_file, cfg, all_or_nothing);
     for (const std::string& g : groups) {
+        throw_if_interrupted("before the export of " + g + "; nothing written");
         const StoredState st = read_state_group(in, run_file, g);
         std::int64_t points = 0;
         const std::string v = g + "/analysis/vortex_positions";
         if (h5::exists(in, g + "/analysis") && h5::exists(in, v)) points = std::int64_t(h5::dataset_dims(in, v).at(0));
         x.add_state(g, st.t, st.spins, points);
     }
+    throw_if_interrupted("before the sidecar was complete; nothing written");
     x.finish();
     if (xdmf_path) *xdmf_path = x.xdmf_path();
     if (fields_path) *fields_path = x.fields_path();

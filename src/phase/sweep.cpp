@@ -193,6 +193,7 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
     SweepResults res;
     ResumableFile file;
     file.path = cfg.output;
+    throw_if_interrupted("before " + cfg.output + " was touched");
     if (resume) {
         file.lock = std::make_unique<OutputLock>(cfg.output);
         file.opened = open_xyzmf(cfg.output, true);
@@ -207,6 +208,7 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
         validate(cfg, ParamSource::command_line());
         check_sweep_memory(cfg);
         res.resize(cfg.grid.points(), cfg.replicas);
+        throw_if_interrupted("before " + cfg.output + " was created; nothing written");
         file.created = std::make_unique<NewFile>(cfg.output, cfg.overwrite);
         write_provenance(file.handle(), cfg.command_line, "sweep");
         create_sweep_group(file.handle(), cfg);
@@ -334,6 +336,7 @@ void merge_sweeps(const std::vector<std::string>& shards, const std::string& out
     SweepConfig base;
     SweepResults merged = read_sweep(shards[0], base);
     for (std::size_t s = 1; s < shards.size(); ++s) {
+        throw_if_interrupted("while reading the shards; nothing written");
         SweepConfig c;
         const SweepResults r = read_sweep(shards[s], c);
         const std::string diff = first_difference(sweep_parameters(), base, c);
@@ -361,6 +364,7 @@ void merge_sweeps(const std::vector<std::string>& shards, const std::string& out
     base.shard_index = 0;
     base.shard_count = 1;
     base.output = output;
+    throw_if_interrupted("before " + output + " was written; nothing written");
     NewFile f(output, overwrite);
     write_provenance(f.handle(), command_line, "sweep");
     create_sweep_group(f.handle(), base);
@@ -369,6 +373,7 @@ void merge_sweeps(const std::vector<std::string>& shards, const std::string& out
     for (std::int64_t b : merged.batch) missing += b < 0;
     h5::set_attr(f.handle(), "status",
                  missing ? "merged; " + std::to_string(missing) + " points not done" : std::string("finished"));
+    throw_if_interrupted("before " + output + " was complete; nothing written");
     f.commit();
 }
 

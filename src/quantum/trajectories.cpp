@@ -324,6 +324,7 @@ TrajectorySummary summarize(const QuantumConfig& c, const TrajectoryResults& r) 
 TrajectoryRun run_trajectories(QuantumRunRequest req, const TrajectoryHooks& hooks) {
     ResumableFile file;
     file.path = req.output;
+    throw_if_interrupted(req.output.empty() ? "before the first trajectory" : "before " + req.output + " was touched");
     TrajectoryRun out;
     QuantumConfig& c = req.config;
     TrajectoryResults& res = out.results;
@@ -345,6 +346,7 @@ TrajectoryRun run_trajectories(QuantumRunRequest req, const TrajectoryHooks& hoo
         res.jumps.assign(M, NAN);
         res.batch.assign(M, -1);
         if (!req.output.empty()) {
+            throw_if_interrupted("before " + req.output + " was created; nothing written");
             file.created = std::make_unique<NewFile>(req.output, req.overwrite);
             write_provenance(file.handle(), req.command_line, "quantum trajectories");
             create_quantum_group(file.handle(), c);

@@ -44,7 +44,9 @@ The contract every case checks
 * HARNESS: the drill itself failed (setup error, timing assumption not met); not a
   program bug.
 
-Classes: options, crafted_files, kill_resume, full_disk, two_writers, blowups.  `xyzmf
+Classes: options, crafted_files, kill_resume, full_disk, two_writers, blowups, signals (each
+stop signal 0-100 ms into every command that writes a file, started with the signals blocked
+so that a signal "at 0 ms" is pending at the program's first instruction; see Class 7).  `xyzmf
 export` (the XDMF sidecar NAME.xdmf + NAME.fields.h5 of a run file) has its bad options in
 options, its bad inputs and existing or aliased outputs in crafted_files, and file-size
 limits that stop it before, while and after writing its fields file in full_disk.
@@ -83,6 +85,7 @@ TIMEOUT = 60.0        # default per-subprocess timeout, seconds
 KEEP = False
 FX = {}               # fixture name -> path (built once in main, before the pool forks)
 FX_SIZE = {}          # fixture name -> size in bytes
+ASAN = False          # the binary under test is a sanitizer build (set in main)
 AS_LIMIT = 8 << 30    # address-space cap for every xyzmf we start (absurd sizes must be refused, not swap the box)
 
 CHILD_ENV = {k: v for k, v in os.environ.items() if k != "HDF5_USE_FILE_LOCKING"}
@@ -814,6 +817,14 @@ def fixture_commands(classes):
         cmds["run16"] = RUN16 + ["-o", "run16.h5"]
         cmds["run64"] = RUN64 + ["-o", "run64.h5"]
         cmds["merged"] = None       # built from sh0 + sh1 after the others
+    if "signals" in classes:
+        cmds["sig_run"] = SIG_RUN + ["-o", "sig_run.h5"]
+        cmds["sig_sweep"] = SIG_SWEEP + ["-o", "sig_sweep.h5"]
+        cmds["sig_quantum"] = SIG_QUANTUM + ["-o", "sig_quantum.h5"]
+        cmds["sig_states"] = SIG_STATES + ["-o", "sig_states.h5"]
+        cmds["sig_export"] = SIG_EXPORT + ["-o", "sig_export.h5"]
+        cmds["sig_sh0"] = SIG_SHARD + ["--shard", "0/2", "-o", "sig_sh0.h5"]
+        cmds["sig_sh1"] = SIG_SHARD + ["--shard", "1/2", "-o", "sig_sh1.h5"]
     if "kill_resume" in classes:
         cmds["ref_run"] = LONG_RUN + ["-o", "ref_run.h5"]
         cmds["ref_sweep"] = LONG_SWEEP + ["-o", "ref_sweep.h5"]
@@ -1534,13 +1545,127 @@ def crafted_cases():
 # Class 3: kill and resume
 # ----------------------------------------------------------------------------------------
 
-def wait_for(path, proc, limit=10.0):
+# No case here waits a fixed time and assumes where the program then is: each one waits for
+# an event that the program makes observable (its output file, its temporary file, the lock
+# taken, the n-th progress line on stderr: XYZMF_PROGRESS_EVERY=0 prints one per record of
+# a run and per batch of a sweep), and a first writer that must still be running while a
+# second one is tried is stopped (SIGSTOP) meanwhile.  The runs are long in steps (hundreds
+# of records after the event), so a kill sent at an event lands while they work; a run that
+# still ended first (exit 0, its file complete) is checked as a finished file, never taken
+# for a failure of the program.  Random jitter after an event only varies where, between
+# two events, a kill lands.
+
+PROGRESS_ENV = dict(CHILD_ENV, XYZMF_PROGRESS_EVERY="0")
+PROGRESS_LINE = re.compile(r"^ *\S.*  elapsed \d+:\d\d:\d\d  ETA \S+$")
+
+
+def wait_for(path, proc, limit=None):
+    """Waits until path exists (True) or proc has ended (then whether path exists).  The limit
+    (default: the subprocess timeout) only guards against a hang."""
     t0 = time.monotonic()
-    while time.monotonic() - t0 < limit:
-        if os.path.exists(path) or proc.poll() is not None:
+    while time.monotonic() - t0 < (limit or TIMEOUT):
+        if os.path.exists(path):
             return True
-        time.sleep(0.01)
+        if proc.poll() is not None:
+            return os.path.exists(path)
+        time.sleep(0.002)
+    return os.path.exists(path)
+
+
+def lock_held_by(ctx, name, pid):
+    """Whether the lock file of name (the program's own, .NAME.lock) names pid."""
+    try:
+        with open(ctx.p("." + name + ".lock")) as f:
+            return f.read().strip() == str(pid)
+    except OSError:
+        return False
+
+
+def wait_until(cond, proc, limit=None):
+    """Waits until cond() (True) or proc has ended (False)."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < (limit or TIMEOUT):
+        if cond():
+            return True
+        if proc.poll() is not None:
+            return cond()
+        time.sleep(0.002)
     return False
+
+
+def stopped(pid):
+    """SIGSTOP pid and wait until the kernel reports it stopped (state T)."""
+    os.kill(pid, signal.SIGSTOP)
+    for _ in range(100000):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return False
+        if state in "tTZX":
+            return state in "tT"
+        time.sleep(0.0005)
+    return False
+
+
+def unquiet(argv):
+    return [a for a in argv if a not in ("-q", "--quiet")]
+
+
+def spawn_watched(ctx, argv):
+    """Starts argv with a progress line on stderr per record (run) or batch (sweep)."""
+    return ctx.spawn(unquiet(argv), env=PROGRESS_ENV)
+
+
+def read_progress(proc, n):
+    """Reads stderr until the n-th progress line: the command has got that far.  Returns how
+    many it read (fewer than n: the command ended first)."""
+    seen = 0
+    while seen < n:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        seen += bool(PROGRESS_LINE.match(line.rstrip("\n")))
+    return seen
+
+
+def without_progress(res):
+    res.err = "\n".join(l for l in res.err.split("\n") if not PROGRESS_LINE.match(l))
+    return res
+
+
+def remaining_events(ctx, kind, name="out.h5"):
+    """Progress lines still to come: records of a run after its last snapshot, batches of a
+    sweep not done (one point per batch in LONG_SWEEP)."""
+    p = ctx.p(name)
+    i = LONG_RUN.index("--t-end")
+    t_end = float(LONG_RUN[i + 1])
+    if kind == "run":
+        if not os.path.exists(p):
+            return int(t_end / 0.5)
+        with h5py.File(p, "r") as f:
+            ts = [float(f["snapshots"][k]["t"][()]) for k in f.get("snapshots", {})
+                  if f["snapshots"][k].attrs.get("complete", 0) == 1]
+        return max(1, int((t_end - max(ts, default=0.0)) / 0.5))
+    if not os.path.exists(p):
+        return 16
+    with h5py.File(p, "r") as f:
+        return max(1, int(np.sum(f["sweep/batch"][()] < 0)))
+
+
+def kill_at_event(ctx, argv, n, sig=signal.SIGKILL, jitter=0.0):
+    """Start argv, send sig after its n-th progress line (plus up to `jitter` s).  Returns
+    (res, finished_before_signal)."""
+    t0 = time.monotonic()
+    proc = spawn_watched(ctx, argv)
+    read_progress(proc, n)
+    if jitter:
+        time.sleep(random.uniform(0, jitter))
+    finished = proc.poll() is not None
+    if not finished:
+        os.kill(proc.pid, sig)
+    res = without_progress(ctx.finish(proc, argv, t0))
+    return res, finished or (res.rc is not None and res.rc >= 0 and res.rc not in SIGNAL_EXIT.values())
 
 
 def check_killed_file(ctx, name, argv):
@@ -1558,31 +1683,21 @@ def check_killed_file(ctx, name, argv):
     return True
 
 
-def kill_after(ctx, argv, delay, sig=signal.SIGKILL):
-    """Start argv, send sig after delay.  Returns (res, finished_before_signal)."""
-    t0 = time.monotonic()
-    proc = ctx.spawn(argv)
-    time.sleep(delay)
-    finished = proc.poll() is not None
-    if not finished:
-        os.kill(proc.pid, sig)
-    res = ctx.finish(proc, argv, t0)
-    # The process may have exited by itself between poll() and kill() (the signal then
-    # reaches a zombie): a normal exit status means it finished before the signal.
-    return res, finished or (res.rc is not None and res.rc >= 0 and res.rc not in SIGNAL_EXIT.values())
-
-
-def kill_run_case(ctx, delays, kind):
+def kill_run_case(ctx, fractions, kind):
+    """SIGKILL a run or sweep (then its resumes) after the given fractions of its remaining
+    progress lines; the last resume must give the uninterrupted result bit for bit."""
     long_, ref, check, resume = {
         "run": (LONG_RUN, "ref_run", check_run_file, ["run", "--resume", "out.h5"] + Q),
         "sweep": (LONG_SWEEP, "ref_sweep", check_sweep_file, ["sweep", "--resume", "out.h5"] + Q),
     }[kind]
     argv = long_ + ["-o", "out.h5"]
-    for i, delay in enumerate(delays):
+    jitter = 0.01 if kind == "run" else 0.1      # up to one record / one batch
+    for i, frac in enumerate(fractions):
         a = argv if i == 0 else resume
+        n = max(1, int(frac * remaining_events(ctx, kind)))
         before = dir_state(ctx.d)
-        res, finished = kill_after(ctx, a, delay)
-        ctx.note(f"step {i}: {'finished before the kill' if finished else 'killed'} at {delay:.2f} s, "
+        res, finished = kill_at_event(ctx, a, n, jitter=jitter)
+        ctx.note(f"step {i}: {'finished before the kill' if finished else 'killed'} after progress line {n}, "
                  f"file {'present' if os.path.exists(ctx.p('out.h5')) else 'absent'}")
         if finished:
             ctx.check_exit(res, (0,))
@@ -1610,18 +1725,22 @@ def kill_run_case(ctx, delays, kind):
         check(ctx, "out.h5", resume, ref=FX[ref])
 
 
-def signal_case(ctx, kind, sig, delay):
+def signal_case(ctx, kind, sig, frac):
+    """A stop signal after a fraction of the progress lines: exit 128 + signal, status marked,
+    no litter, and the resume gives the uninterrupted result."""
     long_, ref, check, resume = {
         "run": (LONG_RUN, "ref_run", check_run_file, ["run", "--resume", "out.h5"] + Q),
         "sweep": (LONG_SWEEP, "ref_sweep", check_sweep_file, ["sweep", "--resume", "out.h5"] + Q),
     }[kind]
     argv = long_ + ["-o", "out.h5"]
-    res, finished = kill_after(ctx, argv, delay, sig)
-    if finished:
-        ctx.fail("HARNESS", f"{kind} finished before {sig.name} was sent ({delay:.2f} s)", argv)
+    n = max(1, int(frac * remaining_events(ctx, kind)))
+    res, finished = kill_at_event(ctx, argv, n, sig)
+    if finished and res.rc == 0:
+        ctx.note(f"ended before {sig.name} came (progress line {n}): checked as a finished file")
+        check(ctx, "out.h5", argv, ref=FX[ref])
         return
     ctx.check_exit(res, (SIGNAL_EXIT[sig],))
-    ctx.note(f"{sig.name} at {delay:.2f} s: exit {res.rc}, {_first_line(res.err)}")
+    ctx.note(f"{sig.name} after progress line {n}: exit {res.rc}, {_first_line(res.err)}")
     if not os.path.exists(ctx.p("out.h5")):
         return
     st = h5_state(ctx.p("out.h5"))
@@ -1640,12 +1759,21 @@ def signal_case(ctx, kind, sig, delay):
         check(ctx, "out.h5", resume, ref=FX[ref])
 
 
-def kill_analyze_case(ctx, delay):
+def kill_analyze_case(ctx, jitter):
+    """SIGKILL an in-place analysis once its working copy exists (plus up to `jitter` s)."""
     argv = ["analyze", "out.h5", "--all-snapshots"]
     before = dir_state(ctx.d)
-    res, finished = kill_after(ctx, argv, delay)
-    ctx.note("analyze finished before the kill" if finished else "analyze killed")
-    if finished:
+    t0 = time.monotonic()
+    proc = ctx.spawn(argv)
+    wait_until(lambda: any(n.startswith(".out.h5.tmp-") for n in os.listdir(ctx.d)), proc)
+    if jitter:
+        time.sleep(random.uniform(0, jitter))
+    finished = proc.poll() is not None
+    if not finished:
+        os.kill(proc.pid, signal.SIGKILL)
+    res = ctx.finish(proc, argv, t0)
+    ctx.note("analyze finished before the kill" if finished or res.rc == 0 else "analyze killed")
+    if finished or res.rc != -signal.SIGKILL:
         ctx.check_exit(res, (0,))
     after = h5_state(ctx.p("out.h5"))
     if not after["ok"]:
@@ -1656,10 +1784,13 @@ def kill_analyze_case(ctx, delay):
     res = ctx.run(["analyze", "out.h5"], (0,), modifies=("out.h5",))
 
 
-def kill_overwrite_case(ctx, delay):
+def kill_overwrite_case(ctx, frac):
+    """SIGKILL a run --overwrite after a fraction of its progress lines: the old file stays, or
+    a readable new one replaced it."""
     argv = LONG_RUN + ["--seed", "7", "-o", "out.h5", "--overwrite"]
     old = dir_state(ctx.d)["out.h5"]
-    res, finished = kill_after(ctx, argv, delay)
+    res, finished = kill_at_event(ctx, argv, max(1, int(frac * remaining_events(ctx, "run", "absent.h5"))),
+                                  jitter=0.01)
     if finished:
         ctx.check_exit(res, (0,))
         return
@@ -1684,33 +1815,272 @@ def kill_overwrite_case(ctx, delay):
 def kill_resume_cases():
     C = []
     rng = random.Random(20240611)
+
+    def pct(f):
+        return f"{100 * f:.0f}%"
     for i in range(10):
-        delay = rng.uniform(0.05, 1.5)
-        C.append(Case("kill_resume", f"run SIGKILL at {delay:.2f} s, resume", runner=lambda ctx, d=delay:
-                      kill_run_case(ctx, [d], "run"), cost=3))
+        f = rng.uniform(0.02, 0.9)
+        C.append(Case("kill_resume", f"run SIGKILL at {pct(f)} of its records, resume", runner=lambda ctx, a=f:
+                      kill_run_case(ctx, [a], "run"), cost=3))
     for i in range(4):
-        d1, d2 = rng.uniform(0.2, 1.0), rng.uniform(0.05, 0.6)
-        C.append(Case("kill_resume", f"run SIGKILL at {d1:.2f} s, resume SIGKILL at {d2:.2f} s, resume",
-                      runner=lambda ctx, a=d1, b=d2: kill_run_case(ctx, [a, b], "run"), cost=3.5))
+        f1, f2 = rng.uniform(0.1, 0.7), rng.uniform(0.02, 0.8)
+        C.append(Case("kill_resume", f"run SIGKILL at {pct(f1)} of its records, resume SIGKILL at {pct(f2)} of the "
+                      f"rest, resume", runner=lambda ctx, a=f1, b=f2: kill_run_case(ctx, [a, b], "run"), cost=3.5))
     for i in range(7):
-        delay = rng.uniform(0.05, 1.5)
-        C.append(Case("kill_resume", f"sweep SIGKILL at {delay:.2f} s, resume", runner=lambda ctx, d=delay:
-                      kill_run_case(ctx, [d], "sweep"), cost=2.5))
+        f = rng.uniform(0.0, 0.9)
+        C.append(Case("kill_resume", f"sweep SIGKILL at {pct(f)} of its batches, resume", runner=lambda ctx, a=f:
+                      kill_run_case(ctx, [a], "sweep"), cost=2.5))
     for i in range(3):
-        d1, d2 = rng.uniform(0.2, 0.9), rng.uniform(0.05, 0.5)
-        C.append(Case("kill_resume", f"sweep SIGKILL at {d1:.2f} s, resume SIGKILL at {d2:.2f} s, resume",
-                      runner=lambda ctx, a=d1, b=d2: kill_run_case(ctx, [a, b], "sweep"), cost=3))
+        f1, f2 = rng.uniform(0.1, 0.6), rng.uniform(0.0, 0.6)
+        C.append(Case("kill_resume", f"sweep SIGKILL at {pct(f1)} of its batches, resume SIGKILL at {pct(f2)} of the "
+                      f"rest, resume", runner=lambda ctx, a=f1, b=f2: kill_run_case(ctx, [a, b], "sweep"), cost=3))
     for kind in ["run", "sweep"]:
         for sig in [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT]:
-            for delay in [0.15, 0.5]:
-                C.append(Case("kill_resume", f"{kind} {sig.name} at {delay:.2f} s, resume",
-                              runner=lambda ctx, k=kind, s=sig, d=delay: signal_case(ctx, k, s, d), cost=2.5))
-    for delay in [0.05, 0.15, 0.3]:
-        C.append(Case("kill_resume", f"analyze --all-snapshots SIGKILL at {delay:.2f} s",
-                      setup=cp("ref_run", "out.h5"), runner=lambda ctx, d=delay: kill_analyze_case(ctx, d), cost=1.5))
-    for delay in [0.02, 0.3, 0.9]:
-        C.append(Case("kill_resume", f"run --overwrite SIGKILL at {delay:.2f} s",
-                      setup=cp("ref_run", "out.h5"), runner=lambda ctx, d=delay: kill_overwrite_case(ctx, d), cost=2.5))
+            for f in [0.1, 0.4]:
+                C.append(Case("kill_resume", f"{kind} {sig.name} at {pct(f)} of its "
+                              f"{'records' if kind == 'run' else 'batches'}, resume",
+                              runner=lambda ctx, k=kind, s=sig, a=f: signal_case(ctx, k, s, a), cost=2.5))
+    for jitter in [0.0, 0.1, 0.25]:
+        C.append(Case("kill_resume", f"analyze --all-snapshots SIGKILL within {jitter:.2f} s of its working copy",
+                      setup=cp("ref_run", "out.h5"), runner=lambda ctx, j=jitter: kill_analyze_case(ctx, j), cost=1.5))
+    for f in [0.01, 0.2, 0.6]:
+        C.append(Case("kill_resume", f"run --overwrite SIGKILL at {pct(f)} of its records",
+                      setup=cp("ref_run", "out.h5"), runner=lambda ctx, a=f: kill_overwrite_case(ctx, a), cost=2.5))
+    return C
+
+
+# ----------------------------------------------------------------------------------------
+# Class 7: a stop signal at any moment
+# ----------------------------------------------------------------------------------------
+# Every command that writes a file gets SIGINT, SIGTERM, SIGHUP and SIGQUIT at 0, 1, 2, 5, 10,
+# 20, 50 and 100 ms after it was started.  Whenever the signal comes, the command ends with
+# 128 + signal and one line on stderr (or exit 0 if it had finished), leaves no temporary or
+# lock file, and its output is absent, complete, or interrupted and resumable to the result
+# of an uninterrupted run.  The command is started with the four signals blocked, as if the
+# signal were pending at its first instruction: the program unblocks them once its handlers
+# are in place, so a signal sent "at 0 ms" tests exactly that moment and no delay of the
+# harness or the scheduler can move it.  (Without the block, a signal that comes while the
+# dynamic loader is still mapping the libraries, before the program's first instruction,
+# ends it by the signal itself: nothing has been written then.)
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+SIGNAL_DELAYS_MS = (0, 1, 2, 5, 10, 20, 50, 100)
+# Workloads of about 0.2-0.6 s in a release build on one thread, so that the later signals
+# land while they work (the checks hold either way).
+SIG_RUN = ["run", "--size", "64", "--t-end", "60", "--dt", "0.01", "--snapshot-every", "2", "--steady-tol", "0",
+           "--Jx", "0.9", "--Jy", "-0.6", "--Jz", "1"] + Q
+SIG_SWEEP = ["sweep", "--x", "Jx:-2:2:3", "--y", "Jy:-2:2:3", "--size", "16", "--t-end", "100", "--steady-tol", "0",
+             "--batch-points", "1"] + Q
+SIG_QUANTUM = ["quantum", "--sites", "8", "--trajectories", "32", "--batch", "4", "--t-end", "10", "--burn-in", "5",
+               "--Jx", "0.9", "--Jy", "-0.6", "--Jz", "1", "--backend", "cpu", "-q"]
+# the input of analyze and export: 41 states of a 128^2 sXY run
+SIG_STATES = ["run", "--size", "128", "--t-end", "20", "--snapshot-every", "0.5", "--Jx", "1", "--Jy", "-1", "--Jz", "0",
+              "--steady-tol", "0"] + Q
+# the input of export: 21 states of a 256^2 sXY run
+SIG_EXPORT = ["run", "--size", "256", "--t-end", "10", "--snapshot-every", "0.5", "--Jx", "1", "--Jy", "-1", "--Jz", "0",
+              "--steady-tol", "0"] + Q
+SIG_SHARD = ["sweep", "--x", "Jx:-2:2:21", "--y", "Jy:-2:2:21", "--size", "4", "--t-end", "2"] + Q
+SIG_STAB = ["stability", "--x", "Jx:-6:6:401", "--y", "Jy:-6:6:401", "--size", "64"]
+SIG_GAUSS = ["gaussian", "--x", "Jx:-0.3:0.3:9", "--y", "Jy:-0.3:0.3:9", "--dim", "3"]
+# merge (of two small shards) ends within about 50 ms: a signal at 50 or 100 ms may come after
+# its end, or in its last instants, and exit 0 with the file complete is then right; every
+# other command works 3-6 times longer than the latest signal (in steps, on a 2-core
+# machine), so one sent while it worked came before its end and must stop it.
+SIG_STRICT = ("run", "sweep", "quantum", "analyze in place", "export", "stability -o", "gaussian -o")
+
+
+def link(fx, name):
+    """setup step: hard-link fixture fx into the case dir as name (for commands that only read it
+    or replace it by rename, never write into it)."""
+    def f(d):
+        os.link(FX[fx], os.path.join(d, name))
+    return f
+
+
+def block_stop_signals():
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+
+
+def litter(ctx, keep=()):
+    """The program's temporary and lock files left in the case dir."""
+    return [n for n in os.listdir(ctx.d) if n.startswith(".") and (".tmp-" in n or n.endswith(".lock"))
+            and n not in keep]
+
+
+def quantum_numbers(path):
+    with h5py.File(path, "r") as f:
+        q = f["quantum"]
+        return {k: q[k][()] for k in ("trajectory_sz", "trajectory_corr", "trajectory_jumps") if k in q}
+
+
+def check_quantum_file(ctx, name, argv, ref=None):
+    try:
+        with h5py.File(ctx.p(name), "r") as f:
+            status = astr(f.attrs.get("status", ""))
+            if not status.startswith("finished"):
+                ctx.fail("CHECK", f"{name}: status {status!r}, expected 'finished'", argv)
+        if ref is not None:
+            a, b = quantum_numbers(ctx.p(name)), quantum_numbers(ref)
+            bad = [k for k in b if k not in a or not np.array_equal(a[k], b[k], equal_nan=True)]
+            if bad:
+                ctx.fail("CHECK", f"{name}: /quantum/{','.join(bad)} differ from the uninterrupted run", argv)
+    except Exception as e:                          # noqa: BLE001
+        ctx.fail("CHECK", f"{name}: cannot be read as a quantum file: {str(e).splitlines()[0][:120]}", argv)
+
+
+def signal_moment_case(ctx, kind, sig, delay_ms):
+    out = "out.h5"
+    resume = None
+    if kind == "run":
+        argv, check, ref = SIG_RUN + ["-o", out], check_run_file, "sig_run"
+        resume = ["run", "--resume", out] + Q
+    elif kind == "sweep":
+        argv, check, ref = SIG_SWEEP + ["-o", out], check_sweep_file, "sig_sweep"
+        resume = ["sweep", "--resume", out] + Q
+    elif kind == "quantum":
+        argv, check, ref = SIG_QUANTUM + ["-o", out], check_quantum_file, "sig_quantum"
+        resume = ["quantum", "--resume", out, "-q", "--backend", "cpu"]
+    elif kind == "analyze in place":
+        argv = ["analyze", "in.h5", "--all-snapshots"]
+    elif kind == "merge":
+        argv, check, ref = ["merge", "-o", out, "a.h5", "b.h5"], check_sweep_file, None
+    elif kind == "export":
+        argv = ["export", "in.h5", "-q"]
+    elif kind == "stability -o":
+        argv = SIG_STAB + ["-o", out]
+    elif kind == "gaussian -o":
+        argv = SIG_GAUSS + ["-o", out]
+    before = dir_state(ctx.d)
+    t0 = time.monotonic()
+    proc = ctx.spawn(argv, preexec=block_stop_signals)
+    if delay_ms:
+        time.sleep(delay_ms / 1000)
+    alive = proc.poll() is None
+    if alive:
+        os.kill(proc.pid, sig)
+    res = ctx.finish(proc, argv, t0)
+    if res.hang:
+        ctx.check_exit(res, (0,))
+        return
+    code = SIGNAL_EXIT[sig]
+    if res.rc < 0:
+        ctx.fail("CRASH", f"ended by {signal.Signals(-res.rc).name} itself at {delay_ms} ms (not handled); "
+                 f"stderr: {_first_line(res.err)}", argv)
+        return
+    ctx.check_exit(res, (code, 0))
+    if res.rc == 0 and alive and kind in SIG_STRICT:
+        ctx.fail("CHECK", f"{sig.name} sent at {delay_ms} ms while it worked, yet exit 0 (the signal was lost)", argv)
+    if res.rc == code:
+        first = res.err.strip().split("\n")[0] if res.err.strip() else ""
+        if not first.startswith(f"xyzmf: error: interrupted ({sig.name})"):
+            ctx.fail("STDERR", f"exit {code} but stderr does not say 'interrupted ({sig.name})': "
+                     f"{_first_line(res.err)}", argv)
+    ctx.note(f"{sig.name} at {delay_ms} ms: {'sent' if alive else 'not sent (finished)'}, exit {res.rc}")
+    left = litter(ctx)
+    if left:
+        ctx.fail("LITTER", f"after {sig.name} at {delay_ms} ms: left {left}", argv)
+    after = dir_state(ctx.d)
+    new = sorted(n for n in after if n not in before and not n.startswith("."))
+
+    if kind in ("run", "sweep", "quantum"):
+        if new not in ([], [out]):
+            ctx.fail("LITTER", f"new files {new}", argv)
+        if out not in after:
+            if res.rc == 0:
+                ctx.fail("CHECK", f"exit 0 but {out} was not written", argv)
+            return
+        st = after[out].h5
+        if not st["ok"]:
+            ctx.fail("LOST", f"{out} unreadable after {sig.name} at {delay_ms} ms: {st['err']}", argv)
+            return
+        status = st["attrs"].get("status", "")
+        ctx.note(f"status {status!r}")
+        if status.startswith("finished"):
+            check(ctx, out, argv, ref=FX[ref])
+            return
+        if res.rc == 0 or status.startswith("running"):
+            ctx.fail("CHECK", f"exit {res.rc} and status {status!r}", argv)
+            return
+        r = ctx.run(resume, (0,), modifies=(out,))
+        if r.rc == 0:
+            check(ctx, out, resume, ref=FX[ref])
+    elif kind == "analyze in place":
+        if new:
+            ctx.fail("LITTER", f"new files {new}", argv)
+        old, cur = before["in.h5"], after.get("in.h5")
+        if cur is None or not cur.h5["ok"]:
+            ctx.fail("LOST", f"in.h5 {'gone' if cur is None else 'unreadable: ' + cur.h5['err']}", argv)
+            return
+        for msg in kept_snapshots_and_sweep(old.h5, cur.h5):
+            ctx.fail("LOST", f"in.h5: {msg}", argv)
+        if cur.sha == old.sha:
+            if res.rc == 0:
+                ctx.fail("CHECK", "exit 0 but in.h5 unchanged", argv)
+        elif not any(k.startswith("analysis/coarsening/") for k in cur.h5["dsets"]):
+            ctx.fail("CHECK", "in.h5 changed but holds no complete analysis (/analysis/coarsening)", argv)
+    elif kind == "export":
+        pair = [n for n in ("in.xdmf", "in.fields.h5") if n in after]
+        if set(new) - {"in.xdmf", "in.fields.h5"}:
+            ctx.fail("LITTER", f"new files {new}", argv)
+        if pair and len(pair) != 2:
+            ctx.fail("CHECK", f"half a sidecar: only {pair}", argv)
+        elif pair:
+            x = xdmf_state(ctx.p("in.xdmf"))
+            if not x["ok"] or x["grids"] != 21:
+                ctx.fail("CHECK", f"in.xdmf incomplete: {x.get('err') or str(x['grids']) + ' of 21 states'}", argv)
+        elif res.rc == 0:
+            ctx.fail("CHECK", "exit 0 but no sidecar", argv)
+    else:                               # merge, stability -o, gaussian -o: all or nothing
+        if new not in ([], [out]):
+            ctx.fail("LITTER", f"new files {new}", argv)
+        if out in after:
+            st = after[out].h5
+            if not st["ok"] or st["attrs"].get("schema") != "xyzmf":
+                ctx.fail("LOST", f"{out} incomplete: {st.get('err') or st['attrs']}", argv)
+            elif kind == "merge":
+                check(ctx, out, argv)
+        elif res.rc == 0:
+            ctx.fail("CHECK", f"exit 0 but {out} was not written", argv)
+
+
+def handlers_first_case(ctx):
+    """strace: the stop signals' handlers are the program's first system calls after the
+    dynamic loader has mapped the libraries (before any library initialiser and before main)."""
+    trace = ctx.p("trace.txt")
+    argv = ["strace", "-f", "-qq", "-o", trace, "-e", "trace=rt_sigaction,rt_sigprocmask,openat,execve",
+            XYZMF] + SIG_RUN[:1] + ["--size", "8", "--t-end", "0.1"] + Q + ["-o", "t.h5"]
+    r = subprocess.run(argv, cwd=ctx.d, env=CHILD_ENV, capture_output=True, text=True, timeout=TIMEOUT)
+    if r.returncode != 0:
+        ctx.fail("HARNESS", f"strace exited {r.returncode}: {r.stderr.strip()[:160]}")
+        return
+    lines = open(trace).read().splitlines()
+    first_handler = next((i for i, l in enumerate(lines) if "rt_sigaction(SIGTERM, {sa_handler=0x" in l), None)
+    loader = re.compile(r'openat\(.*"(/etc/ld\.so\.cache|[^"]*\.so(\.[0-9]+)*)"')
+    first_other = next((i for i, l in enumerate(lines) if "openat(" in l and not loader.search(l)), None)
+    if first_handler is None:
+        ctx.fail("CHECK", "no SIGTERM handler installed (strace shows none)")
+    elif first_other is not None and first_other < first_handler:
+        ctx.fail("CHECK", f"the program opened {lines[first_other].split(',')[1].strip()} before it installed its "
+                 f"signal handlers")
+    ctx.note(f"handler at line {first_handler}, first other open at line {first_other}")
+
+
+def signal_cases():
+    C = []
+    setups = {"run": None, "sweep": None, "quantum": None, "analyze in place": link("sig_states", "in.h5"),
+              "merge": seq(cp("sig_sh0", "a.h5"), cp("sig_sh1", "b.h5")), "export": link("sig_export", "in.h5"),
+              "stability -o": None, "gaussian -o": None}
+    cost = {"run": 0.8, "sweep": 0.8, "quantum": 0.6, "analyze in place": 0.5}
+    for kind, setup in setups.items():
+        for sig in STOP_SIGNALS:
+            for ms in SIGNAL_DELAYS_MS:
+                C.append(Case("signals", f"{kind} {sig.name} at {ms} ms", setup=setup, cost=cost.get(kind, 0.2),
+                              runner=lambda ctx, k=kind, s=sig, d=ms: signal_moment_case(ctx, k, s, d)))
+    # (not under the sanitizers, whose runtime rightly runs before the program's first
+    # instruction; and only where strace may trace: tools/install-deps.sh installs it)
+    if shutil.which("strace") and not ASAN and subprocess.run(["strace", "-qq", "-o", os.devnull, "true"],
+                                                              capture_output=True).returncode == 0:
+        C.append(Case("signals", "handlers installed before anything else (strace)", runner=handlers_first_case))
     return C
 
 
@@ -1832,20 +2202,31 @@ def full_disk_cases():
 # Class 5: two writers
 # ----------------------------------------------------------------------------------------
 
+def hold_first_writer(ctx, p1, argv, name="out.h5"):
+    """Waits until p1 holds the lock of name and name exists, then stops p1 (SIGSTOP), so that
+    it is still the writer, whatever the machine's load, while a second command is tried.
+    Returns False (a HARNESS failure) if p1 ended first."""
+    if not wait_until(lambda: lock_held_by(ctx, name, p1.pid) and os.path.exists(ctx.p(name)), p1) \
+            or not stopped(p1.pid):
+        r1 = ctx.finish(p1, argv, time.monotonic())
+        ctx.fail("HARNESS", f"first writer ended (exit {r1.rc}) before a second one was tried: "
+                 f"{_first_line(r1.err)}", argv)
+        return False
+    return True
+
+
 def two_writers_case(ctx, first_kind, second, expect=(3,), prepare=None):
     first = (TW_RUN if first_kind == "run" else TW_SWEEP) + ["-o", "out.h5"]
     if prepare:
         prepare(ctx)
     t0 = time.monotonic()
     p1 = ctx.spawn(first)
-    wait_for(ctx.p("out.h5"), p1)
-    time.sleep(0.2)
-    if p1.poll() is not None:
-        r1 = ctx.finish(p1, first, t0)
-        ctx.fail("HARNESS", f"first {first_kind} ended (exit {r1.rc}) before the second writer started: "
-                 f"{_first_line(r1.err)}", first)
+    if not hold_first_writer(ctx, p1, first):
         return
-    r2 = ctx.exec(second, timeout=30)
+    try:
+        r2 = ctx.exec(second, timeout=30)
+    finally:
+        os.kill(p1.pid, signal.SIGCONT)
     ctx.check_exit(r2, expect)
     if r2.rc != 0 and r2.elapsed > 5:
         ctx.fail("CHECK", f"refused only after {r2.elapsed:.1f} s (should be within a few seconds)", second)
@@ -1866,18 +2247,19 @@ def two_writers_case(ctx, first_kind, second, expect=(3,), prepare=None):
 def interrupted_resume_twice(ctx):
     """SIGINT a run, then two resumes of it at the same time: the second must be refused."""
     first = TW_RUN + ["-o", "out.h5"]
-    res, finished = kill_after(ctx, first, 0.5, signal.SIGINT)
+    res, finished = kill_at_event(ctx, first, 2, signal.SIGINT)
     if finished or res.rc != 130:
         ctx.fail("HARNESS", f"could not make an interrupted run (exit {res.rc})", first)
         return
     resume = ["run", "--resume", "out.h5"] + Q
     t0 = time.monotonic()
     p1 = ctx.spawn(resume)
-    time.sleep(0.4)
-    if p1.poll() is not None:
-        ctx.fail("HARNESS", "first resume ended too early", resume)
+    if not hold_first_writer(ctx, p1, resume):
         return
-    r2 = ctx.exec(resume, timeout=30)
+    try:
+        r2 = ctx.exec(resume, timeout=30)
+    finally:
+        os.kill(p1.pid, signal.SIGCONT)
     ctx.check_exit(r2, (3,))
     r1 = ctx.finish(p1, resume, t0, timeout=90)
     ctx.check_exit(r1, (0,))
@@ -2095,6 +2477,7 @@ CLASSES = {
     "full_disk": full_disk_cases,
     "two_writers": two_writers_cases,
     "blowups": blowups_cases,
+    "signals": signal_cases,
 }
 CASES = []
 BASE_TMP = None
@@ -2188,9 +2571,9 @@ def main():
     # one thread per xyzmf): the long runs that kill_resume and two_writers interrupt are
     # shortened 12x, which leaves them 1-1.6x the release build's wall time (LONG_RUN about
     # 5 s, the others 2-4 s), still long enough for every kill delay and second writer.
-    global AS_LIMIT
+    global AS_LIMIT, ASAN
     if os.access(XYZMF, os.R_OK) and b"__asan_init" in open(XYZMF, "rb").read():
-        AS_LIMIT = 0
+        AS_LIMIT, ASAN = 0, True
         for argv, slower in ((LONG_RUN, 12), (LONG_SWEEP, 12), (TW_RUN, 12), (TW_SWEEP, 12)):
             i = argv.index("--t-end")
             argv[i + 1] = f"{float(argv[i + 1]) / slower:g}"
