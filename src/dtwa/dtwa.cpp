@@ -384,6 +384,7 @@ void run_batches(const DtwaConfig& c, BackendKind kind, DtwaRun& out, ResumableF
 DtwaRun run_dtwa(DtwaRequest req, const DtwaHooks& hooks) {
     ResumableFile file;
     file.path = req.output;
+    throw_if_interrupted(req.output.empty() ? "before the first trajectory" : "before " + req.output + " was touched");
     DtwaRun out;
     DtwaConfig& c = out.config;
     c = req.config;
@@ -396,6 +397,7 @@ DtwaRun run_dtwa(DtwaRequest req, const DtwaHooks& hooks) {
         validate(c, ParamSource::command_line());
         out.results = empty_results(c);
         if (!req.output.empty()) {
+            throw_if_interrupted("before " + req.output + " was created; nothing written");
             file.created = std::make_unique<NewFile>(req.output, req.overwrite);
             write_provenance(file.handle(), req.command_line, "dtwa");
             create_dtwa_group(file.handle(), c, out.results);
