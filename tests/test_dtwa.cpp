@@ -217,6 +217,22 @@ TEST(Dtwa, RingsAgreeWithTheExactDensityMatrixToTheOrderTheMethodGuarantees) {
     }
 }
 
+// sXY vortices of psi (physics.md 5) at t_end, where psi is defined (Jx Jy != 0,
+// d >= 2): on a torus with every plaquette counted the windings add up to zero,
+// so each trajectory has as many antivortices as vortices and the sum is even.
+TEST(Dtwa, VorticesAreCountedWherePsiIsDefined) {
+    const DtwaConfig c = dtwa_config(box(2, 10, 8), {1, -1, 0, 1, 0}, "down", 6, 2, 1, 0.02);
+    const DtwaRun r = run(c);
+    const DtwaSummary s = summarize(r.config, r.results);
+    double total = 0;
+    for (double v : r.results.vortex_sum) total += v;
+    EXPECT_GT(total, 0) << "random-looking states have vortices";
+    EXPECT_EQ(std::fmod(total, 2.0), 0.0);
+    EXPECT_TRUE(std::isfinite(s.vortices_err));
+    const DtwaConfig fm = dtwa_config(box(2, 10, 8), {2, 0, 1, 1, 0}, "down", 2, 0.1, 0.1, 0.02);
+    EXPECT_TRUE(std::isnan(summarize(fm, run(fm).results).vortices)) << "Jy = 0: psi is undefined";
+}
+
 TEST(Dtwa, SameSeedGivesTheSameResultsOnAnyThreadCountAndBatchSize) {
     DtwaConfig c = dtwa_config(box(2, 10, 6), {4, 2, 1, 1, 0.1}, "down", 12, 1, 0.25, 0.02);
     c.batch = 4;

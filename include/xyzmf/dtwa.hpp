@@ -7,6 +7,7 @@
 // results are kept as sums per batch, so a run resumes batch by batch.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -56,6 +57,7 @@ struct DtwaResults {
     std::vector<double> scalar_sum, scalar_sum2;  // [batch][record][kDtwaScalars]
     std::vector<double> corr_sum, corr_sum2;      // [batch][record][3][nr]
     std::vector<double> sk_sum;                   // [batch][3][sites]: S_aa(k) summed, at t_end
+    std::vector<double> vortex_sum, vortex_sum2;  // [batch]: sXY vortices + antivortices at t_end (NaN: no psi)
     std::vector<std::int64_t> done;               // [batch]: trajectories finished (0: not yet)
 };
 
@@ -64,7 +66,10 @@ struct DtwaSummary {
     std::vector<double> mean, err;             // [record][kDtwaScalars]
     std::vector<double> corr, corr_err;        // [record][3][nr]
     std::vector<double> sk;                    // [3][sites] at t_end (k numbered as sites, x fastest)
+    double vortices = NAN, vortices_err = NAN; // sXY vortices + antivortices per trajectory at t_end
 };
+// Whether the sXY phase field psi (physics.md 5) is defined: d >= 2 and Jx Jy != 0.
+bool dtwa_counts_vortices(const DtwaConfig& c);
 DtwaSummary summarize(const DtwaConfig& c, const DtwaResults& r);
 
 struct DtwaRequest {

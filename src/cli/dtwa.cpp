@@ -48,6 +48,8 @@ nlohmann::json summary_json(const DtwaRun& run, const DtwaSummary& s) {
         j[kNames[k]] = v;
         j[std::string(kNames[k]) + "_err"] = e;
     }
+    j["vortices"] = number(s.vortices);  // sXY vortices + antivortices per trajectory at t_end (null: no psi)
+    j["vortices_err"] = number(s.vortices_err);
     j["trajectories"] = s.trajectories;
     j["seconds"] = run.seconds;
     j["backend"] = run.backend;
@@ -134,6 +136,9 @@ Command add_dtwa_command(CLI::App& app, const std::string& command_line) {
             std::printf(" %+.4f %+.4f %+.4f\n", s.mean[q * kDtwaScalars + 3], s.mean[q * kDtwaScalars + 4],
                         s.mean[q * kDtwaScalars + 5]);
         }
+        if (std::isfinite(s.vortices))
+            std::printf("  sXY vortices + antivortices at t = %g: %.2f +- %.2f per trajectory\n", c.t_end, s.vortices,
+                        s.vortices_err);
         if (!req.output.empty()) std::printf("wrote %s\n", req.output.c_str());
         return 0;
     };

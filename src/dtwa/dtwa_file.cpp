@@ -44,6 +44,8 @@ void create_dtwa_group(hid_t file, const DtwaConfig& c, const DtwaResults& r) {
     std::vector<hsize_t> sk = {B, 3};
     for (hsize_t d : k_dims(c.lattice)) sk.push_back(d);
     h5::create_filled(g, "sk_sum", sk, H5T_IEEE_F64LE, NAN);
+    h5::create_filled(g, "vortex_sum", {B}, H5T_IEEE_F64LE, NAN);
+    h5::create_filled(g, "vortex_sum2", {B}, H5T_IEEE_F64LE, NAN);
     h5::create_filled(g, "done", {B}, H5T_STD_I64LE, 0);
 }
 
@@ -58,7 +60,11 @@ void write_dtwa_results(hid_t file, const std::string& path, const DtwaConfig& c
     h5::overwrite(g, "corr_sum", H5T_NATIVE_DOUBLE, r.corr_sum.data());
     h5::overwrite(g, "corr_sum2", H5T_NATIVE_DOUBLE, r.corr_sum2.data());
     h5::overwrite(g, "sk_sum", H5T_NATIVE_DOUBLE, r.sk_sum.data());
+    h5::overwrite(g, "vortex_sum", H5T_NATIVE_DOUBLE, r.vortex_sum.data());
+    h5::overwrite(g, "vortex_sum2", H5T_NATIVE_DOUBLE, r.vortex_sum2.data());
     const DtwaSummary s = summarize(c, r);
+    const double vortices[2] = {s.vortices, s.vortices_err};
+    replace(g, "vortices", {2}, vortices);
     std::vector<double> col(nt), err(nt);
     for (int k = 0; k < kDtwaScalars; ++k) {
         for (hsize_t q = 0; q < nt; ++q) col[q] = s.mean[q * kDtwaScalars + k], err[q] = s.err[q * kDtwaScalars + k];
@@ -117,6 +123,8 @@ DtwaResults read_dtwa_results(hid_t file, const std::string& path, const DtwaCon
     std::vector<hsize_t> sk = {B, 3};
     for (hsize_t d : k_dims(c.lattice)) sk.push_back(d);
     r.sk_sum = h5::read_array(g, "sk_sum", sk, path + ": /dtwa/sk_sum");
+    r.vortex_sum = h5::read_array(g, "vortex_sum", {B}, path + ": /dtwa/vortex_sum");
+    r.vortex_sum2 = h5::read_array(g, "vortex_sum2", {B}, path + ": /dtwa/vortex_sum2");
     const std::vector<double> done = h5::read_array(g, "done", {B}, path + ": /dtwa/done");
     r.done.assign(B, 0);
     const std::size_t per_s = nt * kDtwaScalars, per_c = nt * 3 * nr;
@@ -138,6 +146,10 @@ DtwaResults read_dtwa_results(hid_t file, const std::string& path, const DtwaCon
         for (std::size_t i = 0; i < per_c && ok; ++i) {
             const double v = r.corr_sum[b * per_c + i], v2 = r.corr_sum2[b * per_c + i];
             ok = std::isfinite(v) && std::abs(v) <= 3 * M && std::isfinite(v2) && v2 >= 0 && v2 <= 9 * M;
+        }
+        if (ok && dtwa_counts_vortices(c)) {  // |w| <= 2 on each of at most 3 N plaquettes
+            const double v = r.vortex_sum[b], v2 = r.vortex_sum2[b], most = 6.0 * double(c.lattice.copy_sites());
+            ok = std::isfinite(v) && v >= 0 && v <= most * M && std::isfinite(v2) && v2 >= 0 && v2 <= most * most * M;
         }
         if (!ok)
             throw Error(path + ": /dtwa: batch " + std::to_string(b) +
