@@ -1,6 +1,7 @@
 // The fused stepper in both schemes (tiles: include/xyzmf/fused_rk4.hpp; stream:
 // include/xyzmf/stream_rk4.hpp) against the four-sweep reference on every
-// backend: equal to 1e-14 (max abs, double) after 1000 steps in d = 1, 2, 3,
+// backend: equal to 1e-14 (max abs, double; 1e-12 for the streaming pass, whose
+// multiply-adds may fuse differently) after 1000 steps in d = 1, 2, 3,
 // on sizes that do not divide the tiles, lattices smaller than the halo, rows
 // longer than a tile, batches of copies, several steps per pass, and in float.
 // On the CPU the stream scheme is the CUDA kernel's pipeline run lane by lane
@@ -85,8 +86,14 @@ void expect_fused_equals_four_sweep(BackendScheme bs, const Lattice& lat, std::i
     const HostState s0 = lat.copies > 1 ? batch_state(lat) : make_initial_state("random", lat, 31, 0);
     const HostState ref = integrate<double>(kind, lat, couplings, s0, 0.01, steps, Rk4Stepper::four_sweep);
     const HostState got = integrate<double>(kind, lat, couplings, s0, 0.01, steps, Rk4Stepper::fused, per_pass, scheme);
-    EXPECT_LT(max_abs_diff(got, ref), 1e-14) << lattice_text(lat) << ", copies " << lat.copies << ", " << per_pass
-                                             << " step(s) per pass";
+    // The tiled pass runs the four-sweep loops' vectorised site code: equal to
+    // rounding (1e-14). The streaming pass computes lane by lane, where the
+    // compiler may fuse other multiply-adds (with -march=native on the CPU, and
+    // on the GPU): its sites' arithmetic is the same, its rounding may differ in
+    // the last bit, so 1e-12, the CUDA-vs-CPU tolerance (test_cuda.cpp).
+    const double tol = scheme == FusedScheme::stream ? 1e-12 : 1e-14;
+    EXPECT_LT(max_abs_diff(got, ref), tol) << lattice_text(lat) << ", copies " << lat.copies << ", " << per_pass
+                                           << " step(s) per pass";
     // A stepper that did nothing would also "agree" with one that did nothing.
     EXPECT_GT(max_abs_diff(ref, s0), 1e-3) << "the state must really move";
 }

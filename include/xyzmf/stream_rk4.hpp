@@ -25,7 +25,8 @@
 //
 // The arithmetic of every site is the four-sweep path's, in the same order
 // (neighbour sum x, y, z; bloch_rhs; acc + a k; y + b k), so both agree to
-// roundoff (in practice bit for bit); which lanes and items compute what
+// roundoff (the compiler may fuse multiply-adds differently in per-lane code
+// than in the vectorised loops); which lanes and items compute what
 // cannot change a result. Team (below) is what differs between the CUDA
 // kernel (one thread per lane) and the CPU's emulation of it (one array
 // element per lane), which runs the same code in the tests.
