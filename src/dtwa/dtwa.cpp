@@ -249,11 +249,48 @@ struct RecordSums {
     double* corr2;
 };
 
-void add_record(const DtwaConfig& c, const std::vector<double>& s, const Lattice& batch, std::int64_t nr, RecordSums out) {
+// C_aa(r e_x) of a state from its structure factor (Wiener-Khinchin): with
+// S_cl(k) = |sum_n e^(-i k.r_n) s_a(n)|^2 / N, (1/N) sum_n s_a(n) s_a(n + r e_x)
+// = (1/N) sum_k S_cl(k) cos(k_x r) = (1/N) sum_kx P(kx) cos(2 pi kx r / Lx), P
+// summed over the other k axes: O(N log N) a state instead of O(N Lx).
+class AxisCorrelation {
+public:
+    AxisCorrelation(const Lattice& lat, std::int64_t nr) : sf_(lat), Lx_(lat.L[0]), nr_(nr) {
+        cosines_.resize(std::size_t(nr * Lx_));
+        for (std::int64_t r = 0; r < nr; ++r)
+            for (index_t kx = 0; kx < Lx_; ++kx)
+                cosines_[std::size_t(r * Lx_ + kx)] = std::cos(2 * M_PI * double((kx * r) % Lx_) / double(Lx_));
+    }
+    // corr[a * nr + r] for a state (x, y, z blocks of one lattice).
+    void compute(const HostState& one, double* corr) {
+        const StructureFactor S = sf_.compute(one);
+        const index_t N = index_t(one.size() / 3);
+        std::vector<double> P(static_cast<std::size_t>(Lx_));
+        for (int a = 0; a < 3; ++a) {
+            std::fill(P.begin(), P.end(), 0.0);
+            for (index_t m = 0; m < N; ++m) P[std::size_t(m % Lx_)] += S.S[a][std::size_t(m)];
+            for (std::int64_t r = 0; r < nr_; ++r) {
+                double v = 0;
+                for (index_t kx = 0; kx < Lx_; ++kx) v += P[std::size_t(kx)] * cosines_[std::size_t(r * Lx_ + kx)];
+                corr[a * nr_ + r] = v / double(N);
+            }
+        }
+    }
+
+private:
+    StructureFactorEngine sf_;
+    index_t Lx_;
+    std::int64_t nr_;
+    std::vector<double> cosines_;
+};
+
+void add_record(const DtwaConfig& c, const std::vector<double>& s, const Lattice& batch, AxisCorrelation& axis,
+                std::int64_t nr, RecordSums out) {
     const index_t per = c.lattice.copy_sites(), N = batch.sites(), Lx = c.lattice.L[0];
+    HostState one(3 * std::size_t(per));
+    std::vector<double> corr(3 * std::size_t(nr));
     for (index_t b = 0; b < batch.copies; ++b) {
         double v[kDtwaScalars] = {0, 0, 0, 0, 0, 0};
-        std::vector<double> corr(3 * std::size_t(nr), 0.0);
         for (int a = 0; a < 3; ++a) {
             const double* x = s.data() + a * N + b * per;
             double m = 0, c1 = 0;
@@ -261,23 +298,20 @@ void add_record(const DtwaConfig& c, const std::vector<double>& s, const Lattice
                 const index_t i = n % Lx, row = n - i;
                 m += x[n];
                 c1 += x[n] * x[row + (i + 1 == Lx ? 0 : i + 1)];
-                for (std::int64_t r = 1; r < nr; ++r) {
-                    const index_t j = i + r < Lx ? i + r : i + r - Lx;
-                    corr[std::size_t(a * nr + r)] += x[n] * x[row + j];
-                }
+                one[std::size_t(a * per + n)] = x[n];
             }
             v[a] = m / double(per);
             v[3 + a] = c1 / double(per);
-            corr[std::size_t(a * nr)] = double(per);  // r = 0: the identity, s_a s_a -> 1 (physics.md 8.4)
         }
+        axis.compute(one, corr.data());
+        for (int a = 0; a < 3; ++a) corr[std::size_t(a * nr)] = 1;  // r = 0: the identity, s_a s_a -> 1 (physics.md 8.4)
         for (int k = 0; k < kDtwaScalars; ++k) {
             out.scalar[k] += v[k];
             out.scalar2[k] += v[k] * v[k];
         }
         for (std::size_t k = 0; k < corr.size(); ++k) {
-            const double u = corr[k] / double(per);
-            out.corr[k] += u;
-            out.corr2[k] += u * u;
+            out.corr[k] += corr[k];
+            out.corr2[k] += corr[k] * corr[k];
         }
     }
 }
@@ -336,6 +370,7 @@ void run_batch(const DtwaConfig& c, Backend<Real>& be, std::int64_t b, DtwaResul
     std::fill(cs2, cs2 + nt * 3 * nr, 0.0);
     double* sk = r.sk_sum.data() + std::size_t(b) * 3 * N;
     std::fill(sk, sk + 3 * N, 0.0);
+    AxisCorrelation axis(c.lattice, std::int64_t(nr));
     std::int64_t n = 0;
     const std::int64_t total = records.back();
     for (std::size_t q = 0; q < nt; ++q) {
@@ -346,7 +381,7 @@ void run_batch(const DtwaConfig& c, Backend<Real>& be, std::int64_t b, DtwaResul
             if ((n & 63) == 0) progress(double(n) / double(std::max<std::int64_t>(1, total)));
         }
         const std::vector<double>& s = st.download();
-        add_record(c, s, st.lattice(), std::int64_t(nr),
+        add_record(c, s, st.lattice(), axis, std::int64_t(nr),
                    {ss + q * kDtwaScalars, ss2 + q * kDtwaScalars, cs + q * 3 * nr, cs2 + q * 3 * nr});
         if (q + 1 == nt) {
             add_structure_factor(c, s, st.lattice(), sk);
