@@ -107,8 +107,11 @@ void launch_combine(const CombineArgs<Real>& A, index_t count) noexcept {
 // DTWA dissipation: one thread per site of the batch (dtwa_site.hpp).
 template <class Real>
 __global__ void __launch_bounds__(kThreads) dissipate_kernel(const DissipateArgs<Real> A, index_t count) {
-    const index_t stride = index_t(gridDim.x) * blockDim.x;
-    for (index_t e = index_t(blockIdx.x) * blockDim.x + threadIdx.x; e < count; e += stride) dissipate_element(A, e);
+    const index_t stride = index_t(gridDim.x) * blockDim.x, per = A.lat.copy_sites();
+    for (index_t e = index_t(blockIdx.x) * blockDim.x + threadIdx.x; e < count; e += stride) {
+        const index_t copy = e / per;
+        dissipate_element(A, copy, e - copy * per);
+    }
 }
 
 template <class Real>

@@ -59,9 +59,11 @@ XYZMF_HD Vec3<double> initial_sample(Vec3<double> n, double u1, double u2) {
 }
 
 // Number of events of a Poisson process of mean `mean` (small: a few per
-// hundred steps), by inversion of its distribution at u.
-XYZMF_HD int poisson(double mean, double u) {
-    double p = ::exp(-mean), cdf = p;
+// hundred steps), by inversion of its distribution at u; p0 = exp(-mean), the
+// chance of none, computed once per pass by the caller.
+XYZMF_HD int poisson(double mean, double p0, double u) {
+    if (u <= p0) return 0;  // by far the most common case
+    double p = p0, cdf = p0;
     int n = 0;
     while (u > cdf && n < 64) {
         ++n;
@@ -84,20 +86,29 @@ XYZMF_HD void decay_jump(Vec3<Real>& s, double ux, double uy) {
 
 // The dissipation of one site over a time tau (physics.md 8.3): Poisson
 // numbers of decay jumps (rate gamma) and of dephasing flips (rate gamma_phi,
-// each reversing x and y), applied exactly. decay_mean = gamma tau,
-// dephase_mean = gamma_phi tau. `stream` tells the half steps of a step apart.
+// each reversing x and y), applied exactly. Its means gamma tau and
+// gamma_phi tau, and their exp(-mean), come in `Rates`. `stream` tells the half
+// steps of a step apart.
+struct Rates {
+    double decay = 0, decay_p0 = 1;      // gamma tau, exp(-gamma tau)
+    double dephase = 0, dephase_p0 = 1;  // gamma_phi tau, exp(-gamma_phi tau)
+    static Rates over(double gamma, double gamma_phi, double tau) {
+        return {gamma * tau, ::exp(-gamma * tau), gamma_phi * tau, ::exp(-gamma_phi * tau)};
+    }
+};
+
+// The dissipation of half a step (physics.md 8.3): Poisson numbers of decay
+// jumps and of dephasing flips, from the uniforms ud and uf; a jump's own
+// numbers come from the calls `stream`, stream + 2, ... of the boundary's counter.
 template <class Real>
-XYZMF_HD void dissipate(Vec3<Real>& s, double decay_mean, double dephase_mean, std::uint64_t seed, std::uint64_t site,
-                        std::uint64_t trajectory, std::uint32_t step, std::uint32_t stream) {
-    Uniforms r = uniforms(seed, site, trajectory, step, stream);
-    const int jumps = decay_mean > 0 ? poisson(decay_mean, r.u[0]) : 0;
-    const int flips = dephase_mean > 0 ? poisson(dephase_mean, r.u[1]) : 0;
-    // Two jumps per Philox call: the first in this call's last two numbers,
-    // the rest from calls 1, 2, ... of the same counter's fourth word.
-    for (int j = 0; j < jumps; ++j) {
-        const int slot = (j + 1) % 2;  // 1: numbers 2, 3; 0: numbers 0, 1 of a fresh call
-        if (j > 0 && slot == 0) r = uniforms(seed, site, trajectory, step, stream + 2u * std::uint32_t(j / 2 + 1));
-        decay_jump(s, r.u[2 * slot], r.u[2 * slot + 1]);
+XYZMF_HD void dissipate_half(Vec3<Real>& s, const Rates& rates, double ud, double uf, std::uint64_t seed,
+                             std::uint64_t site, std::uint64_t trajectory, std::uint32_t boundary, std::uint32_t stream) {
+    const int jumps = poisson(rates.decay, rates.decay_p0, ud);
+    const int flips = poisson(rates.dephase, rates.dephase_p0, uf);
+    Uniforms r{};
+    for (int j = 0; j < jumps; ++j) {  // two jumps per call
+        if (j % 2 == 0) r = uniforms(seed, site, trajectory, boundary, stream + 2u * std::uint32_t(j / 2));
+        decay_jump(s, r.u[2 * (j % 2)], r.u[2 * (j % 2) + 1]);
     }
     if (flips % 2 == 1) {
         s.x = -s.x;
@@ -105,28 +116,43 @@ XYZMF_HD void dissipate(Vec3<Real>& s, double decay_mean, double dephase_mean, s
     }
 }
 
+// The dissipation around the boundary b between steps b - 1 and b: the last half
+// of step b - 1 (`before`) and the first half of step b (`after`), each over
+// dt/2. One Philox call gives both halves' Poisson numbers, so a step costs one
+// call a site; a half applied on its own (before a record) draws the same numbers
+// as when both run together, so records never change a trajectory.
+template <class Real>
+XYZMF_HD void dissipate_boundary(Vec3<Real>& s, const Rates& rates, std::uint64_t seed, std::uint64_t site,
+                                 std::uint64_t trajectory, std::uint32_t boundary, bool before, bool after) {
+    const Uniforms r = uniforms(seed, site, trajectory, boundary, 0);
+    if (before) dissipate_half(s, rates, r.u[0], r.u[1], seed, site, trajectory, boundary, 1);
+    if (after) dissipate_half(s, rates, r.u[2], r.u[3], seed, site, trajectory, boundary, 2);
+}
+
 }  // namespace dtwa
 
 // One dissipation pass over a batch of trajectories (Backend::dissipate): the
-// state holds lat.copies trajectories, copy b being trajectory first + b.
+// state holds lat.copies trajectories, copy b being trajectory first + b. A pass
+// applies the halves around one boundary between steps (both, when no record
+// falls there): one pass over memory a step.
 template <class Real>
 struct DissipateArgs {
     Real* s;                        // padded x, y, z blocks (lat.component_stride() apart)
     Lattice lat;
     std::uint64_t seed = 1;
     std::int64_t first_trajectory = 0;
-    std::uint32_t step = 0, stream = 0;  // the step, and which half of it (0, 1)
-    double decay_mean = 0, dephase_mean = 0;  // gamma tau, gamma_phi tau
+    std::uint32_t boundary = 0;     // between steps boundary - 1 and boundary
+    bool before = false, after = false;
+    dtwa::Rates rates;              // over half a step
 };
 
-// The pass at element n = site + copy_sites * copy of the batch.
+// The pass over copy `copy`'s site `site` (element n = site + copy_sites * copy).
 template <class Real>
-XYZMF_HD void dissipate_element(const DissipateArgs<Real>& A, index_t n) {
-    const index_t N = A.lat.component_stride(), per = A.lat.copy_sites();
-    const index_t copy = n / per, site = n - copy * per;
+XYZMF_HD void dissipate_element(const DissipateArgs<Real>& A, index_t copy, index_t site) {
+    const index_t N = A.lat.component_stride(), n = site + A.lat.copy_sites() * copy;
     Vec3<Real> v{A.s[n], A.s[N + n], A.s[2 * N + n]};
-    dtwa::dissipate(v, A.decay_mean, A.dephase_mean, A.seed, std::uint64_t(site),
-                    std::uint64_t(A.first_trajectory + copy), A.step, A.stream);
+    dtwa::dissipate_boundary(v, A.rates, A.seed, std::uint64_t(site), std::uint64_t(A.first_trajectory + copy),
+                             A.boundary, A.before, A.after);
     A.s[n] = v.x;
     A.s[N + n] = v.y;
     A.s[2 * N + n] = v.z;

@@ -202,9 +202,10 @@ public:
     }
 
     void dissipate(const DissipateArgs<Real>& A) override {
-        const index_t n = A.lat.sites();
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-        for (index_t e = 0; e < n; ++e) dissipate_element(A, e);
+        const index_t per = A.lat.copy_sites(), copies = A.lat.copies;
+#pragma omp parallel for collapse(2) schedule(static) if (A.lat.sites() >= kParallelMin)
+        for (index_t b = 0; b < copies; ++b)
+            for (index_t i = 0; i < per; ++i) dissipate_element(A, b, i);
     }
 
     double error_norm(const ErrorArgs<Real>& A, index_t count) override {

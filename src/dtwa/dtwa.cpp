@@ -93,7 +93,7 @@ void validate(const DtwaConfig& c, const ParamSource& src) {
     } catch (const Error& e) {
         refuse(src, find_param(table, "init"), std::string(e.what()).substr(std::string("--init: ").size()));
     }
-    if (c.t_end / c.dt > kMaxSteps) refuse(src, find_param(table, "dt"), "gives more than 1e15 steps");
+    if (c.t_end / c.dt > 4e9) refuse(src, find_param(table, "dt"), "gives more than 4e9 steps (the random numbers' counter)");
     const double steps = std::round(c.t_end / c.dt);
     if (std::abs(steps * c.dt - c.t_end) > 1e-9 * std::max(1.0, c.t_end))
         refuse(src, find_param(table, "t_end"),
@@ -185,11 +185,17 @@ public:
         sample();
     }
 
-    // Step n -> n + 1: dissipation dt/2, precession dt, dissipation dt/2.
+    // Step n -> n + 1: dissipation dt/2, precession dt, dissipation dt/2. The
+    // last half waits for the next step's first, so that both run in one pass
+    // over memory (boundary n + 1); settle() applies it alone before a record.
     void step(std::int64_t n) {
-        dissipate(n, 0);
+        dissipate(n, pending_, true);
         rk4_->step(y_, c_.dt);
-        dissipate(n, 1);
+        pending_ = true;
+    }
+    void settle(std::int64_t n) {  // n: the steps done
+        if (pending_) dissipate(n, true, false);
+        pending_ = false;
     }
 
     // The batch's state on the host (x, y, z blocks of all copies).
@@ -218,17 +224,18 @@ private:
         }
         upload_state(be_, y_, host.data(), lat_);
     }
-    void dissipate(std::int64_t n, std::uint32_t half) {
+    // The halves around boundary b (between steps b - 1 and b).
+    void dissipate(std::int64_t b, bool before, bool after) {
         if (!(c_.couplings.gamma > 0) && !(c_.couplings.gamma_phi > 0)) return;
         DissipateArgs<Real> a;
         a.s = y_.data();
         a.lat = lat_;
         a.seed = std::uint64_t(c_.seed);
         a.first_trajectory = first_;
-        a.step = std::uint32_t(n);
-        a.stream = half;
-        a.decay_mean = c_.couplings.gamma * c_.dt / 2;
-        a.dephase_mean = c_.couplings.gamma_phi * c_.dt / 2;
+        a.boundary = std::uint32_t(b);
+        a.before = before;
+        a.after = after;
+        a.rates = dtwa::Rates::over(c_.couplings.gamma, c_.couplings.gamma_phi, c_.dt / 2);
         be_.dissipate(a);
     }
 
@@ -239,6 +246,7 @@ private:
     StateBuffer<Real> y_;
     std::unique_ptr<Rk4<Real>> rk4_;
     std::vector<double> host_;
+    bool pending_ = false;  // the last step's second half of dissipation is still to come
 };
 
 // What one record adds to a batch's sums (dtwa.hpp: DtwaResults).
@@ -380,6 +388,7 @@ void run_batch(const DtwaConfig& c, Backend<Real>& be, std::int64_t b, DtwaResul
             st.step(n);
             if ((n & 63) == 0) progress(double(n) / double(std::max<std::int64_t>(1, total)));
         }
+        st.settle(n);
         const std::vector<double>& s = st.download();
         add_record(c, s, st.lattice(), axis, std::int64_t(nr),
                    {ss + q * kDtwaScalars, ss2 + q * kDtwaScalars, cs + q * 3 * nr, cs2 + q * 3 * nr});
