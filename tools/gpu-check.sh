@@ -122,6 +122,25 @@ else
 fi
 say ""
 
+# 2b. DTWA trajectories against the mean-field stepping of the same site-steps (results/dtwa):
+# 4 trajectories of 2048^2 (one batch) for 200 steps against bench on 4096^2, both on the GPU.
+say "## DTWA trajectories (\`xyzmf dtwa\`)"
+say ""
+if [[ $mf_ok == 1 ]]; then
+    d_line=$(timeout 120 "$X" dtwa --backend cuda --size 2048 --Jx 4 --Jy 2 --Jz 1 --trajectories 4 --batch 4 --t-end 2 \
+        --dt 0.01 --record-every 2 2>>"$OUT/dtwa.log" | grep "run now")
+    echo "$d_line" >>"$OUT/dtwa.log"
+    d_rate=$(sed -n 's/.*(\([0-9.e+]*\) trajectory site-steps.*/\1/p' <<<"$d_line")
+    m_line=$(timeout 90 "$X" bench --backend cuda --dim 2 --size 4096 --repeats 3 2>>"$OUT/dtwa.log")
+    m_rate=$(sed -n 's/.*median \([0-9.e+]*\) site-steps.*/\1/p' <<<"$m_line")
+    ratio=""
+    [[ -n $d_rate && -n $m_rate ]] && ratio=$(awk -v a="$d_rate" -v b="$m_rate" 'BEGIN{printf "%.2f", a / b}')
+    say "\`xyzmf dtwa --backend cuda --size 2048 --trajectories 4 --batch 4 --t-end 2 --dt 0.01\` (sampling and two records included): ${d_rate:-failed} trajectory site-steps/s; mean field on 4096^2 (the same sites): ${m_rate:-failed} site-steps/s; ratio ${ratio:-n/a}."
+else
+    say "Skipped: the mean-field CUDA tests failed."
+fi
+say ""
+
 # 3. Quantum trajectories: trajectories x time per second at the dissipative XYZ
 # point (4, 2, 1) from all spins down, one batch per run, against this machine's
 # CPU cores (OpenMP) on the same physics.
