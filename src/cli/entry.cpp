@@ -63,6 +63,7 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
                                                  xyzmf::cli::add_sweep_command(app, command_line),
                                                  xyzmf::cli::add_merge_command(app, command_line),
                                                  xyzmf::cli::add_export_command(app, command_line),
+                                                 xyzmf::cli::add_repair_command(app, command_line),
                                                  xyzmf::cli::add_bench_command(app)};
     try {
         std::vector<std::string> args = arguments;

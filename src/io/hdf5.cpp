@@ -194,8 +194,7 @@ double read_scalar(hid_t loc, const std::string& name) {
     return v;
 }
 
-void write_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, hid_t mem_type,
-                 hid_t file_type, const void* data, int deflate) {
+Id create_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, hid_t file_type, int deflate) {
     Id space(H5Screate_simple(int(dims.size()), dims.data(), nullptr), H5Sclose, "dataspace for " + name);
     Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "property list");
     bool empty = false;
@@ -219,6 +218,12 @@ void write_array(hid_t loc, const std::string& name, const std::vector<hsize_t>&
     Id d(H5Dcreate2(loc, name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose,
          "create dataset " + name);
     describe_dataset(d);
+    return d;
+}
+
+void write_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, hid_t mem_type,
+                 hid_t file_type, const void* data, int deflate) {
+    Id d = create_array(loc, name, dims, file_type, deflate);
     check(H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write " + name);
 }
 
@@ -310,18 +315,23 @@ hsize_t table_rows(hid_t loc, const std::string& name) {
 }
 
 void append_row(hid_t loc, const std::string& name, const double* row, hsize_t cols) {
+    append_rows(loc, name, row, 1, cols);
+}
+
+void append_rows(hid_t loc, const std::string& name, const double* rows, hsize_t n, hsize_t cols) {
+    if (n == 0) return;
     Id d = open_dataset(loc, name);
     Id space0(H5Dget_space(d), H5Sclose, "dataspace of " + name);
     const int rank = H5Sget_simple_extent_ndims(space0);
     hsize_t dims[2] = {0, 0};
     H5Sget_simple_extent_dims(space0, dims, nullptr);
-    hsize_t grown[2] = {dims[0] + 1, cols};
+    hsize_t grown[2] = {dims[0] + n, cols};
     check(H5Dset_extent(d, grown), "extend " + name);
     Id space(H5Dget_space(d), H5Sclose, "dataspace of " + name);
-    hsize_t start[2] = {dims[0], 0}, count[2] = {1, cols};
+    hsize_t start[2] = {dims[0], 0}, count[2] = {n, cols};
     check(H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, count, nullptr), "select " + name);
     Id mem(H5Screate_simple(rank, count, nullptr), H5Sclose, "memory space");
-    check(H5Dwrite(d, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, row), "append to " + name);
+    check(H5Dwrite(d, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, rows), "append to " + name);
 }
 
 void truncate_table(hid_t loc, const std::string& name, hsize_t rows) {
