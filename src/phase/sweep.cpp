@@ -193,6 +193,8 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
     SweepResults res;
     ResumableFile file;
     file.path = cfg.output;
+    // The backend before the file: a sweep refused for it leaves nothing behind.
+    const BackendKind kind = choose_backend(cfg_in.backend);
     throw_if_interrupted("before " + cfg.output + " was touched");
     if (resume) {
         file.lock = std::make_unique<OutputLock>(cfg.output);
@@ -208,13 +210,14 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
         validate(cfg, ParamSource::command_line());
         check_sweep_memory(cfg);
         res.resize(cfg.grid.points(), cfg.replicas);
+    }
+    if (!resume) {
         throw_if_interrupted("before " + cfg.output + " was created; nothing written");
         file.created = std::make_unique<NewFile>(cfg.output, cfg.overwrite);
         write_provenance(file.handle(), cfg.command_line, "sweep");
         create_sweep_group(file.handle(), cfg);
     }
     const int P = cfg.grid.points(), R = cfg.replicas;
-    const BackendKind kind = choose_backend(cfg.backend);
     const StabilityMap prediction(cfg.lattice.dim, &cfg.lattice);
     for (int p = 0; p < P; ++p) {
         const StabilityPoint s = prediction.at(cfg.grid.at(p));

@@ -288,6 +288,10 @@ class Ctx:
             if own_side_file(name, after, tuple(modifies) + tuple(creates) + tuple(replaces)):
                 continue
             if name in creates:
+                if rc == 2:
+                    # A refused option or value (exit 2) is refused before anything is written.
+                    self.fail("LITTER", f"a refusal (exit 2) left {name}", a)
+                    continue
                 if failed and is_sidecar(name):
                     st = xdmf_state(self.p(name)) if new.kind == "file" else {"ok": False, "err": new.kind}
                     if not st["ok"]:
@@ -1048,6 +1052,23 @@ def options_cases():
         setup=cp("run", "run.h5"))
     add("raw", "quantum --resume a non-HDF5 file", ["quantum", "--resume", "x.h5", "-q"], expect=(3,),
         setup=write_text("x.h5", "not hdf5\n"))
+    # Refusals leave no file (a67327b left out.h5 with status "running"), and the memory checks
+    # see ulimit -v, and quantum's result arrays (8 bytes x trajectories x samples) too.
+    add("quantum", "--sites 22 --trajectories 4096 --batch 4096 (too large)",
+        ["--sites", "22", "--trajectories", "4096", "--batch", "4096"])
+    add("quantum", "--backend cuda (refused without a device)", ["--backend", "cuda"], expect=(0, 2))
+    add("sweep", "--backend cuda (refused without a device)", ["--backend", "cuda"], expect=(0, 2))
+    add("quantum", "--trajectories 1e8 (results of about 90 GB)", ["--trajectories", "100000000", "--sites", "12",
+                                                                  "--t-end", "40", "--burn-in", "20"])
+    if not ASAN:            # (an address-space limit cannot be set under AddressSanitizer)
+        def as_limit(n):
+            return lambda: resource.setrlimit(resource.RLIMIT_AS, (n, n))
+        C.append(Case("options", "run --size 4096 under ulimit -v 1 GiB (fits in memory, not in the limit)",
+                      with_opts(RUN_TINY, ["--size", "4096"]), expect=(2,), creates=("out.h5",),
+                      preexec=as_limit(1 << 30), post=post_names("memory")))
+        C.append(Case("options", "quantum --trajectories 3e6 under ulimit -v 2 GiB (its results do not fit)",
+                      with_opts(QUANT_TINY, ["--trajectories", "3000000", "--t-end", "40", "--burn-in", "20"]),
+                      expect=(2,), creates=("out.h5",), preexec=as_limit(2 << 30), post=post_names("memory")))
     add("quantum", "valid tiny run", [], expect=(0,))
     add("quantum", "valid tiny exact run", ["--method", "exact", "--gap"], expect=(0,))
 
@@ -1118,6 +1139,31 @@ def options_cases():
                             ("gamma", "inf", ["gamma"])]:
         addc(f"{key} = {val}", {"c.toml": f"{key} = {val}\n"}, ["--config", "c.toml"], post=post_names(*words),
              key=key)
+    def short_stderr(limit=400):
+        def f(ctx, res):
+            if len(res.err) > limit:
+                ctx.fail("STDERR", f"{len(res.err)} characters on stderr (quotes what it was given at length)", res.argv)
+        return f
+
+    def sparse(name, size):
+        def f(d):
+            with open(os.path.join(d, name), "wb") as fh:
+                fh.truncate(size)
+        return f
+    addc("a key of 3 MB", {"c.toml": "k" * (3 << 20) + " = 1\n"}, ["--config", "c.toml"], post=short_stderr())
+    addc("a value of 3 MB", {"c.toml": 'init = "' + "u" * (3 << 20) + '"\n'}, ["--config", "c.toml"],
+         post=short_stderr())
+    C.append(Case("options", "config of 200 MB under a 1 GB address-space limit", RUN_TINY + ["--config", "c.toml"],
+                  setup=sparse("c.toml", 200 << 20), expect=(2,), creates=("out.h5",),
+                  preexec=None if ASAN else (lambda: resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))),
+                  post=posts(short_stderr(), post_names("c.toml"))))
+    addc("a NUL byte in a value", {"c.toml": b'Jx = "1\x00"\n'}, ["--config", "c.toml"], post=post_names("NUL"))
+    addc("a byte-order mark (UTF-8), then size = 4 (valid)", {"c.toml": b"\xef\xbb\xbfsize = \"4\"\n"},
+         ["--config", "c.toml"], expect=(0,), key="size")
+    addc("an array Jx = [1, 2]", {"c.toml": "Jx = [1, 2]\n"}, ["--config", "c.toml"],
+         post=posts(post_names("Jx"), lambda ctx, res: "not expected" in res.err and
+                    ctx.fail("STDERR", f"does not say which key: {_first_line(res.err)}", res.argv)))
+    addc("a key given twice", {"c.toml": "Jx = 1\nJx = 2\n"}, ["--config", "c.toml"], post=post_names("Jx"))
     C.append(Case("options", "config sweep replicas = 0", SWEEP_TINY + ["--config", "c.toml"],
                   setup=write_text("c.toml", "replicas = 0\n"), expect=(2,), creates=("out.h5",),
                   post=post_names("replicas")))
