@@ -1534,6 +1534,33 @@ def crafted_cases():
                   setup=seq(cp("run", "run.h5"), lambda d: os.symlink("run.h5", os.path.join(d, "link.h5"))),
                   expect=(3,)))
 
+    # -- quantum --resume: the file's results are checked like a run's spins, and options that
+    # the file fixes are refused (a67327b took trajectory_sz = 1e300 and ignored --Jx 2)
+    def quantum_file(d):
+        _make(d, QUANT_TINY[:-1] + ["Q.h5"])
+
+    def q_one(name, value, index=(0,)):
+        def f(h):
+            a = h["quantum"][name][()]
+            a[index] = value
+            h["quantum"][name][...] = a
+        return f
+    QRES = ["quantum", "--resume", "Q.h5", "-q", "--backend", "cpu"]
+    for label, mut in [("trajectory_sz = 1e300", q_one("trajectory_sz", 1e300, (0, 1))),
+                       ("trajectory_sz = -1.5", q_one("trajectory_sz", -1.5, (1, 0))),
+                       ("trajectory_sz = NaN (done)", q_one("trajectory_sz", np.nan, (0, 0))),
+                       ("trajectory_corr = 2", q_one("trajectory_corr", 2.0, (0, 1, 1))),
+                       ("trajectory_jumps = -1", q_one("trajectory_jumps", -1.0)),
+                       ("trajectory_jumps = 2.5", q_one("trajectory_jumps", 2.5)),
+                       ("t[1] = 7", q_one("t", 7.0, (1,)))]:
+        C.append(Case("crafted_files", f"quantum --resume: {label}", QRES, setup=seq(quantum_file, mutate("Q.h5", mut)),
+                      expect=(3,), modifies=("Q.h5",)))
+    for opt, v in [("--Jx", "2"), ("--trajectories", "8"), ("--t-end", "2"), ("--seed", "3"), ("--sites", "4")]:
+        C.append(Case("crafted_files", f"quantum --resume with {opt} {v} (the file fixes it)", QRES + [opt, v],
+                      setup=quantum_file, expect=(2,), modifies=("Q.h5",), post=post_names(opt)))
+    C.append(Case("crafted_files", "quantum --resume of an untouched finished file (control)", QRES,
+                  setup=quantum_file, expect=(0,), modifies=("Q.h5",)))
+
     # -- export: reads the run file F.h5, writes the sidecar F.xdmf and F.fields.h5 (all or nothing)
     EXP = ["export", "F.h5", "-q"]
     SIDECAR = ("F.xdmf", "F.fields.h5")
