@@ -540,6 +540,13 @@ def seq(*steps):
     return f
 
 
+def seq_mut(*fns):
+    def f(h):
+        for g in fns:
+            g(h)
+    return f
+
+
 def mutate(name, fn):
     """setup step: open name (in the case dir) read-write with h5py and apply fn(f)."""
     def f(d):
@@ -1487,6 +1494,16 @@ def crafted_cases():
     ]
     for label, fn in sweep_muts:
         add(f"/sweep {label}", ["sweep-resume", "merge"], fn)
+    # a lattice the command line refuses (a67327b stepped it until it ran out of memory)
+    add("/sweep sizes = [100000, 100000]", ["sweep-resume"], set_attr(S, "sizes", np.array([100000, 100000], dtype=np.int64)))
+    add("/sweep sizes = [8192, 8192] with 9 points per batch", ["sweep-resume"],
+        seq_mut(set_attr(S, "sizes", np.array([8192, 8192], dtype=np.int64)), set_attr(S, "batch_points", np.int64(9))),
+        expect=(3,))
+    for opt, v in [("--t-end", "5"), ("--x", "Jx:-1:1:3"), ("--size", "8"), ("--dt", "0.01"), ("--seed", "2"),
+                   ("-o", "other.h5")]:
+        C.append(Case("crafted_files", f"sweep --resume with {opt} {v} (the file fixes it)",
+                      ["sweep", "--resume", "F.h5", "-q", opt, v], setup=cp("sweep_part", "F.h5"), expect=(2,),
+                      modifies=("F.h5",), creates=("other.h5",), post=post_names(opt)))
     add("/sweep entry in a done batch but phase -1", ["sweep-resume", "merge"], put("phase", cell(-1)),
         expect=(0, 3), post=post_names("F.h5"))
     add("/sweep m_perp of a done entry = NaN", ["merge"], put("m_perp", cell(np.nan)), expect=(0, 3),
