@@ -2659,8 +2659,46 @@ def check_blown_sweep(ctx, name, argv, ref=None):
         ctx.fail("CHECK", f"{name}: {str(e).splitlines()[0][:120]}", argv)
 
 
+def reproducible_analysis(ctx):
+    """The analysis of one state gives the same bits every time and on any thread count (a67327b:
+    S(k) on the Nyquist column of an even lattice was written by two threads with values equal
+    only up to roundoff, so S(k) and a sweep's peak_weight changed in the last bit run to run)."""
+    _make(ctx.d, ["run", "--size", "256", "--t-end", "5", "--Jx", "1", "--Jy", "-1", "--Jz", "0"] + Q + ["-o", "s.h5"])
+    names = []
+    for i, threads in enumerate([1, 2, 2, 2, 2, 2, 3]):
+        name = f"a{i}.h5"
+        shutil.copyfile(ctx.p("s.h5"), ctx.p(name))
+        r = ctx.exec(["analyze", name, "--json"], env=dict(CHILD_ENV, OMP_NUM_THREADS=str(threads)))
+        ctx.check_exit(r, (0,))
+        names.append(name)
+    ref = h5_state(ctx.p(names[0]))
+    for name in names[1:]:
+        st = h5_state(ctx.p(name))
+        diff = [k for k, v in ref["dsets"].items() if k.startswith("final/") and st["dsets"].get(k) != v]
+        if diff:
+            ctx.fail("CHECK", f"{name} differs from the first analysis in {', '.join(diff[:4])}", ["analyze", name])
+
+
+def reproducible_sweep(ctx):
+    """Two identical sweeps, on 2 threads, store the same bits."""
+    argv = ["sweep", "--x", "Jx:-3:3:7", "--y", "Jy:-3:3:7", "--size", "32", "--t-end", "30", "--replicas", "2"] + Q
+    env = dict(CHILD_ENV, OMP_NUM_THREADS="2")
+    for name in ("a.h5", "b.h5", "c.h5"):
+        ctx.check_exit(ctx.exec(argv + ["-o", name], env=env), (0,))
+    with h5py.File(ctx.p("a.h5"), "r") as fa:
+        for name in ("b.h5", "c.h5"):
+            with h5py.File(ctx.p(name), "r") as fb:
+                bad = [k for k in SWEEP_ENTRY_KEYS if not np.array_equal(fa["sweep"][k][()], fb["sweep"][k][()],
+                                                                         equal_nan=True)]
+                if bad:
+                    ctx.fail("CHECK", f"{name} differs from a.h5 in /sweep/{', '.join(bad)}", argv)
+
+
 def blowups_cases():
     C = []
+    C.append(Case("blowups", "analysis of one state: the same bits 7 times on 1, 2 and 3 threads",
+                  runner=reproducible_analysis, cost=3))
+    C.append(Case("blowups", "three identical sweeps on 2 threads: the same bits", runner=reproducible_sweep, cost=3))
     runs = [
         ("rk4 dt 5", ["--dt", "5"]),
         ("rk4 dt 2 float", ["--dt", "2", "--precision", "float"]),
