@@ -267,6 +267,7 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
             throw Error("--xdmf cannot be combined with --resume; run xyzmf export --xdmf --overwrite afterwards",
                         exit_code::usage);
         validate(cfg);
+        if (opts->xdmf) check_xdmf_names(cfg.output, XdmfOptions{});  // refused before the run file exists
         const BackendKind kind = choose_backend(cfg.backend);
         return cfg.precision == Precision::float32
                    ? execute<float>(cfg, kind, opts->quiet, opts->resume, opts->analyze, opts->xdmf, std::move(lock))

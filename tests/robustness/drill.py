@@ -1588,6 +1588,18 @@ def crafted_cases():
                       post=post or (post_export_ok("F.h5", "F.xdmf") if 0 in expect else None)))
 
     addx("untouched (control)", cp("run", "F.h5"), expect=(0,))
+    # ':' in a name the sidecar holds: ParaView's Xdmf3 readers split FILE:/path at it and abort
+    addx("a run file named col:on.h5", cp("run", "col:on.h5"), expect=(2,), argv=["export", "col:on.h5", "-q"],
+         creates=("col:on.xdmf", "col:on.fields.h5"))
+    addx("--xdmf-out a:b.xdmf", cp("run", "F.h5"), expect=(2,), argv=EXP + ["--xdmf-out", "a:b.xdmf"],
+         creates=("a:b.xdmf", "a:b.fields.h5"))
+    C.append(Case("crafted_files", "export: a run file in a directory x:y (the sidecar beside it names no ':')",
+                  ["export", "x:y/F.h5", "-q"],
+                  setup=seq(lambda d: os.mkdir(os.path.join(d, "x:y")), cp("run", "x:y/F.h5")),
+                  post=lambda ctx, res: res.rc == 0 and not xdmf_state(ctx.p("x:y/F.xdmf"))["ok"] and
+                  ctx.fail("CHECK", "x:y/F.xdmf is not a complete sidecar", res.argv)))
+    C.append(Case("crafted_files", "run --xdmf -o c:d.h5", ["run", "--size", "8", "--t-end", "0.2", "--xdmf"] + Q +
+                  ["-o", "c:d.h5"], expect=(2,), creates=("c:d.h5", "c:d.xdmf", "c:d.fields.h5")))
     addx("interrupted run (snapshots, no /final)", cp("part", "F.h5"), expect=(0,))
     tiny = ["run", "--t-end", "0.4", "--snapshot-every", "0.2"] + Q + ["-o", "F.h5"]
     for label, extra in [("1D run", ["--size", "12", "--dim", "1"]), ("3D run", ["--size", "4x3x5"]),
