@@ -27,7 +27,45 @@ struct SilenceHdf5 {
     }
 } silence_hdf5;
 
-[[noreturn]] void fail(const std::string& what) { throw Error("HDF5: " + what, exit_code::io); }
+// Why the HDF5 call just made failed, when the system said so: its error stack
+// records the failed write with the file's name and errno ("File too large"
+// when ulimit -f stops it, "No space left on device"). Empty otherwise.
+std::string system_cause() {
+    struct Found {
+        std::string file, why;
+    } found;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD,
+             [](unsigned, const H5E_error2_t* e, void* data) -> herr_t {
+                 auto* f = static_cast<Found*>(data);
+                 const std::string d = e && e->desc ? e->desc : "";
+                 for (const char* why : {"File too large", "No space left on device", "Disk quota exceeded"})
+                     if (f->why.empty() && d.find(why) != std::string::npos) {
+                         f->why = why;
+                         const std::size_t at = d.find("filename = '");
+                         if (at != std::string::npos) {
+                             const std::size_t from = at + 12, to = d.find('\'', from);
+                             if (to != std::string::npos) f->file = d.substr(from, to - from);
+                         }
+                     }
+                 return 0;
+             },
+             &found);
+    if (found.why.empty()) return "";
+    // A new file's temporary name .NAME.tmp-PID is NAME to the user.
+    const std::size_t slash = found.file.rfind('/'), base = slash == std::string::npos ? 0 : slash + 1;
+    const std::size_t tmp = found.file.find(".tmp-", base);
+    if (tmp != std::string::npos && found.file.size() > base && found.file[base] == '.')
+        found.file = found.file.substr(0, base) + found.file.substr(base + 1, tmp - base - 1);
+    const std::string what = found.why == "File too large" ? "the file-size limit (ulimit -f) was reached"
+                             : found.why == "Disk quota exceeded" ? "the disk quota is exceeded"
+                                                                  : "the disk is full";
+    return found.file.empty() ? what : found.file + ": " + what;
+}
+
+[[noreturn]] void fail(const std::string& what) {
+    const std::string cause = system_cause();
+    throw Error(cause.empty() ? "HDF5: " + what : cause + " (HDF5: " + what + ")", exit_code::io);
+}
 
 void check(herr_t rc, const std::string& what) {
     if (rc < 0) fail(what);

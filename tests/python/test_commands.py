@@ -207,3 +207,18 @@ def test_other_commands_write_what_the_program_writes(tmp_path):
     with h5py.File(tmp_path / "q.h5", "r") as f:
         assert "quantum" in f
     assert json.loads(r.stdout)["sz"] == pytest.approx(float(np.ravel(h5py.File(tmp_path / "q.h5", "r")["quantum/sz"][...])[0]))
+
+
+def test_paths_may_be_bytes_or_path_like(tmp_path):
+    os.chdir(tmp_path)
+    xyzmf.run(b"o.h5", size=4, t_end=0.1)
+    assert (tmp_path / "o.h5").exists() and not (tmp_path / "b'o.h5'").exists()
+
+
+def test_analyze_array_refuses_spins_longer_than_one():
+    s = np.zeros((4, 4, 3))
+    s[..., 2] = -1
+    s[1, 2] = (1.5, 0, 0)
+    with pytest.raises(xyzmf.Error) as e:
+        xyzmf.analyze(s, Jx=1, Jy=-1, Jz=0)
+    assert e.value.exit_code == 2 and "|s| = 1.5" in str(e.value)

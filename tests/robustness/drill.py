@@ -1024,6 +1024,10 @@ def options_cases():
     for v in ["Jx:1:0:5", "Jx:0:1:0", "foo:0:1:3", "Jx:nan:1:3"]:
         add("stability", f"--x {v!r}", ["--x", v])
     add("stability", "--x and --y the same parameter", ["--x", "Jx:0:1:3", "--y", "Jx:0:1:3"])
+    # an axis runs over what its parameter may take: |J| <= 1e6 (a67327b mapped Jx up to 1e300)
+    for cmd in ("stability", "gaussian", "sweep"):
+        add(cmd, "--x Jx:0:1e300:3", ["--x", "Jx:0:1e300:3"])
+        add(cmd, "--y Jy:-1e7:0:3", ["--y", "Jy:-1e7:0:3"])
     add("stability", "grid of 1e10 points", ["--x", "Jx:0:1:100000", "--y", "Jy:0:1:100000"])
     for opt, v in [("--dim", "4"), ("--size", "0"), ("--gamma", "nan"), ("--size", "100000x100000"),
                    ("--gamma-phi", "-1")]:
@@ -1550,6 +1554,17 @@ def crafted_cases():
     C.append(Case("crafted_files", "run -o symlink to an existing file", RUN_TINY[:-1] + ["link.h5"],
                   setup=seq(cp("run", "run.h5"), lambda d: os.symlink("run.h5", os.path.join(d, "link.h5"))),
                   expect=(3,)))
+
+    # -- a commit mark is the integer 1 (a67327b took complete = 0 for one)
+    for label, val in [("0", np.int64(0)), ("'yes'", "yes"), ("2.5", 2.5)]:
+        C.append(Case("crafted_files", f"run --init F.h5:/snapshots/000001 marked complete = {label}",
+                      ["run", "--init", "F.h5:/snapshots/000001", "--t-end", "0.1"] + Q + ["-o", "out.h5"],
+                      setup=seq(cp("run", "F.h5"), mutate("F.h5", set_attr("snapshots/000001", "complete", val))),
+                      expect=(3,), creates=("out.h5",)))
+        C.append(Case("crafted_files", f"analyze --snapshot 1 marked complete = {label}",
+                      ["analyze", "F.h5", "--snapshot", "1"],
+                      setup=seq(cp("run", "F.h5"), mutate("F.h5", set_attr("snapshots/000001", "complete", val))),
+                      expect=(3,), modifies=("F.h5",)))
 
     # -- quantum --resume: the file's results are checked like a run's spins, and options that
     # the file fixes are refused (a67327b took trajectory_sz = 1e300 and ignored --Jx 2)
@@ -2415,6 +2430,14 @@ def full_disk_cases():
     for label, n in [("0", 0), ("2 KB", 2 * K), ("half", lim("merged", lambda s: s // 2))]:
         C.append(Case("full_disk", f"merge, limit {label}", merge, setup=seq(cp("sh0", "a.h5"), cp("sh1", "b.h5")),
                       expect=(3,), creates=("m.h5",), preexec=fsize_limit(n)))
+    # a write stopped by the limit says so and names the file (a67327b: "HDF5: write k")
+    for label, cmd in [("stability (241 x 241)", ["stability", "-o", "m.h5"]),
+                       ("sweep (41 x 41 x 8 replicas)", ["sweep", "--x", "Jx:-2:2:41", "--y", "Jy:-2:2:41", "--size", "4",
+                                                         "--t-end", "1", "--replicas", "8"] + Q + ["-o", "m.h5"])]:
+        for n in (100 * K, 400 * K, 1000 * K):
+            C.append(Case("full_disk", f"{label}, limit {n // K} KB: the message names the limit and the file", cmd,
+                          expect=(3,), creates=("m.h5",), preexec=fsize_limit(n),
+                          post=post_names("file-size limit", "disk full")))
     stab = MAP5 + ["-o", "m.h5"]
     for label, n in [("0", 0), ("2 KB", 2 * K), ("half", lim("map", lambda s: s // 2))]:
         C.append(Case("full_disk", f"stability -o, limit {label}", stab, expect=(3,), creates=("m.h5",),
