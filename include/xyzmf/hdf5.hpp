@@ -74,6 +74,8 @@ double read_scalar(hid_t loc, const std::string& name);
 // that level, 0: contiguous and uncompressed.
 void write_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, hid_t mem_type,
                  hid_t file_type, const void* data, int deflate);
+// The dataset write_array creates (with its unit and axes), not yet written.
+Id create_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, hid_t file_type, int deflate);
 // Shape and element class of a dataset (throws if it is missing).
 std::vector<hsize_t> dataset_dims(hid_t loc, const std::string& name);
 H5T_class_t dataset_class(hid_t loc, const std::string& name);
@@ -94,6 +96,7 @@ void overwrite(hid_t loc, const std::string& name, hid_t mem_type, const void* d
 // Extendible (rows x cols) double dataset, appended row by row.
 void create_table(hid_t loc, const std::string& name, hsize_t cols);
 void append_row(hid_t loc, const std::string& name, const double* row, hsize_t cols);
+void append_rows(hid_t loc, const std::string& name, const double* rows, hsize_t n, hsize_t cols);
 hsize_t table_rows(hid_t loc, const std::string& name);
 void truncate_table(hid_t loc, const std::string& name, hsize_t rows);
 

@@ -7,7 +7,7 @@
 
 namespace xyzmf {
 
-std::size_t host_available_bytes();   // MemAvailable, capped by a cgroup limit
+std::size_t host_available_bytes();   // MemAvailable, capped by a cgroup limit and by ulimit -v / -d (less what is mapped)
 std::string format_bytes(double bytes);  // "1.5 GiB"
 
 // Throws xyzmf::Error(usage) "--size ...: needs X of <where> memory, Y available".

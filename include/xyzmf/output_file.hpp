@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "xyzmf/hdf5.hpp"
 
@@ -20,7 +21,10 @@ namespace xyzmf {
 
 // Exclusive advisory lock on .NAME.lock beside path, held for the object's
 // life; the lock file is removed on release. Throws Error(io) naming the
-// process that holds it.
+// process that holds it. Where path exists, the file itself is locked too, by
+// its identity (device and inode: an open-file-description lock on a byte far
+// past its end, which HDF5's readers never touch), so that a second writer
+// through a hard link, whose lock file has another name, is refused as well.
 class OutputLock {
 public:
     // Where the data of `path` really live: a symbolic link (or another
@@ -30,10 +34,14 @@ public:
     ~OutputLock();
     OutputLock(const OutputLock&) = delete;
     OutputLock& operator=(const OutputLock&) = delete;
+    // Locks the file at path (a new file's temporary file: the file it will be
+    // once renamed) by its identity as well, for the lock's life.
+    void hold_file(const std::string& path, const std::string& shown_as);
 
 private:
     std::string lock_path_;
     int fd_ = -1;
+    std::vector<int> file_fds_;
 };
 
 // A new xyzmf file for `path`: locked, refused if path exists and !overwrite,

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "xyzmf/output_file.hpp"
+#include "xyzmf/run_journal.hpp"
 #include "xyzmf/schema.hpp"
 #include "xyzmf/run_config.hpp"
 #include "xyzmf/stage_ops.hpp"
@@ -28,12 +29,15 @@ class RunOutput {
 public:
     // New file (output_file.hpp): written under a temporary name and renamed
     // over cfg.output once its first snapshot is complete; refuses an existing
-    // file unless cfg.overwrite, and a file another xyzmf is writing.
+    // file unless cfg.overwrite, and a file another xyzmf is writing. Its
+    // journal (run_journal.hpp) follows it until the run finishes.
     RunOutput(const RunConfig& cfg, const std::string& backend_used);
-    // Existing file for --resume (locked): drops time-series rows and
-    // snapshots after the snapshot we restart from, and any /final.
+    // Existing file for --resume, under `lock` (taken by the caller before it
+    // checked or repaired the file; null: taken here): drops time-series rows
+    // and snapshots after the snapshot we restart from, and any /final, and
+    // continues the file's journal (or starts one).
     RunOutput(const std::string& path, std::int64_t keep_rows, std::int64_t keep_snapshots,
-              const std::string& command_line);
+              const std::string& command_line, std::unique_ptr<OutputLock> lock = nullptr);
     ~RunOutput();
     RunOutput(const RunOutput&) = delete;
     RunOutput& operator=(const RunOutput&) = delete;
@@ -60,7 +64,14 @@ private:
     void guarded(F&& write);
     void abandon();
     void ensure_room(double bytes);
+    // Renames a new file into place, and its journal after it.
+    void commit_file();
+    // The journal of a resumed file: its own continued, else a new one that
+    // records the snapshots (up to keep_snapshots) and rows it already holds.
+    void continue_journal(std::int64_t keep_rows, std::int64_t keep_snapshots);
     bool failed_ = false;
+    bool finished_ = false;
+    std::unique_ptr<RunJournal> journal_;
     std::int64_t snapshots_written_ = 0;
 
     std::string path_;

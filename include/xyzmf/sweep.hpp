@@ -12,6 +12,7 @@
 
 #include "xyzmf/analysis.hpp"
 #include "xyzmf/backend.hpp"
+#include "xyzmf/error.hpp"
 #include "xyzmf/param_grid.hpp"
 #include "xyzmf/run_config.hpp"
 
@@ -73,7 +74,7 @@ struct SweepSummary {
 const ParamTable<SweepConfig>& sweep_parameters();
 void validate(const SweepConfig& c, const ParamSource& src);
 // Refuses (usage) a batch that cannot fit in host memory, with the numbers.
-void check_sweep_memory(const SweepConfig& c);
+void check_sweep_memory(const SweepConfig& c, int code = exit_code::usage);
 
 // Runs the sweep into a new cfg.output, or resumes the one there (resume).
 // A point whose lattice blows up is recorded as phase 7 (blow-up) with its

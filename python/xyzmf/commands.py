@@ -50,6 +50,8 @@ def _core():
 
 
 def _option_text(key, value):
+    if isinstance(value, (bytes, os.PathLike)):
+        return os.fsdecode(value)  # a path: its name, not "b'o.h5'"
     if isinstance(value, (list, tuple)):
         sep = "x" if key == "size" else ":" if key in ("x", "y") else ","
         return sep.join(str(v) for v in value)
@@ -61,7 +63,7 @@ def _option_text(key, value):
 def _arguments(command, positional, options):
     """The command line of `command` for these keyword options (None and False
     leave an option out; True gives a flag)."""
-    args = [command] + [os.fspath(p) for p in positional]
+    args = [command] + [os.fsdecode(os.fspath(p)) for p in positional]
     for key, value in options.items():
         if value is None or value is False:
             continue
@@ -98,7 +100,7 @@ class _Output:
             self.dir = tempfile.mkdtemp(prefix="xyzmf-")
             self.path = os.path.join(self.dir, stem + ".h5")
         else:
-            self.path = os.fspath(path)
+            self.path = os.fsdecode(os.fspath(path))
 
     def result(self, as_xarray):
         try:

@@ -186,8 +186,12 @@ def _read(path):
             return _read_file(f, os.fspath(path))
         except FileError:
             raise
-        except OSError as e:
-            raise FileError(path, f"cannot read ({e}): damaged, or being written?") from None
+        except (OSError, KeyError, RuntimeError, ValueError, TypeError) as e:
+            # h5py reports a torn file as any of these (a kill during a write: "bad heap free
+            # list", "bad object header version number", ...).
+            why = (str(e).splitlines() or [type(e).__name__])[0]
+            raise FileError(path, f"cannot read ({why}): damaged, or being written? A run file that a kill "
+                                  f"damaged: xyzmf repair {os.fspath(path)}") from None
 
 
 def _read_file(f, path):
@@ -232,7 +236,8 @@ def _read_group(g, data, key, with_attrs=True):
 def _read_snapshots(f, data):
     """The complete snapshots, stacked: what every snapshot has with one shape becomes one array
     with a first axis "time", the rest (analysis, structure_factor) lists, one entry per snapshot."""
-    names = [n for n in sorted(f.get("snapshots", [])) if _complete(f, f"snapshots/{n}")]
+    # (f.get would take a /snapshots that does not read, after a kill, for none at all)
+    names = [n for n in sorted(f["snapshots"] if "snapshots" in f else []) if _complete(f, f"snapshots/{n}")]
     if not names:
         return None
     states = [_read_group(f["snapshots"][n], data, "snapshots") for n in names]
@@ -262,7 +267,10 @@ def _complete(f, name):
     if name not in f:
         return False
     g = f[name]
-    if "complete" in g.attrs or "spins" not in g:
+    if "complete" in g.attrs:  # the mark is the integer 1
+        mark = g.attrs["complete"]
+        return np.ndim(mark) == 0 and np.asarray(mark).dtype.kind in "iu" and int(mark) == 1
+    if "spins" not in g:
         return True
     return _text(f.attrs.get("schema_version", "")) == "1.0" and "t" in g
 

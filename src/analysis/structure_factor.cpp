@@ -1,10 +1,14 @@
 // FFTW3 structure factors (see structure_factor.hpp). A real-to-complex
 // transform per component; the half spectrum is unfolded with S(-k) = S(k).
+// Each transform runs on one thread (the three components side by side), so
+// that its result cannot depend on how FFTW would split it among threads: the
+// analysis, like the stepping, must not depend on the run or the thread count.
 #include "xyzmf/structure_factor.hpp"
 
 #include <fftw3.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <mutex>
 
@@ -22,8 +26,8 @@ index_t StructureFactor::coord(int axis, index_t m) const {
 }
 
 struct StructureFactorEngine::Plan {
-    double* in = nullptr;
-    fftw_complex* out = nullptr;
+    double* in[3] = {nullptr, nullptr, nullptr};
+    fftw_complex* out[3] = {nullptr, nullptr, nullptr};
     fftw_plan plan = nullptr;
     index_t half = 0;  // Lx/2 + 1
 };
@@ -38,38 +42,44 @@ std::mutex& planner_mutex() {
 
 StructureFactorEngine::StructureFactorEngine(const Lattice& lat) : lat_(lat), plan_(std::make_unique<Plan>()) {
     std::lock_guard<std::mutex> lock(planner_mutex());
-    static const bool threads_ready = fftw_init_threads() != 0;
-    if (threads_ready) fftw_plan_with_nthreads(omp_get_max_threads());
     const index_t N = lat.sites();
     plan_->half = lat.L[0] / 2 + 1;
     const index_t complex_count = N / lat.L[0] * plan_->half;
-    plan_->in = fftw_alloc_real(std::size_t(N));
-    plan_->out = fftw_alloc_complex(std::size_t(complex_count));
-    if (!plan_->in || !plan_->out) throw Error("structure factor: cannot allocate FFT buffers");
+    for (int c = 0; c < 3; ++c) {
+        plan_->in[c] = fftw_alloc_real(std::size_t(N));
+        plan_->out[c] = fftw_alloc_complex(std::size_t(complex_count));
+        if (!plan_->in[c] || !plan_->out[c]) {
+            for (int d = 0; d <= c; ++d) fftw_free(plan_->in[d]), fftw_free(plan_->out[d]);
+            throw Error("structure factor: cannot allocate FFT buffers");
+        }
+    }
     // FFTW wants the slowest axis first: (Lz, Ly, Lx) for our x-fastest order.
     int n[3];
     for (int a = 0; a < lat.dim; ++a) n[a] = int(lat.L[lat.dim - 1 - a]);
-    plan_->plan = fftw_plan_dft_r2c(lat.dim, n, plan_->in, plan_->out, FFTW_ESTIMATE);
+    plan_->plan = fftw_plan_dft_r2c(lat.dim, n, plan_->in[0], plan_->out[0], FFTW_ESTIMATE);
     if (!plan_->plan) throw Error("structure factor: no FFT plan for this lattice (out of memory?)");
 }
 
 StructureFactorEngine::~StructureFactorEngine() {
     std::lock_guard<std::mutex> lock(planner_mutex());
     if (plan_->plan) fftw_destroy_plan(plan_->plan);
-    fftw_free(plan_->in);
-    fftw_free(plan_->out);
+    for (int c = 0; c < 3; ++c) fftw_free(plan_->in[c]), fftw_free(plan_->out[c]);
 }
 
 StructureFactor StructureFactorEngine::compute(const HostState& s) {
     const index_t N = lat_.sites(), Lx = lat_.L[0], Ly = lat_.L[1], Lz = lat_.L[2], H = plan_->half;
     StructureFactor sf;
     sf.lattice = lat_;
+    for (int c = 0; c < 3; ++c) sf.S[c].assign(std::size_t(N), 0.0);
+    // (fftw_execute_dft_r2c on arrays of the plan's alignment is thread-safe)
+#pragma omp parallel for schedule(static, 1) num_threads(std::min(3, omp_get_max_threads()))
     for (int c = 0; c < 3; ++c) {
-        std::copy(s.begin() + c * N, s.begin() + (c + 1) * N, plan_->in);
-        fftw_execute(plan_->plan);
+        std::copy(s.begin() + c * N, s.begin() + (c + 1) * N, plan_->in[c]);
+        fftw_execute_dft_r2c(plan_->plan, plan_->in[c], plan_->out[c]);
+    }
+    for (int c = 0; c < 3; ++c) {
         std::vector<double>& S = sf.S[c];
-        S.assign(std::size_t(N), 0.0);
-        const fftw_complex* F = plan_->out;
+        const fftw_complex* F = plan_->out[c];
         // Threads only where there is work for them: a DTWA batch takes the
         // S(k) of thousands of small lattices one after another.
 #pragma omp parallel for schedule(static) if (N >= 32768)
@@ -81,7 +91,11 @@ StructureFactor StructureFactorEngine::compute(const HostState& s) {
                 const fftw_complex& f = F[row * H + mx];
                 const double v = (f[0] * f[0] + f[1] * f[1]) / double(N);
                 S[row * Lx + mx] = v;
-                if (mx > 0) S[mirror * Lx + (Lx - mx) % Lx] = v;
+                // The mirror of k, unless it lies in the half computed itself (the
+                // Nyquist column of an even Lx): two threads writing one element
+                // with values equal only up to roundoff made S(k) differ in the
+                // last bit from run to run, and sweeps' peak weights with it.
+                if (mx > 0 && Lx - mx >= H) S[mirror * Lx + (Lx - mx) % Lx] = v;
             }
         }
     }

@@ -11,7 +11,7 @@ namespace xyzmf {
 
 template <class Real>
 std::unique_ptr<Backend<Real>> make_cuda_backend() {
-    throw Error("this xyzmf was built without CUDA; use --backend cpu");
+    throw Error("--backend cuda: this xyzmf was built without CUDA; use --backend cpu", exit_code::usage);
 }
 template std::unique_ptr<Backend<float>> make_cuda_backend<float>();
 template std::unique_ptr<Backend<double>> make_cuda_backend<double>();
@@ -21,7 +21,7 @@ std::string cuda_device_name() { return ""; }
 std::size_t cuda_free_memory_bytes() { return 0; }
 
 std::unique_ptr<TrajectoryBackend> make_cuda_trajectories(const SpinModel&, const std::vector<int>&, int) {
-    throw Error("this xyzmf was built without CUDA; use --backend cpu");
+    throw Error("--backend cuda: this xyzmf was built without CUDA; use --backend cpu", exit_code::usage);
 }
 
 }  // namespace xyzmf

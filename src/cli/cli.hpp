@@ -25,6 +25,7 @@ Command add_dtwa_command(CLI::App& app, const std::string& command_line);
 Command add_sweep_command(CLI::App& app, const std::string& command_line);
 Command add_merge_command(CLI::App& app, const std::string& command_line);
 Command add_export_command(CLI::App& app, const std::string& command_line);
+Command add_repair_command(CLI::App& app, const std::string& command_line);
 
 // Where run_command_line puts what the program would print: the one-line
 // refusal (without the "xyzmf: error: " prefix) and the --help/--version text.

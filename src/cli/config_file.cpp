@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
+#include <sstream>
 
 #include "cli.hpp"
 #include "xyzmf/error.hpp"
@@ -26,6 +28,15 @@ bool given(const std::vector<std::string>& args, const CLI::Option& opt) {
 }
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+// A key or value quoted in a message: at most 60 characters of it.
+std::string shown(const std::string& s) {
+    return s.size() <= 60 ? s : s.substr(0, 60) + "... (" + std::to_string(s.size()) + " characters)";
+}
+
+// A config file is a page of options, not data: anything larger is a mistake
+// (and is refused before it is read, whatever the memory limit).
+constexpr long long kMaxConfigBytes = 1 << 20;
 
 // The subcommand the arguments name (the first argument that is one), or null.
 const CLI::App* subcommand_of(const CLI::App& app, const std::vector<std::string>& args) {
@@ -74,14 +85,28 @@ std::vector<std::string> expand_config_file(std::vector<std::string> args, const
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) throw Error(where + "no such file", exit_code::usage);
     if (!S_ISREG(st.st_mode)) throw Error(where + "not a regular file", exit_code::usage);
-    if (!std::ifstream(path).good()) throw Error(where + "cannot be read", exit_code::usage);
+    if (st.st_size > kMaxConfigBytes)
+        throw Error(where + std::to_string((long long)st.st_size) + " bytes; a config file holds at most " +
+                        std::to_string(kMaxConfigBytes) + " bytes of options",
+                    exit_code::usage);
+    std::ifstream in(path, std::ios::binary);
+    if (!in.good()) throw Error(where + "cannot be read", exit_code::usage);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (text.size() > std::size_t(kMaxConfigBytes)) throw Error(where + "grew past 1 MiB while it was read", exit_code::usage);
+    if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);  // a UTF-8 byte-order mark (some editors write one)
+    if (const std::size_t nul = text.find('\0'); nul != std::string::npos)
+        throw Error(where + "line " + std::to_string(1 + std::count(text.begin(), text.begin() + std::ptrdiff_t(nul), '\n')) +
+                        " holds a NUL byte (not a text file?)",
+                    exit_code::usage);
     std::vector<CLI::ConfigItem> items;
     try {
-        items = CLI::ConfigTOML().from_file(path);
+        std::istringstream stream(text);
+        items = CLI::ConfigTOML().from_config(stream);
     } catch (const CLI::Error& e) {
-        throw Error(where + first_line(e.what()), exit_code::usage);
+        throw Error(where + shown(first_line(e.what())), exit_code::usage);
     }
     std::vector<std::string> extra;
+    std::set<std::string> seen;
     for (const CLI::ConfigItem& item : items) {
         if (item.name == "++" || item.name == "--") continue;  // section markers
         if (!item.parents.empty())
@@ -90,8 +115,14 @@ std::vector<std::string> expand_config_file(std::vector<std::string> args, const
         if (item.name == "config") throw Error(where + "a config file cannot name another (config = ...)", exit_code::usage);
         const CLI::Option* opt = sub->get_option_no_throw("--" + item.name);
         if (!opt || item.name == "help")
-            throw Error(where + "unknown key '" + item.name + "': `xyzmf " + sub->get_name() + "` has no option --" +
-                            item.name + " (see xyzmf " + sub->get_name() + " --help)",
+            throw Error(where + "unknown key '" + shown(item.name) + "': `xyzmf " + sub->get_name() +
+                            "` has no option --" + shown(item.name) + " (see xyzmf " + sub->get_name() + " --help)",
+                        exit_code::usage);
+        if (!seen.insert(item.name).second)
+            throw Error(where + "key '" + item.name + "' is given twice", exit_code::usage);
+        if (item.inputs.size() > 1 && opt->get_expected_max() <= 1)
+            throw Error(where + "key '" + item.name + "' has " + std::to_string(item.inputs.size()) +
+                            " values (an array); --" + item.name + " takes one",
                         exit_code::usage);
         if (given(args, *opt)) continue;
         const std::string name = "--" + item.name;

@@ -17,6 +17,9 @@ namespace {
 // Every refusal is one printable line, whatever the message quotes (file
 // names, config file contents).
 std::string one_line(std::string s) {
+    // A message quotes what it was given (a file name, a value): never at any length.
+    constexpr std::size_t kMax = 2000;
+    if (s.size() > kMax) s = s.substr(0, kMax) + "... (" + std::to_string(s.size() - kMax) + " more characters)";
     for (char& c : s)
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
     return s;
@@ -64,6 +67,7 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
                                                  xyzmf::cli::add_sweep_command(app, command_line),
                                                  xyzmf::cli::add_merge_command(app, command_line),
                                                  xyzmf::cli::add_export_command(app, command_line),
+                                                 xyzmf::cli::add_repair_command(app, command_line),
                                                  xyzmf::cli::add_bench_command(app)};
     try {
         std::vector<std::string> args = arguments;
@@ -90,6 +94,12 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
         if (dynamic_cast<const CLI::ExtrasError*>(&e)) what = extras_in_order(what);
         print_error(what + " (see --help)");
         return xyzmf::exit_code::usage;
+    } catch (const std::bad_alloc&) {
+        print_error("out of memory while reading the command line");
+        return 1;
+    } catch (const std::exception& e) {
+        print_error(std::string("internal error (please report): ") + e.what());
+        return 1;
     }
     try {
         xyzmf::throw_if_interrupted("before the command started; nothing written");

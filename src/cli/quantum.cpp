@@ -95,36 +95,38 @@ Command add_quantum_command(CLI::App& app, const std::string& command_line) {
         "trajectories (any N up to 26; CPU or GPU) or the exact density matrix (N <= 10: steady state, Liouvillian "
         "gap). Measures <sa_0 sa_r> and <sz> (docs/physics.md 7)");
     add_config_option(sub);
-    auto* sites = sub->add_option("--sites", o->sites, "Ring of N spins (periodic chain)")->capture_default_str();
-    auto* size = sub->add_option("--size", o->size, "Periodic 2D or 3D cluster LxxLy[xLz] instead of a ring, e.g. 4x4");
+    std::vector<CLI::Option*> physics;  // what --resume takes from the file instead
+    auto add = [&](CLI::Option* opt) { physics.push_back(opt); return opt; };
+    auto* sites = add(sub->add_option("--sites", o->sites, "Ring of N spins (periodic chain)")->capture_default_str());
+    auto* size = add(sub->add_option("--size", o->size, "Periodic 2D or 3D cluster LxxLy[xLz] instead of a ring, e.g. 4x4"));
     sites->excludes(size);
-    add_couplings(sub, c.couplings);
-    sub->add_option("--method", c.method,
+    for (CLI::Option* opt : add_couplings(sub, c.couplings)) add(opt);
+    add(sub->add_option("--method", c.method,
                     "trajectories (Monte-Carlo wave functions) or exact (density matrix, N <= 10)")
         ->check(CLI::IsMember({"trajectories", "exact"}))
-        ->capture_default_str();
-    sub->add_option("--trajectories", c.trajectories, "Number of trajectories (averages carry standard errors over them)")
-        ->capture_default_str();
+        ->capture_default_str());
+    add(sub->add_option("--trajectories", c.trajectories, "Number of trajectories (averages carry standard errors over them)")
+        ->capture_default_str());
     sub->add_option("--batch", c.batch,
                     "Trajectories advanced together (0: as many as keep the cores or GPU busy; written to the file "
                     "after each batch)")
         ->capture_default_str();
-    sub->add_option("--t-end", c.t_end, "Time each trajectory runs, units of 1/gamma")->capture_default_str();
-    sub->add_option("--burn-in", c.burn_in,
+    add(sub->add_option("--t-end", c.t_end, "Time each trajectory runs, units of 1/gamma")->capture_default_str());
+    add(sub->add_option("--burn-in", c.burn_in,
                     "Samples at t >= burn-in (units of 1/gamma) enter the time averages of the correlations and <sz>")
-        ->capture_default_str();
-    sub->add_option("--sample-dt", c.sample_dt, "Interval between samples of the observables, units of 1/gamma")
-        ->capture_default_str();
-    sub->add_option("--init", c.init,
+        ->capture_default_str());
+    add(sub->add_option("--sample-dt", c.sample_dt, "Interval between samples of the observables, units of 1/gamma")
+        ->capture_default_str());
+    add(sub->add_option("--init", c.init,
                     "Initial product state: down, up, x, y (every spin along that axis) or random (each spin a "
                     "uniformly random Bloch vector, drawn per trajectory; for --method exact: the identity / 2^N)")
-        ->capture_default_str();
-    sub->add_option("--seed", c.seed, "Seed of the trajectories' random numbers (Philox; same seed = same trajectories)")
-        ->capture_default_str();
-    sub->add_option("--tol", c.tol, "Error bound of the propagator per step, relative to the norm")->capture_default_str();
-    sub->add_flag("--gap", c.gap, "Exact method: also the Liouvillian gap (slowest non-zero decay rate, units of gamma)");
-    sub->add_flag("--series", c.series,
-                  "Exact method: also <sz>(t) from --init every --sample-dt up to --t-end");
+        ->capture_default_str());
+    add(sub->add_option("--seed", c.seed, "Seed of the trajectories' random numbers (Philox; same seed = same trajectories)")
+        ->capture_default_str());
+    add(sub->add_option("--tol", c.tol, "Error bound of the propagator per step, relative to the norm")->capture_default_str());
+    add(sub->add_flag("--gap", c.gap, "Exact method: also the Liouvillian gap (slowest non-zero decay rate, units of gamma)"));
+    add(sub->add_flag("--series", c.series,
+                  "Exact method: also <sz>(t) from --init every --sample-dt up to --t-end"));
     add_backend(sub, o->backend);
     sub->add_option("-o,--output", o->out, "Write the results to this HDF5 file (/quantum/...), batch by batch");
     sub->add_flag("--overwrite", o->overwrite, "Replace an existing output file");
@@ -132,7 +134,12 @@ Command add_quantum_command(CLI::App& app, const std::string& command_line) {
     sub->add_flag("--json", o->json, "Print the result as one JSON object");
     sub->add_flag("-q,--quiet", o->quiet, "No progress line");
 
-    auto run = [o, command_line]() -> int {
+    auto run = [o, command_line, physics]() -> int {
+        if (!o->resume.empty())
+            for (const CLI::Option* opt : physics)
+                if (opt->count() > 0)
+                    throw Error("--resume takes every parameter from " + o->resume + "; drop " + opt->get_name(),
+                                exit_code::usage);
         QuantumConfig cfg = o->cfg;
         if (o->size.empty()) {
             if (o->sites < 1) throw Error("--sites: must be at least 1 (got " + std::to_string(o->sites) + ")", exit_code::usage);

@@ -17,6 +17,7 @@
 #include "xyzmf/progress.hpp"
 #include "xyzmf/schema.hpp"
 #include "xyzmf/run_output.hpp"
+#include "xyzmf/run_repair.hpp"
 #include "xyzmf/signals.hpp"
 #include "xyzmf/simulation.hpp"
 #include "xyzmf/xdmf.hpp"
@@ -36,9 +37,32 @@ struct RunOptions {
     std::vector<CLI::Option*> physics;  // everything --resume takes from the file instead
 };
 
+// A kill can leave a run file whose HDF5 metadata no longer read although its
+// snapshots are all on disk (run_journal.hpp): rebuilt from its journal
+// before it is continued; without a journal, a damaged file is refused with
+// the way to recover what it still holds.
+void repair_for_resume(const std::string& path, bool quiet) {
+    const std::optional<JournalContents> j = journal_of(path);
+    std::string why;
+    if (run_file_sound(path, j ? &*j : nullptr, &why)) return;
+    if (!j)
+        throw Error(path + ": cannot be resumed: " + why + " (a kill during a write can do this; xyzmf repair " + path +
+                        " recovers what it still holds)",
+                    exit_code::io);
+    const RepairReport r = rebuild_from_journal(path, *j, path);
+    if (r.snapshots == 0)
+        throw Error(path + ": " + why + ", and its journal holds no complete snapshot: nothing to resume from",
+                    exit_code::io);
+    if (!quiet)
+        std::printf("xyzmf: %s was damaged (%s); rebuilt from its journal: %lld snapshots up to t = %g, %lld "
+                    "time-series rows; the damaged file is kept as %s\n",
+                    path.c_str(), why.c_str(), (long long)r.snapshots, r.last_t, (long long)r.rows,
+                    r.damaged_copy.c_str());
+}
+
 template <class Real>
 int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string& resume_path, bool analyze,
-            bool xdmf_sidecar) {
+            bool xdmf_sidecar, std::unique_ptr<OutputLock> lock) {
     const bool resuming = !resume_path.empty();
     check_run_memory(cfg, kind, simulation_buffers(cfg), resuming ? exit_code::io : exit_code::usage);
 
@@ -70,7 +94,7 @@ int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::strin
     // option never leaves a half-written file behind (nor does a stop signal).
     throw_if_interrupted(resuming ? "before " + resume_path + " was touched" : "before " + cfg.output + " was created; nothing written");
     std::unique_ptr<RunOutput> output =
-        resuming ? std::make_unique<RunOutput>(resume_path, keep_rows, start.next_snapshot, cfg.command_line)
+        resuming ? std::make_unique<RunOutput>(resume_path, keep_rows, start.next_snapshot, cfg.command_line, std::move(lock))
                  : std::make_unique<RunOutput>(cfg, be->description());
     RunOutput& out = *output;
     if (!quiet)
@@ -210,11 +234,17 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
     auto run = [opts, stepper_opt]() -> int {
         RunConfig cfg = opts->cfg;
         const BackendRequest req = backend_request(opts->backend);
+        std::unique_ptr<OutputLock> lock;
         if (!opts->resume.empty()) {
             for (const CLI::Option* o : opts->physics)
                 if (o->count() > 0)
                     throw Error("--resume takes every parameter from " + opts->resume + "; drop " + o->get_name(),
                                 exit_code::usage);
+            // The file's writer from here on: nothing else may change it while it is
+            // checked, repaired (run_repair.hpp) and continued.
+            throw_if_interrupted("before " + opts->resume + " was touched");
+            lock = std::make_unique<OutputLock>(opts->resume);
+            repair_for_resume(opts->resume, opts->quiet);
             const std::string cmd = cfg.command_line;
             cfg = read_run_config(opts->resume);
             cfg.command_line = cmd;
@@ -237,9 +267,11 @@ Command add_run_command(CLI::App& app, const std::string& command_line) {
             throw Error("--xdmf cannot be combined with --resume; run xyzmf export --xdmf --overwrite afterwards",
                         exit_code::usage);
         validate(cfg);
+        if (opts->xdmf) check_xdmf_names(cfg.output, XdmfOptions{});  // refused before the run file exists
         const BackendKind kind = choose_backend(cfg.backend);
-        return cfg.precision == Precision::float32 ? execute<float>(cfg, kind, opts->quiet, opts->resume, opts->analyze, opts->xdmf)
-                                                   : execute<double>(cfg, kind, opts->quiet, opts->resume, opts->analyze, opts->xdmf);
+        return cfg.precision == Precision::float32
+                   ? execute<float>(cfg, kind, opts->quiet, opts->resume, opts->analyze, opts->xdmf, std::move(lock))
+                   : execute<double>(cfg, kind, opts->quiet, opts->resume, opts->analyze, opts->xdmf, std::move(lock));
     };
     return {sub, run};
 }

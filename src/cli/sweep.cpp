@@ -53,36 +53,44 @@ Command add_sweep_command(CLI::App& app, const std::string& command_line) {
                                        "Dynamical phase map: run every grid point from random states (all points as "
                                        "one batch) and classify what forms; compare with linear stability");
     add_config_option(sub);
-    sub->add_option("--x", o->x, "Horizontal axis PARAM:MIN:MAX:N (Jx, Jy, Jz, gamma_phi; units of gamma)")->capture_default_str();
-    sub->add_option("--y", o->y, "Vertical axis PARAM:MIN:MAX:N")->capture_default_str();
+    std::vector<CLI::Option*> fixed;  // what --resume takes from the file instead
+    auto add = [&](CLI::Option* opt) { fixed.push_back(opt); return opt; };
+    add(sub->add_option("--x", o->x, "Horizontal axis PARAM:MIN:MAX:N (Jx, Jy, Jz, gamma_phi; units of gamma)")->capture_default_str());
+    add(sub->add_option("--y", o->y, "Vertical axis PARAM:MIN:MAX:N")->capture_default_str());
     const std::vector<CLI::Option*> couplings = add_couplings(sub, c.grid.fixed, " where it is not an axis");
-    sub->add_option("--dim", o->dim, "Lattice dimension of every point")->capture_default_str();
-    sub->add_option("--size", o->size, "Lattice of every point: N or LxxLy[xLz], periodic")->capture_default_str();
-    sub->add_option("--replicas", c.replicas, "Random initial states per point (replica r: seed + r)")
-        ->check(CLI::Range(1, 1000))->capture_default_str();
-    sub->add_option("--seed", c.seed, "Base seed of the random initial states")->capture_default_str();
-    sub->add_option("--dt", c.dt, "RK4 time step, units of 1/gamma")->capture_default_str();
-    sub->add_option("--t-end", c.t_end, "Time each lattice runs, units of 1/gamma")->capture_default_str();
-    sub->add_option("--steady-tol", c.steady_tol,
-                    "Stop a batch early once max |ds/dt| over all its lattices is below this; 0 = never")->capture_default_str();
-    add_precision(sub, o->precision);
+    for (CLI::Option* opt : couplings) add(opt);
+    add(sub->add_option("--dim", o->dim, "Lattice dimension of every point")->capture_default_str());
+    add(sub->add_option("--size", o->size, "Lattice of every point: N or LxxLy[xLz], periodic")->capture_default_str());
+    add(sub->add_option("--replicas", c.replicas, "Random initial states per point (replica r: seed + r)")
+        ->check(CLI::Range(1, 1000))->capture_default_str());
+    add(sub->add_option("--seed", c.seed, "Base seed of the random initial states")->capture_default_str());
+    add(sub->add_option("--dt", c.dt, "RK4 time step, units of 1/gamma")->capture_default_str());
+    add(sub->add_option("--t-end", c.t_end, "Time each lattice runs, units of 1/gamma")->capture_default_str());
+    add(sub->add_option("--steady-tol", c.steady_tol,
+                    "Stop a batch early once max |ds/dt| over all its lattices is below this; 0 = never")->capture_default_str());
+    add(add_precision(sub, o->precision));
     add_backend(sub, o->backend);
     sub->add_option("--batch-points", c.batch_points, "Grid points per batch (written to the file after each batch)")
         ->check(CLI::Range(1, 1000000))->capture_default_str();
-    sub->add_option("--shard", o->shard, "Run only points p with p mod n = i (I/N, for job arrays; join with xyzmf merge)")
-        ->capture_default_str();
-    sub->add_option("-o,--output", c.output, "Output HDF5 file (/sweep/...)")->capture_default_str();
-    sub->add_flag("--overwrite", c.overwrite, "Replace an existing output file");
+    add(sub->add_option("--shard", o->shard, "Run only points p with p mod n = i (I/N, for job arrays; join with xyzmf merge)")
+        ->capture_default_str());
+    add(sub->add_option("-o,--output", c.output, "Output HDF5 file (/sweep/...)")->capture_default_str());
+    add(sub->add_flag("--overwrite", c.overwrite, "Replace an existing output file"));
     sub->add_option("--resume", o->resume, "Continue a killed sweep in this file (its settings are used)");
     sub->add_flag("-q,--quiet", o->quiet, "No progress line");
 
-    auto run = [o, command_line, couplings]() -> int {
+    auto run = [o, command_line, couplings, fixed]() -> int {
         SweepConfig cfg = o->cfg;
         cfg.command_line = command_line;
         cfg.backend = backend_request(o->backend);
         SweepHooks hooks;
         hooks.quiet = o->quiet;
         if (!o->resume.empty()) {
+            for (const CLI::Option* opt : fixed)
+                if (opt->count() > 0)
+                    throw Error("--resume takes every setting of the sweep from " + o->resume + "; drop " +
+                                    opt->get_name(),
+                                exit_code::usage);
             cfg.output = o->resume;
             const SweepSummary s = run_sweep(cfg, true, hooks);
             SweepConfig back;

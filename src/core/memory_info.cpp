@@ -1,7 +1,10 @@
 // Host memory available to this process, for the pre-allocation size check.
 #include "xyzmf/memory_info.hpp"
 
+#include <sys/resource.h>
+
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -29,6 +32,23 @@ std::size_t host_available_bytes() {
         if (cg >> lim && lim != "max") {
             try { avail = std::min<std::size_t>(avail, std::stoull(lim)); } catch (...) {}
         }
+    }
+    // An address-space or data-size limit (ulimit -v, ulimit -d) caps what this
+    // process can still allocate: the limit less what it has mapped already.
+    struct rlimit lim;
+    for (int which : {RLIMIT_AS, RLIMIT_DATA}) {
+        if (::getrlimit(which, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) continue;
+        std::size_t used = 0;
+        std::ifstream status("/proc/self/status");
+        const char* key = which == RLIMIT_AS ? "VmSize:" : "VmData:";
+        for (std::string line; std::getline(status, line);)
+            if (line.rfind(key, 0) == 0) {
+                std::istringstream in(line.substr(std::strlen(key)));
+                std::size_t kib = 0;
+                if (in >> kib) used = kib * 1024;
+            }
+        const std::size_t cap = std::size_t(lim.rlim_cur);
+        avail = std::min(avail, cap > used ? cap - used : 0);
     }
     return avail;
 }

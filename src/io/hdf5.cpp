@@ -27,7 +27,45 @@ struct SilenceHdf5 {
     }
 } silence_hdf5;
 
-[[noreturn]] void fail(const std::string& what) { throw Error("HDF5: " + what, exit_code::io); }
+// Why the HDF5 call just made failed, when the system said so: its error stack
+// records the failed write with the file's name and errno ("File too large"
+// when ulimit -f stops it, "No space left on device"). Empty otherwise.
+std::string system_cause() {
+    struct Found {
+        std::string file, why;
+    } found;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD,
+             [](unsigned, const H5E_error2_t* e, void* data) -> herr_t {
+                 auto* f = static_cast<Found*>(data);
+                 const std::string d = e && e->desc ? e->desc : "";
+                 for (const char* why : {"File too large", "No space left on device", "Disk quota exceeded"})
+                     if (f->why.empty() && d.find(why) != std::string::npos) {
+                         f->why = why;
+                         const std::size_t at = d.find("filename = '");
+                         if (at != std::string::npos) {
+                             const std::size_t from = at + 12, to = d.find('\'', from);
+                             if (to != std::string::npos) f->file = d.substr(from, to - from);
+                         }
+                     }
+                 return 0;
+             },
+             &found);
+    if (found.why.empty()) return "";
+    // A new file's temporary name .NAME.tmp-PID is NAME to the user.
+    const std::size_t slash = found.file.rfind('/'), base = slash == std::string::npos ? 0 : slash + 1;
+    const std::size_t tmp = found.file.find(".tmp-", base);
+    if (tmp != std::string::npos && found.file.size() > base && found.file[base] == '.')
+        found.file = found.file.substr(0, base) + found.file.substr(base + 1, tmp - base - 1);
+    const std::string what = found.why == "File too large" ? "the file-size limit (ulimit -f) was reached"
+                             : found.why == "Disk quota exceeded" ? "the disk quota is exceeded"
+                                                                  : "the disk is full";
+    return found.file.empty() ? what : found.file + ": " + what;
+}
+
+[[noreturn]] void fail(const std::string& what) {
+    const std::string cause = system_cause();
+    throw Error(cause.empty() ? "HDF5: " + what : cause + " (HDF5: " + what + ")", exit_code::io);
+}
 
 void check(herr_t rc, const std::string& what) {
     if (rc < 0) fail(what);
@@ -194,8 +232,7 @@ double read_scalar(hid_t loc, const std::string& name) {
     return v;
 }
 
-void write_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, hid_t mem_type,
-                 hid_t file_type, const void* data, int deflate) {
+Id create_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, hid_t file_type, int deflate) {
     Id space(H5Screate_simple(int(dims.size()), dims.data(), nullptr), H5Sclose, "dataspace for " + name);
     Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "property list");
     bool empty = false;
@@ -219,6 +256,12 @@ void write_array(hid_t loc, const std::string& name, const std::vector<hsize_t>&
     Id d(H5Dcreate2(loc, name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose,
          "create dataset " + name);
     describe_dataset(d);
+    return d;
+}
+
+void write_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, hid_t mem_type,
+                 hid_t file_type, const void* data, int deflate) {
+    Id d = create_array(loc, name, dims, file_type, deflate);
     check(H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write " + name);
 }
 
@@ -310,18 +353,23 @@ hsize_t table_rows(hid_t loc, const std::string& name) {
 }
 
 void append_row(hid_t loc, const std::string& name, const double* row, hsize_t cols) {
+    append_rows(loc, name, row, 1, cols);
+}
+
+void append_rows(hid_t loc, const std::string& name, const double* rows, hsize_t n, hsize_t cols) {
+    if (n == 0) return;
     Id d = open_dataset(loc, name);
     Id space0(H5Dget_space(d), H5Sclose, "dataspace of " + name);
     const int rank = H5Sget_simple_extent_ndims(space0);
     hsize_t dims[2] = {0, 0};
     H5Sget_simple_extent_dims(space0, dims, nullptr);
-    hsize_t grown[2] = {dims[0] + 1, cols};
+    hsize_t grown[2] = {dims[0] + n, cols};
     check(H5Dset_extent(d, grown), "extend " + name);
     Id space(H5Dget_space(d), H5Sclose, "dataspace of " + name);
-    hsize_t start[2] = {dims[0], 0}, count[2] = {1, cols};
+    hsize_t start[2] = {dims[0], 0}, count[2] = {n, cols};
     check(H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, count, nullptr), "select " + name);
     Id mem(H5Screate_simple(rank, count, nullptr), H5Sclose, "memory space");
-    check(H5Dwrite(d, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, row), "append to " + name);
+    check(H5Dwrite(d, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, rows), "append to " + name);
 }
 
 void truncate_table(hid_t loc, const std::string& name, hsize_t rows) {

@@ -77,6 +77,17 @@ OutputLock::OutputLock(const std::string& path) : lock_path_(beside(resolve(path
             if (::ftruncate(fd_, 0) == 0 && ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
                 // The pid is only for the message of a refused second writer.
             }
+            struct stat data;
+            if (::stat(path.c_str(), &data) == 0 && S_ISREG(data.st_mode)) {
+                try {
+                    hold_file(path, path);
+                } catch (...) {
+                    ::unlink(lock_path_.c_str());
+                    ::close(fd_);
+                    fd_ = -1;
+                    throw;
+                }
+            }
             return;
         }
         ::close(fd_);
@@ -85,7 +96,28 @@ OutputLock::OutputLock(const std::string& path) : lock_path_(beside(resolve(path
     throw Error(path + ": cannot lock " + lock_path_, exit_code::io);
 }
 
+void OutputLock::hold_file(const std::string& path, const std::string& shown_as) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) return;  // not writable by us: whatever writes it next fails on its own
+    struct flock fl {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = off_t(1) << 62;  // a byte no reader or writer of the data ever touches
+    fl.l_len = 1;
+    if (::fcntl(fd, F_OFD_SETLK, &fl) != 0) {
+        const int e = errno;
+        ::close(fd);
+        if (e == EAGAIN || e == EACCES)
+            throw Error(shown_as + ": is being written by another xyzmf under another name (a hard link of it); "
+                                   "refusing to touch it",
+                        exit_code::io);
+        return;  // a file system without such locks: the lock file alone guards it
+    }
+    file_fds_.push_back(fd);
+}
+
 OutputLock::~OutputLock() {
+    for (int fd : file_fds_) ::close(fd);
     if (fd_ < 0) return;
     ::unlink(lock_path_.c_str());
     ::close(fd_);
@@ -109,6 +141,7 @@ NewFile::NewFile(const std::string& path, bool overwrite, const std::string& opt
                         exit_code::io);
         }
         file_ = h5::Id(f, H5Fclose, "create " + path);
+        lock_.hold_file(temp_, path);
         return;
     }
     std::error_code ec;
@@ -123,6 +156,7 @@ NewFile::NewFile(const std::string& path, bool overwrite, const std::string& opt
         throw Error(path + ": cannot open its working copy", exit_code::io);
     }
     file_ = h5::Id(f, H5Fclose, "open " + temp_);
+    lock_.hold_file(temp_, path);
 }
 
 void flush_file(hid_t file, const std::string& path) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "xyzmf/error.hpp"
+#include "xyzmf/run_repair.hpp"
 
 namespace xyzmf {
 namespace {
@@ -48,11 +49,17 @@ RunOutput::RunOutput(const RunConfig& cfg, const std::string& backend_used)
     h5::create_table(ts, "residual", 1);
     h5::create_group(file, "/snapshots");
     flush();
+    guarded([&] {
+        // Beside the temporary file under its name (removed with it if it is
+        // never committed), renamed to .NAME.journal after it.
+        journal_ = std::make_unique<RunJournal>(created_->disk_path() + ".journal", created_->disk_path(),
+                                                run_base_image(file));
+    });
 }
 
 RunOutput::RunOutput(const std::string& path, std::int64_t keep_rows, std::int64_t keep_snapshots,
-                     const std::string& command_line)
-    : path_(path), lock_(std::make_unique<OutputLock>(path)) {
+                     const std::string& command_line, std::unique_ptr<OutputLock> lock)
+    : path_(path), lock_(lock ? std::move(lock) : std::make_unique<OutputLock>(path)) {
     guarded([&] {
         file_ = open_xyzmf(path, true);
         const RunConfig cfg = read_run_config(file_, path);
@@ -85,11 +92,69 @@ RunOutput::RunOutput(const std::string& path, std::int64_t keep_rows, std::int64
         h5::set_attr(file_, "status", std::string("running"));
         rows_ = keep_rows;
         flush();
+        continue_journal(keep_rows, keep_snapshots);
     });
 }
 
+void RunOutput::continue_journal(std::int64_t keep_rows, std::int64_t keep_snapshots) {
+    const std::string jpath = RunJournal::path_for(OutputLock::resolve(path_));
+    if (journal_of(path_)) {
+        journal_ = RunJournal::reopen(jpath);
+        journal_->cut(keep_snapshots, keep_rows);
+        return;
+    }
+    // No journal of this file (a copy, or written before journals): one that
+    // knows where its snapshots lie, without reading them.
+    journal_ = std::make_unique<RunJournal>(jpath, path_, run_base_image(file_));
+    std::vector<double> cols[4];
+    const char* names[4] = {"t", "mean", "staggered", "residual"};
+    for (int c = 0; c < 4; ++c) {
+        std::vector<hsize_t> dims;
+        cols[c] = h5::read_array(file_, std::string("/timeseries/") + names[c], dims);
+    }
+    std::int64_t row = 0;
+    for (std::int64_t index : snapshot_indices(file_)) {
+        if (index >= keep_snapshots) break;
+        h5::Id g = h5::open_group(file_, snapshot_group(index));
+        JournalSnapshot js;
+        js.index = index;
+        js.t = h5::read_scalar(g, "t");
+        js.step = h5::has_attr(g, "step") ? h5::attr_int(g, "step") : 0;
+        js.dt_next = h5::has_attr(g, "dt_next") ? h5::attr_double(g, "dt_next") : 0;
+        js.timeseries_rows = h5::has_attr(g, "timeseries_rows") ? h5::attr_int(g, "timeseries_rows") : 0;
+        js.value_bytes = precision_ == Precision::float32 ? 4 : 8;
+        js.compress = compress_;
+        h5::Id d = h5::open_dataset(g, "spins");
+        locate_spins(d, path_, js);
+        js.hashed = false;  // (read only to locate it: the hash costs a read of every snapshot)
+        for (; row < std::min(js.timeseries_rows, keep_rows); ++row) {
+            double r[kJournalRowValues];
+            r[0] = cols[0].at(std::size_t(row));
+            for (int k = 0; k < 3; ++k) r[1 + k] = cols[1].at(std::size_t(3 * row + k)), r[4 + k] = cols[2].at(std::size_t(3 * row + k));
+            r[7] = cols[3].at(std::size_t(row));
+            journal_->add_row(r);
+        }
+        journal_->add_snapshot(js);
+    }
+}
+
+void RunOutput::commit_file() {
+    if (!created_ || created_->committed()) return;
+    created_->commit();
+    if (journal_) journal_->rename_to(RunJournal::path_for(path_));
+}
+
 RunOutput::~RunOutput() {
-    if (failed_) return;  // already abandoned
+    if (!journal_) return;
+    if (created_ && !created_->committed()) {  // the temporary file goes, and its journal with it
+        journal_->remove();
+        return;
+    }
+    if (failed_ || !finished_) return;  // the file may need its journal yet
+    // A finished run, its file closed cleanly: nothing to recover any more.
+    if (created_) created_->close();
+    file_ = h5::Id();
+    journal_->remove();
 }
 
 void RunOutput::abandon() {
@@ -116,12 +181,17 @@ void RunOutput::record(double t, const Observables& o, index_t sites) {
         h5::append_row(f, "/timeseries/staggered", stag, 3);
         h5::append_row(f, "/timeseries/residual", &residual, 1);
         ++rows_;
+        if (journal_) {
+            const double row[kJournalRowValues] = {t, mean[0], mean[1], mean[2], stag[0], stag[1], stag[2], residual};
+            journal_->add_row(row);
+        }
     });
 }
 
 void RunOutput::write_spins(hid_t group, const HostStateRef& s) {
     const index_t N = lattice_.sites();
     const std::vector<hsize_t> dims = spin_dims(lattice_);
+    // (the interleaved bytes stay in aos_: the journal hashes them)
     if (s.precision == Precision::float32) {
         const float* aos = interleave(static_cast<const float*>(s.data), N, aos_);
         h5::write_array(group, "spins", dims, H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, aos, compress_);
@@ -151,10 +221,23 @@ void RunOutput::snapshot(std::int64_t index, double t, std::int64_t step, double
         mark_complete(g);
         flush();  // a killed run keeps every snapshot written so far
         ++snapshots_written_;
+        if (journal_) {  // where the snapshot lies, once it is complete on disk
+            JournalSnapshot js;
+            js.index = index;
+            js.t = t;
+            js.step = step;
+            js.dt_next = dt_next;
+            js.timeseries_rows = rows_;
+            js.value_bytes = precision_ == Precision::float32 ? 4 : 8;
+            js.compress = compress_;
+            h5::Id d = h5::open_dataset(g, "spins");
+            locate_spins(d, created_ ? created_->disk_path() : path_, js, aos_.data());
+            journal_->add_snapshot(js);
+        }
         // A new file goes into place once it holds a state (so a killed run
         // can be resumed); one that replaces a file (--overwrite) only when
         // the run stops by itself, so a failure keeps the old file.
-        if (created_ && !created_->replaces()) created_->commit();
+        if (created_ && !created_->replaces()) commit_file();
     });
 }
 
@@ -167,7 +250,8 @@ void RunOutput::final_state(double t, std::int64_t step, const HostStateRef& s, 
         flush();
         mark_complete(g);
         set_status("finished: " + reason);
-        if (created_) created_->commit();
+        commit_file();
+        finished_ = true;
     });
 }
 
@@ -175,7 +259,7 @@ void RunOutput::set_status(const std::string& status) {
     guarded([&] {
         h5::set_attr(handle(), "status", status);
         flush();
-        if (created_ && snapshots_written_ > 0) created_->commit();  // stopped by itself (interrupt, blow-up)
+        if (created_ && snapshots_written_ > 0) commit_file();  // stopped by itself (interrupt, blow-up)
     });
 }
 

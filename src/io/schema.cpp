@@ -124,7 +124,17 @@ void mark_complete(hid_t group) { h5::set_attr(group, "complete", std::int64_t(1
 bool is_complete(hid_t file, const std::string& group) {
     if (!h5::exists(file, group)) return false;
     h5::Id g = h5::open_group(file, group);
-    if (h5::has_attr(g, "complete")) return true;
+    if (h5::has_attr(g, "complete")) {
+        // The mark is the integer 1; anything else (complete = 0, a string) is no mark.
+        try {
+            h5::Id a(H5Aopen(g, "complete", H5P_DEFAULT), H5Aclose, "attribute complete");
+            h5::Id t(H5Aget_type(a), H5Tclose, "type of complete");
+            if (H5Tget_class(t) != H5T_INTEGER) return false;
+            return h5::attr_int(g, "complete") == 1;
+        } catch (const Error&) {
+            return false;
+        }
+    }
     const std::string version = attr_is_string(file, "schema_version") ? h5::attr_string(file, "schema_version") : "";
     if (version != "1.0") return false;  // 1.1 and later: no mark, not complete
     return h5::exists(file, group + "/spins") && h5::exists(file, group + "/t");

@@ -207,8 +207,22 @@ struct XdmfExport::Impl {
     bool failed = false;
 };
 
+void check_xdmf_names(const std::string& run_file, const XdmfOptions& o) {
+    const std::string xdmf = o.xdmf_path.empty() ? replace_extension(run_file, ".xdmf") : o.xdmf_path;
+    const std::string fields = replace_extension(xdmf, ".fields.h5");
+    // A data item reads FILE:/path; ParaView's Xdmf3 readers end the file name at
+    // the first ':' and abort, so no ':' may appear in the names the sidecar holds.
+    for (const std::string& ref : {reference(run_file, xdmf), reference(fields, xdmf)})
+        if (ref.find(':') != std::string::npos)
+            throw Error((o.xdmf_path.empty() ? std::string("--xdmf: ") : "--xdmf-out: ") + "the sidecar " + xdmf +
+                            " would name " + ref + ", and ParaView's XDMF readers take the ':' in it for the end of "
+                            "the file name; rename it, or put the sidecar where the path it names has no ':'",
+                        exit_code::usage);
+}
+
 XdmfExport::XdmfExport(const std::string& run_file, const RunConfig& cfg, const XdmfOptions& o)
     : impl_(std::make_unique<Impl>()) {
+    check_xdmf_names(run_file, o);
     Impl& m = *impl_;
     m.cfg = cfg;
     m.opt = o;

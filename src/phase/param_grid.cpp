@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "xyzmf/error.hpp"
+#include "xyzmf/run_config.hpp"
 
 namespace xyzmf {
 namespace {
@@ -46,6 +47,11 @@ GridAxis parse_axis(const std::string& text, const std::string& option) {
     if (!std::isfinite(a.lo) || !std::isfinite(a.hi) || a.n < 1 || a.n > 100000 || (a.n > 1 && !(a.hi > a.lo)))
         throw Error(option + ": need finite MIN < MAX and 1 <= N <= 100000 (got '" + text + "')", exit_code::usage);
     if (a.name == "gamma_phi" && a.lo < 0) throw Error(option + ": gamma_phi must be >= 0", exit_code::usage);
+    // An axis runs over the values its parameter may take (as --Jx does).
+    if (std::fabs(a.lo) > kMaxCoupling || std::fabs(a.hi) > kMaxCoupling)
+        throw Error(option + ": " + a.name + " is limited to " + (a.name == "gamma_phi" ? "0" : "-1e+06") +
+                        " .. 1e+06 (units of gamma), as its option is (got '" + text + "')",
+                    exit_code::usage);
     return a;
 }
 

@@ -177,7 +177,7 @@ void store_blow_up(SweepResults& res, std::size_t e, double t) {
 
 }  // namespace
 
-void check_sweep_memory(const SweepConfig& c) {
+void check_sweep_memory(const SweepConfig& c, int code) {
     const long double lattices = (long double)std::min(c.batch_points, c.grid.points()) * c.replicas;
     const long double sites = lattices * (long double)c.lattice.copy_sites();
     const long double real = c.precision == Precision::float32 ? 4 : 8;
@@ -185,7 +185,7 @@ void check_sweep_memory(const SweepConfig& c) {
     // on the CPU the state, rate and fused-RK4 buffers in the run's precision.
     const long double bytes = 3 * sites * (3 * 8 + 3 * real);
     check_memory(std::size_t(std::min(bytes, 1.8e19L)), host_available_bytes(), "host",
-                 lattice_text(c.lattice) + " x " + std::to_string((long long)lattices) + " lattices per batch");
+                 lattice_text(c.lattice) + " x " + std::to_string((long long)lattices) + " lattices per batch", code);
 }
 
 SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks& hooks) {
@@ -193,11 +193,16 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
     SweepResults res;
     ResumableFile file;
     file.path = cfg.output;
+    // The backend before the file: a sweep refused for it leaves nothing behind.
+    const BackendKind kind = choose_backend(cfg_in.backend);
     throw_if_interrupted("before " + cfg.output + " was touched");
     if (resume) {
         file.lock = std::make_unique<OutputLock>(cfg.output);
         file.opened = open_xyzmf(cfg.output, true);
         res = read_sweep(file.opened, cfg.output, cfg);
+        // A file's lattice is checked as the command line's is (a67327b stepped a
+        // stored 100000x100000 lattice until it ran out of memory).
+        check_sweep_memory(cfg, exit_code::io);
         cfg.command_line = cfg_in.command_line;
         cfg.backend = cfg_in.backend;
         h5::set_attr(file.opened, "schema_version", std::to_string(kSchemaMajor) + "." + std::to_string(kSchemaMinor));
@@ -208,13 +213,14 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
         validate(cfg, ParamSource::command_line());
         check_sweep_memory(cfg);
         res.resize(cfg.grid.points(), cfg.replicas);
+    }
+    if (!resume) {
         throw_if_interrupted("before " + cfg.output + " was created; nothing written");
         file.created = std::make_unique<NewFile>(cfg.output, cfg.overwrite);
         write_provenance(file.handle(), cfg.command_line, "sweep");
         create_sweep_group(file.handle(), cfg);
     }
     const int P = cfg.grid.points(), R = cfg.replicas;
-    const BackendKind kind = choose_backend(cfg.backend);
     const StabilityMap prediction(cfg.lattice.dim, &cfg.lattice);
     for (int p = 0; p < P; ++p) {
         const StabilityPoint s = prediction.at(cfg.grid.at(p));

@@ -107,13 +107,36 @@ TrajectoryResults read_trajectory_results(hid_t file, const std::string& path, c
     for (hsize_t i = 0; i < M; ++i) {
         r.batch[i] = std::isfinite(b[i]) && b[i] >= 0 ? std::int64_t(b[i]) : -1;
         if (r.batch[i] < 0) continue;
-        // A finished trajectory must have every number it claims.
-        bool ok = std::isfinite(r.jumps[i]);
-        for (hsize_t k = 0; k < nt && ok; ++k) ok = std::isfinite(r.sz_series[i * nt + k]);
-        if (!ok)
-            throw Error(path + ": /quantum: trajectory " + std::to_string(i) + " is marked done but its results are missing",
+        // A finished trajectory must have every number it claims, and each must
+        // be one a trajectory can give: <sz> and <sa_0 sa_r> of one pure state
+        // lie in [-1, 1], and the jumps are a whole number.
+        const std::string which = path + ": /quantum: trajectory " + std::to_string(i);
+        const double jumps = r.jumps[i];
+        if (!std::isfinite(jumps)) throw Error(which + " is marked done but its results are missing", exit_code::io);
+        if (jumps < 0 || jumps > 1e15 || jumps != std::floor(jumps))
+            throw Error(which + ": trajectory_jumps = " + std::to_string(jumps) + " is not a count of jumps",
                         exit_code::io);
+        const double bound = 1 + 1e-9;
+        for (hsize_t k = 0; k < nt; ++k) {
+            const double v = r.sz_series[i * nt + k];
+            if (!std::isfinite(v)) throw Error(which + " is marked done but its results are missing", exit_code::io);
+            if (std::fabs(v) > bound)
+                throw Error(which + ": trajectory_sz = " + std::to_string(v) + " at sample " + std::to_string(k) +
+                                " is outside [-1, 1] (damaged or altered)",
+                            exit_code::io);
+        }
+        for (hsize_t k = 0; k < 3 * N; ++k) {
+            const double v = r.corr[i * 3 * N + k];
+            if (!std::isfinite(v) || std::fabs(v) > bound)
+                throw Error(which + ": trajectory_corr = " + std::to_string(v) + " is outside [-1, 1] (damaged or altered)",
+                            exit_code::io);
+        }
     }
+    for (hsize_t k = 0; k < nt; ++k)
+        if (!(std::fabs(r.t[k] - double(k) * c.sample_dt) <= 1e-9 * std::max(1.0, c.t_end)))
+            throw Error(path + ": /quantum/t[" + std::to_string(k) + "] = " + std::to_string(r.t[k]) + " is not " +
+                            std::to_string(double(k) * c.sample_dt) + " (sample_dt " + std::to_string(c.sample_dt) + ")",
+                        exit_code::io);
     return r;
 }
 

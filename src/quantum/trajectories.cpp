@@ -341,22 +341,46 @@ TrajectoryRun run_trajectories(QuantumRunRequest req, const TrajectoryHooks& hoo
         res.t.resize(std::size_t(nt));
         for (std::int64_t k = 0; k < nt; ++k) res.t[std::size_t(k)] = double(k) * c.sample_dt;
         const std::size_t M = std::size_t(c.trajectories);
+        // The results of every trajectory (sz at every sample, the correlations,
+        // the jumps): refused before they are allocated if they cannot be held.
+        const long double result_bytes =
+            8.0L * (long double)M * ((long double)nt + 3.0L * (long double)c.lattice.copy_sites() + 2.0L);
+        if (result_bytes > 0.9L * (long double)host_available_bytes())
+            throw Error("--trajectories " + std::to_string(c.trajectories) + ": their results (" +
+                            std::to_string(nt) + " samples and " + std::to_string(3 * c.lattice.copy_sites()) +
+                            " correlations each) need " + format_bytes(double(result_bytes)) +
+                            " of host memory but only " + format_bytes(double(host_available_bytes())) +
+                            " is available",
+                        exit_code::usage);
         res.sz_series.assign(M * std::size_t(nt), NAN);
         res.corr.assign(M * 3 * std::size_t(c.lattice.copy_sites()), NAN);
         res.jumps.assign(M, NAN);
         res.batch.assign(M, -1);
-        if (!req.output.empty()) {
-            throw_if_interrupted("before " + req.output + " was created; nothing written");
-            file.created = std::make_unique<NewFile>(req.output, req.overwrite);
-            write_provenance(file.handle(), req.command_line, "quantum trajectories");
-            create_quantum_group(file.handle(), c);
-        }
     }
     std::vector<std::int64_t> todo;
     std::int64_t next_batch = 0;
     for (std::size_t k = 0; k < res.batch.size(); ++k) {
         if (res.batch[k] < 0) todo.push_back(std::int64_t(k));
         next_batch = std::max(next_batch, res.batch[k] + 1);
+    }
+    // The backend and its batch (memory for the state vectors) before the file:
+    // a command refused for them leaves nothing behind.
+    const SpinModel model = make_spin_model(c.lattice, c.couplings);
+    const std::vector<int> partners = displacement_partners(c.lattice);
+    const bool cuda = req.backend == "cuda" || (req.backend == "auto" && cuda_device_count() > 0);
+    if (cuda && cuda_device_count() == 0)
+        throw Error("--backend cuda: no CUDA device is available (use --backend cpu or auto)", exit_code::usage);
+    std::unique_ptr<TrajectoryBackend> be;
+    if (!todo.empty()) {
+        const int B = choose_batch(c, cuda, std::int64_t(todo.size()));
+        be = cuda ? make_cuda_trajectories(model, partners, B) : make_cpu_trajectories(model, partners, B);
+        out.backend = be->description();
+    }
+    if (!req.resume && !req.output.empty()) {
+        throw_if_interrupted("before " + req.output + " was created; nothing written");
+        file.created = std::make_unique<NewFile>(req.output, req.overwrite);
+        write_provenance(file.handle(), req.command_line, "quantum trajectories");
+        create_quantum_group(file.handle(), c);
     }
     if (file.is_open()) {
         try {
@@ -367,15 +391,6 @@ TrajectoryRun run_trajectories(QuantumRunRequest req, const TrajectoryHooks& hoo
             file.abandon();
             throw;
         }
-    }
-    const SpinModel model = make_spin_model(c.lattice, c.couplings);
-    const std::vector<int> partners = displacement_partners(c.lattice);
-    const bool cuda = req.backend == "cuda" || (req.backend == "auto" && cuda_device_count() > 0);
-    std::unique_ptr<TrajectoryBackend> be;
-    if (!todo.empty()) {
-        const int B = choose_batch(c, cuda, std::int64_t(todo.size()));
-        be = cuda ? make_cuda_trajectories(model, partners, B) : make_cpu_trajectories(model, partners, B);
-        out.backend = be->description();
     }
     std::unique_ptr<BatchRunner> runner;
     if (be) runner = std::make_unique<BatchRunner>(c, *be, res);

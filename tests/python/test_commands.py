@@ -228,3 +228,18 @@ def test_dtwa_gives_the_programs_numbers_with_time_as_a_coordinate(tmp_path):
     with pytest.raises(xyzmf.Error) as e:
         xyzmf.dtwa(size=4, t_end=0.1, init="uniform:1,1,0")
     assert "--init" in str(e.value) and e.value.exit_code == 2
+
+
+def test_paths_may_be_bytes_or_path_like(tmp_path):
+    os.chdir(tmp_path)
+    xyzmf.run(b"o.h5", size=4, t_end=0.1)
+    assert (tmp_path / "o.h5").exists() and not (tmp_path / "b'o.h5'").exists()
+
+
+def test_analyze_array_refuses_spins_longer_than_one():
+    s = np.zeros((4, 4, 3))
+    s[..., 2] = -1
+    s[1, 2] = (1.5, 0, 0)
+    with pytest.raises(xyzmf.Error) as e:
+        xyzmf.analyze(s, Jx=1, Jy=-1, Jz=0)
+    assert e.value.exit_code == 2 and "|s| = 1.5" in str(e.value)

@@ -285,3 +285,19 @@ def test_pick_state_final_snapshot_or_the_last_snapshot(sxy, tmp_path):
     with files.open_file(cut) as f:
         assert files.pick_state(f) == "/snapshots/000004"
     assert files.load(cut, as_xarray=False).final is None
+
+
+def test_load_of_a_torn_file_raises_file_error_naming_repair(tmp_path):
+    """A kill during a flush can leave a file whose metadata h5py cannot walk; load() says so in
+    one line (FileError), not with h5py's KeyError or RuntimeError."""
+    import xyzmf as package
+    out = tmp_path / "run.h5"
+    package.run(out, size=8, t_end=1, snapshot_every=0.1)
+    with h5py.File(out, "r") as f:
+        addr = h5py.h5o.get_info(f["snapshots"].id).addr
+    with open(out, "r+b") as fh:  # the prefix of /snapshots' object header, as a torn flush leaves it
+        fh.seek(addr)
+        fh.write(b"\xa5" * 16)
+    with pytest.raises(files.FileError) as e:
+        package.load(out, as_xarray=False)
+    assert "xyzmf repair" in str(e.value) and "\n" not in str(e.value)

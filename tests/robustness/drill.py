@@ -285,7 +285,13 @@ class Ctx:
         for name, new in after.items():
             if name in before:
                 continue
+            if own_side_file(name, after, tuple(modifies) + tuple(creates) + tuple(replaces)):
+                continue
             if name in creates:
+                if rc == 2:
+                    # A refused option or value (exit 2) is refused before anything is written.
+                    self.fail("LITTER", f"a refusal (exit 2) left {name}", a)
+                    continue
                 if failed and is_sidecar(name):
                     st = xdmf_state(self.p(name)) if new.kind == "file" else {"ok": False, "err": new.kind}
                     if not st["ok"]:
@@ -305,6 +311,16 @@ class Ctx:
                     self.fail("CHECK", f"exit 0 but {name} was not written", a)
                 else:
                     check_complete(self, name, a)
+
+
+def own_side_file(name, after, outputs):
+    """The program's own side files of an output it writes: the journal .NAME.journal of a run
+    file that is not finished (checked by check_run_file), and NAME.damaged, the damaged file
+    that a --resume kept when it rebuilt NAME from its journal."""
+    m = re.fullmatch(r"\.(.+)\.journal", name)
+    if m and m.group(1) in after and m.group(1) in outputs:
+        return True
+    return name.endswith(".damaged") and name[:-len(".damaged")] in outputs
 
 
 def _first_line(text):
@@ -524,6 +540,13 @@ def seq(*steps):
     return f
 
 
+def seq_mut(*fns):
+    def f(h):
+        for g in fns:
+            g(h)
+    return f
+
+
 def mutate(name, fn):
     """setup step: open name (in the case dir) read-write with h5py and apply fn(f)."""
     def f(d):
@@ -608,6 +631,8 @@ def check_run_file(ctx, name, argv, ref=None, expect_status="finished"):
                 if not np.all(np.isfinite(s)) or np.max(np.linalg.norm(s, axis=-1)) > 1 + norm_tol + 1e-9:
                     ctx.fail("CHECK", f"{name}: snapshot {k} holds non-finite spins or |s| > 1 + norm_tol", argv)
                     break
+            if status.startswith("finished") and os.path.exists(ctx.p("." + name + ".journal")):
+                ctx.fail("LITTER", f"{name} is finished but its journal .{name}.journal is still there", argv)
             if expect_status == "finished":
                 if "final" not in f:
                     ctx.fail("CHECK", f"{name}: status finished but no /final", argv)
@@ -826,6 +851,7 @@ def fixture_commands(classes):
         cmds["sig_sh0"] = SIG_SHARD + ["--shard", "0/2", "-o", "sig_sh0.h5"]
         cmds["sig_sh1"] = SIG_SHARD + ["--shard", "1/2", "-o", "sig_sh1.h5"]
     if "kill_resume" in classes:
+        cmds["jrun"] = JRUN + ["-o", "jrun.h5"]
         cmds["ref_run"] = LONG_RUN + ["-o", "ref_run.h5"]
         cmds["ref_sweep"] = LONG_SWEEP + ["-o", "ref_sweep.h5"]
     return cmds
@@ -998,6 +1024,10 @@ def options_cases():
     for v in ["Jx:1:0:5", "Jx:0:1:0", "foo:0:1:3", "Jx:nan:1:3"]:
         add("stability", f"--x {v!r}", ["--x", v])
     add("stability", "--x and --y the same parameter", ["--x", "Jx:0:1:3", "--y", "Jx:0:1:3"])
+    # an axis runs over what its parameter may take: |J| <= 1e6 (a67327b mapped Jx up to 1e300)
+    for cmd in ("stability", "gaussian", "sweep"):
+        add(cmd, "--x Jx:0:1e300:3", ["--x", "Jx:0:1e300:3"])
+        add(cmd, "--y Jy:-1e7:0:3", ["--y", "Jy:-1e7:0:3"])
     add("stability", "grid of 1e10 points", ["--x", "Jx:0:1:100000", "--y", "Jy:0:1:100000"])
     for opt, v in [("--dim", "4"), ("--size", "0"), ("--gamma", "nan"), ("--size", "100000x100000"),
                    ("--gamma-phi", "-1")]:
@@ -1033,6 +1063,23 @@ def options_cases():
         setup=cp("run", "run.h5"))
     add("raw", "quantum --resume a non-HDF5 file", ["quantum", "--resume", "x.h5", "-q"], expect=(3,),
         setup=write_text("x.h5", "not hdf5\n"))
+    # Refusals leave no file (a67327b left out.h5 with status "running"), and the memory checks
+    # see ulimit -v, and quantum's result arrays (8 bytes x trajectories x samples) too.
+    add("quantum", "--sites 22 --trajectories 4096 --batch 4096 (too large)",
+        ["--sites", "22", "--trajectories", "4096", "--batch", "4096"])
+    add("quantum", "--backend cuda (refused without a device)", ["--backend", "cuda"], expect=(0, 2))
+    add("sweep", "--backend cuda (refused without a device)", ["--backend", "cuda"], expect=(0, 2))
+    add("quantum", "--trajectories 1e8 (results of about 90 GB)", ["--trajectories", "100000000", "--sites", "12",
+                                                                  "--t-end", "40", "--burn-in", "20"])
+    if not ASAN:            # (an address-space limit cannot be set under AddressSanitizer)
+        def as_limit(n):
+            return lambda: resource.setrlimit(resource.RLIMIT_AS, (n, n))
+        C.append(Case("options", "run --size 4096 under ulimit -v 1 GiB (fits in memory, not in the limit)",
+                      with_opts(RUN_TINY, ["--size", "4096"]), expect=(2,), creates=("out.h5",),
+                      preexec=as_limit(1 << 30), post=post_names("memory")))
+        C.append(Case("options", "quantum --trajectories 3e6 under ulimit -v 2 GiB (its results do not fit)",
+                      with_opts(QUANT_TINY, ["--trajectories", "3000000", "--t-end", "40", "--burn-in", "20"]),
+                      expect=(2,), creates=("out.h5",), preexec=as_limit(2 << 30), post=post_names("memory")))
     add("quantum", "valid tiny run", [], expect=(0,))
     add("quantum", "valid tiny exact run", ["--method", "exact", "--gap"], expect=(0,))
 
@@ -1103,6 +1150,31 @@ def options_cases():
                             ("gamma", "inf", ["gamma"])]:
         addc(f"{key} = {val}", {"c.toml": f"{key} = {val}\n"}, ["--config", "c.toml"], post=post_names(*words),
              key=key)
+    def short_stderr(limit=400):
+        def f(ctx, res):
+            if len(res.err) > limit:
+                ctx.fail("STDERR", f"{len(res.err)} characters on stderr (quotes what it was given at length)", res.argv)
+        return f
+
+    def sparse(name, size):
+        def f(d):
+            with open(os.path.join(d, name), "wb") as fh:
+                fh.truncate(size)
+        return f
+    addc("a key of 3 MB", {"c.toml": "k" * (3 << 20) + " = 1\n"}, ["--config", "c.toml"], post=short_stderr())
+    addc("a value of 3 MB", {"c.toml": 'init = "' + "u" * (3 << 20) + '"\n'}, ["--config", "c.toml"],
+         post=short_stderr())
+    C.append(Case("options", "config of 200 MB under a 1 GB address-space limit", RUN_TINY + ["--config", "c.toml"],
+                  setup=sparse("c.toml", 200 << 20), expect=(2,), creates=("out.h5",),
+                  preexec=None if ASAN else (lambda: resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))),
+                  post=posts(short_stderr(), post_names("c.toml"))))
+    addc("a NUL byte in a value", {"c.toml": b'Jx = "1\x00"\n'}, ["--config", "c.toml"], post=post_names("NUL"))
+    addc("a byte-order mark (UTF-8), then size = 4 (valid)", {"c.toml": b"\xef\xbb\xbfsize = \"4\"\n"},
+         ["--config", "c.toml"], expect=(0,), key="size")
+    addc("an array Jx = [1, 2]", {"c.toml": "Jx = [1, 2]\n"}, ["--config", "c.toml"],
+         post=posts(post_names("Jx"), lambda ctx, res: "not expected" in res.err and
+                    ctx.fail("STDERR", f"does not say which key: {_first_line(res.err)}", res.argv)))
+    addc("a key given twice", {"c.toml": "Jx = 1\nJx = 2\n"}, ["--config", "c.toml"], post=post_names("Jx"))
     C.append(Case("options", "config sweep replicas = 0", SWEEP_TINY + ["--config", "c.toml"],
                   setup=write_text("c.toml", "replicas = 0\n"), expect=(2,), creates=("out.h5",),
                   post=post_names("replicas")))
@@ -1426,6 +1498,16 @@ def crafted_cases():
     ]
     for label, fn in sweep_muts:
         add(f"/sweep {label}", ["sweep-resume", "merge"], fn)
+    # a lattice the command line refuses (a67327b stepped it until it ran out of memory)
+    add("/sweep sizes = [100000, 100000]", ["sweep-resume"], set_attr(S, "sizes", np.array([100000, 100000], dtype=np.int64)))
+    add("/sweep sizes = [8192, 8192] with 9 points per batch", ["sweep-resume"],
+        seq_mut(set_attr(S, "sizes", np.array([8192, 8192], dtype=np.int64)), set_attr(S, "batch_points", np.int64(9))),
+        expect=(3,))
+    for opt, v in [("--t-end", "5"), ("--x", "Jx:-1:1:3"), ("--size", "8"), ("--dt", "0.01"), ("--seed", "2"),
+                   ("-o", "other.h5")]:
+        C.append(Case("crafted_files", f"sweep --resume with {opt} {v} (the file fixes it)",
+                      ["sweep", "--resume", "F.h5", "-q", opt, v], setup=cp("sweep_part", "F.h5"), expect=(2,),
+                      modifies=("F.h5",), creates=("other.h5",), post=post_names(opt)))
     add("/sweep entry in a done batch but phase -1", ["sweep-resume", "merge"], put("phase", cell(-1)),
         expect=(0, 3), post=post_names("F.h5"))
     add("/sweep m_perp of a done entry = NaN", ["merge"], put("m_perp", cell(np.nan)), expect=(0, 3),
@@ -1473,6 +1555,44 @@ def crafted_cases():
                   setup=seq(cp("run", "run.h5"), lambda d: os.symlink("run.h5", os.path.join(d, "link.h5"))),
                   expect=(3,)))
 
+    # -- a commit mark is the integer 1 (a67327b took complete = 0 for one)
+    for label, val in [("0", np.int64(0)), ("'yes'", "yes"), ("2.5", 2.5)]:
+        C.append(Case("crafted_files", f"run --init F.h5:/snapshots/000001 marked complete = {label}",
+                      ["run", "--init", "F.h5:/snapshots/000001", "--t-end", "0.1"] + Q + ["-o", "out.h5"],
+                      setup=seq(cp("run", "F.h5"), mutate("F.h5", set_attr("snapshots/000001", "complete", val))),
+                      expect=(3,), creates=("out.h5",)))
+        C.append(Case("crafted_files", f"analyze --snapshot 1 marked complete = {label}",
+                      ["analyze", "F.h5", "--snapshot", "1"],
+                      setup=seq(cp("run", "F.h5"), mutate("F.h5", set_attr("snapshots/000001", "complete", val))),
+                      expect=(3,), modifies=("F.h5",)))
+
+    # -- quantum --resume: the file's results are checked like a run's spins, and options that
+    # the file fixes are refused (a67327b took trajectory_sz = 1e300 and ignored --Jx 2)
+    def quantum_file(d):
+        _make(d, QUANT_TINY[:-1] + ["Q.h5"])
+
+    def q_one(name, value, index=(0,)):
+        def f(h):
+            a = h["quantum"][name][()]
+            a[index] = value
+            h["quantum"][name][...] = a
+        return f
+    QRES = ["quantum", "--resume", "Q.h5", "-q", "--backend", "cpu"]
+    for label, mut in [("trajectory_sz = 1e300", q_one("trajectory_sz", 1e300, (0, 1))),
+                       ("trajectory_sz = -1.5", q_one("trajectory_sz", -1.5, (1, 0))),
+                       ("trajectory_sz = NaN (done)", q_one("trajectory_sz", np.nan, (0, 0))),
+                       ("trajectory_corr = 2", q_one("trajectory_corr", 2.0, (0, 1, 1))),
+                       ("trajectory_jumps = -1", q_one("trajectory_jumps", -1.0)),
+                       ("trajectory_jumps = 2.5", q_one("trajectory_jumps", 2.5)),
+                       ("t[1] = 7", q_one("t", 7.0, (1,)))]:
+        C.append(Case("crafted_files", f"quantum --resume: {label}", QRES, setup=seq(quantum_file, mutate("Q.h5", mut)),
+                      expect=(3,), modifies=("Q.h5",)))
+    for opt, v in [("--Jx", "2"), ("--trajectories", "8"), ("--t-end", "2"), ("--seed", "3"), ("--sites", "4")]:
+        C.append(Case("crafted_files", f"quantum --resume with {opt} {v} (the file fixes it)", QRES + [opt, v],
+                      setup=quantum_file, expect=(2,), modifies=("Q.h5",), post=post_names(opt)))
+    C.append(Case("crafted_files", "quantum --resume of an untouched finished file (control)", QRES,
+                  setup=quantum_file, expect=(0,), modifies=("Q.h5",)))
+
     # -- export: reads the run file F.h5, writes the sidecar F.xdmf and F.fields.h5 (all or nothing)
     EXP = ["export", "F.h5", "-q"]
     SIDECAR = ("F.xdmf", "F.fields.h5")
@@ -1483,6 +1603,18 @@ def crafted_cases():
                       post=post or (post_export_ok("F.h5", "F.xdmf") if 0 in expect else None)))
 
     addx("untouched (control)", cp("run", "F.h5"), expect=(0,))
+    # ':' in a name the sidecar holds: ParaView's Xdmf3 readers split FILE:/path at it and abort
+    addx("a run file named col:on.h5", cp("run", "col:on.h5"), expect=(2,), argv=["export", "col:on.h5", "-q"],
+         creates=("col:on.xdmf", "col:on.fields.h5"))
+    addx("--xdmf-out a:b.xdmf", cp("run", "F.h5"), expect=(2,), argv=EXP + ["--xdmf-out", "a:b.xdmf"],
+         creates=("a:b.xdmf", "a:b.fields.h5"))
+    C.append(Case("crafted_files", "export: a run file in a directory x:y (the sidecar beside it names no ':')",
+                  ["export", "x:y/F.h5", "-q"],
+                  setup=seq(lambda d: os.mkdir(os.path.join(d, "x:y")), cp("run", "x:y/F.h5")),
+                  post=lambda ctx, res: res.rc == 0 and not xdmf_state(ctx.p("x:y/F.xdmf"))["ok"] and
+                  ctx.fail("CHECK", "x:y/F.xdmf is not a complete sidecar", res.argv)))
+    C.append(Case("crafted_files", "run --xdmf -o c:d.h5", ["run", "--size", "8", "--t-end", "0.2", "--xdmf"] + Q +
+                  ["-o", "c:d.h5"], expect=(2,), creates=("c:d.h5", "c:d.xdmf", "c:d.fields.h5")))
     addx("interrupted run (snapshots, no /final)", cp("part", "F.h5"), expect=(0,))
     tiny = ["run", "--t-end", "0.4", "--snapshot-every", "0.2"] + Q + ["-o", "F.h5"]
     for label, extra in [("1D run", ["--size", "12", "--dim", "1"]), ("3D run", ["--size", "4x3x5"]),
@@ -1751,7 +1883,7 @@ def signal_case(ctx, kind, sig, frac):
         ctx.fail("CHECK", f"status still {st['attrs'].get('status')!r} after {sig.name}", argv)
     if kind == "run":
         check_run_file(ctx, "out.h5", argv, expect_status=None)
-    leftovers = [n for n in os.listdir(ctx.d) if n != "out.h5"]
+    leftovers = [n for n in os.listdir(ctx.d) if n not in ("out.h5", ".out.h5.journal")]
     if leftovers:
         ctx.fail("LITTER", f"after {sig.name}: left {leftovers}", argv)
     res = ctx.run(resume, (0,), modifies=("out.h5",))
@@ -1812,8 +1944,149 @@ def kill_overwrite_case(ctx, frac):
             check_run_file(ctx, "out.h5", r.argv)
 
 
+# Frequent snapshots: a kill during one of their HDF5 flushes can leave the file's metadata
+# half written (the issue of a67327b: 6 of 100 such files could not be resumed).  The
+# journal beside the file lets --resume rebuild it (run_journal.hpp); `xyzmf repair`
+# recovers what a damaged file holds.  The damage a torn flush does is also made on purpose,
+# so that the rebuild is exercised every time, not only when a kill happens to tear a flush.
+JRUN = ["run", "--size", "64", "--t-end", "30", "--dt", "0.01", "--snapshot-every", "0.05", "--steady-tol", "0",
+        "--Jx", "0.9", "--Jy", "-0.6", "--Jz", "1"] + Q
+
+
+def damage(name, where):
+    """Overwrites with garbage what a torn flush leaves half written: the object header of
+    /snapshots (whose link table every new snapshot changes), of the last snapshot group, of
+    the root group, or the superblock."""
+    def f(d):
+        p = os.path.join(d, name)
+        if where == "superblock":
+            addr = 0
+        else:
+            with h5py.File(p, "r") as h:
+                if where == "last snapshot":
+                    obj = h["snapshots"][sorted(h["snapshots"])[-1]]
+                else:
+                    obj = h[where]
+                addr = h5py.h5o.get_info(obj.id).addr
+        with open(p, "r+b") as fh:
+            fh.seek(addr)
+            fh.write(b"\xa5" * 16)    # (an object header's prefix: its version, flags and sizes)
+    return f
+
+
+def interrupted_jrun(ctx, n=8):
+    """A JRUN stopped by SIGINT after its n-th progress line: out.h5 with its journal."""
+    res, finished = kill_at_event(ctx, JRUN + ["-o", "out.h5"], n, signal.SIGINT)
+    if finished or res.rc != 130 or not os.path.exists(ctx.p(".out.h5.journal")):
+        ctx.fail("HARNESS", f"could not make an interrupted run with a journal (exit {res.rc})", JRUN)
+        return False
+    return True
+
+
+def resume_damaged_case(ctx, where):
+    """A run interrupted, its metadata then damaged as a kill during a flush can leave it:
+    --resume rebuilds it from its journal, keeps the damaged file, and ends where the
+    uninterrupted run ends, bit for bit; the result reads completely."""
+    if not interrupted_jrun(ctx):
+        return
+    damage("out.h5", where)(ctx.d)
+    resume = ["run", "--resume", "out.h5"] + Q
+    r = ctx.run(resume, (0,), modifies=("out.h5",))
+    if r.rc == 0:
+        check_run_file(ctx, "out.h5", resume, ref=FX["jrun"])
+        if not os.path.exists(ctx.p("out.h5.damaged")):
+            ctx.fail("CHECK", "rebuilt, but the damaged file was not kept as out.h5.damaged", resume)
+
+
+def kill_storm_case(ctx, kills, seed):
+    """kill -9 at random moments of a run with a snapshot every 0.05 (hundreds of flushes),
+    then --resume, `kills` times: every file the kills leave is resumable, and the last resume
+    ends bit for bit where the uninterrupted run does."""
+    rng = random.Random(seed)
+    argv = JRUN + ["-o", "out.h5"]
+    resume = ["run", "--resume", "out.h5"] + Q
+    rebuilt = 0
+    for i in range(kills):
+        if os.path.exists(ctx.p("out.h5")):
+            st = h5_state(ctx.p("out.h5"))
+            if st["ok"] and st["attrs"].get("status", "").startswith("finished"):
+                break
+        a = resume if os.path.exists(ctx.p("out.h5")) else argv
+        left = remaining_events(ctx, "run") if a is resume else 60
+        res, finished = kill_at_event(ctx, a, max(1, int(rng.uniform(0.05, 0.95) * min(left, 60))), jitter=0.01)
+        if not finished and res.rc != -signal.SIGKILL:
+            ctx.check_exit(res, (0,), sent_signal=signal.SIGKILL)
+        rebuilt += "rebuilt from its journal" in res.out
+    st = h5_state(ctx.p("out.h5")) if os.path.exists(ctx.p("out.h5")) else None
+    if st and st["ok"] and st["attrs"].get("status", "").startswith("finished"):
+        ctx.note(f"{kills} kills, {rebuilt} rebuilds from the journal; finished before the last kill")
+        check_run_file(ctx, "out.h5", argv, ref=FX["jrun"])
+        return
+    r = ctx.exec(unquiet(resume)) if st else ctx.exec(argv)
+    rebuilt += "rebuilt from its journal" in r.out
+    ctx.check_exit(r, (0,))
+    ctx.note(f"{kills} kills, {rebuilt} rebuilds from the journal")
+    if r.rc == 0:
+        check_run_file(ctx, "out.h5", r.argv, ref=FX["jrun"])
+        st = h5_state(ctx.p("out.h5"))
+        if not st["ok"]:
+            ctx.fail("LOST", f"out.h5 does not read completely after the last resume: {st['err']}", r.argv)
+
+
+def repair_case(ctx, where, journal=True, out=None):
+    """`xyzmf repair` of a damaged run file: exit 0, the repaired file reads completely and
+    holds every snapshot the interrupted run had (with its journal), and continues with
+    --resume to the uninterrupted result."""
+    if not interrupted_jrun(ctx):
+        return
+    with h5py.File(ctx.p("out.h5"), "r") as h:
+        had = sorted(k for k in h["snapshots"] if h["snapshots"][k].attrs.get("complete", 0) == 1)
+    damage("out.h5", where)(ctx.d)
+    if not journal:
+        os.remove(ctx.p(".out.h5.journal"))
+    argv = ["repair", "out.h5"] + (["-o", out] if out else [])
+    target = out or "out.h5"
+    r = ctx.run(argv, (0, 3) if not journal else (0,), modifies=("out.h5",), creates=(out,) if out else ())
+    if r.rc != 0:
+        return
+    st = h5_state(ctx.p(target))
+    if not st["ok"]:
+        ctx.fail("CHECK", f"{target} after repair does not read completely: {st['err']}", argv)
+        return
+    if journal:
+        with h5py.File(ctx.p(target), "r") as h:
+            now = sorted(k for k in h["snapshots"] if h["snapshots"][k].attrs.get("complete", 0) == 1)
+        if now != had:
+            ctx.fail("CHECK", f"repair kept {len(now)} snapshots of the {len(had)} the run had written", argv)
+        resume = ["run", "--resume", target] + Q
+        r2 = ctx.run(resume, (0,), modifies=(target, "out.h5"))
+        if r2.rc == 0:
+            check_run_file(ctx, target, resume, ref=FX["jrun"])
+    ctx.note(r.out.strip().replace("\n", "; ")[:300])
+
+
 def kill_resume_cases():
     C = []
+    for where in ["/snapshots", "last snapshot", "/", "superblock"]:
+        C.append(Case("kill_resume", f"run interrupted, {where} damaged as by a torn flush, resume (rebuilt from "
+                      f"the journal)", runner=lambda ctx, w=where: resume_damaged_case(ctx, w), cost=2))
+        C.append(Case("kill_resume", f"repair: {where} damaged, with the journal", runner=lambda ctx, w=where:
+                      repair_case(ctx, w), cost=2))
+    C.append(Case("kill_resume", "repair -o: /snapshots damaged, with the journal", runner=lambda ctx:
+                  repair_case(ctx, "/snapshots", out="fixed.h5"), cost=2))
+    for where in ["/snapshots", "last snapshot"]:
+        C.append(Case("kill_resume", f"repair: {where} damaged, no journal (salvage)", runner=lambda ctx, w=where:
+                      repair_case(ctx, w, journal=False), cost=2))
+    C.append(Case("kill_resume", "repair: a sound file (nothing to do)", ["repair", "run.h5"],
+                  setup=cp("ref_run", "run.h5"), modifies=("run.h5",)))
+    C.append(Case("kill_resume", "repair: a missing file", ["repair", "none.h5"], expect=(3,)))
+    C.append(Case("kill_resume", "repair: a text file", ["repair", "x.h5"], expect=(3,),
+                  setup=write_text("x.h5", "not hdf5\n")))
+    C.append(Case("kill_resume", "repair -o FILE itself", ["repair", "run.h5", "-o", "./run.h5"], expect=(2,),
+                  setup=cp("ref_run", "run.h5")))
+    for seed in range(3):
+        C.append(Case("kill_resume", f"run with a snapshot every 0.05, 8 kill -9 at random moments (seed {seed}), "
+                      f"resumes", runner=lambda ctx, sd=seed: kill_storm_case(ctx, 8, sd), cost=8))
     rng = random.Random(20240611)
 
     def pct(f):
@@ -2157,6 +2430,14 @@ def full_disk_cases():
     for label, n in [("0", 0), ("2 KB", 2 * K), ("half", lim("merged", lambda s: s // 2))]:
         C.append(Case("full_disk", f"merge, limit {label}", merge, setup=seq(cp("sh0", "a.h5"), cp("sh1", "b.h5")),
                       expect=(3,), creates=("m.h5",), preexec=fsize_limit(n)))
+    # a write stopped by the limit says so and names the file (a67327b: "HDF5: write k")
+    for label, cmd in [("stability (241 x 241)", ["stability", "-o", "m.h5"]),
+                       ("sweep (41 x 41 x 8 replicas)", ["sweep", "--x", "Jx:-2:2:41", "--y", "Jy:-2:2:41", "--size", "4",
+                                                         "--t-end", "1", "--replicas", "8"] + Q + ["-o", "m.h5"])]:
+        for n in (100 * K, 400 * K, 1000 * K):
+            C.append(Case("full_disk", f"{label}, limit {n // K} KB: the message names the limit and the file", cmd,
+                          expect=(3,), creates=("m.h5",), preexec=fsize_limit(n),
+                          post=post_names("file-size limit", "disk full")))
     stab = MAP5 + ["-o", "m.h5"]
     for label, n in [("0", 0), ("2 KB", 2 * K), ("half", lim("map", lambda s: s // 2))]:
         C.append(Case("full_disk", f"stability -o, limit {label}", stab, expect=(3,), creates=("m.h5",),
@@ -2266,6 +2547,40 @@ def interrupted_resume_twice(ctx):
     check_run_file(ctx, "out.h5", resume)
 
 
+def hard_link_resumes(ctx, kind):
+    """An interrupted run, sweep or quantum file a.h5 and a hard link b.h5 of it: while
+    --resume a.h5 writes, --resume b.h5 (the same file under another name) is refused."""
+    first = {"run": TW_RUN, "sweep": TW_SWEEP,
+             "quantum": with_opts(SIG_QUANTUM, ["--trajectories", "400"])}[kind] + ["-o", "a.h5"]
+    if kind == "quantum":       # its file exists (committed) before its first batch
+        t0 = time.monotonic()
+        p = ctx.spawn(first)
+        wait_for(ctx.p("a.h5"), p)
+        if p.poll() is None:
+            os.kill(p.pid, signal.SIGINT)
+        res = ctx.finish(p, first, t0)
+    else:
+        res, _ = kill_at_event(ctx, first, 2, signal.SIGINT)
+    if res.rc != 130 or not os.path.exists(ctx.p("a.h5")):
+        ctx.fail("HARNESS", f"could not make an interrupted {kind} file (exit {res.rc})", first)
+        return
+    os.link(ctx.p("a.h5"), ctx.p("b.h5"))
+    tail = ["-q"] + (["--backend", "cpu"] if kind == "quantum" else [])
+    resume_a, resume_b = [kind, "--resume", "a.h5"] + tail, [kind, "--resume", "b.h5"] + tail
+    t0 = time.monotonic()
+    p1 = ctx.spawn(resume_a)
+    if not hold_first_writer(ctx, p1, resume_a, "a.h5"):
+        return
+    try:
+        r2 = ctx.exec(resume_b, timeout=30)
+    finally:
+        os.kill(p1.pid, signal.SIGCONT)
+    ctx.check_exit(r2, (3,))
+    r1 = ctx.finish(p1, resume_a, t0, timeout=120)
+    ctx.check_exit(r1, (0,))
+    ctx.note(f"second resume: exit {r2.rc}, {_first_line(r2.err)}")
+
+
 def two_writers_cases():
     C = []
     sh = seq(cp("sh0", "sh0.h5"), cp("sh1", "sh1.h5"))
@@ -2304,6 +2619,9 @@ def two_writers_cases():
             C.append(Case("two_writers", f"{first_kind} running, then {label}", setup=setup, cost=6,
                           runner=lambda ctx, k=first_kind, s=second, e=expect: two_writers_case(ctx, k, s, e)))
     C.append(Case("two_writers", "two resumes of one interrupted run", runner=interrupted_resume_twice, cost=6))
+    for kind in ("run", "sweep", "quantum"):
+        C.append(Case("two_writers", f"{kind} --resume a.h5 running, then {kind} --resume b.h5, a hard link of it",
+                      runner=lambda ctx, k=kind: hard_link_resumes(ctx, k), cost=6))
     return C
 
 
@@ -2376,8 +2694,46 @@ def check_blown_sweep(ctx, name, argv, ref=None):
         ctx.fail("CHECK", f"{name}: {str(e).splitlines()[0][:120]}", argv)
 
 
+def reproducible_analysis(ctx):
+    """The analysis of one state gives the same bits every time and on any thread count (a67327b:
+    S(k) on the Nyquist column of an even lattice was written by two threads with values equal
+    only up to roundoff, so S(k) and a sweep's peak_weight changed in the last bit run to run)."""
+    _make(ctx.d, ["run", "--size", "256", "--t-end", "5", "--Jx", "1", "--Jy", "-1", "--Jz", "0"] + Q + ["-o", "s.h5"])
+    names = []
+    for i, threads in enumerate([1, 2, 2, 2, 2, 2, 3]):
+        name = f"a{i}.h5"
+        shutil.copyfile(ctx.p("s.h5"), ctx.p(name))
+        r = ctx.exec(["analyze", name, "--json"], env=dict(CHILD_ENV, OMP_NUM_THREADS=str(threads)))
+        ctx.check_exit(r, (0,))
+        names.append(name)
+    ref = h5_state(ctx.p(names[0]))
+    for name in names[1:]:
+        st = h5_state(ctx.p(name))
+        diff = [k for k, v in ref["dsets"].items() if k.startswith("final/") and st["dsets"].get(k) != v]
+        if diff:
+            ctx.fail("CHECK", f"{name} differs from the first analysis in {', '.join(diff[:4])}", ["analyze", name])
+
+
+def reproducible_sweep(ctx):
+    """Two identical sweeps, on 2 threads, store the same bits."""
+    argv = ["sweep", "--x", "Jx:-3:3:7", "--y", "Jy:-3:3:7", "--size", "32", "--t-end", "30", "--replicas", "2"] + Q
+    env = dict(CHILD_ENV, OMP_NUM_THREADS="2")
+    for name in ("a.h5", "b.h5", "c.h5"):
+        ctx.check_exit(ctx.exec(argv + ["-o", name], env=env), (0,))
+    with h5py.File(ctx.p("a.h5"), "r") as fa:
+        for name in ("b.h5", "c.h5"):
+            with h5py.File(ctx.p(name), "r") as fb:
+                bad = [k for k in SWEEP_ENTRY_KEYS if not np.array_equal(fa["sweep"][k][()], fb["sweep"][k][()],
+                                                                         equal_nan=True)]
+                if bad:
+                    ctx.fail("CHECK", f"{name} differs from a.h5 in /sweep/{', '.join(bad)}", argv)
+
+
 def blowups_cases():
     C = []
+    C.append(Case("blowups", "analysis of one state: the same bits 7 times on 1, 2 and 3 threads",
+                  runner=reproducible_analysis, cost=3))
+    C.append(Case("blowups", "three identical sweeps on 2 threads: the same bits", runner=reproducible_sweep, cost=3))
     runs = [
         ("rk4 dt 5", ["--dt", "5"]),
         ("rk4 dt 2 float", ["--dt", "2", "--precision", "float"]),
