@@ -102,6 +102,13 @@ struct ResumableFile {
         if (created) created->abandon();
         opened.abandon();
     }
+    // A run of batches that stopped on e: without a file, e itself; after a
+    // failed write (io), e with the file abandoned; otherwise the file marked
+    // "stopped after DONE: WHY" and kept, and e's message ends with "; finished
+    // KEPT kept in FILE (continue with --resume FILE)". Always throws.
+    [[noreturn]] void stop(const class Error& e, const std::string& done, const std::string& kept);
+    // Marks the file "finished" and commits it (abandons it if that fails).
+    void finish();
 };
 
 // Flushes an open file; a failure (disk full) is Error(io) naming path.

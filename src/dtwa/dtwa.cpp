@@ -499,29 +499,9 @@ DtwaRun run_dtwa(DtwaRequest req, const DtwaHooks& hooks) {
     try {
         run_batches<double>(c, kind, out, file, hooks);
     } catch (const Error& e) {
-        if (!file.is_open()) throw;
-        if (e.exit_code() == exit_code::io) {
-            file.abandon();
-            throw;
-        }
-        try {
-            file.set_status("stopped after " + std::to_string(out.done_now) + " trajectories: " + e.what());
-            file.commit();
-        } catch (const Error&) {
-        }
-        throw Error(std::string(e.what()) + "; finished batches kept in " + file.path + " (continue with --resume " +
-                        file.path + ")",
-                    e.exit_code());
+        file.stop(e, std::to_string(out.done_now) + " trajectories", "batches");
     }
-    if (file.is_open()) {
-        try {
-            file.set_status("finished");
-            file.commit();
-        } catch (const Error&) {
-            file.abandon();
-            throw;
-        }
-    }
+    file.finish();
     return out;
 }
 

@@ -212,4 +212,30 @@ void ResumableFile::set_status(const std::string& s) {
     flush_file(handle(), path);
 }
 
+void ResumableFile::stop(const Error& e, const std::string& done, const std::string& kept) {
+    if (!is_open()) throw e;
+    if (e.exit_code() == exit_code::io) {
+        abandon();
+        throw e;
+    }
+    try {
+        set_status("stopped after " + done + ": " + e.what());
+        commit();
+    } catch (const Error&) {
+    }
+    throw Error(std::string(e.what()) + "; finished " + kept + " kept in " + path + " (continue with --resume " + path + ")",
+                e.exit_code());
+}
+
+void ResumableFile::finish() {
+    if (!is_open()) return;
+    try {
+        set_status("finished");
+        commit();
+    } catch (const Error&) {
+        abandon();
+        throw;
+    }
+}
+
 }  // namespace xyzmf

@@ -421,32 +421,12 @@ TrajectoryRun run_trajectories(QuantumRunRequest req, const TrajectoryHooks& hoo
         }
     } catch (const Error& e) {
         line.end();
-        if (!file.is_open()) throw;
-        if (e.exit_code() == exit_code::io) {
-            file.abandon();
-            throw;
-        }
-        try {
-            file.set_status("stopped after " + std::to_string(out.done_now) + " trajectories: " + e.what());
-            file.commit();
-        } catch (const Error&) {
-        }
-        throw Error(std::string(e.what()) + "; finished trajectories kept in " + file.path + " (continue with --resume " +
-                        file.path + ")",
-                    e.exit_code());
+        file.stop(e, std::to_string(out.done_now) + " trajectories", "trajectories");
     }
     line.end();
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     out.rounds = runner ? runner->rounds() : 0;
-    if (file.is_open()) {
-        try {
-            file.set_status("finished");
-            file.commit();
-        } catch (const Error&) {
-            file.abandon();
-            throw;
-        }
-    }
+    file.finish();
     return out;
 }
 
