@@ -62,13 +62,19 @@ TEST(Stability, PmBoundaryAtJzOneMatchesTheClosedForm) {
 TEST(Stability, LifshitzPointAtJzEqualsGamma) {
     const StabilityMap map(1, nullptr);
     const std::vector<LifshitzPoint> pts = find_lifshitz_points({0, 0, 1, 1, 0}, map);
-    ASSERT_EQ(pts.size(), 2u);
+    ASSERT_EQ(pts.size(), 4u);
     // roots of t^2 - (17/8) t + 17/16 = 0 (physics.md 3.7)
     const double hi = (17.0 / 8 + std::sqrt(289.0 / 64 - 17.0 / 4)) / 2, lo = 17.0 / 8 - hi;
     EXPECT_NEAR(pts[0].Jx, hi, 1e-4);
     EXPECT_NEAR(pts[0].Jy, lo, 1e-4);
     EXPECT_NEAR(pts[0].Jx, 1.3202, 1e-4);
     EXPECT_NEAR(pts[1].Jx, lo, 1e-4);
+    // the AFM side, where k leaves pi: the staggered images (-Jx, -Jy)
+    EXPECT_EQ(pts[2].side, -1);
+    EXPECT_NEAR(pts[2].Jx, -hi, 1e-4);
+    EXPECT_NEAR(pts[2].Jy, -lo, 1e-4);
+    const StabilityPoint near = map.at({pts[2].Jx, pts[2].Jy - 1e-3, 1, 1, 0});
+    EXPECT_NEAR(near.u, -1, 1e-2) << "the boundary mode at the AFM-side point is k = pi";
     const CommandResult r = run_xyzmf_all_output("stability --Jz 1 --lifshitz --x Jx:-6:6:13 --y Jy:-6:6:13");
     EXPECT_EQ(r.exit_code, 0);
     EXPECT_NE(r.stderr_text.find("Lifshitz point: Jx = 1.3202, Jy = 0.8048"), std::string::npos) << r.stderr_text;

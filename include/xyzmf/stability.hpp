@@ -53,12 +53,15 @@ private:
 
 struct LifshitzPoint {
     double Jx, Jy;
+    int side = 1;  // +1: the boundary mode leaves k = 0 (FM | SDW); -1: it leaves k = pi (AFM | SDW)
 };
 // Points on the PM boundary in the (Jx, Jy) plane at fixed Jz, gamma,
 // gamma_phi where the most unstable k leaves 0 (physics.md 3.7), found
 // numerically: the boundary below the XXZ diagonal is traced by bisection in
 // Jy, and the change of the boundary mode from u = 1 to u < 1 by bisection in
-// Jx; mirrored points (Jx <-> Jy) are included.
+// Jx; mirrored points (Jx <-> Jy) are included, and so are the points where k
+// leaves pi (the AFM side), the images of those under the staggered map
+// (Jx, Jy) -> (-Jx, -Jy), u -> -u, each checked on the map itself.
 std::vector<LifshitzPoint> find_lifshitz_points(const Couplings& fixed, const StabilityMap& map, double j_max = 6);
 
 }  // namespace xyzmf

@@ -27,8 +27,8 @@ struct AnalyzeOptions {
 // Only what applies: a period for a modulated (SDW) order, a domain size
 // where there is order, vortices at sXY points; units in the legend.
 void print_table(const std::vector<StateAnalysis>& all) {
-    std::printf("%-18s %9s  %-14s %-5s %7s  %-22s %6s %8s %8s %9s %9s %9s\n", "state", "t", "phase", "order", "m_perp",
-                "peak k/pi", "weight", "period", "domain", "residual", "vortices", "antivort.");
+    std::printf("%-18s %9s  %-14s %-5s %7s  %-22s %6s %8s %8s %9s %9s %9s %8s\n", "state", "t", "phase", "order",
+                "m_perp", "peak k/pi", "weight", "period", "domain", "residual", "vortices", "antivort.", "skipped");
     bool sdw = false;
     for (const StateAnalysis& a : all) {
         const Classification& c = a.cls;
@@ -50,13 +50,19 @@ void print_table(const std::vector<StateAnalysis>& all) {
         std::printf("%-18s %9.4g  %-14s %-5s %7.4f  %-22s %6s %8s %8s %9.3g", a.where.c_str(), a.t, c.phase.c_str(),
                     c.order.c_str(), c.m_perp, k, weight, period, domain, c.residual);
         if (a.has_vortices)
-            std::printf(" %9lld %9lld", (long long)a.vortices.vortices, (long long)a.vortices.antivortices);
+            std::printf(" %9lld %9lld %8lld", (long long)a.vortices.vortices, (long long)a.vortices.antivortices,
+                        (long long)a.vortices.skipped);
         else
-            std::printf(" %9s %9s", "-", "-");
+            std::printf(" %9s %9s %8s", "-", "-", "-");
         std::printf("\n");
     }
     std::printf("units: t in 1/gamma; domain = domain size in lattice sites (\"one\": a single domain; - in PM); "
                 "residual = max |ds/dt| in gamma; weight = share of S_perp at +-k\n");
+    bool skipped = false;
+    for (const StateAnalysis& a : all) skipped = skipped || (a.has_vortices && a.vortices.skipped > 0);
+    if (skipped)
+        std::printf("skipped: plaquettes with a corner whose in-plane amplitude is below --vortex-amplitude, counted "
+                    "neither as vortex nor antivortex (the two counts can differ by up to that many)\n");
     if (sdw)
         std::printf("period: SDW wavelength 2 pi / |k| in lattice sites, along the peak wave vector k (column peak k/pi)\n");
     if (!all.empty()) std::printf("why (%s): %s\n", all.back().where.c_str(), all.back().cls.reason.c_str());

@@ -110,6 +110,9 @@ Command add_stability_command(CLI::App& app, const std::string& command_line) {
                 std::vector<double> lp;
                 for (const auto& l : lif) { lp.push_back(l.Jx); lp.push_back(l.Jy); }
                 dbl("lifshitz_points", {hsize_t(lif.size()), 2}, lp.data());
+                std::vector<std::int64_t> side;
+                for (const auto& l : lif) side.push_back(l.side);
+                h5::write_array(g, "lifshitz_side", {hsize_t(lif.size())}, H5T_NATIVE_INT64, H5T_STD_I64LE, side.data(), 0);
             }
             file.commit();
         }
@@ -121,7 +124,8 @@ Command add_stability_command(CLI::App& app, const std::string& command_line) {
                                                  {"8", "FM/AFM"}}},
                                 {"phase", code}, {"growth", growth}, {"u", u}, {"period", period}, {"counts", counts}};
             nlohmann::json lj = nlohmann::json::array();
-            for (const auto& l : lif) lj.push_back({{"Jx", l.Jx}, {"Jy", l.Jy}});
+            for (const auto& l : lif)
+                lj.push_back({{"Jx", l.Jx}, {"Jy", l.Jy}, {"k_leaves", l.side > 0 ? "0 (FM | SDW)" : "pi (AFM | SDW)"}});
             if (o->lifshitz) j["lifshitz"] = lj;
             std::printf("%s\n", j.dump().c_str());
             return 0;
@@ -131,8 +135,10 @@ Command add_stability_command(CLI::App& app, const std::string& command_line) {
                     o->fixed.Jz, o->fixed.gamma, o->fixed.gamma_phi);
         for (const auto& [name, n] : counts) std::printf("  %-6s %6d points (%.1f%%)\n", name.c_str(), n, 100.0 * n / P);
         if (o->lifshitz) {
-            if (lif.empty()) std::printf("no Lifshitz point on the PM boundary for Jx, Jy in (0, 6]\n");
-            for (const auto& l : lif) std::printf("Lifshitz point: Jx = %.4f, Jy = %.4f\n", l.Jx, l.Jy);
+            if (lif.empty()) std::printf("no Lifshitz point on the PM boundary for |Jx|, |Jy| in (0, 6]\n");
+            for (const auto& l : lif)
+                std::printf("Lifshitz point: Jx = %.4f, Jy = %.4f (k leaves %s)\n", l.Jx, l.Jy,
+                            l.side > 0 ? "0: FM | SDW" : "pi: AFM | SDW");
         }
         if (!o->out.empty()) std::printf("wrote %s\n", o->out.c_str());
         return 0;

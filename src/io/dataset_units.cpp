@@ -76,6 +76,7 @@ constexpr Rule kRules[] = {
     {"map", "period", "sites", "y,x"},
     {"map", "k", "rad/site", "y,x,axis(x,y,z)"},
     {"map", "lifshitz_points", "gamma", "point,coupling(Jx,Jy)"},
+    {"map", "lifshitz_side", "1", "point"},
     {"map", "*", "1", "y,x"},  // u, phase
     // Gaussian fluctuations
     {"gaussian", "x", "gamma", "x"},

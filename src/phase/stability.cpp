@@ -143,6 +143,15 @@ std::vector<LifshitzPoint> find_lifshitz_points(const Couplings& fixed, const St
         prev = cur;
         prev_x = x;
     }
+    // The AFM side: the staggered map (Jx, Jy) -> (-Jx, -Jy) turns the mode u into -u
+    // at the same growth rate, so each point has an image where k leaves pi. Added
+    // where the map itself confirms it (not with dephasing that breaks the symmetry).
+    const std::size_t fm = out.size();
+    for (std::size_t i = 0; i < fm; ++i) {
+        const StabilityPoint p = growth(out[i].Jx, out[i].Jy), q = growth(-out[i].Jx, -out[i].Jy);
+        if (std::fabs(p.growth - q.growth) <= 1e-9 * std::max(1.0, std::fabs(p.growth)) && std::fabs(p.u + q.u) <= 1e-9)
+            out.push_back({-out[i].Jx, -out[i].Jy, -1});
+    }
     return out;
 }
 
