@@ -36,6 +36,7 @@ NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 VOLATILE = [
     re.compile(r"in [-+0-9.e]+ s\b"),                       # "in 0.0163 s", "in 43.7 s"
     re.compile(r"\([-+0-9.e]+ site-steps/s\)"),              # "(1.65e+07 site-steps/s)"
+    re.compile(r"\([-+0-9.e]+ trajectory site-steps/s\)"),   # dtwa: "(2.27e+06 trajectory site-steps/s)"
     re.compile(r"\(OpenMP, \d+ threads?\)"),                 # the machine's cores
     re.compile(r"; [-+0-9.e]+ s\)"),                         # exact: "(|L rho| / |rho| = ...; 246.2 s)"
 ]
