@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
@@ -67,27 +68,30 @@ Command add_dtwa_command(CLI::App& app, const std::string& command_line) {
         "by the mean-field equations and decays and dephases by exact quantum jumps; averages over trajectories "
         "estimate <s_a>, nearest-neighbour <s_a s_a>, C_aa(r) and S(k) beyond mean field (docs/physics.md 8)");
     add_config_option(sub);
-    o->dim_opt = sub->add_option("--dim", o->dim, "Lattice dimension d = 1, 2, 3 (inferred from --size AxB[xC])")
-                     ->capture_default_str();
-    sub->add_option("--size", o->size, "Sites per side: N (all sides) or Lx x Ly [x Lz]; periodic")->capture_default_str();
-    add_couplings(sub, c.couplings);
-    sub->add_option("--trajectories", c.trajectories,
-                    "Number of trajectories (averages carry standard errors over them)")
-        ->capture_default_str();
-    sub->add_option("--batch", c.batch,
-                    "Trajectories stepped together as copies of the lattice (0: about 2^20 sites per batch); the file "
-                    "is written after each batch")
-        ->capture_default_str();
-    sub->add_option("--dt", c.dt, "Time step, units of 1/gamma (--t-end must be a whole number of steps)")->capture_default_str();
-    sub->add_option("--t-end", c.t_end, "Time each trajectory runs, units of 1/gamma")->capture_default_str();
-    sub->add_option("--record-every", c.record_every, "Interval between records of the observables, units of 1/gamma")
-        ->capture_default_str();
-    sub->add_option("--init", c.init,
-                    "Initial pure product state: down (every spin down) or uniform:x,y,z (every spin along the unit "
-                    "vector (x, y, z))")
-        ->capture_default_str();
-    sub->add_option("--seed", c.seed, "Seed of the Wigner samples and the jumps (Philox; same seed = same trajectories)")
-        ->capture_default_str();
+    std::vector<CLI::Option*> fixed;  // what --resume takes from the file instead
+    auto add = [&](CLI::Option* opt) { fixed.push_back(opt); return opt; };
+    o->dim_opt = add(sub->add_option("--dim", o->dim, "Lattice dimension d = 1, 2, 3 (inferred from --size AxB[xC])")
+                         ->capture_default_str());
+    add(sub->add_option("--size", o->size, "Sites per side: N (all sides) or Lx x Ly [x Lz]; periodic")->capture_default_str());
+    for (CLI::Option* opt : add_couplings(sub, c.couplings)) add(opt);
+    add(sub->add_option("--trajectories", c.trajectories,
+                        "Number of trajectories (averages carry standard errors over them)")
+            ->capture_default_str());
+    add(sub->add_option("--batch", c.batch,
+                        "Trajectories stepped together as copies of the lattice (0: about 2^20 sites per batch); the "
+                        "file is written after each batch")
+            ->capture_default_str());
+    add(sub->add_option("--dt", c.dt, "Time step, units of 1/gamma (--t-end must be a whole number of steps)")
+            ->capture_default_str());
+    add(sub->add_option("--t-end", c.t_end, "Time each trajectory runs, units of 1/gamma")->capture_default_str());
+    add(sub->add_option("--record-every", c.record_every, "Interval between records of the observables, units of 1/gamma")
+            ->capture_default_str());
+    add(sub->add_option("--init", c.init,
+                        "Initial pure product state: down (every spin down) or uniform:x,y,z (every spin along the "
+                        "unit vector (x, y, z))")
+            ->capture_default_str());
+    add(sub->add_option("--seed", c.seed, "Seed of the Wigner samples and the jumps (Philox; same seed = same trajectories)")
+            ->capture_default_str());
     add_backend(sub, o->backend);
     sub->add_option("-o,--output", o->out, "Write the results to this HDF5 file (/dtwa/...), batch by batch");
     sub->add_flag("--overwrite", o->overwrite, "Replace an existing output file");
@@ -95,7 +99,12 @@ Command add_dtwa_command(CLI::App& app, const std::string& command_line) {
     sub->add_flag("--json", o->json, "Print the result as one JSON object");
     sub->add_flag("-q,--quiet", o->quiet, "No progress line");
 
-    auto run = [o, command_line]() -> int {
+    auto run = [o, command_line, fixed]() -> int {
+        if (!o->resume.empty())
+            for (const CLI::Option* opt : fixed)
+                if (opt->count() > 0)
+                    throw Error("--resume takes every parameter from " + o->resume + "; drop " + opt->get_name(),
+                                exit_code::usage);
         DtwaRequest req;
         req.config = o->cfg;
         if (o->resume.empty()) req.config.lattice = parse_size(o->size, o->dim, o->dim_opt->count() > 0);

@@ -403,6 +403,24 @@ void run_batch(const DtwaConfig& c, Backend<Real>& be, std::int64_t b, DtwaResul
     r.done[std::size_t(b)] = count;
 }
 
+// Refuses (exit 2 from the command line, 3 for a file's settings) a run whose
+// results or batch would not fit: the sums of every batch (S(k) is a lattice's
+// worth of numbers each), and on the backend the batch's state with the
+// stepper's buffer; on the host the batch downloaded at each record (twice).
+void check_dtwa_memory(const DtwaConfig& c, BackendKind kind, std::int64_t batch_size, int code) {
+    const double N = double(c.lattice.copy_sites()), B = std::ceil(double(c.trajectories) / double(batch_size));
+    const double nt = double(dtwa_record_steps(c).size()), nr = double(c.lattice.L[0] / 2 + 1);
+    const double results = 8 * B * (2 * nt * kDtwaScalars + 2 * nt * 3 * nr + 3 * N + 3);
+    const double host = results + 8 * 2 * 3 * N * double(batch_size) + 8 * 6 * N;
+    const std::string what = lattice_text(c.lattice) + ", " + std::to_string(c.trajectories) + " trajectories in batches of " +
+                             std::to_string(batch_size);
+    check_memory(host < 1e19 ? std::size_t(host) : std::size_t(-1), host_available_bytes(), "host", what, code);
+    RunConfig mem;
+    mem.lattice = c.lattice;
+    mem.lattice.copies = batch_size;
+    check_run_memory(mem, kind, 2, code);
+}
+
 DtwaResults empty_results(const DtwaConfig& c) {
     DtwaResults r;
     for (std::int64_t s : dtwa_record_steps(c)) r.t.push_back(double(s) * c.dt);
@@ -428,10 +446,6 @@ void run_batches(const DtwaConfig& c, BackendKind kind, DtwaRun& out, ResumableF
     for (std::int64_t b = 0; b < r.batches; ++b)
         if (r.done[std::size_t(b)] == 0) todo.push_back(b);
     if (todo.empty()) return;
-    RunConfig mem;
-    mem.lattice = c.lattice;
-    mem.lattice.copies = r.batch_size;
-    check_run_memory(mem, kind, 2);
     auto be = make_backend<Real>(kind);
     out.backend = be->description();
     ProgressLine line(hooks.quiet);
@@ -468,13 +482,23 @@ DtwaRun run_dtwa(DtwaRequest req, const DtwaHooks& hooks) {
     DtwaRun out;
     DtwaConfig& c = out.config;
     c = req.config;
+    const BackendKind kind = choose_backend(req.backend == "cuda"  ? BackendRequest::cuda
+                                            : req.backend == "cpu" ? BackendRequest::cpu
+                                                                   : BackendRequest::automatic);
     if (req.resume) {
         file.lock = std::make_unique<OutputLock>(req.output);
         file.opened = open_xyzmf(req.output, true);
         c = read_dtwa_config(file.opened, req.output);
+        h5::Id g = h5::open_group(file.opened, "/dtwa");
+        const std::int64_t stored = h5::has_attr(g, "batch_size") ? h5::attr_int(g, "batch_size") : 0;
+        if (stored < 1 || stored > c.trajectories)
+            throw Error(req.output + ": /dtwa: batch_size " + std::to_string(stored) + " is not 1 to trajectories",
+                        exit_code::io);
+        check_dtwa_memory(c, kind, stored, exit_code::io);
         out.results = read_dtwa_results(file.opened, req.output, c);
     } else {
         validate(c, ParamSource::command_line());
+        check_dtwa_memory(c, kind, dtwa_batch_size(c), exit_code::usage);
         out.results = empty_results(c);
         if (!req.output.empty()) {
             throw_if_interrupted("before " + req.output + " was created; nothing written");
@@ -493,9 +517,6 @@ DtwaRun run_dtwa(DtwaRequest req, const DtwaHooks& hooks) {
             throw;
         }
     }
-    const BackendKind kind = choose_backend(req.backend == "cuda"  ? BackendRequest::cuda
-                                            : req.backend == "cpu" ? BackendRequest::cpu
-                                                                   : BackendRequest::automatic);
     try {
         run_batches<double>(c, kind, out, file, hooks);
     } catch (const Error& e) {

@@ -16,10 +16,8 @@ const char* const kUnits =
     "*_err: standard errors over trajectories";
 const char* const kScalarNames[kDtwaScalars] = {"sx", "sy", "sz", "cxx1", "cyy1", "czz1"};
 
-void replace(hid_t g, const char* name, const std::vector<hsize_t>& dims, const double* v) {
-    if (h5::exists(g, name)) h5::remove(g, name);
-    h5::write_array(g, name, dims, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, v, 0);
-}
+// The summary datasets exist from the start (create_dtwa_group): overwritten in place.
+void put(hid_t g, const std::string& name, const double* v) { h5::overwrite(g, name, H5T_NATIVE_DOUBLE, v); }
 
 std::vector<hsize_t> k_dims(const Lattice& lat) {
     std::vector<hsize_t> d;
@@ -47,6 +45,17 @@ void create_dtwa_group(hid_t file, const DtwaConfig& c, const DtwaResults& r) {
     h5::create_filled(g, "vortex_sum", {B}, H5T_IEEE_F64LE, NAN);
     h5::create_filled(g, "vortex_sum2", {B}, H5T_IEEE_F64LE, NAN);
     h5::create_filled(g, "done", {B}, H5T_STD_I64LE, 0);
+    // The summary too, so that a write never changes the file's structure (a
+    // kill during one leaves the datasets where they were).
+    for (int k = 0; k < kDtwaScalars; ++k) {
+        h5::create_filled(g, kScalarNames[k], {nt}, H5T_IEEE_F64LE, NAN);
+        h5::create_filled(g, std::string(kScalarNames[k]) + "_err", {nt}, H5T_IEEE_F64LE, NAN);
+    }
+    for (const char* name : {"corr", "corr_err", "connected"}) h5::create_filled(g, name, {nt, 3, nr}, H5T_IEEE_F64LE, NAN);
+    std::vector<hsize_t> skd = {3};
+    for (hsize_t d : k_dims(c.lattice)) skd.push_back(d);
+    h5::create_filled(g, "sk", skd, H5T_IEEE_F64LE, NAN);
+    h5::create_filled(g, "vortices", {2}, H5T_IEEE_F64LE, NAN);
 }
 
 void write_dtwa_results(hid_t file, const std::string& path, const DtwaConfig& c, const DtwaResults& r) {
@@ -64,15 +73,15 @@ void write_dtwa_results(hid_t file, const std::string& path, const DtwaConfig& c
     h5::overwrite(g, "vortex_sum2", H5T_NATIVE_DOUBLE, r.vortex_sum2.data());
     const DtwaSummary s = summarize(c, r);
     const double vortices[2] = {s.vortices, s.vortices_err};
-    replace(g, "vortices", {2}, vortices);
+    put(g, "vortices", vortices);
     std::vector<double> col(nt), err(nt);
     for (int k = 0; k < kDtwaScalars; ++k) {
         for (hsize_t q = 0; q < nt; ++q) col[q] = s.mean[q * kDtwaScalars + k], err[q] = s.err[q * kDtwaScalars + k];
-        replace(g, kScalarNames[k], {nt}, col.data());
-        replace(g, (std::string(kScalarNames[k]) + "_err").c_str(), {nt}, err.data());
+        put(g, kScalarNames[k], col.data());
+        put(g, std::string(kScalarNames[k]) + "_err", err.data());
     }
-    replace(g, "corr", {nt, 3, nr}, s.corr.data());
-    replace(g, "corr_err", {nt, 3, nr}, s.corr_err.data());
+    put(g, "corr", s.corr.data());
+    put(g, "corr_err", s.corr_err.data());
     // Connected: <s_a(0) s_a(r)> - <s_a>^2 (the lattice is translation invariant on average).
     std::vector<double> conn(s.corr.size());
     for (hsize_t q = 0; q < nt; ++q)
@@ -80,10 +89,8 @@ void write_dtwa_results(hid_t file, const std::string& path, const DtwaConfig& c
             const double m = s.mean[q * kDtwaScalars + a];
             for (hsize_t rr = 0; rr < nr; ++rr) conn[(q * 3 + a) * nr + rr] = s.corr[(q * 3 + a) * nr + rr] - m * m;
         }
-    replace(g, "connected", {nt, 3, nr}, conn.data());
-    std::vector<hsize_t> sk = {3};
-    for (hsize_t d : k_dims(c.lattice)) sk.push_back(d);
-    replace(g, "sk", sk, s.sk.data());
+    put(g, "connected", conn.data());
+    put(g, "sk", s.sk.data());
     h5::set_attr(g, "trajectories_done", s.trajectories);
     flush_file(file, path);
     // The commit marks last: a batch counts once its sums are on disk.
@@ -150,6 +157,8 @@ DtwaResults read_dtwa_results(hid_t file, const std::string& path, const DtwaCon
         if (ok && dtwa_counts_vortices(c)) {  // |w| <= 2 on each of at most 3 N plaquettes
             const double v = r.vortex_sum[b], v2 = r.vortex_sum2[b], most = 6.0 * double(c.lattice.copy_sites());
             ok = std::isfinite(v) && v >= 0 && v <= most * M && std::isfinite(v2) && v2 >= 0 && v2 <= most * most * M;
+        } else if (ok) {  // no phase field: a run leaves the vortex sums NaN
+            ok = std::isnan(r.vortex_sum[b]) && std::isnan(r.vortex_sum2[b]);
         }
         if (!ok)
             throw Error(path + ": /dtwa: batch " + std::to_string(b) +

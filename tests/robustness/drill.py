@@ -846,6 +846,7 @@ def fixture_commands(classes):
         cmds["sig_run"] = SIG_RUN + ["-o", "sig_run.h5"]
         cmds["sig_sweep"] = SIG_SWEEP + ["-o", "sig_sweep.h5"]
         cmds["sig_quantum"] = SIG_QUANTUM + ["-o", "sig_quantum.h5"]
+        cmds["sig_dtwa"] = SIG_DTWA + ["-o", "sig_dtwa.h5"]
         cmds["sig_states"] = SIG_STATES + ["-o", "sig_states.h5"]
         cmds["sig_export"] = SIG_EXPORT + ["-o", "sig_export.h5"]
         cmds["sig_sh0"] = SIG_SHARD + ["--shard", "0/2", "-o", "sig_sh0.h5"]
@@ -914,6 +915,7 @@ SWEEP_TINY = ["sweep", "--x", "Jx:0:1:2", "--y", "Jy:0:1:2", "--size", "4", "--t
 STAB_TINY = ["stability", "--x", "Jx:0:1:3", "--y", "Jy:0:1:3", "-o", "out.h5"]
 GAUSS_TINY = ["gaussian", "--x", "Jx:0:0.1:3", "--y", "Jy:0:0.1:3", "-o", "out.h5"]
 QUANT_TINY = ["quantum", "--sites", "3", "--trajectories", "4", "--t-end", "1", "--burn-in", "0.5"] + Q + ["-o", "out.h5"]
+DTWA_TINY = ["dtwa", "--size", "6", "--trajectories", "4", "--batch", "2", "--t-end", "0.5"] + Q + ["-o", "out.h5"]
 BENCH_TINY = ["bench", "--backend", "cpu", "--size", "8", "--steps", "10", "--repeats", "1"]
 I63, I64 = str(2 ** 63), str(2 ** 64)
 
@@ -934,6 +936,8 @@ def options_cases():
             argv, kw = with_opts(GAUSS_TINY, args), dict(creates=("out.h5",))
         elif cmd == "quantum":
             argv, kw = with_opts(QUANT_TINY, args), dict(creates=("out.h5",))
+        elif cmd == "dtwa":
+            argv, kw = with_opts(DTWA_TINY, args), dict(creates=("out.h5",))
         elif cmd == "analyze":
             argv, kw = ["analyze", "run.h5"] + args, dict(modifies=("run.h5",) if 0 in expect else ())
             setup = seq(cp("run", "run.h5"), setup) if setup else cp("run", "run.h5")
@@ -1082,6 +1086,24 @@ def options_cases():
                       expect=(2,), creates=("out.h5",), preexec=as_limit(2 << 30), post=post_names("memory")))
     add("quantum", "valid tiny run", [], expect=(0,))
     add("quantum", "valid tiny exact run", ["--method", "exact", "--gap"], expect=(0,))
+
+    # -- dtwa
+    for opt, v in [("--trajectories", "0"), ("--trajectories", "-1"), ("--trajectories", "16777217"),
+                   ("--trajectories", I64), ("--batch", "-1"), ("--dt", "0"), ("--dt", "nan"), ("--dt", "2"),
+                   ("--t-end", "-1"), ("--t-end", "nan"), ("--t-end", "0.505"), ("--record-every", "0"),
+                   ("--record-every", "0.001"), ("--record-every", "nan"), ("--t-end", "1e9"), ("--seed", "-1"),
+                   ("--init", "up"), ("--init", "uniform:1,1,0"), ("--init", "uniform:nan,0,1"),
+                   ("--init", "uniform:1,0"), ("--init", ""), ("--size", "0"), ("--size", "100000x100000"),
+                   ("--dim", "4"), ("--gamma", "nan"), ("--gamma-phi", "-1"), ("--Jx", "1e7"), ("--backend", "gpu")]:
+        add("dtwa", f"{opt} {v}", [opt, v])
+    add("dtwa", "--resume with -o", ["--resume", "x.h5"])
+    add("dtwa", "a batch over memory", ["--size", "30000", "--trajectories", "64", "--batch", "64"])
+    add("dtwa", "--resume a missing file", ["--resume", "missing.h5"], expect=(2, 3))
+    add("raw", "dtwa --resume a run file", ["dtwa", "--resume", "run.h5", "-q"], expect=(3,),
+        setup=cp("run", "run.h5"))
+    add("dtwa", "valid tiny run", [], expect=(0,))
+    add("dtwa", "valid tiny run, dephasing and uniform init", ["--gamma-phi", "0.3", "--init", "uniform:0.6,0,0.8"],
+        expect=(0,))
 
     # -- analyze thresholds
     for opt in ["--pm-m-perp", "--single-domain", "--psi-coherence", "--stationary-residual",
@@ -1592,6 +1614,35 @@ def crafted_cases():
                       setup=quantum_file, expect=(2,), modifies=("Q.h5",), post=post_names(opt)))
     C.append(Case("crafted_files", "quantum --resume of an untouched finished file (control)", QRES,
                   setup=quantum_file, expect=(0,), modifies=("Q.h5",)))
+
+    # -- dtwa --resume: a finished batch's sums must be ones trajectories can give, and the
+    # file fixes every parameter
+    def dtwa_file(d):
+        _make(d, DTWA_TINY[:-1] + ["D.h5"])
+
+    def d_one(name, value, index):
+        def f(h):
+            a = h["dtwa"][name][()]
+            a[index] = value
+            h["dtwa"][name][...] = a
+        return f
+    DRES = ["dtwa", "--resume", "D.h5", "-q", "--backend", "cpu"]
+    for label, mut in [("scalar_sum = 1e300", d_one("scalar_sum", 1e300, (0, 1, 2))),
+                       ("scalar_sum = NaN (done)", d_one("scalar_sum", np.nan, (1, 0, 0))),
+                       ("scalar_sum2 = -1", d_one("scalar_sum2", -1.0, (0, 0, 3))),
+                       ("corr_sum = 1e9", d_one("corr_sum", 1e9, (0, 1, 0, 1))),
+                       ("done = 3 (batches of 2)", d_one("done", 3, (0,))),
+                       ("vortex_sum = -5", d_one("vortex_sum", -5.0, (0,))),
+                       ("t[1] = 7", d_one("t", 7.0, (1,)))]:
+        C.append(Case("crafted_files", f"dtwa --resume: {label}", DRES, setup=seq(dtwa_file, mutate("D.h5", mut)),
+                      expect=(3,), modifies=("D.h5",)))
+    C.append(Case("crafted_files", "dtwa --resume: batch_size attribute removed", DRES,
+                  setup=seq(dtwa_file, mutate("D.h5", del_attr("dtwa", "batch_size"))), expect=(3,), modifies=("D.h5",)))
+    for opt, v in [("--Jx", "2"), ("--trajectories", "8"), ("--t-end", "2"), ("--seed", "3"), ("--size", "4")]:
+        C.append(Case("crafted_files", f"dtwa --resume with {opt} {v} (the file fixes it)", DRES + [opt, v],
+                      setup=dtwa_file, expect=(2,), modifies=("D.h5",), post=post_names(opt)))
+    C.append(Case("crafted_files", "dtwa --resume of an untouched finished file (control)", DRES,
+                  setup=dtwa_file, expect=(0,), modifies=("D.h5",)))
 
     # -- export: reads the run file F.h5, writes the sidecar F.xdmf and F.fields.h5 (all or nothing)
     EXP = ["export", "F.h5", "-q"]
@@ -2146,6 +2197,8 @@ SIG_SWEEP = ["sweep", "--x", "Jx:-2:2:3", "--y", "Jy:-2:2:3", "--size", "16", "-
              "--batch-points", "1"] + Q
 SIG_QUANTUM = ["quantum", "--sites", "8", "--trajectories", "32", "--batch", "4", "--t-end", "10", "--burn-in", "5",
                "--Jx", "0.9", "--Jy", "-0.6", "--Jz", "1", "--backend", "cpu", "-q"]
+SIG_DTWA = ["dtwa", "--size", "48", "--trajectories", "24", "--batch", "4", "--t-end", "4", "--record-every", "1",
+            "--Jx", "0.9", "--Jy", "-0.6", "--Jz", "1"] + Q
 # the input of analyze and export: 41 states of a 128^2 sXY run
 SIG_STATES = ["run", "--size", "128", "--t-end", "20", "--snapshot-every", "0.5", "--Jx", "1", "--Jy", "-1", "--Jz", "0",
               "--steady-tol", "0"] + Q
@@ -2159,7 +2212,7 @@ SIG_GAUSS = ["gaussian", "--x", "Jx:-0.3:0.3:9", "--y", "Jy:-0.3:0.3:9", "--dim"
 # its end, or in its last instants, and exit 0 with the file complete is then right; every
 # other command works 3-6 times longer than the latest signal (in steps, on a 2-core
 # machine), so one sent while it worked came before its end and must stop it.
-SIG_STRICT = ("run", "sweep", "quantum", "analyze in place", "export", "stability -o", "gaussian -o")
+SIG_STRICT = ("run", "sweep", "quantum", "dtwa", "analyze in place", "export", "stability -o", "gaussian -o")
 
 
 def link(fx, name):
@@ -2201,6 +2254,27 @@ def check_quantum_file(ctx, name, argv, ref=None):
         ctx.fail("CHECK", f"{name}: cannot be read as a quantum file: {str(e).splitlines()[0][:120]}", argv)
 
 
+def dtwa_numbers(path):
+    with h5py.File(path, "r") as f:
+        g = f["dtwa"]
+        return {k: g[k][()] for k in ("scalar_sum", "scalar_sum2", "corr_sum", "sk_sum", "vortex_sum", "done") if k in g}
+
+
+def check_dtwa_file(ctx, name, argv, ref=None):
+    try:
+        with h5py.File(ctx.p(name), "r") as f:
+            status = astr(f.attrs.get("status", ""))
+            if not status.startswith("finished"):
+                ctx.fail("CHECK", f"{name}: status {status!r}, expected 'finished'", argv)
+        if ref is not None:
+            a, b = dtwa_numbers(ctx.p(name)), dtwa_numbers(ref)
+            bad = [k for k in b if k not in a or not np.array_equal(a[k], b[k], equal_nan=True)]
+            if bad:
+                ctx.fail("CHECK", f"{name}: /dtwa/{','.join(bad)} differ from the uninterrupted run", argv)
+    except Exception as e:                          # noqa: BLE001
+        ctx.fail("CHECK", f"{name}: cannot be read as a DTWA file: {str(e).splitlines()[0][:120]}", argv)
+
+
 def signal_moment_case(ctx, kind, sig, delay_ms):
     out = "out.h5"
     resume = None
@@ -2213,6 +2287,9 @@ def signal_moment_case(ctx, kind, sig, delay_ms):
     elif kind == "quantum":
         argv, check, ref = SIG_QUANTUM + ["-o", out], check_quantum_file, "sig_quantum"
         resume = ["quantum", "--resume", out, "-q", "--backend", "cpu"]
+    elif kind == "dtwa":
+        argv, check, ref = SIG_DTWA + ["-o", out], check_dtwa_file, "sig_dtwa"
+        resume = ["dtwa", "--resume", out, "-q", "--backend", "cpu"]
     elif kind == "analyze in place":
         argv = ["analyze", "in.h5", "--all-snapshots"]
     elif kind == "merge":
@@ -2255,7 +2332,7 @@ def signal_moment_case(ctx, kind, sig, delay_ms):
     after = dir_state(ctx.d)
     new = sorted(n for n in after if n not in before and not n.startswith("."))
 
-    if kind in ("run", "sweep", "quantum"):
+    if kind in ("run", "sweep", "quantum", "dtwa"):
         if new not in ([], [out]):
             ctx.fail("LITTER", f"new files {new}", argv)
         if out not in after:
@@ -2340,10 +2417,10 @@ def handlers_first_case(ctx):
 
 def signal_cases():
     C = []
-    setups = {"run": None, "sweep": None, "quantum": None, "analyze in place": link("sig_states", "in.h5"),
+    setups = {"run": None, "sweep": None, "quantum": None, "dtwa": None, "analyze in place": link("sig_states", "in.h5"),
               "merge": seq(cp("sig_sh0", "a.h5"), cp("sig_sh1", "b.h5")), "export": link("sig_export", "in.h5"),
               "stability -o": None, "gaussian -o": None}
-    cost = {"run": 0.8, "sweep": 0.8, "quantum": 0.6, "analyze in place": 0.5}
+    cost = {"run": 0.8, "sweep": 0.8, "quantum": 0.6, "dtwa": 0.6, "analyze in place": 0.5}
     for kind, setup in setups.items():
         for sig in STOP_SIGNALS:
             for ms in SIGNAL_DELAYS_MS:
