@@ -2793,7 +2793,7 @@ def reproducible_analysis(ctx):
 
 def reproducible_sweep(ctx):
     """Two identical sweeps, on 2 threads, store the same bits."""
-    argv = ["sweep", "--x", "Jx:-3:3:7", "--y", "Jy:-3:3:7", "--size", "32", "--t-end", "30", "--replicas", "2"] + Q
+    argv = ["sweep", "--x", "Jx:-3:3:5", "--y", "Jy:-3:3:5", "--size", "16", "--t-end", "20", "--replicas", "2"] + Q
     env = dict(CHILD_ENV, OMP_NUM_THREADS="2")
     for name in ("a.h5", "b.h5", "c.h5"):
         ctx.check_exit(ctx.exec(argv + ["-o", name], env=env), (0,))
@@ -2809,8 +2809,9 @@ def reproducible_sweep(ctx):
 def blowups_cases():
     C = []
     C.append(Case("blowups", "analysis of one state: the same bits 7 times on 1, 2 and 3 threads",
-                  runner=reproducible_analysis, cost=3))
-    C.append(Case("blowups", "three identical sweeps on 2 threads: the same bits", runner=reproducible_sweep, cost=3))
+                  runner=reproducible_analysis, cost=3, timeout=TIMEOUT))
+    C.append(Case("blowups", "three identical sweeps on 2 threads: the same bits", runner=reproducible_sweep, cost=3,
+                  timeout=TIMEOUT))
     runs = [
         ("rk4 dt 5", ["--dt", "5"]),
         ("rk4 dt 2 float", ["--dt", "2", "--precision", "float"]),
