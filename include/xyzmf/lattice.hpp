@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "xyzmf/hd.hpp"
 
@@ -64,5 +65,14 @@ struct Lattice {
     XYZMF_HD static int parity(index_t i, index_t j, index_t k) { return ((i + j + k) & 1) ? -1 : 1; }
     XYZMF_HD int parity_at(index_t i, index_t j, index_t kk) const { return parity(i, j, z_of(kk)); }
 };
+
+// The one text form of a lattice's size: "512x256" (sides) and "512x256 (2D)"
+// (what files, messages and tables show). Host only.
+inline std::string lattice_sides(const Lattice& lat) {
+    std::string s;
+    for (int a = 0; a < lat.dim; ++a) s += (a ? "x" : "") + std::to_string(lat.L[a]);
+    return s;
+}
+inline std::string lattice_text(const Lattice& lat) { return lattice_sides(lat) + " (" + std::to_string(lat.dim) + "D)"; }
 
 }  // namespace xyzmf

@@ -82,7 +82,6 @@ void validate(const RunConfig& cfg);  // from the command line
 
 // Sides and site count of a lattice, named size_name in the refusal.
 void check_lattice(const Lattice& lat, const ParamSource& src, const std::string& size_name);
-std::string lattice_sides(const Lattice& lat);  // "512x256"
 
 // "256" -> {256}, "512x256" -> {512, 256}. Throws naming --size on bad input.
 Lattice parse_size(const std::string& text, int dim, bool dim_given);

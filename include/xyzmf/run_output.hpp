@@ -12,20 +12,14 @@
 
 #include "xyzmf/output_file.hpp"
 #include "xyzmf/run_journal.hpp"
+#include "xyzmf/run_sink.hpp"
 #include "xyzmf/schema.hpp"
 #include "xyzmf/run_config.hpp"
 #include "xyzmf/stage_ops.hpp"
 
 namespace xyzmf {
 
-// A host copy of a state in the run's own precision (SoA: x, y, z blocks), so
-// snapshots are stored exactly and --resume continues bit for bit.
-struct HostStateRef {
-    const void* data;
-    Precision precision;
-};
-
-class RunOutput {
+class RunOutput : public RunSink {
 public:
     // New file (output_file.hpp): written under a temporary name and renamed
     // over cfg.output once its first snapshot is complete; refuses an existing
@@ -38,26 +32,28 @@ public:
     // continues the file's journal (or starts one).
     RunOutput(const std::string& path, std::int64_t keep_rows, std::int64_t keep_snapshots,
               const std::string& command_line, std::unique_ptr<OutputLock> lock = nullptr);
-    ~RunOutput();
+    ~RunOutput() override;
     RunOutput(const RunOutput&) = delete;
     RunOutput& operator=(const RunOutput&) = delete;
 
-    void record(double t, const Observables& o, index_t sites);
-    void snapshot(std::int64_t index, double t, std::int64_t step, double dt_next, const HostStateRef& s);
-    void final_state(double t, std::int64_t step, const HostStateRef& s, const std::string& reason, double residual);
-    void set_status(const std::string& status);
+    void record(double t, const Observables& o, index_t sites) override;
+    void snapshot(std::int64_t index, double t, std::int64_t step, double dt_next, const StateView& s) override;
+    void final_state(double t, std::int64_t step, const StateView& s, const std::string& reason, double residual) override;
+    void set_status(const std::string& status) override;
+    std::string snapshot_where(std::int64_t index) const override { return snapshot_group(index); }
+    void on_writer_thread() override { h5::silence_errors(); }
     // Other data written into the file (run --analyze), about `bytes` of it,
     // under the same rules: refused without room, the file abandoned on failure.
     void write_extra(double bytes, const std::function<void(hid_t)>& write);
     void flush();
     std::int64_t rows() const { return rows_; }
-    const std::string& path() const { return path_; }
+    const std::string& path() const override { return path_; }
     hid_t handle() const;  // for analysis written alongside (run --analyze)
 
 private:
-    void write_spins(hid_t group, const HostStateRef& s);
+    void write_spins(hid_t group, const StateView& s);
     // A state group (spins, t, step) whose commit mark the caller adds last.
-    h5::Id write_state(const std::string& where, const HostStateRef& s, double t, std::int64_t step);
+    h5::Id write_state(const std::string& where, const StateView& s, double t, std::int64_t step);
     // Runs a write; if it fails the file is abandoned (never flushed again,
     // see h5::Id::abandon) so it stays as its last complete snapshot left it.
     template <class F>

@@ -62,9 +62,6 @@ std::string utc_timestamp();
 // ("run", "analysis", "stability map", "sweep").
 void write_provenance(hid_t file, const std::string& command_line, const std::string& content);
 
-// "512x256 (2D)"
-std::string lattice_text(const Lattice& lat);
-
 // Spins dataset shape: sizes reversed plus the component axis, e.g. (Ly, Lx, 3).
 std::vector<hsize_t> spin_dims(const Lattice& lat);
 // The file's interleaved (..., 3) spins <-> the host's SoA blocks x | y | z of N sites.

@@ -1,6 +1,6 @@
 // The time loop: integrates a RunConfig on one Backend, records time series,
 // writes snapshots, checks for blow-ups and stationarity, honours Ctrl-C.
-// Knows nothing of kernels (Backend) or of HDF5 details (RunOutput).
+// Knows nothing of kernels (Backend) or of files: it reports to a RunSink.
 #pragma once
 
 #include <cstdint>
@@ -11,11 +11,9 @@
 #include "xyzmf/backend.hpp"
 #include "xyzmf/initial_state.hpp"
 #include "xyzmf/run_config.hpp"
+#include "xyzmf/run_sink.hpp"
 
 namespace xyzmf {
-
-class RunOutput;
-struct HostStateRef;
 
 enum class StopReason { t_end, steady, interrupted };
 const char* to_string(StopReason r);
@@ -43,8 +41,9 @@ struct StartPoint {
 struct RunHooks {
     // Called at every record: lets the CLI draw its progress line.
     std::function<void(double t, double residual, const RunSummary&)> on_record;
-    // Called after each snapshot and the final state are written (run --analyze).
-    std::function<void(const std::string& where, double t, const HostStateRef& s)> on_state;
+    // Called after each snapshot and the final state are written (run --analyze);
+    // where: RunSink::snapshot_where(index), or "/final".
+    std::function<void(const std::string& where, double t, const StateView& s)> on_state;
     // Tests: behave as if killed after this many steps (the file keeps what was written).
     std::int64_t kill_after_steps = -1;
 };
@@ -64,7 +63,7 @@ public:
     // Runs from the start point (0 unless set by resume) to t_end or an
     // earlier stop; out may be null. Throws xyzmf::Error(blow_up) on NaN/Inf
     // or |s| > 1 + norm_tol, after marking the file.
-    RunSummary run(RunOutput* out, const StartPoint& from = {}, const RunHooks& hooks = {});
+    RunSummary run(RunSink* out, const StartPoint& from = {}, const RunHooks& hooks = {});
 
 private:
     struct Impl;

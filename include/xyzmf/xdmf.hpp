@@ -12,10 +12,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <functional>
 #include <string>
 #include <vector>
 
-#include "xyzmf/initial_state.hpp"
+#include "xyzmf/host_state.hpp"
 #include "xyzmf/run_config.hpp"
 
 namespace xyzmf {
@@ -25,6 +26,11 @@ struct XdmfOptions {
     bool overwrite = false;     // replace an existing sidecar and companion file
     double min_amplitude = 0.02;  // psi is NaN where the in-plane amplitude is below this
     std::string command_line;   // provenance of the companion file
+    // The sXY phase field of a state, NaN below min_amplitude: analysis's
+    // sxy_phase_field, handed in by the command layer (io computes no physics).
+    // Needed when the couplings define psi (Jx Jy != 0).
+    std::function<std::vector<double>(const Lattice&, const Couplings&, const HostState&, double min_amplitude)>
+        phase_field;
     // true (run --xdmf): both files go into place with the first state and the
     // document is rewritten after each, so ParaView can open a run in progress.
     // false (export): nothing is in place before finish(), so a failure (disk

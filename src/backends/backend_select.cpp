@@ -2,7 +2,7 @@
 #include "xyzmf/backend_select.hpp"
 
 #include "xyzmf/error.hpp"
-#include "xyzmf/schema.hpp"
+#include "xyzmf/lattice.hpp"
 #include "xyzmf/memory_info.hpp"
 
 namespace xyzmf {

@@ -7,6 +7,7 @@
 #include "xyzmf/analysis.hpp"
 #include "xyzmf/classify.hpp"
 #include "xyzmf/error.hpp"
+#include "xyzmf/vortices.hpp"
 #include "xyzmf/xdmf.hpp"
 
 namespace xyzmf::cli {
@@ -35,6 +36,7 @@ Command add_export_command(CLI::App& app, const std::string& command_line) {
     sub->add_flag("-q,--quiet", "Print nothing on success");
     auto run = [o, command_line, sub]() -> int {
         o->x.command_line = command_line;
+        o->x.phase_field = sxy_phase_field;
         // CLI::Range lets NaN through (every comparison with it is false): the
         // same check as analyze's --vortex-amplitude refuses it.
         AnalysisOptions amplitude;

@@ -13,7 +13,7 @@
 #include "xyzmf/analysis.hpp"
 #include "xyzmf/backend_select.hpp"
 #include "xyzmf/error.hpp"
-#include "xyzmf/initial_state.hpp"
+#include "xyzmf/init_file.hpp"
 #include "xyzmf/progress.hpp"
 #include "xyzmf/schema.hpp"
 #include "xyzmf/run_output.hpp"
@@ -83,7 +83,7 @@ int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::strin
         keep_rows = st.timeseries_rows;
         if (!quiet) std::printf("xyzmf: resuming %s from %s (t = %g)\n", resume_path.c_str(), st.where.c_str(), st.t);
     } else {
-        init = make_initial_state(cfg.init, cfg.lattice, cfg.seed, cfg.noise);
+        init = initial_state(cfg.init, cfg.lattice, cfg.seed, cfg.noise);
     }
 
     auto be = make_backend<Real>(kind);
@@ -117,10 +117,11 @@ int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::strin
             xo.overwrite = cfg.overwrite;
             xo.command_line = cfg.command_line;
             xo.min_amplitude = aopt.thresholds.vortex_amplitude;
+            xo.phase_field = sxy_phase_field;
             xdmf_sidecar_ptr = std::make_unique<XdmfExport>(out.path(), cfg, xo);
         }
         if (analyzer || xdmf_sidecar_ptr) {
-            hooks.on_state = [&](const std::string& where, double t, const HostStateRef& ref) {
+            hooks.on_state = [&](const std::string& where, double t, const StateView& ref) {
                 const std::size_t n = 3 * std::size_t(cfg.lattice.sites());
                 HostState st(n);
                 if (ref.precision == Precision::float32)

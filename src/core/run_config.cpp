@@ -166,12 +166,6 @@ void check_lattice(const Lattice& lat, const ParamSource& src, const std::string
     if (total > (long double)kMaxSites) refuse(src, size_name, lattice_sides(lat) + " has too many sites to index");
 }
 
-std::string lattice_sides(const Lattice& lat) {
-    std::string s;
-    for (int a = 0; a < lat.dim; ++a) s += (a ? "x" : "") + std::to_string(lat.L[a]);
-    return s;
-}
-
 void validate(const RunConfig& c, const ParamSource& src) {
     check_all(table(), c, src);
     check_lattice(c.lattice, src, src.name(find_param(table(), "sizes")));

@@ -13,10 +13,8 @@
 #include <vector>
 
 #include "xyzmf/error.hpp"
-#include "xyzmf/schema.hpp"
 #include "xyzmf/fixed_step.hpp"
 #include "xyzmf/integrators.hpp"
-#include "xyzmf/run_output.hpp"
 #include "xyzmf/signals.hpp"
 #include "xyzmf/write_queue.hpp"
 
@@ -113,13 +111,13 @@ struct Simulation<Real>::Impl {
 
     // Blow-up check (issue #2 item 4): NaN/Inf or |s| > 1 + tol anywhere.
     bool state_ok(const Observables& o) const { return bloch_state_ok(o, cfg.numerics.norm_tol); }
-    void check_state(const Observables& o, double t, RunOutput* out) {
+    void check_state(const Observables& o, double t, RunSink* out) {
         if (state_ok(o)) return;
         if (out) settle();
         throw blow_up(o, t, out, last_snapshot_t);
     }
     // Marks the file (whose writer must be the caller) and says what happened.
-    Error blow_up(const Observables& o, double t, RunOutput* out, double last_good_t) const {
+    Error blow_up(const Observables& o, double t, RunSink* out, double last_good_t) const {
         const bool nan = !std::isfinite(o.max_s2) || !std::isfinite(o.max_rate2);
         std::string msg = "blow-up at t = " + fmt("%g", t) + ": " +
                           (nan ? std::string("NaN/Inf in the state")
@@ -135,7 +133,7 @@ struct Simulation<Real>::Impl {
         return Error(msg, exit_code::blow_up);
     }
 
-    void stop_if_asked(double t, std::int64_t steps_here, const RunHooks& hooks, RunOutput* out) {
+    void stop_if_asked(double t, std::int64_t steps_here, const RunHooks& hooks, RunSink* out) {
         if (hooks.kill_after_steps >= 0 && steps_here >= hooks.kill_after_steps)
             throw Error("killed by test hook at t = " + fmt("%g", t), exit_code::interrupted);
         if (!interrupt_requested()) return;
@@ -188,7 +186,7 @@ HostState Simulation<Real>::rate() const {
 }
 
 template <class Real>
-RunSummary Simulation<Real>::run(RunOutput* out, const StartPoint& from, const RunHooks& hooks) {
+RunSummary Simulation<Real>::run(RunSink* out, const StartPoint& from, const RunHooks& hooks) {
     Impl& m = *impl_;
     const Numerics& num = m.cfg.numerics;
     const double T = num.t_end, rec = num.record_every, snap = m.cfg.snapshot_interval();
@@ -207,12 +205,12 @@ RunSummary Simulation<Real>::run(RunOutput* out, const StartPoint& from, const R
     HostBufferPool<Real> buffers(m.be, 3 * std::size_t(N));
     struct WriterScope {
         Impl& m;
-        WriterScope(Impl& impl, bool on) : m(impl) { if (on) m.writer = std::make_unique<WriteQueue>(2, h5::silence_errors); }
+        WriterScope(Impl& impl, RunSink* out) : m(impl) { if (out) m.writer = std::make_unique<WriteQueue>(2, [out] { out->on_writer_thread(); }); }
         ~WriterScope() { m.writer.reset(); }  // finishes whatever is queued, also when unwinding
-    } writer_scope(m, out != nullptr);
+    } writer_scope(m, out);
     const Precision prec = m.cfg.precision;
     // Queues out->snapshot (or final_state) of the current state, then hooks.on_state.
-    auto write_state = [&](std::function<void(const HostStateRef&)> write, const std::string& where, double t) {
+    auto write_state = [&](std::function<void(const StateView&)> write, const std::string& where, double t) {
         Real* data = buffers.take();
         std::function<void()> landed;
         try {
@@ -228,7 +226,7 @@ RunSummary Simulation<Real>::run(RunOutput* out, const StartPoint& from, const R
                 ~Back() { pool.give(p); }
             } back{buffers, data};
             landed();
-            const HostStateRef host{data, prec};
+            const StateView host{data, prec};
             write(host);
             if (hooks.on_state) hooks.on_state(where, t, host);
         });
@@ -271,11 +269,11 @@ RunSummary Simulation<Real>::run(RunOutput* out, const StartPoint& from, const R
             if (out) {
                 const std::int64_t index = snap_index;
                 write_state(
-                    [=, &check_copy](const HostStateRef& h) {
+                    [=, &check_copy](const StateView& h) {
                         check_copy(static_cast<const Real*>(h.data), N, t);
                         out->snapshot(index, t, step, dt_next, h);
                     },
-                    snapshot_group(index), t);
+                    out->snapshot_where(index), t);
             }
             ++snap_index;
             m.last_snapshot_t = t;
@@ -283,7 +281,7 @@ RunSummary Simulation<Real>::run(RunOutput* out, const StartPoint& from, const R
         if (stop && out) {
             const std::string reason = to_string(sum.reason);
             const double residual = sum.residual;
-            write_state([=](const HostStateRef& h) { out->final_state(t, step, h, reason, residual); }, "/final", t);
+            write_state([=](const StateView& h) { out->final_state(t, step, h, reason, residual); }, "/final", t);
             m.writer->drain();  // the file is complete when run() returns
         }
         return stop;

@@ -188,7 +188,7 @@ void RunOutput::record(double t, const Observables& o, index_t sites) {
     });
 }
 
-void RunOutput::write_spins(hid_t group, const HostStateRef& s) {
+void RunOutput::write_spins(hid_t group, const StateView& s) {
     const index_t N = lattice_.sites();
     const std::vector<hsize_t> dims = spin_dims(lattice_);
     // (the interleaved bytes stay in aos_: the journal hashes them)
@@ -201,7 +201,7 @@ void RunOutput::write_spins(hid_t group, const HostStateRef& s) {
     }
 }
 
-h5::Id RunOutput::write_state(const std::string& where, const HostStateRef& s, double t, std::int64_t step) {
+h5::Id RunOutput::write_state(const std::string& where, const StateView& s, double t, std::int64_t step) {
     ensure_room(3.0 * double(lattice_.sites()) * (precision_ == Precision::float32 ? 4 : 8));
     h5::Id g = h5::create_group(handle(), where);
     write_spins(g, s);
@@ -210,7 +210,7 @@ h5::Id RunOutput::write_state(const std::string& where, const HostStateRef& s, d
     return g;
 }
 
-void RunOutput::snapshot(std::int64_t index, double t, std::int64_t step, double dt_next, const HostStateRef& s) {
+void RunOutput::snapshot(std::int64_t index, double t, std::int64_t step, double dt_next, const StateView& s) {
     guarded([&] {
         h5::Id g = write_state(snapshot_group(index), s, t, step);
         h5::set_attr(g, "dt_next", dt_next);
@@ -241,7 +241,7 @@ void RunOutput::snapshot(std::int64_t index, double t, std::int64_t step, double
     });
 }
 
-void RunOutput::final_state(double t, std::int64_t step, const HostStateRef& s, const std::string& reason,
+void RunOutput::final_state(double t, std::int64_t step, const StateView& s, const std::string& reason,
                             double residual) {
     guarded([&] {
         h5::Id g = write_state("/final", s, t, step);

@@ -31,12 +31,6 @@ void write_provenance(hid_t file, const std::string& command_line, const std::st
     h5::set_attr(file, "content", content);
 }
 
-std::string lattice_text(const Lattice& lat) {
-    std::string s;
-    for (int a = 0; a < lat.dim; ++a) s += (a ? "x" : "") + std::to_string(lat.L[a]);
-    return s + " (" + std::to_string(lat.dim) + "D)";
-}
-
 std::vector<hsize_t> spin_dims(const Lattice& lat) {
     std::vector<hsize_t> d;
     for (int a = lat.dim - 1; a >= 0; --a) d.push_back(hsize_t(lat.L[a]));

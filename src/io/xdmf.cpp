@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include "xyzmf/error.hpp"
 #include "xyzmf/signals.hpp"
@@ -20,7 +21,6 @@
 #include "xyzmf/output_file.hpp"
 #include "xyzmf/schema.hpp"
 #include "xyzmf/version.hpp"
-#include "xyzmf/vortices.hpp"
 
 namespace xyzmf {
 namespace fs = std::filesystem;
@@ -253,6 +253,7 @@ XdmfExport::XdmfExport(const std::string& run_file, const RunConfig& cfg, const 
     h5::set_attr(f, "fields_of", m.run_ref);
     // psi needs Jx Jy != 0 (its B-sublattice direction divides by them).
     m.has_psi = cfg.couplings.Jx * cfg.couplings.Jy != 0;
+    if (m.has_psi && !o.phase_field) throw std::logic_error("XdmfOptions::phase_field not given");
     if (m.has_psi) {
         h5::set_attr(f, "psi_min_amplitude", o.min_amplitude);
         h5::set_attr(f, "psi_definition",
@@ -289,7 +290,7 @@ void XdmfExport::add_state(const std::string& group, double t, const HostState& 
             h5::write_array(f, g, d, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, v, 0);
         };
         put("sz", dims, spins.data() + 2 * N);  // the z block of the state (x fastest, like the mesh)
-        if (m.has_psi) put("psi", dims, sxy_phase_field(m.cfg.lattice, m.cfg.couplings, spins, m.opt.min_amplitude).data());
+        if (m.has_psi) put("psi", dims, m.opt.phase_field(m.cfg.lattice, m.cfg.couplings, spins, m.opt.min_amplitude).data());
         if (m.cfg.lattice.dim == 1) put("spin", {1, hsize_t(N), 3}, to_aos(spins, N).data());
         if (!m.opt.stream) return;  // finish() puts everything into place
         if (!m.fields_file->committed()) m.fields_file->commit();

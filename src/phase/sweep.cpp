@@ -13,6 +13,7 @@
 #include "xyzmf/progress.hpp"
 #include "xyzmf/schema.hpp"
 #include "xyzmf/fixed_step.hpp"
+#include "xyzmf/initial_state.hpp"
 #include "xyzmf/integrators.hpp"
 #include "xyzmf/memory_info.hpp"
 #include "xyzmf/output_file.hpp"
