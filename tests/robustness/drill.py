@@ -2417,7 +2417,9 @@ def handlers_first_case(ctx):
 
 def signal_cases():
     C = []
-    setups = {"run": None, "sweep": None, "quantum": None, "dtwa": None, "analyze in place": link("sig_states", "in.h5"),
+    # analyze in place gets a copy, not a link: it locks the file itself (by inode), so two cases
+    # analysing links of one fixture at once would rightly refuse each other (a hard link)
+    setups = {"run": None, "sweep": None, "quantum": None, "dtwa": None, "analyze in place": cp("sig_states", "in.h5"),
               "merge": seq(cp("sig_sh0", "a.h5"), cp("sig_sh1", "b.h5")), "export": link("sig_export", "in.h5"),
               "stability -o": None, "gaussian -o": None}
     cost = {"run": 0.8, "sweep": 0.8, "quantum": 0.6, "dtwa": 0.6, "analyze in place": 0.5}
