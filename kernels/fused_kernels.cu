@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <climits>
 
+#include "kernels/cuda_check.cuh"
 #include "kernels/cuda_drivers.hpp"
 #include "xyzmf/fused_rk4.hpp"
 
@@ -56,13 +57,6 @@ __global__ void __launch_bounds__(kFusedThreads, sizeof(Real) == 8 ? 4 : 8) fuse
         fused::run_item<Dim>(A, item, scratch, team);
         __syncthreads();  // the next item reuses the rings
     }
-}
-
-bool check(cudaError_t err, const char* call) noexcept {
-    if (err == cudaSuccess) return true;
-    cudaGetLastError();
-    detail::record_error(call, int(err), cudaGetErrorString(err));
-    return false;
 }
 
 template <class Real, int Dim>

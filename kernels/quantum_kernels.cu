@@ -5,6 +5,7 @@
 
 #include <cub/block/block_reduce.cuh>
 
+#include "kernels/cuda_check.cuh"
 #include "kernels/quantum_drivers.hpp"
 
 namespace xyzmf {
@@ -13,13 +14,6 @@ namespace {
 
 constexpr int kThreads = 256;
 constexpr int kMaxPartials = 64;  // blocks per trajectory in the reductions
-
-bool check(cudaError_t err, const char* call) noexcept {
-    if (err == cudaSuccess) return true;
-    cudaGetLastError();
-    detail::record_error(call, int(err), cudaGetErrorString(err));
-    return false;
-}
 
 unsigned elementwise_blocks(std::uint64_t total) {
     const std::uint64_t b = (total + kThreads - 1) / kThreads;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/cuda_check.cuh"
 #include "kernels/cuda_drivers.hpp"
 #include "xyzmf/stage_ops.hpp"
 
@@ -18,13 +19,6 @@ namespace {
 
 constexpr int kThreads = 256;
 constexpr int kMaxBlocks = 1024;  // ~ one full wave on an H100; bounds the scratch
-
-bool check(cudaError_t err, const char* call) noexcept {
-    if (err == cudaSuccess) return true;
-    cudaGetLastError();  // clear a non-sticky error so the next call does not report it again
-    detail::record_error(call, int(err), cudaGetErrorString(err));
-    return false;
-}
 
 // Identities: 0 for the max (every error_element is >= 0 or +inf), the
 // default Observables (zero sums, zero maxima) for merge.

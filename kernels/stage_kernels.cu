@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <climits>
 
+#include "kernels/cuda_check.cuh"
 #include "kernels/cuda_drivers.hpp"
 #include "xyzmf/dtwa_site.hpp"
 #include "xyzmf/stage_ops.hpp"
@@ -34,13 +35,6 @@ namespace {
 constexpr int kThreads = 256;
 constexpr index_t kMaxGridX = INT_MAX;  // hardware limit of gridDim.x
 constexpr index_t kMaxGridYZ = 65535;   // hardware limit of gridDim.y and gridDim.z
-
-bool check(cudaError_t err, const char* call) noexcept {
-    if (err == cudaSuccess) return true;
-    cudaGetLastError();  // clear a non-sticky error so the next call does not report it again
-    detail::record_error(call, int(err), cudaGetErrorString(err));
-    return false;
-}
 
 // threadIdx.x/blockIdx.x run along x (consecutive sites: coalesced),
 // threadIdx.y/blockIdx.y along y, blockIdx.z along z. Every axis is a

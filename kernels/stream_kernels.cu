@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <climits>
 
+#include "kernels/cuda_check.cuh"
 #include "kernels/cuda_drivers.hpp"
 #include "xyzmf/stream_rk4.hpp"
 
@@ -126,13 +127,6 @@ __global__ void __launch_bounds__(max_threads<Real, Dim>()) stream_kernel(const 
     const index_t items = A.plan.stream.items();
     for (index_t item = blockIdx.x; item < items; item += gridDim.x)
         stream::run_item<Dim, M, Real, BlockTeam<Real>, Ahead>(A, A.plan.stream, item, team);
-}
-
-bool check(cudaError_t err, const char* call) noexcept {
-    if (err == cudaSuccess) return true;
-    cudaGetLastError();
-    detail::record_error(call, int(err), cudaGetErrorString(err));
-    return false;
 }
 
 template <class Real, int Dim, int M>

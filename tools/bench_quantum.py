@@ -38,23 +38,13 @@ import numpy as np
 if importlib.util.find_spec("xyzmf") is None:
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 from xyzmf.files import write_report  # noqa: E402
+from xyzmf.machine import cpu_model  # noqa: E402
 
 PROG = "bench_quantum"
 J = (4.0, 2.0, 1.0)
 DT = 0.5
 # N: (trajectories, t_end), sized for about 5 minutes on 2 cores with --repeats 3
 DEFAULTS = {10: (16, 5.0), 12: (8, 5.0), 16: (2, 2.0)}
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def loadavg():

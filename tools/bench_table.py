@@ -6,7 +6,6 @@ import argparse
 import datetime
 import importlib.util
 import os
-import platform
 import re
 import subprocess
 import sys
@@ -15,6 +14,7 @@ import sys
 if importlib.util.find_spec("xyzmf") is None:
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 from xyzmf.files import write_report  # noqa: E402
+from xyzmf.machine import cpu_model  # noqa: E402
 
 CASES = [(2, 256), (2, 1024), (2, 2048), (3, 64), (3, 128)]
 
@@ -35,17 +35,6 @@ def number(pattern, text):
 
 def rate(text):
     return number(r"median ([\d.e+]+) site-steps/s", text)
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def main():

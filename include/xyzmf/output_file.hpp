@@ -107,6 +107,10 @@ struct ResumableFile {
     // "stopped after DONE: WHY" and kept, and e's message ends with "; finished
     // KEPT kept in FILE (continue with --resume FILE)". Always throws.
     [[noreturn]] void stop(const class Error& e, const std::string& done, const std::string& kept);
+    // "; finished KEPT kept in FILE (continue with --resume FILE)": the one wording.
+    static std::string kept_note(const std::string& kept, const std::string& path) {
+        return "; finished " + kept + " kept in " + path + " (continue with --resume " + path + ")";
+    }
     // Marks the file "finished" and commits it (abandons it if that fails).
     void finish();
 };

@@ -21,6 +21,7 @@ import h5py
 import numpy as np
 
 from .codes import parse_codes
+from .stacking import stackable
 
 SCHEMA_MAJOR = "1"  # the schema_version major number this reader knows (as the xyzmf command)
 
@@ -244,20 +245,13 @@ def _read_snapshots(f, data):
     out = Record(index=np.array([int(n) for n in names]))
     for key in dict.fromkeys(k for s in states for k in s):
         values = [s.get(key) for s in states]
-        if _stackable(values):
+        if stackable(values):
             out[key] = np.stack([np.asarray(v) for v in values])
             if f"snapshots/{key}" in data.axes:
                 data.axes[f"snapshots/{key}"] = ("time",) + data.axes[f"snapshots/{key}"]
         else:
             out[key] = values
     return out
-
-
-def _stackable(values):
-    """Numbers or numeric arrays of one shape (not Records, text or missing entries)."""
-    if any(v is None or isinstance(v, (dict, str)) for v in values):
-        return False
-    return len({np.shape(v) for v in values}) == 1 and all(np.asarray(v).dtype.kind in "biuf" for v in values)
 
 
 def _complete(f, name):

@@ -25,7 +25,7 @@ Imported only when xarray is installed and wanted. The rules, so a variable is e
 import numpy as np
 import xarray as xr
 
-from .files import _stackable
+from .stacking import stackable
 
 CONTENT_GROUPS = ("map", "sweep", "gaussian", "quantum", "dtwa")
 
@@ -143,6 +143,6 @@ def _stack(records):
             out[key] = _stack(values)
         elif all(isinstance(v, str) for v in values):
             out[key] = np.array(values)
-        elif _stackable(values):
+        elif stackable(values):
             out[key] = np.stack([np.asarray(v) for v in values])
     return out

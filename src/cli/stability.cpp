@@ -13,6 +13,7 @@
 #include "xyzmf/schema.hpp"
 #include "xyzmf/param_grid.hpp"
 #include "xyzmf/stability.hpp"
+#include "xyzmf/sweep.hpp"
 
 namespace xyzmf::cli {
 namespace {
@@ -24,8 +25,14 @@ struct StabilityOptions {
     bool json = false, lifshitz = false, overwrite = false;
 };
 
-// The sweep's codes (sweep.hpp), so a map and a sweep read alike.
-const std::map<std::string, int> kPhaseCode = {{"PM", 0}, {"FM", 1}, {"AFM", 2}, {"SDW", 3}, {"sXY", 4}, {"FM/AFM", 8}};
+// The phases a linear-stability map predicts, with sweep.hpp's codes (the one table).
+constexpr PhaseCode kMapPhases[] = {kPM, kFM, kAFM, kSDW, kSXY, kTie};
+
+std::string map_phase_codes_text() {  // "0 PM, 1 FM, ..., 8 FM/AFM (...)"
+    std::string s;
+    for (PhaseCode c : kMapPhases) s += (s.empty() ? "" : ", ") + std::to_string(int(c)) + " " + phase_name(c);
+    return s + " (k = 0 and k = pi grow equally)";
+}
 
 }  // namespace
 
@@ -75,7 +82,7 @@ Command add_stability_command(CLI::App& app, const std::string& command_line) {
             u[p] = s.u;
             period[p] = s.period;
             for (int a = 0; a < 3; ++a) k[3 * p + a] = s.k[a];
-            code[p] = kPhaseCode.at(s.phase);
+            code[p] = phase_code(s.phase);
             ++counts[s.phase];
         }
         std::vector<LifshitzPoint> lif;
@@ -89,8 +96,7 @@ Command add_stability_command(CLI::App& app, const std::string& command_line) {
             h5::Id g = h5::create_group(f, "/map");
             h5::set_attr(g, "x_name", grid.x.name);
             h5::set_attr(g, "y_name", grid.y.name);
-            h5::set_attr(g, "phase_codes",
-                         std::string("0 PM, 1 FM, 2 AFM, 3 SDW, 4 sXY, 8 FM/AFM (k = 0 and k = pi grow equally)"));
+            h5::set_attr(g, "phase_codes", map_phase_codes_text());
             h5::set_attr(g, "dim", std::int64_t(o->dim));
             h5::set_attr(g, "lattice", finite ? lattice_text(lat) : std::string("infinite (continuous k)"));
             write_params(g, couplings_parameters(), o->fixed);
@@ -117,11 +123,12 @@ Command add_stability_command(CLI::App& app, const std::string& command_line) {
             file.commit();
         }
         if (o->json) {
+            nlohmann::json codes_json = nlohmann::json::object();
+            for (PhaseCode c : kMapPhases) codes_json[std::to_string(int(c))] = phase_name(c);
             nlohmann::json j = {{"x", {{"name", grid.x.name}, {"values", grid.x.values()}}},
                                 {"y", {{"name", grid.y.name}, {"values", grid.y.values()}}},
                                 {"lattice", finite ? lattice_text(lat) : "infinite"},
-                                {"phase_codes", {{"0", "PM"}, {"1", "FM"}, {"2", "AFM"}, {"3", "SDW"}, {"4", "sXY"},
-                                                 {"8", "FM/AFM"}}},
+                                {"phase_codes", codes_json},
                                 {"phase", code}, {"growth", growth}, {"u", u}, {"period", period}, {"counts", counts}};
             nlohmann::json lj = nlohmann::json::array();
             for (const auto& l : lif)

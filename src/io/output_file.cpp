@@ -223,8 +223,7 @@ void ResumableFile::stop(const Error& e, const std::string& done, const std::str
         commit();
     } catch (const Error&) {
     }
-    throw Error(std::string(e.what()) + "; finished " + kept + " kept in " + path + " (continue with --resume " + path + ")",
-                e.exit_code());
+    throw Error(std::string(e.what()) + kept_note(kept, path), e.exit_code());
 }
 
 void ResumableFile::finish() {

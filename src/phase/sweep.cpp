@@ -315,9 +315,7 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
                 file.commit();
             } catch (const Error&) {
             }
-            throw Error(std::string(e.what()) + "; finished points kept in " + file.path + " (continue with --resume " +
-                            file.path + ")",
-                        e.exit_code());
+            throw Error(std::string(e.what()) + ResumableFile::kept_note("points", file.path), e.exit_code());
         }
         throw;
     }
