@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <memory>
 
+#include <CLI/CLI.hpp>
+
 #include "cli.hpp"
 #include "xyzmf/analysis.hpp"
 #include "xyzmf/error.hpp"

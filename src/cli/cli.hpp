@@ -2,11 +2,15 @@
 // on the CLI11 app and returns the action to run once parsing succeeded.
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <functional>
 #include <string>
 #include <vector>
+
+// CLI11 (10 s of compiling a file) only where options are declared: main.cpp and the
+// Python module need run_command_line alone.
+namespace CLI {
+class App;
+}
 
 namespace xyzmf::cli {
 

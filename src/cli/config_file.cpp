@@ -9,6 +9,8 @@
 #include <set>
 #include <sstream>
 
+#include <CLI/CLI.hpp>
+
 #include "cli.hpp"
 #include "xyzmf/error.hpp"
 

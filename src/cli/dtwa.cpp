@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
+#include "json_number.hpp"
 #include "options.hpp"
 #include "src/dtwa/dtwa_file.hpp"
 #include "xyzmf/dtwa.hpp"
@@ -26,7 +27,6 @@ struct DtwaOptions {
     CLI::Option* dim_opt = nullptr;
 };
 
-nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 const char* const kNames[kDtwaScalars] = {"sx", "sy", "sz", "cxx1", "cyy1", "czz1"};
 
@@ -43,14 +43,14 @@ nlohmann::json summary_json(const DtwaRun& run, const DtwaSummary& s) {
     for (int k = 0; k < kDtwaScalars; ++k) {
         nlohmann::json v = nlohmann::json::array(), e = nlohmann::json::array();
         for (std::size_t q = 0; q < nt; ++q) {
-            v.push_back(number(s.mean[q * kDtwaScalars + std::size_t(k)]));
-            e.push_back(number(s.err[q * kDtwaScalars + std::size_t(k)]));
+            v.push_back(json_number(s.mean[q * kDtwaScalars + std::size_t(k)]));
+            e.push_back(json_number(s.err[q * kDtwaScalars + std::size_t(k)]));
         }
         j[kNames[k]] = v;
         j[std::string(kNames[k]) + "_err"] = e;
     }
-    j["vortices"] = number(s.vortices);  // sXY vortices + antivortices per trajectory at t_end (null: no psi)
-    j["vortices_err"] = number(s.vortices_err);
+    j["vortices"] = json_number(s.vortices);  // sXY vortices + antivortices per trajectory at t_end (null: no psi)
+    j["vortices_err"] = json_number(s.vortices_err);
     j["trajectories"] = s.trajectories;
     j["seconds"] = run.seconds;
     j["backend"] = run.backend;

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "cli.hpp"
 #include "xyzmf/error.hpp"
 #include "xyzmf/signals.hpp"

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <memory>
 
+#include <CLI/CLI.hpp>
+
 #include "cli.hpp"
 #include "xyzmf/analysis.hpp"
 #include "xyzmf/classify.hpp"

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
+#include "json_number.hpp"
 #include "options.hpp"
 #include "xyzmf/error.hpp"
 #include "xyzmf/signals.hpp"
@@ -28,7 +29,6 @@ struct GaussianOptions {
     bool json = false, overwrite = false;
 };
 
-nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 nlohmann::json complex_pair(std::complex<double> v) {
     return std::isfinite(v.real()) ? nlohmann::json{v.real(), v.imag()} : nlohmann::json(nullptr);
 }
@@ -62,22 +62,22 @@ nlohmann::json point_json(const GaussianPoint& p, const std::vector<GaussianMode
     const PointValues v = values_of(p);
     nlohmann::json j = {{"applies", p.applies},
                         {"reason", p.applies ? nlohmann::json(nullptr) : nlohmann::json(p.reason)},
-                        {"relaxation_rate", number(v.relaxation_rate)},
-                        {"slowest_u", number(v.slowest_u)},
-                        {"xi2_k0", number(v.xi2_k0)},
-                        {"xi2_kpi", number(v.xi2_kpi)},
-                        {"n_k0", number(v.n_k0)},
-                        {"n_kpi", number(v.n_kpi)},
+                        {"relaxation_rate", json_number(v.relaxation_rate)},
+                        {"slowest_u", json_number(v.slowest_u)},
+                        {"xi2_k0", json_number(v.xi2_k0)},
+                        {"xi2_kpi", json_number(v.xi2_kpi)},
+                        {"n_k0", json_number(v.n_k0)},
+                        {"n_kpi", json_number(v.n_kpi)},
                         {"a_k0", complex_pair(v.a_k0)},
                         {"a_kpi", complex_pair(v.a_kpi)},
-                        {"sz", number(v.sz)},
-                        {"sz_error", number(v.sz_error)},
+                        {"sz", json_number(v.sz)},
+                        {"sz_error", json_number(v.sz_error)},
                         {"sz_converged", p.applies ? nlohmann::json(p.sz_converged) : nlohmann::json(nullptr)}};
     nlohmann::json mj = nlohmann::json::array();
     for (const GaussianMode& m : modes)
         mj.push_back({{"u", m.u}, {"w", m.w}, {"g", m.g},
                       {"poles", {{m.poles[0].real(), m.poles[0].imag()}, {m.poles[1].real(), m.poles[1].imag()}}},
-                      {"n", number(m.n)}, {"anomalous", complex_pair(m.anomalous)}});
+                      {"n", json_number(m.n)}, {"anomalous", complex_pair(m.anomalous)}});
     j["modes"] = mj;
     return j;
 }
@@ -269,7 +269,7 @@ Command add_gaussian_command(CLI::App& app, const std::string& command_line) {
         if (o->json) {
             auto column = [&](double PointValues::*member) {
                 nlohmann::json a = nlohmann::json::array();
-                for (const GaussianPoint& p : points) a.push_back(number(values_of(p).*member));
+                for (const GaussianPoint& p : points) a.push_back(json_number(values_of(p).*member));
                 return a;
             };
             nlohmann::json j = {{"x", {{"name", grid.x.name}, {"values", grid.x.values()}}},

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
+#include "json_number.hpp"
 #include "options.hpp"
 #include "src/quantum/quantum_file.hpp"
 #include "xyzmf/error.hpp"
@@ -26,7 +27,6 @@ struct QuantumOptions {
     bool json = false, overwrite = false, quiet = false;
 };
 
-nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 // The displacements a table lists: r = 0 .. N/2 on a ring (the rest mirror
 // them), every displacement of a cluster.
@@ -55,8 +55,8 @@ nlohmann::json correlations_json(const Lattice& lat, const Correlations& c, cons
     for (int a = 0; a < 3; ++a) {
         nlohmann::json v = nlohmann::json::array(), e = nlohmann::json::array();
         for (int r : listed(lat)) {
-            v.push_back(number(c.c[a][std::size_t(r)]));
-            if (err) e.push_back(number(err->c[a][std::size_t(r)]));
+            v.push_back(json_number(c.c[a][std::size_t(r)]));
+            if (err) e.push_back(json_number(err->c[a][std::size_t(r)]));
         }
         j[names[a]] = v;
         if (err) j[std::string(names[a]) + "_err"] = e;
@@ -191,7 +191,7 @@ Command add_quantum_command(CLI::App& app, const std::string& command_line) {
                     nlohmann::json c1[3];
                     for (int a = 0; a < 3; ++a) {
                         c1[a] = nlohmann::json::array();
-                        for (const Correlations& c : r.corr_t) c1[a].push_back(number(c.c[a].size() > 1 ? c.c[a][1] : NAN));
+                        for (const Correlations& c : r.corr_t) c1[a].push_back(json_number(c.c[a].size() > 1 ? c.c[a][1] : NAN));
                     }
                     j["series"] = {{"t", r.t}, {"sz", r.sz_t}, {"cx1", c1[0]}, {"cy1", c1[1]}, {"cz1", c1[2]}};
                 }
@@ -235,10 +235,10 @@ Command add_quantum_command(CLI::App& app, const std::string& command_line) {
             j["sites"] = used.lattice.copy_sites();
             j["Jx"] = used.couplings.Jx, j["Jy"] = used.couplings.Jy, j["Jz"] = used.couplings.Jz;
             j["gamma"] = used.couplings.gamma, j["gamma_phi"] = used.couplings.gamma_phi;
-            j["sz"] = number(s.sz);
-            j["sz_err"] = number(s.sz_err);
+            j["sz"] = json_number(s.sz);
+            j["sz_err"] = json_number(s.sz_err);
             j["trajectories"] = s.trajectories;
-            j["jumps_per_trajectory"] = number(s.jumps_per_trajectory);
+            j["jumps_per_trajectory"] = json_number(s.jumps_per_trajectory);
             j["seconds"] = run.seconds;
             j["backend"] = run.backend;
             j["series"] = {{"t", run.results.t}, {"sz", s.sz_t}, {"sz_err", s.sz_t_err}};

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <memory>
 
+#include <CLI/CLI.hpp>
+
 #include "cli.hpp"
 #include "xyzmf/error.hpp"
 #include "xyzmf/output_file.hpp"
