@@ -2233,46 +2233,39 @@ def litter(ctx, keep=()):
             and n not in keep]
 
 
-def quantum_numbers(path):
+QUANTUM_SUMS = ("trajectory_sz", "trajectory_corr", "trajectory_jumps")
+DTWA_SUMS = ("scalar_sum", "scalar_sum2", "corr_sum", "sk_sum", "vortex_sum", "done")
+
+
+def batch_numbers(path, group, keys):
+    """The per-batch sums of a batched command's file (/quantum or /dtwa) that exist."""
     with h5py.File(path, "r") as f:
-        q = f["quantum"]
-        return {k: q[k][()] for k in ("trajectory_sz", "trajectory_corr", "trajectory_jumps") if k in q}
+        g = f[group]
+        return {k: g[k][()] for k in keys if k in g}
+
+
+def check_batch_file(ctx, name, argv, group, keys, what, ref=None):
+    """A batched command's file: finished, and (ref) its sums bit for bit those of ref."""
+    try:
+        with h5py.File(ctx.p(name), "r") as f:
+            status = astr(f.attrs.get("status", ""))
+            if not status.startswith("finished"):
+                ctx.fail("CHECK", f"{name}: status {status!r}, expected 'finished'", argv)
+        if ref is not None:
+            a, b = batch_numbers(ctx.p(name), group, keys), batch_numbers(ref, group, keys)
+            bad = [k for k in b if k not in a or not np.array_equal(a[k], b[k], equal_nan=True)]
+            if bad:
+                ctx.fail("CHECK", f"{name}: /{group}/{','.join(bad)} differ from the uninterrupted run", argv)
+    except Exception as e:                          # noqa: BLE001
+        ctx.fail("CHECK", f"{name}: cannot be read as a {what} file: {str(e).splitlines()[0][:120]}", argv)
 
 
 def check_quantum_file(ctx, name, argv, ref=None):
-    try:
-        with h5py.File(ctx.p(name), "r") as f:
-            status = astr(f.attrs.get("status", ""))
-            if not status.startswith("finished"):
-                ctx.fail("CHECK", f"{name}: status {status!r}, expected 'finished'", argv)
-        if ref is not None:
-            a, b = quantum_numbers(ctx.p(name)), quantum_numbers(ref)
-            bad = [k for k in b if k not in a or not np.array_equal(a[k], b[k], equal_nan=True)]
-            if bad:
-                ctx.fail("CHECK", f"{name}: /quantum/{','.join(bad)} differ from the uninterrupted run", argv)
-    except Exception as e:                          # noqa: BLE001
-        ctx.fail("CHECK", f"{name}: cannot be read as a quantum file: {str(e).splitlines()[0][:120]}", argv)
-
-
-def dtwa_numbers(path):
-    with h5py.File(path, "r") as f:
-        g = f["dtwa"]
-        return {k: g[k][()] for k in ("scalar_sum", "scalar_sum2", "corr_sum", "sk_sum", "vortex_sum", "done") if k in g}
+    check_batch_file(ctx, name, argv, "quantum", QUANTUM_SUMS, "quantum", ref)
 
 
 def check_dtwa_file(ctx, name, argv, ref=None):
-    try:
-        with h5py.File(ctx.p(name), "r") as f:
-            status = astr(f.attrs.get("status", ""))
-            if not status.startswith("finished"):
-                ctx.fail("CHECK", f"{name}: status {status!r}, expected 'finished'", argv)
-        if ref is not None:
-            a, b = dtwa_numbers(ctx.p(name)), dtwa_numbers(ref)
-            bad = [k for k in b if k not in a or not np.array_equal(a[k], b[k], equal_nan=True)]
-            if bad:
-                ctx.fail("CHECK", f"{name}: /dtwa/{','.join(bad)} differ from the uninterrupted run", argv)
-    except Exception as e:                          # noqa: BLE001
-        ctx.fail("CHECK", f"{name}: cannot be read as a DTWA file: {str(e).splitlines()[0][:120]}", argv)
+    check_batch_file(ctx, name, argv, "dtwa", DTWA_SUMS, "DTWA", ref)
 
 
 def signal_moment_case(ctx, kind, sig, delay_ms):
