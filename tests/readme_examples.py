@@ -2,7 +2,7 @@
 """README.md's console examples, run as a reader would run them, with every number they print
 compared with README's, to the digits README shows, so that the document cannot drift.
 
-    /usr/bin/python3 tests/readme_examples.py BUILD_DIR [--list] [--all]
+    /usr/bin/python3 tests/readme_examples.py BUILD_DIR [--list] [--all] [--keep DIR]
 
 Every ```console block of README.md is a sequence of commands ("$ ..." lines, a quoted
 argument may span lines) each followed by what it prints. The commands run in order, in one
@@ -125,6 +125,8 @@ def main():
     ap.add_argument("build", help="the build directory (holds xyzmf)")
     ap.add_argument("--all", action="store_true", help="also the commands of SLOW")
     ap.add_argument("--list", action="store_true", help="list the commands and exit")
+    ap.add_argument("--keep", metavar="DIR", help="run in DIR (new) and keep the files the commands write, e.g. to "
+                    "compare two builds' files")
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     readme = open(os.path.join(REPO, "README.md")).read()
@@ -134,7 +136,11 @@ def main():
             for cmd, out in cmds:
                 print(f"README.md:{start}: {cmd.splitlines()[0]} ({len(out)} lines)")
         return 0
-    work = tempfile.mkdtemp(prefix="xyzmf-readme-")
+    if a.keep:
+        os.makedirs(a.keep)
+        work = os.path.abspath(a.keep)
+    else:
+        work = tempfile.mkdtemp(prefix="xyzmf-readme-")
     failures, ran, compared, skipped = [], 0, 0, []
     try:
         os.symlink(build, os.path.join(work, "build"))
@@ -167,7 +173,8 @@ def main():
                         failures.append(f"{where}: {d}")
                 print(f"readme_examples: {where.split(': $ ')[1][:70]}: {time.monotonic() - t0:.1f} s", flush=True)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not a.keep:
+            shutil.rmtree(work, ignore_errors=True)
     for s in skipped:
         print(f"readme_examples: not run (over a minute): {s}")
     for f in failures:
