@@ -5,7 +5,7 @@
 
 #include <cuda_runtime.h>
 
-#include "kernels/cuda_drivers.hpp"
+#include "cuda_drivers.hpp"
 
 namespace xyzmf {
 namespace cuda {

@@ -7,7 +7,7 @@
 
 #include <cstddef>
 
-#include "kernels/cuda_drivers.hpp"
+#include "cuda_drivers.hpp"
 #include "xyzmf/spin_operators.hpp"
 
 namespace xyzmf {

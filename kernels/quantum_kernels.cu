@@ -5,8 +5,8 @@
 
 #include <cub/block/block_reduce.cuh>
 
-#include "kernels/cuda_check.cuh"
-#include "kernels/quantum_drivers.hpp"
+#include "cuda_check.cuh"
+#include "quantum_drivers.hpp"
 
 namespace xyzmf {
 namespace cuda {

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <climits>
 
-#include "kernels/cuda_check.cuh"
-#include "kernels/cuda_drivers.hpp"
+#include "cuda_check.cuh"
+#include "cuda_drivers.hpp"
 #include "xyzmf/dtwa_site.hpp"
 #include "xyzmf/stage_ops.hpp"
 

@@ -9,8 +9,8 @@
 #include <algorithm>
 #include <climits>
 
-#include "kernels/cuda_check.cuh"
-#include "kernels/cuda_drivers.hpp"
+#include "cuda_check.cuh"
+#include "cuda_drivers.hpp"
 #include "xyzmf/stream_rk4.hpp"
 
 namespace xyzmf {

@@ -1,5 +1,5 @@
 // The compiled half of the Python package: the xyzmf command line, run in
-// this process (xyzmf/_commands.py turns keyword arguments into it), and the
+// this process (xyzmf/commands.py turns keyword arguments into it), and the
 // analysis of one state held in a numpy array. No physics here: both call the
 // library the program calls.
 #include <pybind11/functional.h>
@@ -19,12 +19,13 @@
 #include <vector>
 
 #include "cli.hpp"
-#include "xyzmf/analysis.hpp"
+#include "analysis.hpp"
+#include "bloch_ball.hpp"
 #include "xyzmf/error.hpp"
-#include "xyzmf/progress.hpp"
-#include "xyzmf/run_config.hpp"
-#include "xyzmf/schema.hpp"
-#include "xyzmf/signals.hpp"
+#include "progress.hpp"
+#include "run_config.hpp"
+#include "schema.hpp"
+#include "signals.hpp"
 #include "xyzmf/version.hpp"
 
 namespace py = pybind11;
@@ -195,10 +196,9 @@ py::tuple analyze_state(py::array_t<double, py::array::c_style | py::array::forc
     for (double v : aos)
         if (!std::isfinite(v)) throw xyzmf::Error("spins: not finite (NaN or inf)", xyzmf::exit_code::usage);
     // Bloch vectors, as a file's spins must be (to the default --norm-tol).
-    const double limit = 1 + xyzmf::Numerics{}.norm_tol;
     for (xyzmf::index_t i = 0; i < n; ++i) {
         const double r2 = aos[3 * i] * aos[3 * i] + aos[3 * i + 1] * aos[3 * i + 1] + aos[3 * i + 2] * aos[3 * i + 2];
-        if (r2 > limit * limit)
+        if (!xyzmf::in_bloch_ball(r2, xyzmf::Numerics{}.norm_tol))
             throw xyzmf::Error("spins: site " + std::to_string(i) + " has |s| = " + std::to_string(std::sqrt(r2)) +
                                    " > 1 (not a Bloch vector)",
                                xyzmf::exit_code::usage);

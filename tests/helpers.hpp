@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "xyzmf/backend_select.hpp"
-#include "xyzmf/initial_state.hpp"
-#include "xyzmf/quantum.hpp"
-#include "xyzmf/run_config.hpp"
-#include "xyzmf/simulation.hpp"
+#include "backend_select.hpp"
+#include "initial_state.hpp"
+#include "quantum.hpp"
+#include "run_config.hpp"
+#include "simulation.hpp"
 
 namespace xyzmf {
 // GoogleTest prints backend parameters by name (found by ADL).

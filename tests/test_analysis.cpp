@@ -5,10 +5,10 @@
 #include <fstream>
 
 #include "helpers.hpp"
-#include "xyzmf/analysis.hpp"
+#include "analysis.hpp"
 #include "xyzmf/error.hpp"
-#include "xyzmf/schema.hpp"
-#include "xyzmf/run_output.hpp"
+#include "schema.hpp"
+#include "run_output.hpp"
 
 namespace xyzmf::test {
 namespace {

@@ -8,12 +8,12 @@
 #include <omp.h>
 
 #include "helpers.hpp"
-#include "xyzmf/dtwa.hpp"
+#include "dtwa.hpp"
 #include "xyzmf/dtwa_site.hpp"
 #include "xyzmf/error.hpp"
-#include "xyzmf/schema.hpp"
-#include "xyzmf/integrators.hpp"
-#include "xyzmf/quantum.hpp"
+#include "schema.hpp"
+#include "integrators.hpp"
+#include "quantum.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -12,8 +12,8 @@
 
 #include <tuple>
 
-#include "xyzmf/schema.hpp"
-#include "xyzmf/integrators.hpp"
+#include "schema.hpp"
+#include "integrators.hpp"
 
 namespace xyzmf::test {
 namespace {

@@ -7,9 +7,9 @@
 #include <complex>
 
 #include "helpers.hpp"
-#include "xyzmf/gaussian.hpp"
-#include "xyzmf/param_grid.hpp"
-#include "xyzmf/stability.hpp"
+#include "gaussian.hpp"
+#include "param_grid.hpp"
+#include "stability.hpp"
 
 namespace xyzmf::test {
 namespace {

@@ -4,10 +4,10 @@
 #include <fstream>
 
 #include "helpers.hpp"
-#include "xyzmf/dataset_units.hpp"
+#include "dataset_units.hpp"
 #include "xyzmf/error.hpp"
-#include "xyzmf/schema.hpp"
-#include "xyzmf/run_output.hpp"
+#include "schema.hpp"
+#include "run_output.hpp"
 
 namespace xyzmf::test {
 namespace {

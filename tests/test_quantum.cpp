@@ -7,7 +7,7 @@
 
 #include "helpers.hpp"
 #include "xyzmf/error.hpp"
-#include "xyzmf/quantum.hpp"
+#include "quantum.hpp"
 
 namespace xyzmf {
 namespace {

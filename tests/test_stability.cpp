@@ -5,8 +5,8 @@
 #include <map>
 
 #include "helpers.hpp"
-#include "xyzmf/param_grid.hpp"
-#include "xyzmf/stability.hpp"
+#include "param_grid.hpp"
+#include "stability.hpp"
 
 namespace xyzmf::test {
 namespace {

@@ -3,7 +3,7 @@
 // points, and merged shards equal the unsharded map.
 #include "helpers.hpp"
 #include "xyzmf/error.hpp"
-#include "xyzmf/sweep.hpp"
+#include "sweep.hpp"
 
 namespace xyzmf::test {
 namespace {
@@ -27,7 +27,7 @@ TEST_P(Sweep, BatchOfLatticesEqualsSingleRunsBitForBit) {
         for (int c = 0; c < 3; ++c)
             std::copy(starts[b].begin() + c * Ns, starts[b].begin() + (c + 1) * Ns, state.begin() + c * batch.sites() + b * Ns);
     }
-    const HostState fin = evolve_batch(batch, points, state, 0.01, 2.005, 0, Precision::float64, GetParam());
+    const HostState fin = evolve_batch(batch, points, state, {0.01, 2.005, 0, 1e-4}, Precision::float64, GetParam());
     for (std::size_t b = 0; b < points.size(); ++b) {
         RunConfig c = config(one, points[b].Jx, points[b].Jy, points[b].Jz, points[b].gamma, points[b].gamma_phi);
         c.numerics.t_end = 2.005;  // last step shortened, in both
@@ -43,8 +43,8 @@ SweepConfig small_sweep(const std::string& out, BackendKind kind) {
     c.grid = {parse_axis("Jx:-3:3:2", "--x"), parse_axis("Jy:0:0.5:2", "--y"), {0, 0, 1, 1, 0}};
     c.lattice = lattice(2, 16);
     c.replicas = 2;
-    c.t_end = 120;
-    c.dt = 0.02;
+    c.numerics.t_end = 120;
+    c.numerics.dt = 0.02;
     c.batch_points = 1;
     c.backend = kind == BackendKind::cpu ? BackendRequest::cpu : BackendRequest::cuda;
     c.output = out;

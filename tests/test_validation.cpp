@@ -5,7 +5,7 @@
 
 #include "helpers.hpp"
 #include "xyzmf/error.hpp"
-#include "xyzmf/schema.hpp"
+#include "schema.hpp"
 
 namespace xyzmf::test {
 namespace {

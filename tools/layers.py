@@ -3,14 +3,15 @@
 
     /usr/bin/python3 tools/layers.py [--root DIR] [--all]
 
-Each C++/CUDA file belongs to a layer: src/LAYER/ and kernels/ by folder, python/module.cpp
-to python, and each public header include/xyzmf/X.hpp to the layer that HEADERS below gives
-it (the shared types and interfaces are the layer "include"). An arrow A -> B counts the
-files of A that include a header of B. Layers may include only layers below them in ORDER;
+Each C++/CUDA file belongs to a layer by its folder: src/LAYER/ (sources and the layer's
+headers), kernels/, python/module.cpp to python, and include/xyzmf/ (the shared types and
+interfaces) to the layer "include". An arrow A -> B counts the files of A that include a
+header of B. The build enforces the same order (each layer's library sees only its own
+folder and those of the layers below; CMakeLists.txt, "The layers"). Layers may include only layers below them in ORDER;
 the Python package's modules (python/xyzmf/*.py) may not import each other in a circle.
 
 Prints the arrows (--all: every arrow; default: the ones that point up) and the Python
-circles; exit status 1 if there is one, or a header that HEADERS does not place. CTest runs
+circles; exit status 1 if there is one, or a file outside every layer. CTest runs
 it as docs.Layers (docs/ARCHITECTURE.md, "Layers").
 """
 import argparse
@@ -21,26 +22,6 @@ import sys
 
 # Lowest first: a layer may include itself and those before it.
 ORDER = ["include", "kernels", "core", "backends", "io", "analysis", "quantum", "dtwa", "phase", "cli", "python"]
-
-# The layer of every public header. "include": shared types and interfaces that any layer
-# and both backends use (XYZMF_HD physics, the Backend interfaces, errors); otherwise the
-# layer whose sources implement it.
-HEADERS = {
-    "analysis": "analysis", "classify": "analysis", "structure_factor": "analysis", "vortices": "analysis",
-    "backend": "include", "bloch_rhs": "include", "couplings": "include", "dtwa_site": "include",
-    "error": "include", "fused_rk4": "include", "hd": "include", "lattice": "include", "spin_operators": "include",
-    "stage_ops": "include", "stream_plan": "include", "stream_rk4": "include", "trajectory_backend": "include",
-    "vec3": "include",
-    "backend_select": "backends", "bench": "backends",
-    "fixed_step": "core", "host_state": "core", "initial_state": "core", "integrators": "core",
-    "memory_info": "core", "parameters": "core", "progress": "core", "run_config": "core", "run_sink": "core",
-    "signals": "core", "simulation": "core", "write_queue": "core",
-    "dataset_units": "io", "hdf5": "io", "init_file": "io", "output_file": "io", "run_journal": "io",
-    "run_output": "io", "run_repair": "io", "schema": "io", "xdmf": "io",
-    "quantum": "quantum",
-    "dtwa": "dtwa",
-    "gaussian": "phase", "param_grid": "phase", "stability": "phase", "sweep": "phase",
-}
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.M)
 IMPORT = re.compile(r'^\s*from\s+\.(\w+)\s+import|^\s*from\s+xyzmf\.(\w+)\s+import|^\s*import\s+xyzmf\.(\w+)', re.M)
@@ -55,7 +36,7 @@ def layer_of(rel):
     if parts[0] == "python":
         return "python"
     if parts[0] == "include":
-        return HEADERS.get(os.path.basename(rel)[:-4])
+        return "include"
     return None
 
 
@@ -69,7 +50,7 @@ def sources(root):
 
 def resolve(root, rel, inc):
     """The repository path an #include "inc" of file rel names, or None (system, generated)."""
-    for base in (os.path.dirname(rel), "include", ".", os.path.join("src", "cli")):
+    for base in [os.path.dirname(rel), "include", "kernels"] + [os.path.join("src", l) for l in ORDER]:
         p = os.path.normpath(os.path.join(base, inc))
         if os.path.isfile(os.path.join(root, p)):
             return p
@@ -133,7 +114,7 @@ def main():
     for c in circles:
         print("  python package circle: " + " -> ".join(c))
     for u in sorted(set(unplaced)):
-        print(f"  no layer for {u}: give it one in tools/layers.py (HEADERS)")
+        print(f"  no layer for {u}: move it into a layer's folder")
     print(f"{sum(arrows.values())} includes across {len(arrows)} arrows; {len(up)} point up; "
           f"{len(circles)} Python circle(s)")
     return 1 if up or circles or unplaced else 0

@@ -1,13 +1,13 @@
 // One state's analysis and its HDF5/JSON output (see analysis.hpp).
-#include "xyzmf/analysis.hpp"
+#include "analysis.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 
 #include "xyzmf/backend.hpp"
-#include "xyzmf/schema.hpp"
-#include "xyzmf/integrators.hpp"
+#include "schema.hpp"
+#include "integrators.hpp"
 
 namespace xyzmf {
 
@@ -15,8 +15,10 @@ const ParamTable<AnalysisOptions>& analysis_parameters() {
     using V = ParamValue;
     auto threshold = [](const char* key, const char* option, const char* unit, bool positive,
                         double ClassifyThresholds::*member) {
-        return Param<AnalysisOptions>{{key, option, ParamKind::real, unit, 0, positive ? kNoLimit : 1, positive, nullptr,
-                                       true, false},
+        // A threshold that must be positive excludes 0; a fraction lies in [0, 1].
+        ParamSpec spec{key, option, ParamKind::real, unit, 0, positive ? kNoLimit : 1};
+        spec.lo_open = positive;
+        return Param<AnalysisOptions>{spec.optional(),
                                       [member](const AnalysisOptions& o) -> V { return o.thresholds.*member; },
                                       [member](AnalysisOptions& o, const V& v) { o.thresholds.*member = as_real(v); }};
     };

@@ -1,4 +1,4 @@
-// Analysis of stored or running states (issue #3): structure factors,
+// Analysis of stored or running states: structure factors,
 // classification and sXY vortices of one state, written next to its spins
 // (docs/hdf5-layout.md, "Analysis"), and a JSON summary.
 #pragma once
@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "xyzmf/classify.hpp"
-#include "xyzmf/parameters.hpp"
-#include "xyzmf/vortices.hpp"
+#include "classify.hpp"
+#include "parameters.hpp"
+#include "vortices.hpp"
 
 namespace xyzmf {
 

@@ -1,5 +1,5 @@
 // Phase classification from S_perp (see classify.hpp).
-#include "xyzmf/classify.hpp"
+#include "classify.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <limits>
 
-#include "xyzmf/vortices.hpp"
+#include "vortices.hpp"
 
 namespace xyzmf {
 namespace {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "xyzmf/couplings.hpp"
-#include "xyzmf/structure_factor.hpp"
+#include "structure_factor.hpp"
 
 namespace xyzmf {
 

@@ -3,7 +3,7 @@
 // Each transform runs on one thread (the three components side by side), so
 // that its result cannot depend on how FFTW would split it among threads: the
 // analysis, like the stepping, must not depend on the run or the thread count.
-#include "xyzmf/structure_factor.hpp"
+#include "structure_factor.hpp"
 
 #include <fftw3.h>
 #include <omp.h>

@@ -10,7 +10,7 @@
 #include <memory>
 #include <vector>
 
-#include "xyzmf/host_state.hpp"
+#include "host_state.hpp"
 #include "xyzmf/lattice.hpp"
 
 namespace xyzmf {

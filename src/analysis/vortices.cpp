@@ -1,5 +1,5 @@
 // Plaquette winding of the sXY phase field (see vortices.hpp, physics.md section 5).
-#include "xyzmf/vortices.hpp"
+#include "vortices.hpp"
 
 #include <cmath>
 #include <numeric>

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "xyzmf/couplings.hpp"
-#include "xyzmf/host_state.hpp"
+#include "host_state.hpp"
 #include "xyzmf/lattice.hpp"
 
 namespace xyzmf {

@@ -1,9 +1,9 @@
 // Backend choice and the pre-allocation memory check (backend_select.hpp).
-#include "xyzmf/backend_select.hpp"
+#include "backend_select.hpp"
 
 #include "xyzmf/error.hpp"
 #include "xyzmf/lattice.hpp"
-#include "xyzmf/memory_info.hpp"
+#include "memory_info.hpp"
 
 namespace xyzmf {
 

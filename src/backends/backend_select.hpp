@@ -6,7 +6,7 @@
 #include <string>
 
 #include "xyzmf/backend.hpp"
-#include "xyzmf/run_config.hpp"
+#include "run_config.hpp"
 
 namespace xyzmf {
 

@@ -1,5 +1,5 @@
 // `xyzmf bench` measurements (see bench.hpp).
-#include "xyzmf/bench.hpp"
+#include "bench.hpp"
 
 #include <omp.h>
 
@@ -7,9 +7,9 @@
 #include <chrono>
 #include <memory>
 
-#include "xyzmf/backend_select.hpp"
-#include "xyzmf/initial_state.hpp"
-#include "xyzmf/integrators.hpp"
+#include "backend_select.hpp"
+#include "initial_state.hpp"
+#include "integrators.hpp"
 
 namespace xyzmf {
 

@@ -1,14 +1,14 @@
 // Throughput measurements behind `xyzmf bench`: RK4 stepping on a backend,
 // and a STREAM-like triad that gives the machine's memory bandwidth in the
-// same process, so ratios are measured in one session (DEVELOPERS.md rule 5).
+// same process, so a speed is always reported as a ratio measured in one session.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "xyzmf/backend.hpp"
-#include "xyzmf/integrators.hpp"
-#include "xyzmf/run_config.hpp"
+#include "integrators.hpp"
+#include "run_config.hpp"
 
 namespace xyzmf {
 

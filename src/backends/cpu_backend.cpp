@@ -10,7 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "src/backends/cpu_stream_team.hpp"
+#include "cpu_stream_team.hpp"
 #include "xyzmf/backend.hpp"
 #include "xyzmf/error.hpp"
 
@@ -102,11 +102,10 @@ public:
         }
     }
 
-    // Tile sizes measured on the 2-core development machine: whole rows of up
-    // to 4096 sites (long contiguous runs keep the hardware prefetcher busy;
-    // rows of 256, whose rings would fit L2, ran 1.5x slower), and 256 x 32
-    // cross-sections in 3D (x 8 or 16 ran 1.3x-1.6x slower: the y halo costs
-    // redundant work). Several chunks per thread let the dynamic schedule balance.
+    // Tiles: whole rows of up to 4096 sites (long contiguous runs keep the hardware
+    // prefetcher busy), and 256 x 32 cross-sections in 3D (narrower ones redo more
+    // of the y halo); the measurements are in results/bench/cpu-tuning.md. Several
+    // chunks per thread let the dynamic schedule balance.
     //
     // The streaming scheme runs here only so that the tests check the CUDA
     // kernel's pipeline on any machine; it uses the CUDA backend's default
@@ -127,12 +126,11 @@ public:
         return make_fused_plan(lat, steps, tx, ty, 4 * threads, 16 * 4 * steps);
     }
 
-    // Measured on the development machine: two steps per pass in 1D and 2D
-    // (1.15x-1.25x over one: half the memory traffic, 8-site halos), one in 3D
-    // (the halo of a 2D cross-section cost more than the traffic saved), one
-    // below 128 sites a side, and none (the four-sweep path) below 64, where
-    // the halo is a large share of the work and the state sits in cache anyway
-    // (a batched sweep of 64 lattices of 32^2 ran 1.3x faster on four sweeps).
+    // Two steps per pass in 1D and 2D (half the memory traffic, 8-site halos), one
+    // in 3D (the halo of a 2D cross-section costs more than the traffic saved), one
+    // below 128 sites a side, and none (the four-sweep path) below 64, where the halo
+    // is a large share of the work and the state sits in cache anyway. Measured:
+    // results/bench/cpu-tuning.md.
     int fused_steps_per_pass(const Lattice& lat) const override {
         index_t shortest = lat.L[0];
         for (int a = 1; a < lat.dim; ++a) shortest = std::min(shortest, lat.L[a]);

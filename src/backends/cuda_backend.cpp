@@ -1,5 +1,5 @@
 // CUDA backend: device arrays and the kernels of kernels/*.cu behind the
-// Backend interface, with the semantics of the CPU twin (src/cpu_backend.cpp).
+// Backend interface, with the semantics of the CPU twin (cpu_backend.cpp).
 // Compiled by the host compiler: it sees the GPU only through the CUDA runtime
 // C API and the drivers of kernels/cuda_drivers.hpp. Every call goes to the
 // legacy default stream, so kernels, copies and reductions run in call order.
@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "kernels/cuda_drivers.hpp"
-#include "src/backends/cuda_check.hpp"
+#include "cuda_drivers.hpp"
+#include "cuda_check.hpp"
 #include "xyzmf/backend.hpp"
 #include "xyzmf/error.hpp"
 

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "kernels/cuda_drivers.hpp"
+#include "cuda_drivers.hpp"
 #include "xyzmf/error.hpp"
 
 namespace xyzmf::cuda_check {

@@ -7,8 +7,8 @@
 #include <string>
 #include <utility>
 
-#include "kernels/quantum_drivers.hpp"
-#include "src/backends/cuda_check.hpp"
+#include "quantum_drivers.hpp"
+#include "cuda_check.hpp"
 #include "xyzmf/error.hpp"
 #include "xyzmf/trajectory_backend.hpp"
 

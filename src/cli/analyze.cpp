@@ -8,12 +8,12 @@
 #include <CLI/CLI.hpp>
 
 #include "cli.hpp"
-#include "xyzmf/analysis.hpp"
+#include "analysis.hpp"
 #include "xyzmf/error.hpp"
-#include "xyzmf/signals.hpp"
-#include "xyzmf/memory_info.hpp"
-#include "xyzmf/output_file.hpp"
-#include "xyzmf/schema.hpp"
+#include "signals.hpp"
+#include "memory_info.hpp"
+#include "output_file.hpp"
+#include "schema.hpp"
 
 namespace xyzmf::cli {
 namespace {
@@ -70,22 +70,17 @@ void print_table(const std::vector<StateAnalysis>& all) {
     if (!all.empty()) std::printf("why (%s): %s\n", all.back().where.c_str(), all.back().cls.reason.c_str());
 }
 
-}  // namespace
-
-Command add_analyze_command(CLI::App& app, const std::string& command_line) {
-    auto o = std::make_shared<AnalyzeOptions>();
-    CLI::App* sub = app.add_subcommand(
-        "analyze", "Structure factors, phase classification and sXY vortices of a run's final state or snapshots");
+void add_options(CLI::App* sub, AnalyzeOptions& o) {
     add_config_option(sub);
-    sub->add_option("file", o->file, "HDF5 file written by xyzmf run")->required();
-    auto* snap = sub->add_option("--snapshot", o->snapshot, "Analyse snapshot N (0, 1, ...) instead of the final state")
+    sub->add_option("file", o.file, "HDF5 file written by xyzmf run")->required();
+    auto* snap = sub->add_option("--snapshot", o.snapshot, "Analyse snapshot N (0, 1, ...) instead of the final state")
                      ->check(CLI::Range(std::int64_t(0), std::int64_t(999999)));
-    sub->add_flag("--all-snapshots", o->all, "Analyse every snapshot (and the final state); writes /analysis/coarsening")
+    sub->add_flag("--all-snapshots", o.all, "Analyse every snapshot (and the final state); writes /analysis/coarsening")
         ->excludes(snap);
-    sub->add_option("--out", o->out, "Write the analysis to this new file instead of into FILE");
-    sub->add_flag("--overwrite", o->overwrite, "Replace an existing --out file");
-    sub->add_flag("--json", o->json, "Print one JSON object on stdout instead of the table");
-    ClassifyThresholds& th = o->opt.thresholds;
+    sub->add_option("--out", o.out, "Write the analysis to this new file instead of into FILE");
+    sub->add_flag("--overwrite", o.overwrite, "Replace an existing --out file");
+    sub->add_flag("--json", o.json, "Print one JSON object on stdout instead of the table");
+    ClassifyThresholds& th = o.opt.thresholds;
     sub->add_option("--pm-m-perp", th.pm_m_perp, "PM when m_perp = sqrt(mean(x^2+y^2)) is below this")->capture_default_str();
     sub->add_option("--single-domain", th.single_domain,
                     "Ordered (not 'domains') when the S_perp peak at +-k holds this share")->capture_default_str();
@@ -97,96 +92,106 @@ Command add_analyze_command(CLI::App& app, const std::string& command_line) {
                     "'not stationary' when more than this share of sites move")->capture_default_str();
     sub->add_option("--vortex-amplitude", th.vortex_amplitude,
                     "Skip plaquettes with a corner whose in-plane amplitude is below this")->capture_default_str();
-    sub->add_option("--sk-full-max", o->sk_full_max,
+    sub->add_option("--sk-full-max", o.sk_full_max,
                     "3D lattices with more sites store S(k) as principal planes + radial average")->capture_default_str();
+}
 
-    auto run = [o, command_line]() -> int {
-        o->opt.sk_full_max_sites = o->sk_full_max;
-        check_all(analysis_parameters(), o->opt, ParamSource::command_line());
-        if (o->sk_full_max < 1) throw Error("--sk-full-max: must be >= 1 (got " + std::to_string(o->sk_full_max) + ")",
-                                            exit_code::usage);
-        const RunConfig cfg = read_run_config(o->file);  // checks the file is ours, and every parameter
-        // Spins in double, three FFT arrays and S(k) per component: refuse a
-        // lattice (from the file) this machine cannot hold before allocating.
-        check_memory(std::size_t(std::min<long double>(1.8e19L, (long double)cfg.lattice.sites() * 8 * 16)),
-                     host_available_bytes(), "host", lattice_text(cfg.lattice), exit_code::io);
-        std::error_code same_ec;
-        if (!o->out.empty() && std::filesystem::equivalent(o->out, o->file, same_ec))
-            throw Error("--out: " + o->out + " is the input file; leave --out away to write the analysis into it",
-                        exit_code::usage);
-        h5::Id in = open_xyzmf(o->file, false);
-        std::vector<std::string> states;
-        const std::vector<std::int64_t> snaps = snapshot_indices(in);
-        if (o->all) {
-            if (snaps.empty()) throw Error(o->file + ": has no snapshots to analyse (--all-snapshots)", exit_code::io);
-            for (std::int64_t i : snaps) states.push_back(snapshot_group(i));
-            if (is_complete(in, "/final")) states.push_back("/final");
-        } else if (o->snapshot >= 0) {
-            if (!is_complete(in, snapshot_group(o->snapshot)))
-                throw Error(o->file + ": has no snapshot " + std::to_string(o->snapshot) +
-                                (snaps.empty() ? " (it has no snapshots)"
-                                               : " (it has " + std::to_string(snaps.front()) + ".." +
-                                                     std::to_string(snaps.back()) + ")"),
-                            exit_code::io);
-            states.push_back(snapshot_group(o->snapshot));
-        } else if (is_complete(in, "/final")) {
-            states.push_back("/final");
-        } else if (!snaps.empty()) {
-            states.push_back(snapshot_group(snaps.back()));  // an unfinished run: its latest state
+int execute(const AnalyzeOptions& o, const std::string& command_line) {
+    AnalysisOptions opt = o.opt;
+    opt.sk_full_max_sites = o.sk_full_max;
+    check_all(analysis_parameters(), opt, ParamSource::command_line());
+    if (o.sk_full_max < 1) throw Error("--sk-full-max: must be >= 1 (got " + std::to_string(o.sk_full_max) + ")",
+                                        exit_code::usage);
+    const RunConfig cfg = read_run_config(o.file);  // checks the file is ours, and every parameter
+    // Spins in double, three FFT arrays and S(k) per component: refuse a
+    // lattice (from the file) this machine cannot hold before allocating.
+    check_memory(std::size_t(std::min<long double>(1.8e19L, (long double)cfg.lattice.sites() * 8 * 16)),
+                 host_available_bytes(), "host", lattice_text(cfg.lattice), exit_code::io);
+    std::error_code same_ec;
+    if (!o.out.empty() && std::filesystem::equivalent(o.out, o.file, same_ec))
+        throw Error("--out: " + o.out + " is the input file; leave --out away to write the analysis into it",
+                    exit_code::usage);
+    h5::Id in = open_xyzmf(o.file, false);
+    std::vector<std::string> states;
+    const std::vector<std::int64_t> snaps = snapshot_indices(in);
+    if (o.all) {
+        if (snaps.empty()) throw Error(o.file + ": has no snapshots to analyse (--all-snapshots)", exit_code::io);
+        for (std::int64_t i : snaps) states.push_back(snapshot_group(i));
+        if (is_complete(in, "/final")) states.push_back("/final");
+    } else if (o.snapshot >= 0) {
+        if (!is_complete(in, snapshot_group(o.snapshot)))
+            throw Error(o.file + ": has no snapshot " + std::to_string(o.snapshot) +
+                            (snaps.empty() ? " (it has no snapshots)"
+                                           : " (it has " + std::to_string(snaps.front()) + ".." +
+                                                 std::to_string(snaps.back()) + ")"),
+                        exit_code::io);
+        states.push_back(snapshot_group(o.snapshot));
+    } else if (is_complete(in, "/final")) {
+        states.push_back("/final");
+    } else if (!snaps.empty()) {
+        states.push_back(snapshot_group(snaps.back()));  // an unfinished run: its latest state
+    } else {
+        throw Error(o.file + ": holds no state to analyse (no /final and no snapshots)", exit_code::io);
+    }
+
+    // In place, the analysis goes into a copy of FILE that replaces it when
+    // complete (9% slower than --out for a 76 MB file, results/bench/
+    // analyze-in-place.md), so a failure never damages the spins.
+    const std::string unchanged = o.out.empty() ? o.file + " unchanged" : "nothing written";
+    throw_if_interrupted("before the analysis; " + unchanged);
+    std::unique_ptr<NewFile> out = o.out.empty() ? std::make_unique<NewFile>(o.file, true, "analyze", o.file)
+                                                  : std::make_unique<NewFile>(o.out, o.overwrite, "--out");
+    const hid_t target = out->handle();
+    if (!o.out.empty()) {
+        write_provenance(target, command_line, "analysis");
+        h5::set_attr(target, "analysis_of", o.file);
+        h5::set_attr(target, "status", std::string("analysis"));
+        if (H5Ocopy(in, "/parameters", target, "/parameters", H5P_DEFAULT, H5P_DEFAULT) < 0)
+            throw Error(o.out + ": cannot copy /parameters (disk full?)", exit_code::io);
+    }
+
+    Analyzer analyzer(cfg.lattice, cfg.couplings, opt);
+    std::vector<StateAnalysis> done;
+    for (const std::string& where : states) {
+        throw_if_interrupted("before the analysis of " + where + "; " + unchanged);
+        StoredState st = read_state_group(in, o.file, where);
+        StateAnalysis a = analyzer.analyze(st.spins, st.t, residual_trend(in, st.t), where);
+        write_state_analysis(target, a, opt);
+        a.sf = StructureFactor{a.sf.lattice, {}};  // keep only the summary in memory
+        done.push_back(std::move(a));
+    }
+    if (o.all) {
+        std::vector<StateAnalysis> snapshots(done.begin(), done.begin() + std::ptrdiff_t(snaps.size()));
+        write_coarsening(target, snapshots, false);
+    }
+    throw_if_interrupted("before the analysis was complete; " + unchanged);
+    out->commit();
+    out->close();
+
+    if (o.json) {
+        nlohmann::json j;
+        if (done.size() == 1) {
+            j = to_json(done.front());
         } else {
-            throw Error(o->file + ": holds no state to analyse (no /final and no snapshots)", exit_code::io);
+            j["states"] = nlohmann::json::array();
+            for (const StateAnalysis& a : done) j["states"].push_back(to_json(a));
         }
+        j["file"] = o.file;
+        std::printf("%s\n", j.dump().c_str());
+    } else {
+        print_table(done);
+    }
+    return 0;
+}
 
-        // In place, the analysis goes into a copy of FILE that replaces it when
-        // complete (9% slower than --out for a 76 MB file, results/bench/
-        // analyze-in-place.md), so a failure never damages the spins.
-        const std::string unchanged = o->out.empty() ? o->file + " unchanged" : "nothing written";
-        throw_if_interrupted("before the analysis; " + unchanged);
-        std::unique_ptr<NewFile> out = o->out.empty() ? std::make_unique<NewFile>(o->file, true, "analyze", o->file)
-                                                      : std::make_unique<NewFile>(o->out, o->overwrite, "--out");
-        const hid_t target = out->handle();
-        if (!o->out.empty()) {
-            write_provenance(target, command_line, "analysis");
-            h5::set_attr(target, "analysis_of", o->file);
-            h5::set_attr(target, "status", std::string("analysis"));
-            if (H5Ocopy(in, "/parameters", target, "/parameters", H5P_DEFAULT, H5P_DEFAULT) < 0)
-                throw Error(o->out + ": cannot copy /parameters (disk full?)", exit_code::io);
-        }
+}  // namespace
 
-        Analyzer analyzer(cfg.lattice, cfg.couplings, o->opt);
-        std::vector<StateAnalysis> done;
-        for (const std::string& where : states) {
-            throw_if_interrupted("before the analysis of " + where + "; " + unchanged);
-            StoredState st = read_state_group(in, o->file, where);
-            StateAnalysis a = analyzer.analyze(st.spins, st.t, residual_trend(in, st.t), where);
-            write_state_analysis(target, a, o->opt);
-            a.sf = StructureFactor{a.sf.lattice, {}};  // keep only the summary in memory
-            done.push_back(std::move(a));
-        }
-        if (o->all) {
-            std::vector<StateAnalysis> snapshots(done.begin(), done.begin() + std::ptrdiff_t(snaps.size()));
-            write_coarsening(target, snapshots, false);
-        }
-        throw_if_interrupted("before the analysis was complete; " + unchanged);
-        out->commit();
-        out->close();
-
-        if (o->json) {
-            nlohmann::json j;
-            if (done.size() == 1) {
-                j = to_json(done.front());
-            } else {
-                j["states"] = nlohmann::json::array();
-                for (const StateAnalysis& a : done) j["states"].push_back(to_json(a));
-            }
-            j["file"] = o->file;
-            std::printf("%s\n", j.dump().c_str());
-        } else {
-            print_table(done);
-        }
-        return 0;
-    };
-    return {sub, run};
+Command add_analyze_command(CLI::App& app, const std::string& command_line) {
+    auto o = std::make_shared<AnalyzeOptions>();
+    CLI::App* sub = app.add_subcommand(
+        "analyze", "Structure factors, phase classification and sXY vortices of a run's final state or snapshots");
+    add_options(sub, *o);
+    return {sub, [o, command_line] { return execute(*o, command_line); }};
 }
 
 }  // namespace xyzmf::cli

@@ -12,7 +12,7 @@
 
 #include "cli.hpp"
 #include "xyzmf/error.hpp"
-#include "xyzmf/signals.hpp"
+#include "signals.hpp"
 #include "xyzmf/version.hpp"
 
 namespace {

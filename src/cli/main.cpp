@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "cli.hpp"
-#include "xyzmf/signals.hpp"
+#include "signals.hpp"
 
 namespace {
 // The program's first instruction, before any library's initialisers and

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "xyzmf/couplings.hpp"
-#include "xyzmf/run_config.hpp"
+#include "run_config.hpp"
 
 namespace xyzmf::cli {
 

@@ -10,12 +10,12 @@
 #include "cli.hpp"
 #include "json_number.hpp"
 #include "options.hpp"
-#include "src/quantum/quantum_file.hpp"
+#include "quantum_file.hpp"
 #include "xyzmf/error.hpp"
-#include "xyzmf/output_file.hpp"
-#include "xyzmf/run_config.hpp"
-#include "xyzmf/schema.hpp"
-#include "xyzmf/signals.hpp"
+#include "output_file.hpp"
+#include "run_config.hpp"
+#include "schema.hpp"
+#include "signals.hpp"
 
 namespace xyzmf::cli {
 namespace {
@@ -25,8 +25,8 @@ struct QuantumOptions {
     int sites = 8;
     std::string size, out, resume, backend = "auto";
     bool json = false, overwrite = false, quiet = false;
+    std::vector<CLI::Option*> physics;  // what --resume takes from the file instead
 };
-
 
 // The displacements a table lists: r = 0 .. N/2 on a ring (the rest mirror
 // them), every displacement of a cluster.
@@ -84,21 +84,12 @@ void print_table(const Lattice& lat, const Correlations& c, const Correlations* 
     }
 }
 
-}  // namespace
-
-Command add_quantum_command(CLI::App& app, const std::string& command_line) {
-    auto o = std::make_shared<QuantumOptions>();
-    QuantumConfig& c = o->cfg;
-    CLI::App* sub = app.add_subcommand(
-        "quantum",
-        "Exact quantum dynamics of the full master equation on a small periodic ring or cluster: quantum "
-        "trajectories (any N up to 26; CPU or GPU) or the exact density matrix (N <= 10: steady state, Liouvillian "
-        "gap). Measures <sa_0 sa_r> and <sz> (docs/physics.md 7)");
+void add_options(CLI::App* sub, QuantumOptions& o) {
+    QuantumConfig& c = o.cfg;
     add_config_option(sub);
-    std::vector<CLI::Option*> physics;  // what --resume takes from the file instead
-    auto add = [&](CLI::Option* opt) { physics.push_back(opt); return opt; };
-    auto* sites = add(sub->add_option("--sites", o->sites, "Ring of N spins (periodic chain)")->capture_default_str());
-    auto* size = add(sub->add_option("--size", o->size, "Periodic 2D or 3D cluster LxxLy[xLz] instead of a ring, e.g. 4x4"));
+    auto add = [&](CLI::Option* opt) { o.physics.push_back(opt); return opt; };
+    auto* sites = add(sub->add_option("--sites", o.sites, "Ring of N spins (periodic chain)")->capture_default_str());
+    auto* size = add(sub->add_option("--size", o.size, "Periodic 2D or 3D cluster LxxLy[xLz] instead of a ring, e.g. 4x4"));
     sites->excludes(size);
     for (CLI::Option* opt : add_couplings(sub, c.couplings)) add(opt);
     add(sub->add_option("--method", c.method,
@@ -127,136 +118,163 @@ Command add_quantum_command(CLI::App& app, const std::string& command_line) {
     add(sub->add_flag("--gap", c.gap, "Exact method: also the Liouvillian gap (slowest non-zero decay rate, units of gamma)"));
     add(sub->add_flag("--series", c.series,
                   "Exact method: also <sz>(t) from --init every --sample-dt up to --t-end"));
-    add_backend(sub, o->backend);
-    sub->add_option("-o,--output", o->out, "Write the results to this HDF5 file (/quantum/...), batch by batch");
-    sub->add_flag("--overwrite", o->overwrite, "Replace an existing output file");
-    sub->add_option("--resume", o->resume, "Continue the unfinished trajectories of this file (its settings are used)");
-    sub->add_flag("--json", o->json, "Print the result as one JSON object");
-    sub->add_flag("-q,--quiet", o->quiet, "No progress line");
+    add_backend(sub, o.backend);
+    sub->add_option("-o,--output", o.out, "Write the results to this HDF5 file (/quantum/...), batch by batch");
+    sub->add_flag("--overwrite", o.overwrite, "Replace an existing output file");
+    sub->add_option("--resume", o.resume, "Continue the unfinished trajectories of this file (its settings are used)");
+    sub->add_flag("--json", o.json, "Print the result as one JSON object");
+    sub->add_flag("-q,--quiet", o.quiet, "No progress line");
+}
 
-    auto run = [o, command_line, physics]() -> int {
-        if (!o->resume.empty())
-            for (const CLI::Option* opt : physics)
-                if (opt->count() > 0)
-                    throw Error("--resume takes every parameter from " + o->resume + "; drop " + opt->get_name(),
-                                exit_code::usage);
-        QuantumConfig cfg = o->cfg;
-        if (o->size.empty()) {
-            if (o->sites < 1) throw Error("--sites: must be at least 1 (got " + std::to_string(o->sites) + ")", exit_code::usage);
-            cfg.lattice = Lattice{};
-            cfg.lattice.dim = 1;
-            cfg.lattice.L[0] = o->sites;
-        } else {
-            cfg.lattice = parse_size(o->size, 2, false);
+void print_exact(const QuantumOptions& o, const QuantumConfig& cfg, const ExactResults& r, double seconds) {
+    if (o.json) {
+        nlohmann::json j = correlations_json(cfg.lattice, r.corr, nullptr);
+        j["method"] = "exact";
+        j["lattice"] = lattice_text(cfg.lattice);
+        j["sites"] = cfg.lattice.copy_sites();
+        j["Jx"] = cfg.couplings.Jx, j["Jy"] = cfg.couplings.Jy, j["Jz"] = cfg.couplings.Jz;
+        j["gamma"] = cfg.couplings.gamma, j["gamma_phi"] = cfg.couplings.gamma_phi;
+        j["sz"] = r.sz;
+        j["residual"] = r.residual;
+        j["seconds"] = seconds;
+        if (cfg.gap) {
+            j["gap"] = r.gap;
+            nlohmann::json ev = nlohmann::json::array();
+            for (const auto& e : r.eigenvalues) ev.push_back({e.real(), e.imag()});
+            j["eigenvalues"] = ev;
         }
-        if (!o->resume.empty() && !o->out.empty()) throw Error("--resume FILE writes FILE; -o is not needed", exit_code::usage);
-        if (cfg.method == "exact" && !o->resume.empty()) throw Error("--resume: only trajectories can be resumed", exit_code::usage);
-        if (cfg.method == "trajectories" && (cfg.gap || cfg.series))
-            throw Error(std::string(cfg.gap ? "--gap" : "--series") + ": needs --method exact", exit_code::usage);
+        if (cfg.series) {
+            // and the nearest-neighbour correlations (r = 1: the next site along x)
+            nlohmann::json c1[3];
+            for (int a = 0; a < 3; ++a) {
+                c1[a] = nlohmann::json::array();
+                for (const Correlations& c : r.corr_t) c1[a].push_back(json_number(c.c[a].size() > 1 ? c.c[a][1] : NAN));
+            }
+            j["series"] = {{"t", r.t}, {"sz", r.sz_t}, {"cx1", c1[0]}, {"cy1", c1[1]}, {"cz1", c1[2]}};
+        }
+        std::printf("%s\n", j.dump().c_str());
+        return;
+    }
+    std::printf("exact density matrix: %s, Jx = %g, Jy = %g, Jz = %g, gamma = %g, gamma_phi = %g\n",
+                geometry(cfg.lattice).c_str(), cfg.couplings.Jx, cfg.couplings.Jy, cfg.couplings.Jz,
+                cfg.couplings.gamma, cfg.couplings.gamma_phi);
+    std::printf("  steady state: <sz> = %.10f   (|L rho| / |rho| = %.1e; %.1f s)\n", r.sz, r.residual, seconds);
+    if (cfg.gap) std::printf("  Liouvillian gap: %.8f gamma\n", r.gap);
+    print_table(cfg.lattice, r.corr, nullptr);
+    if (cfg.series) {
+        std::printf("  <sz>(t) from --init %s:\n", cfg.init.c_str());
+        for (std::size_t k = 0; k < r.t.size(); ++k) std::printf("    t = %-8g %.12f\n", r.t[k], r.sz_t[k]);
+    }
+    if (!o.out.empty()) std::printf("wrote %s\n", o.out.c_str());
+}
 
-        if (cfg.method == "exact" && o->resume.empty()) {
-            validate(cfg, ParamSource::command_line());
-            std::unique_ptr<NewFile> file;
-            throw_if_interrupted("before the work; nothing written");
-            if (!o->out.empty()) file = std::make_unique<NewFile>(o->out, o->overwrite);  // refuse before the work
-            const auto t0 = std::chrono::steady_clock::now();
-            const ExactResults r = solve_exact(cfg);
-            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            throw_if_interrupted(o->out.empty() ? "" : "; nothing written");
-            if (file) {
-                write_provenance(file->handle(), command_line, "quantum exact");
-                create_quantum_group(file->handle(), cfg);
-                write_exact_results(file->handle(), cfg, r);
-                h5::set_attr(file->handle(), "status", std::string("finished"));
-                file->commit();
-            }
-            if (o->json) {
-                nlohmann::json j = correlations_json(cfg.lattice, r.corr, nullptr);
-                j["method"] = "exact";
-                j["lattice"] = lattice_text(cfg.lattice);
-                j["sites"] = cfg.lattice.copy_sites();
-                j["Jx"] = cfg.couplings.Jx, j["Jy"] = cfg.couplings.Jy, j["Jz"] = cfg.couplings.Jz;
-                j["gamma"] = cfg.couplings.gamma, j["gamma_phi"] = cfg.couplings.gamma_phi;
-                j["sz"] = r.sz;
-                j["residual"] = r.residual;
-                j["seconds"] = seconds;
-                if (cfg.gap) {
-                    j["gap"] = r.gap;
-                    nlohmann::json ev = nlohmann::json::array();
-                    for (const auto& e : r.eigenvalues) ev.push_back({e.real(), e.imag()});
-                    j["eigenvalues"] = ev;
-                }
-                if (cfg.series) {
-                    // and the nearest-neighbour correlations (r = 1: the next site along x)
-                    nlohmann::json c1[3];
-                    for (int a = 0; a < 3; ++a) {
-                        c1[a] = nlohmann::json::array();
-                        for (const Correlations& c : r.corr_t) c1[a].push_back(json_number(c.c[a].size() > 1 ? c.c[a][1] : NAN));
-                    }
-                    j["series"] = {{"t", r.t}, {"sz", r.sz_t}, {"cx1", c1[0]}, {"cy1", c1[1]}, {"cz1", c1[2]}};
-                }
-                std::printf("%s\n", j.dump().c_str());
-                return 0;
-            }
-            std::printf("exact density matrix: %s, Jx = %g, Jy = %g, Jz = %g, gamma = %g, gamma_phi = %g\n",
-                        geometry(cfg.lattice).c_str(), cfg.couplings.Jx, cfg.couplings.Jy, cfg.couplings.Jz,
-                        cfg.couplings.gamma, cfg.couplings.gamma_phi);
-            std::printf("  steady state: <sz> = %.10f   (|L rho| / |rho| = %.1e; %.1f s)\n", r.sz, r.residual, seconds);
-            if (cfg.gap) std::printf("  Liouvillian gap: %.8f gamma\n", r.gap);
-            print_table(cfg.lattice, r.corr, nullptr);
-            if (cfg.series) {
-                std::printf("  <sz>(t) from --init %s:\n", cfg.init.c_str());
-                for (std::size_t k = 0; k < r.t.size(); ++k) std::printf("    t = %-8g %.12f\n", r.t[k], r.sz_t[k]);
-            }
-            if (!o->out.empty()) std::printf("wrote %s\n", o->out.c_str());
-            return 0;
-        }
+// The exact density matrix: the file is refused before the work and written after it.
+int execute_exact(const QuantumOptions& o, const QuantumConfig& cfg, const std::string& command_line) {
+    validate(cfg, ParamSource::command_line());
+    std::unique_ptr<NewFile> file;
+    throw_if_interrupted("before the work; nothing written");
+    if (!o.out.empty()) file = std::make_unique<NewFile>(o.out, o.overwrite);  // refuse before the work
+    const auto t0 = std::chrono::steady_clock::now();
+    const ExactResults r = solve_exact(cfg);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    throw_if_interrupted(o.out.empty() ? "" : "; nothing written");
+    if (file) {
+        write_provenance(file->handle(), command_line, "quantum exact");
+        create_quantum_group(file->handle(), cfg);
+        write_exact_results(file->handle(), cfg, r);
+        h5::set_attr(file->handle(), "status", std::string("finished"));
+        file->commit();
+    }
+    print_exact(o, cfg, r, seconds);
+    return 0;
+}
 
-        QuantumRunRequest req;
-        req.config = cfg;
-        req.output = o->resume.empty() ? o->out : o->resume;
-        req.resume = !o->resume.empty();
-        req.overwrite = o->overwrite;
-        req.backend = o->backend;
-        req.command_line = command_line;
-        TrajectoryHooks hooks;
-        hooks.quiet = o->quiet || o->json;
-        const TrajectoryRun run = run_trajectories(req, hooks);
-        QuantumConfig used = cfg;
-        if (req.resume) {
-            h5::Id f = open_xyzmf(req.output, false);
-            used = read_quantum_config(f, req.output);
-        }
-        const TrajectorySummary s = summarize(used, run.results);
-        if (o->json) {
-            nlohmann::json j = correlations_json(used.lattice, s.mean, &s.err);
-            j["method"] = "trajectories";
-            j["lattice"] = lattice_text(used.lattice);
-            j["sites"] = used.lattice.copy_sites();
-            j["Jx"] = used.couplings.Jx, j["Jy"] = used.couplings.Jy, j["Jz"] = used.couplings.Jz;
-            j["gamma"] = used.couplings.gamma, j["gamma_phi"] = used.couplings.gamma_phi;
-            j["sz"] = json_number(s.sz);
-            j["sz_err"] = json_number(s.sz_err);
-            j["trajectories"] = s.trajectories;
-            j["jumps_per_trajectory"] = json_number(s.jumps_per_trajectory);
-            j["seconds"] = run.seconds;
-            j["backend"] = run.backend;
-            j["series"] = {{"t", run.results.t}, {"sz", s.sz_t}, {"sz_err", s.sz_t_err}};
-            std::printf("%s\n", j.dump().c_str());
-            return 0;
-        }
-        std::printf("quantum trajectories: %s, Jx = %g, Jy = %g, Jz = %g, gamma = %g, gamma_phi = %g\n",
-                    geometry(used.lattice).c_str(), used.couplings.Jx, used.couplings.Jy, used.couplings.Jz,
-                    used.couplings.gamma, used.couplings.gamma_phi);
-        std::printf("  %lld trajectories from '%s' to t = %g, averaged over t >= %g every %g", (long long)s.trajectories,
-                    used.init.c_str(), used.t_end, used.burn_in, used.sample_dt);
-        if (run.done_now) std::printf("; %lld run now on %s in %.1f s", (long long)run.done_now, run.backend.c_str(), run.seconds);
-        std::printf("\n  %.1f jumps per trajectory; <sz> = %.5f +- %.5f\n", s.jumps_per_trajectory, s.sz, s.sz_err);
-        print_table(used.lattice, s.mean, &s.err);
-        if (!req.output.empty()) std::printf("wrote %s\n", req.output.c_str());
-        return 0;
-    };
-    return {sub, run};
+void print_trajectories(const QuantumOptions& o, const QuantumConfig& used, const TrajectoryRun& run,
+                        const std::string& output) {
+    const TrajectorySummary s = summarize(used, run.results);
+    if (o.json) {
+        nlohmann::json j = correlations_json(used.lattice, s.mean, &s.err);
+        j["method"] = "trajectories";
+        j["lattice"] = lattice_text(used.lattice);
+        j["sites"] = used.lattice.copy_sites();
+        j["Jx"] = used.couplings.Jx, j["Jy"] = used.couplings.Jy, j["Jz"] = used.couplings.Jz;
+        j["gamma"] = used.couplings.gamma, j["gamma_phi"] = used.couplings.gamma_phi;
+        j["sz"] = json_number(s.sz);
+        j["sz_err"] = json_number(s.sz_err);
+        j["trajectories"] = s.trajectories;
+        j["jumps_per_trajectory"] = json_number(s.jumps_per_trajectory);
+        j["seconds"] = run.seconds;
+        j["backend"] = run.backend;
+        j["series"] = {{"t", run.results.t}, {"sz", s.sz_t}, {"sz_err", s.sz_t_err}};
+        std::printf("%s\n", j.dump().c_str());
+        return;
+    }
+    std::printf("quantum trajectories: %s, Jx = %g, Jy = %g, Jz = %g, gamma = %g, gamma_phi = %g\n",
+                geometry(used.lattice).c_str(), used.couplings.Jx, used.couplings.Jy, used.couplings.Jz,
+                used.couplings.gamma, used.couplings.gamma_phi);
+    std::printf("  %lld trajectories from '%s' to t = %g, averaged over t >= %g every %g", (long long)s.trajectories,
+                used.init.c_str(), used.t_end, used.burn_in, used.sample_dt);
+    if (run.done_now) std::printf("; %lld run now on %s in %.1f s", (long long)run.done_now, run.backend.c_str(), run.seconds);
+    std::printf("\n  %.1f jumps per trajectory; <sz> = %.5f +- %.5f\n", s.jumps_per_trajectory, s.sz, s.sz_err);
+    print_table(used.lattice, s.mean, &s.err);
+    if (!output.empty()) std::printf("wrote %s\n", output.c_str());
+}
+
+// Trajectories, batch by batch into the file (or continuing one with --resume).
+int execute_trajectories(const QuantumOptions& o, const QuantumConfig& cfg, const std::string& command_line) {
+    QuantumRunRequest req;
+    req.config = cfg;
+    req.output = o.resume.empty() ? o.out : o.resume;
+    req.resume = !o.resume.empty();
+    req.overwrite = o.overwrite;
+    req.backend = o.backend;
+    req.command_line = command_line;
+    TrajectoryHooks hooks;
+    hooks.quiet = o.quiet || o.json;
+    const TrajectoryRun run = run_trajectories(req, hooks);
+    QuantumConfig used = cfg;
+    if (req.resume) {
+        h5::Id f = open_xyzmf(req.output, false);
+        used = read_quantum_config(f, req.output);
+    }
+    print_trajectories(o, used, run, req.output);
+    return 0;
+}
+
+int execute(const QuantumOptions& o, const std::string& command_line) {
+    if (!o.resume.empty())
+        for (const CLI::Option* opt : o.physics)
+            if (opt->count() > 0)
+                throw Error("--resume takes every parameter from " + o.resume + "; drop " + opt->get_name(),
+                            exit_code::usage);
+    QuantumConfig cfg = o.cfg;
+    if (o.size.empty()) {
+        if (o.sites < 1) throw Error("--sites: must be at least 1 (got " + std::to_string(o.sites) + ")", exit_code::usage);
+        cfg.lattice = Lattice{};
+        cfg.lattice.dim = 1;
+        cfg.lattice.L[0] = o.sites;
+    } else {
+        cfg.lattice = parse_size(o.size, 2, false);
+    }
+    if (!o.resume.empty() && !o.out.empty()) throw Error("--resume FILE writes FILE; -o is not needed", exit_code::usage);
+    if (cfg.method == "exact" && !o.resume.empty()) throw Error("--resume: only trajectories can be resumed", exit_code::usage);
+    if (cfg.method == "trajectories" && (cfg.gap || cfg.series))
+        throw Error(std::string(cfg.gap ? "--gap" : "--series") + ": needs --method exact", exit_code::usage);
+    return cfg.method == "exact" && o.resume.empty() ? execute_exact(o, cfg, command_line)
+                                                     : execute_trajectories(o, cfg, command_line);
+}
+
+}  // namespace
+
+Command add_quantum_command(CLI::App& app, const std::string& command_line) {
+    auto o = std::make_shared<QuantumOptions>();
+    CLI::App* sub = app.add_subcommand(
+        "quantum",
+        "Exact quantum dynamics of the full master equation on a small periodic ring or cluster: quantum "
+        "trajectories (any N up to 26; CPU or GPU) or the exact density matrix (N <= 10: steady state, Liouvillian "
+        "gap). Measures <sa_0 sa_r> and <sz> (docs/physics.md 7)");
+    add_options(sub, *o);
+    return {sub, [o, command_line] { return execute(*o, command_line); }};
 }
 
 }  // namespace xyzmf::cli

@@ -10,17 +10,17 @@
 
 #include "cli.hpp"
 #include "options.hpp"
-#include "xyzmf/analysis.hpp"
-#include "xyzmf/backend_select.hpp"
+#include "analysis.hpp"
+#include "backend_select.hpp"
 #include "xyzmf/error.hpp"
-#include "xyzmf/init_file.hpp"
-#include "xyzmf/progress.hpp"
-#include "xyzmf/schema.hpp"
-#include "xyzmf/run_output.hpp"
-#include "xyzmf/run_repair.hpp"
-#include "xyzmf/signals.hpp"
-#include "xyzmf/simulation.hpp"
-#include "xyzmf/xdmf.hpp"
+#include "init_file.hpp"
+#include "progress.hpp"
+#include "schema.hpp"
+#include "run_output.hpp"
+#include "run_repair.hpp"
+#include "signals.hpp"
+#include "simulation.hpp"
+#include "xdmf.hpp"
 
 namespace xyzmf::cli {
 namespace {
@@ -34,6 +34,7 @@ struct RunOptions {
     bool quiet = false, analyze = false, xdmf = false;
     CLI::Option* dim_opt = nullptr;
     CLI::Option* size_opt = nullptr;
+    CLI::Option* stepper_opt = nullptr;
     std::vector<CLI::Option*> physics;  // everything --resume takes from the file instead
 };
 
@@ -61,7 +62,7 @@ void repair_for_resume(const std::string& path, bool quiet) {
 }
 
 template <class Real>
-int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string& resume_path, bool analyze,
+int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string& resume_path, bool analyze,
             bool xdmf_sidecar, std::unique_ptr<OutputLock> lock) {
     const bool resuming = !resume_path.empty();
     check_run_memory(cfg, kind, simulation_buffers(cfg), resuming ? exit_code::io : exit_code::usage);
@@ -170,111 +171,112 @@ int execute(const RunConfig& cfg, BackendKind kind, bool quiet, const std::strin
     return 0;
 }
 
-}  // namespace
-
-Command add_run_command(CLI::App& app, const std::string& command_line) {
-    auto opts = std::make_shared<RunOptions>();
-    RunConfig& c = opts->cfg;
-    c.command_line = command_line;
-    c.output = "run.h5";
-    CLI::App* sub = app.add_subcommand("run", "Integrate the mean-field equations on a periodic lattice and write HDF5");
+void add_options(CLI::App* sub, RunOptions& o) {
     add_config_option(sub);
-
-    auto add = [&](CLI::Option* o) { opts->physics.push_back(o); return o; };
-    for (CLI::Option* o : add_couplings(sub, c.couplings)) add(o);
-    opts->dim_opt = add(sub->add_option("--dim", opts->dim, "Lattice dimension d = 1, 2, 3 (inferred from --size AxB[xC])")->capture_default_str());
-    opts->size_opt = add(sub->add_option("--size", opts->size, "Sites per side: N (all sides) or Lx x Ly [x Lz], e.g. 512x256; periodic "
-                                                               "(with --init FILE.h5: the file's unless given)")->capture_default_str());
-    add(sub->add_option("--integrator", opts->integrator, "rk4 (fixed --dt) or dopri5 (adaptive, --rtol/--atol)")
+    auto add = [&](CLI::Option* opt) { o.physics.push_back(opt); return opt; };
+    for (CLI::Option* opt : add_couplings(sub, o.cfg.couplings)) add(opt);
+    o.dim_opt = add(sub->add_option("--dim", o.dim, "Lattice dimension d = 1, 2, 3 (inferred from --size AxB[xC])")->capture_default_str());
+    o.size_opt = add(sub->add_option("--size", o.size, "Sites per side: N (all sides) or Lx x Ly [x Lz], e.g. 512x256; periodic "
+                                                      "(with --init FILE.h5: the file's unless given)")->capture_default_str());
+    add(sub->add_option("--integrator", o.integrator, "rk4 (fixed --dt) or dopri5 (adaptive, --rtol/--atol)")
             ->check(CLI::IsMember({"rk4", "dopri5"}))->capture_default_str());
-    CLI::Option* stepper_opt =
-        sub->add_option("--stepper", opts->stepper,
+    o.stepper_opt =
+        sub->add_option("--stepper", o.stepper,
                         "How rk4 moves through memory: fused (one pass over the state per step, the fast default) or "
                         "four-sweep (one sweep per RK stage, the reference); both give the same result to roundoff")
             ->check(CLI::IsMember({"fused", "four-sweep"}))->capture_default_str();
-    sub->add_option("--steps-per-pass", c.numerics.steps_per_pass,
+    sub->add_option("--steps-per-pass", o.cfg.numerics.steps_per_pass,
                     "fused: RK4 steps per pass over memory, 1-4; 0 = the backend's measured choice (which is the "
                     "four-sweep path on lattices under 64 sites a side on the CPU)")
         ->capture_default_str();
-    add(sub->add_option("--dt", c.numerics.dt, "Time step (rk4) or first trial step (dopri5), units of 1/gamma")->capture_default_str());
-    add(sub->add_option("--rtol", c.numerics.rtol, "dopri5 relative tolerance per component")->capture_default_str());
-    add(sub->add_option("--atol", c.numerics.atol, "dopri5 absolute tolerance per component")->capture_default_str());
-    add(sub->add_option("--t-end", c.numerics.t_end, "Final time, units of 1/gamma")->capture_default_str());
-    add(sub->add_option("--steady-tol", c.numerics.steady_tol,
+    add(sub->add_option("--dt", o.cfg.numerics.dt, "Time step (rk4) or first trial step (dopri5), units of 1/gamma")->capture_default_str());
+    add(sub->add_option("--rtol", o.cfg.numerics.rtol, "dopri5 relative tolerance per component")->capture_default_str());
+    add(sub->add_option("--atol", o.cfg.numerics.atol, "dopri5 absolute tolerance per component")->capture_default_str());
+    add(sub->add_option("--t-end", o.cfg.numerics.t_end, "Final time, units of 1/gamma")->capture_default_str());
+    add(sub->add_option("--steady-tol", o.cfg.numerics.steady_tol,
                         "Stop early when max_n |ds_n/dt| < this (units of gamma); 0 = run to --t-end")->capture_default_str());
-    add(sub->add_option("--norm-tol", c.numerics.norm_tol, "Blow-up when any |s_n| > 1 + this")->capture_default_str());
-    add(sub->add_option("--record-every", c.numerics.record_every,
+    add(sub->add_option("--norm-tol", o.cfg.numerics.norm_tol, "Blow-up when any |s_n| > 1 + this")->capture_default_str());
+    add(sub->add_option("--record-every", o.cfg.numerics.record_every,
                         "Time-series interval (mean, staggered, residual), units of 1/gamma")->capture_default_str());
-    add(sub->add_option("--snapshot-every", c.numerics.snapshot_every,
+    add(sub->add_option("--snapshot-every", o.cfg.numerics.snapshot_every,
                         "Snapshot interval, units of 1/gamma; 0 = t-end/10")->capture_default_str());
-    add(sub->add_option("--init", c.init, "Initial state: random (uniform in the Bloch ball), pm-noise, uniform:x,y,z, or a state of an xyzmf file: "
-                                         "FILE.h5 (its final state, else its last snapshot), FILE.h5:/snapshots/N or FILE.h5:/final")
+    add(sub->add_option("--init", o.cfg.init, "Initial state: random (uniform in the Bloch ball), pm-noise, uniform:x,y,z, or a state of an xyzmf file: "
+                                             "FILE.h5 (its final state, else its last snapshot), FILE.h5:/snapshots/N or FILE.h5:/final")
             ->capture_default_str());
-    add(sub->add_option("--noise", c.noise, "pm-noise: transverse amplitude, 0 to 0.707 (x, y uniform in [-noise, noise], z = -sqrt(1 - x^2 - y^2))")->capture_default_str());
-    add(sub->add_option("--seed", c.seed, "Random seed (Philox key); same seed = same initial state on every backend")
+    add(sub->add_option("--noise", o.cfg.noise, "pm-noise: transverse amplitude, 0 to 0.707 (x, y uniform in [-noise, noise], z = -sqrt(1 - x^2 - y^2))")->capture_default_str());
+    add(sub->add_option("--seed", o.cfg.seed, "Random seed (Philox key); same seed = same initial state on every backend")
             ->capture_default_str());
-    add(add_precision(sub, opts->precision));
-    add(sub->add_option("-o,--output", c.output, "Output HDF5 file")->capture_default_str());
-    add(sub->add_flag("--overwrite", c.overwrite, "Replace an existing output file"));
-    add(sub->add_option("--compress", c.compress,
+    add(add_precision(sub, o.precision));
+    add(sub->add_option("-o,--output", o.cfg.output, "Output HDF5 file")->capture_default_str());
+    add(sub->add_flag("--overwrite", o.cfg.overwrite, "Replace an existing output file"));
+    add(sub->add_option("--compress", o.cfg.compress,
                         "Deflate level 1-9 (with shuffle) for stored spins; 0 = uncompressed. Mean-field states "
                         "shrink by only 3-25%, and deflating a 1024^2 state takes as long as ~60 steps on 2 cores")
             ->capture_default_str());
-    add_backend(sub, opts->backend);
-    sub->add_option("--resume", opts->resume,
-                                          "Continue a killed run from its last snapshot, in the same file; takes every "
-                                          "parameter from the file");
-    sub->add_flag("-q,--quiet", opts->quiet, "No progress line or summary");
-    sub->add_flag("--analyze", opts->analyze,
+    add_backend(sub, o.backend);
+    sub->add_option("--resume", o.resume,
+                    "Continue a killed run from its last snapshot, in the same file; takes every parameter from the file");
+    sub->add_flag("-q,--quiet", o.quiet, "No progress line or summary");
+    sub->add_flag("--analyze", o.analyze,
                   "Structure factors, classification and sXY vortices of every snapshot and the final state, "
                   "written into the file as the run goes (see xyzmf analyze)");
-    sub->add_flag("--xdmf", opts->xdmf,
+    sub->add_flag("--xdmf", o.xdmf,
                   "Also write OUTPUT.xdmf (+ OUTPUT.fields.h5) as the run goes: open it in ParaView to see every state "
                   "so far as a time series (see xyzmf export)");
+}
 
-    auto run = [opts, stepper_opt]() -> int {
-        RunConfig cfg = opts->cfg;
-        const BackendRequest req = backend_request(opts->backend);
-        std::unique_ptr<OutputLock> lock;
-        if (!opts->resume.empty()) {
-            for (const CLI::Option* o : opts->physics)
-                if (o->count() > 0)
-                    throw Error("--resume takes every parameter from " + opts->resume + "; drop " + o->get_name(),
-                                exit_code::usage);
-            // The file's writer from here on: nothing else may change it while it is
-            // checked, repaired (run_repair.hpp) and continued.
-            throw_if_interrupted("before " + opts->resume + " was touched");
-            lock = std::make_unique<OutputLock>(opts->resume);
-            repair_for_resume(opts->resume, opts->quiet);
-            const std::string cmd = cfg.command_line;
-            cfg = read_run_config(opts->resume);
-            cfg.command_line = cmd;
-        } else {
-            std::string file, group;
-            if (init_file_spec(cfg.init, file, group) && opts->size_opt->count() == 0 && opts->dim_opt->count() == 0)
-                cfg.lattice = init_file_lattice(cfg.init);  // continue a state on its own lattice
-            else
-                cfg.lattice = parse_size(opts->size, opts->dim, opts->dim_opt->count() > 0);
-            cfg.precision = precision_of(opts->precision);
-            cfg.numerics.integrator = opts->integrator == "dopri5" ? IntegratorKind::dopri5 : IntegratorKind::rk4;
-        }
-        cfg.backend = req;
-        if (opts->resume.empty() || stepper_opt->count() > 0)
-            cfg.numerics.stepper = opts->stepper == "four-sweep" ? Rk4Stepper::four_sweep : Rk4Stepper::fused;
-        if (opts->analyze && !opts->resume.empty())
-            throw Error("--analyze cannot be combined with --resume; run xyzmf analyze --all-snapshots afterwards",
-                        exit_code::usage);
-        if (opts->xdmf && !opts->resume.empty())
-            throw Error("--xdmf cannot be combined with --resume; run xyzmf export --xdmf --overwrite afterwards",
-                        exit_code::usage);
-        validate(cfg);
-        if (opts->xdmf) check_xdmf_names(cfg.output, XdmfOptions{});  // refused before the run file exists
-        const BackendKind kind = choose_backend(cfg.backend);
-        return cfg.precision == Precision::float32
-                   ? execute<float>(cfg, kind, opts->quiet, opts->resume, opts->analyze, opts->xdmf, std::move(lock))
-                   : execute<double>(cfg, kind, opts->quiet, opts->resume, opts->analyze, opts->xdmf, std::move(lock));
-    };
-    return {sub, run};
+int execute(const RunOptions& o) {
+    RunConfig cfg = o.cfg;
+    const BackendRequest req = backend_request(o.backend);
+    std::unique_ptr<OutputLock> lock;
+    if (!o.resume.empty()) {
+        for (const CLI::Option* opt : o.physics)
+            if (opt->count() > 0)
+                throw Error("--resume takes every parameter from " + o.resume + "; drop " + opt->get_name(),
+                            exit_code::usage);
+        // The file's writer from here on: nothing else may change it while it is
+        // checked, repaired (run_repair.hpp) and continued.
+        throw_if_interrupted("before " + o.resume + " was touched");
+        lock = std::make_unique<OutputLock>(o.resume);
+        repair_for_resume(o.resume, o.quiet);
+        const std::string cmd = cfg.command_line;
+        cfg = read_run_config(o.resume);
+        cfg.command_line = cmd;
+    } else {
+        std::string file, group;
+        if (init_file_spec(cfg.init, file, group) && o.size_opt->count() == 0 && o.dim_opt->count() == 0)
+            cfg.lattice = init_file_lattice(cfg.init);  // continue a state on its own lattice
+        else
+            cfg.lattice = parse_size(o.size, o.dim, o.dim_opt->count() > 0);
+        cfg.precision = precision_of(o.precision);
+        cfg.numerics.integrator = o.integrator == "dopri5" ? IntegratorKind::dopri5 : IntegratorKind::rk4;
+    }
+    cfg.backend = req;
+    if (o.resume.empty() || o.stepper_opt->count() > 0)
+        cfg.numerics.stepper = o.stepper == "four-sweep" ? Rk4Stepper::four_sweep : Rk4Stepper::fused;
+    if (o.analyze && !o.resume.empty())
+        throw Error("--analyze cannot be combined with --resume; run xyzmf analyze --all-snapshots afterwards",
+                    exit_code::usage);
+    if (o.xdmf && !o.resume.empty())
+        throw Error("--xdmf cannot be combined with --resume; run xyzmf export --xdmf --overwrite afterwards",
+                    exit_code::usage);
+    validate(cfg);
+    if (o.xdmf) check_xdmf_names(cfg.output, XdmfOptions{});  // refused before the run file exists
+    const BackendKind kind = choose_backend(cfg.backend);
+    return cfg.precision == Precision::float32
+               ? run_on<float>(cfg, kind, o.quiet, o.resume, o.analyze, o.xdmf, std::move(lock))
+               : run_on<double>(cfg, kind, o.quiet, o.resume, o.analyze, o.xdmf, std::move(lock));
+}
+
+}  // namespace
+
+Command add_run_command(CLI::App& app, const std::string& command_line) {
+    auto o = std::make_shared<RunOptions>();
+    o->cfg.command_line = command_line;
+    o->cfg.output = "run.h5";
+    CLI::App* sub = app.add_subcommand("run", "Integrate the mean-field equations on a periodic lattice and write HDF5");
+    add_options(sub, *o);
+    return {sub, [o] { return execute(*o); }};
 }
 
 }  // namespace xyzmf::cli

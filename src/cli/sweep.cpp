@@ -8,8 +8,8 @@
 #include "cli.hpp"
 #include "options.hpp"
 #include "xyzmf/error.hpp"
-#include "xyzmf/signals.hpp"
-#include "xyzmf/sweep.hpp"
+#include "signals.hpp"
+#include "sweep.hpp"
 
 namespace xyzmf::cli {
 namespace {
@@ -20,6 +20,8 @@ struct SweepOptions {
                 resume;
     int dim = 2;
     bool quiet = false;
+    std::vector<CLI::Option*> fixed;      // what --resume takes from the file instead
+    std::vector<CLI::Option*> couplings;  // one per couplings_parameters() row
 };
 
 void print_summary(const SweepConfig& c, const SweepResults& r, const SweepSummary& s) {
@@ -42,108 +44,120 @@ void print_summary(const SweepConfig& c, const SweepResults& r, const SweepSumma
         std::printf("%d lattices blew up (phase 7, time in /sweep/t_final); a smaller --dt may integrate them\n", blown);
 }
 
+void add_options(CLI::App* sub, SweepOptions& o) {
+    add_config_option(sub);
+    auto add = [&](CLI::Option* opt) { o.fixed.push_back(opt); return opt; };
+    add(sub->add_option("--x", o.x, "Horizontal axis PARAM:MIN:MAX:N (Jx, Jy, Jz, gamma_phi; units of gamma)")->capture_default_str());
+    add(sub->add_option("--y", o.y, "Vertical axis PARAM:MIN:MAX:N")->capture_default_str());
+    o.couplings = add_couplings(sub, o.cfg.grid.fixed, " where it is not an axis");
+    for (CLI::Option* opt : o.couplings) add(opt);
+    add(sub->add_option("--dim", o.dim, "Lattice dimension of every point")->capture_default_str());
+    add(sub->add_option("--size", o.size, "Lattice of every point: N or LxxLy[xLz], periodic")->capture_default_str());
+    add(sub->add_option("--replicas", o.cfg.replicas, "Random initial states per point (replica r: seed + r)")
+        ->check(CLI::Range(1, 1000))->capture_default_str());
+    add(sub->add_option("--seed", o.cfg.seed, "Base seed of the random initial states")->capture_default_str());
+    add(sub->add_option("--dt", o.cfg.numerics.dt, "RK4 time step, units of 1/gamma")->capture_default_str());
+    add(sub->add_option("--t-end", o.cfg.numerics.t_end, "Time each lattice runs, units of 1/gamma")->capture_default_str());
+    add(sub->add_option("--steady-tol", o.cfg.numerics.steady_tol,
+                    "Stop a batch early once max |ds/dt| over all its lattices is below this; 0 = never")->capture_default_str());
+    add(add_precision(sub, o.precision));
+    add_backend(sub, o.backend);
+    sub->add_option("--batch-points", o.cfg.batch_points, "Grid points per batch (written to the file after each batch)")
+        ->check(CLI::Range(1, 1000000))->capture_default_str();
+    add(sub->add_option("--shard", o.shard, "Run only points p with p mod n = i (I/N, for job arrays; join with xyzmf merge)")
+        ->capture_default_str());
+    add(sub->add_option("-o,--output", o.cfg.output, "Output HDF5 file (/sweep/...)")->capture_default_str());
+    add(sub->add_flag("--overwrite", o.cfg.overwrite, "Replace an existing output file"));
+    sub->add_option("--resume", o.resume, "Continue a killed sweep in this file (its settings are used)");
+    sub->add_flag("-q,--quiet", o.quiet, "No progress line");
+}
+
+int execute(const SweepOptions& o, const std::string& command_line) {
+    SweepConfig cfg = o.cfg;
+    cfg.command_line = command_line;
+    cfg.backend = backend_request(o.backend);
+    SweepHooks hooks;
+    hooks.quiet = o.quiet;
+    if (!o.resume.empty()) {
+        for (const CLI::Option* opt : o.fixed)
+            if (opt->count() > 0)
+                throw Error("--resume takes every setting of the sweep from " + o.resume + "; drop " +
+                                opt->get_name(),
+                            exit_code::usage);
+        cfg.output = o.resume;
+        const SweepSummary s = run_sweep(cfg, true, hooks);
+        SweepConfig back;
+        print_summary(back, read_sweep(o.resume, back), s);
+        return 0;
+    }
+    cfg.grid.x = parse_axis(o.x, "--x");
+    cfg.grid.y = parse_axis(o.y, "--y");
+    if (cfg.grid.x.name == cfg.grid.y.name) throw Error("--x and --y must be different parameters", exit_code::usage);
+    // A value for an axis parameter would be ignored, yet stored with the map: refuse it.
+    const ParamTable<Couplings>& table = couplings_parameters();
+    for (std::size_t i = 0; i < table.size(); ++i)
+        for (const auto* axis : {&cfg.grid.x, &cfg.grid.y})
+            if (o.couplings[i]->count() > 0 && axis->name == table[i].spec.key)
+                throw Error(std::string(table[i].spec.option) + ": " + axis->name + " is the " +
+                                (axis == &cfg.grid.x ? "--x" : "--y") + " axis of this sweep; leave " +
+                                table[i].spec.option + " out (of a --config file too)",
+                            exit_code::usage);
+    cfg.lattice = parse_size(o.size, o.dim, true);
+    cfg.precision = precision_of(o.precision);
+    set_param(sweep_parameters(), cfg, "shard", o.shard);
+    validate(cfg, ParamSource::command_line());
+    check_sweep_memory(cfg);
+    const SweepSummary s = run_sweep(cfg, false, hooks);
+    SweepConfig back;
+    print_summary(back, read_sweep(cfg.output, back), s);
+    return 0;
+}
+
 }  // namespace
 
 Command add_sweep_command(CLI::App& app, const std::string& command_line) {
     auto o = std::make_shared<SweepOptions>();
-    SweepConfig& c = o->cfg;
-    c.grid.fixed = {0, 0, 1, 1, 0};
-    c.output = "sweep.h5";
+    o->cfg.grid.fixed = {0, 0, 1, 1, 0};
+    o->cfg.output = "sweep.h5";
     CLI::App* sub = app.add_subcommand("sweep",
                                        "Dynamical phase map: run every grid point from random states (all points as "
                                        "one batch) and classify what forms; compare with linear stability");
-    add_config_option(sub);
-    std::vector<CLI::Option*> fixed;  // what --resume takes from the file instead
-    auto add = [&](CLI::Option* opt) { fixed.push_back(opt); return opt; };
-    add(sub->add_option("--x", o->x, "Horizontal axis PARAM:MIN:MAX:N (Jx, Jy, Jz, gamma_phi; units of gamma)")->capture_default_str());
-    add(sub->add_option("--y", o->y, "Vertical axis PARAM:MIN:MAX:N")->capture_default_str());
-    const std::vector<CLI::Option*> couplings = add_couplings(sub, c.grid.fixed, " where it is not an axis");
-    for (CLI::Option* opt : couplings) add(opt);
-    add(sub->add_option("--dim", o->dim, "Lattice dimension of every point")->capture_default_str());
-    add(sub->add_option("--size", o->size, "Lattice of every point: N or LxxLy[xLz], periodic")->capture_default_str());
-    add(sub->add_option("--replicas", c.replicas, "Random initial states per point (replica r: seed + r)")
-        ->check(CLI::Range(1, 1000))->capture_default_str());
-    add(sub->add_option("--seed", c.seed, "Base seed of the random initial states")->capture_default_str());
-    add(sub->add_option("--dt", c.dt, "RK4 time step, units of 1/gamma")->capture_default_str());
-    add(sub->add_option("--t-end", c.t_end, "Time each lattice runs, units of 1/gamma")->capture_default_str());
-    add(sub->add_option("--steady-tol", c.steady_tol,
-                    "Stop a batch early once max |ds/dt| over all its lattices is below this; 0 = never")->capture_default_str());
-    add(add_precision(sub, o->precision));
-    add_backend(sub, o->backend);
-    sub->add_option("--batch-points", c.batch_points, "Grid points per batch (written to the file after each batch)")
-        ->check(CLI::Range(1, 1000000))->capture_default_str();
-    add(sub->add_option("--shard", o->shard, "Run only points p with p mod n = i (I/N, for job arrays; join with xyzmf merge)")
-        ->capture_default_str());
-    add(sub->add_option("-o,--output", c.output, "Output HDF5 file (/sweep/...)")->capture_default_str());
-    add(sub->add_flag("--overwrite", c.overwrite, "Replace an existing output file"));
-    sub->add_option("--resume", o->resume, "Continue a killed sweep in this file (its settings are used)");
-    sub->add_flag("-q,--quiet", o->quiet, "No progress line");
-
-    auto run = [o, command_line, couplings, fixed]() -> int {
-        SweepConfig cfg = o->cfg;
-        cfg.command_line = command_line;
-        cfg.backend = backend_request(o->backend);
-        SweepHooks hooks;
-        hooks.quiet = o->quiet;
-        if (!o->resume.empty()) {
-            for (const CLI::Option* opt : fixed)
-                if (opt->count() > 0)
-                    throw Error("--resume takes every setting of the sweep from " + o->resume + "; drop " +
-                                    opt->get_name(),
-                                exit_code::usage);
-            cfg.output = o->resume;
-            const SweepSummary s = run_sweep(cfg, true, hooks);
-            SweepConfig back;
-            print_summary(back, read_sweep(o->resume, back), s);
-            return 0;
-        }
-        cfg.grid.x = parse_axis(o->x, "--x");
-        cfg.grid.y = parse_axis(o->y, "--y");
-        if (cfg.grid.x.name == cfg.grid.y.name) throw Error("--x and --y must be different parameters", exit_code::usage);
-        // A value for an axis parameter would be ignored, yet stored with the map: refuse it.
-        const ParamTable<Couplings>& table = couplings_parameters();
-        for (std::size_t i = 0; i < table.size(); ++i)
-            for (const auto* axis : {&cfg.grid.x, &cfg.grid.y})
-                if (couplings[i]->count() > 0 && axis->name == table[i].spec.key)
-                    throw Error(std::string(table[i].spec.option) + ": " + axis->name + " is the " +
-                                    (axis == &cfg.grid.x ? "--x" : "--y") + " axis of this sweep; leave " +
-                                    table[i].spec.option + " out (of a --config file too)",
-                                exit_code::usage);
-        cfg.lattice = parse_size(o->size, o->dim, true);
-        cfg.precision = precision_of(o->precision);
-        set_param(sweep_parameters(), cfg, "shard", o->shard);
-        validate(cfg, ParamSource::command_line());
-        check_sweep_memory(cfg);
-        const SweepSummary s = run_sweep(cfg, false, hooks);
-        SweepConfig back;
-        print_summary(back, read_sweep(cfg.output, back), s);
-        return 0;
-    };
-    return {sub, run};
+    add_options(sub, *o);
+    return {sub, [o, command_line] { return execute(*o, command_line); }};
 }
 
+namespace {
+
+struct MergeOptions {
+    std::string out;
+    std::vector<std::string> inputs;
+    bool overwrite = false;
+};
+
+void add_options(CLI::App* sub, MergeOptions& o) {
+    sub->add_option("-o,--output", o.out, "Merged HDF5 file")->required();
+    sub->add_option("shards", o.inputs, "Shard files")->required();
+    sub->add_flag("--overwrite", o.overwrite, "Replace an existing output file");
+}
+
+int execute(const MergeOptions& o, const std::string& command_line) {
+    merge_sweeps(o.inputs, o.out, o.overwrite, command_line);
+    SweepConfig c;
+    const SweepResults r = read_sweep(o.out, c);
+    int missing = 0;
+    for (auto v : r.phase) missing += v == kNotDone;
+    std::printf("merge: %zu shards -> %s (%d x %d points, %d replicas; %d entries not done)\n", o.inputs.size(),
+                o.out.c_str(), c.grid.x.n, c.grid.y.n, c.replicas, missing);
+    return 0;
+}
+
+}  // namespace
+
 Command add_merge_command(CLI::App& app, const std::string& command_line) {
-    struct MergeOptions {
-        std::string out;
-        std::vector<std::string> inputs;
-        bool overwrite = false;
-    };
     auto o = std::make_shared<MergeOptions>();
     CLI::App* sub = app.add_subcommand("merge", "Join the shards of a sweep (xyzmf sweep --shard I/N) into one map");
-    sub->add_option("-o,--output", o->out, "Merged HDF5 file")->required();
-    sub->add_option("shards", o->inputs, "Shard files")->required();
-    sub->add_flag("--overwrite", o->overwrite, "Replace an existing output file");
-    auto run = [o, command_line]() -> int {
-        merge_sweeps(o->inputs, o->out, o->overwrite, command_line);
-        SweepConfig c;
-        const SweepResults r = read_sweep(o->out, c);
-        int missing = 0;
-        for (auto v : r.phase) missing += v == kNotDone;
-        std::printf("merge: %zu shards -> %s (%d x %d points, %d replicas; %d entries not done)\n", o->inputs.size(),
-                    o->out.c_str(), c.grid.x.n, c.grid.y.n, c.replicas, missing);
-        return 0;
-    };
-    return {sub, run};
+    add_options(sub, *o);
+    return {sub, [o, command_line] { return execute(*o, command_line); }};
 }
 
 }  // namespace xyzmf::cli

@@ -10,14 +10,14 @@
 #include <functional>
 #include <vector>
 
-#include "xyzmf/integrators.hpp"
+#include "bloch_ball.hpp"
+#include "integrators.hpp"
 
 namespace xyzmf {
 
 // A state is a set of Bloch vectors: finite, |s| <= 1 + norm_tol, finite ds/dt.
 inline bool bloch_state_ok(const Observables& o, double norm_tol) {
-    const double limit = 1 + norm_tol;
-    return o.max_s2 <= limit * limit && std::isfinite(o.max_rate2);
+    return in_bloch_ball(o.max_s2, norm_tol) && std::isfinite(o.max_rate2);
 }
 
 struct FixedStepPlan {

@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "xyzmf/run_config.hpp"
+#include "run_config.hpp"
 
 namespace xyzmf {
 

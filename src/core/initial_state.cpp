@@ -1,6 +1,6 @@
 // Initial states: Philox counter-based draws, one counter per site, so the
 // state of site n depends only on (seed, n).
-#include "xyzmf/initial_state.hpp"
+#include "initial_state.hpp"
 
 #include <Random123/philox.h>
 

@@ -1,4 +1,4 @@
-// Initial Bloch states (issue #2 item 5). Drawn on the host with Random123's
+// Initial Bloch states. Drawn on the host with Random123's
 // Philox keyed by (seed, site index), using only exactly-rounded arithmetic,
 // so every backend starts from bit-identical states whatever the thread count.
 #pragma once
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "xyzmf/host_state.hpp"
+#include "host_state.hpp"
 #include "xyzmf/lattice.hpp"
 
 namespace xyzmf {

@@ -1,5 +1,5 @@
 // RK4 and Dormand-Prince 5(4) over Backend primitives (see integrators.hpp).
-#include "xyzmf/integrators.hpp"
+#include "integrators.hpp"
 
 #include <algorithm>
 #include <cmath>

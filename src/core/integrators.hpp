@@ -11,7 +11,7 @@
 
 #include "xyzmf/backend.hpp"
 #include "xyzmf/couplings.hpp"
-#include "xyzmf/run_config.hpp"
+#include "run_config.hpp"
 
 namespace xyzmf {
 

@@ -1,5 +1,5 @@
 // Host memory available to this process, for the pre-allocation size check.
-#include "xyzmf/memory_info.hpp"
+#include "memory_info.hpp"
 
 #include <sys/resource.h>
 

@@ -1,5 +1,5 @@
 // Checking one parameter value against its description (parameters.hpp).
-#include "xyzmf/parameters.hpp"
+#include "parameters.hpp"
 
 #include <cmath>
 #include <sstream>

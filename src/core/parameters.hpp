@@ -33,6 +33,13 @@ struct ParamSpec {
     const char* choices = nullptr;  // text: "rk4|dopri5"; nullptr = any non-empty text
     bool compared = true;  // part of what makes two results comparable (merge refuses a difference)
     bool required = true;  // false: files written before it existed may lack it (the default applies)
+
+    // The table rows name what differs from the defaults:
+    // ParamSpec{"dt", "--dt", ParamKind::real, "1/gamma", 0, kMaxTime}.lo_excluded()
+    ParamSpec lo_excluded() const { ParamSpec p = *this; p.lo_open = true; return p; }
+    ParamSpec one_of(const char* c) const { ParamSpec p = *this; p.choices = c; return p; }
+    ParamSpec not_compared() const { ParamSpec p = *this; p.compared = false; return p; }
+    ParamSpec optional() const { ParamSpec p = *this; p.required = false; return p; }
 };
 
 // Where values come from: the command line (and config files, which become

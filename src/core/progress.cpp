@@ -1,4 +1,4 @@
-#include "xyzmf/progress.hpp"
+#include "progress.hpp"
 
 #include <unistd.h>
 

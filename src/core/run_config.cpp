@@ -1,7 +1,7 @@
 // The parameters of a run (the table behind /parameters) and every rule on
 // them, whatever their source: each failure is one line that names the option
 // or the file's attribute (tests/test_validation.cpp, tests/robustness/).
-#include "xyzmf/run_config.hpp"
+#include "run_config.hpp"
 
 #include <cerrno>
 #include <cmath>
@@ -11,7 +11,7 @@
 
 #include "xyzmf/error.hpp"
 #include "xyzmf/fused_rk4.hpp"
-#include "xyzmf/parameters.hpp"
+#include "parameters.hpp"
 
 namespace xyzmf {
 namespace {
@@ -62,30 +62,29 @@ const ParamTable<RunConfig>& table() {
         append_part(t, couplings_parameters(), [](auto& c) -> auto& { return c.couplings; });
         append_part(t, lattice_parameters(), [](auto& c) -> auto& { return c.lattice; });
         const ParamTable<RunConfig> rest = {
-            {{"integrator", "--integrator", ParamKind::text, "", 0, 0, false, "rk4|dopri5"},
+            {ParamSpec{"integrator", "--integrator", ParamKind::text, "", 0, 0}.one_of("rk4|dopri5"),
              [](const RunConfig& c) -> V { return std::string(to_string(c.numerics.integrator)); },
              [](RunConfig& c, const V& v) {
                  c.numerics.integrator = as_text(v) == "dopri5" ? IntegratorKind::dopri5 : IntegratorKind::rk4;
              }},
-            {{"stepper", "--stepper", ParamKind::text, "", 0, 0, false, "fused|four-sweep", false, false},
+            {ParamSpec{"stepper", "--stepper", ParamKind::text, "", 0, 0}.one_of("fused|four-sweep").not_compared().optional(),
              [](const RunConfig& c) -> V { return std::string(to_string(c.numerics.stepper)); },
              [](RunConfig& c, const V& v) {
                  c.numerics.stepper = as_text(v) == "four-sweep" ? Rk4Stepper::four_sweep : Rk4Stepper::fused;
              }},
-            number({"steps_per_pass", "--steps-per-pass", ParamKind::integer, "", 0, double(kMaxFusedSteps), false,
-                    nullptr, false, false},
+            number(ParamSpec{"steps_per_pass", "--steps-per-pass", ParamKind::integer, "", 0, double(kMaxFusedSteps)}.not_compared().optional(),
                    [](auto& c) -> auto& { return c.numerics.steps_per_pass; }),
-            number({"dt", "--dt", ParamKind::real, "1/gamma", 0, kMaxTime, true},
+            number(ParamSpec{"dt", "--dt", ParamKind::real, "1/gamma", 0, kMaxTime}.lo_excluded(),
                    [](auto& c) -> auto& { return c.numerics.dt; }),
-            number({"rtol", "--rtol", ParamKind::real, "", 0, 1, true}, [](auto& c) -> auto& { return c.numerics.rtol; }),
-            number({"atol", "--atol", ParamKind::real, "", 0, 1, true}, [](auto& c) -> auto& { return c.numerics.atol; }),
+            number(ParamSpec{"rtol", "--rtol", ParamKind::real, "", 0, 1}.lo_excluded(), [](auto& c) -> auto& { return c.numerics.rtol; }),
+            number(ParamSpec{"atol", "--atol", ParamKind::real, "", 0, 1}.lo_excluded(), [](auto& c) -> auto& { return c.numerics.atol; }),
             number({"t_end", "--t-end", ParamKind::real, "1/gamma", 0, kMaxTime},
                    [](auto& c) -> auto& { return c.numerics.t_end; }),
             number({"steady_tol", "--steady-tol", ParamKind::real, "gamma", 0, kNoLimit},
                    [](auto& c) -> auto& { return c.numerics.steady_tol; }),
-            number({"norm_tol", "--norm-tol", ParamKind::real, "", 0, 1, true},
+            number(ParamSpec{"norm_tol", "--norm-tol", ParamKind::real, "", 0, 1}.lo_excluded(),
                    [](auto& c) -> auto& { return c.numerics.norm_tol; }),
-            number({"record_every", "--record-every", ParamKind::real, "1/gamma", 0, kMaxTime, true},
+            number(ParamSpec{"record_every", "--record-every", ParamKind::real, "1/gamma", 0, kMaxTime}.lo_excluded(),
                    [](auto& c) -> auto& { return c.numerics.record_every; }),
             // Stored as the interval in use (t_end/10 when the option was 0).
             {{"snapshot_every", "--snapshot-every", ParamKind::real, "1/gamma", 0, kMaxTime},
@@ -93,7 +92,7 @@ const ParamTable<RunConfig>& table() {
                  return c.numerics.snapshot_every != 0 ? c.numerics.snapshot_every : c.snapshot_interval();
              },
              [](RunConfig& c, const V& v) { c.numerics.snapshot_every = as_real(v); }},
-            {{"backend_requested", "--backend", ParamKind::text, "", 0, 0, false, "auto|cpu|cuda", false},
+            {ParamSpec{"backend_requested", "--backend", ParamKind::text, "", 0, 0}.one_of("auto|cpu|cuda").not_compared(),
              [](const RunConfig& c) -> V { return std::string(to_string(c.backend)); },
              [](RunConfig& c, const V& v) {
                  c.backend = as_text(v) == "cpu"    ? BackendRequest::cpu
@@ -105,7 +104,7 @@ const ParamTable<RunConfig>& table() {
              [](const RunConfig& c) -> V { return c.init; }, [](RunConfig& c, const V& v) { c.init = as_text(v); }},
             // x, y uniform in [-noise, noise] must leave room for z: x^2 + y^2 <= 1.
             number({"noise", "--noise", ParamKind::real, "", 0, 0.7071067811865476}, [](auto& c) -> auto& { return c.noise; }),
-            number({"compress", "--compress", ParamKind::integer, "", 0, 9, false, nullptr, false, false},
+            number(ParamSpec{"compress", "--compress", ParamKind::integer, "", 0, 9}.not_compared().optional(),
                    [](auto& c) -> auto& { return c.compress; }),
         };
         t.insert(t.end(), rest.begin(), rest.end());
@@ -131,7 +130,7 @@ const ParamTable<Lattice>& lattice_parameters() {
 
 const ParamTable<Precision>& precision_parameters() {
     static const ParamTable<Precision> t = {
-        {{"precision", "--precision", ParamKind::text, "", 0, 0, false, "double|float"},
+        {ParamSpec{"precision", "--precision", ParamKind::text, "", 0, 0}.one_of("double|float"),
          [](const Precision& p) -> V { return std::string(to_string(p)); },
          [](Precision& p, const V& v) { p = as_text(v) == "float" ? Precision::float32 : Precision::float64; }},
     };

@@ -8,7 +8,7 @@
 
 #include "xyzmf/couplings.hpp"
 #include "xyzmf/lattice.hpp"
-#include "xyzmf/parameters.hpp"
+#include "parameters.hpp"
 
 namespace xyzmf {
 
@@ -19,15 +19,21 @@ enum class IntegratorKind { rk4, dopri5 };
 enum class Rk4Stepper { fused, four_sweep };
 enum class BackendRequest { automatic, cpu, cuda };
 
-struct Numerics {
-    IntegratorKind integrator = IntegratorKind::rk4;
-    Rk4Stepper stepper = Rk4Stepper::fused;
-    int steps_per_pass = 0;       // fused: RK4 steps per pass, 1-kMaxFusedSteps; 0 = the backend's choice (maybe four-sweep)
+// The numerics of a fixed-step run, one value that `run` (Numerics) and `sweep`
+// (SweepConfig) share and the sweep's fixed-step loop (evolve_batch) takes whole.
+// The defaults are run's; a sweep sets its own.
+struct FixedStepNumerics {
     double dt = 0.01;             // fixed step (rk4) or first trial step (dopri5), 1/gamma
-    double rtol = 1e-8, atol = 1e-10;  // dopri5 tolerances on every component
     double t_end = 100;           // 1/gamma
     double steady_tol = 1e-9;     // stop when max_n |ds_n/dt| < this (gamma); 0 = never
     double norm_tol = 1e-4;       // blow-up when any |s_n| > 1 + norm_tol
+};
+
+struct Numerics : FixedStepNumerics {
+    IntegratorKind integrator = IntegratorKind::rk4;
+    Rk4Stepper stepper = Rk4Stepper::fused;
+    int steps_per_pass = 0;       // fused: RK4 steps per pass, 1-kMaxFusedSteps; 0 = the backend's choice (maybe four-sweep)
+    double rtol = 1e-8, atol = 1e-10;  // dopri5 tolerances on every component
     double record_every = 0.5;    // time-series row interval, 1/gamma
     double snapshot_every = 0;    // snapshot interval, 1/gamma; 0 = t_end / 10
 };

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "xyzmf/host_state.hpp"
+#include "host_state.hpp"
 #include "xyzmf/stage_ops.hpp"
 
 namespace xyzmf {

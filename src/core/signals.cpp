@@ -1,5 +1,5 @@
 // Stop signals -> a count polled by the command (see signals.hpp).
-#include "xyzmf/signals.hpp"
+#include "signals.hpp"
 
 #include <csignal>
 

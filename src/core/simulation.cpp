@@ -1,7 +1,7 @@
 // The time loop (see simulation.hpp). Fixed-step runs count time in whole
 // steps (t = step * dt, the last step shortened to land on t_end), so a
 // resumed run takes exactly the same steps as an uninterrupted one.
-#include "xyzmf/simulation.hpp"
+#include "simulation.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -13,10 +13,11 @@
 #include <vector>
 
 #include "xyzmf/error.hpp"
-#include "xyzmf/fixed_step.hpp"
-#include "xyzmf/integrators.hpp"
-#include "xyzmf/signals.hpp"
-#include "xyzmf/write_queue.hpp"
+#include "bloch_ball.hpp"
+#include "fixed_step.hpp"
+#include "integrators.hpp"
+#include "signals.hpp"
+#include "write_queue.hpp"
 
 namespace xyzmf {
 
@@ -109,7 +110,7 @@ struct Simulation<Real>::Impl {
         return be.observe(y.data(), dsdt.data(), lat);
     }
 
-    // Blow-up check (issue #2 item 4): NaN/Inf or |s| > 1 + tol anywhere.
+    // Blow-up check: NaN/Inf or |s| > 1 + tol anywhere.
     bool state_ok(const Observables& o) const { return bloch_state_ok(o, cfg.numerics.norm_tol); }
     void check_state(const Observables& o, double t, RunSink* out) {
         if (state_ok(o)) return;
@@ -185,161 +186,198 @@ HostState Simulation<Real>::rate() const {
     return HostState(r.begin(), r.end());
 }
 
+// One call of Simulation::run: the events of a run (records, snapshots, the final
+// state, with their checks and the writer thread) and its two time loops, fixed-step
+// (rk4) and adaptive (dopri5), which call at_event at each record and snapshot time.
 template <class Real>
-RunSummary Simulation<Real>::run(RunSink* out, const StartPoint& from, const RunHooks& hooks) {
-    Impl& m = *impl_;
-    const Numerics& num = m.cfg.numerics;
-    const double T = num.t_end, rec = num.record_every, snap = m.cfg.snapshot_interval();
-    const index_t N = m.lat.sites();
-    const bool resumed = from.step > 0 || from.next_snapshot > 0;
-    std::int64_t snap_index = from.next_snapshot;
-    m.last_snapshot_t = resumed ? from.t : -1;
+class RunLoop {
+public:
+    using Impl = typename Simulation<Real>::Impl;
+    RunLoop(Impl& m, RunSink* out, const StartPoint& from, const RunHooks& hooks)
+        : m_(m), num_(m.cfg.numerics), out_(out), from_(from), hooks_(hooks), N_(m.lat.sites()),
+          resumed_(from.step > 0 || from.next_snapshot > 0), snap_index_(from.next_snapshot),
+          buffers_(m.be, 3 * std::size_t(N_)), writer_scope_(m, out) {
+        m_.last_snapshot_t = resumed_ ? from.t : -1;
+        written_t_ = m_.last_snapshot_t;
+    }
 
-    RunSummary sum;
-    const auto wall0 = std::chrono::steady_clock::now();
-    std::int64_t steps_here = 0;
-    // Snapshots are written (and compressed, with --compress) by the writer
-    // thread while the next steps run; two may wait, each with its own host
-    // copy of the state from a pool of reused buffers (fresh ones would cost
-    // page faults, or page-locking on CUDA, at every snapshot).
-    HostBufferPool<Real> buffers(m.be, 3 * std::size_t(N));
-    struct WriterScope {
-        Impl& m;
-        WriterScope(Impl& impl, RunSink* out) : m(impl) { if (out) m.writer = std::make_unique<WriteQueue>(2, [out] { out->on_writer_thread(); }); }
-        ~WriterScope() { m.writer.reset(); }  // finishes whatever is queued, also when unwinding
-    } writer_scope(m, out);
-    const Precision prec = m.cfg.precision;
-    // Queues out->snapshot (or final_state) of the current state, then hooks.on_state.
-    auto write_state = [&](std::function<void(const StateView&)> write, const std::string& where, double t) {
-        Real* data = buffers.take();
-        std::function<void()> landed;
-        try {
-            landed = m.be.start_download(data, m.y.data(), m.lat);
-        } catch (...) {
-            buffers.give(data);
-            throw;
-        }
-        m.writer->push([&buffers, data, landed, write, where, t, prec, &hooks]() {
-            struct Back {  // the buffer returns to the pool however the job ends
-                HostBufferPool<Real>& pool;
-                Real* p;
-                ~Back() { pool.give(p); }
-            } back{buffers, data};
-            landed();
-            const StateView host{data, prec};
-            write(host);
-            if (hooks.on_state) hooks.on_state(where, t, host);
-        });
-    };
+    RunSummary run() {
+        if (m_.rk4)
+            run_fixed_steps_loop();
+        else
+            run_adaptive_loop();
+        sum_.seconds = seconds();
+        sum_.site_steps = steps_here_ * N_;
+        return sum_;
+    }
+    std::int64_t next_snapshot() const { return snap_index_; }
 
-    // Work at an event time: record (+ checks), snapshot, maybe stop.
-    // Snapshots that are not also records are checked on their host copy by
-    // the writer (finite, |s| <= 1 + norm_tol) instead of evaluating ds/dt on
-    // the backend, which cost as much as a step. A bad one is not written.
-    double written_t = m.last_snapshot_t;  // the writer's: last snapshot it wrote
-    auto check_copy = [&m, &written_t, out](const Real* s, index_t n_sites, double t) {
-        Observables o;
-        for (index_t e = 0; e < n_sites; ++e) {
-            const double s2 = double(s[e]) * s[e] + double(s[n_sites + e]) * s[n_sites + e] +
-                              double(s[2 * n_sites + e]) * s[2 * n_sites + e];
-            o.max_s2 = s2 <= o.max_s2 ? o.max_s2 : (s2 <= 1e300 ? s2 : HUGE_VAL);  // NaN -> inf
-        }
-        if (!m.state_ok(o)) throw m.blow_up(o, t, out, written_t);
-        written_t = t;
-    };
-    auto at_event = [&](double t, std::int64_t step, double dt_next, bool record, bool snapshot, bool last) {
-        bool stop = last;
-        if (record || last) {
-            const Observables o = m.observe();
-            m.check_state(o, t, out);
-            if (out) m.writer->push([out, t, o, N] { out->record(t, o, N); });
-            sum.residual = std::sqrt(o.max_rate2);
-            for (int c = 0; c < 3; ++c) { sum.mean[c] = o.sum[c] / N; sum.staggered[c] = o.stag[c] / N; }
-            sum.t = t;
-            sum.steps = step;
-            sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-            sum.site_steps = steps_here * N;
-            if (num.steady_tol > 0 && sum.residual < num.steady_tol && !last) {
-                sum.reason = StopReason::steady;
-                stop = true;
-            }
-            if (hooks.on_record) hooks.on_record(t, sum.residual, sum);
-        }
-        if (snapshot) {
-            if (out) {
-                const std::int64_t index = snap_index;
-                write_state(
-                    [=, &check_copy](const StateView& h) {
-                        check_copy(static_cast<const Real*>(h.data), N, t);
-                        out->snapshot(index, t, step, dt_next, h);
-                    },
-                    out->snapshot_where(index), t);
-            }
-            ++snap_index;
-            m.last_snapshot_t = t;
-        }
-        if (stop && out) {
-            const std::string reason = to_string(sum.reason);
-            const double residual = sum.residual;
-            write_state([=](const StateView& h) { out->final_state(t, step, h, reason, residual); }, "/final", t);
-            m.writer->drain();  // the file is complete when run() returns
-        }
-        return stop;
-    };
+private:
+    double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0_).count(); }
 
-    if (m.rk4) {
-        const FixedStepPlan plan = FixedStepPlan::make(num.dt, T);
-        const std::int64_t rec_stride = plan.stride(rec), snap_stride = plan.stride(snap);
+    // rk4: time in whole steps; records and snapshots every so many steps.
+    void run_fixed_steps_loop() {
+        const FixedStepPlan plan = FixedStepPlan::make(num_.dt, num_.t_end);
+        const std::int64_t rec_stride = plan.stride(num_.record_every), snap_stride = plan.stride(m_.cfg.snapshot_interval());
         run_fixed_steps(
-            *m.rk4, m.y, plan, from.step, {rec_stride, snap_stride},
+            *m_.rk4, m_.y, plan, from_.step, {rec_stride, snap_stride},
             [&](std::int64_t step) {
-                steps_here = step - from.step;
-                const bool fresh = !(resumed && step == from.step);
+                steps_here_ = step - from_.step;
+                const bool fresh = !(resumed_ && step == from_.step);
                 const bool last = step >= plan.n_total;
                 const bool snapshot = fresh && step % snap_stride == 0;
                 const bool record = fresh && step % rec_stride == 0;
-                if (at_event(plan.time_of(step), step, num.dt, record, snapshot, last)) return true;
-                m.stop_if_asked(plan.time_of(step), steps_here, hooks, out);
+                if (at_event(plan.time_of(step), step, num_.dt, record, snapshot, last)) return true;
+                m_.stop_if_asked(plan.time_of(step), steps_here_, hooks_, out_);
                 return false;
             },
-            hooks.kill_after_steps);
-    } else {
-        double t = from.t, h = from.dt_next > 0 ? from.dt_next : num.dt;
-        std::int64_t step = from.step;
+            hooks_.kill_after_steps);
+    }
+
+    // dopri5: steps clipped to land on each record and snapshot time and on t_end.
+    void run_adaptive_loop() {
+        const double T = num_.t_end, rec = num_.record_every, snap = m_.cfg.snapshot_interval();
+        double t = from_.t, h = from_.dt_next > 0 ? from_.dt_next : num_.dt;
+        std::int64_t step = from_.step;
         // Record k happens at t = k * rec and snapshot k at t = k * snap; on a
         // resume the ones at the restart time are already in the file.
-        std::int64_t rec_k = resumed ? std::int64_t(std::floor(t / rec + 1e-9)) + 1 : 0;
+        std::int64_t rec_k = resumed_ ? std::int64_t(std::floor(t / rec + 1e-9)) + 1 : 0;
         for (;;) {
             const bool record = t == double(rec_k) * rec;
-            const bool snapshot = t == double(snap_index) * snap;
+            const bool snapshot = t == double(snap_index_) * snap;
             if (record) ++rec_k;
             if (at_event(t, step, h, record, snapshot, t >= T)) break;
-            const double target = std::min({double(rec_k) * rec, double(snap_index) * snap, T});
+            const double target = std::min({double(rec_k) * rec, double(snap_index_) * snap, T});
             for (;;) {  // retry until a step is accepted
-                m.stop_if_asked(t, steps_here, hooks, out);
+                m_.stop_if_asked(t, steps_here_, hooks_, out_);
                 const bool clipped = h >= target - t;
                 const double h_try = clipped ? target - t : h;
                 double err = 0, h_next = 0;
-                if (m.dopri->attempt(m.y, h_try, err, h_next)) {
+                if (m_.dopri->attempt(m_.y, h_try, err, h_next)) {
                     t = clipped ? target : t + h_try;
                     h = clipped ? std::max(h, h_next) : h_next;
                     ++step;
-                    ++steps_here;
+                    ++steps_here_;
                     break;
                 }
-                ++sum.rejected;
+                ++sum_.rejected;
                 h = h_next;
                 if (h < 1e-12 * std::max(1.0, std::abs(t))) {
                     Observables o;
                     o.max_s2 = HUGE_VAL;
-                    m.check_state(o, t, out);  // reports a blow-up
+                    m_.check_state(o, t, out_);  // reports a blow-up
                 }
             }
         }
     }
-    sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-    sum.site_steps = steps_here * N;
-    start_ = {sum.steps, sum.t, 0, snap_index};
+
+    // Work at an event time: record (+ checks), snapshot, maybe stop. Returns true to stop.
+    bool at_event(double t, std::int64_t step, double dt_next, bool record, bool snapshot, bool last) {
+        bool stop = last;
+        if (record || last) {
+            const Observables o = m_.observe();
+            m_.check_state(o, t, out_);
+            if (out_) m_.writer->push([out = out_, t, o, N = N_] { out->record(t, o, N); });
+            sum_.residual = std::sqrt(o.max_rate2);
+            for (int c = 0; c < 3; ++c) { sum_.mean[c] = o.sum[c] / N_; sum_.staggered[c] = o.stag[c] / N_; }
+            sum_.t = t;
+            sum_.steps = step;
+            sum_.seconds = seconds();
+            sum_.site_steps = steps_here_ * N_;
+            if (num_.steady_tol > 0 && sum_.residual < num_.steady_tol && !last) {
+                sum_.reason = StopReason::steady;
+                stop = true;
+            }
+            if (hooks_.on_record) hooks_.on_record(t, sum_.residual, sum_);
+        }
+        if (snapshot) {
+            if (out_) {
+                const std::int64_t index = snap_index_;
+                write_state(
+                    [this, out = out_, index, t, step, dt_next](const StateView& h) {
+                        check_copy(static_cast<const Real*>(h.data), t);
+                        out->snapshot(index, t, step, dt_next, h);
+                    },
+                    out_->snapshot_where(index), t);
+            }
+            ++snap_index_;
+            m_.last_snapshot_t = t;
+        }
+        if (stop && out_) {
+            const std::string reason = to_string(sum_.reason);
+            const double residual = sum_.residual;
+            write_state([=, out = out_](const StateView& h) { out->final_state(t, step, h, reason, residual); }, "/final", t);
+            m_.writer->drain();  // the file is complete when run() returns
+        }
+        return stop;
+    }
+
+    // Queues write (out->snapshot or final_state) of the current state, then hooks.on_state.
+    // Snapshots are written (and compressed, with --compress) by the writer thread while
+    // the next steps run; two may wait, each with its own host copy of the state from a
+    // pool of reused buffers (fresh ones would cost page faults, or page-locking on CUDA,
+    // at every snapshot).
+    void write_state(std::function<void(const StateView&)> write, const std::string& where, double t) {
+        Real* data = buffers_.take();
+        std::function<void()> landed;
+        try {
+            landed = m_.be.start_download(data, m_.y.data(), m_.lat);
+        } catch (...) {
+            buffers_.give(data);
+            throw;
+        }
+        m_.writer->push([this, data, landed, write, where, t, prec = m_.cfg.precision]() {
+            struct Back {  // the buffer returns to the pool however the job ends
+                HostBufferPool<Real>& pool;
+                Real* p;
+                ~Back() { pool.give(p); }
+            } back{buffers_, data};
+            landed();
+            const StateView host{data, prec};
+            write(host);
+            if (hooks_.on_state) hooks_.on_state(where, t, host);
+        });
+    }
+
+    // On the writer thread: snapshots that are not also records are checked on their
+    // host copy (finite, |s| <= 1 + norm_tol) instead of evaluating ds/dt on the
+    // backend, which cost as much as a step. A bad one is not written.
+    void check_copy(const Real* s, double t) {
+        Observables o;
+        o.max_s2 = max_norm2(s, N_, 0, N_);
+        if (!m_.state_ok(o)) throw m_.blow_up(o, t, out_, written_t_);
+        written_t_ = t;
+    }
+
+    struct WriterScope {
+        Impl& m;
+        WriterScope(Impl& impl, RunSink* out) : m(impl) {
+            if (out) m.writer = std::make_unique<WriteQueue>(2, [out] { out->on_writer_thread(); });
+        }
+        ~WriterScope() { m.writer.reset(); }  // finishes whatever is queued, also when unwinding
+    };
+
+    Impl& m_;
+    const Numerics& num_;
+    RunSink* out_;
+    const StartPoint from_;
+    const RunHooks& hooks_;
+    const index_t N_;
+    const bool resumed_;
+    std::int64_t snap_index_;
+    RunSummary sum_;
+    const std::chrono::steady_clock::time_point wall0_ = std::chrono::steady_clock::now();
+    std::int64_t steps_here_ = 0;
+    double written_t_ = -1;  // the writer's: last snapshot it wrote
+    HostBufferPool<Real> buffers_;
+    WriterScope writer_scope_;  // last: the writer finishes before the members its jobs use go
+};
+
+template <class Real>
+RunSummary Simulation<Real>::run(RunSink* out, const StartPoint& from, const RunHooks& hooks) {
+    RunLoop<Real> loop(*impl_, out, from, hooks);
+    const RunSummary sum = loop.run();
+    start_ = {sum.steps, sum.t, 0, loop.next_snapshot()};
     return sum;
 }
 

@@ -9,9 +9,9 @@
 #include <string>
 
 #include "xyzmf/backend.hpp"
-#include "xyzmf/initial_state.hpp"
-#include "xyzmf/run_config.hpp"
-#include "xyzmf/run_sink.hpp"
+#include "initial_state.hpp"
+#include "run_config.hpp"
+#include "run_sink.hpp"
 
 namespace xyzmf {
 
@@ -49,6 +49,9 @@ struct RunHooks {
 };
 
 template <class Real>
+class RunLoop;  // one call of run() (simulation.cpp)
+
+template <class Real>
 class Simulation {
 public:
     Simulation(const RunConfig& cfg, Backend<Real>& be);
@@ -66,6 +69,7 @@ public:
     RunSummary run(RunSink* out, const StartPoint& from = {}, const RunHooks& hooks = {});
 
 private:
+    friend class RunLoop<Real>;
     struct Impl;
     std::unique_ptr<Impl> impl_;
     StartPoint start_;

@@ -1,5 +1,5 @@
 // The run's writer thread (see write_queue.hpp).
-#include "xyzmf/write_queue.hpp"
+#include "write_queue.hpp"
 
 namespace xyzmf {
 

@@ -4,7 +4,7 @@
 // Backend::dissipate), one RK4 step of the undamped precession (Rk4 with
 // gamma = gamma_phi = 0), the dissipation of dt/2. Observables are taken on
 // the host at every record; a batch's sums go to the file when it finishes.
-#include "xyzmf/dtwa.hpp"
+#include "dtwa.hpp"
 
 #include <omp.h>
 
@@ -15,19 +15,19 @@
 #include <memory>
 #include <sstream>
 
-#include "src/dtwa/dtwa_file.hpp"
-#include "xyzmf/backend_select.hpp"
+#include "dtwa_file.hpp"
+#include "backend_select.hpp"
 #include "xyzmf/dtwa_site.hpp"
 #include "xyzmf/error.hpp"
-#include "xyzmf/integrators.hpp"
-#include "xyzmf/memory_info.hpp"
-#include "xyzmf/output_file.hpp"
-#include "xyzmf/progress.hpp"
-#include "xyzmf/run_config.hpp"
-#include "xyzmf/schema.hpp"
-#include "xyzmf/signals.hpp"
-#include "xyzmf/structure_factor.hpp"
-#include "xyzmf/vortices.hpp"
+#include "integrators.hpp"
+#include "memory_info.hpp"
+#include "output_file.hpp"
+#include "progress.hpp"
+#include "run_config.hpp"
+#include "schema.hpp"
+#include "signals.hpp"
+#include "structure_factor.hpp"
+#include "vortices.hpp"
 
 namespace xyzmf {
 
@@ -44,16 +44,16 @@ const ParamTable<DtwaConfig>& dtwa_parameters() {
         append_part(t, couplings_parameters(), [](auto& c) -> auto& { return c.couplings; });
         append_part(t, lattice_parameters(), [](auto& c) -> auto& { return c.lattice; });
         const ParamTable<DtwaConfig> rest = {
-            {{"init", "--init", ParamKind::text, "", 0, 0, false, nullptr},
+            {ParamSpec{"init", "--init", ParamKind::text, "", 0, 0},
              [](const DtwaConfig& c) -> V { return c.init; },
              [](DtwaConfig& c, const V& v) { c.init = as_text(v); }},
             number({"trajectories", "--trajectories", ParamKind::integer, "", 1, double(kMaxTrajectories)},
                    [](auto& c) -> auto& { return c.trajectories; }),
             number({"batch", "--batch", ParamKind::integer, "", 0, 1e6}, [](auto& c) -> auto& { return c.batch; }),
             number({"seed", "--seed", ParamKind::integer, "", 0, kMaxSeed - 1000}, [](auto& c) -> auto& { return c.seed; }),
-            number({"dt", "--dt", ParamKind::real, "1/gamma", 0, 1, true}, [](auto& c) -> auto& { return c.dt; }),
+            number(ParamSpec{"dt", "--dt", ParamKind::real, "1/gamma", 0, 1}.lo_excluded(), [](auto& c) -> auto& { return c.dt; }),
             number({"t_end", "--t-end", ParamKind::real, "1/gamma", 0, kMaxTime}, [](auto& c) -> auto& { return c.t_end; }),
-            number({"record_every", "--record-every", ParamKind::real, "1/gamma", 0, kMaxTime, true},
+            number(ParamSpec{"record_every", "--record-every", ParamKind::real, "1/gamma", 0, kMaxTime}.lo_excluded(),
                    [](auto& c) -> auto& { return c.record_every; }),
         };
         t.insert(t.end(), rest.begin(), rest.end());

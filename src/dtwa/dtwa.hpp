@@ -14,7 +14,7 @@
 
 #include "xyzmf/couplings.hpp"
 #include "xyzmf/lattice.hpp"
-#include "xyzmf/parameters.hpp"
+#include "parameters.hpp"
 #include "xyzmf/vec3.hpp"
 
 namespace xyzmf {

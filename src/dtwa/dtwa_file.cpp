@@ -1,11 +1,11 @@
 // The /dtwa group (dtwa_file.hpp, docs/hdf5-layout.md).
-#include "src/dtwa/dtwa_file.hpp"
+#include "dtwa_file.hpp"
 
 #include <cmath>
 
 #include "xyzmf/error.hpp"
-#include "xyzmf/output_file.hpp"
-#include "xyzmf/schema.hpp"
+#include "output_file.hpp"
+#include "schema.hpp"
 
 namespace xyzmf {
 namespace {

@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "xyzmf/dtwa.hpp"
-#include "xyzmf/hdf5.hpp"
+#include "dtwa.hpp"
+#include "hdf5.hpp"
 
 namespace xyzmf {
 

@@ -1,7 +1,7 @@
 // The unit and the axis order of every dataset xyzmf writes, in one table, so
 // that a file read without docs/hdf5-layout.md at hand still says what its
-// numbers are. The HDF5 wrapper (hdf5.cpp) calls describe_dataset on each new
-// dataset; a dataset whose name is not in the table is a defect that the
+// numbers are. The schema (schema.cpp) has the HDF5 wrapper call describe_dataset
+// on each new dataset; a dataset whose name is not in the table is a defect that the
 // tests catch (every dataset of every kind of file must carry "unit").
 //
 // Units: rates (couplings, gamma, growth rates, residuals |ds/dt|) are in the
@@ -9,12 +9,12 @@
 // wave vectors in "rad/site"; angles in "rad"; pure numbers "1" (Bloch components, <sa sb>,
 // fractions, phase codes, flags); counts "count". Axes name the dimensions
 // from the slowest to the fastest (the C order h5py and numpy show).
-#include "xyzmf/dataset_units.hpp"
+#include "dataset_units.hpp"
 
 #include <cstring>
 #include <string>
 
-#include "xyzmf/hdf5.hpp"
+#include "hdf5.hpp"
 
 namespace xyzmf {
 namespace {

@@ -1,6 +1,6 @@
 // HDF5 C API behind RAII handles (hdf5.hpp). Errors are reported once, as
 // xyzmf::Error with exit code io.
-#include "xyzmf/hdf5.hpp"
+#include "hdf5.hpp"
 
 #include <sys/stat.h>
 
@@ -8,13 +8,17 @@
 #include <cstdio>
 #include <ctime>
 
-#include "xyzmf/dataset_units.hpp"
 #include "xyzmf/error.hpp"
-#include "xyzmf/memory_info.hpp"
+#include "memory_info.hpp"
 
 namespace xyzmf {
 namespace h5 {
 namespace {
+
+DatasetHook dataset_hook = nullptr;  // zero before any constructor runs
+void dataset_created(hid_t d) {
+    if (dataset_hook) dataset_hook(d);
+}
 
 // HDF5 prints a multi-line error stack on every failed call; we report our own line.
 struct SilenceHdf5 {
@@ -109,6 +113,8 @@ Id writer_access() {
     check(H5Pset_file_locking(fapl, false, true), "file locking off");
     return fapl;
 }
+
+void on_dataset_created(DatasetHook hook) { dataset_hook = hook; }
 
 Id create_file(const std::string& path) {
     const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, writer_access());
@@ -222,7 +228,7 @@ void write_scalar(hid_t loc, const std::string& name, double v) {
     Id space = attr_space_scalar();
     Id d(H5Dcreate2(loc, name.c_str(), H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose,
          "create dataset " + name);
-    describe_dataset(d);
+    dataset_created(d);
     check(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v), "write " + name);
 }
 double read_scalar(hid_t loc, const std::string& name) {
@@ -255,7 +261,7 @@ Id create_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& 
     }
     Id d(H5Dcreate2(loc, name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose,
          "create dataset " + name);
-    describe_dataset(d);
+    dataset_created(d);
     return d;
 }
 
@@ -325,7 +331,7 @@ void create_filled(hid_t loc, const std::string& name, const std::vector<hsize_t
     check(H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &fill), "fill value of " + name);
     Id d(H5Dcreate2(loc, name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose,
          "create dataset " + name);
-    describe_dataset(d);
+    dataset_created(d);
 }
 
 void overwrite(hid_t loc, const std::string& name, hid_t mem_type, const void* data) {
@@ -341,7 +347,7 @@ void create_table(hid_t loc, const std::string& name, hsize_t cols) {
     check(H5Pset_chunk(dcpl, rank, chunk), "chunk " + name);
     Id d(H5Dcreate2(loc, name.c_str(), H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose,
          "create dataset " + name);
-    describe_dataset(d);
+    dataset_created(d);
 }
 
 hsize_t table_rows(hid_t loc, const std::string& name) {

@@ -74,7 +74,13 @@ double read_scalar(hid_t loc, const std::string& name);
 // that level, 0: contiguous and uncompressed.
 void write_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, hid_t mem_type,
                  hid_t file_type, const void* data, int deflate);
-// The dataset write_array creates (with its unit and axes), not yet written.
+// Called on every dataset this wrapper creates, before its data are written. The
+// wrapper knows nothing of xyzmf's files: the schema installs the hook that writes
+// each dataset's "unit" and "axes" (schema.cpp, dataset_units.hpp).
+using DatasetHook = void (*)(hid_t dataset);
+void on_dataset_created(DatasetHook hook);
+
+// The dataset write_array creates (and the hook has described), not yet written.
 Id create_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, hid_t file_type, int deflate);
 // Shape and element class of a dataset (throws if it is missing).
 std::vector<hsize_t> dataset_dims(hid_t loc, const std::string& name);

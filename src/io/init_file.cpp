@@ -1,11 +1,11 @@
 // The file half of --init (init_file.hpp): a state read back from an xyzmf file.
-#include "xyzmf/init_file.hpp"
+#include "init_file.hpp"
 
 #include <cstring>
 
 #include "xyzmf/error.hpp"
-#include "xyzmf/initial_state.hpp"
-#include "xyzmf/schema.hpp"
+#include "initial_state.hpp"
+#include "schema.hpp"
 
 namespace xyzmf {
 namespace {

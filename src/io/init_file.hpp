@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "xyzmf/host_state.hpp"
+#include "host_state.hpp"
 #include "xyzmf/lattice.hpp"
 
 namespace xyzmf {

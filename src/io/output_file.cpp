@@ -1,5 +1,5 @@
 // The write protocol (output_file.hpp): lock, temporary file, rename.
-#include "xyzmf/output_file.hpp"
+#include "output_file.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>

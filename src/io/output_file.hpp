@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "xyzmf/hdf5.hpp"
+#include "hdf5.hpp"
 
 namespace xyzmf {
 

@@ -1,5 +1,5 @@
 // The journal of a run file (run_journal.hpp).
-#include "xyzmf/run_journal.hpp"
+#include "run_journal.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,5 +1,5 @@
 // HDF5 output of a run (layout: docs/hdf5-layout.md).
-#include "xyzmf/run_output.hpp"
+#include "run_output.hpp"
 
 #include <cmath>
 #include <cstdlib>
@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "xyzmf/error.hpp"
-#include "xyzmf/run_repair.hpp"
+#include "run_repair.hpp"
 
 namespace xyzmf {
 namespace {

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "xyzmf/output_file.hpp"
-#include "xyzmf/run_journal.hpp"
-#include "xyzmf/run_sink.hpp"
-#include "xyzmf/schema.hpp"
-#include "xyzmf/run_config.hpp"
+#include "output_file.hpp"
+#include "run_journal.hpp"
+#include "run_sink.hpp"
+#include "schema.hpp"
+#include "run_config.hpp"
 #include "xyzmf/stage_ops.hpp"
 
 namespace xyzmf {

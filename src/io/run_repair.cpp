@@ -1,5 +1,5 @@
 // Recovery of damaged run files (run_repair.hpp).
-#include "xyzmf/run_repair.hpp"
+#include "run_repair.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,9 +10,9 @@
 #include <memory>
 
 #include "xyzmf/error.hpp"
-#include "xyzmf/hdf5.hpp"
-#include "xyzmf/output_file.hpp"
-#include "xyzmf/schema.hpp"
+#include "hdf5.hpp"
+#include "output_file.hpp"
+#include "schema.hpp"
 
 namespace xyzmf {
 namespace {

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "xyzmf/run_journal.hpp"
+#include "run_journal.hpp"
 
 namespace xyzmf {
 

@@ -1,5 +1,5 @@
 // The xyzmf file layout on top of the generic HDF5 wrapper (schema.hpp).
-#include "xyzmf/schema.hpp"
+#include "schema.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,10 +7,19 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "bloch_ball.hpp"
+#include "dataset_units.hpp"
 #include "xyzmf/error.hpp"
 #include "xyzmf/version.hpp"
 
 namespace xyzmf {
+
+// Every dataset of an xyzmf file carries its unit and axes (dataset_units.cpp): the
+// wrapper calls the table on each dataset it creates. Installed before main() runs,
+// in this file because every program that writes xyzmf files links it.
+namespace {
+[[maybe_unused]] const bool units_attached = (h5::on_dataset_created(describe_dataset), true);
+}  // namespace
 
 bool attr_is_string(hid_t obj, const std::string& name);
 
@@ -220,13 +229,12 @@ StoredState read_state_group(hid_t file, const std::string& path, const std::str
     if (h5::dataset_class(g, "spins") != H5T_FLOAT) throw Error(what + " is not floating-point", exit_code::io);
     const std::vector<double> aos = h5::read_array(g, "spins", dims, what);
     // Spins are Bloch vectors: finite, and |s| <= 1 up to the run's tolerance.
-    const double limit = 1 + cfg.numerics.norm_tol;
     for (std::size_t n = 0; n < aos.size() / 3; ++n) {
         const double x = aos[3 * n], y = aos[3 * n + 1], z = aos[3 * n + 2];
         const double r2 = x * x + y * y + z * z;
         if (!std::isfinite(r2))
             throw Error(what + ": site " + std::to_string(n) + " is not a finite vector", exit_code::io);
-        if (r2 > limit * limit)
+        if (!in_bloch_ball(r2, cfg.numerics.norm_tol))
             throw Error(what + ": site " + std::to_string(n) + " has |s| = " + num(std::sqrt(r2)) +
                             " > 1 + norm_tol (not a Bloch vector)",
                         exit_code::io);

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "xyzmf/hdf5.hpp"
+#include "hdf5.hpp"
 #include "xyzmf/lattice.hpp"
-#include "xyzmf/parameters.hpp"
-#include "xyzmf/run_config.hpp"
+#include "parameters.hpp"
+#include "run_config.hpp"
 
 namespace xyzmf {
 

@@ -4,7 +4,7 @@
 // same frame as the vortex positions), and a second temporal collection of
 // point sets for the vortices. Array extents are listed slowest axis first,
 // like the HDF5 datasets they point into.
-#include "xyzmf/xdmf.hpp"
+#include "xdmf.hpp"
 
 #include <unistd.h>
 
@@ -16,10 +16,10 @@
 #include <stdexcept>
 
 #include "xyzmf/error.hpp"
-#include "xyzmf/signals.hpp"
-#include "xyzmf/hdf5.hpp"
-#include "xyzmf/output_file.hpp"
-#include "xyzmf/schema.hpp"
+#include "signals.hpp"
+#include "hdf5.hpp"
+#include "output_file.hpp"
+#include "schema.hpp"
 #include "xyzmf/version.hpp"
 
 namespace xyzmf {

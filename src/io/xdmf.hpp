@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "xyzmf/host_state.hpp"
-#include "xyzmf/run_config.hpp"
+#include "host_state.hpp"
+#include "run_config.hpp"
 
 namespace xyzmf {
 

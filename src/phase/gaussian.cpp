@@ -1,6 +1,6 @@
 // Gaussian fluctuations of the paramagnet (see gaussian.hpp; derivation in
 // docs/physics.md 6.2).
-#include "xyzmf/gaussian.hpp"
+#include "gaussian.hpp"
 
 #include <algorithm>
 #include <array>

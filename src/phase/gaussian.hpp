@@ -25,7 +25,7 @@
 
 #include "xyzmf/couplings.hpp"
 #include "xyzmf/lattice.hpp"
-#include "xyzmf/stability.hpp"
+#include "stability.hpp"
 
 namespace xyzmf {
 

@@ -1,11 +1,11 @@
 // Parameter grids for stability maps and sweeps (see param_grid.hpp).
-#include "xyzmf/param_grid.hpp"
+#include "param_grid.hpp"
 
 #include <cmath>
 #include <sstream>
 
 #include "xyzmf/error.hpp"
-#include "xyzmf/run_config.hpp"
+#include "run_config.hpp"
 
 namespace xyzmf {
 namespace {

@@ -1,5 +1,5 @@
 // Linear stability map of the paramagnet (see stability.hpp).
-#include "xyzmf/stability.hpp"
+#include "stability.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,5 @@
 // Batched dynamical sweeps (see sweep.hpp).
-#include "xyzmf/sweep.hpp"
+#include "sweep.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -8,17 +8,18 @@
 #include <map>
 #include <memory>
 
-#include "xyzmf/backend_select.hpp"
+#include "backend_select.hpp"
+#include "bloch_ball.hpp"
 #include "xyzmf/error.hpp"
-#include "xyzmf/progress.hpp"
-#include "xyzmf/schema.hpp"
-#include "xyzmf/fixed_step.hpp"
-#include "xyzmf/initial_state.hpp"
-#include "xyzmf/integrators.hpp"
-#include "xyzmf/memory_info.hpp"
-#include "xyzmf/output_file.hpp"
-#include "xyzmf/signals.hpp"
-#include "xyzmf/stability.hpp"
+#include "progress.hpp"
+#include "schema.hpp"
+#include "fixed_step.hpp"
+#include "initial_state.hpp"
+#include "integrators.hpp"
+#include "memory_info.hpp"
+#include "output_file.hpp"
+#include "signals.hpp"
+#include "stability.hpp"
 
 namespace xyzmf {
 
@@ -69,15 +70,8 @@ void retire_blown_copies(Backend<Real>& be, StateBuffer<Real>& y, const Lattice&
     std::vector<Real> host(3 * std::size_t(lat.sites()));
     download_state(be, host.data(), y, lat);
     const index_t N = lat.sites(), Ns = lat.copy_sites();
-    const double limit2 = (1 + norm_tol) * (1 + norm_tol);
     for (index_t b = 0; b < lat.copies; ++b) {
-        bool ok = true;
-        for (index_t n = b * Ns; n < (b + 1) * Ns && ok; ++n) {
-            const double x = host[n], yy = host[N + n], z = host[2 * N + n];
-            const double r2 = x * x + yy * yy + z * z;
-            ok = std::isfinite(r2) && r2 <= limit2;
-        }
-        if (ok) continue;
+        if (in_bloch_ball(max_norm2(host.data(), N, b * Ns, (b + 1) * Ns), norm_tol)) continue;
         blow_up_t[std::size_t(b)] = t;
         for (index_t n = b * Ns; n < (b + 1) * Ns; ++n) {
             host[n] = 0;
@@ -90,7 +84,7 @@ void retire_blown_copies(Backend<Real>& be, StateBuffer<Real>& y, const Lattice&
 
 template <class Real>
 HostState evolve_batch_t(const Lattice& lat, const std::vector<Couplings>& couplings, const HostState& state,
-                         const BatchNumerics& num, BackendKind kind, long long* steps_out,
+                         const FixedStepNumerics& num, BackendKind kind, long long* steps_out,
                          std::vector<double>* blow_up_out) {
     auto be = make_backend<Real>(kind);
     StateBuffer<Real> y(*be, lat), rate(*be, lat);
@@ -142,11 +136,10 @@ std::int64_t agreement(const std::string& predicted, const Classification& c) {
 
 }  // namespace
 
-HostState evolve_batch(const Lattice& lat, const std::vector<Couplings>& couplings, const HostState& state, double dt,
-                       double t_end, double steady_tol, Precision precision, BackendKind kind, long long* steps,
-                       std::vector<double>* blow_up_t, double norm_tol) {
+HostState evolve_batch(const Lattice& lat, const std::vector<Couplings>& couplings, const HostState& state,
+                       const FixedStepNumerics& num, Precision precision, BackendKind kind, long long* steps,
+                       std::vector<double>* blow_up_t) {
     if (index_t(couplings.size()) != lat.copies) throw Error("evolve_batch: one Couplings per copy is needed");
-    const BatchNumerics num{dt, t_end, steady_tol, norm_tol};
     return precision == Precision::float32 ? evolve_batch_t<float>(lat, couplings, state, num, kind, steps, blow_up_t)
                                            : evolve_batch_t<double>(lat, couplings, state, num, kind, steps, blow_up_t);
 }
@@ -270,10 +263,9 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
                 }
             long long steps = 0;
             std::vector<double> blow_up_t;
-            const HostState fin = evolve_batch(batch, couplings, state, cfg.dt, cfg.t_end, cfg.steady_tol,
-                                               cfg.precision, kind, &steps, &blow_up_t, cfg.norm_tol);
+            const HostState fin = evolve_batch(batch, couplings, state, cfg.numerics, cfg.precision, kind, &steps, &blow_up_t);
             sum.site_steps += steps * (long long)batch.sites();
-            const double t_final = FixedStepPlan::make(cfg.dt, cfg.t_end).time_of(steps);
+            const double t_final = FixedStepPlan::make(cfg.numerics.dt, cfg.numerics.t_end).time_of(steps);
             for (index_t b = 0; b < copies; ++b) {
                 const int p = todo[first + std::size_t(b / R)], r = int(b % R);
                 const std::size_t e = std::size_t(p) * R + r;

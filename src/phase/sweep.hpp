@@ -1,6 +1,6 @@
-// Dynamical phase maps (issue #4): every point of a parameter grid runs the
+// Dynamical phase maps: every point of a parameter grid runs the
 // dynamics on its own lattice from --replicas random states and is classified
-// by the analysis of issue #3. Points advance together as one batch (the
+// by the analysis (analysis.hpp). Points advance together as one batch (the
 // ensemble is the slowest axis of the state array: one launch per RK stage on
 // the GPU, one OpenMP loop on the CPU). Results are written batch by batch,
 // resumable, and shardable for job arrays (`xyzmf merge` joins shards).
@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "xyzmf/analysis.hpp"
+#include "analysis.hpp"
 #include "xyzmf/backend.hpp"
 #include "xyzmf/error.hpp"
-#include "xyzmf/param_grid.hpp"
-#include "xyzmf/run_config.hpp"
+#include "param_grid.hpp"
+#include "run_config.hpp"
 
 namespace xyzmf {
 
@@ -35,8 +35,9 @@ struct SweepConfig {
     Lattice lattice;              // one point's lattice (copies = 1)
     int replicas = 1;
     std::uint64_t seed = 1;       // replica r starts from `random` with seed + r (same at every point)
-    double dt = 0.02, t_end = 200, steady_tol = 1e-6;
-    double norm_tol = 1e-4;       // a lattice blew up when any |s| > 1 + norm_tol (the rule of xyzmf run)
+    // dt, t_end (1/gamma), steady_tol (gamma) and norm_tol: a lattice blew up when any
+    // |s| > 1 + norm_tol (the rule of xyzmf run).
+    FixedStepNumerics numerics{0.02, 200, 1e-6, 1e-4};
     Precision precision = Precision::float64;
     BackendRequest backend = BackendRequest::automatic;
     int batch_points = 64;        // grid points per batch (times replicas = lattices in one state array)
@@ -86,12 +87,9 @@ SweepSummary run_sweep(const SweepConfig& cfg, bool resume, const SweepHooks& ho
 // The fixed-step loop of `xyzmf run` (fixed_step.hpp). A copy that blows up
 // (the rule of run, with norm_tol) is reset to the paramagnet and its time
 // stored in (*blow_up_t)[b] (NaN for the others).
-struct BatchNumerics {
-    double dt, t_end, steady_tol, norm_tol;
-};
-HostState evolve_batch(const Lattice& lat, const std::vector<Couplings>& couplings, const HostState& state, double dt,
-                       double t_end, double steady_tol, Precision precision, BackendKind kind, long long* steps = nullptr,
-                       std::vector<double>* blow_up_t = nullptr, double norm_tol = 1e-4);
+HostState evolve_batch(const Lattice& lat, const std::vector<Couplings>& couplings, const HostState& state,
+                       const FixedStepNumerics& num, Precision precision, BackendKind kind, long long* steps = nullptr,
+                       std::vector<double>* blow_up_t = nullptr);
 
 // /sweep in a file (src/phase/sweep_file.cpp). read_sweep checks every
 // attribute and dataset shape, and returns only committed points as done.

@@ -6,9 +6,9 @@
 #include <cstdio>
 
 #include "xyzmf/error.hpp"
-#include "xyzmf/output_file.hpp"
-#include "xyzmf/schema.hpp"
-#include "xyzmf/sweep.hpp"
+#include "output_file.hpp"
+#include "schema.hpp"
+#include "sweep.hpp"
 
 namespace xyzmf {
 namespace {
@@ -18,7 +18,7 @@ using V = ParamValue;
 const ParamTable<SweepConfig>& table() {
     auto number = [](const ParamSpec& spec, auto field) { return number_param<SweepConfig>(spec, field); };
     auto axis_name = [](const char* key, const char* option, bool x) {
-        return Param<SweepConfig>{{key, option, ParamKind::text, "", 0, 0, false, "Jx|Jy|Jz|gamma_phi"},
+        return Param<SweepConfig>{ParamSpec{key, option, ParamKind::text, "", 0, 0}.one_of("Jx|Jy|Jz|gamma_phi"),
                                   [x](const SweepConfig& c) -> V { return (x ? c.grid.x : c.grid.y).name; },
                                   [x](SweepConfig& c, const V& v) { (x ? c.grid.x : c.grid.y).name = as_text(v); }};
     };
@@ -35,17 +35,17 @@ const ParamTable<SweepConfig>& table() {
         number({"y_n", "--y", ParamKind::integer, "", 1, 100000}, [](auto& c) -> auto& { return c.grid.y.n; }),
         number({"replicas", "--replicas", ParamKind::integer, "", 1, 1000}, [](auto& c) -> auto& { return c.replicas; }),
         number({"seed", "--seed", ParamKind::integer, "", 0, kMaxSeed - 1000}, [](auto& c) -> auto& { return c.seed; }),
-        number({"dt", "--dt", ParamKind::real, "1/gamma", 0, kMaxTime, true}, [](auto& c) -> auto& { return c.dt; }),
-        number({"t_end", "--t-end", ParamKind::real, "1/gamma", 0, kMaxTime}, [](auto& c) -> auto& { return c.t_end; }),
+        number(ParamSpec{"dt", "--dt", ParamKind::real, "1/gamma", 0, kMaxTime}.lo_excluded(), [](auto& c) -> auto& { return c.numerics.dt; }),
+        number({"t_end", "--t-end", ParamKind::real, "1/gamma", 0, kMaxTime}, [](auto& c) -> auto& { return c.numerics.t_end; }),
         number({"steady_tol", "--steady-tol", ParamKind::real, "gamma", 0, kNoLimit},
-               [](auto& c) -> auto& { return c.steady_tol; }),
-        number({"norm_tol", "--norm-tol", ParamKind::real, "", 0, 1, true, nullptr, true, false},
-               [](auto& c) -> auto& { return c.norm_tol; }),
-        {{"integrator", "--integrator", ParamKind::text, "", 0, 0, false, "rk4"},
+               [](auto& c) -> auto& { return c.numerics.steady_tol; }),
+        number(ParamSpec{"norm_tol", "--norm-tol", ParamKind::real, "", 0, 1}.lo_excluded().optional(),
+               [](auto& c) -> auto& { return c.numerics.norm_tol; }),
+        {ParamSpec{"integrator", "--integrator", ParamKind::text, "", 0, 0}.one_of("rk4"),
          [](const SweepConfig&) -> V { return std::string("rk4"); }, [](SweepConfig&, const V&) {}},
-        number({"batch_points", "--batch-points", ParamKind::integer, "", 1, 1000000, false, nullptr, false},
+        number(ParamSpec{"batch_points", "--batch-points", ParamKind::integer, "", 1, 1000000}.not_compared(),
                [](auto& c) -> auto& { return c.batch_points; }),
-        {{"shard", "--shard", ParamKind::text, "", 0, 0, false, nullptr, false},
+        {ParamSpec{"shard", "--shard", ParamKind::text, "", 0, 0}.not_compared(),
          [](const SweepConfig& c) -> V { return std::to_string(c.shard_index) + "/" + std::to_string(c.shard_count); },
          [](SweepConfig& c, const V& v) {
              c.shard_index = c.shard_count = -1;
@@ -112,8 +112,8 @@ void validate(const SweepConfig& c, const ParamSource& src) {
     if (c.grid.x.name == c.grid.y.name) refuse(src, find_param(table(), "y_name"), "must differ from the x axis");
     if (c.shard_count < 1 || c.shard_count > 1000000 || c.shard_index < 0 || c.shard_index >= c.shard_count)
         refuse(src, find_param(table(), "shard"), "expected I/N with 0 <= I < N <= 1000000");
-    if (c.t_end / c.dt > kMaxSteps)
-        refuse(src, find_param(table(), "dt"), "t-end/dt = " + value_text(c.t_end / c.dt) + " steps is more than any run can take");
+    if (c.numerics.t_end / c.numerics.dt > kMaxSteps)
+        refuse(src, find_param(table(), "dt"), "t-end/dt = " + value_text(c.numerics.t_end / c.numerics.dt) + " steps is more than any run can take");
 }
 
 void create_sweep_group(hid_t file, const SweepConfig& c) {

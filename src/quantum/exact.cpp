@@ -15,7 +15,7 @@
 #include <cmath>
 
 #include "xyzmf/error.hpp"
-#include "xyzmf/quantum.hpp"
+#include "quantum.hpp"
 
 namespace xyzmf {
 namespace {

@@ -13,7 +13,7 @@
 
 #include "xyzmf/couplings.hpp"
 #include "xyzmf/lattice.hpp"
-#include "xyzmf/parameters.hpp"
+#include "parameters.hpp"
 #include "xyzmf/spin_operators.hpp"
 
 namespace xyzmf {

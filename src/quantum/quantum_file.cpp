@@ -2,13 +2,13 @@
 // per-trajectory results allocated once and overwritten batch by batch with
 // a per-trajectory commit mark (`batch`, written last), the running summary,
 // and the exact method's results.
-#include "src/quantum/quantum_file.hpp"
+#include "quantum_file.hpp"
 
 #include <cmath>
 
 #include "xyzmf/error.hpp"
-#include "xyzmf/output_file.hpp"
-#include "xyzmf/schema.hpp"
+#include "output_file.hpp"
+#include "schema.hpp"
 
 namespace xyzmf {
 namespace {

@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "xyzmf/hdf5.hpp"
-#include "xyzmf/quantum.hpp"
+#include "hdf5.hpp"
+#include "quantum.hpp"
 
 namespace xyzmf {
 

@@ -7,8 +7,8 @@
 #include <cstdlib>
 
 #include "xyzmf/error.hpp"
-#include "xyzmf/quantum.hpp"
-#include "xyzmf/run_config.hpp"
+#include "quantum.hpp"
+#include "run_config.hpp"
 
 namespace xyzmf {
 namespace {
@@ -27,22 +27,22 @@ const ParamTable<QuantumConfig>& quantum_parameters() {
         append_part(t, couplings_parameters(), [](auto& c) -> auto& { return c.couplings; });
         append_part(t, lattice_parameters(), [](auto& c) -> auto& { return c.lattice; });
         const ParamTable<QuantumConfig> rest = {
-            {{"method", "--method", ParamKind::text, "", 0, 0, false, "trajectories|exact"},
+            {ParamSpec{"method", "--method", ParamKind::text, "", 0, 0}.one_of("trajectories|exact"),
              [](const QuantumConfig& c) -> V { return c.method; },
              [](QuantumConfig& c, const V& v) { c.method = as_text(v); }},
-            {{"init", "--init", ParamKind::text, "", 0, 0, false, "down|up|x|y|random"},
+            {ParamSpec{"init", "--init", ParamKind::text, "", 0, 0}.one_of("down|up|x|y|random"),
              [](const QuantumConfig& c) -> V { return c.init; },
              [](QuantumConfig& c, const V& v) { c.init = as_text(v); }},
             number({"trajectories", "--trajectories", ParamKind::integer, "", 1, 1e8},
                    [](auto& c) -> auto& { return c.trajectories; }),
-            number({"batch", "--batch", ParamKind::integer, "", 0, 1e6, false, nullptr, false},
+            number(ParamSpec{"batch", "--batch", ParamKind::integer, "", 0, 1e6}.not_compared(),
                    [](auto& c) -> auto& { return c.batch; }),
             number({"seed", "--seed", ParamKind::integer, "", 0, kMaxSeed - 1000},
                    [](auto& c) -> auto& { return c.seed; }),
             number({"t_end", "--t-end", ParamKind::real, "1/gamma", 0, kMaxTime}, [](auto& c) -> auto& { return c.t_end; }),
             number({"burn_in", "--burn-in", ParamKind::real, "1/gamma", 0, kMaxTime},
                    [](auto& c) -> auto& { return c.burn_in; }),
-            number({"sample_dt", "--sample-dt", ParamKind::real, "1/gamma", 0, kMaxTime, true},
+            number(ParamSpec{"sample_dt", "--sample-dt", ParamKind::real, "1/gamma", 0, kMaxTime}.lo_excluded(),
                    [](auto& c) -> auto& { return c.sample_dt; }),
             number({"tol", "--tol", ParamKind::real, "", 1e-15, 1e-3}, [](auto& c) -> auto& { return c.tol; }),
         };

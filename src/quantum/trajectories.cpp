@@ -18,14 +18,14 @@
 #include <functional>
 #include <memory>
 
-#include "src/quantum/quantum_file.hpp"
+#include "quantum_file.hpp"
 #include "xyzmf/backend.hpp"
 #include "xyzmf/error.hpp"
-#include "xyzmf/memory_info.hpp"
-#include "xyzmf/output_file.hpp"
-#include "xyzmf/progress.hpp"
-#include "xyzmf/schema.hpp"
-#include "xyzmf/signals.hpp"
+#include "memory_info.hpp"
+#include "output_file.hpp"
+#include "progress.hpp"
+#include "schema.hpp"
+#include "signals.hpp"
 #include "xyzmf/trajectory_backend.hpp"
 
 #include <omp.h>
