@@ -30,5 +30,28 @@ print(os.path.dirname(xyzmf.__file__), r.final.spins.shape)') || fail "installed
     [[ $got == "$site/xyzmf (4, 4, 3)" ]] || fail "installed package: $got"
 fi
 [[ -f $P/share/xyzmf/python/xyzmf/files.py ]] || fail "the tools' copy of the package's reader not installed"
+# A program of one's own against the installed library (find_package(xyzmf)): the growth
+# rate of the paramagnet's k = 0 mode at Jx = 3, Jy = 0, Jz = 1, gamma = 1 is
+# -gamma/2 + 2 sqrt(-(Jx - Jz)(Jy - Jz)) = 2 sqrt(2) - 1/2 (docs/physics.md 3.5). Not with the
+# sanitizers, whose runtime a plain program would have to link too.
+if ! grep -q "^XYZMF_SANITIZE:BOOL=ON" "$B/CMakeCache.txt"; then
+    mkdir -p "$P/app"
+    cat >"$P/app/CMakeLists.txt" <<'CM'
+cmake_minimum_required(VERSION 3.18)
+project(uses_xyzmf CXX)
+find_package(xyzmf REQUIRED)
+add_executable(growth growth.cpp)
+target_link_libraries(growth PRIVATE xyzmf::xyzmf_phase)
+CM
+    cat >"$P/app/growth.cpp" <<'CPP'
+#include <cstdio>
+#include "stability.hpp"
+int main() { std::printf("%.12f\n", xyzmf::growth_rate(xyzmf::Couplings{3, 0, 1, 1, 0}, 1.0)); }
+CPP
+    cmake -S "$P/app" -B "$P/app/build" -DCMAKE_PREFIX_PATH="$P" -DCMAKE_BUILD_TYPE=Release >"$P/app.log" 2>&1 &&
+        cmake --build "$P/app/build" >>"$P/app.log" 2>&1 || { cat "$P/app.log" >&2; fail "a program using the installed library did not build"; }
+    got=$("$P/app/build/growth")
+    [[ $got == 2.328427124746 ]] || fail "installed library: growth rate $got, expected 2 sqrt(2) - 1/2 = 2.328427124746"
+fi
 [[ -f $P/share/doc/xyzmf/README.md && -f $P/share/doc/xyzmf/docs/physics.md ]] || fail "documents not installed"
-echo "install_test: program, Python package, tools and documents installed under a fresh prefix and run from there"
+echo "install_test: program, library, Python package, tools and documents installed under a fresh prefix and run from there"
