@@ -196,9 +196,10 @@ py::tuple analyze_state(py::array_t<double, py::array::c_style | py::array::forc
     for (double v : aos)
         if (!std::isfinite(v)) throw xyzmf::Error("spins: not finite (NaN or inf)", xyzmf::exit_code::usage);
     // Bloch vectors, as a file's spins must be (to the default --norm-tol).
+    const double norm_tol = xyzmf::Numerics{}.norm_tol;
     for (xyzmf::index_t i = 0; i < n; ++i) {
         const double r2 = aos[3 * i] * aos[3 * i] + aos[3 * i + 1] * aos[3 * i + 1] + aos[3 * i + 2] * aos[3 * i + 2];
-        if (!xyzmf::in_bloch_ball(r2, xyzmf::Numerics{}.norm_tol))
+        if (!xyzmf::in_bloch_ball(r2, norm_tol))
             throw xyzmf::Error("spins: site " + std::to_string(i) + " has |s| = " + std::to_string(std::sqrt(r2)) +
                                    " > 1 (not a Bloch vector)",
                                xyzmf::exit_code::usage);
