@@ -104,7 +104,7 @@ __global__ void __launch_bounds__(kThreads) dissipate_kernel(const DissipateArgs
     const index_t stride = index_t(gridDim.x) * blockDim.x, per = A.lat.copy_sites();
     for (index_t e = index_t(blockIdx.x) * blockDim.x + threadIdx.x; e < count; e += stride) {
         const index_t copy = e / per;
-        dissipate_element(A, copy, e - copy * per);
+        dissipate_sites(A, copy, e - copy * per, 1);
     }
 }
 

@@ -95,6 +95,60 @@ TEST(DtwaSite, SamplesAndJumpsStayOnTheWignerSphereWithTheRightMeans) {
     EXPECT_EQ(dtwa::poisson(mu, std::exp(-mu), std::exp(-mu) * (1 + mu) * (1 + 1e-9)), 2);
 }
 
+// The vectorised Philox gives r123's words, and a run of sites (which screens
+// them for events in SIMD lanes) gets exactly the jumps of one site at a time,
+// across the 2^32 boundary of the site number and with rates that make events
+// common and rare.
+TEST(DtwaSite, RunsOfSitesGetTheJumpsOfOneSiteAtATime) {
+#if XYZMF_PHILOX_LANES
+    using namespace philox_lanes;
+    for (std::uint64_t base : {std::uint64_t(0), (std::uint64_t(1) << 32) - 3, std::uint64_t(987654321)}) {
+        const std::uint64_t seed = 0x1234567890abcdefull ^ base;
+        Lanes where = (iota() + base) | (std::uint64_t(77) << 40);
+        Lanes c[4] = {where & (Lanes{} + 0xffffffffu), where >> 32, Lanes{} + 9u, Lanes{} + 2u};
+        philox4x32_10(c, std::uint32_t(seed), std::uint32_t(seed >> 32));
+        for (int j = 0; j < kLanes; ++j) {
+            r123::Philox4x32 rng;
+            const std::uint64_t w = where[j];
+            const r123::Philox4x32::ctr_type r =
+                rng({{std::uint32_t(w), std::uint32_t(w >> 32), 9u, 2u}},
+                    {{std::uint32_t(seed), std::uint32_t(seed >> 32)}});
+            for (int k = 0; k < 4; ++k) EXPECT_EQ(c[k][j], r.v[k]) << "word " << k << " lane " << j;
+        }
+    }
+#endif
+    const int n = 203;  // not a multiple of any lane count
+    for (double rate : {0.1, 0.5, 3.0})
+        for (int halves = 1; halves <= 3; ++halves) {
+            dtwa::BoundaryJumps J;
+            J.on = true;
+            J.seed = 99;
+            J.boundary = 41;
+            J.before = halves & 1;
+            J.after = halves & 2;
+            J.rates = dtwa::Rates::over(rate, rate / 3, 0.5);
+            const std::uint64_t site0 = (std::uint64_t(1) << 32) - 100, trajectory = 5;
+            std::vector<double> x(n), y(n), z(n);
+            for (int i = 0; i < n; ++i) {
+                x[i] = i % 2 ? 1 : -1;
+                y[i] = i % 3 ? 1 : -1;
+                z[i] = 1;
+            }
+            std::vector<double> x1 = x, y1 = y, z1 = z;
+            dtwa::dissipate_run(J, x.data(), y.data(), z.data(), n, site0, trajectory);
+            int changed = 0;
+            for (int i = 0; i < n; ++i) {
+                Vec3<double> v{x1[i], y1[i], z1[i]};
+                dtwa::dissipate_site(J, v, site0 + std::uint64_t(i), trajectory);
+                ASSERT_EQ(x[i], v.x) << i;
+                ASSERT_EQ(y[i], v.y) << i;
+                ASSERT_EQ(z[i], v.z) << i;
+                changed += x[i] != x1[i] || y[i] != y1[i] || z[i] != z1[i];
+            }
+            EXPECT_GT(changed, 0);  // the comparison saw jumps
+        }
+}
+
 // J = 0: every spin decays (rate gamma) and dephases (gamma_phi) on its own, and
 // the jumps are the exact single-spin channel, so the trajectory means follow
 // <s_x>(t) = s_x0 exp(-(gamma/2 + 2 gamma_phi) t), <s_z>(t) = -1 + (s_z0 + 1) exp(-gamma t)

@@ -3,7 +3,8 @@
 // backend: equal to 1e-14 (max abs, double; 1e-12 for the streaming pass, whose
 // multiply-adds may fuse differently) after 1000 steps in d = 1, 2, 3,
 // on sizes that do not divide the tiles, lattices smaller than the halo, rows
-// longer than a tile, batches of copies, several steps per pass, and in float.
+// longer than a tile, batches of copies, several steps per pass, and in float;
+// and DTWA's jumps folded into the pass equal a dissipation pass before it.
 // On the CPU the stream scheme is the CUDA kernel's pipeline run lane by lane
 // (src/backends/cpu_stream_team.hpp), so its logic is checked without a GPU.
 // The physics tests run on the fused stepper as well (it is the default).
@@ -14,6 +15,7 @@
 
 #include "schema.hpp"
 #include "integrators.hpp"
+#include "xyzmf/dtwa_site.hpp"
 
 namespace xyzmf::test {
 namespace {
@@ -186,6 +188,55 @@ TEST_P(Fused, TimeLoopWithRecordsAndAShortLastStepEqualsFourSweep) {
         const HostState ref = evolve(c, kind(), s0);
         EXPECT_LT(max_abs_diff(fused, ref), 1e-14) << "d = " << dim;
         EXPECT_GT(max_abs_diff(ref, s0), 1e-3);
+    }
+}
+
+// DTWA's jumps applied as the pass loads each site (FusedArgs::jumps; halo
+// sites included, each from its own global site) give exactly a dissipation
+// pass followed by the step, in every dimension, for a batch of trajectories
+// and sizes that do not divide the tiles; and the jumps really happen.
+TEST_P(Fused, JumpsAsThePassLoadsEqualADissipationPassFirst) {
+    for (const Lattice& lat : {box(1, 301, 1, 1, 3), box(2, 67, 45, 1, 3), box(3, 19, 11, 13, 2), box(2, 1031, 5)}) {
+        const HostState s0 = batch_state(lat);
+        dtwa::BoundaryJumps J;
+        J.on = true;
+        J.seed = 2024;
+        J.first_trajectory = 17;
+        J.boundary = 5;
+        J.before = true;
+        J.after = true;
+        J.rates = dtwa::Rates::over(3.0, 1.0, 0.05);  // about 1 site in 5 jumps or flips
+        auto be = make_backend<double>(kind());
+        const std::vector<double> host(s0.begin(), s0.end());
+        Rk4<double> rk4(*be, lat, kPoint, Rk4Stepper::fused, 1, scheme());
+        ASSERT_EQ(int(rk4.scheme()), int(scheme()));
+        auto run = [&](bool folded) {
+            StateBuffer<double> y(*be, lat);
+            upload_state(*be, y, host.data(), lat);
+            if (folded) {
+                rk4.step(y, 0.01, J);
+            } else {
+                DissipateArgs<double> d;
+                d.s = y.data();
+                d.lat = lat;
+                d.jumps = J;
+                be->dissipate(d);
+                rk4.step(y, 0.01);
+            }
+            std::vector<double> out(host.size());
+            download_state(*be, out.data(), y, lat);
+            return HostState(out.begin(), out.end());
+        };
+        const HostState folded = run(true), separate = run(false);
+        EXPECT_EQ(max_abs_diff(folded, separate), 0.0) << lattice_text(lat);
+        dtwa::BoundaryJumps none = J;
+        none.on = false;
+        StateBuffer<double> y(*be, lat);
+        upload_state(*be, y, host.data(), lat);
+        rk4.step(y, 0.01, none);
+        std::vector<double> out(host.size());
+        download_state(*be, out.data(), y, lat);
+        EXPECT_GT(max_abs_diff(HostState(out.begin(), out.end()), folded), 0.5) << "the jumps must happen";
     }
 }
 

@@ -16,6 +16,7 @@
 
 #include "xyzmf/hd.hpp"
 #include "xyzmf/lattice.hpp"
+#include "xyzmf/philox_lanes.hpp"
 #include "xyzmf/vec3.hpp"
 
 namespace xyzmf {
@@ -129,33 +130,89 @@ XYZMF_HD void dissipate_boundary(Vec3<Real>& s, const Rates& rates, std::uint64_
     if (after) dissipate_half(s, rates, r.u[2], r.u[3], seed, site, trajectory, boundary, 2);
 }
 
+// The dissipation around one boundary between steps, as a pass applies it to
+// every site it reads (Backend::dissipate, or the fused RK4 pass's load, which
+// saves a pass over memory a step). Copy b of a batch is trajectory
+// first_trajectory + b.
+struct BoundaryJumps {
+    bool on = false;                // false: the pass applies nothing
+    std::uint64_t seed = 1;
+    std::int64_t first_trajectory = 0;
+    std::uint32_t boundary = 0;     // between steps boundary - 1 and boundary
+    bool before = false, after = false;
+    Rates rates;                    // over half a step
+};
+
+// The jumps at one site of one trajectory.
+template <class Real>
+XYZMF_HD void dissipate_site(const BoundaryJumps& J, Vec3<Real>& s, std::uint64_t site, std::uint64_t trajectory) {
+    dissipate_boundary(s, J.rates, J.seed, site, trajectory, J.boundary, J.before, J.after);
+}
+
+// The smallest 32-bit Philox word that can start an event of a process whose
+// chance of none is p0: below it, u = (r + 1/2) 2^-32 < p0 for sure (one less
+// than exact, so the float arithmetic never matters: a word at the edge only
+// takes the exact path).
+inline std::uint64_t quiet_below(double p0) {
+    const double t = p0 * 0x1.0p32 - 1;
+    return t <= 0 ? 0 : t >= 0x1.0p32 ? (std::uint64_t(1) << 32) : std::uint64_t(t);
+}
+
+// Applies the jumps to n consecutive sites (site0, site0 + 1, ...) of one
+// trajectory, stored at x[i], y[i], z[i]. On an x86 host, Philox runs on
+// several sites at once (philox_lanes.hpp) to find the few where an event can
+// happen (a few per hundred steps each), and only those take
+// dissipate_boundary: the same numbers as calling it on every site, bit for bit.
+template <class Real>
+XYZMF_HD void dissipate_run(const BoundaryJumps& J, Real* x, Real* y, Real* z, int n, std::uint64_t site0,
+                            std::uint64_t trajectory) {
+    auto exact = [&](int i) {
+        Vec3<Real> v{x[i], y[i], z[i]};
+        dissipate_site(J, v, site0 + std::uint64_t(i), trajectory);
+        x[i] = v.x;
+        y[i] = v.y;
+        z[i] = v.z;
+    };
+#if XYZMF_PHILOX_LANES && !defined(__CUDA_ARCH__)
+    using namespace philox_lanes;
+    constexpr std::uint64_t kNever = std::uint64_t(1) << 32;  // above every word: no event
+    const std::uint64_t qd = quiet_below(J.rates.decay_p0), qf = quiet_below(J.rates.dephase_p0);
+    const Lanes q0 = Lanes{} + (J.before ? qd : kNever), q1 = Lanes{} + (J.before ? qf : kNever);
+    const Lanes q2 = Lanes{} + (J.after ? qd : kNever), q3 = Lanes{} + (J.after ? qf : kNever);
+    const std::uint32_t k0 = std::uint32_t(J.seed), k1 = std::uint32_t(J.seed >> 32);
+    const Lanes lanes = iota(), lo = Lanes{} + 0xffffffffu;
+    for (int i = 0; i < n; i += kLanes) {
+        const Lanes where = (lanes + (site0 + std::uint64_t(i))) | (trajectory << 40);  // as uniforms() packs it
+        Lanes c[4] = {where & lo, where >> 32, Lanes{} + J.boundary, Lanes{}};
+        philox4x32_10(c, k0, k1);
+        const Lanes loud = (c[0] >= q0) | (c[1] >= q1) | (c[2] >= q2) | (c[3] >= q3);
+        for (int j = 0; j < kLanes && i + j < n; ++j)
+            if (loud[j]) exact(i + j);
+    }
+#else
+    for (int i = 0; i < n; ++i) exact(i);
+#endif
+}
 }  // namespace dtwa
 
 // One dissipation pass over a batch of trajectories (Backend::dissipate): the
 // state holds lat.copies trajectories, copy b being trajectory first + b. A pass
 // applies the halves around one boundary between steps (both, when no record
-// falls there): one pass over memory a step.
+// falls there). DTWA's steps fold it into the RK4 pass (FusedArgs::jumps); this
+// pass is for the halves before a record, and for steppers that cannot fold.
 template <class Real>
 struct DissipateArgs {
     Real* s;                        // padded x, y, z blocks (lat.component_stride() apart)
     Lattice lat;
-    std::uint64_t seed = 1;
-    std::int64_t first_trajectory = 0;
-    std::uint32_t boundary = 0;     // between steps boundary - 1 and boundary
-    bool before = false, after = false;
-    dtwa::Rates rates;              // over half a step
+    dtwa::BoundaryJumps jumps;
 };
 
-// The pass over copy `copy`'s site `site` (element n = site + copy_sites * copy).
+// The pass over copy `copy`'s sites [first, first + n) (element site + copy_sites * copy).
 template <class Real>
-XYZMF_HD void dissipate_element(const DissipateArgs<Real>& A, index_t copy, index_t site) {
-    const index_t N = A.lat.component_stride(), n = site + A.lat.copy_sites() * copy;
-    Vec3<Real> v{A.s[n], A.s[N + n], A.s[2 * N + n]};
-    dtwa::dissipate_boundary(v, A.rates, A.seed, std::uint64_t(site), std::uint64_t(A.first_trajectory + copy),
-                             A.boundary, A.before, A.after);
-    A.s[n] = v.x;
-    A.s[N + n] = v.y;
-    A.s[2 * N + n] = v.z;
+XYZMF_HD void dissipate_sites(const DissipateArgs<Real>& A, index_t copy, index_t first, int n) {
+    const index_t N = A.lat.component_stride(), e = first + A.lat.copy_sites() * copy;
+    dtwa::dissipate_run(A.jumps, A.s + e, A.s + N + e, A.s + 2 * N + e, n, std::uint64_t(first),
+                        std::uint64_t(A.jumps.first_trajectory + copy));
 }
 
 }  // namespace xyzmf

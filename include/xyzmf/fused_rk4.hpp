@@ -25,6 +25,7 @@
 
 #include <algorithm>
 
+#include "xyzmf/dtwa_site.hpp"
 #include "xyzmf/stage_ops.hpp"
 #include "xyzmf/stream_plan.hpp"
 
@@ -117,6 +118,10 @@ struct FusedArgs {
     Real a[4];              // h/6, h/3, h/3, h/6: accumulator weights of the four stages
     Real b[3];              // h/2, h/2, h: stage-input weights
     FusedPlan plan;
+    // DTWA: jumps applied to every site as the pass loads it (plan.steps must
+    // be 1), so that dissipation and precession share one pass over memory.
+    // Halo sites get them too, each from its own global site: the same numbers.
+    dtwa::BoundaryJumps jumps;
 };
 
 // Vectorise a copy loop on the host (its iterations are independent).
@@ -257,6 +262,12 @@ XYZMF_HD void run_item(const FusedArgs<Real>& A, index_t item, Real* scratch, Te
                         Yx[row + i] = sx[off + i];
                         Yy[row + i] = sy[off + i];
                         Yz[row + i] = sz[off + i];
+                    }
+                    if (A.jumps.on) {
+                        const index_t copy = Dim == 1 ? g : Dim == 2 ? stream / lat.L[2] : stream;
+                        dtwa::dissipate_run(A.jumps, Yx + row + lx, Yy + row + lx, Yz + row + lx, run,
+                                            std::uint64_t(off + lx - copy * lat.copy_sites()),
+                                            std::uint64_t(A.jumps.first_trajectory + copy));
                     }
                     lx += run;
                     gx = 0;

@@ -83,10 +83,26 @@ void Rk4<Real>::advance(StateBuffer<Real>& y, double h, std::int64_t n) {
     }
 }
 
+template <class Real>
+void Rk4<Real>::step(StateBuffer<Real>& y, double h, const dtwa::BoundaryJumps& jumps) {
+    if (jumps.on && stepper_ == Rk4Stepper::fused && plan(1).steps == 1) {
+        fused_pass(y, h, 1, jumps);
+        return;
+    }
+    if (jumps.on) {
+        DissipateArgs<Real> d;
+        d.s = y.data();
+        d.lat = lat_;
+        d.jumps = jumps;
+        be_.dissipate(d);
+    }
+    step(y, h);
+}
+
 // The stage weights are rounded to Real exactly as four_sweep_step rounds
 // them, so both steppers do the same arithmetic.
 template <class Real>
-int Rk4<Real>::fused_pass(StateBuffer<Real>& y, double h, int steps) {
+int Rk4<Real>::fused_pass(StateBuffer<Real>& y, double h, int steps, const dtwa::BoundaryJumps& jumps) {
     const FusedPlan& plan = this->plan(steps);
     if (plan.steps == 0) {  // the backend cannot fuse this lattice: the reference path
         allocate_four_sweep();
@@ -104,6 +120,7 @@ int Rk4<Real>::fused_pass(StateBuffer<Real>& y, double h, int steps) {
     f.b[0] = f.b[1] = Real(h / 2);
     f.b[2] = Real(h);
     f.plan = plan;
+    f.jumps = jumps;
     be_.rk4_fused(f);
     y.swap(next_);
     return plan.steps;

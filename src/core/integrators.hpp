@@ -11,6 +11,7 @@
 
 #include "xyzmf/backend.hpp"
 #include "xyzmf/couplings.hpp"
+#include "xyzmf/dtwa_site.hpp"
 #include "run_config.hpp"
 
 namespace xyzmf {
@@ -32,6 +33,9 @@ public:
     // y <- y + one RK4 step of size h. The fused stepper swaps y with a buffer
     // of its own (y.data() changes; both stay owned by the same backend).
     void step(StateBuffer<Real>& y, double h) { advance(y, h, 1); }
+    // DTWA: the jumps (dtwa_site.hpp) applied to y, then one step, in one pass
+    // over memory where the fused stepper runs (else a dissipation pass first).
+    void step(StateBuffer<Real>& y, double h, const dtwa::BoundaryJumps& jumps);
     // y <- y + n RK4 steps of size h, in passes of up to steps_per_pass().
     // Any grouping gives the same result bit for bit.
     void advance(StateBuffer<Real>& y, double h, std::int64_t n);
@@ -46,7 +50,7 @@ private:
     void four_sweep_step(StateBuffer<Real>& y, double h);
     void allocate_four_sweep();  // acc_, t1_, t2_ (once)
     // One pass of up to `steps` steps; returns how many the backend fused.
-    int fused_pass(StateBuffer<Real>& y, double h, int steps);
+    int fused_pass(StateBuffer<Real>& y, double h, int steps, const dtwa::BoundaryJumps& jumps = {});
     const FusedPlan& plan(int steps);  // the plan of a pass of `steps`, made on first use
 
     Backend<Real>& be_;

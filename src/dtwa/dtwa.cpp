@@ -186,11 +186,11 @@ public:
     }
 
     // Step n -> n + 1: dissipation dt/2, precession dt, dissipation dt/2. The
-    // last half waits for the next step's first, so that both run in one pass
-    // over memory (boundary n + 1); settle() applies it alone before a record.
+    // last half waits for the next step's first, so that both ride on the
+    // next step's RK4 pass, applied as it loads the state (one pass over memory
+    // a step); settle() applies the pending half alone before a record.
     void step(std::int64_t n) {
-        dissipate(n, pending_, true);
-        rk4_->step(y_, c_.dt);
+        rk4_->step(y_, c_.dt, jumps(n, pending_, true));
         pending_ = true;
     }
     void settle(std::int64_t n) {  // n: the steps done
@@ -225,17 +225,24 @@ private:
         upload_state(be_, y_, host.data(), lat_);
     }
     // The halves around boundary b (between steps b - 1 and b).
+    dtwa::BoundaryJumps jumps(std::int64_t b, bool before, bool after) const {
+        dtwa::BoundaryJumps j;
+        j.on = c_.couplings.gamma > 0 || c_.couplings.gamma_phi > 0;
+        j.seed = std::uint64_t(c_.seed);
+        j.first_trajectory = first_;
+        j.boundary = std::uint32_t(b);
+        j.before = before;
+        j.after = after;
+        j.rates = dtwa::Rates::over(c_.couplings.gamma, c_.couplings.gamma_phi, c_.dt / 2);
+        return j;
+    }
     void dissipate(std::int64_t b, bool before, bool after) {
-        if (!(c_.couplings.gamma > 0) && !(c_.couplings.gamma_phi > 0)) return;
+        const dtwa::BoundaryJumps j = jumps(b, before, after);
+        if (!j.on) return;
         DissipateArgs<Real> a;
         a.s = y_.data();
         a.lat = lat_;
-        a.seed = std::uint64_t(c_.seed);
-        a.first_trajectory = first_;
-        a.boundary = std::uint32_t(b);
-        a.before = before;
-        a.after = after;
-        a.rates = dtwa::Rates::over(c_.couplings.gamma, c_.couplings.gamma_phi, c_.dt / 2);
+        a.jumps = j;
         be_.dissipate(a);
     }
 
