@@ -21,7 +21,7 @@ import re
 import sys
 
 # Lowest first: a layer may include itself and those before it.
-ORDER = ["include", "kernels", "core", "backends", "io", "analysis", "quantum", "dtwa", "phase", "cli", "python"]
+ORDER = ["include", "kernels", "core", "backends", "io", "analysis", "quantum", "dtwa", "phase", "mpi", "cli", "python"]
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.M)
 IMPORT = re.compile(r'^\s*from\s+\.(\w+)\s+import|^\s*from\s+xyzmf\.(\w+)\s+import|^\s*import\s+xyzmf\.(\w+)', re.M)
