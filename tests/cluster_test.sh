@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # tools/slurm-sweep.sh without a cluster: the shard arithmetic of array tasks
 # (arrays from 0 and from 1), that the merged shards equal one unsharded sweep
-# point for point, that a finished shard is not redone, the refusals, and the two
-# sbatch calls of `submit` (a stand-in sbatch records them).
+# point for point, that a finished shard is not redone, and the refusals. `submit`
+# goes through the real sbatch of a one-node cluster in tests/slurm_test.sh.
 #   tests/cluster_test.sh path/to/xyzmf
 set -euo pipefail
 X=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -62,18 +62,4 @@ expect_refusal "leave out -o" "$S" plan 3 out -- "${SW[@]}" -o x.h5
 expect_refusal "positive whole number" "$S" plan 0 out -- "${SW[@]}"
 expect_refusal "shard(s) 1" bash -c "mkdir -p gap && cp out/shard-0000-of-0003.h5 out/shard-0002-of-0003.h5 gap/ && '$S' merge 3 gap"
 
-# 5. submit: an array of 3 tasks (0-2, one GPU each) and a merge that waits for it.
-mkdir -p bin
-cat >bin/sbatch <<'EOF'
-#!/bin/sh
-echo "$*" >>"$SBATCH_LOG"
-n=$(wc -l <"$SBATCH_LOG")
-echo "$((1000 + n));cluster"
-EOF
-chmod +x bin/sbatch
-SBATCH_LOG=$W/sbatch.log PATH=$W/bin:$PATH SBATCH_OPTIONS="--partition=gpu" "$S" submit 3 sub -- "${SW[@]}" >submit.txt
-grep -q "array job 1001 (3 tasks) and merge job 1002" submit.txt || fail "submit said: $(cat submit.txt)"
-sed -n 1p sbatch.log | grep -q -- "--array=0-2 --ntasks=1 --gpus=1 .*--partition=gpu .*slurm-sweep.sh task 3 sub -- --x Jx:-3:3:7" \
-    || fail "array sbatch: $(sed -n 1p sbatch.log)"
-sed -n 2p sbatch.log | grep -q -- "--dependency=afterok:1001 .*slurm-sweep.sh merge 3 sub" || fail "merge sbatch: $(sed -n 2p sbatch.log)"
-echo "cluster_test: plan, tasks from 1, merge = whole sweep, no redo, 7 refusals, submit: all passed"
+echo "cluster_test: plan, tasks from 1, merge = whole sweep, no redo, 7 refusals: all passed"

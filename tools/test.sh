@@ -44,12 +44,12 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 # Not run under them (times under ASan on 2 cores, 2026-11-27): the tests whose work is
 # done by Python, ParaView, shell or QuTiP, which run xyzmf only on inputs that the suite
 # and the drill already give it -- tools.PlotsAndTables 26 s, reference.QuantumQutip 8 s,
-# paraview.Xdmf 7 s, tools.SlurmSweep 4 s, reference.GaussianQutip 2 s, install.Prefix 1 s,
+# paraview.Xdmf 7 s, cluster.Slurm 13 s, tools.SlurmSweep 4 s, reference.GaussianQutip 2 s, install.Prefix 1 s,
 # docs.StandAlone, python.* (the Python module is not built with the sanitizers) -- and
 # robustness.Drill as a whole (166 s), run as the subset below instead.
 # The GoogleTest suite two at a time: it leaves a core idle under ASan (143 s one at a
 # time, 67 s two at a time).
-(cd build-asan && ctest -j2 --output-on-failure -E '^(tools|paraview|docs|install|reference|python|robustness)\.')
+(cd build-asan && ctest -j2 --output-on-failure -E '^(tools|cluster|paraview|docs|install|reference|python|robustness)\.')
 # The drill (tests/robustness/drill.py): every crafted-file and full-disk case (run only
 # here, see above), and of the kill_resume and two_writers classes, whose cases are
 # seconds of stepping each (110 s of the 166), one case per kind: SIGINT and SIGTERM
