@@ -1,7 +1,8 @@
 """Opens an xyzmf XDMF sidecar in ParaView (pvpython, offscreen) and prints
 what ParaView sees as one JSON object: time steps, and per reader the point
-count and the name, components and range of every point array at the last
-time step. paraview_test.sh compares it with the HDF5 files.
+count, the name, components and range of every point array at the last
+time step, and the geometry: the lattice's bounds and dimensions and the
+vortex points' coordinates. paraview_test.sh compares it with the HDF5 files.
   pvpython --force-offscreen-rendering paraview_check.py FILE.xdmf"""
 import json
 import os
@@ -30,8 +31,13 @@ for name, make in (("Xdmf3ReaderS", Xdmf3ReaderS), ("Xdmf3ReaderT", Xdmf3ReaderT
     else:
         leaves.append(data)
     points = 0
+    lattice, vortex_points = None, []
     for leaf in leaves:
         points += leaf.GetNumberOfPoints()
+        if leaf.IsA("vtkImageData"):
+            lattice = {"bounds": list(leaf.GetBounds()), "dimensions": list(leaf.GetDimensions())}
+        else:
+            vortex_points += [list(leaf.GetPoint(i)) for i in range(leaf.GetNumberOfPoints())]
         pd = leaf.GetPointData()
         for i in range(pd.GetNumberOfArrays()):
             a = pd.GetArray(i)
@@ -42,5 +48,5 @@ for name, make in (("Xdmf3ReaderS", Xdmf3ReaderS), ("Xdmf3ReaderT", Xdmf3ReaderT
                 lo.append(rng[0])
                 hi.append(rng[1])
             arrays[a.GetName()] = {"components": comps, "min": lo, "max": hi, "tuples": a.GetNumberOfTuples()}
-    out[name] = {"times": times, "points": points, "arrays": arrays}
+    out[name] = {"times": times, "points": points, "arrays": arrays, "lattice": lattice, "vortex_points": vortex_points}
 print(json.dumps(out))

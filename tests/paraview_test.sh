@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# ParaView is the real client of the XDMF sidecars: for a 3D sXY run (vortices
-# analysed), a 2D FM run (no psi) and a 1D chain, pvpython opens the sidecar
-# with both Xdmf3 readers, and the time steps, array names, components and
-# ranges it reports must equal what the HDF5 files hold (read with h5py).
+# ParaView is the real client of the XDMF sidecars: for a 3D and a 2D sXY run
+# (vortices analysed), a 2D FM run (no psi) and a 1D chain, pvpython opens the
+# sidecar with both Xdmf3 readers, and the time steps, array names, components and
+# ranges it reports must equal what the HDF5 files hold (read with h5py); and the
+# geometry must be the lattice's: node (i, j, k) at (x, y, z) = (i, j, k), 2D and 1D
+# lattices in the X-Y plane at z = 0, and every vortex point at the centre of a
+# plaquette of that image (where the file puts it).
 # Also: export refuses to replace a sidecar without --overwrite, and leaves
 # the run file untouched.
 #   tests/paraview_test.sh path/to/xyzmf path/to/pvpython
@@ -16,12 +19,13 @@ cd "$W"
 fail() { echo "paraview_test: FAIL: $*" >&2; exit 1; }
 
 "$X" run -q --backend cpu --size 10x8x6 --Jx 1 --Jy -1 --Jz 0 --t-end 1 --snapshot-every 0.25 --analyze --xdmf -o sxy3.h5
+"$X" run -q --backend cpu --size 16x12 --Jx 1 --Jy -1 --Jz 0 --t-end 1 --snapshot-every 0.5 --analyze --xdmf -o sxy2.h5
 "$X" run -q --backend cpu --size 12x10 --Jx 2 --Jy 0 --Jz 1 --t-end 2 --snapshot-every 0.5 --precision float -o fm2.h5
 "$X" export -q --xdmf fm2.h5
 "$X" run -q --backend cpu --dim 1 --size 20 --Jx 1 --Jy -1 --Jz 0 --t-end 1 --snapshot-every 0.5 -o sxy1.h5
 "$X" export -q sxy1.h5
 
-for name in sxy3 fm2 sxy1; do
+for name in sxy3 sxy2 fm2 sxy1; do
   [[ -s $name.xdmf && -s $name.fields.h5 ]] || fail "$name: no sidecar"
   "$PV" --force-offscreen-rendering "$HERE/paraview_check.py" "$name.xdmf" >"$name.pv.json" 2>"$name.pv.err" ||
     fail "$name: pvpython: $(tail -3 "$name.pv.err")"
@@ -43,6 +47,7 @@ with h5py.File(f"{name}.h5", "r") as f, h5py.File(f"{name}.fields.h5", "r") as g
     sites = spins.size // 3
     psi_expected = "psi" in g[last]
     vort = f[last + "/analysis/vortex_positions"].shape[0] if (last + "/analysis/vortex_positions") in f else 0
+    positions = f[last + "/analysis/vortex_positions"][...] if vort else None
     charges = f[last + "/analysis/vortex_charges"][...] if vort else None
     psi = g[last]["psi"][...] if psi_expected else None
 for reader, v in pv.items():
@@ -67,7 +72,24 @@ for reader, v in pv.items():
         check(-math.pi <= a["psi"]["min"][0] and a["psi"]["max"][0] <= math.pi, "psi outside [-pi, pi]")
     if vort:
         check(a["charge"]["min"][0] == charges.min() and a["charge"]["max"][0] == charges.max(), "vortex charges differ")
-print(f"paraview_test: {name}: {len(times)} time steps, {sites} sites, {vort} vortices, arrays as in the files")
+    # Geometry: the image's nodes at integer (x, y, z), unused axes of extent 1 at 0.
+    shape = spins.shape[:-1][::-1]  # (Lx[, Ly[, Lz]]) from the stored (.., Ly, Lx, 3)
+    dims = list(shape) + [1] * (3 - len(shape))
+    lat = v["lattice"]
+    check(lat is not None and lat["dimensions"] == dims, f"lattice dimensions {lat and lat['dimensions']} != {dims}")
+    want_bounds = [b for d in dims for b in (0.0, float(d - 1))]
+    check(np.allclose(lat["bounds"], want_bounds), f"lattice bounds {lat['bounds']} != {want_bounds} (not in the X-Y plane?)")
+    if vort:
+        pts = np.array(v["vortex_points"])
+        check(pts.shape == positions.shape and np.allclose(np.sort(pts, axis=0), np.sort(positions, axis=0)),
+              "vortex points differ from /analysis/vortex_positions")
+        for p in pts:
+            # on a plaquette of the image: half-integer in two axes, a node plane in the third
+            half = [abs(c - math.floor(c) - 0.5) < 1e-9 for c in p]
+            check(sum(half) == 2, f"vortex point {p} is not at a plaquette centre")
+            for c, d, h in zip(p, dims, half):
+                check(-0.5 <= c <= d - 0.5 if h else 0 <= c <= d - 1, f"vortex point {p} outside the lattice {dims}")
+print(f"paraview_test: {name}: {len(times)} time steps, {sites} sites, {vort} vortices, arrays and geometry as in the files")
 PY
 done
 

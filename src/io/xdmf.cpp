@@ -83,12 +83,17 @@ struct XdmfExport::Impl {
     std::vector<StateEntry> states;
 
     // Lattice extents, slowest first, as XDMF wants them ("Lz Ly Lx"; 1D as a 1 x Lx sheet).
+    // The datasets' extents, slowest axis first (2D and 1D: Ly x Lx and 1 x Lx sheets).
     std::string extents() const {
         const Lattice& l = cfg.lattice;
         if (l.dim == 3) return std::to_string(l.L[2]) + " " + std::to_string(l.L[1]) + " " + std::to_string(l.L[0]);
         return std::to_string(l.dim == 2 ? l.L[1] : 1) + " " + std::to_string(l.L[0]);
     }
-    int mesh_rank() const { return cfg.lattice.dim == 3 ? 3 : 2; }
+    // The mesh's: always three axes, so that ParaView puts a 2D lattice (and a 1D
+    // chain) in the X-Y plane at z = 0, where the vortex points are. A two-axis
+    // 2DCoRectMesh lands in its Y-Z plane (x extent 1): nothing lines up and the
+    // default camera looks at an edge.
+    std::string mesh_extents() const { return cfg.lattice.dim == 3 ? extents() : "1 " + extents(); }
     // Extents of the fields file's datasets: the mesh's.
     std::vector<hsize_t> field_dims() const {
         const Lattice& l = cfg.lattice;
@@ -103,7 +108,6 @@ struct XdmfExport::Impl {
 
     std::string lattice_grid(const StateEntry& s) const {
         const std::string ext = extents(), fields = fields_ref + ":" + s.group + "/";
-        const int r = mesh_rank();
         // 1D spins come from the fields file, stored there as a 1 x Lx sheet: the
         // readers want a dataset of the mesh's rank.
         const std::string spins = cfg.lattice.dim == 1 ? fields + "spin" : run_ref + ":" + s.group + "/spins";
@@ -111,10 +115,10 @@ struct XdmfExport::Impl {
         std::ostringstream x;
         x << "   <Grid Name=\"" << s.group << "\" GridType=\"Uniform\">\n"
           << "    <Time Value=\"" << fmt(s.t) << "\"/>\n"
-          << "    <Topology TopologyType=\"" << r << "DCoRectMesh\" Dimensions=\"" << ext << "\"/>\n"
-          << "    <Geometry GeometryType=\"" << (r == 3 ? "ORIGIN_DXDYDZ" : "ORIGIN_DXDY") << "\">\n"
-          << "     <DataItem Dimensions=\"" << r << "\" Format=\"XML\">" << (r == 3 ? "0 0 0" : "0 0") << "</DataItem>\n"
-          << "     <DataItem Dimensions=\"" << r << "\" Format=\"XML\">" << (r == 3 ? "1 1 1" : "1 1") << "</DataItem>\n"
+          << "    <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"" << mesh_extents() << "\"/>\n"
+          << "    <Geometry GeometryType=\"ORIGIN_DXDYDZ\">\n"
+          << "     <DataItem Dimensions=\"3\" Format=\"XML\">0 0 0</DataItem>\n"
+          << "     <DataItem Dimensions=\"3\" Format=\"XML\">1 1 1</DataItem>\n"
           << "    </Geometry>\n"
           << "    <Attribute Name=\"spin\" AttributeType=\"Vector\" Center=\"Node\">\n"
           << "     " << data_item(ext + " 3", spin_bytes, spins) << "\n"
