@@ -93,6 +93,26 @@ print(f"paraview_test: {name}: {len(times)} time steps, {sites} sites, {vort} vo
 PY
 done
 
+# An offscreen picture: Debian's ParaView needs an X server even for that, so
+# tools/render_paraview.py runs under xvfb-run; the picture must show the lattice
+# (most of the frame coloured, in many colours), not a blank or one-colour frame.
+command -v xvfb-run >/dev/null || fail "xvfb-run not found: install xvfb and xauth (tools/install-deps.sh)"
+PVBATCH=$(dirname "$(command -v "$PV")")/pvbatch
+xvfb-run -a "$PVBATCH" "$HERE/../tools/render_paraview.py" sxy2.xdmf -o sxy2.png --size 600 450 >render.txt 2>&1 ||
+    fail "render_paraview: $(tail -5 render.txt)"
+grep -qE "psi at t = 1 on 16x12x1, [1-9][0-9]* vortex points" render.txt || fail "render_paraview said: $(cat render.txt)"
+/usr/bin/python3 - sxy2.png <<'PY' || fail "the rendered picture is blank"
+import sys
+import matplotlib.image as mpimg, numpy as np
+img = mpimg.imread(sys.argv[1])[..., :3]
+assert img.shape[:2] == (450, 600), f"picture is {img.shape[1]}x{img.shape[0]}, not 600x450"
+coloured = np.mean(np.any(np.abs(img - 1.0) > 0.05, axis=-1))  # not the white background
+colours = len(np.unique((img * 255).astype(np.uint8).reshape(-1, 3), axis=0))
+print(f"paraview_test: picture: {coloured:.0%} of the frame coloured, {colours} colours")
+if coloured < 0.25 or colours < 50:
+    sys.exit(f"only {coloured:.0%} of the frame coloured, {colours} colours")
+PY
+
 # No silent replacement; the run file is only read.
 sum=$(md5sum fm2.h5)
 if "$X" export fm2.h5 2>again.txt; then fail "export replaced an existing sidecar without --overwrite"; fi
