@@ -110,9 +110,10 @@ class _Output:
                 shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _file_command(command, output, progress, as_xarray, has_quiet, options):
+def _file_command(command, output, progress, as_xarray, has_quiet, options, after=None):
     """Commands with a progress line have -q (their report is then silent too);
-    the others' report is captured and dropped, as the file holds it all."""
+    the others' report is captured and dropped, as the file holds it all.
+    after(path), if given, runs on the output file before it is read."""
     opts = dict(options)
     if has_quiet and progress is not True:
         opts.setdefault("quiet", True)
@@ -124,6 +125,8 @@ def _file_command(command, output, progress, as_xarray, has_quiet, options):
     out = _Output(output, command)
     try:
         _call(_arguments(command, [], {**opts, "output": out.path}), progress, capture=not has_quiet)
+        if after is not None:
+            after(out.path)
     except BaseException:
         if out.temporary:
             shutil.rmtree(out.dir, ignore_errors=True)
@@ -139,8 +142,77 @@ def run(output=None, *, progress=None, as_xarray=None, **options):
     Options are those of ``xyzmf run --help`` (xyzmf.help("run")), e.g. size,
     dim, Jx, Jy, Jz, gamma, gamma_phi, t_end, dt, seed, init, snapshot_every,
     analyze, xdmf, overwrite, backend, precision. Times in 1/gamma, rates and
-    couplings in gamma."""
+    couplings in gamma.
+
+    ``init`` is a spec as on the command line ("random", "uniform:x,y,z",
+    "FILE.h5:/snapshots/N", ...) or a state: a numpy array (or an xarray
+    DataArray, e.g. a snapshot's spins) of Bloch vectors with the axes xyzmf
+    stores, (Lx, 3), (Ly, Lx, 3) or (Lz, Ly, Lx, 3), finite and |s| <= 1. The
+    lattice is then the array's (size and dim, if given, must agree) and the
+    run starts from exactly those numbers."""
+    if options.get("init") is not None and not isinstance(options["init"], (str, bytes, os.PathLike)):
+        with _StateFile(options["init"], options) as init:
+            return _file_command("run", output, progress, as_xarray, True, {**options, "init": init.spec},
+                                 after=init.relabel)
     return _file_command("run", output, progress, as_xarray, True, options)
+
+
+class _StateFile:
+    """A state given as an array, in a temporary xyzmf file that --init reads
+    (the program writes the file, with t_end = 0, so it is an xyzmf file of the
+    current schema; the spins are then put in its /final state)."""
+
+    def __init__(self, state, options):
+        values = getattr(state, "values", state)  # an xarray DataArray: its numbers
+        try:
+            s = np.asarray(values)
+        except Exception as e:
+            raise TypeError(f"run(init=...): a spec string or an array of Bloch vectors, not {type(state).__name__}") from e
+        if s.dtype.kind not in "fiu" or s.ndim not in (2, 3, 4) or s.shape[-1] != 3:
+            raise ValueError(f"run(init=...): an array of shape (Lx, 3), (Ly, Lx, 3) or (Lz, Ly, Lx, 3) "
+                             f"of real numbers, not {s.shape} of {s.dtype}")
+        s = s.astype(np.float64)
+        if not np.all(np.isfinite(s)):
+            raise ValueError("run(init=...): the array holds NaN or infinite values")
+        worst = float(np.sqrt(np.max(np.sum(s * s, axis=-1))))
+        if worst > 1 + 1e-12:
+            raise ValueError(f"run(init=...): |s| reaches {worst:.6g}; Bloch vectors have |s| <= 1")
+        dim, sides = s.ndim - 1, s.shape[:-1][::-1]  # (Lx, Ly, Lz)
+        size = "x".join(str(n) for n in sides)
+        given = options.get("size")
+        if given is not None and _option_text("size", given) not in (size, str(sides[0]) if len(set(sides)) == 1 else size):
+            raise ValueError(f"run(init=...): the array is a {size} lattice but size={given!r}")
+        if options.get("dim") is not None and int(options["dim"]) != dim:
+            raise ValueError(f"run(init=...): the array is a {dim}D lattice but dim={options['dim']!r}")
+        self.state, self.dim, self.size = s, dim, size
+
+    def __enter__(self):
+        import h5py
+
+        self.dir = tempfile.mkdtemp(prefix="xyzmf-init-")
+        path = os.path.join(self.dir, "init.h5")
+        _call(_arguments("run", [], {"dim": self.dim, "size": self.size, "t_end": 0, "init": "uniform:0,0,-1",
+                                     "precision": "double", "backend": "cpu", "quiet": True, "output": path}))
+        with h5py.File(path, "r+") as f:
+            f["final/spins"][...] = self.state
+        self.spec = path + ":/final"
+        return self
+
+    def relabel(self, path):
+        """The run's file names the array, not the temporary file that carried it."""
+        import h5py
+
+        label = f"an array given to xyzmf.run ({self.size}, {self.dim}D)"
+        with h5py.File(path, "r+") as f:
+            for attrs in (f["parameters"].attrs, f.attrs):
+                for key in ("init", "command_line"):
+                    if key in attrs and isinstance(attrs[key], (str, bytes)):
+                        text = attrs[key].decode() if isinstance(attrs[key], bytes) else attrs[key]
+                        if self.spec in text:
+                            attrs[key] = text.replace(self.spec, label if key == "init" else "ARRAY")
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def sweep(output=None, *, progress=None, as_xarray=None, **options):

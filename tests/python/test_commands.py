@@ -243,3 +243,39 @@ def test_analyze_array_refuses_spins_longer_than_one():
     with pytest.raises(xyzmf.Error) as e:
         xyzmf.analyze(s, Jx=1, Jy=-1, Jz=0)
     assert e.value.exit_code == 2 and "|s| = 1.5" in str(e.value)
+
+
+def test_init_takes_a_numpy_array_exactly(tmp_path):
+    rng = np.random.default_rng(7)
+    a = rng.normal(size=(6, 8, 3))
+    a /= 1.2 * np.linalg.norm(a, axis=-1, keepdims=True).max()  # inside the Bloch ball
+    xyzmf.run(tmp_path / "a.h5", init=a, Jx=1, Jy=-1, t_end=0.5, snapshot_every=0.5)
+    with h5py.File(tmp_path / "a.h5", "r") as f:
+        assert np.array_equal(f["snapshots/000000/spins"][...], a)  # the state given, every bit
+        assert f["snapshots/000000/t"][()] == 0.0
+        assert list(f["parameters"].attrs["sizes"]) == [8, 6]
+        init = f["parameters"].attrs["init"]
+        init = init.decode() if isinstance(init, bytes) else init
+        assert "array" in init and "xyzmf-init" not in init  # names the array, not a deleted file
+    # and it runs as the same state does from a file
+    r = cli("run", "-q", "--init", f"{tmp_path / 'a.h5'}:/snapshots/0", "--Jx", 1, "--Jy", -1, "--t-end", 0.5,
+            "-o", tmp_path / "cli.h5")
+    assert r.returncode == 0, r.stderr
+    assert np.array_equal(spins(tmp_path / "a.h5"), spins(tmp_path / "cli.h5"))
+
+
+def test_init_takes_an_xarray_state_and_refuses_bad_arrays(tmp_path):
+    xr = pytest.importorskip("xarray")
+    s = xr.DataArray(np.tile([0.6, 0.0, -0.8], (5, 1)), dims=("x", "component"))
+    run = xyzmf.run(init=s, t_end=0.1, as_xarray=False)
+    assert np.asarray(run.final.spins).shape == (5, 3)
+    bad = [
+        (np.zeros((8, 8)), ValueError, "shape"),
+        (np.full((4, 4, 3), np.nan), ValueError, "NaN"),
+        (np.ones((4, 4, 3)), ValueError, "|s| reaches 1.73205"),
+        (np.zeros((4, 5, 3)), ValueError, "5x4 lattice but size=4"),
+    ]
+    for state, kind, words in bad:
+        with pytest.raises(kind, match=None) as e:
+            xyzmf.run(init=state, t_end=0.1, **({"size": 4} if state.shape == (4, 5, 3) else {}))
+        assert words in str(e.value), str(e.value)
