@@ -6,8 +6,10 @@ Each function turns its keyword arguments into the command's options
 ``--x Jx:-6:6:241``) and runs the command line in this process through the
 compiled module, exactly as the ``xyzmf`` program does: the same defaults, the
 same checks, the same files. ``xyzmf.help("run")`` shows every option with its
-unit. A refusal raises :class:`xyzmf.Error` with the program's one-line message
-and exit code; Ctrl-C stops a run, sweep, quantum or DTWA batch cleanly (the file
+unit. A refusal raises a subclass of :class:`xyzmf.Error` (xyzmf.errors): TypeError
+for an unknown keyword, ValueError for a bad value, OSError for a file problem,
+ArithmeticError for a blow-up, with the program's one-line message worded for
+Python and its exit code; Ctrl-C stops a run, sweep, quantum or DTWA batch cleanly (the file
 keeps every snapshot written) and raises KeyboardInterrupt. The GIL is released
 while the command runs.
 
@@ -24,18 +26,10 @@ import tempfile
 
 import numpy as np
 
+from .errors import Error, from_program, python_words  # noqa: F401  (Error: xyzmf.commands.Error as before)
 from .files import load
 
 __all__ = ["Error", "run", "analyze", "stability", "gaussian", "quantum", "dtwa", "sweep", "merge", "export", "help"]
-
-
-class Error(RuntimeError):
-    """A refusal of xyzmf: the program's one-line message and its exit code
-    (2 usage, 3 input/output, 4 numerical blow-up; docs in README)."""
-
-    def __init__(self, message, exit_code):
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 def _core():
@@ -84,9 +78,9 @@ def _call(args, progress=None, capture=True):
     if help_text:
         return help_text
     if code == 130:
-        raise KeyboardInterrupt(error)
+        raise KeyboardInterrupt(python_words(error))
     if code != 0:
-        raise Error(error or f"xyzmf {args[0]} exited with {code}", code)
+        raise from_program(args[0], error or f"xyzmf {args[0]} exited with {code}", code)
     return printed
 
 
@@ -272,7 +266,7 @@ def analyze(source, *, Jx=None, Jy=None, Jz=None, gamma=1.0, gamma_phi=0.0, t=0.
         raise TypeError("analyze(array) needs the couplings Jx, Jy and Jz (in units of gamma)")
     code, error, text = _core().analyze_state(np.asarray(source, dtype=float), Jx, Jy, Jz, gamma, gamma_phi, t)
     if code != 0:
-        raise Error(error, code)
+        raise from_program("analyze", error, code)
     return json.loads(text)
 
 

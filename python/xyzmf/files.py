@@ -20,6 +20,8 @@ import sys
 import h5py
 import numpy as np
 
+from .errors import FileError  # noqa: F401  (raised here; one root with the commands' errors)
+
 from .codes import parse_codes
 from .stacking import stackable
 
@@ -33,15 +35,6 @@ PARAMETER_GROUPS = {"parameters": "run", "map": "stability map", "sweep": "sweep
 NOT_A = {"parameters": "not a run file", "map": "not a stability map (xyzmf stability -o)",
          "sweep": "not a sweep file", "gaussian": "not a Gaussian fluctuation file (xyzmf gaussian -o)",
          "quantum": "not a quantum file (xyzmf quantum -o)", "dtwa": "not a DTWA file (xyzmf dtwa -o)"}
-
-
-class FileError(OSError):
-    """A file that cannot be read as asked. str(error) is one line, "PATH: why"; the parts are
-    error.path and error.why."""
-
-    def __init__(self, path, why):
-        super().__init__(f"{path}: {why}")
-        self.path, self.why = os.fspath(path), why
 
 
 class Record(dict):
