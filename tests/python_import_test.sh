@@ -8,7 +8,7 @@ set -euo pipefail
 py=$1
 want=$(realpath "$2")
 cd /
-got=$(env -u PYTHONPATH "$py" -c 'import os, xyzmf; xyzmf.help("run"); print(os.path.dirname(os.path.dirname(os.path.realpath(xyzmf.__file__))))') || {
+got=$(env -u PYTHONPATH "$py" -c 'import os, xyzmf; xyzmf.help_text("run"); print(os.path.dirname(os.path.dirname(os.path.realpath(xyzmf.__file__))))') || {
     echo "python_import_test: 'import xyzmf' fails from / (run tools/build.sh, which writes the .pth file)" >&2; exit 1; }
 [[ $got == "$want" ]] || { echo "python_import_test: xyzmf imports from $got, not from this build ($want)" >&2; exit 1; }
 echo "python_import_test: /usr/bin/python3 imports xyzmf (compiled module included) from $got"

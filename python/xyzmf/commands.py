@@ -29,7 +29,7 @@ import numpy as np
 from .errors import Error, from_program, python_words  # noqa: F401  (Error: xyzmf.commands.Error as before)
 from .files import load
 
-__all__ = ["Error", "run", "analyze", "stability", "gaussian", "quantum", "dtwa", "sweep", "merge", "export", "help"]
+__all__ = ["Error", "run", "analyze", "stability", "gaussian", "quantum", "dtwa", "sweep", "merge", "export", "help", "help_text"]
 
 
 def _core():
@@ -284,6 +284,15 @@ def export(path, *, xdmf_out=None, overwrite=False, vortex_amplitude=None):
     return os.fspath(xdmf_out) if xdmf_out else os.path.splitext(os.fspath(path))[0] + ".xdmf"
 
 
-def help(command=None):
+def help_text(command=None):
     """The program's --help text of `command` (or of xyzmf), as a string."""
     return _call([command, "--help"] if command else ["--help"])
+
+
+def help(command=None, *, file=None):
+    """Prints the options of `command` ("run", "sweep", ...; none: the commands)
+    with their defaults and units, as ``xyzmf COMMAND --help`` does (a notebook
+    shows it as text, not as a quoted string). help_text() returns it instead."""
+    import sys
+
+    print(help_text(command).rstrip("\n"), file=file or sys.stdout)

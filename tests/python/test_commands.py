@@ -207,9 +207,11 @@ def test_analyze_array_refusals():
         xyzmf.analyze(np.zeros((4, 4, 3)), Jx=1, Jy=1, Jz=1, gamma=-1)
 
 
-def test_help_lists_every_option_with_units():
-    text = xyzmf.help("run")
+def test_help_prints_every_option_with_units(capsys):
+    assert xyzmf.help("run") is None  # printed (a notebook shows text, not a quoted string)
+    text = capsys.readouterr().out
     assert "--t-end" in text and "1/gamma" in text and "--Jx" in text
+    assert xyzmf.help_text("run").rstrip("\n") == text.rstrip("\n")
 
 
 def test_other_commands_write_what_the_program_writes(tmp_path):
