@@ -18,9 +18,11 @@ Imported only when xarray is installed and wanted. The rules, so a variable is e
 - Where one axis name would have two lengths in one file (peak_k's axis is dim long,
   vortex_positions' 3), the later variable's dimension gets its variable's name in front.
 - Variables carry `unit` (as in the file), `units` (the same, the name xarray's plots use)
-  and `axes`. Dataset attrs hold kind, path, provenance, the parameters, parameter_units (a
-  dict), codes (maps and sweeps) and the attributes of the state groups with their path in
-  front (final_stop_reason, final_analysis_phase, ...).
+  and `axes`. Dataset attrs hold kind, path, provenance, the parameters with their units as
+  NAME_units (Jx_units = "gamma"), and the attributes of the state groups with their path in
+  front (final_stop_reason, final_analysis_phase, ...). Coded variables of maps and sweeps
+  (phase, order, agree) carry CF's flag_values and flag_meanings. Every attribute is one
+  netCDF can hold, so ds.to_netcdf(...) writes the Dataset as it is.
 """
 import numpy as np
 import xarray as xr
@@ -42,10 +44,23 @@ def to_xarray(data):
                 b.add(data[key], key, key, stacked=key == "snapshots")
     ds = xr.Dataset(b.variables)
     ds = ds.assign_coords(b.coordinates(ds))
-    ds.attrs.update({"kind": data.kind, "path": data.path, **data.provenance, **data.parameters,
-                     "parameter_units": data.parameter_units, **b.attrs})
-    if data.codes:
-        ds.attrs["codes"] = data.codes
+    ds.attrs.update({"kind": data.kind, "path": data.path, **data.provenance, **data.parameters, **b.attrs})
+    # netCDF attributes are numbers, strings and their arrays: a parameter's unit is an
+    # attribute of its own (Jx_units = "gamma"), and a code table is CF's flag_values and
+    # flag_meanings on the variable it codes (phase, order, agree, ...).
+    for name, unit in data.parameter_units.items():
+        ds.attrs[f"{name}_units"] = unit
+    for coded, table in (data.codes or {}).items():
+        for var in ds.data_vars:
+            if var == coded or var.endswith("_" + coded):
+                keys = sorted(table)
+                ds[var].attrs["flag_values"] = np.array(keys, dtype=ds[var].dtype if ds[var].dtype.kind in "iu" else np.int64)
+                ds[var].attrs["flag_meanings"] = " ".join(table[k].replace(" ", "_") for k in keys)
+    for key, value in list(ds.attrs.items()):
+        if isinstance(value, (bool, np.bool_)):
+            ds.attrs[key] = int(value)
+        elif value is None:
+            del ds.attrs[key]
     return ds
 
 

@@ -104,7 +104,7 @@ def test_xarray_dimensions_coordinates_and_units(sxy):
         assert np.array_equal(ds.timeseries_t.values, f["timeseries/t"][...])
     assert ds.timeseries_mean.dims == ("timeseries_t", "component")
     assert ds.snapshots_spins.attrs["unit"] == "1" and ds.timeseries_residual.attrs["units"] == "gamma"
-    assert ds.attrs["Jx"] == 1.0 and ds.attrs["parameter_units"]["gamma"] == "gamma"
+    assert ds.attrs["Jx"] == 1.0 and ds.attrs["Jx_units"] == "gamma" and ds.attrs["t_end_units"] == "1/gamma"
     assert ds.attrs["final_stop_reason"] == "reached t_end"
 
 
@@ -301,3 +301,23 @@ def test_load_of_a_torn_file_raises_file_error_naming_repair(tmp_path):
     with pytest.raises(files.FileError) as e:
         package.load(out, as_xarray=False)
     assert "xyzmf repair" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_xarray_datasets_round_trip_through_netcdf(sxy, tmp_path):
+    # Every attribute must be one netCDF holds (a dict attribute made to_netcdf raise TypeError).
+    xr = pytest.importorskip("xarray")
+    ds = files.load(sxy)
+    ds.to_netcdf(tmp_path / "run.nc")
+    back = xr.open_dataset(tmp_path / "run.nc")
+    assert np.array_equal(back.snapshots_spins.values, ds.snapshots_spins.values)
+    assert back.attrs["Jx_units"] == "gamma" and back.snapshots_spins.attrs["units"] == "1"
+    back.close()
+    xyzmf("sweep", "-q", "--x", "Jx:-2:2:3", "--y", "Jy:-2:2:3", "--Jz", 1, "--size", 8, "--t-end", 5,
+          "--backend", "cpu", "-o", tmp_path / "s.h5")
+    files.load(tmp_path / "s.h5").to_netcdf(tmp_path / "s.nc")
+    back = xr.open_dataset(tmp_path / "s.nc")
+    meanings = back.phase.attrs["flag_meanings"].split()
+    assert "PM" in meanings and len(meanings) == len(back.phase.attrs["flag_values"])
+    for code in np.unique(back.phase.values):  # every code in the map is named
+        assert code in list(back.phase.attrs["flag_values"])
+    back.close()
