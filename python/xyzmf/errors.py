@@ -73,13 +73,14 @@ def python_words(message):
 
 def from_program(command, message, code):
     """The exception for the program's refusal `message` with exit code `code`."""
-    unknown = re.match(r"(?:The following arguments? (?:was|were) not expected|unexpected argument\(s\)): (.*?)"
-                       r"(?: \(see --help\))?$", message)
+    unknown = re.match(r"(?:The following arguments? (?:was|were) not expected|unexpected argument\(s\)): ([^()]*?)"
+                       r"(?: \(did you mean ([^?]*)\?\))?(?: \(see --help\))?$", message)
     if code == 2 and unknown:
-        names = [w[2:].replace("-", "_") for w in unknown.group(1).split() if w.startswith("--")]
+        names = [w[2:].split("=")[0].replace("-", "_") for w in unknown.group(1).split() if w.startswith("--")]
         if names:
             which = ", ".join(repr(n) for n in names)
+            hint = f"did you mean {python_words(unknown.group(2))}? " if unknown.group(2) else ""
             return OptionError(f"{command}() got unexpected keyword argument{'s' if len(names) > 1 else ''} {which} "
-                               f"(xyzmf.help({command!r}) lists them)")
+                               f"({hint}xyzmf.help({command!r}) lists them)")
     kind = {2: UsageError, 3: FileError, 4: BlowUpError}.get(code, Error)
     return kind(python_words(message), exit_code=code)

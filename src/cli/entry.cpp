@@ -2,6 +2,7 @@
 // Python module both come here, so that they share every default, check and
 // message. Every error ends here as ONE line and a non-zero exit code.
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -37,6 +38,48 @@ std::string extras_in_order(const std::string& what) {
     std::string out = "unexpected argument(s):";
     for (auto it = words.rbegin(); it != words.rend(); ++it) out += " " + *it;
     return out;
+}
+// Edit distance of two short names (options are a few letters long).
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diag = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diag = up;
+        }
+    }
+    return row[b.size()];
+}
+// "--tend" -> " (did you mean --t-end?)": the command's long option nearest to a
+// mistyped one, after folding case and '_' to '-' (--t_end, --jx), within two
+// edits; "" when none is near.
+std::string suggestion(const std::string& extras, const CLI::App& app) {
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands())
+        for (const CLI::Option* opt : sub->get_options())
+            for (const std::string& n : opt->get_lnames()) names.push_back(n);
+    auto fold = [](std::string w) {
+        for (char& c : w) c = c == '_' ? '-' : char(std::tolower(static_cast<unsigned char>(c)));
+        return w;
+    };
+    std::string out;
+    std::istringstream in(extras);
+    for (std::string w; in >> w;) {
+        if (w.rfind("--", 0) != 0 || w.size() < 3) continue;
+        const std::string given = fold(w.substr(2, w.find('=') == std::string::npos ? std::string::npos : w.find('=') - 2));
+        std::string best;
+        std::size_t best_d = 3;
+        for (const std::string& n : names) {
+            const std::size_t d = fold(n) == given ? 0 : edit_distance(fold(n), given);
+            if (d < best_d) best_d = d, best = n;
+        }
+        if (!best.empty()) out += (out.empty() ? " (did you mean --" : ", --") + best;
+    }
+    return out.empty() ? out : out + "?)";
 }
 }  // namespace
 
@@ -93,7 +136,10 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
     } catch (const CLI::ParseError& e) {
         std::string what = e.what();
         what = what.substr(0, what.find('\n'));
-        if (dynamic_cast<const CLI::ExtrasError*>(&e)) what = extras_in_order(what);
+        if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
+            what = extras_in_order(what);
+            what += suggestion(what, app);
+        }
         print_error(what + " (see --help)");
         return xyzmf::exit_code::usage;
     } catch (const std::bad_alloc&) {

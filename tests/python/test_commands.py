@@ -298,3 +298,14 @@ def test_init_takes_an_xarray_state_and_refuses_bad_arrays(tmp_path):
         with pytest.raises(kind, match=None) as e:
             xyzmf.run(init=state, t_end=0.1, **({"size": 4} if state.shape == (4, 5, 3) else {}))
         assert words in str(e.value), str(e.value)
+
+
+def test_mistyped_options_get_the_nearest_one_suggested(tmp_path):
+    for typed, meant in (("--tend", "--t-end"), ("--t_end", "--t-end"), ("--jx", "--Jx"), ("--seeed", "--seed")):
+        r = cli("run", "-q", typed, 1, "-o", tmp_path / "cli.h5")
+        assert r.returncode == 2
+        assert f"(did you mean {meant}?)" in r.stderr, r.stderr
+    r = cli("run", "-q", "--frobnicate", 1, "-o", tmp_path / "cli.h5")
+    assert r.returncode == 2 and "did you mean" not in r.stderr  # nothing near: no guess
+    with pytest.raises(TypeError, match=r"did you mean t_end\?"):
+        xyzmf.run(tmp_path / "py.h5", tend=100)
