@@ -156,7 +156,7 @@ py::tuple run_command(const std::vector<std::string>& args, py::object progress,
                     progress(d);
                 } catch (py::error_already_set& e) {
                     raised = std::make_unique<py::error_already_set>(std::move(e));
-                    self->request_stop("progress callback");
+                    self->request_stop("its progress callback raised");
                 }
             };
         }

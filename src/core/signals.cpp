@@ -87,10 +87,15 @@ const char* interrupt_signal_name() {
     return name_of(g_last.load(std::memory_order_relaxed));
 }
 
+std::string interruption_text() {
+    const StopScope* s = t_current;
+    if (s && !s->signalled() && s->requested()) return std::string("stopped by the caller (") + s->why_ + ")";
+    return std::string("interrupted (") + interrupt_signal_name() + ")";
+}
+
 void throw_if_interrupted(const std::string& context) {
     if (!interrupt_requested()) return;
-    throw Error(std::string("interrupted (") + interrupt_signal_name() + ")" + (context.empty() ? "" : " " + context),
-                interrupt_exit_code());
+    throw Error(interruption_text() + (context.empty() ? "" : " " + context), interrupt_exit_code());
 }
 
 }  // namespace xyzmf

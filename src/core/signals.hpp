@@ -45,6 +45,7 @@ public:
 private:
     friend int interrupt_exit_code();
     friend const char* interrupt_signal_name();
+    friend std::string interruption_text();
     unsigned base_;
     std::atomic<bool> requested_{false};
     const char* why_ = "stop requested";
@@ -56,6 +57,10 @@ private:
 bool interrupt_requested();
 int interrupt_exit_code();            // 128 + the signal received (130 for a requested stop)
 const char* interrupt_signal_name();  // "SIGINT", "SIGTERM", ... or the reason of a requested stop
+// How a stop is told, in files and messages: "interrupted (SIGTERM)" for a signal,
+// "stopped by the caller (REASON)" for a stop a caller requested (a Python progress
+// callback that raised).
+std::string interruption_text();
 // Throws Error("interrupted (SIGTERM) <context>", 128 + signal) when
 // interrupt_requested().
 void throw_if_interrupted(const std::string& context);

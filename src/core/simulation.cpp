@@ -138,7 +138,7 @@ struct Simulation<Real>::Impl {
         if (hooks.kill_after_steps >= 0 && steps_here >= hooks.kill_after_steps)
             throw Error("killed by test hook at t = " + fmt("%g", t), exit_code::interrupted);
         if (!interrupt_requested()) return;
-        std::string msg = std::string("interrupted (") + interrupt_signal_name() + ") at t = " + fmt("%g", t);
+        std::string msg = interruption_text() + " at t = " + fmt("%g", t);
         if (out) {
             settle();
             out->set_status(msg);

@@ -391,7 +391,7 @@ void run_batch(const DtwaConfig& c, Backend<Real>& be, std::int64_t b, DtwaResul
     for (std::size_t q = 0; q < nt; ++q) {
         for (; n < records[q]; ++n) {
             if (interrupt_requested())
-                throw Error(std::string("interrupted (") + interrupt_signal_name() + ")", interrupt_exit_code());
+                throw Error(interruption_text(), interrupt_exit_code());
             st.step(n);
             if ((n & 63) == 0) progress(double(n) / double(std::max<std::int64_t>(1, total)));
         }

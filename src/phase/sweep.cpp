@@ -103,7 +103,7 @@ HostState evolve_batch_t(const Lattice& lat, const std::vector<Couplings>& coupl
     const std::int64_t reached = run_fixed_steps(rk4, y, plan, 0, {check}, [&](std::int64_t step) {
         if (step == 0) return false;
         if (interrupt_requested())
-            throw Error(std::string("interrupted (") + interrupt_signal_name() + ")", interrupt_exit_code());
+            throw Error(interruption_text(), interrupt_exit_code());
         if (step % check != 0 && step < plan.n_total) return false;  // between checks (a pass of the fused stepper)
         a.src = y.data();  // each pass of the fused stepper swaps y's buffers
         be->stage(a);

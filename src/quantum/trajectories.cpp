@@ -102,7 +102,7 @@ public:
             }
             if (!any) break;
             if (interrupt_requested())
-                throw Error(std::string("interrupted (") + interrupt_signal_name() + ")", interrupt_exit_code());
+                throw Error(interruption_text(), interrupt_exit_code());
             const auto now = std::chrono::steady_clock::now();
             if (progress && now - last_report > std::chrono::seconds(1)) {
                 progress(t_min);

@@ -28,8 +28,10 @@ def script(out):
     return textwrap.dedent(f"""
         import sys, xyzmf
         from xyzmf import _core  # (a SIGINT while a module loads is Python's ImportError)
-        print("ready", flush=True)
         try:
+            # inside the try: a SIGINT that lands while print() returns, after the
+            # line went out, is this script's KeyboardInterrupt too (it once escaped)
+            print("ready", flush=True)
             xyzmf.run({str(out)!r}, **{RUN!r})
             print("returned", flush=True)
         except KeyboardInterrupt as e:
