@@ -27,6 +27,19 @@ done >/tmp/docs_test_links.$$
 if [[ -s /tmp/docs_test_links.$$ ]]; then bad "broken links:"; cat /tmp/docs_test_links.$$ >&2; fi
 rm -f /tmp/docs_test_links.$$
 
+# The licence, the citation and the changelog are there, and say the version the
+# program prints (CMake's project version).
+version=$(sed -nE 's/^project\(xyzmf VERSION ([0-9.]+).*/\1/p' CMakeLists.txt)
+for f in LICENSE CITATION.cff CHANGELOG.md; do [[ -s $f ]] || bad "$f is missing"; done
+/usr/bin/python3 - "$version" <<'PY' || bad "CITATION.cff: not valid, or not version $version"
+import sys, yaml
+c = yaml.safe_load(open("CITATION.cff"))
+assert c["cff-version"] == "1.2.0" and c["version"] == sys.argv[1] and c["license"] == "BSD-3-Clause", c
+assert any(r.get("doi") == "10.1103/PhysRevLett.110.257204" for r in c["references"])  # the paper
+PY
+grep -q "^## $version" CHANGELOG.md || bad "CHANGELOG.md has no section for $version"
+grep -q "BSD 3-Clause" LICENSE || bad "LICENSE is not the BSD 3-Clause licence CITATION.cff names"
+
 if out=$(grep -nE '(^|[$`(]|[[:space:]])python3 ' $docs | grep -v '/usr/bin/python3 '); then
     bad "documented commands with a bare python3:"; echo "$out" >&2
 fi
