@@ -56,6 +56,9 @@ def to_xarray(data):
                 keys = sorted(table)
                 ds[var].attrs["flag_values"] = np.array(keys, dtype=ds[var].dtype if ds[var].dtype.kind in "iu" else np.int64)
                 ds[var].attrs["flag_meanings"] = " ".join(table[k].replace(" ", "_") for k in keys)
+    if content == "gaussian" and "x" in ds.dims and "y" in ds.dims and ds.sizes["x"] == ds.sizes["y"] == 1:
+        # one point, not a map: its values as scalars (x and y stay as scalar coordinates)
+        ds = ds.squeeze(("x", "y"))
     for key, value in list(ds.attrs.items()):
         if isinstance(value, (bool, np.bool_)):
             ds.attrs[key] = int(value)

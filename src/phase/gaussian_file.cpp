@@ -96,6 +96,10 @@ void write_gaussian_group(hid_t f, const GaussianResult& r) {
     field("sz", &GaussianValues::sz);
     field("sz_error", &GaussianValues::sz_error);
     field("sz_converged", &GaussianValues::sz_converged);
+    // One point: why the theory does not hold there, as the command says it (a map's
+    // points keep only `applies`: its slowest_u and growth say which mode went unstable).
+    if (!r.map && !r.points.empty() && !r.points[0].applies && !r.points[0].reason.empty())
+        h5::set_attr(g, "reason", r.points[0].reason);
     if (r.modes.empty()) return;
     h5::Id mg = h5::create_group(g, "modes");
     std::vector<double> u, w, gg, n, poles, an;

@@ -321,3 +321,15 @@ def test_xarray_datasets_round_trip_through_netcdf(sxy, tmp_path):
     for code in np.unique(back.phase.values):  # every code in the map is named
         assert code in list(back.phase.attrs["flag_values"])
     back.close()
+
+
+def test_a_gaussian_point_says_why_it_does_not_apply_and_gives_scalars(tmp_path):
+    pytest.importorskip("xarray")
+    xyzmf("gaussian", "--Jx", 3, "--Jy", 0.3, "--Jz", 1, "-o", tmp_path / "off.h5")  # PM unstable here
+    ds = files.load(tmp_path / "off.h5")
+    assert ds.attrs["reason"].startswith("the paramagnet is unstable (mode u = 1 grows at rate")
+    assert ds.applies.ndim == 0 and float(ds.applies) == 0 and np.isnan(float(ds.relaxation_rate))
+    xyzmf("gaussian", "--Jx", 0.5, "--Jy", 0.3, "--Jz", 1, "-o", tmp_path / "on.h5")
+    ds = files.load(tmp_path / "on.h5")
+    assert "reason" not in ds.attrs and float(ds.applies) == 1
+    assert ds.sz.ndim == 0 and -1 < float(ds.sz) < -0.99 and float(ds.x) == 0.5  # Jx on the x axis
