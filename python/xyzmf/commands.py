@@ -14,7 +14,8 @@ keeps every snapshot written) and raises KeyboardInterrupt. The GIL is released
 while the command runs.
 
 ``progress``: None (default) prints nothing while running; True draws the
-program's own progress line on stderr; a callable is called about 5 times a
+program's own progress line on stderr (in a Jupyter notebook, the same line
+through Python's sys.stderr, which the notebook shows); a callable is called about 5 times a
 second with a dict {fraction, what, elapsed, eta, last} (seconds) and may raise
 to stop the run.
 """
@@ -104,10 +105,40 @@ class _Output:
                 shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def _in_notebook():
+    """Jupyter (an IPython kernel): the program's own progress line goes to the
+    kernel's file descriptor 2, which a notebook never shows."""
+    import sys
+
+    return "ipykernel" in sys.modules and not getattr(sys.stderr, "isatty", lambda: False)()
+
+
+class _NotebookProgress:
+    """progress=True in a notebook: the same line, drawn through Python's sys.stderr
+    (which the notebook shows, and redraws in place on a carriage return) about
+    twice a second and once at the end."""
+
+    def __init__(self, command):
+        self.command, self.shown = command, -1.0
+
+    def __call__(self, r):
+        import sys
+
+        if not r["last"] and r["elapsed"] - self.shown < 0.5:
+            return
+        self.shown = r["elapsed"]
+        eta = "" if r["last"] or r.get("eta") is None else f", about {r['eta']:.0f} s to go"
+        sys.stderr.write(f"\r{self.command}: {100 * r['fraction']:5.1f} %  {r['what']}  ({r['elapsed']:.1f} s{eta})"
+                         + ("\n" if r["last"] else ""))
+        sys.stderr.flush()
+
+
 def _file_command(command, output, progress, as_xarray, has_quiet, options, after=None):
     """Commands with a progress line have -q (their report is then silent too);
     the others' report is captured and dropped, as the file holds it all.
     after(path), if given, runs on the output file before it is read."""
+    if progress is True and has_quiet and _in_notebook():
+        progress = _NotebookProgress(command)
     opts = dict(options)
     if has_quiet and progress is not True:
         opts.setdefault("quiet", True)
