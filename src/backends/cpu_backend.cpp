@@ -34,7 +34,8 @@ class CpuBackend final : public Backend<Real> {
 public:
     BackendKind kind() const override { return BackendKind::cpu; }
     std::string description() const override {
-        return "cpu (OpenMP, " + std::to_string(omp_get_max_threads()) + " threads)";
+        const int n = omp_get_max_threads();
+        return "cpu (OpenMP, " + std::to_string(n) + (n == 1 ? " thread)" : " threads)");
     }
 
     Real* allocate(std::size_t count) override {

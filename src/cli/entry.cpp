@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <omp.h>
 
 #include "cli.hpp"
 #include "xyzmf/error.hpp"
@@ -86,6 +87,11 @@ std::string suggestion(const std::string& extras, const CLI::App& app) {
 namespace xyzmf::cli {
 
 int run_command_line(const std::vector<std::string>& arguments, const std::string& program, CommandOutput* output) {
+    // --threads changes the calling thread's OpenMP count for this command only.
+    struct ThreadCount {
+        int n = omp_get_max_threads();
+        ~ThreadCount() { omp_set_num_threads(n); }
+    } restore_threads;
     const auto print_error = [&](const std::string& what) {
         if (output) output->error = one_line(what);
         else std::fprintf(stderr, "xyzmf: error: %s\n", one_line(what).c_str());

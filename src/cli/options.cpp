@@ -1,6 +1,8 @@
 // Shared options (options.hpp).
 #include "options.hpp"
 
+#include <omp.h>
+
 namespace xyzmf::cli {
 
 std::vector<CLI::Option*> add_couplings(CLI::App* sub, Couplings& c, const std::string& where) {
@@ -19,6 +21,12 @@ std::vector<CLI::Option*> add_couplings(CLI::App* sub, Couplings& c, const std::
 }
 
 CLI::Option* add_backend(CLI::App* sub, std::string& backend) {
+    // Set as it is parsed; run_command_line puts the caller's count back afterwards
+    // (the Python module runs many commands in one process).
+    sub->add_option_function<int>("--threads", [](const int& n) { omp_set_num_threads(n); },
+                                  "CPU threads (OpenMP) for this command; default: OMP_NUM_THREADS, else every "
+                                  "core. Files record it with the backend")
+        ->check(CLI::Range(1, 4096));
     return sub->add_option("--backend", backend, "auto (CUDA if a GPU is present), cpu or cuda")
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
         ->capture_default_str();

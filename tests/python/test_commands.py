@@ -310,3 +310,18 @@ def test_mistyped_options_get_the_nearest_one_suggested(tmp_path):
     assert r.returncode == 2 and "did you mean" not in r.stderr  # nothing near: no guess
     with pytest.raises(TypeError, match=r"did you mean t_end\?"):
         xyzmf.run(tmp_path / "py.h5", tend=100)
+
+
+def test_threads_apply_to_one_command_and_are_recorded(tmp_path):
+    def backend(path):
+        with h5py.File(path, "r") as f:
+            b = f["parameters"].attrs["backend"]
+            return b.decode() if isinstance(b, bytes) else b
+
+    xyzmf.run(tmp_path / "one.h5", size=16, t_end=0.1, threads=1, backend="cpu")
+    assert backend(tmp_path / "one.h5") == "cpu (OpenMP, 1 thread)"
+    xyzmf.run(tmp_path / "all.h5", size=16, t_end=0.1, backend="cpu")  # the next call: the default again
+    default = os.environ.get("OMP_NUM_THREADS") or str(os.cpu_count())
+    assert backend(tmp_path / "all.h5").startswith(f"cpu (OpenMP, {default} thread")
+    with pytest.raises(ValueError, match="threads"):
+        xyzmf.run(size=16, t_end=0.1, threads=0)
