@@ -141,6 +141,7 @@ struct BoundaryJumps {
     std::uint32_t boundary = 0;     // between steps boundary - 1 and boundary
     bool before = false, after = false;
     Rates rates;                    // over half a step
+    XYZMF_HD std::uint64_t trajectory(index_t copy) const { return std::uint64_t(first_trajectory + copy); }
 };
 
 // The jumps at one site of one trajectory.
@@ -154,8 +155,8 @@ XYZMF_HD void dissipate_site(const BoundaryJumps& J, Vec3<Real>& s, std::uint64_
 // than exact, so the float arithmetic never matters: a word at the edge only
 // takes the exact path).
 inline std::uint64_t quiet_below(double p0) {
-    const double t = p0 * 0x1.0p32 - 1;
-    return t <= 0 ? 0 : t >= 0x1.0p32 ? (std::uint64_t(1) << 32) : std::uint64_t(t);
+    const double t = p0 * 0x1.0p32 - 1;  // < 2^32: p0 <= 1
+    return t <= 0 ? 0 : std::uint64_t(t);
 }
 
 // Applies the jumps to n consecutive sites (site0, site0 + 1, ...) of one
@@ -212,7 +213,7 @@ template <class Real>
 XYZMF_HD void dissipate_sites(const DissipateArgs<Real>& A, index_t copy, index_t first, int n) {
     const index_t N = A.lat.component_stride(), e = first + A.lat.copy_sites() * copy;
     dtwa::dissipate_run(A.jumps, A.s + e, A.s + N + e, A.s + 2 * N + e, n, std::uint64_t(first),
-                        std::uint64_t(A.jumps.first_trajectory + copy));
+                        A.jumps.trajectory(copy));
 }
 
 }  // namespace xyzmf

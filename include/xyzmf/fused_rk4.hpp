@@ -266,8 +266,7 @@ XYZMF_HD void run_item(const FusedArgs<Real>& A, index_t item, Real* scratch, Te
                     if (A.jumps.on) {
                         const index_t copy = Dim == 1 ? g : Dim == 2 ? stream / lat.L[2] : stream;
                         dtwa::dissipate_run(A.jumps, Yx + row + lx, Yy + row + lx, Yz + row + lx, run,
-                                            std::uint64_t(off + lx - copy * lat.copy_sites()),
-                                            std::uint64_t(A.jumps.first_trajectory + copy));
+                                            std::uint64_t(off + lx - copy * lat.copy_sites()), A.jumps.trajectory(copy));
                     }
                     lx += run;
                     gx = 0;

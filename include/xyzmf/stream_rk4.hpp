@@ -144,18 +144,14 @@ XYZMF_HD void run_item(const FusedArgs<Real>& A, const StreamPlan& P, index_t it
         const index_t base = stream_base + row_size * load_row;
         team.for_each_lane([&](int l) {
             const index_t n = base + Team::at(lane_at, l);
-            Team::at(out.x, l) = sx[n];
-            Team::at(out.y, l) = sy[n];
-            Team::at(out.z, l) = sz[n];
+            Vec3<Real> v{sx[n], sy[n], sz[n]};
             if (A.jumps.on) {  // DTWA (FusedArgs::jumps); stream is the copy, or in 2D its layer
                 const index_t copy = Dim == 2 ? stream / lat.L[2] : stream;
-                Vec3<Real> v{sx[n], sy[n], sz[n]};
-                dtwa::dissipate_site(A.jumps, v, std::uint64_t(n - copy * lat.copy_sites()),
-                                     std::uint64_t(A.jumps.first_trajectory + copy));
-                Team::at(out.x, l) = v.x;
-                Team::at(out.y, l) = v.y;
-                Team::at(out.z, l) = v.z;
+                dtwa::dissipate_site(A.jumps, v, std::uint64_t(n - copy * lat.copy_sites()), A.jumps.trajectory(copy));
             }
+            Team::at(out.x, l) = v.x;
+            Team::at(out.y, l) = v.y;
+            Team::at(out.z, l) = v.z;
             if (Dim == 1) {  // on to the same lane of the next row: nx sites on, around the ring
                 index_t x = Team::at(lane_at, l) + P.nx;
                 while (x >= Lx) x -= Lx;

@@ -205,7 +205,8 @@ class _StateFile:
         dim, sides = s.ndim - 1, s.shape[:-1][::-1]  # (Lx, Ly, Lz)
         size = "x".join(str(n) for n in sides)
         given = options.get("size")
-        if given is not None and _option_text("size", given) not in (size, str(sides[0]) if len(set(sides)) == 1 else size):
+        spellings = {size} | ({str(sides[0])} if len(set(sides)) == 1 else set())  # "8x8" or "8"
+        if given is not None and _option_text("size", given) not in spellings:
             raise ValueError(f"run(init=...): the array is a {size} lattice but size={given!r}")
         if options.get("dim") is not None and int(options["dim"]) != dim:
             raise ValueError(f"run(init=...): the array is a {dim}D lattice but dim={options['dim']!r}")

@@ -89,13 +89,7 @@ void Rk4<Real>::step(StateBuffer<Real>& y, double h, const dtwa::BoundaryJumps& 
         fused_pass(y, h, 1, jumps);
         return;
     }
-    if (jumps.on) {
-        DissipateArgs<Real> d;
-        d.s = y.data();
-        d.lat = lat_;
-        d.jumps = jumps;
-        be_.dissipate(d);
-    }
+    if (jumps.on) be_.dissipate({y.data(), lat_, jumps});
     step(y, h);
 }
 

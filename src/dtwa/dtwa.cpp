@@ -238,12 +238,7 @@ private:
     }
     void dissipate(std::int64_t b, bool before, bool after) {
         const dtwa::BoundaryJumps j = jumps(b, before, after);
-        if (!j.on) return;
-        DissipateArgs<Real> a;
-        a.s = y_.data();
-        a.lat = lat_;
-        a.jumps = j;
-        be_.dissipate(a);
+        if (j.on) be_.dissipate({y_.data(), lat_, j});
     }
 
     const DtwaConfig& c_;

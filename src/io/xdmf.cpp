@@ -82,7 +82,6 @@ struct XdmfExport::Impl {
     std::unique_ptr<NewFile> fields_file;
     std::vector<StateEntry> states;
 
-    // Lattice extents, slowest first, as XDMF wants them ("Lz Ly Lx"; 1D as a 1 x Lx sheet).
     // The datasets' extents, slowest axis first (2D and 1D: Ly x Lx and 1 x Lx sheets).
     std::string extents() const {
         const Lattice& l = cfg.lattice;
