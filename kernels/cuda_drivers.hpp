@@ -58,9 +58,10 @@ std::size_t reduce_scratch_bytes() noexcept;
 template <class Real>
 double reduce_error_norm(const ErrorArgs<Real>& args, index_t count, void* scratch) noexcept;
 
-// Observables merged over every site of lat. Synchronous.
+// Observables merged over sites [first, last) of lat. Synchronous.
 template <class Real>
-Observables reduce_observables(const Real* s, const Real* dsdt, const Lattice& lat, void* scratch) noexcept;
+Observables reduce_observables(const Real* s, const Real* dsdt, const Lattice& lat, index_t first, index_t last,
+                               void* scratch) noexcept;
 
 namespace detail {
 // Keeps the first error until take_driver_error(); used by the .cu files only.

@@ -57,11 +57,11 @@ __global__ void __launch_bounds__(kThreads) error_partials(ErrorArgs<Real> A, in
 
 template <class Real>
 __global__ void __launch_bounds__(kThreads) observe_partials(const Real* s, const Real* dsdt, const Lattice lat,
-                                                             Observables* partial) {
-    const index_t Lx = lat.L[0], Ly = lat.L[1], N = lat.sites(), Lxy = Lx * Ly;
+                                                             index_t first, index_t last, Observables* partial) {
+    const index_t Lx = lat.L[0], Ly = lat.L[1], Lxy = Lx * Ly;
     const index_t stride = index_t(gridDim.x) * kThreads;
     Observables mine;
-    for (index_t n = index_t(blockIdx.x) * kThreads + threadIdx.x; n < N; n += stride)
+    for (index_t n = first + index_t(blockIdx.x) * kThreads + threadIdx.x; n < last; n += stride)
         mine.merge(observe_site(s, dsdt, lat, n % Lx, (n / Lx) % Ly, n / Lxy));
     block_store(mine, partial + blockIdx.x, MergeOp{});
 }
@@ -119,21 +119,24 @@ double reduce_error_norm(const ErrorArgs<Real>& A, index_t count, void* scratch)
 }
 
 template <class Real>
-Observables reduce_observables(const Real* s, const Real* dsdt, const Lattice& lat, void* scratch) noexcept {
-    const index_t N = lat.sites();
+Observables reduce_observables(const Real* s, const Real* dsdt, const Lattice& lat, index_t first, index_t last,
+                               void* scratch) noexcept {
+    const index_t N = last - first;
     Observables host;
     if (N <= 0) return host;
     auto* partial = static_cast<Observables*>(scratch);
     const int blocks = partial_blocks(N);
-    observe_partials<Real><<<blocks, kThreads>>>(s, dsdt, lat, partial);
+    observe_partials<Real><<<blocks, kThreads>>>(s, dsdt, lat, first, last, partial);
     if (!finish_and_fetch(partial, blocks, MergeOp{}, "cudaLaunchKernel(observe_partials)", host)) return Observables{};
     return host;
 }
 
 template double reduce_error_norm<float>(const ErrorArgs<float>&, index_t, void*) noexcept;
 template double reduce_error_norm<double>(const ErrorArgs<double>&, index_t, void*) noexcept;
-template Observables reduce_observables<float>(const float*, const float*, const Lattice&, void*) noexcept;
-template Observables reduce_observables<double>(const double*, const double*, const Lattice&, void*) noexcept;
+template Observables reduce_observables<float>(const float*, const float*, const Lattice&, index_t, index_t,
+                                                      void*) noexcept;
+template Observables reduce_observables<double>(const double*, const double*, const Lattice&, index_t, index_t,
+                                                      void*) noexcept;
 
 }  // namespace cuda
 }  // namespace xyzmf

@@ -50,8 +50,11 @@ public:
     // The dissipation of a batch of DTWA trajectories over one half step, in
     // place (dtwa_site.hpp; docs/physics.md 8).
     virtual void dissipate(const DissipateArgs<Real>& args) = 0;
-    // Sums and maxima of a state and its time derivative (see Observables).
-    virtual Observables observe(const Real* s, const Real* dsdt, const Lattice& lat) = 0;
+    // Sums and maxima of a state and its time derivative (see Observables)
+    // over sites [first, last) of lat (one process's own rows of a lattice
+    // spread over several, src/core/domain.hpp), or over all of them.
+    virtual Observables observe(const Real* s, const Real* dsdt, const Lattice& lat, index_t first, index_t last) = 0;
+    Observables observe(const Real* s, const Real* dsdt, const Lattice& lat) { return observe(s, dsdt, lat, 0, lat.sites()); }
 
     // Host memory for snapshots: page-locked on CUDA, so copies to it can
     // run alongside kernels.

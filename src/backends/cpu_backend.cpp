@@ -253,18 +253,21 @@ public:
     std::unordered_map<Real*, char*> raw_;  // shifted pointer -> what operator new returned
 
 public:
-    Observables observe(const Real* s, const Real* dsdt, const Lattice& lat) override {
+    using Backend<Real>::observe;  // (the whole lattice)
+    Observables observe(const Real* s, const Real* dsdt, const Lattice& lat, index_t first, index_t last) override {
         // Per-thread partials merged in thread order: with the static schedule
         // the recorded sums are identical from run to run.
-        const index_t Lx = lat.L[0], Ly = lat.L[1], rows = lat.L[1] * lat.layers();
+        const index_t Lx = lat.L[0], Ly = lat.L[1];
+        const index_t r0 = first / Lx, r1 = last > first ? (last - 1) / Lx + 1 : r0;
         std::vector<Observables> part(omp_get_max_threads());
-#pragma omp parallel if (rows * Lx >= kParallelMin)
+#pragma omp parallel if ((last - first) >= kParallelMin)
         {
             Observables mine;
 #pragma omp for schedule(static)
-            for (index_t r = 0; r < rows; ++r) {
+            for (index_t r = r0; r < r1; ++r) {
                 const index_t j = r % Ly, k = r / Ly;
-                for (index_t i = 0; i < Lx; ++i) mine.merge(observe_site(s, dsdt, lat, i, j, k));
+                const index_t i0 = std::max<index_t>(0, first - r * Lx), i1 = std::min<index_t>(Lx, last - r * Lx);
+                for (index_t i = i0; i < i1; ++i) mine.merge(observe_site(s, dsdt, lat, i, j, k));
             }
             part[omp_get_thread_num()] = mine;
         }

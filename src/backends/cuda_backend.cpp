@@ -201,8 +201,9 @@ public:
         check_driver("error norm");
         return norm;
     }
-    Observables observe(const Real* s, const Real* dsdt, const Lattice& lat) override {
-        const Observables o = cuda::reduce_observables(s, dsdt, lat, scratch_);
+    using Backend<Real>::observe;  // (the whole lattice)
+    Observables observe(const Real* s, const Real* dsdt, const Lattice& lat, index_t first, index_t last) override {
+        const Observables o = cuda::reduce_observables(s, dsdt, lat, first, last, scratch_);
         check_driver("observables");
         return o;
     }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "mpi_session.hpp"
 #include "signals.hpp"
 
 namespace {
@@ -25,5 +26,8 @@ __attribute__((section(".preinit_array"), used)) static void (*const xyzmf_prein
 
 int main(int argc, char** argv) {
     first_instruction(argc, argv, nullptr);  // (idempotent; in case a loader skipped .preinit_array)
-    return xyzmf::cli::run_command_line(std::vector<std::string>(argv + 1, argv + argc), argv[0]);
+    const std::vector<std::string> arguments(argv + 1, argv + argc);
+    // Under mpirun/srun (an MPI build only): one lattice over the ranks.
+    if (xyzmf::cli::launched_by_mpi()) return xyzmf::cli::run_under_mpi(arguments, argv[0]);
+    return xyzmf::cli::run_command_line(arguments, argv[0]);
 }

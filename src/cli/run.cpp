@@ -14,6 +14,7 @@
 #include "backend_select.hpp"
 #include "xyzmf/error.hpp"
 #include "init_file.hpp"
+#include "mpi_session.hpp"
 #include "progress.hpp"
 #include "schema.hpp"
 #include "run_output.hpp"
@@ -61,47 +62,68 @@ void repair_for_resume(const std::string& path, bool quiet) {
                     r.damaged_copy.c_str());
 }
 
+// The ranks other than 0 of an MPI run: the same loop on their slabs, no file.
+template <class Real>
+int run_follower(Simulation<Real>& sim, const StartPoint& start) {
+    sim.run(nullptr, start);
+    return 0;
+}
+
 template <class Real>
 int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string& resume_path, bool analyze,
             bool xdmf_sidecar, std::unique_ptr<OutputLock> lock) {
     const bool resuming = !resume_path.empty();
     check_run_memory(cfg, kind, simulation_buffers(cfg), resuming ? exit_code::io : exit_code::usage);
 
+    auto be = make_backend<Real>(kind);
+    // Under mpirun: this rank's slab of the lattice (null: all of it). Rank 0
+    // alone reads and writes files and prints; the state goes to and comes
+    // from the others through the domain.
+    const std::unique_ptr<Domain<Real>> domain = make_run_domain(*be, cfg);
+    const bool root = session_root();
+    quiet = quiet || !root;
+
     StartPoint start;
     HostState init;
     std::int64_t keep_rows = 0;
     if (resuming) {
-        {
-            h5::Id f = open_xyzmf(resume_path, false);
-            const std::string status = h5::has_attr(f, "status") ? h5::attr_string(f, "status") : "";
-            if (status.rfind("finished", 0) == 0)
-                throw Error("--resume: " + resume_path + " is already finished (" + status + "); nothing to resume",
-                            exit_code::usage);
-        }
-        StoredState st = read_stored_state(resume_path, true);
-        init = std::move(st.spins);
-        start = {st.step, st.t, st.dt_next, st.snapshot_index + 1};
-        keep_rows = st.timeseries_rows;
-        if (!quiet) std::printf("xyzmf: resuming %s from %s (t = %g)\n", resume_path.c_str(), st.where.c_str(), st.t);
-    } else {
+        on_root([&] {
+            {
+                h5::Id f = open_xyzmf(resume_path, false);
+                const std::string status = h5::has_attr(f, "status") ? h5::attr_string(f, "status") : "";
+                if (status.rfind("finished", 0) == 0)
+                    throw Error("--resume: " + resume_path + " is already finished (" + status + "); nothing to resume",
+                                exit_code::usage);
+            }
+            StoredState st = read_stored_state(resume_path, true);
+            init = std::move(st.spins);
+            start = {st.step, st.t, st.dt_next, st.snapshot_index + 1};
+            keep_rows = st.timeseries_rows;
+            if (!quiet) std::printf("xyzmf: resuming %s from %s (t = %g)\n", resume_path.c_str(), st.where.c_str(), st.t);
+        });
+        share_from_root(&start, int(sizeof start));
+    } else if (root) {
         init = initial_state(cfg.init, cfg.lattice, cfg.seed, cfg.noise);
     }
 
-    auto be = make_backend<Real>(kind);
-    Simulation<Real> sim(cfg, *be);
+    Simulation<Real> sim(cfg, *be, domain.get());
     sim.set_state(init);
     HostState().swap(init);
     // The file is created only now: every check above has passed, so a bad
     // option never leaves a half-written file behind (nor does a stop signal).
     throw_if_interrupted(resuming ? "before " + resume_path + " was touched" : "before " + cfg.output + " was created; nothing written");
-    std::unique_ptr<RunOutput> output =
-        resuming ? std::make_unique<RunOutput>(resume_path, keep_rows, start.next_snapshot, cfg.command_line, std::move(lock))
-                 : std::make_unique<RunOutput>(cfg, be->description());
+    std::unique_ptr<RunOutput> output;
+    const std::string where = domain ? be->description() + " x " + std::to_string(domain->ranks()) + " MPI ranks" : be->description();
+    on_root([&] {
+        output = resuming ? std::make_unique<RunOutput>(resume_path, keep_rows, start.next_snapshot, cfg.command_line,
+                                                        std::move(lock))
+                          : std::make_unique<RunOutput>(cfg, where);
+    });
+    if (!root) return run_follower(sim, start);
     RunOutput& out = *output;
     if (!quiet)
         std::printf("xyzmf: %s, %s, %s, %s precision, t_end = %g -> %s\n", lattice_text(cfg.lattice).c_str(),
-                    be->description().c_str(), sim.method().c_str(), to_string(cfg.precision),
-                    cfg.numerics.t_end, out.path().c_str());
+                    where.c_str(), sim.method().c_str(), to_string(cfg.precision), cfg.numerics.t_end, out.path().c_str());
     std::fflush(stdout);
 
     RunSummary s;
@@ -237,8 +259,10 @@ int execute(const RunOptions& o) {
         // The file's writer from here on: nothing else may change it while it is
         // checked, repaired (run_repair.hpp) and continued.
         throw_if_interrupted("before " + o.resume + " was touched");
-        lock = std::make_unique<OutputLock>(o.resume);
-        repair_for_resume(o.resume, o.quiet);
+        on_root([&] {  // under mpirun: rank 0 holds the lock, the others only read
+            lock = std::make_unique<OutputLock>(o.resume);
+            repair_for_resume(o.resume, o.quiet);
+        });
         const std::string cmd = cfg.command_line;
         cfg = read_run_config(o.resume);
         cfg.command_line = cmd;

@@ -43,11 +43,13 @@ struct FixedStepPlan {
 // multiple of a stride, n_total, or max_steps steps into this call (max_steps
 // < 0: no limit). at_event(step) runs at each of those and after every pass in
 // between (so a caller can poll for Ctrl-C; it tests step % stride itself) and
-// returns true to stop there. Returns the step reached.
+// returns true to stop there. Returns the step reached. after_advance (if
+// set) runs after each advance: a lattice spread over processes refreshes its
+// ghost rows there (at most one pass of steps each time).
 template <class Real>
 std::int64_t run_fixed_steps(Rk4<Real>& rk4, StateBuffer<Real>& y, const FixedStepPlan& plan, std::int64_t from,
                              const std::vector<std::int64_t>& strides, const std::function<bool(std::int64_t)>& at_event,
-                             std::int64_t max_steps = -1) {
+                             std::int64_t max_steps = -1, const std::function<void()>& after_advance = {}) {
     const int per_pass = rk4.steps_per_pass();
     for (std::int64_t step = from;;) {
         if (at_event(step) || step >= plan.n_total) return step;
@@ -57,6 +59,7 @@ std::int64_t run_fixed_steps(Rk4<Real>& rk4, StateBuffer<Real>& y, const FixedSt
         const std::int64_t n = rk4_steps_to_take(step, next, plan.n_total, per_pass);
         const double h = step + 1 == plan.n_total ? plan.t_end - double(plan.n_total - 1) * plan.dt : plan.dt;
         rk4.advance(y, h, n);
+        if (after_advance) after_advance();
         step += n;
     }
 }

@@ -81,7 +81,8 @@ template <class Real>
 struct Simulation<Real>::Impl {
     RunConfig cfg;
     Backend<Real>& be;
-    Lattice lat;
+    Domain<Real>* domain;  // null: the whole lattice is here
+    Lattice lat;           // the lattice stepped here: the whole one, or this process's block
     SiteModel<Real> model;
     StateBuffer<Real> y, dsdt;
     std::unique_ptr<Rk4<Real>> rk4;
@@ -96,10 +97,16 @@ struct Simulation<Real>::Impl {
         if (std::exception_ptr e = writer->drain_quietly()) std::rethrow_exception(e);
     }
 
-    Impl(const RunConfig& c, Backend<Real>& b)
-        : cfg(c), be(b), lat(c.lattice), model(SiteModel<Real>::make(c.couplings, c.lattice.dim)),
-          y(b, c.lattice), dsdt(b, c.lattice) {
-        if (c.numerics.integrator == IntegratorKind::rk4)
+    Impl(const RunConfig& c, Backend<Real>& b, Domain<Real>* d)
+        : cfg(c), be(b), domain(d), lat(d ? d->local() : c.lattice),
+          model(SiteModel<Real>::make(c.couplings, c.lattice.dim)), y(b, lat), dsdt(b, lat) {
+        if (d && c.numerics.integrator != IntegratorKind::rk4)
+            // Its error norm and step-size choice would have to be global every
+            // attempt; not built.
+            throw Error("--integrator dopri5 runs on one process; use rk4 with several", exit_code::usage);
+        if (d)  // the stepper the serial run would choose for the whole lattice
+            rk4 = std::make_unique<Rk4<Real>>(b, lat, c.couplings, d->stepper(), d->steps_per_pass(), d->scheme());
+        else if (c.numerics.integrator == IntegratorKind::rk4)
             rk4 = std::make_unique<Rk4<Real>>(b, lat, c.couplings, c.numerics.stepper, c.numerics.steps_per_pass);
         else
             dopri = std::make_unique<DormandPrince5<Real>>(b, lat, c.couplings, c.numerics.rtol, c.numerics.atol);
@@ -107,8 +114,9 @@ struct Simulation<Real>::Impl {
 
     Observables observe() {
         evaluate_rhs(be, lat, model, y.data(), dsdt.data());
-        return be.observe(y.data(), dsdt.data(), lat);
+        return domain ? domain->observe(be, y.data(), dsdt.data()) : be.observe(y.data(), dsdt.data(), lat);
     }
+    bool interrupted() { return domain ? domain->any(interrupt_requested()) : interrupt_requested(); }
 
     // Blow-up check: NaN/Inf or |s| > 1 + tol anywhere.
     bool state_ok(const Observables& o) const { return bloch_state_ok(o, cfg.numerics.norm_tol); }
@@ -137,7 +145,7 @@ struct Simulation<Real>::Impl {
     void stop_if_asked(double t, std::int64_t steps_here, const RunHooks& hooks, RunSink* out) {
         if (hooks.kill_after_steps >= 0 && steps_here >= hooks.kill_after_steps)
             throw Error("killed by test hook at t = " + fmt("%g", t), exit_code::interrupted);
-        if (!interrupt_requested()) return;
+        if (!interrupted()) return;
         std::string msg = interruption_text() + " at t = " + fmt("%g", t);
         if (out) {
             settle();
@@ -150,13 +158,15 @@ struct Simulation<Real>::Impl {
 };
 
 template <class Real>
-Simulation<Real>::Simulation(const RunConfig& cfg, Backend<Real>& be) : impl_(std::make_unique<Impl>(cfg, be)) {}
+Simulation<Real>::Simulation(const RunConfig& cfg, Backend<Real>& be, Domain<Real>* domain)
+    : impl_(std::make_unique<Impl>(cfg, be, domain)) {}
 
 template <class Real>
 Simulation<Real>::~Simulation() = default;
 
 template <class Real>
 void Simulation<Real>::set_state(const HostState& s) {
+    if (impl_->domain) return impl_->domain->scatter(s, impl_->y);
     std::vector<Real> r(s.begin(), s.end());
     upload_state(impl_->be, impl_->y, r.data(), impl_->lat);
     if (impl_->dopri) impl_->dopri->invalidate();
@@ -164,6 +174,11 @@ void Simulation<Real>::set_state(const HostState& s) {
 
 template <class Real>
 HostState Simulation<Real>::state() const {
+    if (Domain<Real>* d = impl_->domain) {
+        std::vector<Real> r(d->root() ? 3 * std::size_t(impl_->cfg.lattice.sites()) : 0);
+        d->gather(impl_->y, r.data());
+        return HostState(r.begin(), r.end());
+    }
     std::vector<Real> r(3 * std::size_t(impl_->lat.sites()));
     download_state(impl_->be, r.data(), impl_->y, impl_->lat);
     return HostState(r.begin(), r.end());
@@ -180,6 +195,7 @@ std::string Simulation<Real>::method() const {
 
 template <class Real>
 HostState Simulation<Real>::rate() const {
+    if (impl_->domain) throw Error("Simulation::rate: not for a lattice spread over processes", exit_code::usage);
     evaluate_rhs(impl_->be, impl_->lat, impl_->model, impl_->y.data(), impl_->dsdt.data());
     std::vector<Real> r(3 * std::size_t(impl_->lat.sites()));
     download_state(impl_->be, r.data(), impl_->dsdt, impl_->lat);
@@ -194,7 +210,7 @@ class RunLoop {
 public:
     using Impl = typename Simulation<Real>::Impl;
     RunLoop(Impl& m, RunSink* out, const StartPoint& from, const RunHooks& hooks)
-        : m_(m), num_(m.cfg.numerics), out_(out), from_(from), hooks_(hooks), N_(m.lat.sites()),
+        : m_(m), num_(m.cfg.numerics), out_(out), from_(from), hooks_(hooks), N_(m.cfg.lattice.sites()),
           resumed_(from.step > 0 || from.next_snapshot > 0), snap_index_(from.next_snapshot),
           buffers_(m.be, 3 * std::size_t(N_)), writer_scope_(m, out) {
         m_.last_snapshot_t = resumed_ ? from.t : -1;
@@ -231,7 +247,7 @@ private:
                 m_.stop_if_asked(plan.time_of(step), steps_here_, hooks_, out_);
                 return false;
             },
-            hooks_.kill_after_steps);
+            hooks_.kill_after_steps, m_.domain ? std::function<void()>([this] { m_.domain->exchange(m_.y); }) : nullptr);
     }
 
     // dopri5: steps clipped to land on each record and snapshot time and on t_end.
@@ -291,23 +307,23 @@ private:
             if (hooks_.on_record) hooks_.on_record(t, sum_.residual, sum_);
         }
         if (snapshot) {
-            if (out_) {
+            if (out_ || m_.domain) {
                 const std::int64_t index = snap_index_;
                 write_state(
                     [this, out = out_, index, t, step, dt_next](const StateView& h) {
-                        check_copy(static_cast<const Real*>(h.data), t);
+                        if (!m_.domain) check_copy(static_cast<const Real*>(h.data), t);
                         out->snapshot(index, t, step, dt_next, h);
                     },
-                    out_->snapshot_where(index), t);
+                    out_ ? out_->snapshot_where(index) : std::string(), t);
             }
             ++snap_index_;
             m_.last_snapshot_t = t;
         }
-        if (stop && out_) {
+        if (stop && (out_ || m_.domain)) {
             const std::string reason = to_string(sum_.reason);
             const double residual = sum_.residual;
             write_state([=, out = out_](const StateView& h) { out->final_state(t, step, h, reason, residual); }, "/final", t);
-            m_.writer->drain();  // the file is complete when run() returns
+            if (out_) m_.writer->drain();  // the file is complete when run() returns
         }
         return stop;
     }
@@ -318,6 +334,7 @@ private:
     // pool of reused buffers (fresh ones would cost page faults, or page-locking on CUDA,
     // at every snapshot).
     void write_state(std::function<void(const StateView&)> write, const std::string& where, double t) {
+        if (m_.domain) return gather_and_write(std::move(write), where, t);
         Real* data = buffers_.take();
         std::function<void()> landed;
         try {
@@ -333,6 +350,36 @@ private:
                 ~Back() { pool.give(p); }
             } back{buffers_, data};
             landed();
+            const StateView host{data, prec};
+            write(host);
+            if (hooks_.on_state) hooks_.on_state(where, t, host);
+        });
+    }
+
+    // A lattice spread over processes: the state gathered on the root (the
+    // only one with a file), and checked on every process before it is
+    // written, so that all of them stop on a blow-up together.
+    void gather_and_write(std::function<void(const StateView&)> write, const std::string& where, double t) {
+        Real* data = out_ ? buffers_.take() : nullptr;
+        Observables o;
+        try {
+            o.max_s2 = m_.domain->gather(m_.y, data);
+        } catch (...) {
+            if (data) buffers_.give(data);
+            throw;
+        }
+        if (!m_.state_ok(o)) {
+            if (data) buffers_.give(data);
+            if (out_) m_.settle();
+            throw m_.blow_up(o, t, out_, m_.last_snapshot_t);
+        }
+        if (!out_) return;
+        m_.writer->push([this, data, write, where, t, prec = m_.cfg.precision]() {
+            struct Back {
+                HostBufferPool<Real>& pool;
+                Real* p;
+                ~Back() { pool.give(p); }
+            } back{buffers_, data};
             const StateView host{data, prec};
             write(host);
             if (hooks_.on_state) hooks_.on_state(where, t, host);

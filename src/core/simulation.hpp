@@ -9,6 +9,7 @@
 #include <string>
 
 #include "xyzmf/backend.hpp"
+#include "domain.hpp"
 #include "initial_state.hpp"
 #include "run_config.hpp"
 #include "run_sink.hpp"
@@ -54,11 +55,14 @@ class RunLoop;  // one call of run() (simulation.cpp)
 template <class Real>
 class Simulation {
 public:
-    Simulation(const RunConfig& cfg, Backend<Real>& be);
+    // With a domain, this process steps only its block of cfg.lattice and the
+    // run is collective (src/core/domain.hpp): every process calls the same
+    // functions; only the root's RunSink (null elsewhere) writes.
+    Simulation(const RunConfig& cfg, Backend<Real>& be, Domain<Real>* domain = nullptr);
     ~Simulation();
 
-    void set_state(const HostState& s);   // also resets the integrator's caches
-    HostState state() const;               // downloads to the host (double)
+    void set_state(const HostState& s);   // also resets the integrator's caches (with a domain: the root's s)
+    HostState state() const;               // downloads to the host (double; with a domain: on the root, else empty)
     HostState rate() const;                // ds/dt of the current state, on the host
     std::string method() const;            // e.g. "rk4 (fused, 2 steps per pass)", "rk4 (four-sweep)", "dopri5"
     double time() const { return start_.t; }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "xyzmf/error.hpp"
+#include "bloch_ball.hpp"
 
 namespace xyzmf {
 
@@ -33,23 +34,40 @@ Slab make_slab(const Lattice& global, int ranks, int rank, int halo) {
     return s;
 }
 
+namespace {
 template <class Real>
-SlabStepper<Real>::SlabStepper(Backend<Real>& be, MPI_Comm comm, const Lattice& global, const Couplings& c)
-    : be_(be), comm_(comm), global_(global) {
+MPI_Datatype mpi_type() {
+    return sizeof(Real) == 8 ? MPI_DOUBLE : MPI_FLOAT;
+}
+}  // namespace
+
+template <class Real>
+SlabDomain<Real>::SlabDomain(Backend<Real>& be, MPI_Comm comm, const Lattice& global, Rk4Stepper stepper,
+                             int steps_per_pass)
+    : be_(be), comm_(comm), global_(global), stepper_(stepper) {
     MPI_Comm_rank(comm_, &rank_);
     MPI_Comm_size(comm_, &ranks_);
-    // The serial run's choice for the whole lattice: 0 means four sweeps (a
-    // step a pass), else that many fused steps a pass in the backend's scheme.
-    const int m = be.fused_steps_per_pass(global);
-    const Rk4Stepper stepper = m > 0 ? Rk4Stepper::fused : Rk4Stepper::four_sweep;
-    const FusedScheme scheme = m > 0 ? be.fused_plan(global, m, FusedScheme::best).scheme : FusedScheme::best;
-    const int per_pass = m > 0 ? m : 1;
-    slab_ = make_slab(global, ranks_, rank_, 4 * per_pass);
-    y_ = StateBuffer<Real>(be, slab_.local);
-    rk4_ = std::make_unique<Rk4<Real>>(be, slab_.local, c, stepper, per_pass, scheme);
-    // The local plan may fuse fewer steps than asked (never more): the ghost
-    // rows then cover more than a pass spoils, and any grouping of steps
-    // gives the same numbers.
+    // What Rk4 would choose for the whole lattice (integrators.cpp): the
+    // requested steps per pass or the backend's measured choice, 0 meaning
+    // four sweeps; the plan may fuse fewer. The local Rk4 gets this choice
+    // explicitly, never its own for the slab's shape.
+    if (stepper_ == Rk4Stepper::fused) {
+        per_pass_ = std::min(steps_per_pass > 0 ? steps_per_pass : be.fused_steps_per_pass(global), kMaxFusedSteps);
+        if (per_pass_ < 1) stepper_ = Rk4Stepper::four_sweep;
+    }
+    if (stepper_ == Rk4Stepper::fused) {
+        const FusedPlan p = be.fused_plan(global, per_pass_, FusedScheme::best);
+        if (p.steps >= 1) {
+            per_pass_ = p.steps;
+            scheme_ = p.scheme;
+        }
+    } else {
+        per_pass_ = 1;
+    }
+    // A pass of m steps spoils 4m rows at each edge of the block; the local
+    // plan may fuse fewer steps than asked (never more), and any grouping of
+    // steps gives the same numbers.
+    slab_ = make_slab(global, ranks_, rank_, 4 * per_pass_);
     const std::size_t n = 3 * std::size_t(slab_.halo) * std::size_t(slab_.row_sites);
     send_lo_.resize(n);
     send_hi_.resize(n);
@@ -58,80 +76,134 @@ SlabStepper<Real>::SlabStepper(Backend<Real>& be, MPI_Comm comm, const Lattice& 
 }
 
 template <class Real>
-void SlabStepper<Real>::set_from_global(const HostState& g) {
-    const index_t N = global_.sites(), S = slab_.local.component_stride(), R = slab_.row_sites;
-    const index_t local_rows = slab_.local.L[slab_.axis];
-    std::vector<Real> rows(std::size_t(local_rows * R));
-    for (int c = 0; c < 3; ++c) {
-        for (index_t r = 0; r < local_rows; ++r) {  // local row r is global row begin - halo + r, periodic
-            index_t gr = (slab_.begin - slab_.halo + r) % slab_.rows;
-            if (gr < 0) gr += slab_.rows;
-            const double* src = g.data() + c * N + gr * R;
-            std::copy(src, src + R, rows.begin() + r * R);
-        }
-        be_.upload(y_.data() + c * S, rows.data(), rows.size());
+void SlabDomain<Real>::layout(std::vector<int>& counts, std::vector<int>& displs) const {
+    counts.assign(ranks_, 0);
+    displs.assign(ranks_, 0);
+    for (int r = 0; r < ranks_; ++r) {
+        const Slab s = make_slab(global_, ranks_, r, slab_.halo);
+        counts[r] = int(s.owned() * slab_.row_sites);
+        displs[r] = int(s.begin * slab_.row_sites);
     }
 }
 
 template <class Real>
-void SlabStepper<Real>::exchange() {
+void SlabDomain<Real>::exchange(StateBuffer<Real>& y) {
     const index_t S = slab_.local.component_stride(), R = slab_.row_sites, H = slab_.halo, n = slab_.owned();
     const std::size_t block = std::size_t(H * R);
     // Down to the rank below: my first H owned rows (its upper ghost rows); up
     // to the rank above: my last H owned rows (its lower ghost rows).
     for (int c = 0; c < 3; ++c) {
-        be_.download(send_lo_.data() + c * block, y_.data() + c * S + H * R, block);
-        be_.download(send_hi_.data() + c * block, y_.data() + c * S + n * R, block);
+        be_.download(send_lo_.data() + c * block, y.data() + c * S + H * R, block);
+        be_.download(send_hi_.data() + c * block, y.data() + c * S + n * R, block);
     }
     const int below = (rank_ + ranks_ - 1) % ranks_, above = (rank_ + 1) % ranks_;
-    const MPI_Datatype type = sizeof(Real) == 8 ? MPI_DOUBLE : MPI_FLOAT;
     const int count = int(send_lo_.size());
     MPI_Request req[4];
-    MPI_Irecv(recv_lo_.data(), count, type, below, 1, comm_, &req[0]);  // below's last rows: my lower ghosts
-    MPI_Irecv(recv_hi_.data(), count, type, above, 0, comm_, &req[1]);  // above's first rows: my upper ghosts
-    MPI_Isend(send_lo_.data(), count, type, below, 0, comm_, &req[2]);
-    MPI_Isend(send_hi_.data(), count, type, above, 1, comm_, &req[3]);
+    MPI_Irecv(recv_lo_.data(), count, mpi_type<Real>(), below, 1, comm_, &req[0]);  // below's last rows: my lower ghosts
+    MPI_Irecv(recv_hi_.data(), count, mpi_type<Real>(), above, 0, comm_, &req[1]);  // above's first rows: my upper ghosts
+    MPI_Isend(send_lo_.data(), count, mpi_type<Real>(), below, 0, comm_, &req[2]);
+    MPI_Isend(send_hi_.data(), count, mpi_type<Real>(), above, 1, comm_, &req[3]);
     MPI_Waitall(4, req, MPI_STATUSES_IGNORE);
     for (int c = 0; c < 3; ++c) {
-        be_.upload(y_.data() + c * S, recv_lo_.data() + c * block, block);
-        be_.upload(y_.data() + c * S + (H + n) * R, recv_hi_.data() + c * block, block);
+        be_.upload(y.data() + c * S, recv_lo_.data() + c * block, block);
+        be_.upload(y.data() + c * S + (H + n) * R, recv_hi_.data() + c * block, block);
     }
 }
 
 template <class Real>
+Observables SlabDomain<Real>::observe(Backend<Real>& be, const Real* s, const Real* dsdt) {
+    const index_t R = slab_.row_sites, H = slab_.halo;
+    Observables mine = be.observe(s, dsdt, slab_.local, H * R, (H + slab_.owned()) * R);
+    // The block's rows are numbered from begin - H: staggering flips when that is odd.
+    if ((slab_.begin - H) % 2 != 0)
+        for (double& v : mine.stag) v = -v;
+    // Every rank merges all ranks' parts in rank order: the same sums
+    // everywhere, whatever MPI's reduction algorithm.
+    double part[8] = {mine.sum[0], mine.sum[1], mine.sum[2], mine.stag[0], mine.stag[1], mine.stag[2],
+                      mine.max_s2, mine.max_rate2};
+    std::vector<double> all(8 * std::size_t(ranks_));
+    MPI_Allgather(part, 8, MPI_DOUBLE, all.data(), 8, MPI_DOUBLE, comm_);
+    Observables total;
+    for (int r = 0; r < ranks_; ++r) {
+        const double* p = all.data() + 8 * r;
+        Observables o;
+        for (int c = 0; c < 3; ++c) { o.sum[c] = p[c]; o.stag[c] = p[3 + c]; }
+        o.max_s2 = p[6];
+        o.max_rate2 = p[7];
+        total.merge(o);
+    }
+    return total;
+}
+
+template <class Real>
+void SlabDomain<Real>::scatter(const HostState& global, StateBuffer<Real>& y) {
+    std::vector<int> counts, displs;
+    layout(counts, displs);
+    const index_t N = global_.sites(), S = slab_.local.component_stride(), R = slab_.row_sites, H = slab_.halo;
+    std::vector<double> mine(std::size_t(counts[rank_]));
+    std::vector<Real> real(mine.size());
+    for (int c = 0; c < 3; ++c) {
+        MPI_Scatterv(rank_ == 0 ? global.data() + c * N : nullptr, counts.data(), displs.data(), MPI_DOUBLE,
+                     mine.data(), counts[rank_], MPI_DOUBLE, 0, comm_);
+        std::copy(mine.begin(), mine.end(), real.begin());
+        be_.upload(y.data() + c * S + H * R, real.data(), real.size());
+    }
+    exchange(y);  // the ghost rows
+}
+
+template <class Real>
+double SlabDomain<Real>::gather(const StateBuffer<Real>& y, Real* host) {
+    std::vector<int> counts, displs;
+    layout(counts, displs);
+    const index_t N = global_.sites(), S = slab_.local.component_stride(), R = slab_.row_sites, H = slab_.halo;
+    const index_t mine = counts[rank_];
+    std::vector<Real> local(3 * std::size_t(mine));
+    for (int c = 0; c < 3; ++c) be_.download(local.data() + c * mine, y.data() + c * S + H * R, std::size_t(mine));
+    for (int c = 0; c < 3; ++c)
+        MPI_Gatherv(local.data() + c * mine, int(mine), mpi_type<Real>(), rank_ == 0 ? host + c * N : nullptr,
+                    counts.data(), displs.data(), mpi_type<Real>(), 0, comm_);
+    double m = max_norm2(local.data(), mine, 0, mine), all = 0;
+    MPI_Allreduce(&m, &all, 1, MPI_DOUBLE, MPI_MAX, comm_);
+    return all;
+}
+
+template <class Real>
+bool SlabDomain<Real>::any(bool mine) {
+    int in = mine ? 1 : 0, out = 0;
+    MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LOR, comm_);
+    return out != 0;
+}
+
+template <class Real>
+SlabStepper<Real>::SlabStepper(Backend<Real>& be, MPI_Comm comm, const Lattice& global, const Couplings& c)
+    : domain_(be, comm, global, Rk4Stepper::fused, 0), comm_(comm), global_(global) {
+    const Lattice& local = domain_.local();
+    y_ = StateBuffer<Real>(be, local);
+    rk4_ = std::make_unique<Rk4<Real>>(be, local, c, domain_.stepper(), domain_.steps_per_pass(), domain_.scheme());
+}
+
+template <class Real>
 void SlabStepper<Real>::advance(double h, std::int64_t n) {
-    const int m = rk4_->steps_per_pass();
+    const int m = domain_.steps_per_pass();
     while (n > 0) {
         const std::int64_t k = std::min<std::int64_t>(n, m);
         rk4_->advance(y_, h, k);
-        exchange();
+        domain_.exchange(y_);
         n -= k;
     }
 }
 
 template <class Real>
 HostState SlabStepper<Real>::gather_all() {
-    const index_t S = slab_.local.component_stride(), R = slab_.row_sites, H = slab_.halo, N = global_.sites();
-    const index_t mine = slab_.owned() * R;
-    std::vector<double> local(3 * std::size_t(mine));
-    std::vector<Real> tmp(static_cast<std::size_t>(mine));
-    for (int c = 0; c < 3; ++c) {
-        be_.download(tmp.data(), y_.data() + c * S + H * R, tmp.size());
-        std::copy(tmp.begin(), tmp.end(), local.begin() + c * mine);
-    }
-    std::vector<int> counts(ranks_), displs(ranks_);
-    for (int r = 0; r < ranks_; ++r) {
-        const Slab s = make_slab(global_, ranks_, r, slab_.halo);
-        counts[r] = int(s.owned() * R);
-        displs[r] = int(s.begin * R);
-    }
-    HostState all(3 * std::size_t(N));
-    for (int c = 0; c < 3; ++c)
-        MPI_Allgatherv(local.data() + c * mine, int(mine), MPI_DOUBLE, all.data() + c * N, counts.data(),
-                       displs.data(), MPI_DOUBLE, comm_);
-    return all;
+    const index_t N = global_.sites();
+    std::vector<Real> all(3 * std::size_t(N));
+    domain_.gather(y_, all.data());
+    MPI_Bcast(all.data(), int(all.size()), sizeof(Real) == 8 ? MPI_DOUBLE : MPI_FLOAT, 0, comm_);
+    return HostState(all.begin(), all.end());
 }
 
+template class SlabDomain<float>;
+template class SlabDomain<double>;
 template class SlabStepper<float>;
 template class SlabStepper<double>;
 

@@ -9,7 +9,7 @@
 // rows are exactly the serial run's, site for site: the per-site arithmetic,
 // the neighbour order and the stepper (chosen for the global lattice, not the
 // slab) are the same, so the state is bit for bit the serial state on any
-// number of ranks (tests/mpi/test_slab.cpp).
+// number of ranks (tests/mpi/test_slab.cpp, tests/mpi_run_test.sh).
 #pragma once
 
 #include <mpi.h>
@@ -20,6 +20,7 @@
 #include "xyzmf/backend.hpp"
 #include "xyzmf/couplings.hpp"
 #include "xyzmf/lattice.hpp"
+#include "domain.hpp"
 #include "host_state.hpp"
 #include "integrators.hpp"
 
@@ -42,35 +43,69 @@ struct Slab {
 // come from a rank further away) or the lattice is a batch of copies.
 Slab make_slab(const Lattice& global, int ranks, int rank, int halo);
 
-// Steps one lattice spread over the ranks of `comm`.
+// The Domain (src/core/domain.hpp) of a run spread over the ranks of `comm` in
+// slabs. Collective construction: the stepper is the serial run's choice for
+// the whole lattice (stepper and steps_per_pass as RunConfig's numerics say
+// them: 0 = the backend's choice), and the ghost rows as wide as its pass.
 template <class Real>
-class SlabStepper {
+class SlabDomain final : public Domain<Real> {
 public:
-    // Collective. The stepper and steps per pass are the backend's choice for
-    // the whole lattice (as a serial run makes it), whatever the slab's shape.
-    SlabStepper(Backend<Real>& be, MPI_Comm comm, const Lattice& global, const Couplings& c);
-    // This rank's rows from a state of the whole lattice (x, y, z blocks).
-    void set_from_global(const HostState& global_state);
-    // n RK4 steps of size h on every rank (collective), exchanging ghost rows
-    // after each pass.
-    void advance(double h, std::int64_t n);
-    // The owned rows of every rank, assembled on every rank (collective).
-    HostState gather_all();
+    SlabDomain(Backend<Real>& be, MPI_Comm comm, const Lattice& global, Rk4Stepper stepper, int steps_per_pass);
+
+    bool root() const override { return rank_ == 0; }
+    int rank() const override { return rank_; }
+    int ranks() const override { return ranks_; }
+    const Lattice& local() const override { return slab_.local; }
+    Rk4Stepper stepper() const override { return stepper_; }
+    int steps_per_pass() const override { return per_pass_; }
+    FusedScheme scheme() const override { return scheme_; }
+    void exchange(StateBuffer<Real>& y) override;
+    Observables observe(Backend<Real>& be, const Real* s, const Real* dsdt) override;
+    void scatter(const HostState& global, StateBuffer<Real>& y) override;
+    double gather(const StateBuffer<Real>& y, Real* host) override;
+    bool any(bool mine) override;
+
     const Slab& slab() const { return slab_; }
-    int steps_per_pass() const { return rk4_->steps_per_pass(); }
-    Rk4Stepper stepper() const { return rk4_->stepper(); }
 
 private:
-    void exchange();  // the ghost rows from the neighbours (periodic in ranks)
+    // Rows and displacements (in sites) of every rank's owned part.
+    void layout(std::vector<int>& counts, std::vector<int>& displs) const;
 
     Backend<Real>& be_;
     MPI_Comm comm_;
     int rank_ = 0, ranks_ = 1;
     Lattice global_;
     Slab slab_;
+    Rk4Stepper stepper_ = Rk4Stepper::fused;
+    int per_pass_ = 1;
+    FusedScheme scheme_ = FusedScheme::best;
+    std::vector<Real> send_lo_, send_hi_, recv_lo_, recv_hi_;  // 3 components x halo rows
+};
+
+// Steps one lattice spread over the ranks of `comm` (the stepping of a
+// SlabDomain without the rest of a run; tests/mpi/test_slab.cpp).
+template <class Real>
+class SlabStepper {
+public:
+    // Collective; the backend's choice of stepper for the whole lattice.
+    SlabStepper(Backend<Real>& be, MPI_Comm comm, const Lattice& global, const Couplings& c);
+    // This rank's rows from a state of the whole lattice (x, y, z blocks).
+    void set_from_global(const HostState& global_state) { domain_.scatter(global_state, y_); }
+    // n RK4 steps of size h on every rank (collective), exchanging ghost rows
+    // after each pass.
+    void advance(double h, std::int64_t n);
+    // The whole state, assembled on every rank (collective).
+    HostState gather_all();
+    const Slab& slab() const { return domain_.slab(); }
+    int steps_per_pass() const { return rk4_->steps_per_pass(); }
+    Rk4Stepper stepper() const { return rk4_->stepper(); }
+
+private:
+    SlabDomain<Real> domain_;
+    MPI_Comm comm_;
+    Lattice global_;
     StateBuffer<Real> y_;
     std::unique_ptr<Rk4<Real>> rk4_;
-    std::vector<Real> send_lo_, send_hi_, recv_lo_, recv_hi_;  // 3 components x halo rows
 };
 
 }  // namespace xyzmf

@@ -1,0 +1,153 @@
+// The program's MPI session (see mpi_session.hpp). Without -DXYZMF_MPI=ON there
+// is no session: launched_by_mpi() is false and a run has no Domain.
+#include "mpi_session.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+
+#include "cli.hpp"
+#include "xyzmf/error.hpp"
+
+#ifdef XYZMF_HAVE_MPI
+#include <fcntl.h>
+#include <mpi.h>
+#include <unistd.h>
+
+#include "signals.hpp"
+#include "slab.hpp"
+#endif
+
+namespace xyzmf::cli {
+
+namespace {
+bool g_agreed = false;  // the error being reported was agreed by every rank (on_root)
+
+// Errors every rank meets alike (the same options, the same reduced state, a
+// stop agreed by all): reported once, by rank 0, and the ranks finish together.
+bool collective(int code) {
+    return code == exit_code::usage || code == exit_code::blow_up || code == exit_code::interrupted ||
+           code == 129 || code == 131 || code == 143;
+}
+}  // namespace
+
+namespace {
+bool in_session() {
+#ifdef XYZMF_HAVE_MPI
+    int on = 0, off = 0;
+    MPI_Initialized(&on);
+    if (on) MPI_Finalized(&off);
+    return on && !off;
+#else
+    return false;
+#endif
+}
+}  // namespace
+
+bool session_root() {
+#ifdef XYZMF_HAVE_MPI
+    if (in_session()) {
+        int rank = 0;
+        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+        return rank == 0;
+    }
+#endif
+    return true;
+}
+
+void share_from_root(void* data, int bytes) {
+#ifdef XYZMF_HAVE_MPI
+    if (in_session()) MPI_Bcast(data, bytes, MPI_BYTE, 0, MPI_COMM_WORLD);
+#else
+    (void)data;
+    (void)bytes;
+#endif
+}
+
+void on_root(const std::function<void()>& f) {
+    if (!in_session()) return f();
+    int code = 0;
+    std::exception_ptr e;
+    if (session_root()) {
+        try {
+            f();
+        } catch (const Error& err) {
+            code = err.exit_code();
+            e = std::current_exception();
+        }
+    }
+    share_from_root(&code, int(sizeof code));
+    if (code == 0) return;
+    g_agreed = true;
+    if (e) std::rethrow_exception(e);
+    throw Error("", code);  // silent: rank 0 says what happened
+}
+
+bool launched_by_mpi() {
+#ifdef XYZMF_HAVE_MPI
+    // Open MPI's mpirun, PMIx launchers (srun --mpi=pmix, Open MPI 5), PMI-1/2 launchers.
+    for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
+        if (std::getenv(v)) return true;
+#endif
+    return false;
+}
+
+int run_under_mpi(const std::vector<std::string>& arguments, const std::string& program) {
+#ifdef XYZMF_HAVE_MPI
+    int provided = 0, rank = 0, ranks = 1;
+    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);  // MPI from the main thread only
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+    int code = 0;
+    if (ranks > 1 && (arguments.empty() || arguments[0] != "run")) {
+        if (rank == 0)
+            std::fprintf(stderr,
+                         "xyzmf: error: mpirun: only `xyzmf run` spreads one lattice over %d ranks; start `xyzmf %s` "
+                         "without mpirun (a sweep over a cluster: tools/slurm-sweep.sh)\n",
+                         ranks, arguments.empty() ? "" : arguments[0].c_str());
+        code = exit_code::usage;
+    } else if (rank == 0) {
+        code = run_command_line(arguments, program);
+    } else {
+        // The other ranks print nothing: rank 0 reports for all of them.
+        std::fflush(stdout);
+        const int null = ::open("/dev/null", O_WRONLY);
+        if (null >= 0) {
+            ::dup2(null, 1);
+            ::close(null);
+        }
+        StopScope scope(true);  // the process's stop signals, as the program counts them
+        CommandOutput out;
+        code = run_command_line(arguments, program, &out);
+        if (code != 0 && !out.error.empty() && !collective(code))
+            std::fprintf(stderr, "xyzmf (rank %d of %d): error: %s\n", rank, ranks, out.error.c_str());
+    }
+    if (code == 0 || g_agreed || collective(code)) {
+        MPI_Finalize();
+        return code;
+    }
+    // This rank failed alone while the others may wait for it in a collective call.
+    std::fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, code);
+    return code;
+#else
+    return run_command_line(arguments, program);
+#endif
+}
+
+template <class Real>
+std::unique_ptr<Domain<Real>> make_run_domain(Backend<Real>& be, const RunConfig& cfg) {
+#ifdef XYZMF_HAVE_MPI
+    if (in_session()) return std::make_unique<SlabDomain<Real>>(be, MPI_COMM_WORLD, cfg.lattice, cfg.numerics.stepper,
+                                                       cfg.numerics.steps_per_pass);
+#else
+    (void)be;
+    (void)cfg;
+#endif
+    return nullptr;
+}
+
+template std::unique_ptr<Domain<float>> make_run_domain<float>(Backend<float>&, const RunConfig&);
+template std::unique_ptr<Domain<double>> make_run_domain<double>(Backend<double>&, const RunConfig&);
+
+}  // namespace xyzmf::cli

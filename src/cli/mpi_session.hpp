@@ -1,0 +1,40 @@
+// `mpirun -np P xyzmf ...`: the program's MPI session (built with -DXYZMF_MPI=ON).
+// main() starts it only when a launcher (mpirun, mpiexec, srun) started the
+// process, so a plain `xyzmf` of an MPI build runs exactly as a serial build.
+// A run then spreads its lattice over the ranks (src/mpi/slab.hpp); rank 0
+// writes the file and prints, the others are silent unless they fail alone.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "xyzmf/backend.hpp"
+#include "domain.hpp"
+#include "run_config.hpp"
+
+namespace xyzmf::cli {
+
+// True when a launcher started this process and the build has MPI.
+bool launched_by_mpi();
+// MPI_Init, the command line on every rank, MPI_Finalize (or MPI_Abort when a
+// rank failed alone); the exit code of the command.
+int run_under_mpi(const std::vector<std::string>& arguments, const std::string& program);
+
+// The Domain of a run on this session's ranks (collective), or null outside
+// an MPI session: the run then holds the whole lattice.
+template <class Real>
+std::unique_ptr<Domain<Real>> make_run_domain(Backend<Real>& be, const RunConfig& cfg);
+
+// In an MPI session: true on rank 0 only; outside one: true.
+bool session_root();
+// Runs f on rank 0 only (outside a session: here); when it throws
+// xyzmf::Error there, every rank throws: rank 0 its own error, the others a
+// silent one with its exit code, so that all of them stop together and one
+// prints. Collective in a session.
+void on_root(const std::function<void()>& f);
+// rank 0's `bytes` bytes at data on every rank (nothing outside a session).
+void share_from_root(void* data, int bytes);
+
+}  // namespace xyzmf::cli

@@ -1,0 +1,56 @@
+// How the lattice of one run is spread over several processes (MPI ranks):
+// the time loop (Simulation) steps this process's block of the lattice and
+// asks its Domain for what only all processes together know. src/mpi/ holds
+// the one implementation (slabs of the slowest axis with ghost rows); a
+// serial run has no Domain at all, and its loop is unchanged.
+//
+// Every call is collective: each process makes the same calls in the same
+// order (the loop's decisions, stop or go, depend only on reduced values).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "xyzmf/backend.hpp"
+#include "xyzmf/lattice.hpp"
+#include "xyzmf/stage_ops.hpp"
+#include "host_state.hpp"
+#include "run_config.hpp"
+
+namespace xyzmf {
+
+template <class Real>
+class Domain {
+public:
+    virtual ~Domain() = default;
+    // The process that writes the file and prints (rank 0).
+    virtual bool root() const = 0;
+    virtual int rank() const = 0;
+    virtual int ranks() const = 0;
+    // This process's block: the owned rows plus ghost rows, periodic.
+    virtual const Lattice& local() const = 0;
+    // The RK4 stepper and steps per pass chosen for the whole lattice, as a
+    // serial run would choose them; the ghost rows are as wide as a pass spoils.
+    virtual Rk4Stepper stepper() const = 0;
+    virtual int steps_per_pass() const = 0;
+    virtual FusedScheme scheme() const = 0;
+
+    // The ghost rows of y from the neighbouring processes.
+    virtual void exchange(StateBuffer<Real>& y) = 0;
+    // The observables of the whole lattice from the state and ds/dt of this
+    // block (its owned sites only), the same on every process.
+    virtual Observables observe(Backend<Real>& be, const Real* s, const Real* dsdt) = 0;
+    // y (the block, ghost rows included) from a state of the whole lattice
+    // that only the root holds (3N values; ignored elsewhere).
+    virtual void scatter(const HostState& global, StateBuffer<Real>& y) = 0;
+    // The owned sites of every process on the root, in host (3N values of the
+    // whole lattice, x, y, z blocks; untouched elsewhere). Returns the largest
+    // |s|^2 of the whole state, the same on every process.
+    virtual double gather(const StateBuffer<Real>& y, Real* host) = 0;
+    // True on every process when `mine` is true on any (a stop signal that
+    // reached only some of them stops all).
+    virtual bool any(bool mine) = 0;
+
+};
+
+}  // namespace xyzmf

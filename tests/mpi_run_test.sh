@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# `mpirun -np P xyzmf run` (an MPI build) against the serial run of the same
+# options: on 1-4 ranks, 1D/2D/3D, sizes that do not divide by P, the four-sweep
+# path and fused passes, double and float, the file equals the serial file
+# dataset for dataset (h5diff: every snapshot and the final state bit for bit,
+# the time series to 1e-13). Slabs thinner than their ghost rows, dopri5 and commands other than
+# run are refused in one line. A rank killed mid-run stops every rank, and the
+# file, resumed on another number of ranks, ends bit for bit where an
+# uninterrupted run ends.
+#   tests/mpi_run_test.sh path/to/xyzmf
+# Waits are on events (the file's snapshots, the processes' ends), with generous
+# deadlines only as a guard against a hang.
+set -euo pipefail
+X=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+W=$(mktemp -d)
+trap 'pkill -9 -f "$W/" 2>/dev/null || true; rm -rf "$W"' EXIT
+cd "$W"
+export OMP_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+fail() { echo "mpi_run_test: FAIL: $*" >&2; exit 1; }
+mpi() { local p=$1; shift; mpirun --oversubscribe -np "$p" "$X" "$@"; }
+same() {  # same A B WHAT: the states of the run files A and B equal bit for bit, the time series to roundoff
+    for g in /final /snapshots; do
+        h5diff "$1" "$2" "$g" "$g" >diff.txt 2>&1 || fail "$3: $g differs from the serial run: $(head -3 diff.txt)"
+    done
+    # Means and staggered means are sums over the sites, added in another order
+    # over several ranks (as over several threads): equal to roundoff, not bit for bit.
+    h5diff --delta=1e-13 "$1" "$2" /timeseries /timeseries >diff.txt 2>&1 ||
+        fail "$3: /timeseries differs from the serial run by more than 1e-13: $(head -3 diff.txt)"
+}
+
+# Physics strong enough that a wrong ghost row shows at once.
+P=(--Jx 2.3 --Jy -1.1 --Jz 0.7 --gamma-phi 0.05 --seed 41 -q)
+# "ranks|options": every P of 1-4 on every dimension, not every P on every case.
+cases=("1 2 3 4|--size 3001 --dim 1 --t-end 1.5 --steps-per-pass 2"
+       "3|--size 61 --dim 1 --t-end 2"
+       "2 4|--size 130x129 --t-end 1 --steps-per-pass 2"
+       "1 2 3 4|--size 37x45 --t-end 2"
+       "3|--size 37x45 --t-end 2 --precision float"
+       "2 3 4|--size 19x11x23 --t-end 1"
+       "2|--size 67x65x33 --t-end 0.2 --steps-per-pass 1")
+n=0
+for k in "${cases[@]}"; do
+    c=${k#*|}
+    # shellcheck disable=SC2086
+    "$X" run $c "${P[@]}" -o serial$n.h5
+    for p in ${k%%|*}; do
+        # shellcheck disable=SC2086
+        mpi $p run $c "${P[@]}" -o p$p-$n.h5 || fail "$c on $p ranks exited $?"
+        same serial$n.h5 p$p-$n.h5 "$c on $p ranks"
+    done
+    n=$((n + 1))
+done
+echo "mpi_run_test: ${#cases[@]} lattices on 1-4 ranks: every file equals the serial run's (h5diff)"
+
+# Refusals: one line from rank 0, exit code 2 (usage), nothing written.
+rc=0; mpi 4 run --size 64x10 -o thin.h5 -q 2>thin.txt || rc=$?
+[[ $rc == 2 ]] || fail "thin slabs: exit $rc, not 2"
+grep -q "64x10 (2D) over 4 ranks leaves 2 y-rows a rank, fewer than the 4 ghost rows a pass needs; run at most 2 ranks" thin.txt ||
+    fail "thin slabs: $(cat thin.txt)"
+[[ $(grep -c "xyzmf: error" thin.txt) == 1 ]] || fail "thin slabs: not one line: $(cat thin.txt)"
+[[ ! -e thin.h5 ]] || fail "thin slabs: a file was written"
+rc=0; mpi 2 run --size 64 --integrator dopri5 -o d.h5 -q 2>dopri.txt || rc=$?
+[[ $rc == 2 ]] && grep -q "dopri5 runs on one process" dopri.txt || fail "dopri5: exit $rc: $(cat dopri.txt)"
+rc=0; mpi 2 sweep --size 8 -o s.h5 2>sweep.txt || rc=$?
+[[ $rc == 2 ]] && grep -q "only \`xyzmf run\` spreads one lattice over 2 ranks" sweep.txt || fail "sweep: exit $rc: $(cat sweep.txt)"
+echo "mpi_run_test: thin slabs, dopri5 and other commands refused in one line (exit 2)"
+
+# Kill rank 1 of 2 once the file holds two complete snapshots.
+K=(--size 128 --t-end 60 --snapshot-every 1 --steady-tol 0 --Jx 0.9 --Jy 1.1 --Jz 1 --seed 7 -q)
+"$X" run "${K[@]}" -o whole.h5
+mpi 2 run "${K[@]}" -o killed.h5 2>killed.txt &
+job=$!
+/usr/bin/python3 - <<'PY' || fail "no second snapshot in killed.h5 within 120 s"
+import time, h5py, os
+t0 = time.monotonic()
+while time.monotonic() - t0 < 120:
+    try:
+        with h5py.File("killed.h5", "r") as f:
+            done = [k for k in f["snapshots"] if f["snapshots"][k].attrs.get("complete", 0) == 1]
+            if len(done) >= 2:
+                raise SystemExit(0)
+    except (OSError, KeyError):
+        pass
+    time.sleep(0.01)
+raise SystemExit(1)
+PY
+victim=""
+for p in $(pgrep -f "$X run"); do
+    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=1 &&
+        tr '\0' ' ' <"/proc/$p/cmdline" | grep -q killed.h5; then victim=$p; fi
+done
+[[ -n $victim ]] || fail "rank 1 not found (the run ended before it could be killed?)"
+kill -9 "$victim"
+rc=0; wait $job || rc=$?
+[[ $rc != 0 ]] || fail "mpirun exited 0 after a rank was killed"
+! pgrep -f "killed.h5" >/dev/null || fail "ranks still running after rank 1 was killed"
+mpi 3 run --resume killed.h5 -q || fail "resume on 3 ranks exited $?"
+h5diff whole.h5 killed.h5 /final /final >diff.txt 2>&1 || fail "killed and resumed on 3 ranks: /final differs: $(head -3 diff.txt)"
+echo "mpi_run_test: rank 1 of 2 killed (mpirun exit $rc, every rank stopped); resumed on 3 ranks, /final equals the uninterrupted run"
