@@ -3,7 +3,8 @@
 # on localhost (config tests/slurm/slurm.conf.in, all state in a temporary folder),
 # submits a sweep as a job array plus a merge job that waits for it through the real
 # sbatch, checks the merged map equals the sweep run whole, runs the MPI test program
-# with `srun -n 2 --mpi=pmix` when it is built, and stops the daemons.
+# and xyzmf run with `srun -n 2 --mpi=pmix` when the MPI layer is built, and stops
+# the daemons.
 #   tests/slurm_test.sh path/to/xyzmf [path/to/xyzmf_mpi_tests]
 # Waits are on events (a node state, a job state), each with a generous deadline as
 # a safety net only.
@@ -94,4 +95,14 @@ if [[ -n $MPI_TESTS ]]; then
     # Rank 0 alone reports: two reports would mean two separate one-rank worlds.
     [[ $(grep -c "PASSED" srun.txt) == 1 ]] || fail "srun -n 2 did not make one MPI world: $(cat srun.txt)"
     echo "slurm_test: srun -n 2 --mpi=pmix ran the MPI tests as one world of 2 ranks"
+    # 3. xyzmf run itself on 2 tasks: one lattice in two slabs, the file the serial run's.
+    R=(run --size 48x37 --t-end 2 --Jx 0.9 --Jy 1.1 --Jz 1 --seed 5 -q)
+    "$X" "${R[@]}" -o serial.h5
+    OMP_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 srun -n 2 --mpi=pmix \
+        "$X" "${R[@]}" -o srun.h5 >srun-run.txt 2>&1 || fail "srun -n 2 xyzmf run: $(tail -20 srun-run.txt)"
+    h5diff serial.h5 srun.h5 /final /final >/dev/null || fail "srun -n 2 xyzmf run: /final differs from the serial run"
+    /usr/bin/python3 -c "
+import h5py, sys; b = h5py.File('srun.h5', 'r')['parameters'].attrs['backend']
+sys.exit(0 if '2 MPI ranks' in str(b) else f'backend attribute {b!r}')" || fail "srun -n 2 xyzmf run was not one run of 2 ranks"
+    echo "slurm_test: srun -n 2 --mpi=pmix xyzmf run: one lattice over 2 ranks, /final equals the serial run"
 fi
