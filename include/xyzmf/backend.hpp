@@ -114,6 +114,9 @@ void download_state(Backend<Real>& be, Real* host, const StateBuffer<Real>& src,
 template <class Real> std::unique_ptr<Backend<Real>> make_cpu_backend();
 template <class Real> std::unique_ptr<Backend<Real>> make_cuda_backend();
 int cuda_device_count();
+// The device this process's CUDA backends use from now on: index modulo the
+// device count (one rank per GPU under mpirun); nothing without a device.
+void cuda_select_device(int index);
 std::string cuda_device_name();           // "" without a device
 std::size_t cuda_free_memory_bytes();     // 0 without a device
 

@@ -323,6 +323,16 @@ int cuda_device_count() {
     return count;
 }
 
+void cuda_select_device(int index) {
+    const int count = cuda_device_count();
+    if (count == 0) return;
+    const cudaError_t e = cudaSetDevice(index % count);
+    if (e != cudaSuccess) {
+        cudaGetLastError();
+        throw Error("cudaSetDevice(" + std::to_string(index % count) + "): " + cudaGetErrorString(e), exit_code::usage);
+    }
+}
+
 std::string cuda_device_name() {
     if (cuda_device_count() == 0) return "";
     int device = 0;

@@ -17,6 +17,7 @@ template std::unique_ptr<Backend<float>> make_cuda_backend<float>();
 template std::unique_ptr<Backend<double>> make_cuda_backend<double>();
 
 int cuda_device_count() { return 0; }
+void cuda_select_device(int) {}
 std::string cuda_device_name() { return ""; }
 std::size_t cuda_free_memory_bytes() { return 0; }
 

@@ -98,7 +98,20 @@ int run_under_mpi(const std::vector<std::string>& arguments, const std::string& 
     MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);  // MPI from the main thread only
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+    // One rank per GPU: the ranks of a node take its devices in turn (by
+    // their rank among the node's ranks), before any backend exists.
+    MPI_Comm node;
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
+    int local_rank = 0;
+    MPI_Comm_rank(node, &local_rank);
+    MPI_Comm_free(&node);
     int code = 0;
+    try {
+        cuda_select_device(local_rank);
+    } catch (const Error& e) {
+        std::fprintf(stderr, "xyzmf (rank %d of %d): error: %s\n", rank, ranks, e.what());
+        MPI_Abort(MPI_COMM_WORLD, e.exit_code());
+    }
     if (ranks > 1 && (arguments.empty() || arguments[0] != "run")) {
         if (rank == 0)
             std::fprintf(stderr,
