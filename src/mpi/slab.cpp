@@ -7,6 +7,10 @@
 #include "xyzmf/error.hpp"
 #include "bloch_ball.hpp"
 
+#if defined(OPEN_MPI) && __has_include(<mpi-ext.h>)
+#include <mpi-ext.h>  // MPIX_Query_cuda_support
+#endif
+
 namespace xyzmf {
 
 Slab make_slab(const Lattice& global, int ranks, int rank, int halo) {
@@ -41,9 +45,17 @@ MPI_Datatype mpi_type() {
 }
 }  // namespace
 
+bool cuda_aware_mpi() {
+#if defined(MPIX_CUDA_AWARE_SUPPORT) && MPIX_CUDA_AWARE_SUPPORT
+    return MPIX_Query_cuda_support() == 1;  // built with CUDA support, and the library in use has it
+#else
+    return false;  // this MPI cannot say, or was built without: stage through host memory
+#endif
+}
+
 template <class Real>
 SlabDomain<Real>::SlabDomain(Backend<Real>& be, MPI_Comm comm, const Lattice& global, Rk4Stepper stepper,
-                             int steps_per_pass)
+                             int steps_per_pass, bool staged)
     : be_(be), comm_(comm), global_(global), stepper_(stepper) {
     MPI_Comm_rank(comm_, &rank_);
     MPI_Comm_size(comm_, &ranks_);
@@ -68,6 +80,10 @@ SlabDomain<Real>::SlabDomain(Backend<Real>& be, MPI_Comm comm, const Lattice& gl
     // plan may fuse fewer steps than asked (never more), and any grouping of
     // steps gives the same numbers.
     slab_ = make_slab(global, ranks_, rank_, 4 * per_pass_);
+    // MPI reads and writes the state's rows in place where it can reach the
+    // backend's memory: always on the CPU, on a GPU only with a CUDA-aware MPI.
+    direct_ = !staged && (be.kind() == BackendKind::cpu || cuda_aware_mpi());
+    if (direct_) return;
     const std::size_t n = 3 * std::size_t(slab_.halo) * std::size_t(slab_.row_sites);
     send_lo_.resize(n);
     send_hi_.resize(n);
@@ -88,6 +104,7 @@ void SlabDomain<Real>::layout(std::vector<int>& counts, std::vector<int>& displs
 
 template <class Real>
 void SlabDomain<Real>::exchange(StateBuffer<Real>& y) {
+    if (direct_) return exchange_in_place(y);
     const index_t S = slab_.local.component_stride(), R = slab_.row_sites, H = slab_.halo, n = slab_.owned();
     const std::size_t block = std::size_t(H * R);
     // Down to the rank below: my first H owned rows (its upper ghost rows); up
@@ -108,6 +125,30 @@ void SlabDomain<Real>::exchange(StateBuffer<Real>& y) {
         be_.upload(y.data() + c * S, recv_lo_.data() + c * block, block);
         be_.upload(y.data() + c * S + (H + n) * R, recv_hi_.data() + c * block, block);
     }
+}
+
+template <class Real>
+void SlabDomain<Real>::exchange_in_place(StateBuffer<Real>& y) {
+    const index_t S = slab_.local.component_stride(), R = slab_.row_sites, H = slab_.halo, n = slab_.owned();
+    const int count = int(H * R), below = (rank_ + ranks_ - 1) % ranks_, above = (rank_ + 1) % ranks_;
+    // The kernels that wrote y must have finished before MPI reads it: a
+    // synchronous copy of one value waits for them (nothing to wait for on the CPU).
+    if (be_.kind() != BackendKind::cpu) {
+        Real one;
+        be_.download(&one, y.data(), 1);
+    }
+    // Per component: the first H owned rows go down (the upper ghost rows of
+    // the rank below), the last H up; the ghost rows are filled in place. The
+    // rows sent and the rows received never overlap (owned >= H).
+    MPI_Request req[12];
+    for (int c = 0; c < 3; ++c) {
+        Real* base = y.data() + c * S;
+        MPI_Irecv(base, count, mpi_type<Real>(), below, 2 * c + 1, comm_, &req[4 * c]);
+        MPI_Irecv(base + (H + n) * R, count, mpi_type<Real>(), above, 2 * c, comm_, &req[4 * c + 1]);
+        MPI_Isend(base + H * R, count, mpi_type<Real>(), below, 2 * c, comm_, &req[4 * c + 2]);
+        MPI_Isend(base + n * R, count, mpi_type<Real>(), above, 2 * c + 1, comm_, &req[4 * c + 3]);
+    }
+    MPI_Waitall(12, req, MPI_STATUSES_IGNORE);
 }
 
 template <class Real>
@@ -175,8 +216,9 @@ bool SlabDomain<Real>::any(bool mine) {
 }
 
 template <class Real>
-SlabStepper<Real>::SlabStepper(Backend<Real>& be, MPI_Comm comm, const Lattice& global, const Couplings& c)
-    : domain_(be, comm, global, Rk4Stepper::fused, 0), comm_(comm), global_(global) {
+SlabStepper<Real>::SlabStepper(Backend<Real>& be, MPI_Comm comm, const Lattice& global, const Couplings& c,
+                               bool staged)
+    : domain_(be, comm, global, Rk4Stepper::fused, 0, staged), comm_(comm), global_(global) {
     const Lattice& local = domain_.local();
     y_ = StateBuffer<Real>(be, local);
     rk4_ = std::make_unique<Rk4<Real>>(be, local, c, domain_.stepper(), domain_.steps_per_pass(), domain_.scheme());

@@ -50,7 +50,10 @@ Slab make_slab(const Lattice& global, int ranks, int rank, int halo);
 template <class Real>
 class SlabDomain final : public Domain<Real> {
 public:
-    SlabDomain(Backend<Real>& be, MPI_Comm comm, const Lattice& global, Rk4Stepper stepper, int steps_per_pass);
+    // staged: ghost rows through host buffers even where MPI could reach the
+    // backend's memory (the path of a GPU without CUDA-aware MPI, for tests on the CPU).
+    SlabDomain(Backend<Real>& be, MPI_Comm comm, const Lattice& global, Rk4Stepper stepper, int steps_per_pass,
+               bool staged = false);
 
     bool root() const override { return rank_ == 0; }
     int rank() const override { return rank_; }
@@ -66,8 +69,13 @@ public:
     bool any(bool mine) override;
 
     const Slab& slab() const { return slab_; }
+    // True when MPI reads and writes the state's ghost rows in the backend's
+    // own memory (the CPU, or CUDA with a CUDA-aware MPI), false when they go
+    // through host buffers.
+    bool in_place() const { return direct_; }
 
 private:
+    void exchange_in_place(StateBuffer<Real>& y);
     // Rows and displacements (in sites) of every rank's owned part.
     void layout(std::vector<int>& counts, std::vector<int>& displs) const;
 
@@ -79,8 +87,13 @@ private:
     Rk4Stepper stepper_ = Rk4Stepper::fused;
     int per_pass_ = 1;
     FusedScheme scheme_ = FusedScheme::best;
+    bool direct_ = false;
     std::vector<Real> send_lo_, send_hi_, recv_lo_, recv_hi_;  // 3 components x halo rows
 };
+
+// Whether this process's MPI moves GPU memory itself (Open MPI's
+// MPIX_Query_cuda_support; false where the MPI cannot say).
+bool cuda_aware_mpi();
 
 // Steps one lattice spread over the ranks of `comm` (the stepping of a
 // SlabDomain without the rest of a run; tests/mpi/test_slab.cpp).
@@ -88,7 +101,7 @@ template <class Real>
 class SlabStepper {
 public:
     // Collective; the backend's choice of stepper for the whole lattice.
-    SlabStepper(Backend<Real>& be, MPI_Comm comm, const Lattice& global, const Couplings& c);
+    SlabStepper(Backend<Real>& be, MPI_Comm comm, const Lattice& global, const Couplings& c, bool staged = false);
     // This rank's rows from a state of the whole lattice (x, y, z blocks).
     void set_from_global(const HostState& global_state) { domain_.scatter(global_state, y_); }
     // n RK4 steps of size h on every rank (collective), exchanging ghost rows

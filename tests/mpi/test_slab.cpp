@@ -4,7 +4,8 @@
 // two states must be equal bit for bit, in 1D, 2D and 3D, on sizes that do not
 // divide by the ranks, on the four-sweep path and with fused passes of one and
 // two steps (ghost rows of 4 and 8). Slabs thinner than their ghost rows are
-// refused with a message that says how many ranks fit.
+// refused with a message that says how many ranks fit. The ghost rows travel
+// in place and through host buffers.
 #include <gtest/gtest.h>
 #include <mpi.h>
 
@@ -40,7 +41,7 @@ struct Case {
     int per_pass;  // the serial choice this case is meant to exercise (0: four sweeps)
 };
 
-void expect_slabs_equal_serial(const Case& k) {
+void expect_slabs_equal_serial(const Case& k, bool staged) {
     auto be = make_cpu_backend<double>();
     const HostState s0 = make_initial_state("random", k.lat, 41, 0);
     // Serial, as `xyzmf run` steps it (the backend's choice of stepper).
@@ -53,7 +54,7 @@ void expect_slabs_equal_serial(const Case& k) {
     HostState ref(s0.size());
     download_state(*be, ref.data(), y, k.lat);
 
-    SlabStepper<double> slabs(*be, MPI_COMM_WORLD, k.lat, kPoint);
+    SlabStepper<double> slabs(*be, MPI_COMM_WORLD, k.lat, kPoint, staged);
     slabs.set_from_global(s0);
     slabs.advance(0.01, k.steps - 1);
     slabs.advance(0.01, 1);  // a pass shorter than the others
@@ -61,7 +62,8 @@ void expect_slabs_equal_serial(const Case& k) {
     ASSERT_EQ(got.size(), ref.size());
     std::size_t differ = 0;
     for (std::size_t i = 0; i < ref.size(); ++i) differ += got[i] != ref[i];
-    EXPECT_EQ(differ, 0u) << lattice_text(k.lat) << " over " << rank_count() << " ranks";
+    EXPECT_EQ(differ, 0u) << lattice_text(k.lat) << " over " << rank_count() << " ranks"
+                          << (staged ? ", through host buffers" : ", in place");
     double moved = 0;
     for (std::size_t i = 0; i < ref.size(); ++i) moved = std::max(moved, std::abs(ref[i] - s0[i]));
     EXPECT_GT(moved, 1e-3) << "the state must really move";
@@ -76,7 +78,10 @@ TEST(Slabs, EqualTheSerialStateBitForBit) {
         {box(3, 19, 11, 23), 100, 0},
         {box(3, 67, 65, 66), 20, 1},      // one fused step a pass in 3D
     };
-    for (const Case& k : cases) expect_slabs_equal_serial(k);
+    // In place (MPI reads the CPU backend's state) and through host buffers
+    // (the path of a GPU without CUDA-aware MPI).
+    for (const Case& k : cases)
+        for (bool staged : {false, true}) expect_slabs_equal_serial(k, staged);
 }
 
 TEST(Slabs, ThinSlabsAreRefusedWithTheRanksThatFit) {
