@@ -4,9 +4,10 @@
 # path and fused passes, double and float, the file equals the serial file
 # dataset for dataset (h5diff: every snapshot and the final state bit for bit,
 # the time series to 1e-13). Slabs thinner than their ghost rows, dopri5 and commands other than
-# run are refused in one line. A rank killed mid-run stops every rank, and the
+# run and sweep are refused in one line. A rank killed mid-run stops every rank, and the
 # file, resumed on another number of ranks, ends bit for bit where an
-# uninterrupted run ends.
+# uninterrupted run ends. A sweep's points over the ranks give the serial map,
+# also interrupted and resumed.
 #   tests/mpi_run_test.sh path/to/xyzmf
 # Waits are on events (the file's snapshots, the processes' ends), with generous
 # deadlines only as a guard against a hang.
@@ -61,9 +62,58 @@ grep -q "64x10 (2D) over 4 ranks leaves 2 y-rows a rank, fewer than the 4 ghost 
 [[ ! -e thin.h5 ]] || fail "thin slabs: a file was written"
 rc=0; mpi 2 run --size 64 --integrator dopri5 -o d.h5 -q 2>dopri.txt || rc=$?
 [[ $rc == 2 ]] && grep -q "dopri5 runs on one process" dopri.txt || fail "dopri5: exit $rc: $(cat dopri.txt)"
-rc=0; mpi 2 sweep --size 8 -o s.h5 2>sweep.txt || rc=$?
-[[ $rc == 2 ]] && grep -q "only \`xyzmf run\` spreads one lattice over 2 ranks" sweep.txt || fail "sweep: exit $rc: $(cat sweep.txt)"
+rc=0; mpi 2 stability --size 8 -o s.h5 2>other.txt || rc=$?
+[[ $rc == 2 ]] && grep -q "only \`xyzmf run\` (one lattice over the ranks) and \`xyzmf sweep\`" other.txt ||
+    fail "stability under mpirun: exit $rc: $(cat other.txt)"
 echo "mpi_run_test: thin slabs, dopri5 and other commands refused in one line (exit 2)"
+
+# A sweep's points over the ranks: the map equals the serial sweep's; interrupted once
+# a batch is in, resumed on the same ranks, it still does.
+maps_equal() {
+    /usr/bin/python3 - "$1" "$2" <<'PY' || fail "$3: the map differs from the serial sweep"
+import sys, h5py, numpy as np
+a, b = (h5py.File(p, "r")["sweep"] for p in sys.argv[1:3])
+for name in ("phase", "order", "agree", "m_perp", "k", "residual", "vortices", "t_final", "predicted", "x", "y"):
+    if not np.array_equal(a[name][()], b[name][()], equal_nan=True):
+        sys.exit(f"/sweep/{name} differs")
+PY
+}
+SW=(sweep --x Jx:-3:3:11 --y Jy:-3:3:9 --Jz 1 --size 16 --t-end 120 --steady-tol 0 --batch-points 2 -q)
+"$X" "${SW[@]}" -o map1.h5 >/dev/null
+mpi 3 "${SW[@]}" -o map3.h5 >/dev/null || fail "sweep on 3 ranks exited $?"
+maps_equal map1.h5 map3.h5 "sweep on 3 ranks"
+ls -a | grep -q "^\.map3" && fail "the ranks' parts of map3.h5 were left behind"
+# The watcher starts first (Python's start-up would outlast the sweep): it signals
+# mpirun at the first batch a rank commits.
+/usr/bin/python3 - <<'PY' &
+import os, signal, time, h5py
+open("watching", "w").close()
+t0 = time.monotonic()
+while not os.path.exists("job.pid"):
+    time.sleep(0.001)
+while time.monotonic() - t0 < 120:
+    try:
+        with h5py.File(".mapk.h5.rank-0000-of-0002.h5", "r") as f:
+            if (f["sweep/batch"][()] >= 0).any():
+                os.kill(int(open("job.pid").read()), signal.SIGINT)
+                raise SystemExit(0)
+    except (OSError, KeyError, ValueError):
+        pass
+    time.sleep(0.002)
+raise SystemExit(1)
+PY
+watcher=$!
+until [[ -e watching ]]; do kill -0 $watcher 2>/dev/null || fail "the watcher ended early"; sleep 0.01; done
+mpirun --oversubscribe -np 2 "$X" "${SW[@]}" -o mapk.h5 >/dev/null 2>mapk.txt &  # not the function: $! must be mpirun
+job=$!
+echo $job >job.pid.tmp && mv job.pid.tmp job.pid
+wait $watcher || fail "no committed batch in a rank's part of mapk.h5 within 120 s"
+rc=0; wait $job || rc=$?
+[[ $rc != 0 ]] || fail "interrupted sweep: mpirun exited 0 (it finished before the signal?)"
+grep -q "continue with mpirun -np 2 xyzmf sweep --resume mapk.h5" mapk.txt || fail "interrupted sweep: $(cat mapk.txt)"
+mpi 2 sweep --resume mapk.h5 -q >/dev/null || fail "sweep --resume on 2 ranks exited $?"
+maps_equal map1.h5 mapk.h5 "sweep interrupted on 2 ranks and resumed"
+echo "mpi_run_test: sweep over 3 ranks = serial map; interrupted on 2 (mpirun exit $rc) and resumed, = serial map"
 
 # Kill rank 1 of 2 once the file holds two complete snapshots.
 K=(--size 128 --t-end 60 --snapshot-every 1 --steady-tol 0 --Jx 0.9 --Jy 1.1 --Jz 1 --seed 7 -q)

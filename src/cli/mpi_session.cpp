@@ -64,6 +64,58 @@ void share_from_root(void* data, int bytes) {
 #endif
 }
 
+int session_rank() {
+#ifdef XYZMF_HAVE_MPI
+    if (in_session()) {
+        int rank = 0;
+        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+        return rank;
+    }
+#endif
+    return 0;
+}
+
+int session_ranks() {
+#ifdef XYZMF_HAVE_MPI
+    if (in_session()) {
+        int ranks = 1;
+        MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+        return ranks;
+    }
+#endif
+    return 1;
+}
+
+void sum_over_ranks(double* v, int n) {
+#ifdef XYZMF_HAVE_MPI
+    if (in_session()) MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+#else
+    (void)v;
+    (void)n;
+#endif
+}
+
+void on_every_rank(const std::function<void()>& f) {
+    if (!in_session()) return f();
+    int code = 0;
+    std::exception_ptr e;
+    try {
+        f();
+    } catch (const Error& err) {
+        code = err.exit_code();
+        e = std::current_exception();
+    }
+#ifdef XYZMF_HAVE_MPI
+    int worst = 0;
+    MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    code = worst;
+#endif
+    if (code == 0) return;
+    g_agreed = true;
+    if (e) std::rethrow_exception(e);
+    throw Error("", code);  // silent: the ranks that failed say why
+}
+
 void on_root(const std::function<void()>& f) {
     if (!in_session()) return f();
     int code = 0;
@@ -112,11 +164,11 @@ int run_under_mpi(const std::vector<std::string>& arguments, const std::string& 
         std::fprintf(stderr, "xyzmf (rank %d of %d): error: %s\n", rank, ranks, e.what());
         MPI_Abort(MPI_COMM_WORLD, e.exit_code());
     }
-    if (ranks > 1 && (arguments.empty() || arguments[0] != "run")) {
+    if (ranks > 1 && (arguments.empty() || (arguments[0] != "run" && arguments[0] != "sweep"))) {
         if (rank == 0)
             std::fprintf(stderr,
-                         "xyzmf: error: mpirun: only `xyzmf run` spreads one lattice over %d ranks; start `xyzmf %s` "
-                         "without mpirun (a sweep over a cluster: tools/slurm-sweep.sh)\n",
+                         "xyzmf: error: mpirun: only `xyzmf run` (one lattice over the ranks) and `xyzmf sweep` (its "
+                         "points over the ranks) use %d ranks; start `xyzmf %s` without mpirun\n",
                          ranks, arguments.empty() ? "" : arguments[0].c_str());
         code = exit_code::usage;
     } else if (rank == 0) {

@@ -36,5 +36,14 @@ bool session_root();
 void on_root(const std::function<void()>& f);
 // rank 0's `bytes` bytes at data on every rank (nothing outside a session).
 void share_from_root(void* data, int bytes);
+// This process's rank and the number of ranks (0 and 1 outside a session).
+int session_rank();
+int session_ranks();
+// Collective: each rank's error from f (an xyzmf::Error's exit code) made
+// everyone's: when any rank failed, every rank throws (its own error, else a
+// silent one with the largest exit code), and each reports its own.
+void on_every_rank(const std::function<void()>& f);
+// The sum over ranks of v[0..n) in place, on every rank (nothing outside a session).
+void sum_over_ranks(double* v, int n);
 
 }  // namespace xyzmf::cli

@@ -1,11 +1,14 @@
 // `xyzmf sweep` (batched dynamical phase maps) and `xyzmf merge` (join shards).
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <map>
 #include <memory>
 
 #include "cli.hpp"
+#include "mpi_session.hpp"
 #include "options.hpp"
 #include "xyzmf/error.hpp"
 #include "signals.hpp"
@@ -42,6 +45,75 @@ void print_summary(const SweepConfig& c, const SweepResults& r, const SweepSumma
                 agree, agree_domains, disagree, done - blown);
     if (blown)
         std::printf("%d lattices blew up (phase 7, time in /sweep/t_final); a smaller --dt may integrate them\n", blown);
+}
+
+// `mpirun -np P xyzmf sweep`: rank r runs the points of shard r/P (spread over
+// the whole map, as --shard spreads them) into a hidden file beside the output,
+// .NAME.rank-R-of-P.h5; rank 0 then merges them into the output and removes
+// them. A killed sweep keeps them: --resume OUTPUT on the same number of ranks
+// continues each.
+int sweep_over_ranks(const SweepOptions& o, SweepConfig cfg, bool resume) {
+    const int P = session_ranks(), r = session_rank();
+    const std::string out = resume ? o.resume : cfg.output;
+    if (!resume && cfg.shard_count != 1)
+        throw Error("--shard " + o.shard + ": under mpirun the ranks are the shards; leave --shard out", exit_code::usage);
+    const auto shard_name = [&](int k) {
+        const std::size_t slash = out.rfind('/');
+        const std::string dir = slash == std::string::npos ? "" : out.substr(0, slash + 1);
+        char tail[64];
+        std::snprintf(tail, sizeof tail, ".rank-%04d-of-%04d.h5", k, P);
+        return dir + "." + out.substr(slash == std::string::npos ? 0 : slash + 1) + tail;
+    };
+    struct stat st;
+    on_root([&] {
+        if (!resume && !cfg.overwrite && ::stat(out.c_str(), &st) == 0)
+            throw Error("-o: " + out + " already exists; pass --overwrite to replace it", exit_code::io);
+        for (int k = 0; resume && k < P; ++k)
+            if (::stat(shard_name(k).c_str(), &st) != 0)
+                throw Error("--resume " + out + ": no " + shard_name(k) + " (the part of rank " + std::to_string(k) +
+                                " of a sweep over " + std::to_string(P) + " ranks): resume on as many ranks as it ran "
+                                "on, or without mpirun if it ran without",
+                            exit_code::io);
+    });
+    SweepSummary s;
+    on_every_rank([&] {
+        SweepConfig mine = cfg;
+        mine.output = shard_name(r);
+        SweepHooks hooks;
+        hooks.quiet = o.quiet || r != 0;  // rank 0's progress line stands for all
+        if (!resume) {
+            mine.shard_index = r;
+            mine.shard_count = P;
+        }
+        try {
+            s = run_sweep(mine, resume, hooks);
+        } catch (const Error& e) {  // name what the user continues: the output, on P ranks
+            std::string what = e.what();
+            const std::string again = "(continue with --resume " + mine.output + ")";
+            const std::size_t at = what.find(again);
+            if (at == std::string::npos) throw;
+            what.replace(at, again.size(),
+                         "(continue with mpirun -np " + std::to_string(P) + " xyzmf sweep --resume " + out + ")");
+            throw Error(what, e.exit_code());
+        }
+    });
+    double sums[6] = {double(s.points_done), double(s.points_skipped), double(s.batches), double(s.blow_ups), 0,
+                      double(s.site_steps)};
+    sum_over_ranks(sums, 6);
+    s.points_done = int(sums[0]);
+    s.points_skipped = int(sums[1]);
+    s.batches = int(sums[2]);
+    s.blow_ups = int(sums[3]);
+    s.site_steps = (long long)sums[5];  // s.seconds: rank 0's, which waited for the others at the sum
+    on_root([&] {
+        std::vector<std::string> parts;
+        for (int k = 0; k < P; ++k) parts.push_back(shard_name(k));
+        merge_sweeps(parts, out, true, cfg.command_line);
+        for (const std::string& p : parts) ::unlink(p.c_str());
+        SweepConfig back;
+        print_summary(back, read_sweep(out, back), s);
+    });
+    return 0;
 }
 
 void add_options(CLI::App* sub, SweepOptions& o) {
@@ -85,6 +157,7 @@ int execute(const SweepOptions& o, const std::string& command_line) {
                                 opt->get_name(),
                             exit_code::usage);
         cfg.output = o.resume;
+        if (session_ranks() > 1) return sweep_over_ranks(o, cfg, true);
         const SweepSummary s = run_sweep(cfg, true, hooks);
         SweepConfig back;
         print_summary(back, read_sweep(o.resume, back), s);
@@ -107,6 +180,7 @@ int execute(const SweepOptions& o, const std::string& command_line) {
     set_param(sweep_parameters(), cfg, "shard", o.shard);
     validate(cfg, ParamSource::command_line());
     check_sweep_memory(cfg);
+    if (session_ranks() > 1) return sweep_over_ranks(o, cfg, false);
     const SweepSummary s = run_sweep(cfg, false, hooks);
     SweepConfig back;
     print_summary(back, read_sweep(cfg.output, back), s);
