@@ -10,7 +10,7 @@ slabs over P devices,
 with H = 4 ghost rows (one step a pass), halo bytes = 2 sides x H rows x row sites x
 3 components x 8 bytes (double). Efficiency = (sites / P / rate) / t. Rates are the
 H200 figures of results/bench/gpu.md; bandwidths are assumptions, stated below.
-    python3 results/mpi/model.py            (prints the table of mpi.md)
+    /usr/bin/python3 results/mpi/model.py            (prints the table of mpi.md)
 """
 
 RATE = {2: 8.62e9, 3: 6.95e9}  # measured single-H200 site-steps/s, double (fused 2D, four-sweep 3D)

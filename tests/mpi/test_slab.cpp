@@ -1,5 +1,5 @@
 // One lattice over MPI ranks (src/mpi/slab.hpp) against the serial stepper:
-// run under mpiexec with 1-4 ranks (tests/CMakeLists.txt), each case steps the
+// run under mpiexec with 1 and 3 ranks (tests/CMakeLists.txt), each case steps the
 // whole lattice serially on every rank and the same lattice in slabs, and the
 // two states must be equal bit for bit, in 1D, 2D and 3D, on sizes that do not
 // divide by the ranks, on the four-sweep path and with fused passes of one and
