@@ -79,7 +79,7 @@ for name in ("phase", "order", "agree", "m_perp", "k", "residual", "vortices", "
         sys.exit(f"/sweep/{name} differs")
 PY
 }
-SW=(sweep --x Jx:-3:3:11 --y Jy:-3:3:9 --Jz 1 --size 16 --t-end 60 --steady-tol 0 --batch-points 2 -q)
+SW=(sweep --x Jx:-3:3:11 --y Jy:-3:3:9 --Jz 1 --size 16 --t-end 120 --steady-tol 0 --batch-points 2 -q)
 "$X" "${SW[@]}" -o map1.h5 >/dev/null
 mpi 3 "${SW[@]}" -o map3.h5 >/dev/null || fail "sweep on 3 ranks exited $?"
 maps_equal map1.h5 map3.h5 "sweep on 3 ranks"
