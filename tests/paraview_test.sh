@@ -98,8 +98,8 @@ done
 # (most of the frame coloured, in many colours), not a blank or one-colour frame.
 command -v xvfb-run >/dev/null || fail "xvfb-run not found: install xvfb and xauth (tools/install-deps.sh)"
 PVBATCH=$(dirname "$(command -v "$PV")")/pvbatch
-xvfb-run -a "$PVBATCH" "$HERE/../tools/render_paraview.py" sxy2.xdmf -o sxy2.png --size 600 450 >render.txt 2>&1 ||
-    fail "render_paraview: $(tail -5 render.txt)"
+xvfb-run -a -s -noreset "$PVBATCH" "$HERE/../tools/render_paraview.py" sxy2.xdmf -o sxy2.png --size 600 450 >render.txt 2>&1 ||
+    fail "render_paraview: $(grep -v "^ *[0-9]* *0x" render.txt | tail -8)"
 grep -qE "psi at t = 1 on 16x12x1, [1-9][0-9]* vortex points" render.txt || fail "render_paraview said: $(cat render.txt)"
 /usr/bin/python3 - sxy2.png <<'PY' || fail "the rendered picture is blank"
 import sys

@@ -3,11 +3,13 @@ display: the lattice coloured by the sXY phase psi (or s_z where psi is absent),
 (a cyclic colour scale) and the vortices as balls coloured by their charge (+1 red, -1 blue), at the last
 (or a chosen) time, looked at from +z (2D, 1D) or obliquely (3D).
 
-    xvfb-run -a pvbatch tools/render_paraview.py RUN.xdmf -o picture.png [--time T] [--size 900 700]
+    xvfb-run -a -s -noreset pvbatch tools/render_paraview.py RUN.xdmf -o picture.png [--time T] [--size 900 700]
 
 Debian's ParaView 5.11 needs an X server even for offscreen pictures: pvbatch
 alone aborts on "bad X server connection" and pvpython --force-offscreen-rendering
-crashes, so run it under xvfb-run (Debian's xvfb package) as above. Write the
+crashes, so run it under xvfb-run (Debian's xvfb package) as above; -noreset
+keeps the virtual server from resetting when pvbatch's first connection closes,
+which on a busy machine refused its second one. Write the
 sidecar with `xyzmf run --xdmf` or `xyzmf export --xdmf RUN.h5`."""
 import argparse
 import os

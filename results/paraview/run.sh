@@ -11,4 +11,4 @@ W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 "$X" run -q --backend cpu --size 64 --Jx 1 --Jy -1 --Jz 0 --t-end 10 --snapshot-every 10 --seed 3 --analyze --xdmf \
     -o "$W/sxy64.h5"
-xvfb-run -a pvbatch tools/render_paraview.py "$W/sxy64.xdmf" -o "$D/sxy64-psi-vortices.png" --size 900 800 | tee "$D/render.txt"
+xvfb-run -a -s -noreset pvbatch tools/render_paraview.py "$W/sxy64.xdmf" -o "$D/sxy64-psi-vortices.png" --size 900 800 | tee "$D/render.txt"
