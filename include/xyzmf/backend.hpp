@@ -117,6 +117,11 @@ int cuda_device_count();
 // The device this process's CUDA backends use from now on: index modulo the
 // device count (one rank per GPU under mpirun); nothing without a device.
 void cuda_select_device(int index);
+// --device N: the GPU this process's CUDA backends use from now on, until
+// restore_cuda_device() puts back the one used before (the Python module runs
+// many commands in one process). The caller has checked 0 <= index < count.
+void use_cuda_device(int index);
+void restore_cuda_device();
 std::string cuda_device_name();           // "" without a device
 std::size_t cuda_free_memory_bytes();     // 0 without a device
 

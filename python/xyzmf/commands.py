@@ -147,6 +147,13 @@ def _file_command(command, output, progress, as_xarray, has_quiet, options, afte
             raise TypeError(f"{command}(resume=PATH) continues PATH itself: give no output file")
         _call(_arguments(command, [], opts), progress, capture=not has_quiet)
         return load(opts["resume"], as_xarray=as_xarray)
+    if opts.get("continue_from") is not None:  # carried on in place, or in a copy at output
+        source = os.fspath(opts["continue_from"])
+        opts["continue_from"] = source
+        if output is not None:
+            opts["output"] = os.fspath(output)
+        _call(_arguments(command, [], opts), progress, capture=not has_quiet)
+        return load(opts.get("output", source), as_xarray=as_xarray)
     out = _Output(output, command)
     try:
         _call(_arguments(command, [], {**opts, "output": out.path}), progress, capture=not has_quiet)
@@ -174,7 +181,11 @@ def run(output=None, *, progress=None, as_xarray=None, **options):
     DataArray, e.g. a snapshot's spins) of Bloch vectors with the axes xyzmf
     stores, (Lx, 3), (Ly, Lx, 3) or (Lz, Ly, Lx, 3), finite and |s| <= 1. The
     lattice is then the array's (size and dim, if given, must agree) and the
-    run starts from exactly those numbers."""
+    run starts from exactly those numbers.
+
+    ``continue_from=PATH, t_end=T`` carries a finished rk4 run on to t = T
+    from its final state on the same clock, keeping its snapshots and time
+    series: in PATH itself, or in a copy at ``output`` when given."""
     if options.get("init") is not None and not isinstance(options["init"], (str, bytes, os.PathLike)):
         with _StateFile(options["init"], options) as init:
             return _file_command("run", output, progress, as_xarray, True, {**options, "init": init.spec},

@@ -37,7 +37,7 @@ public:
         sms_ = prop.multiProcessorCount;
         shared_max_ = std::size_t(prop.sharedMemPerBlockOptin);
         description_ = "cuda (" + std::string(prop.name) + ", sm_" + std::to_string(prop.major) +
-                       std::to_string(prop.minor) + ")";
+                       std::to_string(prop.minor) + ", device " + std::to_string(device) + ")";
         // Allocated once: the per-step error norm must not pay for cudaMalloc.
         check(cudaMalloc(&scratch_, cuda::reduce_scratch_bytes()), "cudaMalloc (reduction scratch)");
         // Non-blocking: copies on it do not wait for, or hold up, the kernels
@@ -331,6 +331,27 @@ void cuda_select_device(int index) {
         cudaGetLastError();
         throw Error("cudaSetDevice(" + std::to_string(index % count) + "): " + cudaGetErrorString(e), exit_code::usage);
     }
+}
+
+namespace {
+int device_before_option = -1;  // the device before --device chose one; -1: none chosen
+}
+
+void use_cuda_device(int index) {
+    int before = 0;
+    if (device_before_option < 0 && cudaGetDevice(&before) == cudaSuccess) device_before_option = before;
+    const cudaError_t e = cudaSetDevice(index);
+    if (e != cudaSuccess) {
+        cudaGetLastError();
+        throw Error("--device " + std::to_string(index) + ": " + cudaGetErrorString(e), exit_code::usage);
+    }
+}
+
+void restore_cuda_device() {
+    if (device_before_option < 0) return;
+    cudaSetDevice(device_before_option);
+    cudaGetLastError();
+    device_before_option = -1;
 }
 
 std::string cuda_device_name() {

@@ -18,6 +18,8 @@ template std::unique_ptr<Backend<double>> make_cuda_backend<double>();
 
 int cuda_device_count() { return 0; }
 void cuda_select_device(int) {}
+void use_cuda_device(int) {}
+void restore_cuda_device() {}
 std::string cuda_device_name() { return ""; }
 std::size_t cuda_free_memory_bytes() { return 0; }
 

@@ -15,6 +15,7 @@
 #include "cli.hpp"
 #include "xyzmf/error.hpp"
 #include "signals.hpp"
+#include "xyzmf/backend.hpp"
 #include "xyzmf/version.hpp"
 
 namespace {
@@ -92,6 +93,9 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
         int n = omp_get_max_threads();
         ~ThreadCount() { omp_set_num_threads(n); }
     } restore_threads;
+    struct DeviceChoice {  // --device likewise
+        ~DeviceChoice() { restore_cuda_device(); }
+    } restore_device;
     const auto print_error = [&](const std::string& what) {
         if (output) output->error = one_line(what);
         else std::fprintf(stderr, "xyzmf: error: %s\n", one_line(what).c_str());

@@ -3,6 +3,9 @@
 
 #include <omp.h>
 
+#include "mpi_session.hpp"
+#include "xyzmf/backend.hpp"
+
 namespace xyzmf::cli {
 
 std::vector<CLI::Option*> add_couplings(CLI::App* sub, Couplings& c, const std::string& where) {
@@ -27,6 +30,24 @@ CLI::Option* add_backend(CLI::App* sub, std::string& backend) {
                                   "CPU threads (OpenMP) for this command; default: OMP_NUM_THREADS, else every "
                                   "core. Files record it with the backend")
         ->check(CLI::Range(1, 4096));
+    // Checked as it is parsed, so a bad index is a one-line usage error naming it.
+    const CLI::Validator device_here(
+        [](std::string& text) -> std::string {
+            const int n = std::stoi(text);
+            if (launched_by_mpi()) return "under mpirun each rank takes the GPU of its rank on the node; drop --device";
+            const int count = cuda_device_count();
+            if (count == 0) return "no CUDA device here (--backend cpu runs on the CPU)";
+            if (n >= count)
+                return "this machine has " + std::to_string(count) + " CUDA device" + (count > 1 ? "s" : "") +
+                       ", numbered 0 to " + std::to_string(count - 1);
+            return "";
+        },
+        "GPU", "device");
+    sub->add_option_function<int>("--device", [](const int& n) { use_cuda_device(n); },
+                                  "GPU to run on (CUDA index, 0 = the first; as nvidia-smi numbers them unless "
+                                  "CUDA_VISIBLE_DEVICES reorders); files record it with the backend")
+        ->check(CLI::NonNegativeNumber)
+        ->check(device_here);
     return sub->add_option("--backend", backend, "auto (CUDA if a GPU is present), cpu or cuda")
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
         ->capture_default_str();

@@ -17,6 +17,7 @@
 #include "mpi_session.hpp"
 #include "progress.hpp"
 #include "schema.hpp"
+#include "run_continuation.hpp"
 #include "run_output.hpp"
 #include "run_repair.hpp"
 #include "signals.hpp"
@@ -31,11 +32,14 @@ struct RunOptions {
     int dim = 2;
     std::string size = "64";
     std::string precision = "double", integrator = "rk4", backend = "auto", stepper = "fused";
-    std::string resume;
+    std::string resume, continue_from;
     bool quiet = false, analyze = false, xdmf = false;
     CLI::Option* dim_opt = nullptr;
     CLI::Option* size_opt = nullptr;
     CLI::Option* stepper_opt = nullptr;
+    CLI::Option* t_end_opt = nullptr;
+    CLI::Option* output_opt = nullptr;
+    CLI::Option* overwrite_opt = nullptr;
     std::vector<CLI::Option*> physics;  // everything --resume takes from the file instead
 };
 
@@ -71,7 +75,7 @@ int run_follower(Simulation<Real>& sim, const StartPoint& start) {
 
 template <class Real>
 int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string& resume_path, bool analyze,
-            bool xdmf_sidecar, std::unique_ptr<OutputLock> lock) {
+            bool xdmf_sidecar, std::unique_ptr<OutputLock> lock, const ContinuationStart* continued) {
     const bool resuming = !resume_path.empty();
     check_run_memory(cfg, kind, simulation_buffers(cfg), resuming ? exit_code::io : exit_code::usage);
 
@@ -88,11 +92,21 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
     std::int64_t keep_rows = 0;
     if (resuming) {
         on_root([&] {
+            if (continued) {  // from the final state, every snapshot and row kept
+                init = continued->state.spins;
+                start = {continued->state.step, continued->state.t, 0, continued->next_snapshot};
+                keep_rows = continued->rows;
+                if (!quiet)
+                    std::printf("xyzmf: continuing %s from /final (t = %g) to t = %g\n", resume_path.c_str(),
+                                continued->state.t, cfg.numerics.t_end);
+                return;
+            }
             {
                 h5::Id f = open_xyzmf(resume_path, false);
                 const std::string status = h5::has_attr(f, "status") ? h5::attr_string(f, "status") : "";
                 if (status.rfind("finished", 0) == 0)
-                    throw Error("--resume: " + resume_path + " is already finished (" + status + "); nothing to resume",
+                    throw Error("--resume: " + resume_path + " is already finished (" + status + "); nothing to resume (carry it further with "
+                                "--continue-from " + resume_path + " --t-end T)",
                                 exit_code::usage);
             }
             StoredState st = read_stored_state(resume_path, true);
@@ -214,7 +228,7 @@ void add_options(CLI::App* sub, RunOptions& o) {
     add(sub->add_option("--dt", o.cfg.numerics.dt, "Time step (rk4) or first trial step (dopri5), units of 1/gamma")->capture_default_str());
     add(sub->add_option("--rtol", o.cfg.numerics.rtol, "dopri5 relative tolerance per component")->capture_default_str());
     add(sub->add_option("--atol", o.cfg.numerics.atol, "dopri5 absolute tolerance per component")->capture_default_str());
-    add(sub->add_option("--t-end", o.cfg.numerics.t_end, "Final time, units of 1/gamma")->capture_default_str());
+    o.t_end_opt = add(sub->add_option("--t-end", o.cfg.numerics.t_end, "Final time, units of 1/gamma")->capture_default_str());
     add(sub->add_option("--steady-tol", o.cfg.numerics.steady_tol,
                         "Stop early when max_n |ds_n/dt| < this (units of gamma); 0 = run to --t-end")->capture_default_str());
     add(sub->add_option("--norm-tol", o.cfg.numerics.norm_tol, "Blow-up when any |s_n| > 1 + this")->capture_default_str());
@@ -229,8 +243,8 @@ void add_options(CLI::App* sub, RunOptions& o) {
     add(sub->add_option("--seed", o.cfg.seed, "Random seed (Philox key); same seed = same initial state on every backend")
             ->capture_default_str());
     add(add_precision(sub, o.precision));
-    add(sub->add_option("-o,--output", o.cfg.output, "Output HDF5 file")->capture_default_str());
-    add(sub->add_flag("--overwrite", o.cfg.overwrite, "Replace an existing output file"));
+    o.output_opt = add(sub->add_option("-o,--output", o.cfg.output, "Output HDF5 file")->capture_default_str());
+    o.overwrite_opt = add(sub->add_flag("--overwrite", o.cfg.overwrite, "Replace an existing output file"));
     add(sub->add_option("--compress", o.cfg.compress,
                         "Deflate level 1-9 (with shuffle) for stored spins; 0 = uncompressed. Mean-field states "
                         "shrink by only 3-25%, and deflating a 1024^2 state takes as long as ~60 steps on 2 cores")
@@ -238,6 +252,10 @@ void add_options(CLI::App* sub, RunOptions& o) {
     add_backend(sub, o.backend);
     sub->add_option("--resume", o.resume,
                     "Continue a killed run from its last snapshot, in the same file; takes every parameter from the file");
+    sub->add_option("--continue-from,--continue", o.continue_from,
+                    "Carry a finished rk4 run on to a later --t-end from its final state, keeping its snapshots and "
+                    "time series on the same clock: in the same file, or in a copy at -o; takes every other "
+                    "parameter from the file");
     sub->add_flag("-q,--quiet", o.quiet, "No progress line or summary");
     sub->add_flag("--analyze", o.analyze,
                   "Structure factors, classification and sXY vortices of every snapshot and the final state, "
@@ -251,10 +269,45 @@ int execute(const RunOptions& o) {
     RunConfig cfg = o.cfg;
     const BackendRequest req = backend_request(o.backend);
     std::unique_ptr<OutputLock> lock;
-    if (!o.resume.empty()) {
+    std::unique_ptr<ContinuationStart> continued;
+    std::string resume = o.resume;
+    if (!o.continue_from.empty()) {
+        if (!o.resume.empty())
+            throw Error("--continue-from and --resume: give one (--resume finishes a stopped run, --continue-from "
+                        "carries a finished one further)",
+                        exit_code::usage);
+        for (const CLI::Option* opt : o.physics)
+            if (opt->count() > 0 && opt != o.t_end_opt && opt != o.output_opt && opt != o.overwrite_opt)
+                throw Error("--continue-from takes every parameter but --t-end from " + o.continue_from + "; drop " +
+                                opt->get_name(),
+                            exit_code::usage);
+        if (o.t_end_opt->count() == 0)
+            throw Error("--continue-from " + o.continue_from + ": give the new final time with --t-end", exit_code::usage);
+        // In place, or in a copy at -o (written whole under a temporary name
+        // before it is touched, so the finished run stays as it was).
+        const bool copy = o.output_opt->count() > 0 &&
+                          OutputLock::resolve(o.cfg.output) != OutputLock::resolve(o.continue_from);
+        resume = copy ? o.cfg.output : o.continue_from;
+        throw_if_interrupted("before " + resume + " was touched");
+        on_root([&] {
+            continued = std::make_unique<ContinuationStart>(check_continuation(o.continue_from, o.cfg.numerics.t_end));
+            if (copy) {
+                NewFile c(o.cfg.output, o.cfg.overwrite, "-o", o.continue_from);
+                c.commit();
+            }
+            lock = std::make_unique<OutputLock>(resume);
+            set_continuation_times(resume, o.cfg.numerics.t_end, continued->snapshot_every);
+        });
+        const std::string cmd = cfg.command_line;
+        cfg = read_run_config(resume);
+        cfg.command_line = cmd;
+    } else if (!o.resume.empty()) {
         for (const CLI::Option* opt : o.physics)
             if (opt->count() > 0)
-                throw Error("--resume takes every parameter from " + o.resume + "; drop " + opt->get_name(),
+                throw Error("--resume takes every parameter from " + o.resume + "; drop " + opt->get_name() +
+                                (opt == o.t_end_opt ? " (to carry a finished run further: --continue-from " + o.resume +
+                                                          " --t-end T)"
+                                                    : ""),
                             exit_code::usage);
         // The file's writer from here on: nothing else may change it while it is
         // checked, repaired (run_repair.hpp) and continued.
@@ -276,20 +329,21 @@ int execute(const RunOptions& o) {
         cfg.numerics.integrator = o.integrator == "dopri5" ? IntegratorKind::dopri5 : IntegratorKind::rk4;
     }
     cfg.backend = req;
-    if (o.resume.empty() || o.stepper_opt->count() > 0)
+    if (resume.empty() || o.stepper_opt->count() > 0)
         cfg.numerics.stepper = o.stepper == "four-sweep" ? Rk4Stepper::four_sweep : Rk4Stepper::fused;
-    if (o.analyze && !o.resume.empty())
-        throw Error("--analyze cannot be combined with --resume; run xyzmf analyze --all-snapshots afterwards",
+    const std::string with = o.continue_from.empty() ? "--resume" : "--continue-from";
+    if (o.analyze && !resume.empty())
+        throw Error("--analyze cannot be combined with " + with + "; run xyzmf analyze --all-snapshots afterwards",
                     exit_code::usage);
-    if (o.xdmf && !o.resume.empty())
-        throw Error("--xdmf cannot be combined with --resume; run xyzmf export --xdmf --overwrite afterwards",
+    if (o.xdmf && !resume.empty())
+        throw Error("--xdmf cannot be combined with " + with + "; run xyzmf export --xdmf --overwrite afterwards",
                     exit_code::usage);
     validate(cfg);
     if (o.xdmf) check_xdmf_names(cfg.output, XdmfOptions{});  // refused before the run file exists
     const BackendKind kind = choose_backend(cfg.backend);
     return cfg.precision == Precision::float32
-               ? run_on<float>(cfg, kind, o.quiet, o.resume, o.analyze, o.xdmf, std::move(lock))
-               : run_on<double>(cfg, kind, o.quiet, o.resume, o.analyze, o.xdmf, std::move(lock));
+               ? run_on<float>(cfg, kind, o.quiet, resume, o.analyze, o.xdmf, std::move(lock), continued.get())
+               : run_on<double>(cfg, kind, o.quiet, resume, o.analyze, o.xdmf, std::move(lock), continued.get());
 }
 
 }  // namespace

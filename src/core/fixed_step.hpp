@@ -31,6 +31,13 @@ struct FixedStepPlan {
         return p;
     }
     double time_of(std::int64_t step) const { return step >= n_total ? t_end : double(step) * dt; }
+    // The last step lands on t_end: shortened when t_end is not a whole number
+    // of steps, exactly dt when it is (to roundoff), so that a run carried on
+    // from t_end (run --continue-from) takes the steps an uninterrupted run takes.
+    double last_step() const {
+        const double h = t_end - double(n_total - 1) * dt;
+        return std::abs(h - dt) <= 1e-9 * dt ? dt : h;
+    }
     // Events every `interval` (1/gamma), in steps: >= 1, and never more than
     // n_total + 1 (an interval beyond t_end means "only at step 0").
     std::int64_t stride(double interval) const {
@@ -57,7 +64,7 @@ std::int64_t run_fixed_steps(Rk4<Real>& rk4, StateBuffer<Real>& y, const FixedSt
         for (std::int64_t s : strides) next = std::min(next, (step / s + 1) * s);
         if (max_steps >= 0) next = std::min(next, std::max(step + 1, from + max_steps));
         const std::int64_t n = rk4_steps_to_take(step, next, plan.n_total, per_pass);
-        const double h = step + 1 == plan.n_total ? plan.t_end - double(plan.n_total - 1) * plan.dt : plan.dt;
+        const double h = step + 1 == plan.n_total ? plan.last_step() : plan.dt;
         rk4.advance(y, h, n);
         if (after_advance) after_advance();
         step += n;

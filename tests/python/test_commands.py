@@ -325,3 +325,21 @@ def test_threads_apply_to_one_command_and_are_recorded(tmp_path):
     assert backend(tmp_path / "all.h5").startswith(f"cpu (OpenMP, {default} thread")
     with pytest.raises(ValueError, match="threads"):
         xyzmf.run(size=16, t_end=0.1, threads=0)
+
+
+def test_device_choice_is_checked_and_restored(tmp_path):
+    # CI has no GPU: any --device is refused in one line naming it; with a GPU,
+    # the chosen index is recorded with the backend.
+    r = cli("run", "-q", "--size", 8, "--t-end", 0.1, "--device", 99, "-o", tmp_path / "d.h5")
+    assert r.returncode == 2 and "--device" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not (tmp_path / "d.h5").exists()
+    r = cli("run", "-q", "--size", 8, "--t-end", 0.1, "--device", -1, "-o", tmp_path / "d.h5")
+    assert r.returncode == 2 and "--device" in r.stderr
+    with pytest.raises(ValueError, match="device"):
+        xyzmf.run(size=8, t_end=0.1, device=99)
+    r = cli("run", "-q", "--size", 8, "--t-end", 0.1, "--device", 0, "--backend", "cuda", "-o", tmp_path / "g.h5")
+    if r.returncode == 0:  # a GPU machine: the file names the device
+        with h5py.File(tmp_path / "g.h5", "r") as f:
+            assert "device 0)" in str(f["parameters"].attrs["backend"])
+    else:
+        assert "no CUDA device here" in r.stderr or "without CUDA" in r.stderr, r.stderr

@@ -1,0 +1,68 @@
+#include "run_continuation.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "hdf5.hpp"
+#include "output_file.hpp"
+#include "run_journal.hpp"
+#include "xyzmf/error.hpp"
+
+namespace xyzmf {
+namespace {
+
+std::string num(double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.17g", v);
+    return b;
+}
+
+}  // namespace
+
+ContinuationStart check_continuation(const std::string& path, double t_end) {
+    const std::string what = "--continue-from " + path;
+    h5::Id file = open_xyzmf(path, false);
+    const RunConfig cfg = read_run_config(file, path);
+    const std::string status = h5::has_attr(file, "status") ? h5::attr_string(file, "status") : "";
+    if (status != "finished: reached t_end") {
+        const std::string hint = status.rfind("finished", 0) == 0
+                                     ? "; only a run that reached its t_end is carried on"
+                                     : "; a stopped run is finished with --resume " + path;
+        throw Error(what + ": the run's status is \"" + status + "\"" + hint, exit_code::usage);
+    }
+    if (cfg.numerics.integrator != IntegratorKind::rk4)
+        throw Error(what + ": integrated by dopri5; only rk4 runs (whose steps lie on one time grid) are carried on",
+                    exit_code::usage);
+    ContinuationStart c;
+    c.state = read_state_group(file, path, "/final");
+    const double t = c.state.t, dt = cfg.numerics.dt;
+    if (!(t_end > t))
+        throw Error("--t-end " + num(t_end) + ": must be later than the final time of " + path + " (t = " + num(t) + ")",
+                    exit_code::usage);
+    // Carried on in whole steps of dt: the final time must be one of them, or
+    // the continued run's clock would differ from an uninterrupted run's.
+    if (std::abs(double(c.state.step) * dt - t) > 1e-9 * std::max(1.0, t))
+        throw Error(what + ": its final time t = " + num(t) + " is not a whole number of steps dt = " + num(dt) +
+                        " (its last step was shortened to land on t_end); continue from a snapshot with --init instead",
+                    exit_code::usage);
+    const std::vector<std::int64_t> snaps = snapshot_indices(file);
+    c.next_snapshot = snaps.empty() ? 0 : snaps.back() + 1;
+    c.rows = std::int64_t(h5::dataset_dims(file, "/timeseries/t").at(0));
+    c.snapshot_every = cfg.snapshot_interval();
+    return c;
+}
+
+void set_continuation_times(const std::string& path, double t_end, double snapshot_every) {
+    {
+        h5::Id file = open_xyzmf(path, true);
+        h5::Id p = h5::open_group(file, "/parameters");
+        h5::set_attr(p, "t_end", t_end);
+        h5::set_attr(p, "snapshot_every", snapshot_every);
+        flush_file(file, path);
+    }
+    ::unlink(RunJournal::path_for(OutputLock::resolve(path)).c_str());
+}
+
+}  // namespace xyzmf
