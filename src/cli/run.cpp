@@ -290,13 +290,17 @@ int execute(const RunOptions& o) {
         resume = copy ? o.cfg.output : o.continue_from;
         throw_if_interrupted("before " + resume + " was touched");
         on_root([&] {
+            // A stopped run is repaired where it lies (its journal is beside
+            // it), under its lock, before it is checked or copied.
+            lock = std::make_unique<OutputLock>(o.continue_from);
+            if (!run_file_finished(o.continue_from)) repair_for_resume(o.continue_from, o.quiet);
             continued = std::make_unique<ContinuationStart>(check_continuation(o.continue_from, o.cfg.numerics.t_end));
             if (copy) {
-                NewFile c(o.cfg.output, o.cfg.overwrite, "-o", o.continue_from);
-                c.commit();
+                NewFile(o.cfg.output, o.cfg.overwrite, "-o", o.continue_from).commit();
+                lock = std::make_unique<OutputLock>(resume);
             }
-            lock = std::make_unique<OutputLock>(resume);
-            set_continuation_times(resume, o.cfg.numerics.t_end, continued->snapshot_every);
+            set_continuation_times(resume, *continued, o.cfg.numerics.t_end);
+            if (!continued->from_final) continued.reset();  // from here on, a --resume
         });
         const std::string cmd = cfg.command_line;
         cfg = read_run_config(resume);

@@ -21,21 +21,39 @@ std::string num(double v) {
 
 }  // namespace
 
+bool run_file_finished(const std::string& path) {
+    try {
+        h5::Id file = open_xyzmf(path, false);
+        return h5::has_attr(file, "status") && h5::attr_string(file, "status").rfind("finished", 0) == 0;
+    } catch (const Error&) {
+        return false;
+    }
+}
+
 ContinuationStart check_continuation(const std::string& path, double t_end) {
     const std::string what = "--continue-from " + path;
     h5::Id file = open_xyzmf(path, false);
     const RunConfig cfg = read_run_config(file, path);
     const std::string status = h5::has_attr(file, "status") ? h5::attr_string(file, "status") : "";
-    if (status != "finished: reached t_end") {
-        const std::string hint = status.rfind("finished", 0) == 0
-                                     ? "; only a run that reached its t_end is carried on"
-                                     : "; a stopped run is finished with --resume " + path;
-        throw Error(what + ": the run's status is \"" + status + "\"" + hint, exit_code::usage);
+    ContinuationStart c;
+    c.snapshot_every = cfg.snapshot_interval();
+    c.from_final = status.rfind("finished", 0) == 0;
+    if ((c.from_final && status != "finished: reached t_end") || status.rfind("blow-up", 0) == 0)
+        throw Error(what + ": the run's status is \"" + status +
+                        "\"; only a run that reached its t_end or was stopped is carried on",
+                    exit_code::usage);
+    if (!c.from_final) {  // stopped: on from its last snapshot, as --resume goes
+        c.state = read_stored_state(path, true);
+        if (!(t_end > c.state.t))
+            throw Error("--t-end " + num(t_end) + ": must be later than the last snapshot of " + path +
+                            " (t = " + num(c.state.t) + ")",
+                        exit_code::usage);
+        return c;
     }
     if (cfg.numerics.integrator != IntegratorKind::rk4)
-        throw Error(what + ": integrated by dopri5; only rk4 runs (whose steps lie on one time grid) are carried on",
+        throw Error(what + ": a finished dopri5 run (its adaptive steps were clipped to land on t_end); only "
+                          "finished rk4 runs, whose steps lie on one time grid, are carried on",
                     exit_code::usage);
-    ContinuationStart c;
     c.state = read_state_group(file, path, "/final");
     const double t = c.state.t, dt = cfg.numerics.dt;
     if (!(t_end > t))
@@ -50,19 +68,18 @@ ContinuationStart check_continuation(const std::string& path, double t_end) {
     const std::vector<std::int64_t> snaps = snapshot_indices(file);
     c.next_snapshot = snaps.empty() ? 0 : snaps.back() + 1;
     c.rows = std::int64_t(h5::dataset_dims(file, "/timeseries/t").at(0));
-    c.snapshot_every = cfg.snapshot_interval();
     return c;
 }
 
-void set_continuation_times(const std::string& path, double t_end, double snapshot_every) {
+void set_continuation_times(const std::string& path, const ContinuationStart& from, double t_end) {
     {
         h5::Id file = open_xyzmf(path, true);
         h5::Id p = h5::open_group(file, "/parameters");
         h5::set_attr(p, "t_end", t_end);
-        h5::set_attr(p, "snapshot_every", snapshot_every);
+        h5::set_attr(p, "snapshot_every", from.snapshot_every);
         flush_file(file, path);
     }
-    ::unlink(RunJournal::path_for(OutputLock::resolve(path)).c_str());
+    if (from.from_final) ::unlink(RunJournal::path_for(OutputLock::resolve(path)).c_str());
 }
 
 }  // namespace xyzmf

@@ -10,24 +10,32 @@
 
 namespace xyzmf {
 
-// Where a continued run starts: the final state, the snapshot index it writes
-// next and the time-series rows it keeps.
+// Where a continued run starts. A finished run: from its final state, with
+// the snapshot index it writes next and the time-series rows it keeps. A
+// stopped run (killed, interrupted): from its last complete snapshot, exactly
+// as --resume does (from_final false; the caller repaired the file first).
 struct ContinuationStart {
+    bool from_final = true;
     StoredState state;
     std::int64_t next_snapshot = 0;
     std::int64_t rows = 0;
     double snapshot_every = 0;  // the interval the file's snapshots were taken at
 };
 
+// Whether the file says its run finished (false for a file that does not open:
+// a damaged one, which the caller repairs as for --resume).
+bool run_file_finished(const std::string& path);
+
 // Read-only checks that `path` can be carried on to t_end: a run that finished
-// at its t_end (not interrupted, blown up or stopped as steady), integrated by
-// rk4, whose final time is a whole number of steps and lies before t_end.
-// Throws a usage error naming the file and the value otherwise.
+// at its t_end, integrated by rk4, whose final time is a whole number of steps
+// and lies before t_end; or a stopped run whose last snapshot lies before
+// t_end. Refused (a usage error naming the file and the value): runs that
+// blew up or stopped as stationary.
 ContinuationStart check_continuation(const std::string& path, double t_end);
 
 // Under the caller's lock: /parameters gets the new t_end and the snapshot
-// interval written out (a default of t_end/10 would move with t_end), and a
-// journal left from the finished run is dropped (the continued run starts its own).
-void set_continuation_times(const std::string& path, double t_end, double snapshot_every);
+// interval written out (a default of t_end/10 would move with t_end); a
+// finished run's leftover journal is dropped (the continued run starts its own).
+void set_continuation_times(const std::string& path, const ContinuationStart& from, double t_end);
 
 }  // namespace xyzmf

@@ -105,6 +105,25 @@ def test_a_stopped_or_adaptive_run_is_refused_with_the_way_on(tmp_path):
     f = tmp_path / "ad.h5"
     assert cli("run", "-q", "--size", 8, "--integrator", "dopri5", "--t-end", 1, "-o", f).returncode == 0
     r = cli("run", "--continue-from", f, "--t-end", 2)
-    assert r.returncode == 2 and "only rk4 runs" in r.stderr
+    assert r.returncode == 2 and "only finished rk4 runs" in r.stderr
     r = cli("run", "--resume", f, "--t-end", 2)
     assert r.returncode == 2 and "--continue-from" in r.stderr
+
+
+def test_a_stopped_run_is_carried_on_from_its_last_snapshot(tmp_path):
+    f = tmp_path / "stopped.h5"
+    opts = dict(size=128, steady_tol=0, snapshot_every=2)
+
+    def stop(report):
+        if not report["last"]:  # the first report, well before the end (as in test_commands)
+            raise RuntimeError("enough")
+
+    with pytest.raises(RuntimeError, match="enough"):
+        xyzmf.run(f, t_end=100, progress=stop, **opts)
+    with h5py.File(f, "r") as h:
+        assert h.attrs["status"].startswith("stopped by the caller") and "final" not in h
+    xyzmf.run(continue_from=f, t_end=102)  # past its own t_end
+    whole = xyzmf.run(t_end=102, as_xarray=False, **opts)
+    with h5py.File(f, "r") as h:
+        assert h["final/t"][()] == 102 and h["parameters"].attrs["t_end"] == 102
+        assert np.array_equal(h["final/spins"][...], whole.final.spins)
