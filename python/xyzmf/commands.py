@@ -99,10 +99,16 @@ class _Output:
 
     def result(self, as_xarray):
         try:
-            return load(self.path, as_xarray=as_xarray)
+            r = load(self.path, as_xarray=as_xarray)
         finally:
             if self.temporary:
                 shutil.rmtree(self.dir, ignore_errors=True)
+        if self.temporary:  # read whole and removed: no path to name
+            if isinstance(r, dict):
+                r["path"] = None
+            else:
+                r.attrs.pop("path", None)
+        return r
 
 
 def _in_notebook():

@@ -63,7 +63,8 @@ void add_options(CLI::App* sub, DtwaOptions& o) {
     auto add = [&](CLI::Option* opt) { o.fixed.push_back(opt); return opt; };
     o.dim_opt = add(sub->add_option("--dim", o.dim, "Lattice dimension d = 1, 2, 3 (inferred from --size AxB[xC])")
                          ->capture_default_str());
-    add(sub->add_option("--size", o.size, "Sites per side: N (all sides) or Lx x Ly [x Lz]; periodic")->capture_default_str());
+    add(sub->add_option("--size", o.size, "Sites per side: N (all sides) or Lx x Ly [x Lz]; periodic (run: 64; every trajectory is a whole "
+                                               "lattice)")->capture_default_str());
     for (CLI::Option* opt : add_couplings(sub, o.cfg.couplings)) add(opt);
     add(sub->add_option("--trajectories", o.cfg.trajectories,
                         "Number of trajectories (averages carry standard errors over them)")
@@ -74,12 +75,14 @@ void add_options(CLI::App* sub, DtwaOptions& o) {
             ->capture_default_str());
     add(sub->add_option("--dt", o.cfg.dt, "Time step, units of 1/gamma (--t-end must be a whole number of steps)")
             ->capture_default_str());
-    add(sub->add_option("--t-end", o.cfg.t_end, "Time each trajectory runs, units of 1/gamma")->capture_default_str());
-    add(sub->add_option("--record-every", o.cfg.record_every, "Interval between records of the observables, units of 1/gamma")
+    add(sub->add_option("--t-end", o.cfg.t_end, "Time each trajectory runs, units of 1/gamma (run: 100; each of many trajectories is a whole lattice)")->capture_default_str());
+    add(sub->add_option("--record-every", o.cfg.record_every, "Interval between records of the observables, units of 1/gamma (run: 0.5; the time "
+                                                        "series is what dtwa gives, over a shorter --t-end)")
             ->capture_default_str());
     add(sub->add_option("--init", o.cfg.init,
                         "Initial pure product state: down (every spin down) or uniform:x,y,z (every spin along the "
-                        "unit vector (x, y, z))")
+                        "unit vector (x, y, z)) (run: random, as a mean-field lattice needs noise to leave its "
+                        "symmetric states; the Wigner samples carry the quantum noise here)")
             ->capture_default_str());
     add(sub->add_option("--seed", o.cfg.seed, "Seed of the Wigner samples and the jumps (Philox; same seed = same trajectories)")
             ->capture_default_str());
@@ -88,7 +91,7 @@ void add_options(CLI::App* sub, DtwaOptions& o) {
     sub->add_flag("--overwrite", o.overwrite, "Replace an existing output file");
     sub->add_option("--resume", o.resume, "Continue the unfinished batches of this file (its settings are used)");
     sub->add_flag("--json", o.json, "Print the result as one JSON object");
-    sub->add_flag("-q,--quiet", o.quiet, "No progress line");
+    sub->add_flag("-q,--quiet", o.quiet, "No progress line or report (the file, or --json, holds the results)");
 }
 
 int execute(const DtwaOptions& o, const std::string& command_line) {
@@ -115,6 +118,7 @@ int execute(const DtwaOptions& o, const std::string& command_line) {
         std::printf("%s\n", summary_json(run, s).dump().c_str());
         return 0;
     }
+    if (o.quiet) return 0;
     const DtwaConfig& c = run.config;
     std::printf("dtwa: %s, Jx = %g, Jy = %g, Jz = %g, gamma = %g, gamma_phi = %g, from %s\n",
                 lattice_text(c.lattice).c_str(), c.couplings.Jx, c.couplings.Jy, c.couplings.Jz, c.couplings.gamma,

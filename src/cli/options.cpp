@@ -23,6 +23,14 @@ std::vector<CLI::Option*> add_couplings(CLI::App* sub, Couplings& c, const std::
     return out;
 }
 
+void explain_map_jz(const std::vector<CLI::Option*>& couplings) {
+    for (CLI::Option* opt : couplings)
+        if (opt->get_name() == "--Jz")
+            opt->description(opt->get_description() +
+                             "; default 1 (run, quantum, dtwa, gaussian: 0): the default map is the (Jx, Jy) plane at "
+                             "Jz = 1, where all four orders (FM, AFM, SDW, PM) meet");
+}
+
 CLI::Option* add_backend(CLI::App* sub, std::string& backend) {
     // Set as it is parsed; run_command_line puts the caller's count back afterwards
     // (the Python module runs many commands in one process).

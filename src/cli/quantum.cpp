@@ -26,6 +26,7 @@ struct QuantumOptions {
     std::string size, out, resume, backend = "auto";
     bool json = false, overwrite = false, quiet = false;
     std::vector<CLI::Option*> physics;  // what --resume takes from the file instead
+    CLI::Option* burn_in = nullptr;
 };
 
 // The displacements a table lists: r = 0 .. N/2 on a ring (the rest mirror
@@ -102,15 +103,18 @@ void add_options(CLI::App* sub, QuantumOptions& o) {
                     "Trajectories advanced together (0: as many as keep the cores or GPU busy; written to the file "
                     "after each batch)")
         ->capture_default_str();
-    add(sub->add_option("--t-end", c.t_end, "Time each trajectory runs, units of 1/gamma")->capture_default_str());
-    add(sub->add_option("--burn-in", c.burn_in,
-                    "Samples at t >= burn-in (units of 1/gamma) enter the time averages of the correlations and <sz>")
-        ->capture_default_str());
+    add(sub->add_option("--t-end", c.t_end, "Time each trajectory runs, units of 1/gamma (run: 100; a ring of N spins costs 2^N amplitudes "
+                                       "per trajectory, and its gap sets how soon it settles)")->capture_default_str());
+    o.burn_in = add(sub->add_option("--burn-in", c.burn_in,
+                                    "Samples at t >= burn-in (units of 1/gamma) enter the time averages of the "
+                                    "correlations and <sz>; default: half of --t-end (20 at the default 40)"));
     add(sub->add_option("--sample-dt", c.sample_dt, "Interval between samples of the observables, units of 1/gamma")
         ->capture_default_str());
     add(sub->add_option("--init", c.init,
                     "Initial product state: down, up, x, y (every spin along that axis) or random (each spin a "
-                    "uniformly random Bloch vector, drawn per trajectory; for --method exact: the identity / 2^N)")
+                    "uniformly random Bloch vector, drawn per trajectory; for --method exact: the identity / 2^N) (run: "
+                    "random, as a mean-field lattice needs noise to leave its symmetric states; quantum fluctuations "
+                    "do that here)")
         ->capture_default_str());
     add(sub->add_option("--seed", c.seed, "Seed of the trajectories' random numbers (Philox; same seed = same trajectories)")
         ->capture_default_str());
@@ -123,7 +127,7 @@ void add_options(CLI::App* sub, QuantumOptions& o) {
     sub->add_flag("--overwrite", o.overwrite, "Replace an existing output file");
     sub->add_option("--resume", o.resume, "Continue the unfinished trajectories of this file (its settings are used)");
     sub->add_flag("--json", o.json, "Print the result as one JSON object");
-    sub->add_flag("-q,--quiet", o.quiet, "No progress line");
+    sub->add_flag("-q,--quiet", o.quiet, "No progress line or report (the file, or --json, holds the results)");
 }
 
 void print_exact(const QuantumOptions& o, const QuantumConfig& cfg, const ExactResults& r, double seconds) {
@@ -155,6 +159,7 @@ void print_exact(const QuantumOptions& o, const QuantumConfig& cfg, const ExactR
         std::printf("%s\n", j.dump().c_str());
         return;
     }
+    if (o.quiet) return;
     std::printf("exact density matrix: %s, Jx = %g, Jy = %g, Jz = %g, gamma = %g, gamma_phi = %g\n",
                 geometry(cfg.lattice).c_str(), cfg.couplings.Jx, cfg.couplings.Jy, cfg.couplings.Jz,
                 cfg.couplings.gamma, cfg.couplings.gamma_phi);
@@ -209,6 +214,7 @@ void print_trajectories(const QuantumOptions& o, const QuantumConfig& used, cons
         std::printf("%s\n", j.dump().c_str());
         return;
     }
+    if (o.quiet) return;
     std::printf("quantum trajectories: %s, Jx = %g, Jy = %g, Jz = %g, gamma = %g, gamma_phi = %g\n",
                 geometry(used.lattice).c_str(), used.couplings.Jx, used.couplings.Jy, used.couplings.Jz,
                 used.couplings.gamma, used.couplings.gamma_phi);
@@ -248,6 +254,7 @@ int execute(const QuantumOptions& o, const std::string& command_line) {
                 throw Error("--resume takes every parameter from " + o.resume + "; drop " + opt->get_name(),
                             exit_code::usage);
     QuantumConfig cfg = o.cfg;
+    if (o.burn_in->count() == 0) cfg.burn_in = cfg.t_end / 2;  // the second half of every trajectory
     if (o.size.empty()) {
         if (o.sites < 1) throw Error("--sites: must be at least 1 (got " + std::to_string(o.sites) + ")", exit_code::usage);
         cfg.lattice = Lattice{};

@@ -28,7 +28,7 @@ void add_options(CLI::App* sub, StabilityOptions& o) {
     sub->add_option("--x", o.x, "Horizontal axis PARAM:MIN:MAX:N, PARAM in Jx, Jy, Jz, gamma_phi (units of gamma)")
         ->capture_default_str();
     sub->add_option("--y", o.y, "Vertical axis PARAM:MIN:MAX:N")->capture_default_str();
-    add_couplings(sub, o.fixed, " where it is not an axis");
+    explain_map_jz(add_couplings(sub, o.fixed, " where it is not an axis"));
     sub->add_option("--dim", o.dim, "Lattice dimension 1, 2, 3 (sets which k a finite --size allows)")
         ->check(CLI::Range(1, 3))->capture_default_str();
     sub->add_option("--size", o.size, "Finite periodic lattice whose k are allowed (N or LxxLy...); default: infinite");

@@ -111,7 +111,7 @@ int sweep_over_ranks(const SweepOptions& o, SweepConfig cfg, bool resume) {
         merge_sweeps(parts, out, true, cfg.command_line);
         for (const std::string& p : parts) ::unlink(p.c_str());
         SweepConfig back;
-        print_summary(back, read_sweep(out, back), s);
+        if (!o.quiet) print_summary(back, read_sweep(out, back), s);
     });
     return 0;
 }
@@ -122,16 +122,21 @@ void add_options(CLI::App* sub, SweepOptions& o) {
     add(sub->add_option("--x", o.x, "Horizontal axis PARAM:MIN:MAX:N (Jx, Jy, Jz, gamma_phi; units of gamma)")->capture_default_str());
     add(sub->add_option("--y", o.y, "Vertical axis PARAM:MIN:MAX:N")->capture_default_str());
     o.couplings = add_couplings(sub, o.cfg.grid.fixed, " where it is not an axis");
+    explain_map_jz(o.couplings);
     for (CLI::Option* opt : o.couplings) add(opt);
     add(sub->add_option("--dim", o.dim, "Lattice dimension of every point")->capture_default_str());
-    add(sub->add_option("--size", o.size, "Lattice of every point: N or LxxLy[xLz], periodic")->capture_default_str());
+    add(sub->add_option("--size", o.size, "Lattice of every point: N or LxxLy[xLz], periodic (run: 64; a map runs every point, and 32 shows "
+                                          "each phase's order)")->capture_default_str());
     add(sub->add_option("--replicas", o.cfg.replicas, "Random initial states per point (replica r: seed + r)")
         ->check(CLI::Range(1, 1000))->capture_default_str());
     add(sub->add_option("--seed", o.cfg.seed, "Base seed of the random initial states")->capture_default_str());
-    add(sub->add_option("--dt", o.cfg.numerics.dt, "RK4 time step, units of 1/gamma")->capture_default_str());
-    add(sub->add_option("--t-end", o.cfg.numerics.t_end, "Time each lattice runs, units of 1/gamma")->capture_default_str());
+    add(sub->add_option("--dt", o.cfg.numerics.dt, "RK4 time step, units of 1/gamma (run: 0.01; a map classifies phases rather than resolving "
+                                          "states to the last digit: --dt 0.01 gives run's accuracy)")->capture_default_str());
+    add(sub->add_option("--t-end", o.cfg.numerics.t_end, "Time each lattice runs, units of 1/gamma (run: 100; the points near phase boundaries settle "
+                                               "slowest, and a batch stops early once all are stationary)")->capture_default_str());
     add(sub->add_option("--steady-tol", o.cfg.numerics.steady_tol,
-                    "Stop a batch early once max |ds/dt| over all its lattices is below this; 0 = never")->capture_default_str());
+                    "Stop a batch early once max |ds/dt| over all its lattices is below this; 0 = never (run: "
+                    "1e-9, which stops one lattice; a batch waits for its slowest, and 1e-6 already fixes its phase)")->capture_default_str());
     add(add_precision(sub, o.precision));
     add_backend(sub, o.backend);
     sub->add_option("--batch-points", o.cfg.batch_points, "Grid points per batch (written to the file after each batch)")
@@ -141,7 +146,7 @@ void add_options(CLI::App* sub, SweepOptions& o) {
     add(sub->add_option("-o,--output", o.cfg.output, "Output HDF5 file (/sweep/...)")->capture_default_str());
     add(sub->add_flag("--overwrite", o.cfg.overwrite, "Replace an existing output file"));
     sub->add_option("--resume", o.resume, "Continue a killed sweep in this file (its settings are used)");
-    sub->add_flag("-q,--quiet", o.quiet, "No progress line");
+    sub->add_flag("-q,--quiet", o.quiet, "No progress line or summary (the file holds the results)");
 }
 
 int execute(const SweepOptions& o, const std::string& command_line) {
@@ -160,7 +165,7 @@ int execute(const SweepOptions& o, const std::string& command_line) {
         if (session_ranks() > 1) return sweep_over_ranks(o, cfg, true);
         const SweepSummary s = run_sweep(cfg, true, hooks);
         SweepConfig back;
-        print_summary(back, read_sweep(o.resume, back), s);
+        if (!o.quiet) print_summary(back, read_sweep(o.resume, back), s);
         return 0;
     }
     cfg.grid.x = parse_axis(o.x, "--x");
@@ -183,7 +188,7 @@ int execute(const SweepOptions& o, const std::string& command_line) {
     if (session_ranks() > 1) return sweep_over_ranks(o, cfg, false);
     const SweepSummary s = run_sweep(cfg, false, hooks);
     SweepConfig back;
-    print_summary(back, read_sweep(cfg.output, back), s);
+    if (!o.quiet) print_summary(back, read_sweep(cfg.output, back), s);
     return 0;
 }
 

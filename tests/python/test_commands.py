@@ -343,3 +343,59 @@ def test_device_choice_is_checked_and_restored(tmp_path):
             assert "device 0)" in str(f["parameters"].attrs["backend"])
     else:
         assert "no CUDA device here" in r.stderr or "without CUDA" in r.stderr, r.stderr
+
+
+def test_results_in_temporary_files_print_nothing_and_name_no_file(tmp_path, capfd):
+    # The program's reports go to file descriptor 1 (a notebook cell shows
+    # them): a Python call prints nothing, and a result read from a temporary
+    # file (since removed) names no path.
+    calls = {
+        "quantum": lambda **k: xyzmf.quantum(sites=4, t_end=2, burn_in=1, series=True, method="exact", **k),
+        "dtwa": lambda **k: xyzmf.dtwa(size=4, t_end=0.5, trajectories=2, **k),
+        "sweep": lambda **k: xyzmf.sweep(size=8, t_end=0.5, x="Jx:0:1:2", y="Jy:0:1:2", **k),
+        "run": lambda **k: xyzmf.run(size=8, t_end=0.5, **k),
+    }
+    for name, call in calls.items():
+        ds = call()
+        out, err = capfd.readouterr()
+        assert out == "" and err == "", (name, out, err)
+        assert "path" not in ds.attrs, name
+        rec = call(as_xarray=False)
+        assert rec.path is None, name
+        kept = call(output=tmp_path / f"{name}.h5")
+        assert kept.attrs["path"] == str(tmp_path / f"{name}.h5")
+        capfd.readouterr()
+
+
+def test_quantum_burn_in_defaults_to_half_of_t_end(tmp_path):
+    short = xyzmf.quantum(sites=4, t_end=2, trajectories=4, as_xarray=False)
+    assert short.parameters["burn_in"] == 1.0
+    r = cli("quantum", "--sites", 4, "--t-end", 2, "--burn-in", 3, "--trajectories", 4, "-q")
+    assert r.returncode == 2 and "--burn-in" in r.stderr  # given, it is checked against --t-end
+
+
+def test_defaults_that_differ_from_runs_say_why_in_help():
+    # One set of defaults; where a command's default differs from run's, its
+    # --help line names run's value and the reason.
+    def defaults(command):
+        text = cli(command, "--help").stdout
+        lines = {}
+        for line in text.splitlines():
+            parts = line.split()
+            if parts and parts[0].startswith("--") and len(parts) > 1 and "=" in parts[1]:
+                lines[parts[0]] = (parts[1].split("=", 1)[1], line)
+        return lines
+
+    run = defaults("run")
+    checked = 0
+    for command in ("sweep", "stability", "gaussian", "quantum", "dtwa"):
+        for name, (value, line) in defaults(command).items():
+            if name in run and name not in ("--output", "-o") and value != run[name][0]:
+                try:
+                    if float(value) == float(run[name][0]):
+                        continue
+                except ValueError:
+                    pass
+                checked += 1
+                assert "(run:" in line or "(run," in line, (command, line)
+    assert checked >= 6
