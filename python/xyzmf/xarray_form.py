@@ -17,8 +17,9 @@ Imported only when xarray is installed and wanted. The rules, so a variable is e
   as the coordinate of its rows: timeseries_mean is (timeseries_t, component).
 - Where one axis name would have two lengths in one file (peak_k's axis is dim long,
   vortex_positions' 3), the later variable's dimension gets its variable's name in front.
-- Variables carry `unit` (as in the file), `units` (the same, the name xarray's plots use)
-  and `axes`. Dataset attrs hold kind, path, provenance, the parameters with their units as
+- Variables carry CF's `units` (the file's `unit`) and `long_name`, and `axes`; counts are
+  integers. A time column equal to the snapshot times (/analysis/coarsening/t) is the
+  dimension `time` itself. Map axes are named after their parameter: growth is (Jy, Jx). Dataset attrs hold kind, path, provenance, the parameters with their units as
   NAME_units (Jx_units = "gamma"), and the attributes of the state groups with their path in
   front (final_stop_reason, final_analysis_phase, ...). Coded variables of maps and sweeps
   (phase, order, agree) carry CF's flag_values and flag_meanings. Every attribute is one
@@ -59,6 +60,13 @@ def to_xarray(data):
     if content == "gaussian" and "x" in ds.dims and "y" in ds.dims and ds.sizes["x"] == ds.sizes["y"] == 1:
         # one point, not a map: its values as scalars (x and y stay as scalar coordinates)
         ds = ds.squeeze(("x", "y"))
+    # Map axes named after their parameter: growth(Jy, Jx), not (y, x).
+    axis_names = {a: ds.attrs.get(f"{a}_name") for a in ("x", "y")}
+    rename = {a: n for a, n in axis_names.items() if isinstance(n, str) and a in ds.variables and n not in ds.variables}
+    if rename:
+        ds = ds.rename(rename)
+        for n in rename.values():
+            ds[n].attrs.update({"units": data.parameter_units.get(n, "gamma"), "long_name": n})
     for key, value in list(ds.attrs.items()):
         if isinstance(value, (bool, np.bool_)):
             ds.attrs[key] = int(value)
@@ -84,6 +92,7 @@ class _Builder:
         self.data = data
         self.variables, self.attrs = {}, {}
         self.sizes, self.labels = {}, {}
+        self.shared_time = set()  # groups whose time column is the snapshot times
         if data.get("snapshots") is not None:
             self.sizes["time"] = len(data.snapshots.index)
 
@@ -92,7 +101,7 @@ class _Builder:
         rename = self._time_column(rec, key, prefix, stacked)
         for name, value in rec.items():
             path, var = f"{key}/{name}", f"{prefix}_{name}" if prefix else name
-            if name == "complete" or (stacked and key == "snapshots" and name == "t"):
+            if name == "complete" or (stacked and key == "snapshots" and name == "t") or (key in self.shared_time and name == "t"):
                 continue  # commit marks (every state loaded is complete); the time coordinate itself
             if isinstance(value, dict):
                 self.add(value, path, var, stacked)
@@ -105,9 +114,18 @@ class _Builder:
                     axes = ("time",) + axes
                 dims = self._dims(var, [rename.get(a, a) for a in axes], np.shape(value))
                 unit = self.data.units.get(path, "")
-                self.variables[var] = xr.Variable(dims, value, {"unit": unit, "units": unit, "axes": ",".join(axes)})
+                if unit == "count" and _integral(value):
+                    value = np.asarray(value).astype(np.int64)  # counts are integers wherever they are
+                self.variables[var] = xr.Variable(dims, value, {"units": unit, "long_name": long_name(var, name),
+                                                                "axes": ",".join(axes)})
             elif stacked:  # an attribute of every snapshot (step, or an analysis's phase): along time
-                self.variables[var] = xr.Variable(("time",), np.asarray(value))
+                value = np.asarray(value)
+                attrs = {"long_name": long_name(var, name)}
+                if value.dtype.kind in "iuf":
+                    attrs["units"] = ATTRIBUTE_UNITS.get(name, "1")
+                    if attrs["units"] == "count" and _integral(value):
+                        value = value.astype(np.int64)
+                self.variables[var] = xr.Variable(("time",), value, attrs)
             else:
                 self.attrs[var] = value
 
@@ -116,6 +134,10 @@ class _Builder:
         axes = self.data.axes.get(f"{key}/t", ())
         if stacked or len(axes) != 1 or np.ndim(rec.get("t")) != 1:
             return {}
+        snaps = self.data.get("snapshots")
+        if snaps is not None and np.shape(rec["t"]) == np.shape(snaps.t) and np.allclose(rec["t"], snaps.t, rtol=1e-12, atol=0):
+            self.shared_time.add(key)  # the snapshot times: one dimension, time
+            return {axes[0]: "time"}
         return {axes[0]: f"{prefix}_t" if prefix else "t"}
 
     def _dims(self, var, axes, shape):
@@ -139,14 +161,54 @@ class _Builder:
             if dim in ds.variables:
                 continue
             if self.labels.get(dim) is not None:
-                coords[dim] = (dim, self.labels[dim])
+                coords[dim] = (dim, self.labels[dim], {"long_name": dim.replace("_", " ")})
             elif dim == "time":
-                coords[dim] = (dim, self.data.snapshots.t, {"unit": "1/gamma", "units": "1/gamma"})
+                coords[dim] = (dim, self.data.snapshots.t, {"units": "1/gamma", "long_name": "time"})
             elif dim in ("x", "y", "z"):
-                coords[dim] = (dim, np.arange(n), {"unit": "sites", "units": "sites"})
+                coords[dim] = (dim, np.arange(n), {"units": "sites", "long_name": f"site index along {dim}"})
             elif dim in ("kx", "ky", "kz"):  # not fftshifted: k = 2 pi m / L, m = 0 .. L-1
-                coords[dim] = (dim, 2 * np.pi * np.arange(n) / n, {"unit": "rad/site", "units": "rad/site"})
+                coords[dim] = (dim, 2 * np.pi * np.arange(n) / n,
+                               {"units": "rad/site", "long_name": f"wave vector component {dim}"})
         return coords
+
+
+# Units of the numbers that snapshots carry as attributes (their analyses),
+# stacked along time; the datasets' units come from the file.
+ATTRIBUTE_UNITS = {
+    "t": "1/gamma", "dt_next": "1/gamma", "residual": "gamma", "threshold_stationary_residual": "gamma",
+    "correlation_length": "sites", "vortices": "count", "antivortices": "count", "plaquettes": "count",
+    "skipped_plaquettes": "count", "timeseries_rows": "count", "step": "count", "index": "1",
+}
+
+# CF long_name of a variable, by the name of its dataset or attribute; others
+# get their name spelled out.
+LONG_NAMES = {
+    "spins": "Bloch vector (sx, sy, sz)", "mean": "lattice mean of the Bloch vector",
+    "staggered": "staggered lattice mean of the Bloch vector", "residual": "max over sites of |ds/dt|",
+    "t": "time", "Sxx": "structure factor S_xx(k)", "Syy": "structure factor S_yy(k)", "Szz": "structure factor S_zz(k)",
+    "peak_k": "wave vector of the structure-factor peak", "period": "period of the order",
+    "vortex_positions": "sXY vortex positions (plaquette centres)", "vortex_charges": "sXY vortex winding numbers",
+    "vortices": "number of sXY vortices", "antivortices": "number of sXY antivortices",
+    "m_perp": "transverse staggered magnetisation", "correlation_length": "correlation length",
+    "phase": "phase", "order": "order found", "step": "time steps taken", "dt_next": "next time step",
+    "index": "snapshot index", "timeseries_rows": "time-series rows written before the snapshot",
+    "growth": "growth rate of the most unstable mode", "k": "wave vector of the most unstable mode",
+    "sz": "<sz> averaged over sites", "cx": "<sx_0 sx_r>", "cy": "<sy_0 sy_r>", "cz": "<sz_0 sz_r>",
+}
+
+
+def long_name(var, name):
+    words = LONG_NAMES.get(name, name.replace("_", " "))
+    if var.startswith("snapshots_"):
+        return words + " (per snapshot)"
+    if var.startswith("final_"):
+        return words + " (final state)"
+    return words
+
+
+def _integral(value):
+    v = np.asarray(value)
+    return v.dtype.kind in "iu" or (v.dtype.kind == "f" and bool(np.all(np.isfinite(v))) and bool(np.all(v == np.round(v))))
 
 
 def _stack(records):

@@ -244,7 +244,7 @@ def test_dtwa_gives_the_programs_numbers_with_time_as_a_coordinate(tmp_path):
     assert np.allclose(ds.t.values, [0, 0.1, 0.2, 0.3, 0.4])
     assert ds.sz.values[0] == -1.0 and ds.sz.values[-1] > -1.0
     assert ds.sk.dims == ("component", "ky", "kx")
-    assert ds.sz.attrs["unit"] == "1"
+    assert ds.sz.attrs["units"] == "1"
     with pytest.raises(xyzmf.Error) as e:
         xyzmf.dtwa(size=4, t_end=0.1, init="uniform:1,1,0")
     assert str(e.value).startswith("init:") and e.value.exit_code == 2

@@ -101,9 +101,14 @@ def test_xarray_dimensions_coordinates_and_units(sxy):
         assert np.array_equal(ds.time.values, times)
         assert np.array_equal(ds.snapshots_spins.sel(time=1.0, component="sz").values,
                               f["snapshots/000002/spins"][..., 2])
-        assert np.array_equal(ds.timeseries_t.values, f["timeseries/t"][...])
-    assert ds.timeseries_mean.dims == ("timeseries_t", "component")
-    assert ds.snapshots_spins.attrs["unit"] == "1" and ds.timeseries_residual.attrs["units"] == "gamma"
+        # records at the snapshot times: one time dimension for both
+        assert np.array_equal(f["timeseries/t"][...], times)
+    assert ds.timeseries_mean.dims == ("time", "component") and "timeseries_t" not in ds.variables
+    assert ds.snapshots_spins.attrs["units"] == "1" and ds.timeseries_residual.attrs["units"] == "gamma"
+    assert "unit" not in ds.snapshots_spins.attrs  # CF's name only
+    for name, v in ds.variables.items():  # CF: every variable says what it is, numbers their units
+        assert v.attrs.get("long_name"), name
+        assert v.dtype.kind not in "fiu" or "units" in v.attrs, name
     assert ds.attrs["Jx"] == 1.0 and ds.attrs["Jx_units"] == "gamma" and ds.attrs["t_end_units"] == "1/gamma"
     assert ds.attrs["final_stop_reason"] == "reached t_end"
 
@@ -114,7 +119,7 @@ def test_xarray_wave_vectors_are_those_of_the_structure_factor(sxy):
     pytest.importorskip("xarray")
     ds = files.load(sxy)
     sxx = ds.final_structure_factor_Sxx
-    assert sxx.dims == ("ky", "kx") and sxx.attrs["unit"] == "1"
+    assert sxx.dims == ("ky", "kx") and sxx.attrs["units"] == "1"
     x = ds.final_spins.sel(component="sx")
     X, Y = np.meshgrid(ds.x.values, ds.y.values)
     for kx, ky in ((0.0, 0.0), (ds.kx.values[3], ds.ky.values[2]), (ds.kx.values[6], ds.ky.values[5])):
@@ -228,8 +233,9 @@ def test_codes_are_the_files_tables_and_name_the_predicted_phases(tmp_path):
     assert s.axes["sweep/phase"] == ("y", "x", "replica")
     xr = pytest.importorskip("xarray")
     ds = files.load(tmp_path / "sweep.h5")
-    assert isinstance(ds, xr.Dataset) and ds.phase.dims == ("y", "x", "replica")
-    assert np.array_equal(ds.x.values, s.sweep.x) and ds.attrs["x_name"] == "Jx"
+    # map axes named after their parameters
+    assert isinstance(ds, xr.Dataset) and ds.phase.dims == ("Jy", "Jx", "replica")
+    assert np.array_equal(ds.Jx.values, s.sweep.x) and ds.attrs["x_name"] == "Jx" and ds.Jx.attrs["units"] == "gamma"
 
 
 def test_quantum_and_gaussian_files(tmp_path):
@@ -332,4 +338,18 @@ def test_a_gaussian_point_says_why_it_does_not_apply_and_gives_scalars(tmp_path)
     xyzmf("gaussian", "--Jx", 0.5, "--Jy", 0.3, "--Jz", 1, "-o", tmp_path / "on.h5")
     ds = files.load(tmp_path / "on.h5")
     assert "reason" not in ds.attrs and float(ds.applies) == 1
-    assert ds.sz.ndim == 0 and -1 < float(ds.sz) < -0.99 and float(ds.x) == 0.5  # Jx on the x axis
+    assert ds.sz.ndim == 0 and -1 < float(ds.sz) < -0.99 and float(ds.Jx) == 0.5  # Jx on the x axis
+
+
+def test_an_analysed_run_has_one_time_axis_and_integer_counts(tmp_path):
+    pytest.importorskip("xarray")
+    import xyzmf as package  # (this module's xyzmf is the program's path)
+
+    ds = package.run(tmp_path / "a.h5", size=16, t_end=4, Jx=1, Jy=-1, analyze=True)
+    # the coarsening table is per snapshot: along time, not a time column of its own
+    assert ds.analysis_coarsening_vortices.dims == ("time",) and "analysis_coarsening_t" not in ds.variables
+    for name in ("analysis_coarsening_vortices", "snapshots_analysis_vortices", "snapshots_analysis_antivortices"):
+        assert ds[name].dtype == np.int64, name
+    assert np.array_equal(ds.analysis_coarsening_vortices.values, ds.snapshots_analysis_vortices.values)
+    assert ds.snapshots_analysis_correlation_length.attrs["units"] == "sites"
+    ds.to_netcdf(tmp_path / "a.nc")
