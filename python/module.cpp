@@ -221,6 +221,18 @@ PYBIND11_MODULE(_core, m) {
     m.doc() = "xyzmf's C++ library: the command line and the analysis of one state (used by the xyzmf package)";
     m.attr("version") = XYZMF_VERSION;
     m.attr("git_revision") = XYZMF_GIT_REVISION;
+    m.def("command_options", [](const std::string& command) {
+        py::list out;
+        for (const xyzmf::cli::OptionInfo& o : xyzmf::cli::command_options(command)) {
+            py::dict d;
+            d["name"] = o.name;
+            d["default"] = o.default_text;
+            d["help"] = o.description;
+            d["flag"] = o.flag;
+            out.append(d);
+        }
+        return out;
+    });
     m.def("run_command", &run_command, py::arg("args"), py::arg("progress") = py::none(), py::arg("capture") = false);
     m.def("analyze_state", &analyze_state, py::arg("spins"), py::arg("Jx"), py::arg("Jy"), py::arg("Jz"),
           py::arg("gamma") = 1.0, py::arg("gamma_phi") = 0.0, py::arg("t") = 0.0);

@@ -345,3 +345,54 @@ def help(command=None, *, file=None):
     import sys
 
     print(help_text(command).rstrip("\n"), file=file or sys.stdout)
+
+
+def _parse_default(text, flag):
+    if flag:
+        return False
+    if text == "":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _attach_options(func, command, options):
+    """func's signature and docstring gain the command's options with the
+    program's defaults and help (units included), read from the program itself
+    so that they cannot drift: help(xyzmf.run) and completion show them."""
+    import inspect
+
+    sig = inspect.signature(func)
+    params = [p for p in sig.parameters.values() if p.kind != inspect.Parameter.VAR_KEYWORD]
+    taken = {p.name for p in params} | {"help", "output", "version", "quiet"}
+    lines = []
+    for o in options:
+        name = o["name"].replace("-", "_")
+        if name in taken or not name.isidentifier():
+            continue
+        taken.add(name)
+        default = _parse_default(o["default"], o["flag"])
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default))
+        shown = "" if default is None else f" = {default!r}"
+        lines.append(f"    {name}{shown}\n        {o['help']}")
+    func.__signature__ = sig.replace(parameters=params)
+    func.__doc__ = (func.__doc__ or "") + (
+        f"\n\n    Keyword options (those of `xyzmf {command}`, with its defaults; times in 1/gamma,"
+        f" rates in gamma):\n" + "\n".join(lines))
+
+
+def _attach_all_options():
+    try:
+        core = _core()
+    except ImportError:
+        return  # a checkout without a build: files can still be read
+    for func, command in ((run, "run"), (sweep, "sweep"), (quantum, "quantum"), (dtwa, "dtwa"),
+                          (stability, "stability"), (gaussian, "gaussian")):
+        _attach_options(func, command, core.command_options(command))
+
+
+_attach_all_options()

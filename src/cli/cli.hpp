@@ -45,6 +45,16 @@ struct CommandOutput {
 int run_command_line(const std::vector<std::string>& arguments, const std::string& program = "xyzmf",
                      CommandOutput* output = nullptr);
 
+// The options of one command as its --help lists them, for the Python module's
+// signatures and docstrings (so they cannot drift from the program's): the long
+// name without dashes, the default as --help shows it ("" for none), the help
+// text, and whether it is a flag. Empty for an unknown command.
+struct OptionInfo {
+    std::string name, default_text, description;
+    bool flag = false;
+};
+std::vector<OptionInfo> command_options(const std::string& command);
+
 // Replaces `--config FILE` in args (program name excluded) by the options the
 // file sets for the command that args name, unless the command line sets them
 // too (under any of their names). A key that is no option of that command is an

@@ -86,6 +86,45 @@ std::string suggestion(const std::string& extras, const CLI::App& app) {
 }  // namespace
 
 namespace xyzmf::cli {
+namespace {
+
+std::string program_description() {
+    return "xyzmf " XYZMF_VERSION ": site-resolved mean-field dynamics of the driven-dissipative XYZ spin "
+           "model\n(Lee, Gopalakrishnan & Lukin, PRL 110, 257204 (2013)). Rates and couplings are in units "
+           "of the decay rate gamma;\ntimes in units of 1/gamma.";
+}
+
+std::vector<Command> add_commands(CLI::App& app, const std::string& command_line) {
+    app.set_version_flag("--version", std::string(XYZMF_VERSION " (git " XYZMF_GIT_REVISION ")"));
+    app.require_subcommand(1);
+    return {add_run_command(app, command_line),     add_analyze_command(app, command_line),
+            add_stability_command(app, command_line), add_gaussian_command(app, command_line),
+            add_quantum_command(app, command_line), add_dtwa_command(app, command_line),
+            add_sweep_command(app, command_line),   add_merge_command(app, command_line),
+            add_export_command(app, command_line),  add_repair_command(app, command_line),
+            add_bench_command(app)};
+}
+
+}  // namespace
+
+std::vector<OptionInfo> command_options(const std::string& command) {
+    CLI::App app{program_description(), "xyzmf"};
+    const std::vector<Command> commands = add_commands(app, "xyzmf");
+    std::vector<OptionInfo> out;
+    for (const Command& c : commands) {
+        if (c.app->get_name() != command) continue;
+        for (const CLI::Option* opt : c.app->get_options()) {
+            if (opt->get_lnames().empty()) continue;
+            OptionInfo o;
+            o.name = opt->get_lnames().front();
+            o.default_text = opt->get_default_str();
+            o.description = opt->get_description();
+            o.flag = opt->get_expected_min() == 0;
+            out.push_back(std::move(o));
+        }
+    }
+    return out;
+}
 
 int run_command_line(const std::vector<std::string>& arguments, const std::string& program, CommandOutput* output) {
     // --threads changes the calling thread's OpenMP count for this command only.
@@ -107,23 +146,8 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
     std::string command_line = program;
     for (const std::string& a : arguments) command_line += " " + a;
 
-    CLI::App app{"xyzmf " XYZMF_VERSION ": site-resolved mean-field dynamics of the driven-dissipative XYZ spin "
-                 "model\n(Lee, Gopalakrishnan & Lukin, PRL 110, 257204 (2013)). Rates and couplings are in units "
-                 "of the decay rate gamma;\ntimes in units of 1/gamma.",
-                 "xyzmf"};
-    app.set_version_flag("--version", std::string(XYZMF_VERSION " (git " XYZMF_GIT_REVISION ")"));
-    app.require_subcommand(1);
-    std::vector<xyzmf::cli::Command> commands = {xyzmf::cli::add_run_command(app, command_line),
-                                                 xyzmf::cli::add_analyze_command(app, command_line),
-                                                 xyzmf::cli::add_stability_command(app, command_line),
-                                                 xyzmf::cli::add_gaussian_command(app, command_line),
-                                                 xyzmf::cli::add_quantum_command(app, command_line),
-                                                 xyzmf::cli::add_dtwa_command(app, command_line),
-                                                 xyzmf::cli::add_sweep_command(app, command_line),
-                                                 xyzmf::cli::add_merge_command(app, command_line),
-                                                 xyzmf::cli::add_export_command(app, command_line),
-                                                 xyzmf::cli::add_repair_command(app, command_line),
-                                                 xyzmf::cli::add_bench_command(app)};
+    CLI::App app{program_description(), "xyzmf"};
+    std::vector<xyzmf::cli::Command> commands = add_commands(app, command_line);
     try {
         std::vector<std::string> args = arguments;
         for (std::size_t i = 0; i < args.size(); ++i)

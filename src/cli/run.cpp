@@ -253,9 +253,9 @@ void add_options(CLI::App* sub, RunOptions& o) {
     sub->add_option("--resume", o.resume,
                     "Continue a killed run from its last snapshot, in the same file; takes every parameter from the file");
     sub->add_option("--continue-from,--continue", o.continue_from,
-                    "Carry a finished rk4 run on to a later --t-end from its final state, keeping its snapshots and "
-                    "time series on the same clock: in the same file, or in a copy at -o; takes every other "
-                    "parameter from the file");
+                    "Carry a run on to a later --t-end on the same clock, keeping its snapshots and time series: a "
+                    "finished rk4 run from its final state, a stopped run from its last snapshot; in the same "
+                    "file, or in a copy at -o; takes every other parameter from the file");
     sub->add_flag("-q,--quiet", o.quiet, "No progress line or summary");
     sub->add_flag("--analyze", o.analyze,
                   "Structure factors, classification and sXY vortices of every snapshot and the final state, "

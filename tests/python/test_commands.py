@@ -399,3 +399,21 @@ def test_defaults_that_differ_from_runs_say_why_in_help():
                 checked += 1
                 assert "(run:" in line or "(run," in line, (command, line)
     assert checked >= 6
+
+
+def test_signatures_and_docstrings_carry_the_programs_options_and_defaults():
+    import inspect
+
+    sig = inspect.signature(xyzmf.run)
+    assert sig.parameters["t_end"].default == 100 and sig.parameters["dt"].default == 0.01
+    assert sig.parameters["analyze"].default is False and sig.parameters["Jz"].default == 0
+    assert inspect.signature(xyzmf.sweep).parameters["Jz"].default == 1
+    assert inspect.signature(xyzmf.quantum).parameters["t_end"].default == 40
+    help_text = cli("run", "--help").stdout
+    for name, p in sig.parameters.items():
+        if p.kind == p.KEYWORD_ONLY and name not in ("progress", "as_xarray"):
+            assert "--" + name.replace("_", "-") in help_text, name  # nothing invented
+            assert f"    {name}" in xyzmf.run.__doc__, name
+    assert "1/gamma" in xyzmf.run.__doc__
+    with pytest.raises(TypeError, match="t_end"):
+        xyzmf.run(t_ned=3)
