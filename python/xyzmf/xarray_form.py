@@ -19,7 +19,9 @@ Imported only when xarray is installed and wanted. The rules, so a variable is e
   vortex_positions' 3), the later variable's dimension gets its variable's name in front.
 - Variables carry CF's `units` (the file's `unit`) and `long_name`, and `axes`; counts are
   integers. A time column equal to the snapshot times (/analysis/coarsening/t) is the
-  dimension `time` itself. Map axes are named after their parameter: growth is (Jy, Jx). Dataset attrs hold kind, path, provenance, the parameters with their units as
+  dimension `time` itself. Map axes are named after their parameter: growth is (Jy, Jx).
+  A value stored with its standard error (axis mean_stderr) is two variables, NAME and
+  NAME_err, like every other quantity with an error: sz and sz_err, cx and cx_err. Dataset attrs hold kind, path, provenance, the parameters with their units as
   NAME_units (Jx_units = "gamma"), and the attributes of the state groups with their path in
   front (final_stop_reason, final_analysis_phase, ...). Coded variables of maps and sweeps
   (phase, order, agree) carry CF's flag_values and flag_meanings. Every attribute is one
@@ -60,6 +62,17 @@ def to_xarray(data):
     if content == "gaussian" and "x" in ds.dims and "y" in ds.dims and ds.sizes["x"] == ds.sizes["y"] == 1:
         # one point, not a map: its values as scalars (x and y stay as scalar coordinates)
         ds = ds.squeeze(("x", "y"))
+    # A value stored with its standard error, (..., mean_stderr): two variables,
+    # NAME and NAME_err, as every other quantity with an error is.
+    for var in [v for v in ds.data_vars if "mean_stderr" in ds[v].dims]:
+        both = ds[var]
+        attrs = dict(both.attrs)
+        attrs["axes"] = ",".join(a for a in attrs.get("axes", "").replace("(mean,stderr)", "").split(",") if a)
+        ds[var] = both.sel(mean_stderr="mean", drop=True).assign_attrs(attrs)
+        ds[var + "_err"] = both.sel(mean_stderr="stderr", drop=True).assign_attrs(
+            {**attrs, "long_name": "standard error of " + attrs.get("long_name", var)})
+    if "mean_stderr" in ds.dims:
+        ds = ds.drop_dims("mean_stderr")
     # Map axes named after their parameter: growth(Jy, Jx), not (y, x).
     axis_names = {a: ds.attrs.get(f"{a}_name") for a in ("x", "y")}
     rename = {a: n for a, n in axis_names.items() if isinstance(n, str) and a in ds.variables and n not in ds.variables}

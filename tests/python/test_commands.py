@@ -417,3 +417,13 @@ def test_signatures_and_docstrings_carry_the_programs_options_and_defaults():
     assert "1/gamma" in xyzmf.run.__doc__
     with pytest.raises(TypeError, match="t_end"):
         xyzmf.run(t_ned=3)
+
+
+def test_one_shape_per_quantity_across_quantum_methods():
+    exact = xyzmf.quantum(sites=4, t_end=2, method="exact", series=True)
+    traj = xyzmf.quantum(sites=4, t_end=2, trajectories=8)
+    for name in ("sz", "cx", "cy", "cz", "sz_t"):
+        assert exact[name].dims == traj[name].dims, name
+    for name in ("sz", "cx", "sz_t"):  # a value with an error: two variables of one shape
+        assert traj[name + "_err"].dims == traj[name].dims, name
+    assert "mean_stderr" not in traj.dims
