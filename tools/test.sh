@@ -9,10 +9,13 @@
 # whose work is Python, ParaView, shell or QuTiP (see below). GPU cases skip with a message when no device is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Seconds since the start before each stage: CI has 20 minutes on 2 cores.
+stage() { echo "xyzmf: [${SECONDS} s] $*"; }
 # With the MPI layer (src/mpi) and its tests under mpiexec; the program itself is the
 # same serial program either way.
 bash tools/build.sh -DXYZMF_MPI=ON
 /usr/bin/python3 tools/bench_numpy.py --check
+stage "CTest on the release build"
 # Two tests at a time, except the drill: apart from it the tests leave a core idle
 # (84 s one at a time, 57 s two at a time on 2 cores before the Python tests came,
 # 2026-11-27; 83 s two at a time with them), while the drill
@@ -27,10 +30,11 @@ bash tools/build.sh -DXYZMF_MPI=ON
 # parsed and writes fail, run below under the sanitizers, which check the same exit codes,
 # messages and files and the memory besides (every class on both builds took 24 min from a
 # fresh clone on 2 cores, 2026-12-04: over CI's 20).
+stage "robustness drill on the release build"
 /usr/bin/python3 tests/robustness/drill.py --xyzmf build/xyzmf --jobs 2 \
     --only options,kill_resume,two_writers,signals,blowups
 
-echo "xyzmf: sanitizer build (address + undefined behaviour, CPU only)"
+stage "sanitizer build (address + undefined behaviour, CPU only)"
 # -O1 -g1: the sanitizers need neither -O2 nor full debug info (line tables keep their
 # reports readable), and the heavy templates (Eigen/Spectra, CLI11, JSON) compile in
 # half the time, which keeps CI under 20 minutes on 2 cores.
@@ -49,6 +53,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 # robustness.Drill as a whole (166 s), run as the subset below instead.
 # The GoogleTest suite two at a time: it leaves a core idle under ASan (143 s one at a
 # time, 67 s two at a time).
+stage "CTest under the sanitizers"
 (cd build-asan && ctest -j2 --output-on-failure -E '^(tools|cluster|paraview|docs|install|reference|python|robustness)\.')
 # The drill (tests/robustness/drill.py): every crafted-file and full-disk case (run only
 # here, see above), and of the kill_resume and two_writers classes, whose cases are
@@ -57,6 +62,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 # of an in-place analyze, a second writer refused during a run and a sweep, a reader of
 # a running file, and two resumes of one run; of the signals class (each stop signal at
 # 0-100 ms into every writing command, 288 cases) the 0 and 50 ms cases (72).
+stage "robustness drill under the sanitizers"
 /usr/bin/python3 tests/robustness/drill.py --xyzmf build-asan/xyzmf --jobs 2 --only crafted_files,full_disk
 /usr/bin/python3 tests/robustness/drill.py --xyzmf build-asan/xyzmf --jobs 2 --only kill_resume,two_writers,signals \
     --case "run SIGINT at 10% of its records" --case "sweep SIGTERM at 10% of its batches" \
@@ -65,3 +71,4 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
     --case "run running, then run --resume" --case "sweep running, then sweep --resume" \
     --case "run running, then analyze out.h5 --out other.h5 (reader)" --case "two resumes of one interrupted run" \
     --case " at 0 ms" --case " at 50 ms"
+stage "all passed"
