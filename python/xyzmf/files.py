@@ -20,6 +20,7 @@ import sys
 import h5py
 import numpy as np
 
+from .lazy import LAZY_BYTES, LazyDataset, LazyStack, is_lazy
 from .errors import FileError  # noqa: F401  (raised here; one root with the commands' errors)
 
 from .codes import parse_codes
@@ -127,12 +128,14 @@ def write_report(path, lines):
 
 # ---- reading a whole file ---------------------------------------------------------------------
 
-def load(path, *, as_xarray=None):
+def load(path, *, as_xarray=None, lazy=False):
     """Everything in an xyzmf file: a Record of numpy arrays, or an xarray.Dataset.
 
     as_xarray: None (default) gives a Dataset when xarray is importable, else the Record;
     True insists on xarray (ImportError without it); False always gives the Record.
     Raises FileError (one line, "PATH: why") for a missing, unreadable or foreign file.
+    lazy: datasets over 64 KiB (spins, structure factors) stay in the file until indexed
+    (xyzmf.lazy: a file of any size opens at once; the file stays open while they live).
 
     The Record (keys are also attributes; arrays as stored, axis order in `axes`):
       path, kind         the file name given; the root attribute `content`: "run", "analysis",
@@ -166,18 +169,19 @@ def load(path, *, as_xarray=None):
                 raise ImportError("xyzmf.load(as_xarray=True) needs xarray, which is not importable here "
                                   "(Debian: apt install python3-xarray; pip install xarray); "
                                   "as_xarray=False gives numpy arrays") from None
-    data = _read(path)
+    data = _read(path, lazy)
     if xarray is None:
         return data
     from .xarray_form import to_xarray
     return to_xarray(data)
 
 
-def _read(path):
+def _read(path, lazy=False):
     """The numpy form of load(path) (see there)."""
-    with open_file(path) as f:
+    f = open_file(path)
+    try:
         try:
-            return _read_file(f, os.fspath(path))
+            return _read_file(f, os.fspath(path), lazy)
         except FileError:
             raise
         except (OSError, KeyError, RuntimeError, ValueError, TypeError) as e:
@@ -186,9 +190,12 @@ def _read(path):
             why = (str(e).splitlines() or [type(e).__name__])[0]
             raise FileError(path, f"cannot read ({why}): damaged, or being written? A run file that a kill "
                                   f"damaged: xyzmf repair {os.fspath(path)}") from None
+    finally:
+        if not lazy:
+            f.close()  # (lazy: its arrays hold it open)
 
 
-def _read_file(f, path):
+def _read_file(f, path, lazy=False):
     group = next((g for g in PARAMETER_GROUPS if g in f), None)
     if group is None:
         raise FileError(path, "an xyzmf file with none of /" + ", /".join(PARAMETER_GROUPS))
@@ -202,44 +209,48 @@ def _read_file(f, path):
                   codes={k[:-len("_codes")]: parse_codes(_text(v)) for k, v in g.attrs.items() if k.endswith("_codes")},
                   units={}, axes={})
     if group != "parameters":
-        data[group] = _read_group(g, data, group, with_attrs=False)
+        data[group] = _read_group(g, data, group, with_attrs=False, lazy=lazy)
         return data
     data.timeseries = _read_group(f["timeseries"], data, "timeseries") if "timeseries" in f else None
-    data.snapshots = _read_snapshots(f, data)
-    data.final = _read_group(f["final"], data, "final") if _complete(f, "final") else None
+    data.snapshots = _read_snapshots(f, data, lazy)
+    data.final = _read_group(f["final"], data, "final", lazy=lazy) if _complete(f, "final") else None
     data.analysis = _read_group(f["analysis"], data, "analysis") if "analysis" in f else None
     return data
 
 
-def _read_group(g, data, key, with_attrs=True):
+def _read_group(g, data, key, with_attrs=True, lazy=False):
     """A group as a Record: its attributes (with_attrs) and datasets side by side, subgroups as
     Records; the unit and axes of each dataset go into data.units and data.axes under key/name."""
     rec = Record((k, _value(v)) for k, v in g.attrs.items()) if with_attrs else Record()
     for name, obj in g.items():
         path = f"{key}/{name}"
         if isinstance(obj, h5py.Group):
-            rec[name] = _read_group(obj, data, path)
+            rec[name] = _read_group(obj, data, path, lazy=lazy)
             continue
-        rec[name] = obj[()]
+        rec[name] = LazyDataset(obj) if lazy and obj.nbytes > LAZY_BYTES else obj[()]
         if "unit" in obj.attrs:
             data.units[path] = _text(obj.attrs["unit"])
         data.axes[path] = split_axes(_text(obj.attrs.get("axes", "")))
     return rec
 
 
-def _read_snapshots(f, data):
+def _read_snapshots(f, data, lazy=False):
     """The complete snapshots, stacked: what every snapshot has with one shape becomes one array
     with a first axis "time", the rest (analysis, structure_factor) lists, one entry per snapshot."""
     # (f.get would take a /snapshots that does not read, after a kill, for none at all)
     names = [n for n in sorted(f["snapshots"] if "snapshots" in f else []) if _complete(f, f"snapshots/{n}")]
     if not names:
         return None
-    states = [_read_group(f["snapshots"][n], data, "snapshots") for n in names]
+    states = [_read_group(f["snapshots"][n], data, "snapshots", lazy=lazy) for n in names]
     out = Record(index=np.array([int(n) for n in names]))
     for key in dict.fromkeys(k for s in states for k in s):
         values = [s.get(key) for s in states]
         if stackable(values):
-            out[key] = np.stack([np.asarray(v) for v in values])
+            lazies = [v for v in values if is_lazy(v)]
+            if lazies and len(lazies) == len(values) and len({v.dtype for v in values}) == 1:
+                out[key] = LazyStack(values)
+            else:
+                out[key] = np.stack([np.asarray(v) for v in values])
             if f"snapshots/{key}" in data.axes:
                 data.axes[f"snapshots/{key}"] = ("time",) + data.axes[f"snapshots/{key}"]
         else:

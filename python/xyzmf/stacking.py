@@ -7,4 +7,5 @@ def stackable(values):
     """Numbers or numeric arrays of one shape (not Records, text or missing entries)."""
     if any(v is None or isinstance(v, (dict, str)) for v in values):
         return False
-    return len({np.shape(v) for v in values}) == 1 and all(np.asarray(v).dtype.kind in "biuf" for v in values)
+    dtypes = [v.dtype if hasattr(v, "dtype") else np.asarray(v).dtype for v in values]  # (a lazy array: unread)
+    return len({np.shape(v) for v in values}) == 1 and all(d.kind in "biuf" for d in dtypes)

@@ -30,6 +30,10 @@ Imported only when xarray is installed and wanted. The rules, so a variable is e
 import numpy as np
 import xarray as xr
 
+from xarray.backends import BackendArray
+from xarray.core import indexing
+
+from .lazy import is_lazy
 from .stacking import stackable
 
 CONTENT_GROUPS = ("map", "sweep", "gaussian", "quantum", "dtwa")
@@ -127,7 +131,9 @@ class _Builder:
                     axes = ("time",) + axes
                 dims = self._dims(var, [rename.get(a, a) for a in axes], np.shape(value))
                 unit = self.data.units.get(path, "")
-                if unit == "count" and _integral(value):
+                if is_lazy(value):
+                    value = indexing.LazilyIndexedArray(_FileArray(value))  # read when indexed
+                elif unit == "count" and _integral(value):
                     value = np.asarray(value).astype(np.int64)  # counts are integers wherever they are
                 self.variables[var] = xr.Variable(dims, value, {"units": unit, "long_name": long_name(var, name),
                                                                 "axes": ",".join(axes)})
@@ -224,6 +230,19 @@ def _integral(value):
     return v.dtype.kind in "iu" or (v.dtype.kind == "f" and bool(np.all(np.isfinite(v))) and bool(np.all(v == np.round(v))))
 
 
+class _FileArray(BackendArray):
+    """A lazy array of the file (xyzmf.lazy) as xarray reads it: by basic indexing."""
+
+    def __init__(self, lazy):
+        self.lazy, self.shape, self.dtype = lazy, lazy.shape, lazy.dtype
+
+    def __getitem__(self, key):
+        return indexing.explicit_indexing_adapter(key, self.shape, indexing.IndexingSupport.BASIC, self._read)
+
+    def _read(self, key):
+        return np.asarray(self.lazy[key])
+
+
 def _stack(records):
     """Per-snapshot Records (None where a snapshot has none) as one Record of arrays with a
     first axis time; what is missing somewhere or differs in shape is left out."""
@@ -237,5 +256,10 @@ def _stack(records):
         elif all(isinstance(v, str) for v in values):
             out[key] = np.array(values)
         elif stackable(values):
-            out[key] = np.stack([np.asarray(v) for v in values])
+            if all(is_lazy(v) for v in values) and len({v.dtype for v in values}) == 1:
+                from .lazy import LazyStack
+
+                out[key] = LazyStack(values)  # (structure factors of large lattices: unread)
+            else:
+                out[key] = np.stack([np.asarray(v) for v in values])
     return out

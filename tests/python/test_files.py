@@ -353,3 +353,24 @@ def test_an_analysed_run_has_one_time_axis_and_integer_counts(tmp_path):
     assert np.array_equal(ds.analysis_coarsening_vortices.values, ds.snapshots_analysis_vortices.values)
     assert ds.snapshots_analysis_correlation_length.attrs["units"] == "sites"
     ds.to_netcdf(tmp_path / "a.nc")
+
+
+def test_lazy_load_reads_only_what_is_indexed(tmp_path):
+    pytest.importorskip("xarray")
+    import xyzmf as package
+    from xyzmf.lazy import LazyStack
+
+    path = tmp_path / "big.h5"
+    package.run(path, size=96, t_end=1, snapshot_every=0.25, Jx=1, Jy=-1, analyze=True)  # spins 216 KiB each
+    eager, lazy = files.load(path), files.load(path, lazy=True)
+    assert not isinstance(lazy.snapshots_spins.variable._data, np.ndarray)  # nothing read yet
+    for name in ("snapshots_spins", "final_spins", "snapshots_structure_factor_Sxx"):
+        assert lazy[name].dims == eager[name].dims, name
+    assert np.array_equal(lazy.snapshots_spins.isel(time=2).values, eager.snapshots_spins.isel(time=2).values)
+    assert np.array_equal(lazy.snapshots_spins.sel(component="sz")[:, 5:9, ::7].values,
+                          eager.snapshots_spins.sel(component="sz")[:, 5:9, ::7].values)
+    assert np.array_equal(lazy.final_spins.values, eager.final_spins.values)
+    rec = files.load(path, lazy=True, as_xarray=False)
+    assert isinstance(rec.snapshots.spins, LazyStack) and rec.snapshots.spins.shape == (5, 96, 96, 3)
+    assert np.array_equal(rec.snapshots.spins[-1, ..., 0], eager.snapshots_spins.values[-1, ..., 0])
+    lazy.to_netcdf(tmp_path / "big.nc")  # written by reading as it goes
