@@ -134,7 +134,7 @@ def load(path, *, as_xarray=None, lazy=False):
     as_xarray: None (default) gives a Dataset when xarray is importable, else the Record;
     True insists on xarray (ImportError without it); False always gives the Record.
     Raises FileError (one line, "PATH: why") for a missing, unreadable or foreign file.
-    lazy: datasets over 64 KiB (spins, structure factors) stay in the file until indexed
+    lazy: datasets over 16 KiB (spins, structure factors) stay in the file until indexed
     (xyzmf.lazy: a file of any size opens at once; the file stays open while they live).
 
     The Record (keys are also attributes; arrays as stored, axis order in `axes`):

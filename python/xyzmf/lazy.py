@@ -3,7 +3,7 @@ datasets over LAZY_BYTES (spins, structure factors), so a file of any size opens
 once and only what is looked at is read. They keep the file open while they live."""
 import numpy as np
 
-LAZY_BYTES = 1 << 16
+LAZY_BYTES = 1 << 14
 
 
 def _full_key(key, ndim):
