@@ -53,7 +53,9 @@ CLI::Option* add_backend(CLI::App* sub, std::string& backend) {
         "GPU", "device");
     sub->add_option_function<int>("--device", [](const int& n) { use_cuda_device(n); },
                                   "GPU to run on (CUDA index, 0 = the first; as nvidia-smi numbers them unless "
-                                  "CUDA_VISIBLE_DEVICES reorders); files record it with the backend")
+                                  "CUDA_VISIBLE_DEVICES reorders); default: XYZMF_DEVICE if set. Files record it with "
+                                  "the backend")
+        ->envname("XYZMF_DEVICE")
         ->check(CLI::NonNegativeNumber)
         ->check(device_here);
     return sub->add_option("--backend", backend, "auto (CUDA if a GPU is present), cpu or cuda")

@@ -337,6 +337,10 @@ def test_device_choice_is_checked_and_restored(tmp_path):
     assert r.returncode == 2 and "--device" in r.stderr
     with pytest.raises(ValueError, match="device"):
         xyzmf.run(size=8, t_end=0.1, device=99)
+    env = {**os.environ, "XYZMF_DEVICE": "99"}  # the environment's choice is checked the same way
+    r = subprocess.run([EXE, "run", "-q", "--size", "8", "--t-end", "0.1", "-o", str(tmp_path / "e.h5")],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 2 and "--device" in r.stderr, r.stderr
     r = cli("run", "-q", "--size", 8, "--t-end", 0.1, "--device", 0, "--backend", "cuda", "-o", tmp_path / "g.h5")
     if r.returncode == 0:  # a GPU machine: the file names the device
         with h5py.File(tmp_path / "g.h5", "r") as f:
