@@ -25,7 +25,7 @@ bool g_agreed = false;  // the error being reported was agreed by every rank (on
 
 // Errors every rank meets alike (the same options, the same reduced state, a
 // stop agreed by all): reported once, by rank 0, and the ranks finish together.
-bool collective(int code) {
+[[maybe_unused]] bool collective(int code) {
     return code == exit_code::usage || code == exit_code::blow_up || code == exit_code::interrupted ||
            code == 129 || code == 131 || code == 143;
 }
