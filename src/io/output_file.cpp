@@ -73,20 +73,22 @@ OutputLock::OutputLock(const std::string& path) : lock_path_(beside(resolve(path
         struct stat held, now;
         if (::fstat(fd_, &held) == 0 && ::stat(lock_path_.c_str(), &now) == 0 && held.st_ino == now.st_ino &&
             held.st_dev == now.st_dev) {
-            const std::string pid = std::to_string(::getpid());
-            if (::ftruncate(fd_, 0) == 0 && ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
-                // The pid is only for the message of a refused second writer.
-            }
             struct stat data;
             if (::stat(path.c_str(), &data) == 0 && S_ISREG(data.st_mode)) {
                 try {
-                    hold_file(path, path);
+                    hold_file(path, path);  // the file itself, under any other name (a hard link)
                 } catch (...) {
                     ::unlink(lock_path_.c_str());
                     ::close(fd_);
                     fd_ = -1;
                     throw;
                 }
+            }
+            // The pid last, once every lock is held: whoever reads it (a refused
+            // second writer's message, the drill's harness) may rely on that.
+            const std::string pid = std::to_string(::getpid());
+            if (::ftruncate(fd_, 0) == 0 && ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
+                // The pid is only for the message of a refused second writer.
             }
             return;
         }
