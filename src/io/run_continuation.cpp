@@ -3,21 +3,17 @@
 #include <unistd.h>
 
 #include <cmath>
-#include <cstdio>
 
 #include "hdf5.hpp"
 #include "output_file.hpp"
+#include "parameters.hpp"
 #include "run_journal.hpp"
 #include "xyzmf/error.hpp"
 
 namespace xyzmf {
 namespace {
 
-std::string num(double v) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%.17g", v);
-    return b;
-}
+std::string num(double v) { return value_text(ParamValue(v)); }  // as parameter refusals write numbers
 
 }  // namespace
 
@@ -42,8 +38,10 @@ ContinuationStart check_continuation(const std::string& path, double t_end) {
         throw Error(what + ": the run's status is \"" + status +
                         "\"; only a run that reached its t_end or was stopped is carried on",
                     exit_code::usage);
-    if (!c.from_final) {  // stopped: on from its last snapshot, as --resume goes
-        c.state = read_stored_state(path, true);
+    if (!c.from_final) {  // stopped: on from its last snapshot, which --resume reads (only its time here)
+        const std::vector<std::int64_t> snaps = snapshot_indices(file);
+        if (snaps.empty()) throw Error(what + ": holds no complete snapshot to carry on from", exit_code::io);
+        c.state.t = h5::read_scalar(h5::open_group(file, snapshot_group(snaps.back())), "t");
         if (!(t_end > c.state.t))
             throw Error("--t-end " + num(t_end) + ": must be later than the last snapshot of " + path +
                             " (t = " + num(c.state.t) + ")",

@@ -13,7 +13,8 @@ namespace xyzmf {
 // Where a continued run starts. A finished run: from its final state, with
 // the snapshot index it writes next and the time-series rows it keeps. A
 // stopped run (killed, interrupted): from its last complete snapshot, exactly
-// as --resume does (from_final false; the caller repaired the file first).
+// as --resume does (from_final false, state.t alone read; the caller repaired
+// the file first).
 struct ContinuationStart {
     bool from_final = true;
     StoredState state;
