@@ -106,15 +106,28 @@ XYZMF_HD Amp heff_shifted_diagonal(const SpinModel& m, basis_t i) {
     return {h_diagonal(m, i), m.shift - 0.5 * decay_rate(m, i)};
 }
 
+// ((H_eff + i shift) v)_i is built in three parts, in this order (a backend
+// may run the bonds in another loop order, bond by bond over many amplitudes,
+// and gets the same bits as long as each amplitude sees this order):
+//   acc = heff_start(d, v_i)                      the real diagonal
+//   acc = heff_add_bond(acc, h_flip(m, i, b), v_{i ^ bond_mask(m, b)})   b = 0 .. bonds-1
+//   heff_finish(acc, d, v_i)                      the imaginary diagonal
+// with d = heff_shifted_diagonal(m, i).
+XYZMF_HD Amp heff_start(Amp d, Amp v) { return d.re * v; }
+XYZMF_HD Amp heff_add_bond(Amp acc, double flip, Amp vj) { return acc + flip * vj; }
+XYZMF_HD Amp heff_finish(Amp acc, Amp d, Amp v) { return acc + d.im * times_i(v); }
+// -i h a: one factor of the series for exp(-i (H_eff + i shift) h).
+XYZMF_HD Amp minus_i_times(double h, Amp a) { return {h * a.im, -h * a.re}; }
+
 // ((H_eff + i shift) v)_i with its diagonal element d given: a backend may
 // tabulate d once instead of testing 2N bits per amplitude and per term (the
 // result is the same to the bit either way).
 template <class Get>
 XYZMF_HD Amp heff_shifted_apply(const SpinModel& m, basis_t i, Amp d, Get get) {
     const Amp v = get(i);
-    Amp acc = d.re * v;
-    for (int b = 0; b < m.bonds; ++b) acc = acc + h_flip(m, i, b) * get(i ^ bond_mask(m, b));
-    return acc + d.im * times_i(v);
+    Amp acc = heff_start(d, v);
+    for (int b = 0; b < m.bonds; ++b) acc = heff_add_bond(acc, h_flip(m, i, b), get(i ^ bond_mask(m, b)));
+    return heff_finish(acc, d, v);
 }
 template <class Get>
 XYZMF_HD Amp heff_shifted_apply(const SpinModel& m, basis_t i, Get get) {
@@ -126,8 +139,7 @@ XYZMF_HD Amp heff_shifted_apply(const SpinModel& m, basis_t i, Get get) {
 // (d: the diagonal element, heff_shifted_diagonal).
 template <class Get>
 XYZMF_HD Amp series_term(const SpinModel& m, basis_t i, Amp d, double h_over_k, Get get) {
-    const Amp a = heff_shifted_apply(m, i, d, get);
-    return {h_over_k * a.im, -h_over_k * a.re};  // -i * h/k * a
+    return minus_i_times(h_over_k, heff_shifted_apply(m, i, d, get));
 }
 template <class Get>
 XYZMF_HD Amp series_term(const SpinModel& m, basis_t i, double h_over_k, Get get) {

@@ -1,8 +1,20 @@
-// The trajectory backend in host memory: OpenMP over trajectories and
-// amplitudes together, each amplitude computed by the shared per-amplitude
-// physics (spin_operators.hpp).
+// The trajectory backend in host memory. Each trajectory's four state vectors
+// are its own, and the propagator works on one trajectory at a time through
+// all the terms of its series, so a trajectory of up to 2^12 amplitudes
+// (4 x 64 KiB) stays in a core's cache for the whole step. OpenMP splits the
+// batch by trajectories when there are enough of them for the threads, and
+// the amplitudes of one trajectory (one barrier per series term) otherwise.
+//
+// The product with H_eff is accumulated in registers over chunks of 8
+// amplitudes: a bond whose two bits are both above the chunk's has one matrix
+// element over it and reads a whole chunk of partners (a vector axpy), and the
+// few bonds with a bit inside the chunk read a permuted chunk. Each amplitude
+// still sees the shared physics (spin_operators.hpp) in its fixed order
+// (diagonal, bonds 0..B-1, imaginary diagonal), so the result is the
+// per-amplitude form's to the bit.
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -11,24 +23,47 @@
 namespace xyzmf {
 namespace {
 
+// Amplitudes per tile (the unit of work of a team of threads on one trajectory).
+constexpr int kTileBits = 9;
+// Amplitudes accumulated in registers at a time: every bond whose two bits are
+// both 3 or higher has one matrix element over such a chunk, and its partners
+// are a chunk too.
+constexpr basis_t kChunk = 8;
+
 class CpuTrajectories final : public TrajectoryBackend {
 public:
-    CpuTrajectories(const SpinModel& m, const std::vector<int>& partners, int batch)
-        : m_(m), partners_(partners), B_(batch), D_(m.dimension()), N_(m.spins) {
-        const std::size_t n = std::size_t(B_) * D_;
-        psi_.resize(n);
-        out_.resize(n);
-        ta_.resize(n);
-        tb_.resize(n);
-        // Below this many amplitudes per operation one thread is faster than a team.
-        parallel_ = n >= (std::size_t(1) << 14);
-        // One trajectory is enough work for the team: per-trajectory sums
-        // split its amplitudes; otherwise they split the trajectories.
-        wide_ = D_ >= (std::uint64_t(1) << 12);
+    CpuTrajectories(const SpinModel& m, const std::vector<int>& partners, int batch, int keep_terms)
+        : m_(m), partners_(partners), B_(batch), D_(m.dimension()), N_(m.spins), keep_(std::max(keep_terms, 0)) {
+        // psi, out, then the terms: two in turn, or every one of the series.
+        const std::size_t per = std::size_t(2 + std::max(keep_, 2));
+        store_.resize(per * std::size_t(B_) * D_);
+        for (int b = 0; b < B_; ++b) {
+            Amp* base = store_.data() + per * std::size_t(b) * D_;
+            psi_.push_back(base);
+            out_.push_back(base + D_);
+            terms_.push_back(base + 2 * D_);
+        }
+        step_.assign(std::size_t(B_), 0.0);
+        tile_ = std::min<std::uint64_t>(D_, std::uint64_t(1) << kTileBits);
+        for (int b = 0; b < m_.bonds; ++b) {
+            mask_[b] = bond_mask(m_, b);
+        }
         // The diagonal of H_eff, shared by the batch: recomputing it costs 2N bit
         // tests per amplitude and per series term, more than the N flips.
         diag_.resize(D_);
         for (std::uint64_t i = 0; i < D_; ++i) diag_[i] = heff_shifted_diagonal(m_, basis_t(i));
+        pair_of_.assign(std::size_t(N_) * N_, -1);
+        for (int r = 0; r < N_; ++r)
+            for (int s = 0; s < N_; ++s) {
+                const int t = partners_[std::size_t(r * N_ + s)];
+                const int lo = std::min(s, t), hi = std::max(s, t);
+                int q = 0;
+                while (q < int(pair_s_.size()) && !(pair_s_[std::size_t(q)] == lo && pair_t_[std::size_t(q)] == hi)) ++q;
+                if (q == int(pair_s_.size())) pair_s_.push_back(lo), pair_t_.push_back(hi);
+                pair_of_[std::size_t(r * N_ + s)] = q;
+            }
+        // Below this many amplitudes a trajectory is not worth a team of threads.
+        wide_ = D_ >= (std::uint64_t(1) << 12);
     }
     std::string description() const override {
         const int t = omp_get_max_threads();
@@ -36,85 +71,87 @@ public:
     }
     int batch() const override { return B_; }
 
-    void load(const std::vector<Amp>& states) override { psi_ = states; }
+    void load(const std::vector<Amp>& states) override {
+        for (int b = 0; b < B_; ++b) std::copy_n(states.data() + std::size_t(b) * D_, D_, psi_[std::size_t(b)]);
+    }
 
     void propagate(const std::vector<double>& h, int terms) override {
-        const std::int64_t total = std::int64_t(B_) * D_;
-        const SpinModel& m = m_;
-        const std::uint64_t D = D_;
-        const Amp* diag = diag_.data();
-        const int N = N_;  // D = 2^N: element e is amplitude e & (D - 1) of trajectory e >> N
-        // term 1 straight from psi: out = psi + term
-#pragma omp parallel for schedule(static) if (parallel_)
-        for (std::int64_t e = 0; e < total; ++e) {
-            const std::int64_t b = e >> N;
-            if (h[b] <= 0) continue;
-            const Amp* v = psi_.data() + b * D;
-            const basis_t i = basis_t(e & std::int64_t(D - 1));
-            const Amp t = series_term(m, i, diag[i], h[b], [v](basis_t j) { return v[j]; });
-            ta_[e] = t;
-            out_[e] = psi_[e] + t;
+        std::vector<int> act;
+        for (int b = 0; b < B_; ++b)
+            if (h[std::size_t(b)] > 0) act.push_back(b);
+        const int n = int(act.size()), threads = omp_get_max_threads();
+        kept_ = keep_ >= terms ? terms : 0;
+        if (kept_ == 0) keeping_.clear();
+        // Whole trajectories per thread when they share out evenly (or are too
+        // small for a team); else a team on each trajectory in turn.
+        const bool by_trajectory = threads == 1 || !wide_ || (n >= threads && (n % threads == 0 || n >= 3 * threads));
+        if (by_trajectory) {
+#pragma omp parallel for schedule(dynamic, 1) if (n > 1 && threads > 1)
+            for (int k = 0; k < n; ++k) propagate_one(act[std::size_t(k)], h[std::size_t(act[std::size_t(k)])], terms, false);
+        } else {
+            for (int b : act) propagate_one(b, h[std::size_t(b)], terms, true);
         }
-        Amp* cur = ta_.data();
-        Amp* next = tb_.data();
-        for (int k = 2; k <= terms; ++k) {
-            const bool last = k == terms;
-#pragma omp parallel for schedule(static) if (parallel_)
-            for (std::int64_t e = 0; e < total; ++e) {
-                const std::int64_t b = e >> N;
-                if (h[b] <= 0) continue;
-                const Amp* v = cur + b * D;
-                const basis_t i = basis_t(e & std::int64_t(D - 1));
-                const Amp t = series_term(m, i, diag[i], h[b] / k, [v](basis_t j) { return v[j]; });
-                next[e] = t;
-                Amp o = out_[e] + t;
-                if (last) o = std::exp(-m.shift * h[b]) * o;
-                out_[e] = o;
+    }
+
+    bool evaluates_within_step() const override { return keep_ > 0; }
+    void keep_terms(const std::vector<int>& keep) override { keeping_ = keep; }
+
+    void evaluate_within_step(const std::vector<double>& fraction) override {
+        std::vector<int> act;
+        for (int b = 0; b < B_; ++b)
+            if (fraction[std::size_t(b)] > 0) act.push_back(b);
+        const int n = int(act.size());
+        const std::int64_t D = std::int64_t(D_);
+#pragma omp parallel for schedule(static) if (n * D >= (std::int64_t(1) << 14))
+        for (std::int64_t e = 0; e < n * D; ++e) {
+            const int b = act[std::size_t(e / D)];
+            const std::int64_t i = e % D;
+            const double s = fraction[std::size_t(b)];
+            const Amp* term = terms_[std::size_t(b)];
+            // as propagate sums them: psi + term 1, + term 2, ..., then the damping
+            double pw = s;
+            Amp o = psi_[std::size_t(b)][i] + pw * term[i];
+            for (int k = 2; k <= kept_; ++k) {
+                pw *= s;
+                o = o + pw * term[std::size_t(k - 1) * D_ + std::size_t(i)];
             }
-            std::swap(cur, next);
-        }
-        if (terms < 2) {
-#pragma omp parallel for schedule(static) if (parallel_)
-            for (std::int64_t e = 0; e < total; ++e) {
-                const std::int64_t b = e / std::int64_t(D);
-                if (h[b] > 0) out_[e] = std::exp(-m.shift * h[b]) * out_[e];
-            }
+            out_[std::size_t(b)][i] = std::exp(-m_.shift * s * step_[std::size_t(b)]) * o;
         }
     }
 
     void out_norms(std::vector<double>& n) override { norms(out_, n); }
 
     void accept(const std::vector<int>& take) override {
-        const std::int64_t total = std::int64_t(B_) * D_;
-#pragma omp parallel for schedule(static) if (parallel_)
-        for (std::int64_t e = 0; e < total; ++e)
-            if (take[e / std::int64_t(D_)]) psi_[e] = out_[e];
+        for (int b = 0; b < B_; ++b)
+            if (take[std::size_t(b)]) std::swap(psi_[std::size_t(b)], out_[std::size_t(b)]);
     }
 
-    void populations(std::vector<double>& p) override {
+    void populations(const std::vector<int>& want, std::vector<double>& p) override {
         p.assign(std::size_t(B_) * N_, 0.0);
-#pragma omp parallel for schedule(static) if (parallel_ && !wide_)
+        const int N = N_;
+        const std::int64_t D = std::int64_t(D_);
+        int wanted = 0;
+        for (int b = 0; b < B_; ++b) wanted += want[std::size_t(b)] != 0;
+#pragma omp parallel for schedule(dynamic, 1) if (wanted > 1)
         for (int b = 0; b < B_; ++b) {
-            const Amp* v = psi_.data() + std::size_t(b) * D_;
-            double* pb = p.data() + std::size_t(b) * N_;
-            const int N = N_;
-            const std::int64_t D = D_;
-#pragma omp parallel for reduction(+ : pb[:N]) schedule(static) if (wide_)
+            if (!want[std::size_t(b)]) continue;
+            const Amp* v = psi_[std::size_t(b)];
+            double* pb = p.data() + std::size_t(b) * N;
             for (std::int64_t i = 0; i < D; ++i) {
                 const double w = norm2(v[i]);
-                for (int n = 0; n < N; ++n)
-                    if (bit(basis_t(i), n)) pb[n] += w;
+                for (int s = 0; s < N; ++s)
+                    if (bit(basis_t(i), s)) pb[s] += w;
             }
         }
     }
 
     void jump(const std::vector<int>& channel, const std::vector<double>& scale) override {
         for (int b = 0; b < B_; ++b) {
-            const int c = channel[b];
+            const int c = channel[std::size_t(b)];
             if (c < 0) continue;
-            Amp* v = psi_.data() + std::size_t(b) * D_;
-            const double s = scale[b];
-            const std::int64_t D = D_;
+            Amp* v = psi_[std::size_t(b)];
+            const double s = scale[std::size_t(b)];
+            const std::int64_t D = std::int64_t(D_);
             if (c < N_) {
                 const basis_t up = basis_t(1) << c;
 #pragma omp parallel for schedule(static) if (wide_)
@@ -134,42 +171,181 @@ public:
 
     void correlations(const std::vector<int>& want, std::vector<double>& c) override {
         const int N = N_;
+        const int P = int(pair_s_.size());
         c.assign(std::size_t(B_) * 3 * N, 0.0);
-#pragma omp parallel for schedule(dynamic) if (parallel_ && !wide_)
+        // Each (trajectory, pair of spins) is a task whose three sums are
+        // added into c afterwards in a fixed order: the same numbers on any
+        // number of threads.
+        std::vector<double> sums(std::size_t(B_) * P * 3, 0.0);
+#pragma omp parallel for collapse(2) schedule(dynamic, 1)
+        for (int b = 0; b < B_; ++b)
+            for (int q = 0; q < P; ++q)
+                if (want[std::size_t(b)])
+                    pair_sums(psi_[std::size_t(b)], pair_s_[std::size_t(q)], pair_t_[std::size_t(q)],
+                              sums.data() + (std::size_t(b) * P + q) * 3);
         for (int b = 0; b < B_; ++b) {
-            if (!want[b]) continue;
-            const Amp* v = psi_.data() + std::size_t(b) * D_;
+            if (!want[std::size_t(b)]) continue;
             double* cb = c.data() + std::size_t(b) * 3 * N;
-            const std::int64_t D = D_;
-            const int* partner = partners_.data();
-#pragma omp parallel for reduction(+ : cb[:3 * N]) schedule(static) if (wide_)
-            for (std::int64_t ii = 0; ii < D; ++ii) {
-                const basis_t i = basis_t(ii);
-                const double diag = norm2(v[i]);
-                for (int r = 0; r < N; ++r)
-                    for (int s = 0; s < N; ++s) {
-                        const int t = partner[r * N + s];
-                        const basis_t j = i ^ ((basis_t(1) << s) | (basis_t(1) << t));
-                        const Amp off = v[i] * conj(v[j]);
-                        double terms[3];
-                        pair_correlation_terms(i, s, t, off, diag, terms);
-                        cb[r] += terms[0];
-                        cb[N + r] += terms[1];
-                        cb[2 * N + r] += terms[2];
-                    }
-            }
+            for (int r = 0; r < N; ++r)
+                for (int s = 0; s < N; ++s) {
+                    const double* p = sums.data() + (std::size_t(b) * P + pair_of_[std::size_t(r * N + s)]) * 3;
+                    cb[r] += p[0];
+                    cb[N + r] += p[1];
+                    cb[2 * N + r] += p[2];
+                }
         }
     }
 
 private:
-    void norms(const std::vector<Amp>& x, std::vector<double>& n) const {
+    // out = exp(-shift h) sum_{k <= terms} (-i (H_eff + i shift) h)^k / k! psi for
+    // trajectory b; with `team`, the calling thread opens a team that splits
+    // every term's tiles (the end of each term is a barrier: the next one reads
+    // amplitudes of every tile).
+    void propagate_one(int b, double h, int terms, bool team) {
+        const Amp* psi = psi_[std::size_t(b)];
+        Amp* out = out_[std::size_t(b)];
+        // Term k goes to slot k - 1 where every term is kept, else to slots 0
+        // and 1 in turn (which stay in cache).
+        const bool keep = kept_ > 0 && std::size_t(b) < keeping_.size() && keeping_[std::size_t(b)];
+        Amp* const ta = terms_[std::size_t(b)];
+        Amp* const tb = ta + D_;
+        if (keep) step_[std::size_t(b)] = h;
+        const double damp = std::exp(-m_.shift * h);
+        const std::int64_t tiles = std::int64_t(D_ / tile_);
+#pragma omp parallel if (team)
+        {
+            // term 1 straight from psi: out = psi + term
+#pragma omp for schedule(static)
+            for (std::int64_t x = 0; x < tiles; ++x) term_tile(psi, ta, out, psi, basis_t(x) * basis_t(tile_), h, terms <= 1, damp);
+            Amp* cur = ta;
+            Amp* next = tb;
+            for (int k = 2; k <= terms; ++k) {
+#pragma omp for schedule(static)
+                for (std::int64_t x = 0; x < tiles; ++x)
+                    term_tile(cur, next, out, nullptr, basis_t(x) * basis_t(tile_), h / k, k == terms, damp);
+                if (keep) {
+                    cur = next;
+                    next += D_;
+                } else {
+                    std::swap(cur, next);
+                }
+            }
+        }
+    }
+
+    // One series term on the tile of amplitudes [i0, i0 + tile): next =
+    // -i hk (H_eff + i shift) cur there, out = (base, else out) + next, and on
+    // the last term out *= damp. Chunks of kChunk amplitudes are accumulated
+    // in registers over all bonds (in bond order, as heff_shifted_apply does).
+    void term_tile(const Amp* cur, Amp* next, Amp* out, const Amp* base, basis_t i0, double hk, bool last,
+                   double damp) const {
+        const basis_t n = basis_t(tile_);
+        if (n < kChunk) {  // fewer than 3 spins: the per-amplitude form
+            for (basis_t i = i0; i < i0 + n; ++i) {
+                const Amp t = minus_i_times(hk, heff_shifted_apply(m_, i, diag_[i], [cur](basis_t j) { return cur[j]; }));
+                next[i] = t;
+                const Amp x = (base ? base[i] : out[i]) + t;
+                out[i] = last ? damp * x : x;
+            }
+            return;
+        }
+        for (basis_t c = i0; c < i0 + n; c += kChunk) {
+            const Amp* d = diag_.data() + c;
+            const Amp* v = cur + c;
+            Amp acc[kChunk];
+#pragma omp simd
+            for (basis_t l = 0; l < kChunk; ++l) acc[l] = heff_start(d[l], v[l]);
+            for (int b = 0; b < m_.bonds; ++b) {
+                const basis_t low = mask_[b] & (kChunk - 1);
+                const Amp* src = cur + ((c ^ mask_[b]) & ~(kChunk - 1));  // the partners' chunk
+                switch (low) {
+                    case 0: {  // both bits above the chunk: one element, partners in order
+                        const double f = h_flip(m_, c, b);
+#pragma omp simd
+                        for (basis_t l = 0; l < kChunk; ++l) acc[l] = heff_add_bond(acc[l], f, src[l]);
+                        break;
+                    }
+                    case 1: add_low_bond<1>(acc, c, b, src); break;
+                    case 2: add_low_bond<2>(acc, c, b, src); break;
+                    case 3: add_low_bond<3>(acc, c, b, src); break;
+                    case 4: add_low_bond<4>(acc, c, b, src); break;
+                    case 5: add_low_bond<5>(acc, c, b, src); break;
+                    case 6: add_low_bond<6>(acc, c, b, src); break;
+                    default: add_low_bond<7>(acc, c, b, src); break;
+                }
+            }
+            Amp* nx = next + c;
+            Amp* o = out + c;
+            const Amp* from = base ? base + c : o;
+            for (basis_t l = 0; l < kChunk; ++l) {
+                const Amp t = minus_i_times(hk, heff_finish(acc[l], d[l], v[l]));
+                nx[l] = t;
+                const Amp x = from[l] + t;
+                o[l] = last ? damp * x : x;
+            }
+        }
+    }
+
+    // Bond b on a chunk where it flips bits inside the chunk (Low: those bits):
+    // amplitude l's partner is element l ^ Low of the partners' chunk, and its
+    // matrix element depends on l.
+    template <basis_t Low>
+    void add_low_bond(Amp (&acc)[kChunk], basis_t c, int b, const Amp* src) const {
+        for (basis_t l = 0; l < kChunk; ++l) acc[l] = heff_add_bond(acc[l], h_flip(m_, c + l, b), src[l ^ Low]);
+    }
+
+    // sum_i of pair_correlation_terms(i, s, t, psi_i conj(psi_j), |psi_i|^2), j = i with
+    // bits s and t flipped, into out[0..3): lanes of kChunk amplitudes (the
+    // partners a chunk, permuted where a bit is inside it), added up in order.
+    void pair_sums(const Amp* v, int s, int t, double out[3]) const {
+        const basis_t mask = (basis_t(1) << s) | (basis_t(1) << t);
+        if (D_ < kChunk) {
+            for (basis_t i = 0; i < basis_t(D_); ++i) {
+                double terms[3];
+                pair_correlation_terms(i, s, t, v[i] * conj(v[i ^ mask]), norm2(v[i]), terms);
+                for (int a = 0; a < 3; ++a) out[a] += terms[a];
+            }
+            return;
+        }
+        double lanes[3][kChunk] = {};
+        switch (mask & (kChunk - 1)) {
+            case 0: pair_lanes<0>(v, s, t, lanes); break;
+            case 1: pair_lanes<1>(v, s, t, lanes); break;
+            case 2: pair_lanes<2>(v, s, t, lanes); break;
+            case 3: pair_lanes<3>(v, s, t, lanes); break;
+            case 4: pair_lanes<4>(v, s, t, lanes); break;
+            case 5: pair_lanes<5>(v, s, t, lanes); break;
+            case 6: pair_lanes<6>(v, s, t, lanes); break;
+            default: pair_lanes<7>(v, s, t, lanes); break;
+        }
+        for (int a = 0; a < 3; ++a)
+            for (basis_t l = 0; l < kChunk; ++l) out[a] += lanes[a][l];
+    }
+    template <basis_t Low>
+    void pair_lanes(const Amp* v, int s, int t, double (&lanes)[3][kChunk]) const {
+        const basis_t mask = (basis_t(1) << s) | (basis_t(1) << t);
+        for (basis_t c = 0; c < basis_t(D_); c += kChunk) {
+            const Amp* src = v + ((c ^ mask) & ~(kChunk - 1));
+            for (basis_t l = 0; l < kChunk; ++l) {
+                const basis_t i = c + l;
+                double terms[3];
+                pair_correlation_terms(i, s, t, v[i] * conj(src[l ^ Low]), norm2(v[i]), terms);
+                lanes[0][l] += terms[0];
+                lanes[1][l] += terms[1];
+                lanes[2][l] += terms[2];
+            }
+        }
+    }
+
+    // |x_b|^2 of every trajectory, each summed in amplitude order (the same
+    // number on any thread count).
+    void norms(const std::vector<Amp*>& x, std::vector<double>& n) const {
         n.assign(std::size_t(B_), 0.0);
-#pragma omp parallel for schedule(static) if (parallel_ && !wide_)
+        const std::int64_t D = std::int64_t(D_);
+#pragma omp parallel for schedule(static) if (B_ > 1)
         for (int b = 0; b < B_; ++b) {
-            const Amp* v = x.data() + std::size_t(b) * D_;
+            const Amp* v = x[std::size_t(b)];
             double s = 0;
-            const std::int64_t D = D_;
-#pragma omp parallel for reduction(+ : s) schedule(static) if (wide_)
             for (std::int64_t i = 0; i < D; ++i) s += norm2(v[i]);
             n[std::size_t(b)] = s;
         }
@@ -180,16 +356,27 @@ private:
     int B_;
     std::uint64_t D_;
     int N_;
-    std::vector<Amp> psi_, out_, ta_, tb_;
-    std::vector<Amp> diag_;  // heff_shifted_diagonal of every basis state
-    bool parallel_ = true, wide_ = true;
+    std::vector<Amp> store_;                 // 4 vectors of 2^N amplitudes per trajectory
+    std::vector<Amp*> psi_, out_, terms_;  // each trajectory's (psi and out swap on accept)
+    int keep_ = 0;                         // terms kept per trajectory (0: two, in turn)
+    int kept_ = 0;                         // terms the last propagate kept (0: none)
+    std::vector<double> step_;             // each trajectory's h of its last propagate that kept terms
+    std::vector<int> keeping_;             // keep_terms: which trajectories keep them next
+    std::vector<Amp> diag_;                  // heff_shifted_diagonal of every basis state
+    std::uint64_t tile_ = 1;
+    basis_t mask_[kMaxBonds] = {};  // each bond's two bits
+    // The pairs of spins the correlations need, each once: sa_s sa_t = sa_t sa_s,
+    // so (s, t) and (t, s) share one sum; pair_of_[r N + s] is the pair of
+    // (s, partner(r, s)).
+    std::vector<int> pair_s_, pair_t_, pair_of_;
+    bool wide_ = true;
 };
 
 }  // namespace
 
 std::unique_ptr<TrajectoryBackend> make_cpu_trajectories(const SpinModel& m, const std::vector<int>& partners,
-                                                        int batch) {
-    return std::make_unique<CpuTrajectories>(m, partners, batch);
+                                                        int batch, int keep_terms) {
+    return std::make_unique<CpuTrajectories>(m, partners, batch, keep_terms);
 }
 
 }  // namespace xyzmf

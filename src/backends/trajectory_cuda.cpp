@@ -87,7 +87,7 @@ public:
         cuda::launch_accept(m_, psi_, out_, flags_, B_);
         check_driver("accept");
     }
-    void populations(std::vector<double>& p) override {
+    void populations(const std::vector<int>&, std::vector<double>& p) override {  // all of them: one launch
         cuda::reduce_populations(m_, psi_, B_, scratch_, result_);
         download(p, std::size_t(B_) * N_, "populations");
     }

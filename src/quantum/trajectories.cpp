@@ -47,6 +47,8 @@ struct Trajectory {
     // Illinois bracket of the jump time within the current step: f = ln|psi|^2 - ln r.
     bool searching = false;
     double lo_s = 0, lo_f = 0, hi_s = 0, hi_f = 0, trial = 0;
+    double step = 0;       // the step that crossed the threshold (the bracket lies in it)
+    bool kept = false;     // the backend holds that step's terms
     int side = 0;
     std::vector<double> corr_sum;
     std::int64_t corr_samples = 0;
@@ -87,18 +89,31 @@ public:
         for (int b = 0; b < B; ++b) sample_now[std::size_t(b)] = tr[std::size_t(b)].index >= 0;
         take_samples(tr, sample_now, /*first=*/true);
 
-        std::vector<double> h(static_cast<std::size_t>(B)), n1;
+        std::vector<double> h(static_cast<std::size_t>(B)), n1, within(static_cast<std::size_t>(B));
+        std::vector<int> keep(static_cast<std::size_t>(B), 0);
+        // A trial time of the jump search is a point inside the step that crossed
+        // the threshold: where the backend kept that step's series, evaluating it
+        // there costs no product with H_eff (else the step is redone to the trial).
+        const bool keeps = be_.evaluates_within_step();
         auto last_report = std::chrono::steady_clock::now();
         for (;;) {
             bool any = false;
             double t_min = HUGE_VAL;
             for (int b = 0; b < B; ++b) {
-                const Trajectory& x = tr[std::size_t(b)];
-                h[std::size_t(b)] = 0;
+                Trajectory& x = tr[std::size_t(b)];
+                h[std::size_t(b)] = within[std::size_t(b)] = 0;
+                keep[std::size_t(b)] = 0;
                 if (!x.active) continue;
                 any = true;
                 t_min = std::min(t_min, x.t);
-                h[std::size_t(b)] = x.searching ? x.trial : std::min(plan_.h_max, target(x) - x.t);
+                if (x.searching && keeps) {
+                    // The crossing step once more, keeping its terms (the first
+                    // trial only), then every trial inside it.
+                    if (!x.kept) h[std::size_t(b)] = x.step, keep[std::size_t(b)] = 1, x.kept = true;
+                    within[std::size_t(b)] = x.trial / x.step;
+                } else {
+                    h[std::size_t(b)] = x.searching ? x.trial : std::min(plan_.h_max, target(x) - x.t);
+                }
             }
             if (!any) break;
             if (interrupt_requested())
@@ -108,7 +123,9 @@ public:
                 progress(t_min);
                 last_report = now;
             }
+            if (keeps) be_.keep_terms(keep);
             be_.propagate(h, plan_.terms);
+            if (keeps) be_.evaluate_within_step(within);
             be_.out_norms(n1);
             ++rounds_;
             bool any_sample = false, any_jump = false;
@@ -135,7 +152,8 @@ public:
                         x.searching = true;
                         x.lo_s = 0;
                         x.lo_f = std::log(x.norm) - x.log_r;
-                        x.hi_s = h[i];
+                        x.hi_s = x.step = h[i];
+                        x.kept = false;
                         x.hi_f = f;
                         x.side = 0;
                         x.trial = regula_falsi(x);
@@ -184,7 +202,7 @@ private:
     void take_samples(std::vector<Trajectory>& tr, std::vector<int>& now, bool first) {
         const int B = int(tr.size());
         std::vector<double> pop, corr;
-        be_.populations(pop);
+        be_.populations(now, pop);
         std::vector<int> want(std::size_t(B), 0);
         bool any = false;
         for (int b = 0; b < B; ++b) {
@@ -211,7 +229,7 @@ private:
     void do_jumps(std::vector<Trajectory>& tr, const std::vector<int>& now) {
         const int B = int(tr.size());
         std::vector<double> pop;
-        be_.populations(pop);
+        be_.populations(now, pop);
         std::vector<int> channel(std::size_t(B), -1);
         std::vector<double> scale(std::size_t(B), 1.0);
         for (int b = 0; b < B; ++b) {
@@ -250,12 +268,12 @@ private:
     std::int64_t rounds_ = 0;
 };
 
-// Four state buffers of 2^N amplitudes per trajectory.
-double bytes_per_trajectory(int spins) { return 4.0 * 16.0 * std::ldexp(1.0, spins); }
+// `vectors` state buffers of 2^N amplitudes per trajectory.
+double bytes_per_trajectory(int spins, int vectors) { return vectors * 16.0 * std::ldexp(1.0, spins); }
 
 int choose_batch(const QuantumConfig& c, bool cuda, std::int64_t todo) {
     const int N = int(c.lattice.copy_sites());
-    const double per = bytes_per_trajectory(N);
+    const double per = bytes_per_trajectory(N, 4);
     const double avail = cuda ? double(cuda_free_memory_bytes()) : double(host_available_bytes());
     const std::int64_t fit = std::int64_t(0.5 * avail / per);
     std::int64_t b = c.batch;
@@ -372,8 +390,16 @@ TrajectoryRun run_trajectories(QuantumRunRequest req, const TrajectoryHooks& hoo
         throw Error("--backend cuda: no CUDA device is available (use --backend cpu or auto)", exit_code::usage);
     std::unique_ptr<TrajectoryBackend> be;
     if (!todo.empty()) {
-        const int B = choose_batch(c, cuda, std::int64_t(todo.size()));
-        be = cuda ? make_cuda_trajectories(model, partners, B) : make_cpu_trajectories(model, partners, B);
+        int B = choose_batch(c, cuda, std::int64_t(todo.size()));
+        // On the CPU each trajectory keeps every term of its series where that
+        // fits with the same batch (the jump search then costs no products).
+        int keep = 0;
+        if (!cuda) {
+            const int K = plan_series(heff_norm_bound(model), c.tol).terms;
+            const double avail = double(host_available_bytes());
+            if (double(B) * bytes_per_trajectory(int(c.lattice.copy_sites()), 2 + K) <= 0.5 * avail) keep = K;
+        }
+        be = cuda ? make_cuda_trajectories(model, partners, B) : make_cpu_trajectories(model, partners, B, keep);
         out.backend = be->description();
     }
     if (!req.resume && !req.output.empty()) {
