@@ -14,7 +14,9 @@ sampling the site-averaged <sz> every 0.5:
           num_cpus = --threads, timed by time.perf_counter around the mcsolve call only (building H,
           c_ops, e_ops and psi0 is left out; QuTiP's own setup and worker pool are in).
 The rate is trajectories x t_end per second; each is measured --repeats times (fresh seeds) and the
-median is reported, with the ratio xyzmf/QuTiP (> 1: xyzmf faster). As evidence that the physics is
+median is reported, with the ratio xyzmf/QuTiP (> 1: xyzmf faster). With --threads > 1 xyzmf also
+runs on one thread in the same interleaved loop, and the last columns give that rate and the gain
+of the threads over it. As evidence that the physics is
 the same, <sz>(t_end) and <sz> averaged over t >= t_end/2 are printed for both, pooled over the
 repeats, with standard errors. Defaults keep the whole benchmark to about 5 minutes on 2 cores;
 --large adds N = 16 (minutes more). The load average is printed: other work on the machine slows
@@ -64,13 +66,13 @@ def self_cpu():
     return r.ru_utime + r.ru_stime
 
 
-def run_xyzmf(a, N, T, TE, seed):
+def run_xyzmf(a, N, T, TE, seed, threads=None):
     cmd = [a.xyzmf, "quantum", "--sites", str(N), "--Jx", f"{J[0]:g}", "--Jy", f"{J[1]:g}", "--Jz", f"{J[2]:g}",
            "--trajectories", str(T), "--t-end", f"{TE:g}", "--burn-in", "0", "--sample-dt", f"{DT:g}",
            "--backend", "cpu", "--seed", str(seed), "--json", "-q"]
     if a.tol is not None:
         cmd += ["--tol", f"{a.tol:g}"]
-    env = dict(os.environ, OMP_NUM_THREADS=str(a.threads))
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads or a.threads))
     print("+", " ".join(cmd), file=sys.stderr, flush=True)
     c0, w0 = children_cpu(), time.perf_counter()
     try:
@@ -203,14 +205,17 @@ def main():
         print(f"{PROG}: N = {N}: {T} trajectories to t = {TE:g}, {a.repeats} repeats", file=sys.stderr, flush=True)
         load0 = loadavg()
         ring = QutipRing(N)
-        xs, qs = [], []
+        xs, qs, x1 = [], [], []
         for k in range(a.repeats):  # interleaved, so both see the same conditions
             xs.append(run_xyzmf(a, N, T, TE, seed=k + 1))
             qs.append(run_qutip(ring, a, T, xs[0]["t"]))
+            if a.threads > 1:  # and xyzmf on one thread: what the others add
+                x1.append(run_xyzmf(a, N, T, TE, seed=k + 1, threads=1))
         load1 = loadavg()
         xr = statistics.median(T * TE / x["seconds"] for x in xs)
         qr = statistics.median(T * TE / q["seconds"] for q in qs)
-        rows.append(f"| {N} | {T} | {TE:g} | {xr:.3g} | {qr:.3g} | {xr / qr:.3g} |")
+        x1r = statistics.median(T * TE / x["seconds"] for x in x1) if x1 else float("nan")
+        rows.append(f"| {N} | {T} | {TE:g} | {xr:.3g} | {qr:.3g} | {xr / qr:.3g} | {x1r:.3g} | {xr / x1r:.3g} |")
         xcpu = statistics.median(T * TE / x["cpu"] for x in xs)
         qcpu = statistics.median(T * TE / q["cpu"] for q in qs)
         xsec = ", ".join(f"{x['seconds']:.2f}" for x in xs)
@@ -239,8 +244,9 @@ def main():
         f"{a.threads} threads / processes each. QuTiP: mcsolve only (building H, c_ops, e_ops, psi0 not timed), "
         f"default tolerances (atol 1e-8, rtol 1e-6); xyzmf --tol {tol}, its reported `seconds`.",
         "",
-        "| N | trajectories | t_end | xyzmf traj*time/s | QuTiP traj*time/s | ratio xyzmf/QuTiP |",
-        "|---|---|---|---|---|---|",
+        f"| N | trajectories | t_end | xyzmf traj*time/s | QuTiP traj*time/s | ratio xyzmf/QuTiP "
+        f"| xyzmf on 1 thread | {a.threads} threads / 1 |",
+        "|---|---|---|---|---|---|---|---|",
         *rows,
         "",
         "Per measurement: seconds of each repeat; rates per CPU-second (user + system of the process and its "
