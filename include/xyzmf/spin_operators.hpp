@@ -168,24 +168,36 @@ XYZMF_HD void pair_correlation_terms(basis_t i, int m, int n, Amp off, double di
     out[2] = zz_sign(i, m, n) * diag;
 }
 
-// The Lindblad generator's action on a density matrix (docs/physics.md
-// section 1), element (i, j), with rho given by get(k, l) = rho_kl:
+// The Lindblad generator (docs/physics.md section 1), row (i, j):
 //   L(rho) = -i (H_eff rho - rho H_eff^+) + gamma sum_n s-_n rho s+_n
 //            + gamma_phi sum_n sz_n rho sz_n
-template <class Get>
-XYZMF_HD Amp lindblad_element(const SpinModel& m, basis_t i, basis_t j, Get get) {
-    // H rho - rho H (H real symmetric): gathers along column j and row i.
-    const Amp hl = h_apply(m, i, [&](basis_t k) { return get(k, j); });
-    const Amp hr = h_apply(m, j, [&](basis_t l) { return get(i, l); });
-    const Amp comm = hl - hr;
-    const Amp rho = get(i, j);
-    Amp out = Amp{comm.im, -comm.re};  // -i [H, rho]
-    out = out - 0.5 * (decay_rate(m, i) + decay_rate(m, j)) * rho;
+// as its terms: visit(k, l, c) for each element rho_kl that output (i, j)
+// reads, with its coefficient c, so (L rho)_ij = sum c rho_kl. An element may
+// be visited more than once (an axis of length 2 has its bonds twice); the
+// contributions add. The element-wise product and the sparse matrices (also
+// those of the symmetry sectors) are all built from this one function.
+template <class Visit>
+XYZMF_HD void lindblad_terms(const SpinModel& m, basis_t i, basis_t j, Visit visit) {
+    // -i (H rho - rho H) with H real symmetric: its diagonal, then the flips
+    // along column j (H rho) and row i (rho H).
+    double diag_re = -0.5 * (decay_rate(m, i) + decay_rate(m, j));
+    for (int n = 0; n < m.spins; ++n) diag_re += bit(i, n) == bit(j, n) ? m.gamma_phi : -m.gamma_phi;
+    visit(i, j, Amp{diag_re, -(h_diagonal(m, i) - h_diagonal(m, j))});
+    for (int b = 0; b < m.bonds; ++b) {
+        visit(i ^ bond_mask(m, b), j, Amp{0, -h_flip(m, i, b)});
+        visit(i, j ^ bond_mask(m, b), Amp{0, h_flip(m, j, b)});
+    }
     for (int n = 0; n < m.spins; ++n) {
         const basis_t up = basis_t(1) << n;
-        if (!(i & up) && !(j & up)) out = out + m.gamma * get(i | up, j | up);
-        out = out + (bit(i, n) == bit(j, n) ? m.gamma_phi : -m.gamma_phi) * rho;
+        if (!(i & up) && !(j & up)) visit(i | up, j | up, Amp{m.gamma, 0});
     }
+}
+
+// (L rho)_ij with rho given by get(k, l) = rho_kl.
+template <class Get>
+XYZMF_HD Amp lindblad_element(const SpinModel& m, basis_t i, basis_t j, Get get) {
+    Amp out{};
+    lindblad_terms(m, i, j, [&](basis_t k, basis_t l, Amp c) { out = out + c * get(k, l); });
     return out;
 }
 

@@ -1,0 +1,116 @@
+// Symmetry sectors of the operator space (docs/physics.md section 7): the
+// lattice translations g act on a density matrix as rho -> U_g rho U_g^+, which
+// maps |i><j| to |g(i)><g(j)|, and the Liouvillian commutes with them (every
+// bond has its translates) and with the parity P rho P, P the product of sz on
+// all sites, which multiplies |i><j| by (-1)^(popcount i + popcount j) (H flips
+// spins in pairs; a decay lowers both popcounts at once). So L is block
+// diagonal over (momentum k, parity p). The steady state is translation
+// invariant and commutes with P: it lies in k = 0, p = even, a sector about
+// 2N times smaller than the 4^N elements (ring of 12: 7.0e5 against 1.7e7).
+//
+// A sector's basis: one representative pair r = (i, j) per orbit (the
+// smallest key i 2^N + j over the orbit) whose stabiliser has character 1, and
+// the orthonormal vectors |r, k> = sum_g chi_k(g)^* g|r> / sqrt(|G| |Stab r|),
+// so g |r, k> = chi_k(g) |r, k> with chi_k(g) = exp(2 pi i sum_d k_d g_d / L_d).
+// Row r of L in the sector follows from row r of L in the full space
+// (lindblad_terms): each element s it reads lies in the orbit of some r', with
+// g(s) = r', and contributes c chi_k(g) sqrt(|Stab r'| / |Stab r|).
+#pragma once
+
+#include <Eigen/Dense>
+#include <Eigen/SparseCore>
+
+#include <array>
+#include <complex>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "quantum.hpp"
+
+namespace xyzmf {
+
+class OperatorSector {
+public:
+    using cd = std::complex<double>;
+
+    // momentum: integers k_d in [0, L_d); parity: 0 (even) or 1 (odd).
+    OperatorSector(const QuantumConfig& c, std::array<int, 3> momentum, int parity);
+
+    std::int64_t dimension() const { return std::int64_t(rep_.size()); }
+    bool zero_momentum() const { return k_[0] == 0 && k_[1] == 0 && k_[2] == 0; }
+    const SpinModel& model() const { return m_; }
+
+    // L on the sector's basis (complex, any momentum).
+    Eigen::SparseMatrix<cd> matrix() const;
+
+    // k = 0 only: the sector's Hermitian matrices form a real space of the same
+    // dimension (c_{r+} = conj(c_r), r+ the orbit of (j, i)); x holds Re c_r at
+    // r and Im c_r at r+ (r < r+), c_r itself where r = r+. L as a real matrix
+    // on x; with trace_row, its row 0 (output (0, 0), redundant since L keeps
+    // the trace) is replaced by Tr rho.
+    Eigen::SparseMatrix<double> hermitian_matrix(bool trace_row) const;
+    // The coefficients c from x, and Tr rho and |rho|^2 (Frobenius) of x.
+    std::vector<cd> coefficients(const double* x) const;
+    double trace(const double* x) const;
+    double norm2(const double* x) const;
+
+    // rho_kl of the operator sum_r c_r |r, k>.
+    cd element(const std::vector<cd>& c, basis_t k, basis_t l) const;
+    // The whole 2^N x 2^N matrix (row-major): for tests and small N.
+    std::vector<cd> full_matrix(const std::vector<cd>& c) const;
+
+private:
+    struct Found {
+        std::int64_t index;  // -1: the orbit is not in this sector
+        int g;               // g(s) = the representative
+    };
+    Found locate(std::uint64_t key) const;
+    cd character(int g) const;
+
+    QuantumConfig config_;
+    SpinModel m_;
+    int N_ = 0, G_ = 0;
+    std::array<int, 3> k_{};
+    int parity_ = 0;
+    std::vector<basis_t> image_;          // [g][i]: basis state i translated by g
+    std::vector<std::array<int, 3>> shift_;  // g as a displacement
+    std::vector<std::uint64_t> rep_;      // sorted keys i 2^N + j
+    std::vector<int> stab_;               // |Stab r|
+    std::vector<std::int64_t> conj_;      // k = 0: the index of r+
+};
+
+// The steady state: its coefficients on the k = 0, even sector, the residual
+// |L rho| / |rho| and the solver that found it (steady_state.cpp).
+struct SectorSteadyState {
+    OperatorSector sector;
+    std::vector<std::complex<double>> c;
+    double residual = 0;
+    std::string method;
+};
+SectorSteadyState sector_steady_state(const QuantumConfig& c);
+
+// A sector's L as a real matrix (slow_modes.cpp): hermitian_matrix at k = 0,
+// realified(matrix()) elsewhere ([Re M, -Im M; Im M, Re M], whose spectrum is
+// M's and its conjugate, i.e. that of k and -k together).
+using SparseRowMajor = Eigen::SparseMatrix<double, Eigen::RowMajor>;
+SparseRowMajor realified(const Eigen::SparseMatrix<std::complex<double>>& M);
+
+// The nev slowest modes of A (largest Re lambda), with their eigenvectors;
+// small matrices give every mode.
+struct SlowModes {
+    Eigen::VectorXcd lambda;
+    Eigen::MatrixXcd vectors;
+};
+SlowModes slow_modes(const SparseRowMajor& A, double gamma, int nev, const Eigen::VectorXd& start);
+
+// The Liouvillian gap, -max Re lambda over every sector's modes but the
+// steady state, and the six slowest eigenvalues found (the steady state's 0
+// first).
+struct SectorGap {
+    double gap = 0;
+    std::vector<std::complex<double>> eigenvalues;
+};
+SectorGap sector_gap(const QuantumConfig& c);
+
+}  // namespace xyzmf

@@ -1,0 +1,148 @@
+// The slowest modes of L in a symmetry sector and the Liouvillian gap over
+// all sectors.
+//
+// Arnoldi (Spectra) runs on the propagator exp(L tau), tau = 2/gamma: its
+// eigenvalues e^(lambda tau) of largest modulus are those of lambda with the
+// largest real part, i.e. the steady state and the slowest decaying modes,
+// while the fast modes are squeezed towards 0 (Arnoldi on L itself is no good:
+// L is far from normal and its Ritz values wander outside the spectrum). The
+// series only needs to be a good filter: a polynomial in L has L's
+// eigenvectors whatever its accuracy, and each eigenvalue is taken as the
+// Rayleigh quotient of its eigenvector with L, so 1e-6 is enough.
+#include <Spectra/GenEigsSolver.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "sectors.hpp"
+#include "xyzmf/error.hpp"
+
+namespace xyzmf {
+namespace {
+
+using cd = std::complex<double>;
+
+// Sectors up to this dimension are diagonalised densely.
+constexpr Eigen::Index kDenseMaxDimension = 64;
+
+struct SectorPropagator {
+    using Scalar = double;
+    const SparseRowMajor& A;
+    SeriesPlan plan;
+    double tau;
+    mutable Eigen::VectorXd v, term, next, sum;
+    Eigen::Index rows() const { return A.rows(); }
+    Eigen::Index cols() const { return A.cols(); }
+    void perform_op(const double* x, double* y) const {
+        v = Eigen::Map<const Eigen::VectorXd>(x, A.rows());
+        for (double t = tau; t > 0;) {
+            const double h = std::min(t, plan.h_max);
+            t -= h;
+            sum = v;
+            term = v;
+            for (int k = 1; k <= plan.terms; ++k) {
+                next.noalias() = A * term;
+                term = next * (h / k);
+                sum += term;
+            }
+            v.swap(sum);
+        }
+        Eigen::Map<Eigen::VectorXd>(y, A.rows()) = v;
+    }
+};
+
+double max_row_sum(const SparseRowMajor& A) {  // bounds the norm (max norm)
+    double bound = 0;
+    for (Eigen::Index r = 0; r < A.rows(); ++r) {
+        double row = 0;
+        for (SparseRowMajor::InnerIterator it(A, r); it; ++it) row += std::abs(it.value());
+        bound = std::max(bound, row);
+    }
+    return bound;
+}
+
+}  // namespace
+
+SlowModes slow_modes(const SparseRowMajor& A, double gamma, int nev, const Eigen::VectorXd& start) {
+    SlowModes out;
+    const Eigen::Index n = A.rows();
+    if (n <= kDenseMaxDimension) {
+        Eigen::EigenSolver<Eigen::MatrixXd> es(Eigen::MatrixXd(A), true);
+        out.lambda = es.eigenvalues();
+        out.vectors = es.eigenvectors();
+        return out;
+    }
+    SectorPropagator op{A, plan_series(max_row_sum(A), 1e-6), 2.0 / gamma, {}, {}, {}, {}};
+    const Eigen::Index ncv = std::min<Eigen::Index>(n, 24);
+    Spectra::GenEigsSolver<SectorPropagator> eigs(op, std::min<Eigen::Index>(nev, ncv - 2), ncv);
+    eigs.init(start.data());
+    eigs.compute(Spectra::SortRule::LargestMagn, 2000, 1e-11, Spectra::SortRule::LargestMagn);
+    if (eigs.info() != Spectra::CompInfo::Successful)
+        throw Error("exact: the Arnoldi iteration did not converge (" + std::to_string(eigs.num_iterations()) +
+                    " restarts); the spectrum's slow part may be too crowded for this N");
+    out.vectors = eigs.eigenvectors();
+    out.lambda.resize(out.vectors.cols());
+    for (Eigen::Index k = 0; k < out.vectors.cols(); ++k) {
+        const Eigen::VectorXcd v = out.vectors.col(k);
+        const Eigen::VectorXd ar = A * v.real(), ai = A * v.imag();
+        const Eigen::VectorXcd Av = ar.cast<cd>() + cd(0, 1) * ai.cast<cd>();
+        out.lambda[k] = v.dot(Av) / v.squaredNorm();  // Eigen's dot conjugates v
+    }
+    return out;
+}
+
+SparseRowMajor realified(const Eigen::SparseMatrix<cd>& M) {
+    const Eigen::Index n = M.rows();
+    std::vector<Eigen::Triplet<double>> t;
+    t.reserve(std::size_t(4 * M.nonZeros()));
+    for (Eigen::Index col = 0; col < M.outerSize(); ++col)
+        for (Eigen::SparseMatrix<cd>::InnerIterator it(M, col); it; ++it) {
+            const Eigen::Index r = it.row(), c = it.col();
+            const double re = it.value().real(), im = it.value().imag();
+            t.emplace_back(r, c, re);
+            t.emplace_back(n + r, n + c, re);
+            if (im != 0) t.emplace_back(r, n + c, -im), t.emplace_back(n + r, c, im);
+        }
+    SparseRowMajor R(2 * n, 2 * n);
+    R.setFromTriplets(t.begin(), t.end());
+    return R;
+}
+
+SectorGap sector_gap(const QuantumConfig& c) {
+    const Lattice& lat = c.lattice;
+    SectorGap out;
+    out.gap = HUGE_VAL;
+    std::vector<cd> all;
+    for (int kz = 0; kz < lat.L[2]; ++kz)
+        for (int ky = 0; ky < lat.L[1]; ++ky)
+            for (int kx = 0; kx < lat.L[0]; ++kx) {
+                // k and -k have conjugate spectra (L commutes with rho -> rho^+): one
+                // of each pair; the real form of a k != 0 sector holds both anyway.
+                const std::array<int, 3> k{kx, ky, kz};
+                const std::array<int, 3> minus{int((lat.L[0] - kx) % lat.L[0]), int((lat.L[1] - ky) % lat.L[1]),
+                                               int((lat.L[2] - kz) % lat.L[2])};
+                if (minus < k) continue;
+                for (int parity = 0; parity < 2; ++parity) {
+                    const OperatorSector s(c, k, parity);
+                    if (s.dimension() == 0) continue;
+                    const bool real_form = s.zero_momentum();
+                    const SparseRowMajor A = real_form ? SparseRowMajor(s.hermitian_matrix(false)) : realified(s.matrix());
+                    Eigen::VectorXd start(A.rows());
+                    for (Eigen::Index e = 0; e < A.rows(); ++e) start[e] = 1.0 + 1e-3 * std::sin(1.0 + 0.7 * double(e));
+                    const SlowModes m = slow_modes(A, c.couplings.gamma, 4, start);
+                    // The steady state: the eigenvalue nearest 0 of the k = 0, even sector.
+                    Eigen::Index ss = -1;
+                    if (real_form && parity == 0) (m.lambda.array().abs()).minCoeff(&ss);
+                    for (Eigen::Index e = 0; e < m.lambda.size(); ++e) {
+                        all.push_back(m.lambda[e]);
+                        if (e != ss) out.gap = std::min(out.gap, -m.lambda[e].real());
+                    }
+                }
+            }
+    std::sort(all.begin(), all.end(), [](cd a, cd b) { return a.real() > b.real(); });
+    all.resize(std::min<std::size_t>(all.size(), 6));
+    out.eigenvalues = all;
+    return out;
+}
+
+}  // namespace xyzmf

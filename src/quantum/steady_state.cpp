@@ -1,0 +1,95 @@
+// The exact steady state in the sector that holds it (zero momentum, even
+// parity; sectors.hpp): L x = 0 with one redundant row replaced by Tr rho = 1,
+// on the sector's real Hermitian form.
+//
+// Solvers, cheapest first, each accepted only when its residual is small:
+//   1. BiCGSTAB preconditioned by an incomplete LU (drop tolerance 0.1, fill
+//      factor 2): a ring of 10 in 3 s (30-110 iterations at the Fig. 4
+//      points), of 12 in 2.5 min and 3 GB (2-core machine);
+//   2. the sparse LU, for sectors up to kDirectMaxDimension (ring of 8: 4 s);
+//   3. Arnoldi on the sector's propagator exp(L tau), which converges whatever
+//      the couplings (the slow modes are the propagator's largest eigenvalues)
+//      but needs thousands of products: the last resort, for couplings much
+//      larger than gamma, where L is nearly singular and the incomplete LU fails.
+#include <Eigen/IterativeLinearSolvers>
+#include <Eigen/SparseLU>
+
+#include <algorithm>
+#include <cmath>
+
+#include "sectors.hpp"
+#include "xyzmf/error.hpp"
+
+namespace xyzmf {
+namespace {
+
+using cd = std::complex<double>;
+using SparseD = SparseRowMajor;
+
+constexpr std::int64_t kDirectMaxDimension = 8000;
+constexpr int kIterativeMaxIterations = 400;
+// Relative to |b| = 1, i.e. to Tr rho: |L rho| / |rho| comes out near 1e-12.
+constexpr double kIterativeTolerance = 1e-13;
+constexpr double kAcceptResidual = 1e-9;
+
+Eigen::VectorXd arnoldi_steady_state(const SparseD& A, const OperatorSector& s, double gamma) {
+    Eigen::VectorXd start = Eigen::VectorXd::Constant(A.rows(), 1.0);
+    for (Eigen::Index e = 0; e < A.rows(); ++e) start[e] += 1e-3 * std::sin(1.0 + 0.7 * double(e));
+    const SlowModes m = slow_modes(A, gamma, 2, start);
+    Eigen::Index ss = 0;
+    m.lambda.array().abs().minCoeff(&ss);
+    Eigen::VectorXcd v = m.vectors.col(ss);
+    Eigen::Index big = 0;
+    v.cwiseAbs().maxCoeff(&big);
+    const Eigen::VectorXd x = (v * (std::abs(v[big]) / v[big])).real();
+    return x / s.trace(x.data());
+}
+
+}  // namespace
+
+SectorSteadyState sector_steady_state(const QuantumConfig& c) {
+    SectorSteadyState out{OperatorSector(c, {0, 0, 0}, 0), {}, 0, ""};
+    const OperatorSector& s = out.sector;
+    const SparseD L = s.hermitian_matrix(false);
+    Eigen::SparseMatrix<double> A = s.hermitian_matrix(true);  // column-major for the factorisations
+    A.makeCompressed();
+    const Eigen::Index n = A.rows();
+    Eigen::VectorXd b = Eigen::VectorXd::Zero(n);
+    b[0] = 1;
+    auto residual = [&](const Eigen::VectorXd& x) {
+        const Eigen::VectorXd lx = L * x;
+        return std::sqrt(s.norm2(lx.data()) / s.norm2(x.data()));
+    };
+    double last_residual = NAN;
+    auto accept = [&](const Eigen::VectorXd& x, const char* method) {
+        if (!x.allFinite()) return false;
+        const Eigen::VectorXd y = x / s.trace(x.data());
+        const double r = residual(y);
+        last_residual = r;
+        if (!(r < kAcceptResidual)) return false;
+        out.c = s.coefficients(y.data());
+        out.residual = r;
+        out.method = method;
+        return true;
+    };
+
+    {
+        Eigen::BiCGSTAB<Eigen::SparseMatrix<double>, Eigen::IncompleteLUT<double>> solver;
+        solver.preconditioner().setDroptol(0.1);
+        solver.preconditioner().setFillfactor(2);
+        solver.setTolerance(kIterativeTolerance);
+        solver.setMaxIterations(kIterativeMaxIterations);
+        solver.compute(A);
+        if (solver.info() == Eigen::Success && accept(solver.solve(b), "BiCGSTAB, incomplete LU")) return out;
+    }
+    if (n <= kDirectMaxDimension) {
+        Eigen::SparseLU<Eigen::SparseMatrix<double>, Eigen::COLAMDOrdering<int>> lu;
+        lu.compute(A);
+        if (lu.info() == Eigen::Success && accept(lu.solve(b), "sparse LU")) return out;
+    }
+    if (accept(arnoldi_steady_state(L, s, c.couplings.gamma), "Arnoldi on exp(L tau)")) return out;
+    throw Error("exact: the steady state found has |L rho| / |rho| = " + std::to_string(last_residual) +
+                "; the couplings may leave it not unique");
+}
+
+}  // namespace xyzmf

@@ -1,0 +1,209 @@
+// Symmetry sectors of the Liouvillian (src/quantum/sectors.hpp): the sectors
+// together hold exactly L's spectrum, and the steady state found in the k = 0,
+// even sector is the full space's: it solves L rho = 0 there, with unit trace,
+// Hermitian and positive; trajectories agree with it at N = 10.
+#include <gtest/gtest.h>
+
+#include <Eigen/Dense>
+
+#include <cmath>
+
+#include "helpers.hpp"
+#include "quantum.hpp"
+#include "sectors.hpp"
+#include "xyzmf/error.hpp"
+
+namespace xyzmf {
+namespace {
+
+using cd = std::complex<double>;
+
+QuantumConfig cluster(int dim, int L0, int L1, double Jx, double Jy, double Jz, double gamma_phi = 0) {
+    QuantumConfig c;
+    c.lattice = test::lattice(dim, 1);
+    c.lattice.L[0] = L0;
+    if (dim > 1) c.lattice.L[1] = L1;
+    c.couplings = {Jx, Jy, Jz, 1, gamma_phi};
+    c.method = "exact";
+    return c;
+}
+
+// L on the whole 4^N space as a dense matrix, column (k, l) from the unit matrix there.
+Eigen::MatrixXcd full_liouvillian(const QuantumConfig& c) {
+    const SpinModel m = make_spin_model(c.lattice, c.couplings);
+    const basis_t D = m.dimension();
+    Eigen::MatrixXcd L = Eigen::MatrixXcd::Zero(D * D, D * D);
+    for (basis_t i = 0; i < D; ++i)
+        for (basis_t j = 0; j < D; ++j)
+            lindblad_terms(m, i, j, [&](basis_t k, basis_t l, Amp a) { L(i * D + j, k * D + l) += cd(a.re, a.im); });
+    return L;
+}
+
+// Every momentum and both parities: the dimensions add up to 4^N and the
+// eigenvalues, matched one to one, are the full space's.
+TEST(Sectors, TogetherHoldTheWholeSpectrum) {
+    for (const QuantumConfig& c : {cluster(1, 4, 1, 2, 0.6, 1), cluster(1, 5, 1, 4, 2, 1, 0.3),
+                                   cluster(2, 2, 2, 1, -1, 0.5)}) {
+        SCOPED_TRACE(lattice_text(c.lattice));
+        const Eigen::VectorXcd full = full_liouvillian(c).eigenvalues();
+        std::vector<cd> parts;
+        for (int kx = 0; kx < c.lattice.L[0]; ++kx)
+            for (int ky = 0; ky < c.lattice.L[1]; ++ky)
+                for (int p = 0; p < 2; ++p) {
+                    const OperatorSector s(c, {kx, ky, 0}, p);
+                    const Eigen::VectorXcd ev = Eigen::MatrixXcd(s.matrix()).eigenvalues();
+                    parts.insert(parts.end(), ev.data(), ev.data() + ev.size());
+                    if (s.zero_momentum()) {  // the real Hermitian form has the same spectrum
+                        const Eigen::VectorXcd er = Eigen::MatrixXd(s.hermitian_matrix(false)).eigenvalues();
+                        for (Eigen::Index e = 0; e < ev.size(); ++e)
+                            EXPECT_LT((er.array() - ev[e]).abs().minCoeff(), 1e-9) << ev[e];
+                    }
+                }
+        ASSERT_EQ(Eigen::Index(parts.size()), full.size());
+        std::vector<bool> used(parts.size(), false);
+        for (Eigen::Index e = 0; e < full.size(); ++e) {
+            std::size_t best = 0;
+            double d = HUGE_VAL;
+            for (std::size_t q = 0; q < parts.size(); ++q)
+                if (!used[q] && std::abs(parts[q] - full[e]) < d) d = std::abs(parts[q] - full[e]), best = q;
+            used[best] = true;
+            EXPECT_LT(d, 1e-4) << full[e];  // eigenvalues of defective blocks move by eps^(1/3)
+        }
+    }
+}
+
+// The steady state and the gap from the sectors equal the full space's (dense
+// L: its null vector, and -max Re lambda over the rest), with dephasing, on a
+// 2D cluster, and at strong couplings where the incomplete LU gives way to the
+// next solver.
+TEST(Sectors, SteadyStateAndGapEqualTheFullSpaces) {
+    for (QuantumConfig c : {cluster(1, 4, 1, 2, 0.6, 1), cluster(1, 5, 1, 4, 2, 1, 0.2), cluster(2, 2, 2, 2, 0, 1, 0.1),
+                            cluster(1, 5, 1, 8, 3, -2), cluster(1, 1, 1, 0, 0, 0, 0.3)}) {
+        SCOPED_TRACE(lattice_text(c.lattice) + " Jx " + std::to_string(c.couplings.Jx));
+        c.gap = true;
+        const ExactResults sector = solve_exact(c);
+        Eigen::ComplexEigenSolver<Eigen::MatrixXcd> es(full_liouvillian(c));
+        Eigen::Index ss = 0;
+        es.eigenvalues().cwiseAbs().minCoeff(&ss);
+        double slowest = -HUGE_VAL;
+        for (Eigen::Index e = 0; e < es.eigenvalues().size(); ++e)
+            if (e != ss) slowest = std::max(slowest, es.eigenvalues()[e].real());
+        EXPECT_NEAR(sector.gap, -slowest, 1e-9);
+        EXPECT_NEAR(sector.eigenvalues.at(0).real(), 0, 1e-12);
+        const int N = int(c.lattice.copy_sites());
+        const basis_t D = basis_t(1) << N;
+        std::vector<cd> rho(es.eigenvectors().col(ss).data(), es.eigenvectors().col(ss).data() + D * D);
+        cd trace = 0;
+        for (basis_t i = 0; i < D; ++i) trace += rho[i * D + i];
+        for (cd& e : rho) e /= trace;
+        const Correlations full = density_correlations(c.lattice, rho);
+        EXPECT_LT(sector.residual, 1e-10);
+        for (int a = 0; a < 3; ++a)
+            for (std::size_t r = 0; r < full.c[a].size(); ++r)
+                EXPECT_NEAR(sector.corr.c[a][r], full.c[a][r], 1e-10) << a << " " << r;
+    }
+}
+
+struct DensityMatrix {
+    int N;
+    basis_t D;
+    std::vector<cd> rho;
+    cd at(basis_t i, basis_t j) const { return rho[std::size_t(i) * D + j]; }
+};
+
+// The reduced density matrix of the given sites (bit q of its index: site q of the list).
+Eigen::MatrixXcd reduced(const DensityMatrix& r, const std::vector<int>& sites) {
+    const int n = int(sites.size());
+    Eigen::MatrixXcd out = Eigen::MatrixXcd::Zero(1 << n, 1 << n);
+    basis_t mask = 0;
+    for (int s : sites) mask |= basis_t(1) << s;
+    auto place = [&](basis_t rest, int a) {
+        for (int q = 0; q < n; ++q)
+            if (a >> q & 1) rest |= basis_t(1) << sites[std::size_t(q)];
+        return rest;
+    };
+    for (basis_t rest = 0; rest < r.D; ++rest) {
+        if (rest & mask) continue;
+        for (int a = 0; a < (1 << n); ++a)
+            for (int b = 0; b < (1 << n); ++b) out(a, b) += r.at(place(rest, a), place(rest, b));
+    }
+    return out;
+}
+
+// The checks the full space allows: L rho = 0 element by element (the shared
+// lindblad_element, not the sector's matrix), unit trace, Hermitian, and the
+// one- and two-site reduced density matrices positive.
+void expect_physical_steady_state(const QuantumConfig& c) {
+    const SectorSteadyState st = sector_steady_state(c);
+    const DensityMatrix r{int(c.lattice.copy_sites()), basis_t(1) << c.lattice.copy_sites(), st.sector.full_matrix(st.c)};
+    EXPECT_LT(st.residual, 1e-10) << st.method;
+    const SpinModel m = make_spin_model(c.lattice, c.couplings);
+    double lr = 0, norm = 0, herm = 0;
+    cd trace = 0;
+    for (basis_t i = 0; i < r.D; ++i) {
+        trace += r.at(i, i);
+        for (basis_t j = 0; j < r.D; ++j) {
+            const Amp e = lindblad_element(m, i, j, [&](basis_t k, basis_t l) {
+                const cd v = r.at(k, l);
+                return Amp{v.real(), v.imag()};
+            });
+            lr += norm2(e);
+            norm += std::norm(r.at(i, j));
+            herm = std::max(herm, std::abs(r.at(i, j) - std::conj(r.at(j, i))));
+        }
+    }
+    EXPECT_LT(std::sqrt(lr / norm), 1e-10);
+    EXPECT_NEAR(trace.real(), 1, 1e-12);
+    EXPECT_NEAR(trace.imag(), 0, 1e-12);
+    EXPECT_LT(herm, 1e-14);
+    for (const std::vector<int>& sites : {std::vector<int>{0}, {0, 1}, {0, 2}, {0, r.N / 2}}) {
+        const Eigen::MatrixXcd rho = reduced(r, sites);
+        const Eigen::MatrixXcd h = 0.5 * (rho + rho.adjoint());
+        const double smallest = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXcd>(h).eigenvalues().minCoeff();
+        EXPECT_GE(smallest, -1e-10) << sites.size() << " sites from 0 to " << sites.back();
+        EXPECT_NEAR(rho.trace().real(), 1, 1e-12);
+    }
+}
+
+// Rings of 8 (where the full space is too slow to solve in a test) and 10.
+TEST(Sectors, SteadyStateIsPhysicalAtEightAndTen) {
+    expect_physical_steady_state(cluster(1, 8, 1, 2, 0.6, 1));
+    expect_physical_steady_state(cluster(1, 10, 1, 4, 2, 1));  // the SDW point of Fig. 4
+}
+
+// Trajectories against the exact steady state on a ring of 10 (the sXY
+// point: correlations at odd distance vanish in both, exactly).
+TEST(Sectors, TrajectoriesAgreeAtTen) {
+    QuantumConfig c = cluster(1, 10, 1, 1, -1, 0);
+    const ExactResults e = solve_exact(c);
+    c.method = "trajectories";
+    c.trajectories = 48;
+    c.t_end = 20;
+    c.burn_in = 6;
+    const TrajectorySummary s = summarize(c, test::quantum_trajectories(c).results);
+    EXPECT_LT(std::abs(s.sz - e.sz), 3 * s.sz_err) << s.sz << " +- " << s.sz_err << " vs " << e.sz;
+    for (int a = 0; a < 3; ++a)
+        for (int r = 1; r <= 5; ++r) {
+            if (s.err.c[a][r] == 0) {
+                EXPECT_NEAR(e.corr.c[a][r], s.mean.c[a][r], 1e-9);
+                continue;
+            }
+            EXPECT_LT(std::abs(s.mean.c[a][r] - e.corr.c[a][r]), 3 * s.err.c[a][r])
+                << "a = " << a << " r = " << r << ": " << s.mean.c[a][r] << " +- " << s.err.c[a][r] << " vs "
+                << e.corr.c[a][r];
+        }
+}
+
+TEST(Sectors, RefusesSizesBeyondTheirSpace) {
+    QuantumConfig c = cluster(1, 13, 1, 1, 0, 1);
+    EXPECT_THROW(solve_exact(c), Error);
+    c = cluster(1, 11, 1, 1, 0, 1);
+    c.gap = true;
+    EXPECT_THROW(solve_exact(c), Error);
+    c.gap = false;
+    c.series = true;
+    EXPECT_THROW(solve_exact(c), Error);
+}
+
+}  // namespace
+}  // namespace xyzmf
