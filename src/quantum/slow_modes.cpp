@@ -139,6 +139,7 @@ SectorGap sector_gap(const QuantumConfig& c) {
     std::vector<std::vector<cd>> found(tasks.size());
     std::vector<double> slowest(tasks.size(), -HUGE_VAL);
     std::vector<std::string> failed(tasks.size());
+    std::vector<char> complete(tasks.size(), 1);  // every mode of the sector found
 #pragma omp parallel for schedule(dynamic, 1)
     for (std::size_t t = 0; t < tasks.size(); ++t) {
         try {
@@ -150,6 +151,7 @@ SectorGap sector_gap(const QuantumConfig& c) {
             Eigen::VectorXd start(A.rows());
             for (Eigen::Index e = 0; e < A.rows(); ++e) start[e] = 1.0 + 1e-3 * std::sin(1.0 + 0.7 * double(e));
             const SlowModes m = slow_modes(A, c.couplings.gamma, 4, start);
+            complete[t] = m.lambda.size() == A.rows();
             // The steady state: the eigenvalue nearest 0 of the k = 0, even sector.
             Eigen::Index ss = -1;
             if (real_form && parity == 0) m.lambda.array().abs().minCoeff(&ss);
@@ -161,12 +163,21 @@ SectorGap sector_gap(const QuantumConfig& c) {
             failed[t] = e.what();
         }
     }
+    // Every eigenvalue above a sector's fastest mode found is found; above the
+    // largest of those bounds, none is missing from the list.
     std::vector<cd> all;
+    double complete_above = -HUGE_VAL;
     for (std::size_t t = 0; t < tasks.size(); ++t) {
         if (!failed[t].empty()) throw Error(failed[t]);
         all.insert(all.end(), found[t].begin(), found[t].end());
         out.gap = std::min(out.gap, -slowest[t]);
+        if (!complete[t] && !found[t].empty()) {
+            double fastest = HUGE_VAL;
+            for (const cd& l : found[t]) fastest = std::min(fastest, l.real());
+            complete_above = std::max(complete_above, fastest - 1e-9);
+        }
     }
+    all.erase(std::remove_if(all.begin(), all.end(), [&](cd l) { return l.real() < complete_above; }), all.end());
     std::sort(all.begin(), all.end(), [](cd a, cd b) { return a.real() > b.real(); });
     all.resize(std::min<std::size_t>(all.size(), 6));
     out.eigenvalues = all;

@@ -10,7 +10,10 @@
 //   3. Arnoldi on the sector's propagator exp(L tau), which converges whatever
 //      the couplings (the slow modes are the propagator's largest eigenvalues)
 //      but needs thousands of products: the last resort, for couplings much
-//      larger than gamma, where L is nearly singular and the incomplete LU fails.
+//      larger than gamma, where L is nearly singular and the incomplete LU fails,
+//      up to kArnoldiMaxDimension. (The 4x3 cluster at the SDW point: its
+//      incomplete LU alone took 4 min and BiCGSTAB had not converged 6 min
+//      later; it ends with the message after 400 iterations.)
 #include <Eigen/IterativeLinearSolvers>
 #include <Eigen/SparseLU>
 
@@ -27,6 +30,9 @@ using cd = std::complex<double>;
 using SparseD = SparseRowMajor;
 
 constexpr std::int64_t kDirectMaxDimension = 8000;
+// Arnoldi needs thousands of products: beyond a ring of 10's sector (5.3e4)
+// that is hours, so there the run stops with a message instead.
+constexpr std::int64_t kArnoldiMaxDimension = 60000;
 constexpr int kIterativeMaxIterations = 400;
 // Relative to |b| = 1, i.e. to Tr rho: |L rho| / |rho| comes out near 1e-12.
 constexpr double kIterativeTolerance = 1e-13;
@@ -87,6 +93,11 @@ SectorSteadyState sector_steady_state(const QuantumConfig& c) {
         lu.compute(A);
         if (lu.info() == Eigen::Success && accept(lu.solve(b), "sparse LU")) return out;
     }
+    if (n > kArnoldiMaxDimension)
+        throw Error("exact: BiCGSTAB with an incomplete LU did not converge in " +
+                    std::to_string(kIterativeMaxIterations) + " iterations (|L rho| / |rho| = " +
+                    std::to_string(last_residual) + ") on a sector of " + std::to_string(n) +
+                    " unknowns, too large for the slower solvers; use --method trajectories");
     if (accept(arnoldi_steady_state(L, s, c.couplings.gamma), "Arnoldi on exp(L tau)")) return out;
     throw Error("exact: the steady state found has |L rho| / |rho| = " + std::to_string(last_residual) +
                 "; the couplings may leave it not unique");
