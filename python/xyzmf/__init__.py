@@ -13,11 +13,11 @@ helpers of xyzmf.files) needs only numpy and h5py.
 
 from .commands import Error, analyze, dtwa, export, gaussian, help, help_text, merge, quantum, run, stability, sweep  # noqa: F401
 from . import codes, fields, files  # noqa: F401  (pure Python; they work without the compiled module)
-from .files import load  # noqa: F401
+from .files import load, netcdf_form  # noqa: F401
 from .pictures import picture  # noqa: F401
 from .errors import BlowUpError, FileError, OptionError, UsageError  # noqa: F401
 
-__all__ = ["Error", "OptionError", "UsageError", "FileError", "BlowUpError", "run", "analyze", "stability", "gaussian", "quantum", "dtwa", "sweep", "merge", "export", "help", "help_text", "load", "picture", "FileError", "files", "fields", "codes"]
+__all__ = ["Error", "OptionError", "UsageError", "FileError", "BlowUpError", "run", "analyze", "stability", "gaussian", "quantum", "dtwa", "sweep", "merge", "export", "help", "help_text", "load", "netcdf_form", "picture", "FileError", "files", "fields", "codes"]
 
 
 def __getattr__(name):

@@ -176,6 +176,13 @@ def load(path, *, as_xarray=None, lazy=False):
     return to_xarray(data)
 
 
+def netcdf_form(ds):
+    """A Dataset from load() that netCDF can hold: each complex variable (Gaussian a_k0,
+    quantum eigenvalues) as NAME_real and NAME_imag. netcdf_form(ds).to_netcdf(path)."""
+    from .xarray_form import netcdf_form as form
+    return form(ds)
+
+
 def _read(path, lazy=False):
     """The numpy form of load(path) (see there)."""
     f = open_file(path)

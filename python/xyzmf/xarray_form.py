@@ -6,7 +6,7 @@ Imported only when xarray is installed and wanted. The rules, so a variable is e
   maps, sweeps, Gaussian, quantum and DTWA files the group name is left off: /map/growth -> growth.
 - Dimensions are the names in the dataset's `axes` attribute; a labelled axis such as
   component(sx,sy,sz) is the dimension `component` with those labels as coordinate, and an
-  unnamed one such as (re,im) the dimension `re_im`. Lattice axes x, y, z have the site
+  unnamed one such as (mean,stderr) the dimension `mean_stderr`. Lattice axes x, y, z have the site
   indices as coordinate, kx, ky, kz the wave vectors 2 pi m / L (rad/site), and the axes of
   maps and sweeps the parameter values (/map/x, /map/y).
 - Snapshots are stacked along the dimension `time`, whose coordinate is their times: the
@@ -24,8 +24,9 @@ Imported only when xarray is installed and wanted. The rules, so a variable is e
   NAME_err, like every other quantity with an error: sz and sz_err, cx and cx_err. Dataset attrs hold kind, path, provenance, the parameters with their units as
   NAME_units (Jx_units = "gamma"), and the attributes of the state groups with their path in
   front (final_stop_reason, final_analysis_phase, ...). Coded variables of maps and sweeps
-  (phase, order, agree) carry CF's flag_values and flag_meanings. Every attribute is one
-  netCDF can hold, so ds.to_netcdf(...) writes the Dataset as it is.
+  (phase, order, agree) carry CF's flag_values and flag_meanings. A complex value stored
+  as (re,im) is complex. Every attribute is one netCDF can hold, so ds.to_netcdf(...)
+  writes the Dataset as it is, and netcdf_form(ds) one with complex values.
 """
 import numpy as np
 import xarray as xr
@@ -77,6 +78,14 @@ def to_xarray(data):
             {**attrs, "long_name": "standard error of " + attrs.get("long_name", var)})
     if "mean_stderr" in ds.dims:
         ds = ds.drop_dims("mean_stderr")
+    # A complex value stored as (..., (re,im)) is complex (gaussian's a_k0, quantum eigenvalues).
+    for var in [v for v in ds.data_vars if "re_im" in ds[v].dims]:
+        pair = ds[var]
+        attrs = dict(pair.attrs)
+        attrs["axes"] = ",".join(a for a in attrs.get("axes", "").split(",") if a and a != "(re" and a != "im)")
+        ds[var] = (pair.sel(re_im="re", drop=True) + 1j * pair.sel(re_im="im", drop=True)).assign_attrs(attrs)
+    if "re_im" in ds.dims:
+        ds = ds.drop_dims("re_im")
     # Map axes named after their parameter: growth(Jy, Jx), not (y, x).
     axis_names = {a: ds.attrs.get(f"{a}_name") for a in ("x", "y")}
     rename = {a: n for a, n in axis_names.items() if isinstance(n, str) and a in ds.variables and n not in ds.variables}
@@ -90,6 +99,19 @@ def to_xarray(data):
         elif value is None:
             del ds.attrs[key]
     return ds
+
+
+def netcdf_form(ds):
+    """ds with each complex variable as two real ones, NAME_real and NAME_imag (netCDF has
+    no complex type): netcdf_form(ds).to_netcdf(path) writes any Dataset load() gives."""
+    out = ds.copy()
+    for var in [v for v in ds.data_vars if ds[v].dtype.kind == "c"]:
+        value = out[var]
+        del out[var]
+        for part, long in (("real", "real part of "), ("imag", "imaginary part of ")):
+            out[f"{var}_{part}"] = getattr(value, part).assign_attrs(
+                {**value.attrs, "long_name": long + value.attrs.get("long_name", var)})
+    return out
 
 
 def parse_axis(axis):
@@ -133,17 +155,17 @@ class _Builder:
                 unit = self.data.units.get(path, "")
                 if is_lazy(value):
                     value = indexing.LazilyIndexedArray(_FileArray(value))  # read when indexed
-                elif unit == "count" and _integral(value):
-                    value = np.asarray(value).astype(np.int64)  # counts are integers wherever they are
-                self.variables[var] = xr.Variable(dims, value, {"units": unit, "long_name": long_name(var, name),
-                                                                "axes": ",".join(axes)})
+                attrs = {"units": unit, "long_name": long_name(var, name), "axes": ",".join(axes)}
+                if not is_lazy(value) and unit == "count":
+                    value, attrs = _as_count(value, attrs)
+                self.variables[var] = xr.Variable(dims, value, attrs)
             elif stacked:  # an attribute of every snapshot (step, or an analysis's phase): along time
                 value = np.asarray(value)
                 attrs = {"long_name": long_name(var, name)}
                 if value.dtype.kind in "iuf":
                     attrs["units"] = ATTRIBUTE_UNITS.get(name, "1")
-                    if attrs["units"] == "count" and _integral(value):
-                        value = value.astype(np.int64)
+                    if attrs["units"] == "count":
+                        value, attrs = _as_count(value, attrs)
                 self.variables[var] = xr.Variable(("time",), value, attrs)
             else:
                 self.attrs[var] = value
@@ -223,6 +245,26 @@ def long_name(var, name):
     if var.startswith("final_"):
         return words + " (final state)"
     return words
+
+
+NOT_COUNTED = -1
+
+
+def _as_count(value, attrs):
+    """Counts are int64 wherever they are. The file marks a point where nothing was counted
+    (a sweep's vortices away from the sXY points Jx = -Jy) by NaN; here it is NOT_COUNTED,
+    said in the attributes, so one integer type holds every count and netCDF keeps it."""
+    v = np.asarray(value)
+    if v.dtype.kind in "iu":
+        return v.astype(np.int64), attrs
+    missing = np.isnan(v) if v.dtype.kind == "f" else np.zeros(v.shape, bool)
+    if not missing.any():
+        return (v.astype(np.int64), attrs) if _integral(v) else (value, attrs)
+    if not _integral(v[~missing]):
+        return value, attrs
+    out = np.where(missing, NOT_COUNTED, v).astype(np.int64)
+    return out, {**attrs, "valid_min": np.int64(0),
+                 "comment": f"{NOT_COUNTED} where nothing was counted (vortices are counted at Jx = -Jy, in 2D and 3D)"}
 
 
 def _integral(value):

@@ -252,7 +252,17 @@ def test_quantum_and_gaussian_files(tmp_path):
     pytest.importorskip("xarray")
     dq, dg = files.load(tmp_path / "q.h5"), files.load(tmp_path / "g.h5")
     assert dq.sz_t.dims == ("t",) and np.array_equal(dq.t.values, q.quantum.t)
-    assert dg.modes_poles.dims == ("mode", "pole", "re_im") and list(dg.re_im.values) == ["re", "im"]
+    # complex values are complex; netcdf_form writes them as real and imaginary parts
+    assert dg.modes_poles.dims == ("mode", "pole") and dg.modes_poles.dtype == np.complex128
+    poles = g.gaussian.modes.poles
+    assert np.array_equal(dg.modes_poles.values, poles[..., 0] + 1j * poles[..., 1])
+    assert dg.a_k0.dtype == np.complex128 and "re_im" not in dg.dims
+    from xyzmf import netcdf_form
+    import xarray
+    netcdf_form(dg).to_netcdf(tmp_path / "g.nc")
+    with xarray.open_dataset(tmp_path / "g.nc") as back:
+        assert np.array_equal(back.modes_poles_real.values, poles[..., 0])
+        assert np.array_equal(back.modes_poles_imag.values, poles[..., 1])
 
 
 # ---- refusals: one line "PATH: why" -----------------------------------------------------------
@@ -353,6 +363,20 @@ def test_an_analysed_run_has_one_time_axis_and_integer_counts(tmp_path):
     assert np.array_equal(ds.analysis_coarsening_vortices.values, ds.snapshots_analysis_vortices.values)
     assert ds.snapshots_analysis_correlation_length.attrs["units"] == "sites"
     ds.to_netcdf(tmp_path / "a.nc")
+
+
+def test_a_sweep_counts_vortices_in_integers_where_it_counted_none_too(tmp_path):
+    pytest.importorskip("xarray")
+    import xyzmf as package
+
+    # vortices are counted at the sXY point (1, -1, 0), not at (1, 1, 0)
+    ds = package.sweep(tmp_path / "s.h5", x="Jx:1:1:1", y="Jy:-1:1:2", Jz=0, size=16, t_end=30)
+    counted = ds.vortices.sel(Jy=-1.0).values
+    assert ds.vortices.dtype == np.int64 and (counted >= 0).all() and (ds.vortices.sel(Jy=1.0).values == -1).all()
+    assert ds.vortices.attrs["comment"].startswith("-1 where nothing was counted")
+    with h5py.File(tmp_path / "s.h5") as f:  # the file's own numbers, NaN where none was counted
+        assert np.array_equal(f["sweep/vortices"][...].ravel()[:1], counted.ravel()) and np.isnan(f["sweep/vortices"][...].ravel()[1])
+    ds.to_netcdf(tmp_path / "s.nc")
 
 
 def test_lazy_load_reads_only_what_is_indexed(tmp_path):
