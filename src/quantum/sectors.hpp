@@ -90,19 +90,21 @@ struct SectorSteadyState {
 };
 SectorSteadyState sector_steady_state(const QuantumConfig& c);
 
-// A sector's L as a real matrix (slow_modes.cpp): hermitian_matrix at k = 0,
-// realified(matrix()) elsewhere ([Re M, -Im M; Im M, Re M], whose spectrum is
-// M's and its conjugate, i.e. that of k and -k together).
+// A sector's L as a real operator (slow_modes.cpp): hermitian_matrix at k = 0;
+// elsewhere matrix() M in its real form [Re M, -Im M; Im M, Re M] on [Re; Im],
+// whose spectrum is M's and its conjugate, i.e. that of k and -k together.
 using SparseRowMajor = Eigen::SparseMatrix<double, Eigen::RowMajor>;
-SparseRowMajor realified(const Eigen::SparseMatrix<std::complex<double>>& M);
+using SparseComplexRows = Eigen::SparseMatrix<std::complex<double>, Eigen::RowMajor>;
 
 // The nev slowest modes of A (largest Re lambda), with their eigenvectors;
-// small matrices give every mode.
+// small matrices give every mode. A complex A is taken in its real form
+// (products with A itself: a quarter of the real form's stored entries).
 struct SlowModes {
     Eigen::VectorXcd lambda;
     Eigen::MatrixXcd vectors;
 };
 SlowModes slow_modes(const SparseRowMajor& A, double gamma, int nev, const Eigen::VectorXd& start);
+SlowModes slow_modes(const SparseComplexRows& A, double gamma, int nev, const Eigen::VectorXd& start);
 
 // The Liouvillian gap, -max Re lambda over every sector's modes but the
 // steady state, and the six slowest eigenvalues found (the steady state's 0

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "sectors.hpp"
@@ -38,16 +39,22 @@ constexpr Eigen::Index kArnoldiVectors = 20;
 // the same to 4e-11.
 constexpr double kFilterTime = 1.0, kFilterTolerance = 1e-4;
 
+// The propagator exp(A tau) of a sector's L on the real vectors Spectra sees:
+// A itself (k = 0, real Hermitian form), or a complex A on [Re; Im] (k != 0:
+// the real form's products, with a quarter of its stored entries).
+template <class Matrix>
 struct SectorPropagator {
     using Scalar = double;
-    const SparseRowMajor& A;
+    using Vector = Eigen::Matrix<typename Matrix::Scalar, Eigen::Dynamic, 1>;
+    static constexpr bool kComplex = !std::is_same_v<typename Matrix::Scalar, double>;
+    const Matrix& A;
     SeriesPlan plan;
     double tau;
-    mutable Eigen::VectorXd v, term, next, sum;
-    Eigen::Index rows() const { return A.rows(); }
-    Eigen::Index cols() const { return A.cols(); }
+    mutable Vector v, term, next, sum;
+    Eigen::Index rows() const { return kComplex ? 2 * A.rows() : A.rows(); }
+    Eigen::Index cols() const { return rows(); }
     void perform_op(const double* x, double* y) const {
-        v = Eigen::Map<const Eigen::VectorXd>(x, A.rows());
+        load(x, v);
         for (double t = tau; t > 0;) {
             const double h = std::min(t, plan.h_max);
             t -= h;
@@ -60,34 +67,61 @@ struct SectorPropagator {
             }
             v.swap(sum);
         }
-        Eigen::Map<Eigen::VectorXd>(y, A.rows()) = v;
+        store(v, y);
+    }
+    void load(const double* x, Vector& out) const {
+        const Eigen::Index n = A.rows();
+        if constexpr (kComplex)
+            out = Eigen::Map<const Eigen::VectorXd>(x, n).cast<cd>() + cd(0, 1) * Eigen::Map<const Eigen::VectorXd>(x + n, n).cast<cd>();
+        else
+            out = Eigen::Map<const Eigen::VectorXd>(x, n);
+    }
+    void store(const Vector& in, double* y) const {
+        const Eigen::Index n = A.rows();
+        if constexpr (kComplex) {
+            Eigen::Map<Eigen::VectorXd>(y, n) = in.real();
+            Eigen::Map<Eigen::VectorXd>(y + n, n) = in.imag();
+        } else {
+            Eigen::Map<Eigen::VectorXd>(y, n) = in;
+        }
+    }
+    // The real operator's product with a real vector u (rows() long).
+    Eigen::VectorXd product(const Eigen::VectorXd& u) const {
+        Vector z, w;
+        load(u.data(), z);
+        w = A * z;
+        Eigen::VectorXd out(rows());
+        store(w, out.data());
+        return out;
     }
 };
 
-double max_row_sum(const SparseRowMajor& A) {  // bounds the norm (max norm)
+template <class Matrix>
+double max_row_sum(const Matrix& A) {  // bounds the norm (max norm)
     double bound = 0;
-    for (Eigen::Index r = 0; r < A.rows(); ++r) {
+    for (Eigen::Index r = 0; r < A.outerSize(); ++r) {
         double row = 0;
-        for (SparseRowMajor::InnerIterator it(A, r); it; ++it) row += std::abs(it.value());
+        for (typename Matrix::InnerIterator it(A, r); it; ++it) row += std::abs(it.value());
         bound = std::max(bound, row);
     }
     return bound;
 }
 
-}  // namespace
-
-SlowModes slow_modes(const SparseRowMajor& A, double gamma, int nev, const Eigen::VectorXd& start) {
+template <class Matrix>
+SlowModes slow_modes_of(const Matrix& A, double gamma, int nev, const Eigen::VectorXd& start) {
     SlowModes out;
-    const Eigen::Index n = A.rows();
+    SectorPropagator<Matrix> op{A, plan_series(max_row_sum(A), kFilterTolerance), kFilterTime / gamma, {}, {}, {}, {}};
+    const Eigen::Index n = op.rows();
     if (n <= kDenseMaxDimension) {
-        Eigen::EigenSolver<Eigen::MatrixXd> es(Eigen::MatrixXd(A), true);
+        Eigen::MatrixXd dense(n, n);
+        for (Eigen::Index e = 0; e < n; ++e) dense.col(e) = op.product(Eigen::VectorXd::Unit(n, e));
+        Eigen::EigenSolver<Eigen::MatrixXd> es(dense, true);
         out.lambda = es.eigenvalues();
         out.vectors = es.eigenvectors();
         return out;
     }
-    SectorPropagator op{A, plan_series(max_row_sum(A), kFilterTolerance), kFilterTime / gamma, {}, {}, {}, {}};
     const Eigen::Index ncv = std::min<Eigen::Index>(n, kArnoldiVectors);
-    Spectra::GenEigsSolver<SectorPropagator> eigs(op, std::min<Eigen::Index>(nev, ncv - 2), ncv);
+    Spectra::GenEigsSolver<SectorPropagator<Matrix>> eigs(op, std::min<Eigen::Index>(nev, ncv - 2), ncv);
     eigs.init(start.data());
     eigs.compute(Spectra::SortRule::LargestMagn, 2000, kArnoldiTolerance, Spectra::SortRule::LargestMagn);
     if (eigs.info() != Spectra::CompInfo::Successful)
@@ -97,28 +131,21 @@ SlowModes slow_modes(const SparseRowMajor& A, double gamma, int nev, const Eigen
     out.lambda.resize(out.vectors.cols());
     for (Eigen::Index k = 0; k < out.vectors.cols(); ++k) {
         const Eigen::VectorXcd v = out.vectors.col(k);
-        const Eigen::VectorXd ar = A * v.real(), ai = A * v.imag();
+        const Eigen::VectorXd ar = op.product(v.real()), ai = op.product(v.imag());
         const Eigen::VectorXcd Av = ar.cast<cd>() + cd(0, 1) * ai.cast<cd>();
         out.lambda[k] = v.dot(Av) / v.squaredNorm();  // Eigen's dot conjugates v
     }
     return out;
 }
 
-SparseRowMajor realified(const Eigen::SparseMatrix<cd>& M) {
-    const Eigen::Index n = M.rows();
-    std::vector<Eigen::Triplet<double>> t;
-    t.reserve(std::size_t(4 * M.nonZeros()));
-    for (Eigen::Index col = 0; col < M.outerSize(); ++col)
-        for (Eigen::SparseMatrix<cd>::InnerIterator it(M, col); it; ++it) {
-            const Eigen::Index r = it.row(), c = it.col();
-            const double re = it.value().real(), im = it.value().imag();
-            t.emplace_back(r, c, re);
-            t.emplace_back(n + r, n + c, re);
-            if (im != 0) t.emplace_back(r, n + c, -im), t.emplace_back(n + r, c, im);
-        }
-    SparseRowMajor R(2 * n, 2 * n);
-    R.setFromTriplets(t.begin(), t.end());
-    return R;
+}  // namespace
+
+SlowModes slow_modes(const SparseRowMajor& A, double gamma, int nev, const Eigen::VectorXd& start) {
+    return slow_modes_of(A, gamma, nev, start);
+}
+
+SlowModes slow_modes(const SparseComplexRows& A, double gamma, int nev, const Eigen::VectorXd& start) {
+    return slow_modes_of(A, gamma, nev, start);
 }
 
 SectorGap sector_gap(const QuantumConfig& c) {
@@ -149,11 +176,12 @@ SectorGap sector_gap(const QuantumConfig& c) {
             const OperatorSector s(c, k, parity);
             if (s.dimension() == 0) continue;
             const bool real_form = s.zero_momentum();
-            const SparseRowMajor A = real_form ? SparseRowMajor(s.hermitian_matrix(false)) : realified(s.matrix());
-            Eigen::VectorXd start(A.rows());
-            for (Eigen::Index e = 0; e < A.rows(); ++e) start[e] = 1.0 + 1e-3 * std::sin(1.0 + 0.7 * double(e));
-            const SlowModes m = slow_modes(A, c.couplings.gamma, 2, start);
-            complete[t] = m.lambda.size() == A.rows();
+            const Eigen::Index n = real_form ? s.dimension() : 2 * s.dimension();
+            Eigen::VectorXd start(n);
+            for (Eigen::Index e = 0; e < n; ++e) start[e] = 1.0 + 1e-3 * std::sin(1.0 + 0.7 * double(e));
+            const SlowModes m = real_form ? slow_modes(SparseRowMajor(s.hermitian_matrix(false)), c.couplings.gamma, 2, start)
+                                          : slow_modes(SparseComplexRows(s.matrix()), c.couplings.gamma, 2, start);
+            complete[t] = m.lambda.size() == n;
             // The steady state: the eigenvalue nearest 0 of the k = 0, even sector.
             Eigen::Index ss = -1;
             if (real_form && parity == 0) m.lambda.array().abs().minCoeff(&ss);
