@@ -6,7 +6,10 @@
 
 #include <Eigen/Dense>
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include "helpers.hpp"
 #include "quantum.hpp"
@@ -103,6 +106,46 @@ TEST(Sectors, SteadyStateAndGapEqualTheFullSpaces) {
             for (std::size_t r = 0; r < full.c[a].size(); ++r)
                 EXPECT_NEAR(sector.corr.c[a][r], full.c[a][r], 1e-10) << a << " " << r;
     }
+}
+
+// The Arnoldi path (sectors above 64 dimensions: the Chebyshev filter of
+// exp(L tau)) against a dense eigensolver of the same sector's matrix, ring of
+// 6 (dimensions 340-350): the two slowest modes, in the real k = 0 form and in
+// a complex k != 0 sector (whose real form holds k and -k: the eigenvalues and
+// their conjugates), at the SDW point and at strong couplings with dephasing.
+TEST(Sectors, ArnoldiFindsTheSlowestModesOfTheDenseSectorMatrix) {
+    auto slowest_two = [](std::vector<cd> l) {
+        std::sort(l.begin(), l.end(), [](cd a, cd b) { return a.real() > b.real(); });
+        return std::vector<cd>{l[0], l[1]};
+    };
+    for (const QuantumConfig& c : {cluster(1, 6, 1, 4, 2, 1), cluster(1, 6, 1, 8, 3, -2, 0.3)})
+        for (const auto& [k, parity] : {std::pair{0, 0}, std::pair{0, 1}, std::pair{1, 0}, std::pair{3, 1}}) {
+            SCOPED_TRACE("Jx " + std::to_string(c.couplings.Jx) + " k " + std::to_string(k) + " parity " + std::to_string(parity));
+            const OperatorSector s(c, {k, 0, 0}, parity);
+            std::vector<cd> dense;
+            Eigen::VectorXd start;
+            SlowModes m;
+            if (k == 0) {
+                const Eigen::SparseMatrix<double> A = s.hermitian_matrix(false);
+                const Eigen::VectorXcd e = Eigen::EigenSolver<Eigen::MatrixXd>(Eigen::MatrixXd(A), false).eigenvalues();
+                dense.assign(e.data(), e.data() + e.size());
+                start = Eigen::VectorXd::Ones(A.rows());
+                m = slow_modes(SparseRowMajor(A), 1.0, 2, start);
+            } else {
+                const Eigen::SparseMatrix<cd> M = s.matrix();
+                const Eigen::VectorXcd e = Eigen::ComplexEigenSolver<Eigen::MatrixXcd>(Eigen::MatrixXcd(M), false).eigenvalues();
+                for (const cd& l : e) dense.push_back(l), dense.push_back(std::conj(l));
+                start = Eigen::VectorXd::Ones(2 * M.rows());
+                m = slow_modes(SparseComplexRows(M), 1.0, 2, start);
+            }
+            ASSERT_GT(dense.size(), 300u);  // the Arnoldi path, not the dense one (<= 64)
+            ASSERT_EQ(m.lambda.size(), 2);
+            const std::vector<cd> want = slowest_two(dense), got = slowest_two({m.lambda[0], m.lambda[1]});
+            for (int e = 0; e < 2; ++e) {
+                EXPECT_NEAR(got[e].real(), want[e].real(), 1e-10) << e;
+                EXPECT_NEAR(std::abs(got[e].imag()), std::abs(want[e].imag()), 1e-10) << e;
+            }
+        }
 }
 
 struct DensityMatrix {
