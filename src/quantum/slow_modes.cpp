@@ -49,25 +49,31 @@ struct NumericalRange {
 
 template <class Matrix>
 NumericalRange numerical_range(const Matrix& A) {
-    using Scalar = typename Matrix::Scalar;
-    using Rows = Eigen::SparseMatrix<Scalar, Eigen::RowMajor>;
-    const Rows adjoint = A.adjoint();
+    using Rows = Eigen::SparseMatrix<typename Matrix::Scalar, Eigen::RowMajor>;
+    const Rows adjoint = A.adjoint();  // row r: conj(A_jr), columns j sorted like A's
     NumericalRange w{HUGE_VAL, -HUGE_VAL, HUGE_VAL, -HUGE_VAL};
-    for (int part = 0; part < 2; ++part) {
-        // part 0: (A + A^+)/2; part 1: (A - A^+)/2i, both Hermitian
-        const Rows P = part == 0 ? Rows((A + adjoint) * Scalar(0.5)) : Rows((A - adjoint) * Scalar(0.5));
-        double& lo = part == 0 ? w.re_lo : w.im_lo;
-        double& hi = part == 0 ? w.re_hi : w.im_hi;
-        for (Eigen::Index r = 0; r < P.outerSize(); ++r) {
-            double centre = 0, radius = 0;
-            for (typename Rows::InnerIterator it(P, r); it; ++it) {
-                const cd value(it.value());
-                if (it.col() == r) centre = part == 0 ? value.real() : value.imag();
-                else radius += std::abs(value);
+    for (Eigen::Index r = 0; r < A.outerSize(); ++r) {
+        // Row r of (A + A^+)/2 and (A - A^+)/2i, merged from the rows of A and A^+.
+        double re_centre = 0, re_radius = 0, im_centre = 0, im_radius = 0;
+        typename Rows::InnerIterator a(A, r), b(adjoint, r);
+        while (a || b) {
+            const Eigen::Index j = !b || (a && a.col() < b.col()) ? a.col() : b.col();
+            cd x = 0, y = 0;
+            if (a && a.col() == j) x = cd(a.value()), ++a;
+            if (b && b.col() == j) y = cd(b.value()), ++b;
+            const cd h = 0.5 * (x + y), s = cd(0, -0.5) * (x - y);
+            if (j == r) {
+                re_centre = h.real();
+                im_centre = s.real();
+            } else {
+                re_radius += std::abs(h);
+                im_radius += std::abs(s);
             }
-            lo = std::min(lo, centre - radius);
-            hi = std::max(hi, centre + radius);
         }
+        w.re_lo = std::min(w.re_lo, re_centre - re_radius);
+        w.re_hi = std::max(w.re_hi, re_centre + re_radius);
+        w.im_lo = std::min(w.im_lo, im_centre - im_radius);
+        w.im_hi = std::max(w.im_hi, im_centre + im_radius);
     }
     return w;
 }
