@@ -87,6 +87,23 @@ inline TrajectoryRun quantum_trajectories(const QuantumConfig& c, const std::str
     return run_trajectories(req, quiet);
 }
 
+// Trajectory averages s against the exact steady state e within `within`
+// standard errors: <sz> and the correlations at r = 1 .. r_max. A correlation
+// zero in every trajectory (s.e. 0) is a symmetry, so it must be exact too.
+inline void expect_trajectories_agree(const TrajectorySummary& s, const ExactResults& e, int r_max, double within) {
+    EXPECT_LT(std::abs(s.sz - e.sz), within * s.sz_err) << s.sz << " +- " << s.sz_err << " vs " << e.sz;
+    for (int a = 0; a < 3; ++a)
+        for (int r = 1; r <= r_max; ++r) {
+            if (s.err.c[a][r] == 0) {
+                EXPECT_NEAR(e.corr.c[a][r], s.mean.c[a][r], 1e-9) << "a = " << a << " r = " << r;
+                continue;
+            }
+            EXPECT_LT(std::abs(s.mean.c[a][r] - e.corr.c[a][r]), within * s.err.c[a][r])
+                << "a = " << a << " r = " << r << ": " << s.mean.c[a][r] << " +- " << s.err.c[a][r] << " vs "
+                << e.corr.c[a][r];
+        }
+}
+
 // A fresh directory per test, removed afterwards.
 class ScratchDir {
 public:

@@ -229,17 +229,7 @@ TEST(Sectors, TrajectoriesAgreeAtTen) {
     c.t_end = 20;
     c.burn_in = 6;
     const TrajectorySummary s = summarize(c, test::quantum_trajectories(c).results);
-    EXPECT_LT(std::abs(s.sz - e.sz), 3 * s.sz_err) << s.sz << " +- " << s.sz_err << " vs " << e.sz;
-    for (int a = 0; a < 3; ++a)
-        for (int r = 1; r <= 5; ++r) {
-            if (s.err.c[a][r] == 0) {
-                EXPECT_NEAR(e.corr.c[a][r], s.mean.c[a][r], 1e-9);
-                continue;
-            }
-            EXPECT_LT(std::abs(s.mean.c[a][r] - e.corr.c[a][r]), 3 * s.err.c[a][r])
-                << "a = " << a << " r = " << r << ": " << s.mean.c[a][r] << " +- " << s.err.c[a][r] << " vs "
-                << e.corr.c[a][r];
-        }
+    test::expect_trajectories_agree(s, e, 5, 3);
 }
 
 TEST(Sectors, RefusesSizesBeyondTheirSpace) {

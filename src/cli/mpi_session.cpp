@@ -204,7 +204,7 @@ template <class Real>
 std::unique_ptr<Domain<Real>> make_run_domain(Backend<Real>& be, const RunConfig& cfg) {
 #ifdef XYZMF_HAVE_MPI
     if (in_session()) return std::make_unique<SlabDomain<Real>>(be, MPI_COMM_WORLD, cfg.lattice, cfg.numerics.stepper,
-                                                       cfg.numerics.steps_per_pass);
+                                                       cfg.numerics.steps_per_pass, false, cfg.numerics.integrator);
 #else
     (void)be;
     (void)cfg;

@@ -50,6 +50,15 @@ public:
     // True on every process when `mine` is true on any (a stop signal that
     // reached only some of them stops all).
     virtual bool any(bool mine) = 0;
+    // The largest of `mine` over all processes (dopri5's error norm).
+    virtual double max(double mine) = 0;
+    // The sites of local() this process owns, [first, last) of each
+    // component; the ghost rows lie outside.
+    virtual index_t owned_first() const = 0;
+    virtual index_t owned_last() const = 0;
+    // Ghost rows as wide as one dopri5 step spoils: its 7 evaluations of f
+    // each reach one row further from the block's edge.
+    static constexpr int kAdaptiveHalo = 7;
 
 };
 

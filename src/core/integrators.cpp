@@ -190,7 +190,22 @@ bool DormandPrince5<Real>::attempt(StateBuffer<Real>& y, double h, double& err, 
     for (int r = 0; r < 7; ++r) { e.k[r] = k_[r].data(); e.e[r] = Real(h * kE[r]); }
     e.rtol = rtol_;
     e.atol = atol_;
-    err = be_.error_norm(e, count);
+    if (merge_) {
+        // The owned sites of each component, then the largest over the processes.
+        double mine = 0;
+        const index_t S = lat_.component_stride();
+        for (int c = 0; c < 3; ++c) {
+            ErrorArgs<Real> part = e;
+            const index_t at = c * S + owned_first_;
+            part.y += at;
+            part.y_new += at;
+            for (int r = 0; r < 7; ++r) part.k[r] += at;
+            mine = std::max(mine, be_.error_norm(part, owned_last_ - owned_first_));
+        }
+        err = merge_(mine);
+    } else {
+        err = be_.error_norm(e, count);
+    }
 
     // Standard controller: safety 0.9, growth limited to [0.2, 5].
     const double factor = err > 0 ? 0.9 * std::pow(err, -0.2) : 5.0;
@@ -198,7 +213,15 @@ bool DormandPrince5<Real>::attempt(StateBuffer<Real>& y, double h, double& err, 
     if (!(err <= 1)) return false;
     y.swap(y_new_);
     k_[0].swap(k_[6]);  // first same as last
+    if (merge_) fsal_valid_ = false;  // y's ghost rows are refreshed before the next step
     return true;
+}
+
+template <class Real>
+void DormandPrince5<Real>::spread(index_t first, index_t last, std::function<double(double)> merge) {
+    owned_first_ = first;
+    owned_last_ = last;
+    merge_ = std::move(merge);
 }
 
 template class Rk4<float>;

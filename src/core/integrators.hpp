@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "xyzmf/backend.hpp"
@@ -76,6 +77,13 @@ public:
     bool attempt(StateBuffer<Real>& y, double h, double& err, double& h_next);
     // Forget the cached f(y) (after y was changed from outside).
     void invalidate() { fsal_valid_ = false; }
+    // One block of a lattice spread over processes (src/core/domain.hpp): the
+    // error norm over the owned sites [first, last) of each component, merged
+    // over the processes by `merge` (their largest, so every process takes the
+    // serial run's decision), and f(y) evaluated afresh after an accepted step,
+    // since y's ghost rows are refreshed between steps (the same numbers as
+    // the serial run's first-same-as-last stage).
+    void spread(index_t first, index_t last, std::function<double(double)> merge);
 
 private:
     Backend<Real>& be_;
@@ -84,6 +92,8 @@ private:
     double rtol_, atol_;
     StateBuffer<Real> k_[7], tmp_, y_new_;
     bool fsal_valid_ = false;
+    index_t owned_first_ = 0, owned_last_ = 0;
+    std::function<double(double)> merge_;  // empty: the whole lattice is here
 };
 
 // Steps a fixed-step loop at `step` (of n_total, the last one possibly

@@ -100,16 +100,14 @@ struct Simulation<Real>::Impl {
     Impl(const RunConfig& c, Backend<Real>& b, Domain<Real>* d)
         : cfg(c), be(b), domain(d), lat(d ? d->local() : c.lattice),
           model(SiteModel<Real>::make(c.couplings, c.lattice.dim)), y(b, lat), dsdt(b, lat) {
-        if (d && c.numerics.integrator != IntegratorKind::rk4)
-            // Its error norm and step-size choice would have to be global every
-            // attempt; not built.
-            throw Error("--integrator dopri5 runs on one process; use rk4 with several", exit_code::usage);
-        if (d)  // the stepper the serial run would choose for the whole lattice
-            rk4 = std::make_unique<Rk4<Real>>(b, lat, c.couplings, d->stepper(), d->steps_per_pass(), d->scheme());
-        else if (c.numerics.integrator == IntegratorKind::rk4)
-            rk4 = std::make_unique<Rk4<Real>>(b, lat, c.couplings, c.numerics.stepper, c.numerics.steps_per_pass);
-        else
+        if (c.numerics.integrator == IntegratorKind::dopri5) {
             dopri = std::make_unique<DormandPrince5<Real>>(b, lat, c.couplings, c.numerics.rtol, c.numerics.atol);
+            if (d) dopri->spread(d->owned_first(), d->owned_last(), [d](double e) { return d->max(e); });
+        } else if (d) {  // the stepper the serial run would choose for the whole lattice
+            rk4 = std::make_unique<Rk4<Real>>(b, lat, c.couplings, d->stepper(), d->steps_per_pass(), d->scheme());
+        } else {
+            rk4 = std::make_unique<Rk4<Real>>(b, lat, c.couplings, c.numerics.stepper, c.numerics.steps_per_pass);
+        }
     }
 
     Observables observe() {
@@ -270,6 +268,7 @@ private:
                 const double h_try = clipped ? target - t : h;
                 double err = 0, h_next = 0;
                 if (m_.dopri->attempt(m_.y, h_try, err, h_next)) {
+                    if (m_.domain) m_.domain->exchange(m_.y);  // the ghost rows the step spoiled
                     t = clipped ? target : t + h_try;
                     h = clipped ? std::max(h, h_next) : h_next;
                     ++step;

@@ -55,10 +55,11 @@ bool cuda_aware_mpi() {
 
 template <class Real>
 SlabDomain<Real>::SlabDomain(Backend<Real>& be, MPI_Comm comm, const Lattice& global, Rk4Stepper stepper,
-                             int steps_per_pass, bool staged)
+                             int steps_per_pass, bool staged, IntegratorKind integrator)
     : be_(be), comm_(comm), global_(global), stepper_(stepper) {
     MPI_Comm_rank(comm_, &rank_);
     MPI_Comm_size(comm_, &ranks_);
+    if (integrator == IntegratorKind::dopri5) stepper_ = Rk4Stepper::four_sweep;  // (no RK4 at all)
     // What Rk4 would choose for the whole lattice (integrators.cpp): the
     // requested steps per pass or the backend's measured choice, 0 meaning
     // four sweeps; the plan may fuse fewer. The local Rk4 gets this choice
@@ -79,7 +80,7 @@ SlabDomain<Real>::SlabDomain(Backend<Real>& be, MPI_Comm comm, const Lattice& gl
     // A pass of m steps spoils 4m rows at each edge of the block; the local
     // plan may fuse fewer steps than asked (never more), and any grouping of
     // steps gives the same numbers.
-    slab_ = make_slab(global, ranks_, rank_, 4 * per_pass_);
+    slab_ = make_slab(global, ranks_, rank_, integrator == IntegratorKind::dopri5 ? Domain<Real>::kAdaptiveHalo : 4 * per_pass_);
     // MPI reads and writes the state's rows in place where it can reach the
     // backend's memory: always on the CPU, on a GPU only with a CUDA-aware MPI.
     direct_ = !staged && (be.kind() == BackendKind::cpu || cuda_aware_mpi());
@@ -213,6 +214,13 @@ bool SlabDomain<Real>::any(bool mine) {
     int in = mine ? 1 : 0, out = 0;
     MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LOR, comm_);
     return out != 0;
+}
+
+template <class Real>
+double SlabDomain<Real>::max(double mine) {
+    double out = 0;
+    MPI_Allreduce(&mine, &out, 1, MPI_DOUBLE, MPI_MAX, comm_);
+    return out;
 }
 
 template <class Real>

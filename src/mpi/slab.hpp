@@ -1,7 +1,9 @@
 // One lattice over several MPI ranks: slabs of the slowest axis (x in 1D, y in
 // 2D, z in 3D), each rank stepping its slab plus `halo` ghost rows on each side
-// with the unchanged single-lattice stepper (Rk4 on any backend), and the ghost
-// rows refreshed from the neighbouring ranks after every pass.
+// with the unchanged single-lattice stepper (Rk4 on any backend, or
+// DormandPrince5), and the ghost rows refreshed from the neighbouring ranks
+// after every pass (dopri5: every accepted step, 7 rows wide, the error norm's
+// maximum taken over the ranks, so the steps are the serial run's).
 //
 // Why ghost rows as wide as a pass: the local block is stepped as a periodic
 // lattice of its own, so after a pass of m RK4 steps the 4m rows at each edge
@@ -52,8 +54,10 @@ class SlabDomain final : public Domain<Real> {
 public:
     // staged: ghost rows through host buffers even where MPI could reach the
     // backend's memory (the path of a GPU without CUDA-aware MPI, for tests on the CPU).
+    // integrator dopri5: ghost rows one adaptive step wide (kAdaptiveHalo),
+    // refreshed after every accepted step.
     SlabDomain(Backend<Real>& be, MPI_Comm comm, const Lattice& global, Rk4Stepper stepper, int steps_per_pass,
-               bool staged = false);
+               bool staged = false, IntegratorKind integrator = IntegratorKind::rk4);
 
     bool root() const override { return rank_ == 0; }
     int rank() const override { return rank_; }
@@ -67,6 +71,9 @@ public:
     void scatter(const HostState& global, StateBuffer<Real>& y) override;
     double gather(const StateBuffer<Real>& y, Real* host) override;
     bool any(bool mine) override;
+    double max(double mine) override;
+    index_t owned_first() const override { return index_t(slab_.halo) * slab_.row_sites; }
+    index_t owned_last() const override { return index_t(slab_.halo + slab_.owned()) * slab_.row_sites; }
 
     const Slab& slab() const { return slab_; }
     // True when MPI reads and writes the state's ghost rows in the backend's

@@ -5,7 +5,6 @@
 // generator L of docs/physics.md section 1, applied matrix-free element by
 // element (lindblad_element in spin_operators.hpp) and propagated by its
 // truncated series, and the correlations of a density matrix.
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>

@@ -10,6 +10,26 @@
 #include "xyzmf/error.hpp"
 
 namespace xyzmf {
+namespace {
+
+// The triplets of a sparse matrix whose row r row(r, out) appends: rows shared
+// out over the threads (a row's cost varies with its orbit), each thread's
+// triplets kept apart and joined at the end.
+template <class T, class Row>
+std::vector<Eigen::Triplet<T>> gather_rows(std::int64_t n, Row row) {
+    std::vector<std::vector<Eigen::Triplet<T>>> parts{std::size_t(omp_get_max_threads())};
+#pragma omp parallel
+    {
+        std::vector<Eigen::Triplet<T>>& out = parts[std::size_t(omp_get_thread_num())];
+#pragma omp for schedule(dynamic, 256)
+        for (std::int64_t r = 0; r < n; ++r) row(r, out);
+    }
+    std::vector<Eigen::Triplet<T>> all;
+    for (auto& p : parts) all.insert(all.end(), p.begin(), p.end()), std::vector<Eigen::Triplet<T>>().swap(p);
+    return all;
+}
+
+}  // namespace
 
 OperatorSector::OperatorSector(const QuantumConfig& c, std::array<int, 3> momentum, int parity)
     : config_(c), m_(make_spin_model(c.lattice, c.couplings)), k_(momentum), parity_(parity) {
@@ -97,23 +117,15 @@ OperatorSector::Found OperatorSector::locate(std::uint64_t key) const {
 Eigen::SparseMatrix<OperatorSector::cd> OperatorSector::matrix() const {
     const std::int64_t n = dimension();
     const basis_t low = (basis_t(1) << N_) - 1;
-    std::vector<std::vector<Eigen::Triplet<cd>>> parts{std::size_t(omp_get_max_threads())};
-#pragma omp parallel
-    {
-        std::vector<Eigen::Triplet<cd>>& trip = parts[std::size_t(omp_get_thread_num())];
-#pragma omp for schedule(dynamic, 256)
-        for (std::int64_t r = 0; r < n; ++r) {
-            const std::uint64_t key = rep_[std::size_t(r)];
-            lindblad_terms(m_, basis_t(key >> N_), basis_t(key) & low, [&](basis_t k, basis_t l, Amp c) {
-                const Found f = locate(std::uint64_t(k) << N_ | l);
-                if (f.index < 0) return;
-                const double w = std::sqrt(double(stab_[std::size_t(f.index)]) / stab_[std::size_t(r)]);
-                trip.emplace_back(r, f.index, cd(c.re, c.im) * character(f.g) * w);
-            });
-        }
-    }
-    std::vector<Eigen::Triplet<cd>> all;
-    for (auto& p : parts) all.insert(all.end(), p.begin(), p.end()), std::vector<Eigen::Triplet<cd>>().swap(p);
+    const auto all = gather_rows<cd>(n, [&](std::int64_t r, std::vector<Eigen::Triplet<cd>>& trip) {
+        const std::uint64_t key = rep_[std::size_t(r)];
+        lindblad_terms(m_, basis_t(key >> N_), basis_t(key) & low, [&](basis_t k, basis_t l, Amp c) {
+            const Found f = locate(std::uint64_t(k) << N_ | l);
+            if (f.index < 0) return;
+            const double w = std::sqrt(double(stab_[std::size_t(f.index)]) / stab_[std::size_t(r)]);
+            trip.emplace_back(r, f.index, cd(c.re, c.im) * character(f.g) * w);
+        });
+    });
     Eigen::SparseMatrix<cd> M(n, n);
     M.setFromTriplets(all.begin(), all.end());
     return M;
@@ -123,41 +135,33 @@ Eigen::SparseMatrix<double> OperatorSector::hermitian_matrix(bool trace_row) con
     if (!zero_momentum()) throw Error("sector: the Hermitian real form needs zero momentum");
     const std::int64_t n = dimension();
     const basis_t low = (basis_t(1) << N_) - 1;
-    std::vector<std::vector<Eigen::Triplet<double>>> parts{std::size_t(omp_get_max_threads())};
-#pragma omp parallel
-    {
-        std::vector<Eigen::Triplet<double>>& trip = parts[std::size_t(omp_get_thread_num())];
-#pragma omp for schedule(dynamic, 256)
-        for (std::int64_t r = 0; r < n; ++r) {
-            const std::int64_t rc = conj_[std::size_t(r)];
-            if (rc < r) continue;  // its rows come with r+'s
-            const std::uint64_t key = rep_[std::size_t(r)];
-            const std::int64_t re_row = r, im_row = rc;
-            lindblad_terms(m_, basis_t(key >> N_), basis_t(key) & low, [&](basis_t k, basis_t l, Amp c0) {
-                const Found f = locate(std::uint64_t(k) << N_ | l);
-                if (f.index < 0) return;
-                const double w = std::sqrt(double(stab_[std::size_t(f.index)]) / stab_[std::size_t(r)]);
-                const Amp c = w * c0;
-                // c_{r'} = a + i b in terms of x
-                const std::int64_t s = f.index, sc = conj_[std::size_t(s)];
-                std::int64_t a_at = s, b_at = -1;
-                double b_sign = 1;
-                if (sc > s) b_at = sc;
-                else if (sc < s) a_at = sc, b_at = s, b_sign = -1;
-                // Re(c c_r') = c.re a - c.im b, Im(c c_r') = c.re b + c.im a
-                if (!(trace_row && re_row == 0)) {
-                    trip.emplace_back(re_row, a_at, c.re);
-                    if (b_at >= 0) trip.emplace_back(re_row, b_at, -c.im * b_sign);
-                }
-                if (im_row != r) {
-                    trip.emplace_back(im_row, a_at, c.im);
-                    if (b_at >= 0) trip.emplace_back(im_row, b_at, c.re * b_sign);
-                }
-            });
-        }
-    }
-    std::vector<Eigen::Triplet<double>> all;
-    for (auto& p : parts) all.insert(all.end(), p.begin(), p.end()), std::vector<Eigen::Triplet<double>>().swap(p);
+    auto all = gather_rows<double>(n, [&](std::int64_t r, std::vector<Eigen::Triplet<double>>& trip) {
+        const std::int64_t rc = conj_[std::size_t(r)];
+        if (rc < r) return;  // its rows come with r+'s
+        const std::uint64_t key = rep_[std::size_t(r)];
+        const std::int64_t re_row = r, im_row = rc;
+        lindblad_terms(m_, basis_t(key >> N_), basis_t(key) & low, [&](basis_t k, basis_t l, Amp c0) {
+            const Found f = locate(std::uint64_t(k) << N_ | l);
+            if (f.index < 0) return;
+            const double w = std::sqrt(double(stab_[std::size_t(f.index)]) / stab_[std::size_t(r)]);
+            const Amp c = w * c0;
+            // c_{r'} = a + i b in terms of x
+            const std::int64_t s = f.index, sc = conj_[std::size_t(s)];
+            std::int64_t a_at = s, b_at = -1;
+            double b_sign = 1;
+            if (sc > s) b_at = sc;
+            else if (sc < s) a_at = sc, b_at = s, b_sign = -1;
+            // Re(c c_r') = c.re a - c.im b, Im(c c_r') = c.re b + c.im a
+            if (!(trace_row && re_row == 0)) {
+                trip.emplace_back(re_row, a_at, c.re);
+                if (b_at >= 0) trip.emplace_back(re_row, b_at, -c.im * b_sign);
+            }
+            if (im_row != r) {
+                trip.emplace_back(im_row, a_at, c.im);
+                if (b_at >= 0) trip.emplace_back(im_row, b_at, c.re * b_sign);
+            }
+        });
+    });
     if (trace_row) {  // Tr rho = sum over diagonal orbits of c_r sqrt(|orbit|)
         const basis_t D = basis_t(1) << N_;
         for (std::int64_t r = 0; r < n; ++r) {
