@@ -148,6 +148,53 @@ TEST(Sectors, ArnoldiFindsTheSlowestModesOfTheDenseSectorMatrix) {
         }
 }
 
+// Rings of 6: the whole 4^N space's L as one sparse matrix (no symmetry) and
+// the same Arnoldi on it, against the sectors: the steady state (its
+// correlations and <sz>) and the gap, to 1e-10. In the real form of the whole
+// space each eigenvalue comes twice (with its conjugate), so four modes hold
+// 0 and the slowest decaying one.
+TEST(Sectors, SteadyStateAndGapEqualTheWholeSpacesArnoldiAtSix) {
+    for (QuantumConfig c : {cluster(1, 6, 1, 2, 0.6, 1), cluster(1, 6, 1, 4, 2, 1, 0.1)}) {
+        SCOPED_TRACE("Jx " + std::to_string(c.couplings.Jx));
+        c.gap = true;
+        const ExactResults sector = solve_exact(c);
+        const SpinModel m = make_spin_model(c.lattice, c.couplings);
+        const basis_t D = m.dimension();
+        std::vector<Eigen::Triplet<cd>> t;
+        for (basis_t i = 0; i < D; ++i)
+            for (basis_t j = 0; j < D; ++j)
+                lindblad_terms(m, i, j, [&](basis_t k, basis_t l, Amp a) {
+                    t.emplace_back(Eigen::Index(i * D + j), Eigen::Index(k * D + l), cd(a.re, a.im));
+                });
+        SparseComplexRows L(Eigen::Index(D * D), Eigen::Index(D * D));
+        L.setFromTriplets(t.begin(), t.end());
+        Eigen::VectorXd start(2 * L.rows());
+        for (Eigen::Index e = 0; e < start.size(); ++e) start[e] = 1.0 + 1e-3 * std::sin(1.0 + 0.7 * double(e));
+        const SlowModes whole = slow_modes(L, 1.0, 8, start);
+        Eigen::Index ss = 0;
+        whole.lambda.cwiseAbs().minCoeff(&ss);
+        double slowest = -HUGE_VAL;
+        for (Eigen::Index e = 0; e < whole.lambda.size(); ++e)
+            if (std::abs(whole.lambda[e]) > 1e-8) slowest = std::max(slowest, whole.lambda[e].real());
+        EXPECT_NEAR(sector.gap, -slowest, 1e-10);
+        // The null vector on [Re; Im] of the 4^N elements, as a density matrix of unit trace.
+        const Eigen::VectorXcd v = whole.vectors.col(ss);
+        const Eigen::Index n = L.rows();
+        std::vector<cd> rho(static_cast<std::size_t>(n));
+        for (Eigen::Index e = 0; e < n; ++e) rho[std::size_t(e)] = v[e] + cd(0, 1) * v[n + e];
+        cd trace = 0;
+        for (basis_t i = 0; i < D; ++i) trace += rho[i * D + i];
+        double sz = 0;
+        for (cd& e : rho) e /= trace;
+        for (basis_t i = 0; i < D; ++i) sz += rho[i * D + i].real() * (2.0 * popcount(i) - 6) / 6;
+        EXPECT_NEAR(sector.sz, sz, 1e-10);
+        const Correlations full = density_correlations(c.lattice, rho);
+        for (int a = 0; a < 3; ++a)
+            for (std::size_t r = 0; r < full.c[a].size(); ++r)
+                EXPECT_NEAR(sector.corr.c[a][r], full.c[a][r], 1e-10) << a << " " << r;
+    }
+}
+
 struct DensityMatrix {
     int N;
     basis_t D;

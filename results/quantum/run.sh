@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Regenerates results/quantum: the paper's Fig. 4 from quantum trajectories on a ring of
 # 12 spins, and the Liouvillian gap (exact) along two lines that cross the mean-field PM
-# boundary. Usage: results/quantum/run.sh [path/to/xyzmf]   (from the repository root)
-# About 75 min on the 2-core development machine, one core per half (the gap's N = 8 is 45 of them).
+# boundary. Usage: results/quantum/run.sh [path/to/xyzmf] [all|fig4|gap|gap-large]
+# (from the repository root). fig4 and gap: about 75 min on the 2-core development machine,
+# one core each, side by side (gap's N = 8 is 45 of them; written before the symmetry
+# sectors, which now take 2-3 s per N = 8 point). gap-large: the gap along Jy for N = 7-10
+# (13 points each), 11 (3 points) and 12 (1 point) on both cores, about 50 min.
 set -euo pipefail
 X=${1:-build/xyzmf}
 D=results/quantum
@@ -33,5 +36,19 @@ gap() {
   (cd "$D" && $P ../../tools/plot_quantum.py gap gap-n?.jsonl --boundary 1.219 -o gap-jy.png) >"$D/gap-jy.txt" 2>&1
 }
 
-export OMP_NUM_THREADS=1
-fig4 & gap & wait
+# The gap in the symmetry sectors (both cores): N = 7-10 along the whole line, 11 and 12
+# around the smallest gap of N = 4-10 (Jy = 0.6). Each line's "seconds" is the point's time.
+gap_large() {
+  for n in 7 8 9 10; do for jy in $(seq 0 0.2 2.4); do exact $n 2 "$jy"; done >"$D/gap-n$n.jsonl"; done
+  for jy in 0.6 0.4 0.8; do exact 11 2 "$jy"; done >"$D/gap-n11.jsonl"
+  exact 12 2 0.6 >"$D/gap-n12.jsonl"
+  (cd "$D" && $P ../../tools/plot_quantum.py gap gap-n?.jsonl gap-n1?.jsonl --boundary 1.219 -o gap-jy.png) >"$D/gap-jy.txt" 2>&1
+}
+
+case ${2:-all} in
+  fig4) OMP_NUM_THREADS=1 fig4 ;;
+  gap) OMP_NUM_THREADS=1 gap ;;
+  gap-large) gap_large ;;
+  all) (export OMP_NUM_THREADS=1; fig4 & gap & wait); gap_large ;;
+  *) echo "run.sh: unknown part '$2' (all, fig4, gap or gap-large)" >&2; exit 2 ;;
+esac
