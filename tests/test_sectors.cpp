@@ -112,13 +112,14 @@ TEST(Sectors, SteadyStateAndGapEqualTheFullSpaces) {
 // exp(L tau)) against a dense eigensolver of the same sector's matrix, ring of
 // 6 (dimensions 340-350): the two slowest modes, in the real k = 0 form and in
 // a complex k != 0 sector (whose real form holds k and -k: the eigenvalues and
-// their conjugates), at the SDW point and at strong couplings with dephasing.
+// their conjugates), at the SDW point, at strong couplings with dephasing, and
+// at Jx = Jy (the total sz conserved: degenerate slow modes).
 TEST(Sectors, ArnoldiFindsTheSlowestModesOfTheDenseSectorMatrix) {
     auto slowest_two = [](std::vector<cd> l) {
         std::sort(l.begin(), l.end(), [](cd a, cd b) { return a.real() > b.real(); });
         return std::vector<cd>{l[0], l[1]};
     };
-    for (const QuantumConfig& c : {cluster(1, 6, 1, 4, 2, 1), cluster(1, 6, 1, 8, 3, -2, 0.3)})
+    for (const QuantumConfig& c : {cluster(1, 6, 1, 4, 2, 1), cluster(1, 6, 1, 8, 3, -2, 0.3), cluster(1, 6, 1, 2, 2, 1)})
         for (const auto& [k, parity] : {std::pair{0, 0}, std::pair{0, 1}, std::pair{1, 0}, std::pair{3, 1}}) {
             SCOPED_TRACE("Jx " + std::to_string(c.couplings.Jx) + " k " + std::to_string(k) + " parity " + std::to_string(parity));
             const OperatorSector s(c, {k, 0, 0}, parity);
@@ -139,8 +140,9 @@ TEST(Sectors, ArnoldiFindsTheSlowestModesOfTheDenseSectorMatrix) {
                 m = slow_modes(SparseComplexRows(M), 1.0, 2, start);
             }
             ASSERT_GT(dense.size(), 300u);  // the Arnoldi path, not the dense one (<= 64)
-            ASSERT_EQ(m.lambda.size(), 2);
-            const std::vector<cd> want = slowest_two(dense), got = slowest_two({m.lambda[0], m.lambda[1]});
+            ASSERT_GE(m.lambda.size(), 2);  // (4 where 2 stall: Jx = Jy)
+            const std::vector<cd> want = slowest_two(dense),
+                                  got = slowest_two(std::vector<cd>(m.lambda.data(), m.lambda.data() + m.lambda.size()));
             for (int e = 0; e < 2; ++e) {
                 EXPECT_NEAR(got[e].real(), want[e].real(), 1e-10) << e;
                 EXPECT_NEAR(std::abs(got[e].imag()), std::abs(want[e].imag()), 1e-10) << e;
