@@ -94,7 +94,7 @@ void add_options(CLI::App* sub, QuantumOptions& o) {
     sites->excludes(size);
     for (CLI::Option* opt : add_couplings(sub, c.couplings)) add(opt);
     add(sub->add_option("--method", c.method,
-                    "trajectories (Monte-Carlo wave functions) or exact (density matrix in its symmetry sector: steady state and gap N <= 12, series N <= 10)")
+                    "trajectories (Monte-Carlo wave functions) or exact (density matrix in its symmetry sector: steady state N <= 12, gap N <= 11, series N <= 10)")
         ->check(CLI::IsMember({"trajectories", "exact"}))
         ->capture_default_str());
     add(sub->add_option("--trajectories", c.trajectories, "Number of trajectories (averages carry standard errors over them)")
@@ -119,7 +119,7 @@ void add_options(CLI::App* sub, QuantumOptions& o) {
     add(sub->add_option("--seed", c.seed, "Seed of the trajectories' random numbers (Philox; same seed = same trajectories)")
         ->capture_default_str());
     add(sub->add_option("--tol", c.tol, "Error bound of the propagator per step, relative to the norm")->capture_default_str());
-    add(sub->add_flag("--gap", c.gap, "Exact method: also the Liouvillian gap (slowest non-zero decay rate over all symmetry sectors, units of gamma; N <= 12)"));
+    add(sub->add_flag("--gap", c.gap, "Exact method: also the Liouvillian gap (slowest non-zero decay rate over all symmetry sectors, units of gamma; N <= 11)"));
     add(sub->add_flag("--series", c.series,
                   "Exact method: also <sz>(t) from --init every --sample-dt up to --t-end"));
     add_backend(sub, o.backend);
@@ -278,8 +278,8 @@ Command add_quantum_command(CLI::App& app, const std::string& command_line) {
     CLI::App* sub = app.add_subcommand(
         "quantum",
         "Exact quantum dynamics of the full master equation on a small periodic ring or cluster: quantum "
-        "trajectories (any N up to 26; CPU or GPU) or the exact density matrix (steady state and Liouvillian "
-        "gap N <= 12). Measures <sa_0 sa_r> and <sz> (docs/physics.md 7)");
+        "trajectories (any N up to 26; CPU or GPU) or the exact density matrix (steady state N <= 12, Liouvillian "
+        "gap N <= 11). Measures <sa_0 sa_r> and <sz> (docs/physics.md 7)");
     add_options(sub, *o);
     return {sub, [o, command_line] { return execute(*o, command_line); }};
 }

@@ -115,10 +115,11 @@ ChebyshevFilter chebyshev_filter(const NumericalRange& w, double tau, double tol
     const double rho = std::exp(hi), z = f.beta * tau;
     // Each term is at most |a_k| rho^k on W(A), next to values of order
     // e^{z r} there; stop once a term past k = z is below tol of that.
+    // (In logarithms: rho^k and e^{z r} may overflow, J_k underflow to 0.)
     for (int k = 0; k < 100000; ++k) {
         const double J = std::cyl_bessel_j(double(k), z);
         f.a.push_back(k == 0 ? J : 2 * J);
-        if (k > z && std::abs(f.a.back()) * std::pow(rho, k) < tol * std::exp(z * r)) break;
+        if (k > z && (J == 0 || std::log(std::abs(f.a.back())) + k * std::log(rho) < std::log(tol) + z * r)) break;
     }
     return f;
 }

@@ -16,7 +16,8 @@ namespace {
 using V = ParamValue;
 
 // Exact method: rho and the Arnoldi basis of 4^N numbers each.
-constexpr int kMaxExactSpins = 12;     // the steady state and the gap, in symmetry sectors
+constexpr int kMaxExactSpins = 12;     // the steady state, in its symmetry sector
+constexpr int kMaxGapSpins = 11;       // --gap, every sector (11: 6 min and 1 GB on 2 cores)
 constexpr int kMaxFullSpaceSpins = 10;  // --series: the whole 4^N space
 
 }  // namespace
@@ -66,10 +67,15 @@ void validate(const QuantumConfig& c, const ParamSource& src) {
             refuse(src, find_param(table, "method"),
                    "exact needs 4^N numbers per vector; at most " + std::to_string(kMaxExactSpins) + " spins (got " +
                        std::to_string(N) + "; use --method trajectories)");
+        if (c.gap && N > kMaxGapSpins)
+            refuse(src, "--gap",
+                   "solves every symmetry sector; at most " + std::to_string(kMaxGapSpins) + " spins (got " +
+                       std::to_string(N) + "; the steady state alone goes to " + std::to_string(kMaxExactSpins) + ")");
         if (c.series && N > kMaxFullSpaceSpins)
             refuse(src, "--series",
                    "needs the whole 4^N space; at most " + std::to_string(kMaxFullSpaceSpins) + " spins (got " +
-                       std::to_string(N) + "; the steady state and the gap go to " + std::to_string(kMaxExactSpins) + ")");
+                       std::to_string(N) + "; the steady state goes to " + std::to_string(kMaxExactSpins) + ", the gap to " +
+                       std::to_string(kMaxGapSpins) + ")");
     } else if (N > kMaxSpins) {
         refuse(src, "--sites/--size", "at most " + std::to_string(kMaxSpins) + " spins (2^N amplitudes per trajectory; got " +
                                           std::to_string(N) + ")");
