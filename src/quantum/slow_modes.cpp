@@ -189,9 +189,8 @@ template <class Matrix>
 SlowModes slow_modes_of(const Matrix& A, double gamma, int nev, const Eigen::VectorXd& start) {
     SlowModes out;
     SectorPropagator<Matrix> op{A, {}, {}, {}, {}, {}};
-    if (A.rows() * (SectorPropagator<Matrix>::kComplex ? 2 : 1) > kDenseMaxDimension)
-        op.f = chebyshev_filter(numerical_range(A), kFilterTime / gamma, kFilterTolerance);
     const Eigen::Index n = op.rows();
+    if (n > kDenseMaxDimension) op.f = chebyshev_filter(numerical_range(A), kFilterTime / gamma, kFilterTolerance);
     if (n <= kDenseMaxDimension) {
         Eigen::MatrixXd dense(n, n);
         for (Eigen::Index e = 0; e < n; ++e) dense.col(e) = op.product(Eigen::VectorXd::Unit(n, e));
