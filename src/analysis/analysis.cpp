@@ -65,19 +65,31 @@ Analyzer::Analyzer(const Lattice& lat, const Couplings& c, const AnalysisOptions
     : lat_(lat), couplings_(c), opt_(opt), engine_(lat) {}
 Analyzer::~Analyzer() = default;
 
-StateAnalysis Analyzer::analyze(const HostState& s, double t, double trend, const std::string& where) {
+bool has_vortex_census(const Lattice& lat, const Couplings& c) { return lat.dim >= 2 && is_sxy_point(c); }
+
+StateAnalysis complete_analysis(const Lattice& lat, const Couplings& c, const AnalysisOptions& opt, const HostState& s,
+                                AnalysisParts parts, double t, double trend, const std::string& where) {
     StateAnalysis a;
     a.where = where;
     a.t = t;
-    const auto t0 = std::chrono::steady_clock::now();
-    a.sf = engine_.compute(s);
-    a.sk_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    a.cls = classify(lat_, couplings_, s, a.sf, rate_of(lat_, couplings_, s), trend, opt_.thresholds);
-    if (lat_.dim >= 2 && is_sxy_point(couplings_)) {
-        a.has_vortices = true;
-        a.vortices = find_vortices(lat_, couplings_, s, opt_.thresholds.vortex_amplitude);
-    }
+    a.sf = std::move(parts.sf);
+    a.sk_seconds = parts.sk_seconds;
+    a.cls = classify(lat, c, s, a.sf, rate_of(lat, c, s), trend, opt.thresholds);
+    a.has_vortices = parts.has_vortices;
+    a.vortices = std::move(parts.vortices);
     return a;
+}
+
+StateAnalysis Analyzer::analyze(const HostState& s, double t, double trend, const std::string& where) {
+    AnalysisParts p;
+    const auto t0 = std::chrono::steady_clock::now();
+    p.sf = engine_.compute(s);
+    p.sk_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (has_vortex_census(lat_, couplings_)) {
+        p.has_vortices = true;
+        p.vortices = find_vortices(lat_, couplings_, s, opt_.thresholds.vortex_amplitude);
+    }
+    return complete_analysis(lat_, couplings_, opt_, s, std::move(p), t, trend, where);
 }
 
 double residual_trend(hid_t file, double t) {

@@ -35,6 +35,21 @@ struct StateAnalysis {
     double sk_seconds = 0;  // wall time of the three FFTs
 };
 
+// The parts of an analysis that need the whole lattice at once, computed by
+// Analyzer (or, for a lattice spread over MPI ranks, by all ranks together:
+// src/mpi/slab_analysis.hpp).
+struct AnalysisParts {
+    StructureFactor sf;
+    bool has_vortices = false;  // dim >= 2 at an sXY point (has_vortex_census)
+    VortexCensus vortices;
+    double sk_seconds = 0;
+};
+bool has_vortex_census(const Lattice& lat, const Couplings& c);
+
+// The analysis of state s from its parts: the classification added.
+StateAnalysis complete_analysis(const Lattice& lat, const Couplings& c, const AnalysisOptions& opt, const HostState& s,
+                                AnalysisParts parts, double t, double residual_trend, const std::string& where);
+
 class Analyzer {
 public:
     Analyzer(const Lattice& lat, const Couplings& c, const AnalysisOptions& opt);

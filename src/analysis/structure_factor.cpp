@@ -67,19 +67,33 @@ StructureFactorEngine::~StructureFactorEngine() {
 }
 
 StructureFactor StructureFactorEngine::compute(const HostState& s) {
-    const index_t N = lat_.sites(), Lx = lat_.L[0], Ly = lat_.L[1], Lz = lat_.L[2], H = plan_->half;
+    const index_t N = lat_.sites(), Ly = lat_.L[1], Lz = lat_.L[2], H = plan_->half;
     StructureFactor sf;
     sf.lattice = lat_;
-    for (int c = 0; c < 3; ++c) sf.S[c].assign(std::size_t(N), 0.0);
     // (fftw_execute_dft_r2c on arrays of the plan's alignment is thread-safe)
 #pragma omp parallel for schedule(static, 1) num_threads(std::min(3, omp_get_max_threads()))
     for (int c = 0; c < 3; ++c) {
         std::copy(s.begin() + c * N, s.begin() + (c + 1) * N, plan_->in[c]);
         fftw_execute_dft_r2c(plan_->plan, plan_->in[c], plan_->out[c]);
     }
+    std::vector<double> power[3];
+    for (int c = 0; c < 3; ++c) {
+        power[c].resize(std::size_t(Ly * Lz * H));
+        const fftw_complex* F = plan_->out[c];
+#pragma omp parallel for schedule(static) if (N >= 32768)
+        for (index_t m = 0; m < Ly * Lz * H; ++m) power[c][std::size_t(m)] = F[m][0] * F[m][0] + F[m][1] * F[m][1];
+    }
+    unfold_half_spectrum(power, sf);
+    return sf;
+}
+
+void unfold_half_spectrum(const std::vector<double> (&power)[3], StructureFactor& sf) {
+    const Lattice& lat = sf.lattice;
+    const index_t N = lat.sites(), Lx = lat.L[0], Ly = lat.L[1], Lz = lat.L[2], H = Lx / 2 + 1;
     for (int c = 0; c < 3; ++c) {
         std::vector<double>& S = sf.S[c];
-        const fftw_complex* F = plan_->out[c];
+        S.assign(std::size_t(N), 0.0);
+        const std::vector<double>& P = power[c];
         // Threads only where there is work for them: a DTWA batch takes the
         // S(k) of thousands of small lattices one after another.
 #pragma omp parallel for schedule(static) if (N >= 32768)
@@ -88,8 +102,7 @@ StructureFactor StructureFactorEngine::compute(const HostState& s) {
             // the row holding -k for the mirrored half
             const index_t mirror = ((Ly - my) % Ly) + Ly * ((Lz - mz) % Lz);
             for (index_t mx = 0; mx < H; ++mx) {
-                const fftw_complex& f = F[row * H + mx];
-                const double v = (f[0] * f[0] + f[1] * f[1]) / double(N);
+                const double v = P[std::size_t(row * H + mx)] / double(N);
                 S[row * Lx + mx] = v;
                 // The mirror of k, unless it lies in the half computed itself (the
                 // Nyquist column of an even Lx): two threads writing one element
@@ -99,7 +112,6 @@ StructureFactor StructureFactorEngine::compute(const HostState& s) {
             }
         }
     }
-    return sf;
 }
 
 RadialAverage radial_average(const StructureFactor& sf) {

@@ -36,6 +36,12 @@ struct RadialAverage {
 };
 RadialAverage radial_average(const StructureFactor& sf);
 
+// sf.S on sf.lattice's full grid from |F(k)|^2 of its half spectrum, kx in
+// [0, Lx/2] (FFTW's real-to-complex layout: Ly Lz rows of Lx/2 + 1 values
+// each), unfolded by S(-k) = S(k) (a transform spread over processes, src/mpi/,
+// ends here too).
+void unfold_half_spectrum(const std::vector<double> (&power)[3], StructureFactor& sf);
+
 class StructureFactorEngine {
 public:
     explicit StructureFactorEngine(const Lattice& lat);

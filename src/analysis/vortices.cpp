@@ -26,90 +26,122 @@ struct DisjointSets {
     void join(std::int64_t a, std::int64_t b) { parent[find(a)] = find(b); }
 };
 
+// psi of rows [first, first + rows) of the slowest axis (periodic), from
+// their spins: x and y of local site n at x[n], y[n].
+std::vector<double> phase_of_rows(const Lattice& lat, const Couplings& c, const double* x, const double* y, index_t first,
+                                  index_t rows, double min_amplitude) {
+    const int slow = lat.dim - 1;
+    const index_t row_sites = lat.sites() / lat.L[slow];
+    std::vector<double> psi(std::size_t(rows * row_sites));
+    for (index_t kl = 0; kl < rows; ++kl)
+        for (index_t f = 0; f < row_sites; ++f) {
+            const index_t n = kl * row_sites + f;
+            index_t p[3] = {f % lat.L[0], lat.dim == 3 ? f / lat.L[0] : 0, 0};
+            p[slow] = (first + kl) % lat.L[slow];
+            psi[std::size_t(n)] = std::hypot(x[n], y[n]) < min_amplitude ? NAN
+                                  : Lattice::parity(p[0], p[1], p[2]) > 0 ? std::atan2(y[n], x[n])
+                                                                         : std::atan2(c.Jx * x[n], -c.Jy * y[n]);
+        }
+    return psi;
+}
+
+void check_vortex_lattice(const Lattice& lat, const Couplings& c) {
+    if (lat.dim < 2) throw Error("vortices need a 2D or 3D lattice", exit_code::usage);
+    if (c.Jx * c.Jy == 0)
+        throw Error("vortices: the sXY phase field needs Jx Jy != 0 (physics.md section 5)", exit_code::usage);
+}
 }  // namespace
 
 std::vector<double> sxy_phase_field(const Lattice& lat, const Couplings& c, const HostState& s, double min_amplitude) {
     const index_t N = lat.sites();
-    std::vector<double> psi(static_cast<std::size_t>(N));
-    for (index_t k = 0; k < lat.L[2]; ++k)
-        for (index_t j = 0; j < lat.L[1]; ++j)
-            for (index_t i = 0; i < lat.L[0]; ++i) {
-                const index_t n = lat.site(i, j, k);
-                const double x = s[n], y = s[N + n];
-                if (std::hypot(x, y) < min_amplitude) {
-                    psi[n] = NAN;
-                } else {
-                    psi[n] = Lattice::parity(i, j, k) > 0 ? std::atan2(y, x) : std::atan2(c.Jx * x, -c.Jy * y);
-                }
-            }
-    return psi;
+    return phase_of_rows(lat, c, s.data(), s.data() + N, 0, lat.L[lat.dim - 1], min_amplitude);
 }
 
-VortexCensus find_vortices(const Lattice& lat, const Couplings& c, const HostState& s, double min_amplitude) {
-    if (lat.dim < 2) throw Error("vortices need a 2D or 3D lattice", exit_code::usage);
-    if (c.Jx * c.Jy == 0)
-        throw Error("vortices: the sXY phase field needs Jx Jy != 0 (physics.md section 5)", exit_code::usage);
-    const std::vector<double> psi = sxy_phase_field(lat, c, s, min_amplitude);
-    const index_t L[3] = {lat.L[0], lat.L[1], lat.L[2]};
+std::vector<double> sxy_phase_rows(const Lattice& lat, const Couplings& c, const HostState& rows_state, index_t first,
+                                   index_t rows, double min_amplitude) {
+    check_vortex_lattice(lat, c);
+    const index_t n = rows * (lat.sites() / lat.L[lat.dim - 1]);
+    return phase_of_rows(lat, c, rows_state.data(), rows_state.data() + n, first, rows, min_amplitude);
+}
+
+VortexCensus count_plaquettes(const Lattice& lat, const double* psi, index_t first, index_t rows) {
+    const int slow = lat.dim - 1;
+    const index_t row_sites = lat.sites() / lat.L[slow];
     VortexCensus v;
     // Plaquette (normal na, base site p0) spans axes u = na+1, w = na+2 (mod 3);
     // corners p0, p0+u, p0+u+w, p0+w: counter-clockwise seen from +na.
     // 2D has only xy plaquettes (normal z); 3D has all three orientations.
-    auto key = [&](int a, index_t n) { return std::size_t(a) * std::size_t(lat.sites()) + std::size_t(n); };
-    std::vector<std::int64_t> slot(lat.dim == 3 ? 3 * std::size_t(lat.sites()) : 0, -1);  // plaquette -> v.list index
+    // Along the slowest axis a corner is one row further in psi (its extra
+    // last row), along the others it wraps around the lattice.
     for (int na = lat.dim == 3 ? 0 : 2; na < 3; ++na) {
         const int u = (na + 1) % 3, w = (na + 2) % 3;
-        for (index_t k = 0; k < L[2]; ++k)
-            for (index_t j = 0; j < L[1]; ++j)
-                for (index_t i = 0; i < L[0]; ++i) {
-                    index_t p0[3] = {i, j, k};
-                    index_t corners[4];
-                    const int du[4] = {0, 1, 1, 0}, dw[4] = {0, 0, 1, 1};
-                    for (int q = 0; q < 4; ++q) {
-                        index_t p[3] = {p0[0], p0[1], p0[2]};
-                        p[u] = (p[u] + du[q]) % L[u];
-                        p[w] = (p[w] + dw[q]) % L[w];
-                        corners[q] = lat.site(p[0], p[1], p[2]);
-                    }
-                    ++v.plaquettes;
-                    bool skip = false;
-                    for (index_t cn : corners) skip = skip || std::isnan(psi[cn]);
-                    if (skip) { ++v.skipped; continue; }
-                    double total = 0;
-                    for (int q = 0; q < 4; ++q) total += wrap(psi[corners[(q + 1) % 4]] - psi[corners[q]]);
-                    const int wnd = int(std::lround(total / (2 * M_PI)));
-                    if (wnd == 0) continue;
-                    (wnd > 0 ? v.vortices : v.antivortices) += std::abs(wnd);
-                    Vortex vx;
-                    for (int d = 0; d < 3; ++d) vx.pos[d] = double(p0[d]);
-                    vx.pos[u] += 0.5;
-                    vx.pos[w] += 0.5;
-                    vx.normal = na;
-                    vx.charge = wnd;
-                    if (lat.dim == 3) slot[key(na, lat.site(i, j, k))] = std::int64_t(v.list.size());
-                    v.list.push_back(vx);
-                }
-    }
-    if (lat.dim == 3) {
-        // A line through a unit cube enters and leaves through two of its six
-        // faces: join the pierced faces of every cube.
-        v.pierced = std::int64_t(v.list.size());
-        DisjointSets sets(v.list.size());
-        for (index_t k = 0; k < L[2]; ++k)
-            for (index_t j = 0; j < L[1]; ++j)
-                for (index_t i = 0; i < L[0]; ++i) {
-                    std::int64_t first = -1;
+        for (index_t kl = 0; kl < rows; ++kl)
+            for (index_t f = 0; f < row_sites; ++f) {
+                index_t p0[3] = {f % lat.L[0], lat.dim == 3 ? f / lat.L[0] : 0, 0};
+                p0[slow] = first + kl;
+                index_t corners[4];
+                const int du[4] = {0, 1, 1, 0}, dw[4] = {0, 0, 1, 1};
+                for (int q = 0; q < 4; ++q) {
+                    index_t p[3] = {p0[0], p0[1], p0[2]};
+                    p[slow] = kl;
+                    p[u] += du[q];
+                    p[w] += dw[q];
                     for (int a = 0; a < 3; ++a)
-                        for (int side = 0; side < 2; ++side) {
-                            index_t p[3] = {i, j, k};
-                            p[a] = (p[a] + side) % L[a];
-                            const std::int64_t id = slot[key(a, lat.site(p[0], p[1], p[2]))];
-                            if (id < 0) continue;
-                            if (first < 0) first = id; else sets.join(id, first);
-                        }
+                        if (a != slow) p[a] %= lat.L[a];
+                    const index_t row = p[slow];
+                    p[slow] = 0;
+                    corners[q] = lat.site(p[0], p[1], p[2]) + row * row_sites;
                 }
-        for (std::size_t q = 0; q < v.list.size(); ++q) v.lines += sets.find(std::int64_t(q)) == std::int64_t(q);
+                ++v.plaquettes;
+                bool skip = false;
+                for (index_t cn : corners) skip = skip || std::isnan(psi[cn]);
+                if (skip) { ++v.skipped; continue; }
+                double total = 0;
+                for (int q = 0; q < 4; ++q) total += wrap(psi[corners[(q + 1) % 4]] - psi[corners[q]]);
+                const int wnd = int(std::lround(total / (2 * M_PI)));
+                if (wnd == 0) continue;
+                (wnd > 0 ? v.vortices : v.antivortices) += std::abs(wnd);
+                Vortex vx;
+                for (int d = 0; d < 3; ++d) vx.pos[d] = double(p0[d]);
+                vx.pos[u] += 0.5;
+                vx.pos[w] += 0.5;
+                vx.normal = na;
+                vx.charge = wnd;
+                v.list.push_back(vx);
+            }
     }
+    return v;
+}
+
+void join_vortex_lines(const Lattice& lat, VortexCensus& v) {
+    // A line through a unit cube enters and leaves through two of its six
+    // faces: join the pierced faces of every cube. Face (normal a, base q)
+    // bounds the cubes based at q and at q - e_a.
+    v.pierced = std::int64_t(v.list.size());
+    DisjointSets sets(v.list.size());
+    std::vector<std::int64_t> first_face(std::size_t(lat.sites()), -1);  // cube's base site -> a pierced face of it
+    for (std::size_t id = 0; id < v.list.size(); ++id) {
+        const Vortex& x = v.list[id];
+        index_t q[3];
+        for (int d = 0; d < 3; ++d) q[d] = index_t(std::floor(x.pos[d]));  // the base: pos less the halves
+        for (int side = 0; side < 2; ++side) {
+            index_t c[3] = {q[0], q[1], q[2]};
+            if (side == 1) c[x.normal] = (c[x.normal] + lat.L[x.normal] - 1) % lat.L[x.normal];
+            std::int64_t& first = first_face[std::size_t(lat.site(c[0], c[1], c[2]))];
+            if (first < 0) first = std::int64_t(id); else sets.join(std::int64_t(id), first);
+        }
+    }
+    v.lines = 0;
+    for (std::size_t q = 0; q < v.list.size(); ++q) v.lines += sets.find(std::int64_t(q)) == std::int64_t(q);
+}
+
+VortexCensus find_vortices(const Lattice& lat, const Couplings& c, const HostState& s, double min_amplitude) {
+    check_vortex_lattice(lat, c);
+    std::vector<double> psi = sxy_phase_field(lat, c, s, min_amplitude);
+    const index_t row_sites = lat.sites() / lat.L[lat.dim - 1];
+    psi.insert(psi.end(), psi.begin(), psi.begin() + row_sites);  // the row after the last: the first
+    VortexCensus v = count_plaquettes(lat, psi.data(), 0, lat.L[lat.dim - 1]);
+    if (lat.dim == 3) join_vortex_lines(lat, v);
     return v;
 }
 

@@ -40,4 +40,17 @@ VortexCensus find_vortices(const Lattice& lat, const Couplings& c, const HostSta
 // The sXY phase field psi of every site (NaN where the in-plane amplitude is below min_amplitude).
 std::vector<double> sxy_phase_field(const Lattice& lat, const Couplings& c, const HostState& s, double min_amplitude);
 
+// The same census in parts, for a lattice spread over processes in slabs of its
+// slowest axis (src/mpi/): find_vortices is these three on the whole lattice.
+// psi of `rows` rows of the slowest axis from global row `first` on (periodic),
+// from their spins (x, y, z blocks of rows x row-sites values).
+std::vector<double> sxy_phase_rows(const Lattice& lat, const Couplings& c, const HostState& rows_state, index_t first,
+                                   index_t rows, double min_amplitude);
+// The plaquettes based in rows [first, first + rows), from psi of those rows
+// and of the one after them (rows + 1 rows); list in the order (normal, site).
+// 3D lines are not joined here.
+VortexCensus count_plaquettes(const Lattice& lat, const double* psi, index_t first, index_t rows);
+// 3D: v.pierced and v.lines from v.list (pierced faces joined through the cubes they share).
+void join_vortex_lines(const Lattice& lat, VortexCensus& v);
+
 }  // namespace xyzmf

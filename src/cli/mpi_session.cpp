@@ -16,6 +16,7 @@
 
 #include "signals.hpp"
 #include "slab.hpp"
+#include "slab_analysis.hpp"
 #endif
 
 namespace xyzmf::cli {
@@ -208,6 +209,24 @@ std::unique_ptr<Domain<Real>> make_run_domain(Backend<Real>& be, const RunConfig
 #else
     (void)be;
     (void)cfg;
+#endif
+    return nullptr;
+}
+
+std::function<void(const std::string&, double, const HostState&)> spread_analysis_hook(
+    const RunConfig& cfg, const AnalysisOptions& opt, std::function<void(const std::string&, AnalysisParts)> deliver) {
+#ifdef XYZMF_HAVE_MPI
+    if (in_session()) {
+        auto analysis = std::make_shared<SlabAnalysis>(MPI_COMM_WORLD, cfg.lattice, cfg.couplings, opt);
+        return [analysis, deliver](const std::string& where, double, const HostState& owned) {
+            AnalysisParts parts = analysis->compute(owned);
+            if (session_root()) deliver(where, std::move(parts));
+        };
+    }
+#else
+    (void)cfg;
+    (void)opt;
+    (void)deliver;
 #endif
     return nullptr;
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "xyzmf/backend.hpp"
+#include "analysis.hpp"
 #include "domain.hpp"
 #include "run_config.hpp"
 
@@ -26,6 +27,13 @@ int run_under_mpi(const std::vector<std::string>& arguments, const std::string& 
 // an MPI session: the run then holds the whole lattice.
 template <class Real>
 std::unique_ptr<Domain<Real>> make_run_domain(Backend<Real>& be, const RunConfig& cfg);
+
+// run --analyze in an MPI session: a RunHooks::on_spread_state that computes a
+// state's structure factor and vortices with all ranks (src/mpi/slab_analysis.hpp)
+// and hands the whole lattice's parts to `deliver` on rank 0 (collective to
+// make; null outside a session).
+std::function<void(const std::string& where, double t, const HostState& owned)> spread_analysis_hook(
+    const RunConfig& cfg, const AnalysisOptions& opt, std::function<void(const std::string& where, AnalysisParts parts)> deliver);
 
 // In an MPI session: true on rank 0 only; outside one: true.
 bool session_root();

@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "cli.hpp"
@@ -66,10 +68,25 @@ void repair_for_resume(const std::string& path, bool quiet) {
                     r.damaged_copy.c_str());
 }
 
+// What the ranks of an MPI run computed together for the analysis of each
+// state, until rank 0's writer thread takes it.
+struct SpreadParts {
+    std::mutex mutex;
+    std::map<std::string, AnalysisParts> parts;
+    AnalysisParts take(const std::string& where) {
+        std::lock_guard<std::mutex> hold(mutex);
+        const auto it = parts.find(where);
+        if (it == parts.end()) throw Error("mpi analysis: no structure factor for " + where + " (internal error)");
+        AnalysisParts p = std::move(it->second);
+        parts.erase(it);
+        return p;
+    }
+};
+
 // The ranks other than 0 of an MPI run: the same loop on their slabs, no file.
 template <class Real>
-int run_follower(Simulation<Real>& sim, const StartPoint& start) {
-    sim.run(nullptr, start);
+int run_follower(Simulation<Real>& sim, const StartPoint& start, const RunHooks& hooks) {
+    sim.run(nullptr, start, hooks);
     return 0;
 }
 
@@ -133,7 +150,20 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
                                                         std::move(lock))
                           : std::make_unique<RunOutput>(cfg, where);
     });
-    if (!root) return run_follower(sim, start);
+    // --analyze over MPI ranks: each state's S(k) and vortices computed by all
+    // ranks together (only rank 0 gathers the whole state, to write it), left
+    // here for rank 0's writer thread, which classifies and writes.
+    const AnalysisOptions aopt;
+    SpreadParts spread;
+    RunHooks spread_hooks;
+    if (domain && analyze)
+        on_every_rank([&] {
+            spread_hooks.on_spread_state = spread_analysis_hook(cfg, aopt, [&spread](const std::string& at, AnalysisParts p) {
+                std::lock_guard<std::mutex> hold(spread.mutex);
+                spread.parts[at] = std::move(p);
+            });
+        });
+    if (!root) return run_follower(sim, start, spread_hooks);
     RunOutput& out = *output;
     if (!quiet)
         std::printf("xyzmf: %s, %s, %s, %s precision, t_end = %g -> %s\n", lattice_text(cfg.lattice).c_str(),
@@ -146,9 +176,8 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
     std::string final_phase;
     {
         ProgressLine progress(quiet);
-        RunHooks hooks;
-        const AnalysisOptions aopt;
-        if (analyze) analyzer = std::make_unique<Analyzer>(cfg.lattice, cfg.couplings, aopt);
+        RunHooks hooks = spread_hooks;
+        if (analyze && !domain) analyzer = std::make_unique<Analyzer>(cfg.lattice, cfg.couplings, aopt);
         if (xdmf_sidecar) {
             XdmfOptions xo;
             xo.overwrite = cfg.overwrite;
@@ -157,7 +186,7 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
             xo.phase_field = sxy_phase_field;
             xdmf_sidecar_ptr = std::make_unique<XdmfExport>(out.path(), cfg, xo);
         }
-        if (analyzer || xdmf_sidecar_ptr) {
+        if (analyze || xdmf_sidecar_ptr) {
             hooks.on_state = [&](const std::string& where, double t, const StateView& ref) {
                 const std::size_t n = 3 * std::size_t(cfg.lattice.sites());
                 HostState st(n);
@@ -166,8 +195,11 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
                 else
                     std::copy_n(static_cast<const double*>(ref.data), n, st.begin());
                 std::int64_t vortex_points = 0;
-                if (analyzer) {
-                    const StateAnalysis a = analyzer->analyze(st, t, residual_trend(out.handle(), t), where);
+                if (analyze) {
+                    const double trend = residual_trend(out.handle(), t);
+                    const StateAnalysis a = analyzer ? analyzer->analyze(st, t, trend, where)
+                                                     : complete_analysis(cfg.lattice, cfg.couplings, aopt, st,
+                                                                         spread.take(where), t, trend, where);
                     // S(k) of three components plus the analysis tables.
                     out.write_extra(3.0 * 8 * double(cfg.lattice.sites()) + 65536, [&](hid_t f) {
                         write_state_analysis(f, a, aopt);

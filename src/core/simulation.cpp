@@ -372,6 +372,18 @@ private:
             if (out_) m_.settle();
             throw m_.blow_up(o, t, out_, m_.last_snapshot_t);
         }
+        if (hooks_.on_spread_state) {
+            const index_t first = m_.domain->owned_first(), n = m_.domain->owned_last() - first,
+                          stride = m_.domain->local().component_stride();
+            std::vector<Real> mine(3 * std::size_t(n));
+            for (int c = 0; c < 3; ++c) m_.be.download(mine.data() + c * n, m_.y.data() + c * stride + first, std::size_t(n));
+            try {
+                hooks_.on_spread_state(where, t, HostState(mine.begin(), mine.end()));
+            } catch (...) {
+                if (data) buffers_.give(data);
+                throw;
+            }
+        }
         if (!out_) return;
         m_.writer->push([this, data, write, where, t, prec = m_.cfg.precision]() {
             struct Back {

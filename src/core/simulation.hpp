@@ -45,6 +45,11 @@ struct RunHooks {
     // Called after each snapshot and the final state are written (run --analyze);
     // where: RunSink::snapshot_where(index), or "/final".
     std::function<void(const std::string& where, double t, const StateView& s)> on_state;
+    // A lattice spread over processes (a Domain): called on every process, in
+    // step, with the sites this one owns (x, y, z blocks), at each state
+    // on_state will see and before it (run --analyze over MPI ranks: what all
+    // of them compute together).
+    std::function<void(const std::string& where, double t, const HostState& owned)> on_spread_state;
     // Tests: behave as if killed after this many steps (the file keeps what was written).
     std::int64_t kill_after_steps = -1;
 };

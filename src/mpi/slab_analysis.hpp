@@ -1,0 +1,52 @@
+// The analysis of one lattice spread over MPI ranks in slabs (slab.hpp), with
+// no rank holding the whole state:
+// - the structure factors by FFTW's MPI transform (all three components in one
+//   plan): each rank's rows go to FFTW's own row blocks (which differ from the
+//   slabs: FFTW gives every rank ceil(L/P) rows, the slabs balance them), and
+//   |F(k)|^2 of the half spectrum comes to rank 0, which unfolds it (1D: the
+//   rows are gathered and transformed on rank 0, one short line);
+// - sXY vortices: each rank counts the plaquettes based in its own rows, with
+//   the phase of one row from the next rank, and rank 0 joins the lists (in
+//   the serial order) and, in 3D, the lines.
+// The counts and vortex positions equal a serial analysis of the same state;
+// S(k) agrees to roundoff (FFTW's distributed algorithm adds in another order)
+// (tests/mpi/test_slab.cpp).
+#pragma once
+
+#include <mpi.h>
+
+#include <memory>
+
+#include "analysis.hpp"
+#include "slab.hpp"
+
+namespace xyzmf {
+
+class SlabAnalysis {
+public:
+    // Collective over comm (plans the transform).
+    SlabAnalysis(MPI_Comm comm, const Lattice& global, const Couplings& c, const AnalysisOptions& opt);
+    ~SlabAnalysis();
+    SlabAnalysis(const SlabAnalysis&) = delete;
+    SlabAnalysis& operator=(const SlabAnalysis&) = delete;
+
+    // Collective. owned: this rank's rows of the slab split (make_slab's
+    // [begin, end)), as x, y, z blocks. Returns the whole lattice's parts on
+    // rank 0, empty ones elsewhere.
+    AnalysisParts compute(const HostState& owned);
+
+private:
+    struct Fft;
+    MPI_Comm comm_;
+    int rank_ = 0, ranks_ = 1;
+    Lattice global_;
+    Couplings couplings_;
+    AnalysisOptions opt_;
+    Slab slab_;
+    std::unique_ptr<Fft> fft_;
+
+    StructureFactor structure_factor(const HostState& owned);
+    VortexCensus vortices(const HostState& owned);
+};
+
+}  // namespace xyzmf
