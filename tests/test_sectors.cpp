@@ -76,13 +76,45 @@ TEST(Sectors, TogetherHoldTheWholeSpectrum) {
     }
 }
 
+// Where the total sz is conserved (Jx = Jy), the sectors of (momentum, charge)
+// together hold L's spectrum too, and the charge is its own check: a sector
+// that left out a term of L (a charge not conserved) would not add up.
+TEST(Sectors, ChargeSectorsHoldTheWholeSpectrumAtJxEqualJy) {
+    const QuantumConfig c = cluster(1, 4, 1, 1.5, 1.5, -0.7, 0.2);
+    const Eigen::VectorXcd full = full_liouvillian(c).eigenvalues();
+    std::vector<cd> parts;
+    std::int64_t dims = 0;
+    for (int k = 0; k < 4; ++k)
+        for (int q = -4; q <= 4; ++q) {
+            const OperatorSector s(c, {k, 0, 0}, std::abs(q) % 2, false, q);
+            dims += s.dimension();
+            if (s.dimension() == 0) continue;
+            const Eigen::VectorXcd ev = Eigen::MatrixXcd(s.matrix()).eigenvalues();
+            parts.insert(parts.end(), ev.data(), ev.data() + ev.size());
+        }
+    EXPECT_EQ(dims, 256);
+    ASSERT_EQ(Eigen::Index(parts.size()), full.size());
+    std::vector<bool> used(parts.size(), false);
+    for (Eigen::Index e = 0; e < full.size(); ++e) {
+        std::size_t best = 0;
+        double d = HUGE_VAL;
+        for (std::size_t q = 0; q < parts.size(); ++q)
+            if (!used[q] && std::abs(parts[q] - full[e]) < d) d = std::abs(parts[q] - full[e]), best = q;
+        used[best] = true;
+        EXPECT_LT(d, 1e-4) << full[e];
+    }
+    EXPECT_THROW(OperatorSector(cluster(1, 4, 1, 2, 0.6, 1), {0, 0, 0}, 0, false, 0), Error);  // Jx != Jy
+}
+
 // The steady state and the gap from the sectors equal the full space's (dense
 // L: its null vector, and -max Re lambda over the rest), with dephasing, on a
 // 2D cluster, at strong couplings, and for one spin.
 TEST(Sectors, SteadyStateAndGapEqualTheFullSpaces) {
     // (Rings of 5 and 6 are QuTiP's, tests/reference/quantum_qutip.py.)
+    // Jx = Jy: sectors of charge popcount(i) - popcount(j) too.
     for (QuantumConfig c : {cluster(1, 4, 1, 2, 0.6, 1), cluster(1, 3, 1, 4, 2, 1, 0.2), cluster(2, 2, 2, 2, 0, 1, 0.1),
-                            cluster(1, 4, 1, 8, 3, -2), cluster(1, 1, 1, 0, 0, 0, 0.3)}) {
+                            cluster(1, 4, 1, 8, 3, -2), cluster(1, 1, 1, 0, 0, 0, 0.3), cluster(1, 4, 1, 2, 2, 1),
+                            cluster(2, 2, 2, 1, 1, -0.5, 0.1)}) {
         SCOPED_TRACE(lattice_text(c.lattice) + " Jx " + std::to_string(c.couplings.Jx));
         c.gap = true;
         const ExactResults sector = solve_exact(c);
@@ -105,6 +137,33 @@ TEST(Sectors, SteadyStateAndGapEqualTheFullSpaces) {
         for (int a = 0; a < 3; ++a)
             for (std::size_t r = 0; r < full.c[a].size(); ++r)
                 EXPECT_NEAR(sector.corr.c[a][r], full.c[a][r], 1e-10) << a << " " << r;
+    }
+}
+
+// Mirrors: the steady state found in the sector invariant under translations
+// and mirrors (what sector_steady_state uses) equals, element by element, the
+// one of the translations' sector alone (sparse LU there), on a sector about
+// half (rings) to a quarter (3x3) the size; with dephasing and on a cluster
+// where only one axis has a mirror (4x2).
+TEST(Sectors, MirrorsShrinkTheSteadyStatesSectorAndKeepItsState) {
+    const std::pair<QuantumConfig, double> cases[] = {{cluster(1, 6, 1, 2, 0.6, 1), 0.7},
+                                                      {cluster(1, 5, 1, 4, 2, 1, 0.2), 0.7},
+                                                      {cluster(2, 3, 3, 1, -1, 0.5), 0.4},
+                                                      {cluster(2, 4, 2, 2, 0.6, 1, 0.1), 0.7}};
+    for (const auto& [c, shrink] : cases) {
+        SCOPED_TRACE(lattice_text(c.lattice) + " Jx " + std::to_string(c.couplings.Jx));
+        const SectorSteadyState plain = sector_steady_state(c, false);
+        const std::vector<cd> want = plain.sector.full_matrix(plain.c);
+
+        const SectorSteadyState st = sector_steady_state(c);
+        EXPECT_LT(double(st.sector.dimension()), shrink * double(plain.sector.dimension()));
+        const std::vector<cd> got = st.sector.full_matrix(st.c);
+        ASSERT_EQ(got.size(), want.size());
+        double worst = 0, largest = 0;
+        for (std::size_t e = 0; e < want.size(); ++e)
+            worst = std::max(worst, std::abs(got[e] - want[e])), largest = std::max(largest, std::abs(want[e]));
+        EXPECT_LT(worst, 1e-11) << "largest element " << largest;
+        EXPECT_GT(largest, 1e-3);
     }
 }
 
@@ -227,7 +286,9 @@ Eigen::MatrixXcd reduced(const DensityMatrix& r, const std::vector<int>& sites) 
 // lindblad_element, not the sector's matrix), unit trace, Hermitian, and the
 // one- and two-site reduced density matrices positive.
 void expect_physical_steady_state(const QuantumConfig& c) {
-    const SectorSteadyState st = sector_steady_state(c);
+    // At Jx = 8 the translations' sector alone: the incomplete LU breaks down
+    // there and the sparse LU takes over (the mirrors' sector needs no fallback).
+    const SectorSteadyState st = sector_steady_state(c, c.couplings.Jx != 8);
     const DensityMatrix r{int(c.lattice.copy_sites()), basis_t(1) << c.lattice.copy_sites(), st.sector.full_matrix(st.c)};
     EXPECT_LT(st.residual, 1e-10) << st.method;
     if (c.couplings.Jx == 8) EXPECT_EQ(st.method, "sparse LU");

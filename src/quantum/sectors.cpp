@@ -31,23 +31,51 @@ std::vector<Eigen::Triplet<T>> gather_rows(std::int64_t n, Row row) {
 
 }  // namespace
 
-OperatorSector::OperatorSector(const QuantumConfig& c, std::array<int, 3> momentum, int parity)
-    : config_(c), m_(make_spin_model(c.lattice, c.couplings)), k_(momentum), parity_(parity) {
+bool conserves_total_sz(const Couplings& c) { return c.Jx == c.Jy; }
+
+OperatorSector::OperatorSector(const QuantumConfig& c, std::array<int, 3> momentum, int parity, bool reflections,
+                               int charge)
+    : config_(c), m_(make_spin_model(c.lattice, c.couplings)), k_(momentum), parity_(parity), charge_(charge) {
     const Lattice& lat = c.lattice;
     N_ = int(lat.copy_sites());
-    G_ = N_;  // one translation per displacement, numbered as the sites
     for (int d = 0; d < 3; ++d)
         if (k_[std::size_t(d)] < 0 || k_[std::size_t(d)] >= lat.L[d]) throw Error("sector: momentum out of range");
+    if (reflections && !zero_momentum()) throw Error("sector: reflections only with zero momentum");
+    if (charge_ != kAnyCharge && (!conserves_total_sz(c.couplings) || std::abs(charge_) % 2 != parity_))
+        throw Error("sector: a charge needs Jx = Jy and the parity of the charge");
+    // The group: the translations (numbered as the sites), each after every
+    // combination of mirrors x -> -x along the axes longer than 2 (on shorter
+    // ones a mirror is a translation or nothing).
+    std::vector<std::vector<int>> mirrors{std::vector<int>(static_cast<std::size_t>(N_))};
+    for (int n = 0; n < N_; ++n) mirrors[0][std::size_t(n)] = n;
+    for (int a = 0; a < 3 && reflections; ++a) {
+        if (lat.L[a] <= 2) continue;
+        const std::size_t before = mirrors.size();
+        for (std::size_t m = 0; m < before; ++m) {
+            std::vector<int> flipped(static_cast<std::size_t>(N_));
+            for (index_t k = 0; k < lat.L[2]; ++k)
+                for (index_t j = 0; j < lat.L[1]; ++j)
+                    for (index_t i = 0; i < lat.L[0]; ++i) {
+                        index_t p[3] = {i, j, k};
+                        p[a] = (lat.L[a] - p[a]) % lat.L[a];
+                        flipped[std::size_t(lat.site(i, j, k))] = mirrors[m][std::size_t(lat.site(p[0], p[1], p[2]))];
+                    }
+            mirrors.push_back(flipped);
+        }
+    }
+    G_ = N_ * int(mirrors.size());
     const basis_t D = basis_t(1) << N_;
     const std::vector<int> partner = displacement_partners(lat);
     image_.resize(std::size_t(G_) * D);
     shift_.resize(std::size_t(G_));
     for (int g = 0; g < G_; ++g) {
-        shift_[std::size_t(g)] = {int(g % lat.L[0]), int(g / lat.L[0] % lat.L[1]), int(g / (lat.L[0] * lat.L[1]))};
+        const int t = g % N_;  // translation t after mirror g / N_
+        const std::vector<int>& mirror = mirrors[std::size_t(g / N_)];
+        shift_[std::size_t(g)] = {int(t % lat.L[0]), int(t / lat.L[0] % lat.L[1]), int(t / (lat.L[0] * lat.L[1]))};
         for (basis_t i = 0; i < D; ++i) {
             basis_t out = 0;
             for (int n = 0; n < N_; ++n)
-                if (i >> n & 1u) out |= basis_t(1) << partner[std::size_t(g) * N_ + n];
+                if (i >> n & 1u) out |= basis_t(1) << partner[std::size_t(t) * N_ + mirror[std::size_t(n)]];
             image_[std::size_t(g) * D + i] = out;
         }
     }
@@ -60,6 +88,7 @@ OperatorSector::OperatorSector(const QuantumConfig& c, std::array<int, 3> moment
         const basis_t i = basis_t(ii);
         for (basis_t j = 0; j < D; ++j) {
             if ((popcount(i) + popcount(j)) % 2 != parity_) continue;
+            if (charge_ != kAnyCharge && int(popcount(i)) - int(popcount(j)) != charge_) continue;
             const std::uint64_t key = std::uint64_t(i) << N_ | j;
             int stab = 0;
             bool rep = true, compatible = true;
@@ -82,7 +111,7 @@ OperatorSector::OperatorSector(const QuantumConfig& c, std::array<int, 3> moment
         stab_.insert(stab_.end(), stabs[i].begin(), stabs[i].end());
         std::vector<std::uint64_t>().swap(keys[i]);
     }
-    if (zero_momentum()) {
+    if (hermitian_form()) {
         conj_.resize(rep_.size());
         const std::uint64_t low = (std::uint64_t(1) << N_) - 1;
 #pragma omp parallel for schedule(static)
@@ -132,7 +161,7 @@ Eigen::SparseMatrix<OperatorSector::cd> OperatorSector::matrix() const {
 }
 
 Eigen::SparseMatrix<double> OperatorSector::hermitian_matrix(bool trace_row) const {
-    if (!zero_momentum()) throw Error("sector: the Hermitian real form needs zero momentum");
+    if (!hermitian_form()) throw Error("sector: the Hermitian real form needs zero momentum and charge 0");
     const std::int64_t n = dimension();
     const basis_t low = (basis_t(1) << N_) - 1;
     auto all = gather_rows<double>(n, [&](std::int64_t r, std::vector<Eigen::Triplet<double>>& trip) {

@@ -6,7 +6,10 @@
 // spins in pairs; a decay lowers both popcounts at once). So L is block
 // diagonal over (momentum k, parity p). The steady state is translation
 // invariant and commutes with P: it lies in k = 0, p = even, a sector about
-// 2N times smaller than the 4^N elements (ring of 12: 7.0e5 against 1.7e7).
+// 2N times smaller than the 4^N elements (ring of 12: 7.0e5 against 1.7e7),
+// and is mirror symmetric too: with the mirrors in the group (reflections,
+// zero momentum only) its sector halves again on a ring and quarters on a 4x3
+// cluster.
 //
 // A sector's basis: one representative pair r = (i, j) per orbit (the
 // smallest key i 2^N + j over the orbit) whose stabiliser has character 1, and
@@ -35,16 +38,29 @@ public:
     using cd = std::complex<double>;
 
     // momentum: integers k_d in [0, L_d); parity: 0 (even) or 1 (odd).
-    OperatorSector(const QuantumConfig& c, std::array<int, 3> momentum, int parity);
+    // reflections (zero momentum only): the group also holds the mirrors of
+    // every axis longer than 2, and the sector is its invariant part, where
+    // the steady state lies (L commutes with them: every bond has its mirror
+    // image); a ring's is half the size, a 4x3 cluster's a quarter.
+    // charge (only where H conserves the total sz, Jx = Jy): the sector's
+    // popcount(i) - popcount(j), which every term of L keeps (H moves a spin
+    // up for one down; a decay lowers both popcounts); parity must be its
+    // parity. kAnyCharge: no such split.
+    static constexpr int kAnyCharge = -1000;
+    OperatorSector(const QuantumConfig& c, std::array<int, 3> momentum, int parity, bool reflections = false,
+                   int charge = kAnyCharge);
 
     std::int64_t dimension() const { return std::int64_t(rep_.size()); }
     bool zero_momentum() const { return k_[0] == 0 && k_[1] == 0 && k_[2] == 0; }
+    // Zero momentum and closed under rho -> rho^+ (charge 0 or unsplit): the
+    // real Hermitian form below exists.
+    bool hermitian_form() const { return zero_momentum() && (charge_ == kAnyCharge || charge_ == 0); }
     const SpinModel& model() const { return m_; }
 
     // L on the sector's basis (complex, any momentum).
     Eigen::SparseMatrix<cd> matrix() const;
 
-    // k = 0 only: the sector's Hermitian matrices form a real space of the same
+    // hermitian_form() only: the sector's Hermitian matrices form a real space of the same
     // dimension (c_{r+} = conj(c_r), r+ the orbit of (j, i)); x holds Re c_r at
     // r and Im c_r at r+ (r < r+), c_r itself where r = r+. L as a real matrix
     // on x; with trace_row, its row 0 (output (0, 0), redundant since L keeps
@@ -70,17 +86,22 @@ private:
 
     QuantumConfig config_;
     SpinModel m_;
-    int N_ = 0, G_ = 0;
+    int N_ = 0, G_ = 0;                   // sites, group elements
     std::array<int, 3> k_{};
     int parity_ = 0;
-    std::vector<basis_t> image_;          // [g][i]: basis state i translated by g
-    std::vector<std::array<int, 3>> shift_;  // g as a displacement
+    int charge_ = kAnyCharge;
+    std::vector<basis_t> image_;          // [g][i]: basis state i moved by g
+    std::vector<std::array<int, 3>> shift_;  // g's translation (its character's argument)
     std::vector<std::uint64_t> rep_;      // sorted keys i 2^N + j
     std::vector<int> stab_;               // |Stab r|
     std::vector<std::int64_t> conj_;      // k = 0: the index of r+
 };
 
-// The steady state: its coefficients on the k = 0, even sector, the residual
+// Whether H conserves the total sz (Jx = Jy), so that L splits by charge too.
+bool conserves_total_sz(const Couplings& c);
+
+// The steady state: its coefficients on the k = 0, even sector (charge 0 where
+// the total sz is conserved), the residual
 // |L rho| / |rho| and the solver that found it (steady_state.cpp).
 struct SectorSteadyState {
     OperatorSector sector;
@@ -88,7 +109,8 @@ struct SectorSteadyState {
     double residual = 0;
     std::string method;
 };
-SectorSteadyState sector_steady_state(const QuantumConfig& c);
+// mirrors = false: in the translations' sector alone (tests).
+SectorSteadyState sector_steady_state(const QuantumConfig& c, bool mirrors = true);
 
 // A sector's L as a real operator (slow_modes.cpp): hermitian_matrix at k = 0;
 // elsewhere matrix() M in its real form [Re M, -Im M; Im M, Re M] on [Re; Im],

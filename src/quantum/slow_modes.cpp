@@ -242,16 +242,29 @@ SectorGap sector_gap(const QuantumConfig& c) {
     out.gap = HUGE_VAL;
     // One task per sector, run side by side (each sector's products are too
     // small to split well), merged in a fixed order.
-    std::vector<std::pair<std::array<int, 3>, int>> tasks;
+    // Sectors (k, parity), or (k, charge) where the total sz is conserved.
+    struct Task {
+        std::array<int, 3> k;
+        int parity, charge;
+    };
+    std::vector<Task> tasks;
+    const int N = int(lat.copy_sites());
+    const bool charged = conserves_total_sz(c.couplings);
     for (int kz = 0; kz < lat.L[2]; ++kz)
         for (int ky = 0; ky < lat.L[1]; ++ky)
             for (int kx = 0; kx < lat.L[0]; ++kx) {
-                // k and -k have conjugate spectra (L commutes with rho -> rho^+): one
-                // of each pair; the real form of a k != 0 sector holds both anyway.
+                // (k, q) and (-k, -q) have conjugate spectra (L commutes with
+                // rho -> rho^+): one of each pair; the real form of a complex
+                // sector holds both anyway.
                 const std::array<int, 3> k{kx, ky, kz};
                 const std::array<int, 3> minus{int((lat.L[0] - kx) % lat.L[0]), int((lat.L[1] - ky) % lat.L[1]),
                                                int((lat.L[2] - kz) % lat.L[2])};
-                if (!(minus < k)) tasks.emplace_back(k, 0), tasks.emplace_back(k, 1);
+                if (!charged) {
+                    if (!(minus < k)) tasks.push_back({k, 0, OperatorSector::kAnyCharge}), tasks.push_back({k, 1, OperatorSector::kAnyCharge});
+                    continue;
+                }
+                for (int q = -N; q <= N; ++q)
+                    if (std::make_pair(minus, -q) >= std::make_pair(k, q)) tasks.push_back({k, std::abs(q) % 2, q});
             }
     std::vector<std::vector<cd>> found(tasks.size());
     std::vector<double> slowest(tasks.size(), -HUGE_VAL);
@@ -260,10 +273,10 @@ SectorGap sector_gap(const QuantumConfig& c) {
 #pragma omp parallel for schedule(dynamic, 1)
     for (std::size_t t = 0; t < tasks.size(); ++t) {
         try {
-            const auto& [k, parity] = tasks[t];
-            const OperatorSector s(c, k, parity);
+            const Task& task = tasks[t];
+            const OperatorSector s(c, task.k, task.parity, false, task.charge);
             if (s.dimension() == 0) continue;
-            const bool real_form = s.zero_momentum();
+            const bool real_form = s.hermitian_form();
             const Eigen::Index n = real_form ? s.dimension() : 2 * s.dimension();
             Eigen::VectorXd start(n);
             for (Eigen::Index e = 0; e < n; ++e) start[e] = 1.0 + 1e-3 * std::sin(1.0 + 0.7 * double(e));
@@ -272,7 +285,7 @@ SectorGap sector_gap(const QuantumConfig& c) {
             complete[t] = m.lambda.size() == n;
             // The steady state: the eigenvalue nearest 0 of the k = 0, even sector.
             Eigen::Index ss = -1;
-            if (real_form && parity == 0) m.lambda.array().abs().minCoeff(&ss);
+            if (real_form && task.parity == 0) m.lambda.array().abs().minCoeff(&ss);
             for (Eigen::Index e = 0; e < m.lambda.size(); ++e) {
                 found[t].push_back(m.lambda[e]);
                 if (e != ss) slowest[t] = std::max(slowest[t], m.lambda[e].real());

@@ -1,5 +1,5 @@
 // The exact steady state in the sector that holds it (zero momentum, even
-// parity; sectors.hpp): L x = 0 with one redundant row replaced by Tr rho = 1,
+// parity, mirror symmetric; sectors.hpp): L x = 0 with one redundant row replaced by Tr rho = 1,
 // on the sector's real Hermitian form.
 //
 // Solvers, cheapest first, each accepted only when its residual is small:
@@ -53,8 +53,10 @@ Eigen::VectorXd arnoldi_steady_state(const SparseD& A, const OperatorSector& s, 
 
 }  // namespace
 
-SectorSteadyState sector_steady_state(const QuantumConfig& c) {
-    SectorSteadyState out{OperatorSector(c, {0, 0, 0}, 0), {}, 0, ""};
+SectorSteadyState sector_steady_state(const QuantumConfig& c, bool mirrors) {
+    SectorSteadyState out{OperatorSector(c, {0, 0, 0}, 0, mirrors,
+                                         conserves_total_sz(c.couplings) ? 0 : OperatorSector::kAnyCharge),
+                          {}, 0, ""};
     const OperatorSector& s = out.sector;
     const SparseD L = s.hermitian_matrix(false);
     Eigen::SparseMatrix<double> A = s.hermitian_matrix(true);  // column-major for the factorisations
