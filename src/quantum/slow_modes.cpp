@@ -260,7 +260,8 @@ SectorGap sector_gap(const QuantumConfig& c) {
                 const std::array<int, 3> minus{int((lat.L[0] - kx) % lat.L[0]), int((lat.L[1] - ky) % lat.L[1]),
                                                int((lat.L[2] - kz) % lat.L[2])};
                 if (!charged) {
-                    if (!(minus < k)) tasks.push_back({k, 0, OperatorSector::kAnyCharge}), tasks.push_back({k, 1, OperatorSector::kAnyCharge});
+                    if (minus < k) continue;
+                    for (int parity : {0, 1}) tasks.push_back({k, parity, OperatorSector::kAnyCharge});
                     continue;
                 }
                 for (int q = -N; q <= N; ++q)
@@ -270,8 +271,10 @@ SectorGap sector_gap(const QuantumConfig& c) {
     std::vector<double> slowest(tasks.size(), -HUGE_VAL);
     std::vector<std::string> failed(tasks.size());
     std::vector<char> complete(tasks.size(), 1);  // every mode of the sector found
+    auto solve = [&](const std::vector<std::size_t>& which) {
 #pragma omp parallel for schedule(dynamic, 1)
-    for (std::size_t t = 0; t < tasks.size(); ++t) {
+    for (std::size_t w = 0; w < which.size(); ++w) {
+        const std::size_t t = which[w];
         try {
             const Task& task = tasks[t];
             const OperatorSector s(c, task.k, task.parity, false, task.charge);
@@ -294,10 +297,33 @@ SectorGap sector_gap(const QuantumConfig& c) {
             failed[t] = e.what();
         }
     }
+    };
+    // Charge q: every mode of the sector has Re lambda <= -gamma |q| / 2 (L is
+    // block triangular in the popcounts (n, m) of |i><j|, decays lowering both,
+    // and each diagonal block is -i[H, .] - gamma (n + m) / 2 plus a dephasing
+    // part whose numerical range is <= 0; n + m >= |q|). So the sectors of
+    // |q| >= 2 are solved only where that bound lies above the gap of |q| <= 1
+    // (without the bound, their large clusters of modes with one real part,
+    // -gamma (n + m) / 2 apart from dephasing, stall Arnoldi: ring of 9 at
+    // (2, 2, 1)).
+    const double gamma = c.couplings.gamma;
+    std::vector<std::size_t> first, later;
+    for (std::size_t t = 0; t < tasks.size(); ++t)
+        (tasks[t].charge == OperatorSector::kAnyCharge || std::abs(tasks[t].charge) <= 1 ? first : later).push_back(t);
+    solve(first);
+    double gap_first = HUGE_VAL;
+    for (std::size_t t : first) gap_first = std::min(gap_first, -slowest[t]);
+    std::vector<std::size_t> needed;
+    double complete_above = -HUGE_VAL;
+    for (std::size_t t : later) {
+        const double bound = -gamma * std::abs(tasks[t].charge) / 2;
+        if (-bound < gap_first + 1e-9) needed.push_back(t);
+        else complete_above = std::max(complete_above, bound + 1e-9);  // its modes, all <= bound, are not listed
+    }
+    solve(needed);
     // Every eigenvalue above a sector's fastest mode found is found; above the
     // largest of those bounds, none is missing from the list.
     std::vector<cd> all;
-    double complete_above = -HUGE_VAL;
     for (std::size_t t = 0; t < tasks.size(); ++t) {
         if (!failed[t].empty()) throw Error(failed[t]);
         all.insert(all.end(), found[t].begin(), found[t].end());

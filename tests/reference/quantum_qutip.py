@@ -43,12 +43,14 @@ TOL = 1e-8
 
 FM, AFM, SDW, SXY = (2.0, 0.0, 1.0), (-2.0, 0.0, 1.0), (4.0, 2.0, 1.0), (1.0, -1.0, 0.0)
 # (lattice, (Jx, Jy, Jz), gamma, gamma_phi): the four phases of the paper's Fig. 4 on rings
-# of 4 (and two on a ring of 6), one dephasing point, and 2D clusters whose axes of length 2 double their bonds
+# of 4 (and two on a ring of 6), dephasing points (one at Jx = Jy), and 2D clusters whose axes of length 2 double their bonds
 # (2x2 is small enough for the dense check of the reference's 2D sectors).
 # Six spins cost xyzmf's gap about 10 s a point on 2 cores, so two phases there (CI time).
 POINTS = ([((4,), J, 1.0, 0.0) for J in (FM, AFM, SDW, SXY)]
           + [((6,), J, 1.0, 0.0) for J in (FM, SXY)]
-          + [((4,), FM, 1.0, 0.2), ((2, 2), FM, 1.0, 0.0), ((3, 2), FM, 1.0, 0.0)])
+          + [((4,), FM, 1.0, 0.2), ((2, 2), FM, 1.0, 0.0), ((3, 2), FM, 1.0, 0.0)]
+          # Jx = Jy with dephasing: xyzmf's sectors split by charge, and skip those whose bound lies below the gap
+          + [((5,), (1.5, 1.5, -0.5), 1.0, 0.3)])
 if QUICK:
     POINTS = [p for p in POINTS if int(np.prod(p[0])) <= 4]
 
