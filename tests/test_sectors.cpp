@@ -42,6 +42,20 @@ Eigen::MatrixXcd full_liouvillian(const QuantumConfig& c) {
     return L;
 }
 
+// The sectors' eigenvalues, matched one to one, are the whole space's.
+void expect_same_spectrum(const std::vector<cd>& parts, const Eigen::VectorXcd& full) {
+    ASSERT_EQ(Eigen::Index(parts.size()), full.size());
+    std::vector<bool> used(parts.size(), false);
+    for (Eigen::Index e = 0; e < full.size(); ++e) {
+        std::size_t best = 0;
+        double d = HUGE_VAL;
+        for (std::size_t q = 0; q < parts.size(); ++q)
+            if (!used[q] && std::abs(parts[q] - full[e]) < d) d = std::abs(parts[q] - full[e]), best = q;
+        used[best] = true;
+        EXPECT_LT(d, 1e-4) << full[e];  // eigenvalues of defective blocks move by eps^(1/3)
+    }
+}
+
 // Every momentum and both parities: the dimensions add up to 4^N and the
 // eigenvalues, matched one to one, are the full space's.
 TEST(Sectors, TogetherHoldTheWholeSpectrum) {
@@ -63,16 +77,7 @@ TEST(Sectors, TogetherHoldTheWholeSpectrum) {
                             EXPECT_LT((er.array() - ev[e]).abs().minCoeff(), 1e-9) << ev[e];
                     }
                 }
-        ASSERT_EQ(Eigen::Index(parts.size()), full.size());
-        std::vector<bool> used(parts.size(), false);
-        for (Eigen::Index e = 0; e < full.size(); ++e) {
-            std::size_t best = 0;
-            double d = HUGE_VAL;
-            for (std::size_t q = 0; q < parts.size(); ++q)
-                if (!used[q] && std::abs(parts[q] - full[e]) < d) d = std::abs(parts[q] - full[e]), best = q;
-            used[best] = true;
-            EXPECT_LT(d, 1e-4) << full[e];  // eigenvalues of defective blocks move by eps^(1/3)
-        }
+        expect_same_spectrum(parts, full);
     }
 }
 
@@ -93,16 +98,7 @@ TEST(Sectors, ChargeSectorsHoldTheWholeSpectrumAtJxEqualJy) {
             parts.insert(parts.end(), ev.data(), ev.data() + ev.size());
         }
     EXPECT_EQ(dims, 256);
-    ASSERT_EQ(Eigen::Index(parts.size()), full.size());
-    std::vector<bool> used(parts.size(), false);
-    for (Eigen::Index e = 0; e < full.size(); ++e) {
-        std::size_t best = 0;
-        double d = HUGE_VAL;
-        for (std::size_t q = 0; q < parts.size(); ++q)
-            if (!used[q] && std::abs(parts[q] - full[e]) < d) d = std::abs(parts[q] - full[e]), best = q;
-        used[best] = true;
-        EXPECT_LT(d, 1e-4) << full[e];
-    }
+    expect_same_spectrum(parts, full);
     EXPECT_THROW(OperatorSector(cluster(1, 4, 1, 2, 0.6, 1), {0, 0, 0}, 0, false, 0), Error);  // Jx != Jy
 }
 

@@ -11,6 +11,7 @@
 
 #include <string>
 
+#include "box.hpp"
 #include "slab.hpp"
 #include "initial_state.hpp"
 #include "xyzmf/error.hpp"
@@ -22,15 +23,6 @@ int rank_count() {
     int p = 1;
     MPI_Comm_size(MPI_COMM_WORLD, &p);
     return p;
-}
-
-Lattice box(int dim, index_t x, index_t y = 1, index_t z = 1) {
-    Lattice lat;
-    lat.dim = dim;
-    lat.L[0] = x;
-    lat.L[1] = dim >= 2 ? y : 1;
-    lat.L[2] = dim >= 3 ? z : 1;
-    return lat;
 }
 
 const Couplings kPoint{2.3, -1.1, 0.7, 0.6, 0.05};  // strong exchange: a wrong ghost row shows at once

@@ -9,20 +9,12 @@
 
 #include <cmath>
 
+#include "box.hpp"
 #include "slab_analysis.hpp"
 #include "initial_state.hpp"
 
 namespace xyzmf::test {
 namespace {
-
-Lattice box(int dim, index_t x, index_t y = 1, index_t z = 1) {
-    Lattice lat;
-    lat.dim = dim;
-    lat.L[0] = x;
-    lat.L[1] = dim >= 2 ? y : 1;
-    lat.L[2] = dim >= 3 ? z : 1;
-    return lat;
-}
 
 const Couplings kSxy{1.0, -1.0, 0.0, 1.0, 0.0};  // Jx Jy < 0, Jz = 0: sXY, vortices counted
 
