@@ -5,7 +5,7 @@
 # (from the repository root). fig4 and gap: about 75 min on the 2-core development machine,
 # one core each, side by side (gap's N = 8 is 45 of them; written before the symmetry
 # sectors, which now take 2-3 s per N = 8 point). gap-large: the gap along Jy for N = 7-10
-# (13 points each) and 11 (3 points) on both cores, about 35 min.
+# (13 points each), 11 (3 points) and 12 (Jy = 0.6) on both cores, about 80 min.
 set -euo pipefail
 X=${1:-build/xyzmf}
 D=results/quantum
@@ -44,6 +44,7 @@ gap_large() {
   for n in 7 8 9; do for jy in $(seq 0 0.2 2.4); do exact $n 2 "$jy"; done >"$D/gap-n$n.jsonl"; done
   for jy in $(seq 0 0.2 2.4); do exact 10 2 "$jy"; done >"$D/gap-n10.jsonl"
   for jy in 0.6 0.4 0.8; do exact 11 2 "$jy"; done >"$D/gap-n11.jsonl"
+  exact 12 2 0.6 >"$D/gap-n12.jsonl"  # 42 min, 3.2 GB
   (cd "$D" && $P ../../tools/plot_quantum.py gap gap-n?.jsonl gap-n1?.jsonl --boundary 1.219 -o gap-jy.png) >"$D/gap-jy.txt" 2>&1
 }
 

@@ -17,7 +17,7 @@ using V = ParamValue;
 
 // Exact method: rho and the Arnoldi basis of 4^N numbers each.
 constexpr int kMaxExactSpins = 12;     // the steady state, in its symmetry sector
-constexpr int kMaxGapSpins = 11;       // --gap, every sector (11: 6 min and 1 GB on 2 cores)
+constexpr int kMaxGapSpins = 12;       // --gap, every sector (12: 42 min and 3.2 GB on 2 cores)
 constexpr int kMaxFullSpaceSpins = 10;  // --series: the whole 4^N space
 
 }  // namespace
