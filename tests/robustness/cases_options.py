@@ -161,7 +161,7 @@ def options_cases():
     add("quantum", "--gap without --method exact", ["--gap"])
     add("quantum", "--series without --method exact", ["--series"])
     add("quantum", "--method exact --sites 13", ["--method", "exact", "--sites", "13"])
-    add("quantum", "--method exact --gap --sites 12", ["--method", "exact", "--gap", "--sites", "12"])
+    add("quantum", "--method exact --gap --sites 13", ["--method", "exact", "--gap", "--sites", "13"])
     add("quantum", "--method exact --series --sites 11", ["--method", "exact", "--series", "--sites", "11"])
     add("quantum", "--batch too large for memory", ["--sites", "26", "--trajectories", "100", "--batch", "100"])
     add("quantum", "--resume a missing file", ["--resume", "missing.h5"], expect=(2, 3))
