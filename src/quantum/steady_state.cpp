@@ -1,19 +1,19 @@
 // The exact steady state in the sector that holds it (zero momentum, even
-// parity, mirror symmetric; sectors.hpp): L x = 0 with one redundant row replaced by Tr rho = 1,
-// on the sector's real Hermitian form.
+// parity, mirror symmetric; sectors.hpp): L x = 0 with one redundant row
+// replaced by Tr rho = 1, on the sector's real Hermitian form.
 //
 // Solvers, cheapest first, each accepted only when its residual is small:
 //   1. BiCGSTAB preconditioned by an incomplete LU (drop tolerance 0.1, fill
-//      factor 2): a ring of 10 in 3 s (30-110 iterations at the Fig. 4
-//      points), of 12 in 2.5 min and 3 GB (2-core machine);
-//   2. the sparse LU, for sectors up to kDirectMaxDimension (ring of 8: 4 s);
+//      factor 2): at the SDW point a ring of 10 in 1.3 s, of 12 in about 100 s
+//      and 1.7 GB, the 4x3 cluster in 36 s (2-core machine; in the
+//      translations' sector alone, without the mirrors, the 4x3 cluster's
+//      incomplete LU took 4 min and BiCGSTAB had not converged 6 min later);
+//   2. the sparse LU, for sectors up to kDirectMaxDimension;
 //   3. Arnoldi on the sector's propagator exp(L tau), which converges whatever
 //      the couplings (the slow modes are the propagator's largest eigenvalues)
 //      but needs thousands of products: the last resort, for couplings much
 //      larger than gamma, where L is nearly singular and the incomplete LU fails,
-//      up to kArnoldiMaxDimension. (The 4x3 cluster at the SDW point: its
-//      incomplete LU alone took 4 min and BiCGSTAB had not converged 6 min
-//      later; it ends with the message after 400 iterations.)
+//      up to kArnoldiMaxDimension; beyond it the run stops with a message.
 #include <Eigen/IterativeLinearSolvers>
 #include <Eigen/SparseLU>
 
