@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times `xyzmf quantum --method exact` (steady state in its symmetry sector, and the
 # gap over all sectors) on rings and periodic clusters: the median of REPEATS runs
-# (one run for the 12-spin cases, which take minutes), the SDW point (4, 2, 1).
+# (one run for the 12-spin cases, which take minutes), the SDW point (4, 2, 1); the
+# sXY rows at (1, -1, 0), where the steady state's sector splits by the staggered charge.
 # Usage: tools/bench_exact.sh [path/to/xyzmf] [repeats] [rows]   (prints a markdown table;
 # rows: an extended regular expression on the case names, e.g. 'gap' or 'ring of (8|10)$')
 set -euo pipefail
@@ -14,7 +15,7 @@ row() {  # label repeats args...
   [[ $label =~ $ROWS ]] || return 0
   local times=() out
   for _ in $(seq "$n"); do
-    out=$(/usr/bin/time -f "%e %M" "$X" quantum --method exact --Jx 4 --Jy 2 --Jz 1 --json "$@" 2>&1 >/dev/null | tail -1)
+    out=$(/usr/bin/time -f "%e %M" "$X" quantum --method exact ${J:---Jx 4 --Jy 2 --Jz 1} --json "$@" 2>&1 >/dev/null | tail -1)
     times+=("$out")
   done
   local t m
@@ -29,6 +30,8 @@ row "steady state, ring of 10" "$R" --sites 10
 row "steady state, 3x3 cluster" "$R" --size 3x3
 row "gap, ring of 8" "$R" --sites 8 --gap
 row "gap, ring of 10" "$R" --sites 10 --gap
+J="--Jx 1 --Jy -1 --Jz 0" row "steady state, sXY point, ring of 10" "$R" --sites 10
 row "steady state, ring of 12" 1 --sites 12
+J="--Jx 1 --Jy -1 --Jz 0" row "steady state, sXY point, ring of 12" 1 --sites 12
 row "steady state, 4x3 cluster" 1 --size 4x3
 row "gap, ring of 12" 1 --sites 12 --gap

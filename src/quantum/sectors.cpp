@@ -31,7 +31,35 @@ std::vector<Eigen::Triplet<T>> gather_rows(std::int64_t n, Row row) {
 
 }  // namespace
 
-bool conserves_total_sz(const Couplings& c) { return c.Jx == c.Jy; }
+SpinCharge conserved_charge(const SpinModel& m) {
+    if (m.flip_equal == 0) return {true, 0};  // no sigma+ sigma+: the total sz
+    if (m.flip_unequal != 0) return {};
+    // No flip-flop: Q staggered over a 2-colouring of the bonds, if there is one.
+    std::vector<int> colour(std::size_t(m.spins), -1);
+    for (int start = 0; start < m.spins; ++start) {
+        if (colour[std::size_t(start)] >= 0) continue;
+        if (start > 0) return {};  // a second part: its colours would be free, and Q not one charge
+        colour[std::size_t(start)] = 0;
+        for (bool changed = true; changed;) {
+            changed = false;
+            for (int b = 0; b < m.bonds; ++b) {
+                const int a = m.bond_a[b], c = m.bond_b[b];
+                int &ca = colour[std::size_t(a)], &cc = colour[std::size_t(c)];
+                if (ca < 0 && cc < 0) continue;
+                if (ca >= 0 && cc >= 0) {
+                    if (ca == cc) return {};  // an odd cycle: a frustrated bond
+                    continue;
+                }
+                (ca < 0 ? ca : cc) = 1 - (ca < 0 ? cc : ca);
+                changed = true;
+            }
+        }
+    }
+    SpinCharge q{true, 0};
+    for (int n = 0; n < m.spins; ++n)
+        if (colour[std::size_t(n)] == 1) q.flip |= basis_t(1) << n;
+    return q;
+}
 
 OperatorSector::OperatorSector(const QuantumConfig& c, std::array<int, 3> momentum, int parity, bool reflections,
                                int charge)
@@ -41,8 +69,12 @@ OperatorSector::OperatorSector(const QuantumConfig& c, std::array<int, 3> moment
     for (int d = 0; d < 3; ++d)
         if (k_[std::size_t(d)] < 0 || k_[std::size_t(d)] >= lat.L[d]) throw Error("sector: momentum out of range");
     if (reflections && !zero_momentum()) throw Error("sector: reflections only with zero momentum");
-    if (charge_ != kAnyCharge && (!conserves_total_sz(c.couplings) || std::abs(charge_) % 2 != parity_))
-        throw Error("sector: a charge needs Jx = Jy and the parity of the charge");
+    if (charge_ != kAnyCharge) {
+        rule_ = conserved_charge(m_);
+        if (!rule_.conserved || std::abs(charge_) % 2 != parity_ || (rule_.flip != 0 && charge_ != 0))
+            throw Error("sector: a charge needs a conserved one (Jx = Jy, or Jx = -Jy on a bipartite lattice: charge 0 "
+                        "only) and the parity of the charge");
+    }
     // The group: the translations (numbered as the sites), each after every
     // combination of mirrors x -> -x along the axes longer than 2 (on shorter
     // ones a mirror is a translation or nothing).
@@ -88,7 +120,7 @@ OperatorSector::OperatorSector(const QuantumConfig& c, std::array<int, 3> moment
         const basis_t i = basis_t(ii);
         for (basis_t j = 0; j < D; ++j) {
             if ((popcount(i) + popcount(j)) % 2 != parity_) continue;
-            if (charge_ != kAnyCharge && int(popcount(i)) - int(popcount(j)) != charge_) continue;
+            if (charge_ != kAnyCharge && rule_.of(i) - rule_.of(j) != charge_) continue;
             const std::uint64_t key = std::uint64_t(i) << N_ | j;
             int stab = 0;
             bool rep = true, compatible = true;

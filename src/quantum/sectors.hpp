@@ -9,7 +9,8 @@
 // 2N times smaller than the 4^N elements (ring of 12: 7.0e5 against 1.7e7),
 // and is mirror symmetric too: with the mirrors in the group (reflections,
 // zero momentum only) its sector halves again on a ring and quarters on a 4x3
-// cluster.
+// cluster. Where L keeps a spin charge (SpinCharge below), the sectors split
+// by it too.
 //
 // A sector's basis: one representative pair r = (i, j) per orbit (the
 // smallest key i 2^N + j over the orbit) whose stabiliser has character 1, and
@@ -33,6 +34,21 @@
 
 namespace xyzmf {
 
+// A spin charge that every term of L keeps in both |i> and <j| of |i><j|,
+// so that L splits by q = Q(i) - Q(j) (a decay changes both sides alike):
+// - the total sz, Q = popcount, where H moves a spin up for one down (Jx = Jy);
+// - the staggered sz, Q = the up spins of one sublattice minus those of the
+//   other, where H raises or lowers the two spins of a bond together
+//   (Jx = -Jy) and every bond joins the two sublattices (even rings, clusters
+//   with even sides): q = 0 holds the steady state of the sXY point.
+struct SpinCharge {
+    bool conserved = false;
+    basis_t flip = 0;  // the sublattice counted negative: 0 for the total sz
+    int of(basis_t i) const { return popcount(i & ~flip) - popcount(i & flip); }
+};
+// The total sz where both hold (Jx = Jy = 0).
+SpinCharge conserved_charge(const SpinModel& m);
+
 class OperatorSector {
 public:
     using cd = std::complex<double>;
@@ -42,10 +58,10 @@ public:
     // every axis longer than 2, and the sector is its invariant part, where
     // the steady state lies (L commutes with them: every bond has its mirror
     // image); a ring's is half the size, a 4x3 cluster's a quarter.
-    // charge (only where H conserves the total sz, Jx = Jy): the sector's
-    // popcount(i) - popcount(j), which every term of L keeps (H moves a spin
-    // up for one down; a decay lowers both popcounts); parity must be its
-    // parity. kAnyCharge: no such split.
+    // charge (only where L conserves a spin charge Q, see SpinCharge): the
+    // sector's Q(i) - Q(j); parity must be its parity, and a staggered
+    // charge must be 0 (the odd translations turn Q into -Q). kAnyCharge: no
+    // such split.
     static constexpr int kAnyCharge = -1000;
     OperatorSector(const QuantumConfig& c, std::array<int, 3> momentum, int parity, bool reflections = false,
                    int charge = kAnyCharge);
@@ -90,6 +106,7 @@ private:
     std::array<int, 3> k_{};
     int parity_ = 0;
     int charge_ = kAnyCharge;
+    SpinCharge rule_;                     // which charge (when charge_ is set)
     std::vector<basis_t> image_;          // [g][i]: basis state i moved by g
     std::vector<std::array<int, 3>> shift_;  // g's translation (its character's argument)
     std::vector<std::uint64_t> rep_;      // sorted keys i 2^N + j
@@ -97,11 +114,8 @@ private:
     std::vector<std::int64_t> conj_;      // k = 0: the index of r+
 };
 
-// Whether H conserves the total sz (Jx = Jy), so that L splits by charge too.
-bool conserves_total_sz(const Couplings& c);
-
 // The steady state: its coefficients on the k = 0, even sector (charge 0 where
-// the total sz is conserved), the residual
+// a spin charge is conserved), the residual
 // |L rho| / |rho| and the solver that found it (steady_state.cpp).
 struct SectorSteadyState {
     OperatorSector sector;
@@ -109,8 +123,8 @@ struct SectorSteadyState {
     double residual = 0;
     std::string method;
 };
-// mirrors = false: in the translations' sector alone (tests).
-SectorSteadyState sector_steady_state(const QuantumConfig& c, bool mirrors = true);
+// mirrors = false, charges = false: without those splits (tests).
+SectorSteadyState sector_steady_state(const QuantumConfig& c, bool mirrors = true, bool charges = true);
 
 // A sector's L as a real operator (slow_modes.cpp): hermitian_matrix at k = 0;
 // elsewhere matrix() M in its real form [Re M, -Im M; Im M, Re M] on [Re; Im],

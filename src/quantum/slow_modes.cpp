@@ -249,7 +249,10 @@ SectorGap sector_gap(const QuantumConfig& c) {
     };
     std::vector<Task> tasks;
     const int N = int(lat.copy_sites());
-    const bool charged = conserves_total_sz(c.couplings);
+    // (Only the total sz: the bound below needs it, and a staggered charge's
+    // sectors q != 0 are not closed under the odd translations.)
+    const SpinCharge charge = conserved_charge(make_spin_model(lat, c.couplings));
+    const bool charged = charge.conserved && charge.flip == 0;
     for (int kz = 0; kz < lat.L[2]; ++kz)
         for (int ky = 0; ky < lat.L[1]; ++ky)
             for (int kx = 0; kx < lat.L[0]; ++kx) {

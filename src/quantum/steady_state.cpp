@@ -53,9 +53,11 @@ Eigen::VectorXd arnoldi_steady_state(const SparseD& A, const OperatorSector& s, 
 
 }  // namespace
 
-SectorSteadyState sector_steady_state(const QuantumConfig& c, bool mirrors) {
+SectorSteadyState sector_steady_state(const QuantumConfig& c, bool mirrors, bool charges) {
     SectorSteadyState out{OperatorSector(c, {0, 0, 0}, 0, mirrors,
-                                         conserves_total_sz(c.couplings) ? 0 : OperatorSector::kAnyCharge),
+                                         charges && conserved_charge(make_spin_model(c.lattice, c.couplings)).conserved
+                                             ? 0
+                                             : OperatorSector::kAnyCharge),
                           {}, 0, ""};
     const OperatorSector& s = out.sector;
     const SparseD L = s.hermitian_matrix(false);
