@@ -134,6 +134,12 @@ TEST(Sectors, SteadyStateAndGapEqualTheFullSpaces) {
         for (Eigen::Index e = 0; e < es.eigenvalues().size(); ++e)
             if (e != ss) slowest = std::max(slowest, es.eigenvalues()[e].real());
         EXPECT_NEAR(sector.gap, -slowest, 1e-9);
+        {  // the sector named as the slowest mode's holds it
+            const SectorLabel& at = sector.gap_sector;
+            const OperatorSector s(c, at.momentum, at.parity, false, at.charged ? at.charge : OperatorSector::kAnyCharge);
+            const Eigen::VectorXcd ev = Eigen::MatrixXcd(s.matrix()).eigenvalues();
+            EXPECT_LT((ev.array().real() + sector.gap).abs().minCoeff(), 1e-9) << sector_text(c.lattice, at);
+        }
         EXPECT_NEAR(sector.eigenvalues.at(0).real(), 0, 1e-12);
         const int N = int(c.lattice.copy_sites());
         const basis_t D = basis_t(1) << N;

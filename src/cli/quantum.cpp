@@ -94,7 +94,7 @@ void add_options(CLI::App* sub, QuantumOptions& o) {
     sites->excludes(size);
     for (CLI::Option* opt : add_couplings(sub, c.couplings)) add(opt);
     add(sub->add_option("--method", c.method,
-                    "trajectories (Monte-Carlo wave functions) or exact (density matrix in its symmetry sector: steady state N <= 12, gap N <= 11, series N <= 10)")
+                    "trajectories (Monte-Carlo wave functions) or exact (density matrix in its symmetry sector: steady state N <= 12, gap N <= 12, series N <= 10)")
         ->check(CLI::IsMember({"trajectories", "exact"}))
         ->capture_default_str());
     add(sub->add_option("--trajectories", c.trajectories, "Number of trajectories (averages carry standard errors over them)")
@@ -119,7 +119,7 @@ void add_options(CLI::App* sub, QuantumOptions& o) {
     add(sub->add_option("--seed", c.seed, "Seed of the trajectories' random numbers (Philox; same seed = same trajectories)")
         ->capture_default_str());
     add(sub->add_option("--tol", c.tol, "Error bound of the propagator per step, relative to the norm")->capture_default_str());
-    add(sub->add_flag("--gap", c.gap, "Exact method: also the Liouvillian gap (slowest non-zero decay rate over all symmetry sectors, units of gamma; N <= 11)"));
+    add(sub->add_flag("--gap", c.gap, "Exact method: also the Liouvillian gap (slowest non-zero decay rate over all symmetry sectors, units of gamma; N <= 12; the sector of the slowest mode is printed)"));
     add(sub->add_flag("--series", c.series,
                   "Exact method: also <sz>(t) from --init every --sample-dt up to --t-end"));
     add_backend(sub, o.backend);
@@ -143,6 +143,9 @@ void print_exact(const QuantumOptions& o, const QuantumConfig& cfg, const ExactR
         j["seconds"] = seconds;
         if (cfg.gap) {
             j["gap"] = r.gap;
+            // The sector of the slowest mode (k in units of 2 pi / L along each axis).
+            j["gap_sector"] = {{"k", r.gap_sector.momentum}, {"parity", r.gap_sector.parity}};
+            if (r.gap_sector.charged) j["gap_sector"]["charge"] = r.gap_sector.charge;
             nlohmann::json ev = nlohmann::json::array();
             for (const auto& e : r.eigenvalues) ev.push_back({e.real(), e.imag()});
             j["eigenvalues"] = ev;
@@ -164,7 +167,7 @@ void print_exact(const QuantumOptions& o, const QuantumConfig& cfg, const ExactR
                 geometry(cfg.lattice).c_str(), cfg.couplings.Jx, cfg.couplings.Jy, cfg.couplings.Jz,
                 cfg.couplings.gamma, cfg.couplings.gamma_phi);
     std::printf("  steady state: <sz> = %.10f   (|L rho| / |rho| = %.1e; %.1f s)\n", r.sz, r.residual, seconds);
-    if (cfg.gap) std::printf("  Liouvillian gap: %.8f gamma\n", r.gap);
+    if (cfg.gap) std::printf("  Liouvillian gap: %.8f gamma (slowest mode in %s)\n", r.gap, sector_text(cfg.lattice, r.gap_sector).c_str());
     print_table(cfg.lattice, r.corr, nullptr);
     if (cfg.series) {
         std::printf("  <sz>(t) from --init %s:\n", cfg.init.c_str());
@@ -279,7 +282,7 @@ Command add_quantum_command(CLI::App& app, const std::string& command_line) {
         "quantum",
         "Exact quantum dynamics of the full master equation on a small periodic ring or cluster: quantum "
         "trajectories (any N up to 26; CPU or GPU) or the exact density matrix (steady state N <= 12, Liouvillian "
-        "gap N <= 11). Measures <sa_0 sa_r> and <sz> (docs/physics.md 7)");
+        "gap N <= 12). Measures <sa_0 sa_r> and <sz> (docs/physics.md 7)");
     add_options(sub, *o);
     return {sub, [o, command_line] { return execute(*o, command_line); }};
 }

@@ -171,6 +171,7 @@ ExactResults solve_exact(const QuantumConfig& c) {
     if (c.gap) {
         const SectorGap g = sector_gap(c);
         out.gap = g.gap;
+        out.gap_sector = g.slowest;
         out.eigenvalues = g.eigenvalues;
     }
     return out;

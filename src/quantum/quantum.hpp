@@ -5,6 +5,7 @@
 // <sa_0 sa_r> (a = x, y, z), averaged over sites, for every displacement r.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <complex>
 #include <cstdint>
@@ -115,11 +116,24 @@ TrajectoryRun run_trajectories(QuantumRunRequest req, const TrajectoryHooks& hoo
 
 // --- exact density matrix ---------------------------------------------------
 
+// A symmetry sector of L (sectors.hpp): lattice momentum k_d (in units of
+// 2 pi / L_d, 0 <= k_d < L_d), the parity of all spins (0 even, 1 odd) and,
+// where L keeps a spin charge, its value q.
+struct SectorLabel {
+    std::array<int, 3> momentum{};
+    int parity = 0;
+    bool charged = false;
+    int charge = 0;
+};
+// "k = 2 of 12, even" (a ring), "k = (1, 0) of 4x3, odd, q = 1" (a cluster).
+std::string sector_text(const Lattice& lat, const SectorLabel& s);
+
 struct ExactResults {
     Correlations corr;            // in the steady state
     double sz = 0;                // site average, steady state
     double residual = 0;          // |L rho| / |rho| (Frobenius) of the steady state found
     double gap = NAN;             // slowest non-zero decay rate, when asked
+    SectorLabel gap_sector;       // ... and the sector of that mode (of k and -k, the one listed first)
     std::vector<std::complex<double>> eigenvalues;  // the slowest few eigenvalues of L
     std::vector<double> t, sz_t;  // <sz>(t) from the initial state, when asked
     std::vector<Correlations> corr_t;  // ... and the correlations at the same times

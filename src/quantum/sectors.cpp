@@ -31,6 +31,20 @@ std::vector<Eigen::Triplet<T>> gather_rows(std::int64_t n, Row row) {
 
 }  // namespace
 
+std::string sector_text(const Lattice& lat, const SectorLabel& s) {
+    std::string k = "k = ";
+    if (lat.dim == 1) {
+        k += std::to_string(s.momentum[0]) + " of " + std::to_string(lat.L[0]);
+    } else {
+        k += "(";
+        for (int d = 0; d < lat.dim; ++d) k += (d ? ", " : "") + std::to_string(s.momentum[std::size_t(d)]);
+        k += ") of " + lattice_sides(lat);
+    }
+    k += s.parity ? ", odd" : ", even";
+    if (s.charged) k += ", q = " + std::to_string(s.charge);
+    return k;
+}
+
 SpinCharge conserved_charge(const SpinModel& m) {
     if (m.flip_equal == 0) return {true, 0};  // no sigma+ sigma+: the total sz
     if (m.flip_unequal != 0) return {};

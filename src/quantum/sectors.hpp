@@ -147,6 +147,7 @@ SlowModes slow_modes(const SparseComplexRows& A, double gamma, int nev, const Ei
 // first).
 struct SectorGap {
     double gap = 0;
+    SectorLabel slowest;  // the sector that holds the slowest mode
     std::vector<std::complex<double>> eigenvalues;
 };
 SectorGap sector_gap(const QuantumConfig& c);

@@ -330,7 +330,12 @@ SectorGap sector_gap(const QuantumConfig& c) {
     for (std::size_t t = 0; t < tasks.size(); ++t) {
         if (!failed[t].empty()) throw Error(failed[t]);
         all.insert(all.end(), found[t].begin(), found[t].end());
-        out.gap = std::min(out.gap, -slowest[t]);
+        if (-slowest[t] < out.gap) {
+            out.gap = -slowest[t];
+            const Task& task = tasks[t];
+            out.slowest = {task.k, task.parity, task.charge != OperatorSector::kAnyCharge, task.charge};
+            if (!out.slowest.charged) out.slowest.charge = 0;
+        }
         if (!complete[t] && !found[t].empty()) {
             double fastest = HUGE_VAL;
             for (const cd& l : found[t]) fastest = std::min(fastest, l.real());
