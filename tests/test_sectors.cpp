@@ -382,6 +382,16 @@ TEST(Sectors, TrajectoriesAgreeAtTen) {
 TEST(Sectors, RefusesSizesBeyondTheirSpace) {
     QuantumConfig c = cluster(1, 13, 1, 1, 0, 1);
     EXPECT_THROW(solve_exact(c), Error);
+    // 14 only where a spin charge is conserved (validated, not solved: 19 min)
+    EXPECT_NO_THROW(validate(cluster(1, 14, 1, 1, -1, 0), ParamSource::command_line()));
+    EXPECT_NO_THROW(validate(cluster(2, 7, 2, 1, 1, 0.5), ParamSource::command_line()));
+    EXPECT_THROW(validate(cluster(1, 14, 1, 1, -0.9, 0), ParamSource::command_line()), Error);
+    EXPECT_THROW(validate(cluster(2, 7, 2, 1, -1, 0), ParamSource::command_line()), Error);  // 7: not bipartite
+    EXPECT_THROW(validate(cluster(1, 13, 1, 1, -1, 0), ParamSource::command_line()), Error);
+    EXPECT_THROW(validate(cluster(1, 16, 1, 1, -1, 0), ParamSource::command_line()), Error);
+    c = cluster(1, 14, 1, 1, -1, 0);
+    c.gap = true;
+    EXPECT_THROW(validate(c, ParamSource::command_line()), Error);
     c = cluster(1, 11, 1, 1, 0, 1);
     c.series = true;  // the whole space
     EXPECT_THROW(solve_exact(c), Error);

@@ -94,7 +94,7 @@ void add_options(CLI::App* sub, QuantumOptions& o) {
     sites->excludes(size);
     for (CLI::Option* opt : add_couplings(sub, c.couplings)) add(opt);
     add(sub->add_option("--method", c.method,
-                    "trajectories (Monte-Carlo wave functions) or exact (density matrix in its symmetry sector: steady state N <= 12, gap N <= 12, series N <= 10)")
+                    "trajectories (Monte-Carlo wave functions) or exact (density matrix in its symmetry sector: steady state N <= 12, or 14 where a spin charge is conserved; gap N <= 12; series N <= 10)")
         ->check(CLI::IsMember({"trajectories", "exact"}))
         ->capture_default_str());
     add(sub->add_option("--trajectories", c.trajectories, "Number of trajectories (averages carry standard errors over them)")
@@ -281,8 +281,8 @@ Command add_quantum_command(CLI::App& app, const std::string& command_line) {
     CLI::App* sub = app.add_subcommand(
         "quantum",
         "Exact quantum dynamics of the full master equation on a small periodic ring or cluster: quantum "
-        "trajectories (any N up to 26; CPU or GPU) or the exact density matrix (steady state N <= 12, Liouvillian "
-        "gap N <= 12). Measures <sa_0 sa_r> and <sz> (docs/physics.md 7)");
+        "trajectories (any N up to 26; CPU or GPU) or the exact density matrix (steady state N <= 12, or 14 where "
+        "a spin charge is conserved; Liouvillian gap N <= 12). Measures <sa_0 sa_r> and <sz> (docs/physics.md 7)");
     add_options(sub, *o);
     return {sub, [o, command_line] { return execute(*o, command_line); }};
 }

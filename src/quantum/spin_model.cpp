@@ -8,6 +8,7 @@
 
 #include "xyzmf/error.hpp"
 #include "quantum.hpp"
+#include "sectors.hpp"
 #include "run_config.hpp"
 
 namespace xyzmf {
@@ -17,6 +18,9 @@ using V = ParamValue;
 
 // Exact method: rho and the Arnoldi basis of 4^N numbers each.
 constexpr int kMaxExactSpins = 12;     // the steady state, in its symmetry sector
+// ... where L also keeps a spin charge (sectors.hpp), whose q = 0 part is about a
+// third of the sector (ring of 14 at the sXY point: 19 min and 5.3 GB on 2 cores).
+constexpr int kMaxChargedExactSpins = 14;
 constexpr int kMaxGapSpins = 12;       // --gap, every sector (12: 42 min and 3.2 GB on 2 cores)
 constexpr int kMaxFullSpaceSpins = 10;  // --series: the whole 4^N space
 
@@ -63,9 +67,13 @@ void validate(const QuantumConfig& c, const ParamSource& src) {
         if (!(c.couplings.gamma > 0))
             refuse(src, find_param(table, "gamma"),
                    "the exact method needs gamma > 0 (without decay the steady state is not unique)");
-        if (N > kMaxExactSpins)
+        const bool charged = N > kMaxExactSpins && N <= kMaxChargedExactSpins &&
+                             conserved_charge(make_spin_model(c.lattice, c.couplings)).conserved;
+        if (N > (charged ? kMaxChargedExactSpins : kMaxExactSpins))
             refuse(src, find_param(table, "method"),
-                   "exact needs 4^N numbers per vector; at most " + std::to_string(kMaxExactSpins) + " spins (got " +
+                   "exact needs 4^N numbers per vector; at most " + std::to_string(kMaxExactSpins) + " spins, " +
+                       std::to_string(kMaxChargedExactSpins) +
+                       " where a spin charge is conserved (Jx = Jy, or Jx = -Jy on an even ring or a cluster with even sides) (got " +
                        std::to_string(N) + "; use --method trajectories)");
         if (c.gap && N > kMaxGapSpins)
             refuse(src, "--gap",

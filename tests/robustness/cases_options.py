@@ -160,7 +160,11 @@ def options_cases():
     add("quantum", "--sites with --size", ["--size", "2x2"])
     add("quantum", "--gap without --method exact", ["--gap"])
     add("quantum", "--series without --method exact", ["--series"])
-    add("quantum", "--method exact --sites 13", ["--method", "exact", "--sites", "13"])
+    add("quantum", "--method exact --sites 15", ["--method", "exact", "--sites", "15"])
+    add("quantum", "--method exact --sites 14 without a spin charge",
+        ["--method", "exact", "--sites", "14", "--Jx", "4", "--Jy", "2", "--Jz", "1"])
+    add("quantum", "--method exact --sites 13 at Jx = -Jy (odd ring: no staggered charge)",
+        ["--method", "exact", "--sites", "13", "--Jx", "1", "--Jy", "-1"])
     add("quantum", "--method exact --gap --sites 13", ["--method", "exact", "--gap", "--sites", "13"])
     add("quantum", "--method exact --series --sites 11", ["--method", "exact", "--series", "--sites", "11"])
     add("quantum", "--batch too large for memory", ["--sites", "26", "--trajectories", "100", "--batch", "100"])
