@@ -48,30 +48,23 @@ std::string sector_text(const Lattice& lat, const SectorLabel& s) {
 SpinCharge conserved_charge(const SpinModel& m) {
     if (m.flip_equal == 0) return {true, 0};  // no sigma+ sigma+: the total sz
     if (m.flip_unequal != 0) return {};
-    // No flip-flop: Q staggered over a 2-colouring of the bonds, if there is one.
+    // No flip-flop: Q staggered over a 2-colouring of the bonds, if there is
+    // one, spread from spin 0 until no bond colours another spin.
     std::vector<int> colour(std::size_t(m.spins), -1);
-    for (int start = 0; start < m.spins; ++start) {
-        if (colour[std::size_t(start)] >= 0) continue;
-        if (start > 0) return {};  // a second part: its colours would be free, and Q not one charge
-        colour[std::size_t(start)] = 0;
-        for (bool changed = true; changed;) {
-            changed = false;
-            for (int b = 0; b < m.bonds; ++b) {
-                const int a = m.bond_a[b], c = m.bond_b[b];
-                int &ca = colour[std::size_t(a)], &cc = colour[std::size_t(c)];
-                if (ca < 0 && cc < 0) continue;
-                if (ca >= 0 && cc >= 0) {
-                    if (ca == cc) return {};  // an odd cycle: a frustrated bond
-                    continue;
-                }
-                (ca < 0 ? ca : cc) = 1 - (ca < 0 ? cc : ca);
-                changed = true;
-            }
+    colour[0] = 0;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int b = 0; b < m.bonds; ++b) {
+            int &ca = colour[m.bond_a[b]], &cb = colour[m.bond_b[b]];
+            if (ca >= 0 && cb >= 0 && ca == cb) return {};  // an odd cycle: a frustrated bond
+            if ((ca < 0) != (cb < 0)) (ca < 0 ? ca : cb) = 1 - std::max(ca, cb), changed = true;
         }
     }
     SpinCharge q{true, 0};
-    for (int n = 0; n < m.spins; ++n)
+    for (int n = 0; n < m.spins; ++n) {
+        if (colour[std::size_t(n)] < 0) return {};  // a second part: its colours would be free, Q not one charge
         if (colour[std::size_t(n)] == 1) q.flip |= basis_t(1) << n;
+    }
     return q;
 }
 

@@ -333,8 +333,8 @@ SectorGap sector_gap(const QuantumConfig& c) {
         if (-slowest[t] < out.gap) {
             out.gap = -slowest[t];
             const Task& task = tasks[t];
-            out.slowest = {task.k, task.parity, task.charge != OperatorSector::kAnyCharge, task.charge};
-            if (!out.slowest.charged) out.slowest.charge = 0;
+            const bool split = task.charge != OperatorSector::kAnyCharge;
+            out.slowest = {task.k, task.parity, split, split ? task.charge : 0};
         }
         if (!complete[t] && !found[t].empty()) {
             double fastest = HUGE_VAL;
