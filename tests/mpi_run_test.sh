@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # `mpirun -np P xyzmf run` (an MPI build) against the serial run of the same
 # options: on 1-4 ranks, 1D/2D/3D, sizes that do not divide by P, the four-sweep
-# path and fused passes, dopri5, double and float, the file equals the serial file
-# dataset for dataset (h5diff: every snapshot and the final state bit for bit,
-# the time series to 1e-13). Slabs thinner than their ghost rows and commands other than
+# path and fused passes, dopri5, double and float, compressed spins, the file equals
+# the serial file dataset for dataset (h5diff: every snapshot and the final state bit
+# for bit, the time series to 1e-13), its spins written by the ranks together (MPI-IO). Slabs thinner than their ghost rows and commands other than
 # run and sweep are refused in one line. A rank killed mid-run stops every rank, and the
 # file, resumed on another number of ranks, ends bit for bit where an
 # uninterrupted run ends. A sweep's points over the ranks give the serial map,
@@ -41,7 +41,8 @@ cases=("3|--size 3001 --dim 1 --t-end 1.5 --steps-per-pass 2"
        "3|--size 19x11x23 --t-end 1"
        "2|--size 67x65x33 --t-end 0.2 --steps-per-pass 1"
        "2|--size 37x45 --t-end 3 --integrator dopri5 --snapshot-every 1"
-       "3|--size 19x23x23 --t-end 1 --integrator dopri5 --rtol 1e-5 --precision float")
+       "3|--size 19x23x23 --t-end 1 --integrator dopri5 --rtol 1e-5 --precision float"
+       "3|--size 250x301 --t-end 0.2 --snapshot-every 0.1 --compress 1")
 n=0
 for k in "${cases[@]}"; do
     c=${k#*|}
@@ -51,10 +52,16 @@ for k in "${cases[@]}"; do
         # shellcheck disable=SC2086
         mpi $p run $c "${P[@]}" -o p$p-$n.h5 || fail "$c on $p ranks exited $?"
         same serial$n.h5 p$p-$n.h5 "$c on $p ranks"
+        # The ranks wrote the spins themselves (into storage rank 0 allocated and
+        # never filled), not rank 0 a gathered copy; compressed spins are gathered.
+        fill=$(h5dump -p -H -d /final/spins p$p-$n.h5 | grep -o "H5D_FILL_TIME_[A-Z]*")
+        want=H5D_FILL_TIME_NEVER
+        [[ $c == *--compress* ]] && want=H5D_FILL_TIME_IFSET
+        [[ $fill == "$want" ]] || fail "$c on $p ranks: /final/spins has $fill, not $want (written by the wrong party)"
     done
     n=$((n + 1))
 done
-echo "mpi_run_test: ${#cases[@]} lattices on 1-4 ranks, rk4 and dopri5: every file equals the serial run's (h5diff)"
+echo "mpi_run_test: ${#cases[@]} lattices on 1-4 ranks, rk4 and dopri5, --compress: every file equals the serial run's (h5diff), its spins written by the ranks (MPI-IO; compressed ones gathered by rank 0)"
 
 # --analyze over the ranks: every state's S(k) (FFTW's MPI transform), vortex
 # census (each rank its own rows) and classification equal the serial run's:

@@ -1,12 +1,16 @@
 // HDF5 output and the run's contract with the user's files: round trip,
 // provenance, overwrite refusal, resume bit-identity after a kill, foreign
 // and corrupt files, and a blow-up that keeps the snapshots already written.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <fstream>
 
 #include "helpers.hpp"
 #include "dataset_units.hpp"
 #include "xyzmf/error.hpp"
 #include "schema.hpp"
+#include "run_journal.hpp"
 #include "run_output.hpp"
 
 namespace xyzmf::test {
@@ -198,6 +202,35 @@ TEST_P(Io, BlowUpBetweenRecordsIsCaughtByTheWriterAndNeverStored) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Io, ::testing::ValuesIn(all_backends()), backend_name);
+
+// The journal's hash of a piece read block by block (how the root of a spread
+// run, which never holds a whole state, checks a snapshot) is the hash of the
+// piece read whole, for pieces with and without a last partial word.
+TEST(IoFiles, JournalHashReadInBlocksEqualsTheWholePiece) {
+    ScratchDir dir;
+    const std::string path = dir.file("bytes.bin");
+    std::vector<unsigned char> bytes(1003);
+    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<unsigned char>((i * 2654435761u) >> 13);
+    { std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size())); }
+    const std::vector<JournalPiece> pieces = {{0, 517, 0, {}}, {520, 483, 0, {}}, {40, 64, 0, {}}};
+    std::uint64_t expect = 0;
+    for (const JournalPiece& p : pieces) expect = hash_bytes(bytes.data() + p.offset, std::size_t(p.size), expect ^ p.offset);
+    const int fd = ::open(path.c_str(), O_RDONLY);
+    ASSERT_GE(fd, 0);
+    std::vector<std::vector<unsigned char>> whole;
+    std::uint64_t h_whole = 0;
+    EXPECT_TRUE(hash_pieces(fd, pieces, h_whole, &whole));
+    EXPECT_EQ(h_whole, expect);
+    for (std::size_t block : {8, 16, 24, 512, 4096}) {
+        std::uint64_t h = 0;
+        EXPECT_TRUE(hash_pieces(fd, pieces, h, nullptr, block));
+        EXPECT_EQ(h, expect) << "blocks of " << block << " bytes";
+    }
+    // A piece past the end of the file cannot be read: no hash.
+    std::uint64_t h = 0;
+    EXPECT_FALSE(hash_pieces(fd, {{1000, 16, 0, {}}}, h, nullptr, 8));
+    ::close(fd);
+}
 
 TEST(IoFiles, ForeignAndCorruptFilesGiveOneLineErrors) {
     ScratchDir dir;

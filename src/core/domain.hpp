@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "xyzmf/backend.hpp"
@@ -52,6 +53,17 @@ public:
     virtual bool any(bool mine) = 0;
     // The largest of `mine` over all processes (dopri5's error norm).
     virtual double max(double mine) = 0;
+
+    // This process's owned sites of y, copied to the host for write_staged;
+    // returns the largest |s|^2 of the whole state, the same on every process.
+    virtual double stage_own_sites(const StateBuffer<Real>& y) = 0;
+    // The staged sites written by every process into the whole lattice's
+    // spins, which lie from byte `offset` of the file at `disk_path` ((x, y, z)
+    // per site, little-endian, allocated by the root: RunSink::prepare_spins),
+    // as the root names them (ignored elsewhere). An empty name on the root:
+    // it could not prepare the file, nothing is written and every other
+    // process throws.
+    virtual void write_staged(const std::string& disk_path, std::uint64_t offset) = 0;
     // The sites of local() this process owns, [first, last) of each
     // component; the ghost rows lie outside.
     virtual index_t owned_first() const = 0;

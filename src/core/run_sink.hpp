@@ -12,12 +12,20 @@
 
 namespace xyzmf {
 
+// Where a state's spins lie in a file: a contiguous run of 3N values, (x, y, z)
+// per site in the lattice's order, little-endian, from byte `offset`.
+struct SpinsOnDisk {
+    std::string path;
+    std::uint64_t offset = 0;
+};
+
 class RunSink {
 public:
     virtual ~RunSink() = default;
     // One time-series row: the observables of the state at t on `sites` sites.
     virtual void record(double t, const Observables& o, index_t sites) = 0;
-    // Snapshot number `index` (0, 1, ...) of the state at t after `step` steps.
+    // Snapshot number `index` (0, 1, ...) of the state at t after `step` steps
+    // (s.data null: its spins written by the processes after prepare_spins).
     virtual void snapshot(std::int64_t index, double t, std::int64_t step, double dt_next, const StateView& s) = 0;
     // The last state, and why the run stopped there ("t_end", "steady", ...).
     virtual void final_state(double t, std::int64_t step, const StateView& s, const std::string& reason,
@@ -28,6 +36,12 @@ public:
     virtual const std::string& path() const = 0;
     // The name RunHooks::on_state gives snapshot `index`'s state ("/snapshots/000003").
     virtual std::string snapshot_where(std::int64_t index) const = 0;
+    // A lattice spread over processes that write their own sites: the group
+    // `where` with its spins dataset allocated (contiguous, not filled) and
+    // flushed, and where its bytes lie, for the processes to write
+    // (Domain::write_staged). snapshot() or final_state() with s.data ==
+    // nullptr then finish that group.
+    virtual SpinsOnDisk prepare_spins(const std::string& where) = 0;
     // Runs first on the writer thread (HDF5's error printing is per thread).
     virtual void on_writer_thread() {}
 };

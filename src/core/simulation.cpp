@@ -213,6 +213,11 @@ public:
           buffers_(m.be, 3 * std::size_t(N_)), writer_scope_(m, out) {
         m_.last_snapshot_t = resumed_ ? from.t : -1;
         written_t_ = m_.last_snapshot_t;
+        // The processes write their own sites (MPI-IO) unless the spins are compressed
+        // or the root's hooks want the whole state (--analyze, --xdmf), or it has no
+        // file: one decision for all.
+        if (m_.domain && m_.cfg.compress == 0)
+            own_sites_ = !m_.domain->any(m_.domain->root() && (hooks_.on_state || !out_));
     }
 
     RunSummary run() {
@@ -355,34 +360,20 @@ private:
         });
     }
 
-    // A lattice spread over processes: the state gathered on the root (the
-    // only one with a file), and checked on every process before it is
-    // written, so that all of them stop on a blow-up together.
+    // A lattice spread over processes: the state checked on every process
+    // before it is written, so that all of them stop on a blow-up together;
+    // then written by all of them (own_sites_), or gathered on the root (the
+    // only one with a file) and written there.
     void gather_and_write(std::function<void(const StateView&)> write, const std::string& where, double t) {
+        if (own_sites_) return write_own_sites(std::move(write), where, t);
         Real* data = out_ ? buffers_.take() : nullptr;
         Observables o;
         try {
             o.max_s2 = m_.domain->gather(m_.y, data);
+            check_spread_state(o, where, t);
         } catch (...) {
             if (data) buffers_.give(data);
             throw;
-        }
-        if (!m_.state_ok(o)) {
-            if (data) buffers_.give(data);
-            if (out_) m_.settle();
-            throw m_.blow_up(o, t, out_, m_.last_snapshot_t);
-        }
-        if (hooks_.on_spread_state) {
-            const index_t first = m_.domain->owned_first(), n = m_.domain->owned_last() - first,
-                          stride = m_.domain->local().component_stride();
-            std::vector<Real> mine(3 * std::size_t(n));
-            for (int c = 0; c < 3; ++c) m_.be.download(mine.data() + c * n, m_.y.data() + c * stride + first, std::size_t(n));
-            try {
-                hooks_.on_spread_state(where, t, HostState(mine.begin(), mine.end()));
-            } catch (...) {
-                if (data) buffers_.give(data);
-                throw;
-            }
         }
         if (!out_) return;
         m_.writer->push([this, data, write, where, t, prec = m_.cfg.precision]() {
@@ -395,6 +386,44 @@ private:
             write(host);
             if (hooks_.on_state) hooks_.on_state(where, t, host);
         });
+    }
+
+    void check_spread_state(const Observables& o, const std::string& where, double t) {
+        if (!m_.state_ok(o)) {
+            if (out_) m_.settle();
+            throw m_.blow_up(o, t, out_, m_.last_snapshot_t);
+        }
+        if (!hooks_.on_spread_state) return;
+        const index_t first = m_.domain->owned_first(), n = m_.domain->owned_last() - first,
+                      stride = m_.domain->local().component_stride();
+        std::vector<Real> mine(3 * std::size_t(n));
+        for (int c = 0; c < 3; ++c) m_.be.download(mine.data() + c * n, m_.y.data() + c * stride + first, std::size_t(n));
+        hooks_.on_spread_state(where, t, HostState(mine.begin(), mine.end()));
+    }
+
+    // The root's writer finishes what it has and allocates the state's spins in
+    // the file; every process writes its own sites there (MPI-IO); the root's
+    // writer finishes the state's group (write with no data). No process holds
+    // more than its own sites.
+    void write_own_sites(std::function<void(const StateView&)> write, const std::string& where, double t) {
+        Observables o;
+        o.max_s2 = m_.domain->stage_own_sites(m_.y);
+        check_spread_state(o, where, t);
+        SpinsOnDisk disk;
+        std::exception_ptr failed;
+        if (out_) {
+            try {
+                m_.writer->push([&disk, out = out_, where] { disk = out->prepare_spins(where); });
+                m_.writer->drain();
+            } catch (...) {
+                failed = std::current_exception();
+                disk = {};
+            }
+        }
+        m_.domain->write_staged(disk.path, disk.offset);  // collective; "" on the root: nothing written
+        if (failed) std::rethrow_exception(failed);
+        if (!out_) return;
+        m_.writer->push([this, write, where, t, prec = m_.cfg.precision]() { write(StateView{nullptr, prec}); });
     }
 
     // On the writer thread: snapshots that are not also records are checked on their
@@ -427,6 +456,7 @@ private:
     const std::chrono::steady_clock::time_point wall0_ = std::chrono::steady_clock::now();
     std::int64_t steps_here_ = 0;
     double written_t_ = -1;  // the writer's: last snapshot it wrote
+    bool own_sites_ = false;  // spread over processes that write their own sites
     HostBufferPool<Real> buffers_;
     WriterScope writer_scope_;  // last: the writer finishes before the members its jobs use go
 };

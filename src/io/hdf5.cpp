@@ -238,7 +238,8 @@ double read_scalar(hid_t loc, const std::string& name) {
     return v;
 }
 
-Id create_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, hid_t file_type, int deflate) {
+Id create_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, hid_t file_type, int deflate,
+                bool allocate_now) {
     Id space(H5Screate_simple(int(dims.size()), dims.data(), nullptr), H5Sclose, "dataspace for " + name);
     Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "property list");
     bool empty = false;
@@ -258,6 +259,10 @@ Id create_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& 
         check(H5Pset_chunk(dcpl, int(chunk.size()), chunk.data()), "chunk " + name);
         check(H5Pset_shuffle(dcpl), "shuffle " + name);
         check(H5Pset_deflate(dcpl, unsigned(deflate)), "deflate " + name);
+    }
+    if (allocate_now) {
+        check(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY), "allocation of " + name);
+        check(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER), "fill of " + name);
     }
     Id d(H5Dcreate2(loc, name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose,
          "create dataset " + name);

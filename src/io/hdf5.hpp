@@ -81,7 +81,10 @@ using DatasetHook = void (*)(hid_t dataset);
 void on_dataset_created(DatasetHook hook);
 
 // The dataset write_array creates (and the hook has described), not yet written.
-Id create_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, hid_t file_type, int deflate);
+// allocate_now: its storage allocated at once (contiguous unless deflated) and
+// never filled, for processes that write the values into the file themselves.
+Id create_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, hid_t file_type, int deflate,
+                bool allocate_now = false);
 // Shape and element class of a dataset (throws if it is missing).
 std::vector<hsize_t> dataset_dims(hid_t loc, const std::string& name);
 H5T_class_t dataset_class(hid_t loc, const std::string& name);

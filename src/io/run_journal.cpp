@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -85,23 +86,52 @@ bool read_file(const std::string& path, std::vector<unsigned char>& out) {
 
 }  // namespace
 
-std::uint64_t hash_bytes(const void* data, std::size_t n, std::uint64_t seed) {
-    const auto* p = static_cast<const unsigned char*>(data);
-    std::uint64_t h = seed ^ (std::uint64_t(n) * 0x9E3779B97F4A7C15ULL);
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        std::uint64_t w;
-        std::memcpy(&w, p + i, 8);
-        h ^= w * 0xC2B2AE3D27D4EB4FULL;
-        h = (h << 31 | h >> 33) * 0x9E3779B97F4A7C15ULL;
+namespace {
+
+// hash_bytes in parts: words() on whole 8-byte words as they come, finish() on the
+// last bytes, so that a piece too large for memory is hashed as it is read.
+class ByteHash {
+public:
+    ByteHash(std::uint64_t seed, std::size_t n) : h_(seed ^ (std::uint64_t(n) * 0x9E3779B97F4A7C15ULL)) {}
+    void words(const unsigned char* p, std::size_t n) {  // n: a multiple of 8
+        for (std::size_t i = 0; i + 8 <= n; i += 8) {
+            std::uint64_t w;
+            std::memcpy(&w, p + i, 8);
+            h_ ^= w * 0xC2B2AE3D27D4EB4FULL;
+            h_ = (h_ << 31 | h_ >> 33) * 0x9E3779B97F4A7C15ULL;
+        }
     }
-    std::uint64_t tail = 0;
-    for (std::size_t k = 0; i + k < n; ++k) tail |= std::uint64_t(p[i + k]) << (8 * k);
-    h ^= tail * 0x165667B19E3779F9ULL;
-    h ^= h >> 33;
-    h *= 0xFF51AFD7ED558CCDULL;
-    h ^= h >> 33;
-    return h;
+    std::uint64_t finish(const unsigned char* p, std::size_t n) {
+        const std::size_t whole = n / 8 * 8;
+        words(p, whole);
+        std::uint64_t tail = 0;
+        for (std::size_t k = 0; whole + k < n; ++k) tail |= std::uint64_t(p[whole + k]) << (8 * k);
+        std::uint64_t h = h_ ^ tail * 0x165667B19E3779F9ULL;
+        h ^= h >> 33;
+        h *= 0xFF51AFD7ED558CCDULL;
+        h ^= h >> 33;
+        return h;
+    }
+
+private:
+    std::uint64_t h_;
+};
+
+bool read_fully(int fd, unsigned char* buf, std::size_t n, std::uint64_t offset) {
+    std::size_t got = 0;
+    while (got < n) {
+        const ssize_t r = ::pread(fd, buf + got, n - got, off_t(offset + got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        got += std::size_t(r);
+    }
+    return true;
+}
+
+}  // namespace
+
+std::uint64_t hash_bytes(const void* data, std::size_t n, std::uint64_t seed) {
+    return ByteHash(seed, n).finish(static_cast<const unsigned char*>(data), n);
 }
 
 std::string RunJournal::path_for(const std::string& data_path) {
@@ -287,22 +317,33 @@ std::optional<JournalContents> RunJournal::read(const std::string& journal_path)
 }
 
 bool hash_pieces(int fd, const std::vector<JournalPiece>& pieces, std::uint64_t& hash,
-                 std::vector<std::vector<unsigned char>>* bytes) {
+                 std::vector<std::vector<unsigned char>>* bytes, std::size_t block_bytes) {
     std::uint64_t h = 0;
     std::vector<unsigned char> buf;
+    // Read in blocks: a contiguous snapshot is one piece as large as the state,
+    // which the root of a spread run never holds whole.
+    const std::size_t block = std::max<std::size_t>(8, block_bytes / 8 * 8);
     for (const JournalPiece& p : pieces) {
         if (p.size > (std::uint64_t(1) << 40)) return false;
-        buf.resize(std::size_t(p.size));
-        std::size_t got = 0;
-        while (got < buf.size()) {
-            const ssize_t r = ::pread(fd, buf.data() + got, buf.size() - got, off_t(p.offset + got));
-            if (r < 0 && errno == EINTR) continue;
-            if (r <= 0) break;
-            got += std::size_t(r);
+        const std::uint64_t seed = h ^ p.offset;  // one piece: seed = its offset
+        if (bytes) {
+            buf.resize(std::size_t(p.size));
+            if (!read_fully(fd, buf.data(), buf.size(), p.offset)) return false;
+            h = hash_bytes(buf.data(), buf.size(), seed);
+            bytes->push_back(buf);
+            continue;
         }
-        if (got != buf.size()) return false;
-        h = hash_bytes(buf.data(), buf.size(), h ^ p.offset);  // one piece: seed = its offset
-        if (bytes) bytes->push_back(buf);
+        ByteHash piece(seed, std::size_t(p.size));
+        std::uint64_t done = 0;
+        for (;;) {
+            const std::size_t n = std::size_t(std::min<std::uint64_t>(block, p.size - done));
+            buf.resize(n);
+            if (!read_fully(fd, buf.data(), n, p.offset + done)) return false;
+            done += n;
+            if (done == p.size) break;
+            piece.words(buf.data(), n);
+        }
+        h = piece.finish(buf.data(), buf.size());
     }
     hash = h;
     return true;

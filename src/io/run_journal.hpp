@@ -109,8 +109,9 @@ private:
 // back from the file at disk_path.
 void locate_spins(hid_t d, const std::string& disk_path, JournalSnapshot& s, const void* written = nullptr);
 // The hash locate_spins records, of the pieces as they are now in the file
-// open as fd; false if they cannot all be read.
+// open as fd, read block_bytes at a time (unless their bytes are wanted);
+// false if they cannot all be read.
 bool hash_pieces(int fd, const std::vector<JournalPiece>& pieces, std::uint64_t& hash,
-                 std::vector<std::vector<unsigned char>>* bytes = nullptr);
+                 std::vector<std::vector<unsigned char>>* bytes = nullptr, std::size_t block_bytes = std::size_t(1) << 26);
 
 }  // namespace xyzmf

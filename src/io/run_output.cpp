@@ -201,10 +201,30 @@ void RunOutput::write_spins(hid_t group, const StateView& s) {
     }
 }
 
+SpinsOnDisk RunOutput::prepare_spins(const std::string& where) {
+    SpinsOnDisk on_disk;
+    guarded([&] {
+        ensure_room(3.0 * double(lattice_.sites()) * (precision_ == Precision::float32 ? 4 : 8));
+        h5::Id g = h5::create_group(handle(), where);
+        h5::Id d = h5::create_array(g, "spins", spin_dims(lattice_),
+                                    precision_ == Precision::float32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE, 0, true);
+        const haddr_t a = H5Dget_offset(d);
+        if (a == HADDR_UNDEF) throw Error(path_ + ": no storage for " + where + "/spins", exit_code::io);
+        flush();
+        on_disk = {created_ ? created_->disk_path() : path_, std::uint64_t(a)};
+    });
+    return on_disk;
+}
+
 h5::Id RunOutput::write_state(const std::string& where, const StateView& s, double t, std::int64_t step) {
-    ensure_room(3.0 * double(lattice_.sites()) * (precision_ == Precision::float32 ? 4 : 8));
-    h5::Id g = h5::create_group(handle(), where);
-    write_spins(g, s);
+    h5::Id g;
+    if (s.data) {
+        ensure_room(3.0 * double(lattice_.sites()) * (precision_ == Precision::float32 ? 4 : 8));
+        g = h5::create_group(handle(), where);
+        write_spins(g, s);
+    } else {  // made by prepare_spins, its spins written by the processes of a spread run
+        g = h5::open_group(handle(), where);
+    }
     h5::write_scalar(g, "t", t);
     h5::set_attr(g, "step", step);
     return g;
@@ -231,7 +251,7 @@ void RunOutput::snapshot(std::int64_t index, double t, std::int64_t step, double
             js.value_bytes = precision_ == Precision::float32 ? 4 : 8;
             js.compress = compress_;
             h5::Id d = h5::open_dataset(g, "spins");
-            locate_spins(d, created_ ? created_->disk_path() : path_, js, aos_.data());
+            locate_spins(d, created_ ? created_->disk_path() : path_, js, s.data ? aos_.data() : nullptr);
             journal_->add_snapshot(js);
         }
         // A new file goes into place once it holds a state (so a killed run

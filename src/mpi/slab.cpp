@@ -210,6 +210,18 @@ double SlabDomain<Real>::gather(const StateBuffer<Real>& y, Real* host) {
 }
 
 template <class Real>
+double SlabDomain<Real>::stage_own_sites(const StateBuffer<Real>& y) {
+    const index_t S = slab_.local.component_stride(), R = slab_.row_sites, H = slab_.halo, mine = slab_.owned() * R;
+    std::vector<Real> soa(3 * std::size_t(mine));
+    for (int c = 0; c < 3; ++c) be_.download(soa.data() + c * mine, y.data() + c * S + H * R, std::size_t(mine));
+    // (x, y, z) per site, as the file holds them
+    staged_.resize(soa.size());
+    for (index_t n = 0; n < mine; ++n)
+        for (int c = 0; c < 3; ++c) staged_[3 * std::size_t(n) + c] = soa[c * std::size_t(mine) + n];
+    return max(max_norm2(soa.data(), mine, 0, mine));
+}
+
+template <class Real>
 bool SlabDomain<Real>::any(bool mine) {
     int in = mine ? 1 : 0, out = 0;
     MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LOR, comm_);

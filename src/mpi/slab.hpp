@@ -17,6 +17,7 @@
 #include <mpi.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "xyzmf/backend.hpp"
@@ -70,6 +71,8 @@ public:
     Observables observe(Backend<Real>& be, const Real* s, const Real* dsdt) override;
     void scatter(const HostState& global, StateBuffer<Real>& y) override;
     double gather(const StateBuffer<Real>& y, Real* host) override;
+    double stage_own_sites(const StateBuffer<Real>& y) override;
+    void write_staged(const std::string& disk_path, std::uint64_t offset) override;
     bool any(bool mine) override;
     double max(double mine) override;
     index_t owned_first() const override { return index_t(slab_.halo) * slab_.row_sites; }
@@ -96,6 +99,7 @@ private:
     FusedScheme scheme_ = FusedScheme::best;
     bool direct_ = false;
     std::vector<Real> send_lo_, send_hi_, recv_lo_, recv_hi_;  // 3 components x halo rows
+    std::vector<Real> staged_;  // the owned sites for write_staged, (x, y, z) per site
 };
 
 // Whether this process's MPI moves GPU memory itself (Open MPI's
