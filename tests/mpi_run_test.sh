@@ -63,6 +63,17 @@ for k in "${cases[@]}"; do
 done
 echo "mpi_run_test: ${#cases[@]} lattices on 1-4 ranks, rk4 and dopri5, --compress: every file equals the serial run's (h5diff), its spins written by the ranks (MPI-IO; compressed ones gathered by rank 0)"
 
+# Initial states: drawn by each rank for its own rows (pm-noise here, random above), and
+# read from a file by rank 0 and scattered: the serial run's.
+for init in "pm-noise --noise 0.3" "serial3.h5:/final"; do
+    # shellcheck disable=SC2086
+    "$X" run --size 37x45 --t-end 1 --init $init "${P[@]}" -o si.h5 --overwrite
+    # shellcheck disable=SC2086
+    mpi 3 run --size 37x45 --t-end 1 --init $init "${P[@]}" -o pi.h5 --overwrite || fail "--init $init on 3 ranks exited $?"
+    same si.h5 pi.h5 "--init $init on 3 ranks"
+done
+echo "mpi_run_test: --init drawn by each rank (pm-noise) and read from a file on 3 ranks: the serial run's"
+
 # --analyze over the ranks: every state's S(k) (FFTW's MPI transform), vortex
 # census (each rank its own rows) and classification equal the serial run's:
 # vortex counts, positions, charges and 3D lines exactly, everything else to
@@ -102,7 +113,14 @@ rc=0; mpi 3 run --size 20 --dim 1 --integrator dopri5 -o d.h5 -q 2>dopri.txt || 
 rc=0; mpi 2 stability --size 8 -o s.h5 2>other.txt || rc=$?
 [[ $rc == 2 ]] && grep -q "only \`xyzmf run\` (one lattice over the ranks) and \`xyzmf sweep\`" other.txt ||
     fail "stability under mpirun: exit $rc: $(cat other.txt)"
-echo "mpi_run_test: thin slabs (rk4 and dopri5) and other commands refused in one line (exit 2)"
+for bad in "uniform:2,0,0|unit Bloch ball|2" "bogus|must be random, pm-noise|2" "nothere.h5|nothere.h5: no such file|3"; do
+    IFS='|' read -r init says want <<<"$bad"
+    rc=0; mpi 2 run --size 16 --init "$init" -o bad.h5 -q 2>bad.txt || rc=$?
+    [[ $rc == "$want" ]] && grep -q "$says" bad.txt && [[ $(grep -c "xyzmf: error" bad.txt) == 1 ]] ||
+        fail "--init $init on 2 ranks: exit $rc (want $want), not one line: $(grep -v '^--' bad.txt | head -3)"
+    [[ ! -e bad.h5 ]] || fail "--init $init on 2 ranks: a file was written"
+done
+echo "mpi_run_test: thin slabs (rk4 and dopri5), other commands and bad --init (drawn or from a file) refused in one line"
 
 # A sweep's points over the ranks: the map equals the serial sweep's; interrupted once
 # a batch is in, resumed on the same ranks, it still does.

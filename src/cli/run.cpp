@@ -16,6 +16,7 @@
 #include "backend_select.hpp"
 #include "xyzmf/error.hpp"
 #include "init_file.hpp"
+#include "initial_state.hpp"
 #include "mpi_session.hpp"
 #include "progress.hpp"
 #include "schema.hpp"
@@ -133,13 +134,28 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
             if (!quiet) std::printf("xyzmf: resuming %s from %s (t = %g)\n", resume_path.c_str(), st.where.c_str(), st.t);
         });
         share_from_root(&start, int(sizeof start));
-    } else if (root) {
-        init = initial_state(cfg.init, cfg.lattice, cfg.seed, cfg.noise);
     }
+    // Under mpirun each rank draws its own rows of a drawn state (keyed by the global
+    // site, so the state does not depend on P) and no rank holds the whole; a state
+    // from a file, rank 0 reads and scatters. A bad --init stops every rank alike.
+    const bool own_init = !resuming && domain && is_generated_state(cfg.init);
+    HostState mine;
+    if (!resuming)
+        on_every_rank([&] {
+            if (own_init)
+                mine = make_initial_sites(cfg.init, cfg.lattice, cfg.seed, cfg.noise, domain->first_owned_site(),
+                                          domain->owned_sites());
+            else if (root)
+                init = initial_state(cfg.init, cfg.lattice, cfg.seed, cfg.noise);
+        });
 
     Simulation<Real> sim(cfg, *be, domain.get());
-    sim.set_state(init);
+    if (own_init)
+        sim.set_own_state(mine);
+    else
+        sim.set_state(init);
     HostState().swap(init);
+    HostState().swap(mine);
     // The file is created only now: every check above has passed, so a bad
     // option never leaves a half-written file behind (nor does a stop signal).
     throw_if_interrupted(resuming ? "before " + resume_path + " was touched" : "before " + cfg.output + " was created; nothing written");

@@ -44,6 +44,13 @@ public:
     // y (the block, ghost rows included) from a state of the whole lattice
     // that only the root holds (3N values; ignored elsewhere).
     virtual void scatter(const HostState& global, StateBuffer<Real>& y) = 0;
+    // This process's owned sites: from global site first_owned_site(), owned_sites()
+    // of them, consecutive in the lattice's order.
+    virtual index_t first_owned_site() const = 0;
+    virtual index_t owned_sites() const = 0;
+    // y (the block, ghost rows included) from this process's owned sites (x, y, z
+    // blocks of owned_sites() values each): the ghost rows from the neighbours.
+    virtual void set_own_sites(const HostState& mine, StateBuffer<Real>& y) = 0;
     // The owned sites of every process on the root, in host (3N values of the
     // whole lattice, x, y, z blocks; untouched elsewhere). Returns the largest
     // |s|^2 of the whole state, the same on every process.

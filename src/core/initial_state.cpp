@@ -48,7 +48,17 @@ void random_ball_site(std::uint64_t seed, index_t site, double out[3]) {
 }
 
 HostState make_initial_state(const std::string& spec, const Lattice& lat, std::uint64_t seed, double noise) {
-    const index_t N = lat.sites();
+    return make_initial_sites(spec, lat, seed, noise, 0, lat.sites());
+}
+
+bool is_generated_state(const std::string& spec) {
+    return spec == "random" || spec == "pm-noise" || spec.rfind("uniform:", 0) == 0;
+}
+
+HostState make_initial_sites(const std::string& spec, const Lattice& lat, std::uint64_t seed, double noise,
+                             index_t first, index_t count) {
+    (void)lat;  // (every kind so far depends on the site's index only)
+    const index_t N = count;
     HostState s(3 * std::size_t(N));
     double* x = s.data();
     double* y = x + N;
@@ -58,14 +68,14 @@ HostState make_initial_state(const std::string& spec, const Lattice& lat, std::u
 #pragma omp parallel for schedule(static)
         for (index_t n = 0; n < N; ++n) {
             double v[3];
-            random_ball_site(seed, n, v);
+            random_ball_site(seed, first + n, v);
             x[n] = v[0]; y[n] = v[1]; z[n] = v[2];
         }
     } else if (spec == "pm-noise") {
 #pragma omp parallel for schedule(static)
         for (index_t n = 0; n < N; ++n) {
             double u[2];
-            uniform_pair(seed, n, 0, kStreamNoise, u);
+            uniform_pair(seed, first + n, 0, kStreamNoise, u);
             x[n] = noise * (2 * u[0] - 1);
             y[n] = noise * (2 * u[1] - 1);
             z[n] = -std::sqrt(1 - x[n] * x[n] - y[n] * y[n]);  // sqrt is exactly rounded

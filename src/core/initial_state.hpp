@@ -17,6 +17,12 @@ namespace xyzmf {
 // sphere) or "uniform:x,y,z". Throws xyzmf::Error naming --init. A state stored
 // in a file ("FILE.h5", ...) is io's: initial_state() in init_file.hpp takes both.
 HostState make_initial_state(const std::string& spec, const Lattice& lat, std::uint64_t seed, double noise);
+// Sites [first, first + count) of that state (x, y, z blocks of count values each):
+// each process of a spread run draws its own (the draw is keyed by the global site).
+HostState make_initial_sites(const std::string& spec, const Lattice& lat, std::uint64_t seed, double noise,
+                             index_t first, index_t count);
+// True for the specs make_initial_state draws (random, pm-noise, uniform:x,y,z).
+bool is_generated_state(const std::string& spec);
 
 // The same rule for one site, exposed for tests of reproducibility.
 void random_ball_site(std::uint64_t seed, index_t site, double out[3]);

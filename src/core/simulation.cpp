@@ -171,6 +171,13 @@ void Simulation<Real>::set_state(const HostState& s) {
 }
 
 template <class Real>
+void Simulation<Real>::set_own_state(const HostState& mine) {
+    if (!impl_->domain) throw Error("Simulation::set_own_state: only for a lattice spread over processes", exit_code::usage);
+    impl_->domain->set_own_sites(mine, impl_->y);
+    if (impl_->dopri) impl_->dopri->invalidate();
+}
+
+template <class Real>
 HostState Simulation<Real>::state() const {
     if (Domain<Real>* d = impl_->domain) {
         std::vector<Real> r(d->root() ? 3 * std::size_t(impl_->cfg.lattice.sites()) : 0);

@@ -67,6 +67,8 @@ public:
     ~Simulation();
 
     void set_state(const HostState& s);   // also resets the integrator's caches (with a domain: the root's s)
+    // With a domain: this process's owned sites (Domain::owned_sites() of them, x, y, z blocks).
+    void set_own_state(const HostState& mine);
     HostState state() const;               // downloads to the host (double; with a domain: on the root, else empty)
     HostState rate() const;                // ds/dt of the current state, on the host
     std::string method() const;            // e.g. "rk4 (fused, 2 steps per pass)", "rk4 (four-sweep)", "dopri5"

@@ -16,9 +16,8 @@ namespace {
 
 HostState initial_state(const std::string& spec, const Lattice& lat, std::uint64_t seed, double noise) {
     // The generated kinds first, as make_initial_state tells them apart.
-    const bool generated = spec == "random" || spec == "pm-noise" || spec.rfind("uniform:", 0) == 0;
     std::string file, group;
-    if (generated || !init_file_spec(spec, file, group)) return make_initial_state(spec, lat, seed, noise);
+    if (is_generated_state(spec) || !init_file_spec(spec, file, group)) return make_initial_state(spec, lat, seed, noise);
     StoredState st;
     if (group.empty()) {
         st = read_stored_state(file);

@@ -112,6 +112,6 @@ void locate_spins(hid_t d, const std::string& disk_path, JournalSnapshot& s, con
 // open as fd, read block_bytes at a time (unless their bytes are wanted);
 // false if they cannot all be read.
 bool hash_pieces(int fd, const std::vector<JournalPiece>& pieces, std::uint64_t& hash,
-                 std::vector<std::vector<unsigned char>>* bytes = nullptr, std::size_t block_bytes = std::size_t(1) << 26);
+                 std::vector<std::vector<unsigned char>>* bytes = nullptr, std::size_t block_bytes = std::size_t(1) << 23);
 
 }  // namespace xyzmf

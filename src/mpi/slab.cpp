@@ -194,6 +194,21 @@ void SlabDomain<Real>::scatter(const HostState& global, StateBuffer<Real>& y) {
 }
 
 template <class Real>
+void SlabDomain<Real>::set_own_sites(const HostState& mine, StateBuffer<Real>& y) {
+    const index_t S = slab_.local.component_stride(), R = slab_.row_sites, H = slab_.halo, n = owned_sites();
+    if (mine.size() != 3 * std::size_t(n))
+        throw Error("mpi: rank " + std::to_string(rank_) + " was given " + std::to_string(mine.size()) +
+                        " values for its " + std::to_string(n) + " sites",
+                    exit_code::usage);
+    std::vector<Real> real(static_cast<std::size_t>(n));
+    for (int c = 0; c < 3; ++c) {
+        std::copy(mine.begin() + c * n, mine.begin() + (c + 1) * n, real.begin());
+        be_.upload(y.data() + c * S + H * R, real.data(), real.size());
+    }
+    exchange(y);  // the ghost rows
+}
+
+template <class Real>
 double SlabDomain<Real>::gather(const StateBuffer<Real>& y, Real* host) {
     std::vector<int> counts, displs;
     layout(counts, displs);

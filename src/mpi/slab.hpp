@@ -70,6 +70,9 @@ public:
     void exchange(StateBuffer<Real>& y) override;
     Observables observe(Backend<Real>& be, const Real* s, const Real* dsdt) override;
     void scatter(const HostState& global, StateBuffer<Real>& y) override;
+    index_t first_owned_site() const override { return slab_.begin * slab_.row_sites; }
+    index_t owned_sites() const override { return slab_.owned() * slab_.row_sites; }
+    void set_own_sites(const HostState& mine, StateBuffer<Real>& y) override;
     double gather(const StateBuffer<Real>& y, Real* host) override;
     double stage_own_sites(const StateBuffer<Real>& y) override;
     void write_staged(const std::string& disk_path, std::uint64_t offset) override;
