@@ -76,6 +76,34 @@ TEST(Slabs, EqualTheSerialStateBitForBit) {
         for (bool staged : {false, true}) expect_slabs_equal_serial(k, staged);
 }
 
+// Each rank draws its own rows of an initial state (mpirun xyzmf run): the state
+// assembled from the slabs is the state drawn whole, bit for bit, and the ghost
+// rows come from the neighbours.
+TEST(Slabs, RowsDrawnByEachRankAreTheWholeDrawnState) {
+    auto be = make_cpu_backend<double>();
+    for (const Lattice& lat : {box(1, 61), box(2, 37, 45), box(3, 19, 11, 23)})
+        for (const char* spec : {"random", "pm-noise", "uniform:0.1,-0.2,-0.3"}) {
+            const HostState whole = make_initial_state(spec, lat, 77, 0.3);
+            SlabDomain<double> d(*be, MPI_COMM_WORLD, lat, Rk4Stepper::fused, 0);
+            StateBuffer<double> y(*be, d.local());
+            d.set_own_sites(make_initial_sites(spec, lat, 77, 0.3, d.first_owned_site(), d.owned_sites()), y);
+            HostState got(whole.size());
+            d.gather(y, got.data());
+            MPI_Bcast(got.data(), int(got.size()), MPI_DOUBLE, 0, MPI_COMM_WORLD);
+            std::size_t differ = 0;
+            for (std::size_t i = 0; i < whole.size(); ++i) differ += got[i] != whole[i];
+            EXPECT_EQ(differ, 0u) << spec << ", " << lattice_text(lat) << " over " << rank_count() << " ranks";
+            // The ghost rows below the first owned row: the last rows of the rank below.
+            const Slab& s = d.slab();
+            const index_t S = s.local.component_stride(), R = s.row_sites, first = ((s.begin - s.halo) % s.rows + s.rows) % s.rows;
+            std::vector<double> ghost(static_cast<std::size_t>(R));
+            be->download(ghost.data(), y.data() + 2 * S, std::size_t(R));  // z of the first ghost row
+            std::size_t wrong = 0;  // (no ASSERT: a rank that returned early would leave the others waiting)
+            for (index_t n = 0; n < R; ++n) wrong += ghost[std::size_t(n)] != whole[std::size_t(2 * lat.sites() + first * R + n)];
+            EXPECT_EQ(wrong, 0u) << spec << ": the ghost row below rank " << s.begin << "'s rows";
+        }
+}
+
 TEST(Slabs, ThinSlabsAreRefusedWithTheRanksThatFit) {
     const Lattice lat = box(2, 64, 10);
     const int P = 4;
