@@ -137,7 +137,8 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
     } restore_device;
     const auto print_error = [&](const std::string& what) {
         if (output) output->error = one_line(what);
-        else std::fprintf(stderr, "xyzmf: error: %s\n", one_line(what).c_str());
+        else if (!what.empty()) std::fprintf(stderr, "xyzmf: error: %s\n", one_line(what).c_str());
+        // (empty: another MPI rank failed and says why)
     };
     // The program counts every stop signal since its first instruction; a caller
     // that made its own scope (the Python module) keeps it.

@@ -84,6 +84,16 @@ struct SpreadParts {
     }
 };
 
+// Rank 0's string on every rank (itself outside mpirun).
+std::string shared_string(const std::string& mine) {
+    unsigned long long n = mine.size();
+    share_from_root(&n, int(sizeof n));
+    std::string s = mine;
+    s.resize(std::size_t(n));
+    if (n > 0) share_from_root(s.data(), int(n));
+    return s;
+}
+
 // The ranks other than 0 of an MPI run: the same loop on their slabs, no file.
 template <class Real>
 int run_follower(Simulation<Real>& sim, const StartPoint& start, const RunHooks& hooks) {
@@ -108,6 +118,10 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
     StartPoint start;
     HostState init;
     std::int64_t keep_rows = 0;
+    // Under mpirun each rank reads its own rows of a stored state (--resume, --init
+    // FILE) that rank 0 has checked, and draws its own rows of a drawn one (keyed by
+    // the global site, so the state does not depend on P): no rank holds the whole.
+    std::string state_file, state_where;
     if (resuming) {
         on_root([&] {
             if (continued) {  // from the final state, every snapshot and row kept
@@ -127,30 +141,43 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
                                 "--continue-from " + resume_path + " --t-end T)",
                                 exit_code::usage);
             }
-            StoredState st = read_stored_state(resume_path, true);
+            StoredState st = read_stored_state(resume_path, true, !domain);
             init = std::move(st.spins);
+            if (domain) state_file = resume_path, state_where = st.where;
             start = {st.step, st.t, st.dt_next, st.snapshot_index + 1};
             keep_rows = st.timeseries_rows;
             if (!quiet) std::printf("xyzmf: resuming %s from %s (t = %g)\n", resume_path.c_str(), st.where.c_str(), st.t);
         });
         share_from_root(&start, int(sizeof start));
     }
-    // Under mpirun each rank draws its own rows of a drawn state (keyed by the global
-    // site, so the state does not depend on P) and no rank holds the whole; a state
-    // from a file, rank 0 reads and scatters. A bad --init stops every rank alike.
-    const bool own_init = !resuming && domain && is_generated_state(cfg.init);
+    // A bad --init stops every rank alike.
+    const bool drawn = !resuming && domain && is_generated_state(cfg.init);
     HostState mine;
     if (!resuming)
         on_every_rank([&] {
-            if (own_init)
+            if (drawn) {
                 mine = make_initial_sites(cfg.init, cfg.lattice, cfg.seed, cfg.noise, domain->first_owned_site(),
                                           domain->owned_sites());
-            else if (root)
+            } else if (domain && root) {
+                std::string group;
+                if (!init_file_spec(cfg.init, state_file, group))  // neither drawn nor a file: refused as serially
+                    initial_state(cfg.init, cfg.lattice, cfg.seed, cfg.noise);
+                state_where = init_file_state(cfg.init, cfg.lattice, false).where;
+            } else if (!domain) {
                 init = initial_state(cfg.init, cfg.lattice, cfg.seed, cfg.noise);
+            }
         });
+    if (domain) {
+        state_file = shared_string(state_file);
+        state_where = shared_string(state_where);
+        if (!state_where.empty())
+            on_every_rank([&] {
+                mine = read_state_sites(state_file, state_where, domain->first_owned_site(), domain->owned_sites());
+            });
+    }
 
     Simulation<Real> sim(cfg, *be, domain.get());
-    if (own_init)
+    if (drawn || !state_where.empty())
         sim.set_own_state(mine);
     else
         sim.set_state(init);

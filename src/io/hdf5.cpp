@@ -294,6 +294,11 @@ H5T_class_t dataset_class(hid_t loc, const std::string& name) {
 
 std::vector<double> read_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
                                const std::string& what) {
+    return read_rows(loc, name, dims, what, 0, dims.empty() ? 1 : dims[0]);
+}
+
+std::vector<double> read_rows(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
+                              const std::string& what, hsize_t first, hsize_t rows) {
     Id d = open_dataset(loc, name);
     const std::vector<hsize_t> have = dataset_dims(loc, name);
     auto shape = [](const std::vector<hsize_t>& v) {
@@ -313,8 +318,20 @@ std::vector<double> read_array(hid_t loc, const std::string& name, const std::ve
     const bool contiguous = H5Pget_layout(dcpl) == H5D_CONTIGUOUS;
     if (n > 0 && (contiguous ? stored < n * H5Tget_size(type) : stored == 0))
         throw Error(what + " declares " + std::to_string(n) + " values but holds no data for them", exit_code::io);
-    std::vector<double> v(n);
-    check(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "read " + name);
+    if (dims.empty() || (first == 0 && rows == dims[0])) {
+        std::vector<double> v(n);
+        check(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "read " + name);
+        return v;
+    }
+    if (first + rows > dims[0]) fail("rows beyond the end of " + name);
+    std::vector<hsize_t> start(dims.size(), 0), count = dims;
+    start[0] = first;
+    count[0] = rows;
+    Id file_space(H5Dget_space(d), H5Sclose, "dataspace of " + name);
+    check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "rows of " + name);
+    Id mem_space(H5Screate_simple(int(count.size()), count.data(), nullptr), H5Sclose, "rows of " + name);
+    std::vector<double> v(n / dims[0] * rows);
+    check(H5Dread(d, H5T_NATIVE_DOUBLE, mem_space, file_space, H5P_DEFAULT, v.data()), "read " + name);
     return v;
 }
 

@@ -93,6 +93,9 @@ H5T_class_t dataset_class(hid_t loc, const std::string& name);
 // storage for): nothing is allocated for a file that lies about its size.
 std::vector<double> read_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
                                const std::string& what);
+// Rows [first, first + rows) of the first (slowest) axis only, after the same checks.
+std::vector<double> read_rows(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
+                              const std::string& what, hsize_t first, hsize_t rows);
 // Reads a numeric dataset of any shape (returned in dims), with the same
 // checks, refusing one that would not fit in half the available memory.
 std::vector<double> read_array(hid_t loc, const std::string& name, std::vector<hsize_t>& dims);

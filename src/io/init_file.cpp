@@ -18,18 +18,24 @@ HostState initial_state(const std::string& spec, const Lattice& lat, std::uint64
     // The generated kinds first, as make_initial_state tells them apart.
     std::string file, group;
     if (is_generated_state(spec) || !init_file_spec(spec, file, group)) return make_initial_state(spec, lat, seed, noise);
+    return init_file_state(spec, lat, true).spins;
+}
+
+StoredState init_file_state(const std::string& spec, const Lattice& lat, bool with_spins) {
+    std::string file, group;
+    if (!init_file_spec(spec, file, group)) bad_init("'" + spec + "' names no HDF5 file");
     StoredState st;
     if (group.empty()) {
-        st = read_stored_state(file);
+        st = read_stored_state(file, false, with_spins);
     } else {
         h5::Id f = open_xyzmf(file, false);
-        st = read_state_group(f, file, group);
+        st = read_state_group(f, file, group, with_spins);
     }
     for (int a = 0; a < 3; ++a)
         if (st.lattice.L[a] != lat.L[a] || st.lattice.dim != lat.dim)
             bad_init(spec + " holds a " + lattice_text(st.lattice) + " state but the run is " + lattice_text(lat) +
                      " (leave out --size and --dim to take the file's)");
-    return st.spins;
+    return st;
 }
 
 bool init_file_spec(const std::string& spec, std::string& file, std::string& group) {

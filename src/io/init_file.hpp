@@ -8,6 +8,7 @@
 #include <string>
 
 #include "host_state.hpp"
+#include "schema.hpp"
 #include "xyzmf/lattice.hpp"
 
 namespace xyzmf {
@@ -15,6 +16,10 @@ namespace xyzmf {
 // Any --init spec: a file's state (sizes must match lat) or a generated one
 // (make_initial_state). Throws xyzmf::Error naming --init.
 HostState initial_state(const std::string& spec, const Lattice& lat, std::uint64_t seed, double noise);
+
+// The state a file spec names, checked against the run's lattice (Error naming
+// --init); with_spins false: all but its spins (read_state_sites reads them).
+StoredState init_file_state(const std::string& spec, const Lattice& lat, bool with_spins);
 
 // A file spec split into the file and the state's group ("" = final, else last
 // snapshot); false when spec names no file. A malformed group is an error.

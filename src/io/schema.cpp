@@ -217,29 +217,49 @@ std::vector<std::int64_t> snapshot_indices(hid_t file) {
     return out;
 }
 
-StoredState read_state_group(hid_t file, const std::string& path, const std::string& where) {
+namespace {
+
+// Sites [first, first + count) of the spins at `where`, (x, y, z) per site, checked:
+// Bloch vectors, finite and |s| <= 1 up to the run's tolerance.
+std::vector<double> read_checked_spins(hid_t file, const std::string& path, const std::string& where,
+                                       const RunConfig& cfg, index_t first, index_t count) {
+    if (!h5::exists(file, where + "/spins")) throw Error(path + ": holds no state at " + where, exit_code::io);
+    if (!is_complete(file, where)) throw Error(path + ": " + where + " was not completely written", exit_code::io);
+    h5::Id g = h5::open_group(file, where);
+    const std::string what = path + ": " + where + "/spins";
+    const std::vector<hsize_t> dims = spin_dims(cfg.lattice);
+    if (h5::dataset_class(g, "spins") != H5T_FLOAT) throw Error(what + " is not floating-point", exit_code::io);
+    const index_t row = std::max<index_t>(1, dims[0] > 0 ? cfg.lattice.sites() / index_t(dims[0]) : 1);
+    if (first % row != 0 || count % row != 0) throw Error(what + ": not whole rows", exit_code::usage);
+    const std::vector<double> aos = h5::read_rows(g, "spins", dims, what, hsize_t(first / row), hsize_t(count / row));
+    for (std::size_t n = 0; n < aos.size() / 3; ++n) {
+        const double x = aos[3 * n], y = aos[3 * n + 1], z = aos[3 * n + 2];
+        const double r2 = x * x + y * y + z * z;
+        const std::string site = std::to_string(first + index_t(n));
+        if (!std::isfinite(r2)) throw Error(what + ": site " + site + " is not a finite vector", exit_code::io);
+        if (!in_bloch_ball(r2, cfg.numerics.norm_tol))
+            throw Error(what + ": site " + site + " has |s| = " + num(std::sqrt(r2)) + " > 1 + norm_tol (not a Bloch vector)",
+                        exit_code::io);
+    }
+    return aos;
+}
+
+}  // namespace
+
+std::vector<double> read_state_sites(const std::string& path, const std::string& where, index_t first, index_t count) {
+    h5::Id file = open_xyzmf(path, false);
+    const RunConfig cfg = read_run_config(file, path);
+    return to_soa(read_checked_spins(file, path, where, cfg, first, count), count);
+}
+
+StoredState read_state_group(hid_t file, const std::string& path, const std::string& where, bool with_spins) {
     const RunConfig cfg = read_run_config(file, path);
     StoredState st;
     st.lattice = cfg.lattice;
     if (!h5::exists(file, where + "/spins")) throw Error(path + ": holds no state at " + where, exit_code::io);
     if (!is_complete(file, where)) throw Error(path + ": " + where + " was not completely written", exit_code::io);
     h5::Id g = h5::open_group(file, where);
-    const std::string what = path + ": " + where + "/spins";
-    const std::vector<hsize_t> dims = spin_dims(st.lattice);
-    if (h5::dataset_class(g, "spins") != H5T_FLOAT) throw Error(what + " is not floating-point", exit_code::io);
-    const std::vector<double> aos = h5::read_array(g, "spins", dims, what);
-    // Spins are Bloch vectors: finite, and |s| <= 1 up to the run's tolerance.
-    for (std::size_t n = 0; n < aos.size() / 3; ++n) {
-        const double x = aos[3 * n], y = aos[3 * n + 1], z = aos[3 * n + 2];
-        const double r2 = x * x + y * y + z * z;
-        if (!std::isfinite(r2))
-            throw Error(what + ": site " + std::to_string(n) + " is not a finite vector", exit_code::io);
-        if (!in_bloch_ball(r2, cfg.numerics.norm_tol))
-            throw Error(what + ": site " + std::to_string(n) + " has |s| = " + num(std::sqrt(r2)) +
-                            " > 1 + norm_tol (not a Bloch vector)",
-                        exit_code::io);
-    }
-    st.spins = to_soa(aos, st.lattice.sites());
+    if (with_spins) st.spins = to_soa(read_checked_spins(file, path, where, cfg, 0, st.lattice.sites()), st.lattice.sites());
     if (!h5::exists(g, "t") || h5::dataset_dims(g, "t").size() != 0)
         throw Error(path + ": " + where + "/t is missing or not a scalar", exit_code::io);
     st.t = h5::read_scalar(g, "t");
@@ -264,12 +284,12 @@ StoredState read_state_group(hid_t file, const std::string& path, const std::str
     return st;
 }
 
-StoredState read_stored_state(const std::string& path, bool last_snapshot_only) {
+StoredState read_stored_state(const std::string& path, bool last_snapshot_only, bool with_spins) {
     h5::Id file = open_xyzmf(path, false);
-    if (!last_snapshot_only && is_complete(file, "/final")) return read_state_group(file, path, "/final");
+    if (!last_snapshot_only && is_complete(file, "/final")) return read_state_group(file, path, "/final", with_spins);
     const std::vector<std::int64_t> snaps = snapshot_indices(file);
     if (snaps.empty()) throw Error(path + ": holds no complete snapshot to start from", exit_code::io);
-    return read_state_group(file, path, snapshot_group(snaps.back()));
+    return read_state_group(file, path, snapshot_group(snaps.back()), with_spins);
 }
 
 }  // namespace xyzmf

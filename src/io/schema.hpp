@@ -82,9 +82,14 @@ struct StoredState {
 };
 // Only complete snapshots count; spins must be finite with |s| <= 1 + the
 // file's norm_tol, or the refusal says which site is bad.
-StoredState read_stored_state(const std::string& path, bool last_snapshot_only = false);
+// with_spins false: everything checked and read but the spins (left empty), for
+// processes that read their own sites (read_state_sites).
+StoredState read_stored_state(const std::string& path, bool last_snapshot_only = false, bool with_spins = true);
 // The state in group `where` ("/final", "/snapshots/000003") of an open file.
-StoredState read_state_group(hid_t file, const std::string& path, const std::string& where);
+StoredState read_state_group(hid_t file, const std::string& path, const std::string& where, bool with_spins = true);
+// Sites [first, first + count) of that state's spins (whole rows of the slowest
+// axis), x, y, z blocks of count values, checked as read_state_group checks them.
+std::vector<double> read_state_sites(const std::string& path, const std::string& where, index_t first, index_t count);
 // "/snapshots/000003": the group of snapshot `index`.
 std::string snapshot_group(std::int64_t index);
 // Indices of the complete snapshots of an open file, ascending.
