@@ -177,4 +177,32 @@ else
     say "Skipped: CudaVsCpu.QuantumTrajectoriesAgree failed."
 fi
 say ""
-say "Total $(elapsed) s. Logs: tests.log, bench.log, quantum.log."
+
+# 4. One lattice over MPI ranks on the GPU (docs/cluster.md): P = 1 and 2 ranks sharing
+# the device (one rank per GPU is the intended use; here correctness, not speed), the
+# ghost rows through host buffers unless the MPI is CUDA-aware, each rank writing its rows
+# of every snapshot: the file must equal a serial CUDA run's (h5diff), bit for bit.
+say "## MPI ranks on the GPU (\`mpirun -np P xyzmf run --backend cuda\`)"
+say ""
+if [[ $mf_ok != 1 ]]; then
+    say "Skipped: the mean-field CUDA tests failed."
+elif ! command -v mpirun >/dev/null || ! ldd "$X" 2>/dev/null | grep -q libmpi; then
+    say "Skipped: no mpirun on this machine, or $X was built without -DXYZMF_MPI=ON."
+else
+    M=(run --backend cuda --size 1024x515 --t-end 2 --snapshot-every 0.5 --Jx 2.3 --Jy -1.1 --Jz 0.7 --seed 41 -q --overwrite)
+    timeout 120 "$X" "${M[@]}" -o "$OUT/mpi-serial.h5" >"$OUT/mpi.log" 2>&1
+    for p in 1 2; do
+        t0=$(date +%s.%N)
+        timeout 180 env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 \
+            mpirun --oversubscribe -np $p "$X" "${M[@]}" -o "$OUT/mpi-p$p.h5" >>"$OUT/mpi.log" 2>&1
+        rc=$?
+        secs=$(python3 -c "import time; print(f'{time.time() - $t0:.1f}')")
+        same=different
+        h5diff "$OUT/mpi-serial.h5" "$OUT/mpi-p$p.h5" /final /final >>"$OUT/mpi.log" 2>&1 &&
+            h5diff "$OUT/mpi-serial.h5" "$OUT/mpi-p$p.h5" /snapshots /snapshots >>"$OUT/mpi.log" 2>&1 && same="equal (h5diff)"
+        say "- P = $p: exit $rc, $secs s, snapshots and /final $same to the serial CUDA run"
+    done
+    rm -f "$OUT"/mpi-*.h5
+fi
+say ""
+say "Total $(elapsed) s. Logs: tests.log, bench.log, quantum.log, mpi.log."
