@@ -72,13 +72,20 @@ for init in "pm-noise --noise 0.3" "serial3.h5:/final"; do
     mpi 3 run --size 37x45 --t-end 1 --init $init "${P[@]}" -o pi.h5 --overwrite || fail "--init $init on 3 ranks exited $?"
     same si.h5 pi.h5 "--init $init on 3 ranks"
 done
+# A finished run carried further (--continue-from; each rank reads its rows of /final) on
+# 2 ranks: the serial continuation's.
+"$X" run --size 37x45 --t-end 1 "${P[@]}" -o c1.h5 && cp c1.h5 c2.h5
+"$X" run --continue-from c1.h5 --t-end 2 -q
+mpi 2 run --continue-from c2.h5 --t-end 2 -q || fail "--continue-from on 2 ranks exited $?"
+same c1.h5 c2.h5 "--continue-from on 2 ranks"
+
 # Each rank checks the rows it reads: a bad site in rank 1's rows (of 2) is named, once.
 cp serial3.h5 badsite.h5  # 37x45: spins (45, 37, 3), row 44 is rank 1's
 /usr/bin/python3 -c "import h5py; h5py.File('badsite.h5', 'r+')['final/spins'][44, 3] = [2.0, 0.0, 0.0]"
 rc=0; mpi 2 run --init badsite.h5 --t-end 1 -o bad.h5 -q 2>bad.txt || rc=$?
 [[ $rc == 3 ]] && grep -q "badsite.h5: /final/spins: site $((44 * 37 + 3)) has |s| = 2 > 1 + norm_tol" bad.txt &&
     [[ $(grep -c "error" bad.txt) == 1 ]] && [[ ! -e bad.h5 ]] || fail "a bad site in rank 1's rows: exit $rc: $(head -3 bad.txt)"
-echo "mpi_run_test: --init drawn by each rank (pm-noise) and read by each rank from a file on 3 ranks: the serial run's; a bad site in rank 1's rows named in one line"
+echo "mpi_run_test: --init drawn by each rank (pm-noise) and read by each rank from a file on 3 ranks, --continue-from on 2: the serial runs'; a bad site in rank 1's rows named in one line"
 
 # --analyze over the ranks: every state's S(k) (FFTW's MPI transform), vortex
 # census (each rank its own rows) and classification equal the serial run's:

@@ -125,7 +125,8 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
     if (resuming) {
         on_root([&] {
             if (continued) {  // from the final state, every snapshot and row kept
-                init = continued->state.spins;
+                init = continued->state.spins;  // (empty under mpirun: the ranks read their rows)
+                if (domain) state_file = resume_path, state_where = "/final";
                 start = {continued->state.step, continued->state.t, 0, continued->next_snapshot};
                 keep_rows = continued->rows;
                 if (!quiet)
@@ -369,7 +370,8 @@ int execute(const RunOptions& o) {
             // it), under its lock, before it is checked or copied.
             lock = std::make_unique<OutputLock>(o.continue_from);
             if (!run_file_finished(o.continue_from)) repair_for_resume(o.continue_from, o.quiet);
-            continued = std::make_unique<ContinuationStart>(check_continuation(o.continue_from, o.cfg.numerics.t_end));
+            continued = std::make_unique<ContinuationStart>(
+                check_continuation(o.continue_from, o.cfg.numerics.t_end, !launched_by_mpi()));
             if (copy) {
                 NewFile(o.cfg.output, o.cfg.overwrite, "-o", o.continue_from).commit();
                 lock = std::make_unique<OutputLock>(resume);

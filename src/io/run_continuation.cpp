@@ -26,7 +26,7 @@ bool run_file_finished(const std::string& path) {
     }
 }
 
-ContinuationStart check_continuation(const std::string& path, double t_end) {
+ContinuationStart check_continuation(const std::string& path, double t_end, bool with_spins) {
     const std::string what = "--continue-from " + path;
     h5::Id file = open_xyzmf(path, false);
     const RunConfig cfg = read_run_config(file, path);
@@ -52,7 +52,7 @@ ContinuationStart check_continuation(const std::string& path, double t_end) {
         throw Error(what + ": a finished dopri5 run (its adaptive steps were clipped to land on t_end); only "
                           "finished rk4 runs, whose steps lie on one time grid, are carried on",
                     exit_code::usage);
-    c.state = read_state_group(file, path, "/final");
+    c.state = read_state_group(file, path, "/final", with_spins);
     const double t = c.state.t, dt = cfg.numerics.dt;
     if (!(t_end > t))
         throw Error("--t-end " + num(t_end) + ": must be later than the final time of " + path + " (t = " + num(t) + ")",

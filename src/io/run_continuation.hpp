@@ -32,7 +32,9 @@ bool run_file_finished(const std::string& path);
 // and lies before t_end; or a stopped run whose last snapshot lies before
 // t_end. Refused (a usage error naming the file and the value): runs that
 // blew up or stopped as stationary.
-ContinuationStart check_continuation(const std::string& path, double t_end);
+// with_spins false: the final state's spins are left unread (the ranks of an
+// MPI run read their own rows).
+ContinuationStart check_continuation(const std::string& path, double t_end, bool with_spins = true);
 
 // Under the caller's lock: /parameters gets the new t_end and the snapshot
 // interval written out (a default of t_end/10 would move with t_end); a
