@@ -65,6 +65,15 @@ void share_from_root(void* data, int bytes) {
 #endif
 }
 
+std::string share_string_from_root(const std::string& mine) {
+    unsigned long long n = mine.size();
+    share_from_root(&n, int(sizeof n));
+    std::string s = mine;
+    s.resize(std::size_t(n));
+    if (n > 0) share_from_root(s.data(), int(n));
+    return s;
+}
+
 int session_rank() {
 #ifdef XYZMF_HAVE_MPI
     if (in_session()) {

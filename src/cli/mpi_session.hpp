@@ -44,6 +44,8 @@ bool session_root();
 void on_root(const std::function<void()>& f);
 // rank 0's `bytes` bytes at data on every rank (nothing outside a session).
 void share_from_root(void* data, int bytes);
+// Rank 0's string on every rank (the string itself outside an MPI session).
+std::string share_string_from_root(const std::string& mine);
 // This process's rank and the number of ranks (0 and 1 outside a session).
 int session_rank();
 int session_ranks();

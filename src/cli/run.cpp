@@ -84,16 +84,6 @@ struct SpreadParts {
     }
 };
 
-// Rank 0's string on every rank (itself outside mpirun).
-std::string shared_string(const std::string& mine) {
-    unsigned long long n = mine.size();
-    share_from_root(&n, int(sizeof n));
-    std::string s = mine;
-    s.resize(std::size_t(n));
-    if (n > 0) share_from_root(s.data(), int(n));
-    return s;
-}
-
 // The ranks other than 0 of an MPI run: the same loop on their slabs, no file.
 template <class Real>
 int run_follower(Simulation<Real>& sim, const StartPoint& start, const RunHooks& hooks) {
@@ -169,8 +159,8 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
             }
         });
     if (domain) {
-        state_file = shared_string(state_file);
-        state_where = shared_string(state_where);
+        state_file = share_string_from_root(state_file);
+        state_where = share_string_from_root(state_where);
         if (!state_where.empty())
             on_every_rank([&] {
                 mine = read_state_sites(state_file, state_where, domain->first_owned_site(), domain->owned_sites());

@@ -204,7 +204,7 @@ void RunOutput::write_spins(hid_t group, const StateView& s) {
 SpinsOnDisk RunOutput::prepare_spins(const std::string& where) {
     SpinsOnDisk on_disk;
     guarded([&] {
-        ensure_room(3.0 * double(lattice_.sites()) * (precision_ == Precision::float32 ? 4 : 8));
+        ensure_room(state_bytes());
         h5::Id g = h5::create_group(handle(), where);
         h5::Id d = h5::create_array(g, "spins", spin_dims(lattice_),
                                     precision_ == Precision::float32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE, 0, true);
@@ -219,7 +219,7 @@ SpinsOnDisk RunOutput::prepare_spins(const std::string& where) {
 h5::Id RunOutput::write_state(const std::string& where, const StateView& s, double t, std::int64_t step) {
     h5::Id g;
     if (s.data) {
-        ensure_room(3.0 * double(lattice_.sites()) * (precision_ == Precision::float32 ? 4 : 8));
+        ensure_room(state_bytes());
         g = h5::create_group(handle(), where);
         write_spins(g, s);
     } else {  // made by prepare_spins, its spins written by the processes of a spread run

@@ -61,6 +61,7 @@ private:
     void guarded(F&& write);
     void abandon();
     void ensure_room(double bytes);
+    double state_bytes() const { return 3.0 * double(lattice_.sites()) * (precision_ == Precision::float32 ? 4 : 8); }
     // Renames a new file into place, and its journal after it.
     void commit_file();
     // The journal of a resumed file: its own continued, else a new one that

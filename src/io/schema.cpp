@@ -219,13 +219,17 @@ std::vector<std::int64_t> snapshot_indices(hid_t file) {
 
 namespace {
 
-// Sites [first, first + count) of the spins at `where`, (x, y, z) per site, checked:
-// Bloch vectors, finite and |s| <= 1 up to the run's tolerance.
-std::vector<double> read_checked_spins(hid_t file, const std::string& path, const std::string& where,
-                                       const RunConfig& cfg, index_t first, index_t count) {
+// The state group `where`, which must hold spins and be complete.
+h5::Id open_state_group(hid_t file, const std::string& path, const std::string& where) {
     if (!h5::exists(file, where + "/spins")) throw Error(path + ": holds no state at " + where, exit_code::io);
     if (!is_complete(file, where)) throw Error(path + ": " + where + " was not completely written", exit_code::io);
-    h5::Id g = h5::open_group(file, where);
+    return h5::open_group(file, where);
+}
+
+// Sites [first, first + count) of the spins in state group g, (x, y, z) per site,
+// checked: Bloch vectors, finite and |s| <= 1 up to the run's tolerance.
+std::vector<double> read_checked_spins(hid_t g, const std::string& path, const std::string& where,
+                                       const RunConfig& cfg, index_t first, index_t count) {
     const std::string what = path + ": " + where + "/spins";
     const std::vector<hsize_t> dims = spin_dims(cfg.lattice);
     if (h5::dataset_class(g, "spins") != H5T_FLOAT) throw Error(what + " is not floating-point", exit_code::io);
@@ -249,17 +253,16 @@ std::vector<double> read_checked_spins(hid_t file, const std::string& path, cons
 std::vector<double> read_state_sites(const std::string& path, const std::string& where, index_t first, index_t count) {
     h5::Id file = open_xyzmf(path, false);
     const RunConfig cfg = read_run_config(file, path);
-    return to_soa(read_checked_spins(file, path, where, cfg, first, count), count);
+    h5::Id g = open_state_group(file, path, where);
+    return to_soa(read_checked_spins(g, path, where, cfg, first, count), count);
 }
 
 StoredState read_state_group(hid_t file, const std::string& path, const std::string& where, bool with_spins) {
     const RunConfig cfg = read_run_config(file, path);
     StoredState st;
     st.lattice = cfg.lattice;
-    if (!h5::exists(file, where + "/spins")) throw Error(path + ": holds no state at " + where, exit_code::io);
-    if (!is_complete(file, where)) throw Error(path + ": " + where + " was not completely written", exit_code::io);
-    h5::Id g = h5::open_group(file, where);
-    if (with_spins) st.spins = to_soa(read_checked_spins(file, path, where, cfg, 0, st.lattice.sites()), st.lattice.sites());
+    h5::Id g = open_state_group(file, path, where);
+    if (with_spins) st.spins = to_soa(read_checked_spins(g, path, where, cfg, 0, st.lattice.sites()), st.lattice.sites());
     if (!h5::exists(g, "t") || h5::dataset_dims(g, "t").size() != 0)
         throw Error(path + ": " + where + "/t is missing or not a scalar", exit_code::io);
     st.t = h5::read_scalar(g, "t");

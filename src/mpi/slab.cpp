@@ -181,16 +181,12 @@ template <class Real>
 void SlabDomain<Real>::scatter(const HostState& global, StateBuffer<Real>& y) {
     std::vector<int> counts, displs;
     layout(counts, displs);
-    const index_t N = global_.sites(), S = slab_.local.component_stride(), R = slab_.row_sites, H = slab_.halo;
-    std::vector<double> mine(std::size_t(counts[rank_]));
-    std::vector<Real> real(mine.size());
-    for (int c = 0; c < 3; ++c) {
+    const index_t N = global_.sites(), n = counts[rank_];
+    HostState mine(3 * std::size_t(n));
+    for (int c = 0; c < 3; ++c)
         MPI_Scatterv(rank_ == 0 ? global.data() + c * N : nullptr, counts.data(), displs.data(), MPI_DOUBLE,
-                     mine.data(), counts[rank_], MPI_DOUBLE, 0, comm_);
-        std::copy(mine.begin(), mine.end(), real.begin());
-        be_.upload(y.data() + c * S + H * R, real.data(), real.size());
-    }
-    exchange(y);  // the ghost rows
+                     mine.data() + c * n, int(n), MPI_DOUBLE, 0, comm_);
+    set_own_sites(mine, y);
 }
 
 template <class Real>
