@@ -9,15 +9,18 @@
 // series only needs to be a good filter: a polynomial in L has L's
 // eigenvectors whatever its accuracy, and each eigenvalue is taken as the
 // Rayleigh quotient of its eigenvector with L, so 1e-4 is enough.
+#include <Eigen/Eigenvalues>
 #include <Spectra/GenEigsSolver.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
 
+#include "packed_rows.hpp"
 #include "sectors.hpp"
 #include "xyzmf/error.hpp"
 
@@ -44,17 +47,18 @@ constexpr Eigen::Index kWideVectors = 40, kWideModes = 4, kWideRestarts = 2000;
 constexpr double kFilterTime = 1.0, kFilterTolerance = 1e-4;
 
 // Where A's numerical range W(A) lies (it holds the spectrum, and bounds the
-// norm of any polynomial in A: Crouzeix): Re in [re_lo, re_hi] from the
-// Gershgorin discs of the Hermitian part (A + A^+)/2, Im in [im_lo, im_hi] from
-// those of (A - A^+)/2i. For L the Hamiltonian's commutator is anti-Hermitian,
-// so the real range is the dissipation's alone (a few gamma) while the
-// imaginary one is the couplings' (tens of gamma).
+// norm of any polynomial in A: Crouzeix): Re in [re_lo, re_hi], the extreme
+// eigenvalues of the Hermitian part (A + A^+)/2, Im in [im_lo, im_hi], those
+// of (A - A^+)/2i. For L the Hamiltonian's commutator is anti-Hermitian, so
+// the real range is the dissipation's alone (a few gamma) while the imaginary
+// one is the couplings' (tens of gamma).
 struct NumericalRange {
     double re_lo, re_hi, im_lo, im_hi;
 };
 
+// A box that surely holds W(A): the Gershgorin discs of the two Hermitian parts.
 template <class Matrix>
-NumericalRange numerical_range(const Matrix& A) {
+NumericalRange gershgorin_range(const Matrix& A) {
     using Rows = Eigen::SparseMatrix<typename Matrix::Scalar, Eigen::RowMajor>;
     const Rows adjoint = A.adjoint();  // row r: conj(A_jr), columns j sorted like A's
     NumericalRange w{HUGE_VAL, -HUGE_VAL, HUGE_VAL, -HUGE_VAL};
@@ -82,6 +86,83 @@ NumericalRange numerical_range(const Matrix& A) {
         w.im_hi = std::max(w.im_hi, im_centre + im_radius);
     }
     return w;
+}
+
+// A x or A^+ x for a complex x, A real or complex.
+template <class Matrix>
+Eigen::VectorXcd times(const Matrix& A, const Eigen::VectorXcd& x, bool adjoint) {
+    if constexpr (std::is_same_v<typename Matrix::Scalar, double>) {
+        const Eigen::VectorXd re = x.real(), im = x.imag();
+        Eigen::VectorXd a, b;
+        if (adjoint) a = A.transpose() * re, b = A.transpose() * im;
+        else a = A * re, b = A * im;
+        return a.cast<cd>() + cd(0, 1) * b.cast<cd>();
+    } else {
+        return adjoint ? Eigen::VectorXcd(A.adjoint() * x) : Eigen::VectorXcd(A * x);
+    }
+}
+
+// The extreme eigenvalues of the Hermitian operator h (a function of x) from
+// kLanczosSteps of Lanczos: its Ritz values lie inside the spectrum and reach
+// the ends first.
+constexpr int kLanczosSteps = 60;
+template <class Apply>
+std::pair<double, double> lanczos_extremes(Eigen::Index n, Apply h) {
+    std::uint64_t state = 0x9E3779B97F4A7C15ull;  // a fixed start vector (splitmix64)
+    Eigen::VectorXcd v(n), previous = Eigen::VectorXcd::Zero(n);
+    for (Eigen::Index e = 0; e < n; ++e) {
+        state += 0x9E3779B97F4A7C15ull;
+        std::uint64_t z = state;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        v[e] = double((z ^ (z >> 31)) >> 11) * 0x1.0p-53 - 0.5;
+    }
+    v.normalize();
+    std::vector<double> alpha, beta;
+    double b = 0;
+    for (int k = 0; k < std::min<Eigen::Index>(kLanczosSteps, n); ++k) {
+        Eigen::VectorXcd w = h(v) - b * previous;
+        alpha.push_back(v.dot(w).real());
+        w -= alpha.back() * v;
+        b = w.norm();
+        if (!(b > 1e-12 * std::abs(alpha.back()) + 1e-300)) break;  // an invariant subspace: exact
+        beta.push_back(b);
+        previous.swap(v);
+        v = w / b;
+    }
+    const Eigen::Index m = Eigen::Index(alpha.size());
+    Eigen::MatrixXd T = Eigen::MatrixXd::Zero(m, m);
+    for (Eigen::Index k = 0; k < m; ++k) {
+        T(k, k) = alpha[std::size_t(k)];
+        if (k + 1 < m) T(k, k + 1) = T(k + 1, k) = beta[std::size_t(k)];
+    }
+    const Eigen::VectorXd ritz = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(T, Eigen::EigenvaluesOnly).eigenvalues();
+    return {ritz[0], ritz[m - 1]};
+}
+
+// W(A)'s box from Lanczos on the two Hermitian parts, widened by kRangeMargin
+// of its width on each side (the Ritz values come from inside), and never
+// wider than Gershgorin's. Gershgorin alone overestimates the imaginary width
+// by half (ring of 10 at (2, 0.6, 1): 65 against 44), and the filter's length
+// grows with it (70 products against 53). The imaginary range is made
+// symmetric about 0: Arnoldi sees the real form, which holds A's conjugate
+// too (k and -k), so the true box is; and the filter's centre must be real,
+// or a real eigenvalue's e^(lambda tau) would come out as a complex pair of
+// equal modulus, which Arnoldi cannot separate (a ring of 8: the quick
+// Arnoldi ran out of restarts in 5 sectors of 10 with a centre 0.01i off).
+constexpr double kRangeMargin = 0.03;
+template <class Matrix>
+NumericalRange numerical_range(const Matrix& A) {
+    const NumericalRange g = gershgorin_range(A);
+    const auto re = lanczos_extremes(A.rows(), [&](const Eigen::VectorXcd& x) -> Eigen::VectorXcd {
+        return 0.5 * (times(A, x, false) + times(A, x, true));
+    });
+    const auto im = lanczos_extremes(A.rows(), [&](const Eigen::VectorXcd& x) -> Eigen::VectorXcd {
+        return cd(0, -0.5) * (times(A, x, false) - times(A, x, true));
+    });
+    const double re_pad = kRangeMargin * (re.second - re.first), im_pad = kRangeMargin * (im.second - im.first);
+    const double im_half = std::min(std::max(-g.im_lo, g.im_hi), std::max(-im.first, im.second) + im_pad);
+    return {std::max(g.re_lo, re.first - re_pad), std::min(g.re_hi, re.second + re_pad), -im_half, im_half};
 }
 
 // exp(tau A) = exp(tau c) sum_k a_k P_k(Y), Y = (A - c)/beta, with c the centre
@@ -134,19 +215,28 @@ struct SectorPropagator {
     static constexpr bool kComplex = !std::is_same_v<typename Matrix::Scalar, double>;
     const Matrix& A;
     ChebyshevFilter f;
+    std::unique_ptr<PackedRows<typename Matrix::Scalar>> packed;  // A for the filter's products, where it fits
     mutable Vector p0, p1, p2, sum;
     Eigen::Index rows() const { return kComplex ? 2 * A.rows() : A.rows(); }
     Eigen::Index cols() const { return rows(); }
+    void multiply(const Vector& x, Vector& y) const {
+        if (!packed || !packed->fits()) {
+            y.noalias() = A * x;
+            return;
+        }
+        y.resize(A.rows());
+        packed->multiply(x.data(), y.data());
+    }
     void perform_op(const double* x, double* y) const {
         using S = typename Matrix::Scalar;
         const S c = S(real_or_complex(f.centre));
         const double scale = 1 / f.beta;
         load(x, p0);
-        p1.noalias() = A * p0;
+        multiply(p0, p1);
         p1 = (p1 - c * p0) * scale;
         sum = f.a[0] * p0 + f.a[1] * p1;
         for (std::size_t k = 2; k < f.a.size(); ++k) {
-            p2.noalias() = A * p1;
+            multiply(p1, p2);
             p2 = (p2 - c * p1) * (2 * scale) + p0;
             sum += f.a[k] * p2;
             p0.swap(p1);
@@ -188,9 +278,12 @@ struct SectorPropagator {
 template <class Matrix>
 SlowModes slow_modes_of(const Matrix& A, double gamma, int nev, const Eigen::VectorXd& start) {
     SlowModes out;
-    SectorPropagator<Matrix> op{A, {}, {}, {}, {}, {}};
+    SectorPropagator<Matrix> op{A, {}, {}, {}, {}, {}, {}};
     const Eigen::Index n = op.rows();
-    if (n > kDenseMaxDimension) op.f = chebyshev_filter(numerical_range(A), kFilterTime / gamma, kFilterTolerance);
+    if (n > kDenseMaxDimension) {
+        op.f = chebyshev_filter(numerical_range(A), kFilterTime / gamma, kFilterTolerance);
+        op.packed = std::make_unique<PackedRows<typename Matrix::Scalar>>(A);
+    }
     if (n <= kDenseMaxDimension) {
         Eigen::MatrixXd dense(n, n);
         for (Eigen::Index e = 0; e < n; ++e) dense.col(e) = op.product(Eigen::VectorXd::Unit(n, e));
