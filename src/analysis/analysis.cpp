@@ -32,9 +32,6 @@ const ParamTable<AnalysisOptions>& analysis_parameters() {
     };
     return t;
 }
-namespace {
-
-// ds/dt of a host state, with the shared right-hand side on the CPU backend.
 HostState rate_of(const Lattice& lat, const Couplings& c, const HostState& s) {
     auto be = make_cpu_backend<double>();
     StateBuffer<double> y(*be, lat), k(*be, lat);
@@ -44,6 +41,8 @@ HostState rate_of(const Lattice& lat, const Couplings& c, const HostState& s) {
     download_state(*be, r.data(), k, lat);
     return r;
 }
+
+namespace {
 
 void replace_group(hid_t file, const std::string& path) {
     if (h5::exists(file, path)) h5::remove(file, path);
@@ -67,14 +66,14 @@ Analyzer::~Analyzer() = default;
 
 bool has_vortex_census(const Lattice& lat, const Couplings& c) { return lat.dim >= 2 && is_sxy_point(c); }
 
-StateAnalysis complete_analysis(const Lattice& lat, const Couplings& c, const AnalysisOptions& opt, const HostState& s,
-                                AnalysisParts parts, double t, double trend, const std::string& where) {
+StateAnalysis complete_analysis(const Lattice& lat, const Couplings& c, const AnalysisOptions& opt, AnalysisParts parts,
+                                double t, double trend, const std::string& where) {
     StateAnalysis a;
     a.where = where;
     a.t = t;
     a.sf = std::move(parts.sf);
     a.sk_seconds = parts.sk_seconds;
-    a.cls = classify(lat, c, s, a.sf, rate_of(lat, c, s), trend, opt.thresholds);
+    a.cls = classify(lat, c, parts.tallies, a.sf, parts.psi_sf, trend, opt.thresholds);
     a.has_vortices = parts.has_vortices;
     a.vortices = std::move(parts.vortices);
     return a;
@@ -89,7 +88,12 @@ StateAnalysis Analyzer::analyze(const HostState& s, double t, double trend, cons
         p.has_vortices = true;
         p.vortices = find_vortices(lat_, couplings_, s, opt_.thresholds.vortex_amplitude);
     }
-    return complete_analysis(lat_, couplings_, opt_, s, std::move(p), t, trend, where);
+    std::vector<double> psi;
+    if (is_sxy_point(couplings_)) psi = sxy_phase_field(lat_, couplings_, s, opt_.thresholds.vortex_amplitude);
+    p.tallies = tally_sites(s.data(), rate_of(lat_, couplings_, s).data(), lat_.sites(), psi.empty() ? nullptr : psi.data(),
+                            opt_.thresholds.stationary_residual);
+    if (needs_psi_structure(couplings_, p.tallies, opt_.thresholds)) p.psi_sf = engine_.compute(psi_field(psi));
+    return complete_analysis(lat_, couplings_, opt_, std::move(p), t, trend, where);
 }
 
 double residual_trend(hid_t file, double t) {

@@ -35,20 +35,25 @@ struct StateAnalysis {
     double sk_seconds = 0;  // wall time of the three FFTs
 };
 
-// The parts of an analysis that need the whole lattice at once, computed by
-// Analyzer (or, for a lattice spread over MPI ranks, by all ranks together:
-// src/mpi/slab_analysis.hpp).
+// The parts of an analysis that need every site, computed by Analyzer (or,
+// for a lattice spread over MPI ranks, by all ranks together, so that none
+// holds the whole state: src/mpi/slab_analysis.hpp).
 struct AnalysisParts {
     StructureFactor sf;
     bool has_vortices = false;  // dim >= 2 at an sXY point (has_vortex_census)
     VortexCensus vortices;
+    SiteTallies tallies;        // the sums and maxima the classification reads
+    StructureFactor psi_sf;     // S(k) of the sXY phase field, where needs_psi_structure
     double sk_seconds = 0;
 };
 bool has_vortex_census(const Lattice& lat, const Couplings& c);
 
-// The analysis of state s from its parts: the classification added.
-StateAnalysis complete_analysis(const Lattice& lat, const Couplings& c, const AnalysisOptions& opt, const HostState& s,
-                                AnalysisParts parts, double t, double residual_trend, const std::string& where);
+// The analysis of a state from its parts: the classification added.
+StateAnalysis complete_analysis(const Lattice& lat, const Couplings& c, const AnalysisOptions& opt, AnalysisParts parts,
+                                double t, double residual_trend, const std::string& where);
+
+// ds/dt of a state (x, y, z blocks), by the shared right-hand side on the CPU backend.
+HostState rate_of(const Lattice& lat, const Couplings& c, const HostState& s);
 
 class Analyzer {
 public:

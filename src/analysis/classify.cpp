@@ -93,25 +93,68 @@ double domain_size(const Lattice& lat, const StructureFactor& sf, const double k
 
 bool is_sxy_point(const Couplings& c) { return c.Jz == 0 && c.Jx * c.Jy < 0; }
 
+void SiteTallies::merge(const SiteTallies& o) {
+    sites += o.sites;
+    residual = std::max(residual, o.residual);
+    moving += o.moving;
+    perp2 += o.perp2;
+    z += o.z;
+    psi_sum += o.psi_sum;
+    psi_sites += o.psi_sites;
+}
+
+SiteTallies tally_sites(const double* s, const double* rate, index_t n, const double* psi, double stationary_residual) {
+    SiteTallies t;
+    t.sites = n;
+    for (index_t m = 0; m < n; ++m) {
+        const double v = std::sqrt(rate[m] * rate[m] + rate[n + m] * rate[n + m] + rate[2 * n + m] * rate[2 * n + m]);
+        t.residual = std::max(t.residual, v);
+        t.moving += v > stationary_residual;
+        t.perp2 += s[m] * s[m] + s[n + m] * s[n + m];
+        t.z += s[2 * n + m];
+        if (psi && !std::isnan(psi[m])) {
+            t.psi_sum += std::polar(1.0, psi[m]);
+            ++t.psi_sites;
+        }
+    }
+    return t;
+}
+
+bool needs_psi_structure(const Couplings& c, const SiteTallies& t, const ClassifyThresholds& th) {
+    return is_sxy_point(c) && t.sites > 0 && std::sqrt(t.perp2 / double(t.sites)) >= th.pm_m_perp;
+}
+
+HostState psi_field(const std::vector<double>& psi) {
+    const std::size_t n = psi.size();
+    HostState field(3 * n, 0.0);
+    for (std::size_t m = 0; m < n; ++m)
+        if (!std::isnan(psi[m])) {
+            field[m] = std::cos(psi[m]);
+            field[n + m] = std::sin(psi[m]);
+        }
+    return field;
+}
+
 Classification classify(const Lattice& lat, const Couplings& c, const HostState& s, const StructureFactor& sf,
                         const HostState& rate, double residual_trend, const ClassifyThresholds& th) {
+    std::vector<double> psi;
+    if (is_sxy_point(c)) psi = sxy_phase_field(lat, c, s, th.vortex_amplitude);
+    const SiteTallies t = tally_sites(s.data(), rate.data(), lat.sites(), psi.empty() ? nullptr : psi.data(),
+                                      th.stationary_residual);
+    StructureFactor psi_sf;
+    if (needs_psi_structure(c, t, th)) psi_sf = StructureFactorEngine(lat).compute(psi_field(psi));
+    return classify(lat, c, t, sf, psi_sf, residual_trend, th);
+}
+
+Classification classify(const Lattice& lat, const Couplings& c, const SiteTallies& t, const StructureFactor& sf,
+                        const StructureFactor& psi_sf, double residual_trend, const ClassifyThresholds& th) {
     const index_t N = lat.sites();
     Classification r;
     r.residual_trend = residual_trend;
-    index_t moving = 0;
-    for (index_t n = 0; n < N; ++n) {
-        const double v = std::sqrt(rate[n] * rate[n] + rate[N + n] * rate[N + n] + rate[2 * N + n] * rate[2 * N + n]);
-        r.residual = std::max(r.residual, v);
-        moving += v > th.stationary_residual;
-    }
-    r.moving_fraction = double(moving) / double(N);
-    double perp2 = 0, z = 0;
-    for (index_t n = 0; n < N; ++n) {
-        perp2 += s[n] * s[n] + s[N + n] * s[N + n];
-        z += s[2 * N + n];
-    }
-    r.m_perp = std::sqrt(perp2 / double(N));
-    r.mean_z = z / double(N);
+    r.residual = t.residual;
+    r.moving_fraction = double(t.moving) / double(N);
+    r.m_perp = std::sqrt(t.perp2 / double(N));
+    r.mean_z = t.z / double(N);
 
     // Weights of S_perp; they sum to 1 (Parseval: sum_k S(k) = sum_n a_n^2).
     double total = 0;
@@ -153,15 +196,8 @@ Classification classify(const Lattice& lat, const Couplings& c, const HostState&
         }
         return true;
     };
-    const bool sxy = is_sxy_point(c) && lat.dim >= 1;
-    if (sxy) {
-        const std::vector<double> psi = sxy_phase_field(lat, c, s, th.vortex_amplitude);
-        std::complex<double> sum = 0;
-        double count = 0;
-        for (double p : psi)
-            if (!std::isnan(p)) { sum += std::polar(1.0, p); count += 1; }
-        r.psi_coherence = count > 0 ? std::abs(sum) / count : 0;
-    }
+    const bool sxy = is_sxy_point(c);
+    if (sxy) r.psi_coherence = t.psi_sites > 0 ? std::abs(t.psi_sum) / double(t.psi_sites) : 0;
 
     // Domain size: from the correlation of the order parameter, the spins
     // demodulated at the dominant peak, or at an sXY point the phase field psi
@@ -169,17 +205,8 @@ Classification classify(const Lattice& lat, const Couplings& c, const HostState&
     // weight set by the local theta). Not defined for a paramagnet.
     if (r.m_perp >= th.pm_m_perp) {
         if (sxy) {
-            const std::vector<double> psi = sxy_phase_field(lat, c, s, th.vortex_amplitude);
-            HostState field(3 * std::size_t(N), 0.0);
-            for (index_t n = 0; n < N; ++n)
-                if (!std::isnan(psi[std::size_t(n)])) {
-                    field[std::size_t(n)] = std::cos(psi[std::size_t(n)]);
-                    field[std::size_t(N + n)] = std::sin(psi[std::size_t(n)]);
-                }
-            StructureFactorEngine engine(lat);
-            const StructureFactor spsi = engine.compute(field);
             const double zero[3] = {0, 0, 0};
-            r.correlation_length = domain_size(lat, spsi, zero);
+            r.correlation_length = domain_size(lat, psi_sf, zero);
         } else {
             // Demodulate at the order's wave vector: k = 0 or pi for FM and AFM
             // (whatever small-k peak a multi-domain state shows), the peak for SDW.

@@ -4,6 +4,7 @@
 // number the verdict rests on. Thresholds are named options, never silent.
 #pragma once
 
+#include <complex>
 #include <string>
 #include <vector>
 
@@ -50,7 +51,33 @@ struct Classification {
 // True at the sXY points of physics.md section 5: Jz = 0 and Jx Jy < 0.
 bool is_sxy_point(const Couplings& c);
 
-// rate = ds/dt of the state (host layout), for the stationarity verdict.
+// What a classification needs from the sites themselves, all of it sums and
+// maxima, so that the parts of a lattice spread over processes add up to the
+// whole's (src/mpi/slab_analysis.cpp).
+struct SiteTallies {
+    index_t sites = 0;
+    double residual = 0;               // max |ds/dt|
+    index_t moving = 0;                // sites with |ds/dt| > stationary_residual
+    double perp2 = 0, z = 0;           // sums of x^2 + y^2 and of z
+    std::complex<double> psi_sum = 0;  // sXY: the sum of exp(i psi) over the sites where psi is defined
+    index_t psi_sites = 0;
+    void merge(const SiteTallies& o);
+};
+// Sites [0, n) of s and rate = ds/dt (x, y, z blocks of n values) and of psi (n
+// values, NaN where undefined; nullptr away from an sXY point).
+SiteTallies tally_sites(const double* s, const double* rate, index_t n, const double* psi, double stationary_residual);
+// Whether the classification needs the structure factor of the sXY phase
+// field (an sXY point, ordered): its domain size comes from it.
+bool needs_psi_structure(const Couplings& c, const SiteTallies& t, const ClassifyThresholds& th);
+// (cos psi, sin psi, 0) as x, y, z blocks, 0 where psi is NaN: the field whose S(k) that is.
+HostState psi_field(const std::vector<double>& psi);
+
+// From the whole lattice's tallies and S(k); psi_sf: S(k) of psi_field where
+// needs_psi_structure, else not read.
+Classification classify(const Lattice& lat, const Couplings& c, const SiteTallies& t, const StructureFactor& sf,
+                        const StructureFactor& psi_sf, double residual_trend, const ClassifyThresholds& th);
+// The same from the state itself; rate = ds/dt of the state (host layout), for
+// the stationarity verdict.
 Classification classify(const Lattice& lat, const Couplings& c, const HostState& s, const StructureFactor& sf,
                         const HostState& rate, double residual_trend, const ClassifyThresholds& th);
 

@@ -59,7 +59,6 @@ std::vector<double> sxy_phase_field(const Lattice& lat, const Couplings& c, cons
 
 std::vector<double> sxy_phase_rows(const Lattice& lat, const Couplings& c, const HostState& rows_state, index_t first,
                                    index_t rows, double min_amplitude) {
-    check_vortex_lattice(lat, c);
     const index_t n = rows * (lat.sites() / lat.L[lat.dim - 1]);
     return phase_of_rows(lat, c, rows_state.data(), rows_state.data() + n, first, rows, min_amplitude);
 }

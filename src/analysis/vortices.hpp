@@ -43,7 +43,8 @@ std::vector<double> sxy_phase_field(const Lattice& lat, const Couplings& c, cons
 // The same census in parts, for a lattice spread over processes in slabs of its
 // slowest axis (src/mpi/): find_vortices is these three on the whole lattice.
 // psi of `rows` rows of the slowest axis from global row `first` on (periodic),
-// from their spins (x, y, z blocks of rows x row-sites values).
+// from their spins (x, y, z blocks of rows x row-sites values); any dimension,
+// as sxy_phase_field.
 std::vector<double> sxy_phase_rows(const Lattice& lat, const Couplings& c, const HostState& rows_state, index_t first,
                                    index_t rows, double min_amplitude);
 // The plaquettes based in rows [first, first + rows), from psi of those rows

@@ -184,9 +184,9 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
                                                         std::move(lock))
                           : std::make_unique<RunOutput>(cfg, where);
     });
-    // --analyze over MPI ranks: each state's S(k) and vortices computed by all
-    // ranks together (only rank 0 gathers the whole state, to write it), left
-    // here for rank 0's writer thread, which classifies and writes.
+    // --analyze over MPI ranks: each state's S(k), vortices and the sums the
+    // classification needs computed by all ranks together, left here for rank
+    // 0's writer thread, which classifies and writes.
     const AnalysisOptions aopt;
     SpreadParts spread;
     RunHooks spread_hooks;
@@ -220,7 +220,27 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
             xo.phase_field = sxy_phase_field;
             xdmf_sidecar_ptr = std::make_unique<XdmfExport>(out.path(), cfg, xo);
         }
-        if (analyze || xdmf_sidecar_ptr) {
+        // On rank 0's writer thread, once the state is in the file: its analysis
+        // (from the state itself, or over MPI ranks from what they computed
+        // together), written beside it; the vortices found.
+        auto analyse = [&](const std::string& where, double t, const HostState* st) -> std::int64_t {
+            const double trend = residual_trend(out.handle(), t);
+            const StateAnalysis a = analyzer ? analyzer->analyze(*st, t, trend, where)
+                                             : complete_analysis(cfg.lattice, cfg.couplings, aopt, spread.take(where), t,
+                                                                 trend, where);
+            // S(k) of three components plus the analysis tables.
+            out.write_extra(3.0 * 8 * double(cfg.lattice.sites()) + 65536, [&](hid_t f) {
+                write_state_analysis(f, a, aopt);
+                if (where != "/final") write_coarsening(f, {a}, true);
+            });
+            if (where == "/final") final_phase = a.cls.phase + " (" + a.cls.reason + ")";
+            return a.has_vortices ? std::int64_t(a.vortices.list.size()) : 0;
+        };
+        // Over MPI ranks without --xdmf no rank needs the whole state: each writes
+        // its own rows (src/core/simulation.cpp), then rank 0 adds the analysis.
+        if (analyze && domain && !xdmf_sidecar_ptr)
+            hooks.on_written = [&](const std::string& where, double t) { analyse(where, t, nullptr); };
+        else if (analyze || xdmf_sidecar_ptr) {
             hooks.on_state = [&](const std::string& where, double t, const StateView& ref) {
                 const std::size_t n = 3 * std::size_t(cfg.lattice.sites());
                 HostState st(n);
@@ -228,20 +248,7 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
                     std::copy_n(static_cast<const float*>(ref.data), n, st.begin());
                 else
                     std::copy_n(static_cast<const double*>(ref.data), n, st.begin());
-                std::int64_t vortex_points = 0;
-                if (analyze) {
-                    const double trend = residual_trend(out.handle(), t);
-                    const StateAnalysis a = analyzer ? analyzer->analyze(st, t, trend, where)
-                                                     : complete_analysis(cfg.lattice, cfg.couplings, aopt, st,
-                                                                         spread.take(where), t, trend, where);
-                    // S(k) of three components plus the analysis tables.
-                    out.write_extra(3.0 * 8 * double(cfg.lattice.sites()) + 65536, [&](hid_t f) {
-                        write_state_analysis(f, a, aopt);
-                        if (where != "/final") write_coarsening(f, {a}, true);
-                    });
-                    if (where == "/final") final_phase = a.cls.phase + " (" + a.cls.reason + ")";
-                    if (a.has_vortices) vortex_points = std::int64_t(a.vortices.list.size());
-                }
+                const std::int64_t vortex_points = analyze ? analyse(where, t, &st) : 0;
                 if (xdmf_sidecar_ptr) {
                     out.flush();  // the sidecar names this state: readers must find it on disk
                     xdmf_sidecar_ptr->add_state(where, t, st, vortex_points);

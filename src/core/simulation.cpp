@@ -364,6 +364,7 @@ private:
             const StateView host{data, prec};
             write(host);
             if (hooks_.on_state) hooks_.on_state(where, t, host);
+            if (hooks_.on_written) hooks_.on_written(where, t);
         });
     }
 
@@ -392,6 +393,7 @@ private:
             const StateView host{data, prec};
             write(host);
             if (hooks_.on_state) hooks_.on_state(where, t, host);
+            if (hooks_.on_written) hooks_.on_written(where, t);
         });
     }
 
@@ -430,7 +432,10 @@ private:
         m_.domain->write_staged(disk.path, disk.offset);  // collective; "" on the root: nothing written
         if (failed) std::rethrow_exception(failed);
         if (!out_) return;
-        m_.writer->push([this, write, where, t, prec = m_.cfg.precision]() { write(StateView{nullptr, prec}); });
+        m_.writer->push([this, write, where, t, prec = m_.cfg.precision]() {
+            write(StateView{nullptr, prec});
+            if (hooks_.on_written) hooks_.on_written(where, t);
+        });
     }
 
     // On the writer thread: snapshots that are not also records are checked on their

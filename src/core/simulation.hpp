@@ -50,6 +50,11 @@ struct RunHooks {
     // on_state will see and before it (run --analyze over MPI ranks: what all
     // of them compute together).
     std::function<void(const std::string& where, double t, const HostState& owned)> on_spread_state;
+    // On the writer thread of the process with the file, once a state (as
+    // on_state, after it) is in the file: what needs no state, such as the
+    // analysis that on_spread_state computed (run --analyze over MPI ranks,
+    // where no process then holds the whole state).
+    std::function<void(const std::string& where, double t)> on_written;
     // Tests: behave as if killed after this many steps (the file keeps what was written).
     std::int64_t kill_after_steps = -1;
 };

@@ -80,11 +80,59 @@ AnalysisParts SlabAnalysis::compute(const HostState& owned) {
     const auto t0 = std::chrono::steady_clock::now();
     p.sf = structure_factor(owned);
     p.sk_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::vector<double> psi;  // of my rows, at an sXY point
+    if (is_sxy_point(couplings_))
+        psi = sxy_phase_rows(global_, couplings_, owned, slab_.begin, slab_.owned(), opt_.thresholds.vortex_amplitude);
     if (has_vortex_census(global_, couplings_)) {
         p.has_vortices = true;
-        p.vortices = vortices(owned);
+        p.vortices = vortices(psi);
     }
+    p.tallies = tallies(owned, psi);
+    // (The same tallies on every rank: all of them take part in the transform, or none.)
+    if (needs_psi_structure(couplings_, p.tallies, opt_.thresholds)) p.psi_sf = structure_factor(psi_field(psi));
     return p;
+}
+
+SiteTallies SlabAnalysis::tallies(const HostState& owned, const std::vector<double>& psi) {
+    const index_t rows = slab_.owned(), rs = slab_.row_sites, n = rows * rs, m = (rows + 2) * rs;
+    // ds/dt of my rows reads one row beyond them on each side: my rows between
+    // the last row of the rank below and the first of the rank above, stepped
+    // as a periodic block of rows + 2 rows whose inner rows are the lattice's.
+    Lattice block = global_;
+    block.L[slab_.axis] = rows + 2;
+    HostState with(3 * std::size_t(m));
+    const int below = (rank_ + ranks_ - 1) % ranks_, above = (rank_ + 1) % ranks_;
+    for (int c = 0; c < 3; ++c) {
+        const double* mine = owned.data() + c * n;
+        double* to = with.data() + c * m;
+        std::copy(mine, mine + n, to + rs);
+        MPI_Sendrecv(mine, int(rs), MPI_DOUBLE, below, c, to + (rows + 1) * rs, int(rs), MPI_DOUBLE, above, c, comm_,
+                     MPI_STATUS_IGNORE);
+        MPI_Sendrecv(mine + (rows - 1) * rs, int(rs), MPI_DOUBLE, above, 3 + c, to, int(rs), MPI_DOUBLE, below, 3 + c,
+                     comm_, MPI_STATUS_IGNORE);
+    }
+    const HostState rate_block = rate_of(block, couplings_, with);
+    HostState rate(3 * std::size_t(n));
+    for (int c = 0; c < 3; ++c)
+        std::copy_n(rate_block.data() + c * m + rs, std::size_t(n), rate.data() + c * n);
+    const SiteTallies mine = tally_sites(owned.data(), rate.data(), n, psi.empty() ? nullptr : psi.data(),
+                                         opt_.thresholds.stationary_residual);
+    // Every rank merges all ranks' parts in rank order: the same sums everywhere.
+    // (Counts as doubles: exact below 2^53.)
+    double part[8] = {double(mine.sites), mine.residual, double(mine.moving), mine.perp2, mine.z,
+                      mine.psi_sum.real(), mine.psi_sum.imag(), double(mine.psi_sites)};
+    std::vector<double> all(8 * std::size_t(ranks_));
+    MPI_Allgather(part, 8, MPI_DOUBLE, all.data(), 8, MPI_DOUBLE, comm_);
+    SiteTallies total;
+    for (int q = 0; q < ranks_; ++q) {
+        const double* a = all.data() + 8 * q;
+        SiteTallies t;
+        t.sites = index_t(a[0]), t.residual = a[1], t.moving = index_t(a[2]), t.perp2 = a[3], t.z = a[4];
+        t.psi_sum = {a[5], a[6]};
+        t.psi_sites = index_t(a[7]);
+        total.merge(t);
+    }
+    return total;
 }
 
 StructureFactor SlabAnalysis::structure_factor(const HostState& owned) {
@@ -146,9 +194,8 @@ StructureFactor SlabAnalysis::structure_factor(const HostState& owned) {
     return sf;
 }
 
-VortexCensus SlabAnalysis::vortices(const HostState& owned) {
+VortexCensus SlabAnalysis::vortices(std::vector<double> psi) {
     const index_t rows = slab_.owned(), rs = slab_.row_sites;
-    std::vector<double> psi = sxy_phase_rows(global_, couplings_, owned, slab_.begin, rows, opt_.thresholds.vortex_amplitude);
     psi.resize(std::size_t((rows + 1) * rs));
     // The row after my last is the next rank's first (periodic).
     MPI_Sendrecv(psi.data(), int(rs), MPI_DOUBLE, (rank_ + ranks_ - 1) % ranks_, 0, psi.data() + rows * rs, int(rs), MPI_DOUBLE,

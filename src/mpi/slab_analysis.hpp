@@ -7,10 +7,14 @@
 //   rows are gathered and transformed on rank 0, one short line);
 // - sXY vortices: each rank counts the plaquettes based in its own rows, with
 //   the phase of one row from the next rank, and rank 0 joins the lists (in
-//   the serial order) and, in 3D, the lines.
-// The counts and vortex positions equal a serial analysis of the same state;
-// S(k) agrees to roundoff (FFTW's distributed algorithm adds in another order)
-// (tests/mpi/test_slab.cpp).
+//   the serial order) and, in 3D, the lines;
+// - the classification's sums and maxima (SiteTallies: |ds/dt| from each
+//   rank's rows and one row of each neighbour, m_perp, <z>, the sXY phase
+//   coherence), merged over the ranks, and the S(k) of the sXY phase field
+//   that its domain size needs, by the same transform.
+// The counts, vortex positions, residual and moving sites equal a serial
+// analysis of the same state; S(k) and the sums agree to roundoff (other
+// orders of addition) (tests/mpi/test_slab_analysis.cpp).
 #pragma once
 
 #include <mpi.h>
@@ -46,7 +50,8 @@ private:
     std::unique_ptr<Fft> fft_;
 
     StructureFactor structure_factor(const HostState& owned);
-    VortexCensus vortices(const HostState& owned);
+    VortexCensus vortices(std::vector<double> psi);  // psi: of my rows
+    SiteTallies tallies(const HostState& owned, const std::vector<double>& psi);  // the whole lattice's, on every rank
 };
 
 }  // namespace xyzmf

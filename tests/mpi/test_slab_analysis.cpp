@@ -1,13 +1,17 @@
 // The analysis of a lattice spread over ranks (src/mpi/slab_analysis.hpp)
 // against the serial analysis of the same state, under 1 and 3 ranks: S(k) to
 // roundoff, the vortex census (counts, skipped plaquettes, every vortex's
-// position, orientation and charge, 3D lines) identical. The states are random
+// position, orientation and charge, 3D lines) identical, the classification
+// the same (residual and moving sites exactly, sums to roundoff). The states are random
 // ones at the sXY point, where nearly every plaquette winds or is skipped, and a
 // planted vortex-antivortex pair across the boundary of two slabs.
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <algorithm>
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "box.hpp"
 #include "slab_analysis.hpp"
@@ -31,9 +35,46 @@ HostState my_rows(const Lattice& lat, const HostState& s) {
     return mine;
 }
 
-void expect_equal_to_serial(const Lattice& lat, const HostState& s, const std::string& what) {
+// The classification from the ranks' parts against the serial one: the
+// residual and the moving sites exactly (each site's ds/dt is the serial
+// arithmetic, its neighbours' rows brought from the next ranks), the sums and
+// the domain size (from S(k), at the sXY point from the phase field's) to roundoff.
+void expect_same_classification(const Lattice& lat, const Couplings& c, const AnalysisOptions& opt, AnalysisParts got,
+                                const HostState& s, const std::string& what) {
+    const Classification want = Analyzer(lat, c, opt).analyze(s, 1.0, -1, "/final").cls;
+    const Classification cls = complete_analysis(lat, c, opt, std::move(got), 1.0, -1, "/final").cls;
+    EXPECT_EQ(cls.phase, want.phase) << what;
+    EXPECT_EQ(cls.order, want.order) << what;
+    EXPECT_EQ(cls.residual, want.residual) << what;
+    EXPECT_EQ(cls.moving_fraction, want.moving_fraction) << what;
+    EXPECT_GT(want.moving_fraction, 0.2) << what << ": the threshold must split the sites";
+    EXPECT_LT(want.moving_fraction, 0.8) << what;
+    EXPECT_NEAR(cls.m_perp, want.m_perp, 1e-13) << what;
+    EXPECT_NEAR(cls.mean_z, want.mean_z, 1e-13) << what;
+    EXPECT_NEAR(cls.psi_coherence, want.psi_coherence, 1e-13) << what;
+    EXPECT_EQ(cls.peak.index, want.peak.index) << what;
+    ASSERT_EQ(std::isfinite(cls.correlation_length), std::isfinite(want.correlation_length)) << what;
+    if (std::isfinite(want.correlation_length))
+        EXPECT_NEAR(cls.correlation_length, want.correlation_length, 1e-9 * want.correlation_length) << what;
+    EXPECT_EQ(cls.reason, want.reason) << what;
+}
+
+// The stationarity threshold at the median |ds/dt| of s: half the sites move,
+// so a site's rate computed from wrong neighbours would likely change the count.
+AnalysisOptions splitting_options(const Lattice& lat, const Couplings& c, const HostState& s) {
+    const HostState rate = rate_of(lat, c, s);
+    const std::size_t N = std::size_t(lat.sites());
+    std::vector<double> v(N);
+    for (std::size_t n = 0; n < N; ++n) v[n] = std::sqrt(rate[n] * rate[n] + rate[N + n] * rate[N + n] + rate[2 * N + n] * rate[2 * N + n]);
+    std::nth_element(v.begin(), v.begin() + N / 2, v.end());
     AnalysisOptions opt;
-    SlabAnalysis spread(MPI_COMM_WORLD, lat, kSxy, opt);
+    opt.thresholds.stationary_residual = v[N / 2];
+    return opt;
+}
+
+void expect_equal_to_serial(const Lattice& lat, const HostState& s, const std::string& what, const Couplings& c = kSxy) {
+    const AnalysisOptions opt = splitting_options(lat, c, s);
+    SlabAnalysis spread(MPI_COMM_WORLD, lat, c, opt);
     const AnalysisParts got = spread.compute(my_rows(lat, s));
     int r = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &r);
@@ -41,6 +82,7 @@ void expect_equal_to_serial(const Lattice& lat, const HostState& s, const std::s
         EXPECT_TRUE(got.sf.S[0].empty()) << "only rank 0 holds the results";
         return;
     }
+    expect_same_classification(lat, c, opt, got, s, what);
     StructureFactorEngine serial(lat);
     const StructureFactor want = serial.compute(s);
     double largest = 0, worst = 0;
@@ -53,12 +95,12 @@ void expect_equal_to_serial(const Lattice& lat, const HostState& s, const std::s
     }
     EXPECT_GT(largest, 0.5) << what;
     EXPECT_LE(worst, 1e-12 * largest) << what << ": S(k) differs by " << worst;
-    if (lat.dim < 2) {
+    if (!has_vortex_census(lat, c)) {
         EXPECT_FALSE(got.has_vortices);
         return;
     }
     ASSERT_TRUE(got.has_vortices) << what;
-    const VortexCensus v = find_vortices(lat, kSxy, s, opt.thresholds.vortex_amplitude);
+    const VortexCensus v = find_vortices(lat, c, s, opt.thresholds.vortex_amplitude);
     const VortexCensus& g = got.vortices;
     EXPECT_GT(v.vortices, 0) << what << ": the case must have vortices";
     EXPECT_EQ(g.vortices, v.vortices) << what;
@@ -81,6 +123,10 @@ TEST(SlabAnalysis, EqualsTheSerialAnalysisOfRandomStates) {
     const Lattice lats[] = {box(1, 101), box(2, 37, 29), box(2, 64, 16), box(3, 11, 12, 13), box(3, 8, 9, 10)};
     for (const Lattice& lat : lats)
         expect_equal_to_serial(lat, make_initial_state("random", lat, 7, 0), lattice_text(lat) + ", random");
+    // Away from the sXY point (no phase field: the domain size from S_perp's peak).
+    const Couplings sdw{4.0, 2.0, 1.0, 1.0, 0.0};
+    for (const Lattice& lat : {box(1, 101), box(2, 37, 29), box(3, 11, 12, 13)})
+        expect_equal_to_serial(lat, make_initial_state("random", lat, 8, 0), lattice_text(lat) + ", random, SDW point", sdw);
 }
 
 TEST(SlabAnalysis, FindsAPairAcrossTheSlabBoundary) {
