@@ -4,17 +4,19 @@
 # (a program from before, e.g. built at 5f0ef7a), in turn: each rank's peak resident
 # memory (/usr/bin/time) and the whole run's wall time, for a run that writes a snapshot
 # every 10 steps.
-#   results/mpi/snapshots.sh GATHERING_XYZMF PARALLEL_XYZMF [ROUNDS] [SIZE] [RANKS]
-# (defaults 5, 2048, 2; 2D, double). About 2 min on the 2-core machine.
+#   results/mpi/snapshots.sh GATHERING_XYZMF PARALLEL_XYZMF [ROUNDS] [SIZE] [RANKS] [OPTIONS...]
+# (defaults 5, 2048, 2; 2D, double; OPTIONS added to the run, e.g. --analyze). About 2 min
+# on the 2-core machine.
 set -euo pipefail
 old=$(realpath "$1") new=$(realpath "$2")
 rounds=${3:-5} size=${4:-2048} ranks=${5:-2}
+extra=("${@:6}")
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 cd "$W"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
-R=(run --size "$size" --t-end 0.5 --snapshot-every 0.1 --Jx 0.9 --Jy 1.1 --Jz 1 --steady-tol 0 --seed 1 --backend cpu -q)
-echo "# $(date -u +%Y-%m-%d) $(nproc --all) cores, $(lscpu | sed -n 's/^Model name: *//p'); ${size}^2 double, $ranks ranks,"
+R=(run --size "$size" --t-end 0.5 --snapshot-every 0.1 --Jx 0.9 --Jy 1.1 --Jz 1 --steady-tol 0 --seed 1 --backend cpu -q "${extra[@]}")
+echo "# $(date -u +%Y-%m-%d) $(nproc --all) cores, $(lscpu | sed -n 's/^Model name: *//p'); ${size}^2 double, $ranks ranks${extra:+, ${extra[*]}},"
 echo "# 5 snapshots + /final of $(( 3 * 8 * size * size / 1000000 )) MB each; state $(( 3 * 8 * size * size / 1000000 )) MB"
 echo "# round  kind  seconds  peak RSS of rank 0..$((ranks - 1)) (MB)"
 one() {  # one KIND XYZMF
