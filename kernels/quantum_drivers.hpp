@@ -1,11 +1,13 @@
-// Host entry points of the quantum-trajectory kernels (kernels/quantum_kernels.cu),
-// in plain C++ for src/backends/trajectory_cuda.cpp. Every pointer is device
-// memory; B trajectories of 2^N amplitudes are stored one after the other.
+// Host entry points of the quantum kernels (kernels/quantum_kernels.cu), in
+// plain C++ for src/backends/trajectory_cuda.cpp and packed_filter_cuda.cpp.
+// Every pointer is device memory; B trajectories of 2^N amplitudes are stored
+// one after the other.
 // Like cuda_drivers.hpp, they never throw: failures are recorded for
 // take_driver_error(). All run on the legacy default stream, in call order.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "cuda_drivers.hpp"
 #include "xyzmf/spin_operators.hpp"
@@ -31,6 +33,18 @@ void reduce_norms(const SpinModel& m, const Amp* x, int B, double* scratch, doub
 void reduce_populations(const SpinModel& m, const Amp* psi, int B, double* scratch, double* result) noexcept;
 void reduce_correlations(const SpinModel& m, const Amp* psi, const int* want, const int* partners, int B,
                          double* scratch, double* result) noexcept;
+
+// One term of the Liouvillian gap filter's Chebyshev series over a sector
+// matrix packed one word a non-zero (include/xyzmf/packed_filter.hpp: rows,
+// row starts, words column << shift | code, the table of values):
+//   out = scale (A x - centre x) + prev    (prev may be null)
+//   sum = (first ? a_x x : sum) + a out
+void launch_chebyshev_term(std::int64_t rows, const std::int64_t* start, const std::uint32_t* words,
+                           const double* table, int shift, const double* x, const double* prev, double* out,
+                           double* sum, double centre, double scale, double a, double a_x, bool first) noexcept;
+void launch_chebyshev_term(std::int64_t rows, const std::int64_t* start, const std::uint32_t* words, const Amp* table,
+                           int shift, const Amp* x, const Amp* prev, Amp* out, Amp* sum, Amp centre, double scale,
+                           double a, double a_x, bool first) noexcept;
 
 }  // namespace cuda
 }  // namespace xyzmf

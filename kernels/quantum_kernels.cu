@@ -196,6 +196,54 @@ void launch_jump(const SpinModel& m, Amp* psi, const int* channel, const double*
     check(cudaGetLastError(), "jump launch");
 }
 
+namespace {
+
+// One term of the gap filter's Chebyshev series over a packed sector matrix
+// (include/xyzmf/packed_filter.hpp), one thread a row: the row's product read
+// word by word (column << shift | value code), as PackedRows::multiply does.
+template <class T>
+__global__ void chebyshev_term(std::int64_t rows, const std::int64_t* start, const std::uint32_t* words, const T* table,
+                               int shift, const T* x, const T* prev, T* out, T* sum, T centre, double scale, double a,
+                               double a_x, bool first) {
+    const std::uint32_t mask = (1u << shift) - 1u;
+    for (std::int64_t r = std::int64_t(blockIdx.x) * kThreads + threadIdx.x; r < rows;
+         r += std::int64_t(gridDim.x) * kThreads) {
+        T acc = T();
+        for (std::int64_t k = start[r]; k < start[r + 1]; ++k) {
+            const std::uint32_t w = words[k];
+            acc = acc + table[w & mask] * x[w >> shift];
+        }
+        const T xr = x[r];
+        T o = scale * (acc - centre * xr);
+        if (prev) o = o + prev[r];
+        out[r] = o;
+        sum[r] = (first ? a_x * xr : sum[r]) + a * o;
+    }
+}
+
+template <class T>
+void launch_term(std::int64_t rows, const std::int64_t* start, const std::uint32_t* words, const T* table, int shift,
+                 const T* x, const T* prev, T* out, T* sum, T centre, double scale, double a, double a_x,
+                 bool first) noexcept {
+    if (rows <= 0) return;
+    chebyshev_term<T><<<elementwise_blocks(std::uint64_t(rows)), kThreads>>>(rows, start, words, table, shift, x, prev,
+                                                                            out, sum, centre, scale, a, a_x, first);
+    check(cudaGetLastError(), "chebyshev_term launch");
+}
+
+}  // namespace
+
+void launch_chebyshev_term(std::int64_t rows, const std::int64_t* start, const std::uint32_t* words,
+                           const double* table, int shift, const double* x, const double* prev, double* out,
+                           double* sum, double centre, double scale, double a, double a_x, bool first) noexcept {
+    launch_term(rows, start, words, table, shift, x, prev, out, sum, centre, scale, a, a_x, first);
+}
+void launch_chebyshev_term(std::int64_t rows, const std::int64_t* start, const std::uint32_t* words, const Amp* table,
+                           int shift, const Amp* x, const Amp* prev, Amp* out, Amp* sum, Amp centre, double scale,
+                           double a, double a_x, bool first) noexcept {
+    launch_term(rows, start, words, table, shift, x, prev, out, sum, centre, scale, a, a_x, first);
+}
+
 std::size_t trajectory_scratch_doubles(const SpinModel& m, int B) noexcept {
     return std::size_t(B) * partials_per_trajectory(m) * 3 * m.spins + 1;
 }

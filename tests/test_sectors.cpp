@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "helpers.hpp"
-#include "packed_rows.hpp"
+#include "xyzmf/packed_rows.hpp"
 #include "quantum.hpp"
 #include "sectors.hpp"
 #include "xyzmf/error.hpp"

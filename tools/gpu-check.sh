@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What a session with a GPU runs first: every test on the CUDA backend, then the
 # GPU speed of the mean-field stepping (every scheme, and the JAX peer
-# tools/bench_jax.py on the same lattices) and of the quantum trajectories, each
-# with a baseline measured in the same run on the same machine's CPU cores.
+# tools/bench_jax.py on the same lattices), of the quantum trajectories and of
+# the exact Liouvillian gap, each with a baseline measured in the same run on
+# the same machine's CPU cores.
 #
 #   tools/gpu-check.sh [BIN_DIR] [OUT_DIR]
 #
@@ -46,6 +47,8 @@ grep -E '^\[  FAILED  \] [A-Za-z]' "$OUT/tests.log" | sort -u | sed 's/^/    /' 
 mf_ok=1; q_ok=1
 grep -qE '^\[  FAILED  \] .*(/cuda|CudaVsCpu\.(SameSeed|Observables))' "$OUT/tests.log" && mf_ok=0
 grep -qE '^\[  FAILED  \] CudaVsCpu\.Quantum' "$OUT/tests.log" && q_ok=0
+gap_ok=1
+grep -qE '^\[  FAILED  \] CudaVsCpu\.GapFilter' "$OUT/tests.log" && gap_ok=0
 [[ $rc -eq 124 ]] && { mf_ok=0; q_ok=0; say "(the test run timed out after 300 s)"; }
 say ""
 
@@ -175,6 +178,43 @@ if [[ $q_ok == 1 ]]; then
     done
 else
     say "Skipped: CudaVsCpu.QuantumTrajectoriesAgree failed."
+fi
+say ""
+
+# 3b. The exact Liouvillian gap with its Chebyshev filter on the GPU (the packed sector
+# matrices, one launch per term; Arnoldi on the host) against the same machine's CPU
+# cores, along (2, 0.6, 1), whose gap results/quantum/gap-n1?.jsonl hold from the CPU.
+say "## Exact Liouvillian gap (\`xyzmf quantum --method exact --gap\`)"
+say ""
+say "Each row: \`xyzmf quantum --sites N --Jx 2 --Jy 0.6 --Jz 1 --method exact --gap --backend BK --json\` (one run; seconds as the program reports them, the steady state included)."
+say ""
+grun() {  # backend N -> "seconds gap" or empty
+    local j
+    j=$(timeout "${GLIMIT:-240}" "$X" quantum --sites "$2" --Jx 2 --Jy 0.6 --Jz 1 --method exact --gap --backend "$1" \
+        --json 2>>"$OUT/quantum.log")
+    echo "gap $1 N=$2: $j" | cut -c1-300 >>"$OUT/quantum.log"
+    python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print("%.1f %.12f %s" % (j["seconds"], j["gap"], j["gap_backend"]))' "$j" 2>/dev/null
+}
+if [[ $gap_ok == 1 ]]; then
+    say "| N | backend | seconds | gap | products on | CPU reference (results/quantum) |"
+    say "|---|---|---|---|---|---|"
+    gruns="10:cpu 10:cuda 11:cuda 12:cuda"
+    [[ $QUICK == 1 ]] && gruns="10:cpu 10:cuda"
+    for r in $gruns; do
+        IFS=: read -r n bk <<<"$r"
+        if (($(elapsed) > ${GPU_CHECK_BUDGET:-400} + 200)); then
+            say "| $n | $bk | not run: past the check's budget | | | |"
+            continue
+        fi
+        read -r secs gap where <<<"$(grun "$bk" "$n")"
+        ref=$(python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    d = json.loads(l)
+    if abs(d["Jy"] - 0.6) < 1e-9: print("%.12f" % d["gap"])' "$(dirname "$0")/../results/quantum/gap-n$n.jsonl" 2>/dev/null)
+        say "| $n | $bk | ${secs:-failed or over the limit} | ${gap:-} | ${where:-} | ${ref:-} |"
+    done
+else
+    say "Skipped: CudaVsCpu.GapFilterAgrees failed."
 fi
 say ""
 

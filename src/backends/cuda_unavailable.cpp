@@ -1,10 +1,12 @@
 // Stand-ins for the CUDA factories in builds without CUDA (see CMakeLists.txt):
 // the binary still links, and asking for the GPU gives a clear error.
+#include <complex>
 #include <memory>
 #include <string>
 
 #include "xyzmf/backend.hpp"
 #include "xyzmf/error.hpp"
+#include "xyzmf/packed_filter.hpp"
 #include "xyzmf/trajectory_backend.hpp"
 
 namespace xyzmf {
@@ -24,6 +26,14 @@ std::string cuda_device_name() { return ""; }
 std::size_t cuda_free_memory_bytes() { return 0; }
 
 std::unique_ptr<TrajectoryBackend> make_cuda_trajectories(const SpinModel&, const std::vector<int>&, int) {
+    throw Error("--backend cuda: this xyzmf was built without CUDA; use --backend cpu", exit_code::usage);
+}
+
+std::unique_ptr<PackedFilter<double>> make_cuda_packed_filter(const PackedRows<double>&, const ChebyshevSeries&) {
+    throw Error("--backend cuda: this xyzmf was built without CUDA; use --backend cpu", exit_code::usage);
+}
+std::unique_ptr<PackedFilter<std::complex<double>>> make_cuda_packed_filter(const PackedRows<std::complex<double>>&,
+                                                                            const ChebyshevSeries&) {
     throw Error("--backend cuda: this xyzmf was built without CUDA; use --backend cpu", exit_code::usage);
 }
 

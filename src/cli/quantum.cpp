@@ -11,6 +11,7 @@
 #include "json_number.hpp"
 #include "options.hpp"
 #include "quantum_file.hpp"
+#include "xyzmf/backend.hpp"
 #include "xyzmf/error.hpp"
 #include "output_file.hpp"
 #include "run_config.hpp"
@@ -119,7 +120,7 @@ void add_options(CLI::App* sub, QuantumOptions& o) {
     add(sub->add_option("--seed", c.seed, "Seed of the trajectories' random numbers (Philox; same seed = same trajectories)")
         ->capture_default_str());
     add(sub->add_option("--tol", c.tol, "Error bound of the propagator per step, relative to the norm")->capture_default_str());
-    add(sub->add_flag("--gap", c.gap, "Exact method: also the Liouvillian gap (slowest non-zero decay rate over all symmetry sectors, units of gamma; N <= 12; the sector of the slowest mode is printed)"));
+    add(sub->add_flag("--gap", c.gap, "Exact method: also the Liouvillian gap (slowest non-zero decay rate over all symmetry sectors, units of gamma; N <= 12; the sector of the slowest mode is printed; its products on the GPU with --backend cuda, or auto where one is present)"));
     add(sub->add_flag("--series", c.series,
                   "Exact method: also <sz>(t) from --init every --sample-dt up to --t-end"));
     add_backend(sub, o.backend);
@@ -130,7 +131,7 @@ void add_options(CLI::App* sub, QuantumOptions& o) {
     sub->add_flag("-q,--quiet", o.quiet, "No progress line or report (the file, or --json, holds the results)");
 }
 
-void print_exact(const QuantumOptions& o, const QuantumConfig& cfg, const ExactResults& r, double seconds) {
+void print_exact(const QuantumOptions& o, const QuantumConfig& cfg, const ExactResults& r, double seconds, bool gap_on_gpu) {
     if (o.json) {
         nlohmann::json j = correlations_json(cfg.lattice, r.corr, nullptr);
         j["method"] = "exact";
@@ -143,6 +144,7 @@ void print_exact(const QuantumOptions& o, const QuantumConfig& cfg, const ExactR
         j["seconds"] = seconds;
         if (cfg.gap) {
             j["gap"] = r.gap;
+            j["gap_backend"] = gap_on_gpu ? "cuda" : "cpu";  // where the filter's products ran
             // The sector of the slowest mode (k in units of 2 pi / L along each axis).
             j["gap_sector"] = {{"k", r.gap_sector.momentum}, {"parity", r.gap_sector.parity}};
             if (r.gap_sector.charged) j["gap_sector"]["charge"] = r.gap_sector.charge;
@@ -167,7 +169,9 @@ void print_exact(const QuantumOptions& o, const QuantumConfig& cfg, const ExactR
                 geometry(cfg.lattice).c_str(), cfg.couplings.Jx, cfg.couplings.Jy, cfg.couplings.Jz,
                 cfg.couplings.gamma, cfg.couplings.gamma_phi);
     std::printf("  steady state: <sz> = %.10f   (|L rho| / |rho| = %.1e; %.1f s)\n", r.sz, r.residual, seconds);
-    if (cfg.gap) std::printf("  Liouvillian gap: %.8f gamma (slowest mode in %s)\n", r.gap, sector_text(cfg.lattice, r.gap_sector).c_str());
+    if (cfg.gap)
+        std::printf("  Liouvillian gap: %.8f gamma (slowest mode in %s%s)\n", r.gap,
+                    sector_text(cfg.lattice, r.gap_sector).c_str(), gap_on_gpu ? "; products on the GPU" : "");
     print_table(cfg.lattice, r.corr, nullptr);
     if (cfg.series) {
         std::printf("  <sz>(t) from --init %s:\n", cfg.init.c_str());
@@ -182,8 +186,12 @@ int execute_exact(const QuantumOptions& o, const QuantumConfig& cfg, const std::
     std::unique_ptr<NewFile> file;
     throw_if_interrupted("before the work; nothing written");
     if (!o.out.empty()) file = std::make_unique<NewFile>(o.out, o.overwrite);  // refuse before the work
+    // The gap's filter products on the GPU where asked for (or auto and present).
+    const bool gap_on_gpu = cfg.gap && (o.backend == "cuda" || (o.backend == "auto" && cuda_device_count() > 0));
+    if (gap_on_gpu && cuda_device_count() == 0)
+        throw Error("--backend cuda: no CUDA device is available (use --backend cpu or auto)", exit_code::usage);
     const auto t0 = std::chrono::steady_clock::now();
-    const ExactResults r = solve_exact(cfg);
+    const ExactResults r = solve_exact(cfg, gap_on_gpu);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     throw_if_interrupted(o.out.empty() ? "" : "; nothing written");
     if (file) {
@@ -193,7 +201,7 @@ int execute_exact(const QuantumOptions& o, const QuantumConfig& cfg, const std::
         h5::set_attr(file->handle(), "status", std::string("finished"));
         file->commit();
     }
-    print_exact(o, cfg, r, seconds);
+    print_exact(o, cfg, r, seconds, gap_on_gpu);
     return 0;
 }
 

@@ -139,8 +139,9 @@ struct SlowModes {
     Eigen::VectorXcd lambda;
     Eigen::MatrixXcd vectors;
 };
-SlowModes slow_modes(const SparseRowMajor& A, double gamma, int nev, const Eigen::VectorXd& start);
-SlowModes slow_modes(const SparseComplexRows& A, double gamma, int nev, const Eigen::VectorXd& start);
+// gpu: the filter's products on the CUDA device (include/xyzmf/packed_filter.hpp).
+SlowModes slow_modes(const SparseRowMajor& A, double gamma, int nev, const Eigen::VectorXd& start, bool gpu = false);
+SlowModes slow_modes(const SparseComplexRows& A, double gamma, int nev, const Eigen::VectorXd& start, bool gpu = false);
 
 // The Liouvillian gap, -max Re lambda over every sector's modes but the
 // steady state, and the six slowest eigenvalues found (the steady state's 0
@@ -150,6 +151,6 @@ struct SectorGap {
     SectorLabel slowest;  // the sector that holds the slowest mode
     std::vector<std::complex<double>> eigenvalues;
 };
-SectorGap sector_gap(const QuantumConfig& c);
+SectorGap sector_gap(const QuantumConfig& c, bool gpu = false);
 
 }  // namespace xyzmf

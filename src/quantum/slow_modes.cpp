@@ -20,7 +20,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "packed_rows.hpp"
+#include "xyzmf/packed_filter.hpp"
+#include "xyzmf/packed_rows.hpp"
 #include "sectors.hpp"
 #include "xyzmf/error.hpp"
 
@@ -216,6 +217,7 @@ struct SectorPropagator {
     const Matrix& A;
     ChebyshevFilter f;
     std::unique_ptr<PackedRows<typename Matrix::Scalar>> packed;  // A for the filter's products, where it fits
+    std::unique_ptr<PackedFilter<typename Matrix::Scalar>> device;  // the whole filter on a GPU
     mutable Vector p0, p1, p2, sum;
     Eigen::Index rows() const { return kComplex ? 2 * A.rows() : A.rows(); }
     Eigen::Index cols() const { return rows(); }
@@ -232,6 +234,12 @@ struct SectorPropagator {
         const S c = S(real_or_complex(f.centre));
         const double scale = 1 / f.beta;
         load(x, p0);
+        if (device) {
+            sum.resize(A.rows());
+            device->apply(p0.data(), sum.data());
+            store(sum, y);
+            return;
+        }
         multiply(p0, p1);
         p1 = (p1 - c * p0) * scale;
         sum = f.a[0] * p0 + f.a[1] * p1;
@@ -276,13 +284,15 @@ struct SectorPropagator {
 };
 
 template <class Matrix>
-SlowModes slow_modes_of(const Matrix& A, double gamma, int nev, const Eigen::VectorXd& start) {
+SlowModes slow_modes_of(const Matrix& A, double gamma, int nev, const Eigen::VectorXd& start, bool gpu) {
     SlowModes out;
-    SectorPropagator<Matrix> op{A, {}, {}, {}, {}, {}, {}};
+    SectorPropagator<Matrix> op{A, {}, {}, {}, {}, {}, {}, {}};
     const Eigen::Index n = op.rows();
     if (n > kDenseMaxDimension) {
         op.f = chebyshev_filter(numerical_range(A), kFilterTime / gamma, kFilterTolerance);
         op.packed = std::make_unique<PackedRows<typename Matrix::Scalar>>(A);
+        // (A matrix that does not pack is filtered on the host: none of the gap's sizes.)
+        if (gpu && op.packed->fits()) op.device = make_cuda_packed_filter(*op.packed, {op.f.centre, 1 / op.f.beta, op.f.a});
     }
     if (n <= kDenseMaxDimension) {
         Eigen::MatrixXd dense(n, n);
@@ -321,15 +331,15 @@ SlowModes slow_modes_of(const Matrix& A, double gamma, int nev, const Eigen::Vec
 
 }  // namespace
 
-SlowModes slow_modes(const SparseRowMajor& A, double gamma, int nev, const Eigen::VectorXd& start) {
-    return slow_modes_of(A, gamma, nev, start);
+SlowModes slow_modes(const SparseRowMajor& A, double gamma, int nev, const Eigen::VectorXd& start, bool gpu) {
+    return slow_modes_of(A, gamma, nev, start, gpu);
 }
 
-SlowModes slow_modes(const SparseComplexRows& A, double gamma, int nev, const Eigen::VectorXd& start) {
-    return slow_modes_of(A, gamma, nev, start);
+SlowModes slow_modes(const SparseComplexRows& A, double gamma, int nev, const Eigen::VectorXd& start, bool gpu) {
+    return slow_modes_of(A, gamma, nev, start, gpu);
 }
 
-SectorGap sector_gap(const QuantumConfig& c) {
+SectorGap sector_gap(const QuantumConfig& c, bool gpu) {
     const Lattice& lat = c.lattice;
     SectorGap out;
     out.gap = HUGE_VAL;
@@ -379,8 +389,9 @@ SectorGap sector_gap(const QuantumConfig& c) {
             const Eigen::Index n = real_form ? s.dimension() : 2 * s.dimension();
             Eigen::VectorXd start(n);
             for (Eigen::Index e = 0; e < n; ++e) start[e] = 1.0 + 1e-3 * std::sin(1.0 + 0.7 * double(e));
-            const SlowModes m = real_form ? slow_modes(SparseRowMajor(s.hermitian_matrix(false)), c.couplings.gamma, 2, start)
-                                          : slow_modes(SparseComplexRows(s.matrix()), c.couplings.gamma, 2, start);
+            const SlowModes m = real_form
+                                    ? slow_modes(SparseRowMajor(s.hermitian_matrix(false)), c.couplings.gamma, 2, start, gpu)
+                                    : slow_modes(SparseComplexRows(s.matrix()), c.couplings.gamma, 2, start, gpu);
             complete[t] = m.lambda.size() == n;
             // The steady state: the eigenvalue nearest 0 of the k = 0, even sector.
             Eigen::Index ss = -1;

@@ -4,8 +4,10 @@
 // millions of non-zeros (the ring of 12 at (2, 0.6, 1): 44 in the real k = 0
 // sector, 210 in a complex one, among 3.9e7 and 2.0e7), so 4 bytes a
 // non-zero replace Eigen's 12 (real) or 20 (complex). The Liouvillian gap's
-// Arnoldi spends its time in these products (slow_modes.cpp); on the 2-core
-// development machine a ring of 12's product is 1.2-1.9x faster packed.
+// Arnoldi spends its time in these products (src/quantum/slow_modes.cpp); on
+// the 2-core development machine a ring of 12's product is 1.2-1.9x faster
+// packed. Here (include/) because a CUDA device takes the same packed form
+// (include/xyzmf/packed_filter.hpp).
 #pragma once
 
 #include <Eigen/SparseCore>
@@ -56,6 +58,12 @@ public:
 
     bool fits() const { return fits_; }
     Eigen::Index rows() const { return rows_; }
+    // The packed form itself, for a device's copy (include/xyzmf/packed_filter.hpp):
+    // row r's words are words()[start()[r] .. start()[r + 1]), each column << shift() | code.
+    const std::vector<std::int64_t>& start() const { return start_; }
+    const std::vector<std::uint32_t>& words() const { return words_; }
+    const std::vector<Scalar>& table() const { return table_; }
+    int shift() const { return shift_; }
 
     // y = A x, each row summed in column order (Eigen's order). Complex
     // products written out: std::complex's operator* calls a library routine
