@@ -292,7 +292,10 @@ SlowModes slow_modes_of(const Matrix& A, double gamma, int nev, const Eigen::Vec
         op.f = chebyshev_filter(numerical_range(A), kFilterTime / gamma, kFilterTolerance);
         op.packed = std::make_unique<PackedRows<typename Matrix::Scalar>>(A);
         // (A matrix that does not pack is filtered on the host: none of the gap's sizes.)
-        if (gpu && op.packed->fits()) op.device = make_cuda_packed_filter(*op.packed, {op.f.centre, 1 / op.f.beta, op.f.a});
+        if (gpu && op.packed->fits()) {
+            op.device = make_cuda_packed_filter(*op.packed, {op.f.centre, 1 / op.f.beta, op.f.a});
+            op.packed.reset();  // the device holds its own copy
+        }
     }
     if (n <= kDenseMaxDimension) {
         Eigen::MatrixXd dense(n, n);
