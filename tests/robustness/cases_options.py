@@ -178,6 +178,8 @@ def options_cases():
     add("quantum", "--sites 22 --trajectories 4096 --batch 4096 (too large)",
         ["--sites", "22", "--trajectories", "4096", "--batch", "4096"])
     add("quantum", "--backend cuda (refused without a device)", ["--backend", "cuda"], expect=(0, 2))
+    add("quantum", "--method exact --gap --backend cuda (refused without a device)",
+        ["--method", "exact", "--gap", "--sites", "4", "--backend", "cuda"], expect=(0, 2))
     add("sweep", "--backend cuda (refused without a device)", ["--backend", "cuda"], expect=(0, 2))
     add("quantum", "--trajectories 1e8 (results of about 90 GB)", ["--trajectories", "100000000", "--sites", "12",
                                                                   "--t-end", "40", "--burn-in", "20"])
