@@ -192,7 +192,7 @@ int execute_exact(const QuantumOptions& o, const QuantumConfig& cfg, const std::
     if (gap_on_gpu && cuda_device_count() == 0)
         throw Error("--backend cuda: no CUDA device is available (use --backend cpu or auto)", exit_code::usage);
     const auto t0 = std::chrono::steady_clock::now();
-    const ExactResults r = solve_exact(cfg, gap_on_gpu);
+    const ExactResults r = solve_exact(cfg, gap_on_gpu, !(o.quiet || o.json));
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     throw_if_interrupted(o.out.empty() ? "" : "; nothing written");
     if (file) {

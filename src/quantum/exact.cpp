@@ -157,7 +157,7 @@ ExactResults exact_series(const QuantumConfig& c) {
     return out;
 }
 
-ExactResults solve_exact(const QuantumConfig& c, bool gap_on_gpu) {
+ExactResults solve_exact(const QuantumConfig& c, bool gap_on_gpu, bool progress) {
     validate(c, ParamSource::command_line());
     ExactResults out;
     if (c.series) add_series(c, Liouvillian(c), out);
@@ -169,7 +169,7 @@ ExactResults solve_exact(const QuantumConfig& c, bool gap_on_gpu) {
     out.corr = correlations_of(c.lattice, get);
     for (basis_t i = 0; i < (basis_t(1) << N); ++i) out.sz += get(i, i).real() * (2.0 * popcount(i) - N) / N;
     if (c.gap) {
-        const SectorGap g = sector_gap(c, gap_on_gpu);
+        const SectorGap g = sector_gap(c, gap_on_gpu, progress);
         out.gap = g.gap;
         out.gap_sector = g.slowest;
         out.eigenvalues = g.eigenvalues;

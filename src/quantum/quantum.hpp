@@ -138,8 +138,9 @@ struct ExactResults {
     std::vector<double> t, sz_t;  // <sz>(t) from the initial state, when asked
     std::vector<Correlations> corr_t;  // ... and the correlations at the same times
 };
-// gap_on_gpu: the gap's filter products on the CUDA device (the rest on the CPU).
-ExactResults solve_exact(const QuantumConfig& c, bool gap_on_gpu = false);
+// gap_on_gpu: the gap's filter products on the CUDA device (the rest on the CPU);
+// progress: the gap's progress line on stderr.
+ExactResults solve_exact(const QuantumConfig& c, bool gap_on_gpu = false, bool progress = false);
 // Only the time series of solve_exact (t, sz_t, corr_t), without the steady state.
 ExactResults exact_series(const QuantumConfig& c);
 // Returns Tr(rho O) correlations of a density matrix (D x D, row-major).

@@ -151,6 +151,8 @@ struct SectorGap {
     SectorLabel slowest;  // the sector that holds the slowest mode
     std::vector<std::complex<double>> eigenvalues;
 };
-SectorGap sector_gap(const QuantumConfig& c, bool gpu = false);
+// progress: a progress line on stderr (sectors done, ETA); a stop signal ends it
+// within one filter application with xyzmf::Error (exit code 128 + signal).
+SectorGap sector_gap(const QuantumConfig& c, bool gpu = false, bool progress = false);
 
 }  // namespace xyzmf

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -22,7 +23,9 @@
 
 #include "xyzmf/packed_filter.hpp"
 #include "xyzmf/packed_rows.hpp"
+#include "progress.hpp"
 #include "sectors.hpp"
+#include "signals.hpp"
 #include "xyzmf/error.hpp"
 
 namespace xyzmf {
@@ -230,6 +233,8 @@ struct SectorPropagator {
         packed->multiply(x.data(), y.data());
     }
     void perform_op(const double* x, double* y) const {
+        // A stop signal ends the gap within one filter (a ring of 12: about a second).
+        throw_if_interrupted("during the Liouvillian gap; nothing written");
         using S = typename Matrix::Scalar;
         const S c = S(real_or_complex(f.centre));
         const double scale = 1 / f.beta;
@@ -342,7 +347,7 @@ SlowModes slow_modes(const SparseComplexRows& A, double gamma, int nev, const Ei
     return slow_modes_of(A, gamma, nev, start, gpu);
 }
 
-SectorGap sector_gap(const QuantumConfig& c, bool gpu) {
+SectorGap sector_gap(const QuantumConfig& c, bool gpu, bool progress) {
     const Lattice& lat = c.lattice;
     SectorGap out;
     out.gap = HUGE_VAL;
@@ -378,33 +383,44 @@ SectorGap sector_gap(const QuantumConfig& c, bool gpu) {
             }
     std::vector<std::vector<cd>> found(tasks.size());
     std::vector<double> slowest(tasks.size(), -HUGE_VAL);
-    std::vector<std::string> failed(tasks.size());
+    std::vector<std::exception_ptr> failed(tasks.size());
     std::vector<char> complete(tasks.size(), 1);  // every mode of the sector found
+    ProgressLine line(!progress);
+    std::size_t done = 0, total = 0;
     auto solve = [&](const std::vector<std::size_t>& which) {
+    total += which.size();
 #pragma omp parallel for schedule(dynamic, 1)
     for (std::size_t w = 0; w < which.size(); ++w) {
         const std::size_t t = which[w];
         try {
+            throw_if_interrupted("during the Liouvillian gap; nothing written");
             const Task& task = tasks[t];
             const OperatorSector s(c, task.k, task.parity, false, task.charge);
-            if (s.dimension() == 0) continue;
-            const bool real_form = s.hermitian_form();
-            const Eigen::Index n = real_form ? s.dimension() : 2 * s.dimension();
-            Eigen::VectorXd start(n);
-            for (Eigen::Index e = 0; e < n; ++e) start[e] = 1.0 + 1e-3 * std::sin(1.0 + 0.7 * double(e));
-            const SlowModes m = real_form
-                                    ? slow_modes(SparseRowMajor(s.hermitian_matrix(false)), c.couplings.gamma, 2, start, gpu)
-                                    : slow_modes(SparseComplexRows(s.matrix()), c.couplings.gamma, 2, start, gpu);
-            complete[t] = m.lambda.size() == n;
-            // The steady state: the eigenvalue nearest 0 of the k = 0, even sector.
-            Eigen::Index ss = -1;
-            if (real_form && task.parity == 0) m.lambda.array().abs().minCoeff(&ss);
-            for (Eigen::Index e = 0; e < m.lambda.size(); ++e) {
-                found[t].push_back(m.lambda[e]);
-                if (e != ss) slowest[t] = std::max(slowest[t], m.lambda[e].real());
+            if (s.dimension() > 0) {  // (an empty sector counts as done)
+                const bool real_form = s.hermitian_form();
+                const Eigen::Index n = real_form ? s.dimension() : 2 * s.dimension();
+                Eigen::VectorXd start(n);
+                for (Eigen::Index e = 0; e < n; ++e) start[e] = 1.0 + 1e-3 * std::sin(1.0 + 0.7 * double(e));
+                const SlowModes m = real_form
+                                        ? slow_modes(SparseRowMajor(s.hermitian_matrix(false)), c.couplings.gamma, 2, start, gpu)
+                                        : slow_modes(SparseComplexRows(s.matrix()), c.couplings.gamma, 2, start, gpu);
+                complete[t] = m.lambda.size() == n;
+                // The steady state: the eigenvalue nearest 0 of the k = 0, even sector.
+                Eigen::Index ss = -1;
+                if (real_form && task.parity == 0) m.lambda.array().abs().minCoeff(&ss);
+                for (Eigen::Index e = 0; e < m.lambda.size(); ++e) {
+                    found[t].push_back(m.lambda[e]);
+                    if (e != ss) slowest[t] = std::max(slowest[t], m.lambda[e].real());
+                }
             }
-        } catch (const std::exception& e) {
-            failed[t] = e.what();
+#pragma omp critical(gap_progress)
+            {
+                ++done;
+                line.update(double(done) / double(total),
+                            "quantum exact: gap, " + std::to_string(done) + " of " + std::to_string(total) + " sectors");
+            }
+        } catch (...) {
+            failed[t] = std::current_exception();
         }
     }
     };
@@ -435,7 +451,10 @@ SectorGap sector_gap(const QuantumConfig& c, bool gpu) {
     // largest of those bounds, none is missing from the list.
     std::vector<cd> all;
     for (std::size_t t = 0; t < tasks.size(); ++t) {
-        if (!failed[t].empty()) throw Error(failed[t]);
+        if (failed[t]) {
+            line.end();
+            std::rethrow_exception(failed[t]);
+        }
         all.insert(all.end(), found[t].begin(), found[t].end());
         if (-slowest[t] < out.gap) {
             out.gap = -slowest[t];

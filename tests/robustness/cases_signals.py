@@ -230,6 +230,39 @@ def handlers_first_case(ctx):
     ctx.note(f"handler at line {first_handler}, first other open at line {first_other}")
 
 
+def gap_interrupt_case(ctx):
+    """quantum --method exact --gap, SIGINT once its progress line (one line per update:
+    XYZMF_PROGRESS_EVERY=0) reports the first sector done: the program stops inside the gap,
+    whose message says so (before, it finished every sector, minutes at N = 12, and only
+    then stopped), with exit 130, one error line, and no output file or litter."""
+    argv = ["quantum", "--method", "exact", "--gap", "--sites", "10", "--Jx", "2", "--Jy", "0.6", "--Jz", "1",
+            "--backend", "cpu", "-o", "out.h5"]
+    t0 = time.monotonic()
+    proc = ctx.spawn(argv, env=dict(CHILD_ENV, XYZMF_PROGRESS_EVERY="0"))
+    seen, sent = [], False
+    for line in proc.stderr:  # the observable event: the line that reports a sector done
+        seen.append(line)
+        if "quantum exact: gap, 1 of" in line:
+            os.kill(proc.pid, signal.SIGINT)
+            sent = True
+            break
+    res = ctx.finish(proc, argv, t0)
+    if res.hang:
+        ctx.fail("HANG", f"no exit within {res.elapsed:.0f} s", argv)
+        return
+    if not sent:
+        ctx.fail("CHECK", f"no progress line reported a sector (exit {res.rc}): {''.join(seen)[:200]!r}", argv)
+        return
+    errors = [l for l in ("".join(seen) + res.err).split("\n") if l.startswith("xyzmf: error:")]
+    if res.rc != 130:
+        ctx.fail("EXIT", f"exit {res.rc}, expected 130; stderr: {errors[:1]}", argv)
+    if len(errors) != 1 or "during the Liouvillian gap" not in errors[0]:
+        ctx.fail("CHECK", f"expected one error line naming the gap, got {errors}", argv)
+    if os.path.exists(ctx.p("out.h5")) or litter(ctx):
+        ctx.fail("CHECK", f"left {sorted(os.listdir(ctx.d))}", argv)
+    ctx.note(f"stopped {res.elapsed:.1f} s after the start")
+
+
 def signal_cases():
     C = []
     # analyze in place gets a copy, not a link: it locks the file itself (by inode), so two cases
@@ -243,6 +276,8 @@ def signal_cases():
             for ms in SIGNAL_DELAYS_MS:
                 C.append(Case("signals", f"{kind} {sig.name} at {ms} ms", setup=setup, cost=cost.get(kind, 0.2),
                               runner=lambda ctx, k=kind, s=sig, d=ms: signal_moment_case(ctx, k, s, d)))
+    C.append(Case("signals", "quantum --gap SIGINT once a sector is done: stops inside the gap", cost=3.0,
+                  runner=gap_interrupt_case))
     # (not under the sanitizers, whose runtime rightly runs before the program's first
     # instruction; and only where strace may trace: tools/install-deps.sh installs it)
     if shutil.which("strace") and not harness.ASAN and subprocess.run(["strace", "-qq", "-o", os.devnull, "true"],
