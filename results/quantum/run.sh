@@ -36,15 +36,16 @@ gap() {
   (cd "$D" && $P ../../tools/plot_quantum.py gap gap-n?.jsonl --boundary 1.219 -o gap-jy.png) >"$D/gap-jy.txt" 2>&1
 }
 
-# The gap in the symmetry sectors (both cores): N = 7-10 along the whole line, 11 around
-# the smallest gap of N = 4-10 (Jy = 0.6). Each line's "seconds" is the point's time.
+# The gap in the symmetry sectors (both cores): N = 7-11 along the whole line, 12 at the
+# points done so far. Each line's "seconds" is the point's time (N = 11's first three and
+# N = 12's first four before the gap's Lanczos box and packed products, about 2x slower).
 # At Jy = 2 = Jx H conserves the total sz: the sectors split by charge too (N = 10's point
 # was added alone, 13.5 s, after that split; it had taken minutes: N = 9 292 s, now 5 s).
 gap_large() {
   for n in 7 8 9; do for jy in $(seq 0 0.2 2.4); do exact $n 2 "$jy"; done >"$D/gap-n$n.jsonl"; done
   for jy in $(seq 0 0.2 2.4); do exact 10 2 "$jy"; done >"$D/gap-n10.jsonl"
-  for jy in 0.6 0.4 0.8; do exact 11 2 "$jy"; done >"$D/gap-n11.jsonl"
-  for jy in 0.6 0.8 0.4 1.0; do exact 12 2 "$jy"; done >"$D/gap-n12.jsonl"  # 42, 47, 33, 97 min (1.0 beside other work), 3.2 GB
+  for jy in 0.6 0.4 0.8 1.0 1.2 0.2 0.0 1.4 1.6 1.8 2.0 2.2 2.4; do exact 11 2 "$jy"; done >"$D/gap-n11.jsonl"  # 2.5-5 min a point, 0.9 GB
+  for jy in 0.6 0.8 0.4 1.0 1.2; do exact 12 2 "$jy"; done >"$D/gap-n12.jsonl"  # 42, 47, 33, 97 min (1.0 beside other work), 38 min (1.2, faster code, beside builds), 3.2 GB
   (cd "$D" && $P ../../tools/plot_quantum.py gap gap-n?.jsonl gap-n1?.jsonl --boundary 1.219 -o gap-jy.png) >"$D/gap-jy.txt" 2>&1
 }
 
