@@ -213,8 +213,16 @@ int run_under_mpi(const std::vector<std::string>& arguments, const std::string& 
 template <class Real>
 std::unique_ptr<Domain<Real>> make_run_domain(Backend<Real>& be, const RunConfig& cfg) {
 #ifdef XYZMF_HAVE_MPI
-    if (in_session()) return std::make_unique<SlabDomain<Real>>(be, MPI_COMM_WORLD, cfg.lattice, cfg.numerics.stepper,
-                                                       cfg.numerics.steps_per_pass, false, cfg.numerics.integrator);
+    if (!in_session()) return nullptr;
+    auto d = std::make_unique<SlabDomain<Real>>(be, MPI_COMM_WORLD, cfg.lattice, cfg.numerics.stepper,
+                                                cfg.numerics.steps_per_pass, false, cfg.numerics.integrator);
+    // auto: measured on a GPU (whose kernels run while the host talks to MPI);
+    // on the CPU stepping holds the threads that would move the rows.
+    const HaloExchange halo = cfg.numerics.halo;
+    const bool measure = halo == HaloExchange::automatic && be.kind() == BackendKind::cuda;
+    if ((halo == HaloExchange::overlap || measure) && cfg.numerics.integrator == IntegratorKind::rk4)
+        d->overlap_halo(cfg.couplings, measure);
+    return d;
 #else
     (void)be;
     (void)cfg;

@@ -34,7 +34,7 @@ struct RunOptions {
     RunConfig cfg;
     int dim = 2;
     std::string size = "64";
-    std::string precision = "double", integrator = "rk4", backend = "auto", stepper = "fused";
+    std::string precision = "double", integrator = "rk4", backend = "auto", stepper = "fused", halo = "auto";
     std::string resume, continue_from;
     bool quiet = false, analyze = false, xdmf = false;
     CLI::Option* dim_opt = nullptr;
@@ -298,6 +298,13 @@ void add_options(CLI::App* sub, RunOptions& o) {
                     "fused: RK4 steps per pass over memory, 1-4; 0 = the backend's measured choice (which is the "
                     "four-sweep path on lattices under 64 sites a side on the CPU)")
         ->capture_default_str();
+    sub->add_option("--halo", o.halo,
+                    "mpirun only: how the ghost rows travel between ranks: overlap (the edge rows stepped first and "
+                    "sent while the rest of the slab steps; pays on slow links), after-pass (sent after each pass), "
+                    "or auto (on a GPU the faster of the two, timed at the first pass; after-pass on the CPU); the "
+                    "same numbers either way; rk4 only")
+        ->check(CLI::IsMember({"auto", "overlap", "after-pass"}))
+        ->capture_default_str();
     add(sub->add_option("--dt", o.cfg.numerics.dt, "Time step (rk4) or first trial step (dopri5), units of 1/gamma")->capture_default_str());
     add(sub->add_option("--rtol", o.cfg.numerics.rtol, "dopri5 relative tolerance per component")->capture_default_str());
     add(sub->add_option("--atol", o.cfg.numerics.atol, "dopri5 absolute tolerance per component")->capture_default_str());
@@ -409,6 +416,9 @@ int execute(const RunOptions& o) {
     cfg.backend = req;
     if (resume.empty() || o.stepper_opt->count() > 0)
         cfg.numerics.stepper = o.stepper == "four-sweep" ? Rk4Stepper::four_sweep : Rk4Stepper::fused;
+    cfg.numerics.halo = o.halo == "overlap"      ? HaloExchange::overlap
+                        : o.halo == "after-pass" ? HaloExchange::after_pass
+                                                 : HaloExchange::automatic;
     const std::string with = o.continue_from.empty() ? "--resume" : "--continue-from";
     if (o.analyze && !resume.empty())
         throw Error("--analyze cannot be combined with " + with + "; run xyzmf analyze --all-snapshots afterwards",

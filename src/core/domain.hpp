@@ -16,6 +16,7 @@
 #include "xyzmf/lattice.hpp"
 #include "xyzmf/stage_ops.hpp"
 #include "host_state.hpp"
+#include "integrators.hpp"
 #include "run_config.hpp"
 
 namespace xyzmf {
@@ -38,6 +39,12 @@ public:
 
     // The ghost rows of y from the neighbouring processes.
     virtual void exchange(StateBuffer<Real>& y) = 0;
+    // n RK4 steps of this block (at most steps_per_pass()), the ghost rows
+    // refreshed: after the pass here, overlapped with it where the domain can.
+    virtual void advance(Rk4<Real>& rk4, StateBuffer<Real>& y, double h, std::int64_t n) {
+        rk4.advance(y, h, n);
+        exchange(y);
+    }
     // The observables of the whole lattice from the state and ds/dt of this
     // block (its owned sites only), the same on every process.
     virtual Observables observe(Backend<Real>& be, const Real* s, const Real* dsdt) = 0;

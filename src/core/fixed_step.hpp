@@ -50,13 +50,14 @@ struct FixedStepPlan {
 // multiple of a stride, n_total, or max_steps steps into this call (max_steps
 // < 0: no limit). at_event(step) runs at each of those and after every pass in
 // between (so a caller can poll for Ctrl-C; it tests step % stride itself) and
-// returns true to stop there. Returns the step reached. after_advance (if
-// set) runs after each advance: a lattice spread over processes refreshes its
-// ghost rows there (at most one pass of steps each time).
+// returns true to stop there. Returns the step reached. advance (if set)
+// takes the place of rk4.advance(y, h, n): a lattice spread over processes
+// steps its block and refreshes its ghost rows there (at most one pass of
+// steps each time, Domain::advance).
 template <class Real>
 std::int64_t run_fixed_steps(Rk4<Real>& rk4, StateBuffer<Real>& y, const FixedStepPlan& plan, std::int64_t from,
                              const std::vector<std::int64_t>& strides, const std::function<bool(std::int64_t)>& at_event,
-                             std::int64_t max_steps = -1, const std::function<void()>& after_advance = {}) {
+                             std::int64_t max_steps = -1, const std::function<void(double, std::int64_t)>& advance = {}) {
     const int per_pass = rk4.steps_per_pass();
     for (std::int64_t step = from;;) {
         if (at_event(step) || step >= plan.n_total) return step;
@@ -65,8 +66,10 @@ std::int64_t run_fixed_steps(Rk4<Real>& rk4, StateBuffer<Real>& y, const FixedSt
         if (max_steps >= 0) next = std::min(next, std::max(step + 1, from + max_steps));
         const std::int64_t n = rk4_steps_to_take(step, next, plan.n_total, per_pass);
         const double h = step + 1 == plan.n_total ? plan.last_step() : plan.dt;
-        rk4.advance(y, h, n);
-        if (after_advance) after_advance();
+        if (advance)
+            advance(h, n);
+        else
+            rk4.advance(y, h, n);
         step += n;
     }
 }

@@ -18,6 +18,13 @@ enum class IntegratorKind { rk4, dopri5 };
 // four-sweep (one sweep per stage: the reference the fused stepper is tested against).
 enum class Rk4Stepper { fused, four_sweep };
 enum class BackendRequest { automatic, cpu, cuda };
+// A lattice over MPI ranks (src/mpi/slab.hpp): the ghost rows sent after each
+// pass, or overlapped with it (the edge rows stepped first and in flight while
+// the rest of the block steps); automatic: on a GPU, whose kernels run while
+// the host talks to MPI, the faster of the two as timed at the first pass;
+// after the pass on the CPU, where stepping holds the threads that would move
+// the rows. Either gives the same numbers.
+enum class HaloExchange { automatic, after_pass, overlap };
 
 // The numerics of a fixed-step run, one value that `run` (Numerics) and `sweep`
 // (SweepConfig) share and the sweep's fixed-step loop (evolve_batch) takes whole.
@@ -33,6 +40,7 @@ struct Numerics : FixedStepNumerics {
     IntegratorKind integrator = IntegratorKind::rk4;
     Rk4Stepper stepper = Rk4Stepper::fused;
     int steps_per_pass = 0;       // fused: RK4 steps per pass, 1-kMaxFusedSteps; 0 = the backend's choice (maybe four-sweep)
+    HaloExchange halo = HaloExchange::automatic;  // MPI runs only (rk4)
     double rtol = 1e-8, atol = 1e-10;  // dopri5 tolerances on every component
     double record_every = 0.5;    // time-series row interval, 1/gamma
     double snapshot_every = 0;    // snapshot interval, 1/gamma; 0 = t_end / 10

@@ -257,7 +257,10 @@ private:
                 m_.stop_if_asked(plan.time_of(step), steps_here_, hooks_, out_);
                 return false;
             },
-            hooks_.kill_after_steps, m_.domain ? std::function<void()>([this] { m_.domain->exchange(m_.y); }) : nullptr);
+            hooks_.kill_after_steps,
+            m_.domain ? std::function<void(double, std::int64_t)>(
+                            [this](double h, std::int64_t n) { m_.domain->advance(*m_.rk4, m_.y, h, n); })
+                      : nullptr);
     }
 
     // dopri5: steps clipped to land on each record and snapshot time and on t_end.

@@ -2,6 +2,8 @@
 #include "slab.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <string>
 
 #include "xyzmf/error.hpp"
@@ -132,12 +134,7 @@ template <class Real>
 void SlabDomain<Real>::exchange_in_place(StateBuffer<Real>& y) {
     const index_t S = slab_.local.component_stride(), R = slab_.row_sites, H = slab_.halo, n = slab_.owned();
     const int count = int(H * R), below = (rank_ + ranks_ - 1) % ranks_, above = (rank_ + 1) % ranks_;
-    // The kernels that wrote y must have finished before MPI reads it: a
-    // synchronous copy of one value waits for them (nothing to wait for on the CPU).
-    if (be_.kind() != BackendKind::cpu) {
-        Real one;
-        be_.download(&one, y.data(), 1);
-    }
+    wait_for_backend(y.data());  // the kernels that wrote y, before MPI reads it
     // Per component: the first H owned rows go down (the upper ghost rows of
     // the rank below), the last H up; the ghost rows are filled in place. The
     // rows sent and the rows received never overlap (owned >= H).
@@ -150,6 +147,131 @@ void SlabDomain<Real>::exchange_in_place(StateBuffer<Real>& y) {
         MPI_Isend(base + n * R, count, mpi_type<Real>(), above, 2 * c + 1, comm_, &req[4 * c + 3]);
     }
     MPI_Waitall(12, req, MPI_STATUSES_IGNORE);
+}
+
+template <class Real>
+void SlabDomain<Real>::wait_for_backend(const Real* p) {
+    if (be_.kind() == BackendKind::cpu) return;
+    Real one;
+    be_.download(&one, p, 1);  // synchronous: after every kernel launched before it
+}
+
+template <class Real>
+void SlabDomain<Real>::overlap_halo(const Couplings& c, bool measure_first) {
+    measure_first_ = measure_first;
+    strip_ = slab_.local;
+    strip_.L[slab_.axis] = 3 * index_t(slab_.halo);
+    strip_lo_ = StateBuffer<Real>(be_, strip_);
+    strip_hi_ = StateBuffer<Real>(be_, strip_);
+    if (direct_) ghosts_in_ = StateBuffer<Real>(be_, 2 * 3 * std::size_t(slab_.halo) * std::size_t(slab_.row_sites));
+    // the whole lattice's choice of stepper and pass, as for the block
+    strip_rk4_ = std::make_unique<Rk4<Real>>(be_, strip_, c, stepper_, per_pass_, scheme_);
+}
+
+template <class Real>
+void SlabDomain<Real>::advance(Rk4<Real>& rk4, StateBuffer<Real>& y, double h, std::int64_t n) {
+    if (!strip_rk4_) return Domain<Real>::advance(rk4, y, h, n);
+    if (measure_first_) {
+        Domain<Real>::advance(rk4, y, h, n);
+        return choose_overlap(y, h);
+    }
+    while (n > 0) {
+        const int k = int(std::min<std::int64_t>(n, per_pass_));
+        overlapped_pass(rk4, y, h, k);
+        n -= k;
+    }
+}
+
+template <class Real>
+void SlabDomain<Real>::step_strips(const StateBuffer<Real>& y, double h, int n) {
+    const index_t S = slab_.local.component_stride(), Ss = strip_.component_stride(), R = slab_.row_sites,
+                  H = slab_.halo, own = slab_.owned();
+    const std::size_t block = std::size_t(H * R);
+    // Block rows [0, 3H) around my first H owned rows, and [own - H, own + 2H)
+    // around my last H: after n steps their middle H rows are the rows the
+    // neighbours need.
+    for (int c = 0; c < 3; ++c) {
+        be_.copy(strip_lo_.data() + c * Ss, y.data() + c * S, 3 * block);
+        be_.copy(strip_hi_.data() + c * Ss, y.data() + c * S + (own - H) * R, 3 * block);
+    }
+    strip_rk4_->advance(strip_lo_, h, n);
+    strip_rk4_->advance(strip_hi_, h, n);
+}
+
+template <class Real>
+void SlabDomain<Real>::choose_overlap(StateBuffer<Real>& y, double h) {
+    measure_first_ = false;
+    // y's ghost rows are fresh, so another exchange changes nothing, and the
+    // strips' results are dropped: the state is untouched. The barrier keeps
+    // the ranks' start-up skew out of the exchange's time.
+    using clock = std::chrono::steady_clock;
+    double took[2] = {HUGE_VAL, HUGE_VAL};  // exchange, strips
+    for (int i = 0; i < 3; ++i) {
+        wait_for_backend(y.data());
+        MPI_Barrier(comm_);
+        auto t0 = clock::now();
+        exchange(y);
+        wait_for_backend(y.data());
+        auto t1 = clock::now();
+        step_strips(y, h, per_pass_);
+        wait_for_backend(strip_hi_.data());
+        auto t2 = clock::now();
+        took[0] = std::min(took[0], std::chrono::duration<double>(t1 - t0).count());
+        took[1] = std::min(took[1], std::chrono::duration<double>(t2 - t1).count());
+    }
+    double slowest[2];
+    MPI_Allreduce(took, slowest, 2, MPI_DOUBLE, MPI_MAX, comm_);  // one decision on every rank
+    if (slowest[1] < slowest[0]) return;
+    strip_rk4_.reset();
+    strip_lo_ = StateBuffer<Real>();
+    strip_hi_ = StateBuffer<Real>();
+    ghosts_in_ = StateBuffer<Real>();
+}
+
+template <class Real>
+void SlabDomain<Real>::overlapped_pass(Rk4<Real>& rk4, StateBuffer<Real>& y, double h, int n) {
+    const index_t S = slab_.local.component_stride(), Ss = strip_.component_stride(), R = slab_.row_sites,
+                  H = slab_.halo, own = slab_.owned();
+    const std::size_t block = std::size_t(H * R);
+    step_strips(y, h, n);
+    const int below = (rank_ + ranks_ - 1) % ranks_, above = (rank_ + 1) % ranks_, count = int(block);
+    MPI_Request req[12];
+    if (direct_) {
+        wait_for_backend(strip_hi_.data());
+        for (int c = 0; c < 3; ++c) {
+            Real* in = ghosts_in_.data() + 2 * c * block;
+            MPI_Irecv(in, count, mpi_type<Real>(), below, 2 * c + 1, comm_, &req[4 * c]);
+            MPI_Irecv(in + block, count, mpi_type<Real>(), above, 2 * c, comm_, &req[4 * c + 1]);
+            MPI_Isend(strip_lo_.data() + c * Ss + H * R, count, mpi_type<Real>(), below, 2 * c, comm_, &req[4 * c + 2]);
+            MPI_Isend(strip_hi_.data() + c * Ss + H * R, count, mpi_type<Real>(), above, 2 * c + 1, comm_,
+                      &req[4 * c + 3]);
+        }
+    } else {
+        for (int c = 0; c < 3; ++c) {
+            be_.download(send_lo_.data() + c * block, strip_lo_.data() + c * Ss + H * R, block);
+            be_.download(send_hi_.data() + c * block, strip_hi_.data() + c * Ss + H * R, block);
+        }
+        const int all = int(send_lo_.size());
+        MPI_Irecv(recv_lo_.data(), all, mpi_type<Real>(), below, 1, comm_, &req[0]);
+        MPI_Irecv(recv_hi_.data(), all, mpi_type<Real>(), above, 0, comm_, &req[1]);
+        MPI_Isend(send_lo_.data(), all, mpi_type<Real>(), below, 0, comm_, &req[2]);
+        MPI_Isend(send_hi_.data(), all, mpi_type<Real>(), above, 1, comm_, &req[3]);
+    }
+    rk4.advance(y, h, n);  // on a GPU: launched, and running while MPI moves the rows
+    MPI_Waitall(direct_ ? 12 : 4, req, MPI_STATUSES_IGNORE);
+    // The ghost rows (which the pass spoiled) from what arrived; y is the
+    // pass's output buffer now.
+    for (int c = 0; c < 3; ++c) {
+        Real* lo = y.data() + c * S;
+        Real* hi = lo + (H + own) * R;
+        if (direct_) {
+            be_.copy(lo, ghosts_in_.data() + 2 * c * block, block);
+            be_.copy(hi, ghosts_in_.data() + (2 * c + 1) * block, block);
+        } else {
+            be_.upload(lo, recv_lo_.data() + c * block, block);
+            be_.upload(hi, recv_hi_.data() + c * block, block);
+        }
+    }
 }
 
 template <class Real>
@@ -250,8 +372,9 @@ double SlabDomain<Real>::max(double mine) {
 
 template <class Real>
 SlabStepper<Real>::SlabStepper(Backend<Real>& be, MPI_Comm comm, const Lattice& global, const Couplings& c,
-                               bool staged)
+                               bool staged, HaloExchange halo)
     : domain_(be, comm, global, Rk4Stepper::fused, 0, staged), comm_(comm), global_(global) {
+    if (halo != HaloExchange::after_pass) domain_.overlap_halo(c, halo == HaloExchange::automatic);
     const Lattice& local = domain_.local();
     y_ = StateBuffer<Real>(be, local);
     rk4_ = std::make_unique<Rk4<Real>>(be, local, c, domain_.stepper(), domain_.steps_per_pass(), domain_.scheme());
@@ -262,8 +385,7 @@ void SlabStepper<Real>::advance(double h, std::int64_t n) {
     const int m = domain_.steps_per_pass();
     while (n > 0) {
         const std::int64_t k = std::min<std::int64_t>(n, m);
-        rk4_->advance(y_, h, k);
-        domain_.exchange(y_);
+        domain_.advance(*rk4_, y_, h, k);
         n -= k;
     }
 }

@@ -12,6 +12,15 @@
 // the neighbour order and the stepper (chosen for the global lattice, not the
 // slab) are the same, so the state is bit for bit the serial state on any
 // number of ranks (tests/mpi/test_slab.cpp, tests/mpi_run_test.sh).
+//
+// Overlapped exchange (overlap_halo): the rows a pass sends are known before
+// the pass, from two strips of 3 halo rows around each edge's first owned
+// rows, each stepped as a periodic lattice of its own (only its outer halo
+// rows spoil). So a pass steps the strips, posts their middle rows to the
+// neighbours, steps the block, and only then waits: on a GPU the block's
+// kernels run while the host moves the rows. The strips cost 6 halo rows of
+// stepping a pass; the block's own edge rows, stepped again, are the same
+// numbers bit for bit (the same per-site arithmetic and neighbour order).
 #pragma once
 
 #include <mpi.h>
@@ -68,6 +77,18 @@ public:
     int steps_per_pass() const override { return per_pass_; }
     FusedScheme scheme() const override { return scheme_; }
     void exchange(StateBuffer<Real>& y) override;
+    // rk4 passes with the ghost rows overlapped (see above) once overlap_halo
+    // was called, else the pass and then exchange().
+    void advance(Rk4<Real>& rk4, StateBuffer<Real>& y, double h, std::int64_t n) override;
+    // From now on advance() overlaps the exchange with the pass: the strips
+    // are stepped with these couplings (the run's). Not for dopri5.
+    // measure_first: the first advance() times one exchange and one stepping
+    // of the strips (each the best of 3, the slowest rank's) and keeps the
+    // overlap only where the strips cost less than the exchange they hide:
+    // on a fast link (NVLink) six extra halo rows of stepping a pass cost more
+    // than the transfer (results/bench/mpi.md).
+    void overlap_halo(const Couplings& c, bool measure_first = false);
+    bool overlapped() const { return strip_rk4_ != nullptr; }
     Observables observe(Backend<Real>& be, const Real* s, const Real* dsdt) override;
     void scatter(const HostState& global, StateBuffer<Real>& y) override;
     index_t first_owned_site() const override { return slab_.begin * slab_.row_sites; }
@@ -89,6 +110,14 @@ public:
 
 private:
     void exchange_in_place(StateBuffer<Real>& y);
+    void overlapped_pass(Rk4<Real>& rk4, StateBuffer<Real>& y, double h, int n);
+    // The strips from y's edge rows, stepped n steps.
+    void step_strips(const StateBuffer<Real>& y, double h, int n);
+    // overlap_halo's measure_first: keeps or drops the strips (collective).
+    void choose_overlap(StateBuffer<Real>& y, double h);
+    // Waits for the backend's kernels before MPI touches its memory (a copy of
+    // one value; nothing to wait for on the CPU).
+    void wait_for_backend(const Real* p);
     // Rows and displacements (in sites) of every rank's owned part.
     void layout(std::vector<int>& counts, std::vector<int>& displs) const;
 
@@ -103,6 +132,12 @@ private:
     bool direct_ = false;
     std::vector<Real> send_lo_, send_hi_, recv_lo_, recv_hi_;  // 3 components x halo rows
     std::vector<Real> staged_;  // the owned sites for write_staged, (x, y, z) per site
+    // overlap_halo: the two edge strips (3 halo rows each), their stepper, and
+    // where the ghost rows arrive in the backend's memory (in place only)
+    Lattice strip_;
+    StateBuffer<Real> strip_lo_, strip_hi_, ghosts_in_;
+    std::unique_ptr<Rk4<Real>> strip_rk4_;
+    bool measure_first_ = false;
 };
 
 // Whether this process's MPI moves GPU memory itself (Open MPI's
@@ -115,7 +150,10 @@ template <class Real>
 class SlabStepper {
 public:
     // Collective; the backend's choice of stepper for the whole lattice.
-    SlabStepper(Backend<Real>& be, MPI_Comm comm, const Lattice& global, const Couplings& c, bool staged = false);
+    // halo: the ghost rows after each pass, overlapped with it, or (automatic)
+    // overlapped where that measured faster (SlabDomain::overlap_halo).
+    SlabStepper(Backend<Real>& be, MPI_Comm comm, const Lattice& global, const Couplings& c, bool staged = false,
+                HaloExchange halo = HaloExchange::after_pass);
     // This rank's rows from a state of the whole lattice (x, y, z blocks).
     void set_from_global(const HostState& global_state) { domain_.scatter(global_state, y_); }
     // n RK4 steps of size h on every rank (collective), exchanging ghost rows
@@ -126,6 +164,7 @@ public:
     const Slab& slab() const { return domain_.slab(); }
     int steps_per_pass() const { return rk4_->steps_per_pass(); }
     Rk4Stepper stepper() const { return rk4_->stepper(); }
+    bool overlapped() const { return domain_.overlapped(); }
 
 private:
     SlabDomain<Real> domain_;
