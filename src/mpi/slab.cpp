@@ -2,12 +2,14 @@
 #include "slab.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <string>
 
 #include "xyzmf/error.hpp"
 #include "bloch_ball.hpp"
+#include "rank_order.hpp"
 
 #if defined(OPEN_MPI) && __has_include(<mpi-ext.h>)
 #include <mpi-ext.h>  // MPIX_Query_cuda_support
@@ -281,22 +283,15 @@ Observables SlabDomain<Real>::observe(Backend<Real>& be, const Real* s, const Re
     // The block's rows are numbered from begin - H: staggering flips when that is odd.
     if ((slab_.begin - H) % 2 != 0)
         for (double& v : mine.stag) v = -v;
-    // Every rank merges all ranks' parts in rank order: the same sums
-    // everywhere, whatever MPI's reduction algorithm.
-    double part[8] = {mine.sum[0], mine.sum[1], mine.sum[2], mine.stag[0], mine.stag[1], mine.stag[2],
-                      mine.max_s2, mine.max_rate2};
-    std::vector<double> all(8 * std::size_t(ranks_));
-    MPI_Allgather(part, 8, MPI_DOUBLE, all.data(), 8, MPI_DOUBLE, comm_);
-    Observables total;
-    for (int r = 0; r < ranks_; ++r) {
-        const double* p = all.data() + 8 * r;
+    const std::array<double, 8> part = {mine.sum[0],  mine.sum[1],  mine.sum[2], mine.stag[0],
+                                        mine.stag[1], mine.stag[2], mine.max_s2, mine.max_rate2};
+    return merge_in_rank_order<Observables>(comm_, part, [](const double* p) {
         Observables o;
-        for (int c = 0; c < 3; ++c) { o.sum[c] = p[c]; o.stag[c] = p[3 + c]; }
+        for (int c = 0; c < 3; ++c) o.sum[c] = p[c], o.stag[c] = p[3 + c];
         o.max_s2 = p[6];
         o.max_rate2 = p[7];
-        total.merge(o);
-    }
-    return total;
+        return o;
+    });
 }
 
 template <class Real>

@@ -5,10 +5,12 @@
 #include <fftw3-mpi.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <mutex>
 
 #include "xyzmf/error.hpp"
+#include "rank_order.hpp"
 
 namespace xyzmf {
 
@@ -117,22 +119,16 @@ SiteTallies SlabAnalysis::tallies(const HostState& owned, const std::vector<doub
         std::copy_n(rate_block.data() + c * m + rs, std::size_t(n), rate.data() + c * n);
     const SiteTallies mine = tally_sites(owned.data(), rate.data(), n, psi.empty() ? nullptr : psi.data(),
                                          opt_.thresholds.stationary_residual);
-    // Every rank merges all ranks' parts in rank order: the same sums everywhere.
-    // (Counts as doubles: exact below 2^53.)
-    double part[8] = {double(mine.sites), mine.residual, double(mine.moving), mine.perp2, mine.z,
-                      mine.psi_sum.real(), mine.psi_sum.imag(), double(mine.psi_sites)};
-    std::vector<double> all(8 * std::size_t(ranks_));
-    MPI_Allgather(part, 8, MPI_DOUBLE, all.data(), 8, MPI_DOUBLE, comm_);
-    SiteTallies total;
-    for (int q = 0; q < ranks_; ++q) {
-        const double* a = all.data() + 8 * q;
+    // Counts as doubles: exact below 2^53.
+    const std::array<double, 8> part = {double(mine.sites), mine.residual, double(mine.moving), mine.perp2, mine.z,
+                                        mine.psi_sum.real(), mine.psi_sum.imag(), double(mine.psi_sites)};
+    return merge_in_rank_order<SiteTallies>(comm_, part, [](const double* a) {
         SiteTallies t;
         t.sites = index_t(a[0]), t.residual = a[1], t.moving = index_t(a[2]), t.perp2 = a[3], t.z = a[4];
         t.psi_sum = {a[5], a[6]};
         t.psi_sites = index_t(a[7]);
-        total.merge(t);
-    }
-    return total;
+        return t;
+    });
 }
 
 StructureFactor SlabAnalysis::structure_factor(const HostState& owned) {
