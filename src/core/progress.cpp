@@ -19,7 +19,8 @@ ProgressListenerScope::ProgressListenerScope(ProgressListener listener)
 ProgressListenerScope::~ProgressListenerScope() { t_listener = outer_; }
 
 ProgressLine::ProgressLine(bool quiet)
-    : quiet_(quiet), tty_(::isatty(2) != 0), log_every_s_(60), t0_(std::chrono::steady_clock::now()), last_(t0_), last_heard_(t0_) {
+    : quiet_(quiet), tty_(::isatty(2) != 0), log_every_s_(60), t0_(std::chrono::steady_clock::now()), last_(t0_), last_heard_(t0_),
+      listener_(t_listener ? t_listener->listener_ : ProgressListener{}) {
     if (const char* e = std::getenv("XYZMF_PROGRESS_EVERY")) {
         char* end = nullptr;
         const double s = std::strtod(e, &end);
@@ -46,8 +47,7 @@ void ProgressLine::update(double fraction, const std::string& what, bool force) 
     const auto now = std::chrono::steady_clock::now();
     const double elapsed = std::chrono::duration<double>(now - t0_).count();
     const double eta = fraction > 0 ? elapsed * (1 - std::min(fraction, 1.0)) / fraction : NAN;
-    const ProgressListener* listener = t_listener ? &t_listener->listener_ : nullptr;
-    if (listener && *listener && (force || std::chrono::duration<double>(now - last_heard_).count() >= 0.2)) {
+    if (listener_ && (force || std::chrono::duration<double>(now - last_heard_).count() >= 0.2)) {
         last_heard_ = now;
         ProgressReport r;
         r.fraction = std::clamp(fraction, 0.0, 1.0);
@@ -55,7 +55,7 @@ void ProgressLine::update(double fraction, const std::string& what, bool force) 
         r.eta_s = eta;
         r.what = what;
         r.last = force;
-        (*listener)(r);
+        listener_(r);
     }
     if (quiet_) return;
     const double since_last = std::chrono::duration<double>(now - last_).count();

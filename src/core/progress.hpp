@@ -23,7 +23,9 @@ using ProgressListener = std::function<void(const ProgressReport&)>;
 // The listener of the ProgressLines of one thread (the Python module's progress
 // callback of one call), for the life of the object: it hears every progress
 // line of the command that thread runs, quiet or not, about 5 times a second
-// (and at the end of a run or sweep). Calls in other threads have their own.
+// (and at the end of a run or sweep), from whichever thread updates the line
+// (a ProgressLine keeps the listener of the thread that made it). Calls in
+// other threads have their own.
 class ProgressListenerScope {
 public:
     explicit ProgressListenerScope(ProgressListener listener);
@@ -45,6 +47,7 @@ public:
     ProgressLine(const ProgressLine&) = delete;
     ProgressLine& operator=(const ProgressLine&) = delete;
 
+    // Not thread-safe: worker threads update it one at a time (a critical section).
     // fraction: the share of THIS call's work that is done (0..1; a resumed run
     // counts from where it resumed, so the ETA is this call's); what: the
     // state in words ("t = 12.5 (31%)"). Prints when due, or always with force.
@@ -57,6 +60,7 @@ private:
     double log_every_s_;
     std::chrono::steady_clock::time_point t0_, last_, last_heard_;
     bool printed_once_ = false;
+    ProgressListener listener_;  // the making thread's (empty: none)
 };
 
 // "1:02:03" for 3723.4 s.

@@ -62,6 +62,11 @@ StopScope::StopScope(bool since_process_start)
 
 StopScope::~StopScope() { t_current = outer_; }
 
+StopScope* current_stop_scope() { return t_current; }
+
+SharedStopScope::SharedStopScope(StopScope* scope) : outer_(t_current) { t_current = scope; }
+SharedStopScope::~SharedStopScope() { t_current = outer_; }
+
 void StopScope::request_stop(const char* why) {
     why_ = why;
     requested_.store(true);

@@ -52,6 +52,22 @@ private:
     StopScope* outer_;
 };
 
+// The calling thread's scope (null outside any), for the worker threads a
+// call starts (OpenMP): a worker inside a SharedStopScope of it stops as the
+// call does (a stop its caller requested, a signal since the call began; not
+// a signal an earlier call of the same Python process already handled).
+StopScope* current_stop_scope();
+class SharedStopScope {
+public:
+    explicit SharedStopScope(StopScope* scope);
+    ~SharedStopScope();
+    SharedStopScope(const SharedStopScope&) = delete;
+    SharedStopScope& operator=(const SharedStopScope&) = delete;
+
+private:
+    StopScope* outer_;
+};
+
 // Whether the calling thread's command is to stop (without a scope: whether
 // any stop signal has been received).
 bool interrupt_requested();

@@ -387,11 +387,13 @@ SectorGap sector_gap(const QuantumConfig& c, bool gpu, bool progress) {
     std::vector<char> complete(tasks.size(), 1);  // every mode of the sector found
     ProgressLine line(!progress);
     std::size_t done = 0, total = 0;
+    StopScope* const call = current_stop_scope();  // the workers stop with the call
     auto solve = [&](const std::vector<std::size_t>& which) {
     total += which.size();
 #pragma omp parallel for schedule(dynamic, 1)
     for (std::size_t w = 0; w < which.size(); ++w) {
         const std::size_t t = which[w];
+        const SharedStopScope same_stop(call);
         try {
             throw_if_interrupted("during the Liouvillian gap; nothing written");
             const Task& task = tasks[t];

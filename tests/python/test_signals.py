@@ -8,6 +8,7 @@ the process by that signal), or comes before or after the call. Nothing is left
 half written. What stops a call, and whom its progress reaches, is that call's
 own: calls in other threads are not touched."""
 
+import json
 import os
 import signal
 import subprocess
@@ -137,3 +138,31 @@ def test_a_callback_that_raises_stops_only_its_own_call(tmp_path):
     if (tmp_path / "a.h5").exists():
         with h5py.File(tmp_path / "a.h5", "r") as f:
             assert "progress callback" in f.attrs["status"], f.attrs["status"]
+
+
+def test_the_gaps_worker_threads_stop_with_their_own_call_only():
+    """The exact gap solves its sectors on OpenMP worker threads. They poll the
+    stop state of the call that started them: a SIGINT that an earlier call of
+    the same script handled (KeyboardInterrupt, caught) does not stop them (it
+    did: "interrupted (SIGINT) during the Liouvillian gap"), and their progress
+    reaches this call's callback, in order."""
+    code = textwrap.dedent("""
+        import json, os, signal, xyzmf
+        try:
+            xyzmf.run(size=64, t_end=500, steady_tol=0, progress=lambda r: os.kill(os.getpid(), signal.SIGINT))
+            print("not interrupted")
+        except KeyboardInterrupt:
+            pass
+        reports = []
+        q = xyzmf.quantum(sites=8, method="exact", gap=True, Jx=2, Jy=0.6, Jz=1, progress=reports.append,
+                          as_xarray=False)
+        print(json.dumps({"gap": float(q.quantum["gap"]), "fractions": [r["fraction"] for r in reports]}))
+    """)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "OMP_NUM_THREADS": "2"})
+    assert p.returncode == 0, p.stderr[-2000:]
+    got = json.loads(p.stdout.strip().splitlines()[-1])
+    # the ring of 8 at (2, 0.6, 1): results/quantum/gap-n8.jsonl
+    assert got["gap"] == pytest.approx(0.28059845157552804, rel=1e-9)
+    f = got["fractions"]
+    assert all(0 < a < b <= 1 for a, b in zip(f, f[1:])), f
