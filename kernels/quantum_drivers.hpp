@@ -39,12 +39,14 @@ void reduce_correlations(const SpinModel& m, const Amp* psi, const int* want, co
 // row starts, words column << shift | code, the table of values):
 //   out = scale (A x - centre x) + prev    (prev may be null)
 //   sum = (first ? a_x x : sum) + a out
+// with `lanes` threads a row (1, 2, 4, 8, 16 or 32; 1: the host's order of summation).
 void launch_chebyshev_term(std::int64_t rows, const std::int64_t* start, const std::uint32_t* words,
                            const double* table, int shift, const double* x, const double* prev, double* out,
-                           double* sum, double centre, double scale, double a, double a_x, bool first) noexcept;
+                           double* sum, double centre, double scale, double a, double a_x, bool first,
+                           int lanes) noexcept;
 void launch_chebyshev_term(std::int64_t rows, const std::int64_t* start, const std::uint32_t* words, const Amp* table,
                            int shift, const Amp* x, const Amp* prev, Amp* out, Amp* sum, Amp centre, double scale,
-                           double a, double a_x, bool first) noexcept;
+                           double a, double a_x, bool first, int lanes) noexcept;
 
 }  // namespace cuda
 }  // namespace xyzmf

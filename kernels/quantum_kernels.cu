@@ -199,20 +199,39 @@ void launch_jump(const SpinModel& m, Amp* psi, const int* channel, const double*
 namespace {
 
 // One term of the gap filter's Chebyshev series over a packed sector matrix
-// (include/xyzmf/packed_filter.hpp), one thread a row: the row's product read
-// word by word (column << shift | value code), as PackedRows::multiply does.
-template <class T>
+// (include/xyzmf/packed_filter.hpp), Lanes threads a row: lane l reads the
+// row's words l, l + Lanes, ... (column << shift | value code), as
+// PackedRows::multiply does, and the lanes' sums meet by shuffles. Lanes = 1
+// is the host's order of summation exactly; more lanes read a row's words in
+// fewer, wider transactions (CSR-vector), with the sum in another order.
+__device__ inline double shuffle_down(double v, int by, int width) {
+    return __shfl_down_sync(0xffffffffu, v, by, width);
+}
+__device__ inline Amp shuffle_down(Amp v, int by, int width) {
+    return {__shfl_down_sync(0xffffffffu, v.re, by, width), __shfl_down_sync(0xffffffffu, v.im, by, width)};
+}
+
+template <class T, int Lanes>
 __global__ void chebyshev_term(std::int64_t rows, const std::int64_t* start, const std::uint32_t* words, const T* table,
                                int shift, const T* x, const T* prev, T* out, T* sum, T centre, double scale, double a,
                                double a_x, bool first) {
+    static_assert(Lanes >= 1 && Lanes <= 32 && 32 % Lanes == 0 && kThreads % 32 == 0);
     const std::uint32_t mask = (1u << shift) - 1u;
-    for (std::int64_t r = std::int64_t(blockIdx.x) * kThreads + threadIdx.x; r < rows;
-         r += std::int64_t(gridDim.x) * kThreads) {
+    const int lane = int(threadIdx.x) % Lanes;
+    const int group_in_warp = int(threadIdx.x % 32) / Lanes;
+    const std::int64_t groups = std::int64_t(gridDim.x) * (kThreads / Lanes);
+    // r - group_in_warp is the warp's first row: every thread of a warp runs
+    // the same iterations, as the shuffles need all 32.
+    for (std::int64_t r = (std::int64_t(blockIdx.x) * kThreads + threadIdx.x) / Lanes; r - group_in_warp < rows;
+         r += groups) {
         T acc = T();
-        for (std::int64_t k = start[r]; k < start[r + 1]; ++k) {
-            const std::uint32_t w = words[k];
-            acc = acc + table[w & mask] * x[w >> shift];
-        }
+        if (r < rows)
+            for (std::int64_t k = start[r] + lane; k < start[r + 1]; k += Lanes) {
+                const std::uint32_t w = words[k];
+                acc = acc + table[w & mask] * x[w >> shift];
+            }
+        for (int by = Lanes / 2; by > 0; by /= 2) acc = acc + shuffle_down(acc, by, Lanes);
+        if (lane != 0 || r >= rows) continue;
         const T xr = x[r];
         T o = scale * (acc - centre * xr);
         if (prev) o = o + prev[r];
@@ -221,13 +240,26 @@ __global__ void chebyshev_term(std::int64_t rows, const std::int64_t* start, con
     }
 }
 
+template <class T, int Lanes>
+void launch_lanes(std::int64_t rows, const std::int64_t* start, const std::uint32_t* words, const T* table, int shift,
+                  const T* x, const T* prev, T* out, T* sum, T centre, double scale, double a, double a_x, bool first) {
+    chebyshev_term<T, Lanes><<<elementwise_blocks(std::uint64_t(rows) * Lanes), kThreads>>>(
+        rows, start, words, table, shift, x, prev, out, sum, centre, scale, a, a_x, first);
+}
+
 template <class T>
 void launch_term(std::int64_t rows, const std::int64_t* start, const std::uint32_t* words, const T* table, int shift,
-                 const T* x, const T* prev, T* out, T* sum, T centre, double scale, double a, double a_x,
-                 bool first) noexcept {
+                 const T* x, const T* prev, T* out, T* sum, T centre, double scale, double a, double a_x, bool first,
+                 int lanes) noexcept {
     if (rows <= 0) return;
-    chebyshev_term<T><<<elementwise_blocks(std::uint64_t(rows)), kThreads>>>(rows, start, words, table, shift, x, prev,
-                                                                            out, sum, centre, scale, a, a_x, first);
+    switch (lanes) {
+        case 2: launch_lanes<T, 2>(rows, start, words, table, shift, x, prev, out, sum, centre, scale, a, a_x, first); break;
+        case 4: launch_lanes<T, 4>(rows, start, words, table, shift, x, prev, out, sum, centre, scale, a, a_x, first); break;
+        case 8: launch_lanes<T, 8>(rows, start, words, table, shift, x, prev, out, sum, centre, scale, a, a_x, first); break;
+        case 16: launch_lanes<T, 16>(rows, start, words, table, shift, x, prev, out, sum, centre, scale, a, a_x, first); break;
+        case 32: launch_lanes<T, 32>(rows, start, words, table, shift, x, prev, out, sum, centre, scale, a, a_x, first); break;
+        default: launch_lanes<T, 1>(rows, start, words, table, shift, x, prev, out, sum, centre, scale, a, a_x, first);
+    }
     check(cudaGetLastError(), "chebyshev_term launch");
 }
 
@@ -235,13 +267,14 @@ void launch_term(std::int64_t rows, const std::int64_t* start, const std::uint32
 
 void launch_chebyshev_term(std::int64_t rows, const std::int64_t* start, const std::uint32_t* words,
                            const double* table, int shift, const double* x, const double* prev, double* out,
-                           double* sum, double centre, double scale, double a, double a_x, bool first) noexcept {
-    launch_term(rows, start, words, table, shift, x, prev, out, sum, centre, scale, a, a_x, first);
+                           double* sum, double centre, double scale, double a, double a_x, bool first,
+                           int lanes) noexcept {
+    launch_term(rows, start, words, table, shift, x, prev, out, sum, centre, scale, a, a_x, first, lanes);
 }
 void launch_chebyshev_term(std::int64_t rows, const std::int64_t* start, const std::uint32_t* words, const Amp* table,
                            int shift, const Amp* x, const Amp* prev, Amp* out, Amp* sum, Amp centre, double scale,
-                           double a, double a_x, bool first) noexcept {
-    launch_term(rows, start, words, table, shift, x, prev, out, sum, centre, scale, a, a_x, first);
+                           double a, double a_x, bool first, int lanes) noexcept {
+    launch_term(rows, start, words, table, shift, x, prev, out, sum, centre, scale, a, a_x, first, lanes);
 }
 
 std::size_t trajectory_scratch_doubles(const SpinModel& m, int B) noexcept {

@@ -188,30 +188,37 @@ say "## Exact Liouvillian gap (\`xyzmf quantum --method exact --gap\`)"
 say ""
 say "Each row: \`xyzmf quantum --sites N --Jx 2 --Jy 0.6 --Jz 1 --method exact --gap --backend BK --json\` (one run; seconds as the program reports them, the steady state included)."
 say ""
-grun() {  # backend N -> "seconds gap" or empty
+grun() {  # backend N [lanes] -> "seconds gap" or empty
     local j
-    j=$(timeout "${GLIMIT:-240}" "$X" quantum --sites "$2" --Jx 2 --Jy 0.6 --Jz 1 --method exact --gap --backend "$1" \
+    j=$(XYZMF_GAP_LANES=${3:-1} timeout "${GLIMIT:-240}" "$X" quantum --sites "$2" --Jx 2 --Jy 0.6 --Jz 1 --method exact --gap --backend "$1" \
         --json 2>>"$OUT/quantum.log")
     echo "gap $1 N=$2: $j" | cut -c1-300 >>"$OUT/quantum.log"
     python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print("%.1f %.12f %s" % (j["seconds"], j["gap"], j["gap_backend"]))' "$j" 2>/dev/null
 }
 if [[ $gap_ok == 1 ]]; then
+    # Threads a row of the products (XYZMF_GAP_LANES; 1, the default, sums as the
+    # host does): the filter test with each, then the ring of 10 timed with each.
+    for l in 4 8 32; do
+        XYZMF_GAP_LANES=$l timeout 120 "$T" --gtest_filter='CudaVsCpu.GapFilterAgrees' >>"$OUT/quantum.log" 2>&1 &&
+            say "CudaVsCpu.GapFilterAgrees with $l lanes a row: passed" || say "CudaVsCpu.GapFilterAgrees with $l lanes a row: FAILED"
+    done
+    say ""
     say "| N | backend | seconds | gap | products on | CPU reference (results/quantum) |"
     say "|---|---|---|---|---|---|"
-    gruns="10:cpu 10:cuda 11:cuda 12:cuda"
-    [[ $QUICK == 1 ]] && gruns="10:cpu 10:cuda"
+    gruns="10:cpu 10:cuda:1 10:cuda:4 10:cuda:8 10:cuda:32 11:cuda 12:cuda"
+    [[ $QUICK == 1 ]] && gruns="10:cpu 10:cuda:1 10:cuda:8"
     for r in $gruns; do
-        IFS=: read -r n bk <<<"$r"
+        IFS=: read -r n bk lanes <<<"$r"
         if (($(elapsed) > ${GPU_CHECK_BUDGET:-400} + 200)); then
             say "| $n | $bk | not run: past the check's budget | | | |"
             continue
         fi
-        read -r secs gap where <<<"$(grun "$bk" "$n")"
+        read -r secs gap where <<<"$(grun "$bk" "$n" "$lanes")"
         ref=$(python3 -c 'import json,sys
 for l in open(sys.argv[1]):
     d = json.loads(l)
     if abs(d["Jy"] - 0.6) < 1e-9: print("%.12f" % d["gap"])' "$(dirname "$0")/../results/quantum/gap-n$n.jsonl" 2>/dev/null)
-        say "| $n | $bk | ${secs:-failed or over the limit} | ${gap:-} | ${where:-} | ${ref:-} |"
+        say "| $n | $bk${lanes:+, $lanes lanes a row} | ${secs:-failed or over the limit} | ${gap:-} | ${where:-} | ${ref:-} |"
     done
 else
     say "Skipped: CudaVsCpu.GapFilterAgrees failed."

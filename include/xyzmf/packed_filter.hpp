@@ -4,7 +4,10 @@
 //   y = sum_k a_k P_k x,  P_0 = x, P_1 = Y x, P_(k+1) = 2 Y P_k + P_(k-1),
 //   Y = (A - centre) / beta
 // applied to one vector with one launch per term. Only x and y cross the bus;
-// Arnoldi itself stays on the host.
+// Arnoldi itself stays on the host. The products take one thread a row, or
+// with XYZMF_GAP_LANES=L (2-32) L threads a row (CSR-vector: a row's words read
+// in fewer transactions, summed in another order); tools/gpu-check.sh times
+// both so that a device session can pick the default.
 #pragma once
 
 #include <complex>

@@ -4,6 +4,7 @@
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <complex>
 #include <string>
 #include <type_traits>
@@ -38,7 +39,13 @@ public:
         check(cudaGetDevice(&device), "cudaGetDevice");
         cudaDeviceProp prop;
         check(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
-        description_ = "cuda (" + std::string(prop.name) + ")";
+        // XYZMF_GAP_LANES=L (1, 2, 4, 8, 16, 32): threads a row of the products;
+        // 1 until a device session has measured the others (tools/gpu-check.sh).
+        if (const char* e = std::getenv("XYZMF_GAP_LANES")) {
+            const int l = std::atoi(e);
+            if (l == 1 || l == 2 || l == 4 || l == 8 || l == 16 || l == 32) lanes_ = l;
+        }
+        description_ = "cuda (" + std::string(prop.name) + (lanes_ > 1 ? ", " + std::to_string(lanes_) + " lanes a row" : "") + ")";
         centre_ = to_device(Scalar(real_or_complex(s.centre)));
         try {
             start_ = copy(A.start(), "cudaMalloc (sector matrix)");
@@ -65,10 +72,10 @@ public:
         const std::vector<double>& a = series_.a;
         const double scale = series_.inverse_beta;
         cuda::launch_chebyshev_term(rows_, start_, words_, table_, shift_, p0, nullptr, p1, sum, centre_, scale, a[1],
-                                    a[0], true);
+                                    a[0], true, lanes_);
         for (std::size_t k = 2; k < a.size(); ++k) {
             cuda::launch_chebyshev_term(rows_, start_, words_, table_, shift_, p1, p0, p2, sum, centre_, 2 * scale,
-                                        a[k], 0.0, false);
+                                        a[k], 0.0, false, lanes_);
             std::swap(p0, p1);  // p0 <- p1, p1 <- p2, and the old p0's buffer takes the next term
             std::swap(p1, p2);
         }
@@ -103,6 +110,7 @@ private:
 
     std::int64_t rows_;
     int shift_;
+    int lanes_ = 1;
     ChebyshevSeries series_;
     T centre_{};
     std::string description_;
