@@ -163,11 +163,29 @@ void SlabDomain<Real>::overlap_halo(const Couplings& c, bool measure_first) {
     measure_first_ = measure_first;
     strip_ = slab_.local;
     strip_.L[slab_.axis] = 3 * index_t(slab_.halo);
-    strip_lo_ = StateBuffer<Real>(be_, strip_);
-    strip_hi_ = StateBuffer<Real>(be_, strip_);
-    if (direct_) ghosts_in_ = StateBuffer<Real>(be_, 2 * 3 * std::size_t(slab_.halo) * std::size_t(slab_.row_sites));
-    // the whole lattice's choice of stepper and pass, as for the block
-    strip_rk4_ = std::make_unique<Rk4<Real>>(be_, strip_, c, stepper_, per_pass_, scheme_);
+    try {
+        strip_lo_ = StateBuffer<Real>(be_, strip_);
+        strip_hi_ = StateBuffer<Real>(be_, strip_);
+        if (direct_) ghosts_in_ = StateBuffer<Real>(be_, 2 * 3 * std::size_t(slab_.halo) * std::size_t(slab_.row_sites));
+        // the whole lattice's choice of stepper and pass, as for the block
+        strip_rk4_ = std::make_unique<Rk4<Real>>(be_, strip_, c, stepper_, per_pass_, scheme_);
+    } catch (const std::exception&) {
+        // auto on a device too full for the strips (about 9 halo rows more):
+        // the exchange after the pass, which needs none, as before auto existed
+        if (!measure_first) throw;
+        drop_strips();
+    }
+    // every rank the same way: a rank without room for the strips decides for all
+    if (measure_first && any(strip_rk4_ == nullptr)) drop_strips();
+}
+
+template <class Real>
+void SlabDomain<Real>::drop_strips() {
+    measure_first_ = false;
+    strip_rk4_.reset();
+    strip_lo_ = StateBuffer<Real>();
+    strip_hi_ = StateBuffer<Real>();
+    ghosts_in_ = StateBuffer<Real>();
 }
 
 template <class Real>
@@ -223,11 +241,7 @@ void SlabDomain<Real>::choose_overlap(StateBuffer<Real>& y, double h) {
     }
     double slowest[2];
     MPI_Allreduce(took, slowest, 2, MPI_DOUBLE, MPI_MAX, comm_);  // one decision on every rank
-    if (slowest[1] < slowest[0]) return;
-    strip_rk4_.reset();
-    strip_lo_ = StateBuffer<Real>();
-    strip_hi_ = StateBuffer<Real>();
-    ghosts_in_ = StateBuffer<Real>();
+    if (slowest[1] >= slowest[0]) drop_strips();
 }
 
 template <class Real>

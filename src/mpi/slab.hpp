@@ -115,6 +115,7 @@ private:
     void step_strips(const StateBuffer<Real>& y, double h, int n);
     // overlap_halo's measure_first: keeps or drops the strips (collective).
     void choose_overlap(StateBuffer<Real>& y, double h);
+    void drop_strips();  // back to the exchange after the pass
     // Waits for the backend's kernels before MPI touches its memory (a copy of
     // one value; nothing to wait for on the CPU).
     void wait_for_backend(const Real* p);
