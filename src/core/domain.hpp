@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "host_state.hpp"
 #include "integrators.hpp"
 #include "run_config.hpp"
+#include "run_sink.hpp"
 
 namespace xyzmf {
 
@@ -78,6 +80,13 @@ public:
     // it could not prepare the file, nothing is written and every other
     // process throws.
     virtual void write_staged(const std::string& disk_path, std::uint64_t offset) = 0;
+    // The staged sites of every process compressed (by every process, its
+    // share of the chunks of `how`, as the root names it) and handed to
+    // `store` on the root, a batch at a time (each batch freed after), so
+    // no process holds much more than its own sites. Empty shapes on the
+    // root: nothing is done and every other process throws.
+    virtual void write_staged_compressed(const SpinChunking& how,
+                                         const std::function<void(const FilteredChunks&)>& store) = 0;
     // The sites of local() this process owns, [first, last) of each
     // component; the ghost rows lie outside.
     virtual index_t owned_first() const = 0;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "host_state.hpp"
 #include "xyzmf/stage_ops.hpp"
@@ -17,6 +18,25 @@ namespace xyzmf {
 struct SpinsOnDisk {
     std::string path;
     std::uint64_t offset = 0;
+};
+
+// How a compressed state's spins are cut: the dataset's shape (the lattice's
+// axes, slowest first, then the 3 components), the chunk's, and the filters
+// every chunk goes through: byte shuffle of `value_bytes`-byte values, then
+// deflate (zlib) at `level`. Empty shapes: the root could not make the dataset.
+struct SpinChunking {
+    std::vector<std::uint64_t> dims, chunk;
+    int level = 0;
+    int value_bytes = 8;
+};
+
+// Chunks already through those filters, as the file stores them: chunk i's
+// bytes are bytes[at[i], at[i] + size[i]), its first element at offsets
+// [rank * i, rank * (i + 1)) of `origin` (rank = dims.size()).
+struct FilteredChunks {
+    std::vector<unsigned char> bytes;
+    std::vector<std::uint64_t> origin, at, size;
+    std::size_t count() const { return at.size(); }
 };
 
 class RunSink {
@@ -42,6 +62,13 @@ public:
     // (Domain::write_staged). snapshot() or final_state() with s.data ==
     // nullptr then finish that group.
     virtual SpinsOnDisk prepare_spins(const std::string& where) = 0;
+    // The same for compressed spins (--compress): the group `where` with its
+    // chunked spins dataset, and how it is chunked; the processes compress
+    // their own sites and write_spin_chunks stores them, as many calls as
+    // batches. snapshot() or final_state() with s.data == nullptr then finish
+    // the group.
+    virtual SpinChunking prepare_chunked_spins(const std::string& where) = 0;
+    virtual void write_spin_chunks(const std::string& where, const FilteredChunks& chunks) = 0;
     // Runs first on the writer thread (HDF5's error printing is per thread).
     virtual void on_writer_thread() {}
 };

@@ -220,11 +220,11 @@ public:
           buffers_(m.be, 3 * std::size_t(N_)), writer_scope_(m, out) {
         m_.last_snapshot_t = resumed_ ? from.t : -1;
         written_t_ = m_.last_snapshot_t;
-        // The processes write their own sites (MPI-IO) unless the spins are compressed
-        // or the root's hooks want the whole state (--analyze, --xdmf), or it has no
-        // file: one decision for all.
-        if (m_.domain && m_.cfg.compress == 0)
-            own_sites_ = !m_.domain->any(m_.domain->root() && (hooks_.on_state || !out_));
+        // The processes write their own sites (MPI-IO; compressed: their own chunks)
+        // unless the root's hooks want the whole state (--xdmf, or --analyze of a
+        // state the processes do not analyse together), or it has no file: one
+        // decision for all.
+        if (m_.domain) own_sites_ = !m_.domain->any(m_.domain->root() && (hooks_.on_state || !out_));
     }
 
     RunSummary run() {
@@ -414,25 +414,41 @@ private:
     }
 
     // The root's writer finishes what it has and allocates the state's spins in
-    // the file; every process writes its own sites there (MPI-IO); the root's
-    // writer finishes the state's group (write with no data). No process holds
-    // more than its own sites.
+    // the file; every process writes its own sites there (MPI-IO), or with
+    // --compress compresses its own chunks, which the root's writer stores a
+    // batch at a time; the root's writer finishes the state's group (write
+    // with no data). No process holds much more than its own sites.
     void write_own_sites(std::function<void(const StateView&)> write, const std::string& where, double t) {
         Observables o;
         o.max_s2 = m_.domain->stage_own_sites(m_.y);
         check_spread_state(o, where, t);
+        const bool compressed = m_.cfg.compress > 0;
         SpinsOnDisk disk;
+        SpinChunking how;
         std::exception_ptr failed;
         if (out_) {
             try {
-                m_.writer->push([&disk, out = out_, where] { disk = out->prepare_spins(where); });
+                m_.writer->push([&, out = out_, where] {
+                    if (compressed)
+                        how = out->prepare_chunked_spins(where);
+                    else
+                        disk = out->prepare_spins(where);
+                });
                 m_.writer->drain();
             } catch (...) {
                 failed = std::current_exception();
                 disk = {};
+                how = {};
             }
         }
-        m_.domain->write_staged(disk.path, disk.offset);  // collective; "" on the root: nothing written
+        // collective; an empty name or shape on the root: nothing written
+        if (compressed)
+            m_.domain->write_staged_compressed(how, [&, out = out_, where](const FilteredChunks& batch) {
+                m_.writer->push([&batch, out, where] { out->write_spin_chunks(where, batch); });
+                m_.writer->drain();
+            });
+        else
+            m_.domain->write_staged(disk.path, disk.offset);
         if (failed) std::rethrow_exception(failed);
         if (!out_) return;
         m_.writer->push([this, write, where, t, prec = m_.cfg.precision]() {

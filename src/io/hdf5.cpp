@@ -270,6 +270,20 @@ Id create_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& 
     return d;
 }
 
+std::vector<hsize_t> chunk_shape(hid_t dataset, const std::string& what) {
+    Id dcpl(H5Dget_create_plist(dataset), H5Pclose, "creation properties of " + what);
+    Id space(H5Dget_space(dataset), H5Sclose, "dataspace of " + what);
+    const int rank = H5Sget_simple_extent_ndims(space);
+    std::vector<hsize_t> chunk(rank > 0 ? std::size_t(rank) : 0, 0);
+    if (rank <= 0 || H5Pget_layout(dcpl) != H5D_CHUNKED || H5Pget_chunk(dcpl, rank, chunk.data()) != rank)
+        fail(what + " is not chunked");
+    return chunk;
+}
+
+void write_raw_chunk(hid_t dataset, const hsize_t* origin, const void* bytes, std::size_t n, const std::string& what) {
+    check(H5Dwrite_chunk(dataset, H5P_DEFAULT, 0, origin, n, bytes), "write a chunk of " + what);
+}
+
 void write_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, hid_t mem_type,
                  hid_t file_type, const void* data, int deflate) {
     Id d = create_array(loc, name, dims, file_type, deflate);

@@ -85,6 +85,11 @@ void on_dataset_created(DatasetHook hook);
 // never filled, for processes that write the values into the file themselves.
 Id create_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, hid_t file_type, int deflate,
                 bool allocate_now = false);
+// The chunk shape of a chunked dataset (throws for any other layout).
+std::vector<hsize_t> chunk_shape(hid_t dataset, const std::string& what);
+// One chunk stored as it is, already through the dataset's filters (all of
+// them: filter mask 0), its first element at `origin`.
+void write_raw_chunk(hid_t dataset, const hsize_t* origin, const void* bytes, std::size_t n, const std::string& what);
 // Shape and element class of a dataset (throws if it is missing).
 std::vector<hsize_t> dataset_dims(hid_t loc, const std::string& name);
 H5T_class_t dataset_class(hid_t loc, const std::string& name);

@@ -216,6 +216,36 @@ SpinsOnDisk RunOutput::prepare_spins(const std::string& where) {
     return on_disk;
 }
 
+SpinChunking RunOutput::prepare_chunked_spins(const std::string& where) {
+    SpinChunking how;
+    guarded([&] {
+        ensure_room(state_bytes());
+        const std::vector<hsize_t> dims = spin_dims(lattice_);
+        h5::Id g = h5::create_group(handle(), where);
+        h5::Id d = h5::create_array(g, "spins", dims, precision_ == Precision::float32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE,
+                                    compress_);
+        const std::vector<hsize_t> chunk = h5::chunk_shape(d, where + "/spins");
+        how.dims.assign(dims.begin(), dims.end());
+        how.chunk.assign(chunk.begin(), chunk.end());
+        how.level = compress_;
+        how.value_bytes = precision_ == Precision::float32 ? 4 : 8;
+    });
+    return how;
+}
+
+void RunOutput::write_spin_chunks(const std::string& where, const FilteredChunks& chunks) {
+    guarded([&] {
+        h5::Id d = h5::open_dataset(handle(), where + "/spins");
+        const std::size_t rank = spin_dims(lattice_).size();
+        std::vector<hsize_t> origin(rank);
+        for (std::size_t i = 0; i < chunks.count(); ++i) {
+            for (std::size_t a = 0; a < rank; ++a) origin[a] = chunks.origin[rank * i + a];
+            h5::write_raw_chunk(d, origin.data(), chunks.bytes.data() + chunks.at[i], std::size_t(chunks.size[i]),
+                                where + "/spins");
+        }
+    });
+}
+
 h5::Id RunOutput::write_state(const std::string& where, const StateView& s, double t, std::int64_t step) {
     h5::Id g;
     if (s.data) {

@@ -41,6 +41,8 @@ public:
     void final_state(double t, std::int64_t step, const StateView& s, const std::string& reason, double residual) override;
     void set_status(const std::string& status) override;
     SpinsOnDisk prepare_spins(const std::string& where) override;
+    SpinChunking prepare_chunked_spins(const std::string& where) override;
+    void write_spin_chunks(const std::string& where, const FilteredChunks& chunks) override;
     std::string snapshot_where(std::int64_t index) const override { return snapshot_group(index); }
     void on_writer_thread() override { h5::silence_errors(); }
     // Other data written into the file (run --analyze), about `bytes` of it,

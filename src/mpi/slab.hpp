@@ -97,12 +97,17 @@ public:
     double gather(const StateBuffer<Real>& y, Real* host) override;
     double stage_own_sites(const StateBuffer<Real>& y) override;
     void write_staged(const std::string& disk_path, std::uint64_t offset) override;
+    void write_staged_compressed(const SpinChunking& how,
+                                 const std::function<void(const FilteredChunks&)>& store) override;  // slab_chunks.cpp
     bool any(bool mine) override;
     double max(double mine) override;
     index_t owned_first() const override { return index_t(slab_.halo) * slab_.row_sites; }
     index_t owned_last() const override { return index_t(slab_.halo + slab_.owned()) * slab_.row_sites; }
 
     const Slab& slab() const { return slab_; }
+    // The most bytes of compressed chunks rank 0 takes from a rank at once
+    // (write_staged_compressed; at least one chunk a batch). Tests make it small.
+    void set_chunk_batch_bytes(std::size_t n) { batch_bytes_ = n; }
     // True when MPI reads and writes the state's ghost rows in the backend's
     // own memory (the CPU, or CUDA with a CUDA-aware MPI), false when they go
     // through host buffers.
@@ -132,7 +137,8 @@ private:
     FusedScheme scheme_ = FusedScheme::best;
     bool direct_ = false;
     std::vector<Real> send_lo_, send_hi_, recv_lo_, recv_hi_;  // 3 components x halo rows
-    std::vector<Real> staged_;  // the owned sites for write_staged, (x, y, z) per site
+    std::vector<Real> staged_;  // the owned sites for write_staged(_compressed), (x, y, z) per site
+    std::size_t batch_bytes_ = std::size_t(64) << 20;
     // overlap_halo: the two edge strips (3 halo rows each), their stepper, and
     // where the ghost rows arrive in the backend's memory (in place only)
     Lattice strip_;

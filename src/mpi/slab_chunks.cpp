@@ -1,0 +1,264 @@
+// The ranks' own rows of a compressed state (--compress), stored in the run's
+// HDF5 file without gathering the state anywhere: the rows are first moved so
+// that each rank holds whole chunks along the slowest axis (a chunk belongs to
+// the rank that owns its first row, so only the rows of chunks that straddle a
+// slab's end move, to the left neighbour), then every rank puts its chunks
+// through the dataset's filters itself (byte shuffle, then zlib's deflate, as
+// HDF5's own filters do them) and rank 0 stores them as they are
+// (H5Dwrite_chunk), one batch of at most 64 MiB (batch_bytes_) at a time.
+//
+// Why not gather and let HDF5 compress on rank 0: deflate runs at tens of MB/s
+// a core, so compressing a lattice spread over many GPUs on one core took
+// longer than the run between snapshots, and rank 0 had to hold the whole
+// state in its memory. Here the compression is spread over the ranks and their
+// threads, and rank 0 holds one batch. The file is the one a serial run writes
+// with the same --compress: the same chunk shape and filters, the same values.
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "xyzmf/error.hpp"
+#include "slab.hpp"
+
+namespace xyzmf {
+
+namespace {
+
+constexpr int kTagHead = 7301, kTagBytes = 7302;
+
+// Rank 0's chunking on every rank: dims, chunk, level and value size in one
+// array (an empty shape: rank 0 could not make the dataset).
+SpinChunking from_root(const SpinChunking& mine, MPI_Comm comm, int rank) {
+    std::vector<unsigned long long> v;
+    if (rank == 0) {
+        v.push_back(mine.dims.size());
+        for (auto d : mine.dims) v.push_back(d);
+        for (auto c : mine.chunk) v.push_back(c);
+        v.push_back(unsigned(mine.level));
+        v.push_back(unsigned(mine.value_bytes));
+    }
+    unsigned long long n = v.size();
+    MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, 0, comm);
+    v.resize(std::size_t(n));
+    MPI_Bcast(v.data(), int(n), MPI_UNSIGNED_LONG_LONG, 0, comm);
+    SpinChunking how;
+    const std::size_t r = std::size_t(v[0]);
+    how.dims.assign(v.begin() + 1, v.begin() + 1 + std::ptrdiff_t(r));
+    how.chunk.assign(v.begin() + 1 + std::ptrdiff_t(r), v.begin() + 1 + 2 * std::ptrdiff_t(r));
+    how.level = int(v[1 + 2 * r]);
+    how.value_bytes = int(v[2 + 2 * r]);
+    return how;
+}
+
+// The box of `chunk` values from `origin` of an array of shape `dims` (row
+// major), rows counted from `first_row` on the slowest axis, copied into
+// `out` (the chunk's shape, row major); what lies outside the array is zero
+// (the edge chunks are whole chunks in the file too).
+template <class Real>
+void cut_chunk(const Real* a, const std::vector<std::uint64_t>& dims, std::uint64_t first_row,
+               const std::vector<std::uint64_t>& origin, const std::vector<std::uint64_t>& chunk, Real* out) {
+    const std::size_t n = dims.size();
+    // The innermost axes a chunk covers whole are one contiguous run.
+    std::size_t inner = n;
+    std::uint64_t run = 1;
+    while (inner > 1 && chunk[inner - 1] == dims[inner - 1] && origin[inner - 1] == 0) run *= dims[--inner];
+    const std::size_t axis = inner - 1;  // the last axis cut, then run values a step along it
+    std::vector<std::uint64_t> stride(n, 1), cstride(n, 1);
+    for (std::size_t k = n - 1; k > 0; --k) {
+        stride[k - 1] = stride[k] * dims[k];
+        cstride[k - 1] = cstride[k] * chunk[k];
+    }
+    std::uint64_t total = 1;
+    for (auto c : chunk) total *= c;
+    std::fill(out, out + total, Real(0));
+    std::vector<std::uint64_t> i(axis, 0);  // index within the chunk over axes [0, axis)
+    const std::uint64_t along = std::min(chunk[axis], dims[axis] - origin[axis]);
+    for (;;) {
+        bool inside = true;
+        std::uint64_t src = 0, dst = 0;
+        for (std::size_t k = 0; k < axis; ++k) {
+            const std::uint64_t g = origin[k] + i[k];
+            inside = inside && g < dims[k];
+            src += (k == 0 ? g - first_row : g) * stride[k];
+            dst += i[k] * cstride[k];
+        }
+        if (inside) {
+            src += (axis == 0 ? origin[0] - first_row : origin[axis]) * stride[axis];
+            std::memcpy(out + dst, a + src, std::size_t(along * run) * sizeof(Real));
+        }
+        std::size_t k = axis;
+        while (k > 0 && ++i[k - 1] == chunk[k - 1]) i[--k] = 0;
+        if (k == 0) break;
+    }
+}
+
+// HDF5's shuffle filter: byte b of every value together, b = 0, 1, ...
+void shuffle_bytes(const unsigned char* in, std::size_t values, int size, unsigned char* out) {
+    for (std::size_t v = 0; v < values; ++v)
+        for (int b = 0; b < size; ++b) out[std::size_t(b) * values + v] = in[v * std::size_t(size) + std::size_t(b)];
+}
+
+}  // namespace
+
+template <class Real>
+void SlabDomain<Real>::write_staged_compressed(const SpinChunking& root_how,
+                                               const std::function<void(const FilteredChunks&)>& store) {
+    const SpinChunking how = from_root(root_how, comm_, rank_);
+    if (how.dims.empty()) {
+        if (rank_ == 0) return;  // the root throws its own error
+        throw Error("mpi: rank " + std::to_string(rank_) + " stops: rank 0 could not make a state in its file",
+                    exit_code::io);
+    }
+    if (how.value_bytes != int(sizeof(Real)) || how.dims[0] != std::uint64_t(slab_.rows))
+        throw Error("mpi: the file's spins are not this run's lattice and precision", exit_code::io);
+    const std::size_t rank = how.dims.size();
+    const std::uint64_t rows = how.dims[0], c0 = how.chunk[0], row_values = 3 * std::uint64_t(slab_.row_sites);
+
+    // Every rank's rows, and the rows of the chunks it compresses: from the
+    // first chunk start at or after its first row to the next rank's.
+    std::vector<long long> ends(2 * std::size_t(ranks_));
+    const long long mine[2] = {(long long)slab_.begin, (long long)slab_.end};
+    MPI_Allgather(mine, 2, MPI_LONG_LONG, ends.data(), 2, MPI_LONG_LONG, comm_);
+    auto up = [&](std::uint64_t r) { return std::min(rows, (r + c0 - 1) / c0 * c0); };
+    std::vector<std::uint64_t> lo(static_cast<std::size_t>(ranks_)), hi(static_cast<std::size_t>(ranks_));
+    for (int q = 0; q < ranks_; ++q) {
+        lo[q] = up(std::uint64_t(ends[2 * q]));
+        hi[q] = std::max(lo[q], up(std::uint64_t(ends[2 * q + 1])));
+    }
+    const std::uint64_t b = std::uint64_t(slab_.begin), e = std::uint64_t(slab_.end);
+    std::vector<int> scount(ranks_, 0), sdispl(ranks_, 0), rcount(ranks_, 0), rdispl(ranks_, 0);
+    for (int q = 0; q < ranks_; ++q) {
+        if (q == rank_) continue;  // the rows that stay are copied below
+        const std::uint64_t s0 = std::max(b, lo[q]), s1 = std::min(e, hi[q]);
+        if (s1 > s0) { scount[q] = int(s1 - s0); sdispl[q] = int(s0 - b); }
+        const std::uint64_t r0 = std::max(std::uint64_t(ends[2 * q]), lo[rank_]),
+                            r1 = std::min(std::uint64_t(ends[2 * q + 1]), hi[rank_]);
+        if (r1 > r0) { rcount[q] = int(r1 - r0); rdispl[q] = int(r0 - lo[rank_]); }
+    }
+    const std::uint64_t my_lo = lo[rank_], my_hi = hi[rank_];
+    std::vector<Real> moved;
+    const Real* block = staged_.data();  // rows [my_lo, my_hi), as many as are in place
+    if (my_lo != b || my_hi != e) {
+        moved.resize(std::size_t((my_hi - my_lo) * row_values));
+        const std::uint64_t k0 = std::max(b, my_lo), k1 = std::min(e, my_hi);
+        if (k1 > k0)
+            std::copy_n(staged_.data() + (k0 - b) * row_values, std::size_t((k1 - k0) * row_values),
+                        moved.data() + (k0 - my_lo) * row_values);
+        block = moved.data();
+    }
+    MPI_Datatype row;
+    MPI_Type_contiguous(int(row_values), sizeof(Real) == 8 ? MPI_DOUBLE : MPI_FLOAT, &row);
+    MPI_Type_commit(&row);
+    Real none = 0;
+    MPI_Alltoallv(staged_.empty() ? &none : staged_.data(), scount.data(), sdispl.data(), row,
+                  moved.empty() ? &none : moved.data(), rcount.data(), rdispl.data(), row, comm_);
+    MPI_Type_free(&row);
+
+    // This rank's chunks: chunk rows from my_lo, and every chunk of the faster axes.
+    std::vector<std::uint64_t> grid(rank, 1);
+    std::uint64_t per_row = 1, chunk_values = 1;
+    for (std::size_t a = 0; a < rank; ++a) chunk_values *= how.chunk[a];
+    for (std::size_t a = 1; a < rank; ++a) {
+        grid[a] = (how.dims[a] + how.chunk[a] - 1) / how.chunk[a];
+        per_row *= grid[a];
+    }
+    const std::int64_t count = std::int64_t((my_hi - my_lo + c0 - 1) / c0 * per_row);
+    std::vector<std::vector<unsigned char>> packed(static_cast<std::size_t>(count));
+    std::vector<std::uint64_t> origin(rank * std::size_t(count));
+    int failed = Z_OK;
+#pragma omp parallel reduction(min : failed)
+    {
+        std::vector<Real> values(static_cast<std::size_t>(chunk_values));
+        std::vector<unsigned char> shuffled(values.size() * sizeof(Real));
+#pragma omp for schedule(dynamic)
+        for (std::int64_t i = 0; i < count; ++i) {
+            std::vector<std::uint64_t> at(rank);
+            std::uint64_t rest = std::uint64_t(i) % per_row;
+            at[0] = my_lo + std::uint64_t(i) / per_row * c0;
+            for (std::size_t a = rank; a-- > 1;) {
+                at[a] = rest % grid[a] * how.chunk[a];
+                rest /= grid[a];
+            }
+            std::copy(at.begin(), at.end(), origin.begin() + std::ptrdiff_t(rank * std::size_t(i)));
+            cut_chunk(block, how.dims, my_lo, at, how.chunk, values.data());
+            shuffle_bytes(reinterpret_cast<const unsigned char*>(values.data()), values.size(), int(sizeof(Real)),
+                          shuffled.data());
+            uLongf n = compressBound(uLong(shuffled.size()));
+            std::vector<unsigned char>& out = packed[std::size_t(i)];
+            out.resize(std::size_t(n));
+            const int rc = compress2(out.data(), &n, shuffled.data(), uLong(shuffled.size()), how.level);
+            out.resize(std::size_t(n));
+            out.shrink_to_fit();
+            if (rc != Z_OK) failed = std::min(failed, rc);
+        }
+    }
+    moved = std::vector<Real>();
+    if (failed != Z_OK)
+        throw Error("mpi: rank " + std::to_string(rank_) + " could not compress its chunks (zlib error " +
+                        std::to_string(failed) + ")",
+                    exit_code::io);
+
+    // Batches of whole chunks, at most batch_bytes_ (or one chunk); rank 0 stores
+    // its own, then every other rank's in rank order.
+    auto batch = [&](std::int64_t from, std::int64_t& to, FilteredChunks& fc) {
+        fc.bytes.clear(); fc.origin.clear(); fc.at.clear(); fc.size.clear();
+        for (to = from; to < count && (to == from || fc.bytes.size() + packed[to].size() <= batch_bytes_); ++to) {
+            fc.at.push_back(fc.bytes.size());
+            fc.size.push_back(packed[to].size());
+            fc.bytes.insert(fc.bytes.end(), packed[to].begin(), packed[to].end());
+            fc.origin.insert(fc.origin.end(), origin.begin() + std::ptrdiff_t(rank * std::size_t(to)),
+                             origin.begin() + std::ptrdiff_t(rank * std::size_t(to + 1)));
+            std::vector<unsigned char>().swap(packed[to]);
+        }
+    };
+    long long n_mine = count;
+    std::vector<long long> counts(static_cast<std::size_t>(ranks_));
+    MPI_Gather(&n_mine, 1, MPI_LONG_LONG, counts.data(), 1, MPI_LONG_LONG, 0, comm_);
+    FilteredChunks fc;
+    if (rank_ != 0) {
+        for (std::int64_t from = 0, to = 0; from < count; from = to) {
+            batch(from, to, fc);
+            std::vector<unsigned long long> head;  // chunks, then origins, then sizes
+            head.push_back(fc.count());
+            head.insert(head.end(), fc.origin.begin(), fc.origin.end());
+            head.insert(head.end(), fc.size.begin(), fc.size.end());
+            MPI_Send(head.data(), int(head.size()), MPI_UNSIGNED_LONG_LONG, 0, kTagHead, comm_);
+            MPI_Send(fc.bytes.data(), int(fc.bytes.size()), MPI_BYTE, 0, kTagBytes, comm_);
+        }
+        return;
+    }
+    for (std::int64_t from = 0, to = 0; from < count; from = to) {
+        batch(from, to, fc);
+        store(fc);
+    }
+    for (int q = 1; q < ranks_; ++q) {
+        for (long long left = counts[q]; left > 0;) {
+            MPI_Status st;
+            int n = 0;
+            MPI_Probe(q, kTagHead, comm_, &st);
+            MPI_Get_count(&st, MPI_UNSIGNED_LONG_LONG, &n);
+            std::vector<unsigned long long> head(static_cast<std::size_t>(n));
+            MPI_Recv(head.data(), n, MPI_UNSIGNED_LONG_LONG, q, kTagHead, comm_, MPI_STATUS_IGNORE);
+            const std::size_t k = std::size_t(head[0]);
+            fc.origin.assign(head.begin() + 1, head.begin() + 1 + std::ptrdiff_t(rank * k));
+            fc.size.assign(head.begin() + 1 + std::ptrdiff_t(rank * k), head.end());
+            fc.at.assign(k, 0);
+            std::uint64_t total = 0;
+            for (std::size_t j = 0; j < k; ++j) { fc.at[j] = total; total += fc.size[j]; }
+            fc.bytes.resize(std::size_t(total));
+            MPI_Recv(fc.bytes.data(), int(total), MPI_BYTE, q, kTagBytes, comm_, MPI_STATUS_IGNORE);
+            store(fc);
+            left -= (long long)k;
+        }
+    }
+}
+
+template void SlabDomain<float>::write_staged_compressed(const SpinChunking&,
+                                                         const std::function<void(const FilteredChunks&)>&);
+template void SlabDomain<double>::write_staged_compressed(const SpinChunking&,
+                                                          const std::function<void(const FilteredChunks&)>&);
+
+}  // namespace xyzmf
