@@ -116,8 +116,22 @@ echo "mpi_run_test: --init drawn by each rank (pm-noise) and read by each rank f
 # rows, merged) equal the serial run's: vortex counts, positions, charges, 3D
 # lines and the residual exactly, everything else to 1e-12 relative (FFTW's
 # distributed transform and the merged sums may add in another order). No rank
-# gathers the state: each writes its own rows of every snapshot.
-A=(--Jx 1 --Jy -1 --Jz 0 --seed 5 -q --analyze --snapshot-every 1)
+# gathers the state: each writes its own rows of every snapshot, and (--xdmf)
+# of the sidecar's fields: the fields file and the document equal the serial
+# run's (the document names the vortex points of each state).
+xdmf_same() {  # xdmf_same SERIAL.h5 SPREAD.h5 WHAT
+    local a=${1%.h5} b=${2%.h5}
+    for g in /final /snapshots; do
+        h5diff "$a.fields.h5" "$b.fields.h5" $g $g >diff.txt 2>&1 ||
+            fail "$3: the sidecar's fields $g differ from the serial run's: $(head -3 diff.txt)"
+    done
+    sed "s/$(basename "$a")\./R./g" "$a.xdmf" >a.xdmf
+    sed "s/$(basename "$b")\./R./g" "$b.xdmf" >b.xdmf
+    cmp -s a.xdmf b.xdmf || fail "$3: the XDMF document differs from the serial run's: $(diff a.xdmf b.xdmf | head -3)"
+    fill=$(h5dump -p -H -d /final/sz "$b.fields.h5" | grep -o "H5D_FILL_TIME_[A-Z]*")
+    [[ $fill == H5D_FILL_TIME_NEVER ]] || fail "$3: /final/sz has $fill: not written by the ranks"
+}
+A=(--Jx 1 --Jy -1 --Jz 0 --seed 5 -q --analyze --snapshot-every 1 --xdmf)
 for k in "3|--size 45x37 --t-end 2" "2|--size 13x12x15 --t-end 1"; do
     c=${k#*|} p=${k%%|*}
     # shellcheck disable=SC2086
@@ -138,8 +152,15 @@ for k in "3|--size 45x37 --t-end 2" "2|--size 13x12x15 --t-end 1"; do
     done
     [ "$(h5dump -a /final/analysis/vortices pa$p.h5 | grep -A1 DATA | tail -1 | tr -dc 0-9)" -gt 0 ] ||
         fail "--analyze $c: the case must have vortices"
+    grep -q 'Name="vortices"' pa$p.xdmf || fail "--analyze --xdmf $c: the document names no vortex points"
+    xdmf_same sa$p.h5 pa$p.h5 "--analyze --xdmf $c on $p ranks"
 done
-echo "mpi_run_test: --analyze on 2 and 3 ranks (2D, 3D): S(k), vortices and phases equal the serial run's"
+# 1D: the spins in the fields file too; Jx = 0: no psi.
+"$X" run --size 61 --dim 1 --t-end 1 --snapshot-every 0.5 --Jx 0 --Jy 1.3 --Jz 0.4 --seed 2 -q --xdmf -o sx.h5
+mpi 2 run --size 61 --dim 1 --t-end 1 --snapshot-every 0.5 --Jx 0 --Jy 1.3 --Jz 0.4 --seed 2 -q --xdmf -o px.h5 ||
+    fail "--xdmf 1D on 2 ranks exited $?"
+xdmf_same sx.h5 px.h5 "--xdmf 1D on 2 ranks"
+echo "mpi_run_test: --analyze --xdmf on 2 and 3 ranks (2D, 3D), --xdmf 1D: S(k), vortices, phases and the sidecar equal the serial run's, each rank writing its rows"
 
 # Refusals: one line from rank 0, exit code 2 (usage), nothing written.
 rc=0; mpi 4 run --size 64x10 -o thin.h5 -q 2>thin.txt || rc=$?

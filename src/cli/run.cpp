@@ -25,6 +25,7 @@
 #include "run_repair.hpp"
 #include "signals.hpp"
 #include "simulation.hpp"
+#include "vortices.hpp"
 #include "xdmf.hpp"
 
 namespace xyzmf::cli {
@@ -85,6 +86,53 @@ struct SpreadParts {
 };
 
 // The ranks other than 0 of an MPI run: the same loop on their slabs, no file.
+// run --xdmf over MPI ranks, on every rank: once a state is in the run file,
+// rank 0's writer allocates the sidecar's fields of it in the fields file, and
+// every rank writes its own rows of them (sz; psi where the couplings define
+// it, from the rank's rows alone; 1D: the spins), so no rank holds the whole
+// state; rank 0's writer then names the state in the document. `sidecar`
+// (rank 0 only) is read when the hook runs: it is made after the hook.
+template <class Real>
+auto spread_fields_hook(const RunConfig& cfg, Domain<Real>& domain, double min_amplitude,
+                        const std::unique_ptr<XdmfExport>* sidecar,
+                        const std::map<std::string, std::int64_t>* vortex_points) {
+    return [&cfg, &domain, min_amplitude, sidecar, vortex_points](
+               const std::string& where, double t, const HostState& owned,
+               const std::function<void(const std::function<void()>&)>& on_writer) {
+        const Lattice& lat = cfg.lattice;
+        const index_t n = domain.owned_sites(), row_sites = lat.sites() / lat.L[lat.dim - 1];
+        FieldsOnDisk at;
+        std::exception_ptr failed;
+        if (sidecar) {
+            try {
+                on_writer([&] { at = (*sidecar)->prepare_state(where, t); });
+            } catch (...) {
+                failed = std::current_exception();
+                at = {};
+            }
+        }
+        // the z block; empty path on rank 0: the others stop here
+        domain.write_own_values(at.path, at.sz, owned.data() + 2 * n, 1);
+        if (failed) std::rethrow_exception(failed);
+        if (cfg.couplings.Jx * cfg.couplings.Jy != 0) {
+            const std::vector<double> psi = sxy_phase_rows(lat, cfg.couplings, owned, domain.first_owned_site() / row_sites,
+                                                           n / row_sites, min_amplitude);
+            domain.write_own_values(at.path, at.psi, psi.data(), 1);
+        }
+        if (lat.dim == 1) {
+            std::vector<double> spin(3 * std::size_t(n));
+            for (index_t i = 0; i < n; ++i)
+                for (int c = 0; c < 3; ++c) spin[3 * std::size_t(i) + c] = owned[std::size_t(c * n + i)];
+            domain.write_own_values(at.path, at.spin, spin.data(), 3);
+        }
+        if (sidecar)
+            on_writer([&] {
+                const auto v = vortex_points->find(where);
+                (*sidecar)->finish_state(where, t, v == vortex_points->end() ? 0 : v->second);
+            });
+    };
+}
+
 template <class Real>
 int run_follower(Simulation<Real>& sim, const StartPoint& start, const RunHooks& hooks) {
     sim.run(nullptr, start, hooks);
@@ -197,6 +245,12 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
                 spread.parts[at] = std::move(p);
             });
         });
+    // --xdmf over MPI ranks: the sidecar's fields written by every rank for its rows.
+    std::unique_ptr<XdmfExport> xdmf_sidecar_ptr;
+    std::map<std::string, std::int64_t> vortex_points;  // rank 0's writer thread's, by state
+    if (domain && xdmf_sidecar)
+        spread_hooks.on_spread_written = spread_fields_hook(cfg, *domain, aopt.thresholds.vortex_amplitude,
+                                                            root ? &xdmf_sidecar_ptr : nullptr, &vortex_points);
     if (!root) return run_follower(sim, start, spread_hooks);
     RunOutput& out = *output;
     if (!quiet)
@@ -206,7 +260,6 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
 
     RunSummary s;
     std::unique_ptr<Analyzer> analyzer;
-    std::unique_ptr<XdmfExport> xdmf_sidecar_ptr;
     std::string final_phase;
     {
         ProgressLine progress(quiet);
@@ -236,11 +289,12 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
             if (where == "/final") final_phase = a.cls.phase + " (" + a.cls.reason + ")";
             return a.has_vortices ? std::int64_t(a.vortices.list.size()) : 0;
         };
-        // Over MPI ranks without --xdmf no rank needs the whole state: each writes
-        // its own rows (src/core/simulation.cpp), then rank 0 adds the analysis.
-        if (analyze && domain && !xdmf_sidecar_ptr)
-            hooks.on_written = [&](const std::string& where, double t) { analyse(where, t, nullptr); };
-        else if (analyze || xdmf_sidecar_ptr) {
+        // Over MPI ranks no rank needs the whole state: each writes its own rows
+        // (src/core/simulation.cpp), then rank 0 adds the analysis, and with
+        // --xdmf every rank its rows of the sidecar's fields (spread_fields_hook).
+        if (analyze && domain)
+            hooks.on_written = [&](const std::string& where, double t) { vortex_points[where] = analyse(where, t, nullptr); };
+        if (!domain && (analyze || xdmf_sidecar_ptr)) {
             hooks.on_state = [&](const std::string& where, double t, const StateView& ref) {
                 const std::size_t n = 3 * std::size_t(cfg.lattice.sites());
                 HostState st(n);

@@ -80,6 +80,13 @@ public:
     // it could not prepare the file, nothing is written and every other
     // process throws.
     virtual void write_staged(const std::string& disk_path, std::uint64_t offset) = 0;
+    // `per_site` float64 values of each owned site (in the lattice's order:
+    // values[per_site * n + k] for owned site n) written by every process into
+    // a contiguous array of them for the whole lattice, from byte `offset` of
+    // the file at `disk_path` as the root names it; empty on the root: nothing
+    // is written and every other process throws.
+    virtual void write_own_values(const std::string& disk_path, std::uint64_t offset, const double* values,
+                                  int per_site) = 0;
     // The staged sites of every process compressed (by every process, its
     // share of the chunks of `how`, as the root names it) and handed to
     // `store` on the root, a batch at a time (each batch freed after), so

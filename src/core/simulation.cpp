@@ -405,12 +405,16 @@ private:
             if (out_) m_.settle();
             throw m_.blow_up(o, t, out_, m_.last_snapshot_t);
         }
-        if (!hooks_.on_spread_state) return;
+        if (hooks_.on_spread_state) hooks_.on_spread_state(where, t, owned_sites());
+    }
+
+    // This process's owned sites of the state (x, y, z blocks).
+    HostState owned_sites() {
         const index_t first = m_.domain->owned_first(), n = m_.domain->owned_last() - first,
                       stride = m_.domain->local().component_stride();
         std::vector<Real> mine(3 * std::size_t(n));
         for (int c = 0; c < 3; ++c) m_.be.download(mine.data() + c * n, m_.y.data() + c * stride + first, std::size_t(n));
-        hooks_.on_spread_state(where, t, HostState(mine.begin(), mine.end()));
+        return HostState(mine.begin(), mine.end());
     }
 
     // The root's writer finishes what it has and allocates the state's spins in
@@ -450,11 +454,17 @@ private:
         else
             m_.domain->write_staged(disk.path, disk.offset);
         if (failed) std::rethrow_exception(failed);
-        if (!out_) return;
-        m_.writer->push([this, write, where, t, prec = m_.cfg.precision]() {
-            write(StateView{nullptr, prec});
-            if (hooks_.on_written) hooks_.on_written(where, t);
-        });
+        if (out_)
+            m_.writer->push([this, write, where, t, prec = m_.cfg.precision]() {
+                write(StateView{nullptr, prec});
+                if (hooks_.on_written) hooks_.on_written(where, t);
+            });
+        if (hooks_.on_spread_written)
+            hooks_.on_spread_written(where, t, owned_sites(), [this](const std::function<void()>& job) {
+                if (!out_) return job();
+                m_.writer->push(job);
+                m_.writer->drain();
+            });
     }
 
     // On the writer thread: snapshots that are not also records are checked on their

@@ -55,6 +55,15 @@ struct RunHooks {
     // analysis that on_spread_state computed (run --analyze over MPI ranks,
     // where no process then holds the whole state).
     std::function<void(const std::string& where, double t)> on_written;
+    // A lattice spread over processes that write their own sites (no on_state):
+    // called on every process, in step, once each state is in the file (and
+    // on_written has run), with the sites this one owns; on the process with the
+    // file, `on_writer` runs a job on its writer thread and returns when it is
+    // done (elsewhere it runs the job here). run --xdmf over MPI ranks: the
+    // sidecar's fields written by every process for its own rows.
+    std::function<void(const std::string& where, double t, const HostState& owned,
+                       const std::function<void(const std::function<void()>&)>& on_writer)>
+        on_spread_written;
     // Tests: behave as if killed after this many steps (the file keeps what was written).
     std::int64_t kill_after_steps = -1;
 };

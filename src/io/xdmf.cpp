@@ -82,6 +82,13 @@ struct XdmfExport::Impl {
     std::unique_ptr<NewFile> fields_file;
     std::vector<StateEntry> states;
 
+    // Before a state's fields are written: an earlier state at time t dropped
+    // (the later one wins), room checked, its group made afresh; the file.
+    hid_t begin_state(const std::string& group, double t);
+    // The state's fields are in the file: (streaming) flushed or put into place,
+    // and the document rewritten to name the state.
+    void state_written(const std::string& group, double t, std::int64_t vortex_points);
+
     // The datasets' extents, slowest axis first (2D and 1D: Ly x Lx and 1 x Lx sheets).
     std::string extents() const {
         const Lattice& l = cfg.lattice;
@@ -267,40 +274,87 @@ XdmfExport::XdmfExport(const std::string& run_file, const RunConfig& cfg, const 
 
 XdmfExport::~XdmfExport() = default;
 
-void XdmfExport::add_state(const std::string& group, double t, const HostState& spins, std::int64_t vortex_points) {
-    Impl& m = *impl_;
-    for (std::size_t i = 0; i < m.states.size(); ++i)
-        if (m.states[i].t == t) {  // one state per time: the later one (the final state) wins
-            m.states.erase(m.states.begin() + std::ptrdiff_t(i));
+// The state's group in the fields file, made afresh (an earlier state at the
+// same time is dropped: the later one, the final state, wins), with room
+// checked for its fields.
+static void fresh_fields_group(hid_t f, const std::string& group) {
+    std::string path;  // the group's parents: "/snapshots", then "/snapshots/000003"
+    std::stringstream parts(group.substr(1));
+    for (std::string part; std::getline(parts, part, '/');) {
+        path += "/" + part;
+        if (!h5::exists(f, path)) h5::create_group(f, path);
+    }
+    for (const char* name : {"sz", "psi", "spin"})
+        if (h5::exists(f, group + "/" + name)) h5::remove(f, group + "/" + name);
+}
+
+hid_t XdmfExport::Impl::begin_state(const std::string& group, double t) {
+    for (std::size_t i = 0; i < states.size(); ++i)
+        if (states[i].t == t) {  // one state per time: the later one (the final state) wins
+            states.erase(states.begin() + std::ptrdiff_t(i));
             break;
         }
+    const index_t N = cfg.lattice.sites();
+    // sz, psi and (1D) the spins, plus a margin for the metadata written with them.
+    const double bytes = 8.0 * double(N) * (1 + (has_psi ? 1 : 0) + (cfg.lattice.dim == 1 ? 3 : 0));
+    ensure_room(fields_file->disk_path(), bytes * 1.0625 + 65536, fields);
+    const hid_t f = fields_file->handle();
+    fresh_fields_group(f, group);
+    return f;
+}
+
+void XdmfExport::Impl::state_written(const std::string& group, double t, std::int64_t vortex_points) {
+    guarded([&] {
+        if (!opt.stream) return;  // finish() puts everything into place
+        if (!fields_file->committed()) fields_file->commit();
+        else flush_file(fields_file->handle(), fields);
+    });
+    states.push_back({group, t, vortex_points});
+    if (opt.stream) write_document();
+}
+
+void XdmfExport::add_state(const std::string& group, double t, const HostState& spins, std::int64_t vortex_points) {
+    Impl& m = *impl_;
     m.guarded([&] {
-        const hid_t f = m.fields_file->handle();
+        const hid_t f = m.begin_state(group, t);
         const std::vector<hsize_t> dims = m.field_dims();
         const index_t N = m.cfg.lattice.sites();
-        // sz, psi and (1D) the spins, plus a margin for the metadata written with them.
-        const double bytes = 8.0 * double(N) * (1 + (m.has_psi ? 1 : 0) + (m.cfg.lattice.dim == 1 ? 3 : 0));
-        ensure_room(m.fields_file->disk_path(), bytes * 1.0625 + 65536, m.fields);
-        std::string path;  // the group's parents: "/snapshots", then "/snapshots/000003"
-        std::stringstream parts(group.substr(1));
-        for (std::string part; std::getline(parts, part, '/');) {
-            path += "/" + part;
-            if (!h5::exists(f, path)) h5::create_group(f, path);
-        }
         auto put = [&](const char* name, const std::vector<hsize_t>& d, const double* v) {
-            const std::string g = group + "/" + name;
-            if (h5::exists(f, g)) h5::remove(f, g);
-            h5::write_array(f, g, d, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, v, 0);
+            h5::write_array(f, group + "/" + name, d, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, v, 0);
         };
         put("sz", dims, spins.data() + 2 * N);  // the z block of the state (x fastest, like the mesh)
         if (m.has_psi) put("psi", dims, m.opt.phase_field(m.cfg.lattice, m.cfg.couplings, spins, m.opt.min_amplitude).data());
         if (m.cfg.lattice.dim == 1) put("spin", {1, hsize_t(N), 3}, to_aos(spins, N).data());
-        if (!m.opt.stream) return;  // finish() puts everything into place
-        if (!m.fields_file->committed()) m.fields_file->commit();
-        else flush_file(f, m.fields);
     });
-    m.states.push_back({group, t, vortex_points});
-    if (m.opt.stream) m.write_document();
+    m.state_written(group, t, vortex_points);
+}
+
+FieldsOnDisk XdmfExport::prepare_state(const std::string& group, double t) {
+    Impl& m = *impl_;
+    FieldsOnDisk on_disk;
+    m.guarded([&] {
+        const hid_t f = m.begin_state(group, t);
+        const std::vector<hsize_t> dims = m.field_dims();
+        const index_t N = m.cfg.lattice.sites();
+        auto allocate = [&](const char* name, const std::vector<hsize_t>& d) {
+            h5::Id ds = h5::create_array(f, group + "/" + name, d, H5T_IEEE_F64LE, 0, true);
+            const haddr_t a = H5Dget_offset(ds);
+            if (a == HADDR_UNDEF) throw Error(m.fields + ": no storage for " + group + "/" + name, exit_code::io);
+            return std::uint64_t(a);
+        };
+        on_disk.sz = allocate("sz", dims);
+        if (m.has_psi) on_disk.psi = allocate("psi", dims);
+        if (m.cfg.lattice.dim == 1) on_disk.spin = allocate("spin", {1, hsize_t(N), 3});
+        flush_file(f, m.fields);
+        on_disk.path = m.fields_file->disk_path();
+        on_disk.has_psi = m.has_psi;
+        on_disk.has_spin = m.cfg.lattice.dim == 1;
+    });
+    return on_disk;
+}
+
+void XdmfExport::finish_state(const std::string& group, double t, std::int64_t vortex_points) {
+    impl_->state_written(group, t, vortex_points);
 }
 
 void XdmfExport::finish() {

@@ -48,6 +48,16 @@ struct XdmfOptions {
 // with ':' in it (ParaView's readers split the item there).
 void check_xdmf_names(const std::string& run_file, const XdmfOptions& o);
 
+// Where a state's fields lie in the fields file at `path` (its name on disk
+// now), for a lattice spread over processes that write their own rows: each a
+// contiguous run of float64 values, little-endian, in the lattice's order, sz
+// and psi one a site, spin (1D only) three.
+struct FieldsOnDisk {
+    std::string path;
+    std::uint64_t sz = 0, psi = 0, spin = 0;
+    bool has_psi = false, has_spin = false;
+};
+
 class XdmfExport {
 public:
     // Takes the locks of both outputs and refuses existing ones unless
@@ -60,6 +70,12 @@ public:
     // State `group` ("/snapshots/000003", "/final") of the run file at time t;
     // `vortex_points` = rows of group/analysis/vortex_positions (0: none stored).
     void add_state(const std::string& group, double t, const HostState& spins, std::int64_t vortex_points);
+    // The same for a state no process holds whole: prepare_state allocates the
+    // state's fields (not filled) and flushes the file; the processes write
+    // their rows there (Domain::write_own_values); finish_state then does
+    // what add_state does after its writes. path empty: nothing allocated.
+    FieldsOnDisk prepare_state(const std::string& group, double t);
+    void finish_state(const std::string& group, double t, std::int64_t vortex_points);
     // !o.stream: puts the fields file, then the document, into place (both
     // complete). Does nothing more when streaming.
     void finish();

@@ -97,6 +97,8 @@ public:
     double gather(const StateBuffer<Real>& y, Real* host) override;
     double stage_own_sites(const StateBuffer<Real>& y) override;
     void write_staged(const std::string& disk_path, std::uint64_t offset) override;
+    void write_own_values(const std::string& disk_path, std::uint64_t offset, const double* values,
+                          int per_site) override;
     void write_staged_compressed(const SpinChunking& how,
                                  const std::function<void(const FilteredChunks&)>& store) override;  // slab_chunks.cpp
     bool any(bool mine) override;
