@@ -4,10 +4,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <fstream>
 
 #include "helpers.hpp"
+#include "chunk_filters.hpp"
 #include "dataset_units.hpp"
+#include "hdf5.hpp"
 #include "xyzmf/error.hpp"
 #include "schema.hpp"
 #include "run_journal.hpp"
@@ -414,6 +417,95 @@ TEST(IoUnits, EveryDatasetOfEveryFileSaysItsUnitAndAxes) {
         EXPECT_GT(seen.datasets, 3) << cmd;
         EXPECT_TRUE(seen.units) << cmd << ": no parameter_units with Jx in gamma";
     }
+}
+
+}  // namespace
+}  // namespace xyzmf::test
+
+namespace xyzmf::test {
+namespace {
+
+// Compressed spins are deflated by xyzmf on every thread (chunk_filters.hpp):
+// the chunks must be byte for byte what HDF5's own shuffle and deflate filters
+// store for the same array, so any HDF5 reader (h5py, ParaView) reads them and
+// a file does not depend on who compressed it. Shapes: 1D, 2D with chunks that
+// end past the array (zero-padded edge chunks), 3D cut along the faster axes.
+template <class Real>
+void expect_filtered_chunks_are_hdf5s(const std::vector<hsize_t>& dims, const std::vector<hsize_t>& chunk, int level) {
+    ScratchDir dir;
+    std::size_t n = 1;
+    for (hsize_t d : dims) n *= std::size_t(d);
+    std::vector<Real> a(n);
+    for (std::size_t i = 0; i < n; ++i) a[i] = Real(std::sin(0.37 * double(i)) * std::exp(-1e-4 * double(i)));
+    const hid_t mem = sizeof(Real) == 8 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_FLOAT;
+    const hid_t file_type = sizeof(Real) == 8 ? H5T_IEEE_F64LE : H5T_IEEE_F32LE;
+    auto make = [&](const std::string& path) {
+        h5::Id f(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose, path);
+        h5::Id space(H5Screate_simple(int(dims.size()), dims.data(), nullptr), H5Sclose, "space");
+        h5::Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "dcpl");
+        H5Pset_chunk(dcpl, int(chunk.size()), chunk.data());
+        H5Pset_shuffle(dcpl);
+        H5Pset_deflate(dcpl, unsigned(level));
+        return std::make_pair(std::move(f), h5::Id(H5Dcreate2(f, "a", file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                                                   H5Dclose, "dataset"));
+    };
+    {
+        auto [f, d] = make(dir.file("hdf5.h5"));
+        ASSERT_GE(H5Dwrite(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, a.data()), 0);
+    }
+    SpinChunking how;
+    how.dims.assign(dims.begin(), dims.end());
+    how.chunk.assign(chunk.begin(), chunk.end());
+    how.level = level;
+    how.value_bytes = int(sizeof(Real));
+    // Two halves of the chunk rows, as two processes would filter them.
+    const std::uint64_t c0 = chunk[0], half = (dims[0] / c0 / 2) * c0;
+    std::vector<FilteredChunks> parts{filter_chunks(a.data(), 0, how, 0, half),
+                                      filter_chunks(a.data() + half * (n / dims[0]), half, how, half, dims[0])};
+    {
+        auto [f, d] = make(dir.file("ours.h5"));
+        for (const FilteredChunks& p : parts)
+            for (std::size_t i = 0; i < p.count(); ++i) {
+                std::vector<hsize_t> at(p.origin.begin() + std::ptrdiff_t(dims.size() * i),
+                                        p.origin.begin() + std::ptrdiff_t(dims.size() * (i + 1)));
+                h5::write_raw_chunk(d, at.data(), p.bytes.data() + p.at[i], std::size_t(p.size[i]), "a");
+            }
+    }
+    h5::Id theirs = h5::open_file(dir.file("hdf5.h5"), false), ours = h5::open_file(dir.file("ours.h5"), false);
+    h5::Id dt = h5::open_dataset(theirs, "a"), dours = h5::open_dataset(ours, "a");
+    hsize_t count = 0, count_ours = 0;
+    h5::Id space(H5Dget_space(dt), H5Sclose, "space");
+    H5Dget_num_chunks(dt, space, &count);
+    H5Dget_num_chunks(dours, space, &count_ours);
+    std::size_t expected = 1;
+    for (std::size_t k = 0; k < dims.size(); ++k) expected *= std::size_t((dims[k] + chunk[k] - 1) / chunk[k]);
+    EXPECT_EQ(count, expected);
+    EXPECT_EQ(count_ours, expected);
+    EXPECT_EQ(parts[0].count() + parts[1].count(), expected);
+    std::size_t differ = 0;
+    for (hsize_t i = 0; i < count; ++i) {
+        std::vector<hsize_t> at(dims.size());
+        haddr_t addr;
+        hsize_t size = 0, size_ours = 0;
+        unsigned mask = 0, mask_ours = 0;
+        H5Dget_chunk_info(dt, space, i, at.data(), &mask, &addr, &size);
+        ASSERT_GE(H5Dget_chunk_storage_size(dours, at.data(), &size_ours), 0);
+        std::vector<unsigned char> b1(size), b2(size_ours);
+        std::uint32_t m1 = 0, m2 = 0;
+        H5Dread_chunk(dt, H5P_DEFAULT, at.data(), &m1, b1.data());
+        H5Dread_chunk(dours, H5P_DEFAULT, at.data(), &m2, b2.data());
+        differ += b1 != b2 || m1 != m2;
+    }
+    EXPECT_EQ(differ, 0u) << sizeof(Real) << "-byte values, " << dims.size() << " axes";
+    std::vector<Real> back(n);
+    ASSERT_GE(H5Dread(dours, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, back.data()), 0);
+    EXPECT_EQ(back, a);
+}
+
+TEST(IoFiles, SpinsDeflatedOnEveryThreadAreHdf5sOwnChunks) {
+    expect_filtered_chunks_are_hdf5s<double>({1000, 3}, {300, 3}, 1);
+    expect_filtered_chunks_are_hdf5s<float>({45, 37, 3}, {7, 37, 3}, 4);
+    expect_filtered_chunks_are_hdf5s<double>({23, 11, 19, 3}, {2, 5, 19, 3}, 9);
 }
 
 }  // namespace

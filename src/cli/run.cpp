@@ -381,7 +381,7 @@ void add_options(CLI::App* sub, RunOptions& o) {
     o.overwrite_opt = add(sub->add_flag("--overwrite", o.cfg.overwrite, "Replace an existing output file"));
     add(sub->add_option("--compress", o.cfg.compress,
                         "Deflate level 1-9 (with shuffle) for stored spins; 0 = uncompressed. Mean-field states "
-                        "shrink by only 3-25%, and deflating a 1024^2 state takes as long as ~60 steps on 2 cores")
+                        "shrink by only 3-25%, and deflating a 1024^2 state takes as long as ~40 steps on 2 cores")
             ->capture_default_str());
     add_backend(sub, o.backend);
     sub->add_option("--resume", o.resume,

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "xyzmf/error.hpp"
+#include "chunk_filters.hpp"
 #include "run_repair.hpp"
 
 namespace xyzmf {
@@ -192,12 +193,32 @@ void RunOutput::write_spins(hid_t group, const StateView& s) {
     const index_t N = lattice_.sites();
     const std::vector<hsize_t> dims = spin_dims(lattice_);
     // (the interleaved bytes stay in aos_: the journal hashes them)
-    if (s.precision == Precision::float32) {
+    if (compress_ > 0) {  // deflated on every thread, not by HDF5's filters on this one
+        const bool f32 = s.precision == Precision::float32;
+        h5::Id d = h5::create_array(group, "spins", dims, f32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE, compress_);
+        SpinChunking how;
+        how.dims.assign(dims.begin(), dims.end());
+        for (hsize_t c : h5::chunk_shape(d, "spins")) how.chunk.push_back(c);
+        how.level = compress_;
+        how.value_bytes = f32 ? 4 : 8;
+        store_chunks(d, f32 ? filter_chunks(interleave(static_cast<const float*>(s.data), N, aos_), 0, how, 0, dims[0])
+                            : filter_chunks(interleave(static_cast<const double*>(s.data), N, aos_), 0, how, 0, dims[0]),
+                     "spins");
+    } else if (s.precision == Precision::float32) {
         const float* aos = interleave(static_cast<const float*>(s.data), N, aos_);
-        h5::write_array(group, "spins", dims, H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, aos, compress_);
+        h5::write_array(group, "spins", dims, H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, aos, 0);
     } else {
         const double* aos = interleave(static_cast<const double*>(s.data), N, aos_);
-        h5::write_array(group, "spins", dims, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, aos, compress_);
+        h5::write_array(group, "spins", dims, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, aos, 0);
+    }
+}
+
+void RunOutput::store_chunks(hid_t dataset, const FilteredChunks& chunks, const std::string& what) {
+    const std::size_t rank = spin_dims(lattice_).size();
+    std::vector<hsize_t> origin(rank);
+    for (std::size_t i = 0; i < chunks.count(); ++i) {
+        for (std::size_t a = 0; a < rank; ++a) origin[a] = chunks.origin[rank * i + a];
+        h5::write_raw_chunk(dataset, origin.data(), chunks.bytes.data() + chunks.at[i], std::size_t(chunks.size[i]), what);
     }
 }
 
@@ -236,13 +257,7 @@ SpinChunking RunOutput::prepare_chunked_spins(const std::string& where) {
 void RunOutput::write_spin_chunks(const std::string& where, const FilteredChunks& chunks) {
     guarded([&] {
         h5::Id d = h5::open_dataset(handle(), where + "/spins");
-        const std::size_t rank = spin_dims(lattice_).size();
-        std::vector<hsize_t> origin(rank);
-        for (std::size_t i = 0; i < chunks.count(); ++i) {
-            for (std::size_t a = 0; a < rank; ++a) origin[a] = chunks.origin[rank * i + a];
-            h5::write_raw_chunk(d, origin.data(), chunks.bytes.data() + chunks.at[i], std::size_t(chunks.size[i]),
-                                where + "/spins");
-        }
+        store_chunks(d, chunks, where + "/spins");
     });
 }
 

@@ -13,14 +13,12 @@
 // state in its memory. Here the compression is spread over the ranks and their
 // threads, and rank 0 holds one batch. The file is the one a serial run writes
 // with the same --compress: the same chunk shape and filters, the same values.
-#include <zlib.h>
-
 #include <algorithm>
-#include <cstring>
 #include <string>
 #include <vector>
 
 #include "xyzmf/error.hpp"
+#include "chunk_filters.hpp"
 #include "slab.hpp"
 
 namespace xyzmf {
@@ -51,54 +49,6 @@ SpinChunking from_root(const SpinChunking& mine, MPI_Comm comm, int rank) {
     how.level = int(v[1 + 2 * r]);
     how.value_bytes = int(v[2 + 2 * r]);
     return how;
-}
-
-// The box of `chunk` values from `origin` of an array of shape `dims` (row
-// major), rows counted from `first_row` on the slowest axis, copied into
-// `out` (the chunk's shape, row major); what lies outside the array is zero
-// (the edge chunks are whole chunks in the file too).
-template <class Real>
-void cut_chunk(const Real* a, const std::vector<std::uint64_t>& dims, std::uint64_t first_row,
-               const std::vector<std::uint64_t>& origin, const std::vector<std::uint64_t>& chunk, Real* out) {
-    const std::size_t n = dims.size();
-    // The innermost axes a chunk covers whole are one contiguous run.
-    std::size_t inner = n;
-    std::uint64_t run = 1;
-    while (inner > 1 && chunk[inner - 1] == dims[inner - 1] && origin[inner - 1] == 0) run *= dims[--inner];
-    const std::size_t axis = inner - 1;  // the last axis cut, then run values a step along it
-    std::vector<std::uint64_t> stride(n, 1), cstride(n, 1);
-    for (std::size_t k = n - 1; k > 0; --k) {
-        stride[k - 1] = stride[k] * dims[k];
-        cstride[k - 1] = cstride[k] * chunk[k];
-    }
-    std::uint64_t total = 1;
-    for (auto c : chunk) total *= c;
-    std::fill(out, out + total, Real(0));
-    std::vector<std::uint64_t> i(axis, 0);  // index within the chunk over axes [0, axis)
-    const std::uint64_t along = std::min(chunk[axis], dims[axis] - origin[axis]);
-    for (;;) {
-        bool inside = true;
-        std::uint64_t src = 0, dst = 0;
-        for (std::size_t k = 0; k < axis; ++k) {
-            const std::uint64_t g = origin[k] + i[k];
-            inside = inside && g < dims[k];
-            src += (k == 0 ? g - first_row : g) * stride[k];
-            dst += i[k] * cstride[k];
-        }
-        if (inside) {
-            src += (axis == 0 ? origin[0] - first_row : origin[axis]) * stride[axis];
-            std::memcpy(out + dst, a + src, std::size_t(along * run) * sizeof(Real));
-        }
-        std::size_t k = axis;
-        while (k > 0 && ++i[k - 1] == chunk[k - 1]) i[--k] = 0;
-        if (k == 0) break;
-    }
-}
-
-// HDF5's shuffle filter: byte b of every value together, b = 0, 1, ...
-void shuffle_bytes(const unsigned char* in, std::size_t values, int size, unsigned char* out) {
-    for (std::size_t v = 0; v < values; ++v)
-        for (int b = 0; b < size; ++b) out[std::size_t(b) * values + v] = in[v * std::size_t(size) + std::size_t(b)];
 }
 
 }  // namespace
@@ -157,62 +107,24 @@ void SlabDomain<Real>::write_staged_compressed(const SpinChunking& root_how,
                   moved.empty() ? &none : moved.data(), rcount.data(), rdispl.data(), row, comm_);
     MPI_Type_free(&row);
 
-    // This rank's chunks: chunk rows from my_lo, and every chunk of the faster axes.
-    std::vector<std::uint64_t> grid(rank, 1);
-    std::uint64_t per_row = 1, chunk_values = 1;
-    for (std::size_t a = 0; a < rank; ++a) chunk_values *= how.chunk[a];
-    for (std::size_t a = 1; a < rank; ++a) {
-        grid[a] = (how.dims[a] + how.chunk[a] - 1) / how.chunk[a];
-        per_row *= grid[a];
-    }
-    const std::int64_t count = std::int64_t((my_hi - my_lo + c0 - 1) / c0 * per_row);
-    std::vector<std::vector<unsigned char>> packed(static_cast<std::size_t>(count));
-    std::vector<std::uint64_t> origin(rank * std::size_t(count));
-    int failed = Z_OK;
-#pragma omp parallel reduction(min : failed)
-    {
-        std::vector<Real> values(static_cast<std::size_t>(chunk_values));
-        std::vector<unsigned char> shuffled(values.size() * sizeof(Real));
-#pragma omp for schedule(dynamic)
-        for (std::int64_t i = 0; i < count; ++i) {
-            std::vector<std::uint64_t> at(rank);
-            std::uint64_t rest = std::uint64_t(i) % per_row;
-            at[0] = my_lo + std::uint64_t(i) / per_row * c0;
-            for (std::size_t a = rank; a-- > 1;) {
-                at[a] = rest % grid[a] * how.chunk[a];
-                rest /= grid[a];
-            }
-            std::copy(at.begin(), at.end(), origin.begin() + std::ptrdiff_t(rank * std::size_t(i)));
-            cut_chunk(block, how.dims, my_lo, at, how.chunk, values.data());
-            shuffle_bytes(reinterpret_cast<const unsigned char*>(values.data()), values.size(), int(sizeof(Real)),
-                          shuffled.data());
-            uLongf n = compressBound(uLong(shuffled.size()));
-            std::vector<unsigned char>& out = packed[std::size_t(i)];
-            out.resize(std::size_t(n));
-            const int rc = compress2(out.data(), &n, shuffled.data(), uLong(shuffled.size()), how.level);
-            out.resize(std::size_t(n));
-            out.shrink_to_fit();
-            if (rc != Z_OK) failed = std::min(failed, rc);
-        }
-    }
+    // This rank's chunks, through the filters on its threads.
+    FilteredChunks mine_filtered = filter_chunks(block, my_lo, how, my_lo, my_hi);
     moved = std::vector<Real>();
-    if (failed != Z_OK)
-        throw Error("mpi: rank " + std::to_string(rank_) + " could not compress its chunks (zlib error " +
-                        std::to_string(failed) + ")",
-                    exit_code::io);
+    const std::int64_t count = std::int64_t(mine_filtered.count());
 
     // Batches of whole chunks, at most batch_bytes_ (or one chunk); rank 0 stores
     // its own, then every other rank's in rank order.
+    const FilteredChunks& all = mine_filtered;
     auto batch = [&](std::int64_t from, std::int64_t& to, FilteredChunks& fc) {
-        fc.bytes.clear(); fc.origin.clear(); fc.at.clear(); fc.size.clear();
-        for (to = from; to < count && (to == from || fc.bytes.size() + packed[to].size() <= batch_bytes_); ++to) {
-            fc.at.push_back(fc.bytes.size());
-            fc.size.push_back(packed[to].size());
-            fc.bytes.insert(fc.bytes.end(), packed[to].begin(), packed[to].end());
-            fc.origin.insert(fc.origin.end(), origin.begin() + std::ptrdiff_t(rank * std::size_t(to)),
-                             origin.begin() + std::ptrdiff_t(rank * std::size_t(to + 1)));
-            std::vector<unsigned char>().swap(packed[to]);
-        }
+        std::uint64_t bytes = 0;
+        for (to = from; to < count && (to == from || bytes + all.size[to] <= batch_bytes_); ++to) bytes += all.size[to];
+        const std::uint64_t begin = all.at[from];
+        fc.bytes.assign(all.bytes.begin() + std::ptrdiff_t(begin), all.bytes.begin() + std::ptrdiff_t(begin + bytes));
+        fc.origin.assign(all.origin.begin() + std::ptrdiff_t(rank * std::size_t(from)),
+                         all.origin.begin() + std::ptrdiff_t(rank * std::size_t(to)));
+        fc.size.assign(all.size.begin() + from, all.size.begin() + to);
+        fc.at.clear();
+        for (std::int64_t i = from; i < to; ++i) fc.at.push_back(all.at[i] - begin);
     };
     long long n_mine = count;
     std::vector<long long> counts(static_cast<std::size_t>(ranks_));

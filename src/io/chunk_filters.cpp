@@ -1,0 +1,127 @@
+// HDF5's shuffle and deflate filters, chunk by chunk on every thread
+// (chunk_filters.hpp).
+#include "chunk_filters.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "xyzmf/error.hpp"
+
+namespace xyzmf {
+
+namespace {
+
+// The box of `chunk` values from `origin` of an array of shape `dims` (row
+// major), rows counted from `first_row` on the slowest axis, copied into
+// `out` (the chunk's shape, row major); what lies outside the array is zero
+// (the edge chunks are whole chunks in the file too).
+template <class Real>
+void cut_chunk(const Real* a, const std::vector<std::uint64_t>& dims, std::uint64_t first_row,
+               const std::vector<std::uint64_t>& origin, const std::vector<std::uint64_t>& chunk, Real* out) {
+    const std::size_t n = dims.size();
+    // The innermost axes a chunk covers whole are one contiguous run.
+    std::size_t inner = n;
+    std::uint64_t run = 1;
+    while (inner > 1 && chunk[inner - 1] == dims[inner - 1] && origin[inner - 1] == 0) run *= dims[--inner];
+    const std::size_t axis = inner - 1;  // the last axis cut, then run values a step along it
+    std::vector<std::uint64_t> stride(n, 1), cstride(n, 1);
+    for (std::size_t k = n - 1; k > 0; --k) {
+        stride[k - 1] = stride[k] * dims[k];
+        cstride[k - 1] = cstride[k] * chunk[k];
+    }
+    std::uint64_t total = 1;
+    for (auto c : chunk) total *= c;
+    std::fill(out, out + total, Real(0));
+    std::vector<std::uint64_t> i(axis, 0);  // index within the chunk over axes [0, axis)
+    const std::uint64_t along = std::min(chunk[axis], dims[axis] - origin[axis]);
+    for (;;) {
+        bool inside = true;
+        std::uint64_t src = 0, dst = 0;
+        for (std::size_t k = 0; k < axis; ++k) {
+            const std::uint64_t g = origin[k] + i[k];
+            inside = inside && g < dims[k];
+            src += (k == 0 ? g - first_row : g) * stride[k];
+            dst += i[k] * cstride[k];
+        }
+        if (inside) {
+            src += (axis == 0 ? origin[0] - first_row : origin[axis]) * stride[axis];
+            std::memcpy(out + dst, a + src, std::size_t(along * run) * sizeof(Real));
+        }
+        std::size_t k = axis;
+        while (k > 0 && ++i[k - 1] == chunk[k - 1]) i[--k] = 0;
+        if (k == 0) break;
+    }
+}
+
+// HDF5's shuffle filter: byte b of every value together, b = 0, 1, ...
+void shuffle_bytes(const unsigned char* in, std::size_t values, int size, unsigned char* out) {
+    for (std::size_t v = 0; v < values; ++v)
+        for (int b = 0; b < size; ++b) out[std::size_t(b) * values + v] = in[v * std::size_t(size) + std::size_t(b)];
+}
+
+}  // namespace
+
+template <class Real>
+FilteredChunks filter_chunks(const Real* rows, std::uint64_t first_row, const SpinChunking& how,
+                             std::uint64_t first_chunk_row, std::uint64_t end_chunk_row) {
+    const std::size_t rank = how.dims.size();
+    const std::uint64_t c0 = how.chunk[0];
+    std::vector<std::uint64_t> grid(rank, 1);
+    std::uint64_t per_row = 1, chunk_values = 1;
+    for (std::size_t a = 0; a < rank; ++a) chunk_values *= how.chunk[a];
+    for (std::size_t a = 1; a < rank; ++a) {
+        grid[a] = (how.dims[a] + how.chunk[a] - 1) / how.chunk[a];
+        per_row *= grid[a];
+    }
+    const std::int64_t count =
+        end_chunk_row > first_chunk_row ? std::int64_t((end_chunk_row - first_chunk_row + c0 - 1) / c0 * per_row) : 0;
+    std::vector<std::vector<unsigned char>> packed(static_cast<std::size_t>(count));
+    FilteredChunks out;
+    out.origin.resize(rank * std::size_t(count));
+    int failed = Z_OK;
+#pragma omp parallel reduction(min : failed)
+    {
+        std::vector<Real> values(static_cast<std::size_t>(chunk_values));
+        std::vector<unsigned char> shuffled(values.size() * sizeof(Real));
+#pragma omp for schedule(dynamic)
+        for (std::int64_t i = 0; i < count; ++i) {
+            std::vector<std::uint64_t> at(rank);
+            std::uint64_t rest = std::uint64_t(i) % per_row;
+            at[0] = first_chunk_row + std::uint64_t(i) / per_row * c0;
+            for (std::size_t a = rank; a-- > 1;) {
+                at[a] = rest % grid[a] * how.chunk[a];
+                rest /= grid[a];
+            }
+            std::copy(at.begin(), at.end(), out.origin.begin() + std::ptrdiff_t(rank * std::size_t(i)));
+            cut_chunk(rows, how.dims, first_row, at, how.chunk, values.data());
+            shuffle_bytes(reinterpret_cast<const unsigned char*>(values.data()), values.size(), int(sizeof(Real)),
+                          shuffled.data());
+            uLongf n = compressBound(uLong(shuffled.size()));
+            std::vector<unsigned char>& bytes = packed[std::size_t(i)];
+            bytes.resize(std::size_t(n));
+            const int rc = compress2(bytes.data(), &n, shuffled.data(), uLong(shuffled.size()), how.level);
+            bytes.resize(std::size_t(n));
+            if (rc != Z_OK) failed = std::min(failed, rc);
+        }
+    }
+    if (failed != Z_OK)
+        throw Error("could not compress the spins (zlib error " + std::to_string(failed) + ")", exit_code::io);
+    std::size_t total = 0;
+    for (const auto& p : packed) total += p.size();
+    out.bytes.reserve(total);
+    for (auto& p : packed) {
+        out.at.push_back(out.bytes.size());
+        out.size.push_back(p.size());
+        out.bytes.insert(out.bytes.end(), p.begin(), p.end());
+        std::vector<unsigned char>().swap(p);
+    }
+    return out;
+}
+
+template FilteredChunks filter_chunks(const float*, std::uint64_t, const SpinChunking&, std::uint64_t, std::uint64_t);
+template FilteredChunks filter_chunks(const double*, std::uint64_t, const SpinChunking&, std::uint64_t, std::uint64_t);
+
+}  // namespace xyzmf
