@@ -61,7 +61,8 @@ for k in "${cases[@]}"; do
         same serial$n.h5 p$p-$n.h5 "$c on $p ranks"
         # The ranks wrote the spins themselves (into storage rank 0 allocated and
         # never filled), not rank 0 a gathered copy. Compressed: the ranks'
-        # chunks, through the same filters, are byte for byte HDF5's own.
+        # chunks are byte for byte the serial run's (whose are HDF5's own:
+        # IoFiles.SpinsDeflatedOnEveryThreadAreHdf5sOwnChunks).
         fill=$(h5dump -p -H -d /final/spins p$p-$n.h5 | grep -o "H5D_FILL_TIME_[A-Z]*")
         want=H5D_FILL_TIME_NEVER
         [[ $c == *--compress* ]] && want=H5D_FILL_TIME_IFSET
@@ -85,7 +86,7 @@ PY
     done
     n=$((n + 1))
 done
-echo "mpi_run_test: ${#cases[@]} lattices on 1-4 ranks, rk4 (ghost rows after or overlapped with each pass) and dopri5, --compress: every file equals the serial run's (h5diff), its spins written by the ranks (MPI-IO; compressed: each rank's own chunks, byte for byte HDF5's)"
+echo "mpi_run_test: ${#cases[@]} lattices on 1-4 ranks, rk4 (ghost rows after or overlapped with each pass) and dopri5, --compress: every file equals the serial run's (h5diff), its spins written by the ranks (MPI-IO; compressed: each rank's own chunks, byte for byte the serial run's)"
 
 # Initial states: drawn by each rank for its own rows (pm-noise here, random above), and
 # read from a file by rank 0 and scattered: the serial run's.

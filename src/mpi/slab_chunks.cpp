@@ -4,7 +4,7 @@
 // the rank that owns its first row, so only the rows of chunks that straddle a
 // slab's end move, to the left neighbour), then every rank puts its chunks
 // through the dataset's filters itself (byte shuffle, then zlib's deflate, as
-// HDF5's own filters do them) and rank 0 stores them as they are
+// HDF5's own filters do them: src/io/chunk_filters.hpp) and rank 0 stores them as they are
 // (H5Dwrite_chunk), one batch of at most 64 MiB (batch_bytes_) at a time.
 //
 // Why not gather and let HDF5 compress on rank 0: deflate runs at tens of MB/s
