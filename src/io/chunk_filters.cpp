@@ -78,15 +78,22 @@ FilteredChunks filter_chunks(const Real* rows, std::uint64_t first_row, const Sp
     }
     const std::int64_t count =
         end_chunk_row > first_chunk_row ? std::int64_t((end_chunk_row - first_chunk_row + c0 - 1) / c0 * per_row) : 0;
-    std::vector<std::vector<unsigned char>> packed(static_cast<std::size_t>(count));
     FilteredChunks out;
     out.origin.resize(rank * std::size_t(count));
+    // Chunks appended in order (a file's layout does not depend on the threads),
+    // each as soon as it and those before it are deflated: no chunk is held
+    // twice. The reserved bytes beyond what is appended are never touched, so
+    // they take address space, not memory.
+    const std::size_t bound = compressBound(uLong(chunk_values * sizeof(Real)));
+    out.bytes.reserve(bound * std::size_t(count));
+    out.at.reserve(std::size_t(count));
+    out.size.reserve(std::size_t(count));
     int failed = Z_OK;
 #pragma omp parallel reduction(min : failed)
     {
         std::vector<Real> values(static_cast<std::size_t>(chunk_values));
-        std::vector<unsigned char> shuffled(values.size() * sizeof(Real));
-#pragma omp for schedule(dynamic)
+        std::vector<unsigned char> shuffled(values.size() * sizeof(Real)), bytes(bound);
+#pragma omp for ordered schedule(dynamic)
         for (std::int64_t i = 0; i < count; ++i) {
             std::vector<std::uint64_t> at(rank);
             std::uint64_t rest = std::uint64_t(i) % per_row;
@@ -99,25 +106,19 @@ FilteredChunks filter_chunks(const Real* rows, std::uint64_t first_row, const Sp
             cut_chunk(rows, how.dims, first_row, at, how.chunk, values.data());
             shuffle_bytes(reinterpret_cast<const unsigned char*>(values.data()), values.size(), int(sizeof(Real)),
                           shuffled.data());
-            uLongf n = compressBound(uLong(shuffled.size()));
-            std::vector<unsigned char>& bytes = packed[std::size_t(i)];
-            bytes.resize(std::size_t(n));
+            uLongf n = uLongf(bytes.size());
             const int rc = compress2(bytes.data(), &n, shuffled.data(), uLong(shuffled.size()), how.level);
-            bytes.resize(std::size_t(n));
             if (rc != Z_OK) failed = std::min(failed, rc);
+#pragma omp ordered
+            {
+                out.at.push_back(out.bytes.size());
+                out.size.push_back(n);
+                out.bytes.insert(out.bytes.end(), bytes.begin(), bytes.begin() + std::ptrdiff_t(n));
+            }
         }
     }
     if (failed != Z_OK)
         throw Error("could not compress the spins (zlib error " + std::to_string(failed) + ")", exit_code::io);
-    std::size_t total = 0;
-    for (const auto& p : packed) total += p.size();
-    out.bytes.reserve(total);
-    for (auto& p : packed) {
-        out.at.push_back(out.bytes.size());
-        out.size.push_back(p.size());
-        out.bytes.insert(out.bytes.end(), p.begin(), p.end());
-        std::vector<unsigned char>().swap(p);
-    }
     return out;
 }
 
