@@ -85,7 +85,6 @@ struct SpreadParts {
     }
 };
 
-// The ranks other than 0 of an MPI run: the same loop on their slabs, no file.
 // run --xdmf over MPI ranks, on every rank: once a state is in the run file,
 // rank 0's writer allocates the sidecar's fields of it in the fields file, and
 // every rank writes its own rows of them (sz; psi where the couplings define
@@ -133,6 +132,7 @@ auto spread_fields_hook(const RunConfig& cfg, Domain<Real>& domain, double min_a
     };
 }
 
+// The ranks other than 0 of an MPI run: the same loop on their slabs, no file.
 template <class Real>
 int run_follower(Simulation<Real>& sim, const StartPoint& start, const RunHooks& hooks) {
     sim.run(nullptr, start, hooks);

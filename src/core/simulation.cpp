@@ -221,9 +221,8 @@ public:
         m_.last_snapshot_t = resumed_ ? from.t : -1;
         written_t_ = m_.last_snapshot_t;
         // The processes write their own sites (MPI-IO; compressed: their own chunks)
-        // unless the root's hooks want the whole state (--xdmf, or --analyze of a
-        // state the processes do not analyse together), or it has no file: one
-        // decision for all.
+        // unless the root's hooks want the whole state (on_state, which `xyzmf run`
+        // over ranks no longer sets) or it has no file: one decision for all.
         if (m_.domain) own_sites_ = !m_.domain->any(m_.domain->root() && (hooks_.on_state || !out_));
     }
 

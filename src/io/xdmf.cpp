@@ -274,9 +274,8 @@ XdmfExport::XdmfExport(const std::string& run_file, const RunConfig& cfg, const 
 
 XdmfExport::~XdmfExport() = default;
 
-// The state's group in the fields file, made afresh (an earlier state at the
-// same time is dropped: the later one, the final state, wins), with room
-// checked for its fields.
+// The state's group in the fields file and its parents, without the fields
+// an earlier export of the same group left.
 static void fresh_fields_group(hid_t f, const std::string& group) {
     std::string path;  // the group's parents: "/snapshots", then "/snapshots/000003"
     std::stringstream parts(group.substr(1));
