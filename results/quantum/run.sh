@@ -45,7 +45,7 @@ gap_large() {
   for n in 7 8 9; do for jy in $(seq 0 0.2 2.4); do exact $n 2 "$jy"; done >"$D/gap-n$n.jsonl"; done
   for jy in $(seq 0 0.2 2.4); do exact 10 2 "$jy"; done >"$D/gap-n10.jsonl"
   for jy in 0.6 0.4 0.8 1.0 1.2 0.2 0.0 1.4 1.6 1.8 2.0 2.2 2.4; do exact 11 2 "$jy"; done >"$D/gap-n11.jsonl"  # 2.5-5 min a point, 0.9 GB
-  for jy in 0.6 0.8 0.4 1.0 1.2 0.2 0.0 2.0 1.4 1.6 2.4 1.8; do exact 12 2 "$jy"; done >"$D/gap-n12.jsonl"  # 42, 47, 33, 97 min (1.0 beside other work); faster code: 38 min (1.2, beside builds), 16 min (0.2, idle), 17 min (0.0, idle), 11 min (2.0, charge split, beside builds), 34 and 45 min (1.4, 1.6, beside builds and the test suite), 43 min (2.4, idle), 96 min (1.8, beside builds, benchmarks and a paused test suite); 2.2 not yet run; 3.2 GB
+  for jy in 0.6 0.8 0.4 1.0 1.2 0.2 0.0 2.0 1.4 1.6 2.4 1.8 2.2; do exact 12 2 "$jy"; done >"$D/gap-n12.jsonl"  # 42, 47, 33, 97 min (1.0 beside other work); faster code: 38 min (1.2, beside builds), 16 min (0.2, idle), 17 min (0.0, idle), 11 min (2.0, charge split, beside builds), 34 and 45 min (1.4, 1.6, beside builds and the test suite), 43 min (2.4, idle), 96 min (1.8, beside builds, benchmarks and a paused test suite), 49 min (2.2, idle); 3.2 GB
   (cd "$D" && $P ../../tools/plot_quantum.py gap gap-n?.jsonl gap-n1?.jsonl --boundary 1.219 -o gap-jy.png) >"$D/gap-jy.txt" 2>&1
 }
 
