@@ -118,12 +118,7 @@ auto spread_fields_hook(const RunConfig& cfg, Domain<Real>& domain, double min_a
                                                            n / row_sites, min_amplitude);
             domain.write_own_values(at.path, at.psi, psi.data(), 1);
         }
-        if (lat.dim == 1) {
-            std::vector<double> spin(3 * std::size_t(n));
-            for (index_t i = 0; i < n; ++i)
-                for (int c = 0; c < 3; ++c) spin[3 * std::size_t(i) + c] = owned[std::size_t(c * n + i)];
-            domain.write_own_values(at.path, at.spin, spin.data(), 3);
-        }
+        if (lat.dim == 1) domain.write_own_values(at.path, at.spin, to_aos(owned, n).data(), 3);
         if (sidecar)
             on_writer([&] {
                 const auto v = vortex_points->find(where);

@@ -202,18 +202,18 @@ void RunOutput::write_spins(hid_t group, const StateView& s) {
         for (hsize_t c : h5::chunk_shape(d, "spins")) how.chunk.push_back(c);
         how.level = compress_;
         how.value_bytes = f32 ? 4 : 8;
-        const void* aos = f32 ? static_cast<const void*>(interleave(static_cast<const float*>(s.data), N, aos_))
-                              : static_cast<const void*>(interleave(static_cast<const double*>(s.data), N, aos_));
         // About 64 MiB of the state at a time, in whole chunk rows: the
         // deflated bytes held at once stay bounded however large the lattice.
         const std::uint64_t row_bytes = std::uint64_t(N) / dims[0] * 3 * std::uint64_t(how.value_bytes);
         const std::uint64_t c0 = how.chunk[0], step = std::max<std::uint64_t>(1, (std::uint64_t(64) << 20) / row_bytes / c0) * c0;
-        for (std::uint64_t r = 0; r < dims[0]; r += step) {
-            const std::uint64_t end = std::min<std::uint64_t>(dims[0], r + step);
-            store_chunks(d, f32 ? filter_chunks(static_cast<const float*>(aos), 0, how, r, end)
-                                : filter_chunks(static_cast<const double*>(aos), 0, how, r, end),
-                         "spins");
-        }
+        auto store_all = [&](const auto* aos) {
+            for (std::uint64_t r = 0; r < dims[0]; r += step)
+                store_chunks(d, filter_chunks(aos, 0, how, r, std::min<std::uint64_t>(dims[0], r + step)), "spins");
+        };
+        if (f32)
+            store_all(interleave(static_cast<const float*>(s.data), N, aos_));
+        else
+            store_all(interleave(static_cast<const double*>(s.data), N, aos_));
     } else if (s.precision == Precision::float32) {
         const float* aos = interleave(static_cast<const float*>(s.data), N, aos_);
         h5::write_array(group, "spins", dims, H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, aos, 0);

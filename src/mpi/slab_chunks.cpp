@@ -108,42 +108,45 @@ void SlabDomain<Real>::write_staged_compressed(const SpinChunking& root_how,
     MPI_Type_free(&row);
 
     // This rank's chunks, through the filters on its threads.
-    FilteredChunks mine_filtered = filter_chunks(block, my_lo, how, my_lo, my_hi);
+    const FilteredChunks all = filter_chunks(block, my_lo, how, my_lo, my_hi);
     moved = std::vector<Real>();
-    const std::int64_t count = std::int64_t(mine_filtered.count());
+    const std::int64_t count = std::int64_t(all.count());
 
-    // Batches of whole chunks, at most batch_bytes_ (or one chunk); rank 0 stores
-    // its own, then every other rank's in rank order.
-    const FilteredChunks& all = mine_filtered;
-    auto batch = [&](std::int64_t from, std::int64_t& to, FilteredChunks& fc) {
-        std::uint64_t bytes = 0;
-        for (to = from; to < count && (to == from || bytes + all.size[to] <= batch_bytes_); ++to) bytes += all.size[to];
+    // Batches of whole chunks, at most batch_bytes_ (or one chunk): chunks
+    // [from, to), which next_batch returns; rank 0 stores its own, then every
+    // other rank's in rank order.
+    auto next_batch = [&](std::int64_t from) {
+        std::int64_t to = from;
+        for (std::uint64_t bytes = 0; to < count && (to == from || bytes + all.size[to] <= batch_bytes_); ++to)
+            bytes += all.size[to];
+        return to;
+    };
+    auto end_of = [&](std::int64_t to) { return all.at[to - 1] + all.size[to - 1]; };  // after chunk to - 1
+    long long n_mine = count;
+    std::vector<long long> counts(static_cast<std::size_t>(ranks_));
+    MPI_Gather(&n_mine, 1, MPI_LONG_LONG, counts.data(), 1, MPI_LONG_LONG, 0, comm_);
+    if (rank_ != 0) {
+        for (std::int64_t from = 0, to; from < count; from = to) {
+            to = next_batch(from);
+            std::vector<unsigned long long> head{std::uint64_t(to - from)};  // chunks, then origins, then sizes
+            head.insert(head.end(), all.origin.begin() + std::ptrdiff_t(rank * std::size_t(from)),
+                        all.origin.begin() + std::ptrdiff_t(rank * std::size_t(to)));
+            head.insert(head.end(), all.size.begin() + from, all.size.begin() + to);
+            MPI_Send(head.data(), int(head.size()), MPI_UNSIGNED_LONG_LONG, 0, kTagHead, comm_);
+            MPI_Send(all.bytes.data() + all.at[from], int(end_of(to) - all.at[from]), MPI_BYTE, 0, kTagBytes, comm_);
+        }
+        return;
+    }
+    FilteredChunks fc;
+    for (std::int64_t from = 0, to; from < count; from = to) {
+        to = next_batch(from);
         const std::uint64_t begin = all.at[from];
-        fc.bytes.assign(all.bytes.begin() + std::ptrdiff_t(begin), all.bytes.begin() + std::ptrdiff_t(begin + bytes));
+        fc.bytes.assign(all.bytes.begin() + std::ptrdiff_t(begin), all.bytes.begin() + std::ptrdiff_t(end_of(to)));
         fc.origin.assign(all.origin.begin() + std::ptrdiff_t(rank * std::size_t(from)),
                          all.origin.begin() + std::ptrdiff_t(rank * std::size_t(to)));
         fc.size.assign(all.size.begin() + from, all.size.begin() + to);
         fc.at.clear();
         for (std::int64_t i = from; i < to; ++i) fc.at.push_back(all.at[i] - begin);
-    };
-    long long n_mine = count;
-    std::vector<long long> counts(static_cast<std::size_t>(ranks_));
-    MPI_Gather(&n_mine, 1, MPI_LONG_LONG, counts.data(), 1, MPI_LONG_LONG, 0, comm_);
-    FilteredChunks fc;
-    if (rank_ != 0) {
-        for (std::int64_t from = 0, to = 0; from < count; from = to) {
-            batch(from, to, fc);
-            std::vector<unsigned long long> head;  // chunks, then origins, then sizes
-            head.push_back(fc.count());
-            head.insert(head.end(), fc.origin.begin(), fc.origin.end());
-            head.insert(head.end(), fc.size.begin(), fc.size.end());
-            MPI_Send(head.data(), int(head.size()), MPI_UNSIGNED_LONG_LONG, 0, kTagHead, comm_);
-            MPI_Send(fc.bytes.data(), int(fc.bytes.size()), MPI_BYTE, 0, kTagBytes, comm_);
-        }
-        return;
-    }
-    for (std::int64_t from = 0, to = 0; from < count; from = to) {
-        batch(from, to, fc);
         store(fc);
     }
     for (int q = 1; q < ranks_; ++q) {
