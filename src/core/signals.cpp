@@ -1,7 +1,10 @@
 // Stop signals -> a count polled by the command (see signals.hpp).
 #include "signals.hpp"
 
+#include <chrono>
 #include <csignal>
+#include <future>
+#include <thread>
 
 #include "xyzmf/error.hpp"
 
@@ -101,6 +104,21 @@ std::string interruption_text() {
 void throw_if_interrupted(const std::string& context) {
     if (!interrupt_requested()) return;
     throw Error(interruption_text() + (context.empty() ? "" : " " + context), interrupt_exit_code());
+}
+
+void run_stoppably(std::function<void()> work, const std::string& context) {
+    throw_if_interrupted(context);
+    std::packaged_task<void()> task(std::move(work));
+    std::future<void> done = task.get_future();
+    std::thread worker(std::move(task));
+    while (done.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
+        if (interrupt_requested()) {
+            worker.detach();  // the task (and what `work` holds) lives in the thread until it ends
+            throw_if_interrupted(context);
+        }
+    }
+    worker.join();
+    done.get();
 }
 
 }  // namespace xyzmf

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <string>
 
 namespace xyzmf {
@@ -80,5 +81,13 @@ std::string interruption_text();
 // Throws Error("interrupted (SIGTERM) <context>", 128 + signal) when
 // interrupt_requested().
 void throw_if_interrupted(const std::string& context);
+
+// Runs `work` on a thread of its own and waits for it, looking for a stop every
+// 50 ms: for a long library call that cannot look itself (Eigen's incomplete LU
+// of a ring of 12 takes a minute). On a stop it throws as throw_if_interrupted
+// does at once, and the thread finishes alone with its result dropped, so
+// `work` must own (or share) everything it touches. Exceptions of `work` are
+// rethrown here.
+void run_stoppably(std::function<void()> work, const std::string& context);
 
 }  // namespace xyzmf

@@ -4,8 +4,8 @@
 //
 // Solvers, cheapest first, each accepted only when its residual is small:
 //   1. BiCGSTAB preconditioned by an incomplete LU (drop tolerance 0.1, fill
-//      factor 2): at the SDW point a ring of 10 in 1.3 s, of 12 in about 100 s
-//      and 1.7 GB, the 4x3 cluster in 36 s (2-core machine; in the
+//      factor 2): at the SDW point a ring of 10 in 1.3 s, of 12 in 79 s (56 s
+//      of them the incomplete LU) and 1.75 GB, the 4x3 cluster in 36 s (2-core machine; in the
 //      translations' sector alone, without the mirrors, the 4x3 cluster's
 //      incomplete LU took 4 min and BiCGSTAB had not converged 6 min later);
 //   2. the sparse LU, for sectors up to kDirectMaxDimension;
@@ -19,8 +19,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <string>
 
 #include "sectors.hpp"
+#include "signals.hpp"
 #include "xyzmf/error.hpp"
 
 namespace xyzmf {
@@ -37,6 +40,33 @@ constexpr int kIterativeMaxIterations = 400;
 // Relative to |b| = 1, i.e. to Tr rho: |L rho| / |rho| comes out near 1e-12.
 constexpr double kIterativeTolerance = 1e-13;
 constexpr double kAcceptResidual = 1e-9;
+// Nothing is written before the steady state is known.
+const std::string kStopContext = "during the exact steady state; nothing written";
+
+// BiCGSTAB's preconditioner: an incomplete LU factorised beforehand (by
+// run_stoppably, as Ctrl-C cannot reach into Eigen's factorisation), shared,
+// and a stop looked for each time BiCGSTAB applies it (twice an iteration).
+class FactorisedIlu {
+public:
+    using Factors = Eigen::IncompleteLUT<double>;
+    void use(std::shared_ptr<const Factors> f) { f_ = std::move(f); }
+    // BiCGSTAB's compute(A) asks its preconditioner to factorise A: done already.
+    template <typename M>
+    FactorisedIlu& analyzePattern(const M&) { return *this; }
+    template <typename M>
+    FactorisedIlu& factorize(const M&) { return *this; }
+    template <typename M>
+    FactorisedIlu& compute(const M&) { return *this; }
+    Eigen::ComputationInfo info() const { return f_ ? f_->info() : Eigen::InvalidInput; }
+    template <typename Rhs>
+    Eigen::VectorXd solve(const Rhs& b) const {
+        throw_if_interrupted(kStopContext);
+        return f_->solve(b);
+    }
+
+private:
+    std::shared_ptr<const Factors> f_;
+};
 
 Eigen::VectorXd arnoldi_steady_state(const SparseD& A, const OperatorSector& s, double gamma) {
     Eigen::VectorXd start = Eigen::VectorXd::Constant(A.rows(), 1.0);
@@ -61,8 +91,10 @@ SectorSteadyState sector_steady_state(const QuantumConfig& c, bool mirrors, bool
                           {}, 0, ""};
     const OperatorSector& s = out.sector;
     const SparseD L = s.hermitian_matrix(false);
-    Eigen::SparseMatrix<double> A = s.hermitian_matrix(true);  // column-major for the factorisations
-    A.makeCompressed();
+    // Column-major for the factorisations; shared with the one that may outlive a stop.
+    const auto shared_A = std::make_shared<Eigen::SparseMatrix<double>>(s.hermitian_matrix(true));
+    shared_A->makeCompressed();
+    const Eigen::SparseMatrix<double>& A = *shared_A;
     const Eigen::Index n = A.rows();
     Eigen::VectorXd b = Eigen::VectorXd::Zero(n);
     b[0] = 1;
@@ -84,9 +116,12 @@ SectorSteadyState sector_steady_state(const QuantumConfig& c, bool mirrors, bool
     };
 
     {
-        Eigen::BiCGSTAB<Eigen::SparseMatrix<double>, Eigen::IncompleteLUT<double>> solver;
-        solver.preconditioner().setDroptol(0.1);
-        solver.preconditioner().setFillfactor(2);
+        auto ilu = std::make_shared<FactorisedIlu::Factors>();
+        ilu->setDroptol(0.1);
+        ilu->setFillfactor(2);
+        run_stoppably([ilu, shared_A] { ilu->compute(*shared_A); }, kStopContext);
+        Eigen::BiCGSTAB<Eigen::SparseMatrix<double>, FactorisedIlu> solver;
+        solver.preconditioner().use(ilu);
         solver.setTolerance(kIterativeTolerance);
         solver.setMaxIterations(kIterativeMaxIterations);
         solver.compute(A);
