@@ -8,7 +8,9 @@
 #   tools/gpu-check.sh [BIN_DIR] [OUT_DIR]
 #
 # BIN_DIR holds xyzmf and xyzmf_tests (default: build and build/tests of a build
-# by tools/build.sh with nvcc). OUT_DIR (default gpu-check/) receives gpu.md, the
+# by tools/build.sh with nvcc). On a lent GPU machine, which has none of Debian's
+# libraries, run it through tools/gpu-bundle.sh's bundle: `tools/gpu-bundle.sh
+# --print-command` prints the one device call. OUT_DIR (default gpu-check/) receives gpu.md, the
 # report in the form results/bench/gpu.md keeps, and one log per step.
 # Environment: GPU_CHECK_QUICK=1 runs the tests and one size of each benchmark
 # only; GPU_CHECK_BUDGET (s, default 400) stops starting new quantum runs. Each step has its own time limit; a failing step is reported and the

@@ -15,6 +15,7 @@ BIN=${1:-build}
 OUT=${2:-gpu-tune}
 X=$BIN/xyzmf
 T=$BIN/tests/xyzmf_tests
+[[ -x $T ]] || T=$BIN/xyzmf_tests  # tools/gpu-bundle.sh puts both in one folder
 mkdir -p "$OUT"
 export XYZMF_EXE=$(realpath "$X")
 R=$OUT/tune.md
