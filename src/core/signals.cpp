@@ -106,7 +106,7 @@ void throw_if_interrupted(const std::string& context) {
     throw Error(interruption_text() + (context.empty() ? "" : " " + context), interrupt_exit_code());
 }
 
-void run_stoppably(std::function<void()> work, const std::string& context) {
+void run_stoppably(std::function<void()> work, const std::string& context, const std::function<void()>& tick) {
     throw_if_interrupted(context);
     std::packaged_task<void()> task(std::move(work));
     std::future<void> done = task.get_future();
@@ -116,6 +116,7 @@ void run_stoppably(std::function<void()> work, const std::string& context) {
             worker.detach();  // the task (and what `work` holds) lives in the thread until it ends
             throw_if_interrupted(context);
         }
+        if (tick) tick();
     }
     worker.join();
     done.get();

@@ -87,7 +87,8 @@ void throw_if_interrupted(const std::string& context);
 // of a ring of 12 takes a minute). On a stop it throws as throw_if_interrupted
 // does at once, and the thread finishes alone with its result dropped, so
 // `work` must own (or share) everything it touches. Exceptions of `work` are
-// rethrown here.
-void run_stoppably(std::function<void()> work, const std::string& context);
+// rethrown here. `tick`, if given, is called on the calling thread at each look
+// (a progress line's elapsed time).
+void run_stoppably(std::function<void()> work, const std::string& context, const std::function<void()>& tick = {});
 
 }  // namespace xyzmf

@@ -162,7 +162,7 @@ ExactResults solve_exact(const QuantumConfig& c, bool gap_on_gpu, bool progress)
     ExactResults out;
     if (c.series) add_series(c, Liouvillian(c), out);
     // The steady state in its symmetry sector, the gap over all sectors.
-    const SectorSteadyState st = sector_steady_state(c);
+    const SectorSteadyState st = sector_steady_state(c, true, true, progress);
     const auto get = [&st](basis_t k, basis_t l) { return st.sector.element(st.c, k, l); };
     const int N = int(c.lattice.copy_sites());
     out.residual = st.residual;

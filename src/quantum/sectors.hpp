@@ -124,7 +124,12 @@ struct SectorSteadyState {
     std::string method;
 };
 // mirrors = false, charges = false: without those splits (tests).
-SectorSteadyState sector_steady_state(const QuantumConfig& c, bool mirrors = true, bool charges = true);
+// progress: a progress line on stderr naming the stage (building L, the incomplete
+// LU, BiCGSTAB's iterations) with the elapsed time; no ETA (a stage's length is
+// not known beforehand). A stop signal ends any stage at once, the matrix's build
+// within seconds, with xyzmf::Error (exit code 128 + signal).
+SectorSteadyState sector_steady_state(const QuantumConfig& c, bool mirrors = true, bool charges = true,
+                                      bool progress = false);
 
 // A sector's L as a real operator (slow_modes.cpp): hermitian_matrix at k = 0;
 // elsewhere matrix() M in its real form [Re M, -Im M; Im M, Re M] on [Re; Im],

@@ -19,9 +19,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "progress.hpp"
 #include "sectors.hpp"
 #include "signals.hpp"
 #include "xyzmf/error.hpp"
@@ -49,7 +51,11 @@ const std::string kStopContext = "during the exact steady state; nothing written
 class FactorisedIlu {
 public:
     using Factors = Eigen::IncompleteLUT<double>;
-    void use(std::shared_ptr<const Factors> f) { f_ = std::move(f); }
+    // on_apply: called each time, before the stop is looked for (a progress line).
+    void use(std::shared_ptr<const Factors> f, std::function<void()> on_apply) {
+        f_ = std::move(f);
+        on_apply_ = std::move(on_apply);
+    }
     // BiCGSTAB's compute(A) asks its preconditioner to factorise A: done already.
     template <typename M>
     FactorisedIlu& analyzePattern(const M&) { return *this; }
@@ -60,12 +66,14 @@ public:
     Eigen::ComputationInfo info() const { return f_ ? f_->info() : Eigen::InvalidInput; }
     template <typename Rhs>
     Eigen::VectorXd solve(const Rhs& b) const {
+        if (on_apply_) on_apply_();
         throw_if_interrupted(kStopContext);
         return f_->solve(b);
     }
 
 private:
     std::shared_ptr<const Factors> f_;
+    std::function<void()> on_apply_;
 };
 
 Eigen::VectorXd arnoldi_steady_state(const SparseD& A, const OperatorSector& s, double gamma) {
@@ -83,13 +91,22 @@ Eigen::VectorXd arnoldi_steady_state(const SparseD& A, const OperatorSector& s, 
 
 }  // namespace
 
-SectorSteadyState sector_steady_state(const QuantumConfig& c, bool mirrors, bool charges) {
+SectorSteadyState sector_steady_state(const QuantumConfig& c, bool mirrors, bool charges, bool progress) {
+    ProgressLine line(!progress);
+    std::string stage = "building the zero-momentum sector";
+    // Fraction 0 throughout: no ETA, the stage and the elapsed time only.
+    const auto tell = [&line, &stage] { line.update(0, "quantum exact: steady state, " + stage); };
+    tell();
     SectorSteadyState out{OperatorSector(c, {0, 0, 0}, 0, mirrors,
                                          charges && conserved_charge(make_spin_model(c.lattice, c.couplings)).conserved
                                              ? 0
                                              : OperatorSector::kAnyCharge),
                           {}, 0, ""};
     const OperatorSector& s = out.sector;
+    const std::string unknowns = std::to_string(s.dimension()) + " unknowns";
+    stage = "building L on " + unknowns;
+    tell();
+    throw_if_interrupted(kStopContext);
     const SparseD L = s.hermitian_matrix(false);
     // Column-major for the factorisations; shared with the one that may outlive a stop.
     const auto shared_A = std::make_shared<Eigen::SparseMatrix<double>>(s.hermitian_matrix(true));
@@ -119,15 +136,23 @@ SectorSteadyState sector_steady_state(const QuantumConfig& c, bool mirrors, bool
         auto ilu = std::make_shared<FactorisedIlu::Factors>();
         ilu->setDroptol(0.1);
         ilu->setFillfactor(2);
-        run_stoppably([ilu, shared_A] { ilu->compute(*shared_A); }, kStopContext);
+        stage = "incomplete LU of " + unknowns;
+        tell();
+        run_stoppably([ilu, shared_A] { ilu->compute(*shared_A); }, kStopContext, tell);
         Eigen::BiCGSTAB<Eigen::SparseMatrix<double>, FactorisedIlu> solver;
-        solver.preconditioner().use(ilu);
+        int applied = 0;  // twice an iteration
+        solver.preconditioner().use(ilu, [&] {
+            stage = "BiCGSTAB on " + unknowns + ", iteration " + std::to_string(applied++ / 2 + 1);
+            tell();
+        });
         solver.setTolerance(kIterativeTolerance);
         solver.setMaxIterations(kIterativeMaxIterations);
         solver.compute(A);
         if (solver.info() == Eigen::Success && accept(solver.solve(b), "BiCGSTAB, incomplete LU")) return out;
     }
     if (n <= kDirectMaxDimension) {
+        stage = "sparse LU of " + unknowns;
+        tell();
         Eigen::SparseLU<Eigen::SparseMatrix<double>, Eigen::COLAMDOrdering<int>> lu;
         lu.compute(A);
         if (lu.info() == Eigen::Success && accept(lu.solve(b), "sparse LU")) return out;
@@ -137,6 +162,8 @@ SectorSteadyState sector_steady_state(const QuantumConfig& c, bool mirrors, bool
                     std::to_string(kIterativeMaxIterations) + " iterations (|L rho| / |rho| = " +
                     std::to_string(last_residual) + ") on a sector of " + std::to_string(n) +
                     " unknowns, too large for the slower solvers; use --method trajectories");
+    stage = "Arnoldi on exp(L tau) over " + unknowns;
+    tell();
     if (accept(arnoldi_steady_state(L, s, c.couplings.gamma), "Arnoldi on exp(L tau)")) return out;
     throw Error("exact: the steady state found has |L rho| / |rho| = " + std::to_string(last_residual) +
                 "; the couplings may leave it not unique");

@@ -230,19 +230,16 @@ def handlers_first_case(ctx):
     ctx.note(f"handler at line {first_handler}, first other open at line {first_other}")
 
 
-def gap_interrupt_case(ctx):
-    """quantum --method exact --gap, SIGINT once its progress line (one line per update:
-    XYZMF_PROGRESS_EVERY=0) reports the first sector done: the program stops inside the gap,
-    whose message says so (before, it finished every sector, minutes at N = 12, and only
-    then stopped), with exit 130, one error line, and no output file or litter."""
-    argv = ["quantum", "--method", "exact", "--gap", "--sites", "10", "--Jx", "2", "--Jy", "0.6", "--Jz", "1",
-            "--backend", "cpu", "-o", "out.h5"]
+def interrupt_on_line_case(ctx, argv, trigger, stage):
+    """SIGINT once the progress line (one line per update: XYZMF_PROGRESS_EVERY=0) shows
+    `trigger`: the program stops inside that stage, whose message names it (`stage`), with
+    exit 130, one error line, and no output file or litter."""
     t0 = time.monotonic()
     proc = ctx.spawn(argv, env=dict(CHILD_ENV, XYZMF_PROGRESS_EVERY="0"))
     seen, sent = [], False
-    for line in proc.stderr:  # the observable event: the line that reports a sector done
+    for line in proc.stderr:  # the observable event: the line that shows the stage under way
         seen.append(line)
-        if "quantum exact: gap, 1 of" in line:
+        if trigger in line:
             os.kill(proc.pid, signal.SIGINT)
             sent = True
             break
@@ -251,16 +248,34 @@ def gap_interrupt_case(ctx):
         ctx.fail("HANG", f"no exit within {res.elapsed:.0f} s", argv)
         return
     if not sent:
-        ctx.fail("CHECK", f"no progress line reported a sector (exit {res.rc}): {''.join(seen)[:200]!r}", argv)
+        ctx.fail("CHECK", f"no progress line showed {trigger!r} (exit {res.rc}): {''.join(seen)[:200]!r}", argv)
         return
     errors = [l for l in ("".join(seen) + res.err).split("\n") if l.startswith("xyzmf: error:")]
     if res.rc != 130:
         ctx.fail("EXIT", f"exit {res.rc}, expected 130; stderr: {errors[:1]}", argv)
-    if len(errors) != 1 or "during the Liouvillian gap" not in errors[0]:
-        ctx.fail("CHECK", f"expected one error line naming the gap, got {errors}", argv)
+    if len(errors) != 1 or stage not in errors[0]:
+        ctx.fail("CHECK", f"expected one error line naming {stage!r}, got {errors}", argv)
     if os.path.exists(ctx.p("out.h5")) or litter(ctx):
         ctx.fail("CHECK", f"left {sorted(os.listdir(ctx.d))}", argv)
     ctx.note(f"stopped {res.elapsed:.1f} s after the start")
+
+
+def gap_interrupt_case(ctx):
+    """quantum --method exact --gap, SIGINT once the first sector is done: before, it
+    finished every sector (minutes at N = 12) and only then stopped."""
+    interrupt_on_line_case(ctx, ["quantum", "--method", "exact", "--gap", "--sites", "10", "--Jx", "2", "--Jy", "0.6",
+                                 "--Jz", "1", "--backend", "cpu", "-o", "out.h5"],
+                           "quantum exact: gap, 1 of", "during the Liouvillian gap")
+
+
+def steady_state_interrupt_case(ctx):
+    """quantum --method exact, SIGINT once the steady state's incomplete LU has begun (about
+    5 s of the 7 at N = 11): Eigen's factorisation cannot look for a stop, so it runs on a
+    thread that the stop leaves behind; before, the stop waited for it and BiCGSTAB (75 s at
+    N = 12)."""
+    interrupt_on_line_case(ctx, ["quantum", "--method", "exact", "--sites", "11", "--Jx", "4", "--Jy", "2", "--Jz", "1",
+                                 "-o", "out.h5"],
+                           "steady state, incomplete LU", "during the exact steady state")
 
 
 def signal_cases():
@@ -278,6 +293,8 @@ def signal_cases():
                               runner=lambda ctx, k=kind, s=sig, d=ms: signal_moment_case(ctx, k, s, d)))
     C.append(Case("signals", "quantum --gap SIGINT once a sector is done: stops inside the gap", cost=3.0,
                   runner=gap_interrupt_case))
+    C.append(Case("signals", "quantum --method exact SIGINT in the steady state's incomplete LU: stops inside it",
+                  cost=2.0, runner=steady_state_interrupt_case))
     # (not under the sanitizers, whose runtime rightly runs before the program's first
     # instruction; and only where strace may trace: tools/install-deps.sh installs it)
     if shutil.which("strace") and not harness.ASAN and subprocess.run(["strace", "-qq", "-o", os.devnull, "true"],
