@@ -40,8 +40,11 @@ stage "CTest on the release build"
 stage "robustness drill on the release build"
 /usr/bin/python3 tests/robustness/drill.py --xyzmf build/xyzmf --jobs 2 \
     --only options,kill_resume,two_writers,blowups
+# And the two stops inside the exact quantum solvers, each sent once a progress line shows
+# the stage under way (the gap's sectors, the steady state's incomplete LU; 13 s together).
 /usr/bin/python3 tests/robustness/drill.py --xyzmf build/xyzmf --jobs 2 --only signals \
-    --case " at 1 ms" --case " at 5 ms" --case " at 20 ms" --case " at 100 ms"
+    --case " at 1 ms" --case " at 5 ms" --case " at 20 ms" --case " at 100 ms" \
+    --case "SIGINT once a sector is done" --case "SIGINT in the steady state"
 
 stage "sanitizer build (address + undefined behaviour, CPU only)"
 # -O1 -g1: the sanitizers need neither -O2 nor full debug info (line tables keep their
