@@ -430,6 +430,9 @@ namespace {
 // store for the same array, so any HDF5 reader (h5py, ParaView) reads them and
 // a file does not depend on who compressed it. Shapes: 1D, 2D with chunks that
 // end past the array (zero-padded edge chunks), 3D cut along the faster axes.
+void expect_same_chunks(const std::string& theirs_path, const std::string& ours_path, const std::string& name,
+                        std::size_t expected);
+
 template <class Real>
 void expect_filtered_chunks_are_hdf5s(const std::vector<hsize_t>& dims, const std::vector<hsize_t>& chunk, int level) {
     ScratchDir dir;
@@ -471,20 +474,33 @@ void expect_filtered_chunks_are_hdf5s(const std::vector<hsize_t>& dims, const st
                 h5::write_raw_chunk(d, at.data(), p.bytes.data() + p.at[i], std::size_t(p.size[i]), "a");
             }
     }
-    h5::Id theirs = h5::open_file(dir.file("hdf5.h5"), false), ours = h5::open_file(dir.file("ours.h5"), false);
-    h5::Id dt = h5::open_dataset(theirs, "a"), dours = h5::open_dataset(ours, "a");
-    hsize_t count = 0, count_ours = 0;
-    h5::Id space(H5Dget_space(dt), H5Sclose, "space");
-    H5Dget_num_chunks(dt, space, &count);
-    H5Dget_num_chunks(dours, space, &count_ours);
     std::size_t expected = 1;
     for (std::size_t k = 0; k < dims.size(); ++k) expected *= std::size_t((dims[k] + chunk[k] - 1) / chunk[k]);
+    EXPECT_EQ(parts[0].count() + parts[1].count(), expected);
+    expect_same_chunks(dir.file("hdf5.h5"), dir.file("ours.h5"), "a", expected);
+    h5::Id ours = h5::open_file(dir.file("ours.h5"), false);
+    h5::Id dours = h5::open_dataset(ours, "a");
+    std::vector<Real> back(n);
+    ASSERT_GE(H5Dread(dours, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, back.data()), 0);
+    EXPECT_EQ(back, a);
+}
+
+// Dataset `name` of two files: the same chunks, `expected` of them, byte for byte
+// as stored (after the filters), with the same filter masks.
+void expect_same_chunks(const std::string& theirs_path, const std::string& ours_path, const std::string& name,
+                        std::size_t expected) {
+    h5::Id theirs = h5::open_file(theirs_path, false), ours = h5::open_file(ours_path, false);
+    h5::Id dt = h5::open_dataset(theirs, name), dours = h5::open_dataset(ours, name);
+    hsize_t count = 0, count_ours = 0;
+    h5::Id space(H5Dget_space(dt), H5Sclose, "space");
+    const std::size_t rank = std::size_t(H5Sget_simple_extent_ndims(space));
+    H5Dget_num_chunks(dt, space, &count);
+    H5Dget_num_chunks(dours, space, &count_ours);
     EXPECT_EQ(count, expected);
     EXPECT_EQ(count_ours, expected);
-    EXPECT_EQ(parts[0].count() + parts[1].count(), expected);
     std::size_t differ = 0;
     for (hsize_t i = 0; i < count; ++i) {
-        std::vector<hsize_t> at(dims.size());
+        std::vector<hsize_t> at(rank);
         haddr_t addr;
         hsize_t size = 0, size_ours = 0;
         unsigned mask = 0, mask_ours = 0;
@@ -496,16 +512,41 @@ void expect_filtered_chunks_are_hdf5s(const std::vector<hsize_t>& dims, const st
         H5Dread_chunk(dours, H5P_DEFAULT, at.data(), &m2, b2.data());
         differ += b1 != b2 || m1 != m2;
     }
-    EXPECT_EQ(differ, 0u) << sizeof(Real) << "-byte values, " << dims.size() << " axes";
-    std::vector<Real> back(n);
-    ASSERT_GE(H5Dread(dours, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, back.data()), 0);
-    EXPECT_EQ(back, a);
+    EXPECT_EQ(differ, 0u) << name << ": " << rank << " axes";
 }
 
 TEST(IoFiles, SpinsDeflatedOnEveryThreadAreHdf5sOwnChunks) {
     expect_filtered_chunks_are_hdf5s<double>({1000, 3}, {300, 3}, 1);
     expect_filtered_chunks_are_hdf5s<float>({45, 37, 3}, {7, 37, 3}, 4);
     expect_filtered_chunks_are_hdf5s<double>({23, 11, 19, 3}, {2, 5, 19, 3}, 9);
+}
+
+// The analysis's arrays (structure factors, written by write_deflated_doubles on
+// every thread) are the chunks h5::write_array's HDF5 filters store, in 1D, 2D
+// and 3D, larger than one batch of 64 MiB (3 rows of 2^22 values, 32 MiB each:
+// two batches) or smaller than one chunk.
+TEST(IoFiles, AnalysisArraysDeflatedOnEveryThreadAreHdf5sOwnChunks) {
+    ScratchDir dir;
+    const std::vector<std::vector<hsize_t>> shapes{{1000}, {3, 1 << 22}, {257, 129}, {13, 7, 5}, {2, 3}};
+    for (const auto& dims : shapes) {
+        std::size_t n = 1;
+        for (hsize_t d : dims) n *= std::size_t(d);
+        std::vector<double> a(n);
+        for (std::size_t i = 0; i < n; ++i) a[i] = std::exp(-1e-6 * double(i)) * (1 + std::cos(0.01 * double(i * i % 997)));
+        for (const char* file : {"hdf5.h5", "ours.h5"}) {
+            h5::Id f(H5Fcreate(dir.file(file).c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose, file);
+            if (std::string(file) == "hdf5.h5")
+                h5::write_array(f, "a", dims, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, a.data(), 1);
+            else
+                write_deflated_doubles(f, "a", dims, a.data(), 1);
+        }
+        h5::Id f = h5::open_file(dir.file("hdf5.h5"), false);
+        h5::Id d = h5::open_dataset(f, "a");
+        std::size_t chunks = 1;
+        const std::vector<hsize_t> chunk = h5::chunk_shape(d, "a");
+        for (std::size_t k = 0; k < dims.size(); ++k) chunks *= std::size_t((dims[k] + chunk[k] - 1) / chunk[k]);
+        expect_same_chunks(dir.file("hdf5.h5"), dir.file("ours.h5"), "a", chunks);
+    }
 }
 
 }  // namespace

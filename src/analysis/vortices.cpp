@@ -1,6 +1,7 @@
 // Plaquette winding of the sXY phase field (see vortices.hpp, physics.md section 5).
 #include "vortices.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -33,6 +34,7 @@ std::vector<double> phase_of_rows(const Lattice& lat, const Couplings& c, const 
     const int slow = lat.dim - 1;
     const index_t row_sites = lat.sites() / lat.L[slow];
     std::vector<double> psi(std::size_t(rows * row_sites));
+#pragma omp parallel for schedule(static)
     for (index_t kl = 0; kl < rows; ++kl)
         for (index_t f = 0; f < row_sites; ++f) {
             const index_t n = kl * row_sites + f;
@@ -63,51 +65,73 @@ std::vector<double> sxy_phase_rows(const Lattice& lat, const Couplings& c, const
     return phase_of_rows(lat, c, rows_state.data(), rows_state.data() + n, first, rows, min_amplitude);
 }
 
-VortexCensus count_plaquettes(const Lattice& lat, const double* psi, index_t first, index_t rows) {
+namespace {
+
+// The plaquettes of normal na based in rows [k0, k1) of the rows [first, first + rows) that psi holds.
+void count_plaquettes_of(const Lattice& lat, const double* psi, index_t first, int na, index_t k0, index_t k1,
+                         VortexCensus& v) {
     const int slow = lat.dim - 1;
     const index_t row_sites = lat.sites() / lat.L[slow];
-    VortexCensus v;
     // Plaquette (normal na, base site p0) spans axes u = na+1, w = na+2 (mod 3);
     // corners p0, p0+u, p0+u+w, p0+w: counter-clockwise seen from +na.
     // 2D has only xy plaquettes (normal z); 3D has all three orientations.
     // Along the slowest axis a corner is one row further in psi (its extra
     // last row), along the others it wraps around the lattice.
-    for (int na = lat.dim == 3 ? 0 : 2; na < 3; ++na) {
-        const int u = (na + 1) % 3, w = (na + 2) % 3;
-        for (index_t kl = 0; kl < rows; ++kl)
-            for (index_t f = 0; f < row_sites; ++f) {
-                index_t p0[3] = {f % lat.L[0], lat.dim == 3 ? f / lat.L[0] : 0, 0};
-                p0[slow] = first + kl;
-                index_t corners[4];
-                const int du[4] = {0, 1, 1, 0}, dw[4] = {0, 0, 1, 1};
-                for (int q = 0; q < 4; ++q) {
-                    index_t p[3] = {p0[0], p0[1], p0[2]};
-                    p[slow] = kl;
-                    p[u] += du[q];
-                    p[w] += dw[q];
-                    for (int a = 0; a < 3; ++a)
-                        if (a != slow) p[a] %= lat.L[a];
-                    const index_t row = p[slow];
-                    p[slow] = 0;
-                    corners[q] = lat.site(p[0], p[1], p[2]) + row * row_sites;
-                }
-                ++v.plaquettes;
-                bool skip = false;
-                for (index_t cn : corners) skip = skip || std::isnan(psi[cn]);
-                if (skip) { ++v.skipped; continue; }
-                double total = 0;
-                for (int q = 0; q < 4; ++q) total += wrap(psi[corners[(q + 1) % 4]] - psi[corners[q]]);
-                const int wnd = int(std::lround(total / (2 * M_PI)));
-                if (wnd == 0) continue;
-                (wnd > 0 ? v.vortices : v.antivortices) += std::abs(wnd);
-                Vortex vx;
-                for (int d = 0; d < 3; ++d) vx.pos[d] = double(p0[d]);
-                vx.pos[u] += 0.5;
-                vx.pos[w] += 0.5;
-                vx.normal = na;
-                vx.charge = wnd;
-                v.list.push_back(vx);
+    const int u = (na + 1) % 3, w = (na + 2) % 3;
+    for (index_t kl = k0; kl < k1; ++kl)
+        for (index_t f = 0; f < row_sites; ++f) {
+            index_t p0[3] = {f % lat.L[0], lat.dim == 3 ? f / lat.L[0] : 0, 0};
+            p0[slow] = first + kl;
+            index_t corners[4];
+            const int du[4] = {0, 1, 1, 0}, dw[4] = {0, 0, 1, 1};
+            for (int q = 0; q < 4; ++q) {
+                index_t p[3] = {p0[0], p0[1], p0[2]};
+                p[slow] = kl;
+                p[u] += du[q];
+                p[w] += dw[q];
+                for (int a = 0; a < 3; ++a)
+                    if (a != slow) p[a] %= lat.L[a];
+                const index_t row = p[slow];
+                p[slow] = 0;
+                corners[q] = lat.site(p[0], p[1], p[2]) + row * row_sites;
             }
+            ++v.plaquettes;
+            bool skip = false;
+            for (index_t cn : corners) skip = skip || std::isnan(psi[cn]);
+            if (skip) { ++v.skipped; continue; }
+            double total = 0;
+            for (int q = 0; q < 4; ++q) total += wrap(psi[corners[(q + 1) % 4]] - psi[corners[q]]);
+            const int wnd = int(std::lround(total / (2 * M_PI)));
+            if (wnd == 0) continue;
+            (wnd > 0 ? v.vortices : v.antivortices) += std::abs(wnd);
+            Vortex vx;
+            for (int d = 0; d < 3; ++d) vx.pos[d] = double(p0[d]);
+            vx.pos[u] += 0.5;
+            vx.pos[w] += 0.5;
+            vx.normal = na;
+            vx.charge = wnd;
+            v.list.push_back(vx);
+        }
+}
+
+}  // namespace
+
+VortexCensus count_plaquettes(const Lattice& lat, const double* psi, index_t first, index_t rows) {
+    // Blocks of rows on every thread, joined in order: the list is the serial one.
+    const index_t blocks = std::min<index_t>(rows, 64);
+    VortexCensus v;
+    for (int na = lat.dim == 3 ? 0 : 2; na < 3; ++na) {
+        std::vector<VortexCensus> part(static_cast<std::size_t>(blocks));
+#pragma omp parallel for schedule(dynamic)
+        for (index_t b = 0; b < blocks; ++b)
+            count_plaquettes_of(lat, psi, first, na, rows * b / blocks, rows * (b + 1) / blocks, part[std::size_t(b)]);
+        for (const VortexCensus& p : part) {
+            v.plaquettes += p.plaquettes;
+            v.skipped += p.skipped;
+            v.vortices += p.vortices;
+            v.antivortices += p.antivortices;
+            v.list.insert(v.list.end(), p.list.begin(), p.list.end());
+        }
     }
     return v;
 }

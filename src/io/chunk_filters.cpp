@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "hdf5.hpp"
 #include "xyzmf/error.hpp"
 
 namespace xyzmf {
@@ -118,11 +119,51 @@ FilteredChunks filter_chunks(const Real* rows, std::uint64_t first_row, const Sp
         }
     }
     if (failed != Z_OK)
-        throw Error("could not compress the spins (zlib error " + std::to_string(failed) + ")", exit_code::io);
+        throw Error("could not compress values for the file (zlib error " + std::to_string(failed) + ")", exit_code::io);
     return out;
 }
 
 template FilteredChunks filter_chunks(const float*, std::uint64_t, const SpinChunking&, std::uint64_t, std::uint64_t);
 template FilteredChunks filter_chunks(const double*, std::uint64_t, const SpinChunking&, std::uint64_t, std::uint64_t);
+
+SpinChunking chunking_of(hid_t dataset, const std::vector<hsize_t>& dims, int level, int value_bytes,
+                         const std::string& what) {
+    SpinChunking how;
+    how.dims.assign(dims.begin(), dims.end());
+    for (hsize_t c : h5::chunk_shape(dataset, what)) how.chunk.push_back(c);
+    how.level = level;
+    how.value_bytes = value_bytes;
+    return how;
+}
+
+void store_filtered_chunks(hid_t dataset, const FilteredChunks& chunks, const std::string& what) {
+    if (chunks.count() == 0) return;
+    const std::size_t rank = chunks.origin.size() / chunks.count();
+    std::vector<hsize_t> origin(rank);
+    for (std::size_t i = 0; i < chunks.count(); ++i) {
+        for (std::size_t a = 0; a < rank; ++a) origin[a] = chunks.origin[rank * i + a];
+        h5::write_raw_chunk(dataset, origin.data(), chunks.bytes.data() + chunks.at[i], std::size_t(chunks.size[i]), what);
+    }
+}
+
+template <class Real>
+void write_filtered(hid_t dataset, const SpinChunking& how, const Real* values, const std::string& what) {
+    std::uint64_t row_values = 1;
+    for (std::size_t a = 1; a < how.dims.size(); ++a) row_values *= how.dims[a];
+    const std::uint64_t rows = how.dims.empty() ? 0 : how.dims[0], c0 = how.chunk[0];
+    const std::uint64_t step =
+        std::max<std::uint64_t>(1, (std::uint64_t(64) << 20) / std::max<std::uint64_t>(1, row_values * sizeof(Real)) / c0) * c0;
+    for (std::uint64_t r = 0; r < rows; r += step)
+        store_filtered_chunks(dataset, filter_chunks(values, 0, how, r, std::min(rows, r + step)), what);
+}
+
+template void write_filtered(hid_t, const SpinChunking&, const float*, const std::string&);
+template void write_filtered(hid_t, const SpinChunking&, const double*, const std::string&);
+
+void write_deflated_doubles(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, const double* values,
+                            int level) {
+    h5::Id d = h5::create_array(loc, name, dims, H5T_IEEE_F64LE, level);
+    write_filtered(d, chunking_of(d, dims, level, 8, name), values, name);
+}
 
 }  // namespace xyzmf

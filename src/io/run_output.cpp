@@ -197,38 +197,17 @@ void RunOutput::write_spins(hid_t group, const StateView& s) {
     if (compress_ > 0) {  // deflated on every thread, not by HDF5's filters on this one
         const bool f32 = s.precision == Precision::float32;
         h5::Id d = h5::create_array(group, "spins", dims, f32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE, compress_);
-        SpinChunking how;
-        how.dims.assign(dims.begin(), dims.end());
-        for (hsize_t c : h5::chunk_shape(d, "spins")) how.chunk.push_back(c);
-        how.level = compress_;
-        how.value_bytes = f32 ? 4 : 8;
-        // About 64 MiB of the state at a time, in whole chunk rows: the
-        // deflated bytes held at once stay bounded however large the lattice.
-        const std::uint64_t row_bytes = std::uint64_t(N) / dims[0] * 3 * std::uint64_t(how.value_bytes);
-        const std::uint64_t c0 = how.chunk[0], step = std::max<std::uint64_t>(1, (std::uint64_t(64) << 20) / row_bytes / c0) * c0;
-        auto store_all = [&](const auto* aos) {
-            for (std::uint64_t r = 0; r < dims[0]; r += step)
-                store_chunks(d, filter_chunks(aos, 0, how, r, std::min<std::uint64_t>(dims[0], r + step)), "spins");
-        };
+        const SpinChunking how = chunking_of(d, dims, compress_, f32 ? 4 : 8, "spins");
         if (f32)
-            store_all(interleave(static_cast<const float*>(s.data), N, aos_));
+            write_filtered(d, how, interleave(static_cast<const float*>(s.data), N, aos_), "spins");
         else
-            store_all(interleave(static_cast<const double*>(s.data), N, aos_));
+            write_filtered(d, how, interleave(static_cast<const double*>(s.data), N, aos_), "spins");
     } else if (s.precision == Precision::float32) {
         const float* aos = interleave(static_cast<const float*>(s.data), N, aos_);
         h5::write_array(group, "spins", dims, H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, aos, 0);
     } else {
         const double* aos = interleave(static_cast<const double*>(s.data), N, aos_);
         h5::write_array(group, "spins", dims, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, aos, 0);
-    }
-}
-
-void RunOutput::store_chunks(hid_t dataset, const FilteredChunks& chunks, const std::string& what) {
-    const std::size_t rank = spin_dims(lattice_).size();
-    std::vector<hsize_t> origin(rank);
-    for (std::size_t i = 0; i < chunks.count(); ++i) {
-        for (std::size_t a = 0; a < rank; ++a) origin[a] = chunks.origin[rank * i + a];
-        h5::write_raw_chunk(dataset, origin.data(), chunks.bytes.data() + chunks.at[i], std::size_t(chunks.size[i]), what);
     }
 }
 
@@ -255,11 +234,7 @@ SpinChunking RunOutput::prepare_chunked_spins(const std::string& where) {
         h5::Id g = h5::create_group(handle(), where);
         h5::Id d = h5::create_array(g, "spins", dims, precision_ == Precision::float32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE,
                                     compress_);
-        const std::vector<hsize_t> chunk = h5::chunk_shape(d, where + "/spins");
-        how.dims.assign(dims.begin(), dims.end());
-        how.chunk.assign(chunk.begin(), chunk.end());
-        how.level = compress_;
-        how.value_bytes = precision_ == Precision::float32 ? 4 : 8;
+        how = chunking_of(d, dims, compress_, precision_ == Precision::float32 ? 4 : 8, where + "/spins");
     });
     return how;
 }
@@ -267,7 +242,7 @@ SpinChunking RunOutput::prepare_chunked_spins(const std::string& where) {
 void RunOutput::write_spin_chunks(const std::string& where, const FilteredChunks& chunks) {
     guarded([&] {
         h5::Id d = h5::open_dataset(handle(), where + "/spins");
-        store_chunks(d, chunks, where + "/spins");
+        store_filtered_chunks(d, chunks, where + "/spins");
     });
 }
 

@@ -55,8 +55,6 @@ public:
 
 private:
     void write_spins(hid_t group, const StateView& s);
-    // Chunks already through the dataset's filters (chunk_filters.hpp), stored as they are.
-    void store_chunks(hid_t dataset, const FilteredChunks& chunks, const std::string& what);
     // A state group (spins, t, step) whose commit mark the caller adds last.
     h5::Id write_state(const std::string& where, const StateView& s, double t, std::int64_t step);
     // Runs a write; if it fails the file is abandoned (never flushed again,
