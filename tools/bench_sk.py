@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""Measure structure-factor cost per snapshot (three FFTW transforms) for results/bench/structure-factor.md."""
+"""Measure the cost of analysing one snapshot (S(k) and the whole `xyzmf analyze`) for
+results/bench/structure-factor.md; with --baseline, another build's whole analyze in turn
+with this one's on the same files, and their ratio."""
 import argparse
 import datetime
 import importlib.util
@@ -15,37 +17,66 @@ if importlib.util.find_spec("xyzmf") is None:
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 from xyzmf.files import write_report  # noqa: E402
 
-CASES = [("2", "1024"), ("3", "128")]
+CASES = [("2", "1024"), ("2", "2048"), ("3", "128")]
+
+
+def analyse(binary, path, out):
+    """One whole `analyze` into a new file: (wall ms, S(k) ms)."""
+    t0 = datetime.datetime.now()
+    res = subprocess.run([binary, "analyze", path, "--json", "--out", out, "--overwrite"], check=True,
+                         capture_output=True, text=True)
+    return (datetime.datetime.now() - t0).total_seconds() * 1e3, json.loads(res.stdout)["structure_factor_ms"]
+
+
+def version(binary):
+    return subprocess.run([binary, "--version"], check=True, capture_output=True, text=True).stdout.split()[-1].strip("()")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--xyzmf", default="build/xyzmf", help="path of the xyzmf binary")
+    ap.add_argument("--baseline", help="another xyzmf binary, timed in turn with --xyzmf on the same files")
     ap.add_argument("--repeats", type=int, default=5, help="analyses per case (the median is reported)")
     ap.add_argument("-o", "--output", default="results/bench/structure-factor.md", help="markdown file to write")
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for dim, L in CASES:
-            path = os.path.join(tmp, f"s{dim}.h5")
+            path, out = os.path.join(tmp, f"s{dim}-{L}.h5"), os.path.join(tmp, "analysis.h5")
             subprocess.run([args.xyzmf, "run", "-q", "--backend", "cpu", "--dim", dim, "--size", L, "--t-end", "0",
                             "--Jx", "1", "--Jy", "-1", "--Jz", "0", "-o", path], check=True)
-            sk, total = [], []
+            sk, total, base, ratio = [], [], [], []
             for _ in range(args.repeats):
-                t0 = datetime.datetime.now()
-                out = subprocess.run([args.xyzmf, "analyze", path, "--json"], check=True, capture_output=True, text=True)
-                total.append((datetime.datetime.now() - t0).total_seconds() * 1e3)
-                sk.append(json.loads(out.stdout)["structure_factor_ms"])
-            rows.append((dim, L, statistics.median(sk), statistics.median(total)))
+                ms, sk_ms = analyse(args.xyzmf, path, out)
+                total.append(ms)
+                sk.append(sk_ms)
+                if args.baseline:
+                    b, _ = analyse(args.baseline, path, out)
+                    base.append(b)
+                    ratio.append(ms / b)
+            rows.append((dim, L, statistics.median(sk), statistics.median(total),
+                         statistics.median(base) if base else None, statistics.median(ratio) if ratio else None))
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    cmd = "/usr/bin/python3 tools/bench_sk.py" + (" --baseline OLD" if args.baseline else "")
     lines = ["# Structure-factor cost per snapshot", "",
-             f"Measured {now} on {os.cpu_count()} cores with `/usr/bin/python3 tools/bench_sk.py` (median of "
-             f"{args.repeats}). `S(k)` = the three FFTW r2c transforms (threaded plan, FFTW_ESTIMATE) plus unfolding "
-             "to the full grid, as timed inside `xyzmf analyze` (`structure_factor_ms` of --json). `whole analyze` = "
-             "the full command: reading the state, S(k), ds/dt, classification, sXY vortices, writing HDF5.", "",
-             "| lattice | sites | S(k) ms | whole analyze ms |", "|---|---|---|---|"]
-    for dim, L, sk, total in rows:
-        lines.append(f"| {L}^{dim} | {int(L) ** int(dim):,} | {sk:.0f} | {total:.0f} |")
+             f"Measured {now} on {os.cpu_count()} cores with `{cmd}` (median of "
+             f"{args.repeats}), xyzmf {version(args.xyzmf)}. `S(k)` = the three FFTW r2c transforms (threaded plan, "
+             "FFTW_ESTIMATE) plus unfolding to the full grid, as timed inside `xyzmf analyze` (`structure_factor_ms` "
+             "of --json). `whole analyze` = the full command on a random sXY state: reading it, S(k), ds/dt, "
+             "classification, sXY vortices, writing the analysis (the structure factors deflated) into a new file."]
+    head = "| lattice | sites | S(k) ms | whole analyze ms |"
+    rule = "|---|---|---|---|"
+    if args.baseline:
+        lines[-1] += (f" OLD = xyzmf {version(args.baseline)}, timed in turn with it on the same files; the ratio is "
+                      "the median of the pairs' ratios.")
+        head += " OLD whole analyze ms | ratio |"
+        rule += "---|---|"
+    lines += ["", head, rule]
+    for dim, L, sk, total, base, ratio in rows:
+        row = f"| {L}^{dim} | {int(L) ** int(dim):,} | {sk:.0f} | {total:.0f} |"
+        if base is not None:
+            row += f" {base:.0f} | {ratio:.2f} |"
+        lines.append(row)
     lines.append("")
     write_report(args.output, lines)
 
