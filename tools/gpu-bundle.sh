@@ -50,12 +50,14 @@ print_command() {
 pack() {
     # build-gpu/: about 8 minutes on 2 cores the first time, incremental after. DT_RPATH
     # (--disable-new-dtags), not DT_RUNPATH: it also serves the libraries' own dependencies.
+    mkdir -p $OUT
+    local log=$OUT/build.log
     {
         cmake -S . -B $BUILD -DCMAKE_BUILD_TYPE=Release -DXYZMF_NATIVE=OFF -DCMAKE_CUDA_ARCHITECTURES=90 \
             -DXYZMF_MPI=ON -DXYZMF_PYTHON=OFF '-DCMAKE_BUILD_RPATH=$ORIGIN/../lib' \
-            -DCMAKE_EXE_LINKER_FLAGS=-Wl,--disable-new-dtags >$BUILD.log 2>&1 || { cat $BUILD.log; exit 1; }
-        cmake --build $BUILD -j"$(nproc)" --target xyzmf xyzmf_tests >>$BUILD.log 2>&1 ||
-            { grep -E 'error' $BUILD.log | head -20; exit 1; }
+            -DCMAKE_EXE_LINKER_FLAGS=-Wl,--disable-new-dtags >"$log" 2>&1 || { cat "$log"; exit 1; }
+        cmake --build $BUILD -j"$(nproc)" --target xyzmf xyzmf_tests >>"$log" 2>&1 ||
+            { grep -E 'error' "$log" | head -20; exit 1; }
     }
     readelf -d $BUILD/xyzmf | grep -q 'RPATH.*\$ORIGIN/../lib' || { echo "gpu-bundle: $BUILD/xyzmf has no DT_RPATH \$ORIGIN/../lib" >&2; exit 1; }
     ldd $BUILD/xyzmf | grep -q libcudart || { echo "gpu-bundle: $BUILD/xyzmf was built without CUDA (no nvcc?)" >&2; exit 1; }
