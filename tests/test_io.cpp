@@ -524,9 +524,15 @@ TEST(IoFiles, SpinsDeflatedOnEveryThreadAreHdf5sOwnChunks) {
 // The analysis's arrays (structure factors, written by write_deflated_doubles on
 // every thread) are the chunks h5::write_array's HDF5 filters store, in 1D, 2D
 // and 3D, larger than one batch of 64 MiB (3 rows of 2^22 values, 32 MiB each:
-// two batches) or smaller than one chunk.
+// two batches) or smaller than one chunk; an empty one (no vortices: HDF5 cannot
+// chunk it) is written as write_array writes it.
 TEST(IoFiles, AnalysisArraysDeflatedOnEveryThreadAreHdf5sOwnChunks) {
     ScratchDir dir;
+    {
+        h5::Id f(H5Fcreate(dir.file("empty.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose, "empty");
+        write_deflated_doubles(f, "a", {0, 3}, nullptr, 1);
+        EXPECT_EQ(h5::dataset_dims(f, "a"), (std::vector<hsize_t>{0, 3}));
+    }
     const std::vector<std::vector<hsize_t>> shapes{{1000}, {3, 1 << 22}, {257, 129}, {13, 7, 5}, {2, 3}};
     for (const auto& dims : shapes) {
         std::size_t n = 1;

@@ -162,6 +162,12 @@ template void write_filtered(hid_t, const SpinChunking&, const double*, const st
 
 void write_deflated_doubles(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, const double* values,
                             int level) {
+    hsize_t n = 1;
+    for (hsize_t x : dims) n *= x;
+    if (n == 0) {  // HDF5 cannot chunk an empty dataset: create_array leaves it contiguous
+        h5::write_array(loc, name, dims, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, values, level);
+        return;
+    }
     h5::Id d = h5::create_array(loc, name, dims, H5T_IEEE_F64LE, level);
     write_filtered(d, chunking_of(d, dims, level, 8, name), values, name);
 }
