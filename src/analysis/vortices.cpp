@@ -78,23 +78,20 @@ void count_plaquettes_of(const Lattice& lat, const double* psi, index_t first, i
     // Along the slowest axis a corner is one row further in psi (its extra
     // last row), along the others it wraps around the lattice.
     const int u = (na + 1) % 3, w = (na + 2) % 3;
+    // A step along axis a from coordinate c on it, in psi's indices: the next
+    // row along the slowest axis, else the next site, wrapping at the edge.
+    auto step = [&](int a, index_t c) -> index_t {
+        if (a == slow) return row_sites;
+        const index_t stride = a == 0 ? 1 : lat.L[0];
+        return c + 1 == lat.L[a] ? -(lat.L[a] - 1) * stride : stride;
+    };
     for (index_t kl = k0; kl < k1; ++kl)
         for (index_t f = 0; f < row_sites; ++f) {
             index_t p0[3] = {f % lat.L[0], lat.dim == 3 ? f / lat.L[0] : 0, 0};
+            const index_t su = step(u, p0[u]), sw = step(w, p0[w]);  // (the slowest axis's p0 unused)
             p0[slow] = first + kl;
-            index_t corners[4];
-            const int du[4] = {0, 1, 1, 0}, dw[4] = {0, 0, 1, 1};
-            for (int q = 0; q < 4; ++q) {
-                index_t p[3] = {p0[0], p0[1], p0[2]};
-                p[slow] = kl;
-                p[u] += du[q];
-                p[w] += dw[q];
-                for (int a = 0; a < 3; ++a)
-                    if (a != slow) p[a] %= lat.L[a];
-                const index_t row = p[slow];
-                p[slow] = 0;
-                corners[q] = lat.site(p[0], p[1], p[2]) + row * row_sites;
-            }
+            const index_t c0 = kl * row_sites + f;
+            const index_t corners[4] = {c0, c0 + su, c0 + su + sw, c0 + sw};
             ++v.plaquettes;
             bool skip = false;
             for (index_t cn : corners) skip = skip || std::isnan(psi[cn]);
