@@ -4,7 +4,7 @@
 # FFTW, zlib or OpenMPI, and its processor may lack this one's instructions; a session
 # has 15 minutes of it, so the bundle is built and checked here:
 #
-#   tools/gpu-bundle.sh              # -> .gpu/bundle.tar.gz (about 20 MB), .gpu ignored by git
+#   tools/gpu-bundle.sh              # -> .gpu/bundle.tar.gz (about 20 MB), .gpu in .gitignore
 #
 # and used there in one call of the device tool, with carry [".gpu"] (or
 # tools/gpu-bundle.sh --print-command, which prints that command):
@@ -140,8 +140,6 @@ EOF
     local rev
     rev=$(git describe --always --dirty)
     echo "$rev" >"$B/REVISION"
-    mkdir -p $OUT
-    grep -qxF "/$OUT/" .git/info/exclude 2>/dev/null || { mkdir -p .git/info && echo "/$OUT/" >>.git/info/exclude; }
     tar czf $OUT/bundle.tar.gz -C "$stage" $NAME
     rm -rf "$stage"
     echo "gpu-bundle: $OUT/bundle.tar.gz, $(du -m $OUT/bundle.tar.gz | cut -f1) MB, programs built at $rev"
