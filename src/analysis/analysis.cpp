@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "xyzmf/backend.hpp"
+#include "xyzmf/error.hpp"
 #include "chunk_filters.hpp"
 #include "schema.hpp"
 #include "integrators.hpp"
@@ -33,6 +34,16 @@ const ParamTable<AnalysisOptions>& analysis_parameters() {
     };
     return t;
 }
+SkStorage parse_sk_storage(const std::string& name) {
+    if (name == "auto") return SkStorage::automatic;
+    if (name == "full") return SkStorage::full;
+    if (name == "planes") return SkStorage::planes;
+    if (name == "radial") return SkStorage::radial;
+    throw Error("--sk-storage: '" + name + "' is not one of " + sk_storage_choices(), exit_code::usage);
+}
+
+const char* sk_storage_choices() { return "auto, full, planes, radial"; }
+
 HostState rate_of(const Lattice& lat, const Couplings& c, const HostState& s) {
     auto be = make_cpu_backend<double>();
     StateBuffer<double> y(*be, lat), k(*be, lat);
@@ -129,10 +140,13 @@ void write_state_analysis(hid_t file, const StateAnalysis& a, const AnalysisOpti
                                            "[0, 2 pi); axes ordered like the spins (x fastest)"));
     std::vector<hsize_t> dims = spin_dims(lat);
     dims.pop_back();
-    if (lat.dim < 3 || lat.sites() <= opt.sk_full_max_sites) {
+    SkStorage how = opt.sk_storage;
+    if (how == SkStorage::automatic) how = lat.dim == 3 && lat.sites() > opt.sk_full_max_sites ? SkStorage::planes : SkStorage::full;
+    if (how == SkStorage::planes && lat.dim < 3) how = SkStorage::full;
+    if (how == SkStorage::full) {
         h5::set_attr(sk, "storage", std::string("full"));
         for (int c = 0; c < 3; ++c) write_doubles(sk, kComp[c], dims, a.sf.S[c].data());
-    } else {
+    } else if (how == SkStorage::planes) {
         h5::set_attr(sk, "storage", std::string("principal planes + radial average"));
         // plane kz = 0: (Ly, Lx); ky = 0: (Lz, Lx); kx = 0: (Lz, Ly)
         const index_t Lx = lat.L[0], Ly = lat.L[1], Lz = lat.L[2];
@@ -148,6 +162,10 @@ void write_state_analysis(hid_t file, const StateAnalysis& a, const AnalysisOpti
             write_doubles(sk, n + "_ky0", {hsize_t(Lz), hsize_t(Lx)}, py.data());
             write_doubles(sk, n + "_kx0", {hsize_t(Lz), hsize_t(Ly)}, px.data());
         }
+    } else {
+        h5::set_attr(sk, "storage", std::string("radial average"));
+    }
+    if (how != SkStorage::full) {
         const RadialAverage r = radial_average(a.sf);
         write_doubles(sk, "k_radial", {hsize_t(r.k.size())}, r.k.data());
         write_doubles(sk, "count_radial", {hsize_t(r.k.size())}, r.count.data());

@@ -16,9 +16,21 @@
 
 namespace xyzmf {
 
+// What of S(k) goes into the file (docs/hdf5-layout.md, "structure_factor"):
+// the classification always reads the whole grid; only its storage differs.
+enum class SkStorage {
+    automatic,  // full, but principal planes + radial average for 3D lattices above sk_full_max_sites
+    full,       // the whole k-grid, every lattice
+    planes,     // 3D: principal planes + radial average (1D and 2D: full, the grid is one plane)
+    radial,     // the radial average alone: a few kB per state, for coarsening series on big lattices
+};
+SkStorage parse_sk_storage(const std::string& name);  // auto, full, planes, radial; throws xyzmf::Error
+const char* sk_storage_choices();                     // "auto, full, planes, radial"
+
 struct AnalysisOptions {
     ClassifyThresholds thresholds;
     index_t sk_full_max_sites = index_t(1) << 18;  // 3D lattices above this store planes + radial S(k)
+    SkStorage sk_storage = SkStorage::automatic;
 };
 
 // The classification thresholds as parameters (parameters.hpp): their

@@ -24,6 +24,7 @@ struct AnalyzeOptions {
     bool all = false, json = false, overwrite = false;
     AnalysisOptions opt;
     long long sk_full_max = 1LL << 18;
+    std::string sk_storage = "auto";
 };
 
 // Only what applies: a period for a modulated (SDW) order, a domain size
@@ -94,11 +95,16 @@ void add_options(CLI::App* sub, AnalyzeOptions& o) {
                     "Skip plaquettes with a corner whose in-plane amplitude is below this")->capture_default_str();
     sub->add_option("--sk-full-max", o.sk_full_max,
                     "3D lattices with more sites store S(k) as principal planes + radial average")->capture_default_str();
+    sub->add_option("--sk-storage", o.sk_storage,
+                    "What of each state's S(k) to store: auto (full; planes above --sk-full-max in 3D), full, planes "
+                    "(3D principal planes + radial average), or radial (the radial average alone)")
+        ->capture_default_str();
 }
 
 int execute(const AnalyzeOptions& o, const std::string& command_line) {
     AnalysisOptions opt = o.opt;
     opt.sk_full_max_sites = o.sk_full_max;
+    opt.sk_storage = parse_sk_storage(o.sk_storage);
     check_all(analysis_parameters(), opt, ParamSource::command_line());
     if (o.sk_full_max < 1) throw Error("--sk-full-max: must be >= 1 (got " + std::to_string(o.sk_full_max) + ")",
                                         exit_code::usage);

@@ -38,6 +38,7 @@ struct RunOptions {
     std::string precision = "double", integrator = "rk4", backend = "auto", stepper = "fused", halo = "auto";
     std::string resume, continue_from;
     bool quiet = false, analyze = false, xdmf = false;
+    std::string sk_storage = "auto";
     CLI::Option* dim_opt = nullptr;
     CLI::Option* size_opt = nullptr;
     CLI::Option* stepper_opt = nullptr;
@@ -135,8 +136,10 @@ int run_follower(Simulation<Real>& sim, const StartPoint& start, const RunHooks&
 }
 
 template <class Real>
-int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string& resume_path, bool analyze,
-            bool xdmf_sidecar, std::unique_ptr<OutputLock> lock, const ContinuationStart* continued) {
+int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string& resume_path,
+           const AnalysisOptions* analysis, bool xdmf_sidecar, std::unique_ptr<OutputLock> lock,
+           const ContinuationStart* continued) {
+    const bool analyze = analysis != nullptr;  // --analyze
     const bool resuming = !resume_path.empty();
     check_run_memory(cfg, kind, simulation_buffers(cfg), resuming ? exit_code::io : exit_code::usage);
 
@@ -230,7 +233,7 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
     // --analyze over MPI ranks: each state's S(k), vortices and the sums the
     // classification needs computed by all ranks together, left here for rank
     // 0's writer thread, which classifies and writes.
-    const AnalysisOptions aopt;
+    const AnalysisOptions aopt = analysis ? *analysis : AnalysisOptions{};
     SpreadParts spread;
     RunHooks spread_hooks;
     if (domain && analyze)
@@ -389,6 +392,11 @@ void add_options(CLI::App* sub, RunOptions& o) {
     sub->add_flag("--analyze", o.analyze,
                   "Structure factors, classification and sXY vortices of every snapshot and the final state, "
                   "written into the file as the run goes (see xyzmf analyze)");
+    sub->add_option("--sk-storage", o.sk_storage,
+                    "With --analyze, what of each state's S(k) to store: auto (full; principal planes + radial "
+                    "average for 3D above 2^18 sites), full, planes, or radial (the radial average alone: a "
+                    "4096^2 lattice's full S(k) is 400 MB a state, its radial average 0.1 MB)")
+        ->capture_default_str();
     sub->add_flag("--xdmf", o.xdmf,
                   "Also write OUTPUT.xdmf (+ OUTPUT.fields.h5) as the run goes: open it in ParaView to see every state "
                   "so far as a time series (see xyzmf export)");
@@ -475,12 +483,15 @@ int execute(const RunOptions& o) {
     if (o.xdmf && !resume.empty())
         throw Error("--xdmf cannot be combined with " + with + "; run xyzmf export --xdmf --overwrite afterwards",
                     exit_code::usage);
+    AnalysisOptions aopt;
+    aopt.sk_storage = parse_sk_storage(o.sk_storage);
+    if (o.sk_storage != "auto" && !o.analyze) throw Error("--sk-storage " + o.sk_storage + ": needs --analyze", exit_code::usage);
     validate(cfg);
     if (o.xdmf) check_xdmf_names(cfg.output, XdmfOptions{});  // refused before the run file exists
     const BackendKind kind = choose_backend(cfg.backend);
     return cfg.precision == Precision::float32
-               ? run_on<float>(cfg, kind, o.quiet, resume, o.analyze, o.xdmf, std::move(lock), continued.get())
-               : run_on<double>(cfg, kind, o.quiet, resume, o.analyze, o.xdmf, std::move(lock), continued.get());
+               ? run_on<float>(cfg, kind, o.quiet, resume, o.analyze ? &aopt : nullptr, o.xdmf, std::move(lock), continued.get())
+               : run_on<double>(cfg, kind, o.quiet, resume, o.analyze ? &aopt : nullptr, o.xdmf, std::move(lock), continued.get());
 }
 
 }  // namespace

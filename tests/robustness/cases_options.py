@@ -222,6 +222,10 @@ def options_cases():
     add("analyze", "--moving-fraction 2", ["--moving-fraction", "2"])
     for v in ["0", "-1"]:
         add("analyze", f"--sk-full-max {v}", ["--sk-full-max", v])
+    add("analyze", "--sk-storage spherical", ["--sk-storage", "spherical"])
+    add("analyze", "--sk-storage empty", ["--sk-storage", ""])
+    add("run", "--sk-storage radial without --analyze", ["--sk-storage", "radial"])
+    add("run", "--sk-storage radial --analyze", ["--sk-storage", "radial", "--analyze"], expect=(0,))
     add("analyze", "--snapshot -1", ["--snapshot", "-1"])
     add("analyze", "--snapshot 99 (absent)", ["--snapshot", "99"], expect=(2, 3))
     add("analyze", f"--snapshot {I64}", ["--snapshot", I64])
