@@ -15,6 +15,8 @@ $P "$T/plot_run.py" sxy.h5 -o run.png
 "$X" run -q --backend cpu --Jx 1 --Jy -1 --Jz 0 --size 8x8x6 --t-end 2 --analyze -o sxy3.h5
 $P "$T/plot_run.py" sxy3.h5 -o run3.png  # psi of the z = 0 plane with its vortices
 $P "$T/plot_sk.py" sxy.h5 --snapshot 2 -o sk.png
+"$X" analyze sxy.h5 --sk-storage radial --out radial.h5
+$P "$T/plot_sk.py" radial.h5 -o sk-radial.png  # S(|k|) alone
 $P "$T/plot_texture.py" sxy.h5 -o texture.png
 $P "$T/plot_vortex_count.py" sxy.h5 -o count.png
 $P "$T/plot_bloch.py" bloch.h5 -o bloch.png
@@ -37,11 +39,11 @@ $P "$T/plot_dtwa.py" rings SDW:d.json:e.json -o dtwa-rings.png >/dev/null
 for jy in 3.9 4.3; do "$X" dtwa -q --backend cpu --size 4 --Jx 3.6 --Jy $jy --Jz 4 --trajectories 4 --batch 2 --t-end 0.5 -o o$jy.h5 >/dev/null; done
 $P "$T/plot_dtwa.py" order o3.9.h5 o4.3.h5 -o dtwa-order.png --table order.txt >/dev/null
 grep -q "^4 1.0750" order.txt || { echo "plot_dtwa: Jy 4.3 is not 1.075 in the bond convention: $(cat order.txt)"; exit 1; }
-for f in run sk texture count bloch phase lifshitz gauss-xi2 gauss-rate gauss-sz sublattices fig4a fig4b gap dtwa-rings dtwa-order; do [ -s "$f.png" ] || { echo "FAIL: no $f.png"; exit 1; }; done
+for f in run sk sk-radial texture count bloch phase lifshitz gauss-xi2 gauss-rate gauss-sz sublattices fig4a fig4b gap dtwa-rings dtwa-order; do [ -s "$f.png" ] || { echo "FAIL: no $f.png"; exit 1; }; done
 echo "not hdf5" > foreign.h5
 for tool in plot_run plot_sk plot_texture plot_vortex_count plot_bloch plot_gaussian plot_sxy_sublattices "plot_quantum fig4" "plot_dtwa order"; do
   read -r script sub <<<"$tool"
   if err=$($P "$T/$script.py" $sub foreign.h5 -o x.png 2>&1); then echo "FAIL: $tool accepted a foreign file"; exit 1; fi
   [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || { echo "FAIL: $tool error is not one line: $err"; exit 1; }
 done
-echo "tools: 17 outputs written, foreign files refused"
+echo "tools: 18 outputs written, foreign files refused"

@@ -34,19 +34,30 @@ def plot_state(f, path, name, out, log):
                  f"(or --all-snapshots)")
     sk, p = g["structure_factor"], f["parameters"].attrs
     dim = int(p["dim"])
-    planes = sk.attrs.get("storage", "full") != "full"
+    storage = sk.attrs.get("storage", "full")
+    storage = storage.decode() if isinstance(storage, bytes) else str(storage)
+    radial_only = storage == "radial average"  # --sk-storage radial: S(|k|) is all there is
+    planes = storage != "full"
     suffix = "_kz0" if planes else ""
     try:
-        sperp, szz = sk["Sxx" + suffix][...] + sk["Syy" + suffix][...], sk["Szz" + suffix][...]
+        if radial_only:
+            sk["Sxx_radial"], sk["k_radial"]
+        else:
+            sperp, szz = sk["Sxx" + suffix][...] + sk["Syy" + suffix][...], sk["Szz" + suffix][...]
     except KeyError as e:
         sys.exit(f"plot_sk: {path}: {name}/structure_factor is incomplete ({e})")
     if dim == 3 and not planes:
         sperp, szz = sperp[0], szz[0]  # m_z = 0: the k_z = 0 plane
     t = float(g["t"][()]) if "t" in g else float(g["analysis"].attrs.get("t", np.nan))
 
-    fig, ax = plt.subplots(1, 3 if planes else 2, figsize=(16 if planes else 11, 4.8))
+    if radial_only:
+        fig, one = plt.subplots(1, 1, figsize=(7, 4.8))
+        ax = [None, None, one]
+    else:
+        fig, ax = plt.subplots(1, 3 if planes else 2, figsize=(16 if planes else 11, 4.8))
     plane = " (k_z = 0 plane)" if dim == 3 else ""
-    for a, data, label in ((ax[0], sperp, "S_perp = Sxx + Syy"), (ax[1], szz, "Szz")):
+    images = () if radial_only else ((ax[0], sperp, "S_perp = Sxx + Syy"), (ax[1], szz, "Szz"))
+    for a, data, label in images:
         data = np.fft.fftshift(data)
         floor = max(data.max() * 1e-6, 1e-12)
         if dim == 1:
