@@ -10,7 +10,9 @@
 #include <cmath>
 
 #include "cuda_check.cuh"
+#include "analysis_drivers.hpp"
 #include "cuda_drivers.hpp"
+#include "xyzmf/site_tally.hpp"
 #include "xyzmf/stage_ops.hpp"
 
 namespace xyzmf {
@@ -66,6 +68,34 @@ __global__ void __launch_bounds__(kThreads) observe_partials(const Real* s, cons
     block_store(mine, partial + blockIdx.x, MergeOp{});
 }
 
+struct TallyOp {
+    __device__ TallyTerms operator()(TallyTerms a, const TallyTerms& b) const {
+        a.merge(b);
+        return a;
+    }
+};
+
+// The device analysis's per-site tallies (site_tally.hpp): the rate from the
+// shared right-hand side with this site's neighbours, as the host's rate_of.
+__global__ void __launch_bounds__(kThreads) tally_partials(const double* s, const double* psi, const Lattice lat,
+                                                           const SiteModel<double> model, double stationary_residual,
+                                                           TallyTerms* partial) {
+    const index_t N = lat.sites(), Lx = lat.L[0], Ly = lat.L[1];
+    const SpinsView<const double> v = SpinsView<const double>::from(s, N);
+    const index_t stride = index_t(gridDim.x) * kThreads;
+    TallyTerms mine;
+    for (index_t n = index_t(blockIdx.x) * kThreads + threadIdx.x; n < N; n += stride) {
+        index_t nb[6];
+        lat.neighbours(n % Lx, (n / Lx) % Ly, n / (Lx * Ly), nb);
+        Vec3<double> sum = v[nb[0]] + v[nb[1]];
+        if (lat.dim >= 2) sum = sum + v[nb[2]] + v[nb[3]];
+        if (lat.dim >= 3) sum = sum + v[nb[4]] + v[nb[5]];
+        const Vec3<double> me = v[n], rate = bloch_rhs(me, sum, model);
+        mine.merge(tally_site(me.x, me.y, me.z, rate.x, rate.y, rate.z, psi ? psi[n] : NAN, stationary_residual));
+    }
+    block_store(mine, partial + blockIdx.x, TallyOp{});
+}
+
 // One block folds the partials of the first pass, in a fixed order.
 template <class T, class Op>
 __global__ void __launch_bounds__(kThreads) finish(const T* partial, int count, T* result, Op op) {
@@ -89,21 +119,27 @@ int partial_blocks(index_t count) {
 }
 
 // Both passes and the copy back; false (error recorded) on any failure.
+// On the legacy default stream (stream 0), or on a stream of its own.
 template <class T, class Op>
-bool finish_and_fetch(T* partial, int blocks, Op op, const char* launch_call, T& host) noexcept {
+bool finish_and_fetch(T* partial, int blocks, Op op, const char* launch_call, T& host,
+                      cudaStream_t stream = 0) noexcept {
     if (!check(cudaGetLastError(), launch_call)) return false;
     T* result = partial + kMaxBlocks;
-    finish<T, Op><<<1, kThreads>>>(partial, blocks, result, op);
+    finish<T, Op><<<1, kThreads, 0, stream>>>(partial, blocks, result, op);
     if (!check(cudaGetLastError(), "cudaLaunchKernel(finish)")) return false;
     // Synchronous: also where a failure of any earlier asynchronous kernel surfaces.
-    return check(cudaMemcpy(&host, result, sizeof(T), cudaMemcpyDeviceToHost), "cudaMemcpy(reduction result)");
+    if (!stream)
+        return check(cudaMemcpy(&host, result, sizeof(T), cudaMemcpyDeviceToHost), "cudaMemcpy(reduction result)");
+    return check(cudaMemcpyAsync(&host, result, sizeof(T), cudaMemcpyDeviceToHost, stream),
+                 "cudaMemcpyAsync(reduction result)") &&
+           check(cudaStreamSynchronize(stream), "cudaStreamSynchronize(reduction result)");
 }
 
 }  // namespace
 
 std::size_t reduce_scratch_bytes() noexcept {
     // Sized for the larger element type; the double partials of the error norm fit too.
-    static_assert(sizeof(Observables) >= sizeof(double), "scratch sizing");
+    static_assert(sizeof(Observables) >= sizeof(double) && sizeof(Observables) >= sizeof(TallyTerms), "scratch sizing");
     return (kMaxBlocks + 1) * sizeof(Observables);
 }
 
@@ -128,6 +164,22 @@ Observables reduce_observables(const Real* s, const Real* dsdt, const Lattice& l
     const int blocks = partial_blocks(N);
     observe_partials<Real><<<blocks, kThreads>>>(s, dsdt, lat, first, last, partial);
     if (!finish_and_fetch(partial, blocks, MergeOp{}, "cudaLaunchKernel(observe_partials)", host)) return Observables{};
+    return host;
+}
+
+TallyTerms reduce_tallies(const double* s, const double* psi, const Lattice& lat, const SiteModel<double>& model,
+                          double stationary_residual, void* scratch, void* stream_handle) noexcept {
+    const cudaStream_t stream = static_cast<cudaStream_t>(stream_handle);
+    TallyTerms host;
+    const index_t N = lat.sites();
+    if (N <= 0) return host;
+    auto* partial = static_cast<TallyTerms*>(scratch);
+    const int blocks = partial_blocks(N);
+    tally_partials<<<blocks, kThreads, 0, stream>>>(s, psi, lat, model, stationary_residual, partial);
+    if (!finish_and_fetch(partial, blocks, TallyOp{}, "cudaLaunchKernel(tally_partials)", host, stream)) {
+        host = TallyTerms{};
+        host.residual = HUGE_VAL;
+    }
     return host;
 }
 

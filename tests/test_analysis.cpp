@@ -7,6 +7,7 @@
 #include "helpers.hpp"
 #include "analysis.hpp"
 #include "xyzmf/error.hpp"
+#include "xyzmf/sxy_winding.hpp"
 #include "schema.hpp"
 #include "run_output.hpp"
 
@@ -518,6 +519,129 @@ TEST(AnalyzeCommand, JsonCountsAndErrors) {
         EXPECT_NE(r.exit_code, 0) << k.args;
         EXPECT_NE(r.stderr_text.find(k.expect), std::string::npos) << k.args << " -> " << r.stderr_text;
         EXPECT_EQ(std::count(r.stderr_text.begin(), r.stderr_text.end(), '\n'), 1) << r.stderr_text;
+    }
+}
+
+// ---- The device analysis (include/xyzmf/device_analysis.hpp) ----------------
+
+// States the device analysis must agree on with the host: planted vortex
+// pairs and rings, random sXY states with and without skipped plaquettes,
+// odd sizes, 2D and 3D.
+struct CensusCase {
+    std::string name;
+    Lattice lat;
+    Couplings c;
+    HostState s;
+    double min_amplitude;
+};
+std::vector<CensusCase> census_cases() {
+    std::vector<CensusCase> cases;
+    const Couplings pair_c{1, -2, 0, 1, 0}, sxy{1, -1, 0, 1, 0};
+    cases.push_back({"planted pair 24x20", lat2(24, 20), pair_c,
+                     from_psi(lat2(24, 20), pair_c, 0.5, [](double x, double y, double) {
+                         return std::atan2(y - 9.6, x - 7.3) - std::atan2(y - 10.4, x - 15.8);
+                     }),
+                     0.02});
+    const Lattice cube = lattice(3, 20);
+    cases.push_back({"ring pair 20^3", cube, sxy, from_psi(cube, sxy, 0.5, [](double x, double y, double z) {
+                         return std::atan2(std::sin(2 * M_PI * (z - 4.5) / 20), std::hypot(x - 9.3, y - 10.6) - 4.2);
+                     }),
+                     0.02});
+    const Lattice odd2 = lat2(33, 21);
+    cases.push_back({"random 33x21", odd2, sxy, make_initial_state("random", odd2, 7, 0), 0.02});
+    cases.push_back({"random 33x21, amplitude 0.5 (skips)", odd2, pair_c, make_initial_state("random", odd2, 8, 0), 0.5});
+    Lattice odd3 = lattice(3, 9);
+    odd3.L[1] = 8;
+    odd3.L[2] = 7;
+    cases.push_back({"random 9x8x7", odd3, sxy, make_initial_state("random", odd3, 9, 0), 0.02});
+    return cases;
+}
+
+void expect_same_census(const VortexCensus& a, const VortexCensus& b, const std::string& what) {
+    EXPECT_EQ(a.vortices, b.vortices) << what;
+    EXPECT_EQ(a.antivortices, b.antivortices) << what;
+    EXPECT_EQ(a.skipped, b.skipped) << what;
+    EXPECT_EQ(a.plaquettes, b.plaquettes) << what;
+    EXPECT_EQ(a.pierced, b.pierced) << what;
+    EXPECT_EQ(a.lines, b.lines) << what;
+    ASSERT_EQ(a.list.size(), b.list.size()) << what;
+    for (std::size_t i = 0; i < a.list.size(); ++i) {
+        for (int d = 0; d < 3; ++d) EXPECT_EQ(a.list[i].pos[d], b.list[i].pos[d]) << what << ", vortex " << i;
+        EXPECT_EQ(a.list[i].normal, b.list[i].normal) << what << ", vortex " << i;
+        EXPECT_EQ(a.list[i].charge, b.list[i].charge) << what << ", vortex " << i;
+    }
+}
+
+// What every device thread does for its plaquette (plaquette_winding_at), done
+// here on the host plaquette by plaquette, then the compaction and the census
+// the device analysis hands back: it must be the host census, vortex for
+// vortex, in the same order. Runs everywhere; the kernels themselves are
+// checked against the host on a GPU (DeviceAnalysis.EqualsTheHostAnalysis).
+TEST(DeviceAnalysisLogic, PlaquetteByPlaquetteWindingsGiveTheHostCensus) {
+    for (const CensusCase& k : census_cases()) {
+        const VortexCensus host = find_vortices(k.lat, k.c, k.s, k.min_amplitude);
+        const std::vector<double> psi = sxy_phase_field(k.lat, k.c, k.s, k.min_amplitude);
+        std::int64_t skipped = 0;
+        std::vector<std::int64_t> wound;
+        std::vector<int> winding;
+        for (index_t q = 0; q < plaquette_count(k.lat); ++q) {
+            const PlaquetteWinding w = plaquette_winding_at(k.lat, psi.data(), q);
+            skipped += w.skipped;
+            if (!w.skipped && w.winding != 0) wound.push_back(q), winding.push_back(w.winding);
+        }
+        const VortexCensus device_way = census_from_windings(k.lat, plaquette_count(k.lat), skipped, wound, winding);
+        expect_same_census(device_way, host, k.name);
+        EXPECT_GT(host.vortices, 0) << k.name << ": a case with nothing to find checks nothing";
+        if (k.min_amplitude > 0.1) EXPECT_GT(host.skipped, 0) << k.name;
+    }
+}
+
+// S(k) to 1e-12 of its largest value (cuFFT and FFTW add in other orders).
+void expect_close_spectra(const StructureFactor& a, const StructureFactor& b, const std::string& what) {
+    for (int c = 0; c < 3; ++c) {
+        ASSERT_EQ(a.S[c].size(), b.S[c].size()) << what;
+        double top = 0;
+        for (double v : b.S[c]) top = std::max(top, v);
+        for (std::size_t m = 0; m < a.S[c].size(); ++m)
+            ASSERT_NEAR(a.S[c][m], b.S[c][m], 1e-12 * top + 1e-300) << what << ", component " << c << ", k index " << m;
+    }
+}
+
+TEST(DeviceAnalysis, EqualsTheHostAnalysis) {
+    if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device present (or built without CUDA): GPU case skipped";
+    std::vector<CensusCase> cases = census_cases();
+    // Orders without vortices, 1D included: FM, AFM (odd sides), the SDW ring.
+    const Lattice ring = lattice(1, 61), afm = lat2(15, 9);
+    cases.push_back({"FM ring 61", ring, Couplings{2, 0, 1, 1, 0}, make_initial_state("uniform:0.3,0.1,-0.9", ring, 1, 0), 0.02});
+    cases.push_back({"AFM 15x9", afm, Couplings{-2, 0, 1, 1, 0}, make_initial_state("random", afm, 3, 0), 0.02});
+    cases.push_back({"SDW ring 61", ring, Couplings{4, 2, 1, 1, 0}, make_initial_state("pm-noise", ring, 2, 0.01), 0.02});
+    // A coarsening sXY state (the run that vortex studies analyse).
+    RunConfig coarse = config(lat2(48, 40), 1, -1, 0);
+    coarse.numerics.t_end = 10;
+    cases.push_back({"sXY coarsening 48x40 at t = 10", coarse.lattice, coarse.couplings,
+                     evolve(coarse, BackendKind::cpu, make_initial_state("random", coarse.lattice, 4, 0)), 0.02});
+    for (const CensusCase& k : cases) {
+        AnalysisOptions host_opt, device_opt;
+        host_opt.thresholds.vortex_amplitude = device_opt.thresholds.vortex_amplitude = k.min_amplitude;
+        device_opt.on_device = true;
+        Analyzer host(k.lat, k.c, host_opt), device(k.lat, k.c, device_opt);
+        const StateAnalysis h = host.analyze(k.s, 1, -1, "/final"), d = device.analyze(k.s, 1, -1, "/final");
+        expect_close_spectra(d.sf, h.sf, k.name);
+        EXPECT_EQ(d.cls.phase, h.cls.phase) << k.name;
+        EXPECT_EQ(d.cls.order, h.cls.order) << k.name;
+        for (int a = 0; a < 3; ++a) EXPECT_EQ(d.cls.peak.k[a], h.cls.peak.k[a]) << k.name;
+        EXPECT_NEAR(d.cls.peak.weight, h.cls.peak.weight, 1e-12) << k.name;
+        EXPECT_NEAR(d.cls.m_perp, h.cls.m_perp, 1e-12) << k.name;
+        EXPECT_NEAR(d.cls.mean_z, h.cls.mean_z, 1e-12) << k.name;
+        EXPECT_NEAR(d.cls.residual, h.cls.residual, 1e-12 * std::max(1.0, h.cls.residual)) << k.name;
+        EXPECT_EQ(d.cls.moving_fraction, h.cls.moving_fraction) << k.name;
+        EXPECT_NEAR(d.cls.psi_coherence, h.cls.psi_coherence, 1e-12) << k.name;
+        if (std::isfinite(h.cls.correlation_length))
+            EXPECT_NEAR(d.cls.correlation_length, h.cls.correlation_length, 1e-9 * h.cls.correlation_length) << k.name;
+        else
+            EXPECT_EQ(std::isnan(d.cls.correlation_length), std::isnan(h.cls.correlation_length)) << k.name;
+        EXPECT_EQ(d.has_vortices, h.has_vortices) << k.name;
+        if (h.has_vortices) expect_same_census(d.vortices, h.vortices, k.name);
     }
 }
 

@@ -134,6 +134,14 @@ EOF
 # tools/gpu-stream-tune.sh) on this bundle's programs, its mpirun and h5diff first in PATH.
 B=$(cd "$(dirname "$0")" && pwd)
 export PATH=$B/bin:$PATH
+# cuFFT (270 MB) is not carried: xyzmf opens the machine's own for --analysis-backend
+# cuda, the one XYZMF_CUFFT names (src/backends/analysis_cuda.cpp).
+if [[ -z ${XYZMF_CUFFT:-} ]]; then
+    for f in /usr/local/cuda/lib64/libcufft.so.12 /usr/local/cuda/targets/x86_64-linux/lib/libcufft.so.12 \
+        /usr/local/cuda-*/lib64/libcufft.so.12 $(timeout 30 find /usr /opt -name libcufft.so.12 2>/dev/null); do
+        [[ -e $f ]] && { export XYZMF_CUFFT=$f; break; }
+    done
+fi
 exec bash "$1" "$B/bin" "${2:-gpu-check}"
 EOF
     chmod +x "$B"/bin/* "$B"/run

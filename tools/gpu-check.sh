@@ -35,6 +35,7 @@ say "# GPU check"
 say ""
 say "Run $(date -u '+%Y-%m-%d %H:%M UTC') with \`tools/gpu-check.sh\` on **${gpu:-no GPU found}**,"
 say "$(nproc) CPU cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $($X --version 2>/dev/null | head -1)."
+say "cuFFT for the device analysis: ${XYZMF_CUFFT:-libcufft.so.12 found by the dynamic loader}."
 say ""
 
 # 1. Tests: every test of the suite, so the CUDA instances of the backend-parametrised
@@ -141,6 +142,62 @@ if [[ $mf_ok == 1 ]]; then
     ratio=""
     [[ -n $d_rate && -n $m_rate ]] && ratio=$(awk -v a="$d_rate" -v b="$m_rate" 'BEGIN{printf "%.2f", a / b}')
     say "\`xyzmf dtwa --backend cuda --size 2048 --trajectories 4 --batch 4 --t-end 2 --dt 0.01\` (sampling and two records included): ${d_rate:-failed} trajectory site-steps/s; mean field on 4096^2 (the same sites): ${m_rate:-failed} site-steps/s; ratio ${ratio:-n/a}."
+else
+    say "Skipped: the mean-field CUDA tests failed."
+fi
+say ""
+
+# 2c. Analysis on the device (issue 22): one 4096^2 sXY state after 100 steps analysed
+# by the host (FFTW, every core) and by the GPU (cuFFT and kernels), the same numbers
+# required; then run --analyze with a snapshot every 100 steps with each, and without.
+say "## Analysis on the device (\`--analysis-backend cuda\`)"
+say ""
+if [[ $mf_ok == 1 ]]; then
+    A=(--size 4096 --Jx 1 --Jy -1 --Jz 0 --seed 3 --backend cuda -q --overwrite)
+    timeout 60 "$X" run "${A[@]}" --t-end 1 -o "$OUT/an.h5" >"$OUT/analysis.log" 2>&1
+    for ab in cpu cuda; do
+        t0=$(date +%s.%N)
+        timeout 120 "$X" analyze "$OUT/an.h5" --analysis-backend $ab --sk-storage radial --json --overwrite \
+            --out "$OUT/an-$ab.h5" >"$OUT/an-$ab.json" 2>>"$OUT/analysis.log"
+        echo "$ab exit $? wall $(python3 -c "import time; print(f'{time.time() - $t0:.2f}')") s" >>"$OUT/analysis.log"
+    done
+    say "\`xyzmf analyze STATE --analysis-backend B --sk-storage radial --json\` on a 4096^2 sXY state at t = 1 (100 steps from random); 'ms' is the JSON's structure_factor_ms (cpu: the three FFTs; cuda: everything on the device, FFTs, tallies, windings and transfers), 'wall' the whole command (reading the file, classifying, writing):"
+    say ""
+    say '```'
+    python3 - "$OUT" 2>&1 <<'PY' | tee -a "$R"
+import json, re, sys
+out = sys.argv[1]
+log = open(f"{out}/analysis.log").read()
+rows = {}
+for b in ("cpu", "cuda"):
+    try:
+        j = json.load(open(f"{out}/an-{b}.json"))
+    except Exception as e:
+        print(f"{b}: no result ({e})"); continue
+    wall = re.search(rf"^{b} exit \d+ wall ([0-9.]+) s", log, re.M)
+    rows[b] = j
+    print(f"{b:5s} {j['structure_factor_ms']:9.1f} ms  wall {wall.group(1) if wall else '?'} s  phase {j['phase']}  "
+          f"vortices {j.get('vortices')} antivortices {j.get('antivortices')} skipped {j.get('skipped_plaquettes')}  "
+          f"m_perp {j['m_perp']!r} residual {j['residual']!r}")
+if len(rows) == 2:
+    a, b = rows["cpu"], rows["cuda"]
+    same = all(a.get(k) == b.get(k) for k in ("phase", "order", "vortices", "antivortices", "skipped_plaquettes", "k"))
+    close = all(abs(a[k] - b[k]) <= 1e-12 * max(1.0, abs(a[k])) for k in ("m_perp", "mean_z", "residual", "peak_weight"))
+    print("host and device: " + ("the same verdict and census, sums within 1e-12" if same and close else "DIFFERENT"))
+PY
+    say '```'
+    say ""
+    say "\`xyzmf run --size 4096 --Jx 1 --Jy -1 --Jz 0 --t-end 3 --snapshot-every 1 --backend cuda [--analyze --sk-storage radial --analysis-backend B]\` (300 steps, four snapshots; wall time of the command, one run each):"
+    say ""
+    for how in none cuda cpu; do
+        if (($(elapsed) > ${GPU_CHECK_BUDGET:-400})); then say "- $how: not run, past the budget"; continue; fi
+        extra=(); [[ $how != none ]] && extra=(--analyze --sk-storage radial --analysis-backend $how)
+        t0=$(date +%s.%N)
+        timeout 150 "$X" run "${A[@]}" --t-end 3 --snapshot-every 1 "${extra[@]}" -o "$OUT/an-run.h5" >>"$OUT/analysis.log" 2>&1
+        rc=$?
+        say "- analysis $how: exit $rc, $(python3 -c "import time; print(f'{time.time() - $t0:.1f}')") s"
+    done
+    rm -f "$OUT"/an*.h5
 else
     say "Skipped: the mean-field CUDA tests failed."
 fi
@@ -262,4 +319,4 @@ else
     rm -f "$OUT"/mpi-*.h5
 fi
 say ""
-say "Total $(elapsed) s. Logs: tests.log, bench.log, quantum.log, mpi.log."
+say "Total $(elapsed) s. Logs: tests.log, bench.log, analysis.log, quantum.log, mpi.log."

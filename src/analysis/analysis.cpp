@@ -73,7 +73,10 @@ const char* kComp[3] = {"Sxx", "Syy", "Szz"};
 }  // namespace
 
 Analyzer::Analyzer(const Lattice& lat, const Couplings& c, const AnalysisOptions& opt)
-    : lat_(lat), couplings_(c), opt_(opt), engine_(lat) {}
+    : lat_(lat), couplings_(c), opt_(opt), engine_(lat) {
+    if (opt.on_device)
+        device_ = make_device_analysis(lat, c, opt.thresholds.vortex_amplitude, opt.thresholds.stationary_residual);
+}
 Analyzer::~Analyzer() = default;
 
 bool has_vortex_census(const Lattice& lat, const Couplings& c) { return lat.dim >= 2 && is_sxy_point(c); }
@@ -91,7 +94,37 @@ StateAnalysis complete_analysis(const Lattice& lat, const Couplings& c, const An
     return a;
 }
 
+AnalysisParts Analyzer::parts_on_device(const HostState& s) {
+    // Whether the phase field's S(k) is wanted depends on the tallies, which
+    // the device computes first: it asks back.
+    struct Context {
+        const Couplings* c;
+        const ClassifyThresholds* th;
+        index_t sites;
+    } context{&couplings_, &opt_.thresholds, lat_.sites()};
+    auto wanted = [](const TallyTerms& t, const void* p) {
+        const auto* x = static_cast<const Context*>(p);
+        return needs_psi_structure(*x->c, site_tallies(t, x->sites), *x->th);
+    };
+    DeviceAnalysisResult d = device_->analyze(s.data(), wanted, &context);
+    AnalysisParts p;
+    p.sf.lattice = lat_;
+    unfold_half_spectrum(d.power, p.sf);
+    p.sk_seconds = d.seconds;
+    p.tallies = site_tallies(d.tallies, lat_.sites());
+    if (has_vortex_census(lat_, couplings_)) {
+        p.has_vortices = true;
+        p.vortices = census_from_windings(lat_, d.plaquettes, d.skipped, d.wound, d.winding);
+    }
+    if (!d.psi_power[0].empty()) {
+        p.psi_sf.lattice = lat_;
+        unfold_half_spectrum(d.psi_power, p.psi_sf);
+    }
+    return p;
+}
+
 StateAnalysis Analyzer::analyze(const HostState& s, double t, double trend, const std::string& where) {
+    if (device_) return complete_analysis(lat_, couplings_, opt_, parts_on_device(s), t, trend, where);
     AnalysisParts p;
     const auto t0 = std::chrono::steady_clock::now();
     p.sf = engine_.compute(s);

@@ -12,6 +12,7 @@
 
 #include "classify.hpp"
 #include "parameters.hpp"
+#include "xyzmf/device_analysis.hpp"
 #include "vortices.hpp"
 
 namespace xyzmf {
@@ -31,6 +32,9 @@ struct AnalysisOptions {
     ClassifyThresholds thresholds;
     index_t sk_full_max_sites = index_t(1) << 18;  // 3D lattices above this store planes + radial S(k)
     SkStorage sk_storage = SkStorage::automatic;
+    // Compute the parts that touch every site on the CUDA device (cuFFT and
+    // kernels: include/xyzmf/device_analysis.hpp); classify on the host either way.
+    bool on_device = false;
 };
 
 // The classification thresholds as parameters (parameters.hpp): their
@@ -78,6 +82,9 @@ private:
     Couplings couplings_;
     AnalysisOptions opt_;
     StructureFactorEngine engine_;
+    std::unique_ptr<DeviceAnalysis> device_;  // opt.on_device
+
+    AnalysisParts parts_on_device(const HostState& s);
 };
 
 // Median residual over (3t/4, t] / median over (t/2, 3t/4], from /timeseries

@@ -104,19 +104,22 @@ void SiteTallies::merge(const SiteTallies& o) {
 }
 
 SiteTallies tally_sites(const double* s, const double* rate, index_t n, const double* psi, double stationary_residual) {
+    TallyTerms sum;
+    for (index_t m = 0; m < n; ++m)
+        sum.merge(tally_site(s[m], s[n + m], s[2 * n + m], rate[m], rate[n + m], rate[2 * n + m], psi ? psi[m] : NAN,
+                             stationary_residual));
+    return site_tallies(sum, n);
+}
+
+SiteTallies site_tallies(const TallyTerms& sum, index_t sites) {
     SiteTallies t;
-    t.sites = n;
-    for (index_t m = 0; m < n; ++m) {
-        const double v = std::sqrt(rate[m] * rate[m] + rate[n + m] * rate[n + m] + rate[2 * n + m] * rate[2 * n + m]);
-        t.residual = std::max(t.residual, v);
-        t.moving += v > stationary_residual;
-        t.perp2 += s[m] * s[m] + s[n + m] * s[n + m];
-        t.z += s[2 * n + m];
-        if (psi && !std::isnan(psi[m])) {
-            t.psi_sum += std::polar(1.0, psi[m]);
-            ++t.psi_sites;
-        }
-    }
+    t.sites = sites;
+    t.residual = sum.residual;
+    t.moving = sum.moving;
+    t.perp2 = sum.perp2;
+    t.z = sum.z;
+    t.psi_sum = {sum.psi_re, sum.psi_im};
+    t.psi_sites = sum.psi_sites;
     return t;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "xyzmf/couplings.hpp"
+#include "xyzmf/site_tally.hpp"
 #include "structure_factor.hpp"
 
 namespace xyzmf {
@@ -66,6 +67,8 @@ struct SiteTallies {
 // Sites [0, n) of s and rate = ds/dt (x, y, z blocks of n values) and of psi (n
 // values, NaN where undefined; nullptr away from an sXY point).
 SiteTallies tally_sites(const double* s, const double* rate, index_t n, const double* psi, double stationary_residual);
+// The tallies of `sites` sites from the merged per-site terms (include/xyzmf/site_tally.hpp).
+SiteTallies site_tallies(const TallyTerms& sum, index_t sites);
 // Whether the classification needs the structure factor of the sXY phase
 // field (an sXY point, ordered): its domain size comes from it.
 bool needs_psi_structure(const Couplings& c, const SiteTallies& t, const ClassifyThresholds& th);

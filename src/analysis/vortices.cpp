@@ -6,15 +6,10 @@
 #include <numeric>
 
 #include "xyzmf/error.hpp"
+#include "xyzmf/sxy_winding.hpp"
 
 namespace xyzmf {
 namespace {
-
-double wrap(double d) {  // into (-pi, pi]
-    while (d > M_PI) d -= 2 * M_PI;
-    while (d <= -M_PI) d += 2 * M_PI;
-    return d;
-}
 
 // Union-find for connecting pierced plaquettes into lines.
 struct DisjointSets {
@@ -40,9 +35,7 @@ std::vector<double> phase_of_rows(const Lattice& lat, const Couplings& c, const 
             const index_t n = kl * row_sites + f;
             index_t p[3] = {f % lat.L[0], lat.dim == 3 ? f / lat.L[0] : 0, 0};
             p[slow] = (first + kl) % lat.L[slow];
-            psi[std::size_t(n)] = std::hypot(x[n], y[n]) < min_amplitude ? NAN
-                                  : Lattice::parity(p[0], p[1], p[2]) > 0 ? std::atan2(y[n], x[n])
-                                                                         : std::atan2(c.Jx * x[n], -c.Jy * y[n]);
+            psi[std::size_t(n)] = sxy_phase(x[n], y[n], Lattice::parity(p[0], p[1], p[2]) > 0, c.Jx, c.Jy, min_amplitude);
         }
     return psi;
 }
@@ -91,14 +84,11 @@ void count_plaquettes_of(const Lattice& lat, const double* psi, index_t first, i
             const index_t su = step(u, p0[u]), sw = step(w, p0[w]);  // (the slowest axis's p0 unused)
             p0[slow] = first + kl;
             const index_t c0 = kl * row_sites + f;
-            const index_t corners[4] = {c0, c0 + su, c0 + su + sw, c0 + sw};
+            const double around[4] = {psi[c0], psi[c0 + su], psi[c0 + su + sw], psi[c0 + sw]};
             ++v.plaquettes;
-            bool skip = false;
-            for (index_t cn : corners) skip = skip || std::isnan(psi[cn]);
-            if (skip) { ++v.skipped; continue; }
-            double total = 0;
-            for (int q = 0; q < 4; ++q) total += wrap(psi[corners[(q + 1) % 4]] - psi[corners[q]]);
-            const int wnd = int(std::lround(total / (2 * M_PI)));
+            const PlaquetteWinding pw = plaquette_winding(around);
+            if (pw.skipped) { ++v.skipped; continue; }
+            const int wnd = pw.winding;
             if (wnd == 0) continue;
             (wnd > 0 ? v.vortices : v.antivortices) += std::abs(wnd);
             Vortex vx;
@@ -153,6 +143,29 @@ void join_vortex_lines(const Lattice& lat, VortexCensus& v) {
     }
     v.lines = 0;
     for (std::size_t q = 0; q < v.list.size(); ++q) v.lines += sets.find(std::int64_t(q)) == std::int64_t(q);
+}
+
+VortexCensus census_from_windings(const Lattice& lat, std::int64_t plaquettes, std::int64_t skipped,
+                                  const std::vector<std::int64_t>& wound, const std::vector<int>& winding) {
+    if (wound.size() != winding.size()) throw Error("vortex census: " + std::to_string(wound.size()) + " plaquettes but " +
+                                                    std::to_string(winding.size()) + " windings (internal error)");
+    VortexCensus v;
+    v.plaquettes = plaquettes;
+    v.skipped = skipped;
+    v.list.reserve(wound.size());
+    for (std::size_t i = 0; i < wound.size(); ++i) {
+        index_t base[3], corner[4];
+        Vortex x;
+        x.normal = plaquette_corners(lat, wound[i], base, corner);
+        x.charge = winding[i];
+        for (int d = 0; d < 3; ++d) x.pos[d] = double(base[d]);
+        x.pos[(x.normal + 1) % 3] += 0.5;
+        x.pos[(x.normal + 2) % 3] += 0.5;
+        (x.charge > 0 ? v.vortices : v.antivortices) += std::abs(x.charge);
+        v.list.push_back(x);
+    }
+    if (lat.dim == 3) join_vortex_lines(lat, v);
+    return v;
 }
 
 VortexCensus find_vortices(const Lattice& lat, const Couplings& c, const HostState& s, double min_amplitude) {

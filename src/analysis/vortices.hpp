@@ -51,6 +51,13 @@ std::vector<double> sxy_phase_rows(const Lattice& lat, const Couplings& c, const
 // and of the one after them (rows + 1 rows); list in the order (normal, site).
 // 3D lines are not joined here.
 VortexCensus count_plaquettes(const Lattice& lat, const double* psi, index_t first, index_t rows);
+// The census from the windings of single plaquettes (a device analysis's
+// result: include/xyzmf/device_analysis.hpp): `wound` holds the numbers
+// (include/xyzmf/sxy_winding.hpp) of the plaquettes that wind, ascending,
+// `winding` their windings; 3D lines joined. Equals find_vortices when the
+// windings are those of its phase field.
+VortexCensus census_from_windings(const Lattice& lat, std::int64_t plaquettes, std::int64_t skipped,
+                                  const std::vector<std::int64_t>& wound, const std::vector<int>& winding);
 // 3D: v.pierced and v.lines from v.list (pierced faces joined through the cubes they share).
 void join_vortex_lines(const Lattice& lat, VortexCensus& v);
 

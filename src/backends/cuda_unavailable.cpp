@@ -5,6 +5,7 @@
 #include <string>
 
 #include "xyzmf/backend.hpp"
+#include "xyzmf/device_analysis.hpp"
 #include "xyzmf/error.hpp"
 #include "xyzmf/packed_filter.hpp"
 #include "xyzmf/trajectory_backend.hpp"
@@ -35,6 +36,10 @@ std::unique_ptr<PackedFilter<double>> make_cuda_packed_filter(const PackedRows<d
 std::unique_ptr<PackedFilter<std::complex<double>>> make_cuda_packed_filter(const PackedRows<std::complex<double>>&,
                                                                             const ChebyshevSeries&) {
     throw Error("--backend cuda: this xyzmf was built without CUDA; use --backend cpu", exit_code::usage);
+}
+
+std::unique_ptr<DeviceAnalysis> make_device_analysis(const Lattice&, const Couplings&, double, double) {
+    throw Error("--analysis-backend cuda: this xyzmf was built without CUDA; use --analysis-backend cpu", exit_code::usage);
 }
 
 }  // namespace xyzmf

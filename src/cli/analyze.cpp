@@ -24,7 +24,7 @@ struct AnalyzeOptions {
     bool all = false, json = false, overwrite = false;
     AnalysisOptions opt;
     long long sk_full_max = 1LL << 18;
-    std::string sk_storage = "auto";
+    std::string sk_storage = "auto", backend = "cpu";
 };
 
 // Only what applies: a period for a modulated (SDW) order, a domain size
@@ -99,12 +99,18 @@ void add_options(CLI::App* sub, AnalyzeOptions& o) {
                     "What of each state's S(k) to store: auto (full; planes above --sk-full-max in 3D), full, planes "
                     "(3D principal planes + radial average), or radial (the radial average alone)")
         ->capture_default_str();
+    sub->add_option("--analysis-backend", o.backend,
+                    "Where S(k), the site tallies and the sXY windings are computed: cpu (FFTW, OpenMP) or cuda "
+                    "(cuFFT and kernels on the GPU; the classification stays on the host)")
+        ->check(CLI::IsMember({"cpu", "cuda"}))
+        ->capture_default_str();
 }
 
 int execute(const AnalyzeOptions& o, const std::string& command_line) {
     AnalysisOptions opt = o.opt;
     opt.sk_full_max_sites = o.sk_full_max;
     opt.sk_storage = parse_sk_storage(o.sk_storage);
+    opt.on_device = o.backend == "cuda";
     check_all(analysis_parameters(), opt, ParamSource::command_line());
     if (o.sk_full_max < 1) throw Error("--sk-full-max: must be >= 1 (got " + std::to_string(o.sk_full_max) + ")",
                                         exit_code::usage);

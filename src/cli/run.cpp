@@ -38,7 +38,7 @@ struct RunOptions {
     std::string precision = "double", integrator = "rk4", backend = "auto", stepper = "fused", halo = "auto";
     std::string resume, continue_from;
     bool quiet = false, analyze = false, xdmf = false;
-    std::string sk_storage = "auto";
+    std::string sk_storage = "auto", analysis_backend = "cpu";
     CLI::Option* dim_opt = nullptr;
     CLI::Option* size_opt = nullptr;
     CLI::Option* stepper_opt = nullptr;
@@ -234,6 +234,10 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
     // classification needs computed by all ranks together, left here for rank
     // 0's writer thread, which classifies and writes.
     const AnalysisOptions aopt = analysis ? *analysis : AnalysisOptions{};
+    if (domain && aopt.on_device)
+        throw Error("--analysis-backend cuda: a lattice spread over MPI ranks is analysed by the ranks together on "
+                    "their CPUs; use --analysis-backend cpu",
+                    exit_code::usage);
     SpreadParts spread;
     RunHooks spread_hooks;
     if (domain && analyze)
@@ -397,6 +401,11 @@ void add_options(CLI::App* sub, RunOptions& o) {
                     "average for 3D above 2^18 sites), full, planes, or radial (the radial average alone: a "
                     "4096^2 lattice's full S(k) is 400 MB a state, its radial average 0.1 MB)")
         ->capture_default_str();
+    sub->add_option("--analysis-backend", o.analysis_backend,
+                    "With --analyze, where S(k), the site tallies and the sXY windings are computed: cpu (FFTW, "
+                    "OpenMP) or cuda (cuFFT and kernels on the run's GPU; the classification stays on the host)")
+        ->check(CLI::IsMember({"cpu", "cuda"}))
+        ->capture_default_str();
     sub->add_flag("--xdmf", o.xdmf,
                   "Also write OUTPUT.xdmf (+ OUTPUT.fields.h5) as the run goes: open it in ParaView to see every state "
                   "so far as a time series (see xyzmf export)");
@@ -485,7 +494,9 @@ int execute(const RunOptions& o) {
                     exit_code::usage);
     AnalysisOptions aopt;
     aopt.sk_storage = parse_sk_storage(o.sk_storage);
+    aopt.on_device = o.analysis_backend == "cuda";
     if (o.sk_storage != "auto" && !o.analyze) throw Error("--sk-storage " + o.sk_storage + ": needs --analyze", exit_code::usage);
+    if (aopt.on_device && !o.analyze) throw Error("--analysis-backend cuda: needs --analyze", exit_code::usage);
     validate(cfg);
     if (o.xdmf) check_xdmf_names(cfg.output, XdmfOptions{});  // refused before the run file exists
     const BackendKind kind = choose_backend(cfg.backend);

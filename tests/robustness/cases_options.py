@@ -226,6 +226,10 @@ def options_cases():
     add("analyze", "--sk-storage empty", ["--sk-storage", ""])
     add("run", "--sk-storage radial without --analyze", ["--sk-storage", "radial"])
     add("run", "--sk-storage radial --analyze", ["--sk-storage", "radial", "--analyze"], expect=(0,))
+    add("analyze", "--analysis-backend gpu", ["--analysis-backend", "gpu"])
+    add("run", "--analysis-backend cuda without --analyze", ["--analysis-backend", "cuda"])
+    # refused in one line without a device; analysed on it where there is one
+    add("analyze", "--analysis-backend cuda", ["--analysis-backend", "cuda"], expect=(0, 2))
     add("analyze", "--snapshot -1", ["--snapshot", "-1"])
     add("analyze", "--snapshot 99 (absent)", ["--snapshot", "99"], expect=(2, 3))
     add("analyze", f"--snapshot {I64}", ["--snapshot", I64])

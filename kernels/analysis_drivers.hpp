@@ -1,0 +1,55 @@
+// Host entry points of the device analysis kernels (kernels/analysis_kernels.cu
+// and the tally reduction in reduce_kernels.cu), in plain C++ for the
+// g++-compiled src/backends/analysis_cuda.cpp. Errors are recorded as for
+// every driver (cuda_drivers.hpp, take_driver_error); nothing throws.
+//
+// Everything runs on the given stream (a cudaStream_t): the analysis of a
+// snapshot runs on the writer thread while the stepping goes on in the legacy
+// default stream, and "synchronous" here waits for this stream alone.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "xyzmf/bloch_rhs.hpp"
+#include "xyzmf/lattice.hpp"
+#include "xyzmf/site_tally.hpp"
+
+namespace xyzmf {
+namespace cuda {
+
+// A plaquette with a corner without a phase (sxy_winding.hpp), in the int8
+// winding array (windings themselves lie in [-2, 2]).
+constexpr signed char kSkippedPlaquette = -128;
+
+// psi of every site of lat from the unpadded state s (x, y, z blocks of
+// lat.sites() values): sxy_phase of sxy_winding.hpp. Asynchronous.
+void launch_sxy_phase(const double* s, const Lattice& lat, double Jx, double Jy, double min_amplitude,
+                      double* psi, void* stream) noexcept;
+// The winding of every plaquette (plaquette_count(lat) of them) of psi, or
+// kSkippedPlaquette. Asynchronous.
+void launch_plaquette_windings(const double* psi, const Lattice& lat, signed char* winding, void* stream) noexcept;
+// How many of count windings are kSkippedPlaquette, and how many wind
+// (non-zero, not skipped). Synchronous; -1 on failure.
+std::int64_t count_skipped(const signed char* winding, std::int64_t count, void* stream) noexcept;
+std::int64_t count_wound(const signed char* winding, std::int64_t count, void* stream) noexcept;
+// The plaquette numbers that wind, ascending, and their windings, into
+// arrays of count_wound entries. Synchronous; false on failure.
+bool compact_wound(const signed char* winding, std::int64_t count, std::int64_t* number, signed char* wound,
+                   void* stream) noexcept;
+
+// power[m] = |F[m]|^2 of count complex values (re, im interleaved). Asynchronous.
+void launch_power(const double* spectrum, std::int64_t count, double* power, void* stream) noexcept;
+// (cos psi, sin psi, 0) as x, y, z blocks of n values, 0 where psi is NaN
+// (classify.hpp, psi_field). Asynchronous.
+void launch_phase_field(const double* psi, std::int64_t n, double* field, void* stream) noexcept;
+
+// tally_site of every site merged, the rate ds/dt from bloch_rhs with the
+// neighbours of lat; s unpadded, psi null away from an sXY point. Scratch of
+// reduce_scratch_bytes(). Synchronous; a default TallyTerms with residual
+// = +inf on failure.
+TallyTerms reduce_tallies(const double* s, const double* psi, const Lattice& lat, const SiteModel<double>& model,
+                          double stationary_residual, void* scratch, void* stream) noexcept;
+
+}  // namespace cuda
+}  // namespace xyzmf

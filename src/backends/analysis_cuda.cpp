@@ -1,0 +1,237 @@
+// DeviceAnalysis on CUDA (include/xyzmf/device_analysis.hpp): device buffers
+// made once per lattice, cuFFT plans for the three components at once, and the
+// drivers of kernels/analysis_drivers.hpp, all on a stream of the analysis's
+// own so that it runs beside the stepping.
+//
+// cuFFT is loaded when the first device analysis is made, not linked: the
+// library is 270 MB, not every machine with a GPU driver has it, and a
+// program that cannot start without it would also lose every CPU run.
+#include <cuda_runtime_api.h>
+#include <cufft.h>
+#include <dlfcn.h>
+
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "analysis_drivers.hpp"
+#include "cuda_check.hpp"
+#include "cuda_drivers.hpp"
+#include "xyzmf/backend.hpp"
+#include "xyzmf/device_analysis.hpp"
+#include "xyzmf/error.hpp"
+#include "xyzmf/sxy_winding.hpp"
+
+namespace xyzmf {
+namespace {
+
+using cuda_check::check;
+using cuda_check::check_driver;
+
+// The four cuFFT calls used, from libcufft.so.12 (CUDA 12 and 13 toolkits).
+struct CufftApi {
+    decltype(&cufftPlanMany) plan_many = nullptr;
+    decltype(&cufftSetStream) set_stream = nullptr;
+    decltype(&cufftExecD2Z) exec_d2z = nullptr;
+    decltype(&cufftDestroy) destroy = nullptr;
+    std::string error;  // why it could not be loaded; empty when loaded
+};
+
+const CufftApi& cufft() {
+    static CufftApi api;
+    static std::once_flag once;
+    std::call_once(once, [] {
+        // XYZMF_CUFFT: a library file of the user's choice (a toolkit off the
+        // loader's path, or a Python wheel's); else the loader's search.
+        const char* chosen = std::getenv("XYZMF_CUFFT");
+        void* lib = chosen && *chosen ? dlopen(chosen, RTLD_NOW | RTLD_LOCAL) : nullptr;
+        if (!lib) lib = dlopen("libcufft.so.12", RTLD_NOW | RTLD_LOCAL);
+        if (!lib) lib = dlopen("libcufft.so", RTLD_NOW | RTLD_LOCAL);
+        if (!lib) {
+            const char* why = dlerror();
+            api.error = why ? why : "not found";
+            return;
+        }
+        api.plan_many = reinterpret_cast<decltype(api.plan_many)>(dlsym(lib, "cufftPlanMany"));
+        api.set_stream = reinterpret_cast<decltype(api.set_stream)>(dlsym(lib, "cufftSetStream"));
+        api.exec_d2z = reinterpret_cast<decltype(api.exec_d2z)>(dlsym(lib, "cufftExecD2Z"));
+        api.destroy = reinterpret_cast<decltype(api.destroy)>(dlsym(lib, "cufftDestroy"));
+        if (!api.plan_many || !api.set_stream || !api.exec_d2z || !api.destroy) api.error = "a cuFFT function is missing";
+    });
+    if (!api.error.empty())
+        throw Error("--analysis-backend cuda: cannot load cuFFT (libcufft.so.12 of the CUDA toolkit: " + api.error +
+                        "); analyse on the host with --analysis-backend cpu",
+                    exit_code::usage);
+    return api;
+}
+
+void check_fft(cufftResult r, const char* call) {
+    if (r != CUFFT_SUCCESS) throw Error(std::string("cuFFT: ") + call + " failed (cufftResult " + std::to_string(int(r)) + ")");
+}
+
+// A device array released with its owner.
+template <class T>
+class DeviceArray {
+public:
+    DeviceArray() = default;
+    explicit DeviceArray(std::size_t count, const char* what) : count_(count) {
+        if (count) check(cudaMalloc(reinterpret_cast<void**>(&p_), count * sizeof(T)), what);
+    }
+    DeviceArray(const DeviceArray&) = delete;
+    DeviceArray& operator=(const DeviceArray&) = delete;
+    DeviceArray(DeviceArray&& o) noexcept : p_(o.p_), count_(o.count_) { o.p_ = nullptr; }
+    DeviceArray& operator=(DeviceArray&& o) noexcept {
+        std::swap(p_, o.p_);
+        std::swap(count_, o.count_);
+        return *this;
+    }
+    ~DeviceArray() { if (p_) cudaFree(p_); }
+    T* data() const { return p_; }
+    std::size_t size() const { return count_; }
+
+private:
+    T* p_ = nullptr;
+    std::size_t count_ = 0;
+};
+
+class CudaAnalysis final : public DeviceAnalysis {
+public:
+    CudaAnalysis(const Lattice& lat, const Couplings& c, double min_amplitude, double stationary_residual)
+        : lat_(lat), couplings_(c), min_amplitude_(min_amplitude), stationary_residual_(stationary_residual) {
+        const CufftApi& fft = cufft();
+        if (lat.sites() > INT_MAX) throw Error("--analysis-backend cuda: " + lattice_text(lat) + " has more sites than cuFFT's plans take (2^31 - 1)", exit_code::usage);
+        // The device of the thread that makes it: the analysis itself runs on the
+        // writer thread, whose current device is otherwise device 0.
+        check(cudaGetDevice(&device_), "cudaGetDevice");
+        check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreateWithFlags (analysis)");
+        const index_t N = lat.sites();
+        half_ = lat.L[0] / 2 + 1;
+        spectrum_count_ = N / lat.L[0] * half_;
+        state_ = DeviceArray<double>(std::size_t(3 * N), "cudaMalloc (analysis state)");
+        spectrum_ = DeviceArray<double>(std::size_t(2 * 3 * spectrum_count_), "cudaMalloc (analysis spectrum)");
+        power_ = DeviceArray<double>(std::size_t(3 * spectrum_count_), "cudaMalloc (analysis power)");
+        scratch_ = DeviceArray<char>(cuda::reduce_scratch_bytes(), "cudaMalloc (analysis scratch)");
+        if (sxy_) psi_ = DeviceArray<double>(std::size_t(N), "cudaMalloc (sXY phase)");
+        if (sxy_ && lat.dim >= 2)
+            winding_ = DeviceArray<signed char>(std::size_t(plaquette_count(lat)), "cudaMalloc (plaquette windings)");
+        // As FFTW: the slowest axis first, (Lz, Ly, Lx); the three components as a
+        // batch of three, N reals apart in, spectrum_count_ complex values apart out.
+        int n[3];
+        for (int a = 0; a < lat.dim; ++a) n[a] = int(lat.L[lat.dim - 1 - a]);
+        int out_n[3] = {n[0], n[1], n[2]};
+        out_n[lat.dim - 1] = int(half_);
+        check_fft(fft.plan_many(&plan_, lat.dim, n, n, 1, int(N), out_n, 1, int(spectrum_count_), CUFFT_D2Z, 3),
+                  "cufftPlanMany");
+        planned_ = true;
+        check_fft(fft.set_stream(plan_, stream_), "cufftSetStream");
+    }
+    ~CudaAnalysis() override {
+        cudaStreamSynchronize(stream_);
+        if (planned_) cufft().destroy(plan_);
+        cudaStreamDestroy(stream_);
+        cudaGetLastError();
+    }
+
+    DeviceAnalysisResult analyze(const double* host_state, bool (*psi_spectrum)(const TallyTerms&, const void*),
+                                 const void* context) override {
+        const auto t0 = std::chrono::steady_clock::now();
+        check(cudaSetDevice(device_), "cudaSetDevice (analysis)");
+        const index_t N = lat_.sites();
+        void* stream = stream_;
+        DeviceAnalysisResult r;
+        check(cudaMemcpyAsync(state_.data(), host_state, sizeof(double) * std::size_t(3 * N), cudaMemcpyHostToDevice, stream_),
+              "cudaMemcpyAsync (analysis state)");
+        spectra(r.power);
+        r.phase = sxy_;
+        if (r.phase) {
+            cuda::launch_sxy_phase(state_.data(), lat_, couplings_.Jx, couplings_.Jy, min_amplitude_, psi_.data(), stream);
+            check_driver("sXY phase field");
+        }
+        r.tallies = cuda::reduce_tallies(state_.data(), r.phase ? psi_.data() : nullptr, lat_,
+                                         SiteModel<double>::make(couplings_, lat_.dim), stationary_residual_,
+                                         scratch_.data(), stream);
+        check_driver("site tallies");
+        if (r.phase && lat_.dim >= 2) windings(r);
+        if (r.phase && psi_spectrum && psi_spectrum(r.tallies, context)) {
+            cuda::launch_phase_field(psi_.data(), N, state_.data(), stream);  // the state is no longer needed
+            check_driver("phase field");
+            spectra(r.psi_power);
+        }
+        check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (analysis)");
+        r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        return r;
+    }
+
+private:
+    // |F(k)|^2 of the three blocks now in state_, on the half spectrum, to the host.
+    void spectra(std::vector<double> (&power)[3]) {
+        check_fft(cufft().exec_d2z(plan_, state_.data(), reinterpret_cast<cufftDoubleComplex*>(spectrum_.data())),
+                  "cufftExecD2Z");
+        cuda::launch_power(spectrum_.data(), 3 * spectrum_count_, power_.data(), stream_);
+        check_driver("power spectrum");
+        for (int c = 0; c < 3; ++c) {
+            power[c].resize(std::size_t(spectrum_count_));
+            check(cudaMemcpyAsync(power[c].data(), power_.data() + c * spectrum_count_,
+                                  sizeof(double) * std::size_t(spectrum_count_), cudaMemcpyDeviceToHost, stream_),
+                  "cudaMemcpyAsync (power spectrum)");
+        }
+        check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (power spectrum)");
+    }
+
+    void windings(DeviceAnalysisResult& r) {
+        const std::int64_t P = plaquette_count(lat_);
+        void* stream = stream_;
+        cuda::launch_plaquette_windings(psi_.data(), lat_, winding_.data(), stream);
+        check_driver("plaquette windings");
+        r.plaquettes = P;
+        r.skipped = cuda::count_skipped(winding_.data(), P, stream);
+        check_driver("skipped plaquettes");
+        const std::int64_t wound = cuda::count_wound(winding_.data(), P, stream);
+        check_driver("wound plaquettes");
+        DeviceArray<std::int64_t> number(std::size_t(wound), "cudaMalloc (vortex plaquettes)");
+        DeviceArray<signed char> charge(std::size_t(wound), "cudaMalloc (vortex charges)");
+        if (wound > 0) {
+            cuda::compact_wound(winding_.data(), P, number.data(), charge.data(), stream);
+            check_driver("vortex compaction");
+        }
+        r.wound.resize(std::size_t(wound));
+        std::vector<signed char> w(static_cast<std::size_t>(wound));
+        if (wound > 0) {
+            check(cudaMemcpyAsync(r.wound.data(), number.data(), sizeof(std::int64_t) * std::size_t(wound),
+                                  cudaMemcpyDeviceToHost, stream_), "cudaMemcpyAsync (vortex plaquettes)");
+            check(cudaMemcpyAsync(w.data(), charge.data(), std::size_t(wound), cudaMemcpyDeviceToHost, stream_),
+                  "cudaMemcpyAsync (vortex charges)");
+            check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (vortices)");
+        }
+        r.winding.assign(w.begin(), w.end());
+    }
+
+    Lattice lat_;
+    Couplings couplings_;
+    double min_amplitude_, stationary_residual_;
+    // An sXY point (classify.hpp, is_sxy_point): the phase field, its windings in 2D and 3D.
+    bool sxy_ = couplings_.Jz == 0 && couplings_.Jx * couplings_.Jy < 0;
+    int device_ = 0;
+    cudaStream_t stream_ = nullptr;
+    cufftHandle plan_ = 0;
+    bool planned_ = false;
+    index_t half_ = 0, spectrum_count_ = 0;
+    DeviceArray<double> state_, spectrum_, power_, psi_;
+    DeviceArray<signed char> winding_;
+    DeviceArray<char> scratch_;
+};
+
+}  // namespace
+
+std::unique_ptr<DeviceAnalysis> make_device_analysis(const Lattice& lat, const Couplings& c, double min_amplitude,
+                                                     double stationary_residual) {
+    if (cuda_device_count() == 0)
+        throw Error("--analysis-backend cuda: no CUDA device here; analyse on the host with --analysis-backend cpu", exit_code::usage);
+    return std::make_unique<CudaAnalysis>(lat, c, min_amplitude, stationary_residual);
+}
+
+}  // namespace xyzmf
