@@ -27,16 +27,17 @@ constexpr signed char kSkippedPlaquette = -128;
 void launch_sxy_phase(const double* s, const Lattice& lat, double Jx, double Jy, double min_amplitude,
                       double* psi, void* stream) noexcept;
 // The winding of every plaquette (plaquette_count(lat) of them) of psi, or
-// kSkippedPlaquette. Asynchronous.
-void launch_plaquette_windings(const double* psi, const Lattice& lat, signed char* winding, void* stream) noexcept;
-// How many of count windings are kSkippedPlaquette, and how many wind
-// (non-zero, not skipped). Synchronous; -1 on failure.
-std::int64_t count_skipped(const signed char* winding, std::int64_t count, void* stream) noexcept;
-std::int64_t count_wound(const signed char* winding, std::int64_t count, void* stream) noexcept;
-// The plaquette numbers that wind, ascending, and their windings, into
-// arrays of count_wound entries. Synchronous; false on failure.
-bool compact_wound(const signed char* winding, std::int64_t count, std::int64_t* number, signed char* wound,
-                   void* stream) noexcept;
+// kSkippedPlaquette; counts[0] = the skipped plaquettes, counts[1] = those
+// that wind (device memory, set here). Asynchronous.
+void launch_plaquette_windings(const double* psi, const Lattice& lat, signed char* winding,
+                               unsigned long long* counts, void* stream) noexcept;
+// Scratch compact_wound needs for count plaquettes (0 on failure).
+std::size_t compact_scratch_bytes(std::int64_t count) noexcept;
+// The numbers of the plaquettes that wind, ascending, and their windings,
+// into arrays of at least counts[1] entries; *selected (device) receives how
+// many. Asynchronous.
+void compact_wound(const signed char* winding, std::int64_t count, std::int64_t* number, signed char* wound,
+                   std::int64_t* selected, void* scratch, std::size_t scratch_bytes, void* stream) noexcept;
 
 // power[m] = |F[m]|^2 of count complex values (re, im interleaved). Asynchronous.
 void launch_power(const double* spectrum, std::int64_t count, double* power, void* stream) noexcept;

@@ -3,14 +3,17 @@
 // site and per plaquette is the host's (include/xyzmf/sxy_winding.hpp); the
 // compaction keeps the plaquettes' order, so the vortex list comes back in
 // the order the host analysis lists it.
+//
+// Nothing here allocates or frees device memory: cudaFree waits for every
+// stream, the stepping's too, so the counts come from the winding kernel itself
+// and the compaction (CUB) runs in scratch the caller allocated once.
 #include <cuda_runtime.h>
-#include <thrust/copy.h>
-#include <thrust/count.h>
-#include <thrust/system/cuda/execution_policy.h>
 #include <thrust/iterator/counting_iterator.h>
 
+#include <cub/block/block_reduce.cuh>
+#include <cub/device/device_select.cuh>
+
 #include <cmath>
-#include <exception>
 
 #include "analysis_drivers.hpp"
 #include "cuda_check.cuh"
@@ -36,11 +39,25 @@ __global__ void sxy_phase_kernel(const double* s, const Lattice lat, double Jx, 
     }
 }
 
-__global__ void winding_kernel(const double* psi, const Lattice lat, signed char* winding) {
+// Each plaquette's winding, and per block the skipped and wound plaquettes
+// added to counts[0] and counts[1] (integer atomics: the totals do not depend
+// on the order the blocks finish in).
+__global__ void __launch_bounds__(kThreads) winding_kernel(const double* psi, const Lattice lat, signed char* winding,
+                                                           unsigned long long* counts) {
     const index_t P = plaquette_count(lat);
+    unsigned long long skipped = 0, wound = 0;
     for (index_t q = index_t(blockIdx.x) * blockDim.x + threadIdx.x; q < P; q += index_t(gridDim.x) * blockDim.x) {
         const PlaquetteWinding w = plaquette_winding_at(lat, psi, q);
         winding[q] = w.skipped ? kSkippedPlaquette : static_cast<signed char>(w.winding);
+        skipped += w.skipped;
+        wound += !w.skipped && w.winding != 0;
+    }
+    using Reduce = cub::BlockReduce<unsigned long long, kThreads>;
+    __shared__ typename Reduce::TempStorage tmp[2];
+    const unsigned long long block_skipped = Reduce(tmp[0]).Sum(skipped), block_wound = Reduce(tmp[1]).Sum(wound);
+    if (threadIdx.x == 0) {
+        if (block_skipped) atomicAdd(&counts[0], block_skipped);
+        if (block_wound) atomicAdd(&counts[1], block_wound);
     }
 }
 
@@ -63,28 +80,16 @@ __global__ void phase_field_kernel(const double* psi, std::int64_t n, double* fi
     }
 }
 
-struct Skipped {
-    __host__ __device__ bool operator()(signed char w) const { return w == kSkippedPlaquette; }
-};
+// A plaquette that winds, by its value or by its number.
 struct Wound {
     __host__ __device__ bool operator()(signed char w) const { return w != 0 && w != kSkippedPlaquette; }
 };
+struct WoundAt {
+    const signed char* winding;
+    __host__ __device__ bool operator()(std::int64_t q) const { return Wound{}(winding[q]); }
+};
 
 cudaStream_t as_stream(void* s) { return static_cast<cudaStream_t>(s); }
-
-// Thrust reports failures by exceptions; drivers record them instead.
-template <class F>
-bool guarded(const char* what, void* stream, F&& f) noexcept {
-    try {
-        f(thrust::cuda::par.on(as_stream(stream)));
-        return check(cudaStreamSynchronize(as_stream(stream)), what);
-    } catch (const std::exception& e) {
-        detail::record_error(what, int(cudaErrorUnknown), e.what());
-    } catch (...) {
-        detail::record_error(what, int(cudaErrorUnknown), "unknown exception");
-    }
-    return false;
-}
 
 }  // namespace
 
@@ -94,33 +99,39 @@ void launch_sxy_phase(const double* s, const Lattice& lat, double Jx, double Jy,
     check(cudaGetLastError(), "cudaLaunchKernel(sxy_phase)");
 }
 
-void launch_plaquette_windings(const double* psi, const Lattice& lat, signed char* winding, void* stream) noexcept {
-    winding_kernel<<<blocks_for(plaquette_count(lat)), kThreads, 0, as_stream(stream)>>>(psi, lat, winding);
+void launch_plaquette_windings(const double* psi, const Lattice& lat, signed char* winding,
+                               unsigned long long* counts, void* stream) noexcept {
+    if (!check(cudaMemsetAsync(counts, 0, 2 * sizeof(unsigned long long), as_stream(stream)),
+               "cudaMemsetAsync(plaquette counts)"))
+        return;
+    winding_kernel<<<blocks_for(plaquette_count(lat)), kThreads, 0, as_stream(stream)>>>(psi, lat, winding, counts);
     check(cudaGetLastError(), "cudaLaunchKernel(plaquette_windings)");
 }
 
-std::int64_t count_skipped(const signed char* winding, std::int64_t count, void* stream) noexcept {
-    std::int64_t r = -1;
-    guarded("thrust::count_if(skipped plaquettes)", stream,
-            [&](auto policy) { r = thrust::count_if(policy, winding, winding + count, Skipped{}); });
-    return r;
+std::size_t compact_scratch_bytes(std::int64_t count) noexcept {
+    // CUB's scratch for either selection (the numbers, then the windings), the larger.
+    std::size_t a = 0, b = 0;
+    const thrust::counting_iterator<std::int64_t> numbers(0);
+    std::int64_t* none = nullptr;
+    const signed char* w = nullptr;
+    signed char* out = nullptr;
+    if (!check(cub::DeviceSelect::If(nullptr, a, numbers, none, none, count, WoundAt{w}), "cub::DeviceSelect::If(size)") ||
+        !check(cub::DeviceSelect::If(nullptr, b, w, out, none, count, Wound{}), "cub::DeviceSelect::If(size)"))
+        return 0;
+    return a > b ? a : b;
 }
 
-std::int64_t count_wound(const signed char* winding, std::int64_t count, void* stream) noexcept {
-    std::int64_t r = -1;
-    guarded("thrust::count_if(wound plaquettes)", stream,
-            [&](auto policy) { r = thrust::count_if(policy, winding, winding + count, Wound{}); });
-    return r;
-}
-
-bool compact_wound(const signed char* winding, std::int64_t count, std::int64_t* number, signed char* wound,
-                   void* stream) noexcept {
-    return guarded("thrust::copy_if(wound plaquettes)", stream, [&](auto policy) {
-        // copy_if is stable: the numbers come out ascending, the host's order.
-        thrust::copy_if(policy, thrust::counting_iterator<std::int64_t>(0),
-                        thrust::counting_iterator<std::int64_t>(count), winding, number, Wound{});
-        thrust::copy_if(policy, winding, winding + count, winding, wound, Wound{});
-    });
+void compact_wound(const signed char* winding, std::int64_t count, std::int64_t* number, signed char* wound,
+                   std::int64_t* selected, void* scratch, std::size_t scratch_bytes, void* stream) noexcept {
+    // Selections keep the input order: the numbers come out ascending, the host's order.
+    std::size_t bytes = scratch_bytes;
+    if (!check(cub::DeviceSelect::If(scratch, bytes, thrust::counting_iterator<std::int64_t>(0), number, selected, count,
+                                     WoundAt{winding}, as_stream(stream)),
+               "cub::DeviceSelect::If(vortex plaquettes)"))
+        return;
+    bytes = scratch_bytes;
+    check(cub::DeviceSelect::If(scratch, bytes, winding, wound, selected, count, Wound{}, as_stream(stream)),
+          "cub::DeviceSelect::If(vortex charges)");
 }
 
 void launch_power(const double* spectrum, std::int64_t count, double* power, void* stream) noexcept {

@@ -10,6 +10,7 @@
 #include <cufft.h>
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cstdlib>
@@ -103,7 +104,10 @@ public:
     CudaAnalysis(const Lattice& lat, const Couplings& c, double min_amplitude, double stationary_residual)
         : lat_(lat), couplings_(c), min_amplitude_(min_amplitude), stationary_residual_(stationary_residual) {
         const CufftApi& fft = cufft();
-        if (lat.sites() > INT_MAX) throw Error("--analysis-backend cuda: " + lattice_text(lat) + " has more sites than cuFFT's plans take (2^31 - 1)", exit_code::usage);
+        if (3 * lat.sites() > INT_MAX)  // cufftPlanMany's sizes are int: three components of N
+            throw Error("--analysis-backend cuda: " + lattice_text(lat) +
+                            " is larger than the device analysis takes (3 N < 2^31); use --analysis-backend cpu",
+                        exit_code::usage);
         // The device of the thread that makes it: the analysis itself runs on the
         // writer thread, whose current device is otherwise device 0.
         check(cudaGetDevice(&device_), "cudaGetDevice");
@@ -116,11 +120,19 @@ public:
         power_ = DeviceArray<double>(std::size_t(3 * spectrum_count_), "cudaMalloc (analysis power)");
         scratch_ = DeviceArray<char>(cuda::reduce_scratch_bytes(), "cudaMalloc (analysis scratch)");
         if (sxy_) psi_ = DeviceArray<double>(std::size_t(N), "cudaMalloc (sXY phase)");
-        if (sxy_ && lat.dim >= 2)
-            winding_ = DeviceArray<signed char>(std::size_t(plaquette_count(lat)), "cudaMalloc (plaquette windings)");
+        if (sxy_ && lat.dim >= 2) {
+            const std::int64_t P = plaquette_count(lat);
+            winding_ = DeviceArray<signed char>(std::size_t(P), "cudaMalloc (plaquette windings)");
+            counts_ = DeviceArray<unsigned long long>(2, "cudaMalloc (plaquette counts)");
+            selected_ = DeviceArray<std::int64_t>(1, "cudaMalloc (vortex count)");
+            const std::size_t bytes = cuda::compact_scratch_bytes(P);
+            check_driver("vortex compaction scratch");
+            // (never empty: CUB takes a null scratch for a question about its size)
+            compact_scratch_ = DeviceArray<char>(std::max<std::size_t>(bytes, 256), "cudaMalloc (vortex compaction scratch)");
+        }
         // As FFTW: the slowest axis first, (Lz, Ly, Lx); the three components as a
         // batch of three, N reals apart in, spectrum_count_ complex values apart out.
-        int n[3];
+        int n[3] = {1, 1, 1};
         for (int a = 0; a < lat.dim; ++a) n[a] = int(lat.L[lat.dim - 1 - a]);
         int out_n[3] = {n[0], n[1], n[2]};
         out_n[lat.dim - 1] = int(half_);
@@ -185,28 +197,39 @@ private:
     void windings(DeviceAnalysisResult& r) {
         const std::int64_t P = plaquette_count(lat_);
         void* stream = stream_;
-        cuda::launch_plaquette_windings(psi_.data(), lat_, winding_.data(), stream);
+        cuda::launch_plaquette_windings(psi_.data(), lat_, winding_.data(), counts_.data(), stream);
         check_driver("plaquette windings");
+        unsigned long long counts[2] = {0, 0};
+        check(cudaMemcpyAsync(counts, counts_.data(), sizeof counts, cudaMemcpyDeviceToHost, stream_),
+              "cudaMemcpyAsync (plaquette counts)");
+        check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (plaquette counts)");
         r.plaquettes = P;
-        r.skipped = cuda::count_skipped(winding_.data(), P, stream);
-        check_driver("skipped plaquettes");
-        const std::int64_t wound = cuda::count_wound(winding_.data(), P, stream);
-        check_driver("wound plaquettes");
-        DeviceArray<std::int64_t> number(std::size_t(wound), "cudaMalloc (vortex plaquettes)");
-        DeviceArray<signed char> charge(std::size_t(wound), "cudaMalloc (vortex charges)");
-        if (wound > 0) {
-            cuda::compact_wound(winding_.data(), P, number.data(), charge.data(), stream);
-            check_driver("vortex compaction");
-        }
+        r.skipped = std::int64_t(counts[0]);
+        const std::int64_t wound = std::int64_t(counts[1]);
         r.wound.resize(std::size_t(wound));
-        std::vector<signed char> w(static_cast<std::size_t>(wound));
-        if (wound > 0) {
-            check(cudaMemcpyAsync(r.wound.data(), number.data(), sizeof(std::int64_t) * std::size_t(wound),
-                                  cudaMemcpyDeviceToHost, stream_), "cudaMemcpyAsync (vortex plaquettes)");
-            check(cudaMemcpyAsync(w.data(), charge.data(), std::size_t(wound), cudaMemcpyDeviceToHost, stream_),
-                  "cudaMemcpyAsync (vortex charges)");
-            check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (vortices)");
+        r.winding.clear();
+        if (wound == 0) return;
+        // Grown, never shrunk: a free waits for the stepping too (analysis_kernels.cu).
+        if (std::size_t(wound) > number_.size()) {
+            const std::size_t room = std::size_t(wound) + std::size_t(wound) / 2;
+            number_ = DeviceArray<std::int64_t>(room, "cudaMalloc (vortex plaquettes)");
+            charge_ = DeviceArray<signed char>(room, "cudaMalloc (vortex charges)");
         }
+        cuda::compact_wound(winding_.data(), P, number_.data(), charge_.data(), selected_.data(), compact_scratch_.data(),
+                            compact_scratch_.size(), stream);
+        check_driver("vortex compaction");
+        std::vector<signed char> w(static_cast<std::size_t>(wound));
+        check(cudaMemcpyAsync(r.wound.data(), number_.data(), sizeof(std::int64_t) * std::size_t(wound),
+                              cudaMemcpyDeviceToHost, stream_), "cudaMemcpyAsync (vortex plaquettes)");
+        check(cudaMemcpyAsync(w.data(), charge_.data(), std::size_t(wound), cudaMemcpyDeviceToHost, stream_),
+              "cudaMemcpyAsync (vortex charges)");
+        std::int64_t selected = 0;
+        check(cudaMemcpyAsync(&selected, selected_.data(), sizeof selected, cudaMemcpyDeviceToHost, stream_),
+              "cudaMemcpyAsync (vortex count)");
+        check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (vortices)");
+        if (selected != wound)
+            throw Error("device analysis: " + std::to_string(selected) + " vortex plaquettes compacted, " +
+                        std::to_string(wound) + " counted (internal error)");
         r.winding.assign(w.begin(), w.end());
     }
 
@@ -221,8 +244,10 @@ private:
     bool planned_ = false;
     index_t half_ = 0, spectrum_count_ = 0;
     DeviceArray<double> state_, spectrum_, power_, psi_;
-    DeviceArray<signed char> winding_;
-    DeviceArray<char> scratch_;
+    DeviceArray<signed char> winding_, charge_;
+    DeviceArray<std::int64_t> number_, selected_;
+    DeviceArray<unsigned long long> counts_;
+    DeviceArray<char> scratch_, compact_scratch_;
 };
 
 }  // namespace
