@@ -63,6 +63,11 @@ template <class Real>
 Observables reduce_observables(const Real* s, const Real* dsdt, const Lattice& lat, index_t first, index_t last,
                                void* scratch) noexcept;
 
+// Observables of each copy of lat (lat.copies of them) into out[copy]
+// (device memory): a block per copy. Asynchronous.
+template <class Real>
+void reduce_observables_per_copy(const Real* s, const Real* dsdt, const Lattice& lat, Observables* out) noexcept;
+
 namespace detail {
 // Keeps the first error until take_driver_error(); used by the .cu files only.
 void record_error(const char* call, int code, const char* message) noexcept;

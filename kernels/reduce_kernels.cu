@@ -68,6 +68,18 @@ __global__ void __launch_bounds__(kThreads) observe_partials(const Real* s, cons
     block_store(mine, partial + blockIdx.x, MergeOp{});
 }
 
+// One block per copy of a batch, its sites in a fixed order.
+template <class Real>
+__global__ void __launch_bounds__(kThreads) observe_copy(const Real* s, const Real* dsdt, const Lattice lat,
+                                                         Observables* out) {
+    const index_t Lx = lat.L[0], Ly = lat.L[1], Lxy = Lx * Ly, Ns = lat.copy_sites();
+    const index_t first = index_t(blockIdx.x) * Ns;
+    Observables mine;
+    for (index_t n = first + threadIdx.x; n < first + Ns; n += kThreads)
+        mine.merge(observe_site(s, dsdt, lat, n % Lx, (n / Lx) % Ly, n / Lxy));
+    block_store(mine, out + blockIdx.x, MergeOp{});
+}
+
 struct TallyOp {
     __device__ TallyTerms operator()(TallyTerms a, const TallyTerms& b) const {
         a.merge(b);
@@ -183,6 +195,15 @@ TallyTerms reduce_tallies(const double* s, const double* psi, const Lattice& lat
     return host;
 }
 
+template <class Real>
+void reduce_observables_per_copy(const Real* s, const Real* dsdt, const Lattice& lat, Observables* out) noexcept {
+    if (lat.copies <= 0) return;
+    observe_copy<Real><<<unsigned(lat.copies), kThreads>>>(s, dsdt, lat, out);
+    check(cudaGetLastError(), "cudaLaunchKernel(observe_copy)");
+}
+
+template void reduce_observables_per_copy<float>(const float*, const float*, const Lattice&, Observables*) noexcept;
+template void reduce_observables_per_copy<double>(const double*, const double*, const Lattice&, Observables*) noexcept;
 template double reduce_error_norm<float>(const ErrorArgs<float>&, index_t, void*) noexcept;
 template double reduce_error_norm<double>(const ErrorArgs<double>&, index_t, void*) noexcept;
 template Observables reduce_observables<float>(const float*, const float*, const Lattice&, index_t, index_t,

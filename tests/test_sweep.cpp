@@ -4,6 +4,8 @@
 #include "helpers.hpp"
 #include "xyzmf/error.hpp"
 #include "sweep.hpp"
+#include "sweep_slots.hpp"
+#include "analysis.hpp"
 
 namespace xyzmf::test {
 namespace {
@@ -17,24 +19,18 @@ TEST_P(Sweep, BatchOfLatticesEqualsSingleRunsBitForBit) {
     const Lattice one = lattice(2, 8);
     const std::vector<Couplings> points = {{2, 0, 1, 1, 0}, {-3, 1, 1, 1, 0.1}, {1, -1, 0, 1, 0}, {4, 2, 1, 1, 0},
                                            {4, 2, 1, 1, 0}};  // the last two: identical copies
-    Lattice batch = one;
-    batch.copies = index_t(points.size());
-    const index_t Ns = one.sites();
-    HostState state(3 * std::size_t(batch.sites()));
-    std::vector<HostState> starts;
-    for (std::size_t b = 0; b < points.size(); ++b) {
-        starts.push_back(make_initial_state("random", one, 100 + (b < 4 ? b : 3), 0));
-        for (int c = 0; c < 3; ++c)
-            std::copy(starts[b].begin() + c * Ns, starts[b].begin() + (c + 1) * Ns, state.begin() + c * batch.sites() + b * Ns);
-    }
-    const HostState fin = evolve_batch(batch, points, state, {0.01, 2.005, 0, 1e-4}, Precision::float64, GetParam());
+    auto start = [](std::int64_t b) { return make_initial_state("random", lattice(2, 8), 100 + (b < 4 ? b : 3), 0); };
+    std::vector<SlotOutcome> fin(points.size());
+    run_in_slots(one, std::int64_t(points.size()), std::int64_t(points.size()),
+                 [&](std::int64_t b) { return points[std::size_t(b)]; }, start, {0.01, 2.005, 0, 1e-4},
+                 Precision::float64, GetParam(), [&](std::int64_t b, SlotOutcome&& o) { fin[std::size_t(b)] = std::move(o); });
     for (std::size_t b = 0; b < points.size(); ++b) {
         RunConfig c = config(one, points[b].Jx, points[b].Jy, points[b].Jz, points[b].gamma, points[b].gamma_phi);
         c.numerics.t_end = 2.005;  // last step shortened, in both
-        const HostState single = evolve(c, GetParam(), starts[b]);
-        for (int comp = 0; comp < 3; ++comp)
-            for (index_t n = 0; n < Ns; ++n)
-                ASSERT_EQ(fin[comp * batch.sites() + b * Ns + n], single[comp * Ns + n]) << "copy " << b;
+        const HostState single = evolve(c, GetParam(), start(std::int64_t(b)));
+        EXPECT_EQ(fin[b].t_final, 2.005);
+        ASSERT_EQ(fin[b].state.size(), single.size());
+        for (std::size_t n = 0; n < single.size(); ++n) ASSERT_EQ(fin[b].state[n], single[n]) << "copy " << b;
     }
 }
 
@@ -116,6 +112,77 @@ TEST_P(Sweep, MergedShardsEqualTheUnshardedMap) {
     SweepConfig c0;
     const SweepResults s0 = read_sweep(shards[0], c0);
     EXPECT_NE(std::count(s0.phase.begin(), s0.phase.end(), kNotDone), 0);
+}
+
+// Each lattice of a sweep runs on its own clock in a slot (src/phase/sweep_slots.hpp):
+// stationary points stop early and free their slot for the next. Its result must
+// be what it gives alone: the same whatever the batch size (slots), bit for bit,
+// and what a single run to its own t_final gives.
+SweepConfig settling_sweep(const std::string& out, BackendKind kind, int batch_points, double t_end) {
+    SweepConfig c;
+    // FM (Jx = 2), AFM (Jx = -2) and XXZ (Jx = Jy, PM) points settle fast, the
+    // rest of the grid more slowly or not before t_end.
+    c.grid = {parse_axis("Jx:-2:2:3", "--x"), parse_axis("Jy:0:1:3", "--y"), {0, 0, 1, 1, 0}};
+    c.lattice = lattice(2, 6);
+    c.replicas = 2;
+    c.numerics = {0.02, t_end, 1e-3, 1e-4};
+    c.batch_points = batch_points;
+    c.backend = kind == BackendKind::cpu ? BackendRequest::cpu : BackendRequest::cuda;
+    c.output = out;
+    return c;
+}
+
+void expect_same_results(const SweepResults& x, const SweepResults& y, const std::string& what) {
+    EXPECT_EQ(x.phase, y.phase) << what;
+    EXPECT_EQ(x.order, y.order) << what;
+    EXPECT_EQ(x.m_perp, y.m_perp) << what;
+    EXPECT_EQ(x.residual, y.residual) << what;
+    EXPECT_EQ(x.t_final, y.t_final) << what;
+    EXPECT_EQ(x.k, y.k) << what;
+    EXPECT_EQ(x.peak_weight, y.peak_weight) << what;
+}
+
+TEST_P(Sweep, EachLatticeEndsAsItWouldAloneWhateverItsSlot) {
+    ScratchDir dir;
+    // t_end 40 (whole checks: slots refilled at once) and 30.01 (a shortened
+    // last step: lattices run in groups, each still stopping on its own).
+    for (double t_end : {40.0, 30.01}) {
+        std::vector<SweepResults> all;
+        std::vector<long long> steps;
+        for (int batch : {1, 2, 9}) {
+            const SweepConfig c = settling_sweep(dir.file("b" + std::to_string(batch) + ".h5"), GetParam(), batch, t_end);
+            SweepConfig back = c;
+            back.overwrite = true;
+            steps.push_back(run_sweep(back, false).site_steps);
+            SweepConfig read;
+            all.push_back(read_sweep(c.output, read));
+        }
+        for (std::size_t i = 1; i < all.size(); ++i) {
+            expect_same_results(all[i], all[0], "t_end " + std::to_string(t_end) + ", batch " + std::to_string(i));
+            EXPECT_EQ(steps[i], steps[0]) << "every lattice takes its own steps, whatever shares its batch";
+        }
+        // Some lattices stopped early, some ran to t_end: the case is not trivial.
+        const SweepResults& r = all[0];
+        const double early = *std::min_element(r.t_final.begin(), r.t_final.end());
+        const double late = *std::max_element(r.t_final.begin(), r.t_final.end());
+        EXPECT_LE(early, t_end - 10) << "no lattice settled early";
+        EXPECT_EQ(late, t_end) << "every lattice settled";
+        // A lattice alone, run to the time it stopped at, is the stored one.
+        const SweepConfig c = settling_sweep("", GetParam(), 1, t_end);
+        for (int p : {0, 4, 8}) {
+            for (int rep = 0; rep < 2; ++rep) {
+                const std::size_t e = std::size_t(p) * 2 + rep;
+                const Couplings k = c.grid.at(p);
+                RunConfig one = config(c.lattice, k.Jx, k.Jy, k.Jz, k.gamma, k.gamma_phi);
+                one.numerics.dt = 0.02;
+                one.numerics.t_end = r.t_final[e];
+                const HostState s = evolve(one, GetParam(), make_initial_state("random", c.lattice, c.seed + rep, 0));
+                const StateAnalysis a = Analyzer(c.lattice, k, c.analysis).analyze(s, r.t_final[e], -1, "");
+                EXPECT_EQ(a.cls.m_perp, r.m_perp[e]) << "point " << p << " replica " << rep;
+                EXPECT_EQ(a.cls.residual, r.residual[e]) << "point " << p << " replica " << rep;
+            }
+        }
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Sweep, ::testing::ValuesIn(all_backends()), backend_name);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "xyzmf/dtwa_site.hpp"
 #include "xyzmf/lattice.hpp"
@@ -55,6 +56,9 @@ public:
     // spread over several, src/core/domain.hpp), or over all of them.
     virtual Observables observe(const Real* s, const Real* dsdt, const Lattice& lat, index_t first, index_t last) = 0;
     Observables observe(const Real* s, const Real* dsdt, const Lattice& lat) { return observe(s, dsdt, lat, 0, lat.sites()); }
+    // The same for each copy of a batch (lat.copies of them, in order), in
+    // one pass: a sweep stops, and refills, each lattice on its own.
+    virtual std::vector<Observables> observe_copies(const Real* s, const Real* dsdt, const Lattice& lat) = 0;
 
     // Host memory for snapshots: page-locked on CUDA, so copies to it can
     // run alongside kernels.

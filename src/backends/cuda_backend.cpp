@@ -49,6 +49,7 @@ public:
         cudaStreamDestroy(copy_stream_);
         for (void* p : staging_free_) cudaFree(p);
         cudaFree(scratch_);
+        cudaFree(copies_);
         cudaGetLastError();
     }
     CudaBackend(const CudaBackend&) = delete;
@@ -207,6 +208,21 @@ public:
         check_driver("observables");
         return o;
     }
+    std::vector<Observables> observe_copies(const Real* s, const Real* dsdt, const Lattice& lat) override {
+        std::vector<Observables> out(std::size_t(lat.copies));
+        const std::size_t bytes = out.size() * sizeof(Observables);
+        if (bytes > copies_bytes_) {  // grown, never shrunk: sweeps ask every 1/gamma
+            cudaFree(copies_);
+            copies_ = nullptr;
+            copies_bytes_ = 0;
+            check(cudaMalloc(&copies_, bytes), "cudaMalloc (per-copy observables)");
+            copies_bytes_ = bytes;
+        }
+        cuda::reduce_observables_per_copy(s, dsdt, lat, static_cast<Observables*>(copies_));
+        check_driver("per-copy observables");
+        check(cudaMemcpy(out.data(), copies_, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy (per-copy observables)");
+        return out;
+    }
 
 private:
     // The tiled scheme (fused_rk4.hpp), kept for comparison: tiles of 128
@@ -290,6 +306,8 @@ private:
 
     std::string description_;
     void* scratch_ = nullptr;
+    void* copies_ = nullptr;  // per-copy observables (observe_copies)
+    std::size_t copies_bytes_ = 0;
     cudaStream_t copy_stream_ = nullptr;
     std::mutex staging_mutex_;
     std::vector<void*> staging_free_;

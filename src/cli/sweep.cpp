@@ -133,13 +133,14 @@ void add_options(CLI::App* sub, SweepOptions& o) {
     add(sub->add_option("--dt", o.cfg.numerics.dt, "RK4 time step, units of 1/gamma (run: 0.01; a map classifies phases rather than resolving "
                                           "states to the last digit: --dt 0.01 gives run's accuracy)")->capture_default_str());
     add(sub->add_option("--t-end", o.cfg.numerics.t_end, "Time each lattice runs, units of 1/gamma (run: 100; the points near phase boundaries settle "
-                                               "slowest, and a batch stops early once all are stationary)")->capture_default_str());
+                                               "slowest, and each lattice stops early once it is stationary)")->capture_default_str());
     add(sub->add_option("--steady-tol", o.cfg.numerics.steady_tol,
-                    "Stop a batch early once max |ds/dt| over all its lattices is below this; 0 = never (run: "
-                    "1e-9, which stops one lattice; a batch waits for its slowest, and 1e-6 already fixes its phase)")->capture_default_str());
+                    "Stop a lattice early once its max |ds/dt| is below this (checked every 1/gamma; its slot takes "
+                    "the next lattice), units of gamma; 0 = never (run: 1e-9; 1e-6 already fixes the phase)")->capture_default_str());
     add(add_precision(sub, o.precision));
     add_backend(sub, o.backend);
-    sub->add_option("--batch-points", o.cfg.batch_points, "Grid points per batch (written to the file after each batch)")
+    sub->add_option("--batch-points", o.cfg.batch_points, "Grid points stepped together (times --replicas lattices in one state array); the results are "
+                    "written each time this many more points are done")
         ->check(CLI::Range(1, 1000000))->capture_default_str();
     add(sub->add_option("--shard", o.shard, "Run only points p with p mod n = i (I/N, for job arrays; join with xyzmf merge)")
         ->capture_default_str());

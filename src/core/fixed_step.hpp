@@ -1,7 +1,8 @@
-// The fixed-step (rk4) time loop, shared by `run` (Simulation) and `sweep`
-// (evolve_batch), with the one blow-up rule both apply. Time is counted in
-// whole steps, t = step * dt with the last step shortened to land on t_end,
-// so a resumed run takes exactly the steps of an uninterrupted one.
+// The fixed-step (rk4) time loop of `run` (Simulation), its plan (shared with
+// the sweep's slots, src/phase/sweep_slots.cpp) and the one blow-up rule both
+// apply. Time is counted in whole steps, t = step * dt with the last step
+// shortened to land on t_end, so a resumed run takes exactly the steps of an
+// uninterrupted one.
 #pragma once
 
 #include <algorithm>

@@ -3,7 +3,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <utility>
+
+#include "xyzmf/error.hpp"
 
 namespace xyzmf {
 
@@ -69,6 +72,16 @@ Rk4<Real>::Rk4(Backend<Real>& be, const Lattice& lat, const std::vector<Coupling
         SiteModel<Real>::make(per_copy[b], lat.dim).store(host.data() + SiteModel<Real>::kFields * b);
     models_ = StateBuffer<Real>(be, host.size());
     be.upload(models_.data(), host.data(), host.size());
+}
+
+template <class Real>
+void Rk4<Real>::set_copy_couplings(index_t copy, const Couplings& c) {
+    if (!models_.data() || copy < 0 || copy >= lat_.copies)
+        throw Error("Rk4::set_copy_couplings: copy " + std::to_string(copy) + " of a batch of " +
+                    std::to_string(lat_.copies) + " (internal error)");
+    Real m[SiteModel<Real>::kFields];
+    SiteModel<Real>::make(c, lat_.dim).store(m);
+    be_.upload(models_.data() + SiteModel<Real>::kFields * copy, m, SiteModel<Real>::kFields);
 }
 
 template <class Real>

@@ -46,6 +46,8 @@ public:
     FusedScheme scheme() const { return scheme_; }
     // Per-copy couplings on the backend (null unless a batch), for StageArgs::models.
     const Real* models() const { return models_.data(); }
+    // A batch: copy `copy` from now on with couplings c (a sweep refilling a slot).
+    void set_copy_couplings(index_t copy, const Couplings& c);
 
 private:
     void four_sweep_step(StateBuffer<Real>& y, double h);

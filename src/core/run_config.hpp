@@ -27,7 +27,7 @@ enum class BackendRequest { automatic, cpu, cuda };
 enum class HaloExchange { automatic, after_pass, overlap };
 
 // The numerics of a fixed-step run, one value that `run` (Numerics) and `sweep`
-// (SweepConfig) share and the sweep's fixed-step loop (evolve_batch) takes whole.
+// (SweepConfig) share and the sweep's slots (src/phase/sweep_slots.hpp) take whole.
 // The defaults are run's; a sweep sets its own.
 struct FixedStepNumerics {
     double dt = 0.01;             // fixed step (rk4) or first trial step (dopri5), 1/gamma

@@ -20,6 +20,7 @@
 #include "output_file.hpp"
 #include "signals.hpp"
 #include "stability.hpp"
+#include "sweep_slots.hpp"
 
 namespace xyzmf {
 
@@ -61,68 +62,6 @@ void SweepResults::resize(int points, int replicas) {
 
 namespace {
 
-// Copies whose state is no longer a set of Bloch vectors: their blow-up time
-// is recorded and they are set to the paramagnet (all spins down, a fixed
-// point of every copy's equations) so the rest of the batch goes on.
-template <class Real>
-void retire_blown_copies(Backend<Real>& be, StateBuffer<Real>& y, const Lattice& lat, double norm_tol, double t,
-                         std::vector<double>& blow_up_t) {
-    std::vector<Real> host(3 * std::size_t(lat.sites()));
-    download_state(be, host.data(), y, lat);
-    const index_t N = lat.sites(), Ns = lat.copy_sites();
-    for (index_t b = 0; b < lat.copies; ++b) {
-        if (in_bloch_ball(max_norm2(host.data(), N, b * Ns, (b + 1) * Ns), norm_tol)) continue;
-        blow_up_t[std::size_t(b)] = t;
-        for (index_t n = b * Ns; n < (b + 1) * Ns; ++n) {
-            host[n] = 0;
-            host[N + n] = 0;
-            host[2 * N + n] = -1;
-        }
-    }
-    upload_state(be, y, host.data(), lat);
-}
-
-template <class Real>
-HostState evolve_batch_t(const Lattice& lat, const std::vector<Couplings>& couplings, const HostState& state,
-                         const FixedStepNumerics& num, BackendKind kind, long long* steps_out,
-                         std::vector<double>* blow_up_out) {
-    auto be = make_backend<Real>(kind);
-    StateBuffer<Real> y(*be, lat), rate(*be, lat);
-    const std::vector<Real> host(state.begin(), state.end());
-    upload_state(*be, y, host.data(), lat);
-    Rk4<Real> rk4(*be, lat, couplings);
-    std::vector<double> blow_up_t(std::size_t(lat.copies), NAN);
-    const FixedStepPlan plan = FixedStepPlan::make(num.dt, num.t_end);
-    const std::int64_t check = plan.stride(1.0);  // once per 1/gamma, and at the end
-    StageArgs<Real> a{};
-    a.src = y.data();
-    a.k_out = rate.data();
-    a.lat = lat;
-    a.model = SiteModel<Real>::make(couplings[0], lat.dim);
-    a.models = rk4.models();
-    const std::int64_t reached = run_fixed_steps(rk4, y, plan, 0, {check}, [&](std::int64_t step) {
-        if (step == 0) return false;
-        if (interrupt_requested())
-            throw Error(interruption_text(), interrupt_exit_code());
-        if (step % check != 0 && step < plan.n_total) return false;  // between checks (a pass of the fused stepper)
-        a.src = y.data();  // each pass of the fused stepper swaps y's buffers
-        be->stage(a);
-        Observables o = be->observe(y.data(), rate.data(), lat);
-        if (!bloch_state_ok(o, num.norm_tol)) {
-            retire_blown_copies(*be, y, lat, num.norm_tol, plan.time_of(step), blow_up_t);
-            be->stage(a);
-            o = be->observe(y.data(), rate.data(), lat);
-        }
-        // Stop when every lattice is stationary.
-        return num.steady_tol > 0 && std::isfinite(o.max_rate2) && std::sqrt(o.max_rate2) < num.steady_tol;
-    });
-    if (steps_out) *steps_out = reached;
-    if (blow_up_out) *blow_up_out = blow_up_t;
-    std::vector<Real> out(state.size());
-    download_state(*be, out.data(), y, lat);
-    return HostState(out.begin(), out.end());
-}
-
 // Dynamics agree with the stability prediction when they show the predicted
 // phase, or domains of the predicted order (what random starts often give).
 std::int64_t agreement(const std::string& predicted, const Classification& c) {
@@ -135,14 +74,6 @@ std::int64_t agreement(const std::string& predicted, const Classification& c) {
 }
 
 }  // namespace
-
-HostState evolve_batch(const Lattice& lat, const std::vector<Couplings>& couplings, const HostState& state,
-                       const FixedStepNumerics& num, Precision precision, BackendKind kind, long long* steps,
-                       std::vector<double>* blow_up_t) {
-    if (index_t(couplings.size()) != lat.copies) throw Error("evolve_batch: one Couplings per copy is needed");
-    return precision == Precision::float32 ? evolve_batch_t<float>(lat, couplings, state, num, kind, steps, blow_up_t)
-                                           : evolve_batch_t<double>(lat, couplings, state, num, kind, steps, blow_up_t);
-}
 
 namespace {
 
@@ -245,47 +176,19 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
     ProgressLine progress(hooks.quiet);
     const index_t Ns = cfg.lattice.copy_sites();
     try {
-        for (std::size_t first = 0; first < todo.size(); first += std::size_t(cfg.batch_points)) {
-            const std::size_t last = std::min(todo.size(), first + std::size_t(cfg.batch_points));
-            const index_t copies = index_t(last - first) * R;
-            Lattice batch = cfg.lattice;
-            batch.copies = copies;
-            std::vector<Couplings> couplings;
-            HostState state(3 * std::size_t(batch.sites()));
-            for (std::size_t q = first; q < last; ++q)
-                for (int r = 0; r < R; ++r) {
-                    const index_t b = index_t(couplings.size());
-                    couplings.push_back(cfg.grid.at(todo[q]));
-                    const HostState one = make_initial_state("random", cfg.lattice, cfg.seed + std::uint64_t(r), 0);
-                    for (int c = 0; c < 3; ++c)
-                        std::copy(one.begin() + c * Ns, one.begin() + (c + 1) * Ns,
-                                  state.begin() + c * batch.sites() + b * Ns);
-                }
-            long long steps = 0;
-            std::vector<double> blow_up_t;
-            const HostState fin = evolve_batch(batch, couplings, state, cfg.numerics, cfg.precision, kind, &steps, &blow_up_t);
-            sum.site_steps += steps * (long long)batch.sites();
-            const double t_final = FixedStepPlan::make(cfg.numerics.dt, cfg.numerics.t_end).time_of(steps);
-            for (index_t b = 0; b < copies; ++b) {
-                const int p = todo[first + std::size_t(b / R)], r = int(b % R);
-                const std::size_t e = std::size_t(p) * R + r;
-                if (!std::isnan(blow_up_t[std::size_t(b)])) {
-                    store_blow_up(res, e, blow_up_t[std::size_t(b)]);
-                    ++sum.blow_ups;
-                    continue;
-                }
-                HostState one(3 * std::size_t(Ns));
-                for (int c = 0; c < 3; ++c)
-                    std::copy(fin.begin() + c * batch.sites() + b * Ns, fin.begin() + c * batch.sites() + (b + 1) * Ns,
-                              one.begin() + c * Ns);
-                Analyzer an(cfg.lattice, couplings[std::size_t(b)], cfg.analysis);
-                store(res, e, an.analyze(one, t_final, -1, ""), prediction.at(couplings[std::size_t(b)]).phase, t_final);
-            }
-            for (std::size_t q = first; q < last; ++q) res.batch[std::size_t(todo[q])] = next_batch;
+        // Every lattice (a point's replica) on its own clock in a batch of
+        // batch_points x R slots (sweep_slots.hpp); a point is done with its
+        // last replica, and every batch_points done points go into the file.
+        const std::int64_t lattices = std::int64_t(todo.size()) * R;
+        std::vector<int> left(todo.size(), R);  // replicas still running, per point of todo
+        std::vector<int> ready;                 // done points not yet in the file
+        auto commit = [&] {
+            for (int p : ready) res.batch[std::size_t(p)] = next_batch;
             ++next_batch;
             write_sweep_results(file.handle(), file.path, res);
-            sum.points_done += int(last - first);
+            sum.points_done += int(ready.size());
             ++sum.batches;
+            ready.clear();
             sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             progress.update(double(sum.points_done) / double(todo.size()),
                             "sweep: " + std::to_string(sum.points_done) + "/" + std::to_string(todo.size()) + " points",
@@ -293,7 +196,29 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
             if (hooks.kill_after_batches >= 0 && sum.batches >= hooks.kill_after_batches)
                 throw Error("killed by test hook after " + std::to_string(sum.batches) + " batches",
                             exit_code::interrupted);
-        }
+        };
+        run_in_slots(
+            cfg.lattice, std::int64_t(cfg.batch_points) * R, lattices,
+            [&](std::int64_t i) { return cfg.grid.at(todo[std::size_t(i / R)]); },
+            [&](std::int64_t i) { return make_initial_state("random", cfg.lattice, cfg.seed + std::uint64_t(i % R), 0); },
+            cfg.numerics, cfg.precision, kind,
+            [&](std::int64_t i, SlotOutcome&& out) {
+                const std::size_t q = std::size_t(i / R);
+                const int p = todo[q], r = int(i % R);
+                const std::size_t e = std::size_t(p) * R + r;
+                const Couplings c = cfg.grid.at(p);
+                sum.site_steps += out.steps * (long long)Ns;
+                if (!std::isnan(out.blow_up_t)) {
+                    store_blow_up(res, e, out.blow_up_t);
+                    ++sum.blow_ups;
+                } else {
+                    Analyzer an(cfg.lattice, c, cfg.analysis);
+                    store(res, e, an.analyze(out.state, out.t_final, -1, ""), prediction.at(c).phase, out.t_final);
+                }
+                if (--left[q] == 0) ready.push_back(p);
+                if (int(ready.size()) >= cfg.batch_points) commit();
+            });
+        if (!ready.empty()) commit();
     } catch (const Error& e) {
         // Every finished batch is in the file; say how the sweep stopped there.
         progress.end();

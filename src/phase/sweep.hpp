@@ -82,15 +82,6 @@ void check_sweep_memory(const SweepConfig& c, int code = exit_code::usage);
 // time in t_final, and the sweep goes on. The root status says how it ended.
 SweepSummary run_sweep(const SweepConfig& cfg, bool resume, const SweepHooks& hooks = {});
 
-// Integrates `copies` lattices at once: state holds lat.copies lattices (host
-// layout, copy-major inside each component block), copy b with couplings[b].
-// The fixed-step loop of `xyzmf run` (fixed_step.hpp). A copy that blows up
-// (the rule of run, with norm_tol) is reset to the paramagnet and its time
-// stored in (*blow_up_t)[b] (NaN for the others).
-HostState evolve_batch(const Lattice& lat, const std::vector<Couplings>& couplings, const HostState& state,
-                       const FixedStepNumerics& num, Precision precision, BackendKind kind, long long* steps = nullptr,
-                       std::vector<double>* blow_up_t = nullptr);
-
 // /sweep in a file (src/phase/sweep_file.cpp). read_sweep checks every
 // attribute and dataset shape, and returns only committed points as done.
 void create_sweep_group(hid_t file, const SweepConfig& c);
