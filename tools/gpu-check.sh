@@ -53,6 +53,17 @@ grep -qE '^\[  FAILED  \] CudaVsCpu\.Quantum' "$OUT/tests.log" && q_ok=0
 gap_ok=1
 grep -qE '^\[  FAILED  \] CudaVsCpu\.GapFilter' "$OUT/tests.log" && gap_ok=0
 [[ $rc -eq 124 ]] && { mf_ok=0; q_ok=0; say "(the test run timed out after 300 s)"; }
+# The kernels written without a device at hand (the device analysis, the sweep's
+# per-copy observables) once more under compute-sanitizer's memcheck, where it works
+# (on gVisor machines it refuses the device: reported, not fatal).
+if command -v compute-sanitizer >/dev/null; then
+    timeout 90 compute-sanitizer --tool memcheck --error-exitcode 9 "$T" --gtest_brief=1 \
+        --gtest_filter='DeviceAnalysis.*:Backends/Sweep.*/cuda' >"$OUT/sanitizer.log" 2>&1
+    src=$?
+    say "compute-sanitizer memcheck on DeviceAnalysis.* and the CUDA sweeps: exit $src ($(grep -cE '^========= (Invalid|Program hit|Error)' "$OUT/sanitizer.log") error lines; $(grep -E '^\[  (PASSED|FAILED) *\]' "$OUT/sanitizer.log" | tr '\n' ' '))"
+else
+    say "compute-sanitizer: not on this machine"
+fi
 say ""
 
 # 2. Device memory bandwidth: a large device-to-device copy (bytes read + written),
@@ -361,4 +372,4 @@ else
     rm -f "$OUT"/mpi-*.h5
 fi
 say ""
-say "Total $(elapsed) s. Logs: tests.log, bench.log, analysis.log, sweep.log, quantum.log, mpi.log."
+say "Total $(elapsed) s. Logs: tests.log, sanitizer.log, bench.log, analysis.log, sweep.log, quantum.log, mpi.log."
