@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# What a session with a GPU runs first: every test on the CUDA backend, then the
-# GPU speed of the mean-field stepping (every scheme, and the JAX peer
-# tools/bench_jax.py on the same lattices), of the quantum trajectories and of
-# the exact Liouvillian gap, each with a baseline measured in the same run on
-# the same machine's CPU cores.
+# What a session with a GPU runs first: every test on the CUDA backend (the kernels
+# written without a device once more under compute-sanitizer), then the GPU speed of
+# the mean-field stepping (every scheme, and the JAX peer tools/bench_jax.py on the
+# same lattices), of DTWA, of the analysis on the device and the Fig. 1(a) sweep, MPI
+# ranks on the GPU against a serial run, then the quantum trajectories and the exact
+# Liouvillian gap, each with a baseline measured in the same run on the same
+# machine's CPU cores.
 #
 #   tools/gpu-check.sh [BIN_DIR] [OUT_DIR]
 #
@@ -256,6 +258,37 @@ else
 fi
 say ""
 
+# 2e. One lattice over MPI ranks on the GPU (before the quantum sections, which stop
+# starting runs past the budget) (docs/cluster.md): P = 1 and 2 ranks sharing
+# the device (one rank per GPU is the intended use; here correctness, not speed), the
+# ghost rows through host buffers unless the MPI is CUDA-aware, each rank writing its rows
+# of every snapshot: the file must equal a serial CUDA run's (h5diff), bit for bit.
+say "## MPI ranks on the GPU (\`mpirun -np P xyzmf run --backend cuda\`)"
+say ""
+if [[ $mf_ok != 1 ]]; then
+    say "Skipped: the mean-field CUDA tests failed."
+elif ! command -v mpirun >/dev/null || ! ldd "$X" 2>/dev/null | grep -q libmpi; then
+    say "Skipped: no mpirun on this machine, or $X was built without -DXYZMF_MPI=ON."
+else
+    M=(run --backend cuda --size 1024x515 --t-end 2 --snapshot-every 0.5 --Jx 2.3 --Jy -1.1 --Jz 0.7 --seed 41 -q --overwrite)
+    timeout 120 "$X" "${M[@]}" -o "$OUT/mpi-serial.h5" >"$OUT/mpi.log" 2>&1
+    # --halo: after-pass, overlap (edge strips stepped first, sent while the slab steps)
+    # and auto (the faster of the two, timed at the first pass): the same numbers.
+    for ph in 1:auto 2:after-pass 2:overlap 2:auto; do
+        p=${ph%%:*} halo=${ph#*:}
+        t0=$(date +%s.%N)
+        timeout 180 env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 \
+            mpirun --oversubscribe -np $p "$X" "${M[@]}" --halo $halo -o "$OUT/mpi-p$p.h5" >>"$OUT/mpi.log" 2>&1
+        rc=$?
+        secs=$(python3 -c "import time; print(f'{time.time() - $t0:.1f}')")
+        same=different
+        h5diff "$OUT/mpi-serial.h5" "$OUT/mpi-p$p.h5" /final /final >>"$OUT/mpi.log" 2>&1 &&
+            h5diff "$OUT/mpi-serial.h5" "$OUT/mpi-p$p.h5" /snapshots /snapshots >>"$OUT/mpi.log" 2>&1 && same="equal (h5diff)"
+        say "- P = $p, --halo $halo: exit $rc, $secs s, snapshots and /final $same to the serial CUDA run"
+    done
+    rm -f "$OUT"/mpi-*.h5
+fi
+say ""
 # 3. Quantum trajectories: trajectories x time per second at the dissipative XYZ
 # point (4, 2, 1) from all spins down, one batch per run, against this machine's
 # CPU cores (OpenMP) on the same physics.
@@ -342,34 +375,4 @@ else
 fi
 say ""
 
-# 4. One lattice over MPI ranks on the GPU (docs/cluster.md): P = 1 and 2 ranks sharing
-# the device (one rank per GPU is the intended use; here correctness, not speed), the
-# ghost rows through host buffers unless the MPI is CUDA-aware, each rank writing its rows
-# of every snapshot: the file must equal a serial CUDA run's (h5diff), bit for bit.
-say "## MPI ranks on the GPU (\`mpirun -np P xyzmf run --backend cuda\`)"
-say ""
-if [[ $mf_ok != 1 ]]; then
-    say "Skipped: the mean-field CUDA tests failed."
-elif ! command -v mpirun >/dev/null || ! ldd "$X" 2>/dev/null | grep -q libmpi; then
-    say "Skipped: no mpirun on this machine, or $X was built without -DXYZMF_MPI=ON."
-else
-    M=(run --backend cuda --size 1024x515 --t-end 2 --snapshot-every 0.5 --Jx 2.3 --Jy -1.1 --Jz 0.7 --seed 41 -q --overwrite)
-    timeout 120 "$X" "${M[@]}" -o "$OUT/mpi-serial.h5" >"$OUT/mpi.log" 2>&1
-    # --halo: after-pass, overlap (edge strips stepped first, sent while the slab steps)
-    # and auto (the faster of the two, timed at the first pass): the same numbers.
-    for ph in 1:auto 2:after-pass 2:overlap 2:auto; do
-        p=${ph%%:*} halo=${ph#*:}
-        t0=$(date +%s.%N)
-        timeout 180 env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 \
-            mpirun --oversubscribe -np $p "$X" "${M[@]}" --halo $halo -o "$OUT/mpi-p$p.h5" >>"$OUT/mpi.log" 2>&1
-        rc=$?
-        secs=$(python3 -c "import time; print(f'{time.time() - $t0:.1f}')")
-        same=different
-        h5diff "$OUT/mpi-serial.h5" "$OUT/mpi-p$p.h5" /final /final >>"$OUT/mpi.log" 2>&1 &&
-            h5diff "$OUT/mpi-serial.h5" "$OUT/mpi-p$p.h5" /snapshots /snapshots >>"$OUT/mpi.log" 2>&1 && same="equal (h5diff)"
-        say "- P = $p, --halo $halo: exit $rc, $secs s, snapshots and /final $same to the serial CUDA run"
-    done
-    rm -f "$OUT"/mpi-*.h5
-fi
-say ""
 say "Total $(elapsed) s. Logs: tests.log, sanitizer.log, bench.log, analysis.log, sweep.log, quantum.log, mpi.log."
