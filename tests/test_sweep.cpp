@@ -23,7 +23,9 @@ TEST_P(Sweep, BatchOfLatticesEqualsSingleRunsBitForBit) {
     std::vector<SlotOutcome> fin(points.size());
     run_in_slots(one, std::int64_t(points.size()), std::int64_t(points.size()),
                  [&](std::int64_t b) { return points[std::size_t(b)]; }, start, {0.01, 2.005, 0, 1e-4},
-                 Precision::float64, GetParam(), [&](std::int64_t b, SlotOutcome&& o) { fin[std::size_t(b)] = std::move(o); });
+                 Precision::float64, GetParam(), [&](SlotEndings& ended) {
+                     for (auto& [b, o] : ended) fin[std::size_t(b)] = std::move(o);
+                 });
     for (std::size_t b = 0; b < points.size(); ++b) {
         RunConfig c = config(one, points[b].Jx, points[b].Jy, points[b].Jz, points[b].gamma, points[b].gamma_phi);
         c.numerics.t_end = 2.005;  // last step shortened, in both

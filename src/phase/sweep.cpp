@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <map>
 #include <memory>
 
@@ -202,21 +203,39 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
             [&](std::int64_t i) { return cfg.grid.at(todo[std::size_t(i / R)]); },
             [&](std::int64_t i) { return make_initial_state("random", cfg.lattice, cfg.seed + std::uint64_t(i % R), 0); },
             cfg.numerics, cfg.precision, kind,
-            [&](std::int64_t i, SlotOutcome&& out) {
-                const std::size_t q = std::size_t(i / R);
-                const int p = todo[q], r = int(i % R);
-                const std::size_t e = std::size_t(p) * R + r;
-                const Couplings c = cfg.grid.at(p);
-                sum.site_steps += out.steps * (long long)Ns;
-                if (!std::isnan(out.blow_up_t)) {
-                    store_blow_up(res, e, out.blow_up_t);
-                    ++sum.blow_ups;
-                } else {
-                    Analyzer an(cfg.lattice, c, cfg.analysis);
-                    store(res, e, an.analyze(out.state, out.t_final, -1, ""), prediction.at(c).phase, out.t_final);
+            [&](SlotEndings& ended) {
+                // Side by side: a GPU sweep ends hundreds of lattices at once,
+                // and one small lattice's analysis keeps one core busy.
+                std::vector<StateAnalysis> an(ended.size());
+                std::vector<std::exception_ptr> failed(ended.size());  // rethrown in order, outside the threads
+#pragma omp parallel for schedule(dynamic) if (ended.size() > 1)
+                for (std::size_t k = 0; k < ended.size(); ++k) {
+                    const SlotOutcome& out = ended[k].second;
+                    if (!std::isnan(out.blow_up_t)) continue;
+                    try {
+                        const Couplings c = cfg.grid.at(todo[std::size_t(ended[k].first / R)]);
+                        an[k] = Analyzer(cfg.lattice, c, cfg.analysis).analyze(out.state, out.t_final, -1, "");
+                    } catch (...) {
+                        failed[k] = std::current_exception();
+                    }
                 }
-                if (--left[q] == 0) ready.push_back(p);
-                if (int(ready.size()) >= cfg.batch_points) commit();
+                for (std::size_t k = 0; k < ended.size(); ++k) {
+                    if (failed[k]) std::rethrow_exception(failed[k]);
+                    const std::int64_t i = ended[k].first;
+                    const SlotOutcome& out = ended[k].second;
+                    const std::size_t q = std::size_t(i / R);
+                    const int p = todo[q], r = int(i % R);
+                    const std::size_t e = std::size_t(p) * R + r;
+                    sum.site_steps += out.steps * (long long)Ns;
+                    if (!std::isnan(out.blow_up_t)) {
+                        store_blow_up(res, e, out.blow_up_t);
+                        ++sum.blow_ups;
+                    } else {
+                        store(res, e, an[k], prediction.at(cfg.grid.at(p)).phase, out.t_final);
+                    }
+                    if (--left[q] == 0) ready.push_back(p);
+                    if (int(ready.size()) >= cfg.batch_points) commit();
+                }
             });
         if (!ready.empty()) commit();
     } catch (const Error& e) {

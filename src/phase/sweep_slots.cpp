@@ -18,7 +18,7 @@ template <class Real>
 void run_in_slots_t(const Lattice& one, std::int64_t slots, std::int64_t count,
                     const std::function<Couplings(std::int64_t)>& couplings_of,
                     const std::function<HostState(std::int64_t)>& start_of, const FixedStepNumerics& num,
-                    BackendKind kind, const std::function<void(std::int64_t, SlotOutcome&&)>& finished) {
+                    BackendKind kind, const std::function<void(SlotEndings&)>& finished) {
     if (count <= 0) return;
     const FixedStepPlan plan = FixedStepPlan::make(num.dt, num.t_end);
     const std::int64_t check = plan.stride(1.0);  // a lattice's checks: every 1/gamma of its own time, and its end
@@ -74,6 +74,7 @@ void run_in_slots_t(const Lattice& one, std::int64_t slots, std::int64_t count,
             a.src = y.data();  // each pass of the fused stepper swaps y's buffers
             be->stage(a);
             const std::vector<Observables> o = be->observe_copies(y.data(), rate.data(), batch);
+            SlotEndings ended;
             for (index_t b = 0; b < B; ++b) {
                 const std::int64_t i = entry[std::size_t(b)], s = g - start[std::size_t(b)];
                 if (i < 0 || !((s > 0 && s % check == 0) || s == plan.n_total)) continue;
@@ -92,9 +93,10 @@ void run_in_slots_t(const Lattice& one, std::int64_t slots, std::int64_t count,
                     for (int c = 0; c < 3; ++c) be->download(slice.data() + c * Ns, y.data() + c * S + b * Ns, std::size_t(Ns));
                     std::copy(slice.begin(), slice.end(), out.state.begin());
                 }
-                finished(i, std::move(out));
+                ended.emplace_back(i, std::move(out));
                 idle(b);
             }
+            if (!ended.empty()) finished(ended);
         }
         // Refill: at once where every lattice steps whole dt's, else once the group is done.
         bool active = false;
@@ -130,7 +132,7 @@ void run_in_slots(const Lattice& one, std::int64_t slots, std::int64_t count,
                   const std::function<Couplings(std::int64_t)>& couplings_of,
                   const std::function<HostState(std::int64_t)>& start_of, const FixedStepNumerics& num,
                   Precision precision, BackendKind kind,
-                  const std::function<void(std::int64_t, SlotOutcome&&)>& finished) {
+                  const std::function<void(SlotEndings&)>& finished) {
     if (one.copies != 1) throw Error("run_in_slots: one lattice per slot (internal error)");
     if (slots < 1) throw Error("run_in_slots: no slots (internal error)");
     if (precision == Precision::float32)

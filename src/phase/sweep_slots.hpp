@@ -11,6 +11,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <utility>
+#include <vector>
 
 #include "host_state.hpp"
 #include "run_config.hpp"
@@ -28,10 +30,14 @@ struct SlotOutcome {
     std::int64_t steps = 0;  // steps it took
 };
 
+// The lattices that ended at one step, in slot order: (lattice, how it ended).
+using SlotEndings = std::vector<std::pair<std::int64_t, SlotOutcome>>;
+
 // Lattices 0 .. count-1 of shape `one` (copies = 1), lattice i with couplings
-// couplings_of(i) from start_of(i), through `slots` slots. finished(i, outcome)
-// is called once per lattice as it ends (in the order they end; lattices that
-// end at the same step in slot order). Refilling needs every lattice's checks
+// couplings_of(i) from start_of(i), through `slots` slots. finished(endings) is
+// called at each step where lattices end, with all of them (so that the caller
+// can analyse them side by side), before their slots are refilled; every
+// lattice ends exactly once. Refilling needs every lattice's checks
 // and its end on whole multiples of the check interval with no shortened last
 // step; a plan without that runs the lattices in groups of `slots`, each still
 // stopping on its own. Polls for a stop signal between passes.
@@ -39,6 +45,6 @@ void run_in_slots(const Lattice& one, std::int64_t slots, std::int64_t count,
                   const std::function<Couplings(std::int64_t)>& couplings_of,
                   const std::function<HostState(std::int64_t)>& start_of, const FixedStepNumerics& num,
                   Precision precision, BackendKind kind,
-                  const std::function<void(std::int64_t, SlotOutcome&&)>& finished);
+                  const std::function<void(SlotEndings&)>& finished);
 
 }  // namespace xyzmf
