@@ -129,12 +129,13 @@ StateAnalysis Analyzer::analyze(const HostState& s, double t, double trend, cons
     const auto t0 = std::chrono::steady_clock::now();
     p.sf = engine_.compute(s);
     p.sk_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (has_vortex_census(lat_, couplings_)) {
-        p.has_vortices = true;
-        p.vortices = find_vortices(lat_, couplings_, s, opt_.thresholds.vortex_amplitude);
-    }
+    // The phase field once, for the census and the tallies both.
     std::vector<double> psi;
     if (is_sxy_point(couplings_)) psi = sxy_phase_field(lat_, couplings_, s, opt_.thresholds.vortex_amplitude);
+    if (has_vortex_census(lat_, couplings_)) {
+        p.has_vortices = true;
+        p.vortices = census_of_phase(lat_, psi);
+    }
     p.tallies = tally_sites(s.data(), rate_of(lat_, couplings_, s).data(), lat_.sites(), psi.empty() ? nullptr : psi.data(),
                             opt_.thresholds.stationary_residual);
     if (needs_psi_structure(couplings_, p.tallies, opt_.thresholds)) p.psi_sf = engine_.compute(psi_field(psi));
