@@ -52,14 +52,14 @@ void run_in_slots_t(const Lattice& one, std::int64_t slots, std::int64_t count,
         entry[std::size_t(b)] = i;
         start[std::size_t(b)] = g;
     };
-    // An idle slot holds the paramagnet, a fixed point of every copy's equations.
+    // A slot left empty holds the paramagnet, a fixed point of every copy's equations.
     auto idle = [&](index_t b) {
         for (int c = 0; c < 3; ++c) {
             std::fill(slice.begin() + c * Ns, slice.begin() + (c + 1) * Ns, Real(c == 2 ? -1 : 0));
             be->upload(y.data() + c * S + b * Ns, slice.data() + c * Ns, std::size_t(Ns));
         }
-        entry[std::size_t(b)] = -1;
     };
+    std::vector<index_t> freed;  // slots whose lattice ended at this step
     std::int64_t next = 0;
     for (index_t b = 0; b < B; ++b) load(b, next++, 0);
 
@@ -94,7 +94,8 @@ void run_in_slots_t(const Lattice& one, std::int64_t slots, std::int64_t count,
                     std::copy(slice.begin(), slice.end(), out.state.begin());
                 }
                 ended.emplace_back(i, std::move(out));
-                idle(b);
+                entry[std::size_t(b)] = -1;
+                freed.push_back(b);
             }
             if (!ended.empty()) finished(ended);
         }
@@ -103,6 +104,10 @@ void run_in_slots_t(const Lattice& one, std::int64_t slots, std::int64_t count,
         for (std::int64_t i : entry) active = active || i >= 0;
         for (index_t b = 0; b < B && next < count; ++b)
             if (entry[std::size_t(b)] < 0 && (refill || !active)) load(b, next++, g);
+        // (a slot refilled at once needs no paramagnet first: on a GPU each is three copies)
+        for (index_t b : freed)
+            if (entry[std::size_t(b)] < 0) idle(b);
+        freed.clear();
         index_t lead = -1;  // a running slot (in a group without refill every one has the same age)
         for (index_t b = 0; b < B; ++b)
             if (entry[std::size_t(b)] >= 0) lead = b;
