@@ -148,6 +148,10 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
     // alone reads and writes files and prints; the state goes to and comes
     // from the others through the domain.
     const std::unique_ptr<Domain<Real>> domain = make_run_domain(*be, cfg);
+    if (domain && analysis && analysis->on_device)  // (before any file is touched)
+        throw Error("--analysis-backend cuda: a lattice spread over MPI ranks is analysed by the ranks together on "
+                    "their CPUs; use --analysis-backend cpu",
+                    exit_code::usage);
     const bool root = session_root();
     quiet = quiet || !root;
 
@@ -234,10 +238,6 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
     // classification needs computed by all ranks together, left here for rank
     // 0's writer thread, which classifies and writes.
     const AnalysisOptions aopt = analysis ? *analysis : AnalysisOptions{};
-    if (domain && aopt.on_device)
-        throw Error("--analysis-backend cuda: a lattice spread over MPI ranks is analysed by the ranks together on "
-                    "their CPUs; use --analysis-backend cpu",
-                    exit_code::usage);
     SpreadParts spread;
     RunHooks spread_hooks;
     if (domain && analyze)
