@@ -4,6 +4,7 @@
 #include <complex>
 #include <fstream>
 
+#include "census_checks.hpp"
 #include "helpers.hpp"
 #include "analysis.hpp"
 #include "xyzmf/error.hpp"
@@ -555,21 +556,6 @@ std::vector<CensusCase> census_cases() {
     odd3.L[2] = 7;
     cases.push_back({"random 9x8x7", odd3, sxy, make_initial_state("random", odd3, 9, 0), 0.02});
     return cases;
-}
-
-void expect_same_census(const VortexCensus& a, const VortexCensus& b, const std::string& what) {
-    EXPECT_EQ(a.vortices, b.vortices) << what;
-    EXPECT_EQ(a.antivortices, b.antivortices) << what;
-    EXPECT_EQ(a.skipped, b.skipped) << what;
-    EXPECT_EQ(a.plaquettes, b.plaquettes) << what;
-    EXPECT_EQ(a.pierced, b.pierced) << what;
-    EXPECT_EQ(a.lines, b.lines) << what;
-    ASSERT_EQ(a.list.size(), b.list.size()) << what;
-    for (std::size_t i = 0; i < a.list.size(); ++i) {
-        for (int d = 0; d < 3; ++d) EXPECT_EQ(a.list[i].pos[d], b.list[i].pos[d]) << what << ", vortex " << i;
-        EXPECT_EQ(a.list[i].normal, b.list[i].normal) << what << ", vortex " << i;
-        EXPECT_EQ(a.list[i].charge, b.list[i].charge) << what << ", vortex " << i;
-    }
 }
 
 // What every device thread does for its plaquette (plaquette_winding_at), done

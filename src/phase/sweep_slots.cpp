@@ -63,21 +63,22 @@ void run_in_slots_t(const Lattice& one, std::int64_t slots, std::int64_t count,
     std::int64_t next = 0;
     for (index_t b = 0; b < B; ++b) load(b, next++, 0);
 
+    // Whether slot b's lattice has a check (or its end) at global step g.
+    auto checked_at = [&](index_t b, std::int64_t g) {
+        const std::int64_t s = g - start[std::size_t(b)];
+        return entry[std::size_t(b)] >= 0 && ((s > 0 && s % check == 0) || s == plan.n_total);
+    };
     for (std::int64_t g = 0;;) {
-        // Lattices with a check (or their end) at this step.
         bool any_event = false;
-        for (index_t b = 0; b < B; ++b) {
-            const std::int64_t i = entry[std::size_t(b)], s = g - start[std::size_t(b)];
-            any_event = any_event || (i >= 0 && ((s > 0 && s % check == 0) || s == plan.n_total));
-        }
+        for (index_t b = 0; b < B; ++b) any_event = any_event || checked_at(b, g);
         if (any_event) {
             a.src = y.data();  // each pass of the fused stepper swaps y's buffers
             be->stage(a);
             const std::vector<Observables> o = be->observe_copies(y.data(), rate.data(), batch);
             SlotEndings ended;
             for (index_t b = 0; b < B; ++b) {
+                if (!checked_at(b, g)) continue;
                 const std::int64_t i = entry[std::size_t(b)], s = g - start[std::size_t(b)];
-                if (i < 0 || !((s > 0 && s % check == 0) || s == plan.n_total)) continue;
                 const Observables& ob = o[std::size_t(b)];
                 const bool blown = !bloch_state_ok(ob, num.norm_tol);
                 const bool steady = s > 0 && num.steady_tol > 0 && std::isfinite(ob.max_rate2) &&
