@@ -14,6 +14,7 @@
 #include "xyzmf/bloch_rhs.hpp"
 #include "xyzmf/lattice.hpp"
 #include "xyzmf/site_tally.hpp"
+#include "xyzmf/spectrum_geometry.hpp"
 
 namespace xyzmf {
 namespace cuda {
@@ -44,6 +45,33 @@ void launch_power(const double* spectrum, std::int64_t count, double* power, voi
 // (cos psi, sin psi, 0) as x, y, z blocks of n values, 0 where psi is NaN
 // (classify.hpp, psi_field). Asynchronous.
 void launch_phase_field(const double* psi, std::int64_t n, double* field, void* stream) noexcept;
+
+// A spectrum reduced to what the classification reads of it
+// (src/analysis/spectrum_summary.hpp; spectrum_geometry.hpp): px, py, pz are
+// |F|^2 of x, y, z on the half spectrum of lat, not yet divided by N.
+struct SpectrumHeadline {
+    double total_perp = 0, perp_k0 = 0, perp_kpi = 0;  // perp_kpi: at (Lx/2, Ly/2, Lz/2), whatever the parities
+    int count = 0;  // strongest points found
+    double value[kStrongestPoints] = {};
+    std::int64_t key[kStrongestPoints] = {};  // half_point_key
+    double mirror_value[kStrongestPoints] = {};
+};
+// Scratch reduce_headline needs (per-block partial results).
+std::size_t headline_scratch_bytes() noexcept;
+// S_perp's sum, its strongest points, its values at k = 0 and pi, into *out
+// (device memory). Deterministic: the blocks' partial results are merged in a
+// fixed order, and the strongest points by a total order. Asynchronous.
+void reduce_headline(const double* px, const double* py, const Lattice& lat, SpectrumHeadline* out, void* scratch,
+                     void* stream) noexcept;
+// S_perp summed over the other axes, along each used axis in turn: out holds
+// L_0 + ... + L_{dim-1} values (device memory), one block per value. Asynchronous.
+void reduce_marginals(const double* px, const double* py, const Lattice& lat, double* out, void* stream) noexcept;
+// Sums of S_aa = |F_a|^2 / N (a = x, y, z: blocks `stride` apart in power) over
+// the grid points of each radial bin: the half-spectrum points in order[offsets[b],
+// offsets[b + 1]) stand for bin b's (twice where the mirror is outside the half).
+// out: 3 x bins values, x first (device memory). Asynchronous.
+void reduce_radial(const double* power, std::int64_t stride, const Lattice& lat, const int* order, const int* offsets,
+                   std::int64_t bins, double* out, void* stream) noexcept;
 
 // tally_site of every site merged, the rate ds/dt from bloch_rhs with the
 // neighbours of lat; s unpadded, psi null away from an sXY point. Scratch of

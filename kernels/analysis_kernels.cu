@@ -1,5 +1,6 @@
 // Device analysis (include/xyzmf/device_analysis.hpp): the sXY phase field,
-// plaquette windings and their compaction, power spectra. The arithmetic per
+// plaquette windings and their compaction, power spectra and their reduction
+// to what the classification reads (spectrum_geometry.hpp). The arithmetic per
 // site and per plaquette is the host's (include/xyzmf/sxy_winding.hpp); the
 // compaction keeps the plaquettes' order, so the vortex list comes back in
 // the order the host analysis lists it.
@@ -17,6 +18,7 @@
 
 #include "analysis_drivers.hpp"
 #include "cuda_check.cuh"
+#include "xyzmf/spectrum_geometry.hpp"
 #include "xyzmf/sxy_winding.hpp"
 
 namespace xyzmf {
@@ -80,6 +82,114 @@ __global__ void phase_field_kernel(const double* psi, std::int64_t n, double* fi
     }
 }
 
+// --- The spectrum's reduction (spectrum_geometry.hpp) ---
+
+constexpr int kHeadlineBlocks = 512;  // fixed, so that the sum's order does not depend on the device
+using Strongest = StrongestPoints<kStrongestPoints>;
+
+struct HeadlinePartial {
+    double total;
+    Strongest strongest;
+};
+
+// Per block: the sum of S_perp over the grid points its half-spectrum points
+// stand for, and its strongest points. Each thread keeps its own, then thread
+// 0 merges the block's (the order is total: any merging order gives the same).
+__global__ void __launch_bounds__(kThreads) headline_partials(const double* px, const double* py, const Lattice lat,
+                                                              HeadlinePartial* partial) {
+    const index_t N = lat.sites(), H = half_columns(lat), count = N / lat.L[0] * H;
+    Strongest mine;
+    mine.clear();
+    double total = 0;
+    for (index_t e = index_t(blockIdx.x) * blockDim.x + threadIdx.x; e < count; e += index_t(gridDim.x) * blockDim.x) {
+        const double v = perp_at(px, py, e, N);
+        total += mirror_outside_half(e % H, lat.L[0]) ? 2 * v : v;
+        if (mine.count < kStrongestPoints || v >= mine.value[kStrongestPoints - 1]) mine.offer(v, half_point_key(lat, e));
+    }
+    using Reduce = cub::BlockReduce<double, kThreads>;
+    __shared__ typename Reduce::TempStorage tmp;
+    __shared__ double values[kThreads * kStrongestPoints];
+    __shared__ index_t keys[kThreads * kStrongestPoints];
+    __shared__ int counts[kThreads];
+    const double block_total = Reduce(tmp).Sum(total);
+    for (int i = 0; i < mine.count; ++i) {
+        values[threadIdx.x * kStrongestPoints + i] = mine.value[i];
+        keys[threadIdx.x * kStrongestPoints + i] = mine.key[i];
+    }
+    counts[threadIdx.x] = mine.count;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        Strongest block;
+        block.clear();
+        for (int t = 0; t < kThreads; ++t)
+            for (int i = 0; i < counts[t]; ++i) block.offer(values[t * kStrongestPoints + i], keys[t * kStrongestPoints + i]);
+        partial[blockIdx.x].total = block_total;
+        partial[blockIdx.x].strongest = block;
+    }
+}
+
+// One thread: the blocks' partial results in block order, and the values at
+// k = 0, at k = pi, and at the mirror of each strongest point.
+__global__ void headline_final(const double* px, const double* py, const Lattice lat, const HeadlinePartial* partial,
+                               int blocks, SpectrumHeadline* out) {
+    const index_t N = lat.sites(), H = half_columns(lat);
+    Strongest all;
+    all.clear();
+    double total = 0;
+    for (int b = 0; b < blocks; ++b) {
+        total += partial[b].total;
+        for (int i = 0; i < partial[b].strongest.count; ++i) all.offer(partial[b].strongest.value[i], partial[b].strongest.key[i]);
+    }
+    out->total_perp = total;
+    out->perp_k0 = perp_at(px, py, 0, N);
+    out->perp_kpi = perp_at(px, py, half_point_pi(lat), N);
+    out->count = all.count;
+    for (int i = 0; i < all.count; ++i) {
+        out->value[i] = all.value[i];
+        out->key[i] = all.key[i];
+        const index_t e = half_point_of_key(lat, all.key[i]);
+        out->mirror_value[i] =
+            mirror_outside_half(e % H, lat.L[0]) ? all.value[i] : perp_at(px, py, half_mirror_point(lat, e), N);
+    }
+}
+
+// One block per marginal value: bin b along axis a sums the half-spectrum
+// points with coordinate b there, and those whose mirror (outside the half)
+// has it.
+__global__ void __launch_bounds__(kThreads) marginal_kernel(const double* px, const double* py, const Lattice lat,
+                                                            double* out) {
+    int a = 0;
+    index_t b = blockIdx.x;
+    while (a < lat.dim - 1 && b >= lat.L[a]) b -= lat.L[a++];
+    const index_t terms = marginal_terms(lat, a);
+    double sum = 0;
+    for (index_t o = threadIdx.x; o < terms; o += blockDim.x) sum += marginal_term(px, py, lat, a, b, o);
+    using Reduce = cub::BlockReduce<double, kThreads>;
+    __shared__ typename Reduce::TempStorage tmp;
+    const double total = Reduce(tmp).Sum(sum);
+    if (threadIdx.x == 0) out[blockIdx.x] = total;
+}
+
+// One block per radial bin, over the bin's half-spectrum points.
+__global__ void __launch_bounds__(kThreads) radial_kernel(const double* power, std::int64_t stride, const Lattice lat,
+                                                          const int* order, const int* offsets, std::int64_t bins,
+                                                          double* out) {
+    const index_t N = lat.sites(), H = half_columns(lat);
+    const std::int64_t b = blockIdx.x;
+    double sum[3] = {0, 0, 0};
+    for (int i = offsets[b] + int(threadIdx.x); i < offsets[b + 1]; i += int(blockDim.x)) {
+        const index_t e = order[i];
+        const double w = mirror_outside_half(e % H, lat.L[0]) ? 2 : 1;
+        for (int c = 0; c < 3; ++c) sum[c] += w * (power[c * stride + e] / double(N));
+    }
+    using Reduce = cub::BlockReduce<double, kThreads>;
+    __shared__ typename Reduce::TempStorage tmp[3];
+    for (int c = 0; c < 3; ++c) {
+        const double total = Reduce(tmp[c]).Sum(sum[c]);
+        if (threadIdx.x == 0) out[c * bins + b] = total;
+    }
+}
+
 // A plaquette that winds, by its value or by its number.
 struct Wound {
     __host__ __device__ bool operator()(signed char w) const { return w != 0 && w != kSkippedPlaquette; }
@@ -132,6 +242,30 @@ void compact_wound(const signed char* winding, std::int64_t count, std::int64_t*
     bytes = scratch_bytes;
     check(cub::DeviceSelect::If(scratch, bytes, winding, wound, selected, count, Wound{}, as_stream(stream)),
           "cub::DeviceSelect::If(vortex charges)");
+}
+
+std::size_t headline_scratch_bytes() noexcept { return sizeof(HeadlinePartial) * kHeadlineBlocks; }
+
+void reduce_headline(const double* px, const double* py, const Lattice& lat, SpectrumHeadline* out, void* scratch,
+                     void* stream) noexcept {
+    auto* partial = static_cast<HeadlinePartial*>(scratch);
+    headline_partials<<<kHeadlineBlocks, kThreads, 0, as_stream(stream)>>>(px, py, lat, partial);
+    if (!check(cudaGetLastError(), "cudaLaunchKernel(headline_partials)")) return;
+    headline_final<<<1, 1, 0, as_stream(stream)>>>(px, py, lat, partial, kHeadlineBlocks, out);
+    check(cudaGetLastError(), "cudaLaunchKernel(headline_final)");
+}
+
+void reduce_marginals(const double* px, const double* py, const Lattice& lat, double* out, void* stream) noexcept {
+    index_t values = 0;
+    for (int a = 0; a < lat.dim; ++a) values += lat.L[a];
+    marginal_kernel<<<unsigned(values), kThreads, 0, as_stream(stream)>>>(px, py, lat, out);
+    check(cudaGetLastError(), "cudaLaunchKernel(marginals)");
+}
+
+void reduce_radial(const double* power, std::int64_t stride, const Lattice& lat, const int* order, const int* offsets,
+                   std::int64_t bins, double* out, void* stream) noexcept {
+    radial_kernel<<<unsigned(bins), kThreads, 0, as_stream(stream)>>>(power, stride, lat, order, offsets, bins, out);
+    check(cudaGetLastError(), "cudaLaunchKernel(radial)");
 }
 
 void launch_power(const double* spectrum, std::int64_t count, double* power, void* stream) noexcept {

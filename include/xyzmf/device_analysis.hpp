@@ -1,12 +1,15 @@
 // The parts of a state's analysis that touch every site, computed on a CUDA
 // device (issue 22: the GPU must not wait ~20 s per 4096^2 snapshot for the
-// host): the three structure-factor spectra with cuFFT, the per-site tallies,
-// the sXY phase field, its plaquette windings and their compaction. Only
-// these reduced results come back; src/analysis/ turns them into the same
-// AnalysisParts the host analysis gives (and classifies on the host, as there).
+// host): the three structure-factor spectra with cuFFT, reduced there to what
+// the classification reads of them (sum, strongest points, marginals, radial
+// sums), the per-site tallies, the sXY phase field, its plaquette windings and
+// their compaction. Only these reduced results come back, and the half
+// spectrum only when the full grid is stored; src/analysis/ turns them into
+// the same AnalysisParts the host analysis gives (and classifies on the host,
+// as there).
 //
-// The per-site and per-plaquette arithmetic is the host's own
-// (include/xyzmf/site_tally.hpp, include/xyzmf/sxy_winding.hpp, bloch_rhs.hpp).
+// The per-site, per-plaquette and per-k arithmetic is the host's own
+// (include/xyzmf/site_tally.hpp, sxy_winding.hpp, spectrum_geometry.hpp, bloch_rhs.hpp).
 #pragma once
 
 #include <cstdint>
@@ -19,18 +22,43 @@
 
 namespace xyzmf {
 
+// A spectrum's summary as the device reduces it (src/analysis/spectrum_summary.hpp
+// builds the host's SpectrumSummary from it): S_perp's sum, its strongest
+// half-spectrum points, its values at k = 0 and pi, marginals, radial sums.
+struct DeviceSpectrum {
+    struct Point {
+        double value = 0;         // S_perp
+        std::int64_t key = 0;     // half_point_key (spectrum_geometry.hpp), which names the point
+        double mirror_value = 0;  // S_perp at its mirror, where that is in the half spectrum too
+    };
+    double total_perp = 0, perp_k0 = 0, perp_kpi = 0;
+    std::vector<Point> strongest;           // up to SpectrumSummary::kStrongest half-spectrum points, strongest first
+    std::vector<double> marginal[3];        // S_perp summed over the other axes, along each used axis
+    std::vector<double> radial_sum[3];      // sum of S_aa over each radial bin's grid points (when asked for)
+    std::vector<double> radial_count;       // grid points per bin (when asked for)
+};
+
 struct DeviceAnalysisResult {
     // |F_a(k)|^2 of x, y, z on the half spectrum kx in [0, Lx/2] (FFTW's
-    // real-to-complex layout: Ly Lz rows of Lx/2 + 1), not yet divided by N.
+    // real-to-complex layout: Ly Lz rows of Lx/2 + 1), not yet divided by N;
+    // only when the full grid was asked for (it is stored).
     std::vector<double> power[3];
+    DeviceSpectrum spectrum;  // always
     TallyTerms tallies;  // merged over every site
     // sXY points only (phase = true):
     bool phase = false;
-    std::vector<double> psi_power[3];  // of (cos psi, sin psi, 0), when asked for (psi_spectrum)
+    bool psi_spectrum = false;           // the phase field's S(k) was asked for (psi_spectrum):
+    std::vector<double> psi_marginal[3];  // its marginals (all the domain size needs)
     std::int64_t plaquettes = 0, skipped = 0;
     std::vector<std::int64_t> wound;   // plaquette numbers (sxy_winding.hpp) with a winding, ascending
     std::vector<int> winding;          // their windings
-    double seconds = 0;                // device time of the whole analysis (events)
+    double seconds = 0;                // wall time of the whole analysis
+};
+
+// What of the spectrum comes back besides its summary.
+struct DeviceSpectrumRequest {
+    bool power = false;   // the half spectrum itself (the full grid is stored)
+    bool radial = false;  // the radial sums (a radial average is stored)
 };
 
 class DeviceAnalysis {
@@ -39,14 +67,15 @@ public:
     // The analysis of a host state (x, y, z blocks of N values, unpadded).
     // psi_spectrum(tallies) says, once the tallies are known, whether the
     // S(k) of the phase field is wanted too (classify.hpp, needs_psi_structure).
-    virtual DeviceAnalysisResult analyze(const double* host_state, bool (*psi_spectrum)(const TallyTerms&, const void*),
-                                         const void* context) = 0;
+    virtual DeviceAnalysisResult analyze(const double* host_state, DeviceSpectrumRequest request,
+                                         bool (*psi_spectrum)(const TallyTerms&, const void*), const void* context) = 0;
 };
 
-// On the current device (cuda_select_device); throws xyzmf::Error when the
-// build has no CUDA, there is no device, cuFFT (libcufft.so.12) cannot be
-// loaded, or the lattice does not fit.
+// On the current device (cuda_select_device); radial: analyses will ask for
+// the radial sums (their bins are laid out once, here). Throws xyzmf::Error
+// when the build has no CUDA, there is no device, cuFFT (libcufft.so.12)
+// cannot be loaded, or the lattice does not fit.
 std::unique_ptr<DeviceAnalysis> make_device_analysis(const Lattice& lat, const Couplings& c, double min_amplitude,
-                                                     double stationary_residual);
+                                                     double stationary_residual, bool radial);
 
 }  // namespace xyzmf

@@ -44,6 +44,13 @@ SkStorage parse_sk_storage(const std::string& name) {
 
 const char* sk_storage_choices() { return "auto, full, planes, radial"; }
 
+SkStorage stored_sk(const AnalysisOptions& opt, const Lattice& lat) {
+    SkStorage how = opt.sk_storage;
+    if (how == SkStorage::automatic) how = lat.dim == 3 && lat.sites() > opt.sk_full_max_sites ? SkStorage::planes : SkStorage::full;
+    if (how == SkStorage::planes && lat.dim < 3) how = SkStorage::full;
+    return how;
+}
+
 HostState rate_of(const Lattice& lat, const Couplings& c, const HostState& s) {
     auto be = make_cpu_backend<double>();
     StateBuffer<double> y(*be, lat), k(*be, lat);
@@ -75,7 +82,8 @@ const char* kComp[3] = {"Sxx", "Syy", "Szz"};
 Analyzer::Analyzer(const Lattice& lat, const Couplings& c, const AnalysisOptions& opt)
     : lat_(lat), couplings_(c), opt_(opt), engine_(lat) {
     if (opt.on_device)
-        device_ = make_device_analysis(lat, c, opt.thresholds.vortex_amplitude, opt.thresholds.stationary_residual);
+        device_ = make_device_analysis(lat, c, opt.thresholds.vortex_amplitude, opt.thresholds.stationary_residual,
+                                       stored_sk(opt, lat) != SkStorage::full);
 }
 Analyzer::~Analyzer() = default;
 
@@ -86,9 +94,14 @@ StateAnalysis complete_analysis(const Lattice& lat, const Couplings& c, const An
     StateAnalysis a;
     a.where = where;
     a.t = t;
+    if (!parts.summarized) {
+        parts.sk = summarize_spectrum(parts.sf, stored_sk(opt, lat) != SkStorage::full);
+        if (!parts.psi_sf.S[0].empty()) perp_marginals(parts.psi_sf, parts.psi_marginal);
+    }
     a.sf = std::move(parts.sf);
+    a.sk = std::move(parts.sk);
     a.sk_seconds = parts.sk_seconds;
-    a.cls = classify(lat, c, parts.tallies, a.sf, parts.psi_sf, trend, opt.thresholds);
+    a.cls = classify(lat, c, parts.tallies, a.sk, parts.psi_marginal, trend, opt.thresholds);
     a.has_vortices = parts.has_vortices;
     a.vortices = std::move(parts.vortices);
     return a;
@@ -106,20 +119,24 @@ AnalysisParts Analyzer::parts_on_device(const HostState& s) {
         const auto* x = static_cast<const Context*>(p);
         return needs_psi_structure(*x->c, site_tallies(t, x->sites), *x->th);
     };
-    DeviceAnalysisResult d = device_->analyze(s.data(), wanted, &context);
+    // The grid comes back only where it is stored; the classification reads
+    // the device's summary of it.
+    const SkStorage stored = stored_sk(opt_, lat_);
+    const DeviceSpectrumRequest request{stored != SkStorage::radial, stored != SkStorage::full};
+    DeviceAnalysisResult d = device_->analyze(s.data(), request, wanted, &context);
     AnalysisParts p;
     p.sf.lattice = lat_;
-    unfold_half_spectrum(d.power, p.sf);
+    if (request.power) unfold_half_spectrum(d.power, p.sf);
+    p.summarized = true;
+    p.sk = summary_of_device_spectrum(lat_, d.spectrum);
     p.sk_seconds = d.seconds;
     p.tallies = site_tallies(d.tallies, lat_.sites());
     if (has_vortex_census(lat_, couplings_)) {
         p.has_vortices = true;
         p.vortices = census_from_windings(lat_, d.plaquettes, d.skipped, d.wound, d.winding);
     }
-    if (!d.psi_power[0].empty()) {
-        p.psi_sf.lattice = lat_;
-        unfold_half_spectrum(d.psi_power, p.psi_sf);
-    }
+    if (d.psi_spectrum)
+        for (int a = 0; a < 3; ++a) p.psi_marginal[a] = std::move(d.psi_marginal[a]);
     return p;
 }
 
@@ -174,9 +191,7 @@ void write_state_analysis(hid_t file, const StateAnalysis& a, const AnalysisOpti
                                            "[0, 2 pi); axes ordered like the spins (x fastest)"));
     std::vector<hsize_t> dims = spin_dims(lat);
     dims.pop_back();
-    SkStorage how = opt.sk_storage;
-    if (how == SkStorage::automatic) how = lat.dim == 3 && lat.sites() > opt.sk_full_max_sites ? SkStorage::planes : SkStorage::full;
-    if (how == SkStorage::planes && lat.dim < 3) how = SkStorage::full;
+    const SkStorage how = stored_sk(opt, lat);
     if (how == SkStorage::full) {
         h5::set_attr(sk, "storage", std::string("full"));
         for (int c = 0; c < 3; ++c) write_doubles(sk, kComp[c], dims, a.sf.S[c].data());
@@ -200,7 +215,7 @@ void write_state_analysis(hid_t file, const StateAnalysis& a, const AnalysisOpti
         h5::set_attr(sk, "storage", std::string("radial average"));
     }
     if (how != SkStorage::full) {
-        const RadialAverage r = radial_average(a.sf);
+        const RadialAverage& r = a.sk.radial;
         write_doubles(sk, "k_radial", {hsize_t(r.k.size())}, r.k.data());
         write_doubles(sk, "count_radial", {hsize_t(r.k.size())}, r.count.data());
         for (int c = 0; c < 3; ++c)

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "classify.hpp"
+#include "spectrum_summary.hpp"
 #include "parameters.hpp"
 #include "xyzmf/device_analysis.hpp"
 #include "vortices.hpp"
@@ -37,6 +38,9 @@ struct AnalysisOptions {
     bool on_device = false;
 };
 
+// What is stored for a lattice: full, planes (3D only) or radial, never automatic.
+SkStorage stored_sk(const AnalysisOptions& opt, const Lattice& lat);
+
 // The classification thresholds as parameters (parameters.hpp): their
 // options, ranges, and attribute names in a sweep file.
 const ParamTable<AnalysisOptions>& analysis_parameters();
@@ -47,7 +51,8 @@ struct StateAnalysis {
     Classification cls;
     bool has_vortices = false;  // dim >= 2 at an sXY point
     VortexCensus vortices;
-    StructureFactor sf;
+    StructureFactor sf;     // the full grid (S empty where stored_sk needs none and a device kept it)
+    SpectrumSummary sk;     // what the classification read, and the radial average where stored
     double sk_seconds = 0;  // wall time of the three FFTs
 };
 
@@ -55,11 +60,16 @@ struct StateAnalysis {
 // for a lattice spread over MPI ranks, by all ranks together, so that none
 // holds the whole state: src/mpi/slab_analysis.hpp).
 struct AnalysisParts {
-    StructureFactor sf;
+    StructureFactor sf;         // the full grid, or (summarized) only where stored_sk needs it
     bool has_vortices = false;  // dim >= 2 at an sXY point (has_vortex_census)
     VortexCensus vortices;
     SiteTallies tallies;        // the sums and maxima the classification reads
     StructureFactor psi_sf;     // S(k) of the sXY phase field, where needs_psi_structure
+    // Reduced already (a device): sk and psi_marginal hold what
+    // complete_analysis would otherwise reduce sf and psi_sf to.
+    bool summarized = false;
+    SpectrumSummary sk;
+    std::vector<double> psi_marginal[3];
     double sk_seconds = 0;
 };
 bool has_vortex_census(const Lattice& lat, const Couplings& c);

@@ -12,19 +12,13 @@
 namespace xyzmf {
 namespace {
 
-// Grid index of -k.
-index_t mirror(const Lattice& lat, const StructureFactor& sf, index_t m) {
-    index_t c[3] = {0, 0, 0};
-    for (int a = 0; a < 3; ++a) c[a] = (lat.L[a] - sf.coord(a, m)) % lat.L[a];
-    return lat.site(c[0], c[1], c[2]);
-}
-
-Peak make_peak(const Lattice& lat, const StructureFactor& sf, index_t m, double weight) {
+Peak make_peak(const Lattice& lat, index_t m, double weight) {
     Peak p;
     p.index = m;
     p.weight = weight;
+    const index_t coord[3] = {m % lat.L[0], (m / lat.L[0]) % lat.L[1], m / (lat.L[0] * lat.L[1])};
     for (int a = 0; a < lat.dim; ++a) {
-        index_t c = sf.coord(a, m);
+        index_t c = coord[a];
         if (2 * c > lat.L[a]) c -= lat.L[a];
         p.k[a] = 2 * M_PI * double(c) / double(lat.L[a]);
     }
@@ -37,8 +31,8 @@ std::string fmt(const char* f, double v) {
     return b;
 }
 
-// Domain size along the axes from a structure factor (S_perp of sf): the
-// marginal S_a(q) over the other axes gives the correlation along axis a,
+// Domain size along the axes from the marginals of a structure factor's
+// S_perp (spectrum_summary.hpp): the marginal S_a(q) over the other axes gives the correlation along axis a,
 // C_a(r) = sum_q S_a(q) cos(q r) / sum_q S_a(q) (Wiener-Khinchin). For a
 // modulation with wave vector component k_a, C oscillates as cos(k_a r) under
 // its envelope, which is read as the largest |C| over the next half period
@@ -47,15 +41,13 @@ std::string fmt(const char* f, double v) {
 // orientations have C(r) = 1 - r/l, hence size l; an uncorrelated state
 // gives about 1. Averaged over the axes that decay; inf when none does
 // within L/2 (one domain).
-double domain_size(const Lattice& lat, const StructureFactor& sf, const double k[3]) {
-    const index_t N = lat.sites();
+double domain_size(const Lattice& lat, const std::vector<double> (&marginals)[3], const double k[3]) {
     double sum = 0;
     int axes = 0;
     for (int a = 0; a < lat.dim; ++a) {
         const index_t L = lat.L[a];
         if (L < 3) continue;
-        std::vector<double> marginal(static_cast<std::size_t>(L), 0.0);
-        for (index_t m = 0; m < N; ++m) marginal[std::size_t(sf.coord(a, m))] += sf.perp(m);
+        const std::vector<double>& marginal = marginals[a];
         double norm = 0;
         for (double v : marginal) norm += v;
         if (!(norm > 0)) continue;
@@ -144,13 +136,14 @@ Classification classify(const Lattice& lat, const Couplings& c, const HostState&
     if (is_sxy_point(c)) psi = sxy_phase_field(lat, c, s, th.vortex_amplitude);
     const SiteTallies t = tally_sites(s.data(), rate.data(), lat.sites(), psi.empty() ? nullptr : psi.data(),
                                       th.stationary_residual);
-    StructureFactor psi_sf;
-    if (needs_psi_structure(c, t, th)) psi_sf = StructureFactorEngine(lat).compute(psi_field(psi));
-    return classify(lat, c, t, sf, psi_sf, residual_trend, th);
+    std::vector<double> psi_marginal[3];
+    if (needs_psi_structure(c, t, th)) perp_marginals(StructureFactorEngine(lat).compute(psi_field(psi)), psi_marginal);
+    return classify(lat, c, t, summarize_spectrum(sf, false), psi_marginal, residual_trend, th);
 }
 
-Classification classify(const Lattice& lat, const Couplings& c, const SiteTallies& t, const StructureFactor& sf,
-                        const StructureFactor& psi_sf, double residual_trend, const ClassifyThresholds& th) {
+Classification classify(const Lattice& lat, const Couplings& c, const SiteTallies& t, const SpectrumSummary& sk,
+                        const std::vector<double> (&psi_marginal)[3], double residual_trend,
+                        const ClassifyThresholds& th) {
     const index_t N = lat.sites();
     Classification r;
     r.residual_trend = residual_trend;
@@ -160,34 +153,23 @@ Classification classify(const Lattice& lat, const Couplings& c, const SiteTallie
     r.mean_z = t.z / double(N);
 
     // Weights of S_perp; they sum to 1 (Parseval: sum_k S(k) = sum_n a_n^2).
-    double total = 0;
-    for (index_t m = 0; m < N; ++m) total += sf.perp(m);
-    auto weight = [&](index_t m) { return total > 0 ? sf.perp(m) / total : 0.0; };
-    auto pair_weight = [&](index_t m) {
-        const index_t mm = mirror(lat, sf, m);
-        return weight(m) + (mm != m ? weight(mm) : 0.0);
-    };
+    const double total = sk.total_perp;
+    auto weight = [&](double perp) { return total > 0 ? perp / total : 0.0; };
 
     // The strongest peaks, +-k merged.
-    std::vector<index_t> order(static_cast<std::size_t>(N));
-    for (index_t m = 0; m < N; ++m) order[std::size_t(m)] = m;
-    const std::size_t top = std::min<std::size_t>(8, order.size());
-    std::partial_sort(order.begin(), order.begin() + top, order.end(),
-                      [&](index_t a, index_t b) { return sf.perp(a) > sf.perp(b) || (sf.perp(a) == sf.perp(b) && a < b); });
-    for (std::size_t q = 0; q < top && r.peaks.size() < 4; ++q) {
-        const index_t m = order[q];
+    for (const PerpPoint& q : sk.strongest) {
+        if (r.peaks.size() >= 4) break;
+        const index_t mm = mirror_index(lat, q.index);
         bool seen = false;
-        for (const Peak& p : r.peaks) seen = seen || p.index == mirror(lat, sf, m);
-        if (!seen) r.peaks.push_back(make_peak(lat, sf, m, pair_weight(m)));
+        for (const Peak& p : r.peaks) seen = seen || p.index == mm;
+        if (!seen) r.peaks.push_back(make_peak(lat, q.index, weight(q.value) + (mm != q.index ? weight(q.mirror_value) : 0.0)));
     }
     r.peak = r.peaks.empty() ? Peak{} : r.peaks.front();
     for (int a = 0; a < lat.dim; ++a) r.period[a] = r.peak.k[a] != 0 ? 2 * M_PI / std::abs(r.peak.k[a]) : 0;
 
-    r.weight_k0 = weight(0);
-    bool has_pi = true;
-    for (int a = 0; a < lat.dim; ++a) has_pi = has_pi && lat.L[a] % 2 == 0;
-    const index_t pi_index = lat.site(lat.L[0] / 2, lat.dim > 1 ? lat.L[1] / 2 : 0, lat.dim > 2 ? lat.L[2] / 2 : 0);
-    r.weight_kpi = has_pi ? weight(pi_index) : 0;
+    r.weight_k0 = weight(sk.perp_k0);
+    const bool has_pi = has_pi_point(lat);
+    r.weight_kpi = has_pi ? weight(sk.perp_kpi) : 0;
 
     // Which order the dominant peak belongs to: at (or, for broad peaks,
     // within two grid steps of) k = 0 or k = pi; otherwise a modulation.
@@ -209,14 +191,14 @@ Classification classify(const Lattice& lat, const Couplings& c, const SiteTallie
     if (r.m_perp >= th.pm_m_perp) {
         if (sxy) {
             const double zero[3] = {0, 0, 0};
-            r.correlation_length = domain_size(lat, psi_sf, zero);
+            r.correlation_length = domain_size(lat, psi_marginal, zero);
         } else {
             // Demodulate at the order's wave vector: k = 0 or pi for FM and AFM
             // (whatever small-k peak a multi-domain state shows), the peak for SDW.
             const bool fm = near(0), afm = !fm && has_pi && near(M_PI);
             double k[3] = {0, 0, 0};
             for (int a = 0; a < lat.dim; ++a) k[a] = fm ? 0 : afm ? M_PI : r.peak.k[a];
-            r.correlation_length = domain_size(lat, sf, k);
+            r.correlation_length = domain_size(lat, sk.marginal, k);
         }
     } else {
         r.correlation_length = std::numeric_limits<double>::quiet_NaN();

@@ -10,6 +10,7 @@
 
 #include "xyzmf/couplings.hpp"
 #include "xyzmf/site_tally.hpp"
+#include "spectrum_summary.hpp"
 #include "structure_factor.hpp"
 
 namespace xyzmf {
@@ -75,10 +76,12 @@ bool needs_psi_structure(const Couplings& c, const SiteTallies& t, const Classif
 // (cos psi, sin psi, 0) as x, y, z blocks, 0 where psi is NaN: the field whose S(k) that is.
 HostState psi_field(const std::vector<double>& psi);
 
-// From the whole lattice's tallies and S(k); psi_sf: S(k) of psi_field where
+// From the whole lattice's tallies and its S(k)'s summary; psi_marginal: the
+// marginals (perp_marginals) of the S(k) of psi_field where
 // needs_psi_structure, else not read.
-Classification classify(const Lattice& lat, const Couplings& c, const SiteTallies& t, const StructureFactor& sf,
-                        const StructureFactor& psi_sf, double residual_trend, const ClassifyThresholds& th);
+Classification classify(const Lattice& lat, const Couplings& c, const SiteTallies& t, const SpectrumSummary& sk,
+                        const std::vector<double> (&psi_marginal)[3], double residual_trend,
+                        const ClassifyThresholds& th);
 // The same from the state itself; rate = ds/dt of the state (host layout), for
 // the stationarity verdict.
 Classification classify(const Lattice& lat, const Couplings& c, const HostState& s, const StructureFactor& sf,

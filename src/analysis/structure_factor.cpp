@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include "xyzmf/error.hpp"
+#include "xyzmf/spectrum_geometry.hpp"
 
 namespace xyzmf {
 
@@ -116,26 +117,19 @@ void unfold_half_spectrum(const std::vector<double> (&power)[3], StructureFactor
 
 RadialAverage radial_average(const StructureFactor& sf) {
     const Lattice& lat = sf.lattice;
-    index_t Lmax = 1;
-    for (int a = 0; a < lat.dim; ++a) Lmax = std::max(Lmax, lat.L[a]);
-    const double dk = 2 * M_PI / double(Lmax);
+    const double dk = radial_bin_width(lat);
+    const std::size_t bins = std::size_t(radial_bin_count(lat));
     RadialAverage r;
-    const double kmax = M_PI * std::sqrt(double(lat.dim));
-    const std::size_t bins = std::size_t(kmax / dk) + 2;
     r.count.assign(bins, 0);
     for (auto& S : r.S) S.assign(bins, 0);
-    for (index_t m = 0; m < lat.sites(); ++m) {
-        double k2 = 0;
-        for (int a = 0; a < lat.dim; ++a) {
-            index_t c = sf.coord(a, m);
-            if (2 * c > lat.L[a]) c -= lat.L[a];
-            const double ka = 2 * M_PI * double(c) / double(lat.L[a]);
-            k2 += ka * ka;
-        }
-        const std::size_t b = std::size_t(std::sqrt(k2) / dk);
-        r.count[b] += 1;
-        for (int c = 0; c < 3; ++c) r.S[c][b] += sf.S[c][m];
-    }
+    index_t m = 0;
+    for (index_t z = 0; z < lat.L[2]; ++z)
+        for (index_t y = 0; y < lat.L[1]; ++y)
+            for (index_t x = 0; x < lat.L[0]; ++x, ++m) {
+                const std::size_t b = std::size_t(radial_bin(lat, x, y, z));
+                r.count[b] += 1;
+                for (int c = 0; c < 3; ++c) r.S[c][b] += sf.S[c][std::size_t(m)];
+            }
     for (std::size_t b = 0; b < bins; ++b) {
         r.k.push_back((double(b) + 0.5) * dk);
         for (int c = 0; c < 3; ++c)

@@ -25,6 +25,7 @@
 #include "xyzmf/backend.hpp"
 #include "xyzmf/device_analysis.hpp"
 #include "xyzmf/error.hpp"
+#include "xyzmf/spectrum_geometry.hpp"
 #include "xyzmf/sxy_winding.hpp"
 
 namespace xyzmf {
@@ -101,7 +102,7 @@ private:
 
 class CudaAnalysis final : public DeviceAnalysis {
 public:
-    CudaAnalysis(const Lattice& lat, const Couplings& c, double min_amplitude, double stationary_residual)
+    CudaAnalysis(const Lattice& lat, const Couplings& c, double min_amplitude, double stationary_residual, bool radial)
         : lat_(lat), couplings_(c), min_amplitude_(min_amplitude), stationary_residual_(stationary_residual) {
         const CufftApi& fft = cufft();
         if (3 * lat.sites() > INT_MAX)  // cufftPlanMany's sizes are int: three components of N
@@ -119,6 +120,11 @@ public:
         spectrum_ = DeviceArray<double>(std::size_t(2 * 3 * spectrum_count_), "cudaMalloc (analysis spectrum)");
         power_ = DeviceArray<double>(std::size_t(3 * spectrum_count_), "cudaMalloc (analysis power)");
         scratch_ = DeviceArray<char>(cuda::reduce_scratch_bytes(), "cudaMalloc (analysis scratch)");
+        headline_scratch_ = DeviceArray<char>(cuda::headline_scratch_bytes(), "cudaMalloc (spectrum reduction scratch)");
+        headline_ = DeviceArray<cuda::SpectrumHeadline>(1, "cudaMalloc (spectrum headline)");
+        for (int a = 0; a < lat.dim; ++a) marginal_values_ += lat.L[a];
+        marginals_ = DeviceArray<double>(std::size_t(marginal_values_), "cudaMalloc (spectrum marginals)");
+        if (radial) radial_tables();
         if (sxy_) psi_ = DeviceArray<double>(std::size_t(N), "cudaMalloc (sXY phase)");
         if (sxy_ && lat.dim >= 2) {
             const std::int64_t P = plaquette_count(lat);
@@ -148,16 +154,20 @@ public:
         cudaGetLastError();
     }
 
-    DeviceAnalysisResult analyze(const double* host_state, bool (*psi_spectrum)(const TallyTerms&, const void*),
-                                 const void* context) override {
+    DeviceAnalysisResult analyze(const double* host_state, DeviceSpectrumRequest request,
+                                 bool (*psi_spectrum)(const TallyTerms&, const void*), const void* context) override {
         const auto t0 = std::chrono::steady_clock::now();
         check(cudaSetDevice(device_), "cudaSetDevice (analysis)");
+        if (request.radial && radial_bins_ == 0)
+            throw Error("device analysis: radial sums asked for, but not planned (internal error)");
         const index_t N = lat_.sites();
         void* stream = stream_;
         DeviceAnalysisResult r;
         check(cudaMemcpyAsync(state_.data(), host_state, sizeof(double) * std::size_t(3 * N), cudaMemcpyHostToDevice, stream_),
               "cudaMemcpyAsync (analysis state)");
-        spectra(r.power);
+        transform();
+        summarize(request, r.spectrum);
+        if (request.power) fetch_power(r.power);
         r.phase = sxy_;
         if (r.phase) {
             cuda::launch_sxy_phase(state_.data(), lat_, couplings_.Jx, couplings_.Jy, min_amplitude_, psi_.data(), stream);
@@ -171,7 +181,9 @@ public:
         if (r.phase && psi_spectrum && psi_spectrum(r.tallies, context)) {
             cuda::launch_phase_field(psi_.data(), N, state_.data(), stream);  // the state is no longer needed
             check_driver("phase field");
-            spectra(r.psi_power);
+            transform();
+            fetch_marginals(r.psi_marginal);
+            r.psi_spectrum = true;
         }
         check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (analysis)");
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -179,12 +191,16 @@ public:
     }
 
 private:
-    // |F(k)|^2 of the three blocks now in state_, on the half spectrum, to the host.
-    void spectra(std::vector<double> (&power)[3]) {
+    // |F(k)|^2 of the three blocks now in state_, on the half spectrum, into power_.
+    void transform() {
         check_fft(cufft().exec_d2z(plan_, state_.data(), reinterpret_cast<cufftDoubleComplex*>(spectrum_.data())),
                   "cufftExecD2Z");
         cuda::launch_power(spectrum_.data(), 3 * spectrum_count_, power_.data(), stream_);
         check_driver("power spectrum");
+    }
+
+    // power_'s half spectrum to the host (only where the full grid is stored: 134 MB at 4096^2).
+    void fetch_power(std::vector<double> (&power)[3]) {
         for (int c = 0; c < 3; ++c) {
             power[c].resize(std::size_t(spectrum_count_));
             check(cudaMemcpyAsync(power[c].data(), power_.data() + c * spectrum_count_,
@@ -192,6 +208,68 @@ private:
                   "cudaMemcpyAsync (power spectrum)");
         }
         check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (power spectrum)");
+    }
+
+    // The marginals of power_'s S_perp, to the host, axis by axis.
+    void fetch_marginals(std::vector<double> (&marginal)[3]) {
+        cuda::reduce_marginals(power_.data(), power_.data() + spectrum_count_, lat_, marginals_.data(), stream_);
+        check_driver("spectrum marginals");
+        std::vector<double> all(static_cast<std::size_t>(marginal_values_));
+        check(cudaMemcpyAsync(all.data(), marginals_.data(), sizeof(double) * all.size(), cudaMemcpyDeviceToHost, stream_),
+              "cudaMemcpyAsync (spectrum marginals)");
+        check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (spectrum marginals)");
+        std::size_t at = 0;
+        for (int a = 0; a < 3; ++a) {
+            const std::size_t n = a < lat_.dim ? std::size_t(lat_.L[a]) : 0;
+            marginal[a].assign(all.begin() + std::ptrdiff_t(at), all.begin() + std::ptrdiff_t(at + n));
+            at += n;
+        }
+    }
+
+    // What the classification reads of power_ (and the radial sums), to the host.
+    void summarize(DeviceSpectrumRequest request, DeviceSpectrum& d) {
+        const double* px = power_.data();
+        cuda::reduce_headline(px, px + spectrum_count_, lat_, headline_.data(), headline_scratch_.data(), stream_);
+        check_driver("spectrum headline");
+        if (request.radial) {
+            cuda::reduce_radial(px, spectrum_count_, lat_, radial_order_.data(), radial_offsets_.data(), radial_bins_,
+                                radial_sums_.data(), stream_);
+            check_driver("radial sums");
+        }
+        cuda::SpectrumHeadline h;
+        check(cudaMemcpyAsync(&h, headline_.data(), sizeof h, cudaMemcpyDeviceToHost, stream_),
+              "cudaMemcpyAsync (spectrum headline)");
+        std::vector<double> radial(request.radial ? std::size_t(3 * radial_bins_) : 0);
+        if (request.radial)
+            check(cudaMemcpyAsync(radial.data(), radial_sums_.data(), sizeof(double) * radial.size(), cudaMemcpyDeviceToHost,
+                                  stream_), "cudaMemcpyAsync (radial sums)");
+        fetch_marginals(d.marginal);  // (synchronises the stream: h and radial are in)
+        d.total_perp = h.total_perp;
+        d.perp_k0 = h.perp_k0;
+        d.perp_kpi = h.perp_kpi;
+        d.strongest.clear();
+        for (int i = 0; i < h.count; ++i) d.strongest.push_back({h.value[i], h.key[i], h.mirror_value[i]});
+        if (request.radial) {
+            for (int c = 0; c < 3; ++c)
+                d.radial_sum[c].assign(radial.begin() + c * radial_bins_, radial.begin() + (c + 1) * radial_bins_);
+            d.radial_count = radial_count_;
+        }
+    }
+
+    // The half-spectrum points of each radial bin (spectrum_geometry.hpp): made once.
+    void radial_tables() {
+        radial_bins_ = radial_bin_count(lat_);
+        const RadialLayout layout = radial_layout(lat_);
+        const std::vector<int>& order = layout.order;
+        const std::vector<int>& offsets = layout.offsets;
+        radial_count_ = layout.count;
+        radial_order_ = DeviceArray<int>(order.size(), "cudaMalloc (radial bins)");
+        radial_offsets_ = DeviceArray<int>(offsets.size(), "cudaMalloc (radial bins)");
+        radial_sums_ = DeviceArray<double>(std::size_t(3 * radial_bins_), "cudaMalloc (radial sums)");
+        check(cudaMemcpy(radial_order_.data(), order.data(), sizeof(int) * order.size(), cudaMemcpyHostToDevice),
+              "cudaMemcpy (radial bins)");
+        check(cudaMemcpy(radial_offsets_.data(), offsets.data(), sizeof(int) * offsets.size(), cudaMemcpyHostToDevice),
+              "cudaMemcpy (radial bins)");
     }
 
     void windings(DeviceAnalysisResult& r) {
@@ -242,21 +320,24 @@ private:
     cudaStream_t stream_ = nullptr;
     cufftHandle plan_ = 0;
     bool planned_ = false;
-    index_t half_ = 0, spectrum_count_ = 0;
-    DeviceArray<double> state_, spectrum_, power_, psi_;
+    index_t half_ = 0, spectrum_count_ = 0, marginal_values_ = 0, radial_bins_ = 0;
+    DeviceArray<double> state_, spectrum_, power_, psi_, marginals_, radial_sums_;
+    DeviceArray<cuda::SpectrumHeadline> headline_;
+    DeviceArray<int> radial_order_, radial_offsets_;
+    std::vector<double> radial_count_;
     DeviceArray<signed char> winding_, charge_;
     DeviceArray<std::int64_t> number_, selected_;
     DeviceArray<unsigned long long> counts_;
-    DeviceArray<char> scratch_, compact_scratch_;
+    DeviceArray<char> scratch_, compact_scratch_, headline_scratch_;
 };
 
 }  // namespace
 
 std::unique_ptr<DeviceAnalysis> make_device_analysis(const Lattice& lat, const Couplings& c, double min_amplitude,
-                                                     double stationary_residual) {
+                                                     double stationary_residual, bool radial) {
     if (cuda_device_count() == 0)
         throw Error("--analysis-backend cuda: no CUDA device here; analyse on the host with --analysis-backend cpu", exit_code::usage);
-    return std::make_unique<CudaAnalysis>(lat, c, min_amplitude, stationary_residual);
+    return std::make_unique<CudaAnalysis>(lat, c, min_amplitude, stationary_residual, radial);
 }
 
 }  // namespace xyzmf

@@ -38,7 +38,7 @@ std::unique_ptr<PackedFilter<std::complex<double>>> make_cuda_packed_filter(cons
     throw Error("--backend cuda: this xyzmf was built without CUDA; use --backend cpu", exit_code::usage);
 }
 
-std::unique_ptr<DeviceAnalysis> make_device_analysis(const Lattice&, const Couplings&, double, double) {
+std::unique_ptr<DeviceAnalysis> make_device_analysis(const Lattice&, const Couplings&, double, double, bool) {
     throw Error("--analysis-backend cuda: this xyzmf was built without CUDA; use --analysis-backend cpu", exit_code::usage);
 }
 

@@ -1,0 +1,103 @@
+// The host's reduction of a full k-grid (see spectrum_summary.hpp).
+#include "spectrum_summary.hpp"
+
+#include <algorithm>
+
+#include "xyzmf/spectrum_geometry.hpp"
+
+namespace xyzmf {
+
+index_t mirror_index(const Lattice& lat, index_t m) {
+    const index_t Lx = lat.L[0], Ly = lat.L[1], Lz = lat.L[2];
+    return lat.site(mirror_coord(m % Lx, Lx), mirror_coord((m / Lx) % Ly, Ly), mirror_coord(m / (Lx * Ly), Lz));
+}
+
+bool has_pi_point(const Lattice& lat) {
+    for (int a = 0; a < lat.dim; ++a)
+        if (lat.L[a] % 2 != 0) return false;
+    return true;
+}
+
+void perp_marginals(const StructureFactor& sf, std::vector<double> (&marginal)[3]) {
+    const Lattice& lat = sf.lattice;
+    for (int a = 0; a < 3; ++a) marginal[a].assign(a < lat.dim ? std::size_t(lat.L[a]) : 0, 0.0);
+    // Grid order (each bin sums its points by ascending index, as the
+    // device's per-bin reduction does not: roundoff apart, the same sums).
+    index_t m = 0;
+    for (index_t z = 0; z < lat.L[2]; ++z)
+        for (index_t y = 0; y < lat.L[1]; ++y)
+            for (index_t x = 0; x < lat.L[0]; ++x, ++m) {
+                const double v = sf.perp(m);
+                marginal[0][std::size_t(x)] += v;
+                if (lat.dim > 1) marginal[1][std::size_t(y)] += v;
+                if (lat.dim > 2) marginal[2][std::size_t(z)] += v;
+            }
+}
+
+SpectrumSummary summarize_spectrum(const StructureFactor& sf, bool with_radial) {
+    const Lattice& lat = sf.lattice;
+    const index_t N = lat.sites();
+    SpectrumSummary s;
+    s.lattice = lat;
+    for (index_t m = 0; m < N; ++m) s.total_perp += sf.perp(m);
+
+    std::vector<index_t> order(static_cast<std::size_t>(N));
+    for (index_t m = 0; m < N; ++m) order[std::size_t(m)] = m;
+    const std::size_t top = std::min<std::size_t>(SpectrumSummary::kStrongest, order.size());
+    std::partial_sort(order.begin(), order.begin() + std::ptrdiff_t(top), order.end(), [&](index_t a, index_t b) {
+        return sf.perp(a) > sf.perp(b) || (sf.perp(a) == sf.perp(b) && a < b);
+    });
+    for (std::size_t q = 0; q < top; ++q) {
+        const index_t m = order[q];
+        s.strongest.push_back({m, sf.perp(m), sf.perp(mirror_index(lat, m))});
+    }
+
+    s.perp_k0 = N > 0 ? sf.perp(0) : 0;
+    if (has_pi_point(lat))
+        s.perp_kpi = sf.perp(lat.site(lat.L[0] / 2, lat.dim > 1 ? lat.L[1] / 2 : 0, lat.dim > 2 ? lat.L[2] / 2 : 0));
+    perp_marginals(sf, s.marginal);
+    if (with_radial) s.radial = radial_average(sf);
+    return s;
+}
+
+SpectrumSummary summary_of_device_spectrum(const Lattice& lat, const DeviceSpectrum& d) {
+    SpectrumSummary s;
+    s.lattice = lat;
+    s.total_perp = d.total_perp;
+    s.perp_k0 = d.perp_k0;
+    s.perp_kpi = has_pi_point(lat) ? d.perp_kpi : 0;
+    // A half-spectrum point stands for itself and, where its mirror lies
+    // outside the half, for the mirror too (same value). The device kept the
+    // strongest points ranked by value, then the smaller index of the two; the
+    // grid's strongest points are among their unfolding (a point ranked below
+    // kStrongest half-spectrum points has as many grid points above it).
+    const index_t Lx = lat.L[0];
+    std::vector<PerpPoint> points;
+    for (const DeviceSpectrum::Point& p : d.strongest) {
+        const index_t e = half_point_of_key(lat, p.key), own = grid_index_of_half_point(lat, e);
+        if (mirror_outside_half(own % Lx, Lx)) {
+            points.push_back({own, p.value, p.value});
+            points.push_back({mirror_index(lat, own), p.value, p.value});
+        } else {
+            points.push_back({own, p.value, p.mirror_value});
+        }
+    }
+    std::sort(points.begin(), points.end(), [](const PerpPoint& a, const PerpPoint& b) {
+        return a.value > b.value || (a.value == b.value && a.index < b.index);
+    });
+    if (points.size() > std::size_t(SpectrumSummary::kStrongest)) points.resize(std::size_t(SpectrumSummary::kStrongest));
+    s.strongest = std::move(points);
+    for (int a = 0; a < 3; ++a) s.marginal[a] = d.marginal[a];
+    if (!d.radial_count.empty()) {
+        RadialAverage& r = s.radial;
+        const double dk = radial_bin_width(lat);
+        r.count = d.radial_count;
+        for (std::size_t b = 0; b < r.count.size(); ++b) {
+            r.k.push_back((double(b) + 0.5) * dk);
+            for (int c = 0; c < 3; ++c) r.S[c].push_back(r.count[b] > 0 ? d.radial_sum[c][b] / r.count[b] : d.radial_sum[c][b]);
+        }
+    }
+    return s;
+}
+
+}  // namespace xyzmf
