@@ -107,7 +107,7 @@ StateAnalysis complete_analysis(const Lattice& lat, const Couplings& c, const An
     return a;
 }
 
-AnalysisParts Analyzer::parts_on_device(const HostState& s) {
+AnalysisParts Analyzer::parts_on_device(const double* s) {
     // Whether the phase field's S(k) is wanted depends on the tallies, which
     // the device computes first: it asks back.
     struct Context {
@@ -123,7 +123,7 @@ AnalysisParts Analyzer::parts_on_device(const HostState& s) {
     // the device's summary of it.
     const SkStorage stored = stored_sk(opt_, lat_);
     const DeviceSpectrumRequest request{stored != SkStorage::radial, stored != SkStorage::full};
-    DeviceAnalysisResult d = device_->analyze(s.data(), request, wanted, &context);
+    DeviceAnalysisResult d = device_->analyze(s, request, wanted, &context);
     AnalysisParts p;
     p.sf.lattice = lat_;
     if (request.power) unfold_half_spectrum(d.power, p.sf);
@@ -140,8 +140,13 @@ AnalysisParts Analyzer::parts_on_device(const HostState& s) {
     return p;
 }
 
-StateAnalysis Analyzer::analyze(const HostState& s, double t, double trend, const std::string& where) {
+StateAnalysis Analyzer::analyze(const double* s, double t, double trend, const std::string& where) {
     if (device_) return complete_analysis(lat_, couplings_, opt_, parts_on_device(s), t, trend, where);
+    return analyze(HostState(s, s + 3 * lat_.sites()), t, trend, where);
+}
+
+StateAnalysis Analyzer::analyze(const HostState& s, double t, double trend, const std::string& where) {
+    if (device_) return analyze(s.data(), t, trend, where);
     AnalysisParts p;
     const auto t0 = std::chrono::steady_clock::now();
     p.sf = engine_.compute(s);

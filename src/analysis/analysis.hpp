@@ -86,6 +86,11 @@ public:
     Analyzer(const Lattice& lat, const Couplings& c, const AnalysisOptions& opt);
     ~Analyzer();
     StateAnalysis analyze(const HostState& s, double t, double residual_trend, const std::string& where);
+    // The same from 3N values in place (x, y, z blocks): on the device they are
+    // read where they are (a run's page-locked snapshot buffer: no host copy
+    // of 3N doubles, and the fastest upload); the host analysis copies them.
+    StateAnalysis analyze(const double* s, double t, double residual_trend, const std::string& where);
+    bool on_device() const { return device_ != nullptr; }
 
 private:
     Lattice lat_;
@@ -94,7 +99,7 @@ private:
     StructureFactorEngine engine_;
     std::unique_ptr<DeviceAnalysis> device_;  // opt.on_device
 
-    AnalysisParts parts_on_device(const HostState& s);
+    AnalysisParts parts_on_device(const double* s);
 };
 
 // Median residual over (3t/4, t] / median over (t/2, 3t/4], from /timeseries

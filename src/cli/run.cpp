@@ -278,9 +278,11 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
         // On rank 0's writer thread, once the state is in the file: its analysis
         // (from the state itself, or over MPI ranks from what they computed
         // together), written beside it; the vortices found.
-        auto analyse = [&](const std::string& where, double t, const HostState* st) -> std::int64_t {
+        auto analyse = [&](const std::string& where, double t, const HostState* st,
+                           const double* in_place = nullptr) -> std::int64_t {
             const double trend = residual_trend(out.handle(), t);
-            const StateAnalysis a = analyzer ? analyzer->analyze(*st, t, trend, where)
+            const StateAnalysis a = analyzer ? (in_place ? analyzer->analyze(in_place, t, trend, where)
+                                                         : analyzer->analyze(*st, t, trend, where))
                                              : complete_analysis(cfg.lattice, cfg.couplings, aopt, spread.take(where), t,
                                                                  trend, where);
             // S(k) of three components plus the analysis tables.
@@ -299,6 +301,11 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
         if (!domain && (analyze || xdmf_sidecar_ptr)) {
             hooks.on_state = [&](const std::string& where, double t, const StateView& ref) {
                 const std::size_t n = 3 * std::size_t(cfg.lattice.sites());
+                if (analyze && analyzer->on_device() && !xdmf_sidecar_ptr && ref.precision == Precision::float64) {
+                    // Analysed where it lies (page-locked): no host copy of 3N doubles.
+                    analyse(where, t, nullptr, static_cast<const double*>(ref.data));
+                    return;
+                }
                 HostState st(n);
                 if (ref.precision == Precision::float32)
                     std::copy_n(static_cast<const float*>(ref.data), n, st.begin());
