@@ -18,6 +18,9 @@ if importlib.util.find_spec("xyzmf") is None:
 from xyzmf.files import write_report  # noqa: E402
 
 CASES = [("2", "1024"), ("2", "2048"), ("3", "128")]
+# A coarsening series as vortex studies analyse it: five snapshots and the final
+# state of one run, `analyze --all-snapshots --sk-storage radial` in one process.
+SERIES = [("2", "1024"), ("2", "2048")]
 
 
 def analyse(binary, path, out):
@@ -26,6 +29,14 @@ def analyse(binary, path, out):
     res = subprocess.run([binary, "analyze", path, "--json", "--out", out, "--overwrite"], check=True,
                          capture_output=True, text=True)
     return (datetime.datetime.now() - t0).total_seconds() * 1e3, json.loads(res.stdout)["structure_factor_ms"]
+
+
+def analyse_series(binary, path, out):
+    """A run's every state analysed by one `analyze --all-snapshots` (wall ms)."""
+    t0 = datetime.datetime.now()
+    subprocess.run([binary, "analyze", path, "--all-snapshots", "--sk-storage", "radial", "--out", out, "--overwrite"],
+                   check=True, capture_output=True)
+    return (datetime.datetime.now() - t0).total_seconds() * 1e3
 
 
 def version(binary):
@@ -56,6 +67,19 @@ def main():
                     ratio.append(ms / b)
             rows.append((dim, L, statistics.median(sk), statistics.median(total),
                          statistics.median(base) if base else None, statistics.median(ratio) if ratio else None))
+        series = []
+        for dim, L in SERIES:
+            path, out = os.path.join(tmp, f"series{dim}-{L}.h5"), os.path.join(tmp, "analysis.h5")
+            subprocess.run([args.xyzmf, "run", "-q", "--backend", "cpu", "--dim", dim, "--size", L, "--t-end", "0.5",
+                            "--snapshot-every", "0.1", "--Jx", "1", "--Jy", "-1", "--Jz", "0", "-o", path], check=True)
+            total, base, ratio = [], [], []
+            for _ in range(args.repeats):
+                total.append(analyse_series(args.xyzmf, path, out))
+                if args.baseline:
+                    base.append(analyse_series(args.baseline, path, out))
+                    ratio.append(total[-1] / base[-1])
+            series.append((dim, L, statistics.median(total), statistics.median(base) if base else None,
+                           statistics.median(ratio) if ratio else None))
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     cmd = "/usr/bin/python3 tools/bench_sk.py" + (" --baseline OLD" if args.baseline else "")
     lines = ["# Structure-factor cost per snapshot", "",
@@ -77,6 +101,12 @@ def main():
         if base is not None:
             row += f" {base:.0f} | {ratio:.2f} |"
         lines.append(row)
+    lines += ["", "A run's six states (five snapshots and the final state, the run's first 0.5 / gamma from random) "
+              "analysed by one `xyzmf analyze FILE --all-snapshots --sk-storage radial --out NEW`:", "",
+              "| lattice | whole analyze ms |" + (" OLD ms | ratio |" if args.baseline else ""),
+              "|---|---|" + ("---|---|" if args.baseline else "")]
+    for dim, L, total, base, ratio in series:
+        lines.append(f"| {L}^{dim} | {total:.0f} |" + (f" {base:.0f} | {ratio:.2f} |" if base is not None else ""))
     lines.append("")
     write_report(args.output, lines)
 
