@@ -156,12 +156,22 @@ for k in "3|--size 45x37 --t-end 2" "2|--size 13x12x15 --t-end 1"; do
     grep -q 'Name="vortices"' pa$p.xdmf || fail "--analyze --xdmf $c: the document names no vortex points"
     xdmf_same sa$p.h5 pa$p.h5 "--analyze --xdmf $c on $p ranks"
 done
+# --sk-storage radial: no rank gathers the grid; rank 0 merges the ranks'
+# reductions of their blocks of the half spectrum (src/mpi/slab_analysis.cpp).
+R=(--size 45x37 --t-end 2 --Jx 1 --Jy -1 --Jz 0 --seed 5 -q --analyze --sk-storage radial --snapshot-every 1)
+"$X" run "${R[@]}" -o sr.h5
+mpi 3 run "${R[@]}" -o pr.h5 || fail "--analyze --sk-storage radial on 3 ranks exited $?"
+for g in /snapshots /final /analysis; do
+    h5diff --relative=1e-12 sr.h5 pr.h5 $g $g >diff.txt 2>&1 ||
+        fail "--analyze --sk-storage radial on 3 ranks: $g differs from the serial run: $(head -3 diff.txt)"
+done
+h5ls pr.h5/final/structure_factor | grep -q Sxx_radial || fail "--sk-storage radial on 3 ranks: no radial average stored"
 # 1D: the spins in the fields file too; Jx = 0: no psi.
 "$X" run --size 61 --dim 1 --t-end 1 --snapshot-every 0.5 --Jx 0 --Jy 1.3 --Jz 0.4 --seed 2 -q --xdmf -o sx.h5
 mpi 2 run --size 61 --dim 1 --t-end 1 --snapshot-every 0.5 --Jx 0 --Jy 1.3 --Jz 0.4 --seed 2 -q --xdmf -o px.h5 ||
     fail "--xdmf 1D on 2 ranks exited $?"
 xdmf_same sx.h5 px.h5 "--xdmf 1D on 2 ranks"
-echo "mpi_run_test: --analyze --xdmf on 2 and 3 ranks (2D, 3D), --xdmf 1D: S(k), vortices, phases and the sidecar equal the serial run's, each rank writing its rows"
+echo "mpi_run_test: --analyze --xdmf on 2 and 3 ranks (2D, 3D), --sk-storage radial on 3 (no grid gathered), --xdmf 1D: S(k), vortices, phases and the sidecar equal the serial run's, each rank writing its rows"
 
 # Refusals: one line from rank 0, exit code 2 (usage), nothing written.
 rc=0; mpi 4 run --size 64x10 -o thin.h5 -q 2>thin.txt || rc=$?

@@ -584,7 +584,7 @@ TEST(DeviceAnalysisLogic, PlaquetteByPlaquetteWindingsGiveTheHostCensus) {
     }
 }
 
-// The summary a device reduction gives (unfolded by summary_of_device_spectrum)
+// The summary a device reduction gives (unfolded by summary_of_reduced_spectrum)
 // against the host's summary of the full grid: the same strongest points,
 // values at k = 0 and pi and radial counts; sums to roundoff. Of the same
 // spectrum (exact): the values too, and every strongest point; of a cuFFT
@@ -630,13 +630,13 @@ void expect_same_summary(const SpectrumSummary& d, const SpectrumSummary& h, con
 // headline_partials, per thread then per block; headline_final; the marginal
 // and radial kernels, bin by bin), done on the host with the same functions
 // (spectrum_geometry.hpp), in `blocks` x `threads` grid-stride slices.
-DeviceSpectrum reduce_like_the_device(const Lattice& lat, const std::vector<double> (&P)[3], int blocks, int threads) {
+ReducedSpectrum reduce_like_the_device(const Lattice& lat, const std::vector<double> (&P)[3], int blocks, int threads) {
     using Strongest = StrongestPoints<kStrongestPoints>;
     const index_t N = lat.sites(), H = half_columns(lat), count = N / lat.L[0] * H;
     const double *px = P[0].data(), *py = P[1].data();
     Strongest all;
     all.clear();
-    DeviceSpectrum d;
+    ReducedSpectrum d;
     for (int blk = 0; blk < blocks; ++blk) {
         Strongest block;
         block.clear();
@@ -683,8 +683,28 @@ DeviceSpectrum reduce_like_the_device(const Lattice& lat, const std::vector<doub
     return d;
 }
 
-// The device's reduction of a half spectrum, unfolded, is the host's summary
-// of the unfolded grid: the strongest points point for point (ties among equal
+// The same reduction as MPI ranks do it (src/mpi/slab_analysis.cpp): each of
+// `blocks` consecutive blocks of points reduced on its own, merged in order,
+// then the values at k = 0, pi and the strongest points' mirrors read where
+// they lie.
+ReducedSpectrum reduce_in_blocks(const Lattice& lat, const std::vector<double> (&P)[3], int blocks) {
+    const index_t count = index_t(P[0].size());
+    ReducedSpectrum total;
+    for (int b = 0; b < blocks; ++b) {
+        HalfSpectrumBlock block;
+        block.e0 = count * b / blocks;
+        block.e1 = count * (b + 1) / blocks;
+        for (int c = 0; c < 3; ++c) block.p[c] = P[c].data() + block.e0;
+        merge_reduced_spectra(total, reduce_half_spectrum_block(lat, block, true));
+    }
+    std::vector<double> values;
+    for (index_t e : points_to_read(lat, total)) values.push_back(perp_at(P[0].data(), P[1].data(), e, lat.sites()));
+    fill_read_points(lat, total, values);
+    return total;
+}
+
+// The device's reduction of a half spectrum, and the ranks' in blocks, unfolded,
+// are the host's summary of the unfolded grid: the strongest points point for point (ties among equal
 // values broken by index, mirrors outside the half included), on even, odd and
 // tiny lattices in 1D, 2D and 3D, spectra with hundreds of tied values, a single
 // peak (every other value tied at 0) and columns 0 and Lx/2 whose mirrors
@@ -715,8 +735,11 @@ TEST(DeviceAnalysisLogic, HalfSpectrumReductionGivesTheHostSummary) {
             const SpectrumSummary host = summarize_spectrum(sf, true);
             const std::string what = lattice_text(lat) + ", " + kind;
             for (const auto& [blocks, threads] : {std::pair{1, 1}, std::pair{3, 7}, std::pair{512, 256}})
-                expect_same_summary(summary_of_device_spectrum(lat, reduce_like_the_device(lat, P, blocks, threads)), host,
+                expect_same_summary(summary_of_reduced_spectrum(lat, reduce_like_the_device(lat, P, blocks, threads)), host,
                                     what + ", " + std::to_string(blocks) + " x " + std::to_string(threads));
+            for (int blocks : {1, 3, 7})
+                expect_same_summary(summary_of_reduced_spectrum(lat, reduce_in_blocks(lat, P, blocks)), host,
+                                    what + ", in " + std::to_string(blocks) + " blocks");
             EXPECT_EQ(host.strongest.size(), std::min<std::size_t>(8, std::size_t(lat.sites()))) << what;
         }
     }

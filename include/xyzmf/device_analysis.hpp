@@ -19,31 +19,16 @@
 #include "xyzmf/couplings.hpp"
 #include "xyzmf/lattice.hpp"
 #include "xyzmf/site_tally.hpp"
+#include "xyzmf/spectrum_geometry.hpp"
 
 namespace xyzmf {
-
-// A spectrum's summary as the device reduces it (src/analysis/spectrum_summary.hpp
-// builds the host's SpectrumSummary from it): S_perp's sum, its strongest
-// half-spectrum points, its values at k = 0 and pi, marginals, radial sums.
-struct DeviceSpectrum {
-    struct Point {
-        double value = 0;         // S_perp
-        std::int64_t key = 0;     // half_point_key (spectrum_geometry.hpp), which names the point
-        double mirror_value = 0;  // S_perp at its mirror, where that is in the half spectrum too
-    };
-    double total_perp = 0, perp_k0 = 0, perp_kpi = 0;
-    std::vector<Point> strongest;           // up to SpectrumSummary::kStrongest half-spectrum points, strongest first
-    std::vector<double> marginal[3];        // S_perp summed over the other axes, along each used axis
-    std::vector<double> radial_sum[3];      // sum of S_aa over each radial bin's grid points (when asked for)
-    std::vector<double> radial_count;       // grid points per bin (when asked for)
-};
 
 struct DeviceAnalysisResult {
     // |F_a(k)|^2 of x, y, z on the half spectrum kx in [0, Lx/2] (FFTW's
     // real-to-complex layout: Ly Lz rows of Lx/2 + 1), not yet divided by N;
     // only when the full grid was asked for (it is stored).
     std::vector<double> power[3];
-    DeviceSpectrum spectrum;  // always
+    ReducedSpectrum spectrum;  // always
     TallyTerms tallies;  // merged over every site
     // sXY points only (phase = true):
     bool phase = false;

@@ -174,6 +174,24 @@ struct StrongestPoints {
     }
 };
 
+// A spectrum's summary as a reduction of its half spectrum gives it (a CUDA
+// device's, include/xyzmf/device_analysis.hpp, or MPI ranks' each over its
+// block, src/mpi/slab_analysis.cpp); src/analysis/spectrum_summary.hpp builds
+// the host's SpectrumSummary from it: S_perp's sum, its strongest half-spectrum
+// points, its values at k = 0 and pi, marginals, radial sums.
+struct ReducedSpectrum {
+    struct Point {
+        double value = 0;         // S_perp
+        std::int64_t key = 0;     // half_point_key (spectrum_geometry.hpp), which names the point
+        double mirror_value = 0;  // S_perp at its mirror, where that is in the half spectrum too
+    };
+    double total_perp = 0, perp_k0 = 0, perp_kpi = 0;
+    std::vector<Point> strongest;           // up to SpectrumSummary::kStrongest half-spectrum points, strongest first
+    std::vector<double> marginal[3];        // S_perp summed over the other axes, along each used axis
+    std::vector<double> radial_sum[3];      // sum of S_aa over each radial bin's grid points (when asked for)
+    std::vector<double> radial_count;       // grid points per bin (when asked for)
+};
+
 // The half-spectrum points of each radial bin, ascending within a bin (a
 // counting sort by bin): bin b's are order[offsets[b] .. offsets[b + 1]), and
 // count[b] grid points lie in it (a point counts twice where its mirror is

@@ -128,7 +128,7 @@ AnalysisParts Analyzer::parts_on_device(const double* s) {
     p.sf.lattice = lat_;
     if (request.power) unfold_half_spectrum(d.power, p.sf);
     p.summarized = true;
-    p.sk = summary_of_device_spectrum(lat_, d.spectrum);
+    p.sk = summary_of_reduced_spectrum(lat_, d.spectrum);
     p.sk_seconds = d.seconds;
     p.tallies = site_tallies(d.tallies, lat_.sites());
     if (has_vortex_census(lat_, couplings_)) {

@@ -60,7 +60,7 @@ SpectrumSummary summarize_spectrum(const StructureFactor& sf, bool with_radial) 
     return s;
 }
 
-SpectrumSummary summary_of_device_spectrum(const Lattice& lat, const DeviceSpectrum& d) {
+SpectrumSummary summary_of_reduced_spectrum(const Lattice& lat, const ReducedSpectrum& d) {
     SpectrumSummary s;
     s.lattice = lat;
     s.total_perp = d.total_perp;
@@ -73,7 +73,7 @@ SpectrumSummary summary_of_device_spectrum(const Lattice& lat, const DeviceSpect
     // kStrongest half-spectrum points has as many grid points above it).
     const index_t Lx = lat.L[0];
     std::vector<PerpPoint> points;
-    for (const DeviceSpectrum::Point& p : d.strongest) {
+    for (const ReducedSpectrum::Point& p : d.strongest) {
         const index_t e = half_point_of_key(lat, p.key), own = grid_index_of_half_point(lat, e);
         if (mirror_outside_half(own % Lx, Lx)) {
             points.push_back({own, p.value, p.value});
@@ -98,6 +98,74 @@ SpectrumSummary summary_of_device_spectrum(const Lattice& lat, const DeviceSpect
         }
     }
     return s;
+}
+
+ReducedSpectrum reduce_half_spectrum_block(const Lattice& lat, const HalfSpectrumBlock& block, bool radial) {
+    const index_t N = lat.sites();
+    ReducedSpectrum r;
+    StrongestPoints<kStrongestPoints> strongest;
+    strongest.clear();
+    for (int a = 0; a < lat.dim; ++a) r.marginal[a].assign(std::size_t(lat.L[a]), 0.0);
+    if (radial) {
+        for (auto& S : r.radial_sum) S.assign(std::size_t(radial_bin_count(lat)), 0.0);
+        r.radial_count.assign(std::size_t(radial_bin_count(lat)), 0.0);
+    }
+    for (index_t e = block.e0; e < block.e1; ++e) {
+        index_t c[3];
+        half_point_coords(lat, e, c);
+        const bool twice = mirror_outside_half(c[0], lat.L[0]);
+        const double v = block.perp(e, N);
+        r.total_perp += twice ? 2 * v : v;
+        if (strongest.count < kStrongestPoints || v >= strongest.value[kStrongestPoints - 1])
+            strongest.offer(v, half_point_key(lat, e));
+        for (int a = 0; a < lat.dim; ++a) {
+            r.marginal[a][std::size_t(c[a])] += v;
+            if (twice) r.marginal[a][std::size_t(mirror_coord(c[a], lat.L[a]))] += v;
+        }
+        if (radial) {
+            const std::size_t b = std::size_t(radial_bin(lat, c[0], c[1], c[2]));
+            r.radial_count[b] += twice ? 2 : 1;
+            for (int k = 0; k < 3; ++k) r.radial_sum[k][b] += (twice ? 2 : 1) * (block.at(k, e) / double(N));
+        }
+    }
+    for (int i = 0; i < strongest.count; ++i) r.strongest.push_back({strongest.value[i], strongest.key[i], 0.0});
+    return r;
+}
+
+void merge_reduced_spectra(ReducedSpectrum& total, const ReducedSpectrum& part) {
+    total.total_perp += part.total_perp;
+    StrongestPoints<kStrongestPoints> strongest;
+    strongest.clear();
+    for (const ReducedSpectrum* r : {static_cast<const ReducedSpectrum*>(&total), &part})
+        for (const ReducedSpectrum::Point& p : r->strongest) strongest.offer(p.value, p.key);
+    total.strongest.clear();
+    for (int i = 0; i < strongest.count; ++i) total.strongest.push_back({strongest.value[i], strongest.key[i], 0.0});
+    auto add = [](std::vector<double>& to, const std::vector<double>& from) {
+        if (to.empty()) to.assign(from.size(), 0.0);
+        for (std::size_t i = 0; i < from.size(); ++i) to[i] += from[i];
+    };
+    for (int a = 0; a < 3; ++a) add(total.marginal[a], part.marginal[a]);
+    for (int c = 0; c < 3; ++c) add(total.radial_sum[c], part.radial_sum[c]);
+    add(total.radial_count, part.radial_count);
+}
+
+std::vector<index_t> points_to_read(const Lattice& lat, const ReducedSpectrum& r) {
+    std::vector<index_t> e = {0, half_point_pi(lat)};
+    for (const ReducedSpectrum::Point& p : r.strongest) {
+        const index_t h = half_point_of_key(lat, p.key);
+        e.push_back(mirror_outside_half(h % half_columns(lat), lat.L[0]) ? h : half_mirror_point(lat, h));
+    }
+    return e;
+}
+
+void fill_read_points(const Lattice& lat, ReducedSpectrum& r, const std::vector<double>& perp) {
+    r.perp_k0 = perp[0];
+    r.perp_kpi = perp[1];
+    for (std::size_t i = 0; i < r.strongest.size(); ++i) {
+        const index_t h = half_point_of_key(lat, r.strongest[i].key);
+        r.strongest[i].mirror_value =
+            mirror_outside_half(h % half_columns(lat), lat.L[0]) ? r.strongest[i].value : perp[i + 2];
+    }
 }
 
 }  // namespace xyzmf

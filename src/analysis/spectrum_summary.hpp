@@ -40,7 +40,29 @@ bool has_pi_point(const Lattice& lat);
 SpectrumSummary summarize_spectrum(const StructureFactor& sf, bool with_radial);
 // The summary of a spectrum a device reduced (its strongest half-spectrum
 // points unfolded to grid points: the host's summary, to roundoff in its sums).
-SpectrumSummary summary_of_device_spectrum(const Lattice& lat, const DeviceSpectrum& d);
+SpectrumSummary summary_of_reduced_spectrum(const Lattice& lat, const ReducedSpectrum& d);
+// A block [e0, e1) of consecutive half-spectrum points (an MPI rank's rows of
+// a distributed transform): |F_c|^2 of point e, not yet divided by N, at
+// p[c][(e - e0) * stride].
+struct HalfSpectrumBlock {
+    const double* p[3] = {nullptr, nullptr, nullptr};
+    index_t stride = 1;
+    index_t e0 = 0, e1 = 0;
+    double at(int c, index_t e) const { return p[c][(e - e0) * stride]; }
+    double perp(index_t e, index_t N) const { return at(0, e) / double(N) + at(1, e) / double(N); }
+};
+// What a block's points add to a spectrum's reduction: the sum, the block's
+// strongest points (mirror values not filled: the mirror may lie in another
+// block), the marginals' and (radial) radial bins' shares. Blocks' results
+// merge by merge_reduced_spectra; the values at k = 0, pi and the strongest
+// points' mirrors are then read where they lie.
+ReducedSpectrum reduce_half_spectrum_block(const Lattice& lat, const HalfSpectrumBlock& block, bool radial);
+void merge_reduced_spectra(ReducedSpectrum& total, const ReducedSpectrum& part);
+// The half-spectrum points whose S_perp the merged reduction still needs:
+// k = 0, k = pi, and the mirrors within the half of its strongest points.
+std::vector<index_t> points_to_read(const Lattice& lat, const ReducedSpectrum& r);
+// Fills them in from perp, S_perp at points_to_read's points in its order.
+void fill_read_points(const Lattice& lat, ReducedSpectrum& r, const std::vector<double>& perp);
 // S_perp summed over the other axes, along each used axis (the marginals alone:
 // the sXY phase field's domain size needs nothing else).
 void perp_marginals(const StructureFactor& sf, std::vector<double> (&marginal)[3]);

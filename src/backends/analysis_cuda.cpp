@@ -227,7 +227,7 @@ private:
     }
 
     // What the classification reads of power_ (and the radial sums), to the host.
-    void summarize(DeviceSpectrumRequest request, DeviceSpectrum& d) {
+    void summarize(DeviceSpectrumRequest request, ReducedSpectrum& d) {
         const double* px = power_.data();
         cuda::reduce_headline(px, px + spectrum_count_, lat_, headline_.data(), headline_scratch_.data(), stream_);
         check_driver("spectrum headline");

@@ -80,7 +80,19 @@ SlabAnalysis::~SlabAnalysis() = default;
 AnalysisParts SlabAnalysis::compute(const HostState& owned) {
     AnalysisParts p;
     const auto t0 = std::chrono::steady_clock::now();
-    p.sf = structure_factor(owned);
+    // The grid on rank 0 only where it is stored (or a 1D line, gathered
+    // anyway); else each rank reduces its block and only the summary meets.
+    const bool grid = global_.dim == 1 || stored_sk(opt_, global_) != SkStorage::radial;
+    if (grid) {
+        p.sf = structure_factor(owned);
+    } else {
+        const ReducedSpectrum r = reduced_spectrum(owned, true);
+        if (rank_ == 0) {
+            p.sf.lattice = global_;
+            p.summarized = true;
+            p.sk = summary_of_reduced_spectrum(global_, r);
+        }
+    }
     p.sk_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::vector<double> psi;  // of my rows, at an sXY point
     if (is_sxy_point(couplings_))
@@ -91,7 +103,14 @@ AnalysisParts SlabAnalysis::compute(const HostState& owned) {
     }
     p.tallies = tallies(owned, psi);
     // (The same tallies on every rank: all of them take part in the transform, or none.)
-    if (needs_psi_structure(couplings_, p.tallies, opt_.thresholds)) p.psi_sf = structure_factor(psi_field(psi));
+    if (needs_psi_structure(couplings_, p.tallies, opt_.thresholds)) {
+        if (grid) {
+            p.psi_sf = structure_factor(psi_field(psi));
+        } else {
+            ReducedSpectrum r = reduced_spectrum(psi_field(psi), false);
+            for (int a = 0; a < 3; ++a) p.psi_marginal[a] = std::move(r.marginal[a]);
+        }
+    }
     return p;
 }
 
@@ -131,23 +150,26 @@ SiteTallies SlabAnalysis::tallies(const HostState& owned, const std::vector<doub
     });
 }
 
-StructureFactor SlabAnalysis::structure_factor(const HostState& owned) {
+StructureFactor SlabAnalysis::line_structure_factor(const HostState& owned) {
+    // Gathered: one line, no distributed 1D real transform in FFTW.
     StructureFactor sf;
-    const index_t rows = slab_.owned(), rs = slab_.row_sites, n_owned = rows * rs;
-    if (global_.dim == 1) {  // gathered: one line, no distributed 1D real transform in FFTW
-        std::vector<int> counts(static_cast<std::size_t>(ranks_)), displs(static_cast<std::size_t>(ranks_));
-        for (int q = 0; q < ranks_; ++q) {
-            const Slab s = make_slab(global_, ranks_, q, 0);
-            counts[q] = int(s.owned()), displs[q] = int(s.begin);
-        }
-        const index_t N = global_.sites();
-        HostState line(rank_ == 0 ? 3 * std::size_t(N) : 0);
-        for (int c = 0; c < 3; ++c)
-            MPI_Gatherv(owned.data() + c * n_owned, int(n_owned), MPI_DOUBLE, rank_ == 0 ? line.data() + c * N : nullptr,
-                        counts.data(), displs.data(), MPI_DOUBLE, 0, comm_);
-        if (rank_ == 0) sf = fft_->line->compute(line);
-        return sf;
+    const index_t n_owned = slab_.owned() * slab_.row_sites;
+    std::vector<int> counts(static_cast<std::size_t>(ranks_)), displs(static_cast<std::size_t>(ranks_));
+    for (int q = 0; q < ranks_; ++q) {
+        const Slab s = make_slab(global_, ranks_, q, 0);
+        counts[q] = int(s.owned()), displs[q] = int(s.begin);
     }
+    const index_t N = global_.sites();
+    HostState line(rank_ == 0 ? 3 * std::size_t(N) : 0);
+    for (int c = 0; c < 3; ++c)
+        MPI_Gatherv(owned.data() + c * n_owned, int(n_owned), MPI_DOUBLE, rank_ == 0 ? line.data() + c * N : nullptr,
+                    counts.data(), displs.data(), MPI_DOUBLE, 0, comm_);
+    if (rank_ == 0) sf = fft_->line->compute(line);
+    return sf;
+}
+
+std::vector<double> SlabAnalysis::local_power(const HostState& owned) {
+    const index_t rows = slab_.owned(), rs = slab_.row_sites, n_owned = rows * rs;
     const index_t Lx = global_.L[0], H = Lx / 2 + 1, across = rs / Lx;  // across: x-lines in a row
     const std::size_t padded = std::size_t(across * 2 * H * 3), spectrum = std::size_t(across * H * 3);
     // This rank's rows in FFTW's padded, interleaved layout ...
@@ -165,19 +187,29 @@ StructureFactor SlabAnalysis::structure_factor(const HostState& owned) {
         rc[q] = int(overlap(s.begin, s.end, fft_->local_start, fft_->local_n0));
         rd[q] = int(std::max<index_t>(s.begin, fft_->local_start) - fft_->local_start);
     }
-    MPI_Datatype row = doubles_type(padded), half_row = doubles_type(spectrum);
+    MPI_Datatype row = doubles_type(padded);
     MPI_Alltoallv(send.data(), sc.data(), sd.data(), row, fft_->in, rc.data(), rd.data(), row, comm_);
+    MPI_Type_free(&row);
     fftw_execute(fft_->plan);
-    // |F(k)|^2 of the half spectrum, gathered on rank 0 and unfolded there.
+    // |F(k)|^2 of this rank's block of the half spectrum.
     std::vector<double> power_local(std::size_t(fft_->local_n0) * spectrum);
     for (std::size_t m = 0; m < power_local.size(); ++m)
         power_local[m] = fft_->out[m][0] * fft_->out[m][0] + fft_->out[m][1] * fft_->out[m][1];
+    return power_local;
+}
+
+StructureFactor SlabAnalysis::structure_factor(const HostState& owned) {
+    StructureFactor sf;
+    if (global_.dim == 1) return line_structure_factor(owned);
+    const std::vector<double> power_local = local_power(owned);
+    // Gathered on rank 0 and unfolded there.
+    const std::size_t spectrum = std::size_t(slab_.row_sites / global_.L[0] * (global_.L[0] / 2 + 1) * 3);
+    MPI_Datatype half_row = doubles_type(spectrum);
     std::vector<double> all(rank_ == 0 ? std::size_t(slab_.rows) * spectrum : 0);
     std::vector<int> counts(static_cast<std::size_t>(ranks_)), displs(static_cast<std::size_t>(ranks_));
     for (int q = 0; q < ranks_; ++q) counts[q] = int(fft_->n0[q]), displs[q] = int(fft_->start[q]);
     MPI_Gatherv(power_local.data(), int(fft_->local_n0), half_row, all.data(), counts.data(), displs.data(), half_row, 0,
                 comm_);
-    MPI_Type_free(&row);
     MPI_Type_free(&half_row);
     if (rank_ != 0) return sf;
     std::vector<double> power[3];
@@ -188,6 +220,60 @@ StructureFactor SlabAnalysis::structure_factor(const HostState& owned) {
     sf.lattice = global_;
     unfold_half_spectrum(power, sf);
     return sf;
+}
+
+ReducedSpectrum SlabAnalysis::reduced_spectrum(const HostState& owned, bool radial) {
+    const std::vector<double> power = local_power(owned);
+    const index_t points_per_row = slab_.row_sites / global_.L[0] * half_columns(global_);
+    HalfSpectrumBlock block;
+    for (int c = 0; c < 3; ++c) block.p[c] = power.data() + c;
+    block.stride = 3;
+    block.e0 = index_t(fft_->local_start) * points_per_row;
+    block.e1 = block.e0 + index_t(fft_->local_n0) * points_per_row;
+    const ReducedSpectrum mine = reduce_half_spectrum_block(global_, block, radial);
+    // Packed as doubles (keys exact below 2^53), gathered on rank 0 and merged
+    // there in rank order.
+    const std::size_t bins = mine.radial_count.size();
+    std::vector<double> pack = {mine.total_perp, double(mine.strongest.size())};
+    for (int i = 0; i < kStrongestPoints; ++i) {
+        const bool has = i < int(mine.strongest.size());
+        pack.push_back(has ? mine.strongest[std::size_t(i)].value : 0.0);
+        pack.push_back(has ? double(mine.strongest[std::size_t(i)].key) : 0.0);
+    }
+    for (int a = 0; a < global_.dim; ++a) pack.insert(pack.end(), mine.marginal[a].begin(), mine.marginal[a].end());
+    for (int c = 0; c < 3; ++c) pack.insert(pack.end(), mine.radial_sum[c].begin(), mine.radial_sum[c].end());
+    pack.insert(pack.end(), mine.radial_count.begin(), mine.radial_count.end());
+    std::vector<double> all(rank_ == 0 ? pack.size() * std::size_t(ranks_) : 0);
+    MPI_Gather(pack.data(), int(pack.size()), MPI_DOUBLE, all.data(), int(pack.size()), MPI_DOUBLE, 0, comm_);
+    ReducedSpectrum total;
+    if (rank_ == 0)
+        for (int q = 0; q < ranks_; ++q) {
+            const double* x = all.data() + std::size_t(q) * pack.size();
+            ReducedSpectrum part;
+            part.total_perp = *x++;
+            const int found = int(*x++);
+            for (int i = 0; i < kStrongestPoints; ++i, x += 2)
+                if (i < found) part.strongest.push_back({x[0], std::int64_t(x[1]), 0.0});
+            for (int a = 0; a < global_.dim; ++a) {
+                part.marginal[a].assign(x, x + global_.L[a]);
+                x += global_.L[a];
+            }
+            for (int c = 0; c < 3; ++c, x += bins) part.radial_sum[c].assign(x, x + bins);
+            part.radial_count.assign(x, x + bins);
+            merge_reduced_spectra(total, part);
+        }
+    // The values at k = 0, pi and the strongest points' mirrors, from the ranks that hold them.
+    std::vector<index_t> wanted = rank_ == 0 ? points_to_read(global_, total) : std::vector<index_t>{};
+    long long count = (long long)wanted.size();
+    MPI_Bcast(&count, 1, MPI_LONG_LONG, 0, comm_);
+    wanted.resize(std::size_t(count));
+    MPI_Bcast(wanted.data(), int(count), MPI_INT64_T, 0, comm_);
+    std::vector<double> held(wanted.size(), 0.0), values(wanted.size(), 0.0);
+    for (std::size_t i = 0; i < wanted.size(); ++i)
+        if (wanted[i] >= block.e0 && wanted[i] < block.e1) held[i] = block.perp(wanted[i], global_.sites());
+    MPI_Reduce(held.data(), values.data(), int(held.size()), MPI_DOUBLE, MPI_SUM, 0, comm_);  // one holder each: exact
+    if (rank_ == 0) fill_read_points(global_, total, values);
+    return total;
 }
 
 VortexCensus SlabAnalysis::vortices(std::vector<double> psi) {

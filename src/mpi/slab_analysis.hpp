@@ -4,7 +4,10 @@
 //   plan): each rank's rows go to FFTW's own row blocks (which differ from the
 //   slabs: FFTW gives every rank ceil(L/P) rows, the slabs balance them), and
 //   |F(k)|^2 of the half spectrum comes to rank 0, which unfolds it (1D: the
-//   rows are gathered and transformed on rank 0, one short line);
+//   rows are gathered and transformed on rank 0, one short line); where only
+//   the radial average is stored (--sk-storage radial), no rank gathers the
+//   grid: each reduces its block to what the classification reads
+//   (spectrum_summary.hpp), and rank 0 merges the ranks' reductions;
 // - sXY vortices: each rank counts the plaquettes based in its own rows, with
 //   the phase of one row from the next rank, and rank 0 joins the lists (in
 //   the serial order) and, in 3D, the lines;
@@ -49,7 +52,12 @@ private:
     Slab slab_;
     std::unique_ptr<Fft> fft_;
 
-    StructureFactor structure_factor(const HostState& owned);
+    StructureFactor structure_factor(const HostState& owned);       // the grid, on rank 0
+    StructureFactor line_structure_factor(const HostState& owned);  // 1D: the line gathered on rank 0
+    std::vector<double> local_power(const HostState& owned);        // 2D, 3D: |F|^2 of my FFTW block, interleaved
+    // 2D, 3D: the spectrum's summary (spectrum_summary.hpp) on rank 0, each
+    // rank reducing its own block: no rank holds the grid.
+    ReducedSpectrum reduced_spectrum(const HostState& owned, bool radial);
     VortexCensus vortices(std::vector<double> psi);  // psi: of my rows
     SiteTallies tallies(const HostState& owned, const std::vector<double>& psi);  // the whole lattice's, on every rank
 };

@@ -77,6 +77,12 @@ void expect_equal_to_serial(const Lattice& lat, const HostState& s, const std::s
     const AnalysisOptions opt = splitting_options(lat, c, s);
     SlabAnalysis spread(MPI_COMM_WORLD, lat, c, opt);
     const AnalysisParts got = spread.compute(my_rows(lat, s));
+    // Only the radial average stored: no rank gathers the grid (2D, 3D); rank 0
+    // merges the ranks' reductions of their blocks of the half spectrum.
+    AnalysisOptions radial = opt;
+    radial.sk_storage = SkStorage::radial;
+    SlabAnalysis spread_radial(MPI_COMM_WORLD, lat, c, radial);
+    const AnalysisParts got_radial = spread_radial.compute(my_rows(lat, s));
     int r = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &r);
     if (r != 0) {
@@ -84,6 +90,31 @@ void expect_equal_to_serial(const Lattice& lat, const HostState& s, const std::s
         return;
     }
     expect_same_classification(lat, c, opt, got, s, what);
+    expect_same_classification(lat, c, radial, got_radial, s, what + ", radial storage");
+    if (lat.dim >= 2) {
+        EXPECT_TRUE(got_radial.summarized) << what;
+        EXPECT_TRUE(got_radial.sf.S[0].empty()) << what << ": the grid was gathered though only the radial average is stored";
+        const SpectrumSummary want_sk = summarize_spectrum(StructureFactorEngine(lat).compute(s), true);
+        const SpectrumSummary& sk = got_radial.sk;
+        const double scale = want_sk.total_perp;
+        EXPECT_NEAR(sk.total_perp, scale, 1e-12 * scale) << what;
+        ASSERT_FALSE(sk.strongest.empty()) << what;
+        EXPECT_EQ(sk.strongest[0].index, want_sk.strongest[0].index) << what;
+        EXPECT_NEAR(sk.strongest[0].mirror_value, want_sk.strongest[0].mirror_value, 1e-12 * scale) << what;
+        EXPECT_NEAR(sk.perp_k0, want_sk.perp_k0, 1e-12 * scale) << what;
+        EXPECT_NEAR(sk.perp_kpi, want_sk.perp_kpi, 1e-12 * scale) << what;
+        EXPECT_EQ(sk.radial.count, want_sk.radial.count) << what;
+        for (int k = 0; k < 3; ++k) {
+            ASSERT_EQ(sk.radial.S[k].size(), want_sk.radial.S[k].size()) << what;
+            for (std::size_t b = 0; b < sk.radial.S[k].size(); ++b)
+                EXPECT_NEAR(sk.radial.S[k][b], want_sk.radial.S[k][b], 1e-12 * scale) << what << ", bin " << b;
+        }
+        for (int a = 0; a < lat.dim; ++a) {
+            ASSERT_EQ(sk.marginal[a].size(), want_sk.marginal[a].size()) << what;
+            for (std::size_t b = 0; b < sk.marginal[a].size(); ++b)
+                EXPECT_NEAR(sk.marginal[a][b], want_sk.marginal[a][b], 1e-12 * scale) << what << ", axis " << a;
+        }
+    }
     StructureFactorEngine serial(lat);
     const StructureFactor want = serial.compute(s);
     double largest = 0, worst = 0;
