@@ -101,7 +101,7 @@ void add_options(CLI::App* sub, AnalyzeOptions& o) {
         ->capture_default_str();
     sub->add_option("--analysis-backend", o.backend,
                     "Where S(k), the site tallies and the sXY windings are computed: cpu (FFTW, OpenMP) or cuda "
-                    "(cuFFT and kernels on the GPU; the classification stays on the host)")
+                    "(cuFFT and kernels on the GPU, which sends back what the classification reads, and S(k) only where it is stored in full or in planes; the classification stays on the host)")
         ->check(CLI::IsMember({"cpu", "cuda"}))
         ->capture_default_str();
 }
