@@ -160,43 +160,50 @@ else
 fi
 say ""
 
-# 2c. Analysis on the device (issue 22): one 4096^2 sXY state after 100 steps analysed
-# by the host (FFTW, every core) and by the GPU (cuFFT and kernels), the same numbers
-# required; then run --analyze with a snapshot every 100 steps with each, and without.
+# 2c. Analysis on the device (issue 22): a 4096^2 and a 256^3 sXY state after 100 steps
+# analysed by the host (FFTW, every core) and by the GPU (cuFFT and kernels, only the
+# spectrum's summary and the radial sums coming back), the same numbers required; then
+# run --analyze with a snapshot every 100 steps with each, and without.
 say "## Analysis on the device (\`--analysis-backend cuda\`)"
 say ""
 if [[ $mf_ok == 1 ]]; then
-    A=(--size 4096 --Jx 1 --Jy -1 --Jz 0 --seed 3 --backend cuda -q --overwrite)
-    timeout 60 "$X" run "${A[@]}" --t-end 1 -o "$OUT/an.h5" >"$OUT/analysis.log" 2>&1
-    for ab in cpu cuda; do
-        t0=$(date +%s.%N)
-        timeout 120 "$X" analyze "$OUT/an.h5" --analysis-backend $ab --sk-storage radial --json --overwrite \
-            --out "$OUT/an-$ab.h5" >"$OUT/an-$ab.json" 2>>"$OUT/analysis.log"
-        echo "$ab exit $? wall $(python3 -c "import time; print(f'{time.time() - $t0:.2f}')") s" >>"$OUT/analysis.log"
+    A=(--Jx 1 --Jy -1 --Jz 0 --seed 3 --backend cuda -q --overwrite)
+    : >"$OUT/analysis.log"
+    for case in "4096^2|--size 4096" "256^3|--dim 3 --size 256"; do
+        name=${case%%|*}
+        read -ra size <<<"${case#*|}"
+        timeout 60 "$X" run "${A[@]}" "${size[@]}" --t-end 1 -o "$OUT/an.h5" >>"$OUT/analysis.log" 2>&1
+        for ab in cpu cuda; do
+            t0=$(date +%s.%N)
+            timeout 120 "$X" analyze "$OUT/an.h5" --analysis-backend $ab --sk-storage radial --json --overwrite \
+                --out "$OUT/an-$ab.h5" >"$OUT/an-${name/^/-}-$ab.json" 2>>"$OUT/analysis.log"
+            echo "$name $ab exit $? wall $(python3 -c "import time; print(f'{time.time() - $t0:.2f}')") s" >>"$OUT/analysis.log"
+        done
     done
-    say "\`xyzmf analyze STATE --analysis-backend B --sk-storage radial --json\` on a 4096^2 sXY state at t = 1 (100 steps from random); 'ms' is the JSON's structure_factor_ms (cpu: the three FFTs; cuda: everything on the device, FFTs, tallies, windings and transfers), 'wall' the whole command (reading the file, classifying, writing):"
+    say "\`xyzmf analyze STATE --analysis-backend B --sk-storage radial --json\` on a 4096^2 and a 256^3 sXY state at t = 1 (100 steps from random); 'ms' is the JSON's structure_factor_ms (cpu: the three FFTs; cuda: everything on the device, FFTs, spectrum summary, tallies, windings and transfers), 'wall' the whole command (reading the file, classifying, writing):"
     say ""
     say '```'
     python3 - "$OUT" 2>&1 <<'PY' | tee -a "$R"
 import json, re, sys
 out = sys.argv[1]
 log = open(f"{out}/analysis.log").read()
-rows = {}
-for b in ("cpu", "cuda"):
-    try:
-        j = json.load(open(f"{out}/an-{b}.json"))
-    except Exception as e:
-        print(f"{b}: no result ({e})"); continue
-    wall = re.search(rf"^{b} exit \d+ wall ([0-9.]+) s", log, re.M)
-    rows[b] = j
-    print(f"{b:5s} {j['structure_factor_ms']:9.1f} ms  wall {wall.group(1) if wall else '?'} s  phase {j['phase']}  "
-          f"vortices {j.get('vortices')} antivortices {j.get('antivortices')} skipped {j.get('skipped_plaquettes')}  "
-          f"m_perp {j['m_perp']!r} residual {j['residual']!r}")
-if len(rows) == 2:
-    a, b = rows["cpu"], rows["cuda"]
-    same = all(a.get(k) == b.get(k) for k in ("phase", "order", "vortices", "antivortices", "skipped_plaquettes", "k"))
-    close = all(abs(a[k] - b[k]) <= 1e-12 * max(1.0, abs(a[k])) for k in ("m_perp", "mean_z", "residual", "peak_weight"))
-    print("host and device: " + ("the same verdict and census, sums within 1e-12" if same and close else "DIFFERENT"))
+for name in ("4096^2", "256^3"):
+    rows = {}
+    for b in ("cpu", "cuda"):
+        try:
+            j = json.load(open(f"{out}/an-{name.replace('^', '-')}-{b}.json"))
+        except Exception as e:
+            print(f"{name} {b}: no result ({e})"); continue
+        wall = re.search(rf"^{re.escape(name)} {b} exit \d+ wall ([0-9.]+) s", log, re.M)
+        rows[b] = j
+        print(f"{name:7s} {b:5s} {j['structure_factor_ms']:9.1f} ms  wall {wall.group(1) if wall else '?'} s  phase {j['phase']}  "
+              f"vortices {j.get('vortices')} antivortices {j.get('antivortices')} skipped {j.get('skipped_plaquettes')}  "
+              f"m_perp {j['m_perp']!r} residual {j['residual']!r}")
+    if len(rows) == 2:
+        a, b = rows["cpu"], rows["cuda"]
+        same = all(a.get(k) == b.get(k) for k in ("phase", "order", "vortices", "antivortices", "skipped_plaquettes", "k"))
+        close = all(abs(a[k] - b[k]) <= 1e-12 * max(1.0, abs(a[k])) for k in ("m_perp", "mean_z", "residual", "peak_weight"))
+        print(f"{name}: host and device: " + ("the same verdict and census, sums within 1e-12" if same and close else "DIFFERENT"))
 PY
     say '```'
     say ""
@@ -206,7 +213,7 @@ PY
         if (($(elapsed) > ${GPU_CHECK_BUDGET:-400})); then say "- $how: not run, past the budget"; continue; fi
         extra=(); [[ $how != none ]] && extra=(--analyze --sk-storage radial --analysis-backend $how)
         t0=$(date +%s.%N)
-        timeout 150 "$X" run "${A[@]}" --t-end 3 --snapshot-every 1 "${extra[@]}" -o "$OUT/an-run.h5" >>"$OUT/analysis.log" 2>&1
+        timeout 150 "$X" run "${A[@]}" --size 4096 --t-end 3 --snapshot-every 1 "${extra[@]}" -o "$OUT/an-run.h5" >>"$OUT/analysis.log" 2>&1
         rc=$?
         say "- analysis $how: exit $rc, $(python3 -c "import time; print(f'{time.time() - $t0:.1f}')") s"
     done
