@@ -40,6 +40,8 @@ std::size_t compact_scratch_bytes(std::int64_t count) noexcept;
 void compact_wound(const signed char* winding, std::int64_t count, std::int64_t* number, signed char* wound,
                    std::int64_t* selected, void* scratch, std::size_t scratch_bytes, void* stream) noexcept;
 
+// to[m] = from[m] (float to double) for count values. Asynchronous.
+void launch_widen(const float* from, std::int64_t count, double* to, void* stream) noexcept;
 // power[m] = |F[m]|^2 of count complex values (re, im interleaved). Asynchronous.
 void launch_power(const double* spectrum, std::int64_t count, double* power, void* stream) noexcept;
 // (cos psi, sin psi, 0) as x, y, z blocks of n values, 0 where psi is NaN

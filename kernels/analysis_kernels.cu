@@ -71,6 +71,12 @@ __global__ void power_kernel(const double* spectrum, std::int64_t count, double*
     }
 }
 
+__global__ void widen_kernel(const float* from, std::int64_t count, double* to) {
+    for (std::int64_t m = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x; m < count;
+         m += std::int64_t(gridDim.x) * blockDim.x)
+        to[m] = double(from[m]);
+}
+
 __global__ void phase_field_kernel(const double* psi, std::int64_t n, double* field) {
     for (std::int64_t m = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x; m < n;
          m += std::int64_t(gridDim.x) * blockDim.x) {
@@ -271,6 +277,11 @@ void reduce_radial(const double* power, std::int64_t stride, const Lattice& lat,
 void launch_power(const double* spectrum, std::int64_t count, double* power, void* stream) noexcept {
     power_kernel<<<blocks_for(count), kThreads, 0, as_stream(stream)>>>(spectrum, count, power);
     check(cudaGetLastError(), "cudaLaunchKernel(power)");
+}
+
+void launch_widen(const float* from, std::int64_t count, double* to, void* stream) noexcept {
+    widen_kernel<<<blocks_for(count), kThreads, 0, as_stream(stream)>>>(from, count, to);
+    check(cudaGetLastError(), "cudaLaunchKernel(widen)");
 }
 
 void launch_phase_field(const double* psi, std::int64_t n, double* field, void* stream) noexcept {

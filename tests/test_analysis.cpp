@@ -805,33 +805,37 @@ TEST(DeviceAnalysis, EqualsTheHostAnalysis) {
 
 
 // run --analyze on a GPU with the analysis on the device: each snapshot's
-// analysis, read from the run's page-locked snapshot buffer in place, is the
-// host analysis of the same run (verdict, census, radial S(k)).
+// analysis, read from the run's page-locked snapshot buffer in place (a float
+// run's widened on the device), is the host analysis of the same run (verdict,
+// census, radial S(k)).
 TEST(DeviceAnalysis, RunAnalyzeOnTheDeviceWritesTheHostsAnalysis) {
     if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device present (or built without CUDA): GPU case skipped";
     ScratchDir dir;
-    const std::string physics =
-        "run -q --backend cuda --Jx 1 --Jy -1 --Jz 0 --size 96x80 --t-end 6 --snapshot-every 2 --seed 5 --analyze "
-        "--sk-storage radial --analysis-backend ";
-    const std::string host = dir.file("host.h5"), device = dir.file("device.h5");
-    ASSERT_EQ(run_xyzmf(physics + "cpu -o " + host).exit_code, 0);
-    ASSERT_EQ(run_xyzmf(physics + "cuda -o " + device).exit_code, 0);
-    h5::Id h = h5::open_file(host, false), d = h5::open_file(device, false);
-    for (const char* where : {"/snapshots/000000", "/snapshots/000001", "/snapshots/000002", "/final"}) {
-        const std::string w = where;
-        const h5::Id ha = h5::open_group(h, w + "/analysis"), da = h5::open_group(d, w + "/analysis");
-        EXPECT_EQ(h5::attr_string(da, "phase"), h5::attr_string(ha, "phase")) << w;
-        for (const char* n : {"vortices", "antivortices", "skipped_plaquettes"})
-            EXPECT_EQ(h5::attr_double(da, n), h5::attr_double(ha, n)) << w << " " << n;
-        std::vector<hsize_t> dims;
-        EXPECT_EQ(h5::read_array(d, w + "/analysis/vortex_positions", dims), h5::read_array(h, w + "/analysis/vortex_positions", dims)) << w;
-        EXPECT_EQ(h5::read_array(d, w + "/structure_factor/count_radial", dims),
-                  h5::read_array(h, w + "/structure_factor/count_radial", dims)) << w;
-        const std::vector<double> hs = h5::read_array(h, w + "/structure_factor/Sxx_radial", dims),
-                                  ds = h5::read_array(d, w + "/structure_factor/Sxx_radial", dims);
-        ASSERT_EQ(ds.size(), hs.size()) << w;
-        const double top = *std::max_element(hs.begin(), hs.end());
-        for (std::size_t b = 0; b < hs.size(); ++b) EXPECT_NEAR(ds[b], hs[b], 1e-12 * top) << w << ", bin " << b;
+    for (const std::string precision : {"double", "float"}) {
+        const std::string physics = "run -q --backend cuda --precision " + precision +
+                                    " --Jx 1 --Jy -1 --Jz 0 --size 96x80 --t-end 6 --snapshot-every 2 --seed 5 --analyze "
+                                    "--sk-storage radial --overwrite --analysis-backend ";
+        const std::string host = dir.file("host.h5"), device = dir.file("device.h5");
+        ASSERT_EQ(run_xyzmf(physics + "cpu -o " + host).exit_code, 0) << precision;
+        ASSERT_EQ(run_xyzmf(physics + "cuda -o " + device).exit_code, 0) << precision;
+        h5::Id h = h5::open_file(host, false), d = h5::open_file(device, false);
+        for (const char* where : {"/snapshots/000000", "/snapshots/000001", "/snapshots/000002", "/final"}) {
+            const std::string w = precision + " " + where, at = where;
+            const h5::Id ha = h5::open_group(h, at + "/analysis"), da = h5::open_group(d, at + "/analysis");
+            EXPECT_EQ(h5::attr_string(da, "phase"), h5::attr_string(ha, "phase")) << w;
+            for (const char* n : {"vortices", "antivortices", "skipped_plaquettes"})
+                EXPECT_EQ(h5::attr_double(da, n), h5::attr_double(ha, n)) << w << " " << n;
+            std::vector<hsize_t> dims;
+            EXPECT_EQ(h5::read_array(d, at + "/analysis/vortex_positions", dims),
+                      h5::read_array(h, at + "/analysis/vortex_positions", dims)) << w;
+            EXPECT_EQ(h5::read_array(d, at + "/structure_factor/count_radial", dims),
+                      h5::read_array(h, at + "/structure_factor/count_radial", dims)) << w;
+            const std::vector<double> hs = h5::read_array(h, at + "/structure_factor/Sxx_radial", dims),
+                                      ds = h5::read_array(d, at + "/structure_factor/Sxx_radial", dims);
+            ASSERT_EQ(ds.size(), hs.size()) << w;
+            const double top = *std::max_element(hs.begin(), hs.end());
+            for (std::size_t b = 0; b < hs.size(); ++b) EXPECT_NEAR(ds[b], hs[b], 1e-12 * top) << w << ", bin " << b;
+        }
     }
 }
 

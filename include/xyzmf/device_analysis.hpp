@@ -49,10 +49,12 @@ struct DeviceSpectrumRequest {
 class DeviceAnalysis {
 public:
     virtual ~DeviceAnalysis() = default;
-    // The analysis of a host state (x, y, z blocks of N values, unpadded).
+    // The analysis of a host state (x, y, z blocks of N values, unpadded), in
+    // double or (single) float: a float state is uploaded as it is and widened
+    // on the device, where the analysis runs in double either way.
     // psi_spectrum(tallies) says, once the tallies are known, whether the
     // S(k) of the phase field is wanted too (classify.hpp, needs_psi_structure).
-    virtual DeviceAnalysisResult analyze(const double* host_state, DeviceSpectrumRequest request,
+    virtual DeviceAnalysisResult analyze(const void* host_state, bool single, DeviceSpectrumRequest request,
                                          bool (*psi_spectrum)(const TallyTerms&, const void*), const void* context) = 0;
 };
 

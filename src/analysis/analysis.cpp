@@ -107,7 +107,7 @@ StateAnalysis complete_analysis(const Lattice& lat, const Couplings& c, const An
     return a;
 }
 
-AnalysisParts Analyzer::parts_on_device(const double* s) {
+AnalysisParts Analyzer::parts_on_device(const StateView& s) {
     // Whether the phase field's S(k) is wanted depends on the tallies, which
     // the device computes first: it asks back.
     struct Context {
@@ -123,7 +123,7 @@ AnalysisParts Analyzer::parts_on_device(const double* s) {
     // the device's summary of it.
     const SkStorage stored = stored_sk(opt_, lat_);
     const DeviceSpectrumRequest request{stored != SkStorage::radial, stored != SkStorage::full};
-    DeviceAnalysisResult d = device_->analyze(s, request, wanted, &context);
+    DeviceAnalysisResult d = device_->analyze(s.data, s.precision == Precision::float32, request, wanted, &context);
     AnalysisParts p;
     p.sf.lattice = lat_;
     if (request.power) unfold_half_spectrum(d.power, p.sf);
@@ -140,13 +140,19 @@ AnalysisParts Analyzer::parts_on_device(const double* s) {
     return p;
 }
 
-StateAnalysis Analyzer::analyze(const double* s, double t, double trend, const std::string& where) {
+StateAnalysis Analyzer::analyze(const StateView& s, double t, double trend, const std::string& where) {
     if (device_) return complete_analysis(lat_, couplings_, opt_, parts_on_device(s), t, trend, where);
-    return analyze(HostState(s, s + 3 * lat_.sites()), t, trend, where);
+    const std::size_t n = 3 * std::size_t(lat_.sites());
+    if (s.precision == Precision::float32) {
+        const float* f = static_cast<const float*>(s.data);
+        return analyze(HostState(f, f + n), t, trend, where);
+    }
+    const double* d = static_cast<const double*>(s.data);
+    return analyze(HostState(d, d + n), t, trend, where);
 }
 
 StateAnalysis Analyzer::analyze(const HostState& s, double t, double trend, const std::string& where) {
-    if (device_) return analyze(s.data(), t, trend, where);
+    if (device_) return analyze(StateView{s.data(), Precision::float64}, t, trend, where);
     AnalysisParts p;
     const auto t0 = std::chrono::steady_clock::now();
     p.sf = engine_.compute(s);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "classify.hpp"
+#include "host_state.hpp"
 #include "spectrum_summary.hpp"
 #include "parameters.hpp"
 #include "xyzmf/device_analysis.hpp"
@@ -86,10 +87,11 @@ public:
     Analyzer(const Lattice& lat, const Couplings& c, const AnalysisOptions& opt);
     ~Analyzer();
     StateAnalysis analyze(const HostState& s, double t, double residual_trend, const std::string& where);
-    // The same from 3N values in place (x, y, z blocks): on the device they are
-    // read where they are (a run's page-locked snapshot buffer: no host copy
-    // of 3N doubles, and the fastest upload); the host analysis copies them.
-    StateAnalysis analyze(const double* s, double t, double residual_trend, const std::string& where);
+    // The same from 3N values in place (x, y, z blocks), double or float: on
+    // the device they are read where they are (a run's page-locked snapshot
+    // buffer: no host copy of 3N doubles, and the fastest upload, floats
+    // widened there); the host analysis copies them into a HostState.
+    StateAnalysis analyze(const StateView& s, double t, double residual_trend, const std::string& where);
     bool on_device() const { return device_ != nullptr; }
 
 private:
@@ -99,7 +101,7 @@ private:
     StructureFactorEngine engine_;
     std::unique_ptr<DeviceAnalysis> device_;  // opt.on_device
 
-    AnalysisParts parts_on_device(const double* s);
+    AnalysisParts parts_on_device(const StateView& s);
 };
 
 // Median residual over (3t/4, t] / median over (t/2, 3t/4], from /timeseries

@@ -154,7 +154,7 @@ public:
         cudaGetLastError();
     }
 
-    DeviceAnalysisResult analyze(const double* host_state, DeviceSpectrumRequest request,
+    DeviceAnalysisResult analyze(const void* host_state, bool single, DeviceSpectrumRequest request,
                                  bool (*psi_spectrum)(const TallyTerms&, const void*), const void* context) override {
         const auto t0 = std::chrono::steady_clock::now();
         check(cudaSetDevice(device_), "cudaSetDevice (analysis)");
@@ -163,8 +163,19 @@ public:
         const index_t N = lat_.sites();
         void* stream = stream_;
         DeviceAnalysisResult r;
-        check(cudaMemcpyAsync(state_.data(), host_state, sizeof(double) * std::size_t(3 * N), cudaMemcpyHostToDevice, stream_),
-              "cudaMemcpyAsync (analysis state)");
+        if (single) {
+            // Half the bytes to upload, into the spectrum's buffer (3N floats fit
+            // in its 3 (N / Lx) (Lx / 2 + 1) complex values), then widened.
+            float* staged = reinterpret_cast<float*>(spectrum_.data());
+            check(cudaMemcpyAsync(staged, host_state, sizeof(float) * std::size_t(3 * N), cudaMemcpyHostToDevice, stream_),
+                  "cudaMemcpyAsync (analysis state)");
+            cuda::launch_widen(staged, 3 * N, state_.data(), stream);
+            check_driver("float state to double");
+        } else {
+            check(cudaMemcpyAsync(state_.data(), host_state, sizeof(double) * std::size_t(3 * N), cudaMemcpyHostToDevice,
+                                  stream_),
+                  "cudaMemcpyAsync (analysis state)");
+        }
         transform();
         summarize(request, r.spectrum);
         if (request.power) fetch_power(r.power);

@@ -279,9 +279,9 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
         // (from the state itself, or over MPI ranks from what they computed
         // together), written beside it; the vortices found.
         auto analyse = [&](const std::string& where, double t, const HostState* st,
-                           const double* in_place = nullptr) -> std::int64_t {
+                           const StateView* in_place = nullptr) -> std::int64_t {
             const double trend = residual_trend(out.handle(), t);
-            const StateAnalysis a = analyzer ? (in_place ? analyzer->analyze(in_place, t, trend, where)
+            const StateAnalysis a = analyzer ? (in_place ? analyzer->analyze(*in_place, t, trend, where)
                                                          : analyzer->analyze(*st, t, trend, where))
                                              : complete_analysis(cfg.lattice, cfg.couplings, aopt, spread.take(where), t,
                                                                  trend, where);
@@ -301,9 +301,9 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
         if (!domain && (analyze || xdmf_sidecar_ptr)) {
             hooks.on_state = [&](const std::string& where, double t, const StateView& ref) {
                 const std::size_t n = 3 * std::size_t(cfg.lattice.sites());
-                if (analyze && analyzer->on_device() && !xdmf_sidecar_ptr && ref.precision == Precision::float64) {
+                if (analyze && analyzer->on_device() && !xdmf_sidecar_ptr) {
                     // Analysed where it lies (page-locked): no host copy of 3N doubles.
-                    analyse(where, t, nullptr, static_cast<const double*>(ref.data));
+                    analyse(where, t, nullptr, &ref);
                     return;
                 }
                 HostState st(n);
