@@ -28,21 +28,28 @@ __attribute__((section(".preinit_array"), used)) static void (*const xyzmf_prein
     first_instruction;
 
 // Large blocks from the heap, kept there when freed for the next state's
-// analysis to reuse. glibc maps every block above 32 MB afresh and unmaps it
-// on free, so each analysed snapshot paid a page fault and the zeroing of
-// every page of its ~20 lattice-sized arrays again: a third of `xyzmf analyze
-// --all-snapshots` of a 2048^2 run (8.1 -> 5.5 s, peak memory +13 %). The
-// program's own policy, not the Python module's: that one lives in the
-// user's interpreter.
-void keep_large_blocks() {
-    mallopt(M_MMAP_MAX, 0);
-    mallopt(M_TRIM_THRESHOLD, INT_MAX);
+// analysis to reuse, for the commands that analyse lattice after lattice (run,
+// analyze, dtwa). glibc maps every block above 32 MB afresh and unmaps it on
+// free, so each analysed snapshot paid a page fault and the zeroing of every
+// page of its ~20 lattice-sized arrays again: a third of `xyzmf analyze
+// --all-snapshots` of a 2048^2 run (8.1 -> 5.5 s, peak memory +20 %). Not for
+// the other commands: the exact quantum gap of a ring of 10 gains no time and
+// would hold 20 % more memory (253 -> 304 MB), which at 12 spins is GBs. The
+// program's own policy, not the Python module's: that one lives in the user's
+// interpreter.
+void keep_large_blocks(const std::vector<std::string>& arguments) {
+    for (const std::string& a : arguments)
+        if (a == "run" || a == "analyze" || a == "dtwa") {
+            mallopt(M_MMAP_MAX, 0);
+            mallopt(M_TRIM_THRESHOLD, INT_MAX);
+            return;
+        }
 }
 
 int main(int argc, char** argv) {
     first_instruction(argc, argv, nullptr);  // (idempotent; in case a loader skipped .preinit_array)
-    keep_large_blocks();
     const std::vector<std::string> arguments(argv + 1, argv + argc);
+    keep_large_blocks(arguments);
     // Under mpirun/srun (an MPI build only): one lattice over the ranks.
     if (xyzmf::cli::launched_by_mpi()) return xyzmf::cli::run_under_mpi(arguments, argv[0]);
     return xyzmf::cli::run_command_line(arguments, argv[0]);
