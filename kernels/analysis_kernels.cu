@@ -109,7 +109,7 @@ __global__ void __launch_bounds__(kThreads) headline_partials(const double* px, 
     double total = 0;
     for (index_t e = index_t(blockIdx.x) * blockDim.x + threadIdx.x; e < count; e += index_t(gridDim.x) * blockDim.x) {
         const double v = perp_at(px, py, e, N);
-        total += mirror_outside_half(e % H, lat.L[0]) ? 2 * v : v;
+        total += grid_points_of(lat, e) * v;
         if (mine.count < kStrongestPoints || v >= mine.value[kStrongestPoints - 1]) mine.offer(v, half_point_key(lat, e));
     }
     using Reduce = cub::BlockReduce<double, kThreads>;
@@ -138,7 +138,7 @@ __global__ void __launch_bounds__(kThreads) headline_partials(const double* px, 
 // k = 0, at k = pi, and at the mirror of each strongest point.
 __global__ void headline_final(const double* px, const double* py, const Lattice lat, const HeadlinePartial* partial,
                                int blocks, SpectrumHeadline* out) {
-    const index_t N = lat.sites(), H = half_columns(lat);
+    const index_t N = lat.sites();
     Strongest all;
     all.clear();
     double total = 0;
@@ -153,9 +153,8 @@ __global__ void headline_final(const double* px, const double* py, const Lattice
     for (int i = 0; i < all.count; ++i) {
         out->value[i] = all.value[i];
         out->key[i] = all.key[i];
-        const index_t e = half_point_of_key(lat, all.key[i]);
-        out->mirror_value[i] =
-            mirror_outside_half(e % H, lat.L[0]) ? all.value[i] : perp_at(px, py, half_mirror_point(lat, e), N);
+        const index_t m = inner_mirror_point(lat, half_point_of_key(lat, all.key[i]));
+        out->mirror_value[i] = m < 0 ? all.value[i] : perp_at(px, py, m, N);
     }
 }
 
@@ -180,13 +179,12 @@ __global__ void __launch_bounds__(kThreads) marginal_kernel(const double* px, co
 __global__ void __launch_bounds__(kThreads) radial_kernel(const double* power, std::int64_t stride, const Lattice lat,
                                                           const int* order, const int* offsets, std::int64_t bins,
                                                           double* out) {
-    const index_t N = lat.sites(), H = half_columns(lat);
+    const index_t N = lat.sites();
     const std::int64_t b = blockIdx.x;
     double sum[3] = {0, 0, 0};
     for (int i = offsets[b] + int(threadIdx.x); i < offsets[b + 1]; i += int(blockDim.x)) {
         const index_t e = order[i];
-        const double w = mirror_outside_half(e % H, lat.L[0]) ? 2 : 1;
-        for (int c = 0; c < 3; ++c) sum[c] += w * (power[c * stride + e] / double(N));
+        for (int c = 0; c < 3; ++c) sum[c] += grid_points_of(lat, e) * (power[c * stride + e] / double(N));
     }
     using Reduce = cub::BlockReduce<double, kThreads>;
     __shared__ typename Reduce::TempStorage tmp[3];

@@ -647,7 +647,7 @@ ReducedSpectrum reduce_like_the_device(const Lattice& lat, const std::vector<dou
             double total = 0;
             for (index_t e = index_t(blk) * threads + t; e < count; e += index_t(blocks) * threads) {
                 const double v = perp_at(px, py, e, N);
-                total += mirror_outside_half(e % H, lat.L[0]) ? 2 * v : v;
+                total += grid_points_of(lat, e) * v;
                 if (mine.count < kStrongestPoints || v >= mine.value[kStrongestPoints - 1]) mine.offer(v, half_point_key(lat, e));
             }
             block_total += total;
@@ -659,9 +659,8 @@ ReducedSpectrum reduce_like_the_device(const Lattice& lat, const std::vector<dou
     d.perp_k0 = perp_at(px, py, 0, N);
     d.perp_kpi = perp_at(px, py, half_point_pi(lat), N);
     for (int i = 0; i < all.count; ++i) {
-        const index_t e = half_point_of_key(lat, all.key[i]);
-        d.strongest.push_back({all.value[i], all.key[i],
-                               mirror_outside_half(e % H, lat.L[0]) ? all.value[i] : perp_at(px, py, half_mirror_point(lat, e), N)});
+        const index_t m = inner_mirror_point(lat, half_point_of_key(lat, all.key[i]));
+        d.strongest.push_back({all.value[i], all.key[i], m < 0 ? all.value[i] : perp_at(px, py, m, N)});
     }
     for (int a = 0; a < lat.dim; ++a)
         for (index_t b = 0; b < lat.L[a]; ++b) {
@@ -675,7 +674,7 @@ ReducedSpectrum reduce_like_the_device(const Lattice& lat, const std::vector<dou
             double sum = 0;
             for (int i = layout.offsets[b]; i < layout.offsets[b + 1]; ++i) {
                 const index_t e = layout.order[std::size_t(i)];
-                sum += (mirror_outside_half(e % H, lat.L[0]) ? 2 : 1) * (P[c][std::size_t(e)] / double(N));
+                sum += grid_points_of(lat, e) * (P[c][std::size_t(e)] / double(N));
             }
             d.radial_sum[c].push_back(sum);
         }

@@ -118,11 +118,18 @@ XYZMF_HD index_t grid_index_of_half_point(const Lattice& lat, index_t e) {
     half_point_coords(lat, e, c);
     return lat.site(c[0], c[1], c[2]);
 }
-// The half-spectrum point holding the mirror of point e, for e whose mirror
-// lies in the half too (columns 0 and, for even Lx, Lx/2).
-XYZMF_HD index_t half_mirror_point(const Lattice& lat, index_t e) {
+// How many grid points half-spectrum point e stands for: 2 where its mirror
+// lies outside the half, else 1.
+XYZMF_HD int grid_points_of(const Lattice& lat, index_t e) {
+    return mirror_outside_half(e % half_columns(lat), lat.L[0]) ? 2 : 1;
+}
+// The half-spectrum point holding the mirror of point e where that lies in the
+// half too (columns 0 and, for even Lx, Lx/2: its S_perp is computed, equal
+// to e's only to roundoff), or -1 where the mirror is outside (e's own value).
+XYZMF_HD index_t inner_mirror_point(const Lattice& lat, index_t e) {
     index_t c[3];
     half_point_coords(lat, e, c);
+    if (mirror_outside_half(c[0], lat.L[0])) return -1;
     return (mirror_coord(c[1], lat.L[1]) + lat.L[1] * mirror_coord(c[2], lat.L[2])) * half_columns(lat) + c[0];
 }
 // The half-spectrum point at (Lx/2, Ly/2, Lz/2): k = pi where every axis is even.
@@ -212,7 +219,7 @@ inline RadialLayout radial_layout(const Lattice& lat) {
         const index_t b = radial_bin(lat, c[0], c[1], c[2]);
         bin[std::size_t(e)] = int(b);
         ++r.offsets[std::size_t(b + 1)];
-        r.count[std::size_t(b)] += mirror_outside_half(c[0], lat.L[0]) ? 2 : 1;
+        r.count[std::size_t(b)] += grid_points_of(lat, e);
     }
     for (index_t b = 0; b < bins; ++b) r.offsets[std::size_t(b + 1)] += r.offsets[std::size_t(b)];
     r.order.resize(std::size_t(points));

@@ -89,13 +89,8 @@ SpectrumSummary summary_of_reduced_spectrum(const Lattice& lat, const ReducedSpe
     s.strongest = std::move(points);
     for (int a = 0; a < 3; ++a) s.marginal[a] = d.marginal[a];
     if (!d.radial_count.empty()) {
-        RadialAverage& r = s.radial;
-        const double dk = radial_bin_width(lat);
-        r.count = d.radial_count;
-        for (std::size_t b = 0; b < r.count.size(); ++b) {
-            r.k.push_back((double(b) + 0.5) * dk);
-            for (int c = 0; c < 3; ++c) r.S[c].push_back(r.count[b] > 0 ? d.radial_sum[c][b] / r.count[b] : d.radial_sum[c][b]);
-        }
+        std::vector<double> sum[3] = {d.radial_sum[0], d.radial_sum[1], d.radial_sum[2]};
+        s.radial = radial_average_of_sums(lat, sum, d.radial_count);
     }
     return s;
 }
@@ -152,8 +147,8 @@ void merge_reduced_spectra(ReducedSpectrum& total, const ReducedSpectrum& part) 
 std::vector<index_t> points_to_read(const Lattice& lat, const ReducedSpectrum& r) {
     std::vector<index_t> e = {0, half_point_pi(lat)};
     for (const ReducedSpectrum::Point& p : r.strongest) {
-        const index_t h = half_point_of_key(lat, p.key);
-        e.push_back(mirror_outside_half(h % half_columns(lat), lat.L[0]) ? h : half_mirror_point(lat, h));
+        const index_t h = half_point_of_key(lat, p.key), m = inner_mirror_point(lat, h);
+        e.push_back(m < 0 ? h : m);  // (h: a place holder, its value is p's own)
     }
     return e;
 }
@@ -162,9 +157,8 @@ void fill_read_points(const Lattice& lat, ReducedSpectrum& r, const std::vector<
     r.perp_k0 = perp[0];
     r.perp_kpi = perp[1];
     for (std::size_t i = 0; i < r.strongest.size(); ++i) {
-        const index_t h = half_point_of_key(lat, r.strongest[i].key);
-        r.strongest[i].mirror_value =
-            mirror_outside_half(h % half_columns(lat), lat.L[0]) ? r.strongest[i].value : perp[i + 2];
+        const bool outside = inner_mirror_point(lat, half_point_of_key(lat, r.strongest[i].key)) < 0;
+        r.strongest[i].mirror_value = outside ? r.strongest[i].value : perp[i + 2];
     }
 }
 

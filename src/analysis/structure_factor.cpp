@@ -117,20 +117,26 @@ void unfold_half_spectrum(const std::vector<double> (&power)[3], StructureFactor
 
 RadialAverage radial_average(const StructureFactor& sf) {
     const Lattice& lat = sf.lattice;
-    const double dk = radial_bin_width(lat);
     const std::size_t bins = std::size_t(radial_bin_count(lat));
-    RadialAverage r;
-    r.count.assign(bins, 0);
-    for (auto& S : r.S) S.assign(bins, 0);
+    std::vector<double> sum[3], count(bins, 0.0);
+    for (auto& S : sum) S.assign(bins, 0);
     index_t m = 0;
     for (index_t z = 0; z < lat.L[2]; ++z)
         for (index_t y = 0; y < lat.L[1]; ++y)
             for (index_t x = 0; x < lat.L[0]; ++x, ++m) {
                 const std::size_t b = std::size_t(radial_bin(lat, x, y, z));
-                r.count[b] += 1;
-                for (int c = 0; c < 3; ++c) r.S[c][b] += sf.S[c][std::size_t(m)];
+                count[b] += 1;
+                for (int c = 0; c < 3; ++c) sum[c][b] += sf.S[c][std::size_t(m)];
             }
-    for (std::size_t b = 0; b < bins; ++b) {
+    return radial_average_of_sums(lat, sum, std::move(count));
+}
+
+RadialAverage radial_average_of_sums(const Lattice& lat, std::vector<double> (&sum)[3], std::vector<double> count) {
+    const double dk = radial_bin_width(lat);
+    RadialAverage r;
+    for (int c = 0; c < 3; ++c) r.S[c] = std::move(sum[c]);
+    r.count = std::move(count);
+    for (std::size_t b = 0; b < r.count.size(); ++b) {
         r.k.push_back((double(b) + 0.5) * dk);
         for (int c = 0; c < 3; ++c)
             if (r.count[b] > 0) r.S[c][b] /= r.count[b];

@@ -35,6 +35,9 @@ struct RadialAverage {
     std::vector<double> count;   // grid points per bin
 };
 RadialAverage radial_average(const StructureFactor& sf);
+// The average from each bin's sums of S_aa and its grid points (a reduction
+// of the half spectrum, spectrum_summary.hpp, ends here too).
+RadialAverage radial_average_of_sums(const Lattice& lat, std::vector<double> (&sum)[3], std::vector<double> count);
 
 // sf.S on sf.lattice's full grid from |F(k)|^2 of its half spectrum, kx in
 // [0, Lx/2] (FFTW's real-to-complex layout: Ly Lz rows of Lx/2 + 1 values
