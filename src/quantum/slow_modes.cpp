@@ -347,6 +347,14 @@ SlowModes slow_modes(const SparseComplexRows& A, double gamma, int nev, const Ei
     return slow_modes_of(A, gamma, nev, start, gpu);
 }
 
+namespace {
+std::string gap_progress_text(std::size_t done, std::size_t total, std::size_t ruled_out) {
+    std::string s = "quantum exact: gap, " + std::to_string(done) + " of " + std::to_string(total) + " sectors";
+    if (ruled_out > 0) s += " (" + std::to_string(ruled_out) + " ruled out by the charge bound)";
+    return s;
+}
+}  // namespace
+
 SectorGap sector_gap(const QuantumConfig& c, bool gpu, bool progress) {
     const Lattice& lat = c.lattice;
     SectorGap out;
@@ -386,10 +394,21 @@ SectorGap sector_gap(const QuantumConfig& c, bool gpu, bool progress) {
     std::vector<std::exception_ptr> failed(tasks.size());
     std::vector<char> complete(tasks.size(), 1);  // every mode of the sector found
     ProgressLine line(!progress);
-    std::size_t done = 0, total = 0;
+    // The fraction done: every sector counts from the start, weighted by its
+    // size (the operators |i><j| of charge q: C(2N, N + |q|) over all k, so
+    // about that over the ring's size each), and one that the bound below
+    // rules out counts as done, so that the fraction never goes back.
+    std::vector<double> weight(tasks.size(), 1.0);
+    double weight_total = 0, weight_done = 0;
+    for (std::size_t t = 0; t < tasks.size(); ++t) {
+        if (tasks[t].charge != OperatorSector::kAnyCharge)
+            for (int j = 1, q = std::abs(tasks[t].charge); j <= N - q; ++j) weight[t] *= double(N + q + j) / double(j);
+        weight_total += weight[t];
+    }
+    const std::size_t total = tasks.size();
+    std::size_t done = 0, ruled_out = 0;
     StopScope* const call = current_stop_scope();  // the workers stop with the call
     auto solve = [&](const std::vector<std::size_t>& which) {
-    total += which.size();
 #pragma omp parallel for schedule(dynamic, 1)
     for (std::size_t w = 0; w < which.size(); ++w) {
         const std::size_t t = which[w];
@@ -418,8 +437,8 @@ SectorGap sector_gap(const QuantumConfig& c, bool gpu, bool progress) {
 #pragma omp critical(gap_progress)
             {
                 ++done;
-                line.update(double(done) / double(total),
-                            "quantum exact: gap, " + std::to_string(done) + " of " + std::to_string(total) + " sectors");
+                weight_done += weight[t];
+                line.update(weight_done / weight_total, gap_progress_text(done, total, ruled_out));
             }
         } catch (...) {
             failed[t] = std::current_exception();
@@ -448,7 +467,13 @@ SectorGap sector_gap(const QuantumConfig& c, bool gpu, bool progress) {
         if (-bound < gap_first + 1e-9) needed.push_back(t);
         else complete_above = std::max(complete_above, bound + 1e-9);  // its modes, all <= bound, are not listed
     }
+    ruled_out = later.size() - needed.size();
+    done += ruled_out;
+    for (std::size_t t : later)
+        if (std::find(needed.begin(), needed.end(), t) == needed.end()) weight_done += weight[t];
     solve(needed);
+    if (std::none_of(failed.begin(), failed.end(), [](const std::exception_ptr& e) { return bool(e); }))
+        line.update(1.0, gap_progress_text(done, total, ruled_out), true);  // the last report
     // Every eigenvalue above a sector's fastest mode found is found; above the
     // largest of those bounds, none is missing from the list.
     std::vector<cd> all;

@@ -5,6 +5,7 @@ on PYTHONPATH and XYZMF_EXE naming the program built beside it."""
 
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -431,3 +432,26 @@ def test_one_shape_per_quantity_across_quantum_methods():
     for name in ("sz", "cx", "sz_t"):  # a value with an error: two variables of one shape
         assert traj[name + "_err"].dims == traj[name].dims, name
     assert "mean_stderr" not in traj.dims
+
+
+def test_gap_progress_counts_every_sector_from_the_start():
+    """Where the total sz is conserved, the gap solves the sectors of charge
+    |q| <= 1 first and then only those of |q| >= 2 that the bound
+    Re lambda <= -gamma |q| / 2 does not rule out. The fraction counted the
+    second set only once it began, so it went back (10 of 13 sectors, then 14
+    of 21); now every sector counts from the start (by its size), a ruled-out
+    one counts as done, and the last report says all of them."""
+    # with dephasing the |q| = 2 sectors are needed (8 of them), without every |q| >= 2 one is ruled out
+    for kw, gap, ruled_out in (({"gamma_phi": 3}, 1.0, 48), ({}, 0.5, 56)):
+        seen = []
+        q = xyzmf.quantum(sites=8, method="exact", gap=True, Jx=1, Jy=1, Jz=1, progress=seen.append,
+                          as_xarray=False, **kw)
+        assert float(q.quantum["gap"]) == pytest.approx(gap, abs=1e-9)
+        counts = [re.search(r"gap, (\d+) of (\d+) sectors", r["what"]) for r in seen]
+        assert seen and all(counts), [r["what"] for r in seen]
+        # the ring of 8 with charge: 8 k's x 17 charges, one of each (k, q), (-k, -q) pair
+        assert {m.group(2) for m in counts} == {"69"}, [r["what"] for r in seen]
+        fractions = [r["fraction"] for r in seen]
+        assert fractions == sorted(fractions), [(r["fraction"], r["what"]) for r in seen]
+        assert seen[-1]["last"] and fractions[-1] == 1 and counts[-1].group(1) == "69"
+        assert f"({ruled_out} ruled out by the charge bound)" in seen[-1]["what"]
