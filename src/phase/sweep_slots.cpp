@@ -68,14 +68,23 @@ void run_in_slots_t(const Lattice& one, std::int64_t slots, std::int64_t count,
         const std::int64_t s = g - start[std::size_t(b)];
         return entry[std::size_t(b)] >= 0 && ((s > 0 && s % check == 0) || s == plan.n_total);
     };
+    // The lattices that ended at the last check are handed over (analysed and
+    // stored by the caller) just before the next check: by then the passes up
+    // to it are queued, so on a GPU the host works while the device steps.
+    SlotEndings pending;
+    auto hand_over = [&] {
+        if (pending.empty()) return;
+        finished(pending);
+        pending.clear();
+    };
     for (std::int64_t g = 0;;) {
         bool any_event = false;
         for (index_t b = 0; b < B; ++b) any_event = any_event || checked_at(b, g);
         if (any_event) {
+            hand_over();
             a.src = y.data();  // each pass of the fused stepper swaps y's buffers
             be->stage(a);
             const std::vector<Observables> o = be->observe_copies(y.data(), rate.data(), batch);
-            SlotEndings ended;
             for (index_t b = 0; b < B; ++b) {
                 if (!checked_at(b, g)) continue;
                 const std::int64_t i = entry[std::size_t(b)], s = g - start[std::size_t(b)];
@@ -94,11 +103,10 @@ void run_in_slots_t(const Lattice& one, std::int64_t slots, std::int64_t count,
                     for (int c = 0; c < 3; ++c) be->download(slice.data() + c * Ns, y.data() + c * S + b * Ns, std::size_t(Ns));
                     std::copy(slice.begin(), slice.end(), out.state.begin());
                 }
-                ended.emplace_back(i, std::move(out));
+                pending.emplace_back(i, std::move(out));
                 entry[std::size_t(b)] = -1;
                 freed.push_back(b);
             }
-            if (!ended.empty()) finished(ended);
         }
         // Refill: at once where every lattice steps whole dt's, else once the group is done.
         bool active = false;
@@ -112,8 +120,11 @@ void run_in_slots_t(const Lattice& one, std::int64_t slots, std::int64_t count,
         index_t lead = -1;  // a running slot (in a group without refill every one has the same age)
         for (index_t b = 0; b < B; ++b)
             if (entry[std::size_t(b)] >= 0) lead = b;
-        if (lead < 0) return;
-        if (interrupt_requested()) throw Error(interruption_text(), interrupt_exit_code());
+        if (lead < 0) return hand_over();
+        if (interrupt_requested()) {
+            hand_over();  // (what ended is kept)
+            throw Error(interruption_text(), interrupt_exit_code());
+        }
 
         // Up to the next check or end of any running lattice.
         std::int64_t g_next = -1;

@@ -35,9 +35,12 @@ using SlotEndings = std::vector<std::pair<std::int64_t, SlotOutcome>>;
 
 // Lattices 0 .. count-1 of shape `one` (copies = 1), lattice i with couplings
 // couplings_of(i) from start_of(i), through `slots` slots. finished(endings) is
-// called at each step where lattices end, with all of them (so that the caller
-// can analyse them side by side), before their slots are refilled; every
-// lattice ends exactly once. Refilling needs every lattice's checks
+// called once for each step where lattices end, with all of them (so that the
+// caller can analyse them side by side), in the order they ended, but only
+// once the passes up to the next check are under way (their slots are
+// refilled by then; on a GPU the host analyses while the device steps); every
+// lattice ends exactly once, and what has ended is handed over before a stop
+// signal is thrown. Refilling needs every lattice's checks
 // and its end on whole multiples of the check interval with no shortened last
 // step; a plan without that runs the lattices in groups of `slots`, each still
 // stopping on its own. Polls for a stop signal between passes.
