@@ -128,8 +128,11 @@ struct SectorSteadyState {
 // LU, BiCGSTAB's iterations) with the elapsed time; no ETA (a stage's length is
 // not known beforehand). A stop signal ends any stage at once, the matrix's build
 // within seconds, with xyzmf::Error (exit code 128 + signal).
+// from_sparse_lu: skip BiCGSTAB (tests: whether the incomplete LU breaks down
+// near a singular L depends on the machine's roundoff, so the fallback is
+// tested by asking for it).
 SectorSteadyState sector_steady_state(const QuantumConfig& c, bool mirrors = true, bool charges = true,
-                                      bool progress = false);
+                                      bool progress = false, bool from_sparse_lu = false);
 
 // A sector's L as a real operator (slow_modes.cpp): hermitian_matrix at k = 0;
 // elsewhere matrix() M in its real form [Re M, -Im M; Im M, Re M] on [Re; Im],

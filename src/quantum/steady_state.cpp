@@ -91,7 +91,8 @@ Eigen::VectorXd arnoldi_steady_state(const SparseD& A, const OperatorSector& s, 
 
 }  // namespace
 
-SectorSteadyState sector_steady_state(const QuantumConfig& c, bool mirrors, bool charges, bool progress) {
+SectorSteadyState sector_steady_state(const QuantumConfig& c, bool mirrors, bool charges, bool progress,
+                                      bool from_sparse_lu) {
     ProgressLine line(!progress);
     std::string stage = "building the zero-momentum sector";
     // Fraction 0 throughout: no ETA, the stage and the elapsed time only.
@@ -132,7 +133,7 @@ SectorSteadyState sector_steady_state(const QuantumConfig& c, bool mirrors, bool
         return true;
     };
 
-    {
+    if (!from_sparse_lu) {
         auto ilu = std::make_shared<FactorisedIlu::Factors>();
         ilu->setDroptol(0.1);
         ilu->setFillfactor(2);
