@@ -755,20 +755,56 @@ void expect_close_spectra(const StructureFactor& a, const StructureFactor& b, co
     }
 }
 
-TEST(DeviceAnalysis, EqualsTheHostAnalysis) {
-    if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device present (or built without CUDA): GPU case skipped";
+// The census cases and orders without vortices, 1D included (FM, AFM with
+// odd sides, the SDW ring), and a coarsening sXY state (the run that vortex
+// studies analyse).
+std::vector<CensusCase> analysis_cases() {
     std::vector<CensusCase> cases = census_cases();
-    // Orders without vortices, 1D included: FM, AFM (odd sides), the SDW ring.
     const Lattice ring = lattice(1, 61), afm = lat2(15, 9);
     cases.push_back({"FM ring 61", ring, Couplings{2, 0, 1, 1, 0}, make_initial_state("uniform:0.3,0.1,-0.9", ring, 1, 0), 0.02});
     cases.push_back({"AFM 15x9", afm, Couplings{-2, 0, 1, 1, 0}, make_initial_state("random", afm, 3, 0), 0.02});
     cases.push_back({"SDW ring 61", ring, Couplings{4, 2, 1, 1, 0}, make_initial_state("pm-noise", ring, 2, 0.01), 0.02});
-    // A coarsening sXY state (the run that vortex studies analyse).
     RunConfig coarse = config(lat2(48, 40), 1, -1, 0);
     coarse.numerics.t_end = 10;
     cases.push_back({"sXY coarsening 48x40 at t = 10", coarse.lattice, coarse.couplings,
                      evolve(coarse, BackendKind::cpu, make_initial_state("random", coarse.lattice, 4, 0)), 0.02});
-    for (const CensusCase& k : cases) {
+    return cases;
+}
+
+// With only the radial average stored, the host reduces its half spectrum
+// (as a device or the MPI ranks do) instead of unfolding the grid, and the
+// sXY phase field's marginals likewise: the same summary as the full grid's
+// (the same points and values; sums to roundoff) and the same verdict.
+TEST(Analysis, RadialStorageReducesTheHalfSpectrumToTheFullGridsSummary) {
+    int with_psi = 0;
+    for (const CensusCase& k : analysis_cases()) {
+        AnalysisOptions full_opt, radial_opt;
+        full_opt.thresholds.vortex_amplitude = radial_opt.thresholds.vortex_amplitude = k.min_amplitude;
+        full_opt.sk_storage = SkStorage::full;
+        radial_opt.sk_storage = SkStorage::radial;
+        Analyzer full(k.lat, k.c, full_opt), radial(k.lat, k.c, radial_opt);
+        const StateAnalysis f = full.analyze(k.s, 1, -1, "/final"), r = radial.analyze(k.s, 1, -1, "/final");
+        EXPECT_TRUE(r.sf.S[0].empty()) << k.name << ": the grid was unfolded though only the radial average is stored";
+        expect_same_summary(r.sk, summarize_spectrum(f.sf, true), k.name);
+        EXPECT_EQ(r.cls.phase, f.cls.phase) << k.name;
+        EXPECT_EQ(r.cls.order, f.cls.order) << k.name;
+        EXPECT_EQ(r.cls.reason, f.cls.reason) << k.name;
+        for (int a = 0; a < 3; ++a) EXPECT_EQ(r.cls.peak.k[a], f.cls.peak.k[a]) << k.name;
+        EXPECT_NEAR(r.cls.peak.weight, f.cls.peak.weight, 1e-12) << k.name;
+        EXPECT_NEAR(r.cls.psi_coherence, f.cls.psi_coherence, 1e-12) << k.name;
+        if (std::isfinite(f.cls.correlation_length)) {
+            ++with_psi;
+            EXPECT_NEAR(r.cls.correlation_length, f.cls.correlation_length, 1e-12 * f.cls.correlation_length) << k.name;
+        } else {
+            EXPECT_EQ(std::isnan(r.cls.correlation_length), std::isnan(f.cls.correlation_length)) << k.name;
+        }
+    }
+    EXPECT_GE(with_psi, 2) << "too few cases with a domain size from the phase field's marginals";
+}
+
+TEST(DeviceAnalysis, EqualsTheHostAnalysis) {
+    if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device present (or built without CUDA): GPU case skipped";
+    for (const CensusCase& k : analysis_cases()) {
         AnalysisOptions host_opt, device_opt;
         host_opt.thresholds.vortex_amplitude = device_opt.thresholds.vortex_amplitude = k.min_amplitude;
         device_opt.on_device = true;

@@ -51,15 +51,30 @@ SkStorage stored_sk(const AnalysisOptions& opt, const Lattice& lat) {
     return how;
 }
 
-HostState rate_of(const Lattice& lat, const Couplings& c, const HostState& s) {
-    auto be = make_cpu_backend<double>();
-    StateBuffer<double> y(*be, lat), k(*be, lat);
-    upload_state(*be, y, s.data(), lat);
-    evaluate_rhs(*be, lat, SiteModel<double>::make(c, lat.dim), y.data(), k.data());
-    HostState r(s.size());
-    download_state(*be, r.data(), k, lat);
-    return r;
+struct RateEvaluator::Buffers {
+    std::unique_ptr<Backend<double>> be = make_cpu_backend<double>();
+    StateBuffer<double> y, k;
+    HostState rate;
+};
+
+RateEvaluator::RateEvaluator(const Lattice& lat, const Couplings& c) : lat_(lat), couplings_(c) {}
+RateEvaluator::~RateEvaluator() = default;
+
+const HostState& RateEvaluator::operator()(const HostState& s) {
+    if (!buffers_) {
+        buffers_ = std::make_unique<Buffers>();
+        buffers_->y = StateBuffer<double>(*buffers_->be, lat_);
+        buffers_->k = StateBuffer<double>(*buffers_->be, lat_);
+        buffers_->rate.resize(s.size());
+    }
+    Buffers& b = *buffers_;
+    upload_state(*b.be, b.y, s.data(), lat_);
+    evaluate_rhs(*b.be, lat_, SiteModel<double>::make(couplings_, lat_.dim), b.y.data(), b.k.data());
+    download_state(*b.be, b.rate.data(), b.k, lat_);
+    return b.rate;
 }
+
+HostState rate_of(const Lattice& lat, const Couplings& c, const HostState& s) { return RateEvaluator(lat, c)(s); }
 
 namespace {
 
@@ -80,7 +95,7 @@ const char* kComp[3] = {"Sxx", "Syy", "Szz"};
 }  // namespace
 
 Analyzer::Analyzer(const Lattice& lat, const Couplings& c, const AnalysisOptions& opt)
-    : lat_(lat), couplings_(c), opt_(opt), engine_(lat) {
+    : lat_(lat), couplings_(c), opt_(opt), engine_(lat), rate_(lat, c) {
     if (opt.on_device)
         device_ = make_device_analysis(lat, c, opt.thresholds.vortex_amplitude, opt.thresholds.stationary_residual,
                                        stored_sk(opt, lat) != SkStorage::full);
@@ -155,18 +170,39 @@ StateAnalysis Analyzer::analyze(const HostState& s, double t, double trend, cons
     if (device_) return analyze(StateView{s.data(), Precision::float64}, t, trend, where);
     AnalysisParts p;
     const auto t0 = std::chrono::steady_clock::now();
-    p.sf = engine_.compute(s);
+    // The grid only where it is stored; else the half spectrum is reduced as
+    // a device or the MPI ranks reduce theirs (no lattice-sized S(k) arrays).
+    const bool grid = stored_sk(opt_, lat_) != SkStorage::radial;
+    if (grid) {
+        p.sf = engine_.compute(s);
+    } else {
+        p.sf.lattice = lat_;
+        p.summarized = true;
+        p.sk = summary_of_reduced_spectrum(lat_, reduce_half_spectrum(lat_, engine_.half_power(s), true));
+    }
     p.sk_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     // The phase field once, for the census and the tallies both.
-    std::vector<double> psi;
-    if (is_sxy_point(couplings_)) psi = sxy_phase_field(lat_, couplings_, s, opt_.thresholds.vortex_amplitude);
+    std::vector<double>& psi = psi_;
+    psi.clear();
+    if (is_sxy_point(couplings_)) fill_sxy_phase_field(lat_, couplings_, s, opt_.thresholds.vortex_amplitude, psi);
     if (has_vortex_census(lat_, couplings_)) {
         p.has_vortices = true;
         p.vortices = census_of_phase(lat_, psi);
     }
-    p.tallies = tally_sites(s.data(), rate_of(lat_, couplings_, s).data(), lat_.sites(), psi.empty() ? nullptr : psi.data(),
+    p.tallies = tally_sites(s.data(), rate_(s).data(), lat_.sites(), psi.empty() ? nullptr : psi.data(),
                             opt_.thresholds.stationary_residual);
-    if (needs_psi_structure(couplings_, p.tallies, opt_.thresholds)) p.psi_sf = engine_.compute(psi_field(psi));
+    if (needs_psi_structure(couplings_, p.tallies, opt_.thresholds)) {
+        if (grid) {
+            p.psi_sf = engine_.compute(psi_field(psi));
+        } else {  // (S_perp only: the field's z component is 0 and not transformed)
+            const std::size_t n = psi.size();
+            auto fill = [&](int c, double* in) {
+                for (std::size_t m = 0; m < n; ++m) in[m] = std::isnan(psi[m]) ? 0.0 : c == 0 ? std::cos(psi[m]) : std::sin(psi[m]);
+            };
+            ReducedSpectrum r = reduce_half_spectrum(lat_, engine_.half_power(fill, 2), false);
+            for (int a = 0; a < 3; ++a) p.psi_marginal[a] = std::move(r.marginal[a]);
+        }
+    }
     return complete_analysis(lat_, couplings_, opt_, std::move(p), t, trend, where);
 }
 

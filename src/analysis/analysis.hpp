@@ -82,6 +82,25 @@ StateAnalysis complete_analysis(const Lattice& lat, const Couplings& c, const An
 // ds/dt of a state (x, y, z blocks), by the shared right-hand side on the CPU backend.
 HostState rate_of(const Lattice& lat, const Couplings& c, const HostState& s);
 
+// The same for state after state of one lattice, in buffers kept from call to
+// call: an analysed series pays for its lattice-sized arrays once, not per
+// state (each fresh one a page fault and the zeroing of every page).
+class RateEvaluator {
+public:
+    RateEvaluator(const Lattice& lat, const Couplings& c);
+    ~RateEvaluator();
+    RateEvaluator(const RateEvaluator&) = delete;
+    RateEvaluator& operator=(const RateEvaluator&) = delete;
+    // ds/dt of s, valid until the next call.
+    const HostState& operator()(const HostState& s);
+
+private:
+    struct Buffers;
+    Lattice lat_;
+    Couplings couplings_;
+    std::unique_ptr<Buffers> buffers_;  // made at the first call
+};
+
 class Analyzer {
 public:
     Analyzer(const Lattice& lat, const Couplings& c, const AnalysisOptions& opt);
@@ -99,6 +118,8 @@ private:
     Couplings couplings_;
     AnalysisOptions opt_;
     StructureFactorEngine engine_;
+    RateEvaluator rate_;
+    std::vector<double> psi_;                 // the sXY phase field, reused state after state
     std::unique_ptr<DeviceAnalysis> device_;  // opt.on_device
 
     AnalysisParts parts_on_device(const StateView& s);

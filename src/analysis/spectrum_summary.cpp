@@ -162,4 +162,15 @@ void fill_read_points(const Lattice& lat, ReducedSpectrum& r, const std::vector<
     }
 }
 
+ReducedSpectrum reduce_half_spectrum(const Lattice& lat, const std::vector<double> (&power)[3], bool radial) {
+    HalfSpectrumBlock block;
+    for (int c = 0; c < 3; ++c) block.p[c] = power[c].data();
+    block.e1 = index_t(power[0].size());
+    ReducedSpectrum r = reduce_half_spectrum_block(lat, block, radial);
+    std::vector<double> perp;
+    for (index_t e : points_to_read(lat, r)) perp.push_back(block.perp(e, lat.sites()));
+    fill_read_points(lat, r, perp);
+    return r;
+}
+
 }  // namespace xyzmf

@@ -63,6 +63,12 @@ void merge_reduced_spectra(ReducedSpectrum& total, const ReducedSpectrum& part);
 std::vector<index_t> points_to_read(const Lattice& lat, const ReducedSpectrum& r);
 // Fills them in from perp, S_perp at points_to_read's points in its order.
 void fill_read_points(const Lattice& lat, ReducedSpectrum& r, const std::vector<double>& perp);
+// The reduction of a whole half spectrum held in one place (|F_c|^2 as
+// StructureFactorEngine::half_power gives it; power[2] is read only with
+// radial), with k = 0, pi and the strongest points' mirrors read in: what a
+// device gives, without unfolding the grid. summary_of_reduced_spectrum
+// finishes it.
+ReducedSpectrum reduce_half_spectrum(const Lattice& lat, const std::vector<double> (&power)[3], bool radial);
 // S_perp summed over the other axes, along each used axis (the marginals alone:
 // the sXY phase field's domain size needs nothing else).
 void perp_marginals(const StructureFactor& sf, std::vector<double> (&marginal)[3]);

@@ -67,24 +67,34 @@ StructureFactorEngine::~StructureFactorEngine() {
     for (int c = 0; c < 3; ++c) fftw_free(plan_->in[c]), fftw_free(plan_->out[c]);
 }
 
-StructureFactor StructureFactorEngine::compute(const HostState& s) {
-    const index_t N = lat_.sites(), Ly = lat_.L[1], Lz = lat_.L[2], H = plan_->half;
-    StructureFactor sf;
-    sf.lattice = lat_;
+const StructureFactorEngine::HalfPower& StructureFactorEngine::half_power(const std::function<void(int, double*)>& fill,
+                                                                           int components) {
+    const index_t N = lat_.sites(), rows = N / lat_.L[0], H = plan_->half;
     // (fftw_execute_dft_r2c on arrays of the plan's alignment is thread-safe)
-#pragma omp parallel for schedule(static, 1) num_threads(std::min(3, omp_get_max_threads()))
-    for (int c = 0; c < 3; ++c) {
-        std::copy(s.begin() + c * N, s.begin() + (c + 1) * N, plan_->in[c]);
+#pragma omp parallel for schedule(static, 1) num_threads(std::max(1, std::min(components, omp_get_max_threads())))
+    for (int c = 0; c < components; ++c) {
+        fill(c, plan_->in[c]);
         fftw_execute_dft_r2c(plan_->plan, plan_->in[c], plan_->out[c]);
     }
-    std::vector<double> power[3];
-    for (int c = 0; c < 3; ++c) {
-        power[c].resize(std::size_t(Ly * Lz * H));
+    for (int c = 0; c < components; ++c) {
+        power_[c].resize(std::size_t(rows * H));
+        double* P = power_[c].data();
         const fftw_complex* F = plan_->out[c];
 #pragma omp parallel for schedule(static) if (N >= 32768)
-        for (index_t m = 0; m < Ly * Lz * H; ++m) power[c][std::size_t(m)] = F[m][0] * F[m][0] + F[m][1] * F[m][1];
+        for (index_t m = 0; m < rows * H; ++m) P[m] = F[m][0] * F[m][0] + F[m][1] * F[m][1];
     }
-    unfold_half_spectrum(power, sf);
+    return power_;
+}
+
+const StructureFactorEngine::HalfPower& StructureFactorEngine::half_power(const HostState& s) {
+    const index_t N = lat_.sites();
+    return half_power([&](int c, double* in) { std::copy(s.begin() + c * N, s.begin() + (c + 1) * N, in); }, 3);
+}
+
+StructureFactor StructureFactorEngine::compute(const HostState& s) {
+    StructureFactor sf;
+    sf.lattice = lat_;
+    unfold_half_spectrum(half_power(s), sf);
     return sf;
 }
 

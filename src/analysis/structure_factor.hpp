@@ -7,6 +7,7 @@
 // the same index order as the sites, so a 2D S has the spins' (Ly, Lx) shape.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -55,10 +56,20 @@ public:
     StructureFactor compute(const HostState& s);
     const Lattice& lattice() const { return lat_; }
 
+    // |F_c(k)|^2 of the half spectrum (FFTW's layout, as unfold_half_spectrum
+    // reads it), not yet divided by N, of the first `components` components
+    // that fill(c, in) writes (N values each; the others are left as they
+    // were). In the engine's own buffers, valid until its next call: a series
+    // of states reuses them instead of allocating lattice-sized arrays anew.
+    using HalfPower = std::vector<double>[3];
+    const HalfPower& half_power(const std::function<void(int c, double* in)>& fill, int components);
+    const HalfPower& half_power(const HostState& s);  // the three components of s (x, y, z blocks)
+
 private:
     struct Plan;
     Lattice lat_;
     std::unique_ptr<Plan> plan_;
+    HalfPower power_;
 };
 
 }  // namespace xyzmf

@@ -24,13 +24,13 @@ struct DisjointSets {
 
 // psi of rows [first, first + rows) of the slowest axis (periodic), from
 // their spins: x and y of local site n at x[n], y[n].
-std::vector<double> phase_of_rows(const Lattice& lat, const Couplings& c, const double* x, const double* y, index_t first,
-                                  index_t rows, double min_amplitude) {
+// Into psi, whose capacity is reused.
+void phase_of_rows(const Lattice& lat, const Couplings& c, const double* x, const double* y, index_t first, index_t rows,
+                   double min_amplitude, std::vector<double>& psi) {
     const int slow = lat.dim - 1;
     const index_t row_sites = lat.sites() / lat.L[slow];
     // Room for one more row: census_of_phase appends the first row there
     // without moving the field (at 2048^2 a move was a 32 MB copy and its page faults).
-    std::vector<double> psi;
     psi.reserve(std::size_t((rows + 1) * row_sites));
     psi.resize(std::size_t(rows * row_sites));
 #pragma omp parallel for schedule(static)
@@ -41,7 +41,6 @@ std::vector<double> phase_of_rows(const Lattice& lat, const Couplings& c, const 
             p[slow] = (first + kl) % lat.L[slow];
             psi[std::size_t(n)] = sxy_phase(x[n], y[n], Lattice::parity(p[0], p[1], p[2]) > 0, c.Jx, c.Jy, min_amplitude);
         }
-    return psi;
 }
 
 void check_vortex_lattice(const Lattice& lat, const Couplings& c) {
@@ -51,15 +50,24 @@ void check_vortex_lattice(const Lattice& lat, const Couplings& c) {
 }
 }  // namespace
 
-std::vector<double> sxy_phase_field(const Lattice& lat, const Couplings& c, const HostState& s, double min_amplitude) {
+void fill_sxy_phase_field(const Lattice& lat, const Couplings& c, const HostState& s, double min_amplitude,
+                          std::vector<double>& psi) {
     const index_t N = lat.sites();
-    return phase_of_rows(lat, c, s.data(), s.data() + N, 0, lat.L[lat.dim - 1], min_amplitude);
+    phase_of_rows(lat, c, s.data(), s.data() + N, 0, lat.L[lat.dim - 1], min_amplitude, psi);
+}
+
+std::vector<double> sxy_phase_field(const Lattice& lat, const Couplings& c, const HostState& s, double min_amplitude) {
+    std::vector<double> psi;
+    fill_sxy_phase_field(lat, c, s, min_amplitude, psi);
+    return psi;
 }
 
 std::vector<double> sxy_phase_rows(const Lattice& lat, const Couplings& c, const HostState& rows_state, index_t first,
                                    index_t rows, double min_amplitude) {
     const index_t n = rows * (lat.sites() / lat.L[lat.dim - 1]);
-    return phase_of_rows(lat, c, rows_state.data(), rows_state.data() + n, first, rows, min_amplitude);
+    std::vector<double> psi;
+    phase_of_rows(lat, c, rows_state.data(), rows_state.data() + n, first, rows, min_amplitude, psi);
+    return psi;
 }
 
 namespace {

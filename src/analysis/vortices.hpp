@@ -39,6 +39,9 @@ VortexCensus find_vortices(const Lattice& lat, const Couplings& c, const HostSta
 
 // The sXY phase field psi of every site (NaN where the in-plane amplitude is below min_amplitude).
 std::vector<double> sxy_phase_field(const Lattice& lat, const Couplings& c, const HostState& s, double min_amplitude);
+// The same into psi, reusing its capacity (state after state of a series).
+void fill_sxy_phase_field(const Lattice& lat, const Couplings& c, const HostState& s, double min_amplitude,
+                          std::vector<double>& psi);
 // find_vortices from that field, when it is at hand anyway (Analyzer also
 // tallies it): psi is used and left as it was (its capacity lends a row).
 VortexCensus census_of_phase(const Lattice& lat, std::vector<double>& psi);
