@@ -39,6 +39,27 @@ def analyse_series(binary, path, out):
     return (datetime.datetime.now() - t0).total_seconds() * 1e3
 
 
+# The same series through the Python module in-process (the module beside the
+# binary, <build>/python), as a notebook analyses it: the program's heap policy
+# (src/cli/main.cpp) does not apply there.
+PY_SERIES = """
+import sys, time, xyzmf
+t0 = time.perf_counter()
+xyzmf.analyze(sys.argv[1], all_snapshots=True, sk_storage="radial", out=sys.argv[2], overwrite=True)
+print((time.perf_counter() - t0) * 1e3)
+"""
+
+
+def analyse_series_python(binary, path, out):
+    """The series by xyzmf.analyze in a Python process (wall ms of the call), or None without the module."""
+    package = os.path.join(os.path.dirname(os.path.abspath(binary)), "python")
+    if not os.path.isdir(os.path.join(package, "xyzmf")):
+        return None
+    res = subprocess.run([sys.executable, "-c", PY_SERIES, path, out], check=True, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": package, "XYZMF_EXE": os.path.abspath(binary)})
+    return float(res.stdout.split()[-1])
+
+
 def version(binary):
     return subprocess.run([binary, "--version"], check=True, capture_output=True, text=True).stdout.split()[-1].strip("()")
 
@@ -72,14 +93,19 @@ def main():
             path, out = os.path.join(tmp, f"series{dim}-{L}.h5"), os.path.join(tmp, "analysis.h5")
             subprocess.run([args.xyzmf, "run", "-q", "--backend", "cpu", "--dim", dim, "--size", L, "--t-end", "0.5",
                             "--snapshot-every", "0.1", "--Jx", "1", "--Jy", "-1", "--Jz", "0", "-o", path], check=True)
-            total, base, ratio = [], [], []
+            total, base, ratio, py, py_base, py_ratio = [], [], [], [], [], []
             for _ in range(args.repeats):
                 total.append(analyse_series(args.xyzmf, path, out))
+                py.append(analyse_series_python(args.xyzmf, path, out))
                 if args.baseline:
                     base.append(analyse_series(args.baseline, path, out))
                     ratio.append(total[-1] / base[-1])
-            series.append((dim, L, statistics.median(total), statistics.median(base) if base else None,
-                           statistics.median(ratio) if ratio else None))
+                    py_base.append(analyse_series_python(args.baseline, path, out))
+                    if py[-1] is not None and py_base[-1] is not None:
+                        py_ratio.append(py[-1] / py_base[-1])
+            median = lambda v: statistics.median(v) if v and None not in v else None  # noqa: E731
+            series.append((dim, L, statistics.median(total), median(base), median(ratio), median(py), median(py_base),
+                           median(py_ratio)))
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     cmd = "/usr/bin/python3 tools/bench_sk.py" + (" --baseline OLD" if args.baseline else "")
     lines = ["# Structure-factor cost per snapshot", "",
@@ -102,11 +128,17 @@ def main():
             row += f" {base:.0f} | {ratio:.2f} |"
         lines.append(row)
     lines += ["", "A run's six states (five snapshots and the final state, the run's first 0.5 / gamma from random) "
-              "analysed by one `xyzmf analyze FILE --all-snapshots --sk-storage radial --out NEW`:", "",
-              "| lattice | whole analyze ms |" + (" OLD ms | ratio |" if args.baseline else ""),
-              "|---|---|" + ("---|---|" if args.baseline else "")]
-    for dim, L, total, base, ratio in series:
-        lines.append(f"| {L}^{dim} | {total:.0f} |" + (f" {base:.0f} | {ratio:.2f} |" if base is not None else ""))
+              "analysed by one `xyzmf analyze FILE --all-snapshots --sk-storage radial --out NEW`, and by the Python "
+              "module in-process, `xyzmf.analyze(FILE, all_snapshots=True, sk_storage=\"radial\", out=NEW)` (the "
+              "call alone, in a fresh interpreter; the module beside each binary):", "",
+              "| lattice | whole analyze ms |" + (" OLD ms | ratio |" if args.baseline else "") + " Python ms |"
+              + (" OLD Python ms | ratio |" if args.baseline else ""),
+              "|---|---|" + ("---|---|" if args.baseline else "") + "---|" + ("---|---|" if args.baseline else "")]
+    cell = lambda v, f: "n/a" if v is None else format(v, f)  # noqa: E731
+    for dim, L, total, base, ratio, py, py_base, py_ratio in series:
+        row = f"| {L}^{dim} | {total:.0f} |" + (f" {cell(base, '.0f')} | {cell(ratio, '.2f')} |" if args.baseline else "")
+        row += f" {cell(py, '.0f')} |" + (f" {cell(py_base, '.0f')} | {cell(py_ratio, '.2f')} |" if args.baseline else "")
+        lines.append(row)
     lines.append("")
     write_report(args.output, lines)
 

@@ -54,27 +54,31 @@ SkStorage stored_sk(const AnalysisOptions& opt, const Lattice& lat) {
 struct RateEvaluator::Buffers {
     std::unique_ptr<Backend<double>> be = make_cpu_backend<double>();
     StateBuffer<double> y, k;
-    HostState rate;
 };
 
 RateEvaluator::RateEvaluator(const Lattice& lat, const Couplings& c) : lat_(lat), couplings_(c) {}
 RateEvaluator::~RateEvaluator() = default;
 
-const HostState& RateEvaluator::operator()(const HostState& s) {
+RateEvaluator::View RateEvaluator::operator()(const HostState& s) {
     if (!buffers_) {
         buffers_ = std::make_unique<Buffers>();
         buffers_->y = StateBuffer<double>(*buffers_->be, lat_);
         buffers_->k = StateBuffer<double>(*buffers_->be, lat_);
-        buffers_->rate.resize(s.size());
     }
     Buffers& b = *buffers_;
     upload_state(*b.be, b.y, s.data(), lat_);
     evaluate_rhs(*b.be, lat_, SiteModel<double>::make(couplings_, lat_.dim), b.y.data(), b.k.data());
-    download_state(*b.be, b.rate.data(), b.k, lat_);
-    return b.rate;
+    return {b.k.data(), lat_.component_stride()};  // (the CPU backend's buffers are host memory)
 }
 
-HostState rate_of(const Lattice& lat, const Couplings& c, const HostState& s) { return RateEvaluator(lat, c)(s); }
+HostState rate_of(const Lattice& lat, const Couplings& c, const HostState& s) {
+    RateEvaluator rate(lat, c);
+    const RateEvaluator::View v = rate(s);
+    const index_t N = lat.sites();
+    HostState r(3 * std::size_t(N));
+    for (int a = 0; a < 3; ++a) std::copy(v.data + a * v.stride, v.data + a * v.stride + N, r.begin() + a * N);
+    return r;
+}
 
 namespace {
 
@@ -189,17 +193,22 @@ StateAnalysis Analyzer::analyze(const HostState& s, double t, double trend, cons
         p.has_vortices = true;
         p.vortices = census_of_phase(lat_, psi);
     }
-    p.tallies = tally_sites(s.data(), rate_(s).data(), lat_.sites(), psi.empty() ? nullptr : psi.data(),
-                            opt_.thresholds.stationary_residual);
+    const RateEvaluator::View rate = rate_(s);
+    p.tallies = tally_sites(s.data(), rate.data, lat_.sites(), psi.empty() ? nullptr : psi.data(),
+                            opt_.thresholds.stationary_residual, rate.stride);
     if (needs_psi_structure(couplings_, p.tallies, opt_.thresholds)) {
-        if (grid) {
-            p.psi_sf = engine_.compute(psi_field(psi));
-        } else {  // (S_perp only: the field's z component is 0 and not transformed)
-            const std::size_t n = psi.size();
-            auto fill = [&](int c, double* in) {
-                for (std::size_t m = 0; m < n; ++m) in[m] = std::isnan(psi[m]) ? 0.0 : c == 0 ? std::cos(psi[m]) : std::sin(psi[m]);
-            };
-            ReducedSpectrum r = reduce_half_spectrum(lat_, engine_.half_power(fill, 2), false);
+        // The transform of psi_field(psi), filled in place, and only its x and y
+        // components: the marginals read S_perp alone, and its z is 0.
+        const std::size_t n = psi.size();
+        auto fill = [&](int c, double* in) {
+            for (std::size_t m = 0; m < n; ++m) in[m] = std::isnan(psi[m]) ? 0.0 : c == 0 ? std::cos(psi[m]) : std::sin(psi[m]);
+        };
+        const StructureFactorEngine::HalfPower& power = engine_.half_power(fill, 2);
+        if (grid) {  // the grid's marginals, in its order (as the MPI ranks' gathered grid gives them)
+            p.psi_sf.lattice = lat_;
+            unfold_half_spectrum(power, p.psi_sf, 2);
+        } else {
+            ReducedSpectrum r = reduce_half_spectrum(lat_, power, false);
             for (int a = 0; a < 3; ++a) p.psi_marginal[a] = std::move(r.marginal[a]);
         }
     }

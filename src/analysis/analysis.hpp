@@ -91,8 +91,13 @@ public:
     ~RateEvaluator();
     RateEvaluator(const RateEvaluator&) = delete;
     RateEvaluator& operator=(const RateEvaluator&) = delete;
-    // ds/dt of s, valid until the next call.
-    const HostState& operator()(const HostState& s);
+    // ds/dt of s in the CPU backend's buffer: x, y and z blocks `stride`
+    // apart (the lattice's padded component_stride); valid until the next call.
+    struct View {
+        const double* data;
+        index_t stride;
+    };
+    View operator()(const HostState& s);
 
 private:
     struct Buffers;

@@ -95,10 +95,12 @@ void SiteTallies::merge(const SiteTallies& o) {
     psi_sites += o.psi_sites;
 }
 
-SiteTallies tally_sites(const double* s, const double* rate, index_t n, const double* psi, double stationary_residual) {
+SiteTallies tally_sites(const double* s, const double* rate, index_t n, const double* psi, double stationary_residual,
+                        index_t rate_stride) {
+    const index_t r = rate_stride > 0 ? rate_stride : n;
     TallyTerms sum;
     for (index_t m = 0; m < n; ++m)
-        sum.merge(tally_site(s[m], s[n + m], s[2 * n + m], rate[m], rate[n + m], rate[2 * n + m], psi ? psi[m] : NAN,
+        sum.merge(tally_site(s[m], s[n + m], s[2 * n + m], rate[m], rate[r + m], rate[2 * r + m], psi ? psi[m] : NAN,
                              stationary_residual));
     return site_tallies(sum, n);
 }

@@ -67,7 +67,10 @@ struct SiteTallies {
 };
 // Sites [0, n) of s and rate = ds/dt (x, y, z blocks of n values) and of psi (n
 // values, NaN where undefined; nullptr away from an sXY point).
-SiteTallies tally_sites(const double* s, const double* rate, index_t n, const double* psi, double stationary_residual);
+// rate_stride: the distance of rate's y and z blocks from its x block (a
+// backend's padded buffer; 0: n).
+SiteTallies tally_sites(const double* s, const double* rate, index_t n, const double* psi, double stationary_residual,
+                        index_t rate_stride = 0);
 // The tallies of `sites` sites from the merged per-site terms (include/xyzmf/site_tally.hpp).
 SiteTallies site_tallies(const TallyTerms& sum, index_t sites);
 // Whether the classification needs the structure factor of the sXY phase

@@ -98,10 +98,10 @@ StructureFactor StructureFactorEngine::compute(const HostState& s) {
     return sf;
 }
 
-void unfold_half_spectrum(const std::vector<double> (&power)[3], StructureFactor& sf) {
+void unfold_half_spectrum(const std::vector<double> (&power)[3], StructureFactor& sf, int components) {
     const Lattice& lat = sf.lattice;
     const index_t N = lat.sites(), Lx = lat.L[0], Ly = lat.L[1], Lz = lat.L[2], H = Lx / 2 + 1;
-    for (int c = 0; c < 3; ++c) {
+    for (int c = 0; c < components; ++c) {
         std::vector<double>& S = sf.S[c];
         S.assign(std::size_t(N), 0.0);
         const std::vector<double>& P = power[c];

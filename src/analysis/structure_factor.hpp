@@ -44,7 +44,9 @@ RadialAverage radial_average_of_sums(const Lattice& lat, std::vector<double> (&s
 // [0, Lx/2] (FFTW's real-to-complex layout: Ly Lz rows of Lx/2 + 1 values
 // each), unfolded by S(-k) = S(k) (a transform spread over processes, src/mpi/,
 // ends here too).
-void unfold_half_spectrum(const std::vector<double> (&power)[3], StructureFactor& sf);
+// components: unfold only the first ones (2: S_perp's, all that a phase
+// field's marginals read; S[2] is left empty).
+void unfold_half_spectrum(const std::vector<double> (&power)[3], StructureFactor& sf, int components = 3);
 
 class StructureFactorEngine {
 public:
