@@ -438,7 +438,8 @@ SectorGap sector_gap(const QuantumConfig& c, bool gpu, bool progress) {
             {
                 ++done;
                 weight_done += weight[t];
-                line.update(weight_done / weight_total, gap_progress_text(done, total, ruled_out));
+                // (the last sector's report is the forced one at the end, not a second 1)
+                if (done < total) line.update(weight_done / weight_total, gap_progress_text(done, total, ruled_out));
             }
         } catch (...) {
             failed[t] = std::current_exception();
