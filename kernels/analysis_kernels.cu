@@ -80,11 +80,7 @@ __global__ void widen_kernel(const float* from, std::int64_t count, double* to) 
 __global__ void phase_field_kernel(const double* psi, std::int64_t n, double* field) {
     for (std::int64_t m = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x; m < n;
          m += std::int64_t(gridDim.x) * blockDim.x) {
-        const double p = psi[m];
-        const bool defined = !isnan(p);
-        field[m] = defined ? cos(p) : 0.0;
-        field[n + m] = defined ? sin(p) : 0.0;
-        field[2 * n + m] = 0.0;
+        for (int c = 0; c < 3; ++c) field[c * n + m] = psi_field_component(psi[m], c);
     }
 }
 

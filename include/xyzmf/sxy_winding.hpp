@@ -23,6 +23,16 @@ XYZMF_HD double sxy_phase(double x, double y, bool a_site, double Jx, double Jy,
     return a_site ? atan2(y, x) : atan2(Jx * x, -Jy * y);
 }
 
+// Component c (x, y, z) at one site of the field whose S(k) gives the sXY
+// domain size: (cos psi, sin psi, 0), and 0 where psi is undefined (NaN).
+XYZMF_HD double psi_field_component(double psi, int c) {
+    using std::cos;
+    using std::isnan;
+    using std::sin;
+    if (c == 2 || isnan(psi)) return 0.0;
+    return c == 0 ? cos(psi) : sin(psi);
+}
+
 // A phase difference brought into (-pi, pi].
 XYZMF_HD double wrap_phase(double d) {
     const double pi = 3.14159265358979323846;

@@ -7,6 +7,7 @@
 
 #include "xyzmf/backend.hpp"
 #include "xyzmf/error.hpp"
+#include "xyzmf/sxy_winding.hpp"
 #include "chunk_filters.hpp"
 #include "schema.hpp"
 #include "integrators.hpp"
@@ -199,9 +200,8 @@ StateAnalysis Analyzer::analyze(const HostState& s, double t, double trend, cons
     if (needs_psi_structure(couplings_, p.tallies, opt_.thresholds)) {
         // The transform of psi_field(psi), filled in place, and only its x and y
         // components: the marginals read S_perp alone, and its z is 0.
-        const std::size_t n = psi.size();
         auto fill = [&](int c, double* in) {
-            for (std::size_t m = 0; m < n; ++m) in[m] = std::isnan(psi[m]) ? 0.0 : c == 0 ? std::cos(psi[m]) : std::sin(psi[m]);
+            for (std::size_t m = 0; m < psi.size(); ++m) in[m] = psi_field_component(psi[m], c);
         };
         const StructureFactorEngine::HalfPower& power = engine_.half_power(fill, 2);
         if (grid) {  // the grid's marginals, in its order (as the MPI ranks' gathered grid gives them)

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "vortices.hpp"
+#include "xyzmf/sxy_winding.hpp"
 
 namespace xyzmf {
 namespace {
@@ -123,12 +124,9 @@ bool needs_psi_structure(const Couplings& c, const SiteTallies& t, const Classif
 
 HostState psi_field(const std::vector<double>& psi) {
     const std::size_t n = psi.size();
-    HostState field(3 * n, 0.0);
-    for (std::size_t m = 0; m < n; ++m)
-        if (!std::isnan(psi[m])) {
-            field[m] = std::cos(psi[m]);
-            field[n + m] = std::sin(psi[m]);
-        }
+    HostState field(3 * n);
+    for (int c = 0; c < 3; ++c)
+        for (std::size_t m = 0; m < n; ++m) field[c * n + m] = psi_field_component(psi[m], c);
     return field;
 }
 
