@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 
 #include "xyzmf/lattice.hpp"
 
@@ -30,6 +31,23 @@ struct StreamPlan {
     XYZMF_HD index_t items() const { return streams * chunks * tiles_y * tiles_x; }
     XYZMF_HD int lanes() const { return nx * ny; }
 };
+
+// The lanes of an item, nx (x ny in 3D), for `steps` RK4 steps per pass in
+// Real of `real_size` bytes: the CUDA kernel's defaults (cuda_backend.cpp says
+// why), which the CPU's emulation of the pass (cpu_backend.cpp) takes too, so
+// that the tests run the pipeline the GPU runs. 1D: a warp of a ring's rows; 2D:
+// one warp of x at one step per pass, four at two (the halo takes 16 lanes);
+// 3D: a patch of 32 x 12 in double, 32 x 16 in float. A 3D patch holds one
+// step's halo only: asked for two, make_stream_plan gives steps = 0 and the
+// backends plan one.
+struct StreamLanes {
+    int nx, ny;
+};
+inline StreamLanes stream_lanes(int dim, int steps, std::size_t real_size) {
+    if (dim == 2) return {steps == 1 ? 32 : 128, 1};
+    if (dim == 3) return {32, real_size == 8 ? 12 : 16};
+    return {32, 1};
+}
 
 // Cuts `lat` into items of nx (x ny) lanes for `steps` RK4 steps per pass, in
 // chunks of rows such that there are at least min_items items where streams

@@ -159,9 +159,7 @@ public:
         p.dim = lat.dim;
         const int max_lanes = cuda::stream_max_threads(lat.dim, sizeof(Real));
         for (int m = std::min(steps, kMaxStreamSteps); m >= 1; --m) {
-            int nx = 32, ny = 1;
-            if (lat.dim == 2) nx = m == 1 ? 32 : 128;
-            if (lat.dim == 3) ny = sizeof(Real) == 8 ? 12 : 16;
+            auto [nx, ny] = stream_lanes(lat.dim, m, sizeof(Real));
             lanes_override(lat.dim, nx, ny);
             if (nx * ny > max_lanes || nx % 32 != 0) continue;
             const index_t min_items = std::max<index_t>(1, 32 * 32 * index_t(sms_) / (nx * ny));
