@@ -73,7 +73,7 @@ Command add_repair_command(CLI::App& app, const std::string&) {
         "repair",
         "Recover a run file that a kill left unreadable: rebuilt from its journal (.FILE.journal, kept beside a run "
         "file until it finishes) up to its last complete snapshot, or, without one, with every group, dataset and "
-        "attribute that still reads. In place the damaged file is kept as FILE.damaged");
+        "attribute that still reads. In place the damaged file is kept as FILE.damaged (FILE.damaged.2, ... if that exists)");
     add_options(sub, *o);
     return {sub, [o] { return execute(*o); }};
 }

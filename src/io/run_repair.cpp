@@ -63,15 +63,20 @@ void create_run_tables(hid_t f) {
 
 // Puts a finished rebuild into place: in place, the damaged file stays as
 // path.damaged (a hard link made first, so that at every moment path is either
-// the damaged or the rebuilt file); the journal follows its file.
+// the damaged or the rebuilt file); the journal follows its file. A file torn
+// again after a rebuild (a later kill during a flush) keeps that copy too, as
+// path.damaged.2, .3, ...: no damaged copy replaces another.
 void install(const std::string& temp, const std::string& path, const std::string& out, RepairReport& r,
              const std::string& temp_journal) {
     if (out == path) {
-        const std::string keep = path + ".damaged";
-        ::unlink(keep.c_str());
-        if (::link(path.c_str(), keep.c_str()) != 0)
-            throw Error(path + ": cannot keep the damaged file as " + keep + " (" + std::strerror(errno) + ")",
-                        exit_code::io);
+        std::string keep;
+        for (int n = 1;; ++n) {
+            keep = path + ".damaged" + (n == 1 ? std::string() : "." + std::to_string(n));
+            if (::link(path.c_str(), keep.c_str()) == 0) break;
+            if (errno != EEXIST || n == 1000)
+                throw Error(path + ": cannot keep the damaged file as " + keep + " (" + std::strerror(errno) + ")",
+                            exit_code::io);
+        }
         r.damaged_copy = keep;
     }
     if (::rename(temp.c_str(), out.c_str()) != 0)

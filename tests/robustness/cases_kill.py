@@ -1,6 +1,7 @@
 """Class 3, kill and resume: kill -9 (and stop signals) during runs, sweeps and their writes;
 resumes bit-identical to an uninterrupted run; journals and repair.
 """
+import hashlib
 import os
 import random
 import re
@@ -150,13 +151,18 @@ def kill_at_event(ctx, argv, n, sig=signal.SIGKILL, jitter=0.0):
 
 
 def check_killed_file(ctx, name, argv):
-    """After SIGKILL the target is absent or a readable xyzmf file.  Returns True if present."""
+    """After SIGKILL the target is absent, a readable xyzmf file, or torn by a kill during
+    HDF5's flush (docs/ARCHITECTURE.md, "Journal of a run") with its journal beside it,
+    which --resume rebuilds it from.  Returns True if present."""
     p = ctx.p(name)
     if not os.path.lexists(p):
         return False
     st = h5_state(p)
     if not st["ok"]:
-        ctx.fail("LOST", f"{name} left broken after SIGKILL: {st['err']}", argv)
+        if os.path.exists(ctx.p(f".{name}.journal")):
+            ctx.note(f"torn by the kill ({st['err'][:60]}), journal beside it")
+            return True
+        ctx.fail("LOST", f"{name} left broken after SIGKILL, and no journal beside it: {st['err']}", argv)
         return False
     if st["attrs"].get("schema") != "xyzmf":
         ctx.fail("LOST", f"{name} after SIGKILL has no schema 'xyzmf' (a half-written file)", argv)
@@ -190,7 +196,10 @@ def kill_run_case(ctx, fractions, kind):
         if not check_killed_file(ctx, "out.h5", a):
             return              # killed before the file first existed: nothing to resume
         st = h5_state(ctx.p("out.h5"))
-        if st["ok"] and st["attrs"].get("status") == "finished":
+        torn = not st["ok"]     # the resume must rebuild it from its journal
+        if torn:
+            continue
+        if st["attrs"].get("status") == "finished":
             # The kill landed after the work was done (during exit): the file is complete and
             # --resume rightly refuses it, so check it as a finished file instead.
             ctx.note("killed after the file was finished: nothing to resume")
@@ -204,6 +213,8 @@ def kill_run_case(ctx, fractions, kind):
     ctx.note(f"resume exit {res.rc}")
     if res.rc == 0:
         check(ctx, "out.h5", resume, ref=FX[ref])
+        if torn and not os.path.exists(ctx.p("out.h5.damaged")):
+            ctx.fail("CHECK", "resumed a torn file, but the damaged file was not kept as out.h5.damaged", resume)
 
 
 def signal_case(ctx, kind, sig, frac):
@@ -340,6 +351,31 @@ def resume_damaged_case(ctx, where):
             ctx.fail("CHECK", "rebuilt, but the damaged file was not kept as out.h5.damaged", resume)
 
 
+def torn_twice_case(ctx):
+    """A run file torn, rebuilt by --resume, interrupted, torn again and resumed: each
+    rebuild keeps its damaged file (out.h5.damaged, then out.h5.damaged.2: the second does
+    not replace the first), and the run ends where the uninterrupted one ends."""
+    if not interrupted_jrun(ctx):
+        return
+    damage("out.h5", "/snapshots")(ctx.d)
+    first = hashlib.sha256(open(ctx.p("out.h5"), "rb").read()).hexdigest()
+    resume = ["run", "--resume", "out.h5"] + Q
+    res, finished = kill_at_event(ctx, resume, 8, signal.SIGINT)
+    if finished or res.rc != 130:
+        ctx.fail("HARNESS", f"could not interrupt the first resume (exit {res.rc})", resume)
+        return
+    damage("out.h5", "last snapshot")(ctx.d)
+    r = ctx.run(resume, (0,), modifies=("out.h5",))
+    if r.rc != 0:
+        return
+    check_run_file(ctx, "out.h5", resume, ref=FX["jrun"])
+    kept = [n for n in ("out.h5.damaged", "out.h5.damaged.2") if os.path.exists(ctx.p(n))]
+    if len(kept) != 2:
+        ctx.fail("LOST", f"two rebuilds kept {kept}, not out.h5.damaged and out.h5.damaged.2", resume)
+    elif hashlib.sha256(open(ctx.p("out.h5.damaged"), "rb").read()).hexdigest() != first:
+        ctx.fail("LOST", "the second rebuild replaced out.h5.damaged, the first damaged file", resume)
+
+
 def kill_storm_case(ctx, kills, seed):
     """kill -9 at random moments of a run with a snapshot every 0.05 (hundreds of flushes),
     then --resume, `kills` times: every file the kills leave is resumable, and the last resume
@@ -414,6 +450,8 @@ def kill_resume_cases():
                       f"the journal)", runner=lambda ctx, w=where: resume_damaged_case(ctx, w), cost=2))
         C.append(Case("kill_resume", f"repair: {where} damaged, with the journal", runner=lambda ctx, w=where:
                       repair_case(ctx, w), cost=2))
+    C.append(Case("kill_resume", "run torn, resumed, interrupted, torn again, resumed: both damaged files kept",
+                  runner=torn_twice_case, cost=2.5))
     C.append(Case("kill_resume", "repair -o: /snapshots damaged, with the journal", runner=lambda ctx:
                   repair_case(ctx, "/snapshots", out="fixed.h5"), cost=2))
     for where in ["/snapshots", "last snapshot"]:

@@ -250,12 +250,14 @@ class Ctx:
 
 def own_side_file(name, after, outputs):
     """The program's own side files of an output it writes: the journal .NAME.journal of a run
-    file that is not finished (checked by check_run_file), and NAME.damaged, the damaged file
-    that a --resume kept when it rebuilt NAME from its journal."""
+    file that is not finished (checked by check_run_file), and NAME.damaged (NAME.damaged.2,
+    ... where that exists), the damaged file that a --resume kept when it rebuilt NAME from
+    its journal."""
     m = re.fullmatch(r"\.(.+)\.journal", name)
     if m and m.group(1) in after and m.group(1) in outputs:
         return True
-    return name.endswith(".damaged") and name[:-len(".damaged")] in outputs
+    m = re.fullmatch(r"(.+)\.damaged(\.[0-9]+)?", name)
+    return bool(m) and m.group(1) in outputs
 
 
 def _first_line(text):
