@@ -15,9 +15,9 @@ while the command runs.
 
 ``progress``: None (default) prints nothing while running; True draws the
 program's own progress line on stderr (in a Jupyter notebook, the same line
-through Python's sys.stderr, which the notebook shows); a callable is called about 5 times a
-second with a dict {fraction, what, elapsed, eta, last} (seconds) and may raise
-to stop the run.
+through Python's sys.stderr, which the notebook shows); a callable is called at
+once (a run's first record), then about 5 times a second, and at the end, with a
+dict {fraction, what, elapsed, eta, last} (seconds), and may raise to stop the run.
 """
 
 import json

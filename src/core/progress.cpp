@@ -47,8 +47,12 @@ void ProgressLine::update(double fraction, const std::string& what, bool force) 
     const auto now = std::chrono::steady_clock::now();
     const double elapsed = std::chrono::duration<double>(now - t0_).count();
     const double eta = fraction > 0 ? elapsed * (1 - std::min(fraction, 1.0)) / fraction : NAN;
-    if (listener_ && (force || std::chrono::duration<double>(now - last_heard_).count() >= 0.2)) {
+    // The listener hears the first update at once (a callback knows the call has begun, and
+    // one that stops it does so at the first record, however fast the machine), then about
+    // 5 times a second, and the last.
+    if (listener_ && (force || !heard_once_ || std::chrono::duration<double>(now - last_heard_).count() >= 0.2)) {
         last_heard_ = now;
+        heard_once_ = true;
         ProgressReport r;
         r.fraction = std::clamp(fraction, 0.0, 1.0);
         r.elapsed_s = elapsed;

@@ -22,10 +22,10 @@ using ProgressListener = std::function<void(const ProgressReport&)>;
 
 // The listener of the ProgressLines of one thread (the Python module's progress
 // callback of one call), for the life of the object: it hears every progress
-// line of the command that thread runs, quiet or not, about 5 times a second
-// (and at the end of a run or sweep), from whichever thread updates the line
-// (a ProgressLine keeps the listener of the thread that made it). Calls in
-// other threads have their own.
+// line of the command that thread runs, quiet or not: its first update at once,
+// then about 5 times a second, and the last (the end of a run or sweep), from
+// whichever thread updates the line (a ProgressLine keeps the listener of the
+// thread that made it). Calls in other threads have their own.
 class ProgressListenerScope {
 public:
     explicit ProgressListenerScope(ProgressListener listener);
@@ -59,7 +59,7 @@ private:
     bool quiet_, tty_, drawn_ = false;
     double log_every_s_;
     std::chrono::steady_clock::time_point t0_, last_, last_heard_;
-    bool printed_once_ = false;
+    bool printed_once_ = false, heard_once_ = false;
     ProgressListener listener_;  // the making thread's (empty: none)
 };
 
