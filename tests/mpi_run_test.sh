@@ -19,6 +19,10 @@ cd "$W"
 export OMP_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 fail() { echo "mpi_run_test: FAIL: $*" >&2; exit 1; }
 mpi() { local p=$1; shift; mpirun --oversubscribe -np "$p" "$X" "$@"; }
+# A refusal: every rank exits on its own with the code. mpirun then waits a second
+# (its SIGTERM-to-SIGKILL grace for the job's other processes) before it returns, a
+# second for each of the refusals below; none is needed, as none is left running.
+refused() { OMPI_MCA_odls_base_sigkill_timeout=0 mpi "$@"; }
 same() {  # same A B WHAT: the states of the run files A and B equal bit for bit, the time series to roundoff
     for g in /final /snapshots; do
         h5diff "$1" "$2" "$g" "$g" >diff.txt 2>&1 || fail "$3: $g differs from the serial run: $(head -3 diff.txt)"
@@ -107,7 +111,7 @@ same c1.h5 c2.h5 "--continue-from on 2 ranks"
 # Each rank checks the rows it reads: a bad site in rank 1's rows (of 2) is named, once.
 cp serial3.h5 badsite.h5  # 37x45: spins (45, 37, 3), row 44 is rank 1's
 /usr/bin/python3 -c "import h5py; h5py.File('badsite.h5', 'r+')['final/spins'][44, 3] = [2.0, 0.0, 0.0]"
-rc=0; mpi 2 run --init badsite.h5 --t-end 1 -o bad.h5 -q 2>bad.txt || rc=$?
+rc=0; refused 2 run --init badsite.h5 --t-end 1 -o bad.h5 -q 2>bad.txt || rc=$?
 [[ $rc == 3 ]] && grep -q "badsite.h5: /final/spins: site $((44 * 37 + 3)) has |s| = 2 > 1 + norm_tol" bad.txt &&
     [[ $(grep -c "error" bad.txt) == 1 ]] && [[ ! -e bad.h5 ]] || fail "a bad site in rank 1's rows: exit $rc: $(head -3 bad.txt)"
 echo "mpi_run_test: --init drawn by each rank (pm-noise) and read by each rank from a file on 3 ranks, --continue-from on 2: the serial runs'; a bad site in rank 1's rows named in one line"
@@ -174,20 +178,20 @@ xdmf_same sx.h5 px.h5 "--xdmf 1D on 2 ranks"
 echo "mpi_run_test: --analyze --xdmf on 2 and 3 ranks (2D, 3D), --sk-storage radial on 3 (no grid gathered), --xdmf 1D: S(k), vortices, phases and the sidecar equal the serial run's, each rank writing its rows"
 
 # Refusals: one line from rank 0, exit code 2 (usage), nothing written.
-rc=0; mpi 4 run --size 64x10 -o thin.h5 -q 2>thin.txt || rc=$?
+rc=0; refused 4 run --size 64x10 -o thin.h5 -q 2>thin.txt || rc=$?
 [[ $rc == 2 ]] || fail "thin slabs: exit $rc, not 2"
 grep -q "64x10 (2D) over 4 ranks leaves 2 y-rows a rank, fewer than the 4 ghost rows a pass needs; run at most 2 ranks" thin.txt ||
     fail "thin slabs: $(cat thin.txt)"
 [[ $(grep -c "xyzmf: error" thin.txt) == 1 ]] || fail "thin slabs: not one line: $(cat thin.txt)"
 [[ ! -e thin.h5 ]] || fail "thin slabs: a file was written"
-rc=0; mpi 3 run --size 20 --dim 1 --integrator dopri5 -o d.h5 -q 2>dopri.txt || rc=$?
+rc=0; refused 3 run --size 20 --dim 1 --integrator dopri5 -o d.h5 -q 2>dopri.txt || rc=$?
 [[ $rc == 2 ]] && grep -q "fewer than the 7 ghost rows" dopri.txt || fail "dopri5, thin slabs: exit $rc: $(cat dopri.txt)"
-rc=0; mpi 2 stability --size 8 -o s.h5 2>other.txt || rc=$?
+rc=0; refused 2 stability --size 8 -o s.h5 2>other.txt || rc=$?
 [[ $rc == 2 ]] && grep -q "only \`xyzmf run\` (one lattice over the ranks) and \`xyzmf sweep\`" other.txt ||
     fail "stability under mpirun: exit $rc: $(cat other.txt)"
 for bad in "uniform:2,0,0|unit Bloch ball|2" "bogus|must be random, pm-noise|2" "nothere.h5|nothere.h5: no such file|3"; do
     IFS='|' read -r init says want <<<"$bad"
-    rc=0; mpi 2 run --size 16 --init "$init" -o bad.h5 -q 2>bad.txt || rc=$?
+    rc=0; refused 2 run --size 16 --init "$init" -o bad.h5 -q 2>bad.txt || rc=$?
     [[ $rc == "$want" ]] && grep -q "$says" bad.txt && [[ $(grep -c "xyzmf: error" bad.txt) == 1 ]] ||
         fail "--init $init on 2 ranks: exit $rc (want $want), not one line: $(grep -v '^--' bad.txt | head -3)"
     [[ ! -e bad.h5 ]] || fail "--init $init on 2 ranks: a file was written"
