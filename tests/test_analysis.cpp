@@ -468,6 +468,45 @@ TEST(AnalyzeCommand, RadialStorageKeepsEveryWaveVectorOfTheFullGridInItsBins) {
     EXPECT_FALSE(std::filesystem::exists(dir.file("no.h5")));
 }
 
+// The deflate level of a dataset's filter pipeline (0: none, the dataset plain).
+int deflate_level(hid_t file, const std::string& path) {
+    h5::Id d = h5::open_dataset(file, path);
+    h5::Id dcpl(H5Dget_create_plist(d), H5Pclose, "dcpl " + path);
+    for (int i = 0; i < H5Pget_nfilters(dcpl); ++i) {
+        unsigned flags = 0, values[4] = {0};
+        std::size_t nvalues = 4;
+        if (H5Pget_filter2(dcpl, unsigned(i), &flags, &nvalues, values, 0, nullptr, nullptr) == H5Z_FILTER_DEFLATE)
+            return int(values[0]);
+    }
+    return 0;
+}
+
+// S(k) grids are stored as the run stores its spins: plain by default (deflating
+// them cost twice the rest of an analysis), deflated at the run's --compress
+// level otherwise, by run --analyze and by analyze alike; the values are the same.
+TEST(AnalyzeCommand, StructureFactorGridsAreStoredAsTheRunStoresItsSpins) {
+    ScratchDir dir;
+    const std::string physics = " --Jx 1 --Jy -1 --Jz 0 --size 40x36 --t-end 2 --snapshot-every 1 --seed 5 --analyze";
+    const std::string plain = dir.file("plain.h5"), packed = dir.file("packed.h5"), later = dir.file("later.h5");
+    ASSERT_EQ(run_xyzmf("run -q --backend cpu" + physics + " -o " + plain).exit_code, 0);
+    ASSERT_EQ(run_xyzmf("run -q --backend cpu" + physics + " --compress 2 -o " + packed).exit_code, 0);
+    ASSERT_EQ(run_xyzmf("analyze " + packed + " --snapshot 1 --out " + later).exit_code, 0);
+    h5::Id p = h5::open_file(plain, false), c = h5::open_file(packed, false), l = h5::open_file(later, false);
+    for (const char* a : {"Sxx", "Syy", "Szz"}) {
+        const std::string path = std::string("/snapshots/000001/structure_factor/") + a;
+        EXPECT_EQ(deflate_level(p, path), 0) << path;
+        EXPECT_EQ(deflate_level(c, path), 2) << path;
+        EXPECT_EQ(deflate_level(l, path), 2) << path;
+        std::vector<hsize_t> d;
+        const std::vector<double> S = h5::read_array(p, path, d);
+        EXPECT_EQ(d, (std::vector<hsize_t>{36, 40}));
+        EXPECT_EQ(h5::read_array(c, path, d), S) << path;
+        EXPECT_EQ(h5::read_array(l, path, d), S) << path;
+    }
+    // The vortex tables stay deflated (they shrink tenfold, at little cost).
+    EXPECT_EQ(deflate_level(p, "/snapshots/000001/analysis/vortex_positions"), 1);
+}
+
 TEST(AnalyzeCommand, JsonCountsAndErrors) {
     ScratchDir dir;
     const std::string run = dir.file("sxy.h5");

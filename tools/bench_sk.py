@@ -113,7 +113,7 @@ def main():
              f"{args.repeats}), xyzmf {version(args.xyzmf)}. `S(k)` = the three FFTW r2c transforms (threaded plan, "
              "FFTW_ESTIMATE) plus unfolding to the full grid, as timed inside `xyzmf analyze` (`structure_factor_ms` "
              "of --json). `whole analyze` = the full command on a random sXY state: reading it, S(k), ds/dt, "
-             "classification, sXY vortices, writing the analysis (the structure factors deflated) into a new file."]
+             "classification, sXY vortices, writing the analysis into a new file (the structure factors stored as the run stored its spins: uncompressed here)."]
     head = "| lattice | sites | S(k) ms | whole analyze ms |"
     rule = "|---|---|---|---|"
     if args.baseline:

@@ -91,8 +91,13 @@ h5::Id open_or_create(hid_t file, const std::string& path) {
     return h5::exists(file, path) ? h5::open_group(file, path) : h5::create_group(file, path);
 }
 
-void write_doubles(hid_t g, const std::string& name, const std::vector<hsize_t>& dims, const double* v) {
-    write_deflated_doubles(g, name, dims, v, 1);  // on every thread: deflate was half of an analysis
+// The small tables (vortex lists shrink tenfold) deflated at level 1; the S(k)
+// grids at the run's level. Deflated on every thread (chunk_filters.hpp).
+void write_doubles(hid_t g, const std::string& name, const std::vector<hsize_t>& dims, const double* v, int level = 1) {
+    if (level > 0)
+        write_deflated_doubles(g, name, dims, v, level);
+    else
+        h5::write_array(g, name, dims, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, v, 0);
 }
 
 const char* kComp[3] = {"Sxx", "Syy", "Szz"};
@@ -250,7 +255,7 @@ void write_state_analysis(hid_t file, const StateAnalysis& a, const AnalysisOpti
     const SkStorage how = stored_sk(opt, lat);
     if (how == SkStorage::full) {
         h5::set_attr(sk, "storage", std::string("full"));
-        for (int c = 0; c < 3; ++c) write_doubles(sk, kComp[c], dims, a.sf.S[c].data());
+        for (int c = 0; c < 3; ++c) write_doubles(sk, kComp[c], dims, a.sf.S[c].data(), opt.sk_deflate);
     } else if (how == SkStorage::planes) {
         h5::set_attr(sk, "storage", std::string("principal planes + radial average"));
         // plane kz = 0: (Ly, Lx); ky = 0: (Lz, Lx); kx = 0: (Lz, Ly)
@@ -263,9 +268,9 @@ void write_state_analysis(hid_t file, const StateAnalysis& a, const AnalysisOpti
             for (index_t z = 0; z < Lz; ++z)
                 for (index_t y = 0; y < Ly; ++y) px.push_back(S[std::size_t(lat.site(0, y, z))]);
             const std::string n = kComp[c];
-            write_doubles(sk, n + "_kz0", {hsize_t(Ly), hsize_t(Lx)}, pz.data());
-            write_doubles(sk, n + "_ky0", {hsize_t(Lz), hsize_t(Lx)}, py.data());
-            write_doubles(sk, n + "_kx0", {hsize_t(Lz), hsize_t(Ly)}, px.data());
+            write_doubles(sk, n + "_kz0", {hsize_t(Ly), hsize_t(Lx)}, pz.data(), opt.sk_deflate);
+            write_doubles(sk, n + "_ky0", {hsize_t(Lz), hsize_t(Lx)}, py.data(), opt.sk_deflate);
+            write_doubles(sk, n + "_kx0", {hsize_t(Lz), hsize_t(Ly)}, px.data(), opt.sk_deflate);
         }
     } else {
         h5::set_attr(sk, "storage", std::string("radial average"));

@@ -115,6 +115,7 @@ int execute(const AnalyzeOptions& o, const std::string& command_line) {
     if (o.sk_full_max < 1) throw Error("--sk-full-max: must be >= 1 (got " + std::to_string(o.sk_full_max) + ")",
                                         exit_code::usage);
     const RunConfig cfg = read_run_config(o.file);  // checks the file is ours, and every parameter
+    opt.sk_deflate = cfg.compress;  // S(k) grids stored as the run stored its spins (--compress)
     // Spins in double, three FFT arrays and S(k) per component: refuse a
     // lattice (from the file) this machine cannot hold before allocating.
     check_memory(std::size_t(std::min<long double>(1.8e19L, (long double)cfg.lattice.sites() * 8 * 16)),
