@@ -6,6 +6,7 @@
 #include <complex>
 #include <cstdio>
 #include <limits>
+#include <vector>
 
 #include "vortices.hpp"
 #include "xyzmf/sxy_winding.hpp"
@@ -99,10 +100,21 @@ void SiteTallies::merge(const SiteTallies& o) {
 SiteTallies tally_sites(const double* s, const double* rate, index_t n, const double* psi, double stationary_residual,
                         index_t rate_stride) {
     const index_t r = rate_stride > 0 ? rate_stride : n;
+    // On every thread (exp(i psi) at each site was a fifth of a 2048^2 analysis, on
+    // one), in blocks summed in their order: the same sums on any number of threads.
+    constexpr index_t kBlock = index_t(1) << 14;
+    const index_t blocks = (n + kBlock - 1) / kBlock;
+    std::vector<TallyTerms> part(std::size_t(std::max<index_t>(blocks, 1)));
+#pragma omp parallel for schedule(static) if (blocks > 1)
+    for (index_t b = 0; b < blocks; ++b) {
+        TallyTerms t;
+        for (index_t m = b * kBlock; m < std::min(n, (b + 1) * kBlock); ++m)
+            t.merge(tally_site(s[m], s[n + m], s[2 * n + m], rate[m], rate[r + m], rate[2 * r + m], psi ? psi[m] : NAN,
+                               stationary_residual));
+        part[std::size_t(b)] = t;
+    }
     TallyTerms sum;
-    for (index_t m = 0; m < n; ++m)
-        sum.merge(tally_site(s[m], s[n + m], s[2 * n + m], rate[m], rate[r + m], rate[2 * r + m], psi ? psi[m] : NAN,
-                             stationary_residual));
+    for (const TallyTerms& t : part) sum.merge(t);
     return site_tallies(sum, n);
 }
 

@@ -239,11 +239,11 @@ std::vector<double> read_checked_spins(hid_t g, const std::string& path, const s
     for (std::size_t n = 0; n < aos.size() / 3; ++n) {
         const double x = aos[3 * n], y = aos[3 * n + 1], z = aos[3 * n + 2];
         const double r2 = x * x + y * y + z * z;
-        const std::string site = std::to_string(first + index_t(n));
+        if (std::isfinite(r2) && in_bloch_ball(r2, cfg.numerics.norm_tol)) continue;
+        const std::string site = std::to_string(first + index_t(n));  // (only for the message: a 2048^2 state has 4 M)
         if (!std::isfinite(r2)) throw Error(what + ": site " + site + " is not a finite vector", exit_code::io);
-        if (!in_bloch_ball(r2, cfg.numerics.norm_tol))
-            throw Error(what + ": site " + site + " has |s| = " + num(std::sqrt(r2)) + " > 1 + norm_tol (not a Bloch vector)",
-                        exit_code::io);
+        throw Error(what + ": site " + site + " has |s| = " + num(std::sqrt(r2)) + " > 1 + norm_tol (not a Bloch vector)",
+                    exit_code::io);
     }
     return aos;
 }
