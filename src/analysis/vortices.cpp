@@ -124,6 +124,9 @@ VortexCensus count_plaquettes(const Lattice& lat, const double* psi, index_t fir
 #pragma omp parallel for schedule(dynamic)
         for (index_t b = 0; b < blocks; ++b)
             count_plaquettes_of(lat, psi, first, na, rows * b / blocks, rows * (b + 1) / blocks, part[std::size_t(b)]);
+        std::size_t listed = v.list.size();
+        for (const VortexCensus& p : part) listed += p.list.size();
+        v.list.reserve(listed);  // once (by doubling, a random 2048^2 state's list was reallocated 20 times)
         for (const VortexCensus& p : part) {
             v.plaquettes += p.plaquettes;
             v.skipped += p.skipped;

@@ -165,9 +165,11 @@ int execute(const AnalyzeOptions& o, const std::string& command_line) {
 
     Analyzer analyzer(cfg.lattice, cfg.couplings, opt);
     std::vector<StateAnalysis> done;
+    StoredState st;
+    std::vector<double> scratch;  // (both reused from state to state)
     for (const std::string& where : states) {
         throw_if_interrupted("before the analysis of " + where + "; " + unchanged);
-        StoredState st = read_state_group(in, o.file, where);
+        read_state_group(in, o.file, where, st, scratch);
         StateAnalysis a = analyzer.analyze(st.spins, st.t, residual_trend(in, st.t), where);
         write_state_analysis(target, a, opt);
         // Keep only the summary in memory: a long series of large states held

@@ -298,6 +298,7 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
         // --xdmf every rank its rows of the sidecar's fields (spread_fields_hook).
         if (analyze && domain)
             hooks.on_written = [&](const std::string& where, double t) { vortex_points[where] = analyse(where, t, nullptr); };
+        HostState st;  // the host copy of each analysed state, reused (the hook runs on the writer thread)
         if (!domain && (analyze || xdmf_sidecar_ptr)) {
             hooks.on_state = [&](const std::string& where, double t, const StateView& ref) {
                 const std::size_t n = 3 * std::size_t(cfg.lattice.sites());
@@ -306,7 +307,7 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
                     analyse(where, t, nullptr, &ref);
                     return;
                 }
-                HostState st(n);
+                st.resize(n);
                 if (ref.precision == Precision::float32)
                     std::copy_n(static_cast<const float*>(ref.data), n, st.begin());
                 else

@@ -313,6 +313,13 @@ std::vector<double> read_array(hid_t loc, const std::string& name, const std::ve
 
 std::vector<double> read_rows(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
                               const std::string& what, hsize_t first, hsize_t rows) {
+    std::vector<double> v;
+    read_rows(loc, name, dims, what, first, rows, v);
+    return v;
+}
+
+void read_rows(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, const std::string& what,
+               hsize_t first, hsize_t rows, std::vector<double>& v) {
     Id d = open_dataset(loc, name);
     const std::vector<hsize_t> have = dataset_dims(loc, name);
     auto shape = [](const std::vector<hsize_t>& v) {
@@ -333,9 +340,9 @@ std::vector<double> read_rows(hid_t loc, const std::string& name, const std::vec
     if (n > 0 && (contiguous ? stored < n * H5Tget_size(type) : stored == 0))
         throw Error(what + " declares " + std::to_string(n) + " values but holds no data for them", exit_code::io);
     if (dims.empty() || (first == 0 && rows == dims[0])) {
-        std::vector<double> v(n);
+        v.resize(n);
         check(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "read " + name);
-        return v;
+        return;
     }
     if (first + rows > dims[0]) fail("rows beyond the end of " + name);
     std::vector<hsize_t> start(dims.size(), 0), count = dims;
@@ -344,9 +351,8 @@ std::vector<double> read_rows(hid_t loc, const std::string& name, const std::vec
     Id file_space(H5Dget_space(d), H5Sclose, "dataspace of " + name);
     check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "rows of " + name);
     Id mem_space(H5Screate_simple(int(count.size()), count.data(), nullptr), H5Sclose, "rows of " + name);
-    std::vector<double> v(n / dims[0] * rows);
+    v.resize(n / dims[0] * rows);
     check(H5Dread(d, H5T_NATIVE_DOUBLE, mem_space, file_space, H5P_DEFAULT, v.data()), "read " + name);
-    return v;
 }
 
 std::vector<double> read_array(hid_t loc, const std::string& name, std::vector<hsize_t>& dims) {

@@ -101,6 +101,9 @@ std::vector<double> read_array(hid_t loc, const std::string& name, const std::ve
 // Rows [first, first + rows) of the first (slowest) axis only, after the same checks.
 std::vector<double> read_rows(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
                               const std::string& what, hsize_t first, hsize_t rows);
+// The same into `out`, whose storage is reused when it is large enough.
+void read_rows(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, const std::string& what,
+               hsize_t first, hsize_t rows, std::vector<double>& out);
 // Reads a numeric dataset of any shape (returned in dims), with the same
 // checks, refusing one that would not fit in half the available memory.
 std::vector<double> read_array(hid_t loc, const std::string& name, std::vector<hsize_t>& dims);

@@ -170,10 +170,15 @@ RunConfig read_run_config(const std::string& path) {
 }
 
 std::vector<double> to_soa(const std::vector<double>& aos, index_t N) {
-    std::vector<double> soa(aos.size());
+    std::vector<double> soa;
+    to_soa(aos, N, soa);
+    return soa;
+}
+
+void to_soa(const std::vector<double>& aos, index_t N, std::vector<double>& soa) {
+    soa.resize(aos.size());
     for (index_t n = 0; n < N; ++n)
         for (int c = 0; c < 3; ++c) soa[c * N + n] = aos[3 * n + c];
-    return soa;
 }
 
 std::vector<double> to_aos(const std::vector<double>& soa, index_t N) {
@@ -228,14 +233,14 @@ h5::Id open_state_group(hid_t file, const std::string& path, const std::string& 
 
 // Sites [first, first + count) of the spins in state group g, (x, y, z) per site,
 // checked: Bloch vectors, finite and |s| <= 1 up to the run's tolerance.
-std::vector<double> read_checked_spins(hid_t g, const std::string& path, const std::string& where,
-                                       const RunConfig& cfg, index_t first, index_t count) {
+void read_checked_spins(hid_t g, const std::string& path, const std::string& where, const RunConfig& cfg, index_t first,
+                        index_t count, std::vector<double>& aos) {
     const std::string what = path + ": " + where + "/spins";
     const std::vector<hsize_t> dims = spin_dims(cfg.lattice);
     if (h5::dataset_class(g, "spins") != H5T_FLOAT) throw Error(what + " is not floating-point", exit_code::io);
     const index_t row = std::max<index_t>(1, dims[0] > 0 ? cfg.lattice.sites() / index_t(dims[0]) : 1);
     if (first % row != 0 || count % row != 0) throw Error(what + ": not whole rows", exit_code::usage);
-    const std::vector<double> aos = h5::read_rows(g, "spins", dims, what, hsize_t(first / row), hsize_t(count / row));
+    h5::read_rows(g, "spins", dims, what, hsize_t(first / row), hsize_t(count / row), aos);
     for (std::size_t n = 0; n < aos.size() / 3; ++n) {
         const double x = aos[3 * n], y = aos[3 * n + 1], z = aos[3 * n + 2];
         const double r2 = x * x + y * y + z * z;
@@ -245,7 +250,6 @@ std::vector<double> read_checked_spins(hid_t g, const std::string& path, const s
         throw Error(what + ": site " + site + " has |s| = " + num(std::sqrt(r2)) + " > 1 + norm_tol (not a Bloch vector)",
                     exit_code::io);
     }
-    return aos;
 }
 
 }  // namespace
@@ -254,15 +258,24 @@ std::vector<double> read_state_sites(const std::string& path, const std::string&
     h5::Id file = open_xyzmf(path, false);
     const RunConfig cfg = read_run_config(file, path);
     h5::Id g = open_state_group(file, path, where);
-    return to_soa(read_checked_spins(g, path, where, cfg, first, count), count);
+    std::vector<double> aos;
+    read_checked_spins(g, path, where, cfg, first, count, aos);
+    return to_soa(aos, count);
 }
 
-StoredState read_state_group(hid_t file, const std::string& path, const std::string& where, bool with_spins) {
+namespace {
+
+void read_state_group(hid_t file, const std::string& path, const std::string& where, bool with_spins, StoredState& st,
+                      std::vector<double>& scratch) {
     const RunConfig cfg = read_run_config(file, path);
-    StoredState st;
     st.lattice = cfg.lattice;
     h5::Id g = open_state_group(file, path, where);
-    if (with_spins) st.spins = to_soa(read_checked_spins(g, path, where, cfg, 0, st.lattice.sites()), st.lattice.sites());
+    if (with_spins) {
+        read_checked_spins(g, path, where, cfg, 0, st.lattice.sites(), scratch);
+        to_soa(scratch, st.lattice.sites(), st.spins);
+    } else {
+        st.spins.clear();
+    }
     if (!h5::exists(g, "t") || h5::dataset_dims(g, "t").size() != 0)
         throw Error(path + ": " + where + "/t is missing or not a scalar", exit_code::io);
     st.t = h5::read_scalar(g, "t");
@@ -284,7 +297,20 @@ StoredState read_state_group(hid_t file, const std::string& path, const std::str
     }
     st.snapshot_index = where.rfind("/snapshots/", 0) == 0 ? std::atoll(where.c_str() + 11) : -1;
     st.where = where;
+}
+
+}  // namespace
+
+StoredState read_state_group(hid_t file, const std::string& path, const std::string& where, bool with_spins) {
+    StoredState st;
+    std::vector<double> scratch;
+    read_state_group(file, path, where, with_spins, st, scratch);
     return st;
+}
+
+void read_state_group(hid_t file, const std::string& path, const std::string& where, StoredState& st,
+                      std::vector<double>& scratch) {
+    read_state_group(file, path, where, true, st, scratch);
 }
 
 StoredState read_stored_state(const std::string& path, bool last_snapshot_only, bool with_spins) {

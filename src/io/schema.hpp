@@ -66,6 +66,7 @@ void write_provenance(hid_t file, const std::string& command_line, const std::st
 std::vector<hsize_t> spin_dims(const Lattice& lat);
 // The file's interleaved (..., 3) spins <-> the host's SoA blocks x | y | z of N sites.
 std::vector<double> to_soa(const std::vector<double>& aos, index_t N);
+void to_soa(const std::vector<double>& aos, index_t N, std::vector<double>& soa);  // (soa's storage reused)
 std::vector<double> to_aos(const std::vector<double>& soa, index_t N);
 
 // A state read back from an xyzmf file: the final state if present, else the
@@ -87,6 +88,11 @@ struct StoredState {
 StoredState read_stored_state(const std::string& path, bool last_snapshot_only = false, bool with_spins = true);
 // The state in group `where` ("/final", "/snapshots/000003") of an open file.
 StoredState read_state_group(hid_t file, const std::string& path, const std::string& where, bool with_spins = true);
+// The same into `st`, whose spins' storage and `scratch` (the file's interleaved
+// values) are reused: a series of large states (analyze --all-snapshots) pays for
+// its buffers once, not a page fault and the zeroing of every page per state.
+void read_state_group(hid_t file, const std::string& path, const std::string& where, StoredState& st,
+                      std::vector<double>& scratch);
 // Sites [first, first + count) of that state's spins (whole rows of the slowest
 // axis), x, y, z blocks of count values, checked as read_state_group checks them.
 std::vector<double> read_state_sites(const std::string& path, const std::string& where, index_t first, index_t count);
