@@ -539,6 +539,24 @@ TEST(AnalyzeCommand, JsonCountsAndErrors) {
         EXPECT_TRUE(h5::exists(f, "/final/analysis"));
         EXPECT_EQ(read_run_config(other).lattice.L[0], 32);
     }
+    // Each state of the series (read into buffers reused from state to state) is
+    // analysed as it is alone, and as the run analysed it while it stepped (its
+    // host copy reused too): the same grids and vortices, bit for bit.
+    const std::string alone = dir.file("alone.h5"), live = dir.file("live.h5");
+    ASSERT_EQ(run_xyzmf("analyze " + run + " --snapshot 2 --out " + alone).exit_code, 0);
+    ASSERT_EQ(run_xyzmf("run -q --backend cpu --Jx 1 --Jy -1 --Jz 0 --size 32 --t-end 20 --snapshot-every 5 --analyze -o " +
+                        live).exit_code, 0);
+    {
+        h5::Id series = h5::open_file(other, false), one = h5::open_file(alone, false), l = h5::open_file(live, false);
+        for (const char* path : {"/snapshots/000002/structure_factor/Sxx", "/snapshots/000002/analysis/vortex_positions",
+                                 "/snapshots/000003/structure_factor/Szz", "/snapshots/000003/analysis/vortex_charges"}) {
+            std::vector<hsize_t> d;
+            const std::vector<double> want = h5::read_array(series, path, d);
+            EXPECT_FALSE(want.empty()) << path;
+            EXPECT_EQ(h5::read_array(l, path, d), want) << path;
+            if (std::string(path).rfind("/snapshots/000002", 0) == 0) EXPECT_EQ(h5::read_array(one, path, d), want) << path;
+        }
+    }
     EXPECT_EQ(run_xyzmf("analyze " + run + " --out " + other).exit_code, exit_code::io);  // exists: no overwrite
 
     const std::string text = dir.file("text.h5"), foreign = dir.file("foreign.h5"), empty = dir.file("empty.h5");
