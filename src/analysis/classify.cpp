@@ -100,8 +100,9 @@ void SiteTallies::merge(const SiteTallies& o) {
 SiteTallies tally_sites(const double* s, const double* rate, index_t n, const double* psi, double stationary_residual,
                         index_t rate_stride) {
     const index_t r = rate_stride > 0 ? rate_stride : n;
-    // On every thread (exp(i psi) at each site was a fifth of a 2048^2 analysis, on
-    // one), in blocks summed in their order: the same sums on any number of threads.
+    // On every thread (serial, with exp(i psi) at each site, they took a tenth of a
+    // 2048^2 sXY state's analysis), in blocks summed in their order: the same sums
+    // on any number of threads.
     constexpr index_t kBlock = index_t(1) << 14;
     const index_t blocks = (n + kBlock - 1) / kBlock;
     std::vector<TallyTerms> part(std::size_t(std::max<index_t>(blocks, 1)));
