@@ -105,7 +105,7 @@ SiteTallies tally_sites(const double* s, const double* rate, index_t n, const do
     // on any number of threads.
     constexpr index_t kBlock = index_t(1) << 14;
     const index_t blocks = (n + kBlock - 1) / kBlock;
-    std::vector<TallyTerms> part(std::size_t(std::max<index_t>(blocks, 1)));
+    std::vector<TallyTerms> part(static_cast<std::size_t>(blocks));
 #pragma omp parallel for schedule(static) if (blocks > 1)
     for (index_t b = 0; b < blocks; ++b) {
         TallyTerms t;

@@ -263,10 +263,8 @@ std::vector<double> read_state_sites(const std::string& path, const std::string&
     return to_soa(aos, count);
 }
 
-namespace {
-
-void read_state_group(hid_t file, const std::string& path, const std::string& where, bool with_spins, StoredState& st,
-                      std::vector<double>& scratch) {
+void read_state_group(hid_t file, const std::string& path, const std::string& where, StoredState& st,
+                      std::vector<double>& scratch, bool with_spins) {
     const RunConfig cfg = read_run_config(file, path);
     st.lattice = cfg.lattice;
     h5::Id g = open_state_group(file, path, where);
@@ -299,18 +297,11 @@ void read_state_group(hid_t file, const std::string& path, const std::string& wh
     st.where = where;
 }
 
-}  // namespace
-
 StoredState read_state_group(hid_t file, const std::string& path, const std::string& where, bool with_spins) {
     StoredState st;
     std::vector<double> scratch;
-    read_state_group(file, path, where, with_spins, st, scratch);
+    read_state_group(file, path, where, st, scratch, with_spins);
     return st;
-}
-
-void read_state_group(hid_t file, const std::string& path, const std::string& where, StoredState& st,
-                      std::vector<double>& scratch) {
-    read_state_group(file, path, where, true, st, scratch);
 }
 
 StoredState read_stored_state(const std::string& path, bool last_snapshot_only, bool with_spins) {

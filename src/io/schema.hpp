@@ -92,7 +92,7 @@ StoredState read_state_group(hid_t file, const std::string& path, const std::str
 // values) are reused: a series of large states (analyze --all-snapshots) pays for
 // its buffers once, not a page fault and the zeroing of every page per state.
 void read_state_group(hid_t file, const std::string& path, const std::string& where, StoredState& st,
-                      std::vector<double>& scratch);
+                      std::vector<double>& scratch, bool with_spins = true);
 // Sites [first, first + count) of that state's spins (whole rows of the slowest
 // axis), x, y, z blocks of count values, checked as read_state_group checks them.
 std::vector<double> read_state_sites(const std::string& path, const std::string& where, index_t first, index_t count);
