@@ -126,7 +126,7 @@ def test_a_callback_that_raises_stops_the_run_and_keeps_its_file(tmp_path):
             raise RuntimeError("enough")
 
     with pytest.raises(RuntimeError, match="enough"):
-        xyzmf.run(out, size=128, t_end=100, steady_tol=0, snapshot_every=2, progress=stop)
+        xyzmf.run(out, size=64, t_end=20, steady_tol=0, snapshot_every=2, progress=stop)
     with h5py.File(out, "r") as f:
         # told apart from a Ctrl-C: the caller stopped it
         assert f.attrs["status"].startswith("stopped by the caller (its progress callback raised) at t = ")
@@ -134,8 +134,8 @@ def test_a_callback_that_raises_stops_the_run_and_keeps_its_file(tmp_path):
     # The interrupt does not leak into the next call, and the run resumes to the
     # state of an uninterrupted run, bit for bit.
     resumed = xyzmf.run(resume=out, as_xarray=False)
-    assert resumed.final.t == pytest.approx(100)
-    whole = xyzmf.run(size=128, t_end=100, steady_tol=0, snapshot_every=2, as_xarray=False)
+    assert resumed.final.t == pytest.approx(20)
+    whole = xyzmf.run(size=64, t_end=20, steady_tol=0, snapshot_every=2, as_xarray=False)
     assert np.array_equal(resumed.final.spins, whole.final.spins)
 
 

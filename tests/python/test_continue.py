@@ -112,18 +112,18 @@ def test_a_stopped_or_adaptive_run_is_refused_with_the_way_on(tmp_path):
 
 def test_a_stopped_run_is_carried_on_from_its_last_snapshot(tmp_path):
     f = tmp_path / "stopped.h5"
-    opts = dict(size=128, steady_tol=0, snapshot_every=2)
+    opts = dict(size=64, steady_tol=0, snapshot_every=2)
 
     def stop(report):
         if not report["last"]:  # the first report, well before the end (as in test_commands)
             raise RuntimeError("enough")
 
     with pytest.raises(RuntimeError, match="enough"):
-        xyzmf.run(f, t_end=100, progress=stop, **opts)
+        xyzmf.run(f, t_end=20, progress=stop, **opts)
     with h5py.File(f, "r") as h:
         assert h.attrs["status"].startswith("stopped by the caller") and "final" not in h
-    xyzmf.run(continue_from=f, t_end=102)  # past its own t_end
-    whole = xyzmf.run(t_end=102, as_xarray=False, **opts)
+    xyzmf.run(continue_from=f, t_end=22)  # past its own t_end
+    whole = xyzmf.run(t_end=22, as_xarray=False, **opts)
     with h5py.File(f, "r") as h:
-        assert h["final/t"][()] == 102 and h["parameters"].attrs["t_end"] == 102
+        assert h["final/t"][()] == 22 and h["parameters"].attrs["t_end"] == 22
         assert np.array_equal(h["final/spins"][...], whole.final.spins)
