@@ -7,14 +7,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
 echo "xyzmf: configuring (build.log)" >&2
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DXYZMF_NATIVE=ON "$@" >build.log 2>&1 || { cat build.log; exit 1; }
+# Ninja for a new build folder: it compiles a library's files while the libraries they
+# link with are still being built, where Make waits for each (a 2-core build: 271 s
+# against 285 s, 2026-12-07); a folder configured before keeps its generator.
+generator=()
+[[ -f build/CMakeCache.txt ]] || ! command -v ninja >/dev/null || generator=(-G Ninja)
+cmake -S . -B build "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DXYZMF_NATIVE=ON "$@" >build.log 2>&1 || { cat build.log; exit 1; }
 grep -E "^-- xyzmf:" build.log >&2 || true
 echo "xyzmf: building with $(nproc) jobs (a first build takes about 5 minutes on 2 cores; CUDA adds more)" >&2
 # One line per file compiled, so a long build shows it is moving; errors in full.
 set +o pipefail
 cmake --build build -j"$(nproc)" 2>&1 | tee -a build.log |
-    grep --line-buffered -E "^\[ *[0-9]+%\] (Building|Linking)|error|warning" |
-    sed -u -E 's#^(\[ *[0-9]+%\]) Building [A-Z]+ object .*/([^/]+)\.o$#\1 \2#' >&2
+    grep --line-buffered -E "^\[ *[0-9]+(%|/[0-9]+)\] (Building|Linking)|error|warning" |
+    sed -u -E 's#^(\[ *[0-9]+(%|/[0-9]+)\]) Building [A-Z]+ object .*/([^/]+)\.o$#\1 \3#' >&2
 status=${PIPESTATUS[0]}
 set -o pipefail
 [[ $status == 0 ]] || { echo "xyzmf: the build failed (exit $status); see build.log" >&2; exit 1; }
