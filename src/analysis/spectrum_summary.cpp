@@ -166,7 +166,23 @@ ReducedSpectrum reduce_half_spectrum(const Lattice& lat, const std::vector<doubl
     HalfSpectrumBlock block;
     for (int c = 0; c < 3; ++c) block.p[c] = power[c].data();
     block.e1 = index_t(power[0].size());
-    ReducedSpectrum r = reduce_half_spectrum_block(lat, block, radial);
+    // On every thread, in blocks of a fixed size merged in their order: the same
+    // sums on any number of threads. (Serial, this was a twentieth of a 2048^2
+    // sXY state's analysis on 2 cores, and a larger share on more.)
+    constexpr index_t kBlock = index_t(1) << 16;
+    const index_t blocks = std::max<index_t>(1, (block.e1 + kBlock - 1) / kBlock);
+    std::vector<ReducedSpectrum> part(static_cast<std::size_t>(blocks));
+#pragma omp parallel for schedule(static) if (blocks > 1)
+    for (index_t b = 0; b < blocks; ++b) {
+        HalfSpectrumBlock mine = block;
+        mine.e0 = b * kBlock;
+        mine.e1 = std::min(block.e1, mine.e0 + kBlock);
+        for (const double*& p : mine.p)
+            if (p) p += mine.e0 * block.stride;
+        part[std::size_t(b)] = reduce_half_spectrum_block(lat, mine, radial);
+    }
+    ReducedSpectrum r = std::move(part[0]);
+    for (index_t b = 1; b < blocks; ++b) merge_reduced_spectra(r, part[std::size_t(b)]);
     std::vector<double> perp;
     for (index_t e : points_to_read(lat, r)) perp.push_back(block.perp(e, lat.sites()));
     fill_read_points(lat, r, perp);
