@@ -205,10 +205,10 @@ def kill_run_case(ctx, fractions, kind):
             ctx.note("killed after the file was finished: nothing to resume")
             check(ctx, "out.h5", a, ref=FX[ref])
             return
-        for name, old in before.items():   # the snapshots written before this kill survive it
-            if name == "out.h5" and old.h5 and old.h5["ok"]:
-                for msg in kept_snapshots_and_sweep(old.h5, h5_state(ctx.p(name))):
-                    ctx.fail("LOST", f"SIGKILL during resume: {msg}", a)
+        old = before.get("out.h5")        # the snapshots written before this kill survive it
+        if old and old.h5 and old.h5["ok"]:
+            for msg in kept_snapshots_and_sweep(old.h5, st):
+                ctx.fail("LOST", f"SIGKILL during resume: {msg}", a)
     res = ctx.run(resume, (0,), modifies=("out.h5",))
     ctx.note(f"resume exit {res.rc}")
     if res.rc == 0:
