@@ -8,6 +8,7 @@
 #include <limits>
 #include <vector>
 
+#include "fixed_blocks.hpp"
 #include "vortices.hpp"
 #include "xyzmf/sxy_winding.hpp"
 
@@ -101,19 +102,14 @@ SiteTallies tally_sites(const double* s, const double* rate, index_t n, const do
                         index_t rate_stride) {
     const index_t r = rate_stride > 0 ? rate_stride : n;
     // On every thread (serial, with exp(i psi) at each site, they took a tenth of a
-    // 2048^2 sXY state's analysis), in blocks summed in their order: the same sums
-    // on any number of threads.
-    constexpr index_t kBlock = index_t(1) << 14;
-    const index_t blocks = (n + kBlock - 1) / kBlock;
-    std::vector<TallyTerms> part(static_cast<std::size_t>(blocks));
-#pragma omp parallel for schedule(static) if (blocks > 1)
-    for (index_t b = 0; b < blocks; ++b) {
+    // 2048^2 sXY state's analysis), in blocks of 2^14 sites summed in their order.
+    const std::vector<TallyTerms> part = reduce_fixed_blocks<TallyTerms>(n, index_t(1) << 14, [&](index_t m0, index_t m1) {
         TallyTerms t;
-        for (index_t m = b * kBlock; m < std::min(n, (b + 1) * kBlock); ++m)
+        for (index_t m = m0; m < m1; ++m)
             t.merge(tally_site(s[m], s[n + m], s[2 * n + m], rate[m], rate[r + m], rate[2 * r + m], psi ? psi[m] : NAN,
                                stationary_residual));
-        part[std::size_t(b)] = t;
-    }
+        return t;
+    });
     TallyTerms sum;
     for (const TallyTerms& t : part) sum.merge(t);
     return site_tallies(sum, n);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "fixed_blocks.hpp"
 #include "xyzmf/spectrum_geometry.hpp"
 
 namespace xyzmf {
@@ -166,23 +167,18 @@ ReducedSpectrum reduce_half_spectrum(const Lattice& lat, const std::vector<doubl
     HalfSpectrumBlock block;
     for (int c = 0; c < 3; ++c) block.p[c] = power[c].data();
     block.e1 = index_t(power[0].size());
-    // On every thread, in blocks of a fixed size merged in their order: the same
-    // sums on any number of threads. (Serial, this was a twentieth of a 2048^2
-    // sXY state's analysis on 2 cores, and a larger share on more.)
-    constexpr index_t kBlock = index_t(1) << 16;
-    const index_t blocks = std::max<index_t>(1, (block.e1 + kBlock - 1) / kBlock);
-    std::vector<ReducedSpectrum> part(static_cast<std::size_t>(blocks));
-#pragma omp parallel for schedule(static) if (blocks > 1)
-    for (index_t b = 0; b < blocks; ++b) {
+    // On every thread, in blocks of 2^16 points merged in their order (serial, this
+    // was a twentieth of a 2048^2 sXY state's analysis on 2 cores, more on more).
+    std::vector<ReducedSpectrum> part = reduce_fixed_blocks<ReducedSpectrum>(block.e1, index_t(1) << 16, [&](index_t e0, index_t e1) {
         HalfSpectrumBlock mine = block;
-        mine.e0 = b * kBlock;
-        mine.e1 = std::min(block.e1, mine.e0 + kBlock);
+        mine.e0 = e0;
+        mine.e1 = e1;
         for (const double*& p : mine.p)
-            if (p) p += mine.e0 * block.stride;
-        part[std::size_t(b)] = reduce_half_spectrum_block(lat, mine, radial);
-    }
+            if (p) p += e0 * block.stride;
+        return reduce_half_spectrum_block(lat, mine, radial);
+    });
     ReducedSpectrum r = std::move(part[0]);
-    for (index_t b = 1; b < blocks; ++b) merge_reduced_spectra(r, part[std::size_t(b)]);
+    for (std::size_t b = 1; b < part.size(); ++b) merge_reduced_spectra(r, part[b]);
     std::vector<double> perp;
     for (index_t e : points_to_read(lat, r)) perp.push_back(block.perp(e, lat.sites()));
     fill_read_points(lat, r, perp);
