@@ -385,9 +385,11 @@ TEST(EndToEnd, FmAfmAndSdwCasesClassifyAsPredicted) {
     EXPECT_EQ(afm.phase, "AFM") << afm.reason;
     const Classification sdw = run_and_classify(config(ring, 4, 2, 1), make_initial_state("pm-noise", ring, 2, 0.01));
     EXPECT_EQ(sdw.phase, "SDW") << sdw.reason;
-    // physics.md 3.8: period 2 pi / arccos(3/8) = 5.30; allowed periods on 64 sites are 64/m.
-    const double step = 64.0 / 12 - 64.0 / 13;
-    EXPECT_NEAR(sdw.period[0], 2 * M_PI / std::acos(3.0 / 8), step);
+    // physics.md 3.8: period 2 pi / arccos(3/8) = 5.30; the periods a ring of 64 allows
+    // are 64/m, and the nearest is 64/12 = 5.33 (64/11 = 5.82 and 64/13 = 4.92 are not).
+    const double m = std::round(64 / (2 * M_PI / std::acos(3.0 / 8)));
+    EXPECT_EQ(m, 12);
+    EXPECT_NEAR(sdw.period[0], 64 / m, 1e-9);
     const Classification pm = run_and_classify(config(sq, 1.5, 1.5, 1), make_initial_state("random", sq, 4, 0));
     EXPECT_EQ(pm.phase, "PM") << pm.reason;  // XXZ: always PM (physics.md 3.4)
 }
