@@ -25,19 +25,44 @@ import xyzmf
 RUN = dict(size=64, t_end=60, dt=0.01, snapshot_every=2, steady_tol=0, Jx=0.9, Jy=-0.6, Jz=1.0)
 
 
-def script(out):
+def script(out, progress=None):
+    """The call, in a script that prints "ready" before it and waits for a signal
+    after it; progress: a callback's source, e.g. one that prints a line."""
     return textwrap.dedent(f"""
-        import sys, xyzmf
+        import sys, time, xyzmf
         from xyzmf import _core  # (a SIGINT while a module loads is Python's ImportError)
         try:
             # inside the try: a SIGINT that lands while print() returns, after the
             # line went out, is this script's KeyboardInterrupt too (it once escaped)
             print("ready", flush=True)
-            xyzmf.run({str(out)!r}, **{RUN!r})
+            xyzmf.run({str(out)!r}, **{RUN!r}, progress={progress})
             print("returned", flush=True)
+            # A signal after the call has its effect here, so none can pass unseen:
+            # a call that swallowed one would leave this loop running.
+            while True:
+                time.sleep(0.01)
         except KeyboardInterrupt as e:
             print("KeyboardInterrupt:", e, flush=True)
     """)
+
+
+def heard(p, sig, where):
+    """Waits for the script and asserts that the signal had its usual effect in
+    Python, whenever it came: SIGINT a KeyboardInterrupt (Python's handler before or
+    after the call, or the call's stop), the others the end of the process by that
+    signal (Python's default, after the call closed its file)."""
+    try:
+        rest, err = p.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        pytest.fail(f"{where}: the signal was lost (the script still waits for it after the call)")
+    if sig == signal.SIGINT:
+        assert p.returncode == 0, f"{where}: exit {p.returncode}: {err[-300:]}"
+        assert "KeyboardInterrupt" in rest, f"{where}: {rest!r}"
+    else:
+        assert p.returncode == -sig, f"{where}: exit {p.returncode}: {err[-300:]}"
+    return rest, err
 
 
 def leftovers(d):
@@ -54,18 +79,10 @@ def test_a_signal_at_any_moment_of_a_call_leaves_the_file_absent_complete_or_res
         p = subprocess.Popen([sys.executable, "-c", script(out)], cwd=d, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, env=os.environ.copy())
         assert p.stdout.readline().strip() == "ready"
-        time.sleep(ms / 1000)
+        time.sleep(ms / 1000)  # (only spreads the moments: any moment must pass)
         p.send_signal(sig)
-        rest, err = p.communicate(timeout=120)
         where = f"{sig.name} {ms} ms after the script was ready"
-        if sig == signal.SIGINT:
-            # Python's handler (before or after the call) or the call's stop: KeyboardInterrupt.
-            assert p.returncode == 0, f"{where}: exit {p.returncode}: {err[-300:]}"
-            assert "KeyboardInterrupt" in rest or "returned" in rest, where
-        else:
-            # Before, during (after the call closed its file) or after the call: the
-            # process ends by the signal, as Python's default has it.
-            assert p.returncode in (-sig, 0), f"{where}: exit {p.returncode}: {err[-300:]}"
+        rest, err = heard(p, sig, where)
         assert leftovers(d) == [], f"{where}: left {leftovers(d)}"
         if not out.exists():
             continue
@@ -75,6 +92,27 @@ def test_a_signal_at_any_moment_of_a_call_leaves_the_file_absent_complete_or_res
         if status.startswith("interrupted"):
             resumed = xyzmf.run(resume=out, as_xarray=False)
             assert resumed.final.t == pytest.approx(RUN["t_end"]), where
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT],
+                         ids=lambda s: s.name)
+def test_a_signal_while_the_call_steps_stops_it_resumably(tmp_path, sig):
+    """The moments above may all fall before or after the call on some machine; this
+    one is sure to fall inside it: the signal goes after the call's first progress
+    report."""
+    out = tmp_path / "run.h5"
+    callback = "lambda r, once=[]: once or once.append(print('stepping', flush=True))"
+    p = subprocess.Popen([sys.executable, "-c", script(out, callback)], cwd=tmp_path, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    assert p.stdout.readline().strip() == "ready"
+    assert p.stdout.readline().strip() == "stepping"
+    p.send_signal(sig)
+    heard(p, sig, f"{sig.name} after the first report")
+    assert leftovers(tmp_path) == []
+    with h5py.File(out, "r") as f:
+        assert f.attrs["status"].startswith(f"interrupted ({sig.name}) at t = "), f.attrs["status"]
+    resumed = xyzmf.run(resume=out, as_xarray=False)
+    assert resumed.final.t == pytest.approx(RUN["t_end"])
 
 
 def test_each_thread_hears_its_own_progress():
