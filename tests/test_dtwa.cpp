@@ -8,6 +8,7 @@
 #include <omp.h>
 
 #include "helpers.hpp"
+#include "hdf5.hpp"
 #include "dtwa.hpp"
 #include "xyzmf/dtwa_site.hpp"
 #include "xyzmf/error.hpp"
@@ -471,6 +472,29 @@ TEST(DtwaCommand, JsonRefusalsAndResume) {
         EXPECT_FALSE(std::filesystem::exists(f)) << opts;
     }
     EXPECT_EQ(run_xyzmf("dtwa --backend cpu --size 4 --t-end 0.1 -o " + out).exit_code, 3) << "no overwrite without --overwrite";
+}
+
+// A blow-up (couplings far too strong for --dt): exit 4 in one line, as `run` has it,
+// and no NaN stored as a result; the file says what stopped it, and a resume meets
+// the same blow-up (it once found a "done" batch of NaN sums and refused the file).
+TEST(DtwaCommand, ABlowUpStopsWithExitFourAndStoresNoNaN) {
+    ScratchDir dir;
+    const std::string out = dir.file("b.h5");
+    const std::string args = "dtwa --backend cpu --size 8 --Jx 200 --Jy -200 --trajectories 10 --t-end 1 --record-every 0.5 -o " + out;
+    const CommandResult r = run_xyzmf(args);
+    EXPECT_EQ(r.exit_code, exit_code::blow_up) << r.stderr_text;
+    EXPECT_NE(r.stderr_text.find("blow-up at t = 0.5 in trajectories 0-9: "), std::string::npos) << r.stderr_text;
+    EXPECT_NE(r.stderr_text.find("; try a smaller --dt (now 0.01); finished batches kept in "), std::string::npos)
+        << r.stderr_text;
+    EXPECT_EQ(r.stderr_text.find("--resume"), std::string::npos) << "a resume would blow up again: " << r.stderr_text;
+    EXPECT_EQ(std::count(r.stderr_text.begin(), r.stderr_text.end(), '\n'), 1) << r.stderr_text;
+    {
+        h5::Id f = h5::open_file(out, false);
+        EXPECT_EQ(h5::attr_string(f, "status").rfind("stopped after 0 trajectories: blow-up at t = 0.5", 0), 0u)
+            << h5::attr_string(f, "status");
+    }
+    const CommandResult again = run_xyzmf("dtwa --resume " + out);
+    EXPECT_EQ(again.exit_code, exit_code::blow_up) << again.stderr_text;
 }
 
 }  // namespace

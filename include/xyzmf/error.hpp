@@ -22,7 +22,7 @@ private:
 namespace exit_code {
 constexpr int usage = 2;        // invalid option or parameter
 constexpr int io = 3;           // unreadable, foreign or existing file
-constexpr int blow_up = 4;      // NaN/Inf or |s| > 1 + tol during the run
+constexpr int blow_up = 4;      // NaN/Inf or |s| > 1 + tol during the run (dtwa: |s|^2 > 6)
 constexpr int interrupted = 130;  // SIGINT, as shells report it (SIGTERM 143, SIGHUP 129, SIGQUIT 131)
 }  // namespace exit_code
 

@@ -363,6 +363,30 @@ void add_structure_factor(const DtwaConfig& c, const std::vector<double>& s, con
     }
 }
 
+// A blow-up, as `run` has it: NaN or Inf anywhere, or a vector far off the sphere
+// |s|^2 = 3 on which the jumps keep it exactly and the precession to RK4's order
+// (physics.md 8.2-8.3), so that no sum of a batch is ever NaN.
+void check_blow_up(const DtwaConfig& c, const std::vector<double>& s, const Lattice& batch, std::int64_t first, double t) {
+    const index_t N = batch.sites();
+    bool finite = true;
+    double worst = 0;
+    for (index_t n = 0; n < N; ++n) {
+        const double r2 = s[std::size_t(n)] * s[std::size_t(n)] + s[std::size_t(N + n)] * s[std::size_t(N + n)] +
+                          s[std::size_t(2 * N + n)] * s[std::size_t(2 * N + n)];
+        finite = finite && std::isfinite(r2);
+        worst = std::max(worst, r2);
+    }
+    if (finite && worst <= 2 * 3) return;
+    char where[96];
+    std::snprintf(where, sizeof where, "blow-up at t = %g in trajectories %lld-%lld: ", t, (long long)first,
+                  (long long)(first + batch.copies - 1));
+    char what[96];
+    std::snprintf(what, sizeof what, "|s|^2 reached %.6g (the Wigner sphere has 3)", worst);
+    char advice[64];
+    std::snprintf(advice, sizeof advice, "; try a smaller --dt (now %g)", c.dt);
+    throw Error(std::string(where) + (finite ? what : "NaN/Inf in the state") + advice, exit_code::blow_up);
+}
+
 template <class Real>
 void run_batch(const DtwaConfig& c, Backend<Real>& be, std::int64_t b, DtwaResults& r,
                const std::function<void(double)>& progress) {
@@ -392,6 +416,7 @@ void run_batch(const DtwaConfig& c, Backend<Real>& be, std::int64_t b, DtwaResul
         }
         st.settle(n);
         const std::vector<double>& s = st.download();
+        check_blow_up(c, s, st.lattice(), first, double(n) * c.dt);
         add_record(c, s, st.lattice(), axis, std::int64_t(nr),
                    {ss + q * kDtwaScalars, ss2 + q * kDtwaScalars, cs + q * 3 * nr, cs2 + q * 3 * nr});
         if (q + 1 == nt) {

@@ -105,7 +105,8 @@ struct ResumableFile {
     // A run of batches that stopped on e: without a file, e itself; after a
     // failed write (io), e with the file abandoned; otherwise the file marked
     // "stopped after DONE: WHY" and kept, and e's message ends with "; finished
-    // KEPT kept in FILE (continue with --resume FILE)". Always throws.
+    // KEPT kept in FILE (continue with --resume FILE)" (without the advice after a
+    // blow-up, which a resume would repeat). Always throws.
     [[noreturn]] void stop(const class Error& e, const std::string& done, const std::string& kept);
     // "; finished KEPT kept in FILE (continue with --resume FILE)": the one wording.
     static std::string kept_note(const std::string& kept, const std::string& path) {
