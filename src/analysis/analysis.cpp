@@ -330,8 +330,22 @@ void write_state_analysis(hid_t file, const StateAnalysis& a, const AnalysisOpti
     }
 }
 
+namespace {
+const char* const kCoarseningColumns[] = {"t", "vortices", "antivortices", "skipped", "m_perp", "correlation_length", "residual"};
+}  // namespace
+
+void truncate_coarsening(hid_t file, double t) {
+    if (!h5::exists(file, "/analysis/coarsening/t")) return;
+    h5::Id g = h5::open_group(file, "/analysis/coarsening");
+    std::vector<hsize_t> dims;
+    const std::vector<double> ts = h5::read_array(g, "t", dims);
+    hsize_t keep = 0;
+    while (keep < ts.size() && ts[keep] < t) ++keep;  // (rows in time order)
+    for (const char* c : kCoarseningColumns) h5::truncate_table(g, c, keep);
+}
+
 void write_coarsening(hid_t file, const std::vector<StateAnalysis>& all, bool append) {
-    const char* cols[] = {"t", "vortices", "antivortices", "skipped", "m_perp", "correlation_length", "residual"};
+    const auto& cols = kCoarseningColumns;
     h5::Id root = open_or_create(file, "/analysis");
     if (!append) replace_group(root, "coarsening");
     const bool fresh = !h5::exists(root, "coarsening");

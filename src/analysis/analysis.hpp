@@ -146,6 +146,8 @@ void write_state_analysis(hid_t file, const StateAnalysis& a, const AnalysisOpti
 // skipped, m_perp, correlation_length, residual). append = add a row to the
 // tables (created on first use); otherwise they are rewritten from `all`.
 void write_coarsening(hid_t file, const std::vector<StateAnalysis>& all, bool append);
+// Drops the rows of /analysis/coarsening from time t on (a resumed run writes them again).
+void truncate_coarsening(hid_t file, double t);
 
 nlohmann::json to_json(const StateAnalysis& a);
 

@@ -135,9 +135,35 @@ int run_follower(Simulation<Real>& sim, const StartPoint& start, const RunHooks&
     return 0;
 }
 
+// A resumed --analyze run, before it steps on: the coarsening table keeps the
+// rows of the states before the one it starts from, and that state is analysed
+// again (a kill may have come between its commit and its analysis), so that the
+// file ends as an uninterrupted run's. Earlier states without an analysis (a
+// file salvaged from its journal keeps none) are only counted.
+void continue_analysis(const RunConfig& cfg, const AnalysisOptions& opt, RunOutput& out, const std::string& from,
+                       bool quiet) {
+    if (from.empty()) return;  // (continued from /final: every snapshot keeps its analysis)
+    AnalysisOptions host = opt;
+    host.on_device = false;  // one state; the run's own analysis is set up after
+    Analyzer an(cfg.lattice, cfg.couplings, host);
+    const StoredState st = read_state_group(out.handle(), out.path(), from);
+    const StateAnalysis a = an.analyze(st.spins, st.t, residual_trend(out.handle(), st.t), from);
+    std::int64_t missing = 0;
+    for (std::int64_t i : snapshot_indices(out.handle()))
+        if (snapshot_group(i) != from && !h5::exists(out.handle(), snapshot_group(i) + "/analysis")) ++missing;
+    out.write_extra(3.0 * 8 * double(cfg.lattice.sites()) + 65536, [&](hid_t f) {
+        truncate_coarsening(f, st.t);
+        write_state_analysis(f, a, opt);
+        write_coarsening(f, {a}, true);
+    });
+    if (missing > 0 && !quiet)
+        std::printf("xyzmf: %lld earlier states of %s have no analysis (xyzmf analyze %s --all-snapshots adds it)\n",
+                    (long long)missing, out.path().c_str(), out.path().c_str());
+}
+
 template <class Real>
 int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string& resume_path,
-           const AnalysisOptions* analysis, bool xdmf_sidecar, std::unique_ptr<OutputLock> lock,
+           const AnalysisOptions* analysis, bool xdmf_sidecar, bool own_sidecar, std::unique_ptr<OutputLock> lock,
            const ContinuationStart* continued) {
     const bool analyze = analysis != nullptr;  // --analyze
     const bool resuming = !resume_path.empty();
@@ -158,6 +184,7 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
     StartPoint start;
     HostState init;
     std::int64_t keep_rows = 0;
+    std::string resumed_from;  // the snapshot a --resume starts from
     // Under mpirun each rank reads its own rows of a stored state (--resume, --init
     // FILE) that rank 0 has checked, and draws its own rows of a drawn one (keyed by
     // the global site, so the state does not depend on P): no rank holds the whole.
@@ -187,6 +214,7 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
             if (domain) state_file = resume_path, state_where = st.where;
             start = {st.step, st.t, st.dt_next, st.snapshot_index + 1};
             keep_rows = st.timeseries_rows;
+            resumed_from = st.where;
             if (!quiet) std::printf("xyzmf: resuming %s from %s (t = %g)\n", resume_path.c_str(), st.where.c_str(), st.t);
         });
         share_from_root(&start, int(sizeof start));
@@ -269,12 +297,15 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
         if (analyze && !domain) analyzer = std::make_unique<Analyzer>(cfg.lattice, cfg.couplings, aopt);
         if (xdmf_sidecar) {
             XdmfOptions xo;
-            xo.overwrite = cfg.overwrite;
+            // A resumed run's own sidecar is written again, from its states so far.
+            xo.overwrite = cfg.overwrite || own_sidecar;
             xo.command_line = cfg.command_line;
             xo.min_amplitude = aopt.thresholds.vortex_amplitude;
             xo.phase_field = sxy_phase_field;
             xdmf_sidecar_ptr = std::make_unique<XdmfExport>(out.path(), cfg, xo);
+            if (resuming) add_stored_states(*xdmf_sidecar_ptr, out.handle(), out.path(), false);
         }
+        if (resuming && analyze) continue_analysis(cfg, aopt, out, resumed_from, quiet);
         // On rank 0's writer thread, once the state is in the file: its analysis
         // (from the state itself, or over MPI ranks from what they computed
         // together), written beside it; the vortices found.
@@ -396,7 +427,8 @@ void add_options(CLI::App* sub, RunOptions& o) {
             ->capture_default_str());
     add_backend(sub, o.backend);
     sub->add_option("--resume", o.resume,
-                    "Continue a killed run from its last snapshot, in the same file; takes every parameter from the file");
+                    "Continue a killed run from its last snapshot, in the same file; takes every parameter from the file, "
+                    "--analyze and --xdmf included");
     sub->add_option("--continue-from,--continue", o.continue_from,
                     "Carry a run on to a later --t-end on the same clock, keeping its snapshots and time series: a "
                     "finished rk4 run from its final state, a stopped run from its last snapshot; in the same "
@@ -494,25 +526,45 @@ int execute(const RunOptions& o) {
     cfg.numerics.halo = o.halo == "overlap"      ? HaloExchange::overlap
                         : o.halo == "after-pass" ? HaloExchange::after_pass
                                                  : HaloExchange::automatic;
-    const std::string with = o.continue_from.empty() ? "--resume" : "--continue-from";
-    if (o.analyze && !resume.empty())
-        throw Error("--analyze cannot be combined with " + with + "; run xyzmf analyze --all-snapshots afterwards",
-                    exit_code::usage);
-    if (o.xdmf && !resume.empty())
-        throw Error("--xdmf cannot be combined with " + with + "; run xyzmf export --xdmf --overwrite afterwards",
-                    exit_code::usage);
+    if (resume.empty()) {
+        cfg.analyze = o.analyze;
+        cfg.sk_storage = o.sk_storage;
+        cfg.xdmf = o.xdmf;
+    } else {
+        // A resumed or continued run goes on writing what its file records
+        // (/parameters analyze, sk_storage, xdmf); it cannot start writing more.
+        const std::string with = (o.continue_from.empty() ? "--resume" : "--continue-from") + std::string(" on a file written without it");
+        if (o.analyze && !cfg.analyze)
+            throw Error("--analyze cannot be combined with " + with + "; run xyzmf analyze --all-snapshots afterwards",
+                        exit_code::usage);
+        if (o.xdmf && !cfg.xdmf)
+            throw Error("--xdmf cannot be combined with " + with + "; run xyzmf export --xdmf --overwrite afterwards",
+                        exit_code::usage);
+        if (o.sk_storage != "auto" && o.sk_storage != cfg.sk_storage)
+            throw Error("--sk-storage " + o.sk_storage + ": a resumed run keeps its file's (" +
+                            (cfg.analyze ? cfg.sk_storage : std::string("no analysis")) + ")",
+                        exit_code::usage);
+    }
     AnalysisOptions aopt;
-    aopt.sk_storage = parse_sk_storage(o.sk_storage);
+    try {
+        aopt.sk_storage = parse_sk_storage(cfg.sk_storage);
+    } catch (const Error& e) {  // (from a file: its fault, not the command line's)
+        if (resume.empty()) throw;
+        throw Error(resume + ": /parameters sk_storage: " + e.what(), exit_code::io);
+    }
     aopt.sk_deflate = cfg.compress;  // S(k) grids stored as the spins are
     aopt.on_device = o.analysis_backend == "cuda";
-    if (o.sk_storage != "auto" && !o.analyze) throw Error("--sk-storage " + o.sk_storage + ": needs --analyze", exit_code::usage);
-    if (aopt.on_device && !o.analyze) throw Error("--analysis-backend cuda: needs --analyze", exit_code::usage);
+    if (cfg.sk_storage != "auto" && !cfg.analyze) throw Error("--sk-storage " + cfg.sk_storage + ": needs --analyze", exit_code::usage);
+    if (aopt.on_device && !cfg.analyze) throw Error("--analysis-backend cuda: needs --analyze", exit_code::usage);
     validate(cfg);
-    if (o.xdmf) check_xdmf_names(cfg.output, XdmfOptions{});  // refused before the run file exists
+    if (cfg.xdmf && resume.empty()) check_xdmf_names(cfg.output, XdmfOptions{});  // refused before the run file exists
     const BackendKind kind = choose_backend(cfg.backend);
+    const AnalysisOptions* analysis = cfg.analyze ? &aopt : nullptr;
+    // The sidecar a resume may write again: its own run's, not one beside a copy at -o.
+    const bool own_sidecar = !resume.empty() && (o.continue_from.empty() || resume == o.continue_from);
     return cfg.precision == Precision::float32
-               ? run_on<float>(cfg, kind, o.quiet, resume, o.analyze ? &aopt : nullptr, o.xdmf, std::move(lock), continued.get())
-               : run_on<double>(cfg, kind, o.quiet, resume, o.analyze ? &aopt : nullptr, o.xdmf, std::move(lock), continued.get());
+               ? run_on<float>(cfg, kind, o.quiet, resume, analysis, cfg.xdmf, own_sidecar, std::move(lock), continued.get())
+               : run_on<double>(cfg, kind, o.quiet, resume, analysis, cfg.xdmf, own_sidecar, std::move(lock), continued.get());
 }
 
 }  // namespace

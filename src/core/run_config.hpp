@@ -62,6 +62,12 @@ struct RunConfig {
     // of ~60 fused steps on the development machine (results/bench/snapshots.md).
     int compress = 0;
     std::string command_line;     // provenance
+    // What the run writes beside its states, recorded in /parameters so that
+    // --resume and --continue-from go on writing it: --analyze (and its
+    // --sk-storage) and --xdmf.
+    bool analyze = false;
+    std::string sk_storage = "auto";
+    bool xdmf = false;
 
     double snapshot_interval() const {
         return numerics.snapshot_every > 0 ? numerics.snapshot_every : numerics.t_end / 10;

@@ -147,6 +147,10 @@ void write_run_parameters(hid_t file, const RunConfig& cfg, const std::string& b
     h5::Id p = h5::create_group(file, "/parameters");
     write_params(p, run_parameters(), cfg);
     h5::set_attr(p, "backend", backend_used);  // provenance, not a parameter
+    // What a resume must go on writing (not physics: no option of --config).
+    h5::set_attr(p, "analyze", std::int64_t(cfg.analyze));
+    if (cfg.analyze) h5::set_attr(p, "sk_storage", cfg.sk_storage);
+    h5::set_attr(p, "xdmf", std::int64_t(cfg.xdmf));
 }
 
 RunConfig read_run_config(hid_t file, const std::string& path) {
@@ -160,6 +164,10 @@ RunConfig read_run_config(hid_t file, const std::string& path) {
         refuse(src, find_param(run_parameters(), "sizes"),
                "has " + std::to_string(sizes.size()) + " sides but dim is " + std::to_string(c.lattice.dim));
     validate(c, src);
+    // (absent in files written before they were recorded: neither)
+    c.analyze = h5::has_attr(p, "analyze") && h5::attr_int(p, "analyze") == 1;
+    if (c.analyze && h5::has_attr(p, "sk_storage")) c.sk_storage = h5::attr_string(p, "sk_storage");
+    c.xdmf = h5::has_attr(p, "xdmf") && h5::attr_int(p, "xdmf") == 1;
     c.output = path;
     return c;
 }

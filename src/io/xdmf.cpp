@@ -378,18 +378,10 @@ const std::string& XdmfExport::fields_path() const { return impl_->fields; }
 bool XdmfExport::has_psi() const { return impl_->has_psi; }
 std::size_t XdmfExport::states() const { return impl_->states.size(); }
 
-std::size_t export_xdmf(const std::string& run_file, const XdmfOptions& o, std::string* xdmf_path,
-                        std::string* fields_path, bool* has_psi) {
-    const RunConfig cfg = read_run_config(run_file);
-    h5::Id in = open_xyzmf(run_file, false);
+std::size_t add_stored_states(XdmfExport& x, hid_t in, const std::string& run_file, bool with_final) {
     std::vector<std::string> groups;
     for (std::int64_t i : snapshot_indices(in)) groups.push_back(snapshot_group(i));
-    if (is_complete(in, "/final")) groups.push_back("/final");
-    if (groups.empty()) throw Error(run_file + ": holds no state to export (no snapshots, no /final)", exit_code::io);
-    XdmfOptions all_or_nothing = o;
-    all_or_nothing.stream = false;
-    throw_if_interrupted("before the export; nothing written");
-    XdmfExport x(run_file, cfg, all_or_nothing);
+    if (with_final && is_complete(in, "/final")) groups.push_back("/final");
     for (const std::string& g : groups) {
         throw_if_interrupted("before the export of " + g + "; nothing written");
         const StoredState st = read_state_group(in, run_file, g);
@@ -398,6 +390,20 @@ std::size_t export_xdmf(const std::string& run_file, const XdmfOptions& o, std::
         if (h5::exists(in, g + "/analysis") && h5::exists(in, v)) points = std::int64_t(h5::dataset_dims(in, v).at(0));
         x.add_state(g, st.t, st.spins, points);
     }
+    return groups.size();
+}
+
+std::size_t export_xdmf(const std::string& run_file, const XdmfOptions& o, std::string* xdmf_path,
+                        std::string* fields_path, bool* has_psi) {
+    const RunConfig cfg = read_run_config(run_file);
+    h5::Id in = open_xyzmf(run_file, false);
+    if (snapshot_indices(in).empty() && !is_complete(in, "/final"))
+        throw Error(run_file + ": holds no state to export (no snapshots, no /final)", exit_code::io);
+    XdmfOptions all_or_nothing = o;
+    all_or_nothing.stream = false;
+    throw_if_interrupted("before the export; nothing written");
+    XdmfExport x(run_file, cfg, all_or_nothing);
+    add_stored_states(x, in, run_file, true);
     throw_if_interrupted("before the sidecar was complete; nothing written");
     x.finish();
     if (xdmf_path) *xdmf_path = x.xdmf_path();

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "hdf5.hpp"
 #include "host_state.hpp"
 #include "run_config.hpp"
 
@@ -88,6 +89,11 @@ private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
+
+// Adds every complete snapshot of an open run file to x, in order, and its
+// complete /final if with_final (the vortex points from each state's stored
+// analysis). Returns the number of states added.
+std::size_t add_stored_states(XdmfExport& x, hid_t in, const std::string& run_file, bool with_final);
 
 // Exports every complete snapshot and the final state of a run file (the final
 // state replaces a snapshot at the same time). Returns the number of states.

@@ -138,6 +138,51 @@ def test_a_callback_that_raises_stops_the_run_and_keeps_its_file(tmp_path):
     assert np.array_equal(resumed.final.spins, whole.final.spins)
 
 
+def test_a_resumed_analysed_run_goes_on_analysing_and_exporting(tmp_path):
+    """--analyze and --xdmf are recorded in the file: --resume and --continue-from go
+    on writing them (they were silently dropped), and the file and its sidecar end as
+    an uninterrupted run's."""
+    opts = dict(size=32, Jx=1.0, Jy=-1.0, Jz=0.0, snapshot_every=2, steady_tol=0, analyze=True, xdmf=True)
+    whole, cut = tmp_path / "whole.h5", tmp_path / "cut.h5"
+    xyzmf.run(whole, t_end=40, **opts, as_xarray=False)
+
+    def stop(report):
+        if not report["last"]:
+            raise RuntimeError("enough")
+
+    with pytest.raises(RuntimeError, match="enough"):
+        xyzmf.run(cut, t_end=20, **opts, progress=stop)
+    with h5py.File(cut, "r") as f:
+        assert f["parameters"].attrs["analyze"] == 1 and f["parameters"].attrs["xdmf"] == 1
+        assert len(f["snapshots"]) < 11, "stopped before its end"
+    xyzmf.run(resume=cut, as_xarray=False)
+    xyzmf.run(continue_from=cut, t_end=40, as_xarray=False)
+    with h5py.File(whole, "r") as a, h5py.File(cut, "r") as b:
+        assert sorted(a["snapshots"]) == sorted(b["snapshots"])
+        assert all("analysis" in b["snapshots"][k] for k in b["snapshots"]) and "analysis" in b["final"]
+        for column in a["analysis/coarsening"]:
+            np.testing.assert_array_equal(a["analysis/coarsening"][column][()], b["analysis/coarsening"][column][()],
+                                          err_msg=column)
+        for k in [f"snapshots/{k}" for k in a["snapshots"]] + ["final"]:
+            stored = []
+            a[k].visititems(lambda name, obj: stored.append(name) if isinstance(obj, h5py.Dataset) else None)
+            assert any(name.startswith("analysis/") for name in stored)
+            for name in stored:
+                np.testing.assert_array_equal(a[k][name][()], b[k][name][()], err_msg=f"{k}/{name}")
+    sidecar = (tmp_path / "cut.xdmf").read_text().replace("cut.", "whole.")
+    assert sidecar == (tmp_path / "whole.xdmf").read_text()
+    with h5py.File(tmp_path / "whole.fields.h5", "r") as a, h5py.File(tmp_path / "cut.fields.h5", "r") as b:
+        fields, others = [], []
+        a.visititems(lambda name, obj: fields.append(name) if isinstance(obj, h5py.Dataset) else None)
+        b.visititems(lambda name, obj: others.append(name) if isinstance(obj, h5py.Dataset) else None)
+        assert fields == others and fields
+        for name in fields:
+            np.testing.assert_array_equal(a[name][()], b[name][()], err_msg=name)
+    # What the file was not written with cannot be added by a resume.
+    with pytest.raises(xyzmf.UsageError, match=r"sk_storage radial: a resumed run keeps its file.s \(auto\)"):
+        xyzmf.run(continue_from=cut, t_end=50, sk_storage="radial")
+
+
 def test_the_gil_is_released_while_a_run_steps():
     # The run steps in a worker thread. The main thread waits for its first progress
     # report, then sets a flag on which the next report stops the run. With the
