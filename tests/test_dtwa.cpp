@@ -55,6 +55,19 @@ DtwaRun run(const DtwaConfig& c, const std::string& backend = "cpu", const std::
     return run_dtwa(req, hooks);
 }
 
+// The exact density matrix's <s_z>(t) and correlations on a ring from all down.
+ExactResults exact_ring_series(int N, const Couplings& J, double t_end, double sample_dt) {
+    QuantumConfig q;
+    q.lattice = box(1, N);
+    q.couplings = J;
+    q.method = "exact";
+    q.series = true;
+    q.init = "down";
+    q.t_end = t_end;
+    q.sample_dt = sample_dt;
+    return exact_series(q);
+}
+
 double at(const DtwaSummary& s, std::size_t record, int k) { return s.mean[record * kDtwaScalars + std::size_t(k)]; }
 double err(const DtwaSummary& s, std::size_t record, int k) { return s.err[record * kDtwaScalars + std::size_t(k)]; }
 
@@ -245,15 +258,7 @@ TEST(Dtwa, RingsAgreeWithTheExactDensityMatrixToTheOrderTheMethodGuarantees) {
         const DtwaConfig c = dtwa_config(box(1, 6), J, "down", 4000, 0.05, 0.0125, 0.0025);
         const DtwaRun r = run(c);
         const DtwaSummary s = summarize(r.config, r.results);
-        QuantumConfig q;
-        q.lattice = box(1, 6);
-        q.couplings = J;
-        q.method = "exact";
-        q.series = true;
-        q.init = "down";
-        q.t_end = 0.05;
-        q.sample_dt = 0.0125;
-        const ExactResults ex = exact_series(q);
+        const ExactResults ex = exact_ring_series(6, J, 0.05, 0.0125);
         ASSERT_EQ(ex.t.size(), r.results.t.size());
         const std::size_t nr = std::size_t(r.results.correlation_lengths);
         for (std::size_t k = 1; k < ex.t.size(); ++k) {
@@ -316,16 +321,9 @@ TEST(Dtwa, AllInitialSamplesGiveTheGuaranteedShortTimeOrder) {
             }
         return out;
     };
-    QuantumConfig q;
-    q.lattice = box(1, N);
-    q.couplings = J;
-    q.couplings.gamma = 1e-300;  // unitary to roundoff (the exact method refuses gamma = 0: no unique steady state)
-    q.method = "exact";
-    q.series = true;
-    q.init = "down";
-    q.t_end = 0.02;
-    q.sample_dt = 0.01;
-    const ExactResults ex = exact_series(q);
+    Couplings unitary = J;
+    unitary.gamma = 1e-300;  // unitary to roundoff (the exact method refuses gamma = 0: no unique steady state)
+    const ExactResults ex = exact_ring_series(N, unitary, 0.02, 0.01);
     ASSERT_EQ(ex.t.size(), 3u);
     const Averages w[2] = {enumerate(0.01), enumerate(0.02)};
     auto ratio = [&](auto error) {
