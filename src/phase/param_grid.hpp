@@ -13,7 +13,13 @@ struct GridAxis {
     std::string name;  // Jx, Jy, Jz or gamma_phi
     double lo = 0, hi = 0;
     int n = 1;
-    double value(int i) const { return n == 1 ? lo : lo + (hi - lo) * double(i) / double(n - 1); }
+    // Weighted so that a grid symmetric about 0 is exactly so (value(n-1-i) = -value(i)),
+    // as the staggered map (Jx, Jy) -> (-Jx, -Jy) needs; both ends exact.
+    double value(int i) const {
+        if (n == 1 || i == 0) return lo;
+        if (i == n - 1) return hi;
+        return (lo * double(n - 1 - i) + hi * double(i)) / double(n - 1);
+    }
     std::vector<double> values() const;
 };
 

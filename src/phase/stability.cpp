@@ -76,7 +76,8 @@ StabilityPoint StabilityMap::at(const Couplings& c) const {
     const double g0 = growth_rate(c, 1.0), gpi = growth_rate(c, -1.0);
     const bool tie = std::abs(std::abs(p.u) - 1) < 1e-12 && has_pi &&
                      std::abs(g0 - gpi) <= 1e-12 * std::max(1.0, std::abs(g0));
-    if (!(p.growth > 0)) p.phase = "PM";
+    // A mode of growth 0 up to roundoff (a grid point on the boundary itself) is marginal: PM.
+    if (!(p.growth > 1e-12)) p.phase = "PM";
     else if (sxy) p.phase = "sXY";  // k = 0 and k = pi grow equally (physics.md section 5)
     else if (tie) p.phase = "FM/AFM";  // first-order line: k = 0 and k = pi grow equally (physics.md 3.3)
     else if (p.u >= 1 - 1e-12) p.phase = "FM";
