@@ -416,6 +416,15 @@ TEST(IoUnits, EveryDatasetOfEveryFileSaysItsUnitAndAxes) {
         EXPECT_TRUE(seen.bad.empty()) << cmd << ": " << (seen.bad.empty() ? "" : seen.bad.front());
         EXPECT_GT(seen.datasets, 3) << cmd;
         EXPECT_TRUE(seen.units) << cmd << ": no parameter_units with Jx in gamma";
+        // ... and what computed it, as --threads says (run: /parameters backend; sweep,
+        // quantum, dtwa: the root's; stability and gaussian maps are closed forms).
+        if (cmd.rfind("stability", 0) != 0 && cmd.rfind("gaussian", 0) != 0) {
+            const bool run = cmd.rfind("run", 0) == 0;
+            const std::string b = run                         ? h5::attr_string(h5::open_group(f, "/parameters"), "backend")
+                                  : h5::has_attr(f, "backend") ? h5::attr_string(f, "backend")
+                                                               : "";
+            EXPECT_EQ(b.rfind("cpu (OpenMP, ", 0), 0u) << cmd << ": backend '" << b << "'";
+        }
     }
 }
 

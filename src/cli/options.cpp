@@ -10,7 +10,7 @@ namespace xyzmf::cli {
 
 std::vector<CLI::Option*> add_couplings(CLI::App* sub, Couplings& c, const std::string& where) {
     const char* what[] = {"Coupling Jx", "Coupling Jy", "Coupling Jz",
-                          "Decay rate to |down> (sets the units, normally 1)", "Dephasing rate gamma_phi"};
+                          "Decay rate to |down>; every rate and time is in the unit the files call gamma and 1/gamma, which is this rate only at its default 1 (--gamma 2 decays twice as fast on the same clock)", "Dephasing rate gamma_phi"};
     double* value[] = {&c.Jx, &c.Jy, &c.Jz, &c.gamma, &c.gamma_phi};
     std::vector<CLI::Option*> out;
     const ParamTable<Couplings>& table = couplings_parameters();

@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "backend_select.hpp"
 #include "cli.hpp"
 #include "json_number.hpp"
 #include "options.hpp"
@@ -197,6 +198,8 @@ int execute_exact(const QuantumOptions& o, const QuantumConfig& cfg, const std::
     throw_if_interrupted(o.out.empty() ? "" : "; nothing written");
     if (file) {
         write_provenance(file->handle(), command_line, "quantum exact");
+        record_backend(file->handle(), make_backend<double>(BackendKind::cpu)->description() +
+                                           (gap_on_gpu ? "; the gap's products on cuda" : ""));
         create_quantum_group(file->handle(), cfg);
         write_exact_results(file->handle(), cfg, r);
         h5::set_attr(file->handle(), "status", std::string("finished"));

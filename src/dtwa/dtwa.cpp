@@ -475,6 +475,7 @@ void run_batches(const DtwaConfig& c, BackendKind kind, DtwaRun& out, ResumableF
     if (todo.empty()) return;
     auto be = make_backend<Real>(kind);
     out.backend = be->description();
+    if (file.is_open()) record_backend(file.handle(), out.backend);
     ProgressLine line(hooks.quiet);
     const auto t0 = std::chrono::steady_clock::now();
     int batches = 0;

@@ -40,6 +40,8 @@ void write_provenance(hid_t file, const std::string& command_line, const std::st
     h5::set_attr(file, "content", content);
 }
 
+void record_backend(hid_t file, const std::string& description) { h5::set_attr(file, "backend", description); }
+
 std::vector<hsize_t> spin_dims(const Lattice& lat) {
     std::vector<hsize_t> d;
     for (int a = lat.dim - 1; a >= 0; --a) d.push_back(hsize_t(lat.L[a]));

@@ -61,6 +61,9 @@ std::string utc_timestamp();
 // xyzmf_version, git_revision, command_line, created, and `content`
 // ("run", "analysis", "stability map", "sweep").
 void write_provenance(hid_t file, const std::string& command_line, const std::string& content);
+// The root attribute `backend` of a sweep, quantum or dtwa file: what computed it
+// (e.g. "cpu (OpenMP, 2 threads)"), the latest session's where a resume used another.
+void record_backend(hid_t file, const std::string& description);
 
 // Spins dataset shape: sizes reversed plus the component axis, e.g. (Ly, Lx, 3).
 std::vector<hsize_t> spin_dims(const Lattice& lat);

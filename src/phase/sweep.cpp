@@ -155,6 +155,7 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
         res.predicted_period[p] = s.period;
     }
     try {
+        record_backend(file.handle(), make_backend<float>(kind)->description());
         file.set_status("running");
         write_sweep_results(file.handle(), file.path, res);
         // Into place at once (a killed sweep resumes from it), unless it

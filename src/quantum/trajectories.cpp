@@ -410,6 +410,7 @@ TrajectoryRun run_trajectories(QuantumRunRequest req, const TrajectoryHooks& hoo
     }
     if (file.is_open()) {
         try {
+            if (be) record_backend(file.handle(), out.backend);
             file.set_status("running");
             write_trajectory_results(file.handle(), file.path, c, res);
             if (file.created && !file.created->replaces()) file.created->commit();
