@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "helpers.hpp"
+#include "hdf5.hpp"
 #include "xyzmf/error.hpp"
 #include "schema.hpp"
 
@@ -92,6 +93,37 @@ TEST(Validation, ResumeRefusesNewPhysicsAndFinishedRuns) {
     const CommandResult b = run_xyzmf("run --resume " + out);
     EXPECT_NE(b.exit_code, 0);
     EXPECT_NE(b.stderr_text.find("already finished"), std::string::npos) << b.stderr_text;
+}
+
+// Words and files the program cannot use are named in one line with their exit code,
+// and no advice points to a command that cannot help (found by a new-user audit).
+TEST(Validation, UnknownCommandsForeignFilesAndRepeatedShardsAreNamed) {
+    ScratchDir dir;
+    const std::string run = dir.file("r.h5"), foreign = dir.file("foreign.h5"), missing = dir.file("missing.h5");
+    ASSERT_EQ(run_xyzmf("run -q --backend cpu --size 4 --t-end 0.1 -o " + run).exit_code, 0);
+    { h5::Id f = h5::create_file(foreign); }  // an HDF5 file with nothing of xyzmf's
+    const std::string sweep = dir.file("s.h5");
+    ASSERT_EQ(run_xyzmf("sweep -q --backend cpu --x Jx:0:1:2 --y Jy:0:1:2 --size 4 --t-end 1 -o " + sweep).exit_code, 0);
+    struct Case { std::string args, expect, absent; int code; };
+    const Case cases[] = {
+        {"rn --size 4", "'rn' is not a command (did you mean run?); the commands: run, analyze", "", 2},
+        {"bogus", "'bogus' is not a command; the commands:", "", 2},
+        {"run --resume " + missing, missing + ": cannot be resumed: no such file", "repair", 3},
+        {"run --resume " + foreign, foreign + ": cannot be resumed: not an xyzmf file", "repair", 3},
+        {"run --resume " + sweep, sweep + ": cannot be resumed: an xyzmf sweep file, not a run file", "repair", 3},
+        {"repair " + foreign + " -o " + dir.file("rep.h5"), "not an xyzmf file (no schema", "salvaged", 3},
+        {"merge -o " + dir.file("m.h5") + " " + sweep + " " + sweep, sweep + " is given twice", "", 2},
+        {"run --config " + dir.file("missing.toml"), "--config " + dir.file("missing.toml") + ": no such file", "", 3},
+    };
+    for (const Case& c : cases) {
+        const CommandResult r = run_xyzmf(c.args);
+        EXPECT_EQ(r.exit_code, c.code) << c.args << " -> " << r.stderr_text;
+        EXPECT_NE(r.stderr_text.find(c.expect), std::string::npos) << c.args << " -> " << r.stderr_text;
+        if (!c.absent.empty()) EXPECT_EQ(r.stderr_text.find(c.absent), std::string::npos) << c.args << " -> " << r.stderr_text;
+        EXPECT_EQ(std::count(r.stderr_text.begin(), r.stderr_text.end(), '\n'), 1) << r.stderr_text;
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir.file("rep.h5")));
+    EXPECT_FALSE(std::filesystem::exists(dir.file("m.h5")));
 }
 
 TEST(Validation, CudaRequestWithoutADeviceIsAClearError) {

@@ -85,14 +85,14 @@ std::vector<std::string> expand_config_file(std::vector<std::string> args, const
                           exit_code::usage);
     const std::string where = "--config " + path + ": ";
     struct stat st;
-    if (::stat(path.c_str(), &st) != 0) throw Error(where + "no such file", exit_code::usage);
-    if (!S_ISREG(st.st_mode)) throw Error(where + "not a regular file", exit_code::usage);
+    if (::stat(path.c_str(), &st) != 0) throw Error(where + "no such file", exit_code::io);
+    if (!S_ISREG(st.st_mode)) throw Error(where + "not a regular file", exit_code::io);
     if (st.st_size > kMaxConfigBytes)
         throw Error(where + std::to_string((long long)st.st_size) + " bytes; a config file holds at most " +
                         std::to_string(kMaxConfigBytes) + " bytes of options",
                     exit_code::usage);
     std::ifstream in(path, std::ios::binary);
-    if (!in.good()) throw Error(where + "cannot be read", exit_code::usage);
+    if (!in.good()) throw Error(where + "cannot be read", exit_code::io);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (text.size() > std::size_t(kMaxConfigBytes)) throw Error(where + "grew past 1 MiB while it was read", exit_code::usage);
     if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);  // a UTF-8 byte-order mark (some editors write one)

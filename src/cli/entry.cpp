@@ -156,6 +156,23 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
                 throw xyzmf::Error(i > 0 ? args[i - 1] + ": an empty value is not a value"
                                          : "an empty argument is not a command",
                                    xyzmf::exit_code::usage);
+        // A first word that is no command (nor an option of the program's own)
+        // is named, with the nearest command: CLI11 says only that one is required.
+        if (!args.empty() && args[0][0] != '-') {
+            std::string names, best;
+            std::size_t best_d = 3, known = 0;
+            for (const auto& c : commands) {
+                const std::string n = c.app->get_name();
+                names += (names.empty() ? "" : ", ") + n;
+                known += n == args[0];
+                const std::size_t d = edit_distance(n, args[0]);
+                if (d < best_d) best_d = d, best = n;
+            }
+            if (!known)
+                throw xyzmf::Error("'" + args[0] + "' is not a command" + (best.empty() ? "" : " (did you mean " + best + "?)") +
+                                       "; the commands: " + names,
+                                   xyzmf::exit_code::usage);
+        }
         args = xyzmf::cli::expand_config_file(std::move(args), app);
         std::reverse(args.begin(), args.end());  // CLI11 takes a vector back to front
         app.parse(args);

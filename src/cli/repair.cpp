@@ -45,6 +45,8 @@ int execute(const RepairOptions& o) {
         out = OutputLock::resolve(o.out);
     }
     const std::optional<JournalContents> j = journal_of(o.file);
+    if (const std::string what = not_a_run_file(o.file); !what.empty())
+        throw Error(o.file + ": " + what + ": nothing to repair (xyzmf repair mends run files)", exit_code::io);
     std::string why;
     if (o.out.empty() && run_file_sound(o.file, j ? &*j : nullptr, &why)) {
         if (!o.quiet) std::printf("repair: %s reads completely; nothing to repair\n", o.file.c_str());

@@ -1,5 +1,6 @@
 // `xyzmf run`: options -> RunConfig -> validation -> memory check -> initial
 // state -> backend -> Simulation + RunOutput, with a progress line on a TTY.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -53,6 +54,11 @@ struct RunOptions {
 // before it is continued; without a journal, a damaged file is refused with
 // the way to recover what it still holds.
 void repair_for_resume(const std::string& path, bool quiet) {
+    // (no advice to repair what repair cannot mend)
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) throw Error(path + ": cannot be resumed: no such file", exit_code::io);
+    if (const std::string what = not_a_run_file(path); !what.empty())
+        throw Error(path + ": cannot be resumed: " + what, exit_code::io);
     const std::optional<JournalContents> j = journal_of(path);
     std::string why;
     if (run_file_sound(path, j ? &*j : nullptr, &why)) return;

@@ -358,6 +358,23 @@ RepairReport rebuild_from_journal(const std::string& path, const JournalContents
     return r;
 }
 
+std::string not_a_run_file(const std::string& path) {
+    Quiet quiet;
+    if (H5Fis_hdf5(path.c_str()) <= 0) return "";  // (a damaged superblock: the journal may help)
+    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return "";
+    h5::Id file(f, H5Fclose, "open " + path);
+    try {
+        if (H5Aexists(file, "schema") == 0) return "not an xyzmf file (no schema = \"xyzmf\" attribute)";
+        if (attr_is_string(file, "schema") && h5::attr_string(file, "schema") != kSchemaName)
+            return "not an xyzmf file (schema = \"" + h5::attr_string(file, "schema") + "\")";
+        if (attr_is_string(file, "content") && h5::attr_string(file, "content") != "run")
+            return "an xyzmf " + h5::attr_string(file, "content") + " file, not a run file";
+    } catch (const Error&) {
+    }
+    return "";
+}
+
 RepairReport salvage(const std::string& path, const std::string& out) {
     RepairReport r;
     Quiet quiet;

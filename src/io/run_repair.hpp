@@ -41,6 +41,11 @@ RepairReport rebuild_from_journal(const std::string& path, const JournalContents
 // what does not read is listed in the report. The caller holds the lock.
 RepairReport salvage(const std::string& path, const std::string& out);
 
+// Why a file that exists and opens is no run file of xyzmf (its root holds no
+// schema = "xyzmf", or says it holds something else): nothing to repair or
+// resume in it. Empty when it may be one (damaged files included).
+std::string not_a_run_file(const std::string& path);
+
 // The image of a run file that holds src's root attributes and /parameters and
 // empty /timeseries tables and /snapshots group: a journal's base.
 std::vector<unsigned char> run_base_image(hid_t src);

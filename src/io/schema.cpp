@@ -21,8 +21,6 @@ namespace {
 [[maybe_unused]] const bool units_attached = (h5::on_dataset_created(describe_dataset), true);
 }  // namespace
 
-bool attr_is_string(hid_t obj, const std::string& name);
-
 std::string utc_timestamp() {
     std::time_t t = std::time(nullptr);
     char buf[32];

@@ -275,6 +275,10 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
 void merge_sweeps(const std::vector<std::string>& shards, const std::string& output, bool overwrite,
                   const std::string& command_line) {
     if (shards.empty()) throw Error("merge: no input files", exit_code::usage);
+    for (std::size_t s = 0; s < shards.size(); ++s)
+        for (std::size_t t = 0; t < s; ++t)
+            if (OutputLock::resolve(shards[s]) == OutputLock::resolve(shards[t]))
+                throw Error("merge: " + shards[s] + " is given twice", exit_code::usage);
     SweepConfig base;
     SweepResults merged = read_sweep(shards[0], base);
     for (std::size_t s = 1; s < shards.size(); ++s) {
@@ -283,7 +287,7 @@ void merge_sweeps(const std::vector<std::string>& shards, const std::string& out
         const SweepResults r = read_sweep(shards[s], c);
         const std::string diff = first_difference(sweep_parameters(), base, c);
         if (!diff.empty())
-            throw Error("merge: " + shards[s] + " is a different sweep than " + shards[0] + " (" + diff + ")",
+            throw Error("merge: " + shards[0] + " and " + shards[s] + " are different sweeps (" + diff + ", in that order)",
                         exit_code::io);
         for (int p = 0; p < base.grid.points(); ++p) {
             if (r.batch[std::size_t(p)] < 0) continue;
