@@ -246,32 +246,42 @@ mpi 2 sweep --resume mapk.h5 -q >/dev/null || fail "sweep --resume on 2 ranks ex
 maps_equal map1.h5 mapk.h5 "sweep interrupted on 2 ranks and resumed"
 echo "mpi_run_test: sweep over 3 ranks = serial map; interrupted on 2 (mpirun exit $rc) and resumed, = serial map"
 
-# Kill rank 1 of 2 once the file holds two complete snapshots.
+# Kill rank 1 of 2 once the file holds two complete snapshots. The watcher starts first
+# and kills the rank itself (Python's start-up and a pgrep after it could outlast the
+# run on a fast machine).
 K=(--size 128 --t-end 20 --snapshot-every 0.5 --steady-tol 0 --Jx 0.9 --Jy 1.1 --Jz 1 --seed 7 -q)
 "$X" run "${K[@]}" -o whole.h5
-mpi 2 run "${K[@]}" -o killed.h5 2>killed.txt &
-job=$!
-/usr/bin/python3 - <<'PY' || fail "no second snapshot in killed.h5 within 120 s"
-import time, h5py, os
+/usr/bin/python3 - <<'PY' &
+import os, signal, time, h5py
+open("watching-kill", "w").close()
 t0 = time.monotonic()
 while time.monotonic() - t0 < 120:
     try:
         with h5py.File("killed.h5", "r") as f:
             done = [k for k in f["snapshots"] if f["snapshots"][k].attrs.get("complete", 0) == 1]
-            if len(done) >= 2:
-                raise SystemExit(0)
     except (OSError, KeyError):
-        pass
+        done = []
+    if len(done) >= 2:
+        for p in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                env = open(f"/proc/{p}/environ", "rb").read().split(b"\0")
+                cmd = open(f"/proc/{p}/cmdline", "rb").read()
+            except OSError:
+                continue
+            if b"OMPI_COMM_WORLD_RANK=1" in env and b"killed.h5" in cmd:
+                os.kill(int(p), signal.SIGKILL)
+                raise SystemExit(0)
+        raise SystemExit(2)
     time.sleep(0.01)
 raise SystemExit(1)
 PY
-victim=""
-for p in $(pgrep -f "$X run"); do
-    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=1 &&
-        tr '\0' ' ' <"/proc/$p/cmdline" | grep -q killed.h5; then victim=$p; fi
-done
-[[ -n $victim ]] || fail "rank 1 not found (the run ended before it could be killed?)"
-kill -9 "$victim"
+watcher=$!
+until [[ -e watching-kill ]]; do kill -0 $watcher 2>/dev/null || fail "the watcher ended early"; sleep 0.01; done
+mpi 2 run "${K[@]}" -o killed.h5 2>killed.txt &
+job=$!
+wrc=0; wait $watcher || wrc=$?
+[[ $wrc != 1 ]] || fail "no second snapshot in killed.h5 within 120 s"
+[[ $wrc != 2 ]] || fail "rank 1 not found (the run ended before it could be killed?)"
 rc=0; wait $job || rc=$?
 [[ $rc != 0 ]] || fail "mpirun exited 0 after a rank was killed"
 ! pgrep -f "killed.h5" >/dev/null || fail "ranks still running after rank 1 was killed"

@@ -183,6 +183,10 @@ def main():
     finally:
         if not a.keep:
             shutil.rmtree(work, ignore_errors=True)
+    # A README whose examples the parser no longer finds would pass with nothing compared
+    # (16 commands and 307 numbers on 2026-12-07): a floor under both.
+    if ran < 12 or compared < 200:
+        failures.append(f"only {ran} commands run and {compared} numbers compared: README's examples were not found")
     for s in skipped:
         print(f"readme_examples: not run (over a minute): {s}")
     for f in failures:

@@ -373,16 +373,23 @@ TEST(Dtwa, VorticesAreCountedWherePsiIsDefined) {
 }
 
 TEST(Dtwa, SameSeedGivesTheSameResultsOnAnyThreadCountAndBatchSize) {
+    // Batches of 8 lattices of 64^2 (32768 sites, where the passes go parallel).
+    DtwaConfig big = dtwa_config(box(2, 64, 64), {4, 2, 1, 1, 0.1}, "down", 16, 0.2, 0.1, 0.02);
+    big.batch = 8;
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    const DtwaRun one = run(big);
+    for (int n : {2, 3}) {
+        omp_set_num_threads(n);
+        const DtwaRun b = run(big);
+        EXPECT_EQ(b.results.scalar_sum, one.results.scalar_sum) << n << " threads";
+        EXPECT_EQ(b.results.corr_sum, one.results.corr_sum) << n << " threads";
+        EXPECT_EQ(b.results.sk_sum, one.results.sk_sum) << n << " threads";
+    }
+    omp_set_num_threads(threads);
     DtwaConfig c = dtwa_config(box(2, 10, 6), {4, 2, 1, 1, 0.1}, "down", 12, 1, 0.25, 0.02);
     c.batch = 4;
     const DtwaRun a = run(c);
-    const int threads = omp_get_max_threads();
-    omp_set_num_threads(1);
-    const DtwaRun b = run(c);
-    omp_set_num_threads(threads);
-    EXPECT_EQ(a.results.scalar_sum, b.results.scalar_sum);
-    EXPECT_EQ(a.results.corr_sum, b.results.corr_sum);
-    EXPECT_EQ(a.results.sk_sum, b.results.sk_sum);
     // Other batches group the same trajectories differently: only the order of the sums changes.
     c.batch = 5;
     const DtwaSummary s5 = summarize(c, run(c).results), s4 = summarize(c, a.results);
