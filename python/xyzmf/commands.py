@@ -165,9 +165,13 @@ def _file_command(command, output, progress, as_xarray, has_quiet, options, afte
         _call(_arguments(command, [], {**opts, "output": out.path}), progress, capture=not has_quiet)
         if after is not None:
             after(out.path)
-    except BaseException:
+    except BaseException as e:
         if out.temporary:
             shutil.rmtree(out.dir, ignore_errors=True)
+            # The message may say what the file keeps: it is gone with its folder.
+            if e.args and isinstance(e.args[0], str) and out.path in e.args[0]:
+                e.args = (e.args[0].replace(out.path, "a temporary file, now removed (give the call an output path "
+                                                      "to keep it)"),) + e.args[1:]
         raise
     return out.result(as_xarray)
 

@@ -304,6 +304,19 @@ def test_dtwa_gives_the_programs_numbers_with_time_as_a_coordinate(tmp_path):
     assert str(e.value).startswith("init:") and e.value.exit_code == 2
 
 
+def test_a_blow_up_is_an_arithmetic_error_that_names_no_removed_file(tmp_path):
+    """Exit 4 is BlowUpError; a call without an output path says its temporary file is
+    gone instead of naming where it was (it named a removed folder)."""
+    with pytest.raises(xyzmf.BlowUpError) as e:
+        xyzmf.run(size=8, Jx=1e5, Jy=-1e5, t_end=1)
+    assert isinstance(e.value, ArithmeticError) and e.value.exit_code == 4
+    assert "kept in a temporary file, now removed (give the call an output path to keep it)" in str(e.value)
+    assert "/xyzmf-" not in str(e.value)
+    with pytest.raises(xyzmf.BlowUpError, match=f"kept in {tmp_path / 'b.h5'}"):
+        xyzmf.run(tmp_path / "b.h5", size=8, Jx=1e5, Jy=-1e5, t_end=1)
+    assert (tmp_path / "b.h5").exists()
+
+
 def test_paths_may_be_bytes_or_path_like(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     xyzmf.run(b"o.h5", size=4, t_end=0.1)
