@@ -27,7 +27,7 @@ import tempfile
 
 import numpy as np
 
-from .errors import Error, from_program, python_words  # noqa: F401  (Error: xyzmf.commands.Error as before)
+from .errors import Error, OptionError, UsageError, from_program, python_words  # noqa: F401  (Error: xyzmf.commands.Error as before)
 from .files import load
 
 __all__ = ["Error", "run", "analyze", "stability", "gaussian", "quantum", "dtwa", "sweep", "merge", "export", "help", "help_text"]
@@ -150,7 +150,7 @@ def _file_command(command, output, progress, as_xarray, has_quiet, options, afte
         opts.setdefault("quiet", True)
     if opts.get("resume") is not None:  # the file resumed is the output, and names every parameter
         if output is not None:
-            raise TypeError(f"{command}(resume=PATH) continues PATH itself: give no output file")
+            raise OptionError(f"{command}(resume=PATH) continues PATH itself: give no output file")
         _call(_arguments(command, [], opts), progress, capture=not has_quiet)
         return load(opts["resume"], as_xarray=as_xarray)
     if opts.get("continue_from") is not None:  # carried on in place, or in a copy at output
@@ -213,24 +213,24 @@ class _StateFile:
         try:
             s = np.asarray(values)
         except Exception as e:
-            raise TypeError(f"run(init=...): a spec string or an array of Bloch vectors, not {type(state).__name__}") from e
+            raise OptionError(f"run(init=...): a spec string or an array of Bloch vectors, not {type(state).__name__}") from e
         if s.dtype.kind not in "fiu" or s.ndim not in (2, 3, 4) or s.shape[-1] != 3:
-            raise ValueError(f"run(init=...): an array of shape (Lx, 3), (Ly, Lx, 3) or (Lz, Ly, Lx, 3) "
+            raise UsageError(f"run(init=...): an array of shape (Lx, 3), (Ly, Lx, 3) or (Lz, Ly, Lx, 3) "
                              f"of real numbers, not {s.shape} of {s.dtype}")
         s = s.astype(np.float64)
         if not np.all(np.isfinite(s)):
-            raise ValueError("run(init=...): the array holds NaN or infinite values")
+            raise UsageError("run(init=...): the array holds NaN or infinite values")
         worst = float(np.sqrt(np.max(np.sum(s * s, axis=-1))))
         if worst > 1 + 1e-12:
-            raise ValueError(f"run(init=...): |s| reaches {worst:.6g}; Bloch vectors have |s| <= 1")
+            raise UsageError(f"run(init=...): |s| reaches {worst:.6g}; Bloch vectors have |s| <= 1")
         dim, sides = s.ndim - 1, s.shape[:-1][::-1]  # (Lx, Ly, Lz)
         size = "x".join(str(n) for n in sides)
         given = options.get("size")
         spellings = {size} | ({str(sides[0])} if len(set(sides)) == 1 else set())  # "8x8" or "8"
         if given is not None and _option_text("size", given) not in spellings:
-            raise ValueError(f"run(init=...): the array is a {size} lattice but size={given!r}")
+            raise UsageError(f"run(init=...): the array is a {size} lattice but size={given!r}")
         if options.get("dim") is not None and int(options["dim"]) != dim:
-            raise ValueError(f"run(init=...): the array is a {dim}D lattice but dim={options['dim']!r}")
+            raise UsageError(f"run(init=...): the array is a {dim}D lattice but dim={options['dim']!r}")
         self.state, self.dim, self.size = s, dim, size
 
     def __enter__(self):
@@ -310,13 +310,13 @@ def analyze(source, *, Jx=None, Jy=None, Jz=None, gamma=1.0, gamma_phi=0.0, t=0.
     if isinstance(source, (str, os.PathLike)):
         couplings = {k: v for k, v in (("Jx", Jx), ("Jy", Jy), ("Jz", Jz)) if v is not None}
         if couplings:
-            raise TypeError("analyze(FILE): the couplings come from the file; Jx, Jy, Jz are for arrays")
+            raise OptionError("analyze(FILE): the couplings come from the file; Jx, Jy, Jz are for arrays")
         printed = _call(_arguments("analyze", [source], {**options, "json": True}))
         return json.loads(printed)
     if options:
-        raise TypeError(f"analyze(array): unexpected options {sorted(options)} (those are for files)")
+        raise OptionError(f"analyze(array): unexpected options {sorted(options)} (those are for files)")
     if Jx is None or Jy is None or Jz is None:
-        raise TypeError("analyze(array) needs the couplings Jx, Jy and Jz (in units of gamma)")
+        raise OptionError("analyze(array) needs the couplings Jx, Jy and Jz (in units of gamma)")
     code, error, text = _core().analyze_state(np.asarray(source, dtype=float), Jx, Jy, Jz, gamma, gamma_phi, t)
     if code != 0:
         raise from_program("analyze", error, code)

@@ -12,6 +12,8 @@ Sublattice A holds the sites whose lattice indices sum to an even number, B the 
 """
 import numpy as np
 
+from .errors import UsageError
+
 
 def sublattice_b(shape):
     """True on the B sites (i + j + k odd) of a lattice of the given shape (without the component axis)."""
@@ -24,7 +26,7 @@ def psi(spins, Jx, Jy, min_amplitude=0.0):
     min_amplitude (there the angle means nothing; the analysis's threshold_vortex_amplitude,
     0.02 by default). Shape: the lattice's. Needs Jx Jy != 0."""
     if Jx * Jy == 0:
-        raise ValueError(f"the sXY phase field needs Jx Jy != 0 (Jx = {Jx:g}, Jy = {Jy:g})")
+        raise UsageError(f"the sXY phase field needs Jx Jy != 0 (Jx = {Jx:g}, Jy = {Jy:g})")
     x, y = spins[..., 0], spins[..., 1]
     field = np.where(sublattice_b(x.shape), np.arctan2(Jx * x, -Jy * y), np.arctan2(y, x))
     if min_amplitude > 0:

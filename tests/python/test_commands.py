@@ -253,7 +253,7 @@ def test_analyze_an_array_as_the_program_analyzes_the_file(tmp_path):
 
 
 def test_analyze_array_refusals():
-    with pytest.raises(TypeError):
+    with pytest.raises(xyzmf.OptionError):  # (a TypeError, and an xyzmf.Error)
         xyzmf.analyze(np.zeros((4, 4, 3)))
     with pytest.raises(xyzmf.Error) as e:
         xyzmf.analyze(np.zeros((4, 4, 2)), Jx=1, Jy=1, Jz=1)
@@ -366,6 +366,8 @@ def test_init_takes_an_xarray_state_and_refuses_bad_arrays(tmp_path):
         with pytest.raises(kind, match=None) as e:
             xyzmf.run(init=state, t_end=0.1, **({"size": 4} if state.shape == (4, 5, 3) else {}))
         assert words in str(e.value), str(e.value)
+        # ... and an xyzmf.Error, as every refusal is (they were plain ValueErrors)
+        assert isinstance(e.value, xyzmf.UsageError) and e.value.exit_code == 2
 
 
 def test_mistyped_options_get_the_nearest_one_suggested(tmp_path):
