@@ -105,10 +105,12 @@ def order(paths, out, table):
     for L in sorted({r[0] for r in rows}):
         sel = [r for r in rows if r[0] == L]
         jy = [r[1] for r in sel]
-        ax.errorbar(jy, [r[4] for r in sel], yerr=[2 * r[5] for r in sel], marker="o", ms=3, capsize=2, label=f"L = {L}")
+        # (a file of one batch has no error: no bar, as matplotlib cannot draw all-NaN ones)
+        err = [0.0 if np.isnan(r[5]) else 2 * r[5] for r in sel]
+        ax.errorbar(jy, [r[4] for r in sel], yerr=err, marker="o", ms=3, capsize=2, label=f"L = {L}")
         # S_xx(0) itself: the correlation volume, independent of L while domains are smaller than L
-        ax2.errorbar(jy, [r[4] * L ** r[8] for r in sel], yerr=[2 * r[5] * L ** r[8] for r in sel], marker="o", ms=3,
-                     capsize=2, label=f"L = {L}")
+        ax2.errorbar(jy, [r[4] * L ** r[8] for r in sel], yerr=[e * L ** r[8] for e, r in zip(err, sel)], marker="o",
+                     ms=3, capsize=2, label=f"L = {L}")
     jx, jz, dim = rows[0][2], rows[0][3], rows[0][8]
     # Mean field (physics.md 3.5): the paramagnet is unstable at k = 0 once (Jx - Jz)(Jy - Jz) < -G^2/4
     # in our couplings (G = gamma/2); ours are 2d times the bond convention's, so there
