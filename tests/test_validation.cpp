@@ -50,6 +50,8 @@ TEST(Validation, EachBadValueIsRefusedInOneLineNamingTheOption) {
         {"--backend opencl", "--backend"},
         {"--Jx abc", "--Jx"},
         {"--no-such-option 1", "no-such-option"},
+        {"--stepper four-sweep --steps-per-pass 2", "--steps-per-pass 2: only the fused rk4 stepper"},
+        {"--integrator dopri5 --steps-per-pass 1", "--steps-per-pass 1: only the fused rk4 stepper"},
     };
     ScratchDir dir;
     const std::string out = dir.file("never.h5");

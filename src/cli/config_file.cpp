@@ -53,7 +53,7 @@ const CLI::App* subcommand_of(const CLI::App& app, const std::vector<std::string
 void add_config_option(CLI::App* sub) {
     // Expanded before parsing by expand_config_file(); registered for --help only.
     sub->add_option("--config", "Read options from a TOML/INI file: keys are this command's long option names "
-                                "without the dashes, e.g. Jx = 2, t-end = 400, size = \"512x256\"; "
+                                "without the dashes (for run e.g. Jx = 2, t-end = 400, size = \"512x256\"); "
                                 "an option on the command line wins over the file");
 }
 

@@ -36,7 +36,7 @@ CLI::Option* add_backend(CLI::App* sub, std::string& backend) {
     // (the Python module runs many commands in one process).
     sub->add_option_function<int>("--threads", [](const int& n) { omp_set_num_threads(n); },
                                   "CPU threads (OpenMP) for this command; default: OMP_NUM_THREADS, else every "
-                                  "core. Files record it with the backend")
+                                  "core. The files the command writes record it with the backend")
         ->check(CLI::Range(1, 4096));
     // Checked as it is parsed, so a bad index is a one-line usage error naming it.
     const CLI::Validator device_here(
@@ -53,8 +53,8 @@ CLI::Option* add_backend(CLI::App* sub, std::string& backend) {
         "GPU", "device");
     sub->add_option_function<int>("--device", [](const int& n) { use_cuda_device(n); },
                                   "GPU to run on (CUDA index, 0 = the first; as nvidia-smi numbers them unless "
-                                  "CUDA_VISIBLE_DEVICES reorders); default: XYZMF_DEVICE if set. Files record it with "
-                                  "the backend")
+                                  "CUDA_VISIBLE_DEVICES reorders); default: XYZMF_DEVICE if set. The files the command "
+                                  "writes record it with the backend")
         ->envname("XYZMF_DEVICE")
         ->check(CLI::NonNegativeNumber)
         ->check(device_here);
@@ -64,7 +64,7 @@ CLI::Option* add_backend(CLI::App* sub, std::string& backend) {
 }
 
 CLI::Option* add_precision(CLI::App* sub, std::string& precision) {
-    return sub->add_option("--precision", precision, "double or float (of the state and of stored spins)")
+    return sub->add_option("--precision", precision, "double or float (of the state, and of the spins a file stores)")
         ->check(CLI::IsMember({"double", "float"}))
         ->capture_default_str();
 }

@@ -532,6 +532,14 @@ int execute(const RunOptions& o) {
     cfg.backend = req;
     if (resume.empty() || o.stepper_opt->count() > 0)
         cfg.numerics.stepper = o.stepper == "four-sweep" ? Rk4Stepper::four_sweep : Rk4Stepper::fused;
+    // Steps per pass belong to the fused rk4 stepper alone: with another one they would
+    // be dropped without a word.
+    if (resume.empty() && cfg.numerics.steps_per_pass > 0 &&
+        (cfg.numerics.integrator == IntegratorKind::dopri5 || cfg.numerics.stepper == Rk4Stepper::four_sweep))
+        throw Error("--steps-per-pass " + std::to_string(cfg.numerics.steps_per_pass) +
+                        ": only the fused rk4 stepper takes steps per pass (not " +
+                        (cfg.numerics.integrator == IntegratorKind::dopri5 ? "--integrator dopri5" : "--stepper four-sweep") + ")",
+                    exit_code::usage);
     cfg.numerics.halo = o.halo == "overlap"      ? HaloExchange::overlap
                         : o.halo == "after-pass" ? HaloExchange::after_pass
                                                  : HaloExchange::automatic;
