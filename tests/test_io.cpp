@@ -318,6 +318,17 @@ TEST(IoFiles, ConfigFileSetsOptionsAndTheCommandLineWins) {
     EXPECT_EQ(back.precision, Precision::float32);
     const CommandResult bad = run_xyzmf("run --config " + dir.file("missing.toml"));
     EXPECT_NE(bad.stderr_text.find("--config"), std::string::npos) << bad.stderr_text;
+    // A bad value from the file says where it was set; the same value typed does not.
+    { std::ofstream(dir.file("bad.toml")) << "gamma = -1\nJx = \"two\"\n"; }
+    const CommandResult two = run_xyzmf("run --config " + dir.file("bad.toml") + " --gamma 1 -o " + out + "x");
+    EXPECT_NE(two.stderr_text.find("--Jx = two (see --help) (set in --config " + dir.file("bad.toml") + ")"), std::string::npos)
+        << two.stderr_text;
+    { std::ofstream(dir.file("bad.toml")) << "gamma = -1\n"; }
+    const CommandResult g = run_xyzmf("run --config " + dir.file("bad.toml") + " -o " + out + "x");
+    EXPECT_NE(g.stderr_text.find("--gamma: must be 0 to 1000000 gamma (got -1) (set in --config "), std::string::npos)
+        << g.stderr_text;
+    const CommandResult typed = run_xyzmf("run --gamma -1 -o " + out + "x");
+    EXPECT_EQ(typed.stderr_text.find("set in --config"), std::string::npos) << typed.stderr_text;
 }
 
 TEST(IoFiles, ExportRefusesBadInputInOneLineAndKeepsFiles) {

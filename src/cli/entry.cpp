@@ -135,7 +135,18 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
     struct DeviceChoice {  // --device likewise
         ~DeviceChoice() { restore_cuda_device(); }
     } restore_device;
-    const auto print_error = [&](const std::string& what) {
+    // Options a --config file gave (not the command line), and the file: an error
+    // naming one of them says where it was set.
+    std::vector<std::string> from_config;
+    std::string config_path;
+    const auto print_error = [&](std::string what) {
+        const std::size_t dash = what.find("--");
+        if (!from_config.empty() && dash != std::string::npos) {
+            const std::size_t end = what.find_first_of(" :=,;()", dash);
+            const std::string name = what.substr(dash, end == std::string::npos ? std::string::npos : end - dash);
+            if (std::find(from_config.begin(), from_config.end(), name) != from_config.end())
+                what += " (set in --config " + config_path + ")";
+        }
         if (output) output->error = one_line(what);
         else if (!what.empty()) std::fprintf(stderr, "xyzmf: error: %s\n", one_line(what).c_str());
         // (empty: another MPI rank failed and says why)
@@ -173,7 +184,15 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
                                        "; the commands: " + names,
                                    xyzmf::exit_code::usage);
         }
+        const std::vector<std::string> given = args;
         args = xyzmf::cli::expand_config_file(std::move(args), app);
+        for (std::size_t i = 0; i < given.size(); ++i) {
+            if (given[i] == "--config" && i + 1 < given.size()) config_path = given[i + 1];
+            else if (given[i].rfind("--config=", 0) == 0) config_path = given[i].substr(9);
+        }
+        for (const std::string& a : args)
+            if (a.rfind("--", 0) == 0 && std::find(given.begin(), given.end(), a) == given.end())
+                from_config.push_back(a.substr(0, a.find('=')));
         std::reverse(args.begin(), args.end());  // CLI11 takes a vector back to front
         app.parse(args);
     } catch (const xyzmf::Error& e) {
