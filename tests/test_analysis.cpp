@@ -123,6 +123,7 @@ TEST(Classify, PlantedFmAfmAndSdwPatterns) {
         EXPECT_NEAR(std::abs(sdw.peak.k[1]), ky, 1e-12);
         EXPECT_NEAR(sdw.peak.weight, 1.0, 1e-12);
         EXPECT_NEAR(sdw.period[0], sc.n[0] ? double(sc.L) / sc.n[0] : 0.0, 1e-9);
+        if (sc.dim == 2) EXPECT_NEAR(sdw.period[1], sc.n[1] ? double(sc.L) / sc.n[1] : 0.0, 1e-9);
     }
 }
 

@@ -22,7 +22,10 @@ $P "$T/plot_vortex_count.py" sxy.h5 -o count.png
 $P "$T/plot_bloch.py" bloch.h5 -o bloch.png
 $P "$T/plot_sxy_sublattices.py" bloch.h5 -o sublattices.png
 $P "$T/plot_phase_map.py" --stability map.h5 --sweep sweep.h5 -o phase.png
-$P "$T/plot_lifshitz.py" --xyzmf "$X" --jx 0.5:6:56 --jy=-1:6:141 -o lifshitz.png
+# The tools' printed numbers are physics too: the Lifshitz point at Jz = gamma = 1 is the
+# root of t^2 - (17/8) t + 17/16 (physics.md 3.7), and at Jx = Jy the gap is gamma/2.
+$P "$T/plot_lifshitz.py" --xyzmf "$X" --jx 0.5:6:56 --jy=-1:6:141 -o lifshitz.png | tee lifshitz.txt
+grep -q "Lifshitz point Jx = 1.3202, Jy = 0.8048" lifshitz.txt || { echo "plot_lifshitz: not the Lifshitz point (1.3202, 0.8048)"; exit 1; }
 $P "$T/sweep_disagreements.py" sweep.h5 -o dis.md
 grep -q "lattice 8x8," dis.md || { echo "sweep_disagreements: no 'lattice 8x8' in dis.md"; exit 1; }
 PYTHONPATH=$T $P -c "import sweep_disagreements as s; w = s.reason(3, 5, 3, 1, 1, '16x16'); assert '16x16' in w and '32' not in w, w"
@@ -32,7 +35,8 @@ for w in xi2 rate sz; do $P "$T/plot_gaussian.py" gauss.h5 --what $w -o gauss-$w
 for jy in 0 1 2; do "$X" quantum --sites 3 --Jx 2 --Jy $jy --Jz 1 --method exact --gap --json; done > gap.jsonl
 $P "$T/plot_quantum.py" fig4 q-sdw.h5 q-sxy.h5 -o fig4a.png >/dev/null
 $P "$T/plot_quantum.py" fig4 q-sxy.h5 --components x,y -o fig4b.png >/dev/null
-$P "$T/plot_quantum.py" gap gap.jsonl --boundary 0.94 -o gap.png >/dev/null
+$P "$T/plot_quantum.py" gap gap.jsonl --boundary 0.94 -o gap.png > gap.txt
+grep -q "smallest gap 0.5 at Jy = 2" gap.txt || { echo "plot_quantum gap: not gamma/2 at Jx = Jy = 2: $(cat gap.txt)"; exit 1; }
 "$X" dtwa --backend cpu --dim 1 --size 6 --Jx 4 --Jy 2 --Jz 1 --trajectories 8 --t-end 0.5 --json -q > d.json
 "$X" quantum --sites 6 --Jx 4 --Jy 2 --Jz 1 --method exact --series --t-end 0.5 --sample-dt 0.1 --json > e.json
 $P "$T/plot_dtwa.py" rings SDW:d.json:e.json -o dtwa-rings.png >/dev/null
