@@ -103,6 +103,13 @@ TEST(Stability, LifshitzPointAtJzEqualsGamma) {
     const CommandResult r = run_xyzmf_all_output("stability --Jz 1 --lifshitz --x Jx:-6:6:13 --y Jy:-6:6:13");
     EXPECT_EQ(r.exit_code, 0);
     EXPECT_NE(r.stderr_text.find("Lifshitz point: Jx = 1.3202, Jy = 0.8048"), std::string::npos) << r.stderr_text;
+    // On a map of other axes the (Jx, Jy) plane's points would read as its own: refused.
+    const CommandResult other = run_xyzmf("stability --lifshitz --x Jx:-3:3:7 --y Jz:-3:3:7");
+    EXPECT_EQ(other.exit_code, 2);
+    EXPECT_NE(other.stderr_text.find("--lifshitz: locates the Lifshitz points of the (Jx, Jy) plane, and this map's axes "
+                                     "are Jx and Jz"),
+              std::string::npos)
+        << other.stderr_text;
 }
 
 TEST(Stability, SdwPeriodAtFourTwoOne) {

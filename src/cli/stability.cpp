@@ -72,6 +72,13 @@ void print_summary(const StabilityOptions& o, const StabilityMapResult& m) {
 int execute(const StabilityOptions& o, const std::string& command_line) {
     ParamGrid grid{parse_axis(o.x, "--x"), parse_axis(o.y, "--y"), o.fixed};
     if (grid.x.name == grid.y.name) throw Error("--x and --y must be different parameters", exit_code::usage);
+    // The points lie in the (Jx, Jy) plane at the fixed Jz: on a map of other axes they
+    // would be printed beside it as if they were its own.
+    const bool jx_jy = (grid.x.name == "Jx" && grid.y.name == "Jy") || (grid.x.name == "Jy" && grid.y.name == "Jx");
+    if (o.lifshitz && !jx_jy)
+        throw Error("--lifshitz: locates the Lifshitz points of the (Jx, Jy) plane, and this map's axes are " +
+                        grid.x.name + " and " + grid.y.name + " (map Jx and Jy, or drop --lifshitz)",
+                    exit_code::usage);
     if ((long long)grid.x.n * grid.y.n > kMaxGridPoints)
         throw Error("--x/--y: " + std::to_string((long long)grid.x.n * grid.y.n) + " grid points; at most " +
                         std::to_string(kMaxGridPoints),
