@@ -66,7 +66,9 @@ def overlay(ax, m, ext):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--stability", required=True, metavar="MAP.h5", help="HDF5 file written by `xyzmf stability -o`")
+    ap.add_argument("--stability", required=True, metavar="MAP.h5",
+                    help="HDF5 file written by `xyzmf stability -o` (for a sweep alone: `xyzmf stability` with the "
+                         "sweep's --x, --y and fixed couplings, e.g. --x Jx:-6:6:41 --y Jy:-6:6:41 --Jz 1 -o MAP.h5)")
     ap.add_argument("--sweep", metavar="SWEEP.h5", help="HDF5 file written by `xyzmf sweep` (adds the dynamics panel)")
     ap.add_argument("--replica", type=int, help="sweep replica to show (default: per point the majority phase over replicas)")
     ap.add_argument("-o", "--output", required=True, help="PNG to write")
