@@ -29,7 +29,7 @@ def script(out, progress=None):
     """The call, in a script that prints "ready" before it and waits for a signal
     after it; progress: a callback's source, e.g. one that prints a line."""
     return textwrap.dedent(f"""
-        import sys, time, xyzmf
+        import os, sys, time, xyzmf
         from xyzmf import _core  # (a SIGINT while a module loads is Python's ImportError)
         try:
             # inside the try: a SIGINT that lands while print() returns, after the
@@ -98,15 +98,18 @@ def test_a_signal_at_any_moment_of_a_call_leaves_the_file_absent_complete_or_res
                          ids=lambda s: s.name)
 def test_a_signal_while_the_call_steps_stops_it_resumably(tmp_path, sig):
     """The moments above may all fall before or after the call on some machine; this
-    one is sure to fall inside it: the signal goes after the call's first progress
-    report."""
+    one is sure to fall inside it: the call's first progress report says it is
+    stepping, and waits until the signal has been sent (a file says so), so that the
+    call cannot end first however loaded the machine."""
     out = tmp_path / "run.h5"
-    callback = "lambda r, once=[]: once or once.append(print('stepping', flush=True))"
+    callback = ("lambda r, once=[]: once or once.append(print('stepping', flush=True)) or "
+                "[time.sleep(0.01) for _ in iter(lambda: os.path.exists('sent'), True)]")
     p = subprocess.Popen([sys.executable, "-c", script(out, callback)], cwd=tmp_path, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, env=os.environ.copy())
     assert p.stdout.readline().strip() == "ready"
     assert p.stdout.readline().strip() == "stepping"
     p.send_signal(sig)
+    (tmp_path / "sent").touch()
     heard(p, sig, f"{sig.name} after the first report")
     assert leftovers(tmp_path) == []
     with h5py.File(out, "r") as f:
