@@ -58,8 +58,10 @@ std::vector<OptionInfo> command_options(const std::string& command);
 // Replaces `--config FILE` in args (program name excluded) by the options the
 // file sets for the command that args name, unless the command line sets them
 // too (under any of their names). A key that is no option of that command is an
-// error naming the file and the key. Throws xyzmf::Error.
-std::vector<std::string> expand_config_file(std::vector<std::string> args, const CLI::App& app);
+// error naming the file and the key; path_read: the file's name, if one was
+// given. Throws xyzmf::Error.
+std::vector<std::string> expand_config_file(std::vector<std::string> args, const CLI::App& app,
+                                            std::string* path_read = nullptr);
 // Registers --config on a command, for its --help.
 void add_config_option(CLI::App* sub);
 

@@ -57,7 +57,7 @@ void add_config_option(CLI::App* sub) {
                                 "an option on the command line wins over the file");
 }
 
-std::vector<std::string> expand_config_file(std::vector<std::string> args, const CLI::App& app) {
+std::vector<std::string> expand_config_file(std::vector<std::string> args, const CLI::App& app, std::string* path_read) {
     std::string path;
     std::size_t at = args.size();
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -80,6 +80,7 @@ std::vector<std::string> expand_config_file(std::vector<std::string> args, const
         --i;
     }
     if (path.empty()) return args;
+    if (path_read) *path_read = path;
     const CLI::App* sub = subcommand_of(app, args);
     if (!sub) throw Error("--config " + path + ": give it after a command, e.g. xyzmf run --config " + path,
                           exit_code::usage);

@@ -56,29 +56,35 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
     }
     return row[b.size()];
 }
+// The name nearest to a mistyped one, after folding case and '_' to '-' (t_end,
+// jx), within two edits; "" when none is near.
+std::string nearest_name(const std::vector<std::string>& names, const std::string& typed) {
+    auto fold = [](std::string w) {
+        for (char& c : w) c = c == '_' ? '-' : char(std::tolower(static_cast<unsigned char>(c)));
+        return w;
+    };
+    const std::string given = fold(typed);
+    std::string best;
+    std::size_t best_d = 3;
+    for (const std::string& n : names) {
+        const std::size_t d = fold(n) == given ? 0 : edit_distance(fold(n), given);
+        if (d < best_d) best_d = d, best = n;
+    }
+    return best;
+}
 // "--tend" -> " (did you mean --t-end?)": the command's long option nearest to a
-// mistyped one, after folding case and '_' to '-' (--t_end, --jx), within two
-// edits; "" when none is near.
+// mistyped one (nearest_name); "" when none is near.
 std::string suggestion(const std::string& extras, const CLI::App& app) {
     std::vector<std::string> names;
     for (const CLI::App* sub : app.get_subcommands())
         for (const CLI::Option* opt : sub->get_options())
             for (const std::string& n : opt->get_lnames()) names.push_back(n);
-    auto fold = [](std::string w) {
-        for (char& c : w) c = c == '_' ? '-' : char(std::tolower(static_cast<unsigned char>(c)));
-        return w;
-    };
     std::string out;
     std::istringstream in(extras);
     for (std::string w; in >> w;) {
         if (w.rfind("--", 0) != 0 || w.size() < 3) continue;
-        const std::string given = fold(w.substr(2, w.find('=') == std::string::npos ? std::string::npos : w.find('=') - 2));
-        std::string best;
-        std::size_t best_d = 3;
-        for (const std::string& n : names) {
-            const std::size_t d = fold(n) == given ? 0 : edit_distance(fold(n), given);
-            if (d < best_d) best_d = d, best = n;
-        }
+        const std::string best =
+            nearest_name(names, w.substr(2, w.find('=') == std::string::npos ? std::string::npos : w.find('=') - 2));
         if (!best.empty()) out += (out.empty() ? " (did you mean --" : ", --") + best;
     }
     return out.empty() ? out : out + "?)";
@@ -170,26 +176,19 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
         // A first word that is no command (nor an option of the program's own)
         // is named, with the nearest command: CLI11 says only that one is required.
         if (!args.empty() && args[0][0] != '-') {
-            std::string names, best;
-            std::size_t best_d = 3, known = 0;
-            for (const auto& c : commands) {
-                const std::string n = c.app->get_name();
-                names += (names.empty() ? "" : ", ") + n;
-                known += n == args[0];
-                const std::size_t d = edit_distance(n, args[0]);
-                if (d < best_d) best_d = d, best = n;
-            }
-            if (!known)
+            std::vector<std::string> names;
+            for (const auto& c : commands) names.push_back(c.app->get_name());
+            if (std::find(names.begin(), names.end(), args[0]) == names.end()) {
+                const std::string best = nearest_name(names, args[0]);
+                std::string list;
+                for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
                 throw xyzmf::Error("'" + args[0] + "' is not a command" + (best.empty() ? "" : " (did you mean " + best + "?)") +
-                                       "; the commands: " + names,
+                                       "; the commands: " + list,
                                    xyzmf::exit_code::usage);
+            }
         }
         const std::vector<std::string> given = args;
-        args = xyzmf::cli::expand_config_file(std::move(args), app);
-        for (std::size_t i = 0; i < given.size(); ++i) {
-            if (given[i] == "--config" && i + 1 < given.size()) config_path = given[i + 1];
-            else if (given[i].rfind("--config=", 0) == 0) config_path = given[i].substr(9);
-        }
+        args = xyzmf::cli::expand_config_file(std::move(args), app, &config_path);
         for (const std::string& a : args)
             if (a.rfind("--", 0) == 0 && std::find(given.begin(), given.end(), a) == given.end())
                 from_config.push_back(a.substr(0, a.find('=')));

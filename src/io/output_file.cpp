@@ -226,8 +226,7 @@ void ResumableFile::stop(const Error& e, const std::string& done, const std::str
     } catch (const Error&) {
     }
     // A blow-up would come back on --resume (same steps, same numbers): no advice to.
-    if (e.exit_code() == exit_code::blow_up) throw Error(std::string(e.what()) + "; finished " + kept + " kept in " + path, e.exit_code());
-    throw Error(std::string(e.what()) + kept_note(kept, path), e.exit_code());
+    throw Error(std::string(e.what()) + kept_note(kept, path, e.exit_code() != exit_code::blow_up), e.exit_code());
 }
 
 void ResumableFile::finish() {

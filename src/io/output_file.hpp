@@ -108,9 +108,10 @@ struct ResumableFile {
     // KEPT kept in FILE (continue with --resume FILE)" (without the advice after a
     // blow-up, which a resume would repeat). Always throws.
     [[noreturn]] void stop(const class Error& e, const std::string& done, const std::string& kept);
-    // "; finished KEPT kept in FILE (continue with --resume FILE)": the one wording.
-    static std::string kept_note(const std::string& kept, const std::string& path) {
-        return "; finished " + kept + " kept in " + path + " (continue with --resume " + path + ")";
+    // "; finished KEPT kept in FILE (continue with --resume FILE)": the one wording
+    // (without the advice where a resume would only repeat the stop).
+    static std::string kept_note(const std::string& kept, const std::string& path, bool resumable = true) {
+        return "; finished " + kept + " kept in " + path + (resumable ? " (continue with --resume " + path + ")" : "");
     }
     // Marks the file "finished" and commits it (abandons it if that fails).
     void finish();

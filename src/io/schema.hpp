@@ -57,11 +57,11 @@ bool is_complete(hid_t file, const std::string& group);
 // Now, as ISO 8601 UTC ("2026-11-25T14:24:56Z").
 std::string utc_timestamp();
 
+// Whether obj has a scalar string attribute `name`.
+bool attr_is_string(hid_t obj, const std::string& name);
 // Root attributes every xyzmf file carries: schema, schema_version,
 // xyzmf_version, git_revision, command_line, created, and `content`
 // ("run", "analysis", "stability map", "sweep").
-// Whether obj has a scalar string attribute `name`.
-bool attr_is_string(hid_t obj, const std::string& name);
 void write_provenance(hid_t file, const std::string& command_line, const std::string& content);
 // The root attribute `backend` of a sweep, quantum or dtwa file: what computed it
 // (e.g. "cpu (OpenMP, 2 threads)"), the latest session's where a resume used another.
