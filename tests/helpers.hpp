@@ -8,9 +8,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
+#include <stdexcept>
 #include <vector>
+
+#include <stdlib.h>
+#include <sys/stat.h>
 
 #include "backend_select.hpp"
 #include "initial_state.hpp"
@@ -104,7 +110,9 @@ inline void expect_trajectories_agree(const TrajectorySummary& s, const ExactRes
         }
 }
 
-// A fresh directory per test, removed afterwards.
+// A fresh directory per test, removed afterwards. mkdtemp makes the name
+// unique, so two suites running at once (two build folders, two CI jobs on
+// one runner) never remove each other's files.
 class ScratchDir {
 public:
     ScratchDir() {
@@ -112,9 +120,9 @@ public:
         std::string name = std::string(info->test_suite_name()) + "_" + info->name();
         for (char& ch : name)
             if (ch == '/') ch = '_';
-        path_ = std::filesystem::temp_directory_path() / ("xyzmf_test_" + name);
-        std::filesystem::remove_all(path_);
-        std::filesystem::create_directories(path_);
+        std::string templ = (std::filesystem::temp_directory_path() / ("xyzmf_test_" + name + "_XXXXXX")).string();
+        if (!::mkdtemp(templ.data())) throw std::runtime_error("mkdtemp " + templ + " failed");
+        path_ = templ;
     }
     ~ScratchDir() { std::filesystem::remove_all(path_); }
     std::string file(const std::string& name) const { return (path_ / name).string(); }
@@ -122,6 +130,23 @@ public:
 private:
     std::filesystem::path path_;
 };
+
+// What shows a file was kept, not rewritten or replaced: its inode and its
+// bytes (a modification time can repeat within one clock tick).
+struct FileIdentity {
+    ino_t inode = 0;
+    std::string bytes;
+    bool operator==(const FileIdentity& o) const { return inode == o.inode && bytes == o.bytes; }
+};
+inline FileIdentity file_identity(const std::string& path) {
+    FileIdentity id;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return id;
+    id.inode = st.st_ino;
+    std::ifstream in(path, std::ios::binary);
+    id.bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return id;
+}
 
 struct CommandResult {
     int exit_code;

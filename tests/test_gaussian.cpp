@@ -199,9 +199,14 @@ TEST(Gaussian, SqueezingTendsToOneHalfAtThePmBoundary) {
             ASSERT_TRUE(p.applies) << eps;
             EXPECT_LT(p.k0.xi2, last);
             EXPECT_NEAR(p.k0.xi2, p.kpi.xi2, 1e-14);
+            // k = 0 (u = 1): g = (Jx - Jy) / 2, w = Jx + Jy (physics.md 6.2), so
+            // xi^2 = sqrt(S) / (sqrt(S) + 4 |g|) with S = gamma^2 + 4 w^2, which
+            // is 1/2 + O(eps) at 16 g^2 = S.
+            const double g = (c.Jx - c.Jy) / 2, w = c.Jx + c.Jy, rS = std::sqrt(c.gamma * c.gamma + 4 * w * w);
+            EXPECT_NEAR(p.k0.xi2, rS / (rS + 4 * std::abs(g)), 1e-12) << "eps = " << eps;
             last = p.k0.xi2;
         }
-        EXPECT_NEAR(last, 0.5, 1e-4);
+        EXPECT_NEAR(last, 0.5, 1e-8);
         EXPECT_GT(last, 0.5);
         // Past the boundary the theory does not apply and gives no numbers.
         const GaussianPoint beyond = theory.at(Couplings{1.5, -1.01 / 24, 0, 1, 0});

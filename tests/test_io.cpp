@@ -351,10 +351,12 @@ TEST(IoFiles, ExportRefusesBadInputInOneLineAndKeepsFiles) {
     }
     // A sidecar that exists is kept (no --overwrite), and so is its fields file.
     ASSERT_EQ(run_xyzmf("export -q " + run).exit_code, 0);
-    const auto before = std::filesystem::last_write_time(dir.file("a.fields.h5"));
+    const FileIdentity sidecar = file_identity(dir.file("a.xdmf")), fields = file_identity(dir.file("a.fields.h5"));
+    ASSERT_FALSE(sidecar.bytes.empty() || fields.bytes.empty());
     const CommandResult again = run_xyzmf("export " + run);
     EXPECT_EQ(again.exit_code, 3);
-    EXPECT_EQ(std::filesystem::last_write_time(dir.file("a.fields.h5")), before);
+    EXPECT_TRUE(file_identity(dir.file("a.xdmf")) == sidecar) << "a.xdmf was replaced";
+    EXPECT_TRUE(file_identity(dir.file("a.fields.h5")) == fields) << "a.fields.h5 was replaced";
     // psi is the sXY phase field of physics: on A sites atan2(y, x)
     h5::Id f = h5::open_file(dir.file("a.fields.h5"), false);
     std::vector<hsize_t> dims;

@@ -66,8 +66,10 @@ TEST(Validation, EachBadValueIsRefusedInOneLineNamingTheOption) {
 }
 
 TEST(Validation, MemoryErrorSaysHowMuchIsNeededAndAvailable) {
-    const CommandResult r = run_xyzmf("run --size 1000000x1000000 -o /tmp/xyzmf_never.h5");
+    ScratchDir dir;
+    const CommandResult r = run_xyzmf("run --size 1000000x1000000 -o " + dir.file("never.h5"));
     EXPECT_EQ(r.exit_code, exit_code::usage);
+    EXPECT_FALSE(std::filesystem::exists(dir.file("never.h5")));
     EXPECT_NE(r.stderr_text.find("needs"), std::string::npos) << r.stderr_text;
     EXPECT_NE(r.stderr_text.find("available"), std::string::npos) << r.stderr_text;
     EXPECT_NE(r.stderr_text.find("TiB"), std::string::npos) << r.stderr_text;
@@ -77,11 +79,11 @@ TEST(Validation, ExistingOutputIsNotReplacedWithoutOverwrite) {
     ScratchDir dir;
     const std::string out = dir.file("done.h5");
     ASSERT_EQ(run_xyzmf("run -q --backend cpu --size 4 --t-end 0.1 -o " + out).exit_code, 0);
-    const auto before = std::filesystem::last_write_time(out);
+    const FileIdentity before = file_identity(out);
     const CommandResult r = run_xyzmf("run -q --backend cpu --size 4 --t-end 0.1 -o " + out);
     EXPECT_EQ(r.exit_code, exit_code::io);
     EXPECT_NE(r.stderr_text.find("--overwrite"), std::string::npos) << r.stderr_text;
-    EXPECT_EQ(std::filesystem::last_write_time(out), before);
+    EXPECT_TRUE(file_identity(out) == before) << out << " was replaced";
     EXPECT_EQ(run_xyzmf("run -q --backend cpu --size 4 --t-end 0.1 --overwrite -o " + out).exit_code, 0);
 }
 
@@ -130,8 +132,10 @@ TEST(Validation, UnknownCommandsForeignFilesAndRepeatedShardsAreNamed) {
 
 TEST(Validation, CudaRequestWithoutADeviceIsAClearError) {
     if (cuda_device_count() > 0) GTEST_SKIP() << "a CUDA device is present";
-    const CommandResult r = run_xyzmf("run --backend cuda --size 4 -o /tmp/xyzmf_never_cuda.h5");
+    ScratchDir dir;
+    const CommandResult r = run_xyzmf("run --backend cuda --size 4 -o " + dir.file("never.h5"));
     EXPECT_EQ(r.exit_code, exit_code::usage);
+    EXPECT_FALSE(std::filesystem::exists(dir.file("never.h5")));
     EXPECT_NE(r.stderr_text.find("--backend cuda"), std::string::npos) << r.stderr_text;
 }
 
