@@ -44,7 +44,14 @@ wait_for() {
         sleep 0.2
     done
 }
-free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# Two ports the kernel hands out while both sockets are held, so never the same one
+# twice (drawn one at a time, a port just closed could come back).
+two_free_ports() {
+    /usr/bin/python3 -c 'import socket
+a, b = socket.socket(), socket.socket()
+a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
+print(a.getsockname()[1], b.getsockname()[1])'
+}
 
 mkdir -p "$W/state" "$W/spool" "$W/out"
 head -c 1024 /dev/urandom >"$W/munge.key"
@@ -52,8 +59,10 @@ chmod 600 "$W/munge.key"
 munged --force --key-file="$W/munge.key" --socket="$W/munge.sock" --pid-file="$W/munged.pid" \
     --log-file="$W/munged.log" --seed-file="$W/munged.seed" || fail "munged did not start"
 host=$(hostname -s)
+read -r ctld_port d_port < <(two_free_ports)
+[[ $ctld_port != "$d_port" ]] || fail "the same port twice: $ctld_port"
 sed -e "s#@DIR@#$W#g" -e "s#@HOST@#$host#g" -e "s#@USER@#$(id -un)#g" -e "s#@CPUS@#$(nproc)#g" \
-    -e "s#@CTLD_PORT@#$(free_port)#g" -e "s#@D_PORT@#$(free_port)#g" "$HERE/slurm/slurm.conf.in" >"$W/slurm.conf"
+    -e "s#@CTLD_PORT@#$ctld_port#g" -e "s#@D_PORT@#$d_port#g" "$HERE/slurm/slurm.conf.in" >"$W/slurm.conf"
 export SLURM_CONF=$W/slurm.conf
 slurmctld -f "$SLURM_CONF" -i || fail "slurmctld did not start"
 slurmd -f "$SLURM_CONF" || fail "slurmd did not start"

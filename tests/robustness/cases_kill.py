@@ -7,6 +7,7 @@ import random
 import re
 import signal
 import time
+import zlib
 import h5py
 import numpy as np
 
@@ -25,7 +26,8 @@ from fixtures import JRUN, LONG_RUN, LONG_SWEEP
 # of records after the event), so a kill sent at an event lands while they work; a run that
 # still ended first (exit 0, its file complete) is checked as a finished file, never taken
 # for a failure of the program.  Random jitter after an event only varies where, between
-# two events, a kill lands.
+# two events, a kill lands; it is drawn from a generator seeded by the case's name and
+# noted, so a failing moment is reported and drawn again by a rerun.
 
 PROGRESS_ENV = dict(CHILD_ENV, XYZMF_PROGRESS_EVERY="0")
 PROGRESS_LINE = re.compile(r"^ *\S.*  elapsed \d+:\d\d:\d\d  ETA \S+$")
@@ -135,14 +137,22 @@ def remaining_events(ctx, kind, name="out.h5"):
         return 16
 
 
+def wait_jitter(ctx, jitter):
+    """Up to `jitter` s more after an event, drawn from the case's own generator (crc32 of
+    its name; Python's hash() is salted per process) and noted with the case."""
+    if jitter:
+        delay = random.Random(zlib.crc32(ctx.case.name.encode())).uniform(0, jitter)
+        ctx.note(f"signal {1000 * delay:.1f} ms after the event")
+        time.sleep(delay)
+
+
 def kill_at_event(ctx, argv, n, sig=signal.SIGKILL, jitter=0.0):
     """Start argv, send sig after its n-th progress line (plus up to `jitter` s).  Returns
     (res, finished_before_signal)."""
     t0 = time.monotonic()
     proc = spawn_watched(ctx, argv)
     read_progress(proc, n)
-    if jitter:
-        time.sleep(random.uniform(0, jitter))
+    wait_jitter(ctx, jitter)
     finished = proc.poll() is not None
     if not finished:
         os.kill(proc.pid, sig)
@@ -258,8 +268,7 @@ def kill_analyze_case(ctx, jitter):
     t0 = time.monotonic()
     proc = ctx.spawn(argv)
     wait_until(lambda: any(n.startswith(".out.h5.tmp-") for n in os.listdir(ctx.d)), proc)
-    if jitter:
-        time.sleep(random.uniform(0, jitter))
+    wait_jitter(ctx, jitter)
     finished = proc.poll() is not None
     if not finished:
         os.kill(proc.pid, signal.SIGKILL)

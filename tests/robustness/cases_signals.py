@@ -30,11 +30,15 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 SIGNAL_DELAYS_MS = (0, 1, 2, 5, 10, 20, 50, 100)
 SIG_STAB = ["stability", "--x", "Jx:-6:6:401", "--y", "Jy:-6:6:401", "--size", "64"]
 SIG_GAUSS = ["gaussian", "--x", "Jx:-0.3:0.3:9", "--y", "Jy:-0.3:0.3:9", "--dim", "3"]
-# merge (of two small shards) ends within about 50 ms: a signal at 50 or 100 ms may come after
-# its end, or in its last instants, and exit 0 with the file complete is then right; every
-# other command works 3-6 times longer than the latest signal (in steps, on a 2-core
-# machine), so one sent while it worked came before its end and must stop it.
+# A signal that comes in a command's last instants, after its last stop check, rightly
+# ends with exit 0 and the file complete; when it came is decided by the clock, so no case
+# may call that a lost signal unless the command surely had work left.  These commands work
+# 300-600 ms on a 2-core machine (merge of two small shards about 50 ms, so never strict):
+# a signal at STRICT_UP_TO_MS or earlier that found one still alive came 15-30 times that
+# far before its end, which no plausibly faster machine closes, and must stop it.  At 0 ms
+# the signal is pending before the first instruction (see above), on any machine.
 SIG_STRICT = ("run", "sweep", "quantum", "dtwa", "analyze in place", "export", "stability -o", "gaussian -o")
+STRICT_UP_TO_MS = 20
 
 
 def link(fx, name):
@@ -133,7 +137,7 @@ def signal_moment_case(ctx, kind, sig, delay_ms):
                  f"stderr: {_first_line(res.err)}", argv)
         return
     ctx.check_exit(res, (code, 0))
-    if res.rc == 0 and alive and kind in SIG_STRICT:
+    if res.rc == 0 and alive and kind in SIG_STRICT and delay_ms <= STRICT_UP_TO_MS:
         ctx.fail("CHECK", f"{sig.name} sent at {delay_ms} ms while it worked, yet exit 0 (the signal was lost)", argv)
     if res.rc == code:
         first = res.err.strip().split("\n")[0] if res.err.strip() else ""

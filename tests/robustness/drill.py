@@ -152,7 +152,7 @@ def run_all(classes, args):
             s[0] += 1
             if failures:
                 s[2] += 1
-                print(format_failure(case, failures, d), flush=True)
+                print(format_failure(case, failures, d) + ("\n    notes: " + "; ".join(notes) if notes else ""), flush=True)
             else:
                 s[1] += 1
     return stats
