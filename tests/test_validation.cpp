@@ -47,8 +47,12 @@ TEST(Validation, EachBadValueIsRefusedInOneLineNamingTheOption) {
         {"--init uniform:0.1,0.2", "--init"},
         {"--precision half", "--precision"},
         {"--integrator euler", "--integrator"},
-        {"--backend opencl", "--backend"},
-        {"--Jx abc", "--Jx"},
+        {"--backend opencl", "--backend: must be one of auto | cpu"},
+        {"--Jx abc", "--Jx: expected a number (got 'abc')"},
+        {"--seed 1.5", "--seed: expected an integer >= 0 (got '1.5')"},
+        {"--seed -1", "--seed: must be 0 to 9223372036854775807 (got -1)"},
+        {"--Jx 1 --Jx 2", "--Jx: given 2 times; give it once"},
+        {"--threads 0", "--threads: must be 1 to 4096 (got '0')"},
         {"--no-such-option 1", "no-such-option"},
         {"--stepper four-sweep --steps-per-pass 2", "--steps-per-pass 2: only the fused rk4 stepper"},
         {"--integrator dopri5 --steps-per-pass 1", "--steps-per-pass 1: only the fused rk4 stepper"},
@@ -85,6 +89,26 @@ TEST(Validation, ExistingOutputIsNotReplacedWithoutOverwrite) {
     EXPECT_NE(r.stderr_text.find("--overwrite"), std::string::npos) << r.stderr_text;
     EXPECT_TRUE(file_identity(out) == before) << out << " was replaced";
     EXPECT_EQ(run_xyzmf("run -q --backend cpu --size 4 --t-end 0.1 --overwrite -o " + out).exit_code, 0);
+}
+
+// rk4 records on whole steps: an interval that is not a whole number of --dt
+// steps is moved to the nearest one, and the run says so (found by a new-user
+// audit: --record-every 0.1 with --dt 0.3 recorded every 0.3 silently).
+TEST(Validation, IntervalsMovedToWholeStepsAreSaid) {
+    ScratchDir dir;
+    const CommandResult moved = run_xyzmf("run --backend cpu --size 4 --t-end 1 --dt 0.3 --record-every 0.1 --snapshot-every 0.6 -o " +
+                                              dir.file("a.h5"), true);
+    ASSERT_EQ(moved.exit_code, 0) << moved.stderr_text;
+    EXPECT_NE(moved.stderr_text.find("note: --record-every 0.1 is not a whole number of --dt 0.3 steps: every 1 step (0.3 1/gamma)"),
+              std::string::npos) << moved.stderr_text;
+    EXPECT_EQ(moved.stderr_text.find("--snapshot-every"), std::string::npos) << "0.6 is two steps: " << moved.stderr_text;
+    const CommandResult whole = run_xyzmf("run --backend cpu --size 4 --t-end 2.5 --dt 0.25 -o " + dir.file("b.h5"), true);
+    ASSERT_EQ(whole.exit_code, 0) << whole.stderr_text;
+    EXPECT_EQ(whole.stderr_text.find("note:"), std::string::npos) << whole.stderr_text;
+    const CommandResult adaptive = run_xyzmf("run --backend cpu --size 4 --t-end 1 --dt 0.3 --record-every 0.1 --integrator dopri5 -o " +
+                                                 dir.file("c.h5"), true);
+    ASSERT_EQ(adaptive.exit_code, 0) << adaptive.stderr_text;
+    EXPECT_EQ(adaptive.stderr_text.find("note:"), std::string::npos) << "dopri5 lands on every record: " << adaptive.stderr_text;
 }
 
 TEST(Validation, ResumeRefusesNewPhysicsAndFinishedRuns) {

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 #include <optional>
+#include <regex>
 #include <sstream>
 #include <vector>
 
@@ -88,6 +89,40 @@ std::string suggestion(const std::string& extras, const CLI::App& app) {
         if (!best.empty()) out += (out.empty() ? " (did you mean --" : ", --") + best;
     }
     return out.empty() ? out : out + "?)";
+}
+
+// CLI11's words for a value of the wrong type or a repeated option, in the
+// program's form "OPTION: what is wrong (got VALUE)":
+//   "Could not convert: --Jx = foo"         -> "--Jx: expected a number (got 'foo')"
+//   "--Jx: At Most 1 required but received 2" -> "--Jx: given 2 times; give it once"
+//   "--threads: Value x not in range 1 to 4096" -> "--threads: must be 1 to 4096 (got 'x')"
+//   "--backend: gpu not in {auto,cpu,cuda}"    -> "--backend: must be one of auto | cpu | cuda (got 'gpu')"
+std::string plain_parse_error(const std::string& what, const CLI::App& app) {
+    std::smatch m;
+    static const std::regex convert("Could not convert: (--[A-Za-z0-9_-]+) = (.*)");
+    static const std::regex repeated("(--[A-Za-z0-9_-]+): At Most 1 required but received ([0-9]+)");
+    if (std::regex_match(what, m, convert)) {
+        std::string type;
+        for (const CLI::App* sub : app.get_subcommands())
+            for (const CLI::Option* opt : sub->get_options())
+                if (sub->parsed() && opt->check_lname(m[1].str().substr(2))) type = opt->get_type_name();
+        const std::string expected = type.rfind("UINT", 0) == 0  ? "an integer >= 0"
+                                     : type.rfind("INT", 0) == 0 ? "an integer"
+                                     : type.rfind("FLOAT", 0) == 0 ? "a number"
+                                                                   : "a value of another form";
+        return m[1].str() + ": expected " + expected + " (got '" + m[2].str() + "')";
+    }
+    if (std::regex_match(what, m, repeated)) return m[1].str() + ": given " + m[2].str() + " times; give it once";
+    static const std::regex range("(--[A-Za-z0-9_-]+): Value (.*) not in range (.*) to (.*)");
+    static const std::regex member("(--[A-Za-z0-9_-]+): (.*) not in \\{(.*)\\}");
+    if (std::regex_match(what, m, range))
+        return m[1].str() + ": must be " + m[3].str() + " to " + m[4].str() + " (got '" + m[2].str() + "')";
+    if (std::regex_match(what, m, member)) {
+        std::string choices = m[3].str();
+        for (std::size_t at; (at = choices.find(',')) != std::string::npos;) choices.replace(at, 1, " | ");
+        return m[1].str() + ": must be one of " + choices + " (got '" + m[2].str() + "')";
+    }
+    return what;
 }
 }  // namespace
 
@@ -210,6 +245,7 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
             what = extras_in_order(what);
             what += suggestion(what, app);
         }
+        what = plain_parse_error(what, app);
         print_error(what + " (see --help)");
         return xyzmf::exit_code::usage;
     } catch (const std::bad_alloc&) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "fixed_step.hpp"
 #include "options.hpp"
 #include "analysis.hpp"
 #include "backend_select.hpp"
@@ -132,6 +133,23 @@ auto spread_fields_hook(const RunConfig& cfg, Domain<Real>& domain, double min_a
                 (*sidecar)->finish_state(where, t, v == vortex_points->end() ? 0 : v->second);
             });
     };
+}
+
+// rk4 records and snapshots on whole steps (the nearest number of --dt steps
+// to each interval, at least one): said where that moves them, as an interval
+// shorter than --dt or not a multiple of it would otherwise pass unnoticed.
+void say_whole_step_intervals(const RunConfig& cfg) {
+    if (cfg.numerics.integrator != IntegratorKind::rk4) return;  // dopri5 lands on every event time
+    const FixedStepPlan plan = FixedStepPlan::make(cfg.numerics.dt, cfg.numerics.t_end);
+    const char* snapshots = cfg.numerics.snapshot_every > 0 ? "--snapshot-every" : "the snapshot interval t_end/10 =";
+    const std::pair<const char*, double> intervals[] = {{"--record-every", cfg.numerics.record_every},
+                                                        {snapshots, cfg.snapshot_interval()}};
+    for (const auto& [what, interval] : intervals) {
+        const std::int64_t k = plan.stride(interval);
+        if (k > plan.n_total || std::abs(double(k) * plan.dt - interval) <= 1e-9 * interval) continue;
+        std::printf("xyzmf: note: %s %g is not a whole number of --dt %g steps: every %lld step%s (%g 1/gamma) instead\n",
+                    what, interval, plan.dt, (long long)k, k == 1 ? "" : "s", double(k) * plan.dt);
+    }
 }
 
 // The ranks other than 0 of an MPI run: the same loop on their slabs, no file.
@@ -295,6 +313,7 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
     if (!quiet)
         std::printf("xyzmf: %s, %s, %s, %s precision, t_end = %g -> %s\n", lattice_text(cfg.lattice).c_str(),
                     where.c_str(), sim.method().c_str(), to_string(cfg.precision), cfg.numerics.t_end, out.path().c_str());
+    if (!quiet) say_whole_step_intervals(cfg);
     std::fflush(stdout);
 
     RunSummary s;

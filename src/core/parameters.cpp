@@ -56,6 +56,11 @@ void refuse(const ParamSource& src, const std::string& name, const std::string& 
 std::string range_text(const ParamSpec& p) {
     if (p.kind == ParamKind::text) return p.choices ? std::string("one of ") + p.choices : "not empty";
     const std::string unit = *p.unit ? std::string(" ") + p.unit : "";
+    // Integer limits as integers (the seed's 2^63 - 1 is not 9.223372037e+18).
+    auto num = [&p](double v) {
+        if (p.kind == ParamKind::real || v != std::floor(v)) return xyzmf::num(v);
+        return v >= 9223372036854775807.0 ? std::string("9223372036854775807") : std::to_string(std::int64_t(v));
+    };
     const bool has_lo = std::isfinite(p.lo), has_hi = std::isfinite(p.hi);
     const std::string what = p.kind == ParamKind::real ? "a finite number" : "an integer";
     if (has_lo && has_hi) return (p.lo_open ? "> " + num(p.lo) + " and <= " : num(p.lo) + " to ") + num(p.hi) + unit;
