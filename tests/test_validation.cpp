@@ -111,6 +111,29 @@ TEST(Validation, IntervalsMovedToWholeStepsAreSaid) {
     EXPECT_EQ(adaptive.stderr_text.find("note:"), std::string::npos) << "dopri5 lands on every record: " << adaptive.stderr_text;
 }
 
+// Options that would do nothing, or something other than meant, are refused or
+// said (new-user audit): a bare --size N for a quantum cluster (N x N, 2^(N^2)
+// amplitudes), trajectory options with the exact method, --halo in one process.
+TEST(Validation, OptionsThatWouldDoNothingAreRefusedOrSaid) {
+    ScratchDir dir;
+    struct Case { std::string args, expect; };
+    const Case refused[] = {
+        {"quantum --size 4", "--size 4: give the cluster's sides, e.g. 4x4 (a ring of 4 spins is --sites 4)"},
+        {"quantum --method exact --sites 4 --trajectories 50", "--trajectories: only for --method trajectories"},
+        {"quantum --method exact --sites 4 --burn-in 3", "--burn-in: only for --method trajectories"},
+        {"quantum --method exact --sites 4 --batch 2", "--batch: only for --method trajectories"},
+    };
+    for (const Case& c : refused) {
+        const CommandResult r = run_xyzmf(c.args + " -o " + dir.file("q.h5"));
+        EXPECT_EQ(r.exit_code, exit_code::usage) << c.args << " -> " << r.stderr_text;
+        EXPECT_NE(r.stderr_text.find(c.expect), std::string::npos) << c.args << " -> " << r.stderr_text;
+        EXPECT_FALSE(std::filesystem::exists(dir.file("q.h5")));
+    }
+    const CommandResult halo = run_xyzmf("run --backend cpu --size 4 --t-end 0.1 --halo overlap -o " + dir.file("h.h5"), true);
+    EXPECT_EQ(halo.exit_code, 0) << halo.stderr_text;
+    EXPECT_NE(halo.stderr_text.find("note: --halo overlap has no effect here"), std::string::npos) << halo.stderr_text;
+}
+
 TEST(Validation, ResumeRefusesNewPhysicsAndFinishedRuns) {
     ScratchDir dir;
     const std::string out = dir.file("r.h5");

@@ -97,7 +97,7 @@ void add_options(CLI::App* sub, AnalyzeOptions& o) {
                     "3D lattices with more sites store S(k) as principal planes + radial average")->capture_default_str();
     sub->add_option("--sk-storage", o.sk_storage,
                     "What of each state's S(k) to store: auto (full; planes above --sk-full-max in 3D), full, planes "
-                    "(3D principal planes + radial average), or radial (the radial average alone)")
+                    "(3D principal planes + radial average; on 1D and 2D lattices full), or radial (the radial average alone)")
         ->capture_default_str();
     sub->add_option("--analysis-backend", o.backend,
                     "Where S(k), the site tallies and the sXY windings are computed: cpu (FFTW, OpenMP) or cuda "

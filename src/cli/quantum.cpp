@@ -29,6 +29,7 @@ struct QuantumOptions {
     bool json = false, overwrite = false, quiet = false;
     std::vector<CLI::Option*> physics;  // what --resume takes from the file instead
     CLI::Option* burn_in = nullptr;
+    std::vector<CLI::Option*> trajectories_only;  // --trajectories, --batch, --burn-in: refused with --method exact
 };
 
 // The displacements a table lists: r = 0 .. N/2 on a ring (the rest mirror
@@ -92,24 +93,26 @@ void add_options(CLI::App* sub, QuantumOptions& o) {
     add_config_option(sub);
     auto add = [&](CLI::Option* opt) { o.physics.push_back(opt); return opt; };
     auto* sites = add(sub->add_option("--sites", o.sites, "Ring of N spins (periodic chain)")->capture_default_str());
-    auto* size = add(sub->add_option("--size", o.size, "Periodic 2D or 3D cluster LxxLy[xLz] instead of a ring, e.g. 4x4"));
+    auto* size = add(sub->add_option("--size", o.size, "Periodic 2D or 3D cluster LxxLy[xLz] instead of a ring, e.g. 4x4 (the sides spelt out)"));
     sites->excludes(size);
     for (CLI::Option* opt : add_couplings(sub, c.couplings)) add(opt);
     add(sub->add_option("--method", c.method,
                     "trajectories (Monte-Carlo wave functions) or exact (density matrix in its symmetry sector: steady state N <= 12, or 14 where a spin charge is conserved; gap N <= 12; series N <= 10)")
         ->check(CLI::IsMember({"trajectories", "exact"}))
         ->capture_default_str());
-    add(sub->add_option("--trajectories", c.trajectories, "Number of trajectories (averages carry standard errors over them)")
-        ->capture_default_str());
-    sub->add_option("--batch", c.batch,
-                    "Trajectories advanced together (0: as many as keep the cores or GPU busy; written to the file "
-                    "after each batch)")
-        ->capture_default_str();
+    o.trajectories_only.push_back(
+        add(sub->add_option("--trajectories", c.trajectories, "Number of trajectories (averages carry standard errors over them)")
+                ->capture_default_str()));
+    o.trajectories_only.push_back(sub->add_option("--batch", c.batch,
+                                                  "Trajectories advanced together (0: as many as keep the cores or GPU busy; "
+                                                  "written to the file after each batch)")
+                                      ->capture_default_str());
     add(sub->add_option("--t-end", c.t_end, "Time each trajectory runs, units of 1/gamma (run: 100; a ring of N spins costs 2^N amplitudes "
                                        "per trajectory, and its gap sets how soon it settles)")->capture_default_str());
     o.burn_in = add(sub->add_option("--burn-in", c.burn_in,
                                     "Samples at t >= burn-in (units of 1/gamma) enter the time averages of the "
                                     "correlations and <sz>; default: half of --t-end (20 at the default 40)"));
+    o.trajectories_only.push_back(o.burn_in);
     add(sub->add_option("--sample-dt", c.sample_dt, "Interval between samples of the observables, units of 1/gamma")
         ->capture_default_str());
     add(sub->add_option("--init", c.init,
@@ -276,10 +279,21 @@ int execute(const QuantumOptions& o, const std::string& command_line) {
         cfg.lattice.dim = 1;
         cfg.lattice.L[0] = o.sites;
     } else {
+        // "--size 4" would be a 4x4 cluster of 16 spins (2^16 amplitudes) where a
+        // ring of 4 was likely meant: the sides are spelt out.
+        if (!o.size.empty() && o.size.find_first_not_of("0123456789") == std::string::npos)
+            throw Error("--size " + o.size + ": give the cluster's sides, e.g. " + o.size + "x" + o.size + " (" +
+                            "a ring of " + o.size + " spins is --sites " + o.size + ")",
+                        exit_code::usage);
         cfg.lattice = parse_size(o.size, 2, false);
     }
     if (!o.resume.empty() && !o.out.empty()) throw Error("--resume FILE writes FILE; -o is not needed", exit_code::usage);
     if (cfg.method == "exact" && !o.resume.empty()) throw Error("--resume: only trajectories can be resumed", exit_code::usage);
+    if (cfg.method == "exact")
+        for (const CLI::Option* opt : o.trajectories_only)
+            if (opt->count() > 0)
+                throw Error(opt->get_name() + ": only for --method trajectories (exact computes the density matrix)",
+                            exit_code::usage);
     if (cfg.method == "trajectories" && (cfg.gap || cfg.series))
         throw Error(std::string(cfg.gap ? "--gap" : "--series") + ": needs --method exact", exit_code::usage);
     return cfg.method == "exact" && o.resume.empty() ? execute_exact(o, cfg, command_line)

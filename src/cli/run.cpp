@@ -314,6 +314,9 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
         std::printf("xyzmf: %s, %s, %s, %s precision, t_end = %g -> %s\n", lattice_text(cfg.lattice).c_str(),
                     where.c_str(), sim.method().c_str(), to_string(cfg.precision), cfg.numerics.t_end, out.path().c_str());
     if (!quiet) say_whole_step_intervals(cfg);
+    if (!quiet && !domain && cfg.numerics.halo != HaloExchange::automatic)
+        std::printf("xyzmf: note: --halo %s has no effect here: it is how mpirun's ranks send their ghost rows\n",
+                    cfg.numerics.halo == HaloExchange::overlap ? "overlap" : "after-pass");
     std::fflush(stdout);
 
     RunSummary s;
@@ -469,7 +472,7 @@ void add_options(CLI::App* sub, RunOptions& o) {
                   "written into the file as the run goes (see xyzmf analyze)");
     sub->add_option("--sk-storage", o.sk_storage,
                     "With --analyze, what of each state's S(k) to store: auto (full; principal planes + radial "
-                    "average for 3D above 2^18 sites), full, planes, or radial (the radial average alone: a "
+                    "average for 3D above 2^18 sites), full, planes (3D; on 1D and 2D lattices full), or radial (the radial average alone: a "
                     "4096^2 lattice's full S(k) is 400 MB a state, its radial average 0.1 MB)")
         ->capture_default_str();
     sub->add_option("--analysis-backend", o.analysis_backend,

@@ -424,7 +424,7 @@ def test_results_in_temporary_files_print_nothing_and_name_no_file(tmp_path, cap
     # them): a Python call prints nothing, and a result read from a temporary
     # file (since removed) names no path.
     calls = {
-        "quantum": lambda **k: xyzmf.quantum(sites=4, t_end=2, burn_in=1, series=True, method="exact", **k),
+        "quantum": lambda **k: xyzmf.quantum(sites=4, t_end=2, series=True, method="exact", **k),
         "dtwa": lambda **k: xyzmf.dtwa(size=4, t_end=0.5, trajectories=2, **k),
         "sweep": lambda **k: xyzmf.sweep(size=8, t_end=0.5, x="Jx:0:1:2", y="Jy:0:1:2", **k),
         "run": lambda **k: xyzmf.run(size=8, t_end=0.5, **k),

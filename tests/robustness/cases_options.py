@@ -193,7 +193,15 @@ def options_cases():
                       with_opts(QUANT_TINY, ["--trajectories", "3000000", "--t-end", "40", "--burn-in", "20"]),
                       expect=(2,), creates=("out.h5",), preexec=as_limit(2 << 30), post=post_names("memory")))
     add("quantum", "valid tiny run", [], expect=(0,))
-    add("quantum", "valid tiny exact run", ["--method", "exact", "--gap"], expect=(0,))
+    C.append(Case("options", "quantum valid tiny exact run",
+                  ["quantum", "--sites", "3", "--t-end", "1", "--method", "exact", "--gap"] + Q + ["-o", "out.h5"],
+                  expect=(0,), creates=("out.h5",)))
+    # the exact method has no trajectories: their options are refused, not ignored
+    add("quantum", "--method exact with --trajectories and --burn-in", ["--method", "exact"],
+        post=post_names("--trajectories", "--burn-in"))
+    C.append(Case("options", "quantum --size 4 (a cluster's sides are spelt out)",
+                  ["quantum", "--size", "4", "--trajectories", "1", "--t-end", "1"] + Q + ["-o", "out.h5"],
+                  expect=(2,), creates=("out.h5",), post=post_names("--size 4: give the cluster's sides")))
 
     # -- dtwa
     for opt, v in [("--trajectories", "0"), ("--trajectories", "-1"), ("--trajectories", "16777217"),
