@@ -395,6 +395,32 @@ TEST(EndToEnd, FmAfmAndSdwCasesClassifyAsPredicted) {
     EXPECT_EQ(pm.phase, "PM") << pm.reason;  // XXZ: always PM (physics.md 3.4)
 }
 
+// README's domain-wall chain: FM domains at (2, 0, 1) from PM noise, whose walls
+// leave the strongest mode of S_perp three grid steps from k = 0 (outside the
+// 2.5 a broad peak may stray). These couplings have no modulated mode
+// (physics.md 3.7: Jx Jy = 0), so the domains are FM, not an SDW; the
+// staggered image of the same state at (-2, 0, 1) is AFM domains, and the same
+// pattern read at couplings that do have a modulated mode, (4, 2, 1), is SDW.
+TEST(EndToEnd, DomainsOfAUniformOrderAreNotCalledSdw) {
+    const Lattice ring = lattice(1, 64);
+    RunConfig cfg = config(ring, 2, 0, 1);
+    cfg.numerics.t_end = 400;
+    const HostState fin = evolve(cfg, BackendKind::cpu, make_initial_state("pm-noise", ring, 1, 0.01));
+    const Classification fm = classify_planted(ring, cfg.couplings, fin);
+    ASSERT_EQ(fm.phase, "domains") << fm.reason;
+    EXPECT_EQ(fm.order, "FM") << fm.reason;
+    ASSERT_GT(std::abs(fm.peak.k[0]), 2.5 * 2 * M_PI / 64) << "the peak is off k = 0: the case this test is for";
+    EXPECT_TRUE(std::isnan(cfg.couplings.modulated_mode_u()));
+    HostState staggered = fin;
+    for (index_t n = 1; n < 64; n += 2) staggered[std::size_t(n)] *= -1, staggered[std::size_t(64 + n)] *= -1;
+    const Classification afm = classify_planted(ring, {-2, 0, 1, 1, 0}, staggered);
+    EXPECT_EQ(afm.phase, "domains") << afm.reason;
+    EXPECT_EQ(afm.order, "AFM") << afm.reason;
+    const Couplings sdw_couplings{4, 2, 1, 1, 0};
+    EXPECT_NEAR(sdw_couplings.modulated_mode_u(), 3.0 / 8, 1e-15);  // physics.md 3.8
+    EXPECT_EQ(classify_planted(ring, sdw_couplings, fin).order, "SDW");
+}
+
 TEST(AnalyzeCommand, Large3dStatesStorePrincipalPlanesOfTheFullStructureFactor) {
     ScratchDir dir;
     const std::string run = dir.file("cube.h5"), full = dir.file("full.h5"), planes = dir.file("planes.h5");

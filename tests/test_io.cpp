@@ -321,7 +321,7 @@ TEST(IoFiles, ConfigFileSetsOptionsAndTheCommandLineWins) {
     // A bad value from the file says where it was set; the same value typed does not.
     { std::ofstream(dir.file("bad.toml")) << "gamma = -1\nJx = \"two\"\n"; }
     const CommandResult two = run_xyzmf("run --config " + dir.file("bad.toml") + " --gamma 1 -o " + out + "x");
-    EXPECT_NE(two.stderr_text.find("--Jx = two (see --help) (set in --config " + dir.file("bad.toml") + ")"), std::string::npos)
+    EXPECT_NE(two.stderr_text.find("--Jx: expected a number (got 'two') (see --help) (set in --config " + dir.file("bad.toml") + ")"), std::string::npos)
         << two.stderr_text;
     { std::ofstream(dir.file("bad.toml")) << "gamma = -1\n"; }
     const CommandResult g = run_xyzmf("run --config " + dir.file("bad.toml") + " -o " + out + "x");

@@ -84,6 +84,24 @@ double domain_size(const Lattice& lat, const std::vector<double> (&marginals)[3]
     return axes > 0 ? sum / axes : HUGE_VAL;
 }
 
+// Which order a peak belongs to: FM at k = 0, AFM at k = pi (within a grid step,
+// or 2.5 for a broad peak), otherwise a modulation, SDW. A multi-domain state
+// (the peak below single_domain) whose couplings have no modulated mode
+// (Couplings::modulated_mode_u) cannot be an SDW: its peak off k = 0 or pi is
+// the spread of domains of the uniform order, FM or AFM, whichever end of the
+// band its u = mean cos k is nearer. (Without this, FM domains of the 1D chain
+// at (2, 0, 1), whose walls leave the strongest mode three steps from k = 0,
+// were called SDW.)
+std::string order_of_peak(const Lattice& lat, const Couplings& c, const Peak& peak, const ClassifyThresholds& th,
+                          bool near_0, bool near_pi) {
+    if (near_0) return "FM";
+    if (near_pi) return "AFM";
+    if (peak.weight >= th.single_domain || !std::isnan(c.modulated_mode_u())) return "SDW";
+    double u = 0;
+    for (int a = 0; a < lat.dim; ++a) u += std::cos(peak.k[a]) / lat.dim;
+    return u < 0 && has_pi_point(lat) ? "AFM" : "FM";
+}
+
 }  // namespace
 
 bool is_sxy_point(const Couplings& c) { return c.Jz == 0 && c.Jx * c.Jy < 0; }
@@ -204,7 +222,8 @@ Classification classify(const Lattice& lat, const Couplings& c, const SiteTallie
         } else {
             // Demodulate at the order's wave vector: k = 0 or pi for FM and AFM
             // (whatever small-k peak a multi-domain state shows), the peak for SDW.
-            const bool fm = near(0), afm = !fm && has_pi && near(M_PI);
+            const std::string order = order_of_peak(lat, c, r.peak, th, near(0), has_pi && near(M_PI));
+            const bool fm = order == "FM", afm = order == "AFM";
             double k[3] = {0, 0, 0};
             for (int a = 0; a < lat.dim; ++a) k[a] = fm ? 0 : afm ? M_PI : r.peak.k[a];
             r.correlation_length = domain_size(lat, sk.marginal, k);
@@ -229,12 +248,14 @@ Classification classify(const Lattice& lat, const Couplings& c, const SiteTallie
         r.reason = "sXY point (Jz = 0, Jx Jy < 0): k = 0 and k = pi hold " + fmt("%.1f%%", 100 * two) +
                    " of S_perp, sXY phase coherence |<exp(i psi)>| = " + fmt("%.3f", r.psi_coherence);
     } else {
-        r.order = near(0) ? "FM" : (has_pi && near(M_PI)) ? "AFM" : "SDW";
+        r.order = order_of_peak(lat, c, r.peak, th, near(0), has_pi && near(M_PI));
         r.phase = r.peak.weight >= th.single_domain ? r.order : "domains";
         r.reason = "m_perp = " + fmt("%.3f", r.m_perp) + "; " + where;
         if (r.phase == "domains")
             r.reason += " (< " + fmt("%g", th.single_domain) + "), domain size " + fmt("%.3g", r.correlation_length) +
                         " sites";
+        if (r.order != "SDW" && !near(0) && !(has_pi && near(M_PI)))
+            r.reason += "; no modulated mode at these couplings (physics.md 3.7), so domains of " + r.order;
     }
     if (r.moving_fraction > th.moving_fraction) {
         r.reason = fmt("%.0f%%", 100 * r.moving_fraction) + " of sites still move (|ds/dt| > " +

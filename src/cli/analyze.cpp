@@ -78,7 +78,7 @@ void add_options(CLI::App* sub, AnalyzeOptions& o) {
                      ->check(CLI::Range(std::int64_t(0), std::int64_t(999999)));
     sub->add_flag("--all-snapshots", o.all, "Analyse every snapshot (and the final state); writes /analysis/coarsening")
         ->excludes(snap);
-    sub->add_option("--out", o.out, "Write the analysis to this new file instead of into FILE");
+    sub->add_option("-o,--out,--output", o.out, "Write the analysis to this new file instead of into FILE");
     sub->add_flag("--overwrite", o.overwrite, "Replace an existing --out file");
     sub->add_flag("--json", o.json, "Print one JSON object on stdout instead of the table");
     ClassifyThresholds& th = o.opt.thresholds;

@@ -43,10 +43,8 @@ StabilityPoint StabilityMap::at(const Couplings& c) const {
         for (const AllowedMode& m : modes_) candidates.push_back(m.u);
     } else {
         candidates = {-1.0, 1.0};
-        if (c.Jx * c.Jy != 0) {
-            const double ustar = c.Jz * (c.Jx + c.Jy) / (2 * c.Jx * c.Jy);  // vertex of -A B (physics.md 3.7)
-            if (ustar > -1 && ustar < 1) candidates.push_back(ustar);
-        }
+        const double ustar = c.modulated_mode_u();  // inside the band (physics.md 3.7)
+        if (!std::isnan(ustar)) candidates.push_back(ustar);
     }
     // Largest growth. Between an end of the band and the inside, a tie goes to
     // the end (k = 0 or pi, the uniform orders); k = 0 and k = pi themselves
