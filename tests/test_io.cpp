@@ -316,6 +316,21 @@ TEST(IoFiles, ConfigFileSetsOptionsAndTheCommandLineWins) {
     EXPECT_EQ(back.lattice.L[1], 6);
     EXPECT_EQ(back.numerics.t_end, 0.5);
     EXPECT_EQ(back.precision, Precision::float32);
+    // The file records the command spelt out, so it reruns the same run after the
+    // config file has changed (new-user audit: it recorded "--config run.toml").
+    std::string line;
+    {
+        h5::Id f = h5::open_file(out, true);
+        line = h5::attr_string(f, "command_line");
+    }
+    EXPECT_NE(line.find("--Jx 1.5"), std::string::npos) << line;
+    EXPECT_NE(line.find("  # options from --config " + cfg), std::string::npos) << line;
+    EXPECT_EQ(line.find("--config"), line.find("# options from --config") + 15) << "no live --config: " << line;
+    { std::ofstream(cfg) << "Jx = 9\nsize = \"4\"\n"; }
+    std::string again = line.substr(0, line.find("  # options from"));
+    again.replace(again.find(" -o " + out), 4 + out.size(), " -o " + out + "2");
+    ASSERT_EQ(std::system((again + " 2>/dev/null").c_str()), 0) << again;
+    EXPECT_EQ(read_stored_state(out + "2").spins, read_stored_state(out).spins);
     const CommandResult bad = run_xyzmf("run --config " + dir.file("missing.toml"));
     EXPECT_NE(bad.stderr_text.find("--config"), std::string::npos) << bad.stderr_text;
     // A bad value from the file says where it was set; the same value typed does not.

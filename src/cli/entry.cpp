@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <regex>
 #include <sstream>
@@ -89,6 +90,18 @@ std::string suggestion(const std::string& extras, const CLI::App& app) {
         if (!best.empty()) out += (out.empty() ? " (did you mean --" : ", --") + best;
     }
     return out.empty() ? out : out + "?)";
+}
+
+// One argument as a shell reads it back: as it is when it holds only characters
+// no shell treats specially, else in single quotes (a value from a config file
+// may hold spaces).
+std::string shell_word(const std::string& a) {
+    const bool plain = !a.empty() && a.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                         "0123456789_./:=,+-@%^") == std::string::npos;
+    if (plain) return a;
+    std::string q = "'";
+    for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
 }
 
 // CLI11's words for a value of the wrong type or a repeated option, in the
@@ -197,10 +210,10 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
     std::optional<xyzmf::StopScope> program_scope;
     if (!output) program_scope.emplace(true);
     std::string command_line = program;
-    for (const std::string& a : arguments) command_line += " " + a;
+    for (const std::string& a : arguments) command_line += " " + shell_word(a);
 
-    CLI::App app{program_description(), "xyzmf"};
-    std::vector<xyzmf::cli::Command> commands = add_commands(app, command_line);
+    auto app_ptr = std::make_unique<CLI::App>(program_description(), "xyzmf");
+    std::vector<xyzmf::cli::Command> commands = add_commands(*app_ptr, command_line);
     try {
         std::vector<std::string> args = arguments;
         for (std::size_t i = 0; i < args.size(); ++i)
@@ -223,19 +236,29 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
             }
         }
         const std::vector<std::string> given = args;
-        args = xyzmf::cli::expand_config_file(std::move(args), app, &config_path);
+        args = xyzmf::cli::expand_config_file(std::move(args), *app_ptr, &config_path);
         for (const std::string& a : args)
             if (a.rfind("--", 0) == 0 && std::find(given.begin(), given.end(), a) == given.end())
                 from_config.push_back(a.substr(0, a.find('=')));
+        if (!config_path.empty()) {
+            // Files record the command a later reader can run without the config
+            // file, which may have changed since: its options spelt out, and
+            // where they came from in a shell comment.
+            command_line = program;
+            for (const std::string& a : args) command_line += " " + shell_word(a);
+            command_line += "  # options from --config " + shell_word(config_path);
+            app_ptr = std::make_unique<CLI::App>(program_description(), "xyzmf");
+            commands = add_commands(*app_ptr, command_line);
+        }
         std::reverse(args.begin(), args.end());  // CLI11 takes a vector back to front
-        app.parse(args);
+        app_ptr->parse(args);
     } catch (const xyzmf::Error& e) {
         print_error(e.what());
         return e.exit_code();
     } catch (const CLI::Success& e) {  // --help, --version
-        if (!output) return app.exit(e);
+        if (!output) return app_ptr->exit(e);
         std::ostringstream text;
-        const int code = app.exit(e, text, text);
+        const int code = app_ptr->exit(e, text, text);
         output->text = text.str();
         return code;
     } catch (const CLI::ParseError& e) {
@@ -243,9 +266,9 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
         what = what.substr(0, what.find('\n'));
         if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
             what = extras_in_order(what);
-            what += suggestion(what, app);
+            what += suggestion(what, *app_ptr);
         }
-        what = plain_parse_error(what, app);
+        what = plain_parse_error(what, *app_ptr);
         print_error(what + " (see --help)");
         return xyzmf::exit_code::usage;
     } catch (const std::bad_alloc&) {
