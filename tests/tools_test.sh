@@ -22,6 +22,7 @@ $P "$T/plot_vortex_count.py" sxy.h5 -o count.png
 $P "$T/plot_bloch.py" bloch.h5 -o bloch.png
 $P "$T/plot_sxy_sublattices.py" bloch.h5 -o sublattices.png
 $P "$T/plot_phase_map.py" --stability map.h5 --sweep sweep.h5 -o phase.png
+$P "$T/plot_phase_map.py" --sweep sweep.h5 -o phase-alone.png  # the prediction the sweep stored
 # The tools' printed numbers are physics too: the Lifshitz point at Jz = gamma = 1 is the
 # root of t^2 - (17/8) t + 17/16 (physics.md 3.7), and at Jx = Jy the gap is gamma/2.
 $P "$T/plot_lifshitz.py" --xyzmf "$X" --jx 0.5:6:56 --jy=-1:6:141 -o lifshitz.png | tee lifshitz.txt
@@ -43,11 +44,12 @@ $P "$T/plot_dtwa.py" rings SDW:d.json:e.json -o dtwa-rings.png >/dev/null
 for jy in 3.9 4.3; do "$X" dtwa -q --backend cpu --size 4 --Jx 3.6 --Jy $jy --Jz 4 --trajectories 4 --batch 2 --t-end 0.5 -o o$jy.h5 >/dev/null; done
 $P "$T/plot_dtwa.py" order o3.9.h5 o4.3.h5 -o dtwa-order.png --table order.txt >/dev/null
 grep -q "^4 1.0750" order.txt || { echo "plot_dtwa: Jy 4.3 is not 1.075 in the bond convention: $(cat order.txt)"; exit 1; }
-for f in run sk sk-radial texture count bloch phase lifshitz gauss-xi2 gauss-rate gauss-sz sublattices fig4a fig4b gap dtwa-rings dtwa-order; do [ -s "$f.png" ] || { echo "FAIL: no $f.png"; exit 1; }; done
+PNGS=(run sk sk-radial texture count bloch phase phase-alone lifshitz gauss-xi2 gauss-rate gauss-sz sublattices fig4a fig4b gap dtwa-rings dtwa-order)
+for f in "${PNGS[@]}"; do [ -s "$f.png" ] || { echo "FAIL: no $f.png"; exit 1; }; done
 echo "not hdf5" > foreign.h5
 for tool in plot_run plot_sk plot_texture plot_vortex_count plot_bloch plot_gaussian plot_sxy_sublattices "plot_quantum fig4" "plot_dtwa order"; do
   read -r script sub <<<"$tool"
   if err=$($P "$T/$script.py" $sub foreign.h5 -o x.png 2>&1); then echo "FAIL: $tool accepted a foreign file"; exit 1; fi
   [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || { echo "FAIL: $tool error is not one line: $err"; exit 1; }
 done
-echo "tools: 18 outputs written, foreign files refused"
+echo "tools: ${#PNGS[@]} figures written, foreign files refused"

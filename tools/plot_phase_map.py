@@ -2,7 +2,9 @@
 """Phase map in the style of the paper's Fig. 1: the linear-stability prediction of `xyzmf stability`
 (left) and, with --sweep, what the dynamics of `xyzmf sweep` formed (right). Both panels carry the PM
 boundary (growth = 0 of the stability map) and the Lifshitz points; 'x' marks points whose dynamics
-disagree with the prediction. Hatched light cells are domains of the order of the same colour."""
+disagree with the prediction. Hatched light cells are domains of the order of the same colour.
+A sweep alone (--sweep without --stability) draws the prediction the sweep stored for its own grid
+and lattice (/sweep/predicted, predicted_growth), without Lifshitz points."""
 import argparse
 import importlib.util
 import os
@@ -64,20 +66,39 @@ def overlay(ax, m, ext):
     ax.set_ylabel(f"{m.attrs['y_name']} / gamma")
 
 
+class stored_prediction:
+    """The linear-stability prediction a sweep file stores for its own grid and lattice, in the
+    shape of a stability map's /map group (phase, growth, x, y and the attributes read here)."""
+
+    def __init__(self, s):
+        self.data = {"x": s["x"], "y": s["y"], "phase": s["predicted"], "growth": s["predicted_growth"]}
+        a = s.attrs
+        self.attrs = {k: a[k] for k in ("x_name", "y_name", "Jx", "Jy", "Jz", "gamma", "gamma_phi", "dim")}
+        self.attrs["lattice"] = "x".join(str(v) for v in a["sizes"]) + " lattice, as the sweep's"
+
+    def __getitem__(self, key):
+        return self.data[key]
+
+    def __contains__(self, key):
+        return key in self.data
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--stability", required=True, metavar="MAP.h5",
-                    help="HDF5 file written by `xyzmf stability -o` (for a sweep alone: `xyzmf stability` with the "
-                         "sweep's --x, --y and fixed couplings, e.g. --x Jx:-6:6:41 --y Jy:-6:6:41 --Jz 1 -o MAP.h5)")
+    ap.add_argument("--stability", metavar="MAP.h5",
+                    help="HDF5 file written by `xyzmf stability -o` (a finer grid and the Lifshitz points; "
+                         "default with --sweep: the prediction the sweep stored on its own grid)")
     ap.add_argument("--sweep", metavar="SWEEP.h5", help="HDF5 file written by `xyzmf sweep` (adds the dynamics panel)")
     ap.add_argument("--replica", type=int, help="sweep replica to show (default: per point the majority phase over replicas)")
     ap.add_argument("-o", "--output", required=True, help="PNG to write")
     ap.add_argument("--title", help="figure title (default: the fixed parameters)")
     args = ap.parse_args()
+    if not args.stability and not args.sweep:
+        ap.error("give --stability MAP.h5, --sweep SWEEP.h5, or both")
 
-    m = load(args.stability, "map")
-    ma = m.attrs
     s = load(args.sweep, "sweep") if args.sweep else None
+    m = load(args.stability, "map") if args.stability else stored_prediction(s)
+    ma = m.attrs
     if s is not None:
         for key in ("x_name", "y_name"):
             if s.attrs[key] != ma[key]:

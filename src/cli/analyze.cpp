@@ -21,7 +21,7 @@ namespace {
 struct AnalyzeOptions {
     std::string file, out;
     std::int64_t snapshot = -1;
-    bool all = false, json = false, overwrite = false;
+    bool all = false, json = false, overwrite = false, quiet = false;
     AnalysisOptions opt;
     long long sk_full_max = 1LL << 18;
     std::string sk_storage = "auto", backend = "cpu";
@@ -81,6 +81,7 @@ void add_options(CLI::App* sub, AnalyzeOptions& o) {
     sub->add_option("-o,--out,--output", o.out, "Write the analysis to this new file instead of into FILE");
     sub->add_flag("--overwrite", o.overwrite, "Replace an existing --out file");
     sub->add_flag("--json", o.json, "Print one JSON object on stdout instead of the table");
+    sub->add_flag("-q,--quiet", o.quiet, "No table on stdout (the file, or --json, holds the analysis)");
     ClassifyThresholds& th = o.opt.thresholds;
     sub->add_option("--pm-m-perp", th.pm_m_perp, "PM when m_perp = sqrt(mean(x^2+y^2)) is below this")->capture_default_str();
     sub->add_option("--single-domain", th.single_domain,
@@ -196,7 +197,7 @@ int execute(const AnalyzeOptions& o, const std::string& command_line) {
         }
         j["file"] = o.file;
         std::printf("%s\n", j.dump().c_str());
-    } else {
+    } else if (!o.quiet) {
         print_table(done);
     }
     return 0;

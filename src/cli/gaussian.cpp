@@ -23,7 +23,7 @@ struct GaussianOptions {
     Couplings fixed{0, 0, 0, 1, 0};
     int dim = 2, samples = 21;
     double tol = 0;  // 0: 1e-9 at a point, 1e-7 for a map
-    bool json = false, overwrite = false;
+    bool json = false, overwrite = false, quiet = false;
 };
 
 void add_options(CLI::App* sub, GaussianOptions& o) {
@@ -49,6 +49,7 @@ void add_options(CLI::App* sub, GaussianOptions& o) {
     sub->add_option("-o,--output", o.out, "Write the result to this HDF5 file (/gaussian/...)");
     sub->add_flag("--overwrite", o.overwrite, "Replace an existing output file");
     sub->add_flag("--json", o.json, "Print the result as one JSON object");
+    sub->add_flag("-q,--quiet", o.quiet, "No report on stdout (the file, or --json, holds the results)");
 }
 
 nlohmann::json complex_pair(std::complex<double> v) {
@@ -188,6 +189,7 @@ int execute(const GaussianOptions& o, const std::string& command_line) {
         write_gaussian_group(file.handle(), r);
         file.commit();
     }
+    if (o.quiet && !o.json) return 0;
     if (map)
         print_map_result(o, r, lattice);
     else

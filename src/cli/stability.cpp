@@ -20,7 +20,7 @@ struct StabilityOptions {
     std::string x = "Jx:-6:6:241", y = "Jy:-6:6:241", size, out;
     Couplings fixed{0, 0, 1, 1, 0};
     int dim = 2;
-    bool json = false, lifshitz = false, overwrite = false;
+    bool json = false, lifshitz = false, overwrite = false, quiet = false;
 };
 
 void add_options(CLI::App* sub, StabilityOptions& o) {
@@ -35,6 +35,7 @@ void add_options(CLI::App* sub, StabilityOptions& o) {
     sub->add_option("-o,--output", o.out, "Write the map to this HDF5 file (/map/...)");
     sub->add_flag("--overwrite", o.overwrite, "Replace an existing output file");
     sub->add_flag("--json", o.json, "Print the map as one JSON object");
+    sub->add_flag("-q,--quiet", o.quiet, "No report on stdout (the file, or --json, holds the results)");
     sub->add_flag("--lifshitz", o.lifshitz,
                   "Locate the Lifshitz points on the PM boundary in the (Jx, Jy) plane at the given Jz, gamma, gamma_phi");
 }
@@ -99,7 +100,7 @@ int execute(const StabilityOptions& o, const std::string& command_line) {
     }
     if (o.json)
         print_json(o, m);
-    else
+    else if (!o.quiet)
         print_summary(o, m);
     return 0;
 }

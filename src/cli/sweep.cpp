@@ -211,13 +211,14 @@ namespace {
 struct MergeOptions {
     std::string out;
     std::vector<std::string> inputs;
-    bool overwrite = false;
+    bool overwrite = false, quiet = false;
 };
 
 void add_options(CLI::App* sub, MergeOptions& o) {
     sub->add_option("-o,--output", o.out, "Merged HDF5 file")->required();
     sub->add_option("shards", o.inputs, "Shard files")->required();
     sub->add_flag("--overwrite", o.overwrite, "Replace an existing output file");
+    sub->add_flag("-q,--quiet", o.quiet, "No report on stdout (the merged file holds the results)");
 }
 
 int execute(const MergeOptions& o, const std::string& command_line) {
@@ -226,7 +227,8 @@ int execute(const MergeOptions& o, const std::string& command_line) {
     const SweepResults r = read_sweep(o.out, c);
     int missing = 0;
     for (auto v : r.phase) missing += v == kNotDone;
-    std::printf("merge: %zu shards -> %s (%d x %d points, %d replicas; %d entries not done)\n", o.inputs.size(),
+    if (!o.quiet)
+        std::printf("merge: %zu shards -> %s (%d x %d points, %d replicas; %d entries not done)\n", o.inputs.size(),
                 o.out.c_str(), c.grid.x.n, c.grid.y.n, c.replicas, missing);
     return 0;
 }
