@@ -1,9 +1,8 @@
 // Gaussian points and maps and their /gaussian group (gaussian_file.hpp).
 #include "gaussian_file.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
 #include "hdf5.hpp"
@@ -24,13 +23,20 @@ GaussianResult compute_gaussian(const ParamGrid& grid, bool map, int dim, const 
     const GaussianTheory theory(dim, finite, tol);
     const int P = grid.points();
     r.points.resize(static_cast<std::size_t>(P));
-    const int block = 4 * omp_get_max_threads();
-    for (int first = 0; first < P; first += block) {
-        throw_if_interrupted("after " + std::to_string(first) + " of " + std::to_string(P) + " points; nothing written");
-        const int last = std::min(P, first + block);
+    // One parallel region for the whole map, each point looking for a stop first:
+    // a region per few points (as before) paid a barrier each, where an idle
+    // thread spins, and on a core another program holds the spinning took 10 s of
+    // a 0.3 s 101 x 101 map (new-user audit).
+    StopScope* const call = current_stop_scope();
+    std::atomic<int> done{0};
 #pragma omp parallel for schedule(dynamic, 1)
-        for (int p = first; p < last; ++p) r.points[std::size_t(p)] = theory.at(grid.at(p));
+    for (int p = 0; p < P; ++p) {
+        const SharedStopScope same_stop(call);
+        if (interrupt_requested()) continue;
+        r.points[std::size_t(p)] = theory.at(grid.at(p));
+        done.fetch_add(1, std::memory_order_relaxed);
     }
+    throw_if_interrupted("after " + std::to_string(done.load()) + " of " + std::to_string(P) + " points; nothing written");
     if (!map) r.modes = theory.modes(grid.fixed, r.points[0].on_site, samples);
     return r;
 }
