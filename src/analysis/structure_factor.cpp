@@ -70,8 +70,11 @@ StructureFactorEngine::~StructureFactorEngine() {
 const StructureFactorEngine::HalfPower& StructureFactorEngine::half_power(const std::function<void(int, double*)>& fill,
                                                                            int components) {
     const index_t N = lat_.sites(), rows = N / lat_.L[0], H = plan_->half;
-    // (fftw_execute_dft_r2c on arrays of the plan's alignment is thread-safe)
-#pragma omp parallel for schedule(static, 1) num_threads(std::max(1, std::min(components, omp_get_max_threads())))
+    // (fftw_execute_dft_r2c on arrays of the plan's alignment is thread-safe.) Small
+    // lattices stay on one thread: DTWA transforms every trajectory's state at every
+    // record, and a region each spins at its barrier when another program holds a core.
+#pragma omp parallel for schedule(static, 1) num_threads(std::max(1, std::min(components, omp_get_max_threads()))) \
+    if (N >= 32768)
     for (int c = 0; c < components; ++c) {
         fill(c, plan_->in[c]);
         fftw_execute_dft_r2c(plan_->plan, plan_->in[c], plan_->out[c]);

@@ -33,7 +33,7 @@ void phase_of_rows(const Lattice& lat, const Couplings& c, const double* x, cons
     // without moving the field (at 2048^2 a move was a 32 MB copy and its page faults).
     psi.reserve(std::size_t((rows + 1) * row_sites));
     psi.resize(std::size_t(rows * row_sites));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * row_sites >= 32768)  // (small: DTWA, every trajectory)
     for (index_t kl = 0; kl < rows; ++kl)
         for (index_t f = 0; f < row_sites; ++f) {
             const index_t n = kl * row_sites + f;
@@ -118,10 +118,11 @@ void count_plaquettes_of(const Lattice& lat, const double* psi, index_t first, i
 VortexCensus count_plaquettes(const Lattice& lat, const double* psi, index_t first, index_t rows) {
     // Blocks of rows on every thread, joined in order: the list is the serial one.
     const index_t blocks = std::min<index_t>(rows, 64);
+    const bool parallel = rows * (lat.sites() / lat.L[lat.dim - 1]) >= 32768;  // as sxy_phase_rows
     VortexCensus v;
     for (int na = lat.dim == 3 ? 0 : 2; na < 3; ++na) {
         std::vector<VortexCensus> part(static_cast<std::size_t>(blocks));
-#pragma omp parallel for schedule(dynamic)
+#pragma omp parallel for schedule(dynamic) if (parallel)
         for (index_t b = 0; b < blocks; ++b)
             count_plaquettes_of(lat, psi, first, na, rows * b / blocks, rows * (b + 1) / blocks, part[std::size_t(b)]);
         std::size_t listed = v.list.size();
