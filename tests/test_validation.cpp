@@ -49,8 +49,9 @@ TEST(Validation, EachBadValueIsRefusedInOneLineNamingTheOption) {
         {"--integrator euler", "--integrator"},
         {"--backend opencl", "--backend: must be one of auto | cpu"},
         {"--Jx abc", "--Jx: expected a number (got 'abc')"},
-        {"--seed 1.5", "--seed: expected an integer >= 0 (got '1.5')"},
-        {"--seed -1", "--seed: must be 0 to 9223372036854775807 (got -1)"},
+        {"--seed 1.5", "--seed: must be a whole number 0 to 9223372036854775807 (got '1.5')"},
+        {"--seed -1", "--seed: must be a whole number 0 to 9223372036854775807 (got '-1')"},
+        {"--seed 1180591620717411303424", "(got '1180591620717411303424')"},  // 2^70 (it was quoted as -1)
         {"--Jx 1 --Jx 2", "--Jx: given 2 times; give it once"},
         {"--threads 0", "--threads: must be 1 to 4096 (got '0')"},
         {"--no-such-option 1", "no-such-option"},
@@ -122,6 +123,8 @@ TEST(Validation, OptionsThatWouldDoNothingAreRefusedOrSaid) {
         {"quantum --method exact --sites 4 --trajectories 50", "--trajectories: only for --method trajectories"},
         {"quantum --method exact --sites 4 --burn-in 3", "--burn-in: only for --method trajectories"},
         {"quantum --method exact --sites 4 --batch 2", "--batch: only for --method trajectories"},
+        {"stability --x Jx:-2:2:5 --y Jy:-2:2:5 --Jx 5", "--Jx: Jx is the --x axis of this map; leave --Jx out"},
+        {"gaussian --x Jx:-0.2:0.2:3 --y Jz:-1:1:3 --Jz 1", "--Jz: Jz is the --y axis of this map; leave --Jz out"},
     };
     for (const Case& c : refused) {
         const CommandResult r = run_xyzmf(c.args + " -o " + dir.file("q.h5"));

@@ -24,6 +24,7 @@ struct GaussianOptions {
     int dim = 2, samples = 21;
     double tol = 0;  // 0: 1e-9 at a point, 1e-7 for a map
     bool json = false, overwrite = false, quiet = false;
+    std::vector<CLI::Option*> couplings;
 };
 
 void add_options(CLI::App* sub, GaussianOptions& o) {
@@ -34,7 +35,7 @@ void add_options(CLI::App* sub, GaussianOptions& o) {
     auto* yo = sub->add_option("--y", o.y, "Map: vertical axis PARAM:MIN:MAX:N");
     xo->needs(yo);
     yo->needs(xo);
-    add_couplings(sub, o.fixed, " (where not an axis)");
+    o.couplings = add_couplings(sub, o.fixed, " (where not an axis)");
     sub->add_option("--dim", o.dim, "Lattice dimension 1, 2, 3")->check(CLI::Range(1, 3))->capture_default_str();
     sub->add_option("--size", o.size,
                     "Finite periodic lattice (N or LxxLy...): sum over its k; default: infinite lattice (integral)");
@@ -166,6 +167,7 @@ int execute(const GaussianOptions& o, const std::string& command_line) {
     if (map) {
         grid = ParamGrid{parse_axis(o.x, "--x"), parse_axis(o.y, "--y"), o.fixed};
         if (grid.x.name == grid.y.name) throw Error("--x and --y must be different parameters", exit_code::usage);
+        refuse_axis_values(o.couplings, grid.x.name, grid.y.name, "map");
         if ((long long)grid.x.n * grid.y.n > kMaxGridPoints)
             throw Error("--x/--y: " + std::to_string((long long)grid.x.n * grid.y.n) + " grid points; at most " +
                             std::to_string(kMaxGridPoints),

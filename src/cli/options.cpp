@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include "mpi_session.hpp"
+#include "xyzmf/error.hpp"
 #include "xyzmf/backend.hpp"
 
 namespace xyzmf::cli {
@@ -29,6 +30,29 @@ void explain_map_jz(const std::vector<CLI::Option*>& couplings) {
             opt->description(opt->get_description() +
                              "; default 1 (run, quantum, dtwa, gaussian: 0): the default map is the (Jx, Jy) plane at "
                              "Jz = 1, where all four orders (FM, AFM, SDW, PM) meet");
+}
+
+void refuse_axis_values(const std::vector<CLI::Option*>& couplings, const std::string& x_name, const std::string& y_name,
+                        const char* what) {
+    const ParamTable<Couplings>& table = couplings_parameters();
+    for (std::size_t i = 0; i < table.size() && i < couplings.size(); ++i)
+        for (const std::string* axis : {&x_name, &y_name})
+            if (couplings[i]->count() > 0 && *axis == table[i].spec.key)
+                throw Error(std::string(table[i].spec.option) + ": " + *axis + " is the " + (axis == &x_name ? "--x" : "--y") +
+                                " axis of this " + what + "; leave " + table[i].spec.option + " out (of a --config file too)",
+                            exit_code::usage);
+}
+
+CLI::Validator seed_text() {
+    return CLI::Validator(
+        [](std::string& text) -> std::string {
+            const std::string most = "9223372036854775807";
+            const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+            const std::string bare = digits ? text.substr(std::min(text.find_first_not_of('0'), text.size() - 1)) : text;
+            if (digits && (bare.size() < most.size() || (bare.size() == most.size() && bare <= most))) return "";
+            return "must be a whole number 0 to " + most + " (got '" + text + "')";
+        },
+        "0..2^63-1", "seed");
 }
 
 CLI::Option* add_backend(CLI::App* sub, std::string& backend) {

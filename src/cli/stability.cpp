@@ -21,6 +21,7 @@ struct StabilityOptions {
     Couplings fixed{0, 0, 1, 1, 0};
     int dim = 2;
     bool json = false, lifshitz = false, overwrite = false, quiet = false;
+    std::vector<CLI::Option*> couplings;
 };
 
 void add_options(CLI::App* sub, StabilityOptions& o) {
@@ -28,7 +29,8 @@ void add_options(CLI::App* sub, StabilityOptions& o) {
     sub->add_option("--x", o.x, "Horizontal axis PARAM:MIN:MAX:N, PARAM in Jx, Jy, Jz, gamma_phi (units of gamma)")
         ->capture_default_str();
     sub->add_option("--y", o.y, "Vertical axis PARAM:MIN:MAX:N")->capture_default_str();
-    explain_map_jz(add_couplings(sub, o.fixed, " where it is not an axis"));
+    o.couplings = add_couplings(sub, o.fixed, " where it is not an axis");
+    explain_map_jz(o.couplings);
     sub->add_option("--dim", o.dim, "Lattice dimension 1, 2, 3 (sets which k a finite --size allows)")
         ->check(CLI::Range(1, 3))->capture_default_str();
     sub->add_option("--size", o.size, "Finite periodic lattice whose k are allowed (N or LxxLy...); default: infinite");
@@ -73,6 +75,7 @@ void print_summary(const StabilityOptions& o, const StabilityMapResult& m) {
 int execute(const StabilityOptions& o, const std::string& command_line) {
     ParamGrid grid{parse_axis(o.x, "--x"), parse_axis(o.y, "--y"), o.fixed};
     if (grid.x.name == grid.y.name) throw Error("--x and --y must be different parameters", exit_code::usage);
+    refuse_axis_values(o.couplings, grid.x.name, grid.y.name, "map");
     // The points lie in the (Jx, Jy) plane at the fixed Jz: on a map of other axes they
     // would be printed beside it as if they were its own.
     const bool jx_jy = (grid.x.name == "Jx" && grid.y.name == "Jy") || (grid.x.name == "Jy" && grid.y.name == "Jx");

@@ -129,7 +129,7 @@ void add_options(CLI::App* sub, SweepOptions& o) {
                                           "each phase's order)")->capture_default_str());
     add(sub->add_option("--replicas", o.cfg.replicas, "Random initial states per point (replica r: seed + r)")
         ->check(CLI::Range(1, 1000))->capture_default_str());
-    add(sub->add_option("--seed", o.cfg.seed, "Base seed of the random initial states")->capture_default_str());
+    add(sub->add_option("--seed", o.cfg.seed, "Base seed of the random initial states")->check(seed_text())->capture_default_str());
     add(sub->add_option("--dt", o.cfg.numerics.dt, "RK4 time step, units of 1/gamma (run: 0.01; a map classifies phases rather than resolving "
                                           "states to the last digit: --dt 0.01 gives run's accuracy)")->capture_default_str());
     add(sub->add_option("--t-end", o.cfg.numerics.t_end, "Time each lattice runs, units of 1/gamma (run: 100; the points near phase boundaries settle "
@@ -172,15 +172,7 @@ int execute(const SweepOptions& o, const std::string& command_line) {
     cfg.grid.x = parse_axis(o.x, "--x");
     cfg.grid.y = parse_axis(o.y, "--y");
     if (cfg.grid.x.name == cfg.grid.y.name) throw Error("--x and --y must be different parameters", exit_code::usage);
-    // A value for an axis parameter would be ignored, yet stored with the map: refuse it.
-    const ParamTable<Couplings>& table = couplings_parameters();
-    for (std::size_t i = 0; i < table.size(); ++i)
-        for (const auto* axis : {&cfg.grid.x, &cfg.grid.y})
-            if (o.couplings[i]->count() > 0 && axis->name == table[i].spec.key)
-                throw Error(std::string(table[i].spec.option) + ": " + axis->name + " is the " +
-                                (axis == &cfg.grid.x ? "--x" : "--y") + " axis of this sweep; leave " +
-                                table[i].spec.option + " out (of a --config file too)",
-                            exit_code::usage);
+    refuse_axis_values(o.couplings, cfg.grid.x.name, cfg.grid.y.name, "sweep");
     cfg.lattice = parse_size(o.size, o.dim, true);
     cfg.precision = precision_of(o.precision);
     set_param(sweep_parameters(), cfg, "shard", o.shard);
