@@ -1,8 +1,11 @@
 """xyzmf from Python: the same engine and files as the `xyzmf` command.
 
     import xyzmf
-    state = xyzmf.run(size=64, Jx=0.9, Jy=1.0, Jz=1.0, t_end=100, seed=1)
-    data = xyzmf.load("run.h5")
+    data = xyzmf.run("run.h5", size=64, Jx=0.9, Jy=1.0, Jz=1.0, t_end=100, seed=1)
+    again = xyzmf.load("run.h5")  # the same file, read back later
+
+(Without an output path a command writes a temporary file, returns what it
+holds and removes it.)
 
 Every function that computes (run, analyze, stability, sweep, gaussian, quantum, dtwa,
 merge, export) hands its keyword arguments to the command-line parser of the

@@ -48,18 +48,43 @@ def _option_text(key, value):
     if isinstance(value, (bytes, os.PathLike)):
         return os.fsdecode(value)  # a path: its name, not "b'o.h5'"
     if isinstance(value, (list, tuple)):
-        sep = "x" if key == "size" else ":" if key in ("x", "y") else ","
+        sep = "x" if key == "size" else ":" if key in ("x", "y") else "/" if key == "shard" else ","
         return sep.join(str(v) for v in value)
     if isinstance(value, (float, np.floating)):
         return repr(float(value))  # every digit: the file then records what was asked for
     return str(value)
 
 
+_FLAGS = {}
+
+
+def _option_kinds(command):
+    """{keyword: is a flag} of the command's options, from the program itself (None
+    without the compiled module)."""
+    if command not in _FLAGS:
+        try:
+            _FLAGS[command] = {o["name"].replace("-", "_"): o["flag"] for o in _core().command_options(command)}
+        except ImportError:
+            _FLAGS[command] = None
+    return _FLAGS[command]
+
+
 def _arguments(command, positional, options):
     """The command line of `command` for these keyword options (None and False
-    leave an option out; True gives a flag)."""
+    leave an option out; True gives a flag). A flag takes a truth value (True,
+    numpy's bools, 0 or 1); any other option a value, never a bool."""
     args = [command] + [os.fsdecode(os.fspath(p)) for p in positional]
+    kinds = _option_kinds(command) or {}
     for key, value in options.items():
+        if isinstance(value, np.bool_):
+            value = bool(value)
+        flag = kinds.get(key)
+        if flag and not isinstance(value, bool) and value is not None:
+            if not isinstance(value, (int, np.integer)) or value not in (0, 1):
+                raise UsageError(f"{key}: a flag, True or False (got {value!r})")
+            value = bool(value)
+        if flag is False and isinstance(value, bool):
+            raise UsageError(f"{key}: expected a value, not {value!r}")
         if value is None or value is False:
             continue
         name = "--" + key.replace("_", "-")
@@ -108,6 +133,11 @@ class _Output:
                 r["path"] = None
             else:
                 r.attrs.pop("path", None)
+            # nor does the command the file records (--output of a removed file)
+            for attrs in ([r.get("provenance") or {}] if isinstance(r, dict) else [r.attrs]):
+                for key, value in list(attrs.items()):
+                    if isinstance(value, str) and self.path in value:
+                        attrs[key] = value.replace(self.path, "A_TEMPORARY_FILE.h5")
         return r
 
 
@@ -143,6 +173,14 @@ def _file_command(command, output, progress, as_xarray, has_quiet, options, afte
     """Commands with a progress line have -q (their report is then silent too);
     the others' report is captured and dropped, as the file holds it all.
     after(path), if given, runs on the output file before it is read."""
+    if "help" in options:
+        raise OptionError(f"{command}() has no help option: xyzmf.help({command!r}) shows its options")
+    if not (progress is None or isinstance(progress, bool) or callable(progress)):
+        raise OptionError(f"{command}(progress=...): None, True, False or a callable, not {progress!r}")
+    if not (as_xarray is None or isinstance(as_xarray, bool)):
+        raise OptionError(f"{command}(as_xarray=...): None, True or False, not {as_xarray!r}")
+    if output is not None and not isinstance(output, (str, bytes, os.PathLike)):
+        raise OptionError(f"{command}(output=...): a path to an .h5 file, not {type(output).__name__} {output!r}")
     if progress is True and has_quiet and _in_notebook():
         progress = _NotebookProgress(command)
     opts = dict(options)
@@ -198,9 +236,33 @@ def run(output=None, *, progress=None, as_xarray=None, **options):
     series: in PATH itself, or in a copy at ``output`` when given."""
     if options.get("init") is not None and not isinstance(options["init"], (str, bytes, os.PathLike)):
         with _StateFile(options["init"], options) as init:
-            return _file_command("run", output, progress, as_xarray, True, {**options, "init": init.spec},
+            # the lattice is the array's: size and dim (checked to agree) are the file's
+            rest = {k: v for k, v in options.items() if k not in ("size", "dim")}
+            return _file_command("run", output, progress, as_xarray, True, {**rest, "init": init.spec},
                                  after=init.relabel)
     return _file_command("run", output, progress, as_xarray, True, options)
+
+
+def _state_array(state, who, what):
+    """One state as float64 with the axes xyzmf stores, (Lx, 3), (Ly, Lx, 3) or
+    (Lz, Ly, Lx, 3); an xarray DataArray is checked by its dims, so that a stack of
+    snapshots (dims time, y, x, component) is not taken for a 3D lattice."""
+    dims = getattr(state, "dims", None)
+    if dims is not None and not isinstance(state, np.ndarray):
+        dims = tuple(dims)
+        if dims not in (("x", "component"), ("y", "x", "component"), ("z", "y", "x", "component")):
+            hint = " (a time series: pick one state, e.g. .isel(time=-1))" if "time" in dims else ""
+            raise UsageError(f"{who}: a DataArray of one state, dims (y, x, component) or (x, ...), (z, y, x, ...), "
+                             f"not {dims}{hint}")
+    values = getattr(state, "values", state)  # an xarray DataArray: its numbers
+    try:
+        s = np.asarray(values)
+    except Exception as e:
+        raise OptionError(f"{who}: {what}, not {type(state).__name__}") from e
+    if s.dtype.kind not in "fiu" or s.ndim not in (2, 3, 4) or s.shape[-1] != 3:
+        raise UsageError(f"{who}: an array of shape (Lx, 3), (Ly, Lx, 3) or (Lz, Ly, Lx, 3) "
+                         f"of real numbers, not {s.shape} of {s.dtype}")
+    return s.astype(np.float64)
 
 
 class _StateFile:
@@ -209,20 +271,16 @@ class _StateFile:
     current schema; the spins are then put in its /final state)."""
 
     def __init__(self, state, options):
-        values = getattr(state, "values", state)  # an xarray DataArray: its numbers
-        try:
-            s = np.asarray(values)
-        except Exception as e:
-            raise OptionError(f"run(init=...): a spec string or an array of Bloch vectors, not {type(state).__name__}") from e
-        if s.dtype.kind not in "fiu" or s.ndim not in (2, 3, 4) or s.shape[-1] != 3:
-            raise UsageError(f"run(init=...): an array of shape (Lx, 3), (Ly, Lx, 3) or (Lz, Ly, Lx, 3) "
-                             f"of real numbers, not {s.shape} of {s.dtype}")
-        s = s.astype(np.float64)
+        s = _state_array(state, "run(init=...)", "a spec string or an array of Bloch vectors")
         if not np.all(np.isfinite(s)):
             raise UsageError("run(init=...): the array holds NaN or infinite values")
-        worst = float(np.sqrt(np.max(np.sum(s * s, axis=-1))))
-        if worst > 1 + 1e-12:
-            raise UsageError(f"run(init=...): |s| reaches {worst:.6g}; Bloch vectors have |s| <= 1")
+        # As the program checks a state it reads from a file: |s| <= 1 + norm_tol (float32
+        # unit vectors reach 1 + 4e-8).
+        tol = float(options.get("norm_tol") or 1e-4)
+        excess = float(np.sqrt(np.max(np.sum(s * s, axis=-1)))) - 1
+        if excess > tol:
+            raise UsageError(f"run(init=...): |s| reaches {1 + excess:.6g} > 1 + norm_tol ({tol:g}); "
+                             "Bloch vectors have |s| <= 1")
         dim, sides = s.ndim - 1, s.shape[:-1][::-1]  # (Lx, Ly, Lz)
         size = "x".join(str(n) for n in sides)
         given = options.get("size")
@@ -262,6 +320,13 @@ class _StateFile:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def _spec_only(command, options):
+    init = options.get("init")
+    if init is not None and not isinstance(init, str):
+        raise OptionError(f"{command}(init=...): a spec string (xyzmf.help({command!r})), not {type(init).__name__}; "
+                          "states given as arrays are for run")
+
+
 def sweep(output=None, *, progress=None, as_xarray=None, **options):
     """`xyzmf sweep`: the phase of every point of a parameter plane from
     mean-field runs (x=("Jx", min, max, n), y=(...), size, t_end, ...)."""
@@ -271,6 +336,7 @@ def sweep(output=None, *, progress=None, as_xarray=None, **options):
 def quantum(output=None, *, progress=None, as_xarray=None, **options):
     """`xyzmf quantum`: exact quantum dynamics of a small ring or cluster
     (sites, method="trajectories"|"exact", trajectories, t_end, ...)."""
+    _spec_only("quantum", options)
     return _file_command("quantum", output, progress, as_xarray, True, options)
 
 
@@ -281,6 +347,7 @@ def dtwa(output=None, *, progress=None, as_xarray=None, **options):
     init="down"|"uniform:x,y,z", seed, backend). Returns the file as
     xyzmf.load gives it: sx, sy, sz, cxx1, cyy1, czz1 (and *_err) along t,
     corr, connected, sk."""
+    _spec_only("dtwa", options)
     return _file_command("dtwa", output, progress, as_xarray, True, options)
 
 
@@ -296,7 +363,7 @@ def gaussian(output=None, *, as_xarray=None, **options):
     return _file_command("gaussian", output, None, as_xarray, False, options)
 
 
-def analyze(source, *, Jx=None, Jy=None, Jz=None, gamma=1.0, gamma_phi=0.0, t=0.0, **options):
+def analyze(source, *, Jx=None, Jy=None, Jz=None, gamma=None, gamma_phi=None, t=None, **options):
     """Phase, structure-factor peak, domain size and sXY vortices of a state.
 
     source: a run file (path): runs `xyzmf analyze FILE --json` with the
@@ -306,25 +373,41 @@ def analyze(source, *, Jx=None, Jy=None, Jz=None, gamma=1.0, gamma_phi=0.0, t=0.
 
     source: an array shaped like stored spins ((Lx, 3), (Ly, Lx, 3) or
     (Lz, Ly, Lx, 3), components (x, y, z)): Jx, Jy, Jz (and gamma, gamma_phi)
-    must be given; returns the same summary for that state."""
-    if isinstance(source, (str, os.PathLike)):
-        couplings = {k: v for k, v in (("Jx", Jx), ("Jy", Jy), ("Jz", Jz)) if v is not None}
-        if couplings:
-            raise OptionError("analyze(FILE): the couplings come from the file; Jx, Jy, Jz are for arrays")
+    must be given (gamma 1, gamma_phi 0 and the time t 0 unless given);
+    returns the same summary for that state."""
+    state_values = {"Jx": Jx, "Jy": Jy, "Jz": Jz, "gamma": gamma, "gamma_phi": gamma_phi, "t": t}
+    if isinstance(source, (str, bytes, os.PathLike)):
+        given = [k for k, v in state_values.items() if v is not None]
+        if given:
+            raise OptionError(f"analyze(FILE): {', '.join(given)} come from the file; they are for arrays")
         printed = _call(_arguments("analyze", [source], {**options, "json": True}))
         return json.loads(printed)
     if options:
         raise OptionError(f"analyze(array): unexpected options {sorted(options)} (those are for files)")
     if Jx is None or Jy is None or Jz is None:
         raise OptionError("analyze(array) needs the couplings Jx, Jy and Jz (in units of gamma)")
-    code, error, text = _core().analyze_state(np.asarray(source, dtype=float), Jx, Jy, Jz, gamma, gamma_phi, t)
+    numbers = {}
+    for key, value in state_values.items():
+        try:
+            numbers[key] = float({"gamma": 1.0, "gamma_phi": 0.0, "t": 0.0}.get(key, 0.0) if value is None else value)
+        except (TypeError, ValueError):
+            raise UsageError(f"analyze(array): {key} must be a number, not {value!r}") from None
+    s = _state_array(source, "analyze(array)", "a path or an array of Bloch vectors")
+    code, error, text = _core().analyze_state(s, numbers["Jx"], numbers["Jy"], numbers["Jz"], numbers["gamma"],
+                                              numbers["gamma_phi"], numbers["t"])
     if code != 0:
         raise from_program("analyze", error, code)
     return json.loads(text)
 
 
 def merge(output, *shards, overwrite=False):
-    """`xyzmf merge`: joins the shards of a sweep into `output`; returns its path."""
+    """`xyzmf merge`: joins the shards of a sweep into `output`; returns its path.
+    The shards are paths, given one by one or as one list."""
+    if len(shards) == 1 and isinstance(shards[0], (list, tuple)):
+        shards = tuple(shards[0])
+    for p in (output,) + shards:
+        if not isinstance(p, (str, bytes, os.PathLike)):
+            raise OptionError(f"merge(): paths of .h5 files, not {type(p).__name__} {p!r}")
     _call(_arguments("merge", shards, {"output": output, "overwrite": overwrite}))
     return os.fspath(output)
 
@@ -348,6 +431,8 @@ def help(command=None, *, file=None):
     shows it as text, not as a quoted string). help_text() returns it instead."""
     import sys
 
+    if callable(command):  # xyzmf.help(xyzmf.run)
+        command = getattr(command, "__name__", None)
     print(help_text(command).rstrip("\n"), file=file or sys.stdout)
 
 

@@ -62,11 +62,16 @@ def _keyword(match):
     return match.group(1).replace("-", "_")
 
 
-def python_words(message):
+def python_words(message, command=None):
     """The program's message with options named as keywords: "--t-end" -> "t_end",
-    "pass --overwrite" -> "pass overwrite=True", "--resume F" -> "resume='F'", "-o:" -> "output:"."""
+    "pass --overwrite" -> "pass overwrite=True", "--resume F.h5" -> "resume='F.h5'", "-o:" -> "output:",
+    "(see --help)" and "xyzmf run --help" -> "xyzmf.help('run')"."""
+    message = re.sub(r"\bxyzmf ([a-z]+) --help\b", r"xyzmf.help('\1')", message)
+    if command:
+        message = message.replace("(see --help)", f"(see xyzmf.help({command!r}))")
     message = re.sub(r"(?<![\w-])--overwrite\b", "overwrite=True", message)
-    message = re.sub(r"(?<![\w-])--resume (\S+?)([,;)]?)(?=\s|$)", r"resume='\1'\2", message)
+    # a file named after --resume (not a word of the sentence: "--resume takes every parameter")
+    message = re.sub(r"(?<![\w-])--resume ([^\s,;)]*[./][^\s,;)]*)([,;)]?)(?=\s|$)", r"resume='\1'\2", message)
     message = re.sub(r"(?<![\w-])-o:", "output:", message)
     return re.sub(r"(?<![\w-])--([A-Za-z][\w-]*)", _keyword, message)
 
@@ -83,4 +88,4 @@ def from_program(command, message, code):
             return OptionError(f"{command}() got unexpected keyword argument{'s' if len(names) > 1 else ''} {which} "
                                f"({hint}xyzmf.help({command!r}) lists them)")
     kind = {2: UsageError, 3: FileError, 4: BlowUpError}.get(code, Error)
-    return kind(python_words(message), exit_code=code)
+    return kind(python_words(message, command), exit_code=code)

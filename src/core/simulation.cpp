@@ -128,7 +128,8 @@ struct Simulation<Real>::Impl {
         const bool nan = !std::isfinite(o.max_s2) || !std::isfinite(o.max_rate2);
         std::string msg = "blow-up at t = " + fmt("%g", t) + ": " +
                           (nan ? std::string("NaN/Inf in the state")
-                               : "|s| reached " + fmt("%.6g", std::sqrt(o.max_s2)) + " > 1 + norm-tol") + "; ";
+                               : "|s| reached " + fmt("%.6g", std::sqrt(o.max_s2)) + " > 1 + --norm-tol " +
+                                     fmt("%g", cfg.numerics.norm_tol)) + "; ";
         if (out) {
             out->set_status("blow-up at t = " + fmt("%g", t));
             msg += last_good_t >= 0 ? "last good snapshot (t = " + fmt("%g", last_good_t) + ") kept in " + out->path() + "; "

@@ -351,6 +351,65 @@ def test_init_takes_a_numpy_array_exactly(tmp_path):
     assert np.array_equal(spins(tmp_path / "a.h5"), spins(tmp_path / "cli.h5"))
 
 
+def test_arrays_and_keywords_are_taken_as_a_python_user_means_them(tmp_path, capsys):
+    # Found by a Python audit; each line was a wrong result, a misleading message or a crash.
+    xr = pytest.importorskip("xarray")
+    data = xyzmf.run(size=6, t_end=1, snapshot_every=0.5)
+    stack = data["snapshots_spins"]  # dims (time, y, x, component): not one 3D state
+    for call in (lambda: xyzmf.run(init=stack, t_end=0.1), lambda: xyzmf.analyze(stack, Jx=1, Jy=-1, Jz=0)):
+        with pytest.raises(xyzmf.UsageError, match=r"pick one state, e\.g\. \.isel\(time=-1\)"):
+            call()
+    one = stack.isel(time=-1)
+    assert isinstance(one, xr.DataArray)
+    assert xyzmf.analyze(one, Jx=1, Jy=-1, Jz=0)["phase"]
+    # dim (or size) that agrees with the array is fine; the lattice is the array's, not 64^2
+    state = np.zeros((4, 6, 3))
+    state[..., 2] = -1
+    assert np.asarray(xyzmf.run(init=state, dim=2, t_end=0.1, as_xarray=False).final.spins).shape == (4, 6, 3)
+    # float32 unit vectors (|s| = 1 + 4e-8) are Bloch vectors, as from a file
+    rng = np.random.default_rng(1)
+    v = rng.normal(size=(8, 8, 3))
+    v /= np.linalg.norm(v, axis=-1, keepdims=True)
+    xyzmf.run(init=v.astype(np.float32), t_end=0.1)
+    # a flag takes a truth value, any other option a value
+    with pytest.raises(xyzmf.UsageError, match="t_end: expected a value, not True"):
+        xyzmf.run(size=4, t_end=True)
+    with pytest.raises(xyzmf.UsageError, match="Jx: expected a value, not False"):
+        xyzmf.run(size=4, t_end=0.1, Jx=False)
+    assert xyzmf.run(size=8, t_end=0.5, analyze=np.bool_(True), as_xarray=False).final.analysis is not None
+    with pytest.raises(xyzmf.OptionError, match=r"xyzmf.help\('run'\)"):
+        xyzmf.run(help=True, size=4)
+    xyzmf.help(xyzmf.run)
+    assert "--t-end" in capsys.readouterr().out
+    with pytest.raises(xyzmf.OptionError, match="output"):
+        xyzmf.run(5, size=4, t_end=0.1)
+    with pytest.raises(xyzmf.OptionError, match="progress"):
+        xyzmf.run(size=4, t_end=0.1, progress="yes")
+    with pytest.raises(xyzmf.OptionError, match="arrays are for run"):
+        xyzmf.dtwa(size=4, t_end=0.1, init=np.zeros((4, 4, 3)))
+    # a shard as a tuple, shards as a list
+    sweep = dict(x=("Jx", 0, 1, 2), y=("Jy", 0, 1, 2), size=4, t_end=0.5)
+    for i in (0, 1):
+        xyzmf.sweep(tmp_path / f"sh{i}.h5", shard=(i, 2), **sweep)
+    xyzmf.merge(tmp_path / "m.h5", [tmp_path / "sh0.h5", tmp_path / "sh1.h5"])
+    assert (xyzmf.load(tmp_path / "m.h5", as_xarray=False).sweep.phase >= 0).all()
+    # analyze: what comes from a file is refused as a keyword; a bytes path is a path
+    xyzmf.run(tmp_path / "r.h5", size=8, t_end=0.5)
+    with pytest.raises(xyzmf.OptionError, match="gamma come from the file"):
+        xyzmf.analyze(tmp_path / "r.h5", gamma=2)
+    assert xyzmf.analyze(os.fsencode(tmp_path / "r.h5"))["phase"]
+    with pytest.raises(xyzmf.UsageError, match="Jx must be a number"):
+        xyzmf.analyze(np.zeros((8, 8, 3)), Jx="a", Jy=-1, Jz=0)
+    with pytest.raises(xyzmf.UsageError, match=r"not \(8, 8, 2\)"):
+        xyzmf.analyze(np.zeros((8, 8, 2)), Jx=1, Jy=-1, Jz=0)
+    # messages: a word after --resume is not a file name
+    with pytest.raises(xyzmf.UsageError) as e:
+        xyzmf.run(resume=tmp_path / "r.h5", init="random")
+    assert "resume takes every parameter" in str(e.value) and "resume='takes'" not in str(e.value)
+    # a temporary output leaves no path to it in the provenance
+    assert "A_TEMPORARY_FILE.h5" in data.attrs["command_line"] and "/tmp/xyzmf-" not in data.attrs["command_line"]
+
+
 def test_init_takes_an_xarray_state_and_refuses_bad_arrays(tmp_path):
     xr = pytest.importorskip("xarray")
     s = xr.DataArray(np.tile([0.6, 0.0, -0.8], (5, 1)), dims=("x", "component"))
