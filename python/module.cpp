@@ -139,6 +139,10 @@ py::tuple run_command(const std::vector<std::string>& args, py::object progress,
     std::string printed;
     int code = 0;
     std::unique_ptr<py::error_already_set> raised;
+    // The callback's contract: a last report (last = True) ends every call, also one
+    // that stopped early or whose command has no final update of its own (exact
+    // quantum without --gap); it repeats the latest report's numbers.
+    std::optional<xyzmf::ProgressReport> latest;
     {
         CallScope* self = nullptr;
         xyzmf::ProgressListener listener;
@@ -146,12 +150,14 @@ py::tuple run_command(const std::vector<std::string>& args, py::object progress,
             listener = [&](const xyzmf::ProgressReport& r) {
                 py::gil_scoped_acquire gil;
                 if (raised) return;
+                latest = r;
                 try {
                     py::dict d;
                     d["fraction"] = r.fraction;
                     d["what"] = r.what;
                     d["elapsed"] = r.elapsed_s;
-                    d["eta"] = r.eta_s;
+                    if (std::isfinite(r.eta_s)) d["eta"] = r.eta_s;  // unknown until something is done:
+                    else d["eta"] = py::none();                      // None, as the docstring says
                     d["last"] = r.last;
                     progress(d);
                 } catch (py::error_already_set& e) {
@@ -160,7 +166,7 @@ py::tuple run_command(const std::vector<std::string>& args, py::object progress,
                 }
             };
         }
-        CallScope scope(std::move(listener));
+        CallScope scope(listener);  // (a copy: the last report below calls it too)
         self = &scope;
         std::optional<StdoutCaptured> captured;
         if (capture) captured.emplace();
@@ -169,6 +175,11 @@ py::tuple run_command(const std::vector<std::string>& args, py::object progress,
             code = xyzmf::cli::run_command_line(args, "xyzmf", &out);
         }
         if (captured) printed = captured->finish();
+        if (latest && !latest->last && !raised) {
+            xyzmf::ProgressReport end = *latest;
+            end.last = true;
+            listener(end);  // (holds the GIL itself; this thread has it)
+        }
     }
     if (raised) throw py::error_already_set(std::move(*raised));
     return py::make_tuple(code, out.error, out.text, printed);

@@ -16,8 +16,9 @@ while the command runs.
 ``progress``: None (default) prints nothing while running; True draws the
 program's own progress line on stderr (in a Jupyter notebook, the same line
 through Python's sys.stderr, which the notebook shows); a callable is called at
-once (a run's first record), then about 5 times a second, and at the end, with a
-dict {fraction, what, elapsed, eta, last} (seconds), and may raise to stop the run.
+once, then about 5 times a second, and at the end (last=True, also when the call
+stops early), with a dict {fraction, what, elapsed, eta, last} (seconds; eta None
+until something is done), and may raise to stop the run.
 """
 
 import json

@@ -104,6 +104,9 @@ def pick_state(f, snapshot=None):
         return "/final"
     snaps = sorted(f["snapshots"]) if "snapshots" in f else []
     if not snaps:
+        content = _text(f.attrs.get("content")) or ""
+        if content and content not in ("run", "analysis"):  # a map, a sweep, ...: no lattice states
+            raise FileError(f.filename, f"not a run file (its content: {content}), so no lattice state to show")
         raise FileError(f.filename, "no final state and no snapshots")
     return f"/snapshots/{snaps[-1]}"
 

@@ -158,6 +158,9 @@ class _Builder:
                 attrs = {"units": unit, "long_name": long_name(var, name), "axes": ",".join(axes)}
                 if not is_lazy(value) and unit == "count":
                     value, attrs = _as_count(value, attrs)
+                if not is_lazy(value) and name in YES_NO and _integral(np.asarray(value)) \
+                        and np.isin(np.asarray(value), (0, 1)).all():
+                    value, attrs = np.asarray(value).astype(bool), {**attrs, "units": "1"}  # stored as 1.0 / 0.0
                 self.variables[var] = xr.Variable(dims, value, attrs)
             elif stacked:  # an attribute of every snapshot (step, or an analysis's phase): along time
                 value = np.asarray(value)
@@ -248,6 +251,11 @@ def long_name(var, name):
 
 
 NOT_COUNTED = -1
+
+
+# Yes/no datasets that files store as 1.0 and 0.0 (the Gaussian theory's `applies` and
+# `sz_converged`): booleans in a Dataset.
+YES_NO = {"applies", "sz_converged"}
 
 
 def _as_count(value, attrs):

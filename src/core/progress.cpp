@@ -28,7 +28,20 @@ ProgressLine::ProgressLine(bool quiet)
     }
 }
 
-ProgressLine::~ProgressLine() { end(); }
+ProgressLine::~ProgressLine() {
+    if (listener_ && heard_once_ && fraction_ != heard_fraction_) {
+        try {  // (never out of a destructor: the Python module's listener catches its own)
+            ProgressReport r;
+            r.fraction = std::clamp(fraction_, 0.0, 1.0);
+            r.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+            r.eta_s = fraction_ >= 1 ? 0.0 : NAN;
+            r.what = what_;
+            listener_(r);
+        } catch (...) {
+        }
+    }
+    end();
+}
 
 void ProgressLine::end() {
     if (drawn_ && tty_) std::fputc('\n', stderr);
@@ -47,6 +60,8 @@ void ProgressLine::update(double fraction, const std::string& what, bool force) 
     const auto now = std::chrono::steady_clock::now();
     const double elapsed = std::chrono::duration<double>(now - t0_).count();
     const double eta = fraction > 0 ? elapsed * (1 - std::min(fraction, 1.0)) / fraction : NAN;
+    fraction_ = fraction;
+    what_ = what;
     // The listener hears the first update at once (a callback knows the call has begun, and
     // one that stops it does so at the first record, however fast the machine), then about
     // 5 times a second, and the last.
@@ -59,6 +74,7 @@ void ProgressLine::update(double fraction, const std::string& what, bool force) 
         r.eta_s = eta;
         r.what = what;
         r.last = force;
+        heard_fraction_ = fraction;
         listener_(r);
     }
     if (quiet_) return;

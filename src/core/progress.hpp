@@ -25,7 +25,10 @@ using ProgressListener = std::function<void(const ProgressReport&)>;
 // line of the command that thread runs, quiet or not: its first update at once,
 // then about 5 times a second, and the last (the end of a run or sweep), from
 // whichever thread updates the line (a ProgressLine keeps the listener of the
-// thread that made it). Calls in other threads have their own.
+// thread that made it). Calls in other threads have their own. A line that
+// goes with progress its listener has not heard (updates come faster than 5 a
+// second) tells it the latest fraction then, so the last report a call's
+// listener hears is where the work ended.
 class ProgressListenerScope {
 public:
     explicit ProgressListenerScope(ProgressListener listener);
@@ -60,6 +63,8 @@ private:
     double log_every_s_;
     std::chrono::steady_clock::time_point t0_, last_, last_heard_;
     bool printed_once_ = false, heard_once_ = false;
+    double fraction_ = 0, heard_fraction_ = -1;  // the latest update's, and the latest the listener heard
+    std::string what_;
     ProgressListener listener_;  // the making thread's (empty: none)
 };
 

@@ -477,6 +477,7 @@ void run_batches(const DtwaConfig& c, BackendKind kind, DtwaRun& out, ResumableF
     out.backend = be->description();
     if (file.is_open()) record_backend(file.handle(), out.backend);
     ProgressLine line(hooks.quiet);
+    line.update(0, "dtwa: " + std::to_string(todo.size()) + " batches to run");  // heard at once
     const auto t0 = std::chrono::steady_clock::now();
     int batches = 0;
     for (std::size_t i = 0; i < todo.size(); ++i) {

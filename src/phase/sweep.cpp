@@ -176,6 +176,7 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
     }
     const auto t0 = std::chrono::steady_clock::now();
     ProgressLine progress(hooks.quiet);
+    progress.update(0, "sweep: 0/" + std::to_string(todo.size()) + " points");  // a listener hears the start at once
     const index_t Ns = cfg.lattice.copy_sites();
     try {
         // Every lattice (a point's replica) on its own clock in a batch of

@@ -423,6 +423,7 @@ TrajectoryRun run_trajectories(QuantumRunRequest req, const TrajectoryHooks& hoo
     if (be) runner = std::make_unique<BatchRunner>(c, *be, res);
     const auto t0 = std::chrono::steady_clock::now();
     ProgressLine line(hooks.quiet);
+    line.update(0, "quantum: 0/" + std::to_string(todo.size()) + " trajectories done");  // heard at once
     int batches = 0;
     try {
         for (std::size_t first = 0; first < todo.size(); first += std::size_t(be->batch())) {
@@ -432,8 +433,8 @@ TrajectoryRun run_trajectories(QuantumRunRequest req, const TrajectoryHooks& hoo
                 const double frac = (double(first) + double(last - first) * t_batch / std::max(c.t_end, 1e-300)) /
                                     double(todo.size());
                 char what[160];
-                std::snprintf(what, sizeof what, "quantum: %zu/%zu trajectories done, batch at t = %.3g of %g", first,
-                              todo.size(), t_batch, c.t_end);
+                std::snprintf(what, sizeof what, "quantum: %zu/%zu trajectories done, batch at t = %.3g of %g",
+                              t_batch >= c.t_end ? last : first, todo.size(), t_batch, c.t_end);
                 line.update(frac, what);
             };
             runner->run(ids, progress);

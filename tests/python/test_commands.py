@@ -117,6 +117,29 @@ def test_progress_reaches_the_end_in_order():
     assert all(r["elapsed"] >= 0 and "t = " in r["what"] for r in seen)
 
 
+def test_every_command_reports_at_once_and_last_where_its_work_ended():
+    # The docstring's contract for every command with a progress callback: a report at
+    # once (eta None: nothing done yet), in order, and one last report, at the end of
+    # the work (sweep, quantum and dtwa sent none at once, and no last one).
+    calls = {
+        "run": lambda cb: xyzmf.run(size=16, t_end=5, progress=cb),
+        "sweep": lambda cb: xyzmf.sweep(size=8, t_end=2, x=("Jx", 0, 1, 3), y=("Jy", 0, 1, 3), progress=cb),
+        "quantum": lambda cb: xyzmf.quantum(sites=6, trajectories=8, t_end=2, progress=cb),
+        "dtwa": lambda cb: xyzmf.dtwa(size=4, trajectories=8, t_end=1, progress=cb),
+        "quantum exact": lambda cb: xyzmf.quantum(sites=4, method="exact", progress=cb),
+    }
+    for name, call in calls.items():
+        seen = []
+        call(seen.append)
+        assert seen[0]["fraction"] == 0 and seen[0]["eta"] is None and not seen[0]["last"], (name, seen[0])
+        assert [r["last"] for r in seen].count(True) == 1 and seen[-1]["last"], (name, seen)
+        fractions = [r["fraction"] for r in seen]
+        assert fractions == sorted(fractions), (name, fractions)
+        if name != "quantum exact":  # (the steady state's stages have no fraction)
+            assert fractions[-1] == 1 and seen[-1]["eta"] == 0, (name, seen[-1])
+        assert all(r["eta"] is None or math.isfinite(r["eta"]) for r in seen), name
+
+
 def test_a_callback_that_raises_stops_the_run_and_keeps_its_file(tmp_path):
     out = tmp_path / "run.h5"
 
