@@ -124,6 +124,9 @@ TEST(Validation, OptionsThatWouldDoNothingAreRefusedOrSaid) {
         {"quantum --method exact --sites 4 --burn-in 3", "--burn-in: only for --method trajectories"},
         {"quantum --method exact --sites 4 --batch 2", "--batch: only for --method trajectories"},
         {"stability --x Jx:-2:2:5 --y Jy:-2:2:5 --Jx 5", "--Jx: Jx is the --x axis of this map; leave --Jx out"},
+        {"run --size 4 --noise 0.3", "--noise: the amplitude of a pm-noise start; --init random takes none"},
+        {"run --size 4 --rtol 1e-3", "--rtol: a tolerance of --integrator dopri5"},
+        {"run --size 4 --integrator dopri5 --stepper fused", "--stepper fused: how rk4 steps"},
         {"gaussian --x Jx:-0.2:0.2:3 --y Jz:-1:1:3 --Jz 1", "--Jz: Jz is the --y axis of this map; leave --Jz out"},
     };
     for (const Case& c : refused) {

@@ -565,6 +565,23 @@ int execute(const RunOptions& o) {
                         ": only the fused rk4 stepper takes steps per pass (not " +
                         (cfg.numerics.integrator == IntegratorKind::dopri5 ? "--integrator dopri5" : "--stepper four-sweep") + ")",
                     exit_code::usage);
+    // So would a pm-noise amplitude with another start, dopri5's tolerances with rk4,
+    // and rk4's stepper with dopri5 (yet /parameters would record them as used).
+    auto given = [&o](const std::string& name) {
+        for (const CLI::Option* opt : o.physics)
+            if (opt->get_name() == name && opt->count() > 0) return true;
+        return false;
+    };
+    if (resume.empty()) {
+        if (given("--noise") && cfg.init != "pm-noise")
+            throw Error("--noise: the amplitude of a pm-noise start; --init " + cfg.init + " takes none", exit_code::usage);
+        for (const char* name : {"--rtol", "--atol"})
+            if (given(name) && cfg.numerics.integrator == IntegratorKind::rk4)
+                throw Error(std::string(name) + ": a tolerance of --integrator dopri5; rk4 takes fixed steps of --dt",
+                            exit_code::usage);
+        if (o.stepper_opt->count() > 0 && cfg.numerics.integrator == IntegratorKind::dopri5)
+            throw Error("--stepper " + o.stepper + ": how rk4 steps; --integrator dopri5 has its own", exit_code::usage);
+    }
     cfg.numerics.halo = o.halo == "overlap"      ? HaloExchange::overlap
                         : o.halo == "after-pass" ? HaloExchange::after_pass
                                                  : HaloExchange::automatic;
