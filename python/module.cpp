@@ -141,7 +141,8 @@ py::tuple run_command(const std::vector<std::string>& args, py::object progress,
     std::unique_ptr<py::error_already_set> raised;
     // The callback's contract: a last report (last = True) ends every call, also one
     // that stopped early or whose command has no final update of its own (exact
-    // quantum without --gap); it repeats the latest report's numbers.
+    // quantum without --gap); it repeats the latest report's numbers, at fraction 1
+    // when the command succeeded.
     std::optional<xyzmf::ProgressReport> latest;
     {
         CallScope* self = nullptr;
@@ -156,8 +157,7 @@ py::tuple run_command(const std::vector<std::string>& args, py::object progress,
                     d["fraction"] = r.fraction;
                     d["what"] = r.what;
                     d["elapsed"] = r.elapsed_s;
-                    if (std::isfinite(r.eta_s)) d["eta"] = r.eta_s;  // unknown until something is done:
-                    else d["eta"] = py::none();                      // None, as the docstring says
+                    d["eta"] = r.eta_s;  // NaN until something is done
                     d["last"] = r.last;
                     progress(d);
                 } catch (py::error_already_set& e) {
@@ -178,6 +178,7 @@ py::tuple run_command(const std::vector<std::string>& args, py::object progress,
         if (latest && !latest->last && !raised) {
             xyzmf::ProgressReport end = *latest;
             end.last = true;
+            if (code == 0) end.fraction = 1, end.eta_s = 0;  // the work is done (exact quantum's stages have no fraction)
             listener(end);  // (holds the GIL itself; this thread has it)
         }
     }

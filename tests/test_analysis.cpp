@@ -419,6 +419,13 @@ TEST(EndToEnd, DomainsOfAUniformOrderAreNotCalledSdw) {
     const Couplings sdw_couplings{4, 2, 1, 1, 0};
     EXPECT_NEAR(sdw_couplings.modulated_mode_u(), 3.0 / 8, 1e-15);  // physics.md 3.8
     EXPECT_EQ(classify_planted(ring, sdw_couplings, fin).order, "SDW");
+    // An odd ring has no k = pi, yet its staggered domains are AFM (they were FM for a while).
+    const Lattice odd = lattice(1, 63);
+    RunConfig afm_cfg = config(odd, -2, 0, 1);
+    afm_cfg.numerics.t_end = 400;
+    const Classification odd_afm =
+        classify_planted(odd, afm_cfg.couplings, evolve(afm_cfg, BackendKind::cpu, make_initial_state("pm-noise", odd, 1, 0.01)));
+    EXPECT_EQ(odd_afm.order, "AFM") << odd_afm.reason;
 }
 
 TEST(AnalyzeCommand, Large3dStatesStorePrincipalPlanesOfTheFullStructureFactor) {

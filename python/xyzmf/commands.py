@@ -17,11 +17,12 @@ while the command runs.
 program's own progress line on stderr (in a Jupyter notebook, the same line
 through Python's sys.stderr, which the notebook shows); a callable is called at
 once, then about 5 times a second, and at the end (last=True, also when the call
-stops early), with a dict {fraction, what, elapsed, eta, last} (seconds; eta None
+stops early), with a dict {fraction, what, elapsed, eta, last} (seconds; eta NaN
 until something is done), and may raise to stop the run.
 """
 
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -164,7 +165,7 @@ class _NotebookProgress:
         if not r["last"] and r["elapsed"] - self.shown < 0.5:
             return
         self.shown = r["elapsed"]
-        eta = "" if r["last"] or r.get("eta") is None else f", about {r['eta']:.0f} s to go"
+        eta = "" if r["last"] or not math.isfinite(r.get("eta", math.nan)) else f", about {r['eta']:.0f} s to go"
         sys.stderr.write(f"\r{self.command}: {100 * r['fraction']:5.1f} %  {r['what']}  ({r['elapsed']:.1f} s{eta})"
                          + ("\n" if r["last"] else ""))
         sys.stderr.flush()
@@ -251,7 +252,9 @@ def _state_array(state, who, what):
     dims = getattr(state, "dims", None)
     if dims is not None and not isinstance(state, np.ndarray):
         dims = tuple(dims)
-        if dims not in (("x", "component"), ("y", "x", "component"), ("z", "y", "x", "component")):
+        ours = [d for d in dims if d in ("time", "z", "y", "x", "component")]
+        if "time" in dims or (ours and tuple(ours) not in (("x", "component"), ("y", "x", "component"),
+                                                            ("z", "y", "x", "component"))):
             hint = " (a time series: pick one state, e.g. .isel(time=-1))" if "time" in dims else ""
             raise UsageError(f"{who}: a DataArray of one state, dims (y, x, component) or (x, ...), (z, y, x, ...), "
                              f"not {dims}{hint}")

@@ -89,7 +89,7 @@ double domain_size(const Lattice& lat, const std::vector<double> (&marginals)[3]
 // (the peak below single_domain) whose couplings have no modulated mode
 // (Couplings::modulated_mode_u) cannot be an SDW: its peak off k = 0 or pi is
 // the spread of domains of the uniform order, FM or AFM, whichever end of the
-// band its u = mean cos k is nearer. (Without this, FM domains of the 1D chain
+// band its u = mean cos k is nearer (on odd sides too, which have no k = pi). (Without this, FM domains of the 1D chain
 // at (2, 0, 1), whose walls leave the strongest mode three steps from k = 0,
 // were called SDW.)
 std::string order_of_peak(const Lattice& lat, const Couplings& c, const Peak& peak, const ClassifyThresholds& th,
@@ -99,7 +99,7 @@ std::string order_of_peak(const Lattice& lat, const Couplings& c, const Peak& pe
     if (peak.weight >= th.single_domain || !std::isnan(c.modulated_mode_u())) return "SDW";
     double u = 0;
     for (int a = 0; a < lat.dim; ++a) u += std::cos(peak.k[a]) / lat.dim;
-    return u < 0 && has_pi_point(lat) ? "AFM" : "FM";
+    return u < 0 ? "AFM" : "FM";  // (an odd side has no k = pi, but its staggered order is still AFM)
 }
 
 }  // namespace

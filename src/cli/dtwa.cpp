@@ -85,7 +85,7 @@ void add_options(CLI::App* sub, DtwaOptions& o) {
                         "symmetric states; the Wigner samples carry the quantum noise here)")
             ->capture_default_str());
     add(sub->add_option("--seed", o.cfg.seed, "Seed of the Wigner samples and the jumps (Philox; same seed = same trajectories)")
-            ->check(seed_text())
+            ->check(seed_text(find_param(dtwa_parameters(), "seed").hi))
             ->capture_default_str());
     add_backend(sub, o.backend);
     sub->add_option("-o,--output", o.out, "Write the results to this HDF5 file (/dtwa/...), batch by batch");

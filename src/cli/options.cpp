@@ -43,10 +43,11 @@ void refuse_axis_values(const std::vector<CLI::Option*>& couplings, const std::s
                             exit_code::usage);
 }
 
-CLI::Validator seed_text() {
+CLI::Validator seed_text(double limit) {
+    // The limit as the parameter table holds it (a double): 2^63 is int64's 2^63 - 1.
+    const std::string most = limit >= 9223372036854775807.0 ? "9223372036854775807" : std::to_string(std::int64_t(limit));
     return CLI::Validator(
-        [](std::string& text) -> std::string {
-            const std::string most = "9223372036854775807";
+        [most](std::string& text) -> std::string {
             const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
             const std::string bare = digits ? text.substr(std::min(text.find_first_not_of('0'), text.size() - 1)) : text;
             if (digits && (bare.size() < most.size() || (bare.size() == most.size() && bare <= most))) return "";

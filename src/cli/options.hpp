@@ -27,9 +27,10 @@ void refuse_axis_values(const std::vector<CLI::Option*>& couplings, const std::s
 // --backend auto|cpu|cuda, --precision double|float.
 CLI::Option* add_backend(CLI::App* sub, std::string& backend);
 CLI::Option* add_precision(CLI::App* sub, std::string& precision);
-// A seed's text: a whole number 0 to 2^63 - 1, checked before CLI11 converts it
-// (which wraps larger numbers: 2^70 became -1 and was quoted so).
-CLI::Validator seed_text();
+// A seed's text: a whole number 0 to `most` (the command's parameter table's
+// limit), checked before CLI11 converts it (which wraps larger numbers: 2^70
+// became -1 and was quoted so).
+CLI::Validator seed_text(double most);
 BackendRequest backend_request(const std::string& backend);
 Precision precision_of(const std::string& precision);
 

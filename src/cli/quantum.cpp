@@ -122,7 +122,7 @@ void add_options(CLI::App* sub, QuantumOptions& o) {
                     "do that here)")
         ->capture_default_str());
     add(sub->add_option("--seed", c.seed, "Seed of the trajectories' random numbers (Philox; same seed = same trajectories)")
-        ->check(seed_text())
+        ->check(seed_text(find_param(quantum_parameters(), "seed").hi))
         ->capture_default_str());
     add(sub->add_option("--tol", c.tol, "Error bound of the propagator per step, relative to the norm")->capture_default_str());
     add(sub->add_flag("--gap", c.gap, "Exact method: also the Liouvillian gap (slowest non-zero decay rate over all symmetry sectors, units of gamma; N <= 12; the sector of the slowest mode is printed; its products on the GPU with --backend cuda)"));

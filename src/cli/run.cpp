@@ -449,7 +449,7 @@ void add_options(CLI::App* sub, RunOptions& o) {
             ->capture_default_str());
     add(sub->add_option("--noise", o.cfg.noise, "pm-noise: transverse amplitude, 0 to 0.707 (x, y uniform in [-noise, noise], z = -sqrt(1 - x^2 - y^2))")->capture_default_str());
     add(sub->add_option("--seed", o.cfg.seed, "Random seed (Philox key); same seed = same initial state on every backend")
-            ->check(seed_text())
+            ->check(seed_text(find_param(run_parameters(), "seed").hi))
             ->capture_default_str());
     add(add_precision(sub, o.precision));
     o.output_opt = add(sub->add_option("-o,--output", o.cfg.output, "Output HDF5 file")->capture_default_str());

@@ -129,7 +129,9 @@ void add_options(CLI::App* sub, SweepOptions& o) {
                                           "each phase's order)")->capture_default_str());
     add(sub->add_option("--replicas", o.cfg.replicas, "Random initial states per point (replica r: seed + r)")
         ->check(CLI::Range(1, 1000))->capture_default_str());
-    add(sub->add_option("--seed", o.cfg.seed, "Base seed of the random initial states")->check(seed_text())->capture_default_str());
+    add(sub->add_option("--seed", o.cfg.seed, "Base seed of the random initial states")
+            ->check(seed_text(find_param(sweep_parameters(), "seed").hi))
+            ->capture_default_str());
     add(sub->add_option("--dt", o.cfg.numerics.dt, "RK4 time step, units of 1/gamma (run: 0.01; a map classifies phases rather than resolving "
                                           "states to the last digit: --dt 0.01 gives run's accuracy)")->capture_default_str());
     add(sub->add_option("--t-end", o.cfg.numerics.t_end, "Time each lattice runs, units of 1/gamma (run: 100; the points near phase boundaries settle "

@@ -138,10 +138,14 @@ def remaining_events(ctx, kind, name="out.h5"):
 
 
 def wait_jitter(ctx, jitter):
-    """Up to `jitter` s more after an event, drawn from the case's own generator (crc32 of
-    its name; Python's hash() is salted per process) and noted with the case."""
+    """Up to `jitter` s more after an event, drawn in turn from the case's own generator
+    (seeded by crc32 of its name: Python's hash() is salted per process), so the kills of a
+    case that kills several times land at different moments, the same ones in a rerun; each
+    is noted with the case."""
     if jitter:
-        delay = random.Random(zlib.crc32(ctx.case.name.encode())).uniform(0, jitter)
+        if not hasattr(ctx, "jitter_rng"):
+            ctx.jitter_rng = random.Random(zlib.crc32(ctx.case.name.encode()))
+        delay = ctx.jitter_rng.uniform(0, jitter)
         ctx.note(f"signal {1000 * delay:.1f} ms after the event")
         time.sleep(delay)
 
