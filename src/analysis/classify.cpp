@@ -208,6 +208,8 @@ Classification classify(const Lattice& lat, const Couplings& c, const SiteTallie
         }
         return true;
     };
+    const bool near_0 = near(0), near_pi = has_pi && near(M_PI);
+    const std::string peak_order = order_of_peak(lat, c, r.peak, th, near_0, near_pi);  // (away from sXY points)
     const bool sxy = is_sxy_point(c);
     if (sxy) r.psi_coherence = t.psi_sites > 0 ? std::abs(t.psi_sum) / double(t.psi_sites) : 0;
 
@@ -222,8 +224,7 @@ Classification classify(const Lattice& lat, const Couplings& c, const SiteTallie
         } else {
             // Demodulate at the order's wave vector: k = 0 or pi for FM and AFM
             // (whatever small-k peak a multi-domain state shows), the peak for SDW.
-            const std::string order = order_of_peak(lat, c, r.peak, th, near(0), has_pi && near(M_PI));
-            const bool fm = order == "FM", afm = order == "AFM";
+            const bool fm = peak_order == "FM", afm = peak_order == "AFM";
             double k[3] = {0, 0, 0};
             for (int a = 0; a < lat.dim; ++a) k[a] = fm ? 0 : afm ? M_PI : r.peak.k[a];
             r.correlation_length = domain_size(lat, sk.marginal, k);
@@ -248,13 +249,13 @@ Classification classify(const Lattice& lat, const Couplings& c, const SiteTallie
         r.reason = "sXY point (Jz = 0, Jx Jy < 0): k = 0 and k = pi hold " + fmt("%.1f%%", 100 * two) +
                    " of S_perp, sXY phase coherence |<exp(i psi)>| = " + fmt("%.3f", r.psi_coherence);
     } else {
-        r.order = order_of_peak(lat, c, r.peak, th, near(0), has_pi && near(M_PI));
+        r.order = peak_order;
         r.phase = r.peak.weight >= th.single_domain ? r.order : "domains";
         r.reason = "m_perp = " + fmt("%.3f", r.m_perp) + "; " + where;
         if (r.phase == "domains")
             r.reason += " (< " + fmt("%g", th.single_domain) + "), domain size " + fmt("%.3g", r.correlation_length) +
                         " sites";
-        if (r.order != "SDW" && !near(0) && !(has_pi && near(M_PI)))
+        if (r.order != "SDW" && !near_0 && !near_pi)
             r.reason += "; no modulated mode at these couplings (physics.md 3.7), so domains of " + r.order;
     }
     if (r.moving_fraction > th.moving_fraction) {

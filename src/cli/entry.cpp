@@ -209,8 +209,12 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
     // that made its own scope (the Python module) keeps it.
     std::optional<xyzmf::StopScope> program_scope;
     if (!output) program_scope.emplace(true);
-    std::string command_line = program;
-    for (const std::string& a : arguments) command_line += " " + shell_word(a);
+    const auto line_of = [&program](const std::vector<std::string>& words) {
+        std::string line = program;
+        for (const std::string& a : words) line += " " + shell_word(a);
+        return line;
+    };
+    std::string command_line = line_of(arguments);
 
     auto app_ptr = std::make_unique<CLI::App>(program_description(), "xyzmf");
     std::vector<xyzmf::cli::Command> commands = add_commands(*app_ptr, command_line);
@@ -244,9 +248,7 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
             // Files record the command a later reader can run without the config
             // file, which may have changed since: its options spelt out, and
             // where they came from in a shell comment.
-            command_line = program;
-            for (const std::string& a : args) command_line += " " + shell_word(a);
-            command_line += "  # options from --config " + shell_word(config_path);
+            command_line = line_of(args) + "  # options from --config " + shell_word(config_path);
             app_ptr = std::make_unique<CLI::App>(program_description(), "xyzmf");
             commands = add_commands(*app_ptr, command_line);
         }
