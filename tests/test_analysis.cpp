@@ -157,6 +157,86 @@ TEST(Classify, StationarityIsJudgedByTheShareOfMovingSites) {
     EXPECT_EQ(classify(lat, c, fm, sf, rate, -1, loose).phase, "FM");
 }
 
+// A state that still moves with uncorrelated neighbours has no order yet: a
+// random start's strongest mode is noise, FM, AFM or SDW by chance (it was
+// reported as such). Domains of a few sites are an order, and so is a sharp mode
+// under strong noise.
+TEST(Classify, AMovingUncorrelatedStateHasNoOrderYet) {
+    auto moving = [](const Lattice& lat, const Couplings& c, const HostState& s, const ClassifyThresholds& th) {
+        const HostState rate(s.size(), 0.5);  // every site moves
+        return classify(lat, c, s, StructureFactorEngine(lat).compute(s), rate, -1, th);
+    };
+    const Couplings fm{2, 0, 1, 1, 0}, afm{-2, 0, 1, 1, 0}, sdw{4, 2, 1, 1, 0}, sxy{1, -1, 0, 1, 0};
+    Lattice cube = lattice(3, 12);
+    for (const Lattice& lat : {lattice(1, 64), lat2(32, 32), lat2(33, 21), cube})
+        for (const Couplings& c : {fm, afm, sdw, sxy})
+            for (std::uint64_t seed : {1, 2, 3}) {
+                const Classification r = moving(lat, c, make_initial_state("random", lat, seed, 0), ClassifyThresholds{});
+                const std::string what = std::to_string(lat.dim) + "D Jx = " + std::to_string(c.Jx) + " seed " +
+                                         std::to_string(seed) + ": " + r.reason;
+                EXPECT_EQ(r.phase, "not stationary") << what;
+                EXPECT_EQ(r.order, "none") << what;
+                EXPECT_LT(r.correlation_length, 2) << what;
+            }
+    // FM domains of side 4 (random signs), still moving: FM so far, unless the
+    // threshold asks for domains of 5 sites.
+    const Lattice lat = lat2(64, 64);
+    std::uint64_t state = 99;
+    std::vector<double> sign(256);
+    for (double& v : sign) {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        v = (state >> 63) ? 1 : -1;
+    }
+    const HostState domains = planted(lat, [&](index_t i, index_t j, index_t, double* xy) {
+        xy[0] = xy[1] = sign[std::size_t(i / 4 + 16 * (j / 4))] * std::sqrt(3.0) / 4;
+    });
+    const Classification r = moving(lat, fm, domains, ClassifyThresholds{});
+    EXPECT_EQ(r.order, "FM") << r.reason;
+    EXPECT_GT(r.correlation_length, 3) << r.reason;
+    // The threshold is an option, and it is used: below a random state's domain
+    // size, its noise peak is read as an order again.
+    ClassifyThresholds loose;
+    loose.ordered_domain = 0.5;
+    EXPECT_NE(moving(lat, fm, make_initial_state("random", lat, 1, 0), loose).order, "none");
+    // A sharp modulation under strong site-to-site noise (what some lattices keep at
+    // large |J|): the correlation is gone within a site, but one mode pair holds a
+    // share no uncorrelated state reaches. It is an SDW so far, not "none".
+    const HostState noisy = make_initial_state("random", lat, 7, 0);
+    const index_t N = lat.sites();
+    const double kx = 2 * M_PI * 24 / 64, ky = 2 * M_PI * 18 / 64;
+    const HostState modulated = planted(lat, [&](index_t i, index_t j, index_t, double* xy) {
+        const double a = 0.25 * std::cos(kx * double(i) + ky * double(j));
+        const index_t n = lat.site(i, j, 0);
+        xy[0] = a + 0.6 * noisy[n];
+        xy[1] = a + 0.6 * noisy[N + n];
+    });
+    const Classification m = moving(lat, sdw, modulated, ClassifyThresholds{});
+    EXPECT_LT(m.correlation_length, 2) << m.reason;
+    EXPECT_GT(m.peak.weight, 5 * noise_peak_weight(N)) << m.reason;
+    EXPECT_EQ(m.order, "SDW") << m.reason;
+}
+
+// The noise level is a bound: over many random states, the strongest mode pair
+// stays below it (uniform spins in the ball; 1D, 2D with odd sides, and 3D).
+TEST(Classify, UncorrelatedSpinsStayBelowTheNoisePeakWeight) {
+    Lattice cube = lattice(3, 8);
+    for (const Lattice& lat : {lattice(1, 64), lat2(16, 9), cube}) {
+        double highest = 0;
+        StructureFactorEngine engine(lat);
+        for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+            const HostState s = make_initial_state("random", lat, seed, 0);
+            const SpectrumSummary sk = summarize_spectrum(engine.compute(s), false);
+            for (const PerpPoint& q : sk.strongest) {
+                const bool self = mirror_index(lat, q.index) == q.index;
+                highest = std::max(highest, (q.value + (self ? 0 : q.mirror_value)) / sk.total_perp);
+            }
+        }
+        const double bound = noise_peak_weight(lat.sites());
+        EXPECT_LT(highest, bound) << lat.dim << "D";
+        EXPECT_GT(highest, bound / 4) << lat.dim << "D: the bound is not loose by orders of magnitude";
+    }
+}
+
 TEST(Classify, PlantedSxyTwoSublatticeStates) {
     const Couplings c{1, -1, 0, 1, 0};
     const Lattice lat = lat2(16, 16);

@@ -32,6 +32,7 @@ const ParamTable<AnalysisOptions>& analysis_parameters() {
         threshold("stationary_residual", "--stationary-residual", "gamma", true, &ClassifyThresholds::stationary_residual),
         threshold("moving_fraction", "--moving-fraction", "", false, &ClassifyThresholds::moving_fraction),
         threshold("vortex_amplitude", "--vortex-amplitude", "", false, &ClassifyThresholds::vortex_amplitude),
+        threshold("ordered_domain", "--ordered-domain", "sites", true, &ClassifyThresholds::ordered_domain),
     };
     return t;
 }

@@ -104,6 +104,17 @@ std::string order_of_peak(const Lattice& lat, const Couplings& c, const Peak& pe
 
 }  // namespace
 
+double noise_peak_weight(index_t sites) {
+    // Uncorrelated spins: each S_perp(k) / mean is at most as broad as an exponential
+    // (two independent components give Gamma(2), whose tail is thinner; the
+    // self-mirrored k = 0 and pi hold one mode, not two, and stay below it too), so a
+    // pair of modes holds a share w = 2 G / N with P(w > x) <= exp(-N x / 2). Over the
+    // N / 2 pairs, the strongest exceeds x with probability <= (N / 2) exp(-N x / 2):
+    // 1e-3 at x = (2 / N) ln(500 N).
+    const double n = double(std::max<index_t>(sites, 1));
+    return std::min(1.0, 2 / n * std::log(500 * n));
+}
+
 bool is_sxy_point(const Couplings& c) { return c.Jz == 0 && c.Jx * c.Jy < 0; }
 
 void SiteTallies::merge(const SiteTallies& o) {
@@ -259,6 +270,19 @@ Classification classify(const Lattice& lat, const Couplings& c, const SiteTallie
             r.reason += "; no modulated mode at these couplings (physics.md 3.7), so domains of " + r.order;
     }
     if (r.moving_fraction > th.moving_fraction) {
+        // A moving state of uncorrelated spins has no order yet: its strongest mode is
+        // noise, FM, AFM or SDW by chance (a random start's was reported as an order).
+        // Both tests must say so: the correlation gone within a site, and no mode (at
+        // sXY points, k = 0 and pi together) above what uncorrelated spins reach.
+        const double strongest = sxy ? r.weight_k0 + r.weight_kpi : r.peak.weight;
+        const double noise = noise_peak_weight(N);
+        if (r.correlation_length < th.ordered_domain && strongest < noise) {
+            r.order = "none";
+            r.reason = "domain size " + fmt("%.3g", r.correlation_length) + " < " + fmt("%g", th.ordered_domain) +
+                       " sites, and " + (sxy ? "k = 0 and pi hold " : "the strongest mode holds ") +
+                       fmt("%.2g%%", 100 * strongest) + " of S_perp, below the " + fmt("%.2g%%", 100 * noise) +
+                       " that uncorrelated spins exceed once in 1000 states";
+        }
         r.reason = fmt("%.0f%%", 100 * r.moving_fraction) + " of sites still move (|ds/dt| > " +
                    fmt("%g", th.stationary_residual) + ", residual " + fmt("%.3g", r.residual) +
                    "); order so far: " + r.order + "; " + r.reason;

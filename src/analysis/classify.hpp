@@ -25,6 +25,10 @@ struct ClassifyThresholds {
                                       // domain walls and vortex cores of a coarsening state
     double vortex_amplitude = 0.02;   // plaquettes with a corner below this in-plane amplitude are skipped
                                       // (small: sXY vortex cores have reduced, not zero, amplitude)
+    double ordered_domain = 2;        // a state that still moves shows no order yet ("none") while its
+                                      // domain size (sites) is below this -- the order parameter's
+                                      // correlation under 1/2 one site away (a random start gives ~1) --
+                                      // and its peak below noise_peak_weight
 };
 
 struct Peak {
@@ -35,7 +39,8 @@ struct Peak {
 
 struct Classification {
     std::string phase;      // PM, FM, AFM, SDW, sXY, domains, not stationary
-    std::string order;      // the order the dominant peak belongs to (FM, AFM, SDW, sXY; "none" in PM)
+    std::string order;      // the order the dominant peak belongs to (FM, AFM, SDW, sXY; "none" in PM, and in
+                            // a moving state with no order yet: see ClassifyThresholds::ordered_domain)
     double m_perp = 0, mean_z = 0;
     double residual = 0;    // max_n |ds_n/dt|
     double moving_fraction = 0;  // share of sites with |ds_n/dt| > stationary_residual
@@ -52,6 +57,10 @@ struct Classification {
 
 // True at the sXY points of physics.md section 5: Jz = 0 and Jx Jy < 0.
 bool is_sxy_point(const Couplings& c);
+
+// The share of S_perp that the strongest +-k pair of modes of N uncorrelated spins
+// exceeds with probability at most 1e-3 (classify.cpp); 1 for tiny lattices.
+double noise_peak_weight(index_t sites);
 
 // What a classification needs from the sites themselves, all of it sums and
 // maxima, so that the parts of a lattice spread over processes add up to the

@@ -94,6 +94,10 @@ void add_options(CLI::App* sub, AnalyzeOptions& o) {
                     "'not stationary' when more than this share of sites move")->capture_default_str();
     sub->add_option("--vortex-amplitude", th.vortex_amplitude,
                     "Skip plaquettes with a corner whose in-plane amplitude is below this")->capture_default_str();
+    sub->add_option("--ordered-domain", th.ordered_domain,
+                    "A state that still moves shows no order yet (order 'none') while its domain size is below this "
+                    "(sites; a random start gives about 1) and no mode of S_perp stands above the noise of "
+                    "uncorrelated spins")->capture_default_str();
     sub->add_option("--sk-full-max", o.sk_full_max,
                     "3D lattices with more sites store S(k) as principal planes + radial average")->capture_default_str();
     sub->add_option("--sk-storage", o.sk_storage,

@@ -223,11 +223,13 @@ def options_cases():
 
     # -- analyze thresholds
     for opt in ["--pm-m-perp", "--single-domain", "--psi-coherence", "--stationary-residual",
-                "--moving-fraction", "--vortex-amplitude"]:
+                "--moving-fraction", "--vortex-amplitude", "--ordered-domain"]:
         for v in ["nan", "-1"]:
             add("analyze", f"{opt} {v}", [opt, v])
     add("analyze", "--single-domain 1.5", ["--single-domain", "1.5"])
     add("analyze", "--moving-fraction 2", ["--moving-fraction", "2"])
+    add("analyze", "--ordered-domain 0", ["--ordered-domain", "0"])
+    add("analyze", "--ordered-domain inf", ["--ordered-domain", "inf"])
     for v in ["0", "-1"]:
         add("analyze", f"--sk-full-max {v}", ["--sk-full-max", v])
     add("analyze", "--sk-storage spherical", ["--sk-storage", "spherical"])
