@@ -196,7 +196,13 @@ for bad in "uniform:2,0,0|unit Bloch ball|2" "bogus|must be random, pm-noise|2" 
         fail "--init $init on 2 ranks: exit $rc (want $want), not one line: $(grep -v '^--' bad.txt | head -3)"
     [[ ! -e bad.h5 ]] || fail "--init $init on 2 ranks: a file was written"
 done
-echo "mpi_run_test: thin slabs (rk4 and dopri5), other commands and bad --init (drawn or from a file) refused in one line"
+# A refusal of the command line itself (an option, a --config file) is met by every
+# rank alike: said once.
+rc=0; refused 3 run --size 16 --config nothere.toml -o c.h5 -q 2>cfg.txt || rc=$?
+[[ $rc == 3 ]] && grep -q "nothere.toml: no such file" cfg.txt && [[ $(grep -c "error" cfg.txt) == 1 ]] ||
+    fail "--config nothere.toml on 3 ranks: exit $rc, not one line: $(grep -v '^--' cfg.txt | head -3)"
+echo "mpi_run_test: thin slabs (rk4 and dopri5), other commands, bad --init (drawn or from a file) and a missing"
+echo "  --config file refused in one line"
 
 # A sweep's points over the ranks: the map equals the serial sweep's; interrupted once
 # a batch is in, resumed on the same ranks, it still does.
@@ -214,8 +220,10 @@ SW=(sweep --x Jx:-3:3:11 --y Jy:-3:3:9 --Jz 1 --size 16 --t-end 120 --steady-tol
 mpi 3 "${SW[@]}" -o map3.h5 >/dev/null || fail "sweep on 3 ranks exited $?"
 maps_equal map1.h5 map3.h5 "sweep on 3 ranks"
 ls -a | grep -q "^\.map3" && fail "the ranks' parts of map3.h5 were left behind"
-# The watcher starts first (Python's start-up would outlast the sweep): it signals
-# mpirun at the first batch a rank commits.
+# The watcher starts first (Python's start-up would outlast the sweep): at the first
+# batch a rank commits it sends SIGTERM to both ranks, as Slurm does at a time limit.
+# (Not SIGINT to mpirun: it forwards a stop about a second later, and on a fast
+# machine the 1.3 s sweep was done by then.)
 /usr/bin/python3 - <<'PY' &
 import os, signal, time, h5py
 open("watching", "w").close()
@@ -225,11 +233,23 @@ while not os.path.exists("job.pid"):
 while time.monotonic() - t0 < 120:
     try:
         with h5py.File(".mapk.h5.rank-0000-of-0002.h5", "r") as f:
-            if (f["sweep/batch"][()] >= 0).any():
-                os.kill(int(open("job.pid").read()), signal.SIGINT)
-                raise SystemExit(0)
+            committed = (f["sweep/batch"][()] >= 0).any()
     except (OSError, KeyError, ValueError):
-        pass
+        committed = False
+    if committed:
+        ranks = []
+        for p in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                env = open(f"/proc/{p}/environ", "rb").read().split(b"\0")
+                cmd = open(f"/proc/{p}/cmdline", "rb").read()
+                here = os.readlink(f"/proc/{p}/cwd") == os.getcwd()
+            except OSError:
+                continue
+            if here and any(e.startswith(b"OMPI_COMM_WORLD_RANK=") for e in env) and b"mapk.h5" in cmd:
+                ranks.append(int(p))
+        for p in ranks:
+            os.kill(p, signal.SIGTERM)
+        raise SystemExit(0 if len(ranks) == 2 else 2)
     time.sleep(0.002)
 raise SystemExit(1)
 PY
@@ -238,13 +258,32 @@ until [[ -e watching ]]; do kill -0 $watcher 2>/dev/null || fail "the watcher en
 mpirun --oversubscribe -np 2 "$X" "${SW[@]}" -o mapk.h5 >/dev/null 2>mapk.txt &  # not the function: $! must be mpirun
 job=$!
 echo $job >job.pid.tmp && mv job.pid.tmp job.pid
-wait $watcher || fail "no committed batch in a rank's part of mapk.h5 within 120 s"
-rc=0; wait $job || rc=$?
-[[ $rc != 0 ]] || fail "interrupted sweep: mpirun exited 0 (it finished before the signal?)"
+wrc=0; wait $watcher || wrc=$?
+[[ $wrc != 1 ]] || fail "no committed batch in a rank's part of mapk.h5 within 120 s"
+[[ $wrc != 2 ]] || fail "the two ranks of the sweep to mapk.h5 not found"
+irc=0; wait $job || irc=$?
+[[ $irc == 143 ]] || fail "interrupted sweep: mpirun exited $irc, not 143 (SIGTERM)"
 grep -q "continue with mpirun -np 2 xyzmf sweep --resume mapk.h5" mapk.txt || fail "interrupted sweep: $(cat mapk.txt)"
+# Its parts are its work: a new sweep to the same output, a resume without mpirun or
+# on another number of ranks are refused in one line that says how to go on.
+for how in "2|sweep --x Jx:-3:3:11 --y Jy:-3:3:9 --Jz 1 --size 16 -o mapk.h5 -q|continue it with mpirun -np 2 xyzmf sweep --resume mapk.h5" \
+           "1|sweep --resume mapk.h5 -q|not written yet: the sweep ran over 2 MPI ranks" \
+           "3|sweep --resume mapk.h5 -q|it ran over 2 ranks: mpirun -np 2 xyzmf sweep --resume mapk.h5"; do
+    IFS='|' read -r p cmd says <<<"$how"
+    rc=0
+    # shellcheck disable=SC2086
+    if [[ $p == 1 ]]; then "$X" $cmd 2>parts.txt || rc=$?; else refused "$p" $cmd 2>parts.txt || rc=$?; fi
+    [[ $rc == 3 ]] && grep -qF "$says" parts.txt && [[ $(grep -c "error" parts.txt) == 1 ]] ||
+        fail "$cmd on $p ranks beside an interrupted sweep: exit $rc: $(grep -v '^--' parts.txt | head -3)"
+done
 mpi 2 sweep --resume mapk.h5 -q >/dev/null || fail "sweep --resume on 2 ranks exited $?"
 maps_equal map1.h5 mapk.h5 "sweep interrupted on 2 ranks and resumed"
-echo "mpi_run_test: sweep over 3 ranks = serial map; interrupted on 2 (mpirun exit $rc) and resumed, = serial map"
+# A finished sweep resumed again (a job re-queued) does nothing and exits 0, as without mpirun.
+mpi 2 sweep --resume mapk.h5 >again.txt || fail "sweep --resume of the finished map on 2 ranks exited $?"
+grep -q "0 lattices (0 points x 1 replicas) done in this call" again.txt || fail "finished sweep resumed: $(cat again.txt)"
+maps_equal map1.h5 mapk.h5 "finished sweep resumed again"
+echo "mpi_run_test: sweep over 3 ranks = serial map; interrupted on 2 (SIGTERM, mpirun exit $irc; a new sweep to its output and"
+echo "  resumes elsewhere refused) and resumed, = serial map; resumed again when finished: nothing done, exit 0"
 
 # Kill rank 1 of 2 once the file holds two complete snapshots. The watcher starts first
 # and kills the rank itself (Python's start-up and a pgrep after it could outlast the

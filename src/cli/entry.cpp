@@ -15,6 +15,7 @@
 #include <omp.h>
 
 #include "cli.hpp"
+#include "mpi_session.hpp"
 #include "xyzmf/error.hpp"
 #include "signals.hpp"
 #include "xyzmf/backend.hpp"
@@ -218,6 +219,9 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
 
     auto app_ptr = std::make_unique<CLI::App>(program_description(), "xyzmf");
     std::vector<xyzmf::cli::Command> commands = add_commands(*app_ptr, command_line);
+    int parse_code = 0;  // a refusal of the command line: its exit code and message
+    std::string parse_error;
+    std::unique_ptr<CLI::Success> success;  // --help, --version
     try {
         std::vector<std::string> args = arguments;
         for (std::size_t i = 0; i < args.size(); ++i)
@@ -255,14 +259,10 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
         std::reverse(args.begin(), args.end());  // CLI11 takes a vector back to front
         app_ptr->parse(args);
     } catch (const xyzmf::Error& e) {
-        print_error(e.what());
-        return e.exit_code();
+        parse_code = e.exit_code();
+        parse_error = e.what();
     } catch (const CLI::Success& e) {  // --help, --version
-        if (!output) return app_ptr->exit(e);
-        std::ostringstream text;
-        const int code = app_ptr->exit(e, text, text);
-        output->text = text.str();
-        return code;
+        success = std::make_unique<CLI::Success>(e);
     } catch (const CLI::ParseError& e) {
         std::string what = e.what();
         what = what.substr(0, what.find('\n'));
@@ -270,15 +270,28 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
             what = extras_in_order(what);
             what += suggestion(what, *app_ptr);
         }
-        what = plain_parse_error(what, *app_ptr);
-        print_error(what + " (see --help)");
-        return xyzmf::exit_code::usage;
+        parse_code = xyzmf::exit_code::usage;
+        parse_error = plain_parse_error(what, *app_ptr) + " (see --help)";
     } catch (const std::bad_alloc&) {
-        print_error("out of memory while reading the command line");
-        return 1;
+        parse_code = 1;
+        parse_error = "out of memory while reading the command line";
     } catch (const std::exception& e) {
-        print_error(std::string("internal error (please report): ") + e.what());
-        return 1;
+        parse_code = 1;
+        parse_error = std::string("internal error (please report): ") + e.what();
+    }
+    // Under mpirun every rank read the same command line (and --config file): a
+    // refusal is said once, by rank 0, and every rank stops here.
+    parse_code = xyzmf::cli::agree_on_command_line(parse_code, parse_error);
+    if (parse_code != 0) {
+        print_error(parse_error);
+        return parse_code;
+    }
+    if (success) {
+        if (!output) return app_ptr->exit(*success);
+        std::ostringstream text;
+        const int code = app_ptr->exit(*success, text, text);
+        output->text = text.str();
+        return code;
     }
     try {
         xyzmf::throw_if_interrupted("before the command started; nothing written");

@@ -105,6 +105,22 @@ void sum_over_ranks(double* v, int n) {
 #endif
 }
 
+int agree_on_command_line(int code, std::string& error) {
+#ifdef XYZMF_HAVE_MPI
+    if (!in_session()) return code;
+    int worst = 0;
+    MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (worst == 0) return 0;
+    const std::string said = share_string_from_root(error);
+    if (!session_root() && error == said) error.clear();
+    g_agreed = true;  // every rank stops here, none inside a command
+    return code != 0 ? code : worst;
+#else
+    (void)error;
+    return code;
+#endif
+}
+
 void on_every_rank(const std::function<void()>& f) {
     if (!in_session()) return f();
     int code = 0;

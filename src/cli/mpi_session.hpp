@@ -55,5 +55,10 @@ int session_ranks();
 void on_every_rank(const std::function<void()>& f);
 // The sum over ranks of v[0..n) in place, on every rank (nothing outside a session).
 void sum_over_ranks(double* v, int n);
+// Collective, right after each rank parsed the command line (the same on all):
+// when any rank refused it, all stop. Returns this rank's exit code (its own
+// refusal's, else the largest); `error` is emptied on a rank other than 0 that
+// met rank 0's refusal, so that it is said once. Outside a session: `code`.
+int agree_on_command_line(int code, std::string& error);
 
 }  // namespace xyzmf::cli

@@ -4,10 +4,14 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "cli.hpp"
+#include "hdf5.hpp"
+#include "schema.hpp"
 #include "mpi_session.hpp"
 #include "options.hpp"
 #include "xyzmf/error.hpp"
@@ -47,6 +51,66 @@ void print_summary(const SweepConfig& c, const SweepResults& r, const SweepSumma
         std::printf("%d lattices blew up (phase 7, time in /sweep/t_final); a smaller --dt may integrate them\n", blown);
 }
 
+// The part of rank k of P that `mpirun -np P xyzmf sweep -o OUT` keeps beside OUT
+// until it merges them: .OUT.rank-K-of-P.h5 in OUT's folder.
+std::string rank_part(const std::string& out, int k, int P) {
+    const std::size_t slash = out.rfind('/');
+    const std::string dir = slash == std::string::npos ? "" : out.substr(0, slash + 1);
+    char tail[64];
+    std::snprintf(tail, sizeof tail, ".rank-%04d-of-%04d.h5", k, P);
+    return dir + "." + out.substr(slash == std::string::npos ? 0 : slash + 1) + tail;
+}
+
+// The rank counts P of the parts an MPI sweep left beside OUT (an interrupted one).
+std::set<int> left_parts(const std::string& out) {
+    namespace fs = std::filesystem;
+    const fs::path p(out);
+    const std::string prefix = "." + p.filename().string() + ".rank-";
+    std::set<int> counts;
+    std::error_code ec;
+    for (const fs::directory_entry& e : fs::directory_iterator(p.has_parent_path() ? p.parent_path() : fs::path("."), ec)) {
+        const std::string name = e.path().filename().string();
+        int k = 0, P = 0;
+        char end[8] = {0};
+        if (name.rfind(prefix, 0) == 0 &&
+            std::sscanf(name.c_str() + prefix.size(), "%4d-of-%4d%4s", &k, &P, end) == 3 && std::string(end) == ".h5" &&
+            name == fs::path(rank_part(out, k, P)).filename().string())
+            counts.insert(P);
+    }
+    return counts;
+}
+
+std::string ranks_text(const std::set<int>& counts) {
+    std::string t;
+    for (int P : counts) t += (t.empty() ? "" : " or ") + std::to_string(P);
+    return t;
+}
+
+// A new sweep where an MPI sweep to the same output was interrupted: its parts
+// are its work so far, which --resume continues; --overwrite starts again.
+void check_left_parts(const std::string& out, bool overwrite) {
+    const std::set<int> counts = left_parts(out);
+    if (counts.empty()) return;
+    if (overwrite) {
+        for (int P : counts)
+            for (int k = 0; k < P; ++k) ::unlink(rank_part(out, k, P).c_str());
+        return;
+    }
+    const int P = *counts.rbegin();
+    throw Error("-o: " + out + " is the output of an interrupted sweep over " + ranks_text(counts) +
+                    " MPI ranks, whose parts (" + rank_part(out, 0, P) + " ...) hold its work so far: continue it with "
+                    "mpirun -np " + std::to_string(P) + " xyzmf sweep --resume " + out +
+                    ", or pass --overwrite to start again",
+                exit_code::io);
+}
+
+bool sweep_file_finished(const std::string& path) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return false;
+    h5::Id f = open_xyzmf(path, false);
+    return h5::has_attr(f, "status") && h5::attr_string(f, "status") == "finished";
+}
+
 // `mpirun -np P xyzmf sweep`: rank r runs the points of shard r/P (spread over
 // the whole map, as --shard spreads them) into a hidden file beside the output,
 // .NAME.rank-R-of-P.h5; rank 0 then merges them into the output and removes
@@ -57,24 +121,39 @@ int sweep_over_ranks(const SweepOptions& o, SweepConfig cfg, bool resume) {
     const std::string out = resume ? o.resume : cfg.output;
     if (!resume && cfg.shard_count != 1)
         throw Error("--shard " + o.shard + ": under mpirun the ranks are the shards; leave --shard out", exit_code::usage);
-    const auto shard_name = [&](int k) {
-        const std::size_t slash = out.rfind('/');
-        const std::string dir = slash == std::string::npos ? "" : out.substr(0, slash + 1);
-        char tail[64];
-        std::snprintf(tail, sizeof tail, ".rank-%04d-of-%04d.h5", k, P);
-        return dir + "." + out.substr(slash == std::string::npos ? 0 : slash + 1) + tail;
-    };
+    const auto shard_name = [&](int k) { return rank_part(out, k, P); };
     struct stat st;
+    int done = 0;  // --resume of a sweep that finished (its parts merged and gone)
     on_root([&] {
         if (!resume && !cfg.overwrite && ::stat(out.c_str(), &st) == 0)
             throw Error("-o: " + out + " already exists; pass --overwrite to replace it", exit_code::io);
-        for (int k = 0; resume && k < P; ++k)
+        if (!resume) return check_left_parts(out, cfg.overwrite);
+        const std::set<int> counts = left_parts(out);
+        if (counts.empty() && sweep_file_finished(out)) {
+            done = 1;
+            return;
+        }
+        for (int k = 0; k < P; ++k)
             if (::stat(shard_name(k).c_str(), &st) != 0)
                 throw Error("--resume " + out + ": no " + shard_name(k) + " (the part of rank " + std::to_string(k) +
-                                " of a sweep over " + std::to_string(P) + " ranks): resume on as many ranks as it ran "
-                                "on, or without mpirun if it ran without",
+                                " of a sweep over " + std::to_string(P) + " ranks): " +
+                                (counts.empty() ? std::string("resume on as many ranks as it ran on, or without "
+                                                              "mpirun if it ran without")
+                                                : "it ran over " + ranks_text(counts) + " ranks: mpirun -np " +
+                                                      std::to_string(*counts.rbegin()) + " xyzmf sweep --resume " + out),
                             exit_code::io);
     });
+    share_from_root(&done, int(sizeof done));
+    if (done) {  // as without mpirun: nothing left to run, the summary again
+        on_root([&] {
+            SweepHooks hooks;
+            hooks.quiet = true;
+            const SweepSummary s = run_sweep(cfg, true, hooks);
+            SweepConfig back;
+            if (!o.quiet) print_summary(back, read_sweep(out, back), s);
+        });
+        return 0;
+    }
     SweepSummary s;
     on_every_rank([&] {
         SweepConfig mine = cfg;
@@ -166,6 +245,13 @@ int execute(const SweepOptions& o, const std::string& command_line) {
                             exit_code::usage);
         cfg.output = o.resume;
         if (session_ranks() > 1) return sweep_over_ranks(o, cfg, true);
+        struct stat st;
+        const std::set<int> counts = left_parts(o.resume);
+        if (::stat(o.resume.c_str(), &st) != 0 && !counts.empty())
+            throw Error("--resume " + o.resume + ": not written yet: the sweep ran over " + ranks_text(counts) +
+                            " MPI ranks, whose parts hold its work so far: mpirun -np " +
+                            std::to_string(*counts.rbegin()) + " xyzmf sweep --resume " + o.resume,
+                        exit_code::io);
         const SweepSummary s = run_sweep(cfg, true, hooks);
         SweepConfig back;
         if (!o.quiet) print_summary(back, read_sweep(o.resume, back), s);
@@ -181,6 +267,7 @@ int execute(const SweepOptions& o, const std::string& command_line) {
     validate(cfg, ParamSource::command_line());
     check_sweep_memory(cfg);
     if (session_ranks() > 1) return sweep_over_ranks(o, cfg, false);
+    check_left_parts(cfg.output, cfg.overwrite);
     const SweepSummary s = run_sweep(cfg, false, hooks);
     SweepConfig back;
     if (!o.quiet) print_summary(back, read_sweep(cfg.output, back), s);
