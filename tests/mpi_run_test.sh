@@ -4,10 +4,13 @@
 # path and fused passes, dopri5, double and float, compressed spins, the file equals
 # the serial file dataset for dataset (h5diff: every snapshot and the final state bit
 # for bit, the time series to 1e-13), its spins written by the ranks together (MPI-IO). Slabs thinner than their ghost rows and commands other than
-# run and sweep are refused in one line. A rank killed mid-run stops every rank, and the
+# run and sweep are refused in one line, as is a missing --config file. A rank killed
+# mid-run, or sent SIGTERM alone, stops every rank (the second as SIGTERM), and the
 # file, resumed on another number of ranks, ends bit for bit where an
-# uninterrupted run ends. A sweep's points over the ranks give the serial map,
-# also interrupted and resumed.
+# uninterrupted run ends. A sweep's points over the ranks give the serial map, also
+# interrupted (on every rank, or on one) and resumed; its parts are not overwritten
+# by a new sweep nor resumed on another number of ranks, and a finished sweep
+# resumed again exits 0.
 #   tests/mpi_run_test.sh path/to/xyzmf
 # Waits are on events (the file's snapshots, the processes' ends), with generous
 # deadlines only as a guard against a hang.
@@ -223,21 +226,21 @@ ls -a | grep -q "^\.map3" && fail "the ranks' parts of map3.h5 were left behind"
 # The watcher starts first (Python's start-up would outlast the sweep): at the first
 # batch a rank commits it sends SIGTERM to both ranks, as Slurm does at a time limit.
 # (Not SIGINT to mpirun: it forwards a stop about a second later, and on a fast
-# machine the 1.3 s sweep was done by then.)
-/usr/bin/python3 - <<'PY' &
-import os, signal, time, h5py
+# machine the 1.3 s sweep was done by then.) signal_at_batch.py PART OUT SIGNAL RANK...:
+# exit 1 no batch in 120 s, 2 not every rank named was found.
+cat >signal_at_batch.py <<'PY'
+import os, signal, sys, time, h5py
+part, out, sig, ranks = sys.argv[1], sys.argv[2].encode(), getattr(signal, sys.argv[3]), sys.argv[4:]
 open("watching", "w").close()
 t0 = time.monotonic()
-while not os.path.exists("job.pid"):
-    time.sleep(0.001)
 while time.monotonic() - t0 < 120:
     try:
-        with h5py.File(".mapk.h5.rank-0000-of-0002.h5", "r") as f:
+        with h5py.File(part, "r") as f:
             committed = (f["sweep/batch"][()] >= 0).any()
     except (OSError, KeyError, ValueError):
         committed = False
     if committed:
-        ranks = []
+        found = []
         for p in filter(str.isdigit, os.listdir("/proc")):
             try:
                 env = open(f"/proc/{p}/environ", "rb").read().split(b"\0")
@@ -245,19 +248,20 @@ while time.monotonic() - t0 < 120:
                 here = os.readlink(f"/proc/{p}/cwd") == os.getcwd()
             except OSError:
                 continue
-            if here and any(e.startswith(b"OMPI_COMM_WORLD_RANK=") for e in env) and b"mapk.h5" in cmd:
-                ranks.append(int(p))
-        for p in ranks:
-            os.kill(p, signal.SIGTERM)
-        raise SystemExit(0 if len(ranks) == 2 else 2)
+            if here and out in cmd and any(b"OMPI_COMM_WORLD_RANK=" + r.encode() in env for r in ranks):
+                found.append(int(p))
+        for p in found:
+            os.kill(p, sig)
+        raise SystemExit(0 if len(found) == len(ranks) else 2)
     time.sleep(0.002)
 raise SystemExit(1)
 PY
+rm -f watching
+/usr/bin/python3 signal_at_batch.py .mapk.h5.rank-0000-of-0002.h5 mapk.h5 SIGTERM 0 1 &
 watcher=$!
 until [[ -e watching ]]; do kill -0 $watcher 2>/dev/null || fail "the watcher ended early"; sleep 0.01; done
 mpirun --oversubscribe -np 2 "$X" "${SW[@]}" -o mapk.h5 >/dev/null 2>mapk.txt &  # not the function: $! must be mpirun
 job=$!
-echo $job >job.pid.tmp && mv job.pid.tmp job.pid
 wrc=0; wait $watcher || wrc=$?
 [[ $wrc != 1 ]] || fail "no committed batch in a rank's part of mapk.h5 within 120 s"
 [[ $wrc != 2 ]] || fail "the two ranks of the sweep to mapk.h5 not found"
@@ -282,21 +286,37 @@ maps_equal map1.h5 mapk.h5 "sweep interrupted on 2 ranks and resumed"
 mpi 2 sweep --resume mapk.h5 >again.txt || fail "sweep --resume of the finished map on 2 ranks exited $?"
 grep -q "0 lattices (0 points x 1 replicas) done in this call" again.txt || fail "finished sweep resumed: $(cat again.txt)"
 maps_equal map1.h5 mapk.h5 "finished sweep resumed again"
+# SIGTERM to rank 1 alone: it stops; rank 0 runs its part to the end and says so in one line.
+rm -f watching
+/usr/bin/python3 signal_at_batch.py .mapo.h5.rank-0001-of-0002.h5 mapo.h5 SIGTERM 1 &
+watcher=$!
+until [[ -e watching ]]; do kill -0 $watcher 2>/dev/null || fail "the watcher ended early"; sleep 0.01; done
+mpirun --oversubscribe -np 2 "$X" "${SW[@]}" -o mapo.h5 >/dev/null 2>mapo.txt &
+job=$!
+wrc=0; wait $watcher || wrc=$?
+[[ $wrc == 0 ]] || fail "sweep, SIGTERM to rank 1: watcher exit $wrc"
+orc=0; wait $job || orc=$?
+[[ $orc == 143 ]] && [[ $(grep -c "error" mapo.txt) == 1 ]] &&
+    grep -qF "interrupted (SIGTERM) on another rank; the points every rank finished are kept in the parts beside mapo.h5 (continue with mpirun -np 2 xyzmf sweep --resume mapo.h5)" mapo.txt ||
+    fail "sweep, SIGTERM to rank 1: exit $orc: $(grep -v '^--' mapo.txt | head -3)"
+mpi 2 sweep --resume mapo.h5 -q >/dev/null || fail "sweep --resume after SIGTERM to rank 1 exited $?"
+maps_equal map1.h5 mapo.h5 "sweep with rank 1 stopped, resumed"
 echo "mpi_run_test: sweep over 3 ranks = serial map; interrupted on 2 (SIGTERM, mpirun exit $irc; a new sweep to its output and"
-echo "  resumes elsewhere refused) and resumed, = serial map; resumed again when finished: nothing done, exit 0"
+echo "  resumes elsewhere refused) and resumed, = serial map; resumed again when finished: nothing done, exit 0;
+  rank 1 alone stopped: one line from rank 0, exit 143, resumed = serial map"
 
 # Kill rank 1 of 2 once the file holds two complete snapshots. The watcher starts first
 # and kills the rank itself (Python's start-up and a pgrep after it could outlast the
-# run on a fast machine).
-K=(--size 128 --t-end 20 --snapshot-every 0.5 --steady-tol 0 --Jx 0.9 --Jy 1.1 --Jz 1 --seed 7 -q)
-"$X" run "${K[@]}" -o whole.h5
-/usr/bin/python3 - <<'PY' &
-import os, signal, time, h5py
-open("watching-kill", "w").close()
+# run on a fast machine). signal_rank.py FILE RANK SIGNAL: exit 1 no second snapshot
+# within 120 s, 2 no such rank.
+cat >signal_rank.py <<'PY'
+import os, signal, sys, time, h5py
+name, rank, sig = sys.argv[1], sys.argv[2].encode(), getattr(signal, sys.argv[3])
+open("watching-" + name, "w").close()
 t0 = time.monotonic()
 while time.monotonic() - t0 < 120:
     try:
-        with h5py.File("killed.h5", "r") as f:
+        with h5py.File(name, "r") as f:
             done = [k for k in f["snapshots"] if f["snapshots"][k].attrs.get("complete", 0) == 1]
     except (OSError, KeyError):
         done = []
@@ -305,17 +325,39 @@ while time.monotonic() - t0 < 120:
             try:
                 env = open(f"/proc/{p}/environ", "rb").read().split(b"\0")
                 cmd = open(f"/proc/{p}/cmdline", "rb").read()
+                here = os.readlink(f"/proc/{p}/cwd") == os.getcwd()
             except OSError:
                 continue
-            if b"OMPI_COMM_WORLD_RANK=1" in env and b"killed.h5" in cmd:
-                os.kill(int(p), signal.SIGKILL)
+            if here and b"OMPI_COMM_WORLD_RANK=" + rank in env and name.encode() in cmd:
+                os.kill(int(p), sig)
                 raise SystemExit(0)
         raise SystemExit(2)
     time.sleep(0.01)
 raise SystemExit(1)
 PY
+K=(--size 128 --t-end 20 --snapshot-every 0.5 --steady-tol 0 --Jx 0.9 --Jy 1.1 --Jz 1 --seed 7 -q)
+"$X" run "${K[@]}" -o whole.h5
+# SIGTERM to rank 1 alone: every rank stops at the same step, and the run says SIGTERM
+# (in its one line, the file's status and the exit code), not SIGINT.
+/usr/bin/python3 signal_rank.py termed.h5 1 SIGTERM &
 watcher=$!
-until [[ -e watching-kill ]]; do kill -0 $watcher 2>/dev/null || fail "the watcher ended early"; sleep 0.01; done
+until [[ -e watching-termed.h5 ]]; do kill -0 $watcher 2>/dev/null || fail "the watcher ended early"; sleep 0.01; done
+mpi 2 run "${K[@]}" -o termed.h5 2>termed.txt &
+job=$!
+wrc=0; wait $watcher || wrc=$?
+[[ $wrc == 0 ]] || fail "SIGTERM to rank 1: watcher exit $wrc (1: no second snapshot in 120 s, 2: no rank 1)"
+rc=0; wait $job || rc=$?
+[[ $rc == 143 ]] || fail "SIGTERM to rank 1: mpirun exited $rc, not 143"
+[[ $(grep -c "xyzmf: error: interrupted (SIGTERM) at t = " termed.txt) == 1 && $(grep -c "error" termed.txt) == 1 ]] ||
+    fail "SIGTERM to rank 1: not one line naming SIGTERM: $(grep -v '^--' termed.txt | head -3)"
+/usr/bin/python3 -c "import h5py, sys; s = h5py.File('termed.h5', 'r').attrs['status']; sys.exit(0 if 'SIGTERM' in str(s) else str(s))" ||
+    fail "SIGTERM to rank 1: the file's status does not name SIGTERM"
+mpi 3 run --resume termed.h5 -q || fail "resume on 3 ranks after SIGTERM exited $?"
+h5diff whole.h5 termed.h5 /final /final >diff.txt 2>&1 || fail "SIGTERM and resumed on 3 ranks: /final differs: $(head -3 diff.txt)"
+echo "mpi_run_test: SIGTERM to rank 1 of 2 alone: every rank stopped, one line and the file say SIGTERM, exit 143; resumed on 3 ranks = uninterrupted"
+/usr/bin/python3 signal_rank.py killed.h5 1 SIGKILL &
+watcher=$!
+until [[ -e watching-killed.h5 ]]; do kill -0 $watcher 2>/dev/null || fail "the watcher ended early"; sleep 0.01; done
 mpi 2 run "${K[@]}" -o killed.h5 2>killed.txt &
 job=$!
 wrc=0; wait $watcher || wrc=$?

@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -155,27 +156,39 @@ int sweep_over_ranks(const SweepOptions& o, SweepConfig cfg, bool resume) {
         return 0;
     }
     SweepSummary s;
-    on_every_rank([&] {
-        SweepConfig mine = cfg;
-        mine.output = shard_name(r);
-        SweepHooks hooks;
-        hooks.quiet = o.quiet || r != 0;  // rank 0's progress line stands for all
-        if (!resume) {
-            mine.shard_index = r;
-            mine.shard_count = P;
-        }
-        try {
-            s = run_sweep(mine, resume, hooks);
-        } catch (const Error& e) {  // name what the user continues: the output, on P ranks
-            std::string what = e.what();
-            const std::string again = "(continue with --resume " + mine.output + ")";
-            const std::size_t at = what.find(again);
-            if (at == std::string::npos) throw;
-            what.replace(at, again.size(),
-                         "(continue with mpirun -np " + std::to_string(P) + " xyzmf sweep --resume " + out + ")");
-            throw Error(what, e.exit_code());
-        }
-    });
+    try {
+        on_every_rank([&] {
+            SweepConfig mine = cfg;
+            mine.output = shard_name(r);
+            SweepHooks hooks;
+            hooks.quiet = o.quiet || r != 0;  // rank 0's progress line stands for all
+            if (!resume) {
+                mine.shard_index = r;
+                mine.shard_count = P;
+            }
+            try {
+                s = run_sweep(mine, resume, hooks);
+            } catch (const Error& e) {  // name what the user continues: the output, on P ranks
+                std::string what = e.what();
+                const std::string again = "(continue with --resume " + mine.output + ")";
+                const std::size_t at = what.find(again);
+                if (at == std::string::npos) throw;
+                what.replace(at, again.size(),
+                             "(continue with mpirun -np " + std::to_string(P) + " xyzmf sweep --resume " + out + ")");
+                throw Error(what, e.exit_code());
+            }
+        });
+    } catch (const Error& e) {
+        // A stop signal that reached other ranks only (each rank runs its part
+        // alone): rank 0, which ran its part to the end, says what happened.
+        const int sig = e.exit_code() - 128;
+        if (!session_root() || *e.what() || (sig != SIGINT && sig != SIGTERM && sig != SIGHUP && sig != SIGQUIT)) throw;
+        throw Error(std::string("interrupted (") + stop_signal_name(sig) +
+                        ") on another rank; the points every rank "
+                        "finished are kept in the parts beside " +
+                        out + " (continue with mpirun -np " + std::to_string(P) + " xyzmf sweep --resume " + out + ")",
+                    e.exit_code());
+    }
     double sums[6] = {double(s.points_done), double(s.points_skipped), double(s.batches), double(s.blow_ups), 0,
                       double(s.site_steps)};
     sum_over_ranks(sums, 6);

@@ -69,6 +69,8 @@ public:
     virtual bool any(bool mine) = 0;
     // The largest of `mine` over all processes (dopri5's error norm).
     virtual double max(double mine) = 0;
+    // The same for an int (the stop signal that reached any process).
+    virtual int largest(int mine) = 0;
 
     // This process's owned sites of y, copied to the host for write_staged;
     // returns the largest |s|^2 of the whole state, the same on every process.

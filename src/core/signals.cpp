@@ -29,7 +29,7 @@ thread_local StopScope* t_current = nullptr;
 
 constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
-const char* name_of(int sig) {
+const char* name_of(int sig) {  // (stop_signal_name)
     switch (sig) {
         case SIGTERM: return "SIGTERM";
         case SIGHUP: return "SIGHUP";
@@ -100,6 +100,16 @@ std::string interruption_text() {
     if (s && !s->signalled() && s->requested()) return std::string("stopped by the caller (") + s->why_ + ")";
     return std::string("interrupted (") + interrupt_signal_name() + ")";
 }
+
+int interrupt_signal() { return interrupt_requested() ? interrupt_exit_code() - 128 : 0; }
+
+void adopt_stop_signal(int sig) {
+    if (sig <= 0 || interrupt_requested()) return;
+    g_last.store(sig, std::memory_order_relaxed);
+    g_received.fetch_add(1, std::memory_order_release);
+}
+
+const char* stop_signal_name(int sig) { return name_of(sig); }
 
 void throw_if_interrupted(const std::string& context) {
     if (!interrupt_requested()) return;

@@ -78,6 +78,15 @@ const char* interrupt_signal_name();  // "SIGINT", "SIGTERM", ... or the reason 
 // "stopped by the caller (REASON)" for a stop a caller requested (a Python progress
 // callback that raised).
 std::string interruption_text();
+// The signal that stops the calling thread's command: 0 for none, SIGINT for a
+// stop its caller requested.
+int interrupt_signal();
+// Another process of the same MPI run received `sig` (from interrupt_signal()
+// there): the program stops as if this one had, with its name and exit code.
+// Nothing when this one is already stopping.
+void adopt_stop_signal(int sig);
+// "SIGTERM" for SIGTERM, ... (one of the four stop signals; else "SIGINT").
+const char* stop_signal_name(int sig);
 // Throws Error("interrupted (SIGTERM) <context>", 128 + signal) when
 // interrupt_requested().
 void throw_if_interrupted(const std::string& context);

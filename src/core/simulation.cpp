@@ -114,7 +114,14 @@ struct Simulation<Real>::Impl {
         evaluate_rhs(be, lat, model, y.data(), dsdt.data());
         return domain ? domain->observe(be, y.data(), dsdt.data()) : be.observe(y.data(), dsdt.data(), lat);
     }
-    bool interrupted() { return domain ? domain->any(interrupt_requested()) : interrupt_requested(); }
+    // Over MPI ranks: a stop signal that reached any of them stops all, each
+    // telling it by its own name and exit code (not as a SIGINT).
+    bool interrupted() {
+        if (!domain) return interrupt_requested();
+        const int sig = domain->largest(interrupt_signal());
+        adopt_stop_signal(sig);
+        return sig != 0;
+    }
 
     // Blow-up check: NaN/Inf or |s| > 1 + tol anywhere.
     bool state_ok(const Observables& o) const { return bloch_state_ok(o, cfg.numerics.norm_tol); }

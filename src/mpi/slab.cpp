@@ -373,6 +373,13 @@ bool SlabDomain<Real>::any(bool mine) {
 }
 
 template <class Real>
+int SlabDomain<Real>::largest(int mine) {
+    int out = 0;
+    MPI_Allreduce(&mine, &out, 1, MPI_INT, MPI_MAX, comm_);
+    return out;
+}
+
+template <class Real>
 double SlabDomain<Real>::max(double mine) {
     double out = 0;
     MPI_Allreduce(&mine, &out, 1, MPI_DOUBLE, MPI_MAX, comm_);

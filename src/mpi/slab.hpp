@@ -102,6 +102,7 @@ public:
     void write_staged_compressed(const SpinChunking& how,
                                  const std::function<void(const FilteredChunks&)>& store) override;  // slab_chunks.cpp
     bool any(bool mine) override;
+    int largest(int mine) override;
     double max(double mine) override;
     index_t owned_first() const override { return index_t(slab_.halo) * slab_.row_sites; }
     index_t owned_last() const override { return index_t(slab_.halo + slab_.owned()) * slab_.row_sites; }
