@@ -3,6 +3,8 @@
 
 #include <omp.h>
 
+#include <cstdlib>
+
 #include "mpi_session.hpp"
 #include "xyzmf/error.hpp"
 #include "xyzmf/backend.hpp"
@@ -76,13 +78,32 @@ CLI::Option* add_backend(CLI::App* sub, std::string& backend) {
             return "";
         },
         "GPU", "device");
-    sub->add_option_function<int>("--device", [](const int& n) { use_cuda_device(n); },
-                                  "GPU to run on (CUDA index, 0 = the first; as nvidia-smi numbers them unless "
-                                  "CUDA_VISIBLE_DEVICES reorders); default: XYZMF_DEVICE if set. The files the command "
-                                  "writes record it with the backend")
-        ->envname("XYZMF_DEVICE")
-        ->check(CLI::NonNegativeNumber)
-        ->check(device_here);
+    CLI::Option* device =
+        sub->add_option_function<int>("--device", [](const int& n) { use_cuda_device(n); },
+                                      "GPU to run on (CUDA index, 0 = the first; as nvidia-smi numbers them unless "
+                                      "CUDA_VISIBLE_DEVICES reorders); default: XYZMF_DEVICE if set and the machine has "
+                                      "a GPU (not under mpirun, where each rank takes the GPU of its rank on the node). The files the command "
+                                      "writes record it with the backend")
+            ->check(CLI::NonNegativeNumber)
+            ->check(device_here);
+    // XYZMF_DEVICE, as a job script or a module exports it, is a default for the
+    // GPU: a run on a machine without one ignores it, and so does an MPI run, whose
+    // ranks choose (only a --device typed there is refused).
+    if (!launched_by_mpi())
+        sub->parse_complete_callback([device] {
+            const char* env = std::getenv("XYZMF_DEVICE");
+            if (device->count() > 0 || !env || !*env) return;
+            const int count = cuda_device_count();
+            if (count == 0) return;
+            char* end = nullptr;
+            const long n = std::strtol(env, &end, 10);
+            if (*end != '\0' || n < 0 || n >= count)
+                throw Error(std::string("XYZMF_DEVICE=") + env + ": not a GPU of this machine, which has " +
+                                std::to_string(count) + " CUDA device" + (count > 1 ? "s" : "") + ", numbered 0 to " +
+                                std::to_string(count - 1),
+                            exit_code::usage);
+            use_cuda_device(int(n));
+        });
     return sub->add_option("--backend", backend, "auto (CUDA if a GPU is present), cpu or cuda")
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
         ->capture_default_str();

@@ -490,16 +490,24 @@ def test_device_choice_is_checked_and_restored(tmp_path):
     assert r.returncode == 2 and "--device" in r.stderr
     with pytest.raises(ValueError, match="device"):
         xyzmf.run(size=8, t_end=0.1, device=99)
-    env = {**os.environ, "XYZMF_DEVICE": "99"}  # the environment's choice is checked the same way
-    r = subprocess.run([EXE, "run", "-q", "--size", "8", "--t-end", "0.1", "-o", str(tmp_path / "e.h5")],
-                       capture_output=True, text=True, env=env)
-    assert r.returncode == 2 and "--device" in r.stderr, r.stderr
     r = cli("run", "-q", "--size", 8, "--t-end", 0.1, "--device", 0, "--backend", "cuda", "-o", tmp_path / "g.h5")
-    if r.returncode == 0:  # a GPU machine: the file names the device
+    gpu = r.returncode == 0
+    if gpu:  # a GPU machine: the file names the device
         with h5py.File(tmp_path / "g.h5", "r") as f:
             assert "device 0)" in str(f["parameters"].attrs["backend"])
     else:
         assert "no CUDA device here" in r.stderr or "without CUDA" in r.stderr, r.stderr
+    # The environment's choice (a job script's, a module's) is a default: checked
+    # where there are GPUs, naming the variable; a machine without one runs on its CPU.
+    env = {**os.environ, "XYZMF_DEVICE": "99"}
+    r = subprocess.run([EXE, "run", "-q", "--size", "8", "--t-end", "0.1", "-o", str(tmp_path / "e.h5")],
+                       capture_output=True, text=True, env=env)
+    if gpu:
+        assert r.returncode == 2 and "XYZMF_DEVICE=99: not a GPU of this machine" in r.stderr, r.stderr
+    else:
+        assert r.returncode == 0, r.stderr
+        with h5py.File(tmp_path / "e.h5", "r") as f:
+            assert str(f["parameters"].attrs["backend"]).startswith("cpu"), f["parameters"].attrs["backend"]
 
 
 def test_results_in_temporary_files_print_nothing_and_name_no_file(tmp_path, capfd):
