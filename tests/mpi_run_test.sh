@@ -204,8 +204,10 @@ done
 rc=0; refused 3 run --size 16 --config nothere.toml -o c.h5 -q 2>cfg.txt || rc=$?
 [[ $rc == 3 ]] && grep -q "nothere.toml: no such file" cfg.txt && [[ $(grep -c "error" cfg.txt) == 1 ]] ||
     fail "--config nothere.toml on 3 ranks: exit $rc, not one line: $(grep -v '^--' cfg.txt | head -3)"
+# XYZMF_DEVICE exported by a job script is a default the ranks' own choice replaces.
+XYZMF_DEVICE=0 mpi 2 run --size 16 --t-end 0.1 -o dev.h5 -q 2>dev.txt || fail "XYZMF_DEVICE=0 on 2 ranks: $(head -2 dev.txt)"
 echo "mpi_run_test: thin slabs (rk4 and dopri5), other commands, bad --init (drawn or from a file) and a missing"
-echo "  --config file refused in one line"
+echo "  --config file refused in one line; XYZMF_DEVICE in the environment taken as a default, not refused"
 
 # A sweep's points over the ranks: the map equals the serial sweep's; interrupted once
 # a batch is in, resumed on the same ranks, it still does.
