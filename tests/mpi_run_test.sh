@@ -224,6 +224,11 @@ SW=(sweep --x Jx:-3:3:11 --y Jy:-3:3:9 --Jz 1 --size 16 --t-end 120 --steady-tol
 "$X" "${SW[@]}" -o map1.h5 >/dev/null
 mpi 3 "${SW[@]}" -o map3.h5 >/dev/null || fail "sweep on 3 ranks exited $?"
 maps_equal map1.h5 map3.h5 "sweep on 3 ranks"
+backend_is() {  # FILE GROUP TEXT: the backend a file records ends with TEXT
+    /usr/bin/python3 -c "import h5py, sys; b = str(h5py.File('$1', 'r')['$2'].attrs['backend']); sys.exit(0 if b.endswith('$3') else b)" ||
+        fail "$1: the recorded backend does not end with '$3'"
+}
+backend_is map3.h5 / " x 3 MPI ranks"
 ls -a | grep -q "^\.map3" && fail "the ranks' parts of map3.h5 were left behind"
 # The watcher starts first (Python's start-up would outlast the sweep): at the first
 # batch a rank commits it sends SIGTERM to both ranks, as Slurm does at a time limit.
@@ -355,6 +360,7 @@ rc=0; wait $job || rc=$?
 /usr/bin/python3 -c "import h5py, sys; s = h5py.File('termed.h5', 'r').attrs['status']; sys.exit(0 if 'SIGTERM' in str(s) else str(s))" ||
     fail "SIGTERM to rank 1: the file's status does not name SIGTERM"
 mpi 3 run --resume termed.h5 -q || fail "resume on 3 ranks after SIGTERM exited $?"
+backend_is termed.h5 /parameters " x 3 MPI ranks"  # the resume's, not the first session's
 h5diff whole.h5 termed.h5 /final /final >diff.txt 2>&1 || fail "SIGTERM and resumed on 3 ranks: /final differs: $(head -3 diff.txt)"
 echo "mpi_run_test: SIGTERM to rank 1 of 2 alone: every rank stopped, one line and the file say SIGTERM, exit 143; resumed on 3 ranks = uninterrupted"
 /usr/bin/python3 signal_rank.py killed.h5 1 SIGKILL &

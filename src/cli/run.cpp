@@ -308,8 +308,13 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
     if (!root) return run_follower(sim, start, spread_hooks);
     RunOutput& out = *output;
     // What stepped it, as chosen (the stepper asked for may give way: four sweeps on
-    // small lattices): this session's, where a resume ran on another backend.
-    out.write_extra(4096, [&](hid_t f) { h5::set_attr(h5::open_group(f, "/parameters"), "method", sim.method()); });
+    // small lattices), and on what: this session's, where a resume or a continuation
+    // ran on another backend or number of MPI ranks.
+    out.write_extra(4096, [&](hid_t f) {
+        h5::Id p = h5::open_group(f, "/parameters");
+        h5::set_attr(p, "method", sim.method());
+        h5::set_attr(p, "backend", where);
+    });
     if (!quiet)
         std::printf("xyzmf: %s, %s, %s, %s precision, t_end = %g -> %s\n", lattice_text(cfg.lattice).c_str(),
                     where.c_str(), sim.method().c_str(), to_string(cfg.precision), cfg.numerics.t_end, out.path().c_str());

@@ -200,7 +200,12 @@ int sweep_over_ranks(const SweepOptions& o, SweepConfig cfg, bool resume) {
     on_root([&] {
         std::vector<std::string> parts;
         for (int k = 0; k < P; ++k) parts.push_back(shard_name(k));
-        merge_sweeps(parts, out, true, cfg.command_line);
+        std::string backend;  // rank 0's, as every rank's: the same program on like nodes
+        {
+            h5::Id f = open_xyzmf(parts[0], false);
+            if (h5::has_attr(f, "backend")) backend = h5::attr_string(f, "backend") + " x " + std::to_string(P) + " MPI ranks";
+        }
+        merge_sweeps(parts, out, true, cfg.command_line, backend);
         for (const std::string& p : parts) ::unlink(p.c_str());
         SweepConfig back;
         if (!o.quiet) print_summary(back, read_sweep(out, back), s);

@@ -274,12 +274,19 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
 }
 
 void merge_sweeps(const std::vector<std::string>& shards, const std::string& output, bool overwrite,
-                  const std::string& command_line) {
+                  const std::string& command_line, const std::string& backend) {
     if (shards.empty()) throw Error("merge: no input files", exit_code::usage);
     for (std::size_t s = 0; s < shards.size(); ++s)
         for (std::size_t t = 0; t < s; ++t)
             if (OutputLock::resolve(shards[s]) == OutputLock::resolve(shards[t]))
                 throw Error("merge: " + shards[s] + " is given twice", exit_code::usage);
+    std::string backends = backend;  // what computed the shards (files before 2026-12-06 say nothing)
+    for (std::size_t s = 0; backend.empty() && s < shards.size(); ++s) {
+        h5::Id f = open_xyzmf(shards[s], false);
+        const std::string b = h5::has_attr(f, "backend") ? h5::attr_string(f, "backend") : "";
+        if (!b.empty() && (" + " + backends + " + ").find(" + " + b + " + ") == std::string::npos)
+            backends += (backends.empty() ? "" : " + ") + b;
+    }
     SweepConfig base;
     SweepResults merged = read_sweep(shards[0], base);
     for (std::size_t s = 1; s < shards.size(); ++s) {
@@ -314,6 +321,7 @@ void merge_sweeps(const std::vector<std::string>& shards, const std::string& out
     throw_if_interrupted("before " + output + " was written; nothing written");
     NewFile f(output, overwrite);
     write_provenance(f.handle(), command_line, "sweep");
+    if (!backends.empty()) record_backend(f.handle(), backends);
     create_sweep_group(f.handle(), base);
     write_sweep_results(f.handle(), output, merged);
     std::int64_t missing = 0;
