@@ -46,6 +46,8 @@ EOF
 # 3. A task whose shard is finished runs nothing again (the file is continued, not redone).
 SLURM_ARRAY_TASK_ID=1 "$S" task 3 out -- "${SW[@]}" 2>task1.log
 grep -q -- "--resume out/shard-0001-of-0003.h5" task1.log || fail "rerun of a finished shard: $(cat task1.log)"
+# ... and the merge job of a resubmitted array replaces the map made from the same shards.
+"$S" merge 3 out >/dev/null || fail "a second merge into out/sweep.h5 failed"
 
 # 4. Refusals: a task outside the array, a step, a count that is not SHARDS, an option
 # the script owns, a missing shard at merge time.
@@ -60,6 +62,8 @@ expect_refusal "has 4 tasks" env SLURM_ARRAY_TASK_ID=0 SLURM_ARRAY_TASK_COUNT=4 
 expect_refusal "not set" env -u SLURM_ARRAY_TASK_ID "$S" task 3 out -- "${SW[@]}"
 expect_refusal "leave out -o" "$S" plan 3 out -- "${SW[@]}" -o x.h5
 expect_refusal "positive whole number" "$S" plan 0 out -- "${SW[@]}"
+# A resubmission with other options: its shards would resume with the old ones, unseen.
+expect_refusal "out holds a sweep with other options (--x Jx:-3:3:7" env SLURM_ARRAY_TASK_ID=0 "$S" task 3 out -- "${SW[@]/40/60}"
 expect_refusal "shard(s) 1" bash -c "mkdir -p gap && cp out/shard-0000-of-0003.h5 out/shard-0002-of-0003.h5 gap/ && '$S' merge 3 gap"
 
-echo "cluster_test: plan, tasks from 1, merge = whole sweep, no redo, 7 refusals: all passed"
+echo "cluster_test: plan, tasks from 1, merge = whole sweep, no redo, merged again, 8 refusals: all passed"

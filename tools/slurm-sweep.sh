@@ -12,7 +12,10 @@
 # start at 1 work too) runs `xyzmf sweep SWEEP_OPTIONS --shard k/SHARDS -o
 # DIR/shard-K-of-N.h5`: the grid points p with p mod SHARDS = k. A task that finds its
 # shard file continues it (--resume), so a requeued or resubmitted array redoes only
-# the unfinished points.
+# the unfinished points. DIR/sweep-options.txt records SWEEP_OPTIONS (one per line) at
+# the first task or submit: a resubmission with other options is refused (a resumed
+# shard takes its settings from its file, so they would be ignored). merge replaces
+# DIR/sweep.h5, made from the shards, which it keeps.
 #
 # Environment: XYZMF, the program (default: xyzmf on PATH, else build/xyzmf of this
 # repository); SBATCH_OPTIONS, more sbatch options for both jobs (for example
@@ -45,6 +48,22 @@ fi
 
 shard_file() { printf '%s/shard-%04d-of-%04d.h5' "$dir" "$1" "$shards"; }
 
+# The sweep DIR holds is this one: its options are recorded once (the first of
+# simultaneous tasks wins, by a hard link that fails where the file exists), then
+# compared.
+same_sweep() {
+    local rec=$dir/sweep-options.txt tmp
+    mkdir -p "$dir"
+    tmp=$(mktemp "$dir/.sweep-options.XXXXXX")
+    printf '%s\n' "${sweep_args[@]}" >"$tmp"
+    ln "$tmp" "$rec" 2>/dev/null || true
+    if ! cmp -s "$tmp" "$rec"; then
+        rm -f "$tmp"
+        die "$dir holds a sweep with other options ($(paste -sd' ' "$rec")), not these ($*); resubmit those, or use another DIR"
+    fi
+    rm -f "$tmp"
+}
+
 # The command of shard k, one word per line (plan prints it, task runs it).
 task_command() {
     local k=$1 f
@@ -62,7 +81,7 @@ plan)
         mapfile -t cmd < <(task_command "$k")
         echo "task $k: ${cmd[*]}"
     done
-    echo "merge: $XYZMF merge $(shard_file 0) ... $(shard_file $((shards - 1))) -o $dir/sweep.h5"
+    echo "merge: $XYZMF merge $(shard_file 0) ... $(shard_file $((shards - 1))) -o $dir/sweep.h5 --overwrite"
     ;;
 task)
     [[ -n ${SLURM_ARRAY_TASK_ID:-} ]] || die "task: SLURM_ARRAY_TASK_ID is not set (run through submit, or set it by hand)"
@@ -73,7 +92,7 @@ task)
     if [[ -n ${SLURM_ARRAY_TASK_COUNT:-} && $SLURM_ARRAY_TASK_COUNT != "$shards" ]]; then
         die "task: the array has $SLURM_ARRAY_TASK_COUNT tasks but SHARDS is $shards; submit it with --array=0-$((shards - 1))"
     fi
-    mkdir -p "$dir"
+    same_sweep "${sweep_args[@]}"
     mapfile -t cmd < <(task_command "$k")
     echo "$prog: shard $k of $shards on $(hostname): ${cmd[*]}" >&2
     exec "${cmd[@]}"
@@ -85,11 +104,11 @@ merge)
         if [[ -e $f ]]; then files+=("$f"); else missing+=("$k"); fi
     done
     ((${#missing[@]} == 0)) || die "merge: no file for shard(s) ${missing[*]} of $shards in $dir"
-    exec "$XYZMF" merge "${files[@]}" -o "$dir/sweep.h5"
+    exec "$XYZMF" merge "${files[@]}" -o "$dir/sweep.h5" --overwrite
     ;;
 submit)
     command -v sbatch >/dev/null || die "submit: sbatch not found (not a Slurm login node?); 'plan' prints the commands instead"
-    mkdir -p "$dir"
+    same_sweep "${sweep_args[@]}"
     # The jobs run a copy of this script from Slurm's spool folder and inherit this
     # environment: name the program by an absolute path.
     XYZMF=$(command -v "$XYZMF") || die "submit: the program '$XYZMF' was not found (build it, or set XYZMF)"
