@@ -192,6 +192,9 @@ rc=0; refused 3 run --size 20 --dim 1 --integrator dopri5 -o d.h5 -q 2>dopri.txt
 rc=0; refused 2 stability --size 8 -o s.h5 2>other.txt || rc=$?
 [[ $rc == 2 ]] && grep -q "only \`xyzmf run\` (one lattice over the ranks) and \`xyzmf sweep\`" other.txt ||
     fail "stability under mpirun: exit $rc: $(cat other.txt)"
+rc=0; refused 2 bogus 2>other.txt || rc=$?
+[[ $rc == 2 ]] && grep -q "'bogus' is not a command" other.txt && [[ $(grep -c "error" other.txt) == 1 ]] ||
+    fail "a word that is no command under mpirun: exit $rc: $(grep -v '^--' other.txt | head -3)"
 for bad in "uniform:2,0,0|unit Bloch ball|2" "bogus|must be random, pm-noise|2" "nothere.h5|nothere.h5: no such file|3"; do
     IFS='|' read -r init says want <<<"$bad"
     rc=0; refused 2 run --size 16 --init "$init" -o bad.h5 -q 2>bad.txt || rc=$?

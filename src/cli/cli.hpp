@@ -54,6 +54,8 @@ struct OptionInfo {
     bool flag = false;
 };
 std::vector<OptionInfo> command_options(const std::string& command);
+// The program's commands, as `xyzmf --help` lists them.
+std::vector<std::string> command_names();
 
 // Replaces `--config FILE` in args (program name excluded) by the options the
 // file sets for the command that args name, unless the command line sets them

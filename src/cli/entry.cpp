@@ -162,6 +162,13 @@ std::vector<Command> add_commands(CLI::App& app, const std::string& command_line
 
 }  // namespace
 
+std::vector<std::string> command_names() {
+    CLI::App app{program_description(), "xyzmf"};
+    std::vector<std::string> names;
+    for (const Command& c : add_commands(app, "xyzmf")) names.push_back(c.app->get_name());
+    return names;
+}
+
 std::vector<OptionInfo> command_options(const std::string& command) {
     CLI::App app{program_description(), "xyzmf"};
     const std::vector<Command> commands = add_commands(app, "xyzmf");

@@ -2,6 +2,7 @@
 // is no session: launched_by_mpi() is false and a run has no Domain.
 #include "mpi_session.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -190,12 +191,17 @@ int run_under_mpi(const std::vector<std::string>& arguments, const std::string& 
         std::fprintf(stderr, "xyzmf (rank %d of %d): error: %s\n", rank, ranks, e.what());
         MPI_Abort(MPI_COMM_WORLD, e.exit_code());
     }
-    if (ranks > 1 && (arguments.empty() || (arguments[0] != "run" && arguments[0] != "sweep"))) {
+    // Commands other than run and sweep are refused; anything else (no command, a
+    // word that is none, --version) goes to the command line, which says it once.
+    const std::vector<std::string> names = command_names();
+    const bool other = !arguments.empty() && arguments[0] != "run" && arguments[0] != "sweep" &&
+                       std::find(names.begin(), names.end(), arguments[0]) != names.end();
+    if (ranks > 1 && other) {
         if (rank == 0)
             std::fprintf(stderr,
                          "xyzmf: error: mpirun: only `xyzmf run` (one lattice over the ranks) and `xyzmf sweep` (its "
                          "points over the ranks) use %d ranks; start `xyzmf %s` without mpirun\n",
-                         ranks, arguments.empty() ? "" : arguments[0].c_str());
+                         ranks, arguments[0].c_str());
         code = exit_code::usage;
     } else if (rank == 0) {
         code = run_command_line(arguments, program);

@@ -587,6 +587,10 @@ int execute(const RunOptions& o) {
         if (o.stepper_opt->count() > 0 && cfg.numerics.integrator == IntegratorKind::dopri5)
             throw Error("--stepper " + o.stepper + ": how rk4 steps; --integrator dopri5 has its own", exit_code::usage);
     }
+    if (o.halo == "overlap" && cfg.numerics.integrator == IntegratorKind::dopri5)
+        throw Error("--halo overlap: how rk4 passes send their ghost rows; --integrator dopri5 sends them after each "
+                    "stage",
+                    exit_code::usage);
     cfg.numerics.halo = o.halo == "overlap"      ? HaloExchange::overlap
                         : o.halo == "after-pass" ? HaloExchange::after_pass
                                                  : HaloExchange::automatic;

@@ -33,8 +33,9 @@ Slab make_slab(const Lattice& global, int ranks, int rank, int halo) {
         const char* axis_name[] = {"x", "y", "z"};
         throw Error("mpi: " + lattice_text(global) + " over " + std::to_string(ranks) + " ranks leaves " +
                         std::to_string(base) + " " + axis_name[s.axis] + "-rows a rank, fewer than the " +
-                        std::to_string(halo) + " ghost rows a pass needs; run at most " +
-                        std::to_string(std::max<index_t>(1, s.rows / halo)) + " ranks",
+                        std::to_string(halo) + " ghost rows a pass needs; " +
+                        (s.rows / halo <= 1 ? std::string("run it on one rank (without mpirun)")
+                                            : "run at most " + std::to_string(s.rows / halo) + " ranks"),
                     exit_code::usage);
     }
     s.local = global;

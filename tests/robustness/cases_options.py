@@ -69,6 +69,7 @@ def options_cases():
         add("run", f"--rtol {v} (dopri5)", ["--integrator", "dopri5", "--rtol", v])
     add("run", "--atol -1 (dopri5)", ["--integrator", "dopri5", "--atol", "-1"])
     add("run", "--rtol 0 --atol 0 (dopri5)", ["--integrator", "dopri5", "--rtol", "0", "--atol", "0"])
+    add("run", "--halo overlap (dopri5)", ["--integrator", "dopri5", "--halo", "overlap"])
     for v in ["-1", "nan", "inf", "1e300", "-inf"]:
         add("run", f"--t-end {v}", ["--t-end", v] if v != "1e300" else ["--t-end", v, "--steady-tol", "0"])
     for v in ["-1", "nan"]:
