@@ -233,23 +233,27 @@ backend_is() {  # FILE GROUP TEXT: the backend a file records ends with TEXT
 }
 backend_is map3.h5 / " x 3 MPI ranks"
 ls -a | grep -q "^\.map3" && fail "the ranks' parts of map3.h5 were left behind"
-# The watcher starts first (Python's start-up would outlast the sweep): at the first
-# batch a rank commits it sends SIGTERM to both ranks, as Slurm does at a time limit.
-# (Not SIGINT to mpirun: it forwards a stop about a second later, and on a fast
-# machine the 1.3 s sweep was done by then.) signal_at_batch.py PART OUT SIGNAL RANK...:
-# exit 1 no batch in 120 s, 2 not every rank named was found.
-cat >signal_at_batch.py <<'PY'
+# The watchers start first (Python's start-up would outlast a sweep or a run) and
+# signal ranks themselves once the file shows progress. signal_ranks.py WHEN FILE OUT
+# SIGNAL RANK...: once FILE (a sweep's part) has a committed batch (WHEN = batch), or two
+# complete snapshots (WHEN = snapshots), it sends SIGNAL to those ranks of the job that
+# writes OUT from this folder; it touches watching-OUT when it starts. Exit 1: not within
+# 120 s; 2: not every rank named was found.
+cat >signal_ranks.py <<'PY'
 import os, signal, sys, time, h5py
-part, out, sig, ranks = sys.argv[1], sys.argv[2].encode(), getattr(signal, sys.argv[3]), sys.argv[4:]
-open("watching", "w").close()
+when, name, out, sig, ranks = sys.argv[1], sys.argv[2], sys.argv[3], getattr(signal, sys.argv[4]), sys.argv[5:]
+open("watching-" + out, "w").close()
+def progressed():
+    try:
+        with h5py.File(name, "r") as f:
+            if when == "batch":
+                return (f["sweep/batch"][()] >= 0).any()
+            return sum(f["snapshots"][k].attrs.get("complete", 0) == 1 for k in f["snapshots"]) >= 2
+    except (OSError, KeyError, ValueError):
+        return False
 t0 = time.monotonic()
 while time.monotonic() - t0 < 120:
-    try:
-        with h5py.File(part, "r") as f:
-            committed = (f["sweep/batch"][()] >= 0).any()
-    except (OSError, KeyError, ValueError):
-        committed = False
-    if committed:
+    if progressed():
         found = []
         for p in filter(str.isdigit, os.listdir("/proc")):
             try:
@@ -258,7 +262,7 @@ while time.monotonic() - t0 < 120:
                 here = os.readlink(f"/proc/{p}/cwd") == os.getcwd()
             except OSError:
                 continue
-            if here and out in cmd and any(b"OMPI_COMM_WORLD_RANK=" + r.encode() in env for r in ranks):
+            if here and out.encode() in cmd and any(b"OMPI_COMM_WORLD_RANK=" + r.encode() in env for r in ranks):
                 found.append(int(p))
         for p in found:
             os.kill(p, sig)
@@ -266,10 +270,12 @@ while time.monotonic() - t0 < 120:
     time.sleep(0.002)
 raise SystemExit(1)
 PY
-rm -f watching
-/usr/bin/python3 signal_at_batch.py .mapk.h5.rank-0000-of-0002.h5 mapk.h5 SIGTERM 0 1 &
+# At the first batch a rank commits, SIGTERM to both ranks, as Slurm sends at a time
+# limit. (Not SIGINT to mpirun: it forwards a stop about a second later, and on a fast
+# machine the 1.3 s sweep was done by then.)
+/usr/bin/python3 signal_ranks.py batch .mapk.h5.rank-0000-of-0002.h5 mapk.h5 SIGTERM 0 1 &
 watcher=$!
-until [[ -e watching ]]; do kill -0 $watcher 2>/dev/null || fail "the watcher ended early"; sleep 0.01; done
+until [[ -e watching-mapk.h5 ]]; do kill -0 $watcher 2>/dev/null || fail "the watcher ended early"; sleep 0.01; done
 mpirun --oversubscribe -np 2 "$X" "${SW[@]}" -o mapk.h5 >/dev/null 2>mapk.txt &  # not the function: $! must be mpirun
 job=$!
 wrc=0; wait $watcher || wrc=$?
@@ -297,10 +303,9 @@ mpi 2 sweep --resume mapk.h5 >again.txt || fail "sweep --resume of the finished 
 grep -q "0 lattices (0 points x 1 replicas) done in this call" again.txt || fail "finished sweep resumed: $(cat again.txt)"
 maps_equal map1.h5 mapk.h5 "finished sweep resumed again"
 # SIGTERM to rank 1 alone: it stops; rank 0 runs its part to the end and says so in one line.
-rm -f watching
-/usr/bin/python3 signal_at_batch.py .mapo.h5.rank-0001-of-0002.h5 mapo.h5 SIGTERM 1 &
+/usr/bin/python3 signal_ranks.py batch .mapo.h5.rank-0001-of-0002.h5 mapo.h5 SIGTERM 1 &
 watcher=$!
-until [[ -e watching ]]; do kill -0 $watcher 2>/dev/null || fail "the watcher ended early"; sleep 0.01; done
+until [[ -e watching-mapo.h5 ]]; do kill -0 $watcher 2>/dev/null || fail "the watcher ended early"; sleep 0.01; done
 mpirun --oversubscribe -np 2 "$X" "${SW[@]}" -o mapo.h5 >/dev/null 2>mapo.txt &
 job=$!
 wrc=0; wait $watcher || wrc=$?
@@ -315,41 +320,12 @@ echo "mpi_run_test: sweep over 3 ranks = serial map; interrupted on 2 (SIGTERM, 
 echo "  resumes elsewhere refused) and resumed, = serial map; resumed again when finished: nothing done, exit 0;
   rank 1 alone stopped: one line from rank 0, exit 143, resumed = serial map"
 
-# Kill rank 1 of 2 once the file holds two complete snapshots. The watcher starts first
-# and kills the rank itself (Python's start-up and a pgrep after it could outlast the
-# run on a fast machine). signal_rank.py FILE RANK SIGNAL: exit 1 no second snapshot
-# within 120 s, 2 no such rank.
-cat >signal_rank.py <<'PY'
-import os, signal, sys, time, h5py
-name, rank, sig = sys.argv[1], sys.argv[2].encode(), getattr(signal, sys.argv[3])
-open("watching-" + name, "w").close()
-t0 = time.monotonic()
-while time.monotonic() - t0 < 120:
-    try:
-        with h5py.File(name, "r") as f:
-            done = [k for k in f["snapshots"] if f["snapshots"][k].attrs.get("complete", 0) == 1]
-    except (OSError, KeyError):
-        done = []
-    if len(done) >= 2:
-        for p in filter(str.isdigit, os.listdir("/proc")):
-            try:
-                env = open(f"/proc/{p}/environ", "rb").read().split(b"\0")
-                cmd = open(f"/proc/{p}/cmdline", "rb").read()
-                here = os.readlink(f"/proc/{p}/cwd") == os.getcwd()
-            except OSError:
-                continue
-            if here and b"OMPI_COMM_WORLD_RANK=" + rank in env and name.encode() in cmd:
-                os.kill(int(p), sig)
-                raise SystemExit(0)
-        raise SystemExit(2)
-    time.sleep(0.01)
-raise SystemExit(1)
-PY
+# Kill rank 1 of 2 once the file holds two complete snapshots.
 K=(--size 128 --t-end 20 --snapshot-every 0.5 --steady-tol 0 --Jx 0.9 --Jy 1.1 --Jz 1 --seed 7 -q)
 "$X" run "${K[@]}" -o whole.h5
 # SIGTERM to rank 1 alone: every rank stops at the same step, and the run says SIGTERM
 # (in its one line, the file's status and the exit code), not SIGINT.
-/usr/bin/python3 signal_rank.py termed.h5 1 SIGTERM &
+/usr/bin/python3 signal_ranks.py snapshots termed.h5 termed.h5 SIGTERM 1 &
 watcher=$!
 until [[ -e watching-termed.h5 ]]; do kill -0 $watcher 2>/dev/null || fail "the watcher ended early"; sleep 0.01; done
 mpi 2 run "${K[@]}" -o termed.h5 2>termed.txt &
@@ -366,7 +342,7 @@ mpi 3 run --resume termed.h5 -q || fail "resume on 3 ranks after SIGTERM exited 
 backend_is termed.h5 /parameters " x 3 MPI ranks"  # the resume's, not the first session's
 h5diff whole.h5 termed.h5 /final /final >diff.txt 2>&1 || fail "SIGTERM and resumed on 3 ranks: /final differs: $(head -3 diff.txt)"
 echo "mpi_run_test: SIGTERM to rank 1 of 2 alone: every rank stopped, one line and the file say SIGTERM, exit 143; resumed on 3 ranks = uninterrupted"
-/usr/bin/python3 signal_rank.py killed.h5 1 SIGKILL &
+/usr/bin/python3 signal_ranks.py snapshots killed.h5 killed.h5 SIGKILL 1 &
 watcher=$!
 until [[ -e watching-killed.h5 ]]; do kill -0 $watcher 2>/dev/null || fail "the watcher ended early"; sleep 0.01; done
 mpi 2 run "${K[@]}" -o killed.h5 2>killed.txt &
