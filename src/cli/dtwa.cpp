@@ -80,8 +80,8 @@ void add_options(CLI::App* sub, DtwaOptions& o) {
                                                         "series is what dtwa gives, over a shorter --t-end)")
             ->capture_default_str());
     add(sub->add_option("--init", o.cfg.init,
-                        "Initial pure product state: down (every spin down) or uniform:x,y,z (every spin along the "
-                        "unit vector (x, y, z)) (run: random, as a mean-field lattice needs noise to leave its "
+                        "Initial pure product state: down, up, x, y (every spin along that axis) or uniform:x,y,z "
+                        "(every spin along the unit vector (x, y, z), |s| = 1 to 1e-6) (run: random, as a mean-field lattice needs noise to leave its "
                         "symmetric states; the Wigner samples carry the quantum noise here)")
             ->capture_default_str());
     add(sub->add_option("--seed", o.cfg.seed, "Seed of the Wigner samples and the jumps (Philox; same seed = same trajectories)")

@@ -116,7 +116,8 @@ void add_options(CLI::App* sub, QuantumOptions& o) {
     add(sub->add_option("--sample-dt", c.sample_dt, "Interval between samples of the observables, units of 1/gamma")
         ->capture_default_str());
     add(sub->add_option("--init", c.init,
-                    "Initial product state: down, up, x, y (every spin along that axis) or random (each spin a "
+                    "Initial product state: down, up, x, y (every spin along that axis), uniform:x,y,z (every spin "
+                    "along the unit vector (x, y, z)) or random (each spin a "
                     "uniformly random Bloch vector, drawn per trajectory; for --method exact: the identity / 2^N) (run: "
                     "random, as a mean-field lattice needs noise to leave its symmetric states; quantum fluctuations "
                     "do that here)")

@@ -47,6 +47,32 @@ void random_ball_site(std::uint64_t seed, index_t site, double out[3]) {
     }
 }
 
+std::array<double, 3> uniform_state_vector(const std::string& spec) {
+    if (spec.rfind("uniform:", 0) != 0) bad_init("expected uniform:x,y,z (got '" + spec + "')");
+    std::stringstream in(spec.substr(8));
+    std::array<double, 3> v{};
+    char c1 = 0, c2 = 0;
+    if (!(in >> v[0] >> c1 >> v[1] >> c2 >> v[2]) || c1 != ',' || c2 != ',' || !in.eof())
+        bad_init("expected uniform:x,y,z with three numbers (got '" + spec + "')");
+    for (double a : v)
+        if (!std::isfinite(a)) bad_init("uniform:x,y,z must be finite (got '" + spec + "')");
+    return v;
+}
+
+std::array<double, 3> pure_state_direction(const std::string& spec) {
+    if (spec == "down") return {0, 0, -1};
+    if (spec == "up") return {0, 0, 1};
+    if (spec == "x") return {1, 0, 0};
+    if (spec == "y") return {0, 1, 0};
+    if (spec.rfind("uniform:", 0) != 0)
+        bad_init("expected a pure product state: down, up, x, y or uniform:x,y,z (got '" + spec + "')");
+    const std::array<double, 3> v = uniform_state_vector(spec);
+    const double n = std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+    if (!(std::abs(n - 1) <= 1e-6))
+        bad_init(spec + " is not a pure state: |s| = " + std::to_string(n) + ", not 1 (to 1e-6)");
+    return {v[0] / n, v[1] / n, v[2] / n};
+}
+
 HostState make_initial_state(const std::string& spec, const Lattice& lat, std::uint64_t seed, double noise) {
     return make_initial_sites(spec, lat, seed, noise, 0, lat.sites());
 }
@@ -81,13 +107,7 @@ HostState make_initial_sites(const std::string& spec, const Lattice& lat, std::u
             z[n] = -std::sqrt(1 - x[n] * x[n] - y[n] * y[n]);  // sqrt is exactly rounded
         }
     } else if (spec.rfind("uniform:", 0) == 0) {
-        std::stringstream in(spec.substr(8));
-        double v[3];
-        char c1 = 0, c2 = 0;
-        if (!(in >> v[0] >> c1 >> v[1] >> c2 >> v[2]) || c1 != ',' || c2 != ',' || !in.eof())
-            bad_init("expected uniform:x,y,z with three numbers (got '" + spec + "')");
-        for (double a : v)
-            if (!std::isfinite(a)) bad_init("uniform:x,y,z must be finite (got '" + spec + "')");
+        const std::array<double, 3> v = uniform_state_vector(spec);
         if (v[0] * v[0] + v[1] * v[1] + v[2] * v[2] > 1 + 1e-12)
             bad_init("uniform:x,y,z must lie in the unit Bloch ball, |s| <= 1 (got '" + spec + "')");
         for (index_t n = 0; n < N; ++n) { x[n] = v[0]; y[n] = v[1]; z[n] = v[2]; }

@@ -3,6 +3,8 @@
 // so every backend starts from bit-identical states whatever the thread count.
 #pragma once
 
+#include <array>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -23,6 +25,14 @@ HostState make_initial_sites(const std::string& spec, const Lattice& lat, std::u
                              index_t first, index_t count);
 // True for the specs make_initial_state draws (random, pm-noise, uniform:x,y,z).
 bool is_generated_state(const std::string& spec);
+
+// The three numbers of uniform:x,y,z (finite; any length). Error (usage, naming
+// --init) for anything else.
+std::array<double, 3> uniform_state_vector(const std::string& spec);
+// The Bloch vector of every spin of a pure product state: down, up, x, y, or
+// uniform:x,y,z on the unit sphere (|s| = 1 to 1e-6, then renormalised: seven
+// digits typed are enough). Error (usage, naming --init) for anything else.
+std::array<double, 3> pure_state_direction(const std::string& spec);
 
 // The same rule for one site, exposed for tests of reproducibility.
 void random_ball_site(std::uint64_t seed, index_t site, double out[3]);

@@ -20,6 +20,7 @@
 #include "xyzmf/dtwa_site.hpp"
 #include "xyzmf/error.hpp"
 #include "integrators.hpp"
+#include "initial_state.hpp"
 #include "memory_info.hpp"
 #include "output_file.hpp"
 #include "progress.hpp"
@@ -63,22 +64,8 @@ const ParamTable<DtwaConfig>& dtwa_parameters() {
 }
 
 Vec3<double> dtwa_init_direction(const std::string& init) {
-    if (init == "down") return {0, 0, -1};
-    const std::string prefix = "uniform:";
-    if (init.compare(0, prefix.size(), prefix) == 0) {
-        std::istringstream in(init.substr(prefix.size()));
-        double v[3];
-        char comma[2];
-        if (in >> v[0] >> comma[0] >> v[1] >> comma[1] >> v[2] && comma[0] == ',' && comma[1] == ',' && (in >> std::ws).eof() &&
-            std::isfinite(v[0]) && std::isfinite(v[1]) && std::isfinite(v[2])) {
-            const double n = std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
-            if (std::abs(n - 1) <= 1e-9) return {v[0] / n, v[1] / n, v[2] / n};
-            throw Error("--init: " + init + " is not a pure state: |s| = " + std::to_string(n) +
-                            " (DTWA samples pure product states, |s| = 1)",
-                        exit_code::usage);
-        }
-    }
-    throw Error("--init: '" + init + "' is neither down nor uniform:x,y,z", exit_code::usage);
+    const std::array<double, 3> v = pure_state_direction(init);  // (DTWA samples pure product states)
+    return {v[0], v[1], v[2]};
 }
 
 void validate(const DtwaConfig& c, const ParamSource& src) {

@@ -85,6 +85,18 @@ double site_mean_sz(const std::vector<cd>& rho, basis_t D, int N) {
     return s;
 }
 
+// <sx> and <sy> averaged over the sites: Tr(rho sigma) = sum_i rho_{i, i^m} sigma_{i^m, i},
+// with <down|sy|up> = i and <up|sy|down> = -i (a set bit is up).
+void site_mean_sx_sy(const std::vector<cd>& rho, basis_t D, int N, double& sx, double& sy) {
+    sx = sy = 0;
+    for (int n = 0; n < N; ++n)
+        for (basis_t i = 0; i < D; ++i) {
+            const cd r = rho[std::size_t(i) * D + (i ^ (basis_t(1) << n))];
+            sx += r.real() / N;
+            sy += (bit(i, n) ? -r.imag() : r.imag()) / N;  // Re(r i) = -Im r, Re(r (-i)) = Im r
+        }
+}
+
 std::vector<cd> initial_density(const QuantumConfig& c, int N) {
     const basis_t D = basis_t(1) << N;
     std::vector<cd> rho(std::size_t(D) * D, 0.0);
@@ -144,6 +156,10 @@ void add_series(const QuantumConfig& c, const Liouvillian& L, ExactResults& out)
         if (k > 0) L.propagate(rho, c.sample_dt, c.tol);
         out.t.push_back(double(k) * c.sample_dt);
         out.sz_t.push_back(site_mean_sz(rho, D, N));
+        double sx = 0, sy = 0;
+        site_mean_sx_sy(rho, D, N, sx, sy);
+        out.sx_t.push_back(sx);
+        out.sy_t.push_back(sy);
         out.corr_t.push_back(density_correlations(c.lattice, rho));
     }
 }

@@ -23,7 +23,7 @@ struct QuantumConfig {
     Lattice lattice;  // a ring (dim 1) or a periodic 2D/3D cluster
     Couplings couplings{0, 0, 0, 1, 0};
     std::string method = "trajectories";  // or "exact"
-    std::string init = "down";            // down|up|x|y|random (product states)
+    std::string init = "down";            // down|up|x|y|uniform:x,y,z|random (product states)
     std::int64_t trajectories = 200;
     std::int64_t batch = 0;               // trajectories advanced together; 0: chosen by the backend
     std::int64_t seed = 1;
@@ -136,6 +136,7 @@ struct ExactResults {
     SectorLabel gap_sector;       // ... and the sector of that mode (of k and -k, the one listed first)
     std::vector<std::complex<double>> eigenvalues;  // the slowest few eigenvalues of L
     std::vector<double> t, sz_t;  // <sz>(t) from the initial state, when asked
+    std::vector<double> sx_t, sy_t;  // ... <sx>(t) and <sy>(t) (site means; not stored in files)
     std::vector<Correlations> corr_t;  // ... and the correlations at the same times
 };
 // gap_on_gpu: the gap's filter products on the CUDA device (the rest on the CPU);

@@ -3,10 +3,13 @@
 // product states trajectories start from.
 #include <Random123/philox.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdlib>
 
 #include "xyzmf/error.hpp"
+#include "initial_state.hpp"
 #include "quantum.hpp"
 #include "sectors.hpp"
 #include "run_config.hpp"
@@ -36,7 +39,7 @@ const ParamTable<QuantumConfig>& quantum_parameters() {
             {ParamSpec{"method", "--method", ParamKind::text, "", 0, 0}.one_of("trajectories|exact"),
              [](const QuantumConfig& c) -> V { return c.method; },
              [](QuantumConfig& c, const V& v) { c.method = as_text(v); }},
-            {ParamSpec{"init", "--init", ParamKind::text, "", 0, 0}.one_of("down|up|x|y|random"),
+            {ParamSpec{"init", "--init", ParamKind::text, "", 0, 0},  // (checked in validate)
              [](const QuantumConfig& c) -> V { return c.init; },
              [](QuantumConfig& c, const V& v) { c.init = as_text(v); }},
             number({"trajectories", "--trajectories", ParamKind::integer, "", 1, 1e8},
@@ -60,6 +63,15 @@ const ParamTable<QuantumConfig>& quantum_parameters() {
 
 void validate(const QuantumConfig& c, const ParamSource& src) {
     check_all(quantum_parameters(), c, src);
+    if (c.init != "random") try {
+            pure_state_direction(c.init);
+        } catch (const Error& e) {
+            const std::string why = std::string(e.what()).substr(std::string("--init: ").size());
+            refuse(src, find_param(quantum_parameters(), "init"),
+                   why.rfind("expected", 0) == 0
+                       ? "expected down, up, x, y, uniform:x,y,z (a unit vector) or random (got '" + c.init + "')"
+                       : why);
+        }
     check_lattice(c.lattice, src, "--sites/--size");
     const auto& table = quantum_parameters();
     const std::int64_t N = c.lattice.copy_sites();
@@ -172,8 +184,11 @@ std::vector<Amp> product_state(const std::string& init, int spins, std::int64_t 
             up[n] = {std::sqrt(0.5 * (1 + z)), 0};
             const double s = std::sqrt(0.5 * (1 - z));
             down[n] = {s * std::cos(phi), s * std::sin(phi)};
-        } else {
-            throw Error("--init: expected down, up, x, y or random (got '" + init + "')", exit_code::usage);
+        } else {  // uniform:x,y,z: cos(theta/2) |up> + exp(i phi) sin(theta/2) |down>
+            const std::array<double, 3> v = pure_state_direction(init);
+            const double theta = std::acos(std::clamp(v[2], -1.0, 1.0)), phi = std::atan2(v[1], v[0]);
+            up[n] = {std::cos(theta / 2), 0};
+            down[n] = {std::sin(theta / 2) * std::cos(phi), std::sin(theta / 2) * std::sin(phi)};
         }
     }
     const basis_t D = basis_t(1) << spins;

@@ -209,7 +209,7 @@ def options_cases():
                    ("--trajectories", I64), ("--batch", "-1"), ("--dt", "0"), ("--dt", "nan"), ("--dt", "2"),
                    ("--t-end", "-1"), ("--t-end", "nan"), ("--t-end", "0.505"), ("--record-every", "0"),
                    ("--record-every", "0.001"), ("--record-every", "nan"), ("--t-end", "1e9"), ("--seed", "-1"),
-                   ("--init", "up"), ("--init", "uniform:1,1,0"), ("--init", "uniform:nan,0,1"),
+                   ("--init", "random"), ("--init", "uniform:0.5,0,0"), ("--init", "uniform:1,1,0"), ("--init", "uniform:nan,0,1"),
                    ("--init", "uniform:1,0"), ("--init", ""), ("--size", "0"), ("--size", "100000x100000"),
                    ("--dim", "4"), ("--gamma", "nan"), ("--gamma-phi", "-1"), ("--Jx", "1e7"), ("--backend", "gpu")]:
         add("dtwa", f"{opt} {v}", [opt, v])
