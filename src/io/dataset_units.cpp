@@ -88,7 +88,8 @@ constexpr Rule kRules[] = {
     {"modes", "poles", "gamma", "mode,pole,(re,im)"},
     {"modes", "anomalous", "1", "mode,(re,im)"},
     {"modes", "g", "gamma", "mode"},
-    {"modes", "*", "1", "mode"},  // u, w, n
+    {"modes", "w", "gamma", "mode"},  // (Jx + Jy) u - 2 Jz: a frequency
+    {"modes", "*", "1", "mode"},  // u, n
     // quantum
     {"quantum", "t", "1/gamma", "sample"},
     {"quantum", "sz_t", "1", "sample"},

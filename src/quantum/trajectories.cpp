@@ -285,11 +285,14 @@ int choose_batch(const QuantumConfig& c, bool cuda, std::int64_t todo) {
         b = std::min<std::int64_t>({b, fit, 4096});
     }
     b = std::min(b, todo);
+    if (todo > 0) b = std::max<std::int64_t>(b, 1);  // (the automatic choice is 0 where not one fits)
     const double need = double(b) * per;
     if (need > 0.9 * avail)
-        throw Error("--batch " + std::to_string(b) + " x 2^" + std::to_string(N) + " amplitudes: needs " +
-                        std::to_string(std::int64_t(need / 1048576)) + " MiB of " + (cuda ? "device" : "host") +
-                        " memory, " + std::to_string(std::int64_t(avail / 1048576)) + " MiB available",
+        throw Error((c.batch == 0 ? "--sites/--size: one trajectory of 2^" + std::to_string(N) + " amplitudes"
+                                  : "--batch " + std::to_string(b) + " x 2^" + std::to_string(N) + " amplitudes") +
+                        ": needs " + std::to_string(std::int64_t(need / 1048576)) + " MiB of " +
+                        (cuda ? "device" : "host") + " memory, " + std::to_string(std::int64_t(avail / 1048576)) +
+                        " MiB available",
                     exit_code::usage);
     return int(std::max<std::int64_t>(b, 1));
 }

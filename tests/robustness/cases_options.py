@@ -193,6 +193,11 @@ def options_cases():
         C.append(Case("options", "quantum --trajectories 3e6 under ulimit -v 2 GiB (its results do not fit)",
                       with_opts(QUANT_TINY, ["--trajectories", "3000000", "--t-end", "40", "--burn-in", "20"]),
                       expect=(2,), creates=("out.h5",), preexec=as_limit(2 << 30), post=post_names("memory")))
+        # the automatic batch (no --batch): it chose 0 where not one trajectory fits, and
+        # skipped the check ("out of memory", exit 1)
+        C.append(Case("options", "quantum --sites 24 under ulimit -v 1 GiB (one trajectory does not fit)",
+                      with_opts(QUANT_TINY, ["--sites", "24", "--trajectories", "2"]),
+                      expect=(2,), creates=("out.h5",), preexec=as_limit(1 << 30), post=post_names("memory")))
     add("quantum", "valid tiny run", [], expect=(0,))
     C.append(Case("options", "quantum valid tiny exact run",
                   ["quantum", "--sites", "3", "--t-end", "1", "--method", "exact", "--gap"] + Q + ["-o", "out.h5"],
