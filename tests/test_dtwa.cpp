@@ -463,7 +463,7 @@ TEST(Dtwa, SameSeedGivesTheSameResultsOnAnyThreadCountAndBatchSize) {
         EXPECT_EQ(b.results.sk_sum, one.results.sk_sum) << n << " threads";
     }
     omp_set_num_threads(threads);
-    DtwaConfig c = dtwa_config(box(2, 10, 6), {4, 2, 1, 1, 0.1}, "down", 12, 1, 0.25, 0.02);
+    DtwaConfig c = dtwa_config(box(2, 10, 6), {4, 2, 1, 1, 0.1}, "down", 12, 1, 0.2, 0.02);
     c.batch = 4;
     const DtwaRun a = run(c);
     // Other batches group the same trajectories differently: only the order of the sums changes.
@@ -503,7 +503,7 @@ TEST(Dtwa, AKilledRunResumesToTheUninterruptedResultBitForBit) {
 
 TEST(Dtwa, CudaGivesTheCpuTrajectories) {
     XYZMF_REQUIRE_BACKEND(BackendKind::cuda);
-    const DtwaConfig c = dtwa_config(box(2, 12, 10), {4, 2, 1, 1, 0.1}, "down", 16, 1, 0.25, 0.02);
+    const DtwaConfig c = dtwa_config(box(2, 12, 10), {4, 2, 1, 1, 0.1}, "down", 16, 1, 0.2, 0.02);
     const DtwaSummary cpu = summarize(c, run(c, "cpu").results), gpu = summarize(c, run(c, "cuda").results);
     for (std::size_t i = 0; i < cpu.mean.size(); ++i) EXPECT_NEAR(cpu.mean[i], gpu.mean[i], 1e-12);
     for (std::size_t i = 0; i < cpu.corr.size(); ++i) EXPECT_NEAR(cpu.corr[i], gpu.corr[i], 1e-12);
@@ -541,6 +541,8 @@ TEST(DtwaCommand, JsonRefusalsAndResume) {
         {"--init random", "--init"},  // (a mixed state: DTWA samples pure product states)
         {"--t-end 0.105 --dt 0.01", "--t-end"},
         {"--record-every 0.001", "--record-every"},
+        {"--record-every 0.015 --dt 0.01", "--record-every"},  // (was rounded to 0.02, and stored as 0.015)
+        {"--record-every 0.2", "--record-every"},               // beyond --t-end 0.1
         {"--trajectories 0", "--trajectories"},
         {"--dt 0", "--dt"},
     };

@@ -88,6 +88,14 @@ void validate(const DtwaConfig& c, const ParamSource& src) {
     if (c.record_every < c.dt * (1 - 1e-12))
         refuse(src, find_param(table, "record_every"), "must be at least --dt (got " + value_text(c.record_every) + ")");
     if (c.t_end / c.record_every > 1e6) refuse(src, find_param(table, "record_every"), "gives more than 1e6 records");
+    // As --t-end: records fall on steps, and the file stores the interval it was given.
+    const double every = std::round(c.record_every / c.dt);
+    if (std::abs(every * c.dt - c.record_every) > 1e-9 * c.record_every)
+        refuse(src, find_param(table, "record_every"),
+               "must be a whole number of steps of --dt (got " + value_text(c.record_every) + " / " + value_text(c.dt) + ")");
+    if (c.record_every > c.t_end * (1 + 1e-12) && c.t_end > 0)
+        refuse(src, find_param(table, "record_every"),
+               "must be at most --t-end (got " + value_text(c.record_every) + " > " + value_text(c.t_end) + ")");
 }
 
 std::int64_t dtwa_steps(const DtwaConfig& c) { return std::int64_t(std::llround(c.t_end / c.dt)); }
