@@ -25,6 +25,7 @@ struct GaussianOptions {
     double tol = 0;  // 0: 1e-9 at a point, 1e-7 for a map
     bool json = false, overwrite = false, quiet = false;
     std::vector<CLI::Option*> couplings;
+    CLI::Option *tol_opt = nullptr, *modes_opt = nullptr;
 };
 
 void add_options(CLI::App* sub, GaussianOptions& o) {
@@ -39,11 +40,11 @@ void add_options(CLI::App* sub, GaussianOptions& o) {
     sub->add_option("--dim", o.dim, "Lattice dimension 1, 2, 3")->check(CLI::Range(1, 3))->capture_default_str();
     sub->add_option("--size", o.size,
                     "Finite periodic lattice (N or LxxLy...): sum over its k; default: infinite lattice (integral)");
-    sub->add_option("--tol", o.tol,
+    o.tol_opt = sub->add_option("--tol", o.tol,
                     "Relative tolerance of the Brillouin-zone integral on the infinite lattice "
                     "(default 1e-9 at a point, 1e-7 for a map)")
         ->check(CLI::Range(1e-13, 1e-2));
-    sub->add_option("--modes", o.samples,
+    o.modes_opt = sub->add_option("--modes", o.samples,
                     "At a point on the infinite lattice: how many u in [-1, 1] the per-mode table lists")
         ->check(CLI::Range(1, 100001))
         ->capture_default_str();
@@ -177,6 +178,13 @@ int execute(const GaussianOptions& o, const std::string& command_line) {
     }
     Lattice lat;
     const bool finite = !o.size.empty();
+    // Options for what this computation does not do are refused, not ignored.
+    if (finite && o.tol_opt->count() > 0)
+        throw Error("--tol: the tolerance of the infinite lattice's integral; --size sums its k exactly", exit_code::usage);
+    if ((finite || map) && o.modes_opt->count() > 0)
+        throw Error(std::string("--modes: the per-mode table of one point on the infinite lattice; ") +
+                        (map ? "a map lists none" : "--size lists its own k"),
+                    exit_code::usage);
     if (finite) lat = parse_size(o.size, o.dim, true);
     if (finite && lat.sites() > (index_t(1) << 24))
         throw Error("--size: at most 2^24 sites for gaussian (the allowed k are enumerated)", exit_code::usage);

@@ -29,7 +29,8 @@ struct QuantumOptions {
     bool json = false, overwrite = false, quiet = false;
     std::vector<CLI::Option*> physics;  // what --resume takes from the file instead
     CLI::Option* burn_in = nullptr;
-    std::vector<CLI::Option*> trajectories_only;  // --trajectories, --batch, --burn-in: refused with --method exact
+    std::vector<CLI::Option*> trajectories_only;  // --trajectories, --batch, --burn-in, --seed: refused with --method exact
+    std::vector<CLI::Option*> series_only;        // --init, --t-end, --sample-dt, --tol: with exact, only for --series
 };
 
 // The displacements a table lists: r = 0 .. N/2 on a ring (the rest mirror
@@ -107,25 +108,26 @@ void add_options(CLI::App* sub, QuantumOptions& o) {
                                                   "Trajectories advanced together (0: as many as keep the cores or GPU busy; "
                                                   "written to the file after each batch)")
                                       ->capture_default_str());
-    add(sub->add_option("--t-end", c.t_end, "Time each trajectory runs, units of 1/gamma (run: 100; a ring of N spins costs 2^N amplitudes "
-                                       "per trajectory, and its gap sets how soon it settles)")->capture_default_str());
+    o.series_only.push_back(add(sub->add_option("--t-end", c.t_end, "Time each trajectory runs, units of 1/gamma (run: 100; a ring of N spins costs 2^N amplitudes "
+                                       "per trajectory, and its gap sets how soon it settles; exact: with --series)")->capture_default_str()));
     o.burn_in = add(sub->add_option("--burn-in", c.burn_in,
                                     "Samples at t >= burn-in (units of 1/gamma) enter the time averages of the "
                                     "correlations and <sz>; default: half of --t-end (20 at the default 40)"));
     o.trajectories_only.push_back(o.burn_in);
-    add(sub->add_option("--sample-dt", c.sample_dt, "Interval between samples of the observables, units of 1/gamma")
-        ->capture_default_str());
-    add(sub->add_option("--init", c.init,
+    o.series_only.push_back(add(sub->add_option("--sample-dt", c.sample_dt, "Interval between samples of the observables, units of 1/gamma (exact: with --series)")
+        ->capture_default_str()));
+    o.series_only.push_back(add(sub->add_option("--init", c.init,
                     "Initial product state: down, up, x, y (every spin along that axis), uniform:x,y,z (every spin "
                     "along the unit vector (x, y, z)) or random (each spin a "
                     "uniformly random Bloch vector, drawn per trajectory; for --method exact: the identity / 2^N) (run: "
                     "random, as a mean-field lattice needs noise to leave its symmetric states; quantum fluctuations "
                     "do that here)")
-        ->capture_default_str());
-    add(sub->add_option("--seed", c.seed, "Seed of the trajectories' random numbers (Philox; same seed = same trajectories)")
+        ->capture_default_str()));
+    o.trajectories_only.push_back(add(sub->add_option("--seed", c.seed, "Seed of the trajectories' random numbers (Philox; same seed = same trajectories)")
         ->check(seed_text(find_param(quantum_parameters(), "seed").hi))
-        ->capture_default_str());
-    add(sub->add_option("--tol", c.tol, "Error bound of the propagator per step, relative to the norm")->capture_default_str());
+        ->capture_default_str()));
+    o.series_only.push_back(
+        add(sub->add_option("--tol", c.tol, "Error bound of the propagator per step, relative to the norm (exact: with --series)")->capture_default_str()));
     add(sub->add_flag("--gap", c.gap, "Exact method: also the Liouvillian gap (slowest non-zero decay rate over all symmetry sectors, units of gamma; N <= 12; the sector of the slowest mode is printed; its products on the GPU with --backend cuda)"));
     add(sub->add_flag("--series", c.series,
                   "Exact method: also <sz>(t) from --init every --sample-dt up to --t-end"));
@@ -295,6 +297,12 @@ int execute(const QuantumOptions& o, const std::string& command_line) {
         for (const CLI::Option* opt : o.trajectories_only)
             if (opt->count() > 0)
                 throw Error(opt->get_name() + ": only for --method trajectories (exact computes the density matrix)",
+                            exit_code::usage);
+    if (cfg.method == "exact" && !cfg.series)
+        for (const CLI::Option* opt : o.series_only)
+            if (opt->count() > 0)
+                throw Error(opt->get_name() + ": with --method exact, only for --series (the steady state and the gap "
+                                              "do not depend on the start)",
                             exit_code::usage);
     if (cfg.method == "trajectories" && (cfg.gap || cfg.series))
         throw Error(std::string(cfg.gap ? "--gap" : "--series") + ": needs --method exact", exit_code::usage);

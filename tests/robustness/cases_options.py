@@ -200,11 +200,23 @@ def options_cases():
                       expect=(2,), creates=("out.h5",), preexec=as_limit(1 << 30), post=post_names("memory")))
     add("quantum", "valid tiny run", [], expect=(0,))
     C.append(Case("options", "quantum valid tiny exact run",
-                  ["quantum", "--sites", "3", "--t-end", "1", "--method", "exact", "--gap"] + Q + ["-o", "out.h5"],
+                  ["quantum", "--sites", "3", "--method", "exact", "--gap"] + Q + ["-o", "out.h5"],
                   expect=(0,), creates=("out.h5",)))
     # the exact method has no trajectories: their options are refused, not ignored
     add("quantum", "--method exact with --trajectories and --burn-in", ["--method", "exact"],
         post=post_names("--trajectories", "--burn-in"))
+    # ... nor its seed; and what only a --series uses (the start, its times, the
+    # propagator's tolerance) is refused without one
+    for opt, v in [("--seed", "7"), ("--init", "x"), ("--t-end", "7"), ("--sample-dt", "0.1"), ("--tol", "1e-6")]:
+        C.append(Case("options", f"quantum --method exact {opt} {v} (without --series)",
+                      ["quantum", "--sites", "3", "--method", "exact", opt, v] + Q + ["-o", "out.h5"],
+                      expect=(2,), creates=("out.h5",), post=post_names(opt)))
+    for extra, opt in [(["--Jx", "0.3", "--size", "8", "--tol", "1e-3"], "--tol"),
+                       (["--Jx", "0.3", "--size", "8", "--modes", "5"], "--modes"),
+                       (["--x", "Jx:-1:1:3", "--y", "Jy:-1:1:3", "--modes", "5"], "--modes")]:
+        C.append(Case("options", "gaussian " + " ".join(extra) + " (ignored before)",
+                      ["gaussian"] + extra + ["-q", "-o", "out.h5"],
+                      expect=(2,), creates=("out.h5",), post=post_names(opt)))
     C.append(Case("options", "quantum --size 4 (a cluster's sides are spelt out)",
                   ["quantum", "--size", "4", "--trajectories", "1", "--t-end", "1"] + Q + ["-o", "out.h5"],
                   expect=(2,), creates=("out.h5",), post=post_names("--size 4: give the cluster's sides")))
