@@ -19,6 +19,7 @@
 #include "backend_select.hpp"
 #include "xyzmf/dtwa_site.hpp"
 #include "xyzmf/error.hpp"
+#include "classify.hpp"
 #include "integrators.hpp"
 #include "initial_state.hpp"
 #include "memory_info.hpp"
@@ -116,9 +117,10 @@ std::int64_t dtwa_batch_size(const DtwaConfig& c) {
     return std::max<std::int64_t>(1, std::min(per, c.trajectories));
 }
 
-bool dtwa_counts_vortices(const DtwaConfig& c) {
-    return c.lattice.dim >= 2 && c.couplings.Jx * c.couplings.Jy != 0;
-}
+// Where run's analysis counts them: psi is the order field of sXY points alone
+// (physics.md 5); elsewhere its windings count nothing physical (83.7 a trajectory at
+// the SDW point (4, 2, 1) on 16^2 were printed).
+bool dtwa_counts_vortices(const DtwaConfig& c) { return c.lattice.dim >= 2 && is_sxy_point(c.couplings); }
 
 DtwaSummary summarize(const DtwaConfig& c, const DtwaResults& r) {
     DtwaSummary s;
