@@ -522,6 +522,7 @@ DtwaRun run_dtwa(DtwaRequest req, const DtwaHooks& hooks) {
                         exit_code::io);
         check_dtwa_memory(c, kind, stored, exit_code::io);
         out.results = read_dtwa_results(file.opened, req.output, c);
+        if (!req.command_line.empty()) record_resume(file.opened, req.command_line);
     } else {
         validate(c, ParamSource::command_line());
         check_dtwa_memory(c, kind, dtwa_batch_size(c), exit_code::usage);

@@ -88,8 +88,7 @@ RunOutput::RunOutput(const std::string& path, std::int64_t keep_rows, std::int64
             for (const std::string& g : drop) h5::remove(file_, g);
         }
         if (h5::exists(file_, "/final")) h5::remove(file_, "/final");
-        std::string history = h5::has_attr(file_, "resumed_by") ? h5::attr_string(file_, "resumed_by") + "\n" : "";
-        h5::set_attr(file_, "resumed_by", history + utc_timestamp() + " " + command_line);
+        record_resume(file_, command_line);
         h5::set_attr(file_, "schema_version", std::to_string(kSchemaMajor) + "." + std::to_string(kSchemaMinor));
         h5::set_attr(file_, "status", std::string("running"));
         rows_ = keep_rows;

@@ -320,4 +320,9 @@ StoredState read_stored_state(const std::string& path, bool last_snapshot_only, 
     return read_state_group(file, path, snapshot_group(snaps.back()), with_spins);
 }
 
+void record_resume(hid_t file, const std::string& command_line) {
+    const std::string history = h5::has_attr(file, "resumed_by") ? h5::attr_string(file, "resumed_by") + "\n" : "";
+    h5::set_attr(file, "resumed_by", history + utc_timestamp() + " " + command_line);
+}
+
 }  // namespace xyzmf

@@ -56,6 +56,9 @@ bool is_complete(hid_t file, const std::string& group);
 
 // Now, as ISO 8601 UTC ("2026-11-25T14:24:56Z").
 std::string utc_timestamp();
+// Adds a line "TIME COMMAND" to the root attribute resumed_by (a resumed or
+// continued file's history: run, sweep, quantum and dtwa files alike).
+void record_resume(hid_t file, const std::string& command_line);
 
 // Whether obj has a scalar string attribute `name`.
 bool attr_is_string(hid_t obj, const std::string& name);

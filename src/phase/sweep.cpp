@@ -131,6 +131,7 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
         check_sweep_memory(cfg, exit_code::io);
         cfg.command_line = cfg_in.command_line;
         cfg.backend = cfg_in.backend;
+        if (!cfg.command_line.empty()) record_resume(file.opened, cfg.command_line);
         h5::set_attr(file.opened, "schema_version", std::to_string(kSchemaMajor) + "." + std::to_string(kSchemaMinor));
         if (!h5::exists(file.opened, "/sweep/batch"))  // schema 1.0: add the commit marks
             h5::create_filled(h5::open_group(file.opened, "/sweep"), "batch",

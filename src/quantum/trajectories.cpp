@@ -354,6 +354,7 @@ TrajectoryRun run_trajectories(QuantumRunRequest req, const TrajectoryHooks& hoo
         file.opened = open_xyzmf(req.output, true);
         c = read_quantum_config(file.opened, req.output);
         res = read_trajectory_results(file.opened, req.output, c);
+        if (!req.command_line.empty()) record_resume(file.opened, req.command_line);
     } else {
         validate(c, ParamSource::command_line());
         if (c.method != "trajectories") throw Error("run_trajectories: method is " + c.method);
