@@ -547,7 +547,8 @@ DtwaRun run_dtwa(DtwaRequest req, const DtwaHooks& hooks) {
     try {
         run_batches<double>(c, kind, out, file, hooks);
     } catch (const Error& e) {
-        file.stop(e, std::to_string(out.done_now) + " trajectories", "batches");
+        file.stop(e, std::to_string(out.done_now) + " trajectories", "batches",
+                  std::any_of(out.results.done.begin(), out.results.done.end(), [](std::int64_t d) { return d > 0; }));
     }
     file.finish();
     return out;

@@ -214,7 +214,7 @@ void ResumableFile::set_status(const std::string& s) {
     flush_file(handle(), path);
 }
 
-void ResumableFile::stop(const Error& e, const std::string& done, const std::string& kept) {
+void ResumableFile::stop(const Error& e, const std::string& done, const std::string& kept, bool any_kept) {
     if (!is_open()) throw e;
     if (e.exit_code() == exit_code::io) {
         abandon();
@@ -226,7 +226,12 @@ void ResumableFile::stop(const Error& e, const std::string& done, const std::str
     } catch (const Error&) {
     }
     // A blow-up would come back on --resume (same steps, same numbers): no advice to.
-    throw Error(std::string(e.what()) + kept_note(kept, path, e.exit_code() != exit_code::blow_up), e.exit_code());
+    const bool resumable = e.exit_code() != exit_code::blow_up;
+    if (!any_kept)
+        throw Error(std::string(e.what()) + "; none finished, " + path + " marked" +
+                        (resumable ? " (continue with --resume " + path + ")" : ""),
+                    e.exit_code());
+    throw Error(std::string(e.what()) + kept_note(kept, path, resumable), e.exit_code());
 }
 
 void ResumableFile::finish() {

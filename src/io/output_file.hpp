@@ -107,7 +107,8 @@ struct ResumableFile {
     // "stopped after DONE: WHY" and kept, and e's message ends with "; finished
     // KEPT kept in FILE (continue with --resume FILE)" (without the advice after a
     // blow-up, which a resume would repeat). Always throws.
-    [[noreturn]] void stop(const class Error& e, const std::string& done, const std::string& kept);
+    // With none finished (any_kept false), "; none finished, FILE marked" instead.
+    [[noreturn]] void stop(const class Error& e, const std::string& done, const std::string& kept, bool any_kept = true);
     // "; finished KEPT kept in FILE (continue with --resume FILE)": the one wording
     // (without the advice where a resume would only repeat the stop).
     static std::string kept_note(const std::string& kept, const std::string& path, bool resumable = true) {

@@ -453,7 +453,8 @@ TrajectoryRun run_trajectories(QuantumRunRequest req, const TrajectoryHooks& hoo
         }
     } catch (const Error& e) {
         line.end();
-        file.stop(e, std::to_string(out.done_now) + " trajectories", "trajectories");
+        file.stop(e, std::to_string(out.done_now) + " trajectories", "trajectories",
+                  std::any_of(res.batch.begin(), res.batch.end(), [](std::int64_t b) { return b >= 0; }));
     }
     line.end();
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
