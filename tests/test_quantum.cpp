@@ -1,10 +1,12 @@
 // `xyzmf quantum`: the exact facts of docs/physics.md section 7 for the
 // trajectories and the exact density matrix, and the two against each other.
 // (QuTiP is the independent reference: tests/reference/quantum_qutip.py.)
+#include <array>
 #include <gtest/gtest.h>
 
 #include <cmath>
 
+#include "initial_state.hpp"
 #include "helpers.hpp"
 #include "xyzmf/error.hpp"
 #include "quantum.hpp"
@@ -22,9 +24,11 @@ QuantumConfig ring(int N, double Jx, double Jy, double Jz, double gamma = 1, dou
 TrajectoryRun trajectories(const QuantumConfig& c) { return test::quantum_trajectories(c); }
 
 // One spin, no couplings: <sz>(t) = -1 + (z0 + 1) e^(-gamma t), from x (z0 = 0)
-// and from up (z0 = 1), with dephasing (which leaves sz alone).
+// and from up (z0 = 1), with dephasing (which leaves sz alone); the transverse
+// components decay at gamma/2 + 2 gamma_phi (sz jumps flip their sign), from x, y
+// and a tilted uniform:x,y,z start alike.
 TEST(Quantum, SingleSpinDecayExact) {
-    for (const char* init : {"x", "up"}) {
+    for (const char* init : {"x", "y", "up", "uniform:0.6,0,0.8", "uniform:0,-0.6,0.8"}) {
         QuantumConfig c = ring(1, 0, 0, 0, 0.7, 0.3);
         c.method = "exact";
         c.series = true;
@@ -32,10 +36,15 @@ TEST(Quantum, SingleSpinDecayExact) {
         c.t_end = 5;
         c.sample_dt = 0.25;
         const ExactResults r = solve_exact(c);
-        const double z0 = std::string(init) == "x" ? 0 : 1;
+        const std::array<double, 3> s0 = pure_state_direction(init);
         ASSERT_EQ(r.t.size(), 21u);
-        for (std::size_t k = 0; k < r.t.size(); ++k)
-            EXPECT_NEAR(r.sz_t[k], -1 + (z0 + 1) * std::exp(-0.7 * r.t[k]), 1e-10) << init << " t = " << r.t[k];
+        ASSERT_EQ(r.sx_t.size(), 21u);
+        for (std::size_t k = 0; k < r.t.size(); ++k) {
+            const double transverse = std::exp(-(0.7 / 2 + 2 * 0.3) * r.t[k]);
+            EXPECT_NEAR(r.sz_t[k], -1 + (s0[2] + 1) * std::exp(-0.7 * r.t[k]), 1e-10) << init << " t = " << r.t[k];
+            EXPECT_NEAR(r.sx_t[k], s0[0] * transverse, 1e-10) << init << " t = " << r.t[k];
+            EXPECT_NEAR(r.sy_t[k], s0[1] * transverse, 1e-10) << init << " t = " << r.t[k];
+        }
         EXPECT_NEAR(r.sz, -1, 1e-12);
     }
 }

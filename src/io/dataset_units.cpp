@@ -94,6 +94,7 @@ constexpr Rule kRules[] = {
     {"quantum", "t", "1/gamma", "sample"},
     {"quantum", "sz_t", "1", "sample"},
     {"quantum", "sz_t_err", "1", "sample"},
+    {"quantum", "c1_t", "1", "sample,component(x,y,z)"},
     {"quantum", "trajectory_sz", "1", "trajectory,sample"},
     {"quantum", "trajectory_corr", "1", "trajectory,component(x,y,z),r"},
     {"quantum", "trajectory_jumps", "count", "trajectory"},

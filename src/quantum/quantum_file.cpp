@@ -156,6 +156,11 @@ void write_exact_results(hid_t file, const QuantumConfig& c, const ExactResults&
     if (!r.t.empty()) {
         dbl(g, "t", {hsize_t(r.t.size())}, r.t.data());
         dbl(g, "sz_t", {hsize_t(r.t.size())}, r.sz_t.data());
+        // <s_a(0) s_a(1)>(t), the next site along x (NaN for one spin), as --json's series
+        std::vector<double> c1;
+        for (const Correlations& cc : r.corr_t)
+            for (int a = 0; a < 3; ++a) c1.push_back(cc.c[a].size() > 1 ? cc.c[a][1] : NAN);
+        dbl(g, "c1_t", {hsize_t(r.t.size()), 3}, c1.data());
     }
 }
 
