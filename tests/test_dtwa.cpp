@@ -5,8 +5,9 @@
 // RK4's order, rings agree with the exact density matrix to the order in t
 // that the method guarantees, and results do not depend on threads, batches,
 // backends or a kill and resume.
-#include <array>
 #include <omp.h>
+
+#include <array>
 
 #include "helpers.hpp"
 #include "hdf5.hpp"

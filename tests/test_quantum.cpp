@@ -1,13 +1,13 @@
 // `xyzmf quantum`: the exact facts of docs/physics.md section 7 for the
 // trajectories and the exact density matrix, and the two against each other.
 // (QuTiP is the independent reference: tests/reference/quantum_qutip.py.)
-#include <array>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 
-#include "initial_state.hpp"
 #include "helpers.hpp"
+#include "initial_state.hpp"
 #include "xyzmf/error.hpp"
 #include "quantum.hpp"
 
