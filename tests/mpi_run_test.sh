@@ -320,6 +320,22 @@ echo "mpi_run_test: sweep over 3 ranks = serial map; interrupted on 2 (SIGTERM, 
 echo "  resumes elsewhere refused) and resumed, = serial map; resumed again when finished: nothing done, exit 0;
   rank 1 alone stopped: one line from rank 0, exit 143, resumed = serial map"
 
+# A stop signal that reaches one rank before the ranks compare it (here pending when
+# rank 1 starts): that rank ends the job, in one line and with its exit code, instead of
+# leaving the other waiting for it in a collective call (it hung until a timeout).
+cat >pending_term.py <<'PY'
+import os, signal, sys
+if os.environ.get("OMPI_COMM_WORLD_RANK") == "1":
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # pending across exec, until
+    os.kill(os.getpid(), signal.SIGTERM)                          # xyzmf's handlers unblock it
+os.execv(sys.argv[1], sys.argv[1:])
+PY
+rc=0; OMPI_MCA_odls_base_sigkill_timeout=0 timeout 60 mpirun --oversubscribe -np 2 /usr/bin/python3 pending_term.py "$X" \
+    run --size 64 --t-end 1 -o pend.h5 -q 2>pend.txt || rc=$?
+[[ $rc == 143 ]] && grep -q "xyzmf (rank 1 of 2): error: interrupted (SIGTERM) before the command started" pend.txt ||
+    fail "SIGTERM to rank 1 before it started: exit $rc (124: a hang): $(grep -v '^--' pend.txt | head -3)"
+echo "mpi_run_test: a SIGTERM that reached rank 1 before the ranks compared it ends the job (exit 143, one line), no hang"
+
 # Kill rank 1 of 2 once the file holds two complete snapshots.
 K=(--size 128 --t-end 20 --snapshot-every 0.5 --steady-tol 0 --Jx 0.9 --Jy 1.1 --Jz 1 --seed 7 -q)
 "$X" run "${K[@]}" -o whole.h5

@@ -8,6 +8,7 @@
 #include <exception>
 
 #include "cli.hpp"
+#include "signals.hpp"
 #include "xyzmf/error.hpp"
 
 #ifdef XYZMF_HAVE_MPI
@@ -15,7 +16,6 @@
 #include <mpi.h>
 #include <unistd.h>
 
-#include "signals.hpp"
 #include "slab.hpp"
 #include "slab_analysis.hpp"
 #endif
@@ -23,13 +23,20 @@
 namespace xyzmf::cli {
 
 namespace {
-bool g_agreed = false;  // the error being reported was agreed by every rank (on_root)
+bool g_agreed = false;     // the error being reported was agreed by every rank (on_root)
+[[maybe_unused]] bool g_parse_own = false;  // this rank refused the command line otherwise than rank 0: it says why
+[[maybe_unused]] bool g_program = false;   // run_under_mpi began the session (not a Python module under mpi4py)
+
+[[maybe_unused]] bool stop_code(int code) { return code == 129 || code == 130 || code == 131 || code == 143; }
 
 // Errors every rank meets alike (the same options, the same reduced state, a
-// stop agreed by all): reported once, by rank 0, and the ranks finish together.
-[[maybe_unused]] bool collective(int code) {
-    return code == exit_code::usage || code == exit_code::blow_up || code == exit_code::interrupted ||
-           code == 129 || code == 131 || code == 143;
+// stop the ranks compared): reported once, by rank 0. A stop signal counts only
+// where the ranks compared it (a run's passes, a collective end): one that came
+// during the setup reached this rank alone, while the others may wait for it in
+// a collective call.
+[[maybe_unused]] bool alike(int code) {
+    if (stop_code(code)) return stop_agreed();
+    return code == exit_code::usage || code == exit_code::blow_up;
 }
 }  // namespace
 
@@ -108,12 +115,13 @@ void sum_over_ranks(double* v, int n) {
 
 int agree_on_command_line(int code, std::string& error) {
 #ifdef XYZMF_HAVE_MPI
-    if (!in_session()) return code;
+    if (!in_session() || !g_program) return code;
     int worst = 0;
     MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     if (worst == 0) return 0;
     const std::string said = share_string_from_root(error);
     if (!session_root() && error == said) error.clear();
+    g_parse_own = !session_root() && !error.empty();  // (a rank-local --config file, say)
     g_agreed = true;  // every rank stops here, none inside a command
     return code != 0 ? code : worst;
 #else
@@ -139,6 +147,7 @@ void on_every_rank(const std::function<void()>& f) {
 #endif
     if (code == 0) return;
     g_agreed = true;
+    if (stop_code(code)) mark_stop_agreed();
     if (e) std::rethrow_exception(e);
     throw Error("", code);  // silent: the ranks that failed say why
 }
@@ -158,6 +167,7 @@ void on_root(const std::function<void()>& f) {
     share_from_root(&code, int(sizeof code));
     if (code == 0) return;
     g_agreed = true;
+    if (stop_code(code)) mark_stop_agreed();
     if (e) std::rethrow_exception(e);
     throw Error("", code);  // silent: rank 0 says what happened
 }
@@ -175,6 +185,7 @@ int run_under_mpi(const std::vector<std::string>& arguments, const std::string& 
 #ifdef XYZMF_HAVE_MPI
     int provided = 0, rank = 0, ranks = 1;
     MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);  // MPI from the main thread only
+    g_program = true;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &ranks);
     // One rank per GPU: the ranks of a node take its devices in turn (by
@@ -216,10 +227,11 @@ int run_under_mpi(const std::vector<std::string>& arguments, const std::string& 
         StopScope scope(true);  // the process's stop signals, as the program counts them
         CommandOutput out;
         code = run_command_line(arguments, program, &out);
-        if (code != 0 && !out.error.empty() && !collective(code))
+        if (code != 0 && !out.error.empty() && (!alike(code) || g_parse_own))
             std::fprintf(stderr, "xyzmf (rank %d of %d): error: %s\n", rank, ranks, out.error.c_str());
     }
-    if (code == 0 || g_agreed || collective(code)) {
+    // Every rank ends here together where the error was agreed or met alike.
+    if (code == 0 || g_agreed || alike(code)) {
         MPI_Finalize();
         return code;
     }

@@ -111,6 +111,12 @@ void adopt_stop_signal(int sig) {
 
 const char* stop_signal_name(int sig) { return name_of(sig); }
 
+namespace {
+std::atomic<bool> g_stop_agreed{false};
+}
+void mark_stop_agreed() { g_stop_agreed.store(true); }
+bool stop_agreed() { return g_stop_agreed.load(); }
+
 void throw_if_interrupted(const std::string& context) {
     if (!interrupt_requested()) return;
     throw Error(interruption_text() + (context.empty() ? "" : " " + context), interrupt_exit_code());

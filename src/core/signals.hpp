@@ -85,6 +85,11 @@ int interrupt_signal();
 // there): the program stops as if this one had, with its name and exit code.
 // Nothing when this one is already stopping.
 void adopt_stop_signal(int sig);
+// An MPI run's processes agreed on the stop (each learnt the signal that reached
+// any of them): they may all end normally. A stop not agreed (one that came
+// during the setup, before the ranks compared) may leave others waiting.
+void mark_stop_agreed();
+bool stop_agreed();
 // "SIGTERM" for SIGTERM, ... (one of the four stop signals; else "SIGINT").
 const char* stop_signal_name(int sig);
 // Throws Error("interrupted (SIGTERM) <context>", 128 + signal) when

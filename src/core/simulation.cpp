@@ -120,6 +120,7 @@ struct Simulation<Real>::Impl {
         if (!domain) return interrupt_requested();
         const int sig = domain->largest(interrupt_signal());
         adopt_stop_signal(sig);
+        if (sig != 0) mark_stop_agreed();
         return sig != 0;
     }
 
