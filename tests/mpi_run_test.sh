@@ -235,8 +235,8 @@ backend_is map3.h5 / " x 3 MPI ranks"
 ls -a | grep -q "^\.map3" && fail "the ranks' parts of map3.h5 were left behind"
 # The watchers start first (Python's start-up would outlast a sweep or a run) and
 # signal ranks themselves once the file shows progress. signal_ranks.py WHEN FILE OUT
-# SIGNAL RANK...: once FILE (a sweep's part) has a committed batch (WHEN = batch), or two
-# complete snapshots (WHEN = snapshots), it sends SIGNAL to those ranks of the job that
+# SIGNAL RANK...: once FILE exists (WHEN = created), a sweep's part has a committed batch
+# (batch), or a run file two complete snapshots (snapshots), it sends SIGNAL to those ranks of the job that
 # writes OUT from this folder; it touches watching-OUT when it starts. Exit 1: not within
 # 120 s; 2: not every rank named was found.
 cat >signal_ranks.py <<'PY'
@@ -244,6 +244,8 @@ import os, signal, sys, time, h5py
 when, name, out, sig, ranks = sys.argv[1], sys.argv[2], sys.argv[3], getattr(signal, sys.argv[4]), sys.argv[5:]
 open("watching-" + out, "w").close()
 def progressed():
+    if when == "created":
+        return os.path.exists(name)
     try:
         with h5py.File(name, "r") as f:
             if when == "batch":
@@ -298,12 +300,14 @@ for how in "2|sweep --x Jx:-3:3:11 --y Jy:-3:3:9 --Jz 1 --size 16 -o mapk.h5 -q|
 done
 mpi 2 sweep --resume mapk.h5 -q >/dev/null || fail "sweep --resume on 2 ranks exited $?"
 maps_equal map1.h5 mapk.h5 "sweep interrupted on 2 ranks and resumed"
+[[ -z $(ls -a | grep '^\.mapk') ]] || fail "the parts of mapk.h5 were left after its resume: $(ls -a | grep '^\.mapk')"
 # A finished sweep resumed again (a job re-queued) does nothing and exits 0, as without mpirun.
 mpi 2 sweep --resume mapk.h5 >again.txt || fail "sweep --resume of the finished map on 2 ranks exited $?"
 grep -q "0 lattices (0 points x 1 replicas) done in this call" again.txt || fail "finished sweep resumed: $(cat again.txt)"
 maps_equal map1.h5 mapk.h5 "finished sweep resumed again"
-# SIGTERM to rank 1 alone: it stops; rank 0 runs its part to the end and says so in one line.
-/usr/bin/python3 signal_ranks.py batch .mapo.h5.rank-0001-of-0002.h5 mapo.h5 SIGTERM 1 &
+# SIGTERM to rank 1 alone, once its part exists (before its first batch, so that it
+# cannot have finished): it stops; rank 0 runs its part to the end and says so in one line.
+/usr/bin/python3 signal_ranks.py created .mapo.h5.rank-0001-of-0002.h5 mapo.h5 SIGTERM 1 &
 watcher=$!
 until [[ -e watching-mapo.h5 ]]; do kill -0 $watcher 2>/dev/null || fail "the watcher ended early"; sleep 0.01; done
 mpirun --oversubscribe -np 2 "$X" "${SW[@]}" -o mapo.h5 >/dev/null 2>mapo.txt &

@@ -49,19 +49,16 @@ fi
 shard_file() { printf '%s/shard-%04d-of-%04d.h5' "$dir" "$1" "$shards"; }
 
 # The sweep DIR holds is this one: its options are recorded once (the first of
-# simultaneous tasks wins, by a hard link that fails where the file exists), then
-# compared.
+# simultaneous tasks wins: the shell's noclobber creates the file exclusively), then
+# compared. (A DIR made before the record existed is taken as it is.)
 same_sweep() {
-    local rec=$dir/sweep-options.txt tmp
+    local rec=$dir/sweep-options.txt want
     mkdir -p "$dir"
-    tmp=$(mktemp "$dir/.sweep-options.XXXXXX")
-    printf '%s\n' "${sweep_args[@]}" >"$tmp"
-    ln "$tmp" "$rec" 2>/dev/null || true
-    if ! cmp -s "$tmp" "$rec"; then
-        rm -f "$tmp"
-        die "$dir holds a sweep with other options ($(paste -sd' ' "$rec")), not these ($*); resubmit those, or use another DIR"
-    fi
-    rm -f "$tmp"
+    want=$(printf '%s\n' "${sweep_args[@]}")
+    (set -C; printf '%s\n' "$want" >"$rec") 2>/dev/null || true
+    [[ -f $rec ]] || die "$dir: cannot record the sweep's options in $rec"
+    [[ $(<"$rec") == "$want" ]] ||
+        die "$dir holds a sweep with other options ($(paste -sd' ' "$rec")), not these ($*); resubmit those, or use another DIR (or remove $rec)"
 }
 
 # The command of shard k, one word per line (plan prints it, task runs it).
@@ -108,12 +105,12 @@ merge)
     ;;
 submit)
     command -v sbatch >/dev/null || die "submit: sbatch not found (not a Slurm login node?); 'plan' prints the commands instead"
-    same_sweep "${sweep_args[@]}"
     # The jobs run a copy of this script from Slurm's spool folder and inherit this
     # environment: name the program by an absolute path.
     XYZMF=$(command -v "$XYZMF") || die "submit: the program '$XYZMF' was not found (build it, or set XYZMF)"
     XYZMF=$(cd "$(dirname "$XYZMF")" && pwd)/$(basename "$XYZMF")
     export XYZMF
+    same_sweep "${sweep_args[@]}"  # (recorded once every check has passed)
     gpus=()
     [[ ${GPUS_PER_TASK:-1} == 0 ]] || gpus=(--gpus="${GPUS_PER_TASK:-1}")
     # shellcheck disable=SC2086  # SBATCH_OPTIONS is a list of options

@@ -74,7 +74,7 @@ std::set<int> left_parts(const std::string& out) {
         int k = 0, P = 0;
         char end[8] = {0};
         if (name.rfind(prefix, 0) == 0 &&
-            std::sscanf(name.c_str() + prefix.size(), "%4d-of-%4d%4s", &k, &P, end) == 3 && std::string(end) == ".h5" &&
+            std::sscanf(name.c_str() + prefix.size(), "%d-of-%d%4s", &k, &P, end) == 3 && std::string(end) == ".h5" &&
             name == fs::path(rank_part(out, k, P)).filename().string())
             counts.insert(P);
     }
@@ -87,16 +87,19 @@ std::string ranks_text(const std::set<int>& counts) {
     return t;
 }
 
+// The parts an interrupted MPI sweep left beside OUT, removed once a sweep
+// started again with --overwrite has ended well (not before: a kill would lose them).
+void remove_left_parts(const std::string& out) {
+    for (int P : left_parts(out))
+        for (int k = 0; k < P; ++k) ::unlink(rank_part(out, k, P).c_str());
+}
+
 // A new sweep where an MPI sweep to the same output was interrupted: its parts
-// are its work so far, which --resume continues; --overwrite starts again.
+// are its work so far, which --resume continues; --overwrite starts again (and
+// removes them at its end, remove_left_parts).
 void check_left_parts(const std::string& out, bool overwrite) {
     const std::set<int> counts = left_parts(out);
-    if (counts.empty()) return;
-    if (overwrite) {
-        for (int P : counts)
-            for (int k = 0; k < P; ++k) ::unlink(rank_part(out, k, P).c_str());
-        return;
-    }
+    if (counts.empty() || overwrite) return;
     const int P = *counts.rbegin();
     throw Error("-o: " + out + " is the output of an interrupted sweep over " + ranks_text(counts) +
                     " MPI ranks, whose parts (" + rank_part(out, 0, P) + " ...) hold its work so far: continue it with "
@@ -175,6 +178,12 @@ int sweep_over_ranks(const SweepOptions& o, SweepConfig cfg, bool resume) {
                 if (at == std::string::npos) throw;
                 what.replace(at, again.size(),
                              "(continue with mpirun -np " + std::to_string(P) + " xyzmf sweep --resume " + out + ")");
+                for (const std::string& part : {"kept in " + mine.output, mine.output + " marked"}) {
+                    const std::size_t p = what.find(part);  // (rank 0's hidden part stands for all)
+                    if (p != std::string::npos)
+                        what.replace(p, part.size(), part.rfind("kept", 0) == 0 ? "kept in the parts beside " + out
+                                                                                 : "the parts beside " + out + " marked");
+                }
                 throw Error(what, e.exit_code());
             }
         });
@@ -200,13 +209,18 @@ int sweep_over_ranks(const SweepOptions& o, SweepConfig cfg, bool resume) {
     on_root([&] {
         std::vector<std::string> parts;
         for (int k = 0; k < P; ++k) parts.push_back(shard_name(k));
-        std::string backend;  // rank 0's, as every rank's: the same program on like nodes
+        // From rank 0's part (every rank's: the same program on like nodes, the same
+        // commands): the backend, the command that began the sweep and its resumes.
+        std::string backend, began = cfg.command_line, resumes;
         {
             h5::Id f = open_xyzmf(parts[0], false);
             if (h5::has_attr(f, "backend")) backend = h5::attr_string(f, "backend") + " x " + std::to_string(P) + " MPI ranks";
+            if (h5::has_attr(f, "command_line")) began = h5::attr_string(f, "command_line");
+            if (h5::has_attr(f, "resumed_by")) resumes = h5::attr_string(f, "resumed_by");
         }
-        merge_sweeps(parts, out, true, cfg.command_line, backend);
+        merge_sweeps(parts, out, true, began, backend, resumes);
         for (const std::string& p : parts) ::unlink(p.c_str());
+        remove_left_parts(out);  // (another number of ranks' parts, replaced under --overwrite)
         SweepConfig back;
         if (!o.quiet) print_summary(back, read_sweep(out, back), s);
     });
@@ -287,6 +301,7 @@ int execute(const SweepOptions& o, const std::string& command_line) {
     if (session_ranks() > 1) return sweep_over_ranks(o, cfg, false);
     check_left_parts(cfg.output, cfg.overwrite);
     const SweepSummary s = run_sweep(cfg, false, hooks);
+    remove_left_parts(cfg.output);  // (an interrupted MPI sweep's, replaced under --overwrite)
     SweepConfig back;
     if (!o.quiet) print_summary(back, read_sweep(cfg.output, back), s);
     return 0;

@@ -254,7 +254,11 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
                 file.commit();
             } catch (const Error&) {
             }
-            throw Error(std::string(e.what()) + ResumableFile::kept_note("points", file.path), e.exit_code());
+            const bool any = std::any_of(res.batch.begin(), res.batch.end(), [](std::int64_t b) { return b >= 0; });
+            throw Error(std::string(e.what()) + (any ? ResumableFile::kept_note("points", file.path)
+                                                     : "; none finished, " + file.path + " marked (continue with --resume " +
+                                                           file.path + ")"),
+                        e.exit_code());
         }
         throw;
     }
@@ -275,7 +279,7 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
 }
 
 void merge_sweeps(const std::vector<std::string>& shards, const std::string& output, bool overwrite,
-                  const std::string& command_line, const std::string& backend) {
+                  const std::string& command_line, const std::string& backend, const std::string& resumed_by) {
     if (shards.empty()) throw Error("merge: no input files", exit_code::usage);
     for (std::size_t s = 0; s < shards.size(); ++s)
         for (std::size_t t = 0; t < s; ++t)
@@ -323,6 +327,7 @@ void merge_sweeps(const std::vector<std::string>& shards, const std::string& out
     NewFile f(output, overwrite);
     write_provenance(f.handle(), command_line, "sweep");
     if (!backends.empty()) record_backend(f.handle(), backends);
+    if (!resumed_by.empty()) h5::set_attr(f.handle(), "resumed_by", resumed_by);
     create_sweep_group(f.handle(), base);
     write_sweep_results(f.handle(), output, merged);
     std::int64_t missing = 0;

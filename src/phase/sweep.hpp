@@ -89,8 +89,9 @@ void write_sweep_results(hid_t file, const std::string& path, SweepResults& r);
 SweepResults read_sweep(hid_t file, std::string path, SweepConfig& cfg);
 SweepResults read_sweep(const std::string& path, SweepConfig& cfg);  // cfg filled from the file
 // The merged file records the shards' backends (each distinct one, joined by
-// " + "), or `backend` where given (an MPI sweep: its ranks).
+// " + "), or `backend` where given (an MPI sweep: its ranks), and `resumed_by`
+// where given (an MPI sweep's resumes).
 void merge_sweeps(const std::vector<std::string>& shards, const std::string& output, bool overwrite,
-                  const std::string& command_line, const std::string& backend = "");
+                  const std::string& command_line, const std::string& backend = "", const std::string& resumed_by = "");
 
 }  // namespace xyzmf
