@@ -281,6 +281,21 @@ TEST(Dtwa, RingsAgreeWithTheExactDensityMatrixToTheOrderTheMethodGuarantees) {
     }
 }
 
+// Every initial sample of a ring of N from the pure state n: 4^N copies of the
+// ring (two signs a site), copy b taking site i's signs from bits 2i, 2i + 1 of b.
+HostState all_initial_samples(int N, const Vec3<double>& n) {
+    const index_t M = index_t(1) << (2 * N), S = M * N;
+    HostState s0(3 * std::size_t(S));
+    for (index_t b = 0; b < M; ++b)
+        for (int i = 0; i < N; ++i) {
+            const double u1 = (b >> (2 * i)) & 1 ? 0.75 : 0.25, u2 = (b >> (2 * i + 1)) & 1 ? 0.75 : 0.25;
+            const Vec3<double> v = dtwa::initial_sample(n, u1, u2);
+            const index_t k = b * N + i;
+            s0[std::size_t(k)] = v.x, s0[std::size_t(S + k)] = v.y, s0[std::size_t(2 * S + k)] = v.z;
+        }
+    return s0;
+}
+
 // physics.md 8.5 without sampling error: the average over all 4^6 initial samples
 // of a ring of 6 (no dissipation: each sample then has one trajectory), each
 // integrated by the mean-field stepper the coherent part uses, against the exact
@@ -295,16 +310,7 @@ TEST(Dtwa, AllInitialSamplesGiveTheGuaranteedShortTimeOrder) {
     Lattice lat = box(1, N);
     lat.copies = M;
     const index_t S = lat.sites();
-    HostState s0(3 * std::size_t(S));
-    for (index_t b = 0; b < M; ++b)
-        for (int i = 0; i < N; ++i) {
-            const double u1 = (b >> (2 * i)) & 1 ? 0.75 : 0.25, u2 = (b >> (2 * i + 1)) & 1 ? 0.75 : 0.25;
-            const Vec3<double> v = dtwa::initial_sample({0, 0, -1}, u1, u2);  // the state "down"
-            const index_t n = b * N + i;
-            s0[n] = v.x;
-            s0[S + n] = v.y;
-            s0[2 * S + n] = v.z;
-        }
+    const HostState s0 = all_initial_samples(N, {0, 0, -1});  // the state "down"
     // <s_z> and <s_a(0) s_a(r)> (a = x, y, z) averaged over every sample and site at t.
     struct Averages {
         double sz = 0, c[3][2] = {};
@@ -373,13 +379,7 @@ TEST(Dtwa, OnePointFunctionsOddInTimeAreExactToSecondOrderOnly) {
     Lattice lat = box(1, N);
     lat.copies = M;
     const index_t S = lat.sites();
-    HostState s0(3 * std::size_t(S));
-    for (index_t b = 0; b < M; ++b)
-        for (int i = 0; i < N; ++i) {
-            const double u1 = (b >> (2 * i)) & 1 ? 0.75 : 0.25, u2 = (b >> (2 * i + 1)) & 1 ? 0.75 : 0.25;
-            const Vec3<double> v = dtwa::initial_sample(n, u1, u2);
-            s0[std::size_t(b * N + i)] = v.x, s0[std::size_t(S + b * N + i)] = v.y, s0[std::size_t(2 * S + b * N + i)] = v.z;
-        }
+    const HostState s0 = all_initial_samples(N, n);
     auto means = [&](double t) {  // <s_a> over every sample and site at t
         RunConfig cfg = config(lat, J.Jx, J.Jy, J.Jz, 0, 0);
         cfg.numerics.dt = t / 200;
