@@ -27,7 +27,7 @@ gap() {
   # Along Jx at Jy = 0, Jz = 1: mean-field (d = 1) PM for |Jx| < 1.0625, AFM below, FM above.
   for n in 4 5 6; do for jx in $(seq -2.5 0.25 2.5); do exact $n "$jx" 0; done >"$D/gapjx-n$n.jsonl"; done
   for jx in 0.75 1.0 1.25 1.5 1.75 2.0; do exact 7 "$jx" 0; done >"$D/gapjx-n7.jsonl"
-  # Along Jy at Jx = 2, Jz = 1: mean-field FM, SDW from Jy = 0.675, PM from Jy = 1.219.
+  # Along Jy at Jx = 2, Jz = 1: mean-field FM, SDW from Jy = 2/3, PM from Jy = 1.219.
   for n in 4 5 6; do for jy in $(seq 0 0.2 2.4); do exact $n 2 "$jy"; done >"$D/gap-n$n.jsonl"; done
   for jy in $(seq 0 0.2 1.2); do exact 7 2 "$jy"; done >"$D/gap-n7.jsonl"
   for jy in 0.6 0.8 1.0 1.2 0.4 1.4 0.2 0.0; do exact 8 2 "$jy"; done >"$D/gap-n8.jsonl"  # about 45 min
