@@ -243,6 +243,34 @@ TEST_P(Physics, UniformInitialStateReachesTheFmFixedPoint) {
     }
 }
 
+// physics.md 3.6: the uniform FM fixed point exists only where the paramagnet is
+// unstable at k = 0, -(Jx - Jz)(Jy - Jz) > G^2/4 (z* > -1). Along (1 + a, 1 - a, 1),
+// gamma = 1 (G = 1/2) that is a > 1/4: at a = 0.3 the closed form (x* = y* =
+// 0.372678, z* = -5/6) is reached; at a = 0.2, where the formula gives z* = -1.25,
+// the state goes to the paramagnet (the docs once gave the point wherever
+// (Jx - Jz)(Jy - Jz) < 0).
+TEST_P(Physics, FmFixedPointExistsOnlyWhereTheParamagnetIsUnstableAtKZero) {
+    const Lattice lat = lattice(1, 4);
+    const index_t N = lat.sites();
+    for (const double a : {0.3, 0.2}) {
+        RunConfig c = config(lat, 1 + a, 1 - a, 1);
+        c.numerics.t_end = 300;  // to the end: the slowest rate at a = 0.2 is 0.1 (e^-30)
+        c.numerics.steady_tol = 0;
+        const HostState s = evolve(c, GetParam(), make_initial_state("uniform:0.1,0.1,-0.9", lat, 1, 0));
+        const double G = 0.5, P = -a * a;  // (Jx - Jz)(Jy - Jz)
+        const bool exists = -P > G * G / 4;
+        const double z = exists ? -G / (2 * std::sqrt(-P)) : -1;
+        const double x = exists ? std::sqrt(G * 1 * (1 + z) / (4 * (2 * a) * (-a) * z)) : 0;
+        const double y = exists ? (2 / G) * (-a) * x * z : 0;
+        EXPECT_EQ(exists, a > 0.25);
+        for (index_t n = 0; n < N; ++n) {
+            ASSERT_NEAR(s[n], x, 1e-10) << "a = " << a;
+            ASSERT_NEAR(s[N + n], y, 1e-10) << "a = " << a;
+            ASSERT_NEAR(s[2 * N + n], z, 1e-10) << "a = " << a;
+        }
+    }
+}
+
 TEST_P(Physics, FmFixedPointIsStableToSmallNoise) {
     const Lattice lat = lattice(2, 16);
     RunConfig c = config(lat, 2, 0, 1);
