@@ -272,12 +272,17 @@ while time.monotonic() - t0 < 120:
     time.sleep(0.002)
 raise SystemExit(1)
 PY
+# watch_ranks WHEN FILE OUT SIGNAL RANK...: starts signal_ranks.py and returns once it is
+# watching (its pid in $watcher).
+watch_ranks() {
+    /usr/bin/python3 signal_ranks.py "$@" &
+    watcher=$!
+    until [[ -e watching-$3 ]]; do kill -0 $watcher 2>/dev/null || fail "the watcher ended early"; sleep 0.01; done
+}
 # At the first batch a rank commits, SIGTERM to both ranks, as Slurm sends at a time
 # limit. (Not SIGINT to mpirun: it forwards a stop about a second later, and on a fast
 # machine the 1.3 s sweep was done by then.)
-/usr/bin/python3 signal_ranks.py batch .mapk.h5.rank-0000-of-0002.h5 mapk.h5 SIGTERM 0 1 &
-watcher=$!
-until [[ -e watching-mapk.h5 ]]; do kill -0 $watcher 2>/dev/null || fail "the watcher ended early"; sleep 0.01; done
+watch_ranks batch .mapk.h5.rank-0000-of-0002.h5 mapk.h5 SIGTERM 0 1
 mpirun --oversubscribe -np 2 "$X" "${SW[@]}" -o mapk.h5 >/dev/null 2>mapk.txt &  # not the function: $! must be mpirun
 job=$!
 wrc=0; wait $watcher || wrc=$?
@@ -307,9 +312,7 @@ grep -q "0 lattices (0 points x 1 replicas) done in this call" again.txt || fail
 maps_equal map1.h5 mapk.h5 "finished sweep resumed again"
 # SIGTERM to rank 1 alone, once its part exists (before its first batch, so that it
 # cannot have finished): it stops; rank 0 runs its part to the end and says so in one line.
-/usr/bin/python3 signal_ranks.py created .mapo.h5.rank-0001-of-0002.h5 mapo.h5 SIGTERM 1 &
-watcher=$!
-until [[ -e watching-mapo.h5 ]]; do kill -0 $watcher 2>/dev/null || fail "the watcher ended early"; sleep 0.01; done
+watch_ranks created .mapo.h5.rank-0001-of-0002.h5 mapo.h5 SIGTERM 1
 mpirun --oversubscribe -np 2 "$X" "${SW[@]}" -o mapo.h5 >/dev/null 2>mapo.txt &
 job=$!
 wrc=0; wait $watcher || wrc=$?
@@ -345,9 +348,7 @@ K=(--size 128 --t-end 20 --snapshot-every 0.5 --steady-tol 0 --Jx 0.9 --Jy 1.1 -
 "$X" run "${K[@]}" -o whole.h5
 # SIGTERM to rank 1 alone: every rank stops at the same step, and the run says SIGTERM
 # (in its one line, the file's status and the exit code), not SIGINT.
-/usr/bin/python3 signal_ranks.py snapshots termed.h5 termed.h5 SIGTERM 1 &
-watcher=$!
-until [[ -e watching-termed.h5 ]]; do kill -0 $watcher 2>/dev/null || fail "the watcher ended early"; sleep 0.01; done
+watch_ranks snapshots termed.h5 termed.h5 SIGTERM 1
 mpi 2 run "${K[@]}" -o termed.h5 2>termed.txt &
 job=$!
 wrc=0; wait $watcher || wrc=$?
@@ -362,9 +363,7 @@ mpi 3 run --resume termed.h5 -q || fail "resume on 3 ranks after SIGTERM exited 
 backend_is termed.h5 /parameters " x 3 MPI ranks"  # the resume's, not the first session's
 h5diff whole.h5 termed.h5 /final /final >diff.txt 2>&1 || fail "SIGTERM and resumed on 3 ranks: /final differs: $(head -3 diff.txt)"
 echo "mpi_run_test: SIGTERM to rank 1 of 2 alone: every rank stopped, one line and the file say SIGTERM, exit 143; resumed on 3 ranks = uninterrupted"
-/usr/bin/python3 signal_ranks.py snapshots killed.h5 killed.h5 SIGKILL 1 &
-watcher=$!
-until [[ -e watching-killed.h5 ]]; do kill -0 $watcher 2>/dev/null || fail "the watcher ended early"; sleep 0.01; done
+watch_ranks snapshots killed.h5 killed.h5 SIGKILL 1
 mpi 2 run "${K[@]}" -o killed.h5 2>killed.txt &
 job=$!
 wrc=0; wait $watcher || wrc=$?
