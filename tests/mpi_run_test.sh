@@ -318,14 +318,33 @@ job=$!
 wrc=0; wait $watcher || wrc=$?
 [[ $wrc == 0 ]] || fail "sweep, SIGTERM to rank 1: watcher exit $wrc"
 orc=0; wait $job || orc=$?
-[[ $orc == 143 ]] && [[ $(grep -c "error" mapo.txt) == 1 ]] &&
-    grep -qF "interrupted (SIGTERM) on another rank; the points every rank finished are kept in the parts beside mapo.h5 (continue with mpirun -np 2 xyzmf sweep --resume mapo.h5)" mapo.txt ||
+# (Rank 1 tells rank 0, which stops at its next pass and says so, or, had it finished
+# its part by then, says that another rank stopped; the case below shows the first.)
+[[ $orc == 143 ]] && [[ $(grep -c "error" mapo.txt) == 1 ]] && grep -qF "interrupted (SIGTERM)" mapo.txt &&
+    grep -qF "the parts beside mapo.h5" mapo.txt && grep -qF "(continue with mpirun -np 2 xyzmf sweep --resume mapo.h5)" mapo.txt ||
     fail "sweep, SIGTERM to rank 1: exit $orc: $(grep -v '^--' mapo.txt | head -3)"
 mpi 2 sweep --resume mapo.h5 -q >/dev/null || fail "sweep --resume after SIGTERM to rank 1 exited $?"
 maps_equal map1.h5 mapo.h5 "sweep with rank 1 stopped, resumed"
+# The same where rank 0's part would take days (t_end = 1e6 / gamma): the stop that
+# reached rank 1 alone stops rank 0 too, which marks its part and says so itself.
+# (The timeout only bounds a failure: the stop takes a pass.)
+SWL=(sweep --x Jx:-3:3:11 --y Jy:-3:3:9 --Jz 1 --size 16 --t-end 1e6 --steady-tol 0 --batch-points 2 -q)
+watch_ranks created .mapl.h5.rank-0001-of-0002.h5 mapl.h5 SIGTERM 1
+timeout 600 mpirun --oversubscribe -np 2 "$X" "${SWL[@]}" -o mapl.h5 >/dev/null 2>mapl.txt &
+job=$!
+wrc=0; wait $watcher || wrc=$?
+[[ $wrc == 0 ]] || fail "long sweep, SIGTERM to rank 1: watcher exit $wrc"
+lrc=0; wait $job || lrc=$?
+[[ $lrc != 124 ]] || fail "long sweep, SIGTERM to rank 1: rank 0 did not stop within 600 s"
+part0=$(/usr/bin/python3 -c 'import h5py; print(h5py.File(".mapl.h5.rank-0000-of-0002.h5", "r").attrs["status"])')
+[[ $lrc == 143 ]] && [[ $(grep -c "error" mapl.txt) == 1 ]] && ! grep -q "on another rank" mapl.txt &&
+    grep -qF "interrupted (SIGTERM)" mapl.txt && grep -qF "(continue with mpirun -np 2 xyzmf sweep --resume mapl.h5)" mapl.txt &&
+    [[ $part0 == "interrupted after "* ]] ||
+    fail "long sweep, SIGTERM to rank 1: exit $lrc, rank 0's part: $part0: $(grep -v '^--' mapl.txt | head -3)"
 echo "mpi_run_test: sweep over 3 ranks = serial map; interrupted on 2 (SIGTERM, mpirun exit $irc; a new sweep to its output and"
 echo "  resumes elsewhere refused) and resumed, = serial map; resumed again when finished: nothing done, exit 0;
-  rank 1 alone stopped: one line from rank 0, exit 143, resumed = serial map"
+  rank 1 alone stopped: one line from rank 0, exit 143, resumed = serial map; rank 1 alone stopped
+  in a sweep of days: rank 0 stopped too ($part0)"
 
 # A stop signal that reaches one rank before the ranks compare it (here pending when
 # rank 1 starts): that rank ends the job, in one line and with its exit code, instead of

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <vector>
 
 #include "cli.hpp"
 #include "signals.hpp"
@@ -112,6 +113,66 @@ void sum_over_ranks(double* v, int n) {
     (void)n;
 #endif
 }
+
+#ifdef XYZMF_HAVE_MPI
+struct StopRelay::Words {
+    MPI_Comm comm = MPI_COMM_NULL;  // its own, so that no other message can match
+    int rank = 0;
+    bool told = false;
+    std::vector<int> in, out;
+    std::vector<MPI_Request> heard, said;
+
+    void tell(int sig) {
+        told = true;
+        for (std::size_t k = 0; k < out.size(); ++k) {
+            if (int(k) == rank) continue;
+            out[k] = sig;
+            MPI_Isend(&out[k], 1, MPI_INT, int(k), 0, comm, &said[k]);
+        }
+    }
+};
+
+StopRelay::StopRelay() {
+    if (!in_session() || session_ranks() < 2) return;
+    words_ = std::make_unique<Words>();
+    Words& w = *words_;
+    MPI_Comm_dup(MPI_COMM_WORLD, &w.comm);
+    const int P = session_ranks();
+    w.rank = session_rank();
+    w.in.assign(std::size_t(P), 0);
+    w.out.assign(std::size_t(P), 0);
+    w.heard.assign(std::size_t(P), MPI_REQUEST_NULL);
+    w.said.assign(std::size_t(P), MPI_REQUEST_NULL);
+    for (int k = 0; k < P; ++k)
+        if (k != w.rank) MPI_Irecv(&w.in[std::size_t(k)], 1, MPI_INT, k, 0, w.comm, &w.heard[std::size_t(k)]);
+}
+
+void StopRelay::poll() {
+    if (!words_) return;
+    Words& w = *words_;
+    if (!w.told && interrupt_signal() != 0) w.tell(interrupt_signal());
+    for (std::size_t k = 0; k < w.heard.size(); ++k) {
+        if (w.heard[k] == MPI_REQUEST_NULL) continue;
+        int arrived = 0;
+        MPI_Test(&w.heard[k], &arrived, MPI_STATUS_IGNORE);
+        if (arrived) adopt_stop_signal(w.in[k]);  // (0: that rank ended without a stop)
+    }
+}
+
+StopRelay::~StopRelay() {
+    if (!words_) return;
+    Words& w = *words_;
+    if (!w.told) w.tell(interrupt_signal());
+    MPI_Waitall(int(w.heard.size()), w.heard.data(), MPI_STATUSES_IGNORE);
+    MPI_Waitall(int(w.said.size()), w.said.data(), MPI_STATUSES_IGNORE);
+    MPI_Comm_free(&w.comm);
+}
+#else
+struct StopRelay::Words {};
+StopRelay::StopRelay() = default;
+StopRelay::~StopRelay() = default;
+void StopRelay::poll() {}
+#endif
 
 int agree_on_command_line(int code, std::string& error) {
 #ifdef XYZMF_HAVE_MPI

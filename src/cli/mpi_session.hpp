@@ -53,6 +53,26 @@ int session_ranks();
 // everyone's: when any rank failed, every rank throws (its own error, else a
 // silent one with the largest exit code), and each reports its own.
 void on_every_rank(const std::function<void()>& f);
+// For work each rank does alone (an MPI sweep's parts): a stop signal that
+// reaches any rank stops every rank at its next poll(), not after the others
+// have run their parts to the end. Made on every rank, poll() on the main
+// thread only (nothing outside a session). Each rank sends each other rank one
+// word, the signal that stopped it (at the poll that sees it) or 0 (when it is
+// destroyed without one), and the destructor waits for the others' words, so
+// nothing is left in flight.
+class StopRelay {
+public:
+    StopRelay();
+    ~StopRelay();
+    StopRelay(const StopRelay&) = delete;
+    StopRelay& operator=(const StopRelay&) = delete;
+    // Tells the others of a stop here; adopts a stop another rank told of.
+    void poll();
+
+private:
+    struct Words;
+    std::unique_ptr<Words> words_;
+};
 // The sum over ranks of v[0..n) in place, on every rank (nothing outside a session).
 void sum_over_ranks(double* v, int n);
 // Collective, right after each rank parsed the command line (the same on all):

@@ -165,6 +165,8 @@ int sweep_over_ranks(const SweepOptions& o, SweepConfig cfg, bool resume) {
             mine.output = shard_name(r);
             SweepHooks hooks;
             hooks.quiet = o.quiet || r != 0;  // rank 0's progress line stands for all
+            StopRelay relay;  // a stop signal that reaches one rank stops all at their next pass
+            hooks.between_passes = [&relay] { relay.poll(); };
             if (!resume) {
                 mine.shard_index = r;
                 mine.shard_count = P;

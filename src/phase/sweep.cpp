@@ -239,7 +239,8 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
                     if (--left[q] == 0) ready.push_back(p);
                     if (int(ready.size()) >= cfg.batch_points) commit();
                 }
-            });
+            },
+            hooks.between_passes);
         if (!ready.empty()) commit();
     } catch (const Error& e) {
         // Every finished batch is in the file; say how the sweep stopped there.

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,9 @@ struct SweepResults {
 struct SweepHooks {
     int kill_after_batches = -1;  // tests: behave as if killed after this many batches
     bool quiet = true;
+    // Called between passes, on the calling thread, before it looks for a stop
+    // (an MPI sweep's ranks tell each other of a stop signal there).
+    std::function<void()> between_passes;
 };
 
 struct SweepSummary {

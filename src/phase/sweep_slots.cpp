@@ -18,7 +18,8 @@ template <class Real>
 void run_in_slots_t(const Lattice& one, std::int64_t slots, std::int64_t count,
                     const std::function<Couplings(std::int64_t)>& couplings_of,
                     const std::function<HostState(std::int64_t)>& start_of, const FixedStepNumerics& num,
-                    BackendKind kind, const std::function<void(SlotEndings&)>& finished) {
+                    BackendKind kind, const std::function<void(SlotEndings&)>& finished,
+                    const std::function<void()>& between_passes) {
     if (count <= 0) return;
     const FixedStepPlan plan = FixedStepPlan::make(num.dt, num.t_end);
     const std::int64_t check = plan.stride(1.0);  // a lattice's checks: every 1/gamma of its own time, and its end
@@ -121,6 +122,7 @@ void run_in_slots_t(const Lattice& one, std::int64_t slots, std::int64_t count,
         for (index_t b = 0; b < B; ++b)
             if (entry[std::size_t(b)] >= 0) lead = b;
         if (lead < 0) return hand_over();
+        if (between_passes) between_passes();
         if (interrupt_requested()) {
             hand_over();  // (what ended is kept)
             throw Error(interruption_text(), interrupt_exit_code());
@@ -149,13 +151,13 @@ void run_in_slots(const Lattice& one, std::int64_t slots, std::int64_t count,
                   const std::function<Couplings(std::int64_t)>& couplings_of,
                   const std::function<HostState(std::int64_t)>& start_of, const FixedStepNumerics& num,
                   Precision precision, BackendKind kind,
-                  const std::function<void(SlotEndings&)>& finished) {
+                  const std::function<void(SlotEndings&)>& finished, const std::function<void()>& between_passes) {
     if (one.copies != 1) throw Error("run_in_slots: one lattice per slot (internal error)");
     if (slots < 1) throw Error("run_in_slots: no slots (internal error)");
     if (precision == Precision::float32)
-        run_in_slots_t<float>(one, slots, count, couplings_of, start_of, num, kind, finished);
+        run_in_slots_t<float>(one, slots, count, couplings_of, start_of, num, kind, finished, between_passes);
     else
-        run_in_slots_t<double>(one, slots, count, couplings_of, start_of, num, kind, finished);
+        run_in_slots_t<double>(one, slots, count, couplings_of, start_of, num, kind, finished, between_passes);
 }
 
 }  // namespace xyzmf

@@ -43,11 +43,13 @@ using SlotEndings = std::vector<std::pair<std::int64_t, SlotOutcome>>;
 // signal is thrown. Refilling needs every lattice's checks
 // and its end on whole multiples of the check interval with no shortened last
 // step; a plan without that runs the lattices in groups of `slots`, each still
-// stopping on its own. Polls for a stop signal between passes.
+// stopping on its own. Polls for a stop signal between passes, right after
+// calling between_passes (if given) on the calling thread.
 void run_in_slots(const Lattice& one, std::int64_t slots, std::int64_t count,
                   const std::function<Couplings(std::int64_t)>& couplings_of,
                   const std::function<HostState(std::int64_t)>& start_of, const FixedStepNumerics& num,
                   Precision precision, BackendKind kind,
-                  const std::function<void(SlotEndings&)>& finished);
+                  const std::function<void(SlotEndings&)>& finished,
+                  const std::function<void()>& between_passes = {});
 
 }  // namespace xyzmf
