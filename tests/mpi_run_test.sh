@@ -381,7 +381,13 @@ rc=0; wait $job || rc=$?
 mpi 3 run --resume termed.h5 -q || fail "resume on 3 ranks after SIGTERM exited $?"
 backend_is termed.h5 /parameters " x 3 MPI ranks"  # the resume's, not the first session's
 h5diff whole.h5 termed.h5 /final /final >diff.txt 2>&1 || fail "SIGTERM and resumed on 3 ranks: /final differs: $(head -3 diff.txt)"
-echo "mpi_run_test: SIGTERM to rank 1 of 2 alone: every rank stopped, one line and the file say SIGTERM, exit 143; resumed on 3 ranks = uninterrupted"
+# Resumed again once finished (a re-queued job): every rank ends at once, exit 0, file as it was.
+cp termed.h5 termed-before.h5
+mpi 2 run --resume termed.h5 >again.txt 2>&1 || fail "resume of the finished termed.h5 on 2 ranks exited $?: $(head -3 again.txt)"
+grep -q "termed.h5 is already finished (finished.*): nothing to resume" again.txt && cmp -s termed.h5 termed-before.h5 ||
+    fail "resume of the finished termed.h5 on 2 ranks: $(head -3 again.txt)"
+echo "mpi_run_test: SIGTERM to rank 1 of 2 alone: every rank stopped, one line and the file say SIGTERM, exit 143; resumed on 3 ranks = uninterrupted;"
+echo "  resumed again on 2: nothing to do, exit 0"
 watch_ranks snapshots killed.h5 killed.h5 SIGKILL 1
 mpi 2 run "${K[@]}" -o killed.h5 2>killed.txt &
 job=$!

@@ -147,9 +147,15 @@ TEST(Validation, ResumeRefusesNewPhysicsAndFinishedRuns) {
     const CommandResult a = run_xyzmf("run --resume " + out + " --Jx 3");
     EXPECT_NE(a.exit_code, 0);
     EXPECT_NE(a.stderr_text.find("--Jx"), std::string::npos) << a.stderr_text;
-    const CommandResult b = run_xyzmf("run --resume " + out);
-    EXPECT_NE(b.exit_code, 0);
-    EXPECT_NE(b.stderr_text.find("already finished"), std::string::npos) << b.stderr_text;
+    // A finished run resumed again (a re-queued job): nothing to do, exit 0, the file untouched.
+    const FileIdentity before = file_identity(out);
+    const CommandResult b = run_xyzmf("run --resume " + out, true);
+    EXPECT_EQ(b.exit_code, 0) << b.stderr_text;
+    EXPECT_NE(b.stderr_text.find("already finished (finished: reached t_end): nothing to resume (carry it further with "
+                                 "--continue-from " + out + " --t-end T)"),
+              std::string::npos)
+        << b.stderr_text;
+    EXPECT_TRUE(file_identity(out) == before);
 }
 
 // Words and files the program cannot use are named in one line with their exit code,

@@ -225,14 +225,6 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
                                 continued->state.t, cfg.numerics.t_end);
                 return;
             }
-            {
-                h5::Id f = open_xyzmf(resume_path, false);
-                const std::string status = h5::has_attr(f, "status") ? h5::attr_string(f, "status") : "";
-                if (status.rfind("finished", 0) == 0)
-                    throw Error("--resume: " + resume_path + " is already finished (" + status + "); nothing to resume (carry it further with "
-                                "--continue-from " + resume_path + " --t-end T)",
-                                exit_code::usage);
-            }
             StoredState st = read_stored_state(resume_path, true, !domain);
             init = std::move(st.spins);
             if (domain) state_file = resume_path, state_where = st.where;
@@ -467,7 +459,7 @@ void add_options(CLI::App* sub, RunOptions& o) {
     add_backend(sub, o.backend);
     sub->add_option("--resume", o.resume,
                     "Continue a killed run from its last snapshot, in the same file; takes every parameter from the file, "
-                    "--analyze and --xdmf included");
+                    "--analyze and --xdmf included (a finished run: nothing to do, exit 0)");
     sub->add_option("--continue-from,--continue", o.continue_from,
                     "Carry a run on to a later --t-end on the same clock, keeping its snapshots and time series: a "
                     "finished rk4 run from its final state, a stopped run from its last snapshot; in the same "
@@ -543,10 +535,25 @@ int execute(const RunOptions& o) {
         // The file's writer from here on: nothing else may change it while it is
         // checked, repaired (run_repair.hpp) and continued.
         throw_if_interrupted("before " + o.resume + " was touched");
+        int finished = 0;
         on_root([&] {  // under mpirun: rank 0 holds the lock, the others only read
             lock = std::make_unique<OutputLock>(o.resume);
-            repair_for_resume(o.resume, o.quiet);
+            repair_for_resume(o.resume, o.quiet);  // (a run file, whole: a finished one as it is)
+            finished = run_file_finished(o.resume);
         });
+        // Nothing left to run (a job re-queued after its run ended): said, exit 0,
+        // as a finished sweep, quantum or dtwa file resumed again.
+        share_from_root(&finished, int(sizeof finished));
+        if (finished) {
+            on_root([&] {
+                if (o.quiet) return;
+                const std::string status = h5::attr_string(open_xyzmf(o.resume, false), "status");
+                std::printf("xyzmf: %s is already finished (%s): nothing to resume (carry it further with "
+                            "--continue-from %s --t-end T)\n",
+                            o.resume.c_str(), status.c_str(), o.resume.c_str());
+            });
+            return 0;
+        }
         const std::string cmd = cfg.command_line;
         cfg = read_run_config(o.resume);
         cfg.command_line = cmd;

@@ -215,7 +215,7 @@ def kill_run_case(ctx, fractions, kind):
             continue
         if st["attrs"].get("status") == "finished":
             # The kill landed after the work was done (during exit): the file is complete and
-            # --resume rightly refuses it, so check it as a finished file instead.
+            # --resume has nothing to do, so check it as a finished file instead.
             ctx.note("killed after the file was finished: nothing to resume")
             check(ctx, "out.h5", a, ref=FX[ref])
             return
