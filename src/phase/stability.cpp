@@ -80,6 +80,11 @@ StabilityPoint StabilityMap::at(const Couplings& c) const {
     else if (tie) p.phase = "FM/AFM";  // first-order line: k = 0 and k = pi grow equally (physics.md 3.3)
     else if (p.u >= 1 - 1e-12) p.phase = "FM";
     else if (p.u <= -1 + 1e-12) p.phase = "AFM";
+    // A lattice may lack the fastest mode of the couplings (an odd ring has no
+    // k = pi): its best mode off k = 0 and pi is then the nearest to one of them,
+    // the seed of FM or AFM with a twist, not of an SDW (which needs a modulated
+    // mode, physics.md 3.7; analyze's rule too).
+    else if (std::isnan(c.modulated_mode_u())) p.phase = p.u > 0 ? "FM" : "AFM";
     else p.phase = "SDW";
     return p;
 }
@@ -109,13 +114,15 @@ std::vector<LifshitzPoint> find_lifshitz_points(const Couplings& fixed, const St
         jy = boundary(jx);
         return !std::isnan(jy) && growth(jx, jy).u >= 1 - 1e-9;
     };
+    // Jx over [-j_max, j_max]: the points lie at Jx > 0 for Jz > 0 and at Jx < 0
+    // for Jz < 0 (the map (Jx, Jy, Jz) -> -(Jx, Jy, Jz) keeps every growth rate).
     std::vector<LifshitzPoint> out;
-    const int samples = 600;
+    const int samples = 1200;
     double jy_prev = 0;
-    double prev_x = 1e-3;
+    double prev_x = -j_max;
     bool prev = fm_mode(prev_x, jy_prev);
     for (int s = 1; s <= samples; ++s) {
-        const double x = 1e-3 + (j_max - 1e-3) * s / samples;
+        const double x = -j_max + 2 * j_max * s / samples;
         double jy = 0;
         const bool cur = fm_mode(x, jy);
         if (cur != prev) {
@@ -128,11 +135,15 @@ std::vector<LifshitzPoint> find_lifshitz_points(const Couplings& fixed, const St
             // A Lifshitz point only if k leaves 0 continuously: on the other
             // side the boundary mode is inside the band (SDW), not k = pi
             // (that switch is the first-order FM-AFM line).
+            // (On a finite lattice the mode nearest pi is off pi too: the couplings
+            // there must have a modulated mode.)
             const double other = prev ? b : a;
             double jy_other = 0;
             fm_mode(other, jy_other);
-            const double u_other = growth(other, jy_other).u;
-            if (u_other > -1 + 1e-6) {
+            Couplings c_other = fixed;
+            c_other.Jx = other;
+            c_other.Jy = jy_other;
+            if (!std::isnan(jy_other) && growth(other, jy_other).u > -1 + 1e-6 && !std::isnan(c_other.modulated_mode_u())) {
                 double jyb = 0;
                 fm_mode(0.5 * (a + b), jyb);
                 out.push_back({0.5 * (a + b), jyb});
