@@ -12,6 +12,7 @@
 #include "xyzmf/error.hpp"
 #include "output_file.hpp"
 #include "run_repair.hpp"
+#include "schema.hpp"
 #include "signals.hpp"
 
 namespace xyzmf::cli {
@@ -63,6 +64,11 @@ int execute(const RepairOptions& o) {
         if (!r.damaged_copy.empty()) std::printf("repair: the damaged file is kept as %s\n", r.damaged_copy.c_str());
         for (const std::string& l : r.lost) std::printf("repair: lost: %s\n", l.c_str());
         if (!why.empty()) std::printf("repair: what was wrong: %s\n", why.c_str());
+        // A journal holds spins, not their analysis: say how to have it again.
+        if (r.from_journal && r.snapshots > 0 && read_run_config(out).analyze)
+            std::printf("repair: the analysis of its states is not in the journal: xyzmf run --resume %s analyses "
+                        "them again as it goes on (or xyzmf analyze %s --all-snapshots now)\n",
+                        out.c_str(), out.c_str());
     }
     return 0;
 }

@@ -159,30 +159,40 @@ int run_follower(Simulation<Real>& sim, const StartPoint& start, const RunHooks&
     return 0;
 }
 
-// A resumed --analyze run, before it steps on: the coarsening table keeps the
-// rows of the states before the one it starts from, and that state is analysed
-// again (a kill may have come between its commit and its analysis), so that the
-// file ends as an uninterrupted run's. Earlier states without an analysis (a
-// file salvaged from its journal keeps none) are only counted.
+// A resumed --analyze run, before it steps on: the state it starts from is
+// analysed again (a kill may have come between its commit and its analysis),
+// and so is every earlier state without an analysis (a file rebuilt from its
+// journal keeps none: the journal holds the spins, from which the analysis is
+// recomputed), with each state after the earliest of them, so that the
+// coarsening table, cut there, is written again in time order and the file
+// ends as an uninterrupted run's.
 void continue_analysis(const RunConfig& cfg, const AnalysisOptions& opt, RunOutput& out, const std::string& from,
                        bool quiet) {
     if (from.empty()) return;  // (continued from /final: every snapshot keeps its analysis)
     AnalysisOptions host = opt;
-    host.on_device = false;  // one state; the run's own analysis is set up after
+    host.on_device = false;  // stored states; the run's own analysis is set up after
     Analyzer an(cfg.lattice, cfg.couplings, host);
-    const StoredState st = read_state_group(out.handle(), out.path(), from);
-    const StateAnalysis a = an.analyze(st.spins, st.t, residual_trend(out.handle(), st.t), from);
-    std::int64_t missing = 0;
-    for (std::int64_t i : snapshot_indices(out.handle()))
-        if (snapshot_group(i) != from && !h5::exists(out.handle(), snapshot_group(i) + "/analysis")) ++missing;
-    out.write_extra(3.0 * 8 * double(cfg.lattice.sites()) + 65536, [&](hid_t f) {
-        truncate_coarsening(f, st.t);
-        write_state_analysis(f, a, opt);
-        write_coarsening(f, {a}, true);
-    });
-    if (missing > 0 && !quiet)
-        std::printf("xyzmf: %lld earlier states of %s have no analysis (xyzmf analyze %s --all-snapshots adds it)\n",
-                    (long long)missing, out.path().c_str(), out.path().c_str());
+    std::vector<std::string> states;  // up to `from`, from the earliest without an analysis
+    for (std::int64_t i : snapshot_indices(out.handle())) {
+        const std::string g = snapshot_group(i);
+        if (states.empty() && g != from && h5::exists(out.handle(), g + "/analysis")) continue;
+        states.push_back(g);
+        if (g == from) break;
+    }
+    for (std::size_t k = 0; k < states.size(); ++k) {
+        throw_if_interrupted("while analysing the stored states of " + out.path() + " again");
+        const StoredState st = read_state_group(out.handle(), out.path(), states[k]);
+        const StateAnalysis a = an.analyze(st.spins, st.t, residual_trend(out.handle(), st.t), states[k]);
+        out.write_extra(3.0 * 8 * double(cfg.lattice.sites()) + 65536, [&](hid_t f) {
+            if (k == 0) truncate_coarsening(f, st.t);
+            write_state_analysis(f, a, opt);
+            write_coarsening(f, {a}, true);
+        });
+    }
+    if (states.size() > 1 && !quiet)
+        std::printf("xyzmf: %lld stored states of %s had no analysis (a file rebuilt from its journal keeps none): "
+                    "analysed again from their spins\n",
+                    (long long)states.size() - 1, out.path().c_str());
 }
 
 template <class Real>
@@ -323,6 +333,8 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
         ProgressLine progress(quiet);
         RunHooks hooks = spread_hooks;
         if (analyze && !domain) analyzer = std::make_unique<Analyzer>(cfg.lattice, cfg.couplings, aopt);
+        // (before the sidecar is written again: its stored states show their vortices)
+        if (resuming && analyze) continue_analysis(cfg, aopt, out, resumed_from, quiet);
         if (xdmf_sidecar) {
             XdmfOptions xo;
             // A resumed run's own sidecar is written again, from its states so far.
@@ -333,7 +345,6 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
             xdmf_sidecar_ptr = std::make_unique<XdmfExport>(out.path(), cfg, xo);
             if (resuming) add_stored_states(*xdmf_sidecar_ptr, out.handle(), out.path(), false);
         }
-        if (resuming && analyze) continue_analysis(cfg, aopt, out, resumed_from, quiet);
         // On rank 0's writer thread, once the state is in the file: its analysis
         // (from the state itself, or over MPI ranks from what they computed
         // together), written beside it; the vortices found.

@@ -261,6 +261,14 @@ RepairReport rebuild_from_journal(const std::string& path, const JournalContents
             if (old >= 0) {
                 h5::Id o(old, H5Fclose, "open " + path);
                 copy_attributes(o, f, {"status"});
+                // and its /parameters' (what the run added after its start: the method
+                // that stepped it, the backend of its last session)
+                const hid_t pg = H5Lexists(o, "parameters", H5P_DEFAULT) > 0 ? H5Gopen2(o, "parameters", H5P_DEFAULT) : -1;
+                if (pg >= 0) {
+                    h5::Id po(pg, H5Gclose, "open " + path + ": /parameters");
+                    h5::Id pn = h5::open_group(f, "/parameters");
+                    copy_attributes(po, pn);
+                }
             }
             const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
             if (fd < 0) throw Error(path + ": cannot read it (" + std::string(std::strerror(errno)) + ")", exit_code::io);

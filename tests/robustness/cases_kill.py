@@ -15,7 +15,7 @@ import harness
 from harness import (
     CHILD_ENV, Case, FX, Q, SIGNAL_EXIT, _first_line, check_run_file, check_sweep_file, cp, dir_state,
     h5_state, kept_snapshots_and_sweep, write_text)
-from fixtures import JRUN, LONG_RUN, LONG_SWEEP
+from fixtures import JRUN, JRUN_AN, LONG_RUN, LONG_SWEEP
 
 
 # No case here waits a fixed time and assumes where the program then is: each one waits for
@@ -364,6 +364,47 @@ def resume_damaged_case(ctx, where):
             ctx.fail("CHECK", "rebuilt, but the damaged file was not kept as out.h5.damaged", resume)
 
 
+def analysis_of(path):
+    """Every analysis dataset of a run file (each state's and /analysis/coarsening), by name."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset) and ("analysis" in name or "structure_factor" in name):
+                out[name] = obj[()]
+        f.visititems(visit)
+    return out
+
+
+def resume_damaged_analysed_case(ctx):
+    """An --analyze --xdmf run interrupted, /snapshots damaged as by a torn flush: --resume
+    rebuilds it from its journal, which holds spins only, analyses every stored state again
+    and ends with the uninterrupted run's analysis (each state's, the coarsening table) bit
+    for bit, and its sidecar with every state's vortices."""
+    res, finished = kill_at_event(ctx, JRUN_AN + ["-o", "out.h5"], 8, signal.SIGINT)
+    if finished or res.rc != 130 or not os.path.exists(ctx.p(".out.h5.journal")):
+        ctx.fail("HARNESS", f"could not make an interrupted analysed run with a journal (exit {res.rc})", JRUN_AN)
+        return
+    damage("out.h5", "/snapshots")(ctx.d)
+    resume = ["run", "--resume", "out.h5"] + Q
+    r = ctx.run(resume, (0,), modifies=("out.h5", "out.xdmf", "out.fields.h5"))
+    if r.rc != 0:
+        return
+    check_run_file(ctx, "out.h5", resume, ref=FX["jrun_an"])
+    got, want = analysis_of(ctx.p("out.h5")), analysis_of(FX["jrun_an"])
+    if sorted(got) != sorted(want):
+        missing = sorted(set(want) - set(got))
+        ctx.fail("LOST", f"{len(missing)} analysis datasets of the uninterrupted run are missing after the rebuild "
+                 f"and resume, e.g. {missing[:2]}", resume)
+    else:
+        differ = [k for k in want if not np.array_equal(got[k], want[k])]
+        if differ:
+            ctx.fail("CHECK", f"{len(differ)} analysis datasets differ from the uninterrupted run's, e.g. {differ[:2]}",
+                     resume)
+    ref_xdmf = open(FX["jrun_an"][:-3] + ".xdmf").read().replace(os.path.basename(FX["jrun_an"])[:-3], "RUN")
+    if open(ctx.p("out.xdmf")).read().replace("out", "RUN") != ref_xdmf:
+        ctx.fail("CHECK", "the sidecar out.xdmf differs from the uninterrupted run's (its states or vortices)", resume)
+
+
 def torn_twice_case(ctx):
     """A run file torn, rebuilt by --resume, interrupted, torn again and resumed: each
     rebuild keeps its damaged file (out.h5.damaged, then out.h5.damaged.2: the second does
@@ -463,6 +504,8 @@ def kill_resume_cases():
                       f"the journal)", runner=lambda ctx, w=where: resume_damaged_case(ctx, w), cost=2))
         C.append(Case("kill_resume", f"repair: {where} damaged, with the journal", runner=lambda ctx, w=where:
                       repair_case(ctx, w), cost=2))
+    C.append(Case("kill_resume", "run --analyze --xdmf interrupted, /snapshots damaged, resume: the analysis and "
+                  "sidecar of the uninterrupted run", runner=resume_damaged_analysed_case, cost=2))
     C.append(Case("kill_resume", "run torn, resumed, interrupted, torn again, resumed: both damaged files kept",
                   runner=torn_twice_case, cost=2.5))
     C.append(Case("kill_resume", "repair -o: /snapshots damaged, with the journal", runner=lambda ctx:

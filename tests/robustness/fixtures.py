@@ -100,6 +100,7 @@ def fixture_commands(classes):
         cmds["sig_sh1"] = SIG_SHARD + ["--shard", "1/2", "-o", "sig_sh1.h5"]
     if "kill_resume" in classes:
         cmds["jrun"] = JRUN + ["-o", "jrun.h5"]
+        cmds["jrun_an"] = JRUN_AN + ["-o", "jrun_an.h5"]
         cmds["ref_run"] = LONG_RUN + ["-o", "ref_run.h5"]
         cmds["ref_sweep"] = LONG_SWEEP + ["-o", "ref_sweep.h5"]
     return cmds
@@ -162,6 +163,10 @@ def derive(fxdir, name, src, fn):
 # so that the rebuild is exercised every time, not only when a kill happens to tear a flush.
 JRUN = ["run", "--size", "64", "--t-end", "30", "--dt", "0.01", "--snapshot-every", "0.05", "--steady-tol", "0",
         "--Jx", "0.9", "--Jy", "-0.6", "--Jz", "1"] + Q
+# The same with --analyze --xdmf at an sXY point (vortices), a snapshot every 0.1: the
+# journal holds spins, not their analysis, which a resume after a rebuild recomputes.
+JRUN_AN = ["run", "--size", "64", "--t-end", "20", "--dt", "0.01", "--snapshot-every", "0.1", "--steady-tol", "0",
+           "--Jx", "0.9", "--Jy", "-1.1", "--Jz", "0", "--analyze", "--xdmf"] + Q
 
 # Workloads of about 0.2-0.6 s in a release build on one thread, so that the later signals
 # land while they work (the checks hold either way).
