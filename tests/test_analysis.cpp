@@ -416,6 +416,15 @@ TEST(DomainSize, RandomStatesAreUncorrelatedAndPlantedDomainsHaveTheirSize) {
     const Classification sdw = classify_planted(ring, Couplings{4, 2, 1, 1, 0}, ssdw);
     EXPECT_EQ(sdw.order, "SDW");
     EXPECT_NEAR(sdw.correlation_length / 64, 1, 0.3);
+    // Domains of a two-orientation order whose neighbours are opposite (the FM walls of a
+    // chain): C(r) = 1 - 2 r / l, so the size is l/2, not l.
+    const Lattice chain = lattice(1, 256);
+    for (index_t l : {8, 16}) {
+        const Classification z2 = classify_planted(chain, fm, planted(chain, [&](index_t i, index_t, index_t, double* xy) {
+            xy[0] = xy[1] = (i / l) % 2 ? -std::sqrt(3.0) / 4 : std::sqrt(3.0) / 4;
+        }));
+        EXPECT_NEAR(z2.correlation_length, double(l) / 2, 0.05 * double(l)) << "alternating domains of " << l;
+    }
     // One domain: no decay within L/2. A paramagnet has no domains.
     const Classification one = classify_planted(lat, fm, planted(lat, [&](index_t, index_t, index_t, double* xy) {
         xy[0] = xy[1] = std::sqrt(3.0) / 4;

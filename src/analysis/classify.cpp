@@ -41,7 +41,9 @@ std::string fmt(const char* f, double v) {
 // its envelope, which is read as the largest |C| over the next half period
 // pi / k_a. The size is 2 r_half, r_half the first distance where the
 // envelope is <= 1/2 (interpolated): domains of side l with independent
-// orientations have C(r) = 1 - r/l, hence size l; an uncorrelated state
+// orientations (the sXY phase field) have C(r) = 1 - r/l, hence size l; where
+// the order has two orientations (FM, AFM, SDW), neighbouring domains are
+// opposite, C(r) = 1 - 2 r/l and the size is l/2; an uncorrelated state
 // gives about 1. Averaged over the axes that decay; inf when none does
 // within L/2 (one domain).
 double domain_size(const Lattice& lat, const std::vector<double> (&marginals)[3], const double k[3]) {

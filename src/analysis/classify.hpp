@@ -50,7 +50,7 @@ struct Classification {
     double period[3] = {0, 0, 0};  // 2 pi / |k_a| in sites (0 where k_a = 0)
     double weight_k0 = 0, weight_kpi = 0;
     double correlation_length = 0;  // domain size in sites from the order-parameter correlation (classify.cpp):
-                                    // ~1 uncorrelated, l for domains of side l, inf one domain, NaN in PM
+                                    // ~1 uncorrelated, l for domains of side l (l/2 where neighbours are opposite), inf one domain, NaN in PM
     double psi_coherence = -1;      // |<exp(i psi)>| of the sXY phase field (-1 if not an sXY point)
     std::string reason;     // one sentence with the deciding numbers
 };
