@@ -228,6 +228,24 @@ TEST(Stability, SdwPeriodAtFourTwoOne) {
     EXPECT_NEAR(q.period, 5.3, 1e-12);
 }
 
+// In 2D every k of the same u grows alike; the map's period is the wavelength 2 pi / |k|
+// along the k it stores (analyze's SDW period), on the infinite lattice a wave along x:
+// cos k_x = 2 u* - 1 = -1/4 at (4, 2, 1). (It was 2 pi / max |k_a| of k = (k, k), 5.30.)
+TEST(Stability, TheMapsPeriodIsTheWavelengthAlongItsK) {
+    const StabilityPoint p = StabilityMap(2, nullptr).at({4, 2, 1, 1, 0});
+    EXPECT_EQ(p.phase, "SDW");
+    EXPECT_NEAR(p.k[0], std::acos(-0.25), 1e-12);
+    EXPECT_EQ(p.k[1], 0);
+    EXPECT_NEAR(p.period, 2 * M_PI / std::acos(-0.25), 1e-12);
+    for (index_t L : {32, 40}) {
+        const Lattice sq = lattice(2, L);
+        const StabilityPoint q = StabilityMap(2, &sq).at({4, 2, 1, 1, 0});
+        EXPECT_EQ(q.phase, "SDW");
+        EXPECT_NEAR(q.period, 2 * M_PI / std::hypot(q.k[0], q.k[1]), 1e-12) << L;
+        EXPECT_NEAR((std::cos(q.k[0]) + std::cos(q.k[1])) / 2, q.u, 1e-12) << L;
+    }
+}
+
 TEST(Stability, SxyOnlyAtJzZeroAndXxzAlwaysPm) {
     const StabilityMap map(2, nullptr);
     ParamGrid grid{parse_axis("Jx:-6:6:49", "--x"), parse_axis("Jy:-6:6:49", "--y"), {0, 0, 0, 1, 0}};

@@ -61,12 +61,17 @@ StabilityPoint StabilityMap::at(const Couplings& c) const {
         const auto m = std::find_if(modes_.begin(), modes_.end(), [&](const AllowedMode& x) { return x.u == p.u; });
         for (int a = 0; a < 3; ++a) p.k[a] = m->k[a];
         for (int a = 0; a < dim_; ++a) if (p.k[a] > M_PI) p.k[a] -= 2 * M_PI;
+    } else if (dim_ * p.u - (dim_ - 1) >= -1) {
+        // Every k of (1/d) sum cos k_a = u grows alike: a wave along x where there is one
+        // (as a finite lattice's first allowed mode, in (z, y, x) order, usually is),
+        p.k[0] = std::acos(std::clamp(dim_ * p.u - (dim_ - 1), -1.0, 1.0));
     } else {
-        for (int a = 0; a < dim_; ++a) p.k[a] = std::acos(std::clamp(p.u, -1.0, 1.0));
+        for (int a = 0; a < dim_; ++a) p.k[a] = std::acos(std::clamp(p.u, -1.0, 1.0));  // else the diagonal's
     }
-    double kmax = 0;
-    for (int a = 0; a < dim_; ++a) kmax = std::max(kmax, std::abs(p.k[a]));
-    p.period = kmax > 0 ? 2 * M_PI / kmax : 0;
+    // The wavelength along the stored k (what analyze calls an SDW's period).
+    double k2 = 0;
+    for (int a = 0; a < dim_; ++a) k2 += p.k[a] * p.k[a];
+    p.period = k2 > 0 ? 2 * M_PI / std::sqrt(k2) : 0;
 
     const bool sxy = c.Jz == 0 && c.Jx * c.Jy < 0;
     bool has_pi = !finite();

@@ -30,7 +30,7 @@ struct StabilityPoint {
     double growth = 0;        // max over allowed k of Re lambda(k)
     double u = 1;             // u of the most unstable mode
     double k[3] = {0, 0, 0};  // a wave vector with that u (see StabilityMap::representative)
-    double period = 0;        // SDW: 2 pi / k along each axis of the representative k (0 for k = 0)
+    double period = 0;        // the wavelength 2 pi / |k| along the representative k (0 for k = 0)
     std::string phase;        // PM, FM, AFM, SDW, sXY, or FM/AFM where k = 0 and k = pi grow equally
                               // (the first-order line Jx = -Jy at Jz != 0)
 };
