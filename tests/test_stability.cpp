@@ -217,6 +217,23 @@ TEST(Stability, AnOddRingCallsTheModeNearestPiAfm) {
         EXPECT_GT(q.Jx * q.Jy, 0) << "a Lifshitz point where no mode is modulated: (" << q.Jx << ", " << q.Jy << ")";
 }
 
+// --size AxBxC names the dimension, for maps as for run (it was refused: "--dim is 2");
+// an axis of one value must say which (Jx:-1:1:1 took -1 silently).
+TEST(Stability, SizeSetsTheDimensionAndOneValueAxesAreOneValue) {
+    const CommandResult s = run_xyzmf_all_output("stability --size 4x4x4 --x Jx:-1:1:3 --y Jy:0:1:2 --json");
+    EXPECT_EQ(s.exit_code, 0) << s.stderr_text;
+    EXPECT_NE(s.stderr_text.find("\"lattice\":\"4x4x4 (3D)\""), std::string::npos) << s.stderr_text;
+    const CommandResult g = run_xyzmf_all_output("gaussian --size 4x4x4 --Jx 0.5 --Jy 0.3");
+    EXPECT_EQ(g.exit_code, 0) << g.stderr_text;
+    EXPECT_NE(g.stderr_text.find("4x4x4 (3D)"), std::string::npos) << g.stderr_text;
+    EXPECT_EQ(run_xyzmf("stability --size 4x4x4 --dim 2").exit_code, 2);
+    const CommandResult one = run_xyzmf("stability --x Jx:-1:1:1");
+    EXPECT_EQ(one.exit_code, 2);
+    EXPECT_NE(one.stderr_text.find("--x: N = 1 is one value; give it as MIN and MAX alike, e.g. Jx:-1:-1:1"),
+              std::string::npos)
+        << one.stderr_text;
+}
+
 TEST(Stability, SdwPeriodAtFourTwoOne) {
     const StabilityPoint p = StabilityMap(1, nullptr).at({4, 2, 1, 1, 0});
     EXPECT_EQ(p.phase, "SDW");

@@ -25,7 +25,7 @@ struct GaussianOptions {
     double tol = 0;  // 0: 1e-9 at a point, 1e-7 for a map
     bool json = false, overwrite = false, quiet = false;
     std::vector<CLI::Option*> couplings;
-    CLI::Option *tol_opt = nullptr, *modes_opt = nullptr;
+    CLI::Option *tol_opt = nullptr, *modes_opt = nullptr, *dim_opt = nullptr;
 };
 
 void add_options(CLI::App* sub, GaussianOptions& o) {
@@ -37,7 +37,9 @@ void add_options(CLI::App* sub, GaussianOptions& o) {
     xo->needs(yo);
     yo->needs(xo);
     o.couplings = add_couplings(sub, o.fixed, " (where not an axis)");
-    sub->add_option("--dim", o.dim, "Lattice dimension 1, 2, 3")->check(CLI::Range(1, 3))->capture_default_str();
+    o.dim_opt = sub->add_option("--dim", o.dim, "Lattice dimension 1, 2, 3 (inferred from --size AxB[xC])")
+                    ->check(CLI::Range(1, 3))
+                    ->capture_default_str();
     sub->add_option("--size", o.size,
                     "Finite periodic lattice (N or LxxLy...): sum over its k; default: infinite lattice (integral)");
     o.tol_opt = sub->add_option("--tol", o.tol,
@@ -185,12 +187,13 @@ int execute(const GaussianOptions& o, const std::string& command_line) {
         throw Error(std::string("--modes: the per-mode table of one point on the infinite lattice; ") +
                         (map ? "a map lists none" : "--size lists its own k"),
                     exit_code::usage);
-    if (finite) lat = parse_size(o.size, o.dim, true);
+    if (finite) lat = parse_size(o.size, o.dim, o.dim_opt->count() > 0);
+    const int dim = finite ? lat.dim : o.dim;
     if (finite && lat.sites() > (index_t(1) << 24))
         throw Error("--size: at most 2^24 sites for gaussian (the allowed k are enumerated)", exit_code::usage);
     const double tol = o.tol > 0 ? o.tol : map ? 1e-7 : 1e-9;
-    const GaussianResult r = compute_gaussian(grid, map, o.dim, finite ? &lat : nullptr, tol, o.samples);
-    const std::string lattice = finite ? lattice_text(lat) : "infinite " + std::to_string(o.dim) + "D lattice";
+    const GaussianResult r = compute_gaussian(grid, map, dim, finite ? &lat : nullptr, tol, o.samples);
+    const std::string lattice = finite ? lattice_text(lat) : "infinite " + std::to_string(dim) + "D lattice";
     if (!o.out.empty()) {
         throw_if_interrupted("before " + o.out + " was written; nothing written");
         NewFile file(o.out, o.overwrite);

@@ -22,6 +22,7 @@ struct StabilityOptions {
     int dim = 2;
     bool json = false, lifshitz = false, overwrite = false, quiet = false;
     std::vector<CLI::Option*> couplings;
+    CLI::Option* dim_opt = nullptr;
 };
 
 void add_options(CLI::App* sub, StabilityOptions& o) {
@@ -31,7 +32,7 @@ void add_options(CLI::App* sub, StabilityOptions& o) {
     sub->add_option("--y", o.y, "Vertical axis PARAM:MIN:MAX:N")->capture_default_str();
     o.couplings = add_couplings(sub, o.fixed, " where it is not an axis");
     explain_map_jz(o.couplings);
-    sub->add_option("--dim", o.dim, "Lattice dimension 1, 2, 3 (sets which k a finite --size allows)")
+    o.dim_opt = sub->add_option("--dim", o.dim, "Lattice dimension 1, 2, 3 (inferred from --size AxB[xC])")
         ->check(CLI::Range(1, 3))->capture_default_str();
     sub->add_option("--size", o.size, "Finite periodic lattice whose k are allowed (N or LxxLy...); default: infinite");
     sub->add_option("-o,--output", o.out, "Write the map to this HDF5 file (/map/...)");
@@ -90,10 +91,11 @@ int execute(const StabilityOptions& o, const std::string& command_line) {
     check_all(couplings_parameters(), o.fixed, ParamSource::command_line());
     Lattice lat;
     const bool finite = !o.size.empty();
-    if (finite) lat = parse_size(o.size, o.dim, true);
+    if (finite) lat = parse_size(o.size, o.dim, o.dim_opt->count() > 0);
+    const int dim = finite ? lat.dim : o.dim;
     if (finite && lat.sites() > (index_t(1) << 24))
         throw Error("--size: at most 2^24 sites for a stability map (the allowed k are enumerated)", exit_code::usage);
-    const StabilityMapResult m = compute_stability_map(grid, o.dim, finite ? &lat : nullptr, o.lifshitz);
+    const StabilityMapResult m = compute_stability_map(grid, dim, finite ? &lat : nullptr, o.lifshitz);
     if (!o.out.empty()) {
         throw_if_interrupted("before " + o.out + " was written; nothing written");
         NewFile file(o.out, o.overwrite);

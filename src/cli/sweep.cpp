@@ -30,6 +30,7 @@ struct SweepOptions {
     bool quiet = false;
     std::vector<CLI::Option*> fixed;      // what --resume takes from the file instead
     std::vector<CLI::Option*> couplings;  // one per couplings_parameters() row
+    CLI::Option* dim_opt = nullptr;
 };
 
 void print_summary(const SweepConfig& c, const SweepResults& r, const SweepSummary& s) {
@@ -237,7 +238,8 @@ void add_options(CLI::App* sub, SweepOptions& o) {
     o.couplings = add_couplings(sub, o.cfg.grid.fixed, " where it is not an axis");
     explain_map_jz(o.couplings);
     for (CLI::Option* opt : o.couplings) add(opt);
-    add(sub->add_option("--dim", o.dim, "Lattice dimension of every point")->capture_default_str());
+    o.dim_opt = add(sub->add_option("--dim", o.dim, "Lattice dimension of every point (inferred from --size AxB[xC])")
+                        ->capture_default_str());
     add(sub->add_option("--size", o.size, "Lattice of every point: N or LxxLy[xLz], periodic (run: 64; a map runs every point, and 32 shows "
                                           "each phase's order)")->capture_default_str());
     add(sub->add_option("--replicas", o.cfg.replicas, "Random initial states per point (replica r: seed + r)")
@@ -295,7 +297,7 @@ int execute(const SweepOptions& o, const std::string& command_line) {
     cfg.grid.y = parse_axis(o.y, "--y");
     if (cfg.grid.x.name == cfg.grid.y.name) throw Error("--x and --y must be different parameters", exit_code::usage);
     refuse_axis_values(o.couplings, cfg.grid.x.name, cfg.grid.y.name, "sweep");
-    cfg.lattice = parse_size(o.size, o.dim, true);
+    cfg.lattice = parse_size(o.size, o.dim, o.dim_opt->count() > 0);
     cfg.precision = precision_of(o.precision);
     set_param(sweep_parameters(), cfg, "shard", o.shard);
     validate(cfg, ParamSource::command_line());

@@ -46,6 +46,10 @@ GridAxis parse_axis(const std::string& text, const std::string& option) {
     }
     if (!std::isfinite(a.lo) || !std::isfinite(a.hi) || a.n < 1 || a.n > 100000 || (a.n > 1 && !(a.hi > a.lo)))
         throw Error(option + ": need finite MIN < MAX and 1 <= N <= 100000 (got '" + text + "')", exit_code::usage);
+    if (a.n == 1 && a.hi != a.lo)  // (one value: which end was meant?)
+        throw Error(option + ": N = 1 is one value; give it as MIN and MAX alike, e.g. " + a.name + ":" + lo + ":" + lo +
+                        ":1 (got '" + text + "')",
+                    exit_code::usage);
     if (a.name == "gamma_phi" && a.lo < 0) throw Error(option + ": gamma_phi must be >= 0", exit_code::usage);
     // An axis runs over the values its parameter may take (as --Jx does).
     if (std::fabs(a.lo) > kMaxCoupling || std::fabs(a.hi) > kMaxCoupling)

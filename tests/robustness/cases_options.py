@@ -126,7 +126,7 @@ def options_cases():
         add("sweep", f"--shard {v!r}", ["--shard", v])
 
     # -- stability
-    for v in ["Jx:1:0:5", "Jx:0:1:0", "foo:0:1:3", "Jx:nan:1:3"]:
+    for v in ["Jx:1:0:5", "Jx:0:1:0", "foo:0:1:3", "Jx:nan:1:3", "Jx:-1:1:1"]:  # (N = 1: one value, MIN = MAX)
         add("stability", f"--x {v!r}", ["--x", v])
     add("stability", "--x and --y the same parameter", ["--x", "Jx:0:1:3", "--y", "Jx:0:1:3"])
     # an axis runs over what its parameter may take: |J| <= 1e6 (a67327b mapped Jx up to 1e300)
