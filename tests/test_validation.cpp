@@ -291,5 +291,28 @@ TEST(Validation, BatchLogsGetWholeProgressLines) {
     EXPECT_EQ(run_xyzmf("run --backend cpu --size 8 --t-end 2 -o " + dir.file("r2.h5")).stderr_text, "");
 }
 
+// A state that is not there is named with what is: the snapshots a file has as runs
+// (a salvaged file may miss some), and a file `analyze --out` wrote as what it is.
+TEST(Validation, MissingStatesAreNamedWithWhatTheFileHolds) {
+    ScratchDir dir;
+    const std::string run = dir.file("r.h5"), an = dir.file("an.h5");
+    ASSERT_EQ(run_xyzmf("run -q --backend cpu --size 8 --t-end 2 --snapshot-every 0.5 -o " + run).exit_code, 0);
+    ASSERT_EQ(run_xyzmf("analyze " + run + " --out " + an).exit_code, 0);
+    {
+        h5::Id f = h5::open_file(run, true);
+        ASSERT_GE(H5Adelete_by_name(f, snapshot_group(2).c_str(), "complete", H5P_DEFAULT), 0);  // as if torn
+    }
+    const CommandResult gap = run_xyzmf("analyze " + run + " --snapshot 2");
+    EXPECT_EQ(gap.exit_code, 3);
+    EXPECT_NE(gap.stderr_text.find("has no snapshot 2 (it has 0..1, 3..4)"), std::string::npos) << gap.stderr_text;
+    for (const std::string& cmd : {"analyze " + an, "export " + an + " --xdmf"}) {
+        const CommandResult r = run_xyzmf(cmd);
+        EXPECT_EQ(r.exit_code, 3) << cmd;
+        EXPECT_NE(r.stderr_text.find("it is an analysis that `analyze --out` wrote (no spins); give the run file it analysed"),
+                  std::string::npos)
+            << cmd << " -> " << r.stderr_text;
+    }
+}
+
 }  // namespace
 }  // namespace xyzmf::test

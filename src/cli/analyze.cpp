@@ -18,6 +18,18 @@
 namespace xyzmf::cli {
 namespace {
 
+// "0..3, 7, 9..12": a file's snapshot indices as runs (a salvaged file may miss some).
+std::string index_ranges(const std::vector<std::int64_t>& v) {
+    std::string out;
+    for (std::size_t i = 0; i < v.size();) {
+        std::size_t j = i;
+        while (j + 1 < v.size() && v[j + 1] == v[j] + 1) ++j;
+        out += (out.empty() ? "" : ", ") + std::to_string(v[i]) + (j > i ? ".." + std::to_string(v[j]) : "");
+        i = j + 1;
+    }
+    return out;
+}
+
 struct AnalyzeOptions {
     std::string file, out;
     std::int64_t snapshot = -1;
@@ -139,9 +151,8 @@ int execute(const AnalyzeOptions& o, const std::string& command_line) {
     } else if (o.snapshot >= 0) {
         if (!is_complete(in, snapshot_group(o.snapshot)))
             throw Error(o.file + ": has no snapshot " + std::to_string(o.snapshot) +
-                            (snaps.empty() ? " (it has no snapshots)"
-                                           : " (it has " + std::to_string(snaps.front()) + ".." +
-                                                 std::to_string(snaps.back()) + ")"),
+                            (snaps.empty() ? " (it has no snapshots" + why_no_states(in) + ")"
+                                           : " (it has " + index_ranges(snaps) + ")"),
                         exit_code::io);
         states.push_back(snapshot_group(o.snapshot));
     } else if (is_complete(in, "/final")) {
@@ -149,7 +160,7 @@ int execute(const AnalyzeOptions& o, const std::string& command_line) {
     } else if (!snaps.empty()) {
         states.push_back(snapshot_group(snaps.back()));  // an unfinished run: its latest state
     } else {
-        throw Error(o.file + ": holds no state to analyse (no /final and no snapshots)", exit_code::io);
+        throw Error(o.file + ": holds no state to analyse (no /final and no snapshots)" + why_no_states(in), exit_code::io);
     }
 
     // In place, the analysis goes into a copy of FILE that replaces it when

@@ -38,6 +38,15 @@ void write_provenance(hid_t file, const std::string& command_line, const std::st
     h5::set_attr(file, "content", content);
 }
 
+std::string why_no_states(hid_t file) {
+    try {
+        if (h5::has_attr(file, "content") && h5::attr_string(file, "content") == "analysis")
+            return ": it is an analysis that `analyze --out` wrote (no spins); give the run file it analysed";
+    } catch (const Error&) {
+    }
+    return "";
+}
+
 void record_backend(hid_t file, const std::string& description) { h5::set_attr(file, "backend", description); }
 
 std::vector<hsize_t> spin_dims(const Lattice& lat) {
