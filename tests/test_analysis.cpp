@@ -432,6 +432,15 @@ TEST(DomainSize, RandomStatesAreUncorrelatedAndPlantedDomainsHaveTheirSize) {
     EXPECT_TRUE(std::isinf(one.correlation_length));
     const Classification pm = classify_planted(lat, fm, make_initial_state("uniform:0,0,-1", lat, 1, 0));
     EXPECT_TRUE(std::isnan(pm.correlation_length));
+    // JSON has neither inf nor NaN: both sizes print as null, and one_domain tells them apart.
+    Analyzer an(lat, fm, AnalysisOptions{});
+    const nlohmann::json j1 = to_json(an.analyze(planted(lat, [&](index_t, index_t, index_t, double* xy) {
+        xy[0] = xy[1] = std::sqrt(3.0) / 4;
+    }), 0, -1, "/final"));
+    const nlohmann::json jp = to_json(an.analyze(make_initial_state("uniform:0,0,-1", lat, 1, 0), 0, -1, "/final"));
+    EXPECT_TRUE(j1["correlation_length"].is_null() && jp["correlation_length"].is_null());
+    EXPECT_TRUE(j1["one_domain"].get<bool>());
+    EXPECT_FALSE(jp["one_domain"].get<bool>());
 }
 
 TEST(DomainSize, GrowsWhileSxyDomainsCoarsen) {

@@ -384,6 +384,8 @@ nlohmann::json to_json(const StateAnalysis& a) {
                         {"weight_k0", c.weight_k0},
                         {"weight_kpi", c.weight_kpi},
                         {"correlation_length", finite(c.correlation_length)},
+                        // (null for PM and for one domain alike: this tells them apart)
+                        {"one_domain", std::isinf(c.correlation_length)},
                         {"reason", c.reason},
                         {"structure_factor_ms", 1e3 * a.sk_seconds}};
     if (c.psi_coherence >= 0) j["psi_coherence"] = c.psi_coherence;

@@ -293,7 +293,11 @@ void read_state_group(hid_t file, const std::string& path, const std::string& wh
     }
     if (!h5::exists(g, "t") || h5::dataset_dims(g, "t").size() != 0)
         throw Error(path + ": " + where + "/t is missing or not a scalar", exit_code::io);
-    st.t = h5::read_scalar(g, "t");
+    try {
+        st.t = h5::read_scalar(g, "t");
+    } catch (const Error& e) {  // (a string, say: name the file and the object)
+        throw Error(path + ": " + where + "/t cannot be read as a number (" + e.what() + ")", exit_code::io);
+    }
     if (!std::isfinite(st.t) || st.t < 0 || st.t > cfg.numerics.t_end * (1 + 1e-12))
         throw Error(path + ": " + where + "/t = " + num(st.t) + " is outside 0 to t_end", exit_code::io);
     st.step = h5::has_attr(g, "step") ? h5::attr_int(g, "step") : 0;
