@@ -412,10 +412,13 @@ RepairReport salvage(const std::string& path, const std::string& out) {
             if (h5::exists(dst, "/timeseries/t")) r.rows = std::int64_t(h5::table_rows(dst, "/timeseries/t"));
             if (!r.lost.empty() && h5::has_attr(dst, "status")) {
                 const std::string st = h5::attr_string(dst, "status");
-                // A run that lost a part is not finished any more: --resume may complete it.
-                if (st.rfind("finished", 0) == 0 || st == "running")
-                    h5::set_attr(dst, "status", "interrupted; salvaged by xyzmf repair (" + std::to_string(r.lost.size()) +
-                                                    " part(s) lost)");
+                const std::string lost = "salvaged by xyzmf repair (" + std::to_string(r.lost.size()) + " part(s) lost)";
+                // A run that lost a part is not finished any more, unless its final state
+                // is whole (what --continue-from carries on): --resume may complete it.
+                if (st.rfind("finished", 0) == 0 && is_complete(dst, "/final"))
+                    h5::set_attr(dst, "status", st + "; " + lost);
+                else if (st.rfind("finished", 0) == 0 || st == "running")
+                    h5::set_attr(dst, "status", "interrupted; " + lost);
             }
             flush_file(dst, out);
         }

@@ -319,6 +319,29 @@ def test_load_of_a_torn_file_raises_file_error_naming_repair(tmp_path):
     assert "xyzmf repair" in str(e.value) and "\n" not in str(e.value)
 
 
+def test_a_finished_file_salvaged_with_its_final_state_stays_finished(tmp_path):
+    """repair without a journal keeps what reads; a finished run whose /final survived stays
+    finished (saying what was lost), so that --resume has nothing to do and --continue-from
+    carries it on; one that lost its /final is not finished any more."""
+    out = tmp_path / "fin.h5"
+    r = subprocess.run([EXE, "run", "-q", "--size", "8", "--t-end", "2", "--snapshot-every", "0.5", "-o", out])
+    assert r.returncode == 0
+    with h5py.File(out, "r") as f:
+        addr = {k: h5py.h5o.get_info(f[k].id).addr for k in ("snapshots/000002", "final")}
+    for lost, status in (("snapshots/000002", "finished: reached t_end; salvaged by xyzmf repair (1 part(s) lost)"),
+                         ("final", "interrupted; salvaged by xyzmf repair")):
+        torn = tmp_path / f"torn-{lost.replace('/', '-')}.h5"
+        torn.write_bytes(out.read_bytes())
+        with open(torn, "r+b") as fh:
+            fh.seek(addr[lost])
+            fh.write(b"\xa5" * 16)
+        fixed = tmp_path / f"fixed-{lost.replace('/', '-')}.h5"
+        r = subprocess.run([EXE, "repair", torn, "-o", fixed], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        with h5py.File(fixed, "r") as f:
+            assert str(f.attrs["status"]).startswith(status), (lost, f.attrs["status"])
+
+
 def test_xarray_datasets_round_trip_through_netcdf(sxy, tmp_path):
     # Every attribute must be one netCDF holds (a dict attribute made to_netcdf raise TypeError).
     xr = pytest.importorskip("xarray")
