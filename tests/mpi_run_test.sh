@@ -236,7 +236,7 @@ ls -a | grep -q "^\.map3" && fail "the ranks' parts of map3.h5 were left behind"
 # The watchers start first (Python's start-up would outlast a sweep or a run) and
 # signal ranks themselves once the file shows progress. signal_ranks.py WHEN FILE OUT
 # SIGNAL RANK...: once FILE exists (WHEN = created), a sweep's part has a committed batch
-# (batch), or a run file two complete snapshots (snapshots), it sends SIGNAL to those ranks of the job that
+# (batch) or is finished (finished), or a run file two complete snapshots (snapshots), it sends SIGNAL to those ranks of the job that
 # writes OUT from this folder; it touches watching-OUT when it starts. Exit 1: not within
 # 120 s; 2: not every rank named was found.
 cat >signal_ranks.py <<'PY'
@@ -250,6 +250,8 @@ def progressed():
         with h5py.File(name, "r") as f:
             if when == "batch":
                 return (f["sweep/batch"][()] >= 0).any()
+            if when == "finished":
+                return str(f.attrs.get("status", "")).startswith("finished")
             return sum(f["snapshots"][k].attrs.get("complete", 0) == 1 for k in f["snapshots"]) >= 2
     except (OSError, KeyError, ValueError):
         return False
@@ -341,10 +343,23 @@ part0=$(/usr/bin/python3 -c 'import h5py; print(h5py.File(".mapl.h5.rank-0000-of
     grep -qF "interrupted (SIGTERM)" mapl.txt && grep -qF "(continue with mpirun -np 2 xyzmf sweep --resume mapl.h5)" mapl.txt &&
     [[ $part0 == "interrupted after "* ]] ||
     fail "long sweep, SIGTERM to rank 1: exit $lrc, rank 0's part: $part0: $(grep -v '^--' mapl.txt | head -3)"
+# And where rank 1 has no point of its own (a map of one point on 2 ranks): its part is
+# finished at once, and a SIGTERM to it then still stops rank 0 (the ranks' second word).
+watch_ranks finished .map1p.h5.rank-0001-of-0002.h5 map1p.h5 SIGTERM 1
+timeout 600 mpirun --oversubscribe -np 2 "$X" sweep --x Jx:2:2:1 --y Jy:0:0:1 --Jz 1 --size 16 --t-end 1e6 \
+    --steady-tol 0 -q -o map1p.h5 >/dev/null 2>map1p.txt &
+job=$!
+wrc=0; wait $watcher || wrc=$?
+[[ $wrc == 0 ]] || fail "one-point sweep, SIGTERM to rank 1: watcher exit $wrc"
+prc=0; wait $job || prc=$?
+[[ $prc != 124 ]] || fail "one-point sweep, SIGTERM to rank 1 (its part done): rank 0 did not stop within 600 s"
+part0=$(/usr/bin/python3 -c 'import h5py; print(h5py.File(".map1p.h5.rank-0000-of-0002.h5", "r").attrs["status"])')
+[[ $prc == 143 ]] && [[ $part0 == "interrupted after "* ]] && grep -qF "interrupted (SIGTERM)" map1p.txt ||
+    fail "one-point sweep, SIGTERM to rank 1 (its part done): exit $prc, rank 0's part: $part0: $(grep -v '^--' map1p.txt | head -3)"
 echo "mpi_run_test: sweep over 3 ranks = serial map; interrupted on 2 (SIGTERM, mpirun exit $irc; a new sweep to its output and"
 echo "  resumes elsewhere refused) and resumed, = serial map; resumed again when finished: nothing done, exit 0;
   rank 1 alone stopped: one line from rank 0, exit 143, resumed = serial map; rank 1 alone stopped
-  in a sweep of days: rank 0 stopped too ($part0)"
+  in a sweep of days, and once its own part was done: rank 0 stopped too ($part0)"
 
 # A stop signal that reaches one rank before the ranks compare it (here pending when
 # rank 1 starts): that rank ends the job, in one line and with its exit code, instead of

@@ -110,6 +110,19 @@ TEST(Validation, IntervalsMovedToWholeStepsAreSaid) {
                                                  dir.file("c.h5"), true);
     ASSERT_EQ(adaptive.exit_code, 0) << adaptive.stderr_text;
     EXPECT_EQ(adaptive.stderr_text.find("note:"), std::string::npos) << "dopri5 lands on every record: " << adaptive.stderr_text;
+    // The file records the intervals in use: rows every 0.3, snapshots every 0.6 (rk4);
+    // t_end/10 = 0.2037 of 2.037 is 20 steps of 0.01 (an audit found the asked-for ones).
+    {
+        h5::Id f = h5::open_file(dir.file("a.h5"), false);
+        h5::Id p = h5::open_group(f, "/parameters");
+        EXPECT_NEAR(h5::attr_double(p, "record_every"), 0.3, 1e-15);
+        EXPECT_NEAR(h5::attr_double(p, "snapshot_every"), 0.6, 1e-15);
+        h5::Id c = h5::open_group(h5::open_file(dir.file("c.h5"), false), "/parameters");
+        EXPECT_EQ(h5::attr_double(c, "record_every"), 0.1);
+    }
+    ASSERT_EQ(run_xyzmf("run --backend cpu --size 4 --t-end 2.037 --dt 0.01 -o " + dir.file("d.h5")).exit_code, 0);
+    h5::Id d = h5::open_group(h5::open_file(dir.file("d.h5"), false), "/parameters");
+    EXPECT_NEAR(h5::attr_double(d, "snapshot_every"), 0.2, 1e-15);
 }
 
 // Options that would do nothing, or something other than meant, are refused or
@@ -140,7 +153,7 @@ TEST(Validation, OptionsThatWouldDoNothingAreRefusedOrSaid) {
     EXPECT_NE(halo.stderr_text.find("note: --halo overlap has no effect here"), std::string::npos) << halo.stderr_text;
 }
 
-TEST(Validation, ResumeRefusesNewPhysicsAndFinishedRuns) {
+TEST(Validation, ResumeRefusesNewPhysicsAndLeavesFinishedRunsAlone) {
     ScratchDir dir;
     const std::string out = dir.file("r.h5");
     ASSERT_EQ(run_xyzmf("run -q --backend cpu --size 4 --t-end 0.1 -o " + out).exit_code, 0);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <exception>
 #include <vector>
 
@@ -115,20 +116,43 @@ void sum_over_ranks(double* v, int n) {
 }
 
 #ifdef XYZMF_HAVE_MPI
+// Each rank sends each other rank two words. The first when its part ends: the
+// signal that stopped it, -1 when it failed otherwise, 0 when it ran to its end.
+// The second once every first word has come: a signal that reached it after a first
+// word of 0 (a rank whose part is done still passes a stop on while others work), or
+// 0. Every rank sends both, so every receive completes and nothing is left in flight.
 struct StopRelay::Words {
     MPI_Comm comm = MPI_COMM_NULL;  // its own, so that no other message can match
     int rank = 0;
-    bool told = false;
-    std::vector<int> in, out;
-    std::vector<MPI_Request> heard, said;
+    int first = -2;  // the first word said (-2: not yet)
+    bool said_second = false, failed_elsewhere = false;
+    std::vector<int> in[2], out[2];
+    std::vector<MPI_Request> heard[2], said[2];
 
-    void tell(int sig) {
-        told = true;
-        for (std::size_t k = 0; k < out.size(); ++k) {
+    void say(int tag, int word) {
+        if (tag == 0) first = word; else said_second = true;
+        for (std::size_t k = 0; k < out[tag].size(); ++k) {
             if (int(k) == rank) continue;
-            out[k] = sig;
-            MPI_Isend(&out[k], 1, MPI_INT, int(k), 0, comm, &said[k]);
+            out[tag][k] = word;
+            MPI_Isend(&out[tag][k], 1, MPI_INT, int(k), tag, comm, &said[tag][k]);
         }
+    }
+    // What came so far: a stop is adopted, a failure remembered. True when every
+    // word of this tag has come.
+    bool listen(int tag) {
+        bool all = true;
+        for (std::size_t k = 0; k < heard[tag].size(); ++k) {
+            if (heard[tag][k] == MPI_REQUEST_NULL) continue;
+            int arrived = 0;
+            MPI_Test(&heard[tag][k], &arrived, MPI_STATUS_IGNORE);
+            if (!arrived) {
+                all = false;
+                continue;
+            }
+            if (in[tag][k] > 0) adopt_stop_signal(in[tag][k]);
+            if (in[tag][k] == -1) failed_elsewhere = true;
+        }
+        return all;
     }
 };
 
@@ -137,34 +161,44 @@ StopRelay::StopRelay() {
     words_ = std::make_unique<Words>();
     Words& w = *words_;
     MPI_Comm_dup(MPI_COMM_WORLD, &w.comm);
-    const int P = session_ranks();
+    const std::size_t P = std::size_t(session_ranks());
     w.rank = session_rank();
-    w.in.assign(std::size_t(P), 0);
-    w.out.assign(std::size_t(P), 0);
-    w.heard.assign(std::size_t(P), MPI_REQUEST_NULL);
-    w.said.assign(std::size_t(P), MPI_REQUEST_NULL);
-    for (int k = 0; k < P; ++k)
-        if (k != w.rank) MPI_Irecv(&w.in[std::size_t(k)], 1, MPI_INT, k, 0, w.comm, &w.heard[std::size_t(k)]);
+    for (int tag = 0; tag < 2; ++tag) {
+        w.in[tag].assign(P, 0);
+        w.out[tag].assign(P, 0);
+        w.heard[tag].assign(P, MPI_REQUEST_NULL);
+        w.said[tag].assign(P, MPI_REQUEST_NULL);
+        for (std::size_t k = 0; k < P; ++k)
+            if (int(k) != w.rank) MPI_Irecv(&w.in[tag][k], 1, MPI_INT, int(k), tag, w.comm, &w.heard[tag][k]);
+    }
 }
 
 void StopRelay::poll() {
     if (!words_) return;
     Words& w = *words_;
-    if (!w.told && interrupt_signal() != 0) w.tell(interrupt_signal());
-    for (std::size_t k = 0; k < w.heard.size(); ++k) {
-        if (w.heard[k] == MPI_REQUEST_NULL) continue;
-        int arrived = 0;
-        MPI_Test(&w.heard[k], &arrived, MPI_STATUS_IGNORE);
-        if (arrived) adopt_stop_signal(w.in[k]);  // (0: that rank ended without a stop)
-    }
+    if (w.first == -2 && interrupt_signal() != 0) w.say(0, interrupt_signal());
+    w.listen(0);
+    w.listen(1);
+    // Another rank failed (its own line says why): this one stops too, silently.
+    if (w.failed_elsewhere && interrupt_signal() == 0 && w.first == -2) throw Error("", 1);
 }
 
 StopRelay::~StopRelay() {
     if (!words_) return;
     Words& w = *words_;
-    if (!w.told) w.tell(interrupt_signal());
-    MPI_Waitall(int(w.heard.size()), w.heard.data(), MPI_STATUSES_IGNORE);
-    MPI_Waitall(int(w.said.size()), w.said.data(), MPI_STATUSES_IGNORE);
+    // (unwinding without a stop signal: this rank failed)
+    if (w.first == -2) w.say(0, interrupt_signal() != 0 ? interrupt_signal() : std::uncaught_exceptions() > 0 ? -1 : 0);
+    // Every first word, passing on a stop that reaches this rank meanwhile.
+    while (!w.listen(0)) {
+        if (w.first == 0 && !w.said_second && interrupt_signal() != 0) w.say(1, interrupt_signal());
+        const timespec pause{0, 5000000};  // 5 ms between looks: the others may work for hours
+        nanosleep(&pause, nullptr);
+    }
+    if (!w.said_second) w.say(1, 0);
+    for (int tag = 0; tag < 2; ++tag) {
+        MPI_Waitall(int(w.heard[tag].size()), w.heard[tag].data(), MPI_STATUSES_IGNORE);
+        MPI_Waitall(int(w.said[tag].size()), w.said[tag].data(), MPI_STATUSES_IGNORE);
+    }
     MPI_Comm_free(&w.comm);
 }
 #else

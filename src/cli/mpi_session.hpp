@@ -54,12 +54,12 @@ int session_ranks();
 // silent one with the largest exit code), and each reports its own.
 void on_every_rank(const std::function<void()>& f);
 // For work each rank does alone (an MPI sweep's parts): a stop signal that
-// reaches any rank stops every rank at its next poll(), not after the others
-// have run their parts to the end. Made on every rank, poll() on the main
-// thread only (nothing outside a session). Each rank sends each other rank one
-// word, the signal that stopped it (at the poll that sees it) or 0 (when it is
-// destroyed without one), and the destructor waits for the others' words, so
-// nothing is left in flight.
+// reaches any rank, even one whose part is done, stops every rank at its next
+// poll(), not after the others have run their parts to the end; so does a rank
+// that fails (poll() then throws a silent Error: that rank says why). Made on
+// every rank, poll() on the main thread only (nothing outside a session). The
+// destructor waits for every other rank's words (mpi_session.cpp), so nothing is
+// left in flight.
 class StopRelay {
 public:
     StopRelay();

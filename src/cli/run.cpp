@@ -320,7 +320,6 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
     if (!quiet)
         std::printf("xyzmf: %s, %s, %s, %s precision, t_end = %g -> %s\n", lattice_text(cfg.lattice).c_str(),
                     where.c_str(), sim.method().c_str(), to_string(cfg.precision), cfg.numerics.t_end, out.path().c_str());
-    if (!quiet) say_whole_step_intervals(cfg);
     if (!quiet && !domain && cfg.numerics.halo != HaloExchange::automatic)
         std::printf("xyzmf: note: --halo %s has no effect here: it is how mpirun's ranks send their ghost rows\n",
                     cfg.numerics.halo == HaloExchange::overlap ? "overlap" : "after-pass");
@@ -446,7 +445,9 @@ void add_options(CLI::App* sub, RunOptions& o) {
     add(sub->add_option("--atol", o.cfg.numerics.atol, "dopri5 absolute tolerance per component")->capture_default_str());
     o.t_end_opt = add(sub->add_option("--t-end", o.cfg.numerics.t_end, "Final time, units of 1/gamma")->capture_default_str());
     add(sub->add_option("--steady-tol", o.cfg.numerics.steady_tol,
-                        "Stop early when max_n |ds_n/dt| < this (units of gamma); 0 = run to --t-end")->capture_default_str());
+                        "Stop early when max_n |ds_n/dt| < this (units of gamma), looked at with each time-series row "
+                        "(--record-every); 0 = run to --t-end (in float a fixed point's residual stalls near 1e-6 to "
+                        "1e-4: such a run stops early only with a tolerance above that)")->capture_default_str());
     add(sub->add_option("--norm-tol", o.cfg.numerics.norm_tol, "Blow-up when any |s_n| > 1 + this")->capture_default_str());
     add(sub->add_option("--record-every", o.cfg.numerics.record_every,
                         "Time-series interval (mean, staggered, residual), units of 1/gamma")->capture_default_str());
@@ -500,6 +501,7 @@ int execute(const RunOptions& o) {
     std::unique_ptr<OutputLock> lock;
     std::unique_ptr<ContinuationStart> continued;
     std::string resume = o.resume;
+    int finished = 0;  // --resume of a finished run
     if (!o.continue_from.empty()) {
         if (!o.resume.empty())
             throw Error("--continue-from and --resume: give one (--resume finishes a stopped run, --continue-from "
@@ -546,25 +548,12 @@ int execute(const RunOptions& o) {
         // The file's writer from here on: nothing else may change it while it is
         // checked, repaired (run_repair.hpp) and continued.
         throw_if_interrupted("before " + o.resume + " was touched");
-        int finished = 0;
         on_root([&] {  // under mpirun: rank 0 holds the lock, the others only read
             lock = std::make_unique<OutputLock>(o.resume);
             repair_for_resume(o.resume, o.quiet);  // (a run file, whole: a finished one as it is)
             finished = run_file_finished(o.resume);
         });
-        // Nothing left to run (a job re-queued after its run ended): said, exit 0,
-        // as a finished sweep, quantum or dtwa file resumed again.
         share_from_root(&finished, int(sizeof finished));
-        if (finished) {
-            on_root([&] {
-                if (o.quiet) return;
-                const std::string status = h5::attr_string(open_xyzmf(o.resume, false), "status");
-                std::printf("xyzmf: %s is already finished (%s): nothing to resume (carry it further with "
-                            "--continue-from %s --t-end T)\n",
-                            o.resume.c_str(), status.c_str(), o.resume.c_str());
-            });
-            return 0;
-        }
         const std::string cmd = cfg.command_line;
         cfg = read_run_config(o.resume);
         cfg.command_line = cmd;
@@ -631,6 +620,18 @@ int execute(const RunOptions& o) {
                             (cfg.analyze ? cfg.sk_storage : std::string("no analysis")) + ")",
                         exit_code::usage);
     }
+    // Nothing left to run (a job re-queued after its run ended): said, exit 0, as a
+    // finished sweep, quantum or dtwa file resumed again.
+    if (finished) {
+        on_root([&] {
+            if (o.quiet) return;
+            const std::string status = h5::attr_string(open_xyzmf(o.resume, false), "status");
+            const bool on = cfg.numerics.integrator == IntegratorKind::rk4 && status.rfind("finished: reached t_end", 0) == 0;
+            std::printf("xyzmf: %s is already finished (%s): nothing to resume%s\n", o.resume.c_str(), status.c_str(),
+                        on ? (" (carry it further with --continue-from " + o.resume + " --t-end T)").c_str() : "");
+        });
+        return 0;
+    }
     AnalysisOptions aopt;
     try {
         aopt.sk_storage = parse_sk_storage(cfg.sk_storage);
@@ -643,6 +644,18 @@ int execute(const RunOptions& o) {
     if (cfg.sk_storage != "auto" && !cfg.analyze) throw Error("--sk-storage " + cfg.sk_storage + ": needs --analyze", exit_code::usage);
     if (aopt.on_device && !cfg.analyze) throw Error("--analysis-backend cuda: needs --analyze", exit_code::usage);
     validate(cfg);
+    if (resume.empty() && cfg.numerics.integrator == IntegratorKind::rk4 && cfg.numerics.t_end > 0) {
+        // rk4 records and snapshots on whole steps: said where that moves them, and
+        // the file records the intervals in use (as a resume and a reader take them).
+        if (!o.quiet) on_root([&] { say_whole_step_intervals(cfg); });
+        const FixedStepPlan plan = FixedStepPlan::make(cfg.numerics.dt, cfg.numerics.t_end);
+        auto whole_steps = [&](double interval) {
+            const std::int64_t k = plan.stride(interval);
+            return k > plan.n_total ? interval : double(k) * plan.dt;  // (beyond t_end: only at the start)
+        };
+        cfg.numerics.record_every = whole_steps(cfg.numerics.record_every);
+        cfg.numerics.snapshot_every = whole_steps(cfg.snapshot_interval());
+    }
     if (cfg.xdmf && resume.empty()) check_xdmf_names(cfg.output, XdmfOptions{});  // refused before the run file exists
     const BackendKind kind = choose_backend(cfg.backend);
     const AnalysisOptions* analysis = cfg.analyze ? &aopt : nullptr;

@@ -34,7 +34,10 @@ ContinuationStart check_continuation(const std::string& path, double t_end, bool
     ContinuationStart c;
     c.snapshot_every = cfg.snapshot_interval();
     c.from_final = status.rfind("finished", 0) == 0;
-    if ((c.from_final && status != "finished: reached t_end") || status.rfind("blow-up", 0) == 0)
+    // (a salvaged file adds "; salvaged by xyzmf repair (...)" to the status)
+    const std::string reached = "finished: reached t_end";
+    const bool reached_t_end = status == reached || status.rfind(reached + ";", 0) == 0;
+    if ((c.from_final && !reached_t_end) || status.rfind("blow-up", 0) == 0)
         throw Error(what + ": the run's status is \"" + status +
                         "\"; only a run that reached its t_end or was stopped is carried on",
                     exit_code::usage);

@@ -340,6 +340,13 @@ def test_a_finished_file_salvaged_with_its_final_state_stays_finished(tmp_path):
         assert r.returncode == 0, r.stderr
         with h5py.File(fixed, "r") as f:
             assert str(f.attrs["status"]).startswith(status), (lost, f.attrs["status"])
+        if lost != "final":  # carried on from its whole /final, as the resume's note says
+            r = subprocess.run([EXE, "run", "--resume", fixed], capture_output=True, text=True)
+            assert r.returncode == 0 and "--continue-from" in r.stdout, r.stdout + r.stderr
+            r = subprocess.run([EXE, "run", "-q", "--continue-from", fixed, "--t-end", "3"], capture_output=True, text=True)
+            assert r.returncode == 0, r.stderr
+            with h5py.File(fixed, "r") as f:
+                assert f["final/t"][()] == 3
 
 
 def test_xarray_datasets_round_trip_through_netcdf(sxy, tmp_path):
