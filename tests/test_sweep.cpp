@@ -200,6 +200,10 @@ TEST_P(Sweep, EachLatticeEndsAsItWouldAloneWhateverItsSlot) {
                 const StateAnalysis a = Analyzer(c.lattice, k, c.analysis).analyze(s, r.t_final[e], -1, "");
                 EXPECT_EQ(a.cls.m_perp, r.m_perp[e]) << "point " << p << " replica " << rep;
                 EXPECT_EQ(a.cls.residual, r.residual[e]) << "point " << p << " replica " << rep;
+                // the period: the wavelength along its peak k, as analyze prints it
+                double k2 = 0;
+                for (int ax = 0; ax < c.lattice.dim; ++ax) k2 += a.cls.peak.k[ax] * a.cls.peak.k[ax];
+                EXPECT_EQ(r.period[e], k2 > 0 ? 2 * M_PI / std::sqrt(k2) : 0.0) << "point " << p << " replica " << rep;
             }
         }
     }

@@ -7,6 +7,7 @@
 // kk = k + Lz b, b = 0 .. copies-1, and neighbours never cross copies.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -74,5 +75,13 @@ inline std::string lattice_sides(const Lattice& lat) {
     return s;
 }
 inline std::string lattice_text(const Lattice& lat) { return lattice_sides(lat) + " (" + std::to_string(lat.dim) + "D)"; }
+
+// The wavelength 2 pi / |k| in sites of a wave vector's first `dim` components (an
+// SDW's period along its k; 0 for k = 0): analyze, sweeps and stability maps alike.
+inline double wavelength(const double* k, int dim) {
+    double k2 = 0;
+    for (int a = 0; a < dim; ++a) k2 += k[a] * k[a];
+    return k2 > 0 ? 2 * 3.14159265358979323846 / std::sqrt(k2) : 0;
+}
 
 }  // namespace xyzmf

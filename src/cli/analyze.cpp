@@ -55,9 +55,7 @@ void print_table(const std::vector<StateAnalysis>& all) {
             std::snprintf(weight, sizeof weight, "%.3f", c.peak.weight);
         }
         if (c.order == "SDW") {
-            double k2 = 0;
-            for (int i = 0; i < d; ++i) k2 += c.peak.k[i] * c.peak.k[i];
-            if (k2 > 0) std::snprintf(period, sizeof period, "%.3g", 2 * M_PI / std::sqrt(k2));
+            if (const double w = wavelength(c.peak.k, d); w > 0) std::snprintf(period, sizeof period, "%.3g", w);
             sdw = true;
         }
         if (std::isinf(c.correlation_length)) std::snprintf(domain, sizeof domain, "one");

@@ -68,10 +68,7 @@ StabilityPoint StabilityMap::at(const Couplings& c) const {
     } else {
         for (int a = 0; a < dim_; ++a) p.k[a] = std::acos(std::clamp(p.u, -1.0, 1.0));  // else the diagonal's
     }
-    // The wavelength along the stored k (what analyze calls an SDW's period).
-    double k2 = 0;
-    for (int a = 0; a < dim_; ++a) k2 += p.k[a] * p.k[a];
-    p.period = k2 > 0 ? 2 * M_PI / std::sqrt(k2) : 0;
+    p.period = wavelength(p.k, dim_);  // along the stored k (what analyze calls an SDW's period)
 
     const bool sxy = c.Jz == 0 && c.Jx * c.Jy < 0;
     bool has_pi = !finite();

@@ -86,10 +86,7 @@ void store(SweepResults& res, std::size_t e, const StateAnalysis& a, const std::
     res.m_perp[e] = a.cls.m_perp;
     res.residual[e] = a.cls.residual;
     res.peak_weight[e] = a.cls.peak.weight;
-    double pmin = 0;
-    for (int ax = 0; ax < a.sf.lattice.dim; ++ax)
-        if (a.cls.period[ax] > 0 && (pmin == 0 || a.cls.period[ax] < pmin)) pmin = a.cls.period[ax];
-    res.period[e] = pmin;
+    res.period[e] = wavelength(a.cls.peak.k, a.sf.lattice.dim);  // as the stability map's predicted_period
     res.vortices[e] = a.has_vortices ? double(a.vortices.vortices) : NAN;
     res.t_final[e] = t_final;
     for (int ax = 0; ax < 3; ++ax) res.k[3 * e + ax] = a.cls.peak.k[ax];
