@@ -254,6 +254,12 @@ TEST(Stability, TheMapsPeriodIsTheWavelengthAlongItsK) {
     EXPECT_NEAR(p.k[0], std::acos(-0.25), 1e-12);
     EXPECT_EQ(p.k[1], 0);
     EXPECT_NEAR(p.period, 2 * M_PI / std::acos(-0.25), 1e-12);
+    // Continuous in u across u = 0, where no wave along x has it: (pi, acos(2u + 1)) below.
+    const StabilityMap inf2(2, nullptr);
+    const StabilityPoint above = inf2.at({-4, -2, 1e-9, 1, 0}), below = inf2.at({-4, -2, -1e-9, 1, 0});
+    EXPECT_NEAR(above.period, below.period, 1e-3);  // (acos near -1: a step of sqrt(du))
+    EXPECT_NEAR(below.k[0], M_PI, 1e-3);
+    EXPECT_NEAR(above.period, 2, 1e-3);  // (it jumped to 2 sqrt 2 with the diagonal's k)
     for (index_t L : {32, 40}) {
         const Lattice sq = lattice(2, L);
         const StabilityPoint q = StabilityMap(2, &sq).at({4, 2, 1, 1, 0});

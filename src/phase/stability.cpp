@@ -61,12 +61,16 @@ StabilityPoint StabilityMap::at(const Couplings& c) const {
         const auto m = std::find_if(modes_.begin(), modes_.end(), [&](const AllowedMode& x) { return x.u == p.u; });
         for (int a = 0; a < 3; ++a) p.k[a] = m->k[a];
         for (int a = 0; a < dim_; ++a) if (p.k[a] > M_PI) p.k[a] -= 2 * M_PI;
-    } else if (dim_ * p.u - (dim_ - 1) >= -1) {
-        // Every k of (1/d) sum cos k_a = u grows alike: a wave along x where there is one
-        // (as a finite lattice's first allowed mode, in (z, y, x) order, usually is),
-        p.k[0] = std::acos(std::clamp(dim_ * p.u - (dim_ - 1), -1.0, 1.0));
     } else {
-        for (int a = 0; a < dim_; ++a) p.k[a] = std::acos(std::clamp(p.u, -1.0, 1.0));  // else the diagonal's
+        // Every k of (1/d) sum cos k_a = u grows alike: the one with its later components
+        // nearest 0 (a wave along x where there is one, else with k_x = pi, ...), as a
+        // finite lattice's first allowed mode in (z, y, x) order is; continuous in u.
+        double left = dim_ * p.u;  // sum of the cosines still to place
+        for (int a = 0; a < dim_; ++a) {
+            const double c = std::clamp(left - (dim_ - a - 1), -1.0, 1.0);
+            p.k[a] = std::acos(c);
+            left -= c;
+        }
     }
     p.period = wavelength(p.k, dim_);  // along the stored k (what analyze calls an SDW's period)
 
