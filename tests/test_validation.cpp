@@ -318,7 +318,8 @@ TEST(Validation, MissingStatesAreNamedWithWhatTheFileHolds) {
     const CommandResult gap = run_xyzmf("analyze " + run + " --snapshot 2");
     EXPECT_EQ(gap.exit_code, 3);
     EXPECT_NE(gap.stderr_text.find("has no snapshot 2 (it has 0..1, 3..4)"), std::string::npos) << gap.stderr_text;
-    for (const std::string& cmd : {"analyze " + an, "export " + an + " --xdmf"}) {
+    for (const std::string& cmd : {"analyze " + an, "analyze " + an + " --all-snapshots", "analyze " + an + " --snapshot 1",
+                                   "export " + an + " --xdmf"}) {
         const CommandResult r = run_xyzmf(cmd);
         EXPECT_EQ(r.exit_code, 3) << cmd;
         EXPECT_NE(r.stderr_text.find("it is an analysis that `analyze --out` wrote (no spins); give the run file it analysed"),

@@ -140,6 +140,8 @@ int execute(const AnalyzeOptions& o, const std::string& command_line) {
         throw Error("--out: " + o.out + " is the input file; leave --out away to write the analysis into it",
                     exit_code::usage);
     h5::Id in = open_xyzmf(o.file, false);
+    if (const std::string why = why_no_states(in); !why.empty())
+        throw Error(o.file + ": holds no states to analyse: " + why, exit_code::io);
     std::vector<std::string> states;
     const std::vector<std::int64_t> snaps = snapshot_indices(in);
     if (o.all) {
@@ -149,7 +151,7 @@ int execute(const AnalyzeOptions& o, const std::string& command_line) {
     } else if (o.snapshot >= 0) {
         if (!is_complete(in, snapshot_group(o.snapshot)))
             throw Error(o.file + ": has no snapshot " + std::to_string(o.snapshot) +
-                            (snaps.empty() ? " (it has no snapshots" + why_no_states(in) + ")"
+                            (snaps.empty() ? " (it has no snapshots)"
                                            : " (it has " + index_ranges(snaps) + ")"),
                         exit_code::io);
         states.push_back(snapshot_group(o.snapshot));
@@ -158,7 +160,7 @@ int execute(const AnalyzeOptions& o, const std::string& command_line) {
     } else if (!snaps.empty()) {
         states.push_back(snapshot_group(snaps.back()));  // an unfinished run: its latest state
     } else {
-        throw Error(o.file + ": holds no state to analyse (no /final and no snapshots)" + why_no_states(in), exit_code::io);
+        throw Error(o.file + ": holds no state to analyse (no /final and no snapshots)", exit_code::io);
     }
 
     // In place, the analysis goes into a copy of FILE that replaces it when

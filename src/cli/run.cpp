@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -172,15 +173,29 @@ void continue_analysis(const RunConfig& cfg, const AnalysisOptions& opt, RunOutp
     AnalysisOptions host = opt;
     host.on_device = false;  // stored states; the run's own analysis is set up after
     Analyzer an(cfg.lattice, cfg.couplings, host);
+    // (a coarsening row lost with its table, a salvaged file's, counts as a lost analysis)
+    std::vector<double> rows_t;
+    if (h5::exists(out.handle(), "/analysis/coarsening/t")) {
+        std::vector<hsize_t> d;
+        rows_t = h5::read_array(out.handle(), "/analysis/coarsening/t", d);
+    }
+    auto has_row = [&](const std::string& g) {
+        const double t = h5::read_scalar(h5::open_group(out.handle(), g), "t");
+        return std::find(rows_t.begin(), rows_t.end(), t) != rows_t.end();
+    };
     std::vector<std::string> states;  // up to `from`, from the earliest without an analysis
     for (std::int64_t i : snapshot_indices(out.handle())) {
         const std::string g = snapshot_group(i);
-        if (states.empty() && g != from && h5::exists(out.handle(), g + "/analysis")) continue;
+        if (states.empty() && g != from && h5::exists(out.handle(), g + "/analysis") && has_row(g)) continue;
         states.push_back(g);
         if (g == from) break;
     }
     for (std::size_t k = 0; k < states.size(); ++k) {
-        throw_if_interrupted("while analysing the stored states of " + out.path() + " again");
+        if (interrupt_requested()) {  // marked, and said how to go on (a resume analyses them again)
+            out.set_status(interruption_text() + " while analysing its stored states again");
+            throw_if_interrupted("while analysing the stored states of " + out.path() + " again (continue with --resume " +
+                                 out.path() + ")");
+        }
         const StoredState st = read_state_group(out.handle(), out.path(), states[k]);
         const StateAnalysis a = an.analyze(st.spins, st.t, residual_trend(out.handle(), st.t), states[k]);
         out.write_extra(3.0 * 8 * double(cfg.lattice.sites()) + 65536, [&](hid_t f) {
@@ -190,8 +205,8 @@ void continue_analysis(const RunConfig& cfg, const AnalysisOptions& opt, RunOutp
         });
     }
     if (states.size() > 1 && !quiet)
-        std::printf("xyzmf: %lld stored states of %s had no analysis (a file rebuilt from its journal keeps none): "
-                    "analysed again from their spins\n",
+        std::printf("xyzmf: %lld stored states of %s lacked their analysis or its coarsening row (a file rebuilt from "
+                    "its journal keeps none): analysed again from their spins\n",
                     (long long)states.size() - 1, out.path().c_str());
 }
 

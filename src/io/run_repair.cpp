@@ -130,6 +130,19 @@ bool copy_tree(hid_t src, hid_t dst, const std::string& where, RepairReport& r, 
     return r.lost.size() == lost_before;
 }
 
+// The names of obj's attributes that can be listed.
+std::vector<std::string> attribute_names(hid_t obj) {
+    std::vector<std::string> names;
+    H5O_info_t oi;
+    if (H5Oget_info2(obj, &oi, H5O_INFO_NUM_ATTRS) < 0) return names;
+    for (hsize_t i = 0; i < oi.num_attrs; ++i) {
+        char name[1024] = {0};
+        if (H5Aget_name_by_idx(obj, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT) >= 0)
+            names.push_back(name);
+    }
+    return names;
+}
+
 }  // namespace
 
 std::vector<std::string> copy_attributes(hid_t src, hid_t dst, const std::vector<std::string>& skip) {
@@ -261,13 +274,18 @@ RepairReport rebuild_from_journal(const std::string& path, const JournalContents
             if (old >= 0) {
                 h5::Id o(old, H5Fclose, "open " + path);
                 copy_attributes(o, f, {"status"});
-                // and its /parameters' (what the run added after its start: the method
-                // that stepped it, the backend of its last session)
+                // and of its /parameters only what the run set after its start (the method
+                // that stepped it, its last session's backend, a continuation's end and
+                // snapshot interval): the journal's record of the physics stands.
                 const hid_t pg = H5Lexists(o, "parameters", H5P_DEFAULT) > 0 ? H5Gopen2(o, "parameters", H5P_DEFAULT) : -1;
                 if (pg >= 0) {
                     h5::Id po(pg, H5Gclose, "open " + path + ": /parameters");
                     h5::Id pn = h5::open_group(f, "/parameters");
-                    copy_attributes(po, pn);
+                    std::vector<std::string> keep;
+                    for (const std::string& name : attribute_names(pn))
+                        if (name != "method" && name != "backend" && name != "t_end" && name != "snapshot_every")
+                            keep.push_back(name);
+                    copy_attributes(po, pn, keep);
                 }
             }
             const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

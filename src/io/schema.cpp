@@ -41,7 +41,7 @@ void write_provenance(hid_t file, const std::string& command_line, const std::st
 std::string why_no_states(hid_t file) {
     try {
         if (h5::has_attr(file, "content") && h5::attr_string(file, "content") == "analysis")
-            return ": it is an analysis that `analyze --out` wrote (no spins); give the run file it analysed";
+            return "it is an analysis that `analyze --out` wrote (no spins); give the run file it analysed";
     } catch (const Error&) {
     }
     return "";

@@ -66,8 +66,8 @@ bool attr_is_string(hid_t obj, const std::string& name);
 // xyzmf_version, git_revision, command_line, created, and `content`
 // ("run", "analysis", "stability map", "sweep").
 void write_provenance(hid_t file, const std::string& command_line, const std::string& content);
-// Why a file with no state holds none, for a message: ", an analysis that `analyze --out`
-// wrote (no spins): give the run file it analysed" for such a file, else "".
+// For a file `analyze --out` wrote (analysis, no spins): "it is an analysis that `analyze
+// --out` wrote (no spins); give the run file it analysed", for a message; else "".
 std::string why_no_states(hid_t file);
 // The root attribute `backend` of a sweep, quantum or dtwa file: what computed it
 // (e.g. "cpu (OpenMP, 2 threads)"), the latest session's where a resume used another.

@@ -397,8 +397,10 @@ std::size_t export_xdmf(const std::string& run_file, const XdmfOptions& o, std::
                         std::string* fields_path, bool* has_psi) {
     const RunConfig cfg = read_run_config(run_file);
     h5::Id in = open_xyzmf(run_file, false);
+    if (const std::string why = why_no_states(in); !why.empty())
+        throw Error(run_file + ": holds no states to export: " + why, exit_code::io);
     if (snapshot_indices(in).empty() && !is_complete(in, "/final"))
-        throw Error(run_file + ": holds no state to export (no snapshots, no /final)" + why_no_states(in), exit_code::io);
+        throw Error(run_file + ": holds no state to export (no snapshots, no /final)", exit_code::io);
     XdmfOptions all_or_nothing = o;
     all_or_nothing.stream = false;
     throw_if_interrupted("before the export; nothing written");

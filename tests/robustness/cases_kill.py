@@ -396,7 +396,12 @@ def resume_damaged_analysed_case(ctx):
         ctx.fail("LOST", f"{len(missing)} analysis datasets of the uninterrupted run are missing after the rebuild "
                  f"and resume, e.g. {missing[:2]}", resume)
     else:
-        differ = [k for k in want if not np.array_equal(got[k], want[k])]
+        def same(a, b):  # (NaN where a quantity does not apply, as in PM: equal to itself)
+            try:
+                return np.array_equal(a, b, equal_nan=True)
+            except TypeError:
+                return np.array_equal(a, b)
+        differ = [k for k in want if not same(got[k], want[k])]
         if differ:
             ctx.fail("CHECK", f"{len(differ)} analysis datasets differ from the uninterrupted run's, e.g. {differ[:2]}",
                      resume)
