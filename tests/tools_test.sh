@@ -37,7 +37,12 @@ for jy in 0 1 2; do "$X" quantum --sites 3 --Jx 2 --Jy $jy --Jz 1 --method exact
 $P "$T/plot_quantum.py" fig4 q-sdw.h5 q-sxy.h5 -o fig4a.png >/dev/null
 $P "$T/plot_quantum.py" fig4 q-sxy.h5 --components x,y -o fig4b.png >/dev/null
 $P "$T/plot_quantum.py" gap gap.jsonl --boundary 0.94 -o gap.png > gap.txt
-grep -q "smallest gap 0.5 at Jy = 2" gap.txt || { echo "plot_quantum gap: not gamma/2 at Jx = Jy = 2: $(cat gap.txt)"; exit 1; }
+# The gap is gamma/2 at Jx = Jy = 2 (XXZ), and on this ring of 3 at Jy = 0 and 1 too:
+# which point the plot names as smallest is roundoff (it differs between -march builds),
+# so the plot's smallest is checked against the points' own, and XXZ's against gamma/2.
+grep -Eq "smallest gap 0.5 at Jy = (0|1|2)$" gap.txt || { echo "plot_quantum gap: smallest not gamma/2: $(cat gap.txt)"; exit 1; }
+$P -c "import json, sys; g = {json.loads(l)['Jy']: json.loads(l)['gap'] for l in open('gap.jsonl')}; sys.exit(0 if abs(g[2] - 0.5) < 1e-12 and abs(min(g.values()) - 0.5) < 1e-12 else g)" ||
+    { echo "plot_quantum gap: not gamma/2 at Jx = Jy = 2, or a smaller gap elsewhere: $(cat gap.jsonl)"; exit 1; }
 "$X" dtwa --backend cpu --dim 1 --size 6 --Jx 4 --Jy 2 --Jz 1 --trajectories 8 --t-end 0.5 --json -q > d.json
 "$X" quantum --sites 6 --Jx 4 --Jy 2 --Jz 1 --method exact --series --t-end 0.5 --sample-dt 0.1 --json > e.json
 $P "$T/plot_dtwa.py" rings SDW:d.json:e.json -o dtwa-rings.png >/dev/null
