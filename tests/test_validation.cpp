@@ -123,6 +123,10 @@ TEST(Validation, IntervalsMovedToWholeStepsAreSaid) {
     ASSERT_EQ(run_xyzmf("run --backend cpu --size 4 --t-end 2.037 --dt 0.01 -o " + dir.file("d.h5")).exit_code, 0);
     h5::Id d = h5::open_group(h5::open_file(dir.file("d.h5"), false), "/parameters");
     EXPECT_NEAR(h5::attr_double(d, "snapshot_every"), 0.2, 1e-15);
+    // An interval already whole is stored as given (3 x 0.1 is 0.30000000000000004).
+    ASSERT_EQ(run_xyzmf("run --backend cpu --size 4 --t-end 1 --dt 0.1 --record-every 0.3 -o " + dir.file("e.h5")).exit_code, 0);
+    h5::Id e = h5::open_group(h5::open_file(dir.file("e.h5"), false), "/parameters");
+    EXPECT_EQ(h5::attr_double(e, "record_every"), 0.3);
 }
 
 // Options that would do nothing, or something other than meant, are refused or

@@ -188,7 +188,8 @@ StopRelay::~StopRelay() {
     Words& w = *words_;
     // (unwinding without a stop signal: this rank failed)
     if (w.first == -2) w.say(0, interrupt_signal() != 0 ? interrupt_signal() : std::uncaught_exceptions() > 0 ? -1 : 0);
-    // Every first word, passing on a stop that reaches this rank meanwhile.
+    // Every first word, passing on a stop that reaches this rank meanwhile. (A second
+    // word that comes meanwhile matters no more here: this rank's part is over.)
     while (!w.listen(0)) {
         if (w.first == 0 && !w.said_second && interrupt_signal() != 0) w.say(1, interrupt_signal());
         const timespec pause{0, 5000000};  // 5 ms between looks: the others may work for hours
@@ -229,11 +230,13 @@ void on_every_rank(const std::function<void()>& f) {
     if (!in_session()) return f();
     int code = 0;
     std::exception_ptr e;
+    bool own_message = false;  // (a silent error: another rank says why)
     try {
         f();
     } catch (const Error& err) {
         code = err.exit_code();
         e = std::current_exception();
+        own_message = *err.what() != 0;
     }
 #ifdef XYZMF_HAVE_MPI
     int worst = 0;
@@ -243,7 +246,8 @@ void on_every_rank(const std::function<void()>& f) {
     if (code == 0) return;
     g_agreed = true;
     if (stop_code(code)) mark_stop_agreed();
-    if (e) std::rethrow_exception(e);
+    // (a rank that stopped only because another failed, silently: the job's code)
+    if (e && own_message) std::rethrow_exception(e);
     throw Error("", code);  // silent: the ranks that failed say why
 }
 

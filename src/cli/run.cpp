@@ -168,7 +168,7 @@ int run_follower(Simulation<Real>& sim, const StartPoint& start, const RunHooks&
 // coarsening table, cut there, is written again in time order and the file
 // ends as an uninterrupted run's.
 void continue_analysis(const RunConfig& cfg, const AnalysisOptions& opt, RunOutput& out, const std::string& from,
-                       bool quiet) {
+                       bool quiet, bool stoppable) {
     if (from.empty()) return;  // (continued from /final: every snapshot keeps its analysis)
     AnalysisOptions host = opt;
     host.on_device = false;  // stored states; the run's own analysis is set up after
@@ -191,7 +191,9 @@ void continue_analysis(const RunConfig& cfg, const AnalysisOptions& opt, RunOutp
         if (g == from) break;
     }
     for (std::size_t k = 0; k < states.size(); ++k) {
-        if (interrupt_requested()) {  // marked, and said how to go on (a resume analyses them again)
+        // (Under mpirun the other ranks wait in the first pass, where the ranks agree on
+        // a stop: rank 0 goes there first.)
+        if (stoppable && interrupt_requested()) {  // marked, and said how to go on (a resume analyses them again)
             out.set_status(interruption_text() + " while analysing its stored states again");
             throw_if_interrupted("while analysing the stored states of " + out.path() + " again (continue with --resume " +
                                  out.path() + ")");
@@ -205,8 +207,8 @@ void continue_analysis(const RunConfig& cfg, const AnalysisOptions& opt, RunOutp
         });
     }
     if (states.size() > 1 && !quiet)
-        std::printf("xyzmf: %lld stored states of %s lacked their analysis or its coarsening row (a file rebuilt from "
-                    "its journal keeps none): analysed again from their spins\n",
+        std::printf("xyzmf: %lld stored states of %s analysed again from their spins, from the first without its "
+                    "analysis or coarsening row (a file rebuilt from its journal keeps none)\n",
                     (long long)states.size() - 1, out.path().c_str());
 }
 
@@ -348,7 +350,7 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
         RunHooks hooks = spread_hooks;
         if (analyze && !domain) analyzer = std::make_unique<Analyzer>(cfg.lattice, cfg.couplings, aopt);
         // (before the sidecar is written again: its stored states show their vortices)
-        if (resuming && analyze) continue_analysis(cfg, aopt, out, resumed_from, quiet);
+        if (resuming && analyze) continue_analysis(cfg, aopt, out, resumed_from, quiet, !domain);
         if (xdmf_sidecar) {
             XdmfOptions xo;
             // A resumed run's own sidecar is written again, from its states so far.
@@ -664,9 +666,10 @@ int execute(const RunOptions& o) {
         // the file records the intervals in use (as a resume and a reader take them).
         if (!o.quiet) on_root([&] { say_whole_step_intervals(cfg); });
         const FixedStepPlan plan = FixedStepPlan::make(cfg.numerics.dt, cfg.numerics.t_end);
-        auto whole_steps = [&](double interval) {
+        auto whole_steps = [&](double interval) {  // (one already whole, or beyond t_end: as asked)
             const std::int64_t k = plan.stride(interval);
-            return k > plan.n_total ? interval : double(k) * plan.dt;  // (beyond t_end: only at the start)
+            return k > plan.n_total || std::abs(double(k) * plan.dt - interval) <= 1e-9 * interval ? interval
+                                                                                                : double(k) * plan.dt;
         };
         cfg.numerics.record_every = whole_steps(cfg.numerics.record_every);
         cfg.numerics.snapshot_every = whole_steps(cfg.snapshot_interval());

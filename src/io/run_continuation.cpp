@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "hdf5.hpp"
@@ -33,6 +34,12 @@ ContinuationStart check_continuation(const std::string& path, double t_end, bool
     const std::string status = h5::has_attr(file, "status") ? h5::attr_string(file, "status") : "";
     ContinuationStart c;
     c.snapshot_every = cfg.snapshot_interval();
+    if (!(c.snapshot_every > 0)) {  // a run to t_end = 0 had none: the new run's, t_end / 10 in whole steps
+        const double dt = cfg.numerics.dt;
+        c.snapshot_every = cfg.numerics.integrator == IntegratorKind::rk4 && dt > 0
+                               ? std::max(1.0, std::round(t_end / 10 / dt)) * dt
+                               : t_end / 10;
+    }
     c.from_final = status.rfind("finished", 0) == 0;
     // (a salvaged file adds "; salvaged by xyzmf repair (...)" to the status)
     const std::string reached = "finished: reached t_end";

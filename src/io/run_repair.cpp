@@ -285,7 +285,8 @@ RepairReport rebuild_from_journal(const std::string& path, const JournalContents
                     for (const std::string& name : attribute_names(pn))
                         if (name != "method" && name != "backend" && name != "t_end" && name != "snapshot_every")
                             keep.push_back(name);
-                    copy_attributes(po, pn, keep);
+                    for (const std::string& a : copy_attributes(po, pn, keep))
+                        r.lost.push_back("/parameters attribute " + a + " (the journal's value kept)");
                 }
             }
             const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

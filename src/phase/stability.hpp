@@ -29,7 +29,7 @@ std::vector<AllowedMode> allowed_modes(int dim, const Lattice& lat);
 struct StabilityPoint {
     double growth = 0;        // max over allowed k of Re lambda(k)
     double u = 1;             // u of the most unstable mode
-    double k[3] = {0, 0, 0};  // a wave vector with that u (see StabilityMap::representative)
+    double k[3] = {0, 0, 0};  // a wave vector with that u (the representative k, below)
     double period = 0;        // the wavelength 2 pi / |k| along the representative k (0 for k = 0)
     std::string phase;        // PM, FM, AFM, SDW, sXY, or FM/AFM where k = 0 and k = pi grow equally
                               // (the first-order line Jx = -Jy at Jz != 0)
@@ -38,8 +38,9 @@ struct StabilityPoint {
 // The wave vectors a lattice allows: every k_l = 2 pi n_l / L_l of a finite
 // lattice, or (size 0) the infinite lattice, where u is continuous in [-1, 1].
 // Representative k: finite lattice, the allowed k of that u with the smallest
-// index; infinite lattice, the diagonal k_l = arccos(u) (in d > 1 every k on
-// the surface u = const grows equally fast).
+// index; infinite lattice, the k of that u whose later components are nearest 0
+// (in d > 1 every k on the surface u = const grows equally fast, and their
+// wavelengths differ: at u = 0 in 2D from 2 to 4 sites).
 class StabilityMap {
 public:
     StabilityMap(int dim, const Lattice* finite);  // finite == nullptr: infinite lattice

@@ -123,6 +123,10 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
         file.lock = std::make_unique<OutputLock>(cfg.output);
         file.opened = open_xyzmf(cfg.output, true);
         res = read_sweep(file.opened, cfg.output, cfg);
+        // Done points of a file written before 2026-12-07 hold the shortest per-axis
+        // period: every point's is the wavelength along its stored k.
+        for (std::size_t e = 0; e < res.period.size(); ++e)
+            if (res.period[e] > 0) res.period[e] = wavelength(&res.k[3 * e], cfg.lattice.dim);
         // A file's lattice is checked as the command line's is (a67327b stepped a
         // stored 100000x100000 lattice until it ran out of memory).
         check_sweep_memory(cfg, exit_code::io);

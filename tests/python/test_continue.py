@@ -127,3 +127,16 @@ def test_a_stopped_run_is_carried_on_from_its_last_snapshot(tmp_path):
     with h5py.File(f, "r") as h:
         assert h["final/t"][()] == 22 and h["parameters"].attrs["t_end"] == 22
         assert np.array_equal(h["final/spins"][...], whole.final.spins)
+
+
+def test_a_run_to_t_end_0_is_carried_on_with_snapshots_of_its_new_end(tmp_path):
+    # It had no snapshot interval (t_end / 10 = 0): the continuation wrote 0 into the file,
+    # which no later read accepted (a review found it).
+    f = tmp_path / "zero.h5"
+    assert cli("run", "-q", "--size", 8, "--t-end", 0, "-o", f).returncode == 0
+    r = cli("run", "-q", "--continue-from", f, "--t-end", 1)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(f, "r") as h:
+        assert h["final/t"][()] == 1 and abs(h["parameters"].attrs["snapshot_every"] - 0.1) < 1e-12
+    r = cli("analyze", f)
+    assert r.returncode == 0, r.stderr
