@@ -330,32 +330,33 @@ maps_equal map1.h5 mapo.h5 "sweep with rank 1 stopped, resumed"
 # The same where rank 0's part would take days (t_end = 1e6 / gamma): the stop that
 # reached rank 1 alone stops rank 0 too, which marks its part and says so itself.
 # (The timeout only bounds a failure: the stop takes a pass.)
-SWL=(sweep --x Jx:-3:3:11 --y Jy:-3:3:9 --Jz 1 --size 16 --t-end 1e6 --steady-tol 0 --batch-points 2 -q)
-watch_ranks created .mapl.h5.rank-0001-of-0002.h5 mapl.h5 SIGTERM 1
-timeout 600 mpirun --oversubscribe -np 2 "$X" "${SWL[@]}" -o mapl.h5 >/dev/null 2>mapl.txt &
-job=$!
-wrc=0; wait $watcher || wrc=$?
-[[ $wrc == 0 ]] || fail "long sweep, SIGTERM to rank 1: watcher exit $wrc"
-lrc=0; wait $job || lrc=$?
-[[ $lrc != 124 ]] || fail "long sweep, SIGTERM to rank 1: rank 0 did not stop within 600 s"
-part0=$(/usr/bin/python3 -c 'import h5py; print(h5py.File(".mapl.h5.rank-0000-of-0002.h5", "r").attrs["status"])')
+# stop_rank1 LABEL WHEN OUT SWEEP-ARGS...: the sweep to OUT on 2 ranks, SIGTERM to rank 1
+# once its part is WHEN (signal_ranks.py); waits for mpirun and sets $lrc (its exit) and
+# $part0 (rank 0's part's status); OUT's stem.txt holds stderr.
+stop_rank1() {
+    local label=$1 when=$2 out=$3
+    shift 3
+    watch_ranks "$when" ".$out.rank-0001-of-0002.h5" "$out" SIGTERM 1
+    timeout 600 mpirun --oversubscribe -np 2 "$X" "$@" -o "$out" >/dev/null 2>"${out%.h5}.txt" &
+    local job=$! wrc=0
+    wait $watcher || wrc=$?
+    [[ $wrc == 0 ]] || fail "$label, SIGTERM to rank 1: watcher exit $wrc"
+    lrc=0; wait $job || lrc=$?
+    [[ $lrc != 124 ]] || fail "$label, SIGTERM to rank 1: rank 0 did not stop within 600 s"
+    part0=$(/usr/bin/python3 -c "import h5py; print(h5py.File('.$out.rank-0000-of-0002.h5', 'r').attrs['status'])")
+}
+stop_rank1 "long sweep" created mapl.h5 sweep --x Jx:-3:3:11 --y Jy:-3:3:9 --Jz 1 --size 16 --t-end 1e6 --steady-tol 0 \
+    --batch-points 2 -q
 [[ $lrc == 143 ]] && [[ $(grep -c "error" mapl.txt) == 1 ]] && ! grep -q "on another rank" mapl.txt &&
     grep -qF "interrupted (SIGTERM)" mapl.txt && grep -qF "(continue with mpirun -np 2 xyzmf sweep --resume mapl.h5)" mapl.txt &&
     [[ $part0 == "interrupted after "* ]] ||
     fail "long sweep, SIGTERM to rank 1: exit $lrc, rank 0's part: $part0: $(grep -v '^--' mapl.txt | head -3)"
 # And where rank 1 has no point of its own (a map of one point on 2 ranks): its part is
 # finished at once, and a SIGTERM to it then still stops rank 0 (the ranks' second word).
-watch_ranks finished .map1p.h5.rank-0001-of-0002.h5 map1p.h5 SIGTERM 1
-timeout 600 mpirun --oversubscribe -np 2 "$X" sweep --x Jx:2:2:1 --y Jy:0:0:1 --Jz 1 --size 16 --t-end 1e6 \
-    --steady-tol 0 -q -o map1p.h5 >/dev/null 2>map1p.txt &
-job=$!
-wrc=0; wait $watcher || wrc=$?
-[[ $wrc == 0 ]] || fail "one-point sweep, SIGTERM to rank 1: watcher exit $wrc"
-prc=0; wait $job || prc=$?
-[[ $prc != 124 ]] || fail "one-point sweep, SIGTERM to rank 1 (its part done): rank 0 did not stop within 600 s"
-part0=$(/usr/bin/python3 -c 'import h5py; print(h5py.File(".map1p.h5.rank-0000-of-0002.h5", "r").attrs["status"])')
-[[ $prc == 143 ]] && [[ $part0 == "interrupted after "* ]] && grep -qF "interrupted (SIGTERM)" map1p.txt ||
-    fail "one-point sweep, SIGTERM to rank 1 (its part done): exit $prc, rank 0's part: $part0: $(grep -v '^--' map1p.txt | head -3)"
+stop_rank1 "one-point sweep (rank 1's part done)" finished map1p.h5 sweep --x Jx:2:2:1 --y Jy:0:0:1 --Jz 1 --size 16 \
+    --t-end 1e6 --steady-tol 0 -q
+[[ $lrc == 143 ]] && [[ $part0 == "interrupted after "* ]] && grep -qF "interrupted (SIGTERM)" map1p.txt ||
+    fail "one-point sweep, SIGTERM to rank 1 (its part done): exit $lrc, rank 0's part: $part0: $(grep -v '^--' map1p.txt | head -3)"
 echo "mpi_run_test: sweep over 3 ranks = serial map; interrupted on 2 (SIGTERM, mpirun exit $irc; a new sweep to its output and"
 echo "  resumes elsewhere refused) and resumed, = serial map; resumed again when finished: nothing done, exit 0;
   rank 1 alone stopped: one line from rank 0, exit 143, resumed = serial map; rank 1 alone stopped

@@ -136,9 +136,16 @@ auto spread_fields_hook(const RunConfig& cfg, Domain<Real>& domain, double min_a
     };
 }
 
-// rk4 records and snapshots on whole steps (the nearest number of --dt steps
-// to each interval, at least one): said where that moves them, as an interval
-// shorter than --dt or not a multiple of it would otherwise pass unnoticed.
+// rk4 records and snapshots on whole steps: the interval it keeps is the nearest
+// whole number of --dt steps (at least one), or the one asked for where that is
+// whole already or lies beyond t_end (only at the start).
+double interval_in_use(const FixedStepPlan& plan, double interval) {
+    const std::int64_t k = plan.stride(interval);
+    return k > plan.n_total || std::abs(double(k) * plan.dt - interval) <= 1e-9 * interval ? interval : double(k) * plan.dt;
+}
+
+// Said where that moves an interval, as one shorter than --dt or not a multiple of
+// it would otherwise pass unnoticed.
 void say_whole_step_intervals(const RunConfig& cfg) {
     if (cfg.numerics.integrator != IntegratorKind::rk4) return;  // dopri5 lands on every event time
     const FixedStepPlan plan = FixedStepPlan::make(cfg.numerics.dt, cfg.numerics.t_end);
@@ -146,8 +153,8 @@ void say_whole_step_intervals(const RunConfig& cfg) {
     const std::pair<const char*, double> intervals[] = {{"--record-every", cfg.numerics.record_every},
                                                         {snapshots, cfg.snapshot_interval()}};
     for (const auto& [what, interval] : intervals) {
+        if (interval_in_use(plan, interval) == interval) continue;
         const std::int64_t k = plan.stride(interval);
-        if (k > plan.n_total || std::abs(double(k) * plan.dt - interval) <= 1e-9 * interval) continue;
         std::printf("xyzmf: note: %s %g is not a whole number of --dt %g steps: every %lld step%s (%g 1/gamma) instead\n",
                     what, interval, plan.dt, (long long)k, k == 1 ? "" : "s", double(k) * plan.dt);
     }
@@ -666,13 +673,8 @@ int execute(const RunOptions& o) {
         // the file records the intervals in use (as a resume and a reader take them).
         if (!o.quiet) on_root([&] { say_whole_step_intervals(cfg); });
         const FixedStepPlan plan = FixedStepPlan::make(cfg.numerics.dt, cfg.numerics.t_end);
-        auto whole_steps = [&](double interval) {  // (one already whole, or beyond t_end: as asked)
-            const std::int64_t k = plan.stride(interval);
-            return k > plan.n_total || std::abs(double(k) * plan.dt - interval) <= 1e-9 * interval ? interval
-                                                                                                : double(k) * plan.dt;
-        };
-        cfg.numerics.record_every = whole_steps(cfg.numerics.record_every);
-        cfg.numerics.snapshot_every = whole_steps(cfg.snapshot_interval());
+        cfg.numerics.record_every = interval_in_use(plan, cfg.numerics.record_every);
+        cfg.numerics.snapshot_every = interval_in_use(plan, cfg.snapshot_interval());
     }
     if (cfg.xdmf && resume.empty()) check_xdmf_names(cfg.output, XdmfOptions{});  // refused before the run file exists
     const BackendKind kind = choose_backend(cfg.backend);
