@@ -146,7 +146,11 @@ void launch_dim(const FusedArgs<Real>& A, std::size_t smem, unsigned blocks, uns
         case 1: launch<Real, 1, M>(A, smem, blocks, threads); break;
         case 2: launch<Real, 2, M>(A, smem, blocks, threads); break;
         default:  // 3D patches hold one step's halo only (cuda_backend.cpp never plans two)
-            if constexpr (M == 1) launch<Real, 3, M>(A, smem, blocks, threads);
+            if constexpr (M == 1)
+                launch<Real, 3, M>(A, smem, blocks, threads);
+            else  // (the backend then throws, as the CPU's does, instead of stepping nothing)
+                detail::record_error("launch_stream", int(cudaErrorInvalidConfiguration),
+                                     "a 3D streaming plan of two steps per pass");
             break;
     }
 }

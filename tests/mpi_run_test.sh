@@ -378,6 +378,27 @@ rc=0; OMPI_MCA_odls_base_sigkill_timeout=0 timeout 60 mpirun --oversubscribe -np
     fail "SIGTERM to rank 1 before it started: exit $rc (124: a hang): $(grep -v '^--' pend.txt | head -3)"
 echo "mpi_run_test: a SIGTERM that reached rank 1 before the ranks compared it ends the job (exit 143, one line), no hang"
 
+# A rank on a node with less memory refuses the lattice alone (here rank 1, under a
+# data limit of 400 MiB; rank 0 has the machine's): every rank stops with its code, in
+# one line from rank 1, instead of rank 0 waiting in a collective call for a rank that
+# had left (it hung until the timeout).
+cat >small_node.py <<'PY'
+import os, resource, sys
+if os.environ.get("OMPI_COMM_WORLD_RANK") == "1":
+    resource.setrlimit(resource.RLIMIT_DATA, (400 << 20, 400 << 20))
+os.execv(sys.argv[1], sys.argv[1:])
+PY
+for cmd in "run --size 2048 --t-end 1" "sweep --x Jx:2:2:1 --y Jy:0:0:1 --Jz 1 --size 2048"; do
+    rc=0
+    # shellcheck disable=SC2086
+    OMPI_MCA_odls_base_sigkill_timeout=0 timeout 120 mpirun --oversubscribe -np 2 /usr/bin/python3 small_node.py "$X" \
+        $cmd -o small.h5 -q 2>small.txt || rc=$?
+    [[ $rc == 2 ]] && grep -q "xyzmf (rank 1 of 2): error: --size 2048x2048 (2D).*: needs .* of host memory but only" small.txt &&
+        [[ $(grep -c "error" small.txt) == 1 ]] && ! compgen -G "*small.h5*" >/dev/null ||
+        fail "${cmd%% *} refused by rank 1 alone (less memory): exit $rc (124: a hang): $(grep -v '^--' small.txt | head -3)"
+done
+echo "mpi_run_test: run and sweep refused by rank 1 alone (a node with less memory): every rank stops, exit 2, one line, no file"
+
 # Kill rank 1 of 2 once the file holds two complete snapshots.
 K=(--size 128 --t-end 20 --snapshot-every 0.5 --steady-tol 0 --Jx 0.9 --Jy 1.1 --Jz 1 --seed 7 -q)
 "$X" run "${K[@]}" -o whole.h5

@@ -113,6 +113,79 @@ public:
         // writer thread, whose current device is otherwise device 0.
         check(cudaGetDevice(&device_), "cudaGetDevice");
         check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreateWithFlags (analysis)");
+        try {
+            plan(lat, fft, radial);
+        } catch (...) {  // (no destructor runs for a constructor that throws)
+            if (planned_) fft.destroy(plan_);
+            cudaStreamDestroy(stream_);
+            throw;
+        }
+    }
+    ~CudaAnalysis() override {
+        cudaStreamSynchronize(stream_);
+        if (planned_) cufft().destroy(plan_);
+        cudaStreamDestroy(stream_);
+        cudaGetLastError();
+    }
+
+    DeviceAnalysisResult analyze(const void* host_state, bool single, DeviceSpectrumRequest request,
+                                 bool (*psi_spectrum)(const TallyTerms&, const void*), const void* context) override {
+        const auto t0 = std::chrono::steady_clock::now();
+        check(cudaSetDevice(device_), "cudaSetDevice (analysis)");
+        if (request.radial && radial_bins_ == 0)
+            throw Error("device analysis: radial sums asked for, but not planned (internal error)");
+        // Whatever throws below, the stream's work (an upload from the caller's
+        // pinned buffer among it) is over before the caller may reuse that buffer.
+        struct Drain {
+            cudaStream_t s;
+            ~Drain() { cudaStreamSynchronize(s); }
+        } drain{stream_};
+        const index_t N = lat_.sites();
+        void* stream = stream_;
+        DeviceAnalysisResult r;
+        if (single) {
+            // Half the bytes to upload, into the spectrum's buffer (3N floats fit
+            // in its 3 (N / Lx) (Lx / 2 + 1) complex values), then widened.
+            float* staged = reinterpret_cast<float*>(spectrum_.data());
+            check(cudaMemcpyAsync(staged, host_state, sizeof(float) * std::size_t(3 * N), cudaMemcpyHostToDevice, stream_),
+                  "cudaMemcpyAsync (analysis state)");
+            cuda::launch_widen(staged, 3 * N, state_.data(), stream);
+            check_driver("float state to double");
+        } else {
+            check(cudaMemcpyAsync(state_.data(), host_state, sizeof(double) * std::size_t(3 * N), cudaMemcpyHostToDevice,
+                                  stream_),
+                  "cudaMemcpyAsync (analysis state)");
+        }
+        // What reads the state comes before its transform: cuFFT leaves an
+        // out-of-place D2Z's input as it was, but not every FFT library does.
+        r.phase = sxy_;
+        if (r.phase) {
+            cuda::launch_sxy_phase(state_.data(), lat_, couplings_.Jx, couplings_.Jy, min_amplitude_, psi_.data(), stream);
+            check_driver("sXY phase field");
+        }
+        r.tallies = cuda::reduce_tallies(state_.data(), r.phase ? psi_.data() : nullptr, lat_,
+                                         SiteModel<double>::make(couplings_, lat_.dim), stationary_residual_,
+                                         scratch_.data(), stream);
+        check_driver("site tallies");
+        transform();
+        summarize(request, r.spectrum);
+        if (request.power) fetch_power(r.power);
+        if (r.phase && lat_.dim >= 2) windings(r);
+        if (r.phase && psi_spectrum && psi_spectrum(r.tallies, context)) {
+            cuda::launch_phase_field(psi_.data(), N, state_.data(), stream);  // the state is no longer needed
+            check_driver("phase field");
+            transform();
+            fetch_marginals(r.psi_marginal);
+            r.psi_spectrum = true;
+        }
+        check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (analysis)");
+        r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        return r;
+    }
+
+private:
+    // The constructor's work: the device buffers and the FFT plan, on stream_.
+    void plan(const Lattice& lat, const CufftApi& fft, bool radial) {
         const index_t N = lat.sites();
         half_ = lat.L[0] / 2 + 1;
         spectrum_count_ = N / lat.L[0] * half_;
@@ -147,61 +220,7 @@ public:
         planned_ = true;
         check_fft(fft.set_stream(plan_, stream_), "cufftSetStream");
     }
-    ~CudaAnalysis() override {
-        cudaStreamSynchronize(stream_);
-        if (planned_) cufft().destroy(plan_);
-        cudaStreamDestroy(stream_);
-        cudaGetLastError();
-    }
 
-    DeviceAnalysisResult analyze(const void* host_state, bool single, DeviceSpectrumRequest request,
-                                 bool (*psi_spectrum)(const TallyTerms&, const void*), const void* context) override {
-        const auto t0 = std::chrono::steady_clock::now();
-        check(cudaSetDevice(device_), "cudaSetDevice (analysis)");
-        if (request.radial && radial_bins_ == 0)
-            throw Error("device analysis: radial sums asked for, but not planned (internal error)");
-        const index_t N = lat_.sites();
-        void* stream = stream_;
-        DeviceAnalysisResult r;
-        if (single) {
-            // Half the bytes to upload, into the spectrum's buffer (3N floats fit
-            // in its 3 (N / Lx) (Lx / 2 + 1) complex values), then widened.
-            float* staged = reinterpret_cast<float*>(spectrum_.data());
-            check(cudaMemcpyAsync(staged, host_state, sizeof(float) * std::size_t(3 * N), cudaMemcpyHostToDevice, stream_),
-                  "cudaMemcpyAsync (analysis state)");
-            cuda::launch_widen(staged, 3 * N, state_.data(), stream);
-            check_driver("float state to double");
-        } else {
-            check(cudaMemcpyAsync(state_.data(), host_state, sizeof(double) * std::size_t(3 * N), cudaMemcpyHostToDevice,
-                                  stream_),
-                  "cudaMemcpyAsync (analysis state)");
-        }
-        transform();
-        summarize(request, r.spectrum);
-        if (request.power) fetch_power(r.power);
-        r.phase = sxy_;
-        if (r.phase) {
-            cuda::launch_sxy_phase(state_.data(), lat_, couplings_.Jx, couplings_.Jy, min_amplitude_, psi_.data(), stream);
-            check_driver("sXY phase field");
-        }
-        r.tallies = cuda::reduce_tallies(state_.data(), r.phase ? psi_.data() : nullptr, lat_,
-                                         SiteModel<double>::make(couplings_, lat_.dim), stationary_residual_,
-                                         scratch_.data(), stream);
-        check_driver("site tallies");
-        if (r.phase && lat_.dim >= 2) windings(r);
-        if (r.phase && psi_spectrum && psi_spectrum(r.tallies, context)) {
-            cuda::launch_phase_field(psi_.data(), N, state_.data(), stream);  // the state is no longer needed
-            check_driver("phase field");
-            transform();
-            fetch_marginals(r.psi_marginal);
-            r.psi_spectrum = true;
-        }
-        check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (analysis)");
-        r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        return r;
-    }
-
-private:
     // |F(k)|^2 of the three blocks now in state_, on the half spectrum, into power_.
     void transform() {
         check_fft(cufft().exec_d2z(plan_, state_.data(), reinterpret_cast<cufftDoubleComplex*>(spectrum_.data())),

@@ -240,13 +240,15 @@ private:
         return none;
     }
     // XYZMF_STREAM_LANES=NXxNY: the cross-section of a streaming item, for
-    // measuring others than the default (ny only in 3D).
+    // measuring others than the default: NX in 2D only (a 1D row is one warp,
+    // and in 3D x is the lane and y the warp: stream_kernels.cu exchanges
+    // neighbours by those), NY only in 3D.
     static void lanes_override(int dim, int& nx, int& ny) {
         const char* env = std::getenv("XYZMF_STREAM_LANES");
         if (!env || !*env) return;
         int x = 0, y = 0;
         const int got = std::sscanf(env, "%dx%d", &x, &y);
-        if (got >= 1 && x > 0) nx = x;
+        if (dim == 2 && got >= 1 && x > 0) nx = x;
         if (dim == 3 && got == 2 && y > 0) ny = y;
     }
 

@@ -26,7 +26,7 @@ namespace xyzmf::cli {
 
 namespace {
 bool g_agreed = false;     // the error being reported was agreed by every rank (on_root)
-[[maybe_unused]] bool g_parse_own = false;  // this rank refused the command line otherwise than rank 0: it says why
+[[maybe_unused]] bool g_own_error = false;  // this rank failed otherwise than rank 0 (or alone): it says why
 [[maybe_unused]] bool g_program = false;   // run_under_mpi began the session (not a Python module under mpi4py)
 
 [[maybe_unused]] bool stop_code(int code) { return code == 129 || code == 130 || code == 131 || code == 143; }
@@ -217,7 +217,7 @@ int agree_on_command_line(int code, std::string& error) {
     if (worst == 0) return 0;
     const std::string said = share_string_from_root(error);
     if (!session_root() && error == said) error.clear();
-    g_parse_own = !session_root() && !error.empty();  // (a rank-local --config file, say)
+    g_own_error = !session_root() && !error.empty();  // (a rank-local --config file, say)
     g_agreed = true;  // every rank stops here, none inside a command
     return code != 0 ? code : worst;
 #else
@@ -230,17 +230,24 @@ void on_every_rank(const std::function<void()>& f) {
     if (!in_session()) return f();
     int code = 0;
     std::exception_ptr e;
-    bool own_message = false;  // (a silent error: another rank says why)
+    std::string message;  // (empty: a silent error, another rank says why)
     try {
         f();
     } catch (const Error& err) {
         code = err.exit_code();
         e = std::current_exception();
-        own_message = *err.what() != 0;
+        message = err.what();
     }
+    const bool own_message = !message.empty();
 #ifdef XYZMF_HAVE_MPI
     int worst = 0;
     MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (worst != 0 && !stop_code(worst)) {
+        // A rank that failed otherwise than rank 0 (a node with less memory, say)
+        // says why itself, also with an error of a kind all ranks meet alike. (A
+        // stop is told once, by rank 0.)
+        g_own_error = share_string_from_root(message) != message && !session_root() && own_message;
+    }
     code = worst;
 #endif
     if (code == 0) return;
@@ -326,7 +333,7 @@ int run_under_mpi(const std::vector<std::string>& arguments, const std::string& 
         StopScope scope(true);  // the process's stop signals, as the program counts them
         CommandOutput out;
         code = run_command_line(arguments, program, &out);
-        if (code != 0 && !out.error.empty() && (!alike(code) || g_parse_own))
+        if (code != 0 && !out.error.empty() && (!alike(code) || g_own_error))
             std::fprintf(stderr, "xyzmf (rank %d of %d): error: %s\n", rank, ranks, out.error.c_str());
     }
     // Every rank ends here together where the error was agreed or met alike.

@@ -225,9 +225,13 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
            const ContinuationStart* continued) {
     const bool analyze = analysis != nullptr;  // --analyze
     const bool resuming = !resume_path.empty();
-    check_run_memory(cfg, kind, simulation_buffers(cfg), resuming ? exit_code::io : exit_code::usage);
-
-    auto be = make_backend<Real>(kind);
+    // Under mpirun nodes differ (memory, devices): a rank refused alone stops all
+    // before the domain's collectives, and says why.
+    std::unique_ptr<Backend<Real>> be;
+    on_every_rank([&] {
+        check_run_memory(cfg, kind, simulation_buffers(cfg), resuming ? exit_code::io : exit_code::usage);
+        be = make_backend<Real>(kind);
+    });
     // Under mpirun: this rank's slab of the lattice (null: all of it). Rank 0
     // alone reads and writes files and prints; the state goes to and comes
     // from the others through the domain.
@@ -677,7 +681,8 @@ int execute(const RunOptions& o) {
         cfg.numerics.snapshot_every = interval_in_use(plan, cfg.snapshot_interval());
     }
     if (cfg.xdmf && resume.empty()) check_xdmf_names(cfg.output, XdmfOptions{});  // refused before the run file exists
-    const BackendKind kind = choose_backend(cfg.backend);
+    BackendKind kind{};  // (a node without the GPU asked for refuses alone: every rank stops)
+    on_every_rank([&] { kind = choose_backend(cfg.backend); });
     const AnalysisOptions* analysis = cfg.analyze ? &aopt : nullptr;
     // The sidecar a resume may write again: its own run's, not one beside a copy at -o.
     const bool own_sidecar = !resume.empty() && (o.continue_from.empty() || resume == o.continue_from);

@@ -301,7 +301,8 @@ int execute(const SweepOptions& o, const std::string& command_line) {
     cfg.precision = precision_of(o.precision);
     set_param(sweep_parameters(), cfg, "shard", o.shard);
     validate(cfg, ParamSource::command_line());
-    check_sweep_memory(cfg);
+    // Nodes differ in memory: a rank refused alone stops all (a collective follows).
+    on_every_rank([&] { check_sweep_memory(cfg); });
     if (session_ranks() > 1) return sweep_over_ranks(o, cfg, false);
     check_left_parts(cfg.output, cfg.overwrite);
     const SweepSummary s = run_sweep(cfg, false, hooks);
