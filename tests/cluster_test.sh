@@ -43,9 +43,15 @@ if np.any(a["phase"][()] < 0):
 print(f"merged = whole in {checked} datasets")
 EOF
 
-# 3. A task whose shard is finished runs nothing again (the file is continued, not redone).
+# 3. A task whose shard is finished runs nothing again (the file is continued, not
+# redone), as it was told to run (--backend cpu -q: they were dropped on a resume).
 SLURM_ARRAY_TASK_ID=1 "$S" task 3 out -- "${SW[@]}" 2>task1.log
-grep -q -- "--resume out/shard-0001-of-0003.h5" task1.log || fail "rerun of a finished shard: $(cat task1.log)"
+grep -q -- "--resume out/shard-0001-of-0003.h5 --backend cpu -q$" task1.log || fail "rerun of a finished shard: $(cat task1.log)"
+# How a task runs is no setting of the sweep: a resubmission may change it.
+SLURM_ARRAY_TASK_ID=2 "$S" task 3 out -- "${SW[@]:0:12}" --threads 1 --batch-points=3 2>task2.log ||
+    fail "a resubmission with --threads and --batch-points, without -q, refused: $(cat task2.log)"
+grep -q -- "--resume out/shard-0002-of-0003.h5 --backend cpu --threads 1 --batch-points=3$" task2.log ||
+    fail "a resubmission's task: $(cat task2.log)"
 # ... and the merge job of a resubmitted array replaces the map made from the same shards.
 "$S" merge 3 out >/dev/null || fail "a second merge into out/sweep.h5 failed"
 
@@ -64,6 +70,7 @@ expect_refusal "leave out -o" "$S" plan 3 out -- "${SW[@]}" -o x.h5
 expect_refusal "positive whole number" "$S" plan 0 out -- "${SW[@]}"
 # A resubmission with other options: its shards would resume with the old ones, unseen.
 expect_refusal "out holds a sweep with other options (--x Jx:-3:3:7" env SLURM_ARRAY_TASK_ID=0 "$S" task 3 out -- "${SW[@]/40/60}"
+expect_refusal "out holds a sweep with other options" "$S" plan 3 out -- "${SW[@]/40/60}"  # (plan printed them)
 expect_refusal "shard(s) 1" bash -c "mkdir -p gap && cp out/shard-0000-of-0003.h5 out/shard-0002-of-0003.h5 gap/ && '$S' merge 3 gap"
 
-echo "cluster_test: plan, tasks from 1, merge = whole sweep, no redo, merged again, 8 refusals: all passed"
+echo "cluster_test: plan, tasks from 1, merge = whole sweep, no redo (run options kept), merged again, 9 refusals: all passed"

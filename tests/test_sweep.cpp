@@ -2,6 +2,7 @@
 // stability analysis predicts, a killed sweep resumes without losing finished
 // points, and merged shards equal the unsharded map.
 #include "helpers.hpp"
+#include "hdf5.hpp"
 #include "xyzmf/error.hpp"
 #include "sweep.hpp"
 #include "sweep_slots.hpp"
@@ -98,14 +99,28 @@ TEST_P(Sweep, ResumeAfterAKillLosesNoFinishedPoint) {
     int done = 0;
     for (auto v : partial.phase) done += v != kNotDone;
     EXPECT_EQ(done, 2 * 2);  // two batches of one point x two replicas
+    // The resume commits the last two points together: a batch size given to a
+    // resume is used (it was ignored: the file's was taken) and recorded.
+    killed.batch_points = 2;
     const SweepSummary s = run_sweep(killed, true);
     EXPECT_EQ(s.points_skipped, 2);
     EXPECT_EQ(s.points_done, 2);
+    EXPECT_EQ(s.batches, 1);
     SweepConfig a, b;
     const SweepResults x = read_sweep(whole.output, a), y = read_sweep(killed.output, b);
     EXPECT_EQ(x.phase, y.phase);
     EXPECT_EQ(x.m_perp, y.m_perp);
     EXPECT_EQ(x.k, y.k);
+    EXPECT_EQ(b.batch_points, 2);
+    // A resume of the finished file computes nothing and changes neither the backend
+    // that computed it nor its batch size.
+    h5::set_attr(h5::open_file(killed.output, true), "backend", std::string("the backend that made it"));
+    killed.batch_points = 5;
+    EXPECT_EQ(run_sweep(killed, true).points_done, 0);
+    SweepConfig c;
+    read_sweep(killed.output, c);
+    EXPECT_EQ(c.batch_points, 2);
+    EXPECT_EQ(h5::attr_string(h5::open_file(killed.output, false), "backend"), "the backend that made it");
 }
 
 TEST_P(Sweep, MergedShardsEqualTheUnshardedMap) {
@@ -120,7 +135,8 @@ TEST_P(Sweep, MergedShardsEqualTheUnshardedMap) {
         run_sweep(c, false);
         shards.push_back(c.output);
     }
-    const CommandResult r = run_xyzmf("merge -o " + dir.file("merged.h5") + " " + shards[0] + " " + shards[1] + " " + shards[2]);
+    const CommandResult r =
+        run_xyzmf_all_output("merge -o " + dir.file("merged.h5") + " " + shards[0] + " " + shards[1] + " " + shards[2]);
     ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
     SweepConfig a, b;
     const SweepResults x = read_sweep(whole.output, a), y = read_sweep(dir.file("merged.h5"), b);
@@ -128,6 +144,11 @@ TEST_P(Sweep, MergedShardsEqualTheUnshardedMap) {
     EXPECT_EQ(x.agree, y.agree);
     EXPECT_EQ(x.m_perp, y.m_perp);
     EXPECT_EQ(x.predicted, y.predicted);
+    EXPECT_NE(r.stderr_text.find("; 0 points not done)"), std::string::npos) << r.stderr_text;
+    for (std::int64_t batch : y.batch) EXPECT_EQ(batch, 0);  // (no shard's batch numbers)
+    // The map keeps its shards' provenance: each one's path and command line.
+    const std::string from = h5::attr_string(h5::open_file(dir.file("merged.h5"), false), "merged_from");
+    for (const std::string& shard : shards) EXPECT_NE(from.find(shard + ": "), std::string::npos) << from;
     // a shard alone is incomplete
     SweepConfig c0;
     const SweepResults s0 = read_sweep(shards[0], c0);

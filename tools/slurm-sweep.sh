@@ -12,10 +12,12 @@
 # start at 1 work too) runs `xyzmf sweep SWEEP_OPTIONS --shard k/SHARDS -o
 # DIR/shard-K-of-N.h5`: the grid points p with p mod SHARDS = k. A task that finds its
 # shard file continues it (--resume), so a requeued or resubmitted array redoes only
-# the unfinished points. DIR/sweep-options.txt records SWEEP_OPTIONS (one per line) at
-# the first task or submit: a resubmission with other options is refused (a resumed
-# shard takes its settings from its file, so they would be ignored). merge replaces
-# DIR/sweep.h5, made from the shards, which it keeps.
+# the unfinished points. DIR/sweep-options.txt records the sweep's settings among
+# SWEEP_OPTIONS (one per line) at the first task or submit: a resubmission (or a plan)
+# with other settings is refused (a resumed shard takes them from its file, so they
+# would be ignored). How a task runs is no setting: --threads, --backend, --device,
+# --batch-points and -q go to every task, resumed or not, and may change between
+# submissions. merge replaces DIR/sweep.h5, made from the shards, which it keeps.
 #
 # Environment: XYZMF, the program (default: xyzmf on PATH, else build/xyzmf of this
 # repository); SBATCH_OPTIONS, more sbatch options for both jobs (for example
@@ -33,13 +35,24 @@ dir=${3:-}
 [[ -n $dir ]] || die "DIR: give the folder for the shard files"
 shift 3
 if [[ ${1:-} == -- ]]; then shift; fi
-sweep_args=("$@")
-for a in "${sweep_args[@]}"; do
-    case $a in
-        -o | --output | --output=* | --shard | --shard=* | --resume | --resume=* | --overwrite)
-            die "SWEEP_OPTIONS: leave out $a; the script sets the output, shard and resume of each task" ;;
-    esac
-done
+# Options in two lists: the sweep's settings (recorded, and taken from the shard
+# file by a resume) and how a task runs (given to every task).
+split_options() {
+    sweep_args=() run_args=()
+    while (($#)); do
+        case $1 in
+            -o | --output | --output=* | --shard | --shard=* | --resume | --resume=* | --overwrite)
+                die "SWEEP_OPTIONS: leave out $1; the script sets the output, shard and resume of each task" ;;
+            --threads | --backend | --device | --batch-points)
+                (($# >= 2)) || die "SWEEP_OPTIONS: $1 needs a value"
+                run_args+=("$1" "$2"); shift ;;
+            --threads=* | --backend=* | --device=* | --batch-points=* | -q | --quiet) run_args+=("$1") ;;
+            *) sweep_args+=("$1") ;;
+        esac
+        shift
+    done
+}
+split_options "$@"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 if [[ -z ${XYZMF:-} ]]; then
@@ -51,14 +64,22 @@ shard_file() { printf '%s/shard-%04d-of-%04d.h5' "$dir" "$1" "$shards"; }
 # The sweep DIR holds is this one: its options are recorded once (the first of
 # simultaneous tasks wins: the shell's noclobber creates the file exclusively), then
 # compared. (A DIR made before the record existed is taken as it is.)
+# plan only compares (it writes nothing).
 same_sweep() {
     local rec=$dir/sweep-options.txt want
-    mkdir -p "$dir"
     want=$(printf '%s\n' "${sweep_args[@]}")
-    (set -C; printf '%s\n' "$want" >"$rec") 2>/dev/null || true
-    [[ -f $rec ]] || die "$dir: cannot record the sweep's options in $rec"
-    [[ $(<"$rec") == "$want" ]] ||
-        die "$dir holds a sweep with other options ($(paste -sd' ' "$rec")), not these ($*); resubmit those, or use another DIR (or remove $rec)"
+    if [[ $mode != plan ]]; then
+        mkdir -p "$dir"
+        (set -C; printf '%s\n' "$want" >"$rec") 2>/dev/null || true
+        [[ -f $rec ]] || die "$dir: cannot record the sweep's options in $rec"
+    fi
+    # (a record of an older script may hold how its tasks ran too: only settings count)
+    local settings=("${sweep_args[@]}") runs=("${run_args[@]}") had
+    [[ -f $rec ]] && mapfile -t had <"$rec" && split_options "${had[@]}"
+    local recorded=("${sweep_args[@]}")
+    sweep_args=("${settings[@]}") run_args=("${runs[@]}")
+    [[ ! -f $rec || $(printf '%s\n' "${recorded[@]}") == "$want" ]] ||
+        die "$dir holds a sweep with other options ($(paste -sd' ' "$rec")), not these (${sweep_args[*]}); resubmit those, or use another DIR (or remove $rec)"
 }
 
 # The command of shard k, one word per line (plan prints it, task runs it).
@@ -66,14 +87,15 @@ task_command() {
     local k=$1 f
     f=$(shard_file "$k")
     if [[ -e $f ]]; then
-        printf '%s\n' "$XYZMF" sweep --resume "$f"
+        printf '%s\n' "$XYZMF" sweep --resume "$f" "${run_args[@]}"
     else
-        printf '%s\n' "$XYZMF" sweep "${sweep_args[@]}" --shard "$k/$shards" -o "$f"
+        printf '%s\n' "$XYZMF" sweep "${sweep_args[@]}" "${run_args[@]}" --shard "$k/$shards" -o "$f"
     fi
 }
 
 case $mode in
 plan)
+    same_sweep
     for ((k = 0; k < shards; k++)); do
         mapfile -t cmd < <(task_command "$k")
         echo "task $k: ${cmd[*]}"
@@ -89,7 +111,7 @@ task)
     if [[ -n ${SLURM_ARRAY_TASK_COUNT:-} && $SLURM_ARRAY_TASK_COUNT != "$shards" ]]; then
         die "task: the array has $SLURM_ARRAY_TASK_COUNT tasks but SHARDS is $shards; submit it with --array=0-$((shards - 1))"
     fi
-    same_sweep "${sweep_args[@]}"
+    same_sweep
     mapfile -t cmd < <(task_command "$k")
     echo "$prog: shard $k of $shards on $(hostname): ${cmd[*]}" >&2
     exec "${cmd[@]}"
@@ -110,12 +132,12 @@ submit)
     XYZMF=$(command -v "$XYZMF") || die "submit: the program '$XYZMF' was not found (build it, or set XYZMF)"
     XYZMF=$(cd "$(dirname "$XYZMF")" && pwd)/$(basename "$XYZMF")
     export XYZMF
-    same_sweep "${sweep_args[@]}"  # (recorded once every check has passed)
+    same_sweep  # (recorded once every check has passed)
     gpus=()
     [[ ${GPUS_PER_TASK:-1} == 0 ]] || gpus=(--gpus="${GPUS_PER_TASK:-1}")
     # shellcheck disable=SC2086  # SBATCH_OPTIONS is a list of options
     array=$(sbatch --parsable --job-name=xyzmf-sweep --array="0-$((shards - 1))" --ntasks=1 "${gpus[@]}" \
-        --output="$dir/slurm-%A_%a.log" ${SBATCH_OPTIONS:-} "$here/$prog" task "$shards" "$dir" -- "${sweep_args[@]}")
+        --output="$dir/slurm-%A_%a.log" ${SBATCH_OPTIONS:-} "$here/$prog" task "$shards" "$dir" -- "${sweep_args[@]}" "${run_args[@]}")
     array=${array%%;*}
     # shellcheck disable=SC2086
     merge=$(sbatch --parsable --job-name=xyzmf-merge --dependency="afterok:$array" --ntasks=1 \

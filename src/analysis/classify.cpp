@@ -91,14 +91,22 @@ double domain_size(const Lattice& lat, const std::vector<double> (&marginals)[3]
 // (the peak below single_domain) whose couplings have no modulated mode
 // (Couplings::modulated_mode_u) cannot be an SDW: its peak off k = 0 or pi is
 // the spread of domains of the uniform order, FM or AFM, whichever end of the
-// band its u = mean cos k is nearer (on odd sides too, which have no k = pi). (Without this, FM domains of the 1D chain
+// band its u = mean cos k is nearer. (Without this, FM domains of the 1D chain
 // at (2, 0, 1), whose walls leave the strongest mode three steps from k = 0,
-// were called SDW.)
+// were called SDW.) A lattice with an odd side has no k = pi: there one domain
+// of staggered order has a seam and peaks at the k nearest pi, which without a
+// modulated mode is AFM too, as the stability map calls that mode (it was
+// called SDW).
 std::string order_of_peak(const Lattice& lat, const Couplings& c, const Peak& peak, const ClassifyThresholds& th,
                           bool near_0, bool near_pi) {
     if (near_0) return "FM";
     if (near_pi) return "AFM";
-    if (peak.weight >= th.single_domain || !std::isnan(c.modulated_mode_u())) return "SDW";
+    const bool modulated = !std::isnan(c.modulated_mode_u());
+    bool nearest_pi = true;  // on every axis the grid's k nearest pi (pi itself on an even side)
+    for (int a = 0; a < lat.dim; ++a)
+        nearest_pi = nearest_pi && std::abs(std::abs(peak.k[a]) - M_PI) <= (M_PI / double(lat.L[a])) * (1 + 1e-9);
+    if (!modulated && nearest_pi) return "AFM";
+    if (peak.weight >= th.single_domain || modulated) return "SDW";
     double u = 0;
     for (int a = 0; a < lat.dim; ++a) u += std::cos(peak.k[a]) / lat.dim;
     return u < 0 ? "AFM" : "FM";  // (an odd side has no k = pi, but its staggered order is still AFM)
@@ -269,7 +277,9 @@ Classification classify(const Lattice& lat, const Couplings& c, const SiteTallie
             r.reason += " (< " + fmt("%g", th.single_domain) + "), domain size " + fmt("%.3g", r.correlation_length) +
                         " sites";
         if (r.order != "SDW" && !near_0 && !near_pi)
-            r.reason += "; no modulated mode at these couplings (physics.md 3.7), so domains of " + r.order;
+            r.reason += "; no modulated mode at these couplings (physics.md 3.7), so " +
+                        (r.phase == "domains" ? "domains of " + r.order
+                                              : r.order + " with a seam, at the k nearest pi (an odd side has no k = pi)");
     }
     if (r.moving_fraction > th.moving_fraction) {
         // A moving state of uncorrelated spins has no order yet: its strongest mode is

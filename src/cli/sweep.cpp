@@ -31,24 +31,29 @@ struct SweepOptions {
     std::vector<CLI::Option*> fixed;      // what --resume takes from the file instead
     std::vector<CLI::Option*> couplings;  // one per couplings_parameters() row
     CLI::Option* dim_opt = nullptr;
+    CLI::Option* batch_opt = nullptr;  // the one setting a resume may change
 };
 
 void print_summary(const SweepConfig& c, const SweepResults& r, const SweepSummary& s) {
     std::map<std::int64_t, int> phases;
-    int agree = 0, agree_domains = 0, disagree = 0, blown = 0, done = 0;
+    int agree = 0, agree_domains = 0, disagree = 0, unsettled = 0, blown = 0, done = 0;
     for (std::size_t e = 0; e < r.phase.size(); ++e) {
         if (r.phase[e] == kNotDone) continue;
         ++done;
         ++phases[r.phase[e]];
         (r.agree[e] == 1 ? agree : r.agree[e] == 2 ? agree_domains : r.agree[e] == 3 ? blown : disagree)++;
+        unsettled += r.agree[e] == 0 && r.phase[e] == phase_code("not stationary");
     }
     std::printf("sweep: %d lattices (%d points x %d replicas) done in this call in %.1f s (%.3g site-steps/s); %d skipped "
                 "as already done\n",
                 s.points_done * c.replicas, s.points_done, c.replicas, s.seconds,
                 s.seconds > 0 ? s.site_steps / s.seconds : 0.0, s.points_skipped);
     for (const auto& [code, n] : phases) std::printf("  %-15s %6d\n", phase_name(code), n);
-    std::printf("agreement with linear stability: %d same phase, %d domains of the predicted order, %d disagree (of %d)\n",
+    std::printf("agreement with linear stability: %d same phase, %d domains of the predicted order, %d disagree (of %d)",
                 agree, agree_domains, disagree, done - blown);
+    // (a lattice still moving at t_end has no verdict yet: a longer --t-end may settle it)
+    if (unsettled) std::printf("; of these %d still moved at t_end (a longer --t-end settles them)", unsettled);
+    std::printf("\n");
     if (blown)
         std::printf("%d lattices blew up (phase 7, time in /sweep/t_final); a smaller --dt may integrate them\n", blown);
 }
@@ -256,14 +261,15 @@ void add_options(CLI::App* sub, SweepOptions& o) {
                     "the next lattice), units of gamma; 0 = never (run: 1e-9; 1e-6 already fixes the phase)")->capture_default_str());
     add(add_precision(sub, o.precision));
     add_backend(sub, o.backend);
-    sub->add_option("--batch-points", o.cfg.batch_points, "Grid points stepped together (times --replicas lattices in one state array); the results are "
+    o.batch_opt = sub->add_option("--batch-points", o.cfg.batch_points, "Grid points stepped together (times --replicas lattices in one state array); the results are "
                     "written each time this many more points are done")
         ->check(CLI::Range(1, 1000000))->capture_default_str();
     add(sub->add_option("--shard", o.shard, "Run only points p with p mod n = i (I/N, for job arrays; join with xyzmf merge)")
         ->capture_default_str());
     add(sub->add_option("-o,--output", o.cfg.output, "Output HDF5 file (/sweep/...)")->capture_default_str());
     add(sub->add_flag("--overwrite", o.cfg.overwrite, "Replace an existing output file"));
-    sub->add_option("--resume", o.resume, "Continue a killed sweep in this file (its settings are used)");
+    sub->add_option("--resume", o.resume, "Continue a killed sweep in this file (its settings are used; how it runs, "
+                                         "--batch-points, --backend, --threads, --device, may differ)");
     sub->add_flag("-q,--quiet", o.quiet, "No progress line or summary (the file holds the results)");
 }
 
@@ -280,6 +286,7 @@ int execute(const SweepOptions& o, const std::string& command_line) {
                                 opt->get_name(),
                             exit_code::usage);
         cfg.output = o.resume;
+        if (o.batch_opt->count() == 0) cfg.batch_points = 0;  // (0: the file's)
         if (session_ranks() > 1) return sweep_over_ranks(o, cfg, true);
         struct stat st;
         const std::set<int> counts = left_parts(o.resume);
@@ -345,9 +352,9 @@ int execute(const MergeOptions& o, const std::string& command_line) {
     SweepConfig c;
     const SweepResults r = read_sweep(o.out, c);
     int missing = 0;
-    for (auto v : r.phase) missing += v == kNotDone;
+    for (std::int64_t b : r.batch) missing += b < 0;
     if (!o.quiet)
-        std::printf("merge: %zu shards -> %s (%d x %d points, %d replicas; %d entries not done)\n", o.inputs.size(),
+        std::printf("merge: %zu shards -> %s (%d x %d points, %d replicas; %d points not done)\n", o.inputs.size(),
                 o.out.c_str(), c.grid.x.n, c.grid.y.n, c.replicas, missing);
     return 0;
 }

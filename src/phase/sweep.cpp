@@ -129,7 +129,9 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
             if (res.period[e] > 0) res.period[e] = wavelength(&res.k[3 * e], cfg.lattice.dim);
         // A file's lattice is checked as the command line's is (a67327b stepped a
         // stored 100000x100000 lattice until it ran out of memory).
-        check_sweep_memory(cfg, exit_code::io);
+        const bool new_batch = cfg_in.batch_points > 0 && cfg_in.batch_points != cfg.batch_points;
+        if (new_batch) cfg.batch_points = cfg_in.batch_points;  // (a resume may change it: no result depends on it)
+        check_sweep_memory(cfg, new_batch ? exit_code::usage : exit_code::io);
         cfg.command_line = cfg_in.command_line;
         cfg.backend = cfg_in.backend;
         if (!cfg.command_line.empty()) record_resume(file.opened, cfg.command_line);
@@ -156,8 +158,13 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
         res.predicted_growth[p] = s.growth;
         res.predicted_period[p] = s.period;
     }
+    // A resumed file with nothing left keeps the backend (and batch size) that computed it.
+    bool work_left = !resume;
+    for (int p = cfg.shard_index; p < P && !work_left; p += cfg.shard_count) work_left = res.batch[std::size_t(p)] < 0;
     try {
-        record_backend(file.handle(), make_backend<float>(kind)->description());
+        if (work_left) record_backend(file.handle(), make_backend<float>(kind)->description());
+        if (work_left && resume)
+            h5::set_attr(h5::open_group(file.handle(), "/sweep"), "batch_points", std::int64_t(cfg.batch_points));
         file.set_status("running");
         write_sweep_results(file.handle(), file.path, res);
         // Into place at once (a killed sweep resumes from it), unless it
@@ -294,8 +301,18 @@ void merge_sweeps(const std::vector<std::string>& shards, const std::string& out
         if (!b.empty() && (" + " + backends + " + ").find(" + " + b + " + ") == std::string::npos)
             backends += (backends.empty() ? "" : " + ") + b;
     }
+    // (the merge command's shards are files a user keeps: their provenance is
+    // the map's; an MPI sweep's parts are its own and give its command line)
+    std::string provenance;
+    for (std::size_t s = 0; backend.empty() && s < shards.size(); ++s) {
+        h5::Id f = open_xyzmf(shards[s], false);
+        provenance += (s ? "\n" : "") + shards[s] + ": " +
+                      (h5::has_attr(f, "command_line") ? h5::attr_string(f, "command_line") : std::string("?"));
+        if (h5::has_attr(f, "resumed_by")) provenance += "\n  resumed by: " + h5::attr_string(f, "resumed_by");
+    }
     SweepConfig base;
     SweepResults merged = read_sweep(shards[0], base);
+    for (std::int64_t& b : merged.batch) b = std::min<std::int64_t>(b, 0);  // (a shard's batches mean nothing here)
     for (std::size_t s = 1; s < shards.size(); ++s) {
         throw_if_interrupted("while reading the shards; nothing written");
         SweepConfig c;
@@ -330,6 +347,7 @@ void merge_sweeps(const std::vector<std::string>& shards, const std::string& out
     write_provenance(f.handle(), command_line, "sweep");
     if (!backends.empty()) record_backend(f.handle(), backends);
     if (!resumed_by.empty()) h5::set_attr(f.handle(), "resumed_by", resumed_by);
+    if (!provenance.empty()) h5::set_attr(f.handle(), "merged_from", provenance);
     create_sweep_group(f.handle(), base);
     write_sweep_results(f.handle(), output, merged);
     std::int64_t missing = 0;

@@ -122,6 +122,7 @@ void create_sweep_group(hid_t file, const SweepConfig& c) {
     h5::set_attr(g, "phase_codes", std::string(kPhaseCodesText));
     h5::set_attr(g, "order_codes", std::string(kOrderCodesText));
     h5::set_attr(g, "agree_codes", std::string(kAgreeCodesText));
+    h5::set_attr(g, "fixed_note", std::string("Jx, Jy, Jz, gamma_phi attributes hold only where not an axis"));
     h5::set_attr(g, "initial_state", std::string("random (uniform in the Bloch ball), replica r keyed by seed + r"));
     // Every dataset gets its storage now: the batches overwrite it in place,
     // so a full disk can only stop a sweep at its creation, never lose a point.
