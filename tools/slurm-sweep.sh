@@ -62,23 +62,28 @@ fi
 shard_file() { printf '%s/shard-%04d-of-%04d.h5' "$dir" "$1" "$shards"; }
 
 # The sweep DIR holds is this one: its options are recorded once (the first of
-# simultaneous tasks wins: the shell's noclobber creates the file exclusively), then
-# compared. (A DIR made before the record existed is taken as it is.)
-# plan only compares (it writes nothing).
+# simultaneous tasks wins: the record is written whole under another name and
+# hard-linked into place, which fails where it exists), then compared. (A DIR made
+# before the record existed is taken as it is.) plan only compares (it writes nothing).
 same_sweep() {
-    local rec=$dir/sweep-options.txt want
-    want=$(printf '%s\n' "${sweep_args[@]}")
+    local rec=$dir/sweep-options.txt want tmp
+    want=$(printf '%s\n' ${sweep_args[@]+"${sweep_args[@]}"})
     if [[ $mode != plan ]]; then
         mkdir -p "$dir"
-        (set -C; printf '%s\n' "$want" >"$rec") 2>/dev/null || true
+        tmp=$(mktemp "$dir/.sweep-options.XXXXXX") || die "$dir: cannot record the sweep's options there"
+        printf '%s\n' "$want" >"$tmp"
+        ln "$tmp" "$rec" 2>/dev/null || true
+        rm -f "$tmp"
         [[ -f $rec ]] || die "$dir: cannot record the sweep's options in $rec"
     fi
     # (a record of an older script may hold how its tasks ran too: only settings count)
-    local settings=("${sweep_args[@]}") runs=("${run_args[@]}") had
-    [[ -f $rec ]] && mapfile -t had <"$rec" && split_options "${had[@]}"
-    local recorded=("${sweep_args[@]}")
-    sweep_args=("${settings[@]}") run_args=("${runs[@]}")
-    [[ ! -f $rec || $(printf '%s\n' "${recorded[@]}") == "$want" ]] ||
+    local recorded=""
+    [[ -f $rec ]] && recorded=$(
+        mapfile -t had <"$rec"
+        split_options ${had[@]+"${had[@]}"}
+        printf '%s\n' ${sweep_args[@]+"${sweep_args[@]}"}
+    )
+    [[ ! -f $rec || $recorded == "$want" ]] ||
         die "$dir holds a sweep with other options ($(paste -sd' ' "$rec")), not these (${sweep_args[*]}); resubmit those, or use another DIR (or remove $rec)"
 }
 
@@ -87,9 +92,9 @@ task_command() {
     local k=$1 f
     f=$(shard_file "$k")
     if [[ -e $f ]]; then
-        printf '%s\n' "$XYZMF" sweep --resume "$f" "${run_args[@]}"
+        printf '%s\n' "$XYZMF" sweep --resume "$f" ${run_args[@]+"${run_args[@]}"}
     else
-        printf '%s\n' "$XYZMF" sweep "${sweep_args[@]}" "${run_args[@]}" --shard "$k/$shards" -o "$f"
+        printf '%s\n' "$XYZMF" sweep "${sweep_args[@]}" ${run_args[@]+"${run_args[@]}"} --shard "$k/$shards" -o "$f"
     fi
 }
 
@@ -137,7 +142,7 @@ submit)
     [[ ${GPUS_PER_TASK:-1} == 0 ]] || gpus=(--gpus="${GPUS_PER_TASK:-1}")
     # shellcheck disable=SC2086  # SBATCH_OPTIONS is a list of options
     array=$(sbatch --parsable --job-name=xyzmf-sweep --array="0-$((shards - 1))" --ntasks=1 "${gpus[@]}" \
-        --output="$dir/slurm-%A_%a.log" ${SBATCH_OPTIONS:-} "$here/$prog" task "$shards" "$dir" -- "${sweep_args[@]}" "${run_args[@]}")
+        --output="$dir/slurm-%A_%a.log" ${SBATCH_OPTIONS:-} "$here/$prog" task "$shards" "$dir" -- "${sweep_args[@]}" ${run_args[@]+"${run_args[@]}"})
     array=${array%%;*}
     # shellcheck disable=SC2086
     merge=$(sbatch --parsable --job-name=xyzmf-merge --dependency="afterok:$array" --ntasks=1 \

@@ -243,10 +243,11 @@ void on_every_rank(const std::function<void()>& f) {
     int worst = 0;
     MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     if (worst != 0 && !stop_code(worst)) {
-        // A rank that failed otherwise than rank 0 (a node with less memory, say)
-        // says why itself, also with an error of a kind all ranks meet alike. (A
-        // stop is told once, by rank 0.)
-        g_own_error = share_string_from_root(message) != message && !session_root() && own_message;
+        // A rank that failed where rank 0 did not (a node with less memory, say)
+        // says why itself, also with an error of a kind all ranks meet alike;
+        // where rank 0 failed too, its line stands for all. (A stop is told once,
+        // by rank 0.)
+        g_own_error = share_string_from_root(message).empty() && !session_root() && own_message;
     }
     code = worst;
 #endif

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -530,6 +531,7 @@ int execute(const RunOptions& o) {
     std::unique_ptr<ContinuationStart> continued;
     std::string resume = o.resume;
     int finished = 0;  // --resume of a finished run
+    bool continue_copy = false;  // --continue-from into a copy at -o
     if (!o.continue_from.empty()) {
         if (!o.resume.empty())
             throw Error("--continue-from and --resume: give one (--resume finishes a stopped run, --continue-from "
@@ -543,11 +545,14 @@ int execute(const RunOptions& o) {
         if (o.t_end_opt->count() == 0)
             throw Error("--continue-from " + o.continue_from + ": give the new final time with --t-end", exit_code::usage);
         // In place, or in a copy at -o (written whole under a temporary name
-        // before it is touched, so the finished run stays as it was).
-        const bool copy = o.output_opt->count() > 0 &&
-                          OutputLock::resolve(o.cfg.output) != OutputLock::resolve(o.continue_from);
-        resume = copy ? o.cfg.output : o.continue_from;
+        // before it is touched, so the finished run stays as it was). Either is
+        // made only once every check below has passed (start_continuation): a
+        // refused command changes no file.
+        continue_copy = o.output_opt->count() > 0 &&
+                        OutputLock::resolve(o.cfg.output) != OutputLock::resolve(o.continue_from);
+        resume = continue_copy ? o.cfg.output : o.continue_from;
         throw_if_interrupted("before " + resume + " was touched");
+        double snapshot_every = 0;
         on_root([&] {
             // A stopped run is repaired where it lies (its journal is beside
             // it), under its lock, before it is checked or copied.
@@ -555,16 +560,19 @@ int execute(const RunOptions& o) {
             if (!run_file_finished(o.continue_from)) repair_for_resume(o.continue_from, o.quiet);
             continued = std::make_unique<ContinuationStart>(
                 check_continuation(o.continue_from, o.cfg.numerics.t_end, !launched_by_mpi()));
-            if (copy) {
-                NewFile(o.cfg.output, o.cfg.overwrite, "-o", o.continue_from).commit();
-                lock = std::make_unique<OutputLock>(resume);
-            }
-            set_continuation_times(resume, *continued, o.cfg.numerics.t_end);
-            if (!continued->from_final) continued.reset();  // from here on, a --resume
+            snapshot_every = continued->snapshot_every;
         });
+        share_from_root(&snapshot_every, int(sizeof snapshot_every));
         const std::string cmd = cfg.command_line;
-        cfg = read_run_config(resume);
+        cfg = read_run_config(o.continue_from);
         cfg.command_line = cmd;
+        // What start_continuation writes into /parameters of the file continued.
+        cfg.numerics.t_end = o.cfg.numerics.t_end;
+        cfg.numerics.snapshot_every = snapshot_every;
+        if (continue_copy) {
+            cfg.output = o.cfg.output;
+            cfg.overwrite = o.cfg.overwrite;
+        }
     } else if (!o.resume.empty()) {
         for (const CLI::Option* opt : o.physics)
             if (opt->count() > 0)
@@ -587,10 +595,14 @@ int execute(const RunOptions& o) {
         cfg.command_line = cmd;
     } else {
         std::string file, group;
-        if (init_file_spec(cfg.init, file, group) && o.size_opt->count() == 0 && o.dim_opt->count() == 0)
+        const bool from_file = init_file_spec(cfg.init, file, group);
+        if (from_file && o.size_opt->count() == 0 && o.dim_opt->count() == 0)
             cfg.lattice = init_file_lattice(cfg.init);  // continue a state on its own lattice
         else
             cfg.lattice = parse_size(o.size, o.dim, o.dim_opt->count() > 0);
+        // A bare FILE is recorded as the state it names now, FILE:/final or
+        // FILE:/snapshots/N: a run still going, or resumed later, names another.
+        if (from_file && group.empty()) cfg.init = file + ":" + init_file_state(cfg.init, cfg.lattice, false).where;
         cfg.precision = precision_of(o.precision);
         cfg.numerics.integrator = o.integrator == "dopri5" ? IntegratorKind::dopri5 : IntegratorKind::rk4;
     }
@@ -680,9 +692,31 @@ int execute(const RunOptions& o) {
         cfg.numerics.record_every = interval_in_use(plan, cfg.numerics.record_every);
         cfg.numerics.snapshot_every = interval_in_use(plan, cfg.snapshot_interval());
     }
-    if (cfg.xdmf && resume.empty()) check_xdmf_names(cfg.output, XdmfOptions{});  // refused before the run file exists
+    if (cfg.xdmf && (resume.empty() || continue_copy)) {  // refused before the run file (or the copy) exists
+        XdmfOptions names;
+        names.overwrite = cfg.overwrite;
+        check_xdmf_names(cfg.output, names);
+    } else if (resume.empty() && cfg.overwrite && !o.quiet) {
+        // A sidecar written for the file this run replaces would describe the new
+        // file as the old one (its lattice, precision and states): said, not removed.
+        const std::filesystem::path old_sidecar = std::filesystem::path(cfg.output).replace_extension(".xdmf");
+        std::error_code ec;
+        if (session_root() && std::filesystem::exists(cfg.output, ec) && std::filesystem::exists(old_sidecar, ec))
+            std::printf("xyzmf: note: %s (and its .fields.h5) describe the run that %s replaces; remove them, or "
+                        "write new ones with xyzmf export %s --xdmf --overwrite\n",
+                        old_sidecar.c_str(), cfg.output.c_str(), cfg.output.c_str());
+    }
     BackendKind kind{};  // (a node without the GPU asked for refuses alone: every rank stops)
     on_every_rank([&] { kind = choose_backend(cfg.backend); });
+    if (!o.continue_from.empty())  // every check passed: the copy, and the new end in /parameters
+        on_root([&] {
+            if (continue_copy) {
+                NewFile(o.cfg.output, o.cfg.overwrite, "-o", o.continue_from).commit();
+                lock = std::make_unique<OutputLock>(resume);
+            }
+            set_continuation_times(resume, *continued, o.cfg.numerics.t_end);
+            if (!continued->from_final) continued.reset();  // from here on, a --resume
+        });
     const AnalysisOptions* analysis = cfg.analyze ? &aopt : nullptr;
     // The sidecar a resume may write again: its own run's, not one beside a copy at -o.
     const bool own_sidecar = !resume.empty() && (o.continue_from.empty() || resume == o.continue_from);

@@ -308,8 +308,12 @@ int execute(const SweepOptions& o, const std::string& command_line) {
     cfg.precision = precision_of(o.precision);
     set_param(sweep_parameters(), cfg, "shard", o.shard);
     validate(cfg, ParamSource::command_line());
-    // Nodes differ in memory: a rank refused alone stops all (a collective follows).
-    on_every_rank([&] { check_sweep_memory(cfg); });
+    // Nodes differ (memory, devices): a rank refused alone stops all before any
+    // part is written (a collective follows).
+    on_every_rank([&] {
+        check_sweep_memory(cfg);
+        choose_backend(cfg.backend);
+    });
     if (session_ranks() > 1) return sweep_over_ranks(o, cfg, false);
     check_left_parts(cfg.output, cfg.overwrite);
     const SweepSummary s = run_sweep(cfg, false, hooks);

@@ -228,6 +228,9 @@ void check_xdmf_names(const std::string& run_file, const XdmfOptions& o) {
                             " would name " + ref + ", and ParaView's XDMF readers take the ':' in it for the end of "
                             "the file name; rename it, or put the sidecar where the path it names has no ':'",
                         exit_code::usage);
+    if (o.overwrite) return;
+    for (const std::string& f : {xdmf, fields})
+        if (fs::exists(f)) throw Error(f + " already exists; pass --overwrite to replace it", exit_code::io);
 }
 
 XdmfExport::XdmfExport(const std::string& run_file, const RunConfig& cfg, const XdmfOptions& o)

@@ -131,7 +131,12 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
         // stored 100000x100000 lattice until it ran out of memory).
         const bool new_batch = cfg_in.batch_points > 0 && cfg_in.batch_points != cfg.batch_points;
         if (new_batch) cfg.batch_points = cfg_in.batch_points;  // (a resume may change it: no result depends on it)
-        check_sweep_memory(cfg, new_batch ? exit_code::usage : exit_code::io);
+        try {
+            check_sweep_memory(cfg, new_batch ? exit_code::usage : exit_code::io);
+        } catch (const Error& e) {
+            if (!new_batch) throw;
+            throw Error("--batch-points " + std::to_string(cfg.batch_points) + ": " + e.what(), e.exit_code());
+        }
         cfg.command_line = cfg_in.command_line;
         cfg.backend = cfg_in.backend;
         if (!cfg.command_line.empty()) record_resume(file.opened, cfg.command_line);

@@ -354,6 +354,18 @@ def test_analyze_array_refuses_spins_longer_than_one():
     assert e.value.exit_code == 2 and "|s| = 1.5" in str(e.value)
 
 
+def test_a_bare_init_file_is_recorded_as_the_state_it_took(tmp_path):
+    """--init FILE takes FILE's final state, else its last snapshot: which one depends
+    on when it runs, so /parameters init names it (it said FILE)."""
+    a, b = tmp_path / "a.h5", tmp_path / "b.h5"
+    assert cli("run", "-q", "--size", 6, "--t-end", 0.5, "-o", a).returncode == 0
+    r = cli("run", "-q", "--init", a, "--t-end", 0.5, "-o", b)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(b, "r") as f:
+        init = f["parameters"].attrs["init"]
+    assert (init.decode() if isinstance(init, bytes) else init) == f"{a}:/final"
+
+
 def test_init_takes_a_numpy_array_exactly(tmp_path):
     rng = np.random.default_rng(7)
     a = rng.normal(size=(6, 8, 3))

@@ -101,6 +101,38 @@ def test_refusals_name_the_file_and_value(tmp_path, extra, first_t_end, words):
     assert_same(contents(f), before)
 
 
+@pytest.mark.parametrize("extra, words", [
+    (["--xdmf"], "--xdmf cannot be combined"),                  # the file was written without it
+    (["--sk-storage", "full"], "--sk-storage full"),             # nor with --analyze
+    (["--analysis-backend", "cuda"], "needs --analyze"),
+])
+def test_a_refused_continuation_changes_no_file(tmp_path, extra, words):
+    """Refusals that come after the file's own checks: the run continued in place,
+    the copy at -o and an --overwrite target are as they were (the first two had
+    the new t_end in /parameters, the copy was made, the target replaced)."""
+    f, target = tmp_path / "run.h5", tmp_path / "target.h5"
+    assert cli("run", "-q", *OPTS, "--t-end", 3, "-o", f).returncode == 0
+    assert cli("run", "-q", "--size", 4, "--t-end", 1, "-o", target).returncode == 0
+    before, target_bytes = open(f, "rb").read(), open(target, "rb").read()
+    for out in ([], ["-o", tmp_path / "copy.h5"], ["-o", target, "--overwrite"]):
+        r = cli("run", "-q", "--continue-from", f, "--t-end", 9, *extra, *out)
+        assert r.returncode == 2 and words in r.stderr, r.stderr
+        assert open(f, "rb").read() == before and open(target, "rb").read() == target_bytes
+        assert not (tmp_path / "copy.h5").exists()
+
+
+def test_a_sidecar_in_the_way_is_refused_before_the_copy_and_replaced_with_overwrite(tmp_path):
+    src, copy = tmp_path / "a.h5", tmp_path / "b.h5"
+    assert cli("run", "-q", *OPTS, "--t-end", 2, "--xdmf", "-o", src).returncode == 0
+    (tmp_path / "b.xdmf").write_text("a user's notes\n")
+    r = cli("run", "-q", "--continue-from", src, "--t-end", 4, "-o", copy)
+    assert r.returncode == 3 and "b.xdmf already exists" in r.stderr, r.stderr
+    assert not copy.exists() and (tmp_path / "b.xdmf").read_text() == "a user's notes\n"
+    r = cli("run", "-q", "--continue-from", src, "--t-end", 4, "-o", copy, "--overwrite")
+    assert r.returncode == 0, r.stderr
+    assert "b.h5" in (tmp_path / "b.xdmf").read_text() and contents(copy)["final_t"] == 4
+
+
 def test_a_stopped_or_adaptive_run_is_refused_with_the_way_on(tmp_path):
     f = tmp_path / "ad.h5"
     assert cli("run", "-q", "--size", 8, "--integrator", "dopri5", "--t-end", 1, "-o", f).returncode == 0
