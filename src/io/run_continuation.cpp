@@ -46,7 +46,9 @@ ContinuationStart check_continuation(const std::string& path, double t_end, bool
     const bool reached_t_end = status == reached || status.rfind(reached + ";", 0) == 0;
     if ((c.from_final && !reached_t_end) || status.rfind("blow-up", 0) == 0)
         throw Error(what + ": the run's status is \"" + status +
-                        "\"; only a run that reached its t_end or was stopped is carried on",
+                        "\"; only a run that reached its t_end or was stopped is carried on" +
+                        (c.from_final ? " (to go on from its final state as a new run: --init " + path + ":/final)"
+                                      : std::string()),
                     exit_code::usage);
     if (!c.from_final) {  // stopped: on from its last snapshot, which --resume reads (only its time here)
         const std::vector<std::int64_t> snaps = snapshot_indices(file);
