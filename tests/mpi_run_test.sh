@@ -305,8 +305,11 @@ for how in "2|sweep --x Jx:-3:3:11 --y Jy:-3:3:9 --Jz 1 --size 16 -o mapk.h5 -q|
     [[ $rc == 3 ]] && grep -qF "$says" parts.txt && [[ $(grep -c "error" parts.txt) == 1 ]] ||
         fail "$cmd on $p ranks beside an interrupted sweep: exit $rc: $(grep -v '^--' parts.txt | head -3)"
 done
-mpi 2 sweep --resume mapk.h5 -q >/dev/null || fail "sweep --resume on 2 ranks exited $?"
+mpi 2 sweep --resume mapk.h5 --batch-points 5 -q >/dev/null || fail "sweep --resume on 2 ranks exited $?"
 maps_equal map1.h5 mapk.h5 "sweep interrupted on 2 ranks and resumed"
+# The resume's batch size is the map's, whatever part had points left.
+bp=$(/usr/bin/python3 -c "import h5py; print(h5py.File('mapk.h5', 'r')['sweep'].attrs['batch_points'])")
+[[ $bp == 5 ]] || fail "sweep resumed on 2 ranks with --batch-points 5: the map records $bp"
 [[ -z $(ls -a | grep '^\.mapk') ]] || fail "the parts of mapk.h5 were left after its resume: $(ls -a | grep '^\.mapk')"
 # A finished sweep resumed again (a job re-queued) does nothing and exits 0, as without mpirun.
 mpi 2 sweep --resume mapk.h5 >again.txt || fail "sweep --resume of the finished map on 2 ranks exited $?"

@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 
+#include "backend_select.hpp"
 #include "cli.hpp"
 #include "hdf5.hpp"
 #include "schema.hpp"
@@ -219,14 +220,19 @@ int sweep_over_ranks(const SweepOptions& o, SweepConfig cfg, bool resume) {
         for (int k = 0; k < P; ++k) parts.push_back(shard_name(k));
         // From rank 0's part (every rank's: the same program on like nodes, the same
         // commands): the backend, the command that began the sweep and its resumes.
+        // A resume that ran points: this session's backend and batch size (rank 0's
+        // part may have had none left, and kept its earlier ones).
         std::string backend, began = cfg.command_line, resumes;
         {
             h5::Id f = open_xyzmf(parts[0], false);
-            if (h5::has_attr(f, "backend")) backend = h5::attr_string(f, "backend") + " x " + std::to_string(P) + " MPI ranks";
+            if (h5::has_attr(f, "backend")) backend = h5::attr_string(f, "backend");
             if (h5::has_attr(f, "command_line")) began = h5::attr_string(f, "command_line");
             if (h5::has_attr(f, "resumed_by")) resumes = h5::attr_string(f, "resumed_by");
         }
-        merge_sweeps(parts, out, true, began, backend, resumes);
+        const bool ran = resume && s.points_done > 0;
+        if (ran) backend = make_backend<float>(choose_backend(cfg.backend))->description();
+        if (!backend.empty()) backend += " x " + std::to_string(P) + " MPI ranks";
+        merge_sweeps(parts, out, true, began, backend, resumes, ran ? cfg.batch_points : 0);
         for (const std::string& p : parts) ::unlink(p.c_str());
         remove_left_parts(out);  // (another number of ranks' parts, replaced under --overwrite)
         SweepConfig back;

@@ -293,7 +293,8 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
 }
 
 void merge_sweeps(const std::vector<std::string>& shards, const std::string& output, bool overwrite,
-                  const std::string& command_line, const std::string& backend, const std::string& resumed_by) {
+                  const std::string& command_line, const std::string& backend, const std::string& resumed_by,
+                  int batch_points) {
     if (shards.empty()) throw Error("merge: no input files", exit_code::usage);
     for (std::size_t s = 0; s < shards.size(); ++s)
         for (std::size_t t = 0; t < s; ++t)
@@ -347,6 +348,7 @@ void merge_sweeps(const std::vector<std::string>& shards, const std::string& out
     base.shard_index = 0;
     base.shard_count = 1;
     base.output = output;
+    if (batch_points > 0) base.batch_points = batch_points;
     throw_if_interrupted("before " + output + " was written; nothing written");
     NewFile f(output, overwrite);
     write_provenance(f.handle(), command_line, "sweep");

@@ -93,9 +93,11 @@ void write_sweep_results(hid_t file, const std::string& path, SweepResults& r);
 SweepResults read_sweep(hid_t file, std::string path, SweepConfig& cfg);
 SweepResults read_sweep(const std::string& path, SweepConfig& cfg);  // cfg filled from the file
 // The merged file records the shards' backends (each distinct one, joined by
-// " + "), or `backend` where given (an MPI sweep: its ranks), and `resumed_by`
-// where given (an MPI sweep's resumes).
+// " + "), or `backend` where given (an MPI sweep: its ranks), `resumed_by`
+// where given (an MPI sweep's resumes), and batch_points where given (> 0: an
+// MPI sweep's resume that changed it; else the first shard's).
 void merge_sweeps(const std::vector<std::string>& shards, const std::string& output, bool overwrite,
-                  const std::string& command_line, const std::string& backend = "", const std::string& resumed_by = "");
+                  const std::string& command_line, const std::string& backend = "", const std::string& resumed_by = "",
+                  int batch_points = 0);
 
 }  // namespace xyzmf
