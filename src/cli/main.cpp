@@ -2,12 +2,17 @@
 // run_command_line (entry.cpp), which the Python module calls too.
 #include <malloc.h>
 
+#include <cerrno>
 #include <climits>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "cli.hpp"
+#include "xyzmf/error.hpp"
 #include "mpi_session.hpp"
 #include "signals.hpp"
 
@@ -46,11 +51,35 @@ void keep_large_blocks(const std::vector<std::string>& arguments) {
         }
 }
 
+// OMP_NUM_THREADS is --threads' default, so it is held to the same range: libgomp
+// takes any number and crashed starting 100000 threads (SIGSEGV, nothing said).
+// Values it cannot read it ignores itself, with a warning.
+bool threads_from_environment_ok(const std::vector<std::string>& arguments) {
+    for (const std::string& a : arguments)
+        if (a == "--threads" || a.rfind("--threads=", 0) == 0) return true;  // (it replaces the variable)
+    const char* env = std::getenv("OMP_NUM_THREADS");
+    if (!env) return true;
+    char* end = nullptr;
+    const long long n = std::strtoll(env, &end, 10);  // (a list "4,2" names the outer level first)
+    if (end == env || n <= 4096) return true;
+    std::fprintf(stderr, "xyzmf: error: OMP_NUM_THREADS=%s: at most 4096 threads, as --threads takes\n", env);
+    return false;
+}
+
+// What a command prints to stdout (a --json object, a summary) is its result: a
+// write that failed (a full disk, a closed descriptor) is an error, not exit 0.
+int with_stdout_written(int code) {
+    if (std::fflush(stdout) == 0 && !std::ferror(stdout)) return code;
+    std::fprintf(stderr, "xyzmf: error: standard output: %s: what the command printed is lost\n", std::strerror(errno));
+    return code != 0 ? code : xyzmf::exit_code::io;
+}
+
 int main(int argc, char** argv) {
     first_instruction(argc, argv, nullptr);  // (idempotent; in case a loader skipped .preinit_array)
     const std::vector<std::string> arguments(argv + 1, argv + argc);
+    if (!threads_from_environment_ok(arguments)) return xyzmf::exit_code::usage;
     keep_large_blocks(arguments);
     // Under mpirun/srun (an MPI build only): one lattice over the ranks.
-    if (xyzmf::cli::launched_by_mpi()) return xyzmf::cli::run_under_mpi(arguments, argv[0]);
-    return xyzmf::cli::run_command_line(arguments, argv[0]);
+    if (xyzmf::cli::launched_by_mpi()) return with_stdout_written(xyzmf::cli::run_under_mpi(arguments, argv[0]));
+    return with_stdout_written(xyzmf::cli::run_command_line(arguments, argv[0]));
 }

@@ -3,6 +3,7 @@
 
 #include <omp.h>
 
+#include <cerrno>
 #include <cstdlib>
 
 #include "mpi_session.hpp"
@@ -68,7 +69,11 @@ CLI::Option* add_backend(CLI::App* sub, std::string& backend) {
     // Checked as it is parsed, so a bad index is a one-line usage error naming it.
     const CLI::Validator device_here(
         [](std::string& text) -> std::string {
-            const int n = std::stoi(text);
+            char* end = nullptr;
+            errno = 0;
+            const long long n = std::strtoll(text.c_str(), &end, 10);
+            if (end == text.c_str() || *end != '\0' || errno == ERANGE || n < 0)
+                return "expected a GPU's index, a whole number from 0 (got '" + text + "')";
             if (launched_by_mpi()) return "under mpirun each rank takes the GPU of its rank on the node; drop --device";
             const int count = cuda_device_count();
             if (count == 0) return "no CUDA device here (--backend cpu runs on the CPU)";
@@ -84,7 +89,6 @@ CLI::Option* add_backend(CLI::App* sub, std::string& backend) {
                                       "CUDA_VISIBLE_DEVICES reorders); default: XYZMF_DEVICE if set and the machine has "
                                       "a GPU (not under mpirun, where each rank takes the GPU of its rank on the node). The files the command "
                                       "writes record it with the backend")
-            ->check(CLI::NonNegativeNumber)
             ->check(device_here);
     // XYZMF_DEVICE, as a job script or a module exports it, is a default for the
     // GPU: a run on a machine without one ignores it, and so does an MPI run, whose

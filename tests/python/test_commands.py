@@ -492,6 +492,29 @@ def test_threads_apply_to_one_command_and_are_recorded(tmp_path):
         xyzmf.run(size=16, t_end=0.1, threads=0)
 
 
+@pytest.mark.parametrize("device", ["99999999999", "0.5", "1e30", "abc"])
+def test_a_device_that_is_no_index_is_refused_in_one_line(tmp_path, device):
+    # (99999999999 was "internal error (please report): stoi", 0.5 and 1e30 were taken as 0 and 1)
+    r = cli("run", "-q", "--size", 8, "--t-end", 0.1, "--device", device, "-o", tmp_path / "d.h5")
+    assert r.returncode == 2 and "--device" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "internal error" not in r.stderr and not (tmp_path / "d.h5").exists()
+
+
+def test_too_many_threads_from_the_environment_and_a_lost_stdout_are_errors(tmp_path):
+    # OMP_NUM_THREADS=100000 crashed libgomp (SIGSEGV, nothing said); --threads replaces it.
+    env = dict(os.environ, OMP_NUM_THREADS="100000")
+    args = [EXE, "run", "-q", "--size", 4, "--t-end", 0.1, "-o", tmp_path / "t.h5"]
+    r = subprocess.run(list(map(str, args)), capture_output=True, text=True, env=env)
+    assert r.returncode == 2 and "OMP_NUM_THREADS=100000" in r.stderr, r.stderr
+    r = subprocess.run(list(map(str, args + ["--threads", 1])), capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    # A command's printed result that cannot be written is lost: exit 3, not 0.
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([EXE, "stability", "--x", "Jx:-6:6:5", "--y", "Jy:-6:6:5", "--json"], stdout=full,
+                           stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 3 and "standard output" in r.stderr, r.stderr
+
+
 def test_device_choice_is_checked_and_restored(tmp_path):
     # CI has no GPU: any --device is refused in one line naming it; with a GPU,
     # the chosen index is recorded with the backend.
