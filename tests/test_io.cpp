@@ -344,6 +344,17 @@ TEST(IoFiles, ConfigFileSetsOptionsAndTheCommandLineWins) {
         << g.stderr_text;
     const CommandResult typed = run_xyzmf("run --gamma -1 -o " + out + "x");
     EXPECT_EQ(typed.stderr_text.find("set in --config"), std::string::npos) << typed.stderr_text;
+    // true and false belong to switches: a value option given one is refused (Jx = false was
+    // dropped, Jx = true took the next word of the command line), and a switch takes no other.
+    for (const auto& [line, said] : std::vector<std::pair<std::string, std::string>>{
+             {"Jx = false", "key 'Jx': --Jx takes a value, not false"},
+             {"Jx = true", "key 'Jx': --Jx takes a value, not true"},
+             {"quiet = \"yes\"", "key 'quiet' is a switch: write quiet = true or false (got 'yes')"}}) {
+        { std::ofstream(dir.file("bad.toml")) << line << "\n"; }
+        const CommandResult r = run_xyzmf("run --config " + dir.file("bad.toml") + " -o " + out + "x --t-end 0.1");
+        EXPECT_EQ(r.exit_code, 2) << line;
+        EXPECT_NE(r.stderr_text.find("--config " + dir.file("bad.toml") + ": " + said), std::string::npos) << r.stderr_text;
+    }
 }
 
 TEST(IoFiles, ExportRefusesBadInputInOneLineAndKeepsFiles) {

@@ -129,10 +129,21 @@ std::vector<std::string> expand_config_file(std::vector<std::string> args, const
                         exit_code::usage);
         if (given(args, *opt)) continue;
         const std::string name = "--" + item.name;
-        if (item.inputs.size() == 1 && (item.inputs[0] == "true" || item.inputs[0] == "false")) {
-            if (item.inputs[0] == "true") extra.push_back(name);
+        // A switch takes true or false; an option with a value takes its value,
+        // even "false" (which its parser then refuses: it was dropped, or took
+        // the next word of the command line as its value).
+        if (opt->get_expected_max() == 0) {
+            const bool on = item.inputs.size() == 1 && item.inputs[0] == "true";
+            if (!on && !(item.inputs.size() == 1 && item.inputs[0] == "false"))
+                throw Error(where + "key '" + item.name + "' is a switch: write " + item.name + " = true or false (got '" +
+                                (item.inputs.empty() ? std::string() : item.inputs[0]) + "')",
+                            exit_code::usage);
+            if (on) extra.push_back(name);
             continue;
         }
+        if (item.inputs.size() == 1 && (item.inputs[0] == "true" || item.inputs[0] == "false"))
+            throw Error(where + "key '" + item.name + "': --" + item.name + " takes a value, not " + item.inputs[0],
+                        exit_code::usage);
         extra.push_back(name);
         extra.insert(extra.end(), item.inputs.begin(), item.inputs.end());
     }
