@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <string>
 
 #include "backend_select.hpp"
 #include "initial_state.hpp"
 #include "integrators.hpp"
+#include "signals.hpp"
 
 namespace xyzmf {
 
@@ -61,6 +63,7 @@ BenchResult bench_with(BackendKind kind, Precision precision, const Lattice& lat
                                                          : rk4_bytes_per_site_step(precision);
     std::vector<double> rate, bw;
     for (int k = 0; k < repeats; ++k) {
+        throw_if_interrupted("after " + std::to_string(k) + " of " + std::to_string(repeats) + " repeats");
         const double s = timed(steps);
         r.seconds.push_back(s);
         rate.push_back(double(lat.sites()) * double(steps) / s);
@@ -95,6 +98,7 @@ double roof_with(int repeats) {
     c.Jx = 4; c.Jy = 2; c.Jz = 1; c.gamma = 1;
     const SiteModel<Real> model = SiteModel<Real>::make(c, Dim);
     for (int k = 0; k < repeats + 1; ++k) {
+        throw_if_interrupted("while measuring the roof");
         const auto t0 = Clock::now();
         double guard = 0;
 #pragma omp parallel reduction(+ : guard)
@@ -144,6 +148,7 @@ TriadResult stream_triad(long long n, int repeats) {
     const double s = 3;
     std::vector<double> gbs;
     for (int k = 0; k < repeats + 1; ++k) {
+        throw_if_interrupted("while measuring the triad");
         const auto t0 = Clock::now();
 #pragma omp parallel for schedule(static)
         for (long long i = 0; i < n; ++i) a[i] = b[i] + s * c[i];
