@@ -252,6 +252,13 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
                     if (--left[q] == 0) ready.push_back(p);
                     if (int(ready.size()) >= cfg.batch_points) commit();
                 }
+                // Points done but not yet in the file count too: a batch of 64 points
+                // left the line empty until its end.
+                if (!ready.empty()) {
+                    const std::size_t done = std::size_t(sum.points_done) + ready.size();
+                    progress.update(double(done) / double(todo.size()),
+                                    "sweep: " + std::to_string(done) + "/" + std::to_string(todo.size()) + " points");
+                }
             },
             hooks.between_passes);
         if (!ready.empty()) commit();
