@@ -602,7 +602,9 @@ int execute(const RunOptions& o) {
             cfg.lattice = parse_size(o.size, o.dim, o.dim_opt->count() > 0);
         // A bare FILE is recorded as the state it names now, FILE:/final or
         // FILE:/snapshots/N: a run still going, or resumed later, names another.
-        if (from_file && group.empty()) cfg.init = file + ":" + init_file_state(cfg.init, cfg.lattice, false).where;
+        // (read on the file's own lattice: the checks against the run's come where they did)
+        if (from_file && group.empty())
+            cfg.init = file + ":" + init_file_state(cfg.init, init_file_lattice(cfg.init), false).where;
         cfg.precision = precision_of(o.precision);
         cfg.numerics.integrator = o.integrator == "dopri5" ? IntegratorKind::dopri5 : IntegratorKind::rk4;
     }

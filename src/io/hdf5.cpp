@@ -133,8 +133,31 @@ Id open_file(const std::string& path, bool writable) {
     return Id(f, H5Fclose, "open " + path);
 }
 
+namespace {
+// "FILE: " for an object of FILE, to name it where something in it is missing (a
+// damaged sweep, quantum or dtwa file said only "HDF5: cannot open dataset phase").
+std::string file_of(hid_t loc) {
+    const ssize_t n = H5Fget_name(loc, nullptr, 0);
+    if (n <= 0) return "";
+    std::string name(std::size_t(n) + 1, '\0');
+    H5Fget_name(loc, name.data(), name.size());
+    name.resize(std::size_t(n));
+    // (a new file's temporary name .NAME.tmp-PID is NAME to the user)
+    const std::size_t slash = name.rfind('/'), base = slash == std::string::npos ? 0 : slash + 1;
+    const std::size_t tmp = name.find(".tmp-", base);
+    if (tmp != std::string::npos && name.size() > base && name[base] == '.')
+        name = name.substr(0, base) + name.substr(base + 1, tmp - base - 1);
+    return name + ": ";
+}
+}  // namespace
+
 Id open_group(hid_t loc, const std::string& name) {
-    return Id(H5Gopen2(loc, name.c_str(), H5P_DEFAULT), H5Gclose, "open group " + name);
+    const hid_t g = H5Gopen2(loc, name.c_str(), H5P_DEFAULT);
+    if (g < 0) {
+        const std::string file = file_of(loc);
+        if (!file.empty()) throw Error(file + "no group " + name + " (damaged, or not the kind of file expected)", exit_code::io);
+    }
+    return Id(g, H5Gclose, "open group " + name);
 }
 Id create_group(hid_t loc, const std::string& name) {
     Id lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose, "property list");
@@ -142,7 +165,12 @@ Id create_group(hid_t loc, const std::string& name) {
     return Id(H5Gcreate2(loc, name.c_str(), lcpl, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "create group " + name);
 }
 Id open_dataset(hid_t loc, const std::string& name) {
-    return Id(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);
+    const hid_t d = H5Dopen2(loc, name.c_str(), H5P_DEFAULT);
+    if (d < 0) {
+        const std::string file = file_of(loc);
+        if (!file.empty()) throw Error(file + "no dataset " + name + " (damaged, or not the kind of file expected)", exit_code::io);
+    }
+    return Id(d, H5Dclose, "open dataset " + name);
 }
 
 bool exists(hid_t loc, const std::string& path) {
