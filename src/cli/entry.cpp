@@ -129,8 +129,20 @@ std::string plain_parse_error(const std::string& what, const CLI::App& app) {
     if (std::regex_match(what, m, repeated)) return m[1].str() + ": given " + m[2].str() + " times; give it once";
     static const std::regex range("(--[A-Za-z0-9_-]+): Value (.*) not in range (.*) to (.*)");
     static const std::regex member("(--[A-Za-z0-9_-]+): (.*) not in \\{(.*)\\}");
-    if (std::regex_match(what, m, range))
-        return m[1].str() + ": must be " + m[3].str() + " to " + m[4].str() + " (got '" + m[2].str() + "')";
+    if (std::regex_match(what, m, range)) {
+        // CLI11 prints the bounds with 6 decimals (1e-13 as 0.000000); its help
+        // text, the option's type name, has them as given: "FLOAT in [1e-13 - 0.01]".
+        std::string lo = m[3].str(), hi = m[4].str();
+        static const std::regex bounds(".*in \\[(.*) - (.*)\\].*");
+        std::smatch b;
+        for (const CLI::App* sub : app.get_subcommands())
+            for (const CLI::Option* opt : sub->get_options())
+                if (sub->parsed() && opt->check_lname(m[1].str().substr(2))) {
+                    const std::string type = opt->get_type_name();
+                    if (std::regex_match(type, b, bounds)) lo = b[1].str(), hi = b[2].str();
+                }
+        return m[1].str() + ": must be " + lo + " to " + hi + " (got '" + m[2].str() + "')";
+    }
     if (std::regex_match(what, m, member)) {
         std::string choices = m[3].str();
         for (std::size_t at; (at = choices.find(',')) != std::string::npos;) choices.replace(at, 1, " | ");

@@ -56,7 +56,7 @@ CLI::Validator seed_text(double limit) {
             if (digits && (bare.size() < most.size() || (bare.size() == most.size() && bare <= most))) return "";
             return "must be a whole number 0 to " + most + " (got '" + text + "')";
         },
-        "0..2^63-1", "seed");
+        "0.." + most, "seed");
 }
 
 CLI::Option* add_backend(CLI::App* sub, std::string& backend) {
