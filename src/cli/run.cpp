@@ -697,7 +697,7 @@ int execute(const RunOptions& o) {
     if (cfg.xdmf && (resume.empty() || continue_copy)) {  // refused before the run file (or the copy) exists
         XdmfOptions names;
         names.overwrite = cfg.overwrite;
-        check_xdmf_names(cfg.output, names);
+        check_xdmf_free(cfg.output, names);
     } else if (resume.empty() && cfg.overwrite && !o.quiet) {
         // A sidecar written for the file this run replaces would describe the new
         // file as the old one (its lattice, precision and states): said, not removed.

@@ -228,8 +228,13 @@ void check_xdmf_names(const std::string& run_file, const XdmfOptions& o) {
                             " would name " + ref + ", and ParaView's XDMF readers take the ':' in it for the end of "
                             "the file name; rename it, or put the sidecar where the path it names has no ':'",
                         exit_code::usage);
+}
+
+void check_xdmf_free(const std::string& run_file, const XdmfOptions& o) {
+    check_xdmf_names(run_file, o);
     if (o.overwrite) return;
-    for (const std::string& f : {xdmf, fields})
+    const std::string xdmf = o.xdmf_path.empty() ? replace_extension(run_file, ".xdmf") : o.xdmf_path;
+    for (const std::string& f : {xdmf, replace_extension(xdmf, ".fields.h5")})
         if (fs::exists(f)) throw Error(f + " already exists; pass --overwrite to replace it", exit_code::io);
 }
 

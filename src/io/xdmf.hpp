@@ -46,9 +46,11 @@ struct XdmfOptions {
 // disk and the file-size limit have room for it (ensure_room): HDF5 may report
 // a write that did not fit only when the file is closed.
 // Refuses (exit 2) a sidecar for run_file whose data items would name a path
-// with ':' in it (ParaView's readers split the item there), and (exit 3) one
-// whose files exist, unless o.overwrite: before a run file is made for it.
+// with ':' in it (ParaView's readers split the item there).
 void check_xdmf_names(const std::string& run_file, const XdmfOptions& o);
+// The same, and (exit 3) a sidecar whose files exist, unless o.overwrite: before a
+// run file (or a continuation's copy) is made for it.
+void check_xdmf_free(const std::string& run_file, const XdmfOptions& o);
 
 // Where a state's fields lie in the fields file at `path` (its name on disk
 // now), for a lattice spread over processes that write their own rows: each a
