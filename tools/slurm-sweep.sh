@@ -72,7 +72,7 @@ same_sweep() {
         mkdir -p "$dir"
         tmp=$(mktemp "$dir/.sweep-options.XXXXXX") || die "$dir: cannot record the sweep's options there"
         printf '%s\n' "$want" >"$tmp"
-        ln "$tmp" "$rec" 2>/dev/null || true
+        ln "$tmp" "$rec" 2>/dev/null || [[ -e $rec ]] || mv -n "$tmp" "$rec"  # (no hard links there)
         rm -f "$tmp"
         [[ -f $rec ]] || die "$dir: cannot record the sweep's options in $rec"
     fi

@@ -68,9 +68,14 @@ bool threads_from_environment_ok(const std::vector<std::string>& arguments) {
 
 // What a command prints to stdout (a --json object, a summary) is its result: a
 // write that failed (a full disk, a closed descriptor) is an error, not exit 0.
+// (A closed stdout, >&-, is one nobody reads: not an error.)
 int with_stdout_written(int code) {
+    errno = 0;
     if (std::fflush(stdout) == 0 && !std::ferror(stdout)) return code;
-    std::fprintf(stderr, "xyzmf: error: standard output: %s: what the command printed is lost\n", std::strerror(errno));
+    const int err = errno;
+    if (err == EBADF) return code;
+    std::fprintf(stderr, "xyzmf: error: standard output: %s: what the command printed is lost\n",
+                 err ? std::strerror(err) : "a write failed");
     return code != 0 ? code : xyzmf::exit_code::io;
 }
 

@@ -72,7 +72,7 @@ CLI::Option* add_backend(CLI::App* sub, std::string& backend) {
             char* end = nullptr;
             errno = 0;
             const long long n = std::strtoll(text.c_str(), &end, 10);
-            if (end == text.c_str() || *end != '\0' || errno == ERANGE || n < 0)
+            if (end == text.c_str() || *end != '\0' || errno == ERANGE || n < 0 || (text.size() > 1 && text[0] == '0'))
                 return "expected a GPU's index, a whole number from 0 (got '" + text + "')";
             if (launched_by_mpi()) return "under mpirun each rank takes the GPU of its rank on the node; drop --device";
             const int count = cuda_device_count();

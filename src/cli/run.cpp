@@ -226,21 +226,14 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
            const ContinuationStart* continued) {
     const bool analyze = analysis != nullptr;  // --analyze
     const bool resuming = !resume_path.empty();
-    // Under mpirun nodes differ (memory, devices): a rank refused alone stops all
-    // before the domain's collectives, and says why.
+    // Under mpirun nodes differ (devices): a rank refused alone stops all before
+    // the domain's collectives, and says why. (Memory: checked by execute.)
     std::unique_ptr<Backend<Real>> be;
-    on_every_rank([&] {
-        check_run_memory(cfg, kind, simulation_buffers(cfg), resuming ? exit_code::io : exit_code::usage);
-        be = make_backend<Real>(kind);
-    });
+    on_every_rank([&] { be = make_backend<Real>(kind); });
     // Under mpirun: this rank's slab of the lattice (null: all of it). Rank 0
     // alone reads and writes files and prints; the state goes to and comes
     // from the others through the domain.
     const std::unique_ptr<Domain<Real>> domain = make_run_domain(*be, cfg);
-    if (domain && analysis && analysis->on_device)  // (before any file is touched)
-        throw Error("--analysis-backend cuda: a lattice spread over MPI ranks is analysed by the ranks together on "
-                    "their CPUs; use --analysis-backend cpu",
-                    exit_code::usage);
     const bool root = session_root();
     quiet = quiet || !root;
 
@@ -602,9 +595,15 @@ int execute(const RunOptions& o) {
             cfg.lattice = parse_size(o.size, o.dim, o.dim_opt->count() > 0);
         // A bare FILE is recorded as the state it names now, FILE:/final or
         // FILE:/snapshots/N: a run still going, or resumed later, names another.
-        // (read on the file's own lattice: the checks against the run's come where they did)
-        if (from_file && group.empty())
-            cfg.init = file + ":" + init_file_state(cfg.init, init_file_lattice(cfg.init), false).where;
+        // (read by rank 0, on the file's own lattice: the checks against the run's
+        // come where they did)
+        if (from_file && group.empty()) {
+            std::string where;
+            on_every_rank([&] {
+                if (session_root()) where = init_file_state(cfg.init, init_file_lattice(cfg.init), false).where;
+            });
+            cfg.init = file + ":" + share_string_from_root(where);
+        }
         cfg.precision = precision_of(o.precision);
         cfg.numerics.integrator = o.integrator == "dopri5" ? IntegratorKind::dopri5 : IntegratorKind::rk4;
     }
@@ -697,21 +696,30 @@ int execute(const RunOptions& o) {
     if (cfg.xdmf && (resume.empty() || continue_copy)) {  // refused before the run file (or the copy) exists
         XdmfOptions names;
         names.overwrite = cfg.overwrite;
-        check_xdmf_free(cfg.output, names);
-    } else if (resume.empty() && cfg.overwrite && !o.quiet) {
+        on_root([&] { check_xdmf_free(cfg.output, names); });
+    }
+    if (aopt.on_device && session_ranks() > 1)
+        throw Error("--analysis-backend cuda: a lattice spread over MPI ranks is analysed by the ranks together on "
+                    "their CPUs; use --analysis-backend cpu",
+                    exit_code::usage);
+    BackendKind kind{};
+    on_every_rank([&] {  // (nodes differ: a rank refused alone stops every rank, and says why)
+        kind = choose_backend(cfg.backend);
+        check_run_memory(cfg, kind, simulation_buffers(cfg), resume.empty() ? exit_code::usage : exit_code::io);
+    });
+    if (resume.empty() && cfg.overwrite && !cfg.xdmf && !o.quiet && session_root()) {
         // A sidecar written for the file this run replaces would describe the new
         // file as the old one (its lattice, precision and states): said, not removed.
         const std::filesystem::path old_sidecar = std::filesystem::path(cfg.output).replace_extension(".xdmf");
         std::error_code ec;
-        if (session_root() && std::filesystem::exists(cfg.output, ec) && std::filesystem::exists(old_sidecar, ec))
+        if (std::filesystem::exists(cfg.output, ec) && std::filesystem::exists(old_sidecar, ec))
             std::printf("xyzmf: note: %s (and its .fields.h5) describe the run that %s replaces; remove them, or "
                         "write new ones with xyzmf export %s --xdmf --overwrite\n",
                         old_sidecar.c_str(), cfg.output.c_str(), cfg.output.c_str());
     }
-    BackendKind kind{};  // (a node without the GPU asked for refuses alone: every rank stops)
-    on_every_rank([&] { kind = choose_backend(cfg.backend); });
     if (!o.continue_from.empty())  // every check passed: the copy, and the new end in /parameters
         on_root([&] {
+            throw_if_interrupted("before " + resume + " was touched");
             if (continue_copy) {
                 NewFile(o.cfg.output, o.cfg.overwrite, "-o", o.continue_from).commit();
                 lock = std::make_unique<OutputLock>(resume);

@@ -153,7 +153,7 @@ std::string file_of(hid_t loc) {
 
 Id open_group(hid_t loc, const std::string& name) {
     const hid_t g = H5Gopen2(loc, name.c_str(), H5P_DEFAULT);
-    if (g < 0) {
+    if (g < 0 && system_cause().empty()) {  // (a full disk's cause first: H5Fget_name clears the error stack)
         const std::string file = file_of(loc);
         if (!file.empty()) throw Error(file + "no group " + name + " (damaged, or not the kind of file expected)", exit_code::io);
     }
@@ -166,7 +166,7 @@ Id create_group(hid_t loc, const std::string& name) {
 }
 Id open_dataset(hid_t loc, const std::string& name) {
     const hid_t d = H5Dopen2(loc, name.c_str(), H5P_DEFAULT);
-    if (d < 0) {
+    if (d < 0 && system_cause().empty()) {  // (as open_group)
         const std::string file = file_of(loc);
         if (!file.empty()) throw Error(file + "no dataset " + name + " (damaged, or not the kind of file expected)", exit_code::io);
     }
