@@ -710,7 +710,7 @@ int execute(const RunOptions& o) {
     if (resume.empty() && cfg.overwrite && !cfg.xdmf && !o.quiet && session_root()) {
         // A sidecar written for the file this run replaces would describe the new
         // file as the old one (its lattice, precision and states): said, not removed.
-        const std::filesystem::path old_sidecar = std::filesystem::path(cfg.output).replace_extension(".xdmf");
+        const std::string old_sidecar = xdmf_sidecar_path(cfg.output, XdmfOptions{});
         std::error_code ec;
         if (std::filesystem::exists(cfg.output, ec) && std::filesystem::exists(old_sidecar, ec))
             std::printf("xyzmf: note: %s (and its .fields.h5) describe the run that %s replaces; remove them, or "

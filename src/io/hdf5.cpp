@@ -31,6 +31,15 @@ struct SilenceHdf5 {
     }
 } silence_hdf5;
 
+// A new file's temporary name .NAME.tmp-PID is NAME to the user.
+std::string users_name(std::string file) {
+    const std::size_t slash = file.rfind('/'), base = slash == std::string::npos ? 0 : slash + 1;
+    const std::size_t tmp = file.find(".tmp-", base);
+    if (tmp != std::string::npos && file.size() > base && file[base] == '.')
+        file = file.substr(0, base) + file.substr(base + 1, tmp - base - 1);
+    return file;
+}
+
 // Why the HDF5 call just made failed, when the system said so: its error stack
 // records the failed write with the file's name and errno ("File too large"
 // when ulimit -f stops it, "No space left on device"). Empty otherwise.
@@ -55,11 +64,7 @@ std::string system_cause() {
              },
              &found);
     if (found.why.empty()) return "";
-    // A new file's temporary name .NAME.tmp-PID is NAME to the user.
-    const std::size_t slash = found.file.rfind('/'), base = slash == std::string::npos ? 0 : slash + 1;
-    const std::size_t tmp = found.file.find(".tmp-", base);
-    if (tmp != std::string::npos && found.file.size() > base && found.file[base] == '.')
-        found.file = found.file.substr(0, base) + found.file.substr(base + 1, tmp - base - 1);
+    found.file = users_name(found.file);
     const std::string what = found.why == "File too large" ? "the file-size limit (ulimit -f) was reached"
                              : found.why == "Disk quota exceeded" ? "the disk quota is exceeded"
                                                                   : "the disk is full";
@@ -134,29 +139,25 @@ Id open_file(const std::string& path, bool writable) {
 }
 
 namespace {
-// "FILE: " for an object of FILE, to name it where something in it is missing (a
-// damaged sweep, quantum or dtwa file said only "HDF5: cannot open dataset phase").
-std::string file_of(hid_t loc) {
+// A group or dataset that did not open (id < 0) and was not stopped by the system
+// (a full disk's cause comes first: H5Fget_name clears the error stack): named
+// with its file (a damaged sweep, quantum or dtwa file said only "HDF5: cannot
+// open dataset phase").
+void refuse_missing(hid_t id, hid_t loc, const char* kind, const std::string& name) {
+    if (id >= 0 || !system_cause().empty()) return;
     const ssize_t n = H5Fget_name(loc, nullptr, 0);
-    if (n <= 0) return "";
-    std::string name(std::size_t(n) + 1, '\0');
-    H5Fget_name(loc, name.data(), name.size());
-    name.resize(std::size_t(n));
-    // (a new file's temporary name .NAME.tmp-PID is NAME to the user)
-    const std::size_t slash = name.rfind('/'), base = slash == std::string::npos ? 0 : slash + 1;
-    const std::size_t tmp = name.find(".tmp-", base);
-    if (tmp != std::string::npos && name.size() > base && name[base] == '.')
-        name = name.substr(0, base) + name.substr(base + 1, tmp - base - 1);
-    return name + ": ";
+    if (n <= 0) return;
+    std::string file(std::size_t(n) + 1, '\0');
+    H5Fget_name(loc, file.data(), file.size());
+    file.resize(std::size_t(n));
+    throw Error(users_name(file) + ": no " + kind + " " + name + " (damaged, or not the kind of file expected)",
+                exit_code::io);
 }
 }  // namespace
 
 Id open_group(hid_t loc, const std::string& name) {
     const hid_t g = H5Gopen2(loc, name.c_str(), H5P_DEFAULT);
-    if (g < 0 && system_cause().empty()) {  // (a full disk's cause first: H5Fget_name clears the error stack)
-        const std::string file = file_of(loc);
-        if (!file.empty()) throw Error(file + "no group " + name + " (damaged, or not the kind of file expected)", exit_code::io);
-    }
+    refuse_missing(g, loc, "group", name);
     return Id(g, H5Gclose, "open group " + name);
 }
 Id create_group(hid_t loc, const std::string& name) {
@@ -166,10 +167,7 @@ Id create_group(hid_t loc, const std::string& name) {
 }
 Id open_dataset(hid_t loc, const std::string& name) {
     const hid_t d = H5Dopen2(loc, name.c_str(), H5P_DEFAULT);
-    if (d < 0 && system_cause().empty()) {  // (as open_group)
-        const std::string file = file_of(loc);
-        if (!file.empty()) throw Error(file + "no dataset " + name + " (damaged, or not the kind of file expected)", exit_code::io);
-    }
+    refuse_missing(d, loc, "dataset", name);
     return Id(d, H5Dclose, "open dataset " + name);
 }
 

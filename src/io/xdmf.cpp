@@ -217,8 +217,12 @@ struct XdmfExport::Impl {
     bool failed = false;
 };
 
+std::string xdmf_sidecar_path(const std::string& run_file, const XdmfOptions& o) {
+    return o.xdmf_path.empty() ? replace_extension(run_file, ".xdmf") : o.xdmf_path;
+}
+
 void check_xdmf_names(const std::string& run_file, const XdmfOptions& o) {
-    const std::string xdmf = o.xdmf_path.empty() ? replace_extension(run_file, ".xdmf") : o.xdmf_path;
+    const std::string xdmf = xdmf_sidecar_path(run_file, o);
     const std::string fields = replace_extension(xdmf, ".fields.h5");
     // A data item reads FILE:/path; ParaView's Xdmf3 readers end the file name at
     // the first ':' and abort, so no ':' may appear in the names the sidecar holds.
@@ -233,7 +237,7 @@ void check_xdmf_names(const std::string& run_file, const XdmfOptions& o) {
 void check_xdmf_free(const std::string& run_file, const XdmfOptions& o) {
     check_xdmf_names(run_file, o);
     if (o.overwrite) return;
-    const std::string xdmf = o.xdmf_path.empty() ? replace_extension(run_file, ".xdmf") : o.xdmf_path;
+    const std::string xdmf = xdmf_sidecar_path(run_file, o);
     for (const std::string& f : {xdmf, replace_extension(xdmf, ".fields.h5")})
         if (fs::exists(f)) throw Error(f + " already exists; pass --overwrite to replace it", exit_code::io);
 }
@@ -244,7 +248,7 @@ XdmfExport::XdmfExport(const std::string& run_file, const RunConfig& cfg, const 
     Impl& m = *impl_;
     m.cfg = cfg;
     m.opt = o;
-    m.xdmf = o.xdmf_path.empty() ? replace_extension(run_file, ".xdmf") : o.xdmf_path;
+    m.xdmf = xdmf_sidecar_path(run_file, o);
     if (fs::path(m.xdmf).extension() != ".xdmf" && fs::path(m.xdmf).extension() != ".xmf")
         throw Error("--xdmf-out: " + m.xdmf + " must end in .xdmf or .xmf (ParaView picks its reader by the name)",
                     exit_code::usage);

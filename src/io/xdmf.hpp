@@ -45,6 +45,8 @@ struct XdmfOptions {
 // document naming only states that exist. Every write first checks that the
 // disk and the file-size limit have room for it (ensure_room): HDF5 may report
 // a write that did not fit only when the file is closed.
+// The sidecar of run_file: o.xdmf_path, else run_file's name with .xdmf.
+std::string xdmf_sidecar_path(const std::string& run_file, const XdmfOptions& o);
 // Refuses (exit 2) a sidecar for run_file whose data items would name a path
 // with ':' in it (ParaView's readers split the item there).
 void check_xdmf_names(const std::string& run_file, const XdmfOptions& o);

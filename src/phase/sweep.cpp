@@ -199,6 +199,11 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
         const std::int64_t lattices = std::int64_t(todo.size()) * R;
         std::vector<int> left(todo.size(), R);  // replicas still running, per point of todo
         std::vector<int> ready;                 // done points not yet in the file
+        auto report = [&](std::size_t done, bool in_file) {  // (the end is said once it is in the file)
+            progress.update(double(done) / double(todo.size()),
+                            "sweep: " + std::to_string(done) + "/" + std::to_string(todo.size()) + " points",
+                            in_file && done == todo.size());
+        };
         auto commit = [&] {
             for (int p : ready) res.batch[std::size_t(p)] = next_batch;
             ++next_batch;
@@ -207,9 +212,7 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
             ++sum.batches;
             ready.clear();
             sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            progress.update(double(sum.points_done) / double(todo.size()),
-                            "sweep: " + std::to_string(sum.points_done) + "/" + std::to_string(todo.size()) + " points",
-                            std::size_t(sum.points_done) == todo.size());
+            report(std::size_t(sum.points_done), true);
             if (hooks.kill_after_batches >= 0 && sum.batches >= hooks.kill_after_batches)
                 throw Error("killed by test hook after " + std::to_string(sum.batches) + " batches",
                             exit_code::interrupted);
@@ -254,11 +257,7 @@ SweepSummary run_sweep(const SweepConfig& cfg_in, bool resume, const SweepHooks&
                 }
                 // Points done but not yet in the file count too: a batch of 64 points
                 // left the line empty until its end.
-                if (!ready.empty()) {
-                    const std::size_t done = std::size_t(sum.points_done) + ready.size();
-                    progress.update(double(done) / double(todo.size()),
-                                    "sweep: " + std::to_string(done) + "/" + std::to_string(todo.size()) + " points");
-                }
+                if (!ready.empty()) report(std::size_t(sum.points_done) + ready.size(), false);
             },
             hooks.between_passes);
         if (!ready.empty()) commit();
@@ -307,18 +306,15 @@ void merge_sweeps(const std::vector<std::string>& shards, const std::string& out
         for (std::size_t t = 0; t < s; ++t)
             if (OutputLock::resolve(shards[s]) == OutputLock::resolve(shards[t]))
                 throw Error("merge: " + shards[s] + " is given twice", exit_code::usage);
-    std::string backends = backend;  // what computed the shards (files before 2026-12-06 say nothing)
+    // What computed the shards (files before 2026-12-06 say nothing), and each
+    // shard's provenance: the merge command's shards are files a user keeps, so
+    // theirs is the map's (an MPI sweep's parts are its own: it gives both).
+    std::string backends = backend, provenance;
     for (std::size_t s = 0; backend.empty() && s < shards.size(); ++s) {
         h5::Id f = open_xyzmf(shards[s], false);
         const std::string b = h5::has_attr(f, "backend") ? h5::attr_string(f, "backend") : "";
         if (!b.empty() && (" + " + backends + " + ").find(" + " + b + " + ") == std::string::npos)
             backends += (backends.empty() ? "" : " + ") + b;
-    }
-    // (the merge command's shards are files a user keeps: their provenance is
-    // the map's; an MPI sweep's parts are its own and give its command line)
-    std::string provenance;
-    for (std::size_t s = 0; backend.empty() && s < shards.size(); ++s) {
-        h5::Id f = open_xyzmf(shards[s], false);
         provenance += (s ? "\n" : "") + shards[s] + ": " +
                       (h5::has_attr(f, "command_line") ? h5::attr_string(f, "command_line") : std::string("?"));
         if (h5::has_attr(f, "resumed_by")) provenance += "\n  resumed by: " + h5::attr_string(f, "resumed_by");
