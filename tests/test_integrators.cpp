@@ -1,8 +1,14 @@
 // Numerical quality: RK4 converges at 4th order, dopri5 meets its tolerance,
 // float agrees with double to ~1e-5, and steady-state detection stops a run.
+#include <omp.h>
+
+#include <cfloat>
 #include <cmath>
 
 #include "helpers.hpp"
+#include "hdf5.hpp"
+#include "schema.hpp"
+#include "subnormals.hpp"
 
 namespace xyzmf::test {
 namespace {
@@ -77,6 +83,64 @@ TEST_P(Integrators, SteadyToleranceStopsTheRunEarly) {
     EXPECT_LT(s.t, 200);
     EXPECT_LT(s.residual, 1e-8);
     EXPECT_NEAR(s.mean[2], -0.25, 1e-7);
+}
+
+// Whether this thread's arithmetic makes subnormals: half the smallest normal double.
+bool makes_subnormals() {
+    volatile double smallest = DBL_MIN;
+    return smallest * 0.5 != 0;
+}
+
+// core/subnormals.hpp: inside the scope every OpenMP thread flushes; afterwards
+// every one computes as it did before (the Python module's process is left alone).
+TEST(Subnormals, AScopeFlushesInEveryThreadAndPutsTheModeBack) {
+    ASSERT_TRUE(makes_subnormals());
+    {
+        SubnormalsFlushed flushed;
+        int flushing = 0;
+#pragma omp parallel reduction(+ : flushing)
+        flushing += SubnormalsFlushed::active() && !makes_subnormals() ? 1 : 0;
+        EXPECT_EQ(flushing, omp_get_max_threads());
+    }
+    int as_before = 0;
+#pragma omp parallel reduction(+ : as_before)
+    as_before += !SubnormalsFlushed::active() && makes_subnormals() ? 1 : 0;
+    EXPECT_EQ(as_before, omp_get_max_threads());
+}
+
+// Pure decay (J = 0): each RK4 step multiplies s_x and s_y by the stability
+// polynomial R(z), z = -gamma dt / 2, exactly but for roundoff. A run keeps that
+// law through the normal range (1e-284 at t = 1296); where the exact value is
+// subnormal (1e-315 at t = 1440) the component is no subnormal, on which each
+// operation took ~100 cycles (a 128^2 paramagnet to t = 2000 ran 12x slower than
+// its length implies), but stays within 1e-306 of it: its last decrements
+// underflow to 0, so it stops near 50 DBL_MIN.
+TEST(Subnormals, ADecayedComponentIsNoSubnormalAndTheNormalRangeFollowsRk4) {
+    ScratchDir dir;
+    const std::string out = dir.file("decay.h5");
+    ASSERT_EQ(run_xyzmf("run -q --backend cpu --dim 1 --size 16 --init pm-noise --noise 0.01 --dt 0.05 --t-end 1440 "
+                        "--steady-tol 0 --record-every 10 -o " + out)
+                  .exit_code,
+              0);
+    h5::Id f = h5::open_file(out, false);
+    const StoredState s0 = read_state_group(f, out, snapshot_group(0));
+    const StoredState s9 = read_state_group(f, out, snapshot_group(9));
+    const StoredState fin = read_state_group(f, out, "/final");
+    ASSERT_EQ(s9.t, 1296);
+    ASSERT_EQ(fin.t, 1440);
+    const double z = -0.5 * 0.05;
+    const double R = 1 + z + z * z / 2 + z * z * z / 6 + z * z * z * z / 24;
+    const double factor = std::pow(R, 1296 / 0.05);
+    ASSERT_GT(factor, 1e-282);  // (normal)
+    for (index_t n = 0; n < 2 * 16; ++n) {  // the x and y blocks
+        const std::size_t i = std::size_t(n);
+        ASSERT_NE(s0.spins[i], 0);
+        EXPECT_NEAR(s9.spins[i] / s0.spins[i], factor, 1e-10 * factor) << "component " << i;
+        const double v = fin.spins[i];
+        EXPECT_TRUE(std::fpclassify(v) != FP_SUBNORMAL && std::abs(v) < 1e-306)
+            << "component " << i << ": " << v << " (exact value " << s0.spins[i] * std::pow(R, 1440 / 0.05) << ")";
+    }
+    for (index_t n = 2 * 16; n < 3 * 16; ++n) EXPECT_NEAR(fin.spins[std::size_t(n)], -1, 1e-14);  // (1 + s_z ~ e^{-t}: to roundoff)
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Integrators, ::testing::ValuesIn(all_backends()), backend_name);

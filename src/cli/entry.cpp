@@ -18,6 +18,7 @@
 #include "mpi_session.hpp"
 #include "xyzmf/error.hpp"
 #include "signals.hpp"
+#include "subnormals.hpp"
 #include "xyzmf/backend.hpp"
 #include "xyzmf/version.hpp"
 
@@ -209,6 +210,8 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
     struct DeviceChoice {  // --device likewise
         ~DeviceChoice() { restore_cuda_device(); }
     } restore_device;
+    // A decayed component is exactly 0, not a slow subnormal (core/subnormals.hpp).
+    xyzmf::SubnormalsFlushed flushed;
     // Options a --config file gave (not the command line), and the file: an error
     // naming one of them says where it was set.
     std::vector<std::string> from_config;
