@@ -9,6 +9,8 @@
 #include "helpers.hpp"
 #include "gaussian.hpp"
 #include "param_grid.hpp"
+#include "signals.hpp"
+#include "xyzmf/error.hpp"
 #include "stability.hpp"
 
 namespace xyzmf::test {
@@ -300,6 +302,30 @@ TEST(Gaussian, InfiniteLatticeIntegralIsTheLimitOfFiniteSums) {
             EXPECT_NEAR(inf.sz, fin.sz, 1e-8) << dim << " " << c.Jx << " " << c.Jy;
             EXPECT_LT(inf.sz_error, 1e-8);
         }
+    }
+}
+
+// A stop reaches a point inside its Brillouin-zone integral (a 3D point at
+// --tol 1e-13 ran for minutes deaf to Ctrl-C) and the listing of a finite
+// lattice's modes (a 256^3 lattice takes a minute), with the stop's exit code.
+TEST(Gaussian, AStopReachesAPointInsideItsIntegralAndTheModeListing) {
+    StopScope call(false);
+    call.request_stop("this test");
+    const GaussianTheory infinite(3, nullptr, 1e-9);
+    try {
+        (void)infinite.at(Couplings{0.9, 0.5, 1, 1, 0});
+        ADD_FAILURE() << "the point ran to its end";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.exit_code(), 130);
+        EXPECT_NE(std::string(e.what()).find("Brillouin-zone integral"), std::string::npos) << e.what();
+    }
+    const Lattice lat = sized(3, 40, 40, 40);
+    try {
+        const GaussianTheory finite(3, &lat);
+        ADD_FAILURE() << "the modes were listed";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.exit_code(), 130);
+        EXPECT_NE(std::string(e.what()).find("listing the lattice's modes"), std::string::npos) << e.what();
     }
 }
 

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <exception>
+#include <mutex>
 
 #include "hdf5.hpp"
 #include "schema.hpp"
@@ -28,15 +30,26 @@ GaussianResult compute_gaussian(const ParamGrid& grid, bool map, int dim, const 
     // thread spins, and on a core another program holds the spinning took 10 s of
     // a 0.3 s 101 x 101 map (new-user audit).
     StopScope* const call = current_stop_scope();
+    // A point stops itself inside its integral (it throws): the exception must not
+    // leave its thread's iteration (that would terminate the program), so the first
+    // one is kept and thrown after the loop.
     std::atomic<int> done{0};
+    std::exception_ptr failed;
+    std::mutex failed_mutex;
 #pragma omp parallel for schedule(dynamic, 1)
     for (int p = 0; p < P; ++p) {
         const SharedStopScope same_stop(call);
         if (interrupt_requested()) continue;
-        r.points[std::size_t(p)] = theory.at(grid.at(p));
-        done.fetch_add(1, std::memory_order_relaxed);
+        try {
+            r.points[std::size_t(p)] = theory.at(grid.at(p));
+            done.fetch_add(1, std::memory_order_relaxed);
+        } catch (...) {
+            std::lock_guard<std::mutex> hold(failed_mutex);
+            if (!failed) failed = std::current_exception();
+        }
     }
     throw_if_interrupted("after " + std::to_string(done.load()) + " of " + std::to_string(P) + " points; nothing written");
+    if (failed) std::rethrow_exception(failed);
     if (!map) r.modes = theory.modes(grid.fixed, r.points[0].on_site, samples);
     return r;
 }

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <map>
 
+#include "signals.hpp"
+
 namespace xyzmf {
 
 double growth_rate(const Couplings& c, double u) {
@@ -16,7 +18,8 @@ double growth_rate(const Couplings& c, double u) {
 std::vector<AllowedMode> allowed_modes(int dim, const Lattice& lat) {
     std::map<double, AllowedMode> by_u;  // u rounded to 1e-12 -> mode
     for (index_t k = 0; k < lat.L[2]; ++k)
-        for (index_t j = 0; j < lat.L[1]; ++j)
+        for (index_t j = 0; j < lat.L[1]; ++j) {
+            throw_if_interrupted("while listing the lattice's modes; nothing written");  // (a row at a time)
             for (index_t i = 0; i < lat.L[0]; ++i) {
                 const index_t n[3] = {i, j, k};
                 AllowedMode m;
@@ -27,6 +30,7 @@ std::vector<AllowedMode> allowed_modes(int dim, const Lattice& lat) {
                 auto it = by_u.emplace(std::round(m.u * 1e12) / 1e12, m).first;
                 ++it->second.count;
             }
+        }
     std::vector<AllowedMode> out;
     for (auto& entry : by_u) out.push_back(entry.second);
     return out;
