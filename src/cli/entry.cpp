@@ -210,8 +210,6 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
     struct DeviceChoice {  // --device likewise
         ~DeviceChoice() { restore_cuda_device(); }
     } restore_device;
-    // A decayed component is exactly 0, not a slow subnormal (core/subnormals.hpp).
-    xyzmf::SubnormalsFlushed flushed;
     // Options a --config file gave (not the command line), and the file: an error
     // naming one of them says where it was set.
     std::vector<std::string> from_config;
@@ -317,6 +315,9 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
     }
     try {
         xyzmf::throw_if_interrupted("before the command started; nothing written");
+        // A decaying component stops near 1e-307, not a slow subnormal (core/subnormals.hpp).
+        // Here, once --threads has set the team: OMP_NUM_THREADS=100000 --threads 1 is one thread.
+        const xyzmf::SubnormalsFlushed flushed;
         for (auto& c : commands)
             if (c.app->parsed()) {
                 const int code = c.run();
