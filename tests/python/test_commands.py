@@ -63,6 +63,20 @@ def test_free_decay_through_python():
     assert s[..., 2] == pytest.approx(-1 + math.exp(-2.0), abs=1e-9)
 
 
+def test_a_call_leaves_the_process_making_subnormals():
+    # A command flushes subnormals while it runs (a decayed spin component costs ~100
+    # cycles an operation otherwise) and puts the caller's mode back: numpy in this
+    # process, on this thread and on others, still halves the smallest normal double.
+    smallest = np.finfo(np.float64).tiny
+    xyzmf.run(size=4, t_end=0.1, threads=2, as_xarray=False)
+    assert smallest * np.float64(0.5) > 0
+    halves = []
+    t = threading.Thread(target=lambda: halves.append(float(smallest * np.float64(0.5))))
+    t.start()
+    t.join()
+    assert halves[0] > 0
+
+
 @pytest.mark.parametrize("options, cli_args", [
     (dict(dt=-1), ["--dt", "-1"]),
     (dict(size="7x"), ["--size", "7x"]),
