@@ -349,7 +349,11 @@ TEST(IoFiles, ConfigFileSetsOptionsAndTheCommandLineWins) {
     for (const auto& [line, said] : std::vector<std::pair<std::string, std::string>>{
              {"Jx = false", "key 'Jx': --Jx takes a value, not false"},
              {"Jx = true", "key 'Jx': --Jx takes a value, not true"},
-             {"quiet = \"yes\"", "key 'quiet' is a switch: write quiet = true or false (got 'yes')"}}) {
+             {"quiet = \"yes\"", "key 'quiet' is a switch: write quiet = true or false (got 'yes')"},
+             // A key given twice is not an array (the TOML reader joins the two), and a
+             // mistyped key gets the nearest option.
+             {"Jx = 1\nJx = 2", "key 'Jx' is given on lines 1 and 2; give it once"},
+             {"t_ned = 1", "unknown key 't_ned': `xyzmf run` has no option --t_ned (did you mean t-end?)"}}) {
         { std::ofstream(dir.file("bad.toml")) << line << "\n"; }
         const CommandResult r = run_xyzmf("run --config " + dir.file("bad.toml") + " -o " + out + "x --t-end 0.1");
         EXPECT_EQ(r.exit_code, 2) << line;

@@ -188,6 +188,8 @@ TEST(Validation, UnknownCommandsForeignFilesAndRepeatedShardsAreNamed) {
     const Case cases[] = {
         {"rn --size 4", "'rn' is not a command (did you mean run?); the commands: run, analyze", "", 2},
         {"bogus", "'bogus' is not a command; the commands:", "", 2},
+        {"--threads 2 run --size 4", "--threads: options follow the command's name (xyzmf run --threads ...)", "did you", 2},
+        {"run -o " + dir.file("n.h5") + " --dt", "--dt: needs a value (a number)", "required", 2},
         {"run --resume " + missing, missing + ": cannot be resumed: no such file", "repair", 3},
         {"run --resume " + foreign, foreign + ": cannot be resumed: not an xyzmf file", "repair", 3},
         {"run --resume " + sweep, sweep + ": cannot be resumed: an xyzmf sweep file, not a run file", "repair", 3},

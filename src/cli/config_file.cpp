@@ -8,10 +8,13 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "cli.hpp"
+#include "options.hpp"
 #include "xyzmf/error.hpp"
 
 namespace xyzmf::cli {
@@ -34,6 +37,33 @@ std::string first_line(const std::string& s) { return s.substr(0, s.find('\n'));
 // A key or value quoted in a message: at most 60 characters of it.
 std::string shown(const std::string& s) {
     return s.size() <= 60 ? s : s.substr(0, 60) + "... (" + std::to_string(s.size()) + " characters)";
+}
+
+// The lines (from 1) on which `key = ...` sets `key`, bare or quoted.
+std::vector<int> lines_of_key(const std::string& text, const std::string& key) {
+    std::vector<int> out;
+    std::istringstream in(text);
+    int number = 0;
+    for (std::string line; std::getline(in, line);) {
+        ++number;
+        std::size_t at = line.find_first_not_of(" \t");
+        if (at == std::string::npos) continue;
+        std::string name;
+        if (line[at] == '"' || line[at] == '\'') {
+            const std::size_t close = line.find(line[at], at + 1);
+            if (close == std::string::npos) continue;
+            name = line.substr(at + 1, close - at - 1);
+            at = close + 1;
+        } else {
+            const std::size_t end = line.find_first_of(" \t=", at);
+            if (end == std::string::npos) continue;
+            name = line.substr(at, end - at);
+            at = end;
+        }
+        at = line.find_first_not_of(" \t", at);
+        if (name == key && at != std::string::npos && line[at] == '=') out.push_back(number);
+    }
+    return out;
 }
 
 // A config file is a page of options, not data: anything larger is a mistake
@@ -117,16 +147,34 @@ std::vector<std::string> expand_config_file(std::vector<std::string> args, const
                         exit_code::usage);
         if (item.name == "config") throw Error(where + "a config file cannot name another (config = ...)", exit_code::usage);
         const CLI::Option* opt = sub->get_option_no_throw("--" + item.name);
-        if (!opt || item.name == "help")
+        if (!opt || item.name == "help") {
+            std::vector<std::string> keys;
+            for (const CLI::Option* o : sub->get_options())
+                for (const std::string& n : o->get_lnames())
+                    if (n != "help" && n != "config") keys.push_back(n);
+            const std::string near = nearest_name(keys, item.name);
             throw Error(where + "unknown key '" + shown(item.name) + "': `xyzmf " + sub->get_name() +
-                            "` has no option --" + shown(item.name) + " (see xyzmf " + sub->get_name() + " --help)",
+                            "` has no option --" + shown(item.name) +
+                            (near.empty() ? "" : " (did you mean " + near + "?)") + " (see xyzmf " + sub->get_name() +
+                            " --help)",
                         exit_code::usage);
+        }
         if (!seen.insert(item.name).second)
             throw Error(where + "key '" + item.name + "' is given twice", exit_code::usage);
-        if (item.inputs.size() > 1 && opt->get_expected_max() <= 1)
+        if (item.inputs.size() > 1 && opt->get_expected_max() <= 1) {
+            // The TOML reader joins a key given on several lines into one array.
+            const std::vector<int> lines = lines_of_key(text, item.name);
+            if (lines.size() > 1) {
+                std::string list;
+                for (std::size_t i = 0; i < lines.size(); ++i)
+                    list += (i == 0 ? "" : i + 1 == lines.size() ? " and " : ", ") + std::to_string(lines[i]);
+                throw Error(where + "key '" + item.name + "' is given on lines " + list + "; give it once",
+                            exit_code::usage);
+            }
             throw Error(where + "key '" + item.name + "' has " + std::to_string(item.inputs.size()) +
                             " values (an array); --" + item.name + " takes one",
                         exit_code::usage);
+        }
         if (given(args, *opt)) continue;
         const std::string name = "--" + item.name;
         // A switch takes true or false; an option with a value takes its value,

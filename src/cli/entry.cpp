@@ -16,6 +16,7 @@
 
 #include "cli.hpp"
 #include "mpi_session.hpp"
+#include "options.hpp"
 #include "xyzmf/error.hpp"
 #include "signals.hpp"
 #include "subnormals.hpp"
@@ -45,37 +46,7 @@ std::string extras_in_order(const std::string& what) {
     for (auto it = words.rbegin(); it != words.rend(); ++it) out += " " + *it;
     return out;
 }
-// Edit distance of two short names (options are a few letters long).
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-    std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        std::size_t diag = row[0];
-        row[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            const std::size_t up = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-            diag = up;
-        }
-    }
-    return row[b.size()];
-}
-// The name nearest to a mistyped one, after folding case and '_' to '-' (t_end,
-// jx), within two edits; "" when none is near.
-std::string nearest_name(const std::vector<std::string>& names, const std::string& typed) {
-    auto fold = [](std::string w) {
-        for (char& c : w) c = c == '_' ? '-' : char(std::tolower(static_cast<unsigned char>(c)));
-        return w;
-    };
-    const std::string given = fold(typed);
-    std::string best;
-    std::size_t best_d = 3;
-    for (const std::string& n : names) {
-        const std::size_t d = fold(n) == given ? 0 : edit_distance(fold(n), given);
-        if (d < best_d) best_d = d, best = n;
-    }
-    return best;
-}
+using xyzmf::cli::nearest_name;
 // "--tend" -> " (did you mean --t-end?)": the command's long option nearest to a
 // mistyped one (nearest_name); "" when none is near.
 std::string suggestion(const std::string& extras, const CLI::App& app) {
@@ -112,10 +83,17 @@ std::string shell_word(const std::string& a) {
 //   "--Jx: At Most 1 required but received 2" -> "--Jx: given 2 times; give it once"
 //   "--threads: Value x not in range 1 to 4096" -> "--threads: must be 1 to 4096 (got 'x')"
 //   "--backend: gpu not in {auto,cpu,cuda}"    -> "--backend: must be one of auto | cpu | cuda (got 'gpu')"
+//   "--dt: 1 required FLOAT missing"           -> "--dt: needs a value (a number)"
 std::string plain_parse_error(const std::string& what, const CLI::App& app) {
     std::smatch m;
     static const std::regex convert("Could not convert: (--[A-Za-z0-9_-]+) = (.*)");
     static const std::regex repeated("(--[A-Za-z0-9_-]+): At Most 1 required but received ([0-9]+)");
+    static const std::regex missing("(--[A-Za-z0-9_-]+): [0-9]+ required ([A-Z]*)(.*) missing");
+    if (std::regex_match(what, m, missing)) {
+        const std::string type = m[2].str();
+        return m[1].str() + ": needs a value" +
+               (type == "UINT" ? " (an integer >= 0)" : type == "INT" ? " (an integer)" : type == "FLOAT" ? " (a number)" : "");
+    }
     if (std::regex_match(what, m, convert)) {
         std::string type;
         for (const CLI::App* sub : app.get_subcommands())
@@ -263,6 +241,17 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
                                    xyzmf::exit_code::usage);
             }
         }
+        // An option put before the command's name (xyzmf --threads 2 run): the
+        // program itself has only --help and --version, and CLI11 called it an
+        // unexpected argument while suggesting the very option given.
+        if (!args.empty() && args[0].size() > 1 && args[0][0] == '-' && args[0] != "--help" && args[0] != "-h" &&
+            args[0] != "--version")
+            for (std::size_t i = 1; i < args.size(); ++i)
+                for (const auto& c : commands)
+                    if (args[i] == c.app->get_name())
+                        throw xyzmf::Error(args[0] + ": options follow the command's name (xyzmf " + args[i] + " " +
+                                               args[0] + " ...)",
+                                           xyzmf::exit_code::usage);
         const std::vector<std::string> given = args;
         args = xyzmf::cli::expand_config_file(std::move(args), *app_ptr, &config_path);
         for (const std::string& a : args)

@@ -3,6 +3,8 @@
 
 #include <omp.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 
@@ -124,5 +126,40 @@ BackendRequest backend_request(const std::string& b) {
 }
 
 Precision precision_of(const std::string& p) { return p == "float" ? Precision::float32 : Precision::float64; }
+
+namespace {
+// Edit distance of two short names (options are a few letters long).
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diag = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diag = up;
+        }
+    }
+    return row[b.size()];
+}
+}  // namespace
+
+// The name nearest to a mistyped one, after folding case and '_' to '-' (t_end,
+// jx), within two edits; "" when none is near.
+std::string nearest_name(const std::vector<std::string>& names, const std::string& typed) {
+    auto fold = [](std::string w) {
+        for (char& c : w) c = c == '_' ? '-' : char(std::tolower(static_cast<unsigned char>(c)));
+        return w;
+    };
+    const std::string given = fold(typed);
+    std::string best;
+    std::size_t best_d = 3;
+    for (const std::string& n : names) {
+        const std::size_t d = fold(n) == given ? 0 : edit_distance(fold(n), given);
+        if (d < best_d) best_d = d, best = n;
+    }
+    return best;
+}
 
 }  // namespace xyzmf::cli

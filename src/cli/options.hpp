@@ -33,5 +33,8 @@ CLI::Option* add_precision(CLI::App* sub, std::string& precision);
 CLI::Validator seed_text(double most);
 BackendRequest backend_request(const std::string& backend);
 Precision precision_of(const std::string& precision);
+// The name nearest to a mistyped one (an option, a command, a config key), after
+// folding case and '_' to '-' (t_end, jx), within two edits; "" when none is near.
+std::string nearest_name(const std::vector<std::string>& names, const std::string& typed);
 
 }  // namespace xyzmf::cli
