@@ -160,6 +160,54 @@ TEST_P(Io, ResumeAfterAKillReproducesTheUninterruptedRunBitForBit) {
     check_resume_is_bit_identical<float>(GetParam());
 }
 
+// dopri5 lands on every record and snapshot time, k x interval. Products that
+// differ by rounding are one event: 3 x 0.3 = 0.8999999999999999 is t_end 0.9
+// (it was a row of its own, then a step of 1e-16 to a duplicate last row), and
+// 6 x 0.051 = 0.306 is 18 x 0.017 = 0.30600000000000005 (a resume from that
+// snapshot skipped the record, one row short of the uninterrupted run).
+TEST_P(Io, DopriEventsThatDifferByRoundingAreOneAndAResumeKeepsThemAll) {
+    ScratchDir dir;
+    RunConfig c = file_config(dir.file("d.h5"));
+    c.numerics.integrator = IntegratorKind::dopri5;
+    c.numerics.t_end = 0.9;
+    c.numerics.record_every = c.numerics.snapshot_every = 0.3;
+    const HostState s0 = make_initial_state("random", c.lattice, 8, 0);
+    (void)run_to_file<double>(c, GetParam(), s0);
+    {
+        h5::Id f = h5::open_file(c.output, false);
+        std::vector<hsize_t> dims;
+        EXPECT_EQ(h5::read_array(f, "/timeseries/t", dims), (std::vector<double>{0, 0.3, 0.6, 0.9}));
+        EXPECT_EQ(read_state_group(f, c.output, snapshot_group(3)).t, 0.9);
+        EXPECT_FALSE(h5::exists(f, snapshot_group(4)));
+    }
+    RunConfig a = file_config(dir.file("whole.h5")), b = file_config(dir.file("killed.h5"));
+    for (RunConfig* r : {&a, &b}) {
+        r->numerics.integrator = IntegratorKind::dopri5;
+        r->numerics.t_end = 0.5;
+        r->numerics.record_every = 0.017;
+        r->numerics.snapshot_every = 0.051;
+        r->numerics.dt = 0.017;  // (the first trial step: every step is then one record interval)
+    }
+    ASSERT_NE(6 * 0.051, 18 * 0.017);  // (the case this test is for)
+    const HostState whole = run_to_file<double>(a, GetParam(), s0);
+    RunHooks kill;
+    // After snapshot 7 (t = 0.357, step 21) here; before, each snapshot but the 5th took a
+    // step of its own to its record, and step 23 followed snapshot 6 (0.306).
+    kill.kill_after_steps = 23;
+    EXPECT_THROW(run_to_file<double>(b, GetParam(), s0, kill), Error);
+    const CommandResult r = run_xyzmf("run -q --resume " + b.output + " --backend " +
+                                      (GetParam() == BackendKind::cpu ? "cpu" : "cuda"));
+    ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+    const StoredState x = read_stored_state(a.output), y = read_stored_state(b.output);
+    EXPECT_EQ(x.spins, y.spins) << "resumed final state differs from the uninterrupted run";
+    EXPECT_EQ(x.step, y.step);
+    h5::Id fa = h5::open_file(a.output, false), fb = h5::open_file(b.output, false);
+    std::vector<hsize_t> da, db;
+    const std::vector<double> ta = h5::read_array(fa, "/timeseries/t", da), tb = h5::read_array(fb, "/timeseries/t", db);
+    EXPECT_EQ(ta, tb);
+    EXPECT_EQ(ta.size(), 31u);  // 0, 0.017, ..., 29 x 0.017 = 0.493, and t_end 0.5
+}
+
 TEST_P(Io, BlowUpStopsWithAClearErrorAndKeepsSnapshots) {
     ScratchDir dir;
     const std::string out = dir.file("blow.h5");
@@ -205,6 +253,31 @@ TEST_P(Io, BlowUpBetweenRecordsIsCaughtByTheWriterAndNeverStored) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Io, ::testing::ValuesIn(all_backends()), backend_name);
+
+// An rk4 interval beyond a run's t_end is kept as given (events only at 0 and
+// t_end); carried on to a later t_end it comes to whole steps, as in a run
+// straight there, and /parameters says so (it kept the old value while the rows
+// came every 3 steps).
+TEST(IoFiles, AContinuedRunRecordsTheIntervalsItKeeps) {
+    ScratchDir dir;
+    const std::string cut = dir.file("cut.h5"), straight = dir.file("straight.h5");
+    const std::string common = "run -q --backend cpu --size 8 --Jx 1 --dt 0.1 --record-every 0.25 --snapshot-every 0.25 ";
+    ASSERT_EQ(run_xyzmf(common + "--t-end 0.2 -o " + cut).exit_code, 0);
+    const CommandResult more = run_xyzmf("run --continue-from " + cut + " --t-end 1", true);
+    ASSERT_EQ(more.exit_code, 0) << more.stderr_text;
+    EXPECT_NE(more.stderr_text.find("the record interval 0.25 of " + cut + " comes to whole rk4 steps of every 0.3"),
+              std::string::npos)
+        << more.stderr_text;
+    ASSERT_EQ(run_xyzmf(common + "--t-end 1 -o " + straight).exit_code, 0);
+    h5::Id c = h5::open_file(cut, false), s = h5::open_file(straight, false);
+    h5::Id pc = h5::open_group(c, "/parameters"), ps = h5::open_group(s, "/parameters");
+    for (const char* name : {"record_every", "snapshot_every"}) {
+        EXPECT_EQ(h5::attr_double(pc, name), 3 * 0.1) << name;
+        EXPECT_EQ(h5::attr_double(pc, name), h5::attr_double(ps, name)) << name;
+    }
+    std::vector<hsize_t> dims;
+    EXPECT_EQ(h5::read_array(c, "/timeseries/t", dims), (std::vector<double>{0, 0.2, 3 * 0.1, 6 * 0.1, 9 * 0.1, 1}));  // (times are step x dt)
+}
 
 // The journal's hash of a piece read block by block (how the root of a spread
 // run, which never holds a whole state, checks a snapshot) is the hash of the
