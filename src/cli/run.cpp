@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <tuple>
 #include <vector>
 
 #include "cli.hpp"
@@ -137,14 +138,6 @@ auto spread_fields_hook(const RunConfig& cfg, Domain<Real>& domain, double min_a
     };
 }
 
-// rk4 records and snapshots on whole steps: the interval it keeps is the nearest
-// whole number of --dt steps (at least one), or the one asked for where that is
-// whole already or lies beyond t_end (only at the start).
-double interval_in_use(const FixedStepPlan& plan, double interval) {
-    const std::int64_t k = plan.stride(interval);
-    return k > plan.n_total || std::abs(double(k) * plan.dt - interval) <= 1e-9 * interval ? interval : double(k) * plan.dt;
-}
-
 // Said where that moves an interval, as one shorter than --dt or not a multiple of
 // it would otherwise pass unnoticed.
 void say_whole_step_intervals(const RunConfig& cfg) {
@@ -154,7 +147,7 @@ void say_whole_step_intervals(const RunConfig& cfg) {
     const std::pair<const char*, double> intervals[] = {{"--record-every", cfg.numerics.record_every},
                                                         {snapshots, cfg.snapshot_interval()}};
     for (const auto& [what, interval] : intervals) {
-        if (interval_in_use(plan, interval) == interval) continue;
+        if (plan.interval_in_use(interval) == interval) continue;
         const std::int64_t k = plan.stride(interval);
         std::printf("xyzmf: note: %s %g is not a whole number of --dt %g steps: every %lld step%s (%g 1/gamma) instead\n",
                     what, interval, plan.dt, (long long)k, k == 1 ? "" : "s", double(k) * plan.dt);
@@ -545,7 +538,7 @@ int execute(const RunOptions& o) {
                         OutputLock::resolve(o.cfg.output) != OutputLock::resolve(o.continue_from);
         resume = continue_copy ? o.cfg.output : o.continue_from;
         throw_if_interrupted("before " + resume + " was touched");
-        double snapshot_every = 0;
+        double intervals[2] = {0, 0};  // snapshot, record
         on_root([&] {
             // A stopped run is repaired where it lies (its journal is beside
             // it), under its lock, before it is checked or copied.
@@ -553,15 +546,24 @@ int execute(const RunOptions& o) {
             if (!run_file_finished(o.continue_from)) repair_for_resume(o.continue_from, o.quiet);
             continued = std::make_unique<ContinuationStart>(
                 check_continuation(o.continue_from, o.cfg.numerics.t_end, !launched_by_mpi()));
-            snapshot_every = continued->snapshot_every;
+            intervals[0] = continued->snapshot_every;
+            intervals[1] = continued->record_every;
+            if (!o.quiet)
+                for (const auto& [what, was, now] : {std::tuple{"snapshot", continued->file_snapshot_every, intervals[0]},
+                                                     std::tuple{"record", continued->file_record_every, intervals[1]}})
+                    if (was != now)
+                        std::printf("xyzmf: note: the %s interval %g of %s comes to whole rk4 steps of every %g "
+                                    "1/gamma up to t_end %g (it lay beyond the run's old t_end)\n",
+                                    what, was, o.continue_from.c_str(), now, o.cfg.numerics.t_end);
         });
-        share_from_root(&snapshot_every, int(sizeof snapshot_every));
+        share_from_root(intervals, int(sizeof intervals));
         const std::string cmd = cfg.command_line;
         cfg = read_run_config(o.continue_from);
         cfg.command_line = cmd;
         // What start_continuation writes into /parameters of the file continued.
         cfg.numerics.t_end = o.cfg.numerics.t_end;
-        cfg.numerics.snapshot_every = snapshot_every;
+        cfg.numerics.snapshot_every = intervals[0];
+        cfg.numerics.record_every = intervals[1];
         if (continue_copy) {
             cfg.output = o.cfg.output;
             cfg.overwrite = o.cfg.overwrite;
@@ -690,8 +692,8 @@ int execute(const RunOptions& o) {
         // the file records the intervals in use (as a resume and a reader take them).
         if (!o.quiet) on_root([&] { say_whole_step_intervals(cfg); });
         const FixedStepPlan plan = FixedStepPlan::make(cfg.numerics.dt, cfg.numerics.t_end);
-        cfg.numerics.record_every = interval_in_use(plan, cfg.numerics.record_every);
-        cfg.numerics.snapshot_every = interval_in_use(plan, cfg.snapshot_interval());
+        cfg.numerics.record_every = plan.interval_in_use(cfg.numerics.record_every);
+        cfg.numerics.snapshot_every = plan.interval_in_use(cfg.snapshot_interval());
     }
     if (cfg.xdmf && (resume.empty() || continue_copy)) {  // refused before the run file (or the copy) exists
         XdmfOptions names;

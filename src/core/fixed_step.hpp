@@ -45,6 +45,12 @@ struct FixedStepPlan {
         const double s = std::round(interval / dt);
         return s < 1 ? 1 : s > double(n_total + 1) ? n_total + 1 : std::int64_t(s);
     }
+    // The interval those events keep: the nearest whole number of steps (at least
+    // one), or the one asked for where that is whole already or lies beyond t_end.
+    double interval_in_use(double interval) const {
+        const std::int64_t k = stride(interval);
+        return k > n_total || std::abs(double(k) * dt - interval) <= 1e-9 * interval ? interval : double(k) * dt;
+    }
 };
 
 // Advances y from step `from` to plan.n_total, never stepping over `from`, a

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "fixed_step.hpp"
 #include "hdf5.hpp"
 #include "output_file.hpp"
 #include "parameters.hpp"
@@ -34,11 +35,20 @@ ContinuationStart check_continuation(const std::string& path, double t_end, bool
     const std::string status = h5::has_attr(file, "status") ? h5::attr_string(file, "status") : "";
     ContinuationStart c;
     c.snapshot_every = cfg.snapshot_interval();
+    c.record_every = cfg.numerics.record_every;
     if (!(c.snapshot_every > 0)) {  // a run to t_end = 0 had none: the new run's, t_end / 10 in whole steps
         const double dt = cfg.numerics.dt;
         c.snapshot_every = cfg.numerics.integrator == IntegratorKind::rk4 && dt > 0
                                ? std::max(1.0, std::round(t_end / 10 / dt)) * dt
                                : t_end / 10;
+    }
+    c.file_snapshot_every = c.snapshot_every;
+    c.file_record_every = c.record_every;
+    if (cfg.numerics.integrator == IntegratorKind::rk4 && cfg.numerics.dt > 0 && t_end > 0) {
+        // As a new run keeps them (an interval beyond the old t_end was kept as given).
+        const FixedStepPlan plan = FixedStepPlan::make(cfg.numerics.dt, t_end);
+        c.snapshot_every = plan.interval_in_use(c.snapshot_every);
+        c.record_every = plan.interval_in_use(c.record_every);
     }
     c.from_final = status.rfind("finished", 0) == 0;
     // (a salvaged file adds "; salvaged by xyzmf repair (...)" to the status)
@@ -87,6 +97,7 @@ void set_continuation_times(const std::string& path, const ContinuationStart& fr
         h5::Id p = h5::open_group(file, "/parameters");
         h5::set_attr(p, "t_end", t_end);
         h5::set_attr(p, "snapshot_every", from.snapshot_every);
+        h5::set_attr(p, "record_every", from.record_every);
         flush_file(file, path);
     }
     if (from.from_final) ::unlink(RunJournal::path_for(OutputLock::resolve(path)).c_str());

@@ -20,7 +20,12 @@ struct ContinuationStart {
     StoredState state;
     std::int64_t next_snapshot = 0;
     std::int64_t rows = 0;
-    double snapshot_every = 0;  // the interval the file's snapshots were taken at
+    // The intervals the continued run keeps (written into /parameters): the file's,
+    // or for rk4 the whole number of steps they come to on the new run's plan,
+    // where an interval that lay beyond the old t_end is one no longer.
+    double snapshot_every = 0, record_every = 0;
+    // What the file had, where that moved them.
+    double file_snapshot_every = 0, file_record_every = 0;
 };
 
 // Whether the file says its run finished (false for a file that does not open:
@@ -36,8 +41,8 @@ bool run_file_finished(const std::string& path);
 // MPI run read their own rows).
 ContinuationStart check_continuation(const std::string& path, double t_end, bool with_spins = true);
 
-// Under the caller's lock: /parameters gets the new t_end and the snapshot
-// interval written out (a default of t_end/10 would move with t_end); a
+// Under the caller's lock: /parameters gets the new t_end and the record and
+// snapshot intervals written out (a default of t_end/10 would move with t_end); a
 // finished run's leftover journal is dropped (the continued run starts its own).
 void set_continuation_times(const std::string& path, const ContinuationStart& from, double t_end);
 
