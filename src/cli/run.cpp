@@ -415,9 +415,14 @@ int run_on(const RunConfig& cfg, BackendKind kind, bool quiet, const std::string
     }
     if (!quiet) {
         std::printf("xyzmf: %s at t = %g after %lld steps", to_string(s.reason), s.t, (long long)s.steps);
-        if (s.rejected) std::printf(" (%lld rejected)", (long long)s.rejected);
-        // A resumed run's time and rate are this call's: say how many of the steps it took.
-        if (start.step > 0) std::printf(", %lld of them now,", (long long)(s.steps - start.step));
+        // A resumed run's time, rate and rejected steps are this call's: say how many of the steps it took.
+        if (start.step > 0) {
+            std::printf(", %lld of them now", (long long)(s.steps - start.step));
+            if (s.rejected) std::printf(" (%lld rejected)", (long long)s.rejected);
+            std::printf(",");
+        } else if (s.rejected) {
+            std::printf(" (%lld rejected)", (long long)s.rejected);
+        }
         std::printf(" in %.3g s (%.3g site-steps/s)\n", s.seconds, s.seconds > 0 ? s.site_steps / s.seconds : 0.0);
         std::printf("xyzmf: residual max|ds/dt| = %.3g; mean (x, y, z) = (%.6g, %.6g, %.6g); staggered = (%.6g, %.6g, %.6g)\n",
                     s.residual, s.mean[0], s.mean[1], s.mean[2], s.staggered[0], s.staggered[1], s.staggered[2]);

@@ -132,12 +132,14 @@ struct Simulation<Real>::Impl {
         throw blow_up(o, t, out, last_snapshot_t);
     }
     // Marks the file (whose writer must be the caller) and says what happened.
-    Error blow_up(const Observables& o, double t, RunSink* out, double last_good_t) const {
+    // `cause`, if given, says what happened instead of the state's norm.
+    Error blow_up(const Observables& o, double t, RunSink* out, double last_good_t, const std::string& cause = "") const {
         const bool nan = !std::isfinite(o.max_s2) || !std::isfinite(o.max_rate2);
         std::string msg = "blow-up at t = " + fmt("%g", t) + ": " +
-                          (nan ? std::string("NaN/Inf in the state")
-                               : "|s| reached " + fmt("%.6g", std::sqrt(o.max_s2)) + " > 1 + --norm-tol " +
-                                     fmt("%g", cfg.numerics.norm_tol)) + "; ";
+                          (!cause.empty() ? cause
+                           : nan          ? std::string("NaN/Inf in the state")
+                                          : "|s| reached " + fmt("%.6g", std::sqrt(o.max_s2)) + " > 1 + --norm-tol " +
+                                       fmt("%g", cfg.numerics.norm_tol)) + "; ";
         if (out) {
             out->set_status("blow-up at t = " + fmt("%g", t));
             msg += last_good_t >= 0 ? "last good snapshot (t = " + fmt("%g", last_good_t) + ") kept in " + out->path() + "; "
@@ -310,10 +312,12 @@ private:
                 }
                 ++sum_.rejected;
                 h = h_next;
-                if (h < 1e-12 * std::max(1.0, std::abs(t))) {
-                    Observables o;
-                    o.max_s2 = HUGE_VAL;
-                    m_.check_state(o, t, out_);  // reports a blow-up
+                if (h < 1e-12 * std::max(1.0, std::abs(t))) {  // (its state may be finite: it was said to be NaN)
+                    if (out_) m_.settle();
+                    throw m_.blow_up(Observables{}, t, out_, m_.last_snapshot_t,
+                                     "dopri5's step fell to " + fmt("%.3g", h) +
+                                         " (below 1e-12 of max(1, t)): the state runs away or the equations are too "
+                                         "stiff here");
                 }
             }
         }
