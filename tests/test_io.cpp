@@ -128,6 +128,23 @@ TEST_P(Io, RefusesToOverwriteWithoutPermission) {
     EXPECT_EQ(text(), "precious");
 }
 
+// Resumes b's file through the program, exactly as a user would, and expects
+// the uninterrupted run a's: final state, steps and time series, bit for bit.
+void expect_resume_equals(const RunConfig& a, const RunConfig& b, BackendKind kind) {
+    const CommandResult r = run_xyzmf("run -q --resume " + b.output + " --backend " +
+                                      (kind == BackendKind::cpu ? "cpu" : "cuda"));
+    ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+    const StoredState x = read_stored_state(a.output), y = read_stored_state(b.output);
+    EXPECT_EQ(x.spins, y.spins) << "resumed final state differs from the uninterrupted run";
+    EXPECT_EQ(x.step, y.step);
+    h5::Id fa = h5::open_file(a.output, false), fb = h5::open_file(b.output, false);
+    for (const char* series : {"/timeseries/t", "/timeseries/mean"}) {
+        std::vector<hsize_t> da, db;
+        EXPECT_EQ(h5::read_array(fa, series, da), h5::read_array(fb, series, db)) << series;
+        EXPECT_EQ(da, db) << series;
+    }
+}
+
 template <class Real>
 void check_resume_is_bit_identical(BackendKind kind) {
     ScratchDir dir;
@@ -141,17 +158,9 @@ void check_resume_is_bit_identical(BackendKind kind) {
     EXPECT_THROW(run_to_file<Real>(b, kind, s0, kill), Error);
     EXPECT_FALSE(h5::exists(h5::open_file(b.output, false), "/final"));
 
-    // Resume through the program, exactly as a user would.
-    const CommandResult r = run_xyzmf("run -q --resume " + b.output + " --backend " +
-                                      (kind == BackendKind::cpu ? "cpu" : "cuda"));
-    ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
-    const StoredState x = read_stored_state(a.output), y = read_stored_state(b.output);
-    EXPECT_EQ(x.spins, y.spins) << "resumed final state differs from the uninterrupted run";
-    EXPECT_EQ(x.step, y.step);
+    expect_resume_equals(a, b, kind);
     h5::Id fa = h5::open_file(a.output, false), fb = h5::open_file(b.output, false);
     std::vector<hsize_t> da, db;
-    EXPECT_EQ(h5::read_array(fa, "/timeseries/mean", da), h5::read_array(fb, "/timeseries/mean", db));
-    EXPECT_EQ(da, db);
     EXPECT_EQ(h5::read_array(fa, "/snapshots/000003/spins", da), h5::read_array(fb, "/snapshots/000003/spins", db));
 }
 
@@ -189,23 +198,16 @@ TEST_P(Io, DopriEventsThatDifferByRoundingAreOneAndAResumeKeepsThemAll) {
         r->numerics.dt = 0.017;  // (the first trial step: every step is then one record interval)
     }
     ASSERT_NE(6 * 0.051, 18 * 0.017);  // (the case this test is for)
-    const HostState whole = run_to_file<double>(a, GetParam(), s0);
+    (void)run_to_file<double>(a, GetParam(), s0);
     RunHooks kill;
     // After snapshot 7 (t = 0.357, step 21) here; before, each snapshot but the 5th took a
     // step of its own to its record, and step 23 followed snapshot 6 (0.306).
     kill.kill_after_steps = 23;
     EXPECT_THROW(run_to_file<double>(b, GetParam(), s0, kill), Error);
-    const CommandResult r = run_xyzmf("run -q --resume " + b.output + " --backend " +
-                                      (GetParam() == BackendKind::cpu ? "cpu" : "cuda"));
-    ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
-    const StoredState x = read_stored_state(a.output), y = read_stored_state(b.output);
-    EXPECT_EQ(x.spins, y.spins) << "resumed final state differs from the uninterrupted run";
-    EXPECT_EQ(x.step, y.step);
-    h5::Id fa = h5::open_file(a.output, false), fb = h5::open_file(b.output, false);
-    std::vector<hsize_t> da, db;
-    const std::vector<double> ta = h5::read_array(fa, "/timeseries/t", da), tb = h5::read_array(fb, "/timeseries/t", db);
-    EXPECT_EQ(ta, tb);
-    EXPECT_EQ(ta.size(), 31u);  // 0, 0.017, ..., 29 x 0.017 = 0.493, and t_end 0.5
+    expect_resume_equals(a, b, GetParam());
+    std::vector<hsize_t> dims;
+    EXPECT_EQ(h5::read_array(h5::open_file(b.output, false), "/timeseries/t", dims).size(), 31u);
+    // (0, 0.017, ..., 29 x 0.017 = 0.493, and t_end 0.5)
 }
 
 TEST_P(Io, BlowUpStopsWithAClearErrorAndKeepsSnapshots) {
