@@ -242,10 +242,11 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
             }
         }
         // An option put before the command's name (xyzmf --threads 2 run): the
-        // program itself has only --help and --version, and CLI11 called it an
-        // unexpected argument while suggesting the very option given.
+        // program itself has only --help, --version and --config (which may come
+        // first), and CLI11 called it an unexpected argument while suggesting the
+        // very option given.
         if (!args.empty() && args[0].size() > 1 && args[0][0] == '-' && args[0] != "--help" && args[0] != "-h" &&
-            args[0] != "--version")
+            args[0] != "--version" && args[0] != "--config" && args[0].rfind("--config=", 0) != 0)
             for (std::size_t i = 1; i < args.size(); ++i)
                 for (const auto& c : commands)
                     if (args[i] == c.app->get_name())
