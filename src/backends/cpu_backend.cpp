@@ -204,9 +204,12 @@ public:
         if (A.plan.stream.steps == 2) stream_pass<2>(A); else stream_pass<1>(A);
     }
 
+    // Blocks of kStageBlock elements, a stage at a time (stage_ops.hpp).
     void combine(const CombineArgs<Real>& A, index_t count) override {
+        const index_t blocks = (count + kStageBlock - 1) / kStageBlock;
 #pragma omp parallel for schedule(static) if (count >= kParallelMin)
-        for (index_t e = 0; e < count; ++e) combine_element(A, e);
+        for (index_t b = 0; b < blocks; ++b)
+            combine_block(A, b * kStageBlock, std::min(kStageBlock, count - b * kStageBlock));
     }
 
     void dissipate(const DissipateArgs<Real>& A) override {
@@ -218,9 +221,11 @@ public:
     }
 
     double error_norm(const ErrorArgs<Real>& A, index_t count) override {
+        const index_t blocks = (count + kStageBlock - 1) / kStageBlock;
         double worst = 0;
 #pragma omp parallel for schedule(static) reduction(max : worst) if (count >= kParallelMin)
-        for (index_t e = 0; e < count; ++e) worst = std::max(worst, error_element(A, e));
+        for (index_t b = 0; b < blocks; ++b)
+            worst = std::max(worst, error_block(A, b * kStageBlock, std::min(kStageBlock, count - b * kStageBlock)));
         return worst;
     }
 
