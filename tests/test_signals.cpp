@@ -1,6 +1,7 @@
 // Stopping a command inside a long library call that cannot look for a stop
 // itself (run_stoppably): the command stops at once and leaves the call behind.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <atomic>
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "signals.hpp"
+#include "write_queue.hpp"
 #include "xyzmf/error.hpp"
 
 namespace {
@@ -70,6 +72,28 @@ TEST(Stopping, ACallThatEndsIsWaitedForAndItsErrorReachesTheCaller) {
     scope.request_stop("test");  // a stop before the call: the work never starts
     EXPECT_THROW(xyzmf::run_stoppably([&runs] { ++runs; }, ""), Error);
     EXPECT_EQ(runs, 1);
+}
+
+// The threads a command starts for its own work (the writer that analyses states,
+// a stoppable library call) take the command's OpenMP thread count (--threads):
+// a new thread starts from OMP_NUM_THREADS or every core, and the analysis of
+// `run --threads 1 --analyze` ran on every core beside the stepping thread.
+TEST(Threads, TheWriterAndAStoppableCallTakeTheCallersThreadCount) {
+    int fresh = 0;
+    std::thread([&fresh] { fresh = omp_get_max_threads(); }).join();
+    const int before = omp_get_max_threads();
+    omp_set_num_threads(fresh + 1);  // (what a new thread would not take by itself)
+    int in_writer = 0, in_call = 0;
+    {
+        xyzmf::WriteQueue writer(2);
+        writer.push([&in_writer] { in_writer = omp_get_max_threads(); });
+        writer.drain();
+    }
+    xyzmf::StopScope scope(false);
+    xyzmf::run_stoppably([&in_call] { in_call = omp_get_max_threads(); }, "");
+    omp_set_num_threads(before);
+    EXPECT_EQ(in_writer, fresh + 1);
+    EXPECT_EQ(in_call, fresh + 1);
 }
 
 }  // namespace
