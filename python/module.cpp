@@ -26,6 +26,7 @@
 #include "run_config.hpp"
 #include "schema.hpp"
 #include "signals.hpp"
+#include "subnormals.hpp"
 #include "xyzmf/version.hpp"
 
 namespace py = pybind11;
@@ -149,6 +150,7 @@ py::tuple run_command(const std::vector<std::string>& args, py::object progress,
         xyzmf::ProgressListener listener;
         if (!progress.is_none()) {
             listener = [&](const xyzmf::ProgressReport& r) {
+                const xyzmf::SubnormalsKept as_python_computes;  // (the command flushes them)
                 py::gil_scoped_acquire gil;
                 if (raised) return;
                 latest = r;

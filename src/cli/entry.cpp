@@ -305,7 +305,7 @@ int run_command_line(const std::vector<std::string>& arguments, const std::strin
     }
     try {
         xyzmf::throw_if_interrupted("before the command started; nothing written");
-        // A decaying component stops near 1e-307, not a slow subnormal (core/subnormals.hpp).
+        // A decaying component stops near 1e-305, not a slow subnormal (core/subnormals.hpp).
         // Here, once --threads has set the team: OMP_NUM_THREADS=100000 --threads 1 is one thread.
         const xyzmf::SubnormalsFlushed flushed;
         for (auto& c : commands)

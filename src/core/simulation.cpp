@@ -299,7 +299,7 @@ private:
             if (same(target, T)) target = T;  // (the run ends at t_end exactly)
             for (;;) {  // retry until a step is accepted
                 m_.stop_if_asked(t, steps_here_, hooks_, out_);
-                const bool clipped = h >= target - t;
+                const bool clipped = h >= target - t || same(t + h, target);  // (not 1e-10 short of it)
                 const double h_try = clipped ? target - t : h;
                 double err = 0, h_next = 0;
                 if (m_.dopri->attempt(m_.y, h_try, err, h_next)) {

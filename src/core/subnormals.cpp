@@ -48,6 +48,10 @@ SubnormalsFlushed::~SubnormalsFlushed() {
     set_in_team(saved_, std::max(team_, omp_get_max_threads()));
 }
 
+SubnormalsKept::SubnormalsKept() : now_(mode()) { set_mode(now_ & ~kFlushBits); }
+
+SubnormalsKept::~SubnormalsKept() { set_mode(now_); }
+
 bool SubnormalsFlushed::active() { return kFlushBits != 0 && (mode() & kFlushBits) == kFlushBits; }
 
 }  // namespace xyzmf

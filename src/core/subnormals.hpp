@@ -8,15 +8,17 @@
 // paramagnet run to t = 2000 with --steady-tol 0 took 590 s instead of the
 // ~50 s its length implies (48 s with this). Setting FTZ and DAZ (MXCSR; FZ
 // on ARM) makes such operations give 0 at full speed: the component's last
-// decrements underflow, so it stops near 50 DBL_MIN (1e-307) instead of
-// creeping through the subnormals. That is an absolute change below 1e-306 of
-// the unit spin: no physics, and the GPU (no penalty, subnormals kept) agrees
-// with the CPU to the same roundoff as before.
+// decrements underflow, so it stops within a few hundred DBL_MIN (below 1e-304;
+// where exactly depends on whether the build fuses multiply-adds) instead of
+// creeping through the subnormals. That is no physics, and the GPU (no
+// penalty, subnormals kept) agrees with the CPU to the same roundoff as before.
 //
 // The mode is per thread: the scope sets it in the calling thread and in the
 // OpenMP team, whose new threads inherit it from the calling thread, and puts
 // the caller's mode back in both at its end (the Python module's process is
-// left as it was found).
+// left as it was found; nested OpenMP teams, which the program does not use,
+// would keep flushing). Code of the caller that runs inside a command (a
+// Python progress callback) runs under SubnormalsKept.
 #pragma once
 
 namespace xyzmf {
@@ -34,6 +36,18 @@ public:
 private:
     unsigned long saved_ = 0;
     int team_ = 1;
+};
+
+// Subnormals computed as usual in the calling thread for as long as this lives.
+class SubnormalsKept {
+public:
+    SubnormalsKept();
+    ~SubnormalsKept();
+    SubnormalsKept(const SubnormalsKept&) = delete;
+    SubnormalsKept& operator=(const SubnormalsKept&) = delete;
+
+private:
+    unsigned long now_ = 0;
 };
 
 }  // namespace xyzmf

@@ -180,8 +180,8 @@ public:
         coherent.gamma_phi = 0;
         // The backend's stepper for this lattice, as a run's: on the CPU the four-sweep
         // path below 64 sites a side, where a fused pass computes its 4-site halos
-        // around every copy (a 4x4 cluster stepped 12x12 sites: 4.9x the time per
-        // site-step of 16x16). A fused pass takes one step with its jumps.
+        // around every copy (a 4x4 cluster stepped 12x12 sites and took 5.7x the
+        // time it takes now). A fused pass takes one step with its jumps.
         rk4_ = std::make_unique<Rk4<Real>>(be, lat_, coherent, Rk4Stepper::fused, 0);
         sample();
     }

@@ -111,7 +111,7 @@ ZoneAverage<T> zone_average(int axes, const std::function<T(double, double)>& f,
         if (axis == axes) return f(a, b);
         // A stop is looked for before each axis's integral: a 3D point at --tol 1e-13 runs
         // for many minutes, and the innermost integral is at most 15 x 2^18 values (< 1 s).
-        throw_if_interrupted("in the Brillouin-zone integral of a point; nothing written");
+        if (interrupt_requested()) throw_if_interrupted("in the Brillouin-zone integral of a point; nothing written");
         const double tol = rel_tol * std::pow(0.1, double(axes - 1 - axis));
         double err = 0, l1 = 0;
         // k = pi (t - sin(2 pi t) / (2 pi)), t in [0, 1]: dk/dt vanishes at both ends, which widens the peaks

@@ -36,16 +36,18 @@ GaussianResult compute_gaussian(const ParamGrid& grid, bool map, int dim, const 
     std::atomic<int> done{0};
     std::exception_ptr failed;
     std::mutex failed_mutex;
+    std::atomic<bool> any_failed{false};  // (the points left are skipped)
 #pragma omp parallel for schedule(dynamic, 1)
     for (int p = 0; p < P; ++p) {
         const SharedStopScope same_stop(call);
-        if (interrupt_requested()) continue;
+        if (interrupt_requested() || any_failed.load(std::memory_order_relaxed)) continue;
         try {
             r.points[std::size_t(p)] = theory.at(grid.at(p));
             done.fetch_add(1, std::memory_order_relaxed);
         } catch (...) {
             std::lock_guard<std::mutex> hold(failed_mutex);
             if (!failed) failed = std::current_exception();
+            any_failed = true;
         }
     }
     throw_if_interrupted("after " + std::to_string(done.load()) + " of " + std::to_string(P) + " points; nothing written");

@@ -19,7 +19,7 @@ std::vector<AllowedMode> allowed_modes(int dim, const Lattice& lat) {
     std::map<double, AllowedMode> by_u;  // u rounded to 1e-12 -> mode
     for (index_t k = 0; k < lat.L[2]; ++k)
         for (index_t j = 0; j < lat.L[1]; ++j) {
-            throw_if_interrupted("while listing the lattice's modes; nothing written");  // (a row at a time)
+            if (interrupt_requested()) throw_if_interrupted("while listing the lattice's modes; nothing written");
             for (index_t i = 0; i < lat.L[0]; ++i) {
                 const index_t n[3] = {i, j, k};
                 AllowedMode m;

@@ -67,8 +67,12 @@ def test_a_call_leaves_the_process_making_subnormals():
     # A command flushes subnormals while it runs (a decayed spin component costs ~100
     # cycles an operation otherwise) and puts the caller's mode back: numpy in this
     # process, on this thread and on others, still halves the smallest normal double.
+    # A progress callback, the caller's code inside the call, computes as its caller does.
     smallest = np.finfo(np.float64).tiny
-    xyzmf.run(size=4, t_end=0.1, threads=2, as_xarray=False)
+    in_callback = []
+    xyzmf.run(size=4, t_end=0.1, threads=2, as_xarray=False,
+              progress=lambda report: in_callback.append(float(smallest * np.float64(0.5))))
+    assert in_callback and all(h > 0 for h in in_callback), in_callback
     assert smallest * np.float64(0.5) > 0
     halves = []
     t = threading.Thread(target=lambda: halves.append(float(smallest * np.float64(0.5))))
