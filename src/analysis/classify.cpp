@@ -56,17 +56,32 @@ double domain_size(const Lattice& lat, const std::vector<double> (&marginals)[3]
         double norm = 0;
         for (double v : marginal) norm += v;
         if (!(norm > 0)) continue;
-        std::vector<double> C(static_cast<std::size_t>(L / 2 + 1));
-        for (index_t d = 0; d <= L / 2; ++d) {
-            double acc = 0;
-            for (index_t i = 0; i < L; ++i) acc += marginal[std::size_t(i)] * std::cos(2 * M_PI * double(i * d % L) / double(L));
-            C[std::size_t(d)] = std::abs(acc) / norm;
-        }
+        // C(d) as the search below reaches it (it stops at the first half-envelope,
+        // usually a few domain sizes in), each from a table of the L cosines: the
+        // whole of C, a cosine and a division per term, was O(L^2) per axis -- minutes
+        // for a ring of 65536. The same arguments, so the same values bit for bit.
+        std::vector<double> cosines(static_cast<std::size_t>(L));
+        for (index_t j = 0; j < L; ++j) cosines[std::size_t(j)] = std::cos(2 * M_PI * double(j) / double(L));
+        std::vector<double> C(static_cast<std::size_t>(L / 2 + 1), -1.0);  // (-1: not computed yet)
+        const auto correlation = [&](index_t d) {
+            double& c = C[std::size_t(d)];
+            if (c < 0) {
+                double acc = 0;
+                index_t q = 0;  // i d mod L
+                for (index_t i = 0; i < L; ++i) {
+                    acc += marginal[std::size_t(i)] * cosines[std::size_t(q)];
+                    q += d;
+                    if (q >= L) q -= L;
+                }
+                c = std::abs(acc) / norm;
+            }
+            return c;
+        };
         const double ka = std::abs(std::remainder(k[a], M_PI));  // |cos(k r)| has period pi / k
         const index_t window = ka > 1e-12 ? std::max<index_t>(1, index_t(std::ceil(M_PI / ka))) : 1;
         auto envelope = [&](index_t d) {
             double e = 0;
-            for (index_t j = d; j < std::min<index_t>(d + window, index_t(C.size())); ++j) e = std::max(e, C[std::size_t(j)]);
+            for (index_t j = d; j < std::min<index_t>(d + window, index_t(C.size())); ++j) e = std::max(e, correlation(j));
             return e;
         };
         double prev = 1, size = HUGE_VAL;
