@@ -1,13 +1,12 @@
 // Stop signals -> a count polled by the command (see signals.hpp).
 #include "signals.hpp"
 
-#include <omp.h>
-
 #include <chrono>
 #include <csignal>
 #include <future>
 #include <thread>
 
+#include "worker_thread.hpp"
 #include "xyzmf/error.hpp"
 
 namespace xyzmf {
@@ -128,11 +127,7 @@ void run_stoppably(std::function<void()> work, const std::string& context, const
     throw_if_interrupted(context);
     std::packaged_task<void()> task(std::move(work));
     std::future<void> done = task.get_future();
-    const int team = omp_get_max_threads();  // (its OpenMP work takes the command's --threads)
-    std::thread worker([team, task = std::move(task)]() mutable {
-        omp_set_num_threads(team);
-        task();
-    });
+    std::thread worker = worker_thread(std::move(task));
     while (done.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
         if (interrupt_requested()) {
             worker.detach();  // the task (and what `work` holds) lives in the thread until it ends

@@ -1,18 +1,13 @@
 // The run's writer thread (see write_queue.hpp).
 #include "write_queue.hpp"
 
-#include <omp.h>
+#include "worker_thread.hpp"
 
 namespace xyzmf {
 
 WriteQueue::WriteQueue(std::size_t max_pending, std::function<void()> thread_init)
     : max_pending_(max_pending < 1 ? 1 : max_pending) {
-    // The writer's OpenMP work (a state's analysis) takes the command's --threads: a
-    // new thread starts from OMP_NUM_THREADS or every core, which on a shared node is
-    // more threads than asked for, spinning beside the stepping ones.
-    const int team = omp_get_max_threads();
-    thread_ = std::thread([this, team, init = std::move(thread_init)] {
-        omp_set_num_threads(team);
+    thread_ = worker_thread([this, init = std::move(thread_init)] {
         if (init) init();
         loop();
     });
